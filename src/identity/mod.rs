@@ -1,0 +1,7 @@
+//! Identities: Ed25519 keys as `did:key`, and key files.
+
+pub mod did_key;
+pub mod keyfile;
+
+pub use did_key::{DidError, DidKey};
+pub use keyfile::{KeyFile, KeyFileError};
