@@ -17,11 +17,17 @@
 //! | [`ids`] | checked identifiers: Unified Social Credit Codes, grant ids, category codes |
 //! | [`catalog`] | data categories, providing departments, purposes, authorization letters |
 //! | [`grant`] | the `CreditDataAuthorization` credential: model, rules, verification → [`grant::VerifiedGrant`] |
+//! | [`status`] | W3C Bitstring Status List entries and bitstrings (revocation, suspension) |
 //! | [`clock`] | the time source passed into every time-dependent check |
 //!
 //! The core modules do no I/O beyond what their names say and know nothing of HTTP or databases.
 
+pub mod catalog;
+pub mod cli;
 pub mod clock;
 pub mod credential;
 pub mod crypto;
+pub mod grant;
 pub mod identity;
+pub mod ids;
+pub mod status;

@@ -73,7 +73,10 @@ pub fn issuer_id(document: &Map<String, Value>) -> Option<&str> {
 pub(crate) fn check_issuer_for_signing(doc: &Map<String, Value>, key: &KeyFile) -> Result<(), SignError> {
     match issuer_id(doc) {
         Some(issuer) if issuer.starts_with("did:key:") && issuer != key.did.as_str() => {
-            Err(SignError::IssuerMismatch { issuer: issuer.to_owned(), did: key.did.to_string() })
+            Err(SignError::IssuerMismatch {
+                issuer: issuer.to_owned(),
+                did: key.did.to_string(),
+            })
         }
         _ => Ok(()),
     }
@@ -92,7 +95,10 @@ pub fn create_proof(unsecured: &Value, key: &KeyFile, created: OffsetDateTime) -
     proof.insert("type".into(), PROOF_TYPE.into());
     proof.insert("cryptosuite".into(), CRYPTOSUITE.into());
     proof.insert("created".into(), format_utc_seconds(created).into());
-    proof.insert("verificationMethod".into(), key.did.verification_method_id().into());
+    proof.insert(
+        "verificationMethod".into(),
+        key.did.verification_method_id().into(),
+    );
     proof.insert("proofPurpose".into(), ASSERTION_METHOD.into());
     // Step 2: the document's @context goes into the proof.
     if let Some(ctx) = doc.get("@context") {
@@ -102,7 +108,10 @@ pub fn create_proof(unsecured: &Value, key: &KeyFile, created: OffsetDateTime) -
     let hash_data = hash_data(&proof, doc)?;
     // Steps 6–7: sign and encode.
     let signature = key.secret.sign(&hash_data);
-    proof.insert("proofValue".into(), multibase::encode_base58btc(&signature).into());
+    proof.insert(
+        "proofValue".into(),
+        multibase::encode_base58btc(&signature).into(),
+    );
     let mut secured = doc.clone();
     secured.insert("proof".into(), Value::Object(proof));
     Ok(Value::Object(secured))
@@ -133,7 +142,10 @@ fn as_context_list(v: &Value) -> Vec<&Value> {
 }
 
 fn required_str<'a>(proof: &'a Map<String, Value>, name: &'static str) -> Result<&'a str, ProofError> {
-    proof.get(name).and_then(Value::as_str).ok_or(ProofError::ProofOption(name))
+    proof
+        .get(name)
+        .and_then(Value::as_str)
+        .ok_or(ProofError::ProofOption(name))
 }
 
 /// Verifies the single eddsa-jcs-2022 proof of `secured` at instant `now` (§3.3.2).
@@ -205,6 +217,13 @@ pub fn verify_proof(secured: Value, now: OffsetDateTime) -> Result<VerifiedProof
     // Steps 5–6: transform and hash.
     let hash_data = hash_data(&options, &document).map_err(ProofError::Canonicalization)?;
     // Step 7: verify.
-    signer.public_key().verify(&hash_data, &proof_bytes).map_err(|_| ProofError::Signature)?;
-    Ok(VerifiedProof { document, signer, created })
+    signer
+        .public_key()
+        .verify(&hash_data, &proof_bytes)
+        .map_err(|_| ProofError::Signature)?;
+    Ok(VerifiedProof {
+        document,
+        signer,
+        created,
+    })
 }

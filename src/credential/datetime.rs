@@ -19,7 +19,10 @@ pub struct DateTimeError {
 /// Accepts exactly the VC Data Model 2.0 §4.9 pattern, minus `24:00:00` (which no clock shows):
 /// upper-case `T` and `Z`, four-digit years, optional fractional seconds, offsets within ±14:00.
 pub fn parse_datetime_stamp(value: &str) -> Result<OffsetDateTime, DateTimeError> {
-    let err = |reason| DateTimeError { value: value.to_owned(), reason };
+    let err = |reason| DateTimeError {
+        value: value.to_owned(),
+        reason,
+    };
     let bytes = value.as_bytes();
     if bytes.len() < 20 || bytes.get(10) != Some(&b'T') {
         return Err(err("expected YYYY-MM-DDThh:mm:ss with an upper-case T"));
@@ -59,7 +62,11 @@ mod tests {
 
     #[test]
     fn accepts_the_vcdm_forms() {
-        for ok in ["2023-01-01T00:00:00Z", "2023-01-01T08:00:00+08:00", "2023-06-30T23:59:59.123-05:00"] {
+        for ok in [
+            "2023-01-01T00:00:00Z",
+            "2023-01-01T08:00:00+08:00",
+            "2023-06-30T23:59:59.123-05:00",
+        ] {
             assert!(parse_datetime_stamp(ok).is_ok(), "{ok}");
         }
     }

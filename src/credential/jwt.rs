@@ -87,7 +87,10 @@ pub fn sign(credential: &Value, key: &KeyFile, issued_at: OffsetDateTime) -> Res
 /// Verifies a compact VC-JWT at instant `now`, with the signature checked by `verify_strict`.
 pub fn verify(token: &str, now: OffsetDateTime) -> Result<VerifiedJwt, ProofError> {
     verify_inner(token, now, |signer, signing_input, _token, signature| {
-        signer.public_key().verify(signing_input, signature).map_err(|_| ProofError::Signature)
+        signer
+            .public_key()
+            .verify(signing_input, signature)
+            .map_err(|_| ProofError::Signature)
     })
 }
 
@@ -99,14 +102,20 @@ pub fn verify_with_josekit(token: &str, now: OffsetDateTime) -> Result<VerifiedJ
             return Err(ProofError::Signature);
         };
         let jwk = josekit::jwk::Jwk::from_map(map).map_err(|_| ProofError::Signature)?;
-        let verifier = josekit::jws::EdDSA.verifier_from_jwk(&jwk).map_err(|_| ProofError::Signature)?;
-        josekit::jws::deserialize_compact(token, &verifier).map(|_| ()).map_err(|_| ProofError::Signature)
+        let verifier = josekit::jws::EdDSA
+            .verifier_from_jwk(&jwk)
+            .map_err(|_| ProofError::Signature)?;
+        josekit::jws::deserialize_compact(token, &verifier)
+            .map(|_| ())
+            .map_err(|_| ProofError::Signature)
     })
 }
 
 fn decode_segment(segment: &str, name: &'static str) -> Result<Vec<u8>, ProofError> {
     // The base64 engine refuses padding and non-zero trailing bits, i.e. every non-canonical spelling.
-    URL_SAFE_NO_PAD.decode(segment).map_err(|_| ProofError::Base64(name))
+    URL_SAFE_NO_PAD
+        .decode(segment)
+        .map_err(|_| ProofError::Base64(name))
 }
 
 fn verify_inner(
@@ -123,7 +132,9 @@ fn verify_inner(
     };
     // Steps 2–4: the protected header, strict JSON.
     let header = json::parse_strict(&decode_segment(h64, "header")?)?;
-    let header = header.as_object().ok_or_else(|| ProofError::Header("not a JSON object".into()))?;
+    let header = header
+        .as_object()
+        .ok_or_else(|| ProofError::Header("not a JSON object".into()))?;
     // Step 5: algorithm pinning and critical extensions.
     let alg = header.get("alg").and_then(Value::as_str).unwrap_or("(missing)");
     if alg != ALG {
@@ -135,7 +146,10 @@ fn verify_inner(
     check_media_type(header, "typ", &["vc+jwt", "application/vc+jwt"], "vc+jwt")?;
     check_media_type(header, "cty", &["vc", "application/vc"], "vc")?;
     // The key: named by kid, resolved locally from did:key, weak keys refused before any check.
-    let kid = header.get("kid").and_then(Value::as_str).ok_or(ProofError::MissingKid)?;
+    let kid = header
+        .get("kid")
+        .and_then(Value::as_str)
+        .ok_or(ProofError::MissingKid)?;
     let signer = DidKey::from_verification_method(kid).map_err(ProofError::VerificationMethod)?;
     // Steps 6–8: signature over the ASCII signing input.
     let signature = decode_segment(s64, "signature")?;
@@ -159,7 +173,10 @@ fn verify_inner(
     if let Some(iss) = document.get("iss") {
         let iss = iss.as_str().ok_or(ProofError::Claim("iss"))?;
         if iss != issuer {
-            return Err(ProofError::IssMismatch { iss: iss.to_owned(), issuer });
+            return Err(ProofError::IssMismatch {
+                iss: iss.to_owned(),
+                issuer,
+            });
         }
     }
     let skew = ALLOWED_CLOCK_SKEW.whole_seconds();
@@ -184,7 +201,11 @@ fn verify_inner(
         document.remove(claim);
     }
     let issued_at = iat.and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok());
-    Ok(VerifiedJwt { document, signer, issued_at })
+    Ok(VerifiedJwt {
+        document,
+        signer,
+        issued_at,
+    })
 }
 
 fn check_media_type(
@@ -212,7 +233,10 @@ fn numeric_date(claims: &Map<String, Value>, name: &'static str) -> Result<Optio
             if let Some(i) = n.as_i64() {
                 Ok(Some(i))
             } else {
-                let f = n.as_f64().filter(|f| f.is_finite()).ok_or(ProofError::Claim(name))?;
+                let f = n
+                    .as_f64()
+                    .filter(|f| f.is_finite())
+                    .ok_or(ProofError::Claim(name))?;
                 #[allow(clippy::cast_possible_truncation)] // bounded by the strict parser
                 Ok(Some(f.floor() as i64))
             }

@@ -97,8 +97,22 @@ pub fn verify(bytes: &[u8], now: OffsetDateTime) -> Result<VerifiedCredential, P
         };
     let issuer = data_integrity::issuer_id(&document).map(str::to_owned);
     let issuer_bound = issuer.as_deref() == Some(signer.as_str());
-    if let Some(i) = issuer.as_deref().filter(|i| i.starts_with("did:key:") && !issuer_bound) {
-        return Err(ProofError::IssuerMismatch { issuer: i.to_owned(), controller: signer.to_string() });
+    if let Some(i) = issuer
+        .as_deref()
+        .filter(|i| i.starts_with("did:key:") && !issuer_bound)
+    {
+        return Err(ProofError::IssuerMismatch {
+            issuer: i.to_owned(),
+            controller: signer.to_string(),
+        });
     }
-    Ok(VerifiedCredential { document, signer, issuer, issuer_bound, signed_at, envelope, digest })
+    Ok(VerifiedCredential {
+        document,
+        signer,
+        issuer,
+        issuer_bound,
+        signed_at,
+        envelope,
+        digest,
+    })
 }

@@ -3,8 +3,8 @@
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use super::datetime::{DateTimeError, parse_datetime_stamp};
 use super::data_integrity::issuer_id;
+use super::datetime::{DateTimeError, parse_datetime_stamp};
 
 /// The base context every VC 2.0 credential starts with (§4.3).
 pub const CREDENTIALS_V2: &str = "https://www.w3.org/ns/credentials/v2";
@@ -66,7 +66,10 @@ pub fn check_credential(doc: &Map<String, Value>) -> Result<CredentialInfo, VcEr
     if !types.iter().any(|t| t == "VerifiableCredential") {
         return Err(VcError::Type);
     }
-    let issuer = issuer_id(doc).filter(|i| i.contains(':')).ok_or(VcError::Issuer)?.to_owned();
+    let issuer = issuer_id(doc)
+        .filter(|i| i.contains(':'))
+        .ok_or(VcError::Issuer)?
+        .to_owned();
     match doc.get("credentialSubject") {
         Some(Value::Object(_)) => {}
         Some(Value::Array(items)) if !items.is_empty() && items.iter().all(Value::is_object) => {}
@@ -77,7 +80,9 @@ pub fn check_credential(doc: &Map<String, Value>) -> Result<CredentialInfo, VcEr
             None => Ok(None),
             Some(v) => {
                 let text = v.as_str().unwrap_or_default();
-                parse_datetime_stamp(text).map(Some).map_err(|source| VcError::Date { field, source })
+                parse_datetime_stamp(text)
+                    .map(Some)
+                    .map_err(|source| VcError::Date { field, source })
             }
         }
     };
@@ -89,14 +94,24 @@ pub fn check_credential(doc: &Map<String, Value>) -> Result<CredentialInfo, VcEr
         }
     }
     let id = doc.get("id").and_then(Value::as_str).map(str::to_owned);
-    Ok(CredentialInfo { id, issuer, types, valid_from, valid_until })
+    Ok(CredentialInfo {
+        id,
+        issuer,
+        types,
+        valid_from,
+        valid_until,
+    })
 }
 
 /// A JSON-LD "set of strings": one string or an array of strings.
 pub fn string_list(v: Option<&Value>) -> Vec<String> {
     match v {
         Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
         _ => Vec::new(),
     }
 }

@@ -79,7 +79,11 @@ pub struct SecretKey(SigningKey);
 
 impl std::fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SecretKey(public: {})", hex::encode(self.0.verifying_key().as_bytes()))
+        write!(
+            f,
+            "SecretKey(public: {})",
+            hex::encode(self.0.verifying_key().as_bytes())
+        )
     }
 }
 

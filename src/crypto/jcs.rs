@@ -131,7 +131,11 @@ fn check_integers(value: &Value) -> Result<(), JcsError> {
         Value::Number(n) => {
             let unsafe_int = n.as_u64().is_some_and(|u| u > MAX_SAFE_INTEGER)
                 || n.as_i64().is_some_and(|i| i.unsigned_abs() > MAX_SAFE_INTEGER);
-            if unsafe_int { Err(JcsError::UnsafeInteger(n.to_string())) } else { Ok(()) }
+            if unsafe_int {
+                Err(JcsError::UnsafeInteger(n.to_string()))
+            } else {
+                Ok(())
+            }
         }
         Value::Array(items) => items.iter().try_for_each(check_integers),
         Value::Object(map) => map.values().try_for_each(check_integers),
@@ -149,13 +153,19 @@ mod tests {
         // RFC 8785 §3.2.3: "\r" < "1" < "ö" < "€" < "😀" < "דּ" (U+1F600 is D83D DE00, before U+FB33).
         let v = json!({"\u{20ac}": 1, "\r": 2, "\u{fb33}": 3, "1": 4, "\u{1f600}": 5, "\u{f6}": 6});
         let got = String::from_utf8(canonicalize(&v).unwrap()).unwrap();
-        assert_eq!(got, "{\"\\r\":2,\"1\":4,\"\u{f6}\":6,\"\u{20ac}\":1,\"\u{1f600}\":5,\"\u{fb33}\":3}");
+        assert_eq!(
+            got,
+            "{\"\\r\":2,\"1\":4,\"\u{f6}\":6,\"\u{20ac}\":1,\"\u{1f600}\":5,\"\u{fb33}\":3}"
+        );
     }
 
     #[test]
     fn refuses_unsafe_integers_unlike_serde_jcs() {
         let v = json!({"n": 9007199254740993u64});
-        assert_eq!(canonicalize(&v), Err(JcsError::UnsafeInteger("9007199254740993".into())));
+        assert_eq!(
+            canonicalize(&v),
+            Err(JcsError::UnsafeInteger("9007199254740993".into()))
+        );
         assert!(canonicalize_reference(&v).is_err());
         // serde_jcs alone would round it: this is why the guard exists.
         assert_eq!(serde_jcs::to_string(&v).unwrap(), "{\"n\":9007199254740992}");
@@ -163,7 +173,8 @@ mod tests {
 
     #[test]
     fn numbers_follow_ecmascript() {
-        let v: Value = serde_json::from_str("[1E30, 4.50, -0.0, 1e21, 1e20, 100.0, 1e-7, 1e-6, 0.002]").unwrap();
+        let v: Value =
+            serde_json::from_str("[1E30, 4.50, -0.0, 1e21, 1e20, 100.0, 1e-7, 1e-6, 0.002]").unwrap();
         assert_eq!(
             String::from_utf8(canonicalize(&v).unwrap()).unwrap(),
             "[1e+30,4.5,0,1e+21,100000000000000000000,100,1e-7,0.000001,0.002]"

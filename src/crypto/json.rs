@@ -42,7 +42,12 @@ pub fn parse_strict(bytes: &[u8]) -> Result<Value, JsonError> {
     let mut flags = Flags::default();
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let parsed = StrictValue { flags: &mut flags }.deserialize(&mut de);
-    let value = parsed.map_err(|e| flags.refusal.take().unwrap_or_else(|| JsonError::Syntax(e.to_string())))?;
+    let value = parsed.map_err(|e| {
+        flags
+            .refusal
+            .take()
+            .unwrap_or_else(|| JsonError::Syntax(e.to_string()))
+    })?;
     de.end().map_err(|e| JsonError::Syntax(e.to_string()))?;
     if flags.huge_integral_float {
         // serde_json hands integer literals beyond 64 bits to us as doubles, indistinguishable from
@@ -123,7 +128,9 @@ impl<'de> Visitor<'de> for StrictValue<'_> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(v) = seq.next_element_seed(StrictValue { flags: &mut *self.flags })? {
+        while let Some(v) = seq.next_element_seed(StrictValue {
+            flags: &mut *self.flags,
+        })? {
             out.push(v);
         }
         Ok(Value::Array(out))
@@ -131,7 +138,9 @@ impl<'de> Visitor<'de> for StrictValue<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            let v = map.next_value_seed(StrictValue { flags: &mut *self.flags })?;
+            let v = map.next_value_seed(StrictValue {
+                flags: &mut *self.flags,
+            })?;
             if out.contains_key(&key) {
                 return Err(self.flags.refuse(JsonError::DuplicateKey(key)));
             }
@@ -177,7 +186,9 @@ fn check_integer_literals(bytes: &[u8]) -> Result<(), JsonError> {
                         .and_then(|d| d.parse::<u64>().ok())
                         .is_some_and(|n| n <= MAX_SAFE_INTEGER);
                 if !fits {
-                    return Err(JsonError::UnsafeInteger(String::from_utf8_lossy(token).into_owned()));
+                    return Err(JsonError::UnsafeInteger(
+                        String::from_utf8_lossy(token).into_owned(),
+                    ));
                 }
             }
             continue;
@@ -193,7 +204,10 @@ mod tests {
 
     #[test]
     fn rejects_duplicate_keys_at_any_depth() {
-        assert_eq!(parse_strict(br#"{"a":1,"a":2}"#), Err(JsonError::DuplicateKey("a".into())));
+        assert_eq!(
+            parse_strict(br#"{"a":1,"a":2}"#),
+            Err(JsonError::DuplicateKey("a".into()))
+        );
         assert_eq!(
             parse_strict(br#"{"x":[{"b":true,"c":0,"b":false}]}"#),
             Err(JsonError::DuplicateKey("b".into()))
@@ -231,7 +245,10 @@ mod tests {
     #[test]
     fn rejects_what_serde_json_rejects() {
         for bad in ["{", "[1,]", "NaN", "1e400", r#""\ud800""#, "{} {}", "\"a\" x"] {
-            assert!(matches!(parse_strict(bad.as_bytes()), Err(JsonError::Syntax(_))), "{bad} accepted");
+            assert!(
+                matches!(parse_strict(bad.as_bytes()), Err(JsonError::Syntax(_))),
+                "{bad} accepted"
+            );
         }
     }
 }

@@ -34,7 +34,10 @@ pub fn public_key_from_jwk(jwk: &Value) -> Result<PublicKey, JwkError> {
     let kty = jwk.get("kty").and_then(Value::as_str);
     let crv = jwk.get("crv").and_then(Value::as_str);
     if kty != Some("OKP") || crv != Some("Ed25519") {
-        return Err(JwkError::NotEd25519 { kty: kty.map(str::to_owned), crv: crv.map(str::to_owned) });
+        return Err(JwkError::NotEd25519 {
+            kty: kty.map(str::to_owned),
+            crv: crv.map(str::to_owned),
+        });
     }
     let x = jwk.get("x").and_then(Value::as_str).ok_or(JwkError::Encoding)?;
     let bytes = URL_SAFE_NO_PAD.decode(x).map_err(|_| JwkError::Encoding)?;

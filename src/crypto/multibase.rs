@@ -52,7 +52,9 @@ pub fn encode_base58btc(bytes: &[u8]) -> String {
 /// Decodes a `z…` value, refusing anything but the canonical spelling.
 pub fn decode_base58btc(text: &str) -> Result<Vec<u8>, MultibaseError> {
     let body = text.strip_prefix('z').ok_or(MultibaseError::NotBase58Btc)?;
-    let bytes = bs58::decode(body).into_vec().map_err(|_| MultibaseError::InvalidBase58)?;
+    let bytes = bs58::decode(body)
+        .into_vec()
+        .map_err(|_| MultibaseError::InvalidBase58)?;
     if bs58::encode(&bytes).into_string() != body {
         return Err(MultibaseError::NonCanonical);
     }
@@ -124,6 +126,9 @@ mod tests {
         assert_eq!(decode_base58btc("z0OIl"), Err(MultibaseError::InvalidBase58));
         // An X25519 key (0xec) is not an Ed25519 Multikey.
         let x25519 = "z6LSj72tK8brWgZja8NLRwPigth2T9QRiG1uH9oKZuKjdh9p";
-        assert!(matches!(decode_public_multikey(x25519), Err(MultibaseError::WrongCodec { .. })));
+        assert!(matches!(
+            decode_public_multikey(x25519),
+            Err(MultibaseError::WrongCodec { .. })
+        ));
     }
 }

@@ -48,7 +48,9 @@ impl DidKey {
             )));
         }
         if !value.starts_with('z') {
-            return Err(DidError::InvalidDid(format!("{did:?}: method-specific id must start with 'z'")));
+            return Err(DidError::InvalidDid(format!(
+                "{did:?}: method-specific id must start with 'z'"
+            )));
         }
         let key = multibase::decode_public_multikey(value).map_err(|e| match e {
             MultibaseError::NotBase58Btc | MultibaseError::InvalidBase58 | MultibaseError::NonCanonical => {
@@ -56,12 +58,18 @@ impl DidKey {
             }
             other => DidError::InvalidPublicKey(other),
         })?;
-        Ok(Self { did: did.to_owned(), key })
+        Ok(Self {
+            did: did.to_owned(),
+            key,
+        })
     }
 
     /// The `did:key` of `key`.
     pub fn from_public_key(key: &PublicKey) -> Self {
-        Self { did: format!("did:key:{}", multibase::encode_public_multikey(key)), key: *key }
+        Self {
+            did: format!("did:key:{}", multibase::encode_public_multikey(key)),
+            key: *key,
+        }
     }
 
     /// The DID string.
@@ -87,8 +95,9 @@ impl DidKey {
     /// Resolves a verification-method DID URL `did:key:z…#z…`: the fragment must equal the key's
     /// multibase value (the only method a did:key document has).
     pub fn from_verification_method(url: &str) -> Result<Self, DidError> {
-        let (did, fragment) =
-            url.split_once('#').ok_or_else(|| DidError::InvalidDidUrl(format!("{url:?} has no fragment")))?;
+        let (did, fragment) = url
+            .split_once('#')
+            .ok_or_else(|| DidError::InvalidDidUrl(format!("{url:?} has no fragment")))?;
         let parsed = Self::parse(did)?;
         if fragment != parsed.multibase() {
             return Err(DidError::InvalidDidUrl(url.to_owned()));
@@ -158,7 +167,12 @@ mod tests {
     #[test]
     fn verification_method_fragment_must_match() {
         let d = "did:key:z6MktwupdmLXVVqTzCw4i46r4uGyosGXRnR3XjN4Zq7oMMsw";
-        assert!(DidKey::from_verification_method(&format!("{d}#z6MktwupdmLXVVqTzCw4i46r4uGyosGXRnR3XjN4Zq7oMMsw")).is_ok());
+        assert!(
+            DidKey::from_verification_method(&format!(
+                "{d}#z6MktwupdmLXVVqTzCw4i46r4uGyosGXRnR3XjN4Zq7oMMsw"
+            ))
+            .is_ok()
+        );
         assert!(DidKey::from_verification_method(&format!("{d}#key-1")).is_err());
         assert!(DidKey::from_verification_method(d).is_err());
     }

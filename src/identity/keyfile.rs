@@ -87,12 +87,22 @@ impl KeyFile {
 
     /// Parses and cross-checks a key file's JSON text. `path` is only used in error messages.
     pub fn from_json(text: &str, path: &str) -> Result<Self, KeyFileError> {
-        let json: KeyFileJson = serde_json::from_str(text)
-            .map_err(|e| KeyFileError::Format { path: path.to_owned(), message: e.to_string() })?;
-        let secret = multibase::decode_secret_multikey(&json.secret_key_multibase)
-            .map_err(|source| KeyFileError::Key { path: path.to_owned(), source })?;
-        let public = multibase::decode_public_multikey(&json.public_key_multibase)
-            .map_err(|source| KeyFileError::Key { path: path.to_owned(), source })?;
+        let json: KeyFileJson = serde_json::from_str(text).map_err(|e| KeyFileError::Format {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        let secret = multibase::decode_secret_multikey(&json.secret_key_multibase).map_err(|source| {
+            KeyFileError::Key {
+                path: path.to_owned(),
+                source,
+            }
+        })?;
+        let public = multibase::decode_public_multikey(&json.public_key_multibase).map_err(|source| {
+            KeyFileError::Key {
+                path: path.to_owned(),
+                source,
+            }
+        })?;
         if secret.public_key() != public {
             return Err(KeyFileError::Inconsistent {
                 path: path.to_owned(),
@@ -112,7 +122,10 @@ impl KeyFile {
     /// Reads a key file.
     pub fn read(path: &Path) -> Result<Self, KeyFileError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| KeyFileError::Io { path: shown.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| KeyFileError::Io {
+            path: shown.clone(),
+            source,
+        })?;
         Self::from_json(&text, &shown)
     }
 
@@ -120,7 +133,10 @@ impl KeyFile {
     pub fn write_new(&self, path: &Path) -> Result<(), KeyFileError> {
         use std::io::Write;
         let shown = path.display().to_string();
-        let io = |source| KeyFileError::Io { path: shown.clone(), source };
+        let io = |source| KeyFileError::Io {
+            path: shown.clone(),
+            source,
+        };
         let mut opts = std::fs::OpenOptions::new();
         opts.write(true).create_new(true);
         #[cfg(unix)]

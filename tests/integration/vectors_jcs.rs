@@ -18,9 +18,21 @@ fn cyberphone_testdata() {
         let expected = std::fs::read(vector_path(&format!("jcs-rfc8785/output/{name}"))).unwrap();
         let outhex = vector(&format!("jcs-rfc8785/outhex/{}", name.replace(".json", ".txt")));
         let expected_hex: String = outhex.split_whitespace().collect();
-        assert_eq!(hex::encode(&expected), expected_hex, "{name}: output and outhex agree");
-        assert_eq!(jcs::canonicalize(&input).unwrap(), expected, "{name}: fast writer");
-        assert_eq!(jcs::canonicalize_reference(&input).unwrap(), expected, "{name}: serde_jcs");
+        assert_eq!(
+            hex::encode(&expected),
+            expected_hex,
+            "{name}: output and outhex agree"
+        );
+        assert_eq!(
+            jcs::canonicalize(&input).unwrap(),
+            expected,
+            "{name}: fast writer"
+        );
+        assert_eq!(
+            jcs::canonicalize_reference(&input).unwrap(),
+            expected,
+            "{name}: serde_jcs"
+        );
         n += 1;
     }
     assert_eq!(n, 6);
@@ -36,7 +48,11 @@ fn appendix_b_numbers() {
         match (serde_json::Number::from_f64(f), s["expected"].as_str()) {
             (Some(n), Some(expected)) => {
                 let v = Value::Number(n);
-                assert_eq!(String::from_utf8(jcs::canonicalize(&v).unwrap()).unwrap(), expected, "{bits:016x}");
+                assert_eq!(
+                    String::from_utf8(jcs::canonicalize(&v).unwrap()).unwrap(),
+                    expected,
+                    "{bits:016x}"
+                );
                 checked += 1;
             }
             // NaN and ±Infinity cannot even enter a JSON value: RFC 8785 says they MUST be refused.
@@ -108,7 +124,11 @@ fn ecmascript_number_sample() {
                 if f != 0.0 {
                     assert_eq!(f.to_bits(), bits, "parse {source}");
                 }
-                assert_eq!(String::from_utf8(jcs::canonicalize(&parsed).unwrap()).unwrap(), es6, "canon {source}");
+                assert_eq!(
+                    String::from_utf8(jcs::canonicalize(&parsed).unwrap()).unwrap(),
+                    es6,
+                    "canon {source}"
+                );
             }
             // Integer literals beyond ±(2^53−1) are refused on purpose (2^53 and neighbours are in the sample).
             Err(json::JsonError::UnsafeInteger(_)) => {
@@ -126,15 +146,21 @@ fn arb_json() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         (-(1i64 << 53) + 1..(1i64 << 53)).prop_map(|i| Value::Number(i.into())),
-        any::<f64>().prop_filter_map("finite", serde_json::Number::from_f64).prop_map(Value::Number),
+        any::<f64>()
+            .prop_filter_map("finite", serde_json::Number::from_f64)
+            .prop_map(Value::Number),
         "\\PC{0,12}".prop_map(Value::String),
         any::<String>().prop_map(Value::String),
     ];
     leaf.prop_recursive(6, 64, 8, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::hash_map("\\PC{0,6}|[\\u{1F600}-\\u{1F64F}\\u{E000}-\\u{FFFD}a-z\\r1]{0,3}", inner, 0..6)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            prop::collection::hash_map(
+                "\\PC{0,6}|[\\u{1F600}-\\u{1F64F}\\u{E000}-\\u{FFFD}a-z\\r1]{0,3}",
+                inner,
+                0..6
+            )
+            .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }

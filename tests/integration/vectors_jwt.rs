@@ -25,7 +25,10 @@ fn now() -> time::OffsetDateTime {
 fn derived_vector_verifies_both_ways() {
     let token = vector("vc-jose-cose/derived-eddsa-vc.jwt");
     let v = jwt::verify(token.trim(), now()).unwrap();
-    assert_eq!(serde_json::Value::Object(v.document.clone()), vector_json("vc-jose-cose/derived-eddsa-vc.payload.json"));
+    assert_eq!(
+        serde_json::Value::Object(v.document.clone()),
+        vector_json("vc-jose-cose/derived-eddsa-vc.payload.json")
+    );
     assert_eq!(v.signer, rfc8032_test1_key().did);
     jwt::verify_with_josekit(token.trim(), now()).unwrap();
     let through_envelope = credential::verify(token.as_bytes(), now()).unwrap();
@@ -76,16 +79,26 @@ fn algorithm_confusion_is_refused() {
     for alg in ["none", "HS256", "ES256", "RS256", "Ed25519", "eddsa"] {
         let mut h = good_header(&key);
         h["alg"] = alg.into();
-        assert_eq!(jwt::verify(&forge(h, payload(&key), &key), now()).unwrap_err(), ProofError::Algorithm(alg.into()));
+        assert_eq!(
+            jwt::verify(&forge(h, payload(&key), &key), now()).unwrap_err(),
+            ProofError::Algorithm(alg.into())
+        );
     }
     // alg:none with an empty signature, the classic.
-    let h = URL_SAFE_NO_PAD.encode(json!({"alg": "none", "kid": key.did.verification_method_id()}).to_string());
+    let h =
+        URL_SAFE_NO_PAD.encode(json!({"alg": "none", "kid": key.did.verification_method_id()}).to_string());
     let p = URL_SAFE_NO_PAD.encode(payload(&key).to_string());
-    assert_eq!(jwt::verify(&format!("{h}.{p}."), now()).unwrap_err(), ProofError::Algorithm("none".into()));
+    assert_eq!(
+        jwt::verify(&format!("{h}.{p}."), now()).unwrap_err(),
+        ProofError::Algorithm("none".into())
+    );
     // HMAC keyed with the public key bytes: refused on alg before any MAC is computed.
     let mut h = good_header(&key);
     h["alg"] = "HS256".into();
-    assert!(matches!(jwt::verify(&forge(h, payload(&key), &key), now()), Err(ProofError::Algorithm(_))));
+    assert!(matches!(
+        jwt::verify(&forge(h, payload(&key), &key), now()),
+        Err(ProofError::Algorithm(_))
+    ));
 }
 
 #[test]
@@ -94,21 +107,36 @@ fn header_refusals() {
     let mut h = good_header(&key);
     h["crit"] = json!(["b64"]);
     h["b64"] = json!(false);
-    assert!(matches!(jwt::verify(&forge(h, payload(&key), &key), now()), Err(ProofError::Critical(_))));
+    assert!(matches!(
+        jwt::verify(&forge(h, payload(&key), &key), now()),
+        Err(ProofError::Critical(_))
+    ));
     let mut h = good_header(&key);
     h["typ"] = "JWT".into();
-    assert!(matches!(jwt::verify(&forge(h, payload(&key), &key), now()), Err(ProofError::MediaType { .. })));
+    assert!(matches!(
+        jwt::verify(&forge(h, payload(&key), &key), now()),
+        Err(ProofError::MediaType { .. })
+    ));
     let mut h = good_header(&key);
     h.as_object_mut().unwrap().remove("kid");
-    assert_eq!(jwt::verify(&forge(h, payload(&key), &key), now()).unwrap_err(), ProofError::MissingKid);
+    assert_eq!(
+        jwt::verify(&forge(h, payload(&key), &key), now()).unwrap_err(),
+        ProofError::MissingKid
+    );
     let mut h = good_header(&key);
     h["kid"] = "did:key:z6MktwupdmLXVVqTzCw4i46r4uGyosGXRnR3XjN4Zq7oMMsw#key-1".into();
-    assert!(matches!(jwt::verify(&forge(h, payload(&key), &key), now()), Err(ProofError::VerificationMethod(_))));
+    assert!(matches!(
+        jwt::verify(&forge(h, payload(&key), &key), now()),
+        Err(ProofError::VerificationMethod(_))
+    ));
     // Another key named in kid: the signature cannot verify.
     let other = KeyFile::new(SecretKey::from_seed(&[7u8; 32]));
     let mut h = good_header(&key);
     h["kid"] = other.did.verification_method_id().into();
-    assert_eq!(jwt::verify(&forge(h, payload(&key), &key), now()).unwrap_err(), ProofError::Signature);
+    assert_eq!(
+        jwt::verify(&forge(h, payload(&key), &key), now()).unwrap_err(),
+        ProofError::Signature
+    );
 }
 
 #[test]
@@ -122,19 +150,43 @@ fn non_canonical_base64url_is_refused() {
         let last = seg.chars().last().unwrap();
         let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
         let idx = alphabet.iter().position(|&c| c as char == last).unwrap();
-        let spare_bits = match seg.len() % 4 { 2 => 4, 3 => 2, _ => 0 };
-        if spare_bits == 0 { continue; }
+        let spare_bits = match seg.len() % 4 {
+            2 => 4,
+            3 => 2,
+            _ => 0,
+        };
+        if spare_bits == 0 {
+            continue;
+        }
         let altered = alphabet[idx ^ 1] as char;
         let seg2 = format!("{}{}", &seg[..seg.len() - 1], altered);
-        assert_eq!(URL_SAFE_NO_PAD.decode(seg).ok(), base64::engine::GeneralPurpose::new(
-            &base64::alphabet::URL_SAFE,
-            base64::engine::GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true).with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireNone),
-        ).decode(&seg2).ok(), "{name}: the altered text decodes to the same bytes");
-        let t = if name == "payload" { format!("{h}.{seg2}.{s}") } else { format!("{h}.{p}.{seg2}") };
-        assert!(matches!(jwt::verify(&t, now()), Err(ProofError::Base64(_))), "{name}");
+        assert_eq!(
+            URL_SAFE_NO_PAD.decode(seg).ok(),
+            base64::engine::GeneralPurpose::new(
+                &base64::alphabet::URL_SAFE,
+                base64::engine::GeneralPurposeConfig::new()
+                    .with_decode_allow_trailing_bits(true)
+                    .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireNone),
+            )
+            .decode(&seg2)
+            .ok(),
+            "{name}: the altered text decodes to the same bytes"
+        );
+        let t = if name == "payload" {
+            format!("{h}.{seg2}.{s}")
+        } else {
+            format!("{h}.{p}.{seg2}")
+        };
+        assert!(
+            matches!(jwt::verify(&t, now()), Err(ProofError::Base64(_))),
+            "{name}"
+        );
     }
     // Padding is refused too.
-    assert!(matches!(jwt::verify(&format!("{token}="), now()), Err(ProofError::Base64(_))));
+    assert!(matches!(
+        jwt::verify(&format!("{token}="), now()),
+        Err(ProofError::Base64(_))
+    ));
 }
 
 #[test]
@@ -142,26 +194,47 @@ fn time_claims_are_checked_by_us() {
     let key = rfc8032_test1_key();
     let mut p = payload(&key);
     p["exp"] = json!(1000);
-    assert_eq!(jwt::verify(&forge(good_header(&key), p, &key), now()).unwrap_err(), ProofError::Expired(1000));
+    assert_eq!(
+        jwt::verify(&forge(good_header(&key), p, &key), now()).unwrap_err(),
+        ProofError::Expired(1000)
+    );
     let mut p = payload(&key);
     p["nbf"] = json!(4_000_000_000i64);
-    assert_eq!(jwt::verify(&forge(good_header(&key), p, &key), now()).unwrap_err(), ProofError::NotBefore(4_000_000_000));
+    assert_eq!(
+        jwt::verify(&forge(good_header(&key), p, &key), now()).unwrap_err(),
+        ProofError::NotBefore(4_000_000_000)
+    );
     let mut p = payload(&key);
     p["iat"] = json!(4_000_000_000i64);
-    assert!(matches!(jwt::verify(&forge(good_header(&key), p, &key), now()), Err(ProofError::IssuedInFuture(_))));
+    assert!(matches!(
+        jwt::verify(&forge(good_header(&key), p, &key), now()),
+        Err(ProofError::IssuedInFuture(_))
+    ));
     let mut p = payload(&key);
     p["iss"] = "did:example:someone-else".into();
-    assert!(matches!(jwt::verify(&forge(good_header(&key), p, &key), now()), Err(ProofError::IssMismatch { .. })));
+    assert!(matches!(
+        jwt::verify(&forge(good_header(&key), p, &key), now()),
+        Err(ProofError::IssMismatch { .. })
+    ));
     let mut p = payload(&key);
     p["vc"] = json!({});
-    assert_eq!(jwt::verify(&forge(good_header(&key), p, &key), now()).unwrap_err(), ProofError::ForbiddenClaim("vc"));
+    assert_eq!(
+        jwt::verify(&forge(good_header(&key), p, &key), now()).unwrap_err(),
+        ProofError::ForbiddenClaim("vc")
+    );
 }
 
 #[test]
 fn weak_key_forgery_is_refused_by_both_paths() {
     let token = vector("derived/vc-jwt.reject.weak-key-identity.jwt");
-    assert!(matches!(jwt::verify(token.trim(), now()), Err(ProofError::VerificationMethod(_))));
-    assert!(matches!(jwt::verify_with_josekit(token.trim(), now()), Err(ProofError::VerificationMethod(_))));
+    assert!(matches!(
+        jwt::verify(token.trim(), now()),
+        Err(ProofError::VerificationMethod(_))
+    ));
+    assert!(matches!(
+        jwt::verify_with_josekit(token.trim(), now()),
+        Err(ProofError::VerificationMethod(_))
+    ));
 }
 
 #[test]
@@ -170,11 +243,20 @@ fn issuer_must_be_the_signing_did_key() {
     let mut p = payload(&key);
     p["issuer"] = "did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2".into();
     let token = forge(good_header(&key), p, &key);
-    assert!(matches!(credential::verify(token.as_bytes(), now()), Err(ProofError::IssuerMismatch { .. })));
+    assert!(matches!(
+        credential::verify(token.as_bytes(), now()),
+        Err(ProofError::IssuerMismatch { .. })
+    ));
 }
 
 #[test]
 fn jwe_and_garbage_are_refused() {
-    assert!(matches!(jwt::verify("a.b.c.d.e", now()), Err(ProofError::JwsFormat(_))));
-    assert!(matches!(credential::verify(b"  ", now()), Err(ProofError::UnknownEnvelope)));
+    assert!(matches!(
+        jwt::verify("a.b.c.d.e", now()),
+        Err(ProofError::JwsFormat(_))
+    ));
+    assert!(matches!(
+        credential::verify(b"  ", now()),
+        Err(ProofError::UnknownEnvelope)
+    ));
 }

@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 /// Path of a file under `spec/vectors/`.
 pub fn vector_path(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("spec/vectors").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("spec/vectors")
+        .join(rel)
 }
 
 /// Contents of a file under `spec/vectors/`, as text.

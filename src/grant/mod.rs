@@ -1,0 +1,19 @@
+//! The authorization grant: a `CreditDataAuthorization` Verifiable Credential issued and signed by an
+//! enterprise's `did:key` (format: spec/grant.md, spec/grant.schema.json).
+//!
+//! * [`model`] — the terms as JSON;
+//! * [`rules`] — what the terms must satisfy, every violation reported;
+//! * [`verify()`] — proof, data model, rules and time → [`VerifiedGrant`];
+//! * [`draft`] — building an unsigned grant;
+//! * [`summary`] — the bilingual plain-language account.
+
+pub mod draft;
+pub mod model;
+pub mod rules;
+pub mod summary;
+pub mod verify;
+
+pub use draft::{GrantDraft, StatusSlot};
+pub use model::{GrantTerms, Granularity};
+pub use rules::Violation;
+pub use verify::{GrantError, VerifiedGrant, check_unsigned, verify};

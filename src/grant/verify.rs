@@ -1,0 +1,186 @@
+//! Grant verification: the only way to obtain a [`VerifiedGrant`].
+//!
+//! Steps (spec/grant.md §5), each with its own error:
+//! 1. verify the proof in its envelope ([`crate::credential::verify`]): eddsa-jcs-2022 or VC-JWT;
+//! 2. check the VC Data Model 2.0 rules ([`crate::credential::vc::check_credential`]);
+//! 3. the signer is the issuer's own `did:key`;
+//! 4. check every grant rule ([`super::rules::check_document`]);
+//! 5. check the validity window at `now`.
+//!
+//! Revocation and suspension are *not* part of a `VerifiedGrant`: status changes at any moment, so
+//! the policy checks it on every request ([`crate::status`]).
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+use super::model::GrantTerms;
+use super::rules::{CheckedGrant, Violation, check_document};
+use crate::catalog::Catalog;
+use crate::credential::datetime::format_utc_seconds;
+use crate::credential::vc::{VcError, check_credential};
+use crate::credential::{self, Envelope, ProofError};
+use crate::crypto::Sha256Digest;
+use crate::identity::DidKey;
+use crate::ids::{GrantId, Uscc};
+use crate::status::StatusEntry;
+
+/// Why a grant was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GrantError {
+    /// Step 1: the proof did not verify.
+    #[error("proof: {0}")]
+    Proof(#[from] ProofError),
+    /// Step 2: not a VC Data Model 2.0 credential.
+    #[error("credential: {0}")]
+    Credential(#[from] VcError),
+    /// Steps 3–5: one or more rules broken; all of them are listed.
+    #[error("{} rule(s) broken: {}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Rules(Vec<Violation>),
+}
+
+impl GrantError {
+    /// Every reason, one per line, as `code: message`.
+    pub fn reasons(&self) -> Vec<(String, String)> {
+        match self {
+            Self::Proof(e) => vec![(e.code().to_owned(), e.to_string())],
+            Self::Credential(e) => vec![("vc-data-model".to_owned(), e.to_string())],
+            Self::Rules(v) => v.iter().map(|v| (v.code().to_owned(), v.to_string())).collect(),
+        }
+    }
+}
+
+/// A grant whose proof and every rule held when it was verified. Only [`verify`] makes one.
+///
+/// Holding one says nothing about revocation or suspension, and its validity window must be
+/// re-checked ([`VerifiedGrant::check_time`]) when it is used later than it was verified.
+#[derive(Debug, Clone)]
+pub struct VerifiedGrant {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    checked: CheckedGrant,
+    signer: DidKey,
+    signed_at: Option<OffsetDateTime>,
+    envelope: Envelope,
+    digest: Sha256Digest,
+}
+
+impl VerifiedGrant {
+    /// The grant id.
+    pub fn id(&self) -> &GrantId {
+        &self.inner.checked.id
+    }
+    /// SHA-256 of the exact signed bytes: identifies this signed grant one-to-one.
+    pub fn digest(&self) -> Sha256Digest {
+        self.inner.digest
+    }
+    /// The enterprise's key, which signed.
+    pub fn signer(&self) -> &DidKey {
+        &self.inner.signer
+    }
+    /// When it was signed (proof `created` or JWT `iat`).
+    pub fn signed_at(&self) -> Option<OffsetDateTime> {
+        self.inner.signed_at
+    }
+    /// The envelope it came in.
+    pub fn envelope(&self) -> Envelope {
+        self.inner.envelope
+    }
+    /// The authorizing enterprise.
+    pub fn enterprise(&self) -> &Uscc {
+        &self.inner.checked.enterprise
+    }
+    /// The terms.
+    pub fn terms(&self) -> &GrantTerms {
+        &self.inner.checked.terms
+    }
+    /// `validFrom`.
+    pub fn valid_from(&self) -> OffsetDateTime {
+        self.inner.checked.valid_from
+    }
+    /// `validUntil`.
+    pub fn valid_until(&self) -> OffsetDateTime {
+        self.inner.checked.valid_until
+    }
+    /// The revocation status entry.
+    pub fn revocation_entry(&self) -> &StatusEntry {
+        &self.inner.checked.revocation
+    }
+    /// The suspension status entry.
+    pub fn suspension_entry(&self) -> &StatusEntry {
+        &self.inner.checked.suspension
+    }
+
+    /// Step 5: `validFrom ≤ now ≤ validUntil` (VCDM 2.0 §4.9).
+    pub fn check_time(&self, now: OffsetDateTime) -> Result<(), Violation> {
+        window(self.valid_from(), self.valid_until(), now)
+    }
+}
+
+fn window(from: OffsetDateTime, until: OffsetDateTime, now: OffsetDateTime) -> Result<(), Violation> {
+    if now < from {
+        Err(Violation::NotYetValid(format_utc_seconds(from)))
+    } else if now > until {
+        Err(Violation::Expired(format_utc_seconds(until)))
+    } else {
+        Ok(())
+    }
+}
+
+/// Verifies a secured grant (either envelope) at instant `now` against `catalog`.
+pub fn verify(bytes: &[u8], catalog: &Catalog, now: OffsetDateTime) -> Result<VerifiedGrant, GrantError> {
+    // Step 1.
+    let vc = credential::verify(bytes, now)?;
+    // Step 2.
+    let info = check_credential(&vc.document)?;
+    let mut violations = Vec::new();
+    // Step 3.
+    if !vc.issuer_bound {
+        violations.push(Violation::Issuer(format!(
+            "issuer {} did not sign; {} did",
+            info.issuer, vc.signer
+        )));
+    }
+    // Step 4.
+    let checked = match check_document(&vc.document, &info, catalog) {
+        Ok(c) => Some(c),
+        Err(v) => {
+            violations.extend(v);
+            None
+        }
+    };
+    // Step 5.
+    if let (Some(from), Some(until)) = (info.valid_from, info.valid_until) {
+        if let Err(v) = window(from, until, now) {
+            violations.push(v);
+        }
+    }
+    match checked {
+        Some(checked) if violations.is_empty() => Ok(VerifiedGrant {
+            inner: Arc::new(Inner {
+                checked,
+                signer: vc.signer,
+                signed_at: vc.signed_at,
+                envelope: vc.envelope,
+                digest: vc.digest,
+            }),
+        }),
+        _ => Err(GrantError::Rules(violations)),
+    }
+}
+
+/// Checks an *unsigned* grant against the VCDM and grant rules (not the validity window), as
+/// `consentry grant new` does before printing it. Returns every violation.
+pub fn check_unsigned(doc: &serde_json::Value, catalog: &Catalog) -> Result<(), GrantError> {
+    let map = doc
+        .as_object()
+        .ok_or(GrantError::Proof(ProofError::UnknownEnvelope))?;
+    let info = check_credential(map)?;
+    check_document(map, &info, catalog)
+        .map(|_| ())
+        .map_err(GrantError::Rules)
+}
