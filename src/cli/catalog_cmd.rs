@@ -26,10 +26,10 @@ pub(super) enum CatalogCommand {
 pub(super) fn run(cmd: CatalogCommand, catalog: &Catalog) -> CliResult {
     match cmd {
         CatalogCommand::Categories => {
-            println!("catalog {}", catalog.version());
+            outln!("catalog {}", catalog.version());
             for c in catalog.categories() {
                 let vis = if c.public { "public    " } else { "non-public" };
-                println!(
+                outln!(
                     "{:<7} {vis} {:<8} {} / {}",
                     c.code,
                     c.providers.join("+"),
@@ -40,24 +40,24 @@ pub(super) fn run(cmd: CatalogCommand, catalog: &Catalog) -> CliResult {
         }
         CatalogCommand::Purposes => {
             for p in catalog.purposes() {
-                println!("{:<28} {} / {}", p.code, p.name_zh, p.name_en);
+                outln!("{:<28} {} / {}", p.code, p.name_zh, p.name_en);
             }
         }
         CatalogCommand::Providers => {
             for p in catalog.providers() {
-                println!("{:<7} {} / {}", p.id, p.name_zh, p.name_en);
+                outln!("{:<7} {} / {}", p.id, p.name_zh, p.name_en);
             }
         }
         CatalogCommand::Letters => {
             for (l, d) in catalog.letters() {
-                println!("{:<9} sha256 {d}  {}", l.id, l.title_zh);
+                outln!("{:<9} sha256 {d}  {}", l.id, l.title_zh);
             }
         }
         CatalogCommand::Letter { id } => {
             let (l, d) = catalog
                 .letter(&id)
                 .ok_or_else(|| CliError::usage(format!("no letter {id}")))?;
-            print_json(&json!({"letter": l, "sha256": d.to_hex()}));
+            print_json(&json!({"letter": l, "sha256": d.to_hex()}))?;
         }
     }
     Ok(())

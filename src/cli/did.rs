@@ -19,7 +19,7 @@ pub(super) fn run(cmd: DidCommand) -> CliResult {
         DidCommand::Resolve { did } => {
             let parsed = DidKey::parse(&did)
                 .map_err(|e| CliError::Invalid(vec![("invalid-did".into(), e.to_string())]))?;
-            print_json(&parsed.document());
+            print_json(&parsed.document())?;
             Ok(())
         }
     }

@@ -140,7 +140,7 @@ fn bank(spec: &str) -> Result<OnwardRecipient, CliError> {
 
 fn usage(periodic: Option<&str>) -> Result<Usage, CliError> {
     let Some(spec) = periodic else {
-        return Ok(Usage::OneOff);
+        return Ok(Usage::OneOff {});
     };
     let err = || CliError::usage(format!("--periodic {spec:?}: expected N/day, N/week or N/month"));
     let (n, per) = spec.split_once('/').ok_or_else(err)?;
@@ -234,7 +234,7 @@ fn new(a: NewArgs, catalog: &Catalog) -> CliResult {
             "attached authorization letter {id}: read it with `consentry catalog letter {id}` before signing"
         );
     }
-    print_json(&credential);
+    print_json(&credential)?;
     Ok(())
 }
 
@@ -256,19 +256,19 @@ fn verify(at: Option<&str>, as_json: bool, file: &str, catalog: &Catalog) -> Cli
                     "validUntil": format_utc_seconds(g.valid_until()),
                     "terms": g.terms(),
                     "summary": summary,
-                }));
+                }))?;
             } else {
-                println!("valid grant {} signed by {}", g.id(), g.signer());
-                println!("sha256 {}", g.digest());
-                println!("(revocation and suspension are checked by the node on every request)\n");
-                print!("{summary}");
+                outln!("valid grant {} signed by {}", g.id(), g.signer());
+                outln!("sha256 {}", g.digest());
+                outln!("(revocation and suspension are checked by the node on every request)\n");
+                out!("{summary}");
             }
             Ok(())
         }
         Err(e) => {
             let reasons = e.reasons();
             if as_json {
-                print_json(&json!({"valid": false, "reasons": reasons_json(&reasons)}));
+                print_json(&json!({"valid": false, "reasons": reasons_json(&reasons)}))?;
             }
             Err(CliError::Invalid(reasons))
         }

@@ -28,14 +28,14 @@ pub(super) fn run(cmd: KeyCommand) -> CliResult {
                 Some(path) => {
                     file.write_new(&path)
                         .map_err(|e| CliError::usage(e.to_string()))?;
-                    println!("{}", file.did);
+                    outln!("{}", file.did);
                     eprintln!(
                         "wrote {} (mode 0600): keep it secret, it signs for {}",
                         path.display(),
                         file.did
                     );
                 }
-                None => print!("{}", file.to_pretty_json()),
+                None => out!("{}", file.to_pretty_json()),
             }
             Ok(())
         }

@@ -2,6 +2,20 @@
 //!
 //! Exit codes: 0 = valid / done, 1 = invalid (one reason per line on stderr), 2 = usage or I/O error.
 
+/// `println!` to stdout that ends the command quietly when the reader has gone (`… | head`).
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cli::write_out(&format!("{}\n", format_args!($($arg)*)))?
+    };
+}
+
+/// `print!` counterpart of [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::write_out(&format!($($arg)*))?
+    };
+}
+
 mod catalog_cmd;
 mod did;
 mod grant;
@@ -55,6 +69,8 @@ pub enum CliError {
     Usage(String),
     /// The input was understood and is invalid: exit 1, one `code: reason` per line.
     Invalid(Vec<(String, String)>),
+    /// Standard output was closed by its reader: stop quietly, exit 0.
+    ClosedOutput,
 }
 
 impl CliError {
@@ -80,6 +96,7 @@ pub fn run() -> ExitCode {
             eprintln!("error: {msg}");
             ExitCode::from(2)
         }
+        Err(CliError::ClosedOutput) => ExitCode::SUCCESS,
     }
 }
 
@@ -129,6 +146,20 @@ fn clock_at(at: Option<&str>) -> Result<Box<dyn Clock>, CliError> {
     }
 }
 
-fn print_json(value: &serde_json::Value) {
-    println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+/// Writes `text` to standard output.
+fn write_out(text: &str) -> CliResult {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(CliError::ClosedOutput),
+        Err(e) => Err(CliError::usage(format!("standard output: {e}"))),
+    }
+}
+
+fn print_json(value: &serde_json::Value) -> CliResult {
+    write_out(&format!(
+        "{}\n",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    ))
 }

@@ -29,7 +29,8 @@ pub(super) enum VcCommand {
         /// Envelope.
         #[arg(long, value_enum, default_value = "di")]
         format: Format,
-        /// Signing time (proof `created` / JWT `iat`), RFC 3339; default now.
+        /// Signing time (proof `created` / JWT `iat`), RFC 3339; default now. Written in UTC with
+        /// whole seconds (YYYY-MM-DDTHH:MM:SSZ).
         #[arg(long, value_name = "RFC3339")]
         created: Option<String>,
         /// The unsigned credential, or - for stdin.
@@ -40,7 +41,8 @@ pub(super) enum VcCommand {
         /// Print the result as JSON on stdout.
         #[arg(long)]
         json: bool,
-        /// Verify as of this instant instead of now (RFC 3339).
+        /// Check the proof as of this instant instead of now (RFC 3339): proof `created`/`expires`,
+        /// JWT `exp`/`nbf`/`iat`. A credential's own validFrom/validUntil are not checked here.
         #[arg(long, value_name = "RFC3339")]
         at: Option<String>,
         /// The secured credential, or - for stdin.
@@ -72,11 +74,11 @@ fn sign(key: &std::path::Path, format: Format, created: Option<&str>, file: &str
         Format::Di => {
             let signed = data_integrity::create_proof(&doc, &key, created)
                 .map_err(|e| CliError::usage(e.to_string()))?;
-            print_json(&signed);
+            print_json(&signed)?;
         }
         Format::Jwt => {
             let token = jwt::sign(&doc, &key, created).map_err(|e| CliError::usage(e.to_string()))?;
-            println!("{token}");
+            outln!("{token}");
         }
     }
     Ok(())
@@ -101,9 +103,9 @@ fn verify(as_json: bool, at: Option<&str>, file: &str) -> CliResult {
                     "issuerBound": v.issuer_bound,
                     "signedAt": v.signed_at.map(format_utc_seconds),
                     "sha256": v.digest.to_hex(),
-                }));
+                }))?;
             } else {
-                println!(
+                outln!(
                     "valid: {} proof by {} ({issuer_note})",
                     match v.envelope {
                         credential::Envelope::DataIntegrity => "eddsa-jcs-2022",
@@ -117,7 +119,7 @@ fn verify(as_json: bool, at: Option<&str>, file: &str) -> CliResult {
         Err(e) => {
             let reasons = vec![(e.code().to_owned(), e.to_string())];
             if as_json {
-                print_json(&json!({"valid": false, "reasons": reasons_json(&reasons)}));
+                print_json(&json!({"valid": false, "reasons": reasons_json(&reasons)}))?;
             }
             Err(CliError::Invalid(reasons))
         }

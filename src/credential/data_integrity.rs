@@ -11,9 +11,10 @@ use time::OffsetDateTime;
 
 use super::datetime::{format_utc_seconds, parse_datetime_stamp};
 use super::error::ProofError;
+use crate::crypto::json::{Members, Node};
 use crate::crypto::multibase;
 use crate::crypto::{Sha256Digest, jcs};
-use crate::identity::{DidKey, KeyFile};
+use crate::identity::{DidKey, KeyFile, KeyResolver};
 
 /// The proof `type`.
 pub const PROOF_TYPE: &str = "DataIntegrityProof";
@@ -23,17 +24,6 @@ pub const CRYPTOSUITE: &str = "eddsa-jcs-2022";
 pub const ASSERTION_METHOD: &str = "assertionMethod";
 /// How far in the future a proof's `created` may lie, for clocks that disagree a little.
 pub const ALLOWED_CLOCK_SKEW: time::Duration = time::Duration::minutes(5);
-
-/// A document whose single eddsa-jcs-2022 proof verified.
-#[derive(Debug, Clone)]
-pub struct VerifiedProof {
-    /// The unsecured document (§3.3.2 step 1), with the proof's `@context` (step 4).
-    pub document: Map<String, Value>,
-    /// The key that signed, which is the controller of `verificationMethod`.
-    pub signer: DidKey,
-    /// The proof's `created`.
-    pub created: OffsetDateTime,
-}
 
 /// Why a proof could not be created.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -105,7 +95,17 @@ pub fn create_proof(unsecured: &Value, key: &KeyFile, created: OffsetDateTime) -
         proof.insert("@context".into(), ctx.clone());
     }
     // Steps 3–5: canonical proof configuration and document, hashed, proof hash first.
-    let hash_data = hash_data(&proof, doc)?;
+    let proof_value = Value::Object(proof);
+    let (Node::Object(p), Node::Object(d)) = (
+        Node::from_value(&proof_value).map_err(jcs::JcsError::from)?,
+        Node::from_value(unsecured).map_err(jcs::JcsError::from)?,
+    ) else {
+        return Err(SignError::NotAnObject);
+    };
+    let hash_data = hash_data(&p, &[], &d, &[])?;
+    let Value::Object(mut proof) = proof_value else {
+        return Err(SignError::NotAnObject);
+    };
     // Steps 6–7: sign and encode.
     let signature = key.secret.sign(&hash_data);
     proof.insert(
@@ -118,15 +118,18 @@ pub fn create_proof(unsecured: &Value, key: &KeyFile, created: OffsetDateTime) -
 }
 
 /// `SHA-256(JCS(proofConfig)) ‖ SHA-256(JCS(document))`, the 64 bytes Ed25519 signs (§3.3.6).
+/// Members named in `skip_in_proof` / `skip_in_document` are left out (`proofValue`, `proof`).
 pub fn hash_data(
-    proof_config: &Map<String, Value>,
-    document: &Map<String, Value>,
+    proof_config: &Members<'_>,
+    skip_in_proof: &[&str],
+    document: &Members<'_>,
+    skip_in_document: &[&str],
 ) -> Result<[u8; 64], jcs::JcsError> {
-    let mut buf = Vec::with_capacity(2048);
-    jcs::write_object(proof_config, &mut buf)?;
+    let mut buf = Vec::with_capacity(4096);
+    jcs::write_members(proof_config, skip_in_proof, &mut buf)?;
     let proof_hash = Sha256Digest::of(&buf);
     buf.clear();
-    jcs::write_object(document, &mut buf)?;
+    jcs::write_members(document, skip_in_document, &mut buf)?;
     let doc_hash = Sha256Digest::of(&buf);
     let mut out = [0u8; 64];
     out[..32].copy_from_slice(proof_hash.as_bytes());
@@ -134,96 +137,122 @@ pub fn hash_data(
     Ok(out)
 }
 
-fn as_context_list(v: &Value) -> Vec<&Value> {
+fn context_list<'n, 'a>(v: &'n Node<'a>) -> &'n [Node<'a>] {
     match v {
-        Value::Array(items) => items.iter().collect(),
-        other => vec![other],
+        Node::Array(items) => items,
+        other => std::slice::from_ref(other),
     }
 }
 
-fn required_str<'a>(proof: &'a Map<String, Value>, name: &'static str) -> Result<&'a str, ProofError> {
+fn required_str<'n>(proof: &'n Node<'_>, name: &'static str) -> Result<&'n str, ProofError> {
     proof
         .get(name)
-        .and_then(Value::as_str)
+        .and_then(Node::as_str)
         .ok_or(ProofError::ProofOption(name))
 }
 
-/// Verifies the single eddsa-jcs-2022 proof of `secured` at instant `now` (§3.3.2).
+/// What [`verify_proof`] learned from a valid proof.
+#[derive(Debug, Clone)]
+pub struct ProofInfo {
+    /// The key that signed, the controller of `verificationMethod`.
+    pub signer: DidKey,
+    /// The proof's `created`.
+    pub created: OffsetDateTime,
+}
+
+/// Verifies the single eddsa-jcs-2022 proof of the parsed `secured` document at instant `now`
+/// (§3.3.2), and turns `secured` into the unsecured document: `proof` removed (step 1) and
+/// `@context` taken from the proof (step 4).
 ///
 /// Beyond the suite's own steps it checks what Data Integrity leaves to the verifier: the proof
 /// purpose is `assertionMethod`, `created` is not in the future and `expires` has not passed. Whether
 /// the signer may speak for the document's `issuer` is decided by the caller
-/// ([`crate::credential::verify`] for did:key issuers).
-pub fn verify_proof(secured: Value, now: OffsetDateTime) -> Result<VerifiedProof, ProofError> {
-    let Value::Object(mut document) = secured else {
+/// ([`crate::credential::verify`] for did:key issuers). `keys` resolves (and may cache) the key.
+pub fn verify_proof(
+    secured: &mut Node<'_>,
+    now: OffsetDateTime,
+    keys: &KeyResolver,
+) -> Result<ProofInfo, ProofError> {
+    let Node::Object(members) = &*secured else {
         return Err(ProofError::UnknownEnvelope);
     };
-    // Step 1: unsecuredDocument = securedDocument without proof.
-    let proof = match document.remove("proof") {
-        Some(Value::Object(p)) => p,
-        Some(Value::Array(_)) => return Err(ProofError::ProofSet),
+    // Steps 1–2: the proof, and the proof options (proof without proofValue).
+    let proof = match secured.get("proof") {
+        Some(p @ Node::Object(_)) => p,
+        Some(Node::Array(_)) => return Err(ProofError::ProofSet),
         Some(_) => return Err(ProofError::ProofOption("proof")),
         None => return Err(ProofError::MissingProof),
     };
-    // Step 2: proofOptions = proof without proofValue.
-    let mut options = proof;
-    let proof_value = match options.remove("proofValue") {
-        Some(Value::String(s)) => s,
-        _ => return Err(ProofError::ProofOption("proofValue")),
-    };
+    let proof_value = required_str(proof, "proofValue")?;
     // §3.3.5 step 1: type and cryptosuite.
-    let proof_type = required_str(&options, "type")?;
+    let proof_type = required_str(proof, "type")?;
     if proof_type != PROOF_TYPE {
         return Err(ProofError::ProofType(proof_type.to_owned()));
     }
-    let suite = required_str(&options, "cryptosuite")?;
+    let suite = required_str(proof, "cryptosuite")?;
     if suite != CRYPTOSUITE {
         return Err(ProofError::Cryptosuite(suite.to_owned()));
     }
     // Step 3: proofBytes.
-    let proof_bytes = multibase::decode_base58btc(&proof_value).map_err(ProofError::ProofValue)?;
+    let proof_bytes = multibase::decode_base58btc(proof_value).map_err(ProofError::ProofValue)?;
     if proof_bytes.len() != 64 {
         return Err(ProofError::ProofValueLength(proof_bytes.len()));
     }
-    // Step 4: the @context prefix rule, then the document takes the proof's @context.
-    if let Some(proof_ctx) = options.get("@context") {
-        let doc_ctx = document.get("@context").ok_or(ProofError::ContextMismatch)?;
-        let (p, d) = (as_context_list(proof_ctx), as_context_list(doc_ctx));
-        if p.len() > d.len() || p.iter().zip(&d).any(|(a, b)| a != b) {
+    // Step 4: the @context prefix rule.
+    let proof_ctx = proof.get("@context");
+    if let Some(proof_ctx) = proof_ctx {
+        let doc_ctx = secured.get("@context").ok_or(ProofError::ContextMismatch)?;
+        let (p, d) = (context_list(proof_ctx), context_list(doc_ctx));
+        if p.len() > d.len() || p.iter().zip(d).any(|(a, b)| a != b) {
             return Err(ProofError::ContextMismatch);
         }
-        document.insert("@context".into(), proof_ctx.clone());
     }
     // §3.3.5 step 2: created is a date-time; not in the future; expires not passed.
-    let created_text = required_str(&options, "created")?;
+    let created_text = required_str(proof, "created")?;
     let created = parse_datetime_stamp(created_text).map_err(ProofError::Created)?;
     if created > now + ALLOWED_CLOCK_SKEW {
         return Err(ProofError::CreatedInFuture(created_text.to_owned()));
     }
-    if let Some(expires) = options.get("expires") {
+    if let Some(expires) = proof.get("expires") {
         let text = expires.as_str().ok_or(ProofError::ProofOption("expires"))?;
-        let at = parse_datetime_stamp(text).map_err(ProofError::Created)?;
+        let at = parse_datetime_stamp(text).map_err(ProofError::Expires)?;
         if at <= now {
             return Err(ProofError::ProofExpired(text.to_owned()));
         }
     }
-    // Purpose, and the method's controller against the issuer.
-    let purpose = required_str(&options, "proofPurpose")?;
+    // Purpose and key.
+    let purpose = required_str(proof, "proofPurpose")?;
     if purpose != ASSERTION_METHOD {
         return Err(ProofError::ProofPurpose(purpose.to_owned()));
     }
-    let vm = required_str(&options, "verificationMethod")?;
-    let signer = DidKey::from_verification_method(vm).map_err(ProofError::VerificationMethod)?;
-    // Steps 5–6: transform and hash.
-    let hash_data = hash_data(&options, &document).map_err(ProofError::Canonicalization)?;
+    let vm = required_str(proof, "verificationMethod")?;
+    let signer = keys.resolve(vm).map_err(ProofError::VerificationMethod)?;
+    // Steps 5–6: transform and hash. The document is hashed without `proof` and with the proof's
+    // @context (identical to the document's unless the document appended contexts after signing).
+    let Node::Object(options) = proof else {
+        return Err(ProofError::ProofOption("proof"));
+    };
+    let hash = match proof_ctx {
+        Some(ctx) if Some(ctx) != secured.get("@context") => {
+            let mut doc: Members<'_> = members.iter().filter(|(k, _)| k != "proof").cloned().collect();
+            if let Some(slot) = doc.iter_mut().find(|(k, _)| k == "@context") {
+                slot.1 = ctx.clone();
+            }
+            hash_data(options, &["proofValue"], &doc, &[])
+        }
+        _ => hash_data(options, &["proofValue"], members, &["proof"]),
+    }
+    .map_err(ProofError::Canonicalization)?;
     // Step 7: verify.
     signer
         .public_key()
-        .verify(&hash_data, &proof_bytes)
+        .verify(&hash, &proof_bytes)
         .map_err(|_| ProofError::Signature)?;
-    Ok(VerifiedProof {
-        document,
-        signer,
-        created,
-    })
+    // Step 8: the unsecured document.
+    let ctx = proof_ctx.cloned();
+    secured.remove("proof");
+    if let Some(ctx) = ctx {
+        secured.insert("@context", ctx);
+    }
+    Ok(ProofInfo { signer, created })
 }

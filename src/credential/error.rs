@@ -55,6 +55,9 @@ pub enum ProofError {
     /// `created` lies in the future (beyond the allowed clock skew).
     #[error("proof created {0} is in the future")]
     CreatedInFuture(String),
+    /// The proof's `expires` is not a valid date-time.
+    #[error("proof expires: {0}")]
+    Expires(DateTimeError),
     /// The proof's `expires` has passed.
     #[error("proof expired at {0}")]
     ProofExpired(String),
@@ -151,6 +154,7 @@ impl ProofError {
             Self::ContextMismatch => "context-mismatch",
             Self::Created(_) => "proof-created",
             Self::CreatedInFuture(_) => "proof-created-in-future",
+            Self::Expires(_) => "proof-expires",
             Self::ProofExpired(_) => "proof-expired",
             Self::ProofPurpose(_) => "proof-purpose",
             Self::VerificationMethod(_) => "verification-method",

@@ -20,8 +20,9 @@ use time::OffsetDateTime;
 
 use super::data_integrity::{ALLOWED_CLOCK_SKEW, issuer_id};
 use super::error::ProofError;
-use crate::crypto::{jcs, json, jwk};
-use crate::identity::{DidKey, KeyFile};
+use crate::crypto::json::{self, Node, Number};
+use crate::crypto::jwk;
+use crate::identity::{DidKey, KeyFile, KeyResolver};
 
 /// The JWS `typ` this crate writes and accepts (vc-jose-cose §3.1.1).
 pub const TYP: &str = "vc+jwt";
@@ -55,8 +56,10 @@ pub enum JwtSignError {
 }
 
 /// Signs `credential` as a VC-JWT with header `{"alg":"EdDSA","typ":"vc+jwt","kid":<did:key URL>}`.
-/// The payload is the credential plus `iss` (= its issuer) and `iat`, serialized canonically (RFC 8785) so
-/// the token is reproducible.
+/// The payload is the credential plus `iss` (= its issuer) and `iat`, as compact JSON in the member
+/// order of the input (deterministic for a given input). Numbers are written the way `serde_json`
+/// writes them (`1e20`, not JCS's `100000000000000000000`), so verifiers that refuse integer
+/// literals beyond 2^53 — Python's `rfc8785`, for one — still read every token this crate makes.
 pub fn sign(credential: &Value, key: &KeyFile, issued_at: OffsetDateTime) -> Result<String, JwtSignError> {
     use super::data_integrity::SignError;
     let doc = credential.as_object().ok_or(SignError::NotAnObject)?;
@@ -69,7 +72,8 @@ pub fn sign(credential: &Value, key: &KeyFile, issued_at: OffsetDateTime) -> Res
         claims.insert("iss".into(), issuer.into());
     }
     claims.insert("iat".into(), issued_at.unix_timestamp().into());
-    let payload = jcs::canonicalize(&Value::Object(claims)).map_err(SignError::from)?;
+    let payload =
+        serde_json::to_vec(&Value::Object(claims)).map_err(|e| JwtSignError::Jose(e.to_string()))?;
 
     let jwk_value = jwk::private_jwk(&key.secret);
     let Value::Object(jwk_map) = jwk_value else {
@@ -84,20 +88,26 @@ pub fn sign(credential: &Value, key: &KeyFile, issued_at: OffsetDateTime) -> Res
     josekit::jws::serialize_compact(&payload, &header, &signer).map_err(jose)
 }
 
+/// What a valid VC-JWT's header and claims said.
+#[derive(Debug, Clone)]
+pub struct JwtInfo {
+    /// The key that signed.
+    pub signer: DidKey,
+    /// `iat`, if present.
+    pub issued_at: Option<OffsetDateTime>,
+}
+
 /// Verifies a compact VC-JWT at instant `now`, with the signature checked by `verify_strict`.
 pub fn verify(token: &str, now: OffsetDateTime) -> Result<VerifiedJwt, ProofError> {
-    verify_inner(token, now, |signer, signing_input, _token, signature| {
-        signer
-            .public_key()
-            .verify(signing_input, signature)
-            .map_err(|_| ProofError::Signature)
+    verify_with(token, now, &KeyResolver::new(0), |doc, info| {
+        into_verified(&doc, info)
     })
 }
 
 /// Same checks as [`verify`], but the signature is checked by josekit (OpenSSL) after our key check.
 /// For cross-checking and benchmarks only; see the module documentation.
 pub fn verify_with_josekit(token: &str, now: OffsetDateTime) -> Result<VerifiedJwt, ProofError> {
-    verify_inner(token, now, |signer, _signing_input, token, _signature| {
+    let josekit_check = |signer: &DidKey, _input: &[u8], token: &str, _sig: &[u8]| {
         let Value::Object(map) = jwk::public_jwk(signer.public_key()) else {
             return Err(ProofError::Signature);
         };
@@ -108,7 +118,40 @@ pub fn verify_with_josekit(token: &str, now: OffsetDateTime) -> Result<VerifiedJ
         josekit::jws::deserialize_compact(token, &verifier)
             .map(|_| ())
             .map_err(|_| ProofError::Signature)
+    };
+    verify_inner(token, now, &KeyResolver::new(0), josekit_check, |doc, info| {
+        into_verified(&doc, info)
     })
+}
+
+fn into_verified(doc: &Node<'_>, info: JwtInfo) -> VerifiedJwt {
+    let document = match doc.to_value() {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    VerifiedJwt {
+        document,
+        signer: info.signer,
+        issued_at: info.issued_at,
+    }
+}
+
+/// Verifies a compact VC-JWT and hands the credential (the payload without the registered JWT
+/// claims, as a parsed tree) to `f`. The tree borrows from the decoded payload, which lives only for
+/// the call.
+pub fn verify_with<R>(
+    token: &str,
+    now: OffsetDateTime,
+    keys: &KeyResolver,
+    f: impl FnOnce(Node<'_>, JwtInfo) -> R,
+) -> Result<R, ProofError> {
+    let dalek_check = |signer: &DidKey, input: &[u8], _token: &str, sig: &[u8]| {
+        signer
+            .public_key()
+            .verify(input, sig)
+            .map_err(|_| ProofError::Signature)
+    };
+    verify_inner(token, now, keys, dalek_check, f)
 }
 
 fn decode_segment(segment: &str, name: &'static str) -> Result<Vec<u8>, ProofError> {
@@ -118,11 +161,13 @@ fn decode_segment(segment: &str, name: &'static str) -> Result<Vec<u8>, ProofErr
         .map_err(|_| ProofError::Base64(name))
 }
 
-fn verify_inner(
+fn verify_inner<R>(
     token: &str,
     now: OffsetDateTime,
+    keys: &KeyResolver,
     check_signature: impl FnOnce(&DidKey, &[u8], &str, &[u8]) -> Result<(), ProofError>,
-) -> Result<VerifiedJwt, ProofError> {
+    f: impl FnOnce(Node<'_>, JwtInfo) -> R,
+) -> Result<R, ProofError> {
     let token = token.trim_end_matches(['\n', '\r']);
     // RFC 7515 §5.2 step 1: three segments.
     let mut parts = token.split('.');
@@ -131,26 +176,27 @@ fn verify_inner(
         return Err(ProofError::JwsFormat("expected header.payload.signature"));
     };
     // Steps 2–4: the protected header, strict JSON.
-    let header = json::parse_strict(&decode_segment(h64, "header")?)?;
-    let header = header
-        .as_object()
-        .ok_or_else(|| ProofError::Header("not a JSON object".into()))?;
+    let header_bytes = decode_segment(h64, "header")?;
+    let header = json::parse(&header_bytes)?;
+    if header.as_object().is_none() {
+        return Err(ProofError::Header("not a JSON object".into()));
+    }
     // Step 5: algorithm pinning and critical extensions.
-    let alg = header.get("alg").and_then(Value::as_str).unwrap_or("(missing)");
+    let alg = header.get("alg").and_then(Node::as_str).unwrap_or("(missing)");
     if alg != ALG {
         return Err(ProofError::Algorithm(alg.to_owned()));
     }
     if let Some(crit) = header.get("crit") {
-        return Err(ProofError::Critical(crit.to_string()));
+        return Err(ProofError::Critical(crit.to_value().to_string()));
     }
-    check_media_type(header, "typ", &["vc+jwt", "application/vc+jwt"], "vc+jwt")?;
-    check_media_type(header, "cty", &["vc", "application/vc"], "vc")?;
+    check_media_type(&header, "typ", &["vc+jwt", "application/vc+jwt"], "vc+jwt")?;
+    check_media_type(&header, "cty", &["vc", "application/vc"], "vc")?;
     // The key: named by kid, resolved locally from did:key, weak keys refused before any check.
     let kid = header
         .get("kid")
-        .and_then(Value::as_str)
+        .and_then(Node::as_str)
         .ok_or(ProofError::MissingKid)?;
-    let signer = DidKey::from_verification_method(kid).map_err(ProofError::VerificationMethod)?;
+    let signer = keys.resolve(kid).map_err(ProofError::VerificationMethod)?;
     // Steps 6–8: signature over the ASCII signing input.
     let signature = decode_segment(s64, "signature")?;
     if signature.len() != 64 {
@@ -160,22 +206,22 @@ fn verify_inner(
     let signing_input = &token.as_bytes()[..h64.len() + 1 + p64.len()];
     check_signature(&signer, signing_input, token, &signature)?;
     // RFC 7519 §7.2 step 10 and vc-jose-cose §3.1.1: the claims set is the credential.
-    let payload = json::parse_strict(&payload_bytes)?;
-    let Value::Object(mut document) = payload else {
+    let mut document = json::parse(&payload_bytes)?;
+    if document.as_object().is_none() {
         return Err(ProofError::Claim("payload"));
-    };
+    }
     for forbidden in ["vc", "vp"] {
-        if document.contains_key(forbidden) {
+        if document.get(forbidden).is_some() {
             return Err(ProofError::ForbiddenClaim(forbidden));
         }
     }
-    let issuer = issuer_id(&document).ok_or(ProofError::MissingIssuer)?.to_owned();
+    let issuer = issuer_of(&document).ok_or(ProofError::MissingIssuer)?;
     if let Some(iss) = document.get("iss") {
         let iss = iss.as_str().ok_or(ProofError::Claim("iss"))?;
         if iss != issuer {
             return Err(ProofError::IssMismatch {
                 iss: iss.to_owned(),
-                issuer,
+                issuer: issuer.to_owned(),
             });
         }
     }
@@ -201,45 +247,45 @@ fn verify_inner(
         document.remove(claim);
     }
     let issued_at = iat.and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok());
-    Ok(VerifiedJwt {
-        document,
-        signer,
-        issued_at,
-    })
+    Ok(f(document, JwtInfo { signer, issued_at }))
+}
+
+/// The issuer of a parsed credential: a string, or an object's `id` (VC Data Model 2.0 §4.7).
+pub fn issuer_of<'n>(doc: &'n Node<'_>) -> Option<&'n str> {
+    match doc.get("issuer")? {
+        Node::String(s) => Some(s),
+        o @ Node::Object(_) => o.get("id")?.as_str(),
+        _ => None,
+    }
 }
 
 fn check_media_type(
-    header: &Map<String, Value>,
+    header: &Node<'_>,
     param: &'static str,
     accepted: &[&str],
     expected: &'static str,
 ) -> Result<(), ProofError> {
     match header.get(param) {
         None => Ok(()),
-        Some(Value::String(v)) if accepted.iter().any(|a| a.eq_ignore_ascii_case(v)) => Ok(()),
+        Some(Node::String(v)) if accepted.iter().any(|a| a.eq_ignore_ascii_case(v)) => Ok(()),
         Some(other) => Err(ProofError::MediaType {
             param,
-            value: other.as_str().map_or_else(|| other.to_string(), str::to_owned),
+            value: other
+                .as_str()
+                .map_or_else(|| other.to_value().to_string(), str::to_owned),
             expected,
         }),
     }
 }
 
 /// A NumericDate claim (RFC 7519 §2): seconds, possibly fractional; the fraction is dropped.
-fn numeric_date(claims: &Map<String, Value>, name: &'static str) -> Result<Option<i64>, ProofError> {
+fn numeric_date(claims: &Node<'_>, name: &'static str) -> Result<Option<i64>, ProofError> {
     match claims.get(name) {
         None => Ok(None),
-        Some(Value::Number(n)) => {
-            if let Some(i) = n.as_i64() {
-                Ok(Some(i))
-            } else {
-                let f = n
-                    .as_f64()
-                    .filter(|f| f.is_finite())
-                    .ok_or(ProofError::Claim(name))?;
-                #[allow(clippy::cast_possible_truncation)] // bounded by the strict parser
-                Ok(Some(f.floor() as i64))
-            }
+        Some(Node::Number(Number::Int(i))) => Ok(Some(*i)),
+        Some(Node::Number(Number::Float(f))) if f.is_finite() && f.abs() < 1e15 => {
+            #[allow(clippy::cast_possible_truncation)] // bounded just above
+            Ok(Some(f.floor() as i64))
         }
         Some(_) => Err(ProofError::Claim(name)),
     }

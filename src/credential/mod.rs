@@ -16,8 +16,9 @@ use time::OffsetDateTime;
 
 pub use error::ProofError;
 
-use crate::crypto::{Sha256Digest, json};
-use crate::identity::DidKey;
+use crate::crypto::Sha256Digest;
+use crate::crypto::json::{self, Node};
+use crate::identity::{DidKey, KeyResolver};
 
 /// How a credential was secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -76,43 +77,92 @@ pub fn detect_envelope(bytes: &[u8]) -> Option<Envelope> {
     }
 }
 
-/// Verifies a secured credential in either envelope at instant `now`.
+/// A credential whose proof verified, viewed in place.
+#[derive(Debug)]
+pub struct Verified<'a> {
+    /// The unsecured credential as a parsed tree: for Data Integrity the document without `proof`
+    /// (with the proof's `@context`), for VC-JWT the payload without the registered JWT claims.
+    pub document: Node<'a>,
+    /// The key that signed it.
+    pub signer: DidKey,
+    /// The credential's `issuer`, if it names one.
+    pub issuer: Option<String>,
+    /// Whether the signer is the issuer's own `did:key`; see [`VerifiedCredential::issuer_bound`].
+    pub issuer_bound: bool,
+    /// When it was signed: the proof's `created`, or the JWT's `iat`.
+    pub signed_at: Option<OffsetDateTime>,
+    /// The envelope.
+    pub envelope: Envelope,
+    /// SHA-256 of the exact bytes that were verified (after trimming surrounding whitespace).
+    pub digest: Sha256Digest,
+}
+
+/// Verifies a secured credential in either envelope at instant `now` and returns it as JSON.
 ///
 /// Beyond the envelope's own checks, a credential whose `issuer` is a `did:key` must be signed by
 /// that very key ([`ProofError::IssuerMismatch`] otherwise).
 pub fn verify(bytes: &[u8], now: OffsetDateTime) -> Result<VerifiedCredential, ProofError> {
+    verify_with(bytes, now, &KeyResolver::new(0), |v| {
+        let document = match v.document.to_value() {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        VerifiedCredential {
+            document,
+            signer: v.signer,
+            issuer: v.issuer,
+            issuer_bound: v.issuer_bound,
+            signed_at: v.signed_at,
+            envelope: v.envelope,
+            digest: v.digest,
+        }
+    })
+}
+
+/// Verifies a secured credential in either envelope at instant `now`, resolving keys through `keys`,
+/// and hands the verified view to `f` (the parsed tree borrows from the input, so it lives only for
+/// the call). The same checks as [`verify`].
+pub fn verify_with<R>(
+    bytes: &[u8],
+    now: OffsetDateTime,
+    keys: &KeyResolver,
+    f: impl FnOnce(Verified<'_>) -> R,
+) -> Result<R, ProofError> {
     let bytes = trim(bytes);
     let digest = Sha256Digest::of(bytes);
-    let (document, signer, signed_at, envelope) =
-        match detect_envelope(bytes).ok_or(ProofError::UnknownEnvelope)? {
-            Envelope::DataIntegrity => {
-                let v = data_integrity::verify_proof(json::parse_strict(bytes)?, now)?;
-                (v.document, v.signer, Some(v.created), Envelope::DataIntegrity)
-            }
-            Envelope::Jwt => {
-                let token = std::str::from_utf8(bytes).map_err(|_| ProofError::JwsFormat("not ASCII"))?;
-                let v = jwt::verify(token, now)?;
-                (v.document, v.signer, v.issued_at, Envelope::Jwt)
-            }
-        };
-    let issuer = data_integrity::issuer_id(&document).map(str::to_owned);
-    let issuer_bound = issuer.as_deref() == Some(signer.as_str());
-    if let Some(i) = issuer
-        .as_deref()
-        .filter(|i| i.starts_with("did:key:") && !issuer_bound)
-    {
-        return Err(ProofError::IssuerMismatch {
-            issuer: i.to_owned(),
-            controller: signer.to_string(),
-        });
+    let finish = |document: Node<'_>, signer: DidKey, signed_at, envelope| {
+        let issuer = jwt::issuer_of(&document).map(str::to_owned);
+        let issuer_bound = issuer.as_deref() == Some(signer.as_str());
+        if let Some(i) = issuer
+            .as_deref()
+            .filter(|i| i.starts_with("did:key:") && !issuer_bound)
+        {
+            return Err(ProofError::IssuerMismatch {
+                issuer: i.to_owned(),
+                controller: signer.to_string(),
+            });
+        }
+        Ok(f(Verified {
+            document,
+            signer,
+            issuer,
+            issuer_bound,
+            signed_at,
+            envelope,
+            digest,
+        }))
+    };
+    match detect_envelope(bytes).ok_or(ProofError::UnknownEnvelope)? {
+        Envelope::DataIntegrity => {
+            let mut document = json::parse(bytes)?;
+            let info = data_integrity::verify_proof(&mut document, now, keys)?;
+            finish(document, info.signer, Some(info.created), Envelope::DataIntegrity)
+        }
+        Envelope::Jwt => {
+            let token = std::str::from_utf8(bytes).map_err(|_| ProofError::JwsFormat("not ASCII"))?;
+            jwt::verify_with(token, now, keys, |document, info| {
+                finish(document, info.signer, info.issued_at, Envelope::Jwt)
+            })?
+        }
     }
-    Ok(VerifiedCredential {
-        document,
-        signer,
-        issuer,
-        issuer_bound,
-        signed_at,
-        envelope,
-        digest,
-    })
 }

@@ -1,10 +1,10 @@
 //! The VC Data Model 2.0 rules every credential must meet, whatever secures it (W3C VCDM 2.0 §4).
 
-use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use super::data_integrity::issuer_id;
 use super::datetime::{DateTimeError, parse_datetime_stamp};
+use super::jwt::issuer_of;
+use crate::crypto::json::Node;
 
 /// The base context every VC 2.0 credential starts with (§4.3).
 pub const CREDENTIALS_V2: &str = "https://www.w3.org/ns/credentials/v2";
@@ -53,26 +53,26 @@ pub struct CredentialInfo {
     pub valid_until: Option<OffsetDateTime>,
 }
 
-/// Checks the VCDM 2.0 structural rules and extracts the common fields.
-pub fn check_credential(doc: &Map<String, Value>) -> Result<CredentialInfo, VcError> {
+/// Checks the VCDM 2.0 structural rules of a parsed credential and extracts the common fields.
+pub fn check_credential(doc: &Node<'_>) -> Result<CredentialInfo, VcError> {
     let first_context = match doc.get("@context") {
-        Some(Value::Array(items)) => items.first(),
+        Some(Node::Array(items)) => items.first(),
         _ => None,
     };
-    if first_context.and_then(Value::as_str) != Some(CREDENTIALS_V2) {
+    if first_context.and_then(Node::as_str) != Some(CREDENTIALS_V2) {
         return Err(VcError::Context);
     }
     let types = string_list(doc.get("type"));
     if !types.iter().any(|t| t == "VerifiableCredential") {
         return Err(VcError::Type);
     }
-    let issuer = issuer_id(doc)
+    let issuer = issuer_of(doc)
         .filter(|i| i.contains(':'))
         .ok_or(VcError::Issuer)?
         .to_owned();
     match doc.get("credentialSubject") {
-        Some(Value::Object(_)) => {}
-        Some(Value::Array(items)) if !items.is_empty() && items.iter().all(Value::is_object) => {}
+        Some(Node::Object(_)) => {}
+        Some(Node::Array(items)) if !items.is_empty() && items.iter().all(|i| i.as_object().is_some()) => {}
         _ => return Err(VcError::Subject),
     }
     let date = |field: &'static str| -> Result<Option<OffsetDateTime>, VcError> {
@@ -93,7 +93,7 @@ pub fn check_credential(doc: &Map<String, Value>) -> Result<CredentialInfo, VcEr
             return Err(VcError::Window);
         }
     }
-    let id = doc.get("id").and_then(Value::as_str).map(str::to_owned);
+    let id = doc.get("id").and_then(Node::as_str).map(str::to_owned);
     Ok(CredentialInfo {
         id,
         issuer,
@@ -104,14 +104,10 @@ pub fn check_credential(doc: &Map<String, Value>) -> Result<CredentialInfo, VcEr
 }
 
 /// A JSON-LD "set of strings": one string or an array of strings.
-pub fn string_list(v: Option<&Value>) -> Vec<String> {
+pub fn string_list(v: Option<&Node<'_>>) -> Vec<String> {
     match v {
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect(),
+        Some(Node::String(s)) => vec![s.to_string()],
+        Some(Node::Array(items)) => items.iter().filter_map(Node::as_str).map(str::to_owned).collect(),
         _ => Vec::new(),
     }
 }

@@ -36,6 +36,16 @@ pub enum KeyError {
 #[error("Ed25519 signature does not verify (RFC 8032 §5.1.7, strict)")]
 pub struct BadSignature;
 
+/// Whether the 255-bit y coordinate of an encoded point is below p = 2^255 − 19 (RFC 8032 §5.1.3
+/// step 1 makes decoding fail otherwise). The one other non-canonical form, x = 0 with the sign bit
+/// set, only exists for the two small-order points y = ±1, which [`KeyError::Weak`] refuses anyway.
+fn is_canonical_y(bytes: &[u8; KEY_LEN]) -> bool {
+    // p in little-endian: ed ff … ff 7f. y ≥ p only if bytes 1..31 are all ff, byte 31 (sign bit
+    // cleared) is 7f and byte 0 ≥ ed.
+    let top = bytes[31] & 0x7f;
+    !(top == 0x7f && bytes[1..31].iter().all(|&b| b == 0xff) && bytes[0] >= 0xed)
+}
+
 /// An Ed25519 public key that is a canonical, non-weak curve point.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct PublicKey(VerifyingKey);
@@ -50,10 +60,10 @@ impl PublicKey {
     /// Accepts `bytes` only if they are a canonical encoding of a curve point of large order.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, KeyError> {
         let arr: &[u8; KEY_LEN] = bytes.try_into().map_err(|_| KeyError::Length(bytes.len()))?;
-        let vk = VerifyingKey::from_bytes(arr).map_err(|_| KeyError::NotAPoint)?;
-        if vk.to_edwards().compress().as_bytes() != arr {
+        if !is_canonical_y(arr) {
             return Err(KeyError::NonCanonical);
         }
+        let vk = VerifyingKey::from_bytes(arr).map_err(|_| KeyError::NotAPoint)?;
         if vk.is_weak() {
             return Err(KeyError::Weak);
         }

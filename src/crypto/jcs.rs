@@ -2,7 +2,8 @@
 //!
 //! Two implementations with one output:
 //!
-//! * [`canonicalize`] — a direct writer over [`serde_json::Value`], used on every sign and verify.
+//! * [`write_node`] / [`canonicalize`] — a direct writer over the parsed [`Node`] tree (or a
+//!   [`serde_json::Value`]), used on every sign and verify.
 //!   Numbers go through `ryu-js` (ECMAScript `Number.prototype.toString`, RFC 8785 §3.2.2.3), strings
 //!   through `serde_json`'s escaper (which emits exactly the RFC 8785 §3.2.2.2 escapes: the seven short
 //!   forms, other controls as lowercase `\u00xx`, everything else raw), and object members are sorted
@@ -15,11 +16,12 @@
 //! Both refuse what RFC 8785 cannot represent: non-finite numbers, and (unlike `serde_jcs`, which
 //! rounds them silently) integers beyond ±(2^53 − 1).
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
-use serde_json::{Map, Number, Value};
+use serde_json::Value;
 
-use super::json::MAX_SAFE_INTEGER;
+use super::json::{JsonError, MAX_SAFE_INTEGER, Node, Number};
 
 /// A value RFC 8785 cannot canonicalize.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,48 +35,65 @@ pub enum JcsError {
     NonFinite,
 }
 
+impl From<JsonError> for JcsError {
+    fn from(e: JsonError) -> Self {
+        match e {
+            JsonError::UnsafeInteger(s) => Self::UnsafeInteger(s),
+            _ => Self::NonFinite,
+        }
+    }
+}
+
 /// Returns the RFC 8785 canonical UTF-8 bytes of `value`.
 pub fn canonicalize(value: &Value) -> Result<Vec<u8>, JcsError> {
     let mut out = Vec::with_capacity(1024);
-    write_value(value, &mut out)?;
+    write_node(&Node::from_value(value)?, &mut out)?;
     Ok(out)
 }
 
-/// Appends the RFC 8785 canonical form of `value` to `out`.
-pub fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), JcsError> {
-    match value {
-        Value::Null => out.extend_from_slice(b"null"),
-        Value::Bool(true) => out.extend_from_slice(b"true"),
-        Value::Bool(false) => out.extend_from_slice(b"false"),
-        Value::Number(n) => write_number(n, out)?,
-        Value::String(s) => write_string(s, out),
-        Value::Array(items) => {
+/// Appends the RFC 8785 canonical form of a parsed node to `out`.
+pub fn write_node(node: &Node<'_>, out: &mut Vec<u8>) -> Result<(), JcsError> {
+    match node {
+        Node::Null => out.extend_from_slice(b"null"),
+        Node::Bool(true) => out.extend_from_slice(b"true"),
+        Node::Bool(false) => out.extend_from_slice(b"false"),
+        Node::Number(n) => write_number(*n, out)?,
+        Node::String(s) => write_string(s, out),
+        Node::Array(items) => {
             out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
-                write_value(item, out)?;
+                write_node(item, out)?;
             }
             out.push(b']');
         }
-        Value::Object(map) => write_object(map, out)?,
+        Node::Object(members) => write_members(members, &[], out)?,
     }
     Ok(())
 }
 
-/// Appends the RFC 8785 canonical form of a JSON object to `out`, without cloning it into a [`Value`].
-pub fn write_object(map: &Map<String, Value>, out: &mut Vec<u8>) -> Result<(), JcsError> {
-    let mut members: Vec<(&String, &Value)> = map.iter().collect();
-    members.sort_unstable_by(|a, b| utf16_cmp(a.0, b.0));
+/// Appends the canonical form of an object with the given members, leaving out those named in
+/// `skip` (how a Data Integrity verifier drops `proof` or `proofValue` without copying the document).
+pub fn write_members(
+    members: &[(Cow<'_, str>, Node<'_>)],
+    skip: &[&str],
+    out: &mut Vec<u8>,
+) -> Result<(), JcsError> {
+    let mut sorted: Vec<&(Cow<'_, str>, Node<'_>)> = members
+        .iter()
+        .filter(|(k, _)| !skip.contains(&k.as_ref()))
+        .collect();
+    sorted.sort_unstable_by(|a, b| utf16_cmp(&a.0, &b.0));
     out.push(b'{');
-    for (i, (k, v)) in members.into_iter().enumerate() {
+    for (i, (k, v)) in sorted.into_iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
         write_string(k, out);
         out.push(b':');
-        write_value(v, out)?;
+        write_node(v, out)?;
     }
     out.push(b'}');
     Ok(())
@@ -90,29 +109,34 @@ pub fn utf16_cmp(a: &str, b: &str) -> Ordering {
     }
 }
 
-fn write_number(n: &Number, out: &mut Vec<u8>) -> Result<(), JcsError> {
-    if let Some(u) = n.as_u64() {
-        if u > MAX_SAFE_INTEGER {
-            return Err(JcsError::UnsafeInteger(u.to_string()));
+fn write_number(n: Number, out: &mut Vec<u8>) -> Result<(), JcsError> {
+    match n {
+        // ECMAScript writes integral doubles below 1e21 as plain digits, and -0 as 0.
+        Number::Int(i) => {
+            if i.unsigned_abs() > MAX_SAFE_INTEGER {
+                return Err(JcsError::UnsafeInteger(i.to_string()));
+            }
+            out.extend_from_slice(itoa::Buffer::new().format(i).as_bytes());
         }
-        // ECMAScript writes integral doubles below 1e21 as plain digits.
-        out.extend_from_slice(itoa::Buffer::new().format(u).as_bytes());
-    } else if let Some(i) = n.as_i64() {
-        if i.unsigned_abs() > MAX_SAFE_INTEGER {
-            return Err(JcsError::UnsafeInteger(i.to_string()));
+        Number::Float(f) => {
+            if !f.is_finite() {
+                return Err(JcsError::NonFinite);
+            }
+            out.extend_from_slice(ryu_js::Buffer::new().format_finite(f).as_bytes());
         }
-        out.extend_from_slice(itoa::Buffer::new().format(i).as_bytes());
-    } else {
-        let f = n.as_f64().ok_or(JcsError::NonFinite)?;
-        if !f.is_finite() {
-            return Err(JcsError::NonFinite);
-        }
-        out.extend_from_slice(ryu_js::Buffer::new().format_finite(f).as_bytes());
     }
     Ok(())
 }
 
 fn write_string(s: &str, out: &mut Vec<u8>) {
+    // Most strings need no escape at all: copy them between quotes.
+    if super::json::find_string_special(s.as_bytes()).is_none() {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        return;
+    }
     // serde_json's string escaper is RFC 8785 §3.2.2.2 exactly; writing to a Vec cannot fail.
     if serde_json::to_writer(&mut *out, s).is_err() {
         unreachable!("serializing a str into a Vec<u8> is infallible");

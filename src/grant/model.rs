@@ -115,7 +115,7 @@ pub struct DataPeriod {
 pub enum RatePeriod {
     /// Calendar day, China Standard Time.
     Day,
-    /// Seven days.
+    /// Calendar week, Monday to Sunday, China Standard Time.
     Week,
     /// Calendar month, China Standard Time.
     Month,
@@ -136,8 +136,9 @@ impl RatePeriod {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "mode", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Usage {
-    /// A single release, then the grant is spent.
-    OneOff,
+    /// A single release, then the grant is spent. (A struct variant, so that stray members such as
+    /// `maxReleases` are refused rather than ignored.)
+    OneOff {},
     /// At most `max_releases` releases per `per`.
     #[serde(rename_all = "camelCase")]
     Periodic {

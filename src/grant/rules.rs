@@ -3,7 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::{Map, Value};
+use crate::crypto::json::Node;
+use crate::crypto::json::de::from_node;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime};
 
@@ -31,6 +32,10 @@ pub enum Violation {
     /// The terms do not have the required shape.
     #[error("credentialSubject: {0}")]
     Malformed(String),
+    /// A top-level member a grant does not have (such as `termsOfUse`, whose meaning this verifier
+    /// could not honour).
+    #[error("unexpected member {0:?}: a grant has only the members listed in spec/grant.md §2.2")]
+    UnexpectedMember(String),
     /// A Unified Social Credit Code fails GB 32100-2015.
     #[error("{party} USCC {code:?}: {reason}")]
     InvalidUscc {
@@ -50,6 +55,12 @@ pub enum Violation {
     /// No categories at all.
     #[error("the grant names no data category")]
     NoCategories,
+    /// A purpose listed twice.
+    #[error("purpose {0} is listed twice")]
+    DuplicatePurpose(String),
+    /// A letter cited twice.
+    #[error("authorization letter {0} is cited twice")]
+    DuplicateLetter(String),
     /// A purpose outside the closed vocabulary.
     #[error("purpose {0:?} is not a financing purpose of the catalog")]
     UnknownPurpose(String),
@@ -131,6 +142,9 @@ impl Violation {
             Self::GrantId(_) => "grant-id",
             Self::Issuer(_) => "issuer",
             Self::Malformed(_) => "malformed-terms",
+            Self::UnexpectedMember(_) => "unexpected-member",
+            Self::DuplicatePurpose(_) => "duplicate-purpose",
+            Self::DuplicateLetter(_) => "duplicate-letter",
             Self::InvalidUscc { .. } => "invalid-uscc",
             Self::UnknownCategory(_) => "unknown-category",
             Self::DuplicateCategory(_) => "duplicate-category",
@@ -173,6 +187,20 @@ pub struct CheckedGrant {
     pub suspension: StatusEntry,
 }
 
+/// The top-level members a grant may have (spec/grant.md §2.2).
+pub const GRANT_MEMBERS: [&str; 10] = [
+    "@context",
+    "id",
+    "type",
+    "issuer",
+    "validFrom",
+    "validUntil",
+    "credentialSubject",
+    "credentialStatus",
+    "name",
+    "description",
+];
+
 /// Parses an `xsd:date` `YYYY-MM-DD`.
 pub fn parse_date(text: &str) -> Option<Date> {
     Date::parse(text, format_description!("[year]-[month]-[day]"))
@@ -182,13 +210,20 @@ pub fn parse_date(text: &str) -> Option<Date> {
 
 /// Checks every rule of spec/grant.md §4 except time, collecting all violations.
 ///
-/// `doc` is the unsecured credential and `info` its VCDM fields (already checked structurally).
+/// `doc` is the unsecured credential (proof or JWT claims removed) and `info` its VCDM fields
+/// (already checked structurally). The terms and status entries are read with the strict tree
+/// deserializer: objects must be objects, and no member may be unknown.
 pub fn check_document(
-    doc: &Map<String, Value>,
+    doc: &Node<'_>,
     info: &CredentialInfo,
     catalog: &Catalog,
 ) -> Result<CheckedGrant, Vec<Violation>> {
     let mut v = Vec::new();
+    for (key, _) in doc.as_object().map(Vec::as_slice).unwrap_or_default() {
+        if !GRANT_MEMBERS.contains(&key.as_ref()) {
+            v.push(Violation::UnexpectedMember(key.to_string()));
+        }
+    }
     let contexts = string_list(doc.get("@context"));
     if !contexts.iter().any(|c| c == GRANT_CONTEXT) || !info.types.iter().any(|t| t == GRANT_TYPE) {
         v.push(Violation::NotAGrant);
@@ -215,13 +250,16 @@ pub fn check_document(
         }
     };
     let statuses = check_status(doc.get("credentialStatus"), &mut v);
-    let terms = match doc
-        .get("credentialSubject")
-        .map(|s| serde_json::from_value::<GrantTerms>(s.clone()))
-    {
-        Some(Ok(t)) => Some(t),
-        Some(Err(e)) => {
-            v.push(Violation::Malformed(e.to_string()));
+    let terms = match doc.get("credentialSubject") {
+        Some(subject @ Node::Object(_)) => match from_node::<GrantTerms>(subject) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                v.push(Violation::Malformed(e.to_string()));
+                None
+            }
+        },
+        Some(_) => {
+            v.push(Violation::Malformed("must be a single JSON object".into()));
             None
         }
         None => {
@@ -251,19 +289,10 @@ pub fn check_document(
     }
 }
 
-fn check_status(value: Option<&Value>, v: &mut Vec<Violation>) -> Option<(StatusEntry, StatusEntry)> {
+fn check_status(value: Option<&Node<'_>>, v: &mut Vec<Violation>) -> Option<(StatusEntry, StatusEntry)> {
     let entries: Vec<StatusEntry> = match value {
-        Some(Value::Array(items)) => {
-            match items.iter().map(|i| serde_json::from_value(i.clone())).collect() {
-                Ok(e) => e,
-                Err(e) => {
-                    v.push(Violation::Status(e.to_string()));
-                    return None;
-                }
-            }
-        }
-        Some(one @ Value::Object(_)) => match serde_json::from_value(one.clone()) {
-            Ok(e) => vec![e],
+        Some(list @ Node::Array(_)) => match from_node(list) {
+            Ok(e) => e,
             Err(e) => {
                 v.push(Violation::Status(e.to_string()));
                 return None;
@@ -271,13 +300,14 @@ fn check_status(value: Option<&Value>, v: &mut Vec<Violation>) -> Option<(Status
         },
         _ => {
             v.push(Violation::Status(
-                "a grant needs a revocation and a suspension entry".into(),
+                "a grant needs an array with a revocation and a suspension entry".into(),
             ));
             return None;
         }
     };
     let mut revocation = None;
     let mut suspension = None;
+    let before = v.len();
     for e in entries {
         if let Err(err) = e.index() {
             v.push(Violation::Status(err.to_string()));
@@ -295,8 +325,22 @@ fn check_status(value: Option<&Value>, v: &mut Vec<Violation>) -> Option<(Status
         }
         *slot = Some(e);
     }
+    if v.len() > before {
+        return None;
+    }
     match (revocation, suspension) {
-        (Some(r), Some(s)) => Some((r, s)),
+        (Some(r), Some(s)) => {
+            // One slot: the same index in the list pair <base>/revocation and <base>/suspension.
+            let r_base = r.status_list_credential.strip_suffix("/revocation");
+            let s_base = s.status_list_credential.strip_suffix("/suspension");
+            if r.status_list_index != s.status_list_index || r_base.is_none() || r_base != s_base {
+                v.push(Violation::Status(
+                    "revocation and suspension must share one index in <base>/revocation and <base>/suspension".into(),
+                ));
+                return None;
+            }
+            Some((r, s))
+        }
         (r, s) => {
             if r.is_none() {
                 v.push(Violation::Status("no revocation entry".into()));
@@ -323,6 +367,14 @@ fn check_uscc(party: &'static str, code: &str, v: &mut Vec<Violation>) -> Option
 
 /// The terms' rules; returns the enterprise's parsed code when it is valid.
 fn check_terms(t: &GrantTerms, catalog: &Catalog, v: &mut Vec<Violation>) -> Option<Uscc> {
+    let names = std::iter::once(("enterprise", &t.enterprise.name))
+        .chain(std::iter::once(("grantee", &t.grantee.name)))
+        .chain(t.onward_recipients.iter().map(|r| ("onward recipient", &r.name)));
+    for (party, name) in names {
+        if name.trim().is_empty() {
+            v.push(Violation::Malformed(format!("{party} name is empty")));
+        }
+    }
     let enterprise = check_uscc("enterprise", &t.enterprise.uscc, v);
     check_uscc("grantee", &t.grantee.uscc, v);
     let mut parties = BTreeSet::from([t.enterprise.uscc.as_str()]);
@@ -385,11 +437,15 @@ fn check_terms(t: &GrantTerms, catalog: &Catalog, v: &mut Vec<Violation>) -> Opt
             v.push(Violation::NoCategories);
         }
     }
-    // Purposes: closed vocabulary.
+    // Purposes: closed vocabulary, each once.
     if t.purposes.is_empty() {
         v.push(Violation::NoPurposes);
     }
+    let mut seen = BTreeSet::new();
     for p in &t.purposes {
+        if !seen.insert(p.as_str()) {
+            v.push(Violation::DuplicatePurpose(p.clone()));
+        }
         if catalog.purpose(p).is_none() {
             v.push(Violation::UnknownPurpose(p.clone()));
         }
@@ -397,7 +453,11 @@ fn check_terms(t: &GrantTerms, catalog: &Catalog, v: &mut Vec<Violation>) -> Opt
     // Letters: every cited letter exists with that digest; every provider of a non-public category
     // has one.
     let mut letter_providers = BTreeSet::new();
+    let mut seen = BTreeSet::new();
     for l in &t.letters {
+        if !seen.insert(l.id.as_str()) {
+            v.push(Violation::DuplicateLetter(l.id.clone()));
+        }
         match catalog.letter(&l.id) {
             None => v.push(Violation::UnknownLetter(l.id.clone())),
             Some((letter, digest)) => {

@@ -101,7 +101,7 @@ pub fn summarize(
         terms.data_period.from, terms.data_period.until
     );
     match terms.usage {
-        Usage::OneOff => {
+        Usage::OneOff {} => {
             let _ = writeln!(zh, "一次性使用。");
             let _ = writeln!(en, "One-off use.");
         }

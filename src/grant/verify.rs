@@ -19,9 +19,10 @@ use super::rules::{CheckedGrant, Violation, check_document};
 use crate::catalog::Catalog;
 use crate::credential::datetime::format_utc_seconds;
 use crate::credential::vc::{VcError, check_credential};
-use crate::credential::{self, Envelope, ProofError};
+use crate::credential::{self, Envelope, ProofError, Verified};
 use crate::crypto::Sha256Digest;
-use crate::identity::DidKey;
+use crate::crypto::json::Node;
+use crate::identity::{DidKey, KeyResolver};
 use crate::ids::{GrantId, Uscc};
 use crate::status::StatusEntry;
 
@@ -74,7 +75,9 @@ impl VerifiedGrant {
     pub fn id(&self) -> &GrantId {
         &self.inner.checked.id
     }
-    /// SHA-256 of the exact signed bytes: identifies this signed grant one-to-one.
+    /// SHA-256 of the exact bytes that were verified (surrounding whitespace trimmed). Re-serializing a
+    /// grant changes this digest while the proof still verifies, so the node keeps the bytes it was
+    /// given: (id, digest) then names one stored signed grant.
     pub fn digest(&self) -> Sha256Digest {
         self.inner.digest
     }
@@ -133,8 +136,25 @@ fn window(from: OffsetDateTime, until: OffsetDateTime, now: OffsetDateTime) -> R
 
 /// Verifies a secured grant (either envelope) at instant `now` against `catalog`.
 pub fn verify(bytes: &[u8], catalog: &Catalog, now: OffsetDateTime) -> Result<VerifiedGrant, GrantError> {
-    // Step 1.
-    let vc = credential::verify(bytes, now)?;
+    verify_using(bytes, catalog, &KeyResolver::new(0), now)
+}
+
+/// [`verify`], resolving (and caching) keys through `keys`.
+pub fn verify_using(
+    bytes: &[u8],
+    catalog: &Catalog,
+    keys: &KeyResolver,
+    now: OffsetDateTime,
+) -> Result<VerifiedGrant, GrantError> {
+    // Step 1, then steps 2–5 on the verified tree.
+    credential::verify_with(bytes, now, keys, |vc| check_verified(&vc, catalog, now))?
+}
+
+fn check_verified(
+    vc: &Verified<'_>,
+    catalog: &Catalog,
+    now: OffsetDateTime,
+) -> Result<VerifiedGrant, GrantError> {
     // Step 2.
     let info = check_credential(&vc.document)?;
     let mut violations = Vec::new();
@@ -163,7 +183,7 @@ pub fn verify(bytes: &[u8], catalog: &Catalog, now: OffsetDateTime) -> Result<Ve
         Some(checked) if violations.is_empty() => Ok(VerifiedGrant {
             inner: Arc::new(Inner {
                 checked,
-                signer: vc.signer,
+                signer: vc.signer.clone(),
                 signed_at: vc.signed_at,
                 envelope: vc.envelope,
                 digest: vc.digest,
@@ -176,11 +196,12 @@ pub fn verify(bytes: &[u8], catalog: &Catalog, now: OffsetDateTime) -> Result<Ve
 /// Checks an *unsigned* grant against the VCDM and grant rules (not the validity window), as
 /// `consentry grant new` does before printing it. Returns every violation.
 pub fn check_unsigned(doc: &serde_json::Value, catalog: &Catalog) -> Result<(), GrantError> {
-    let map = doc
-        .as_object()
-        .ok_or(GrantError::Proof(ProofError::UnknownEnvelope))?;
-    let info = check_credential(map)?;
-    check_document(map, &info, catalog)
+    let node = Node::from_value(doc).map_err(|e| GrantError::Proof(ProofError::Json(e)))?;
+    if node.as_object().is_none() {
+        return Err(GrantError::Proof(ProofError::UnknownEnvelope));
+    }
+    let info = check_credential(&node)?;
+    check_document(&node, &info, catalog)
         .map(|_| ())
         .map_err(GrantError::Rules)
 }

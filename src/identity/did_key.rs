@@ -53,7 +53,7 @@ impl DidKey {
             )));
         }
         let key = multibase::decode_public_multikey(value).map_err(|e| match e {
-            MultibaseError::NotBase58Btc | MultibaseError::InvalidBase58 | MultibaseError::NonCanonical => {
+            MultibaseError::NotBase58Btc | MultibaseError::InvalidBase58 => {
                 DidError::InvalidDid(format!("{did:?}: {e}"))
             }
             other => DidError::InvalidPublicKey(other),

@@ -1,7 +1,11 @@
 //! Integration tests: one binary, one module per area.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod cli;
 mod common;
+mod grants;
+mod interop;
+mod spec_examples;
 mod vectors_eddsa;
 mod vectors_jcs;
 mod vectors_jwt;

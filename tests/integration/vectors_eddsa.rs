@@ -2,6 +2,7 @@
 
 use consentry::credential::data_integrity::{create_proof, hash_data, verify_proof};
 use consentry::credential::{self, ProofError};
+use consentry::crypto::json::Node;
 use consentry::crypto::multibase::{decode_public_multikey, decode_secret_multikey};
 use consentry::crypto::{Sha256Digest, jcs, json};
 use consentry::identity::KeyFile;
@@ -49,7 +50,11 @@ fn every_intermediate_value_matches() {
         vector("eddsa-jcs-2022/proofHashJCS.txt").trim()
     );
 
-    let combined = hash_data(proof_config.as_object().unwrap(), unsigned.as_object().unwrap()).unwrap();
+    let (p, d) = (
+        Node::from_value(&proof_config).unwrap(),
+        Node::from_value(&unsigned).unwrap(),
+    );
+    let combined = hash_data(p.as_object().unwrap(), &[], d.as_object().unwrap(), &[]).unwrap();
     assert_eq!(
         hex::encode(combined),
         vector("eddsa-jcs-2022/combinedHashJCS.txt").trim()
@@ -295,6 +300,10 @@ fn duplicate_members_and_unsafe_integers_are_refused_before_verifying() {
 
 #[test]
 fn raw_verify_proof_api_matches_the_envelope_api() {
-    let v = verify_proof(vector_json("eddsa-jcs-2022/signedJCS.json"), now()).unwrap();
+    let text = vector("eddsa-jcs-2022/signedJCS.json");
+    let mut tree = json::parse(text.as_bytes()).unwrap();
+    let v = verify_proof(&mut tree, now(), &consentry::identity::KeyResolver::default()).unwrap();
     assert_eq!(v.created, at("2023-02-24T23:36:38Z"));
+    // The tree is now the unsecured document.
+    assert_eq!(tree.to_value(), vector_json("eddsa-jcs-2022/unsigned.json"));
 }

@@ -1,0 +1,246 @@
+//! The `consentry` binary: exit codes 0 / 1 / 2, one reason per line, and the README walk-through.
+
+use std::process::{Command, Output, Stdio};
+
+use crate::common::vector_path;
+
+fn consentry(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn consentry_stdin(args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn vc_verify_exit_codes() {
+    let good = vector_path("eddsa-jcs-2022/signedJCS.json");
+    let out = consentry(&["vc", "verify", good.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("valid: eddsa-jcs-2022 proof by did:key:z6MkrJVn"));
+
+    let bad = vector_path("derived/eddsa-jcs-2022.reject.malleable-s-plus-l.json");
+    let out = consentry(&["vc", "verify", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr).trim(),
+        "invalid: bad-signature: signature does not verify"
+    );
+
+    let out = consentry(&["vc", "verify", "/nonexistent/file.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("/nonexistent/file.json"));
+
+    let out = consentry(&["vc", "verify", "--no-such-flag", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn vc_verify_json_and_stdin() {
+    let jwt = std::fs::read(vector_path("vc-jose-cose/derived-eddsa-vc.jwt")).unwrap();
+    let out = consentry_stdin(&["vc", "verify", "--json", "-"], &jwt);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["envelope"], "jwt");
+    assert_eq!(v["issuerBound"], true);
+
+    let weak = std::fs::read(vector_path("derived/vc-jwt.reject.weak-key-identity.jwt")).unwrap();
+    let out = consentry_stdin(&["vc", "verify", "--json", "-"], &weak);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["reasons"][0]["code"], "verification-method");
+}
+
+#[test]
+fn did_resolve() {
+    let out = consentry(&[
+        "did",
+        "resolve",
+        "did:key:z6MktwupdmLXVVqTzCw4i46r4uGyosGXRnR3XjN4Zq7oMMsw",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["verificationMethod"][0]["type"], "Multikey");
+    let out = consentry(&[
+        "did",
+        "resolve",
+        "did:key:z6MkeXATEjyXENzBXBxgC5EHk2JE5aqd7qMGGtDpLUH1e2Sj",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("weak"), "{}", text(&out.stderr));
+}
+
+/// The README walk-through: make a key, make a grant, sign it, verify it, tamper with it.
+#[test]
+fn readme_walk_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("enterprise.key.json");
+    let out = consentry(&["key", "new", "--out", key.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let did = text(&out.stdout).trim().to_owned();
+    assert!(did.starts_with("did:key:z6Mk"));
+    // Refuses to overwrite.
+    assert_eq!(
+        consentry(&["key", "new", "--out", key.to_str().unwrap()])
+            .status
+            .code(),
+        Some(2)
+    );
+
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = [
+            "grant",
+            "new",
+            "--enterprise",
+            "91330100716105852F",
+            "--enterprise-name",
+            "杭州示例科技有限公司",
+            "--issuer",
+            &did,
+            "--grantee",
+            "91440300708461136T",
+            "--grantee-name",
+            "示例融资信用服务平台",
+            "--category",
+            "TAX-03=raw",
+            "--category",
+            "SOC-01",
+            "--purpose",
+            "credit-approval",
+            "--data-from",
+            "2024-01-01",
+            "--data-until",
+            "2026-10-31",
+            "--periodic",
+            "4/month",
+            "--valid-from",
+            "2026-12-01T00:00:00Z",
+            "--valid-until",
+            "2027-12-01T00:00:00Z",
+            "--status-list",
+            "https://node.example/status/1",
+            "--status-index",
+            "4242",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        v.extend(extra.iter().map(|s| (*s).to_owned()));
+        v
+    };
+    let a = args(&[]);
+    let out = consentry(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("STA/1"),
+        "letters are announced: {}",
+        text(&out.stderr)
+    );
+    let unsigned = dir.path().join("grant.json");
+    std::fs::write(&unsigned, &out.stdout).unwrap();
+
+    // A grant that breaks two rules is refused with both reasons, one per line.
+    let a = args(&[
+        "--bank",
+        "911000001000013428:示例银行:TAX-03=raw",
+        "--purpose",
+        "marketing",
+    ]);
+    let out = consentry(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("invalid: bank-raw-non-public:")),
+        "{err}"
+    );
+    assert!(
+        err.lines().any(|l| l.starts_with("invalid: unknown-purpose:")),
+        "{err}"
+    );
+
+    for format in ["di", "jwt"] {
+        let out = consentry(&[
+            "vc",
+            "sign",
+            "--key",
+            key.to_str().unwrap(),
+            "--format",
+            format,
+            "--created",
+            "2026-11-30T08:00:00Z",
+            unsigned.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let signed = dir.path().join(format!("grant.{format}"));
+        std::fs::write(&signed, &out.stdout).unwrap();
+        let out = consentry(&[
+            "grant",
+            "verify",
+            "--at",
+            "2027-01-01T00:00:00Z",
+            signed.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let summary = text(&out.stdout);
+        assert!(summary.contains("授权融资信用服务平台"), "{summary}");
+        assert!(summary.contains("Only for: Credit approval."), "{summary}");
+
+        let out = consentry(&[
+            "grant",
+            "verify",
+            "--at",
+            "2028-01-01T00:00:00Z",
+            signed.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            text(&out.stderr).starts_with("invalid: expired:"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    // Tamper: give the platform raw SOC-01 instead of derived.
+    let signed = std::fs::read_to_string(dir.path().join("grant.di")).unwrap();
+    let tampered = signed.replacen("\"derived\"", "\"raw\"", 1);
+    assert_ne!(tampered, signed);
+    let out = consentry_stdin(
+        &["grant", "verify", "--at", "2027-01-01T00:00:00Z", "-"],
+        tampered.as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr).trim(),
+        "invalid: bad-signature: signature does not verify"
+    );
+}
+
+#[test]
+fn catalog_commands() {
+    let out = consentry(&["catalog", "letters"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("STA/1"));
+    let out = consentry(&["catalog", "letter", "STA/1"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["letter"]["provider"], "STA");
+    assert_eq!(v["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(consentry(&["catalog", "letter", "NOPE/1"]).status.code(), Some(2));
+}
