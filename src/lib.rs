@@ -30,4 +30,5 @@ pub mod crypto;
 pub mod grant;
 pub mod identity;
 pub mod ids;
+pub mod log;
 pub mod status;
