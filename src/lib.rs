@@ -25,10 +25,16 @@
 pub mod catalog;
 pub mod cli;
 pub mod clock;
+pub mod config;
 pub mod credential;
 pub mod crypto;
+pub mod error;
 pub mod grant;
+pub mod http;
 pub mod identity;
 pub mod ids;
 pub mod log;
+pub mod node;
+pub mod policy;
 pub mod status;
+pub mod storage;

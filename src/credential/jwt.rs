@@ -13,15 +13,13 @@
 //! base64url in any segment, `vc`/`vp` claims, `iss` ≠ `issuer`, and `exp`/`nbf`/`iat` outside the
 //! allowed window (checked here: josekit's decode does not check `exp`).
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use super::data_integrity::{ALLOWED_CLOCK_SKEW, issuer_id};
 use super::error::ProofError;
 use crate::crypto::json::{self, Node, Number};
-use crate::crypto::jwk;
+use crate::crypto::{jwk, jws};
 use crate::identity::{DidKey, KeyFile, KeyResolver};
 
 /// The JWS `typ` this crate writes and accepts (vc-jose-cose §3.1.1).
@@ -119,7 +117,7 @@ pub fn verify_with_josekit(token: &str, now: OffsetDateTime) -> Result<VerifiedJ
             .map(|_| ())
             .map_err(|_| ProofError::Signature)
     };
-    verify_inner(token, now, &KeyResolver::new(0), josekit_check, |doc, info| {
+    verify_inner(token, now, &KeyResolver::new(0), &josekit_check, |doc, info| {
         into_verified(&doc, info)
     })
 }
@@ -145,66 +143,25 @@ pub fn verify_with<R>(
     keys: &KeyResolver,
     f: impl FnOnce(Node<'_>, JwtInfo) -> R,
 ) -> Result<R, ProofError> {
-    let dalek_check = |signer: &DidKey, input: &[u8], _token: &str, sig: &[u8]| {
-        signer
-            .public_key()
-            .verify(input, sig)
-            .map_err(|_| ProofError::Signature)
-    };
-    verify_inner(token, now, keys, dalek_check, f)
+    verify_inner(token, now, keys, &jws::strict_check, f)
 }
 
-fn decode_segment(segment: &str, name: &'static str) -> Result<Vec<u8>, ProofError> {
-    // The base64 engine refuses padding and non-zero trailing bits, i.e. every non-canonical spelling.
-    URL_SAFE_NO_PAD
-        .decode(segment)
-        .map_err(|_| ProofError::Base64(name))
-}
+/// The media types of a VC-JWT header (vc-jose-cose §3.1.1).
+const VC_JWT_TYPES: jws::MediaTypes = jws::MediaTypes {
+    typ: (&["vc+jwt", "application/vc+jwt"], "vc+jwt"),
+    typ_optional: true,
+    cty: (&["vc", "application/vc"], "vc"),
+};
 
 fn verify_inner<R>(
     token: &str,
     now: OffsetDateTime,
     keys: &KeyResolver,
-    check_signature: impl FnOnce(&DidKey, &[u8], &str, &[u8]) -> Result<(), ProofError>,
+    check_signature: jws::SignatureCheck<'_>,
     f: impl FnOnce(Node<'_>, JwtInfo) -> R,
 ) -> Result<R, ProofError> {
-    let token = token.trim_end_matches(['\n', '\r']);
-    // RFC 7515 §5.2 step 1: three segments.
-    let mut parts = token.split('.');
-    let (Some(h64), Some(p64), Some(s64), None) = (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(ProofError::JwsFormat("expected header.payload.signature"));
-    };
-    // Steps 2–4: the protected header, strict JSON.
-    let header_bytes = decode_segment(h64, "header")?;
-    let header = json::parse(&header_bytes)?;
-    if header.as_object().is_none() {
-        return Err(ProofError::Header("not a JSON object".into()));
-    }
-    // Step 5: algorithm pinning and critical extensions.
-    let alg = header.get("alg").and_then(Node::as_str).unwrap_or("(missing)");
-    if alg != ALG {
-        return Err(ProofError::Algorithm(alg.to_owned()));
-    }
-    if let Some(crit) = header.get("crit") {
-        return Err(ProofError::Critical(crit.to_value().to_string()));
-    }
-    check_media_type(&header, "typ", &["vc+jwt", "application/vc+jwt"], "vc+jwt")?;
-    check_media_type(&header, "cty", &["vc", "application/vc"], "vc")?;
-    // The key: named by kid, resolved locally from did:key, weak keys refused before any check.
-    let kid = header
-        .get("kid")
-        .and_then(Node::as_str)
-        .ok_or(ProofError::MissingKid)?;
-    let signer = keys.resolve(kid).map_err(ProofError::VerificationMethod)?;
-    // Steps 6–8: signature over the ASCII signing input.
-    let signature = decode_segment(s64, "signature")?;
-    if signature.len() != 64 {
-        return Err(ProofError::Signature);
-    }
-    let payload_bytes = decode_segment(p64, "payload")?;
-    let signing_input = &token.as_bytes()[..h64.len() + 1 + p64.len()];
-    check_signature(&signer, signing_input, token, &signature)?;
+    // RFC 7515 §5.2 steps 1–8.
+    let jws::VerifiedJws { signer, payload: payload_bytes } = jws::verify(token, VC_JWT_TYPES, keys, check_signature)?;
     // RFC 7519 §7.2 step 10 and vc-jose-cose §3.1.1: the claims set is the credential.
     let mut document = json::parse(&payload_bytes)?;
     if document.as_object().is_none() {
@@ -256,25 +213,6 @@ pub fn issuer_of<'n>(doc: &'n Node<'_>) -> Option<&'n str> {
         Node::String(s) => Some(s),
         o @ Node::Object(_) => o.get("id")?.as_str(),
         _ => None,
-    }
-}
-
-fn check_media_type(
-    header: &Node<'_>,
-    param: &'static str,
-    accepted: &[&str],
-    expected: &'static str,
-) -> Result<(), ProofError> {
-    match header.get(param) {
-        None => Ok(()),
-        Some(Node::String(v)) if accepted.iter().any(|a| a.eq_ignore_ascii_case(v)) => Ok(()),
-        Some(other) => Err(ProofError::MediaType {
-            param,
-            value: other
-                .as_str()
-                .map_or_else(|| other.to_value().to_string(), str::to_owned),
-            expected,
-        }),
     }
 }
 

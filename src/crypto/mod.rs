@@ -7,6 +7,7 @@ pub mod ed25519;
 pub mod jcs;
 pub mod json;
 pub mod jwk;
+pub mod jws;
 pub mod multibase;
 
 pub use digest::Sha256Digest;

@@ -1,0 +1,217 @@
+//! Service configuration: command-line flags over `CONSENTRY_*` environment variables over an
+//! optional TOML file over built-in defaults. Resolved and validated once at start, then passed in
+//! (no global).
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Which operator runs this process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceRole {
+    /// The provincial node: holds the data, the registry, the grants and the access log.
+    Node,
+    /// A financing platform: serves its banks, fetches from the node under grants.
+    Platform,
+}
+
+/// The TOML file's contents. Every field optional; unknown fields are an error.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FileConfig {
+    /// Data folder.
+    pub data_dir: Option<PathBuf>,
+    /// Listen address.
+    pub listen: Option<String>,
+    /// Database URL.
+    pub database_url: Option<String>,
+    /// Public base URL.
+    pub public_url: Option<String>,
+    /// Role.
+    pub role: Option<ServiceRole>,
+    /// Node URL (platform role).
+    pub node_url: Option<String>,
+    /// Platform's USCC (platform role).
+    pub platform_uscc: Option<String>,
+    /// HTTP worker threads.
+    pub workers: Option<usize>,
+    /// Largest group commit.
+    pub log_batch_max: Option<usize>,
+    /// Seconds between checkpoints.
+    pub checkpoint_interval_secs: Option<u64>,
+    /// Catalog folder (catalog.json, letters.json).
+    pub catalog_dir: Option<PathBuf>,
+    /// Witness URLs whose cosignatures the node collects.
+    pub witnesses: Option<Vec<String>>,
+    /// Allow plain-http node URLs for a platform (testing only).
+    pub insecure_allow_http: Option<bool>,
+}
+
+/// Values given on the command line or in the environment (clap fills these).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServeArgs {
+    /// Configuration file (TOML); values there are overridden by environment and flags.
+    #[arg(long, env = "CONSENTRY_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data folder: database, node key, caches. Created if missing. Default ./consentry-data.
+    #[arg(long, env = "CONSENTRY_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Address to listen on. Default 127.0.0.1:8080.
+    #[arg(long, env = "CONSENTRY_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Database: sqlite://PATH or postgres://… Default: SQLite in the data folder.
+    #[arg(long, env = "DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Base URL others reach this service at (status-list URLs, assertion audience).
+    /// Default http://ADDR.
+    #[arg(long, env = "CONSENTRY_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+    /// node (default) or platform.
+    #[arg(long, env = "CONSENTRY_ROLE", value_enum)]
+    pub role: Option<ServiceRole>,
+    /// The node's URL (platform role).
+    #[arg(long, env = "CONSENTRY_NODE_URL", value_name = "URL")]
+    pub node: Option<String>,
+    /// This platform's Unified Social Credit Code (platform role).
+    #[arg(long, env = "CONSENTRY_PLATFORM_USCC", value_name = "USCC")]
+    pub platform_uscc: Option<String>,
+    /// HTTP worker threads. Default: number of CPUs.
+    #[arg(long, env = "CONSENTRY_WORKERS")]
+    pub workers: Option<usize>,
+    /// Catalog folder with catalog.json and letters.json. Default: the built-in catalog.
+    #[arg(long, env = "CONSENTRY_CATALOG_DIR", value_name = "DIR")]
+    pub catalog_dir: Option<PathBuf>,
+    /// Seconds between signed checkpoints of the access log. Default 1.
+    #[arg(long, env = "CONSENTRY_CHECKPOINT_INTERVAL")]
+    pub checkpoint_interval_secs: Option<u64>,
+    /// A witness URL to collect cosignatures from (repeatable).
+    #[arg(long = "witness", env = "CONSENTRY_WITNESSES", value_delimiter = ',')]
+    pub witnesses: Vec<String>,
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Data folder.
+    pub data_dir: PathBuf,
+    /// Listen address.
+    pub listen: String,
+    /// Database URL (may contain a password: never log it unredacted).
+    pub database_url: String,
+    /// Public base URL, without trailing slash.
+    pub public_url: String,
+    /// Role.
+    pub role: ServiceRole,
+    /// The node's URL (platform role).
+    pub node_url: Option<String>,
+    /// This platform's USCC (platform role).
+    pub platform_uscc: Option<String>,
+    /// HTTP workers.
+    pub workers: usize,
+    /// Largest group commit.
+    pub log_batch_max: usize,
+    /// Seconds between checkpoints.
+    pub checkpoint_interval_secs: u64,
+    /// Catalog folder.
+    pub catalog_dir: Option<PathBuf>,
+    /// Witness URLs.
+    pub witnesses: Vec<String>,
+}
+
+/// A configuration that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Resolves flags/environment over the file over defaults, and validates.
+    pub fn resolve(args: &ServeArgs) -> Result<Self, ConfigError> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let data_dir = args.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("consentry-data"));
+        let listen = args.listen.clone().or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
+        let database_url = args
+            .database_url
+            .clone()
+            .or(file.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("consentry.sqlite3").display()));
+        crate::storage::backend_of(&database_url).map_err(|e| ConfigError(e.to_string()))?;
+        let public_url = args
+            .public_url
+            .clone()
+            .or(file.public_url)
+            .unwrap_or_else(|| format!("http://{listen}"))
+            .trim_end_matches('/')
+            .to_owned();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(ConfigError(format!("public URL {public_url:?} must be http(s)://")));
+        }
+        let role = args.role.or(file.role).unwrap_or(ServiceRole::Node);
+        let node_url = args.node.clone().or(file.node_url).map(|u| u.trim_end_matches('/').to_owned());
+        let platform_uscc = args.platform_uscc.clone().or(file.platform_uscc);
+        if role == ServiceRole::Platform {
+            if node_url.is_none() {
+                return Err(ConfigError("the platform role needs --node URL".into()));
+            }
+            match &platform_uscc {
+                None => return Err(ConfigError("the platform role needs --platform-uscc".into())),
+                Some(u) => {
+                    crate::ids::Uscc::parse(u).map_err(|e| ConfigError(format!("--platform-uscc: {e}")))?;
+                }
+            }
+        }
+        let workers = args.workers.or(file.workers).unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
+        let mut witnesses = args.witnesses.clone();
+        if witnesses.is_empty() {
+            witnesses = file.witnesses.unwrap_or_default();
+        }
+        Ok(Self {
+            data_dir,
+            listen,
+            database_url,
+            public_url,
+            role,
+            node_url,
+            platform_uscc,
+            workers: workers.clamp(1, 64),
+            log_batch_max: file.log_batch_max.unwrap_or(1024).clamp(1, 16_384),
+            checkpoint_interval_secs: args.checkpoint_interval_secs.or(file.checkpoint_interval_secs).unwrap_or(1).max(1),
+            catalog_dir: args.catalog_dir.clone().or(file.catalog_dir),
+            witnesses,
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| ConfigError(format!("{}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_file_override_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\ndata-dir = \"/tmp/x\"\n").unwrap();
+        let args = ServeArgs { config: Some(file.clone()), data_dir: Some("/tmp/y".into()), ..Default::default() };
+        let c = Config::resolve(&args).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:9000");
+        assert_eq!(c.data_dir, PathBuf::from("/tmp/y"));
+        assert_eq!(c.database_url, "sqlite:///tmp/y/consentry.sqlite3");
+        assert_eq!(c.public_url, "http://127.0.0.1:9000");
+        std::fs::write(&file, "lissten = 1\n").unwrap();
+        assert!(Config::resolve(&ServeArgs { config: Some(file), ..Default::default() }).is_err());
+    }
+
+    #[test]
+    fn platform_role_needs_node_and_uscc() {
+        let args = ServeArgs { role: Some(ServiceRole::Platform), ..Default::default() };
+        assert!(Config::resolve(&args).is_err());
+    }
+}

@@ -1,0 +1,94 @@
+//! The service's one error type. Each variant carries what the caller needs to act on it; the single
+//! mapping to HTTP (status, RFC 9457 problem `type`) lives in [`crate::http::problem`].
+//!
+//! Problem types are `https://w3id.org/consentry/problems#<code>`; every code is listed in
+//! spec/problems.md and never changes meaning.
+
+use crate::grant::GrantError;
+use crate::log::entry::Reason;
+use crate::storage::StorageError;
+
+/// Base of every problem `type` URI.
+pub const PROBLEM_BASE: &str = "https://w3id.org/consentry/problems#";
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request is malformed or a value is invalid; nothing was changed.
+    #[error("{message}")]
+    Invalid {
+        /// Stable code, e.g. `invalid-uscc`.
+        code: &'static str,
+        /// What was wrong, naming the field.
+        message: String,
+    },
+    /// No valid client assertion (or session).
+    #[error("authentication failed: {0}")]
+    Unauthenticated(String),
+    /// Authenticated, but this caller may not do this.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// The thing asked for does not exist (or the caller may not know it exists).
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The request conflicts with the current state (duplicate, wrong state).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A submitted grant failed verification; every reason is listed.
+    #[error("{0}")]
+    Grant(#[from] GrantError),
+    /// A release was refused; every reason is listed. The refusal itself was recorded in the log.
+    #[error("release refused: {}", .reasons.iter().map(|r| r.code.as_str()).collect::<Vec<_>>().join(", "))]
+    Refused {
+        /// The reasons.
+        reasons: Vec<Reason>,
+        /// The log index of the refusal entry.
+        log_index: Option<u64>,
+    },
+    /// The request body exceeds the limit.
+    #[error("request body exceeds {0} bytes")]
+    TooLarge(usize),
+    /// The database failed.
+    #[error("{0}")]
+    Storage(#[from] StorageError),
+    /// A dependency (the node, seen from a platform) could not be reached or answered badly.
+    #[error("upstream: {0}")]
+    Upstream(String),
+    /// A bug or an impossible state.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// An [`Error::Invalid`].
+    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid { code, message: message.into() }
+    }
+
+    /// The stable problem code.
+    pub fn code(&self) -> &str {
+        match self {
+            Self::Invalid { code, .. } => code,
+            Self::Unauthenticated(_) => "unauthenticated",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not-found",
+            Self::Conflict(_) => "conflict",
+            Self::Grant(_) => "grant-invalid",
+            Self::Refused { .. } => "release-refused",
+            Self::TooLarge(_) => "payload-too-large",
+            Self::Storage(_) => "storage-unavailable",
+            Self::Upstream(_) => "upstream-unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<diesel::result::Error> for Error {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Storage(StorageError::Query(e))
+    }
+}
+
+/// Result of a service operation.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

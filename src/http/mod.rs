@@ -1,0 +1,88 @@
+//! The HTTP API (actix-web). Handlers are thin: authenticate, call the node's operation, answer.
+//! Errors become RFC 9457 problems in one place ([`problem`]). The contract is `spec/openapi.yaml`;
+//! a test compares it with [`ROUTES`] both ways.
+
+pub mod problem;
+pub mod routes;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::error::Error;
+use crate::node::{Caller, Node};
+
+/// Largest JSON body accepted by any endpoint (grants and credentials included).
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// Every route served: (method, path template as in the OpenAPI document).
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/healthz"),
+    ("GET", "/v1/node"),
+    ("GET", "/v1/catalog"),
+    ("GET", "/v1/catalog/letters"),
+    ("GET", "/v1/catalog/letters/{provider}/{version}"),
+    ("GET", "/ns/v1"),
+    ("GET", "/status/{list}/{purpose}"),
+    ("POST", "/v1/registrations"),
+    ("GET", "/v1/participants"),
+    ("GET", "/v1/participants/me"),
+    ("POST", "/v1/participants/me/keys"),
+    ("POST", "/v1/banks"),
+    ("POST", "/v1/delegations"),
+    ("POST", "/v1/status/slots"),
+    ("POST", "/v1/grants"),
+    ("GET", "/v1/grants"),
+    ("GET", "/v1/grants/{id}"),
+    ("POST", "/v1/grants/{id}/revoke"),
+    ("POST", "/v1/grants/{id}/suspend"),
+    ("POST", "/v1/grants/{id}/resume"),
+    ("POST", "/v1/releases"),
+    ("GET", "/v1/enterprise/data"),
+    ("GET", "/v1/notices"),
+    ("POST", "/v1/admin/platforms"),
+    ("POST", "/v1/admin/regulators"),
+    ("GET", "/v1/admin/registrations"),
+    ("POST", "/v1/admin/registrations/{uscc}/approve"),
+    ("POST", "/v1/admin/registrations/{uscc}/reject"),
+    ("POST", "/v1/admin/participants/{role}/{uscc}/state"),
+    ("POST", "/v1/admin/participants/{role}/{uscc}/recover-key"),
+    ("POST", "/v1/admin/letters"),
+];
+
+/// Registers every route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::JsonConfig::default().limit(MAX_BODY).error_handler(problem::json_error))
+        .app_data(web::PayloadConfig::default().limit(MAX_BODY));
+    routes::public::configure(cfg);
+    routes::participants::configure(cfg);
+    routes::grants::configure(cfg);
+    routes::admin::configure(cfg);
+    cfg.default_service(web::to(|| async { Err::<HttpResponse, Error>(Error::NotFound("no such endpoint".into())) }));
+}
+
+/// The bearer token of a request.
+pub fn bearer(req: &HttpRequest) -> Result<&str, Error> {
+    req.headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(|| Error::Unauthenticated("send a client assertion as Authorization: Bearer <jwt>".into()))
+}
+
+/// Authenticates the request's caller.
+pub async fn caller(node: &Node, req: &HttpRequest) -> Result<Caller, Error> {
+    let token = bearer(req)?;
+    let path = req.uri().path_and_query().map_or_else(|| req.path().to_owned(), |p| p.as_str().to_owned());
+    node.authenticate(token, req.method().as_str(), &path).await
+}
+
+/// A JSON answer.
+pub fn json(status: actix_web::http::StatusCode, body: &serde_json::Value) -> HttpResponse {
+    HttpResponse::build(status).content_type("application/json").body(body.to_string())
+}
+
+/// Reads a JSON body strictly (duplicate keys refused) into `T`.
+pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
+    let node = crate::crypto::json::parse(body).map_err(|e| Error::invalid("malformed-json", e.to_string()))?;
+    crate::crypto::json::de::from_node(&node).map_err(|e| Error::invalid("invalid-body", e.to_string()))
+}

@@ -1,0 +1,96 @@
+//! The one place errors become HTTP: RFC 9457 `application/problem+json` with a stable `type`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+use crate::error::{Error, PROBLEM_BASE};
+
+/// `application/problem+json`.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+impl ResponseError for Error {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Invalid { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) | Self::Refused { .. } => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Grant(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Storage(_) | Self::Upstream(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let code = self.code();
+        // Internal details (SQL, paths) are logged, never sent.
+        let detail = match self {
+            Self::Storage(e) => {
+                tracing::error!(error = %e, "storage failure");
+                "the database is unavailable; nothing was changed".to_owned()
+            }
+            Self::Internal(e) => {
+                tracing::error!(error = %e, "internal error");
+                "internal error; nothing was changed".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let mut body = json!({
+            "type": format!("{PROBLEM_BASE}{code}"),
+            "title": title(code),
+            "status": status.as_u16(),
+            "detail": detail,
+        });
+        match self {
+            Self::Grant(e) => {
+                body["reasons"] = e.reasons().into_iter().map(|(c, m)| json!({"code": c, "message": m})).collect();
+            }
+            Self::Refused { reasons, log_index } => {
+                body["reasons"] = serde_json::to_value(reasons).unwrap_or_default();
+                if let Some(i) = log_index {
+                    body["logIndex"] = json!(i);
+                }
+            }
+            Self::Invalid { code, .. } => body["reasons"] = json!([{"code": code, "message": detail}]),
+            _ => {}
+        }
+        let mut resp = HttpResponse::build(status);
+        resp.content_type(PROBLEM_JSON);
+        if matches!(self, Self::Unauthenticated(_)) {
+            resp.insert_header(("WWW-Authenticate", "Bearer error=\"invalid_token\""));
+        }
+        resp.body(body.to_string())
+    }
+}
+
+fn title(code: &str) -> &'static str {
+    match code {
+        "unauthenticated" => "Authentication required",
+        "forbidden" => "Not allowed for this caller",
+        "not-found" => "Not found",
+        "conflict" => "Conflicts with the current state",
+        "grant-invalid" => "The grant does not verify",
+        "release-refused" => "Release refused",
+        "payload-too-large" => "Request body too large",
+        "storage-unavailable" => "Storage unavailable",
+        "upstream-unavailable" => "Upstream unavailable",
+        "internal" => "Internal error",
+        _ => "Invalid request",
+    }
+}
+
+/// Turns actix's JSON/body extraction failures into problems (malformed JSON, too large).
+pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError as J;
+    let e = match &err {
+        J::OverflowKnownLength { limit, .. } | J::Overflow { limit } => Error::TooLarge(*limit),
+        J::ContentType => Error::invalid("content-type", "expected Content-Type: application/json"),
+        J::Deserialize(d) => Error::invalid("malformed-json", d.to_string()),
+        other => Error::invalid("malformed-json", other.to_string()),
+    };
+    e.into()
+}

@@ -1,0 +1,103 @@
+//! The node operators' API (callers holding the node's key, role `node`).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::catalog::Letter;
+use crate::error::Error;
+use crate::http::{caller, json, parse_body};
+use crate::node::registry::{self, Actor, NewMember};
+use crate::node::{Caller, Node};
+use crate::policy::Role;
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/v1/admin/platforms", web::post().to(admit_platform))
+        .route("/v1/admin/regulators", web::post().to(add_regulator))
+        .route("/v1/admin/registrations", web::get().to(registrations))
+        .route("/v1/admin/registrations/{uscc}/approve", web::post().to(approve))
+        .route("/v1/admin/registrations/{uscc}/reject", web::post().to(reject))
+        .route("/v1/admin/participants/{role}/{uscc}/state", web::post().to(set_state))
+        .route("/v1/admin/participants/{role}/{uscc}/recover-key", web::post().to(recover_key))
+        .route("/v1/admin/letters", web::post().to(publish_letter));
+}
+
+async fn operator(node: &Node, req: &HttpRequest) -> Result<Caller, Error> {
+    let c = caller(node, req).await?;
+    c.require(&[Role::Node])?;
+    Ok(c)
+}
+
+async fn admit_platform(node: web::Data<Node>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, Error> {
+    let c = operator(&node, &req).await?;
+    let m: NewMember = parse_body(&body)?;
+    let p = registry::admit_platform(&node, m, Actor::caller(&c)).await?;
+    Ok(json(StatusCode::CREATED, &json!({"uscc": p.uscc, "name": p.name, "role": p.role, "state": p.state})))
+}
+
+async fn add_regulator(node: web::Data<Node>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, Error> {
+    let c = operator(&node, &req).await?;
+    let m: NewMember = parse_body(&body)?;
+    let p = registry::add_regulator(&node, m, Actor::caller(&c)).await?;
+    Ok(json(StatusCode::CREATED, &json!({"uscc": p.uscc, "name": p.name, "role": p.role, "state": p.state})))
+}
+
+#[derive(Debug, Deserialize)]
+struct StateQuery {
+    state: Option<String>,
+}
+
+async fn registrations(node: web::Data<Node>, req: HttpRequest, q: web::Query<StateQuery>) -> Result<HttpResponse, Error> {
+    operator(&node, &req).await?;
+    let state = q.into_inner().state.unwrap_or_else(|| "pending".into());
+    let rows = registry::list(&node, Some("enterprise".into()), Some(state), None).await?;
+    Ok(json(StatusCode::OK, &json!({"registrations": rows})))
+}
+
+async fn approve(node: web::Data<Node>, req: HttpRequest, uscc: web::Path<String>) -> Result<HttpResponse, Error> {
+    let c = operator(&node, &req).await?;
+    Ok(json(StatusCode::OK, &registry::decide_registration(&node, uscc.into_inner(), true, Actor::caller(&c)).await?))
+}
+
+async fn reject(node: web::Data<Node>, req: HttpRequest, uscc: web::Path<String>) -> Result<HttpResponse, Error> {
+    let c = operator(&node, &req).await?;
+    Ok(json(StatusCode::OK, &registry::decide_registration(&node, uscc.into_inner(), false, Actor::caller(&c)).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateBody {
+    state: String,
+}
+
+fn role_of(s: &str) -> Result<Role, Error> {
+    Role::parse(s).ok_or_else(|| Error::invalid("invalid-role", format!("unknown role {s}")))
+}
+
+async fn set_state(node: web::Data<Node>, req: HttpRequest, path: web::Path<(String, String)>, body: web::Bytes) -> Result<HttpResponse, Error> {
+    let c = operator(&node, &req).await?;
+    let (role, uscc) = path.into_inner();
+    let b: StateBody = parse_body(&body)?;
+    let state: &'static str = match b.state.as_str() {
+        "active" => "active",
+        "suspended" => "suspended",
+        "removed" => "removed",
+        other => return Err(Error::invalid("invalid-state", format!("state {other:?} must be active, suspended or removed"))),
+    };
+    Ok(json(StatusCode::OK, &registry::set_state(&node, uscc, role_of(&role)?, state, Actor::caller(&c)).await?))
+}
+
+async fn recover_key(node: web::Data<Node>, req: HttpRequest, path: web::Path<(String, String)>, body: web::Bytes) -> Result<HttpResponse, Error> {
+    let c = operator(&node, &req).await?;
+    let (role, uscc) = path.into_inner();
+    let pop = std::str::from_utf8(&body).map_err(|_| Error::invalid("malformed-body", "body must be the new key's signed accept-key request"))?.trim();
+    Ok(json(StatusCode::OK, &registry::recover_key(&node, uscc, role_of(&role)?, pop, Actor::caller(&c)).await?))
+}
+
+async fn publish_letter(node: web::Data<Node>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, Error> {
+    operator(&node, &req).await?;
+    let letter: Letter = parse_body(&body)?;
+    let v = crate::node::letters::publish(&node, letter).await?;
+    Ok(json(StatusCode::CREATED, &v))
+}

@@ -1,0 +1,6 @@
+//! Route handlers, one module per area.
+
+pub mod admin;
+pub mod grants;
+pub mod participants;
+pub mod public;

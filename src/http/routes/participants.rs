@@ -1,0 +1,105 @@
+//! Registration, the caller's own record, key rotation, banks, delegations, participant lists,
+//! notices and the enterprise's free self-query.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::error::Error;
+use crate::http::{caller, json, parse_body};
+use crate::node::registry::{self, NewMember};
+use crate::node::Node;
+use crate::policy::Role;
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/v1/registrations", web::post().to(register))
+        .route("/v1/participants", web::get().to(list))
+        .route("/v1/participants/me", web::get().to(me))
+        .route("/v1/participants/me/keys", web::post().to(rotate))
+        .route("/v1/banks", web::post().to(add_bank))
+        .route("/v1/delegations", web::post().to(add_delegation))
+        .route("/v1/notices", web::get().to(notices))
+        .route("/v1/enterprise/data", web::get().to(own_data));
+}
+
+fn text(body: &web::Bytes) -> Result<&str, Error> {
+    std::str::from_utf8(body).map(str::trim).map_err(|_| Error::invalid("malformed-body", "body must be UTF-8 text"))
+}
+
+async fn register(node: web::Data<Node>, body: web::Bytes) -> Result<HttpResponse, Error> {
+    let p = registry::submit_registration(&node, text(&body)?).await?;
+    Ok(json(StatusCode::ACCEPTED, &json!({"uscc": p.uscc, "name": p.name, "state": p.state})))
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    role: Option<String>,
+    state: Option<String>,
+}
+
+async fn list(node: web::Data<Node>, req: HttpRequest, q: web::Query<ListQuery>) -> Result<HttpResponse, Error> {
+    let c = caller(&node, &req).await?;
+    let q = q.into_inner();
+    // Node operators and regulators see everyone; a platform sees its own banks.
+    let platform = match c.role {
+        Role::Node | Role::Regulator => None,
+        Role::Platform => Some(c.uscc().to_owned()),
+        _ => return Err(Error::Forbidden("only the node, regulators and platforms list participants".into())),
+    };
+    c.require(&[Role::Node, Role::Regulator, Role::Platform])?;
+    let role = if platform.is_some() { Some("bank".to_owned()) } else { q.role };
+    let rows = registry::list(&node, role, q.state, platform).await?;
+    Ok(json(StatusCode::OK, &json!({"participants": rows})))
+}
+
+async fn me(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
+    let c = caller(&node, &req).await?;
+    let rows = registry::list(&node, Some(c.participant.role.clone()), None, None).await?;
+    let mine = rows.into_iter().find(|p| p["uscc"] == c.uscc()).unwrap_or_default();
+    let id = c.participant.id;
+    let credential = node
+        .store
+        .call(move |conn| crate::storage::participants::latest_credential(conn, id, "identity"))
+        .await?
+        .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok());
+    Ok(json(StatusCode::OK, &json!({"participant": mine, "identityCredential": credential})))
+}
+
+async fn rotate(node: web::Data<Node>, body: web::Bytes) -> Result<HttpResponse, Error> {
+    let v = registry::rotate_key(&node, text(&body)?).await?;
+    Ok(json(StatusCode::OK, &v))
+}
+
+async fn add_bank(node: web::Data<Node>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, Error> {
+    let c = caller(&node, &req).await?;
+    let m: NewMember = parse_body(&body)?;
+    let p = registry::register_bank(&node, &c, m).await?;
+    Ok(json(StatusCode::CREATED, &json!({"uscc": p.uscc, "name": p.name, "role": p.role, "state": p.state, "platform": p.platform_uscc})))
+}
+
+async fn add_delegation(node: web::Data<Node>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, Error> {
+    let c = caller(&node, &req).await?;
+    let d = registry::add_delegation(&node, &c, &body).await?;
+    Ok(json(StatusCode::CREATED, &json!({"id": d.id, "agent": d.agent_did, "scope": serde_json::from_str::<serde_json::Value>(&d.scope).unwrap_or_default()})))
+}
+
+async fn notices(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
+    let c = caller(&node, &req).await?;
+    let list = crate::node::grants::notices_for(&node, &c).await?;
+    Ok(json(StatusCode::OK, &json!({"notices": list})))
+}
+
+async fn own_data(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
+    let c = caller(&node, &req).await?;
+    c.require(&[Role::Enterprise])?;
+    let (src, uscc) = (std::sync::Arc::clone(&node.data), c.uscc().to_owned());
+    let records = actix_web::rt::task::spawn_blocking(move || src.all_of(&uscc))
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))??;
+    let rows: Vec<_> = records
+        .iter()
+        .map(|r| json!({"id": r.id, "category": r.category, "date": r.record_date, "provider": r.provider, "fields": serde_json::from_str::<serde_json::Value>(&r.body).unwrap_or_default()}))
+        .collect();
+    Ok(json(StatusCode::OK, &json!({"enterprise": c.uscc(), "free": true, "records": rows})))
+}

@@ -1,0 +1,100 @@
+//! Unauthenticated reads: health, node description, catalog, letters, the JSON-LD context, status lists.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+
+use crate::error::Error;
+use crate::http::json;
+use crate::node::Node;
+use crate::status::StatusPurpose;
+
+/// The JSON-LD context of the grant vocabulary, served at /ns/v1.
+const CONTEXT: &str = include_str!("../../../spec/context/v1.jsonld");
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(health))
+        .route("/v1/node", web::get().to(node_info))
+        .route("/v1/catalog", web::get().to(catalog))
+        .route("/v1/catalog/letters", web::get().to(letters))
+        .route("/v1/catalog/letters/{provider}/{version}", web::get().to(letter))
+        .route("/ns/v1", web::get().to(context))
+        .route("/status/{list}/{purpose}", web::get().to(status_list));
+}
+
+async fn health(node: web::Data<Node>) -> Result<HttpResponse, Error> {
+    let (size, _) = node.store.call(|c| crate::storage::log_store::head(c)).await?;
+    Ok(json(StatusCode::OK, &json!({"status": "ok", "logSize": size})))
+}
+
+async fn node_info(node: web::Data<Node>) -> Result<HttpResponse, Error> {
+    let (size, root) = node.store.call(|c| crate::storage::log_store::head(c)).await?;
+    Ok(json(
+        StatusCode::OK,
+        &json!({
+            "did": node.did(),
+            "publicUrl": node.public_url,
+            "logOrigin": node.origin,
+            "logSize": size,
+            "logRoot": hex::encode(root),
+            "catalogVersion": node.catalog().version(),
+            "didDocument": node.key.did.document(),
+        }),
+    ))
+}
+
+async fn catalog(node: web::Data<Node>) -> HttpResponse {
+    let c = node.catalog();
+    json(
+        StatusCode::OK,
+        &json!({
+            "catalogVersion": c.version(),
+            "providers": c.providers().collect::<Vec<_>>(),
+            "categories": c.categories().collect::<Vec<_>>(),
+            "purposes": c.purposes().collect::<Vec<_>>(),
+        }),
+    )
+}
+
+async fn letters(node: web::Data<Node>) -> HttpResponse {
+    let c = node.catalog();
+    let list: Vec<_> = c
+        .letters()
+        .map(|(l, d)| json!({"id": l.id, "provider": l.provider, "version": l.version, "titleZh": l.title_zh, "titleEn": l.title_en, "sha256": d.to_hex()}))
+        .collect();
+    json(StatusCode::OK, &json!({"letters": list}))
+}
+
+async fn letter(node: web::Data<Node>, path: web::Path<(String, u32)>) -> Result<HttpResponse, Error> {
+    let (provider, version) = path.into_inner();
+    let c = node.catalog();
+    let (l, d) = c.letter(&format!("{provider}/{version}")).ok_or_else(|| Error::NotFound(format!("letter {provider}/{version}")))?;
+    Ok(json(StatusCode::OK, &json!({"letter": l, "sha256": d.to_hex()})))
+}
+
+async fn context() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/ld+json")
+        .insert_header(("Cache-Control", "public, max-age=86400"))
+        .body(CONTEXT)
+}
+
+async fn status_list(node: web::Data<Node>, path: web::Path<(i64, String)>, req: HttpRequest) -> Result<HttpResponse, Error> {
+    let (n, purpose) = path.into_inner();
+    let purpose = match purpose.as_str() {
+        "revocation" => StatusPurpose::Revocation,
+        "suspension" => StatusPurpose::Suspension,
+        _ => return Err(Error::NotFound(format!("status list purpose {purpose}"))),
+    };
+    let list = crate::node::status::list_credential(&node, n, purpose).await?;
+    let etag = format!("\"{n}-{}-{}\"", purpose.as_str(), list.version);
+    let cache = format!("public, max-age={}", crate::node::status::TTL_MS / 1000);
+    if req.headers().get("if-none-match").and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+        return Ok(HttpResponse::NotModified().insert_header(("ETag", etag)).insert_header(("Cache-Control", cache)).finish());
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("application/vc")
+        .insert_header(("ETag", etag))
+        .insert_header(("Cache-Control", cache))
+        .body(list.body.as_str().to_owned()))
+}

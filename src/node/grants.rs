@@ -1,0 +1,357 @@
+//! The grant lifecycle at the node: status slots, submission (verify, bind to the enterprise's key,
+//! store the exact bytes), revocation, suspension and resumption by signed request (kept as
+//! evidence), and the cascade when a platform is removed.
+
+use diesel::prelude::*;
+use serde_json::{Value, json};
+
+use super::registry::{Actor, delegated};
+use super::{Caller, Node};
+use crate::credential::datetime::format_utc_seconds;
+use crate::crypto::Sha256Digest;
+use crate::error::{Error, Result};
+use crate::grant::{self, VerifiedGrant};
+use crate::log::entry::{AccessRecord, EntryKind, GrantRef, PartyRef, Reason};
+use crate::policy::Role;
+use crate::status::StatusPurpose;
+use crate::storage::grants::{self as store, StoredGrant};
+use crate::storage::log_store::{NewEntry, Tx};
+use crate::storage::schema::notices;
+use crate::storage::{from_millis, millis, participants, status_lists};
+
+/// The base URL of list pair `n`: `<public>/status/<n>`.
+pub fn list_base(node: &Node, n: i64) -> String {
+    format!("{}/status/{n}", node.public_url)
+}
+
+/// Allocates a status slot for the caller's next grant (an enterprise, or an agent signing for one).
+pub async fn allocate_slot(node: &Node, caller: &Caller) -> Result<Value> {
+    caller.require(&[Role::Enterprise])?;
+    let (uscc, a) = (caller.uscc().to_owned(), caller.assertion.clone());
+    let (list, idx) = node
+        .committer
+        .run(move |tx| -> Result<(i64, i64)> {
+            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            Ok(status_lists::allocate_slot(tx.conn, &uscc, tx.now())?)
+        })
+        .await?;
+    Ok(json!({"statusList": list_base(node, list), "statusIndex": idx}))
+}
+
+fn grant_entry(kind: EntryKind, g: &StoredGrant, digest: Sha256Digest, actor: &PartyRef, detail: Value) -> NewEntry {
+    NewEntry {
+        kind,
+        enterprise: Some(g.enterprise_uscc.clone()),
+        grant: Some((g.id.clone(), digest)),
+        caller: Some(actor.uscc.clone()),
+        platform: Some(g.grantee_uscc.clone()),
+        bank: None,
+        categories: None,
+        decision: Some(kind.as_str().to_owned()),
+        record: AccessRecord {
+            enterprise: Some(g.enterprise_uscc.clone()),
+            caller: Some(actor.clone()),
+            platform: Some(g.grantee_uscc.clone()),
+            grant: Some(GrantRef { id: g.id.clone(), sha256: g.sha256.clone() }),
+            decision: Some(kind.as_str().to_owned()),
+            detail: Some(detail),
+            ..Default::default()
+        },
+    }
+}
+
+/// Parses `<public>/status/<n>/<purpose>` of this node into `n`.
+fn list_number(node: &Node, url: &str, purpose: StatusPurpose) -> Option<i64> {
+    let rest = url.strip_prefix(&format!("{}/status/", node.public_url))?;
+    let n = rest.strip_suffix(&format!("/{}", purpose.as_str()))?;
+    n.parse().ok().filter(|n: &i64| *n > 0 && n.to_string() == n.to_string())
+}
+
+/// Submits a signed grant (either envelope). The node verifies it completely, checks that the signer
+/// is the enterprise's key valid when it signed (or an agent it delegated `sign-grants` to), that the
+/// grantee and banks are admitted, and that the status slot was allocated to this enterprise; then
+/// stores the exact bytes and logs the submission. Submitting the same bytes again returns the stored
+/// grant.
+pub async fn submit(node: &Node, bytes: Vec<u8>) -> Result<Value> {
+    let now = node.clock.now();
+    let catalog = node.catalog();
+    let g = grant::verify::verify_using(&bytes, &catalog, &node.keys, now)?;
+    let slot_list = list_number(node, &g.revocation_entry().status_list_credential, StatusPurpose::Revocation)
+        .filter(|n| Some(*n) == list_number(node, &g.suspension_entry().status_list_credential, StatusPurpose::Suspension))
+        .ok_or_else(|| Error::invalid("status-slot", format!("the status entries must point at this node's lists ({}/status/N/…)", node.public_url)))?;
+    let slot_index: i64 = g.revocation_entry().status_list_index.parse().map_err(|_| Error::invalid("status-slot", "bad index"))?;
+    let body = crate::credential::trim(&bytes).to_vec();
+    let signed_ms = millis(g.signed_at().unwrap_or(now));
+    let g2 = g.clone();
+    let stored = node
+        .committer
+        .run(move |tx| -> Result<Value> {
+            let g = g2;
+            if let Some(existing) = store::get(tx.conn, g.id().as_str())? {
+                if existing.sha256 == g.digest().to_hex() {
+                    return Ok(describe(&existing));
+                }
+                return Err(Error::Conflict(format!("another grant with id {} is already held", g.id())));
+            }
+            // The enterprise, and the key that signed.
+            let enterprise = participants::find(tx.conn, g.enterprise().as_str(), "enterprise")?
+                .ok_or_else(|| Error::Forbidden(format!("enterprise {} is not registered", g.enterprise())))?;
+            if enterprise.state != "active" {
+                return Err(Error::Forbidden(format!("enterprise {} is {}", enterprise.uscc, enterprise.state)));
+            }
+            let signer = g.signer().as_str();
+            let delegation_id = match participants::find_by_did(tx.conn, signer)? {
+                Some((p, key)) if p.id == enterprise.id => {
+                    if key.valid_from > signed_ms || key.valid_until.is_some_and(|u| u <= signed_ms) {
+                        return Err(Error::Forbidden(format!("{signer} was not the enterprise's key when the grant was signed")));
+                    }
+                    None
+                }
+                _ => match delegated(tx.conn, signer, enterprise.id, "sign-grants", signed_ms)? {
+                    Some(d) => Some(d.id),
+                    None => {
+                        return Err(Error::Forbidden(format!(
+                            "{signer} is neither a key of {} nor an agent it delegated sign-grants to",
+                            enterprise.uscc
+                        )));
+                    }
+                },
+            };
+            // The grantee and banks.
+            let grantee_role = match g.terms().grantee.role {
+                grant::model::GranteeRole::Platform => "platform",
+                grant::model::GranteeRole::Node => "node",
+            };
+            let grantee = participants::find(tx.conn, &g.terms().grantee.uscc, grantee_role)?
+                .ok_or_else(|| Error::Forbidden(format!("grantee {} is not an admitted {grantee_role}", g.terms().grantee.uscc)))?;
+            if grantee.state != "active" {
+                return Err(Error::Forbidden(format!("grantee {} is {}", grantee.uscc, grantee.state)));
+            }
+            for r in &g.terms().onward_recipients {
+                let bank = participants::find(tx.conn, &r.uscc, "bank")?
+                    .ok_or_else(|| Error::Forbidden(format!("bank {} is not registered", r.uscc)))?;
+                if bank.platform_uscc.as_deref() != Some(grantee.uscc.as_str()) {
+                    return Err(Error::Forbidden(format!("bank {} is not registered by platform {}", r.uscc, grantee.uscc)));
+                }
+            }
+            // The status slot.
+            match status_lists::slot(tx.conn, slot_list, slot_index)? {
+                Some((owner, None)) if owner == enterprise.uscc => {}
+                Some((_, Some(used))) => return Err(Error::Conflict(format!("status slot {slot_list}/{slot_index} is used by {used}"))),
+                _ => return Err(Error::invalid("status-slot", format!("status slot {slot_list}/{slot_index} was not allocated to {}", enterprise.uscc))),
+            }
+            status_lists::bind_slot(tx.conn, slot_list, slot_index, g.id().as_str())?;
+            let mut row = StoredGrant {
+                id: g.id().as_str().to_owned(),
+                sha256: g.digest().to_hex(),
+                body,
+                envelope: g.envelope().short_name().to_owned(),
+                enterprise_uscc: enterprise.uscc.clone(),
+                grantee_uscc: grantee.uscc.clone(),
+                signer_did: signer.to_owned(),
+                delegation_id,
+                status_list: slot_list,
+                status_index: slot_index,
+                valid_from: millis(g.valid_from()),
+                valid_until: millis(g.valid_until()),
+                state: "active".into(),
+                submitted_at: tx.now(),
+                submitted_seq: i64::try_from(tx.size()).unwrap_or(i64::MAX),
+            };
+            let mut parties = vec![(enterprise.uscc.clone(), "enterprise"), (grantee.uscc.clone(), grantee_role)];
+            parties.extend(g.terms().onward_recipients.iter().map(|r| (r.uscc.clone(), "bank")));
+            store::insert(tx.conn, &row, &parties)?;
+            let actor = PartyRef { uscc: enterprise.uscc.clone(), role: "enterprise".into(), did: Some(signer.to_owned()) };
+            let e = tx.append(grant_entry(EntryKind::GrantSubmitted, &row, g.digest(), &actor, json!({"envelope": row.envelope})))?;
+            row.submitted_seq = i64::try_from(e.seq).unwrap_or(i64::MAX);
+            Ok(describe(&row))
+        })
+        .await?;
+    // Warm the verified-grant cache: the first release will not verify again.
+    node.grants.get_or_verify(g.digest(), || Ok(g.clone()))?;
+    Ok(stored)
+}
+
+/// The public description of a stored grant.
+pub fn describe(g: &StoredGrant) -> Value {
+    json!({
+        "id": g.id,
+        "sha256": g.sha256,
+        "envelope": g.envelope,
+        "enterprise": g.enterprise_uscc,
+        "grantee": g.grantee_uscc,
+        "signer": g.signer_did,
+        "delegation": g.delegation_id,
+        "state": g.state,
+        "statusListIndex": g.status_index,
+        "statusList": g.status_list,
+        "validFrom": format_utc_seconds(from_millis(g.valid_from)),
+        "validUntil": format_utc_seconds(from_millis(g.valid_until)),
+        "submittedAt": format_utc_seconds(from_millis(g.submitted_at)),
+        "logIndex": g.submitted_seq,
+    })
+}
+
+/// The verified grant for stored bytes, from the cache or verified now.
+pub fn verified(node: &Node, g: &StoredGrant) -> std::result::Result<VerifiedGrant, grant::GrantError> {
+    let digest = Sha256Digest::of(&g.body);
+    let catalog = node.catalog();
+    // Verified at submission time's rules; the policy re-checks the window and status every time.
+    node.grants.get_or_verify(digest, || {
+        grant::verify::verify_using(&g.body, &catalog, &node.keys, from_millis(g.valid_from.max(0)).max(from_millis(g.submitted_at)))
+    })
+}
+
+/// A status change by signed request: `action` is `revoke`, `suspend` or `resume`; the request's
+/// claim `grant` names the grant. The signer must be the enterprise's current key, or an agent it
+/// delegated that action to. The request is kept as evidence and the change logged.
+pub async fn change_status(node: &Node, action: &'static str, token: &str) -> Result<Value> {
+    let now = node.clock.now();
+    let req = super::auth::verify_request(token, action, node.did(), now, &node.keys)?;
+    let grant_id = req.str("grant").ok_or_else(|| Error::invalid("signed-request", "claim grant is missing"))?.to_owned();
+    let evidence = token.to_owned();
+    node.committer
+        .run(move |tx| -> Result<Value> {
+            let g = store::get(tx.conn, &grant_id)?.ok_or_else(|| Error::NotFound(format!("grant {grant_id}")))?;
+            let signer = req.signer.as_str();
+            let enterprise = participants::find(tx.conn, &g.enterprise_uscc, "enterprise")?
+                .ok_or_else(|| Error::Internal("grant without enterprise".into()))?;
+            let own_key = matches!(participants::find_by_did(tx.conn, signer)?,
+                Some((p, k)) if p.id == enterprise.id && k.valid_until.is_none());
+            if !own_key && delegated(tx.conn, signer, enterprise.id, action, tx.now())?.is_none() {
+                return Err(Error::Forbidden(format!("{signer} may not {action} grants of {}", enterprise.uscc)));
+            }
+            tx.consume_jti(&req.jti, signer, req.expires_ms)?;
+            let (kind, new_state) = match (action, g.state.as_str()) {
+                ("revoke", "active" | "suspended") => (EntryKind::GrantRevoked, "revoked"),
+                ("suspend", "active") => (EntryKind::GrantSuspended, "suspended"),
+                ("resume", "suspended") => (EntryKind::GrantResumed, "active"),
+                (_, state) => return Err(Error::Conflict(format!("grant {grant_id} is {state}; cannot {action}"))),
+            };
+            if action == "resume" {
+                let grantee = participants::find(tx.conn, &g.grantee_uscc, "platform")?;
+                if grantee.is_some_and(|p| p.state == "removed") {
+                    return Err(Error::Conflict(format!("grant {grant_id} names platform {} which was removed", g.grantee_uscc)));
+                }
+            }
+            apply_state(tx, &g, kind, new_state)?;
+            let actor = PartyRef { uscc: enterprise.uscc.clone(), role: "enterprise".into(), did: Some(signer.to_owned()) };
+            let digest = Sha256Digest::from_hex(&g.sha256).unwrap_or(Sha256Digest([0; 32]));
+            let e = tx.append(grant_entry(kind, &g, digest, &actor, json!({"requestSha256": Sha256Digest::of(evidence.as_bytes()).to_hex()})))?;
+            store::add_event(tx.conn, &g.id, action, &format!("{} enterprise {signer}", enterprise.uscc), &evidence, tx.now(), i64::try_from(e.seq).unwrap_or(0))?;
+            Ok(json!({"id": g.id, "state": new_state, "logIndex": e.seq}))
+        })
+        .await
+}
+
+/// Sets the status bits and the state column together.
+fn apply_state(tx: &mut Tx<'_>, g: &StoredGrant, kind: EntryKind, new_state: &str) -> Result<()> {
+    let now = tx.now();
+    match kind {
+        EntryKind::GrantRevoked => status_lists::set_bit(tx.conn, g.status_list, StatusPurpose::Revocation, g.status_index, true, now)?,
+        EntryKind::GrantSuspended => status_lists::set_bit(tx.conn, g.status_list, StatusPurpose::Suspension, g.status_index, true, now)?,
+        EntryKind::GrantResumed => status_lists::set_bit(tx.conn, g.status_list, StatusPurpose::Suspension, g.status_index, false, now)?,
+        _ => return Err(Error::Internal("not a status change".into())),
+    }
+    store::set_state(tx.conn, &g.id, new_state)?;
+    Ok(())
+}
+
+/// Suspends every active grant naming `platform` as grantee (its removal), logging each and telling
+/// each enterprise. Runs inside the removal's own transaction. Returns how many were suspended.
+pub fn cascade_suspend(tx: &mut Tx<'_>, platform: &str, actor: &PartyRef, reason: &str) -> Result<usize> {
+    let affected = store::naming(tx.conn, platform)?;
+    let mut n = 0;
+    for g in affected.into_iter().filter(|g| g.state == "active" && g.grantee_uscc == platform) {
+        apply_state(tx, &g, EntryKind::GrantSuspended, "suspended")?;
+        let digest = Sha256Digest::from_hex(&g.sha256).unwrap_or(Sha256Digest([0; 32]));
+        let e = tx.append(grant_entry(EntryKind::GrantSuspended, &g, digest, actor, json!({"cascade": reason, "platform": platform})))?;
+        store::add_event(tx.conn, &g.id, "suspend", &format!("node ({reason})"), reason, tx.now(), i64::try_from(e.seq).unwrap_or(0))?;
+        let body = json!({
+            "grant": g.id,
+            "state": "suspended",
+            "reason": reason,
+            "platform": platform,
+            "logIndex": e.seq,
+            "message": format!("您授权给平台 {platform} 的授权 {} 因该平台被移除已暂停。Your grant {} to platform {platform} was suspended because the platform was removed.", g.id, g.id),
+        });
+        diesel::insert_into(notices::table)
+            .values((notices::uscc.eq(&g.enterprise_uscc), notices::kind.eq("grant-suspended"), notices::body.eq(body.to_string()), notices::created_at.eq(tx.now())))
+            .execute(tx.conn)?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Grants visible to a caller: an enterprise sees its own, a platform or bank those naming it, a
+/// regulator or the node all of them.
+pub async fn list_for(node: &Node, caller: &Caller) -> Result<Vec<Value>> {
+    let (role, uscc) = (caller.role, caller.uscc().to_owned());
+    node.store
+        .call(move |c| -> Result<Vec<Value>> {
+            let rows = match role {
+                Role::Enterprise => store::of_enterprise(c, &uscc)?,
+                Role::Platform | Role::Bank => store::naming(c, &uscc)?,
+                Role::Regulator | Role::Node => store::all(c, 1000, 0)?,
+            };
+            Ok(rows.iter().map(describe).collect())
+        })
+        .await
+}
+
+/// One grant, if the caller may see it: its description, the signed credential and its events.
+pub async fn get_for(node: &Node, caller: &Caller, id: String) -> Result<Value> {
+    let (role, uscc) = (caller.role, caller.uscc().to_owned());
+    node.store
+        .call(move |c| -> Result<Value> {
+            let g = store::get(c, &id)?.ok_or_else(|| Error::NotFound(format!("grant {id}")))?;
+            let mut named = || -> Result<bool> {
+                Ok(store::naming(c, &uscc)?.iter().any(|x| x.id == g.id))
+            };
+            let visible = match role {
+                Role::Enterprise => g.enterprise_uscc == uscc,
+                Role::Platform | Role::Bank => named()?,
+                Role::Regulator | Role::Node => true,
+            };
+            if !visible {
+                return Err(Error::NotFound(format!("grant {id}")));
+            }
+            let events = store::events(c, &g.id)?;
+            let mut v = describe(&g);
+            v["credential"] = Value::String(String::from_utf8_lossy(&g.body).into_owned());
+            v["events"] = serde_json::to_value(events).unwrap_or_default();
+            Ok(v)
+        })
+        .await
+}
+
+/// A refusal reason from a grant verification failure.
+pub fn reasons_of(e: &grant::GrantError) -> Vec<Reason> {
+    e.reasons().into_iter().map(|(code, message)| Reason { code, message }).collect()
+}
+
+/// Notices for a participant, newest first.
+pub async fn notices_for(node: &Node, caller: &Caller) -> Result<Vec<Value>> {
+    let uscc = caller.uscc().to_owned();
+    node.store
+        .call(move |c| -> Result<Vec<Value>> {
+            let rows: Vec<(i64, String, String, i64)> = notices::table
+                .filter(notices::uscc.eq(&uscc))
+                .order(notices::id.desc())
+                .limit(200)
+                .select((notices::id, notices::kind, notices::body, notices::created_at))
+                .load(c)?;
+            Ok(rows
+                .into_iter()
+                .map(|(id, kind, body, at)| {
+                    json!({"id": id, "kind": kind, "at": format_utc_seconds(from_millis(at)), "body": serde_json::from_str::<Value>(&body).unwrap_or(Value::Null)})
+                })
+                .collect())
+        })
+        .await
+}
+
+/// Actor of a node-initiated change.
+pub fn node_actor(actor: &Actor) -> PartyRef {
+    PartyRef { uscc: actor.uscc.clone(), role: actor.role.as_str().to_owned(), did: actor.did.clone() }
+}

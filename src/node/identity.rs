@@ -1,0 +1,65 @@
+//! The node's own identity: its Ed25519 key (created on first start), the log origin, and the
+//! subject-tag key derived from the node key. Several processes on one database must share one key:
+//! the first to start records its DID in the database, the others refuse to start with another key.
+
+use std::path::Path;
+
+use diesel::prelude::*;
+
+use crate::crypto::{SecretKey, Sha256Digest};
+use crate::error::Error;
+use crate::identity::KeyFile;
+use crate::storage::schema::settings;
+use crate::storage::{DbConn, Store};
+
+/// File name of the node key in the data folder.
+pub const NODE_KEY_FILE: &str = "node.key.json";
+
+/// Loads the key at `data_dir/node.key.json`, creating it (mode 0600) on first start.
+pub fn load_or_create_key(data_dir: &Path) -> Result<(KeyFile, bool), Error> {
+    std::fs::create_dir_all(data_dir).map_err(|e| Error::Internal(format!("{}: {e}", data_dir.display())))?;
+    let path = data_dir.join(NODE_KEY_FILE);
+    if path.exists() {
+        return KeyFile::read(&path).map(|k| (k, false)).map_err(|e| Error::Internal(e.to_string()));
+    }
+    let key = KeyFile::new(SecretKey::generate().map_err(|e| Error::Internal(e.to_string()))?);
+    key.write_new(&path).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok((key, true))
+}
+
+/// A setting shared through the database.
+pub fn setting(conn: &mut DbConn, name: &str) -> Result<Option<String>, Error> {
+    Ok(settings::table.find(name).select(settings::value).first(conn).optional()?)
+}
+
+/// Sets a setting if it is not set yet; returns the value in force.
+pub fn setting_or_init(conn: &mut DbConn, name: &str, value: &str) -> Result<String, Error> {
+        crate::on_backend!(conn, |c| diesel::insert_into(settings::table)
+        .values((settings::name.eq(name), settings::value.eq(value)))
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    setting(conn, name)?.ok_or_else(|| Error::Internal(format!("setting {name} vanished")))
+}
+
+/// Binds the database to this key (first start) or checks that it is the key the database belongs
+/// to, and returns the log origin recorded in the database.
+pub fn bind_database(store: &Store, key: &KeyFile, public_url: &str) -> Result<String, Error> {
+    let mut conn = store.conn()?;
+    let did = setting_or_init(&mut conn, "node_did", key.did.as_str())?;
+    if did != key.did.as_str() {
+        return Err(Error::Conflict(format!(
+            "this database belongs to node {did}, but the key in the data folder is {}; give every process \
+             sharing the database the same node.key.json",
+            key.did
+        )));
+    }
+    let host = public_url.split("://").nth(1).unwrap_or(public_url).trim_end_matches('/');
+    let origin = setting_or_init(&mut conn, "log_origin", &format!("{host}/consentry/access-log"))?;
+    Ok(origin)
+}
+
+/// The subject-tag key: SHA-256("consentry/subject-tag/v1" ‖ node seed). Shared with regulators
+/// (`consentry admin tag-key`), never derivable from public data.
+pub fn tag_key(key: &KeyFile) -> [u8; 32] {
+    Sha256Digest::of_parts(&[b"consentry/subject-tag/v1", &key.secret.seed()]).0
+}

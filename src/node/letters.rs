@@ -1,0 +1,58 @@
+//! Authorization-letter versions published at run time by the node's operators (the built-in ones
+//! come with the catalog). Versions are immutable; every process loads them at start.
+
+use std::sync::Arc;
+
+use diesel::prelude::*;
+use serde_json::{Value, json};
+
+use super::Node;
+use crate::catalog::{Catalog, Letter};
+use crate::error::{Error, Result};
+use crate::storage::schema::letters;
+use crate::storage::{DbConn, Store};
+
+/// Publishes a new letter version.
+pub async fn publish(node: &Node, letter: Letter) -> Result<Value> {
+    let mut next: Catalog = (*node.catalog()).clone();
+    let digest = next.add_letter(letter.clone()).map_err(|e| Error::invalid("letter", e.0))?;
+    let body = serde_json::to_string(&letter).map_err(|e| Error::Internal(e.to_string()))?;
+    let (id, provider, version, sha) = (letter.id.clone(), letter.provider.clone(), i64::from(letter.version), digest.to_hex());
+    let now = node.now_ms();
+    node.store
+        .call(move |c| -> Result<usize> {
+            Ok(diesel::insert_into(letters::table)
+                .values((
+                    letters::id.eq(&id),
+                    letters::provider.eq(&provider),
+                    letters::version.eq(version),
+                    letters::body.eq(&body),
+                    letters::sha256.eq(&sha),
+                    letters::published_at.eq(now),
+                ))
+                .execute(c)?)
+        })
+        .await
+        .map_err(|e| match e {
+            Error::Storage(_) => Error::Conflict(format!("letter {} already exists", letter.id)),
+            other => other,
+        })?;
+    if let Ok(mut c) = node.catalog.write() {
+        *c = Arc::new(next);
+    }
+    Ok(json!({"id": letter.id, "sha256": digest.to_hex()}))
+}
+
+/// Adds every stored letter to `catalog` (at start).
+pub fn load(store: &Store, catalog: &mut Catalog) -> Result<usize> {
+    let rows: Vec<String> = store.run(|c: &mut DbConn| Ok(letters::table.order(letters::published_at.asc()).select(letters::body).load(c)?))?;
+    let mut n = 0;
+    for body in rows {
+        let l: Letter = serde_json::from_str(&body).map_err(|e| Error::Internal(format!("stored letter: {e}")))?;
+        if catalog.letter(&l.id).is_none() {
+            catalog.add_letter(l).map_err(|e| Error::Internal(e.0))?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}

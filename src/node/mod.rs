@@ -1,0 +1,176 @@
+//! The node service: the registry of participants, the grant lifecycle, status lists, per-request
+//! authorization and release, all written through the access log's group committer.
+//!
+//! Request path for a release (see [`release`]): authenticate the caller ([`auth`]) → load the grant
+//! and verify it (cached by digest, [`GrantCache`]) → [`crate::policy::decide`] → fetch from the
+//! [`data::DataSource`] → one job in the group commit that re-checks status, rate and admission under
+//! the log lock, counts the use, consumes the assertion id and appends the entry → answer with the
+//! data and a receipt.
+
+pub mod auth;
+pub mod data;
+pub mod grants;
+pub mod identity;
+pub mod letters;
+pub mod registry;
+pub mod receipts;
+pub mod release;
+pub mod start;
+pub mod status;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use crate::catalog::Catalog;
+use crate::clock::Clock;
+use crate::crypto::Sha256Digest;
+use crate::error::{Error, Result};
+use crate::grant::VerifiedGrant;
+use crate::identity::{KeyFile, KeyResolver};
+use crate::storage::Store;
+use crate::storage::log_store::Committer;
+
+/// Verified grants by the SHA-256 of their signed bytes. A hit skips the proof and rule checks,
+/// never the time window or the status (the policy checks those on every request).
+#[derive(Debug, Default)]
+pub struct GrantCache {
+    map: Mutex<HashMap<Sha256Digest, VerifiedGrant>>,
+}
+
+impl GrantCache {
+    /// Upper bound on cached grants; the cache starts afresh when it is reached.
+    pub const CAPACITY: usize = 200_000;
+
+    /// The cached grant for these bytes, or verifies them with `verify` and caches the result.
+    pub fn get_or_verify(
+        &self,
+        digest: Sha256Digest,
+        verify: impl FnOnce() -> std::result::Result<VerifiedGrant, crate::grant::GrantError>,
+    ) -> std::result::Result<VerifiedGrant, crate::grant::GrantError> {
+        if let Some(g) = self.map.lock().ok().and_then(|m| m.get(&digest).cloned()) {
+            return Ok(g);
+        }
+        let g = verify()?;
+        if let Ok(mut m) = self.map.lock() {
+            if m.len() >= Self::CAPACITY {
+                m.clear();
+            }
+            m.insert(digest, g.clone());
+        }
+        Ok(g)
+    }
+}
+
+/// Everything the node's operations share. Built once at start and passed in.
+pub struct Node {
+    /// The database.
+    pub store: Store,
+    /// The access log's group committer.
+    pub committer: Committer,
+    /// The catalog (letters can be published at run time).
+    pub catalog: RwLock<Arc<Catalog>>,
+    /// The node's signing key.
+    pub key: KeyFile,
+    /// Base URL others reach the node at.
+    pub public_url: String,
+    /// The access log's origin (checkpoint name).
+    pub origin: String,
+    /// Key of the enterprise tags in the log.
+    pub tag_key: [u8; 32],
+    /// did:key resolution with memory.
+    pub keys: KeyResolver,
+    /// Verified grants by digest.
+    pub grants: GrantCache,
+    /// Assertion ids seen by this process.
+    pub jti: auth::JtiGuard,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// The data behind releases.
+    pub data: Arc<dyn data::DataSource>,
+    /// Signed status-list credentials by (list, purpose, version).
+    pub status_cache: status::StatusCache,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node").field("did", &self.key.did.as_str()).field("origin", &self.origin).finish_non_exhaustive()
+    }
+}
+
+impl Node {
+    /// The node's DID (the audience of client assertions, the issuer of what it signs).
+    pub fn did(&self) -> &str {
+        self.key.did.as_str()
+    }
+
+    /// The current catalog.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog.read().map(|c| Arc::clone(&c)).unwrap_or_else(|p| Arc::clone(&p.into_inner()))
+    }
+
+    /// Now, in milliseconds.
+    pub fn now_ms(&self) -> i64 {
+        crate::storage::millis(self.clock.now())
+    }
+
+    /// Verifies an assertion for this request and finds its participant (whatever its state; each
+    /// operation decides which states it serves). Replays within this process are refused here; the
+    /// durable check is [`crate::storage::log_store::Tx::consume_jti`] in the operation's own
+    /// transaction.
+    pub async fn authenticate(&self, token: &str, method: &str, path: &str) -> Result<Caller> {
+        let now = self.clock.now();
+        let a = auth::verify(token, method, path, self.did(), now, &self.keys)?;
+        if !self.jti.first_use(&a.jti, a.expires_ms, crate::storage::millis(now)) {
+            return Err(Error::Unauthenticated(format!("assertion id {} was already used", a.jti)));
+        }
+        let did = a.signer.as_str().to_owned();
+        let now_ms = crate::storage::millis(now);
+        let found = self.store.call(move |c| crate::storage::participants::find_by_did(c, &did)).await?;
+        let (participant, key) =
+            found.ok_or_else(|| Error::Unauthenticated(format!("{} is not a registered key", a.signer)))?;
+        if key.valid_from > now_ms || key.valid_until.is_some_and(|u| u <= now_ms) {
+            return Err(Error::Unauthenticated(format!("{} is not the participant's current key", a.signer)));
+        }
+        let role = crate::policy::Role::parse(&participant.role)
+            .ok_or_else(|| Error::Internal(format!("stored role {}", participant.role)))?;
+        Ok(Caller { participant, role, assertion: a })
+    }
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// Its registry row.
+    pub participant: crate::storage::participants::Participant,
+    /// Its role.
+    pub role: crate::policy::Role,
+    /// The assertion it presented (its id is consumed by the operation's transaction).
+    pub assertion: auth::Assertion,
+}
+
+impl Caller {
+    /// Whether the caller is admitted now.
+    pub fn active(&self) -> bool {
+        self.participant.state == "active"
+    }
+
+    /// Refuses unless the caller has one of `roles` and is active.
+    pub fn require(&self, roles: &[crate::policy::Role]) -> Result<()> {
+        if !roles.contains(&self.role) {
+            return Err(Error::Forbidden(format!(
+                "a {} may not do this (needs {})",
+                self.role.as_str(),
+                roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" or ")
+            )));
+        }
+        if !self.active() {
+            return Err(Error::Forbidden(format!("{} is {}", self.participant.uscc, self.participant.state)));
+        }
+        Ok(())
+    }
+
+    /// The caller's USCC.
+    pub fn uscc(&self) -> &str {
+        &self.participant.uscc
+    }
+}

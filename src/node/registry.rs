@@ -1,0 +1,439 @@
+//! The participant registry: the node admits and removes platforms, platforms register their banks,
+//! the node registers regulators, enterprises register by binding their USCC to a did:key (pending
+//! until the node approves, which issues them an identity credential), keys rotate keeping their
+//! history, and enterprises delegate signing to agents (经办人).
+//!
+//! Every change is an access-log entry (kind `participant`) written in the same transaction.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::{Caller, Node};
+use crate::credential::data_integrity;
+use crate::credential::datetime::format_utc_seconds;
+use crate::error::{Error, Result};
+use crate::identity::DidKey;
+use crate::ids::Uscc;
+use crate::log::entry::{AccessRecord, EntryKind, PartyRef};
+use crate::policy::Role;
+use crate::storage::log_store::{NewEntry, Tx};
+use crate::storage::participants::{self, Delegation, NewParticipant, Participant};
+use crate::storage::{from_millis, schema};
+
+/// What the node is told about a new platform, bank or regulator.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewMember {
+    /// Unified Social Credit Code.
+    pub uscc: String,
+    /// Name.
+    pub name: String,
+    /// Its did:key.
+    pub did: String,
+    /// Base URL (platforms).
+    #[serde(default)]
+    pub endpoint: Option<String>,
+}
+
+/// Who performed a registry change, as the log records it.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// Code.
+    pub uscc: String,
+    /// Role.
+    pub role: Role,
+    /// Key.
+    pub did: Option<String>,
+}
+
+impl Actor {
+    /// The node's operator acting locally (the command line), with the node key.
+    pub fn operator(node: &Node, node_uscc: &str) -> Self {
+        Self { uscc: node_uscc.to_owned(), role: Role::Node, did: Some(node.did().to_owned()) }
+    }
+
+    /// An authenticated caller.
+    pub fn caller(c: &Caller) -> Self {
+        Self { uscc: c.uscc().to_owned(), role: c.role, did: Some(c.assertion.signer.as_str().to_owned()) }
+    }
+
+    fn party(&self) -> PartyRef {
+        PartyRef { uscc: self.uscc.clone(), role: self.role.as_str().to_owned(), did: self.did.clone() }
+    }
+}
+
+fn check_member(m: &NewMember) -> Result<DidKey> {
+    Uscc::parse(&m.uscc).map_err(|e| Error::invalid("invalid-uscc", format!("uscc: {e}")))?;
+    if m.name.trim().is_empty() || m.name.len() > 200 {
+        return Err(Error::invalid("invalid-name", "name must have 1–200 bytes"));
+    }
+    if let Some(e) = &m.endpoint {
+        if !(e.starts_with("https://") || e.starts_with("http://")) || e.len() > 500 {
+            return Err(Error::invalid("invalid-endpoint", "endpoint must be an http(s) URL"));
+        }
+    }
+    DidKey::parse(&m.did).map_err(|e| Error::invalid("invalid-did", format!("did: {e}")))
+}
+
+fn participant_entry(action: &str, subject: &Participant, actor: &Actor, detail: Value) -> NewEntry {
+    NewEntry {
+        kind: EntryKind::Participant,
+        enterprise: (subject.role == "enterprise").then(|| subject.uscc.clone()),
+        grant: None,
+        caller: Some(actor.uscc.clone()),
+        platform: (subject.role == "platform").then(|| subject.uscc.clone()),
+        bank: (subject.role == "bank").then(|| subject.uscc.clone()),
+        categories: None,
+        decision: Some(action.to_owned()),
+        record: AccessRecord {
+            enterprise: (subject.role == "enterprise").then(|| subject.uscc.clone()),
+            caller: Some(actor.party()),
+            decision: Some(action.to_owned()),
+            detail: Some(json!({"participant": {"uscc": subject.uscc, "role": subject.role, "name": subject.name}, "details": detail})),
+            ..Default::default()
+        },
+    }
+}
+
+fn add_member(tx: &mut Tx<'_>, m: &NewMember, role: Role, state: &str, platform: Option<&str>, actor: &Actor, evidence: Option<&str>) -> Result<Participant> {
+    if participants::find(tx.conn, &m.uscc, role.as_str())?.is_some() {
+        return Err(Error::Conflict(format!("{} {} is already registered", role.as_str(), m.uscc)));
+    }
+    if participants::find_by_did(tx.conn, &m.did)?.is_some() {
+        return Err(Error::Conflict(format!("key {} already belongs to a participant", m.did)));
+    }
+    let now = tx.now();
+    let p = participants::insert(
+        tx.conn,
+        &NewParticipant {
+            uscc: &m.uscc,
+            role: role.as_str(),
+            name: m.name.trim(),
+            state,
+            platform_uscc: platform,
+            endpoint: m.endpoint.as_deref(),
+            evidence,
+            created_at: now,
+            updated_at: now,
+        },
+        &m.did,
+    )?;
+    let action = if state == "pending" { "registration-submitted" } else { "admitted" };
+    tx.append(participant_entry(action, &p, actor, json!({"did": m.did})))?;
+    Ok(p)
+}
+
+/// Admits a financing platform (node operators only).
+pub async fn admit_platform(node: &Node, m: NewMember, actor: Actor) -> Result<Participant> {
+    check_member(&m)?;
+    if m.endpoint.is_none() {
+        return Err(Error::invalid("invalid-endpoint", "a platform needs its endpoint URL"));
+    }
+    node.committer.run(move |tx| add_member(tx, &m, Role::Platform, "active", None, &actor, None)).await
+}
+
+/// Registers a regulator (node operators only).
+pub async fn add_regulator(node: &Node, m: NewMember, actor: Actor) -> Result<Participant> {
+    check_member(&m)?;
+    node.committer.run(move |tx| add_member(tx, &m, Role::Regulator, "active", None, &actor, None)).await
+}
+
+/// A platform registers one of its banks.
+pub async fn register_bank(node: &Node, caller: &Caller, m: NewMember) -> Result<Participant> {
+    caller.require(&[Role::Platform])?;
+    check_member(&m)?;
+    let platform = caller.uscc().to_owned();
+    let actor = Actor::caller(caller);
+    let a = caller.assertion.clone();
+    node.committer
+        .run(move |tx| {
+            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            add_member(tx, &m, Role::Bank, "active", Some(&platform), &actor, None)
+        })
+        .await
+}
+
+/// An enterprise's registration request: a signed request (`action: "register"`, claims `uscc`,
+/// `name`) made with the key it binds. Pending until the node approves.
+pub async fn submit_registration(node: &Node, token: &str) -> Result<Participant> {
+    let req = super::auth::verify_request(token, "register", node.did(), node.clock.now(), &node.keys)?;
+    let m = NewMember {
+        uscc: req.str("uscc").unwrap_or_default().to_owned(),
+        name: req.str("name").unwrap_or_default().to_owned(),
+        did: req.signer.as_str().to_owned(),
+        endpoint: None,
+    };
+    check_member(&m)?;
+    let actor = Actor { uscc: m.uscc.clone(), role: Role::Enterprise, did: Some(m.did.clone()) };
+    let evidence = token.to_owned();
+    node.committer
+        .run(move |tx| {
+            tx.consume_jti(&req.jti, req.signer.as_str(), req.expires_ms)?;
+            add_member(tx, &m, Role::Enterprise, "pending", None, &actor, Some(&evidence))
+        })
+        .await
+}
+
+/// The identity credential the node issues an approved enterprise: the node vouches that this
+/// did:key belongs to this USCC.
+pub fn identity_credential(node: &Node, p: &Participant, did: &str, at: time::OffsetDateTime) -> Result<Value> {
+    let unsigned = json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2", crate::grant::model::GRANT_CONTEXT],
+        "id": format!("urn:uuid:{}", uuid::Uuid::new_v4()),
+        "type": ["VerifiableCredential", "EnterpriseIdentityCredential"],
+        "issuer": node.did(),
+        "validFrom": format_utc_seconds(at),
+        "credentialSubject": {"id": did, "uscc": p.uscc, "name": p.name},
+    });
+    data_integrity::create_proof(&unsigned, &node.key, at).map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// Approves (or rejects) a pending enterprise registration (node operators only). Approval issues
+/// the identity credential.
+pub async fn decide_registration(node: &Node, uscc: String, approve: bool, actor: Actor) -> Result<Value> {
+    let now = node.clock.now();
+    let (p, key) = {
+        let u = uscc.clone();
+        node.store
+            .call(move |c| -> Result<_> {
+                let p = participants::find(c, &u, "enterprise")?
+                    .ok_or_else(|| Error::NotFound(format!("no registration for {u}")))?;
+                let key = participants::keys(c, p.id)?.pop().ok_or_else(|| Error::Internal("no key".into()))?;
+                Ok((p, key))
+            })
+            .await?
+    };
+    if p.state != "pending" {
+        return Err(Error::Conflict(format!("{uscc} is {}, not pending", p.state)));
+    }
+    let credential = if approve { Some(identity_credential(node, &p, &key.did, now)?) } else { None };
+    let cred = credential.clone();
+    node.committer
+        .run(move |tx| -> Result<()> {
+            let state = if approve { "active" } else { "rejected" };
+            // Guard against a concurrent decision.
+            let current = participants::get(tx.conn, p.id)?.map(|x| x.state);
+            if current.as_deref() != Some("pending") {
+                return Err(Error::Conflict(format!("{} was decided meanwhile", p.uscc)));
+            }
+            participants::set_state(tx.conn, p.id, state, tx.now())?;
+            if let Some(c) = &cred {
+                let id = c.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+                participants::store_credential(tx.conn, &id, p.id, "identity", &c.to_string(), tx.now())?;
+            }
+            let action = if approve { "registration-approved" } else { "registration-rejected" };
+            tx.append(participant_entry(action, &p, &actor, json!({"did": key.did})))?;
+            Ok(())
+        })
+        .await?;
+    Ok(json!({"uscc": uscc, "state": if approve { "active" } else { "rejected" }, "identityCredential": credential}))
+}
+
+/// Sets a platform's (or bank's, or regulator's) state: `active`, `suspended` or `removed` (node
+/// operators only). Removing a platform suspends every grant naming it in the status lists and
+/// tells each enterprise.
+pub async fn set_state(node: &Node, uscc: String, role: Role, state: &'static str, actor: Actor) -> Result<Value> {
+    if !matches!(state, "active" | "suspended" | "removed") {
+        return Err(Error::invalid("invalid-state", "state must be active, suspended or removed"));
+    }
+    if role == Role::Node {
+        return Err(Error::Forbidden("the node's own entry cannot change state".into()));
+    }
+    node.committer
+        .run(move |tx| -> Result<Value> {
+            let p = participants::find(tx.conn, &uscc, role.as_str())?
+                .ok_or_else(|| Error::NotFound(format!("no {} {uscc}", role.as_str())))?;
+            if p.state == "removed" {
+                return Err(Error::Conflict(format!("{uscc} was removed; removal is final")));
+            }
+            if p.state == state {
+                return Ok(json!({"uscc": uscc, "state": state, "suspendedGrants": 0}));
+            }
+            participants::set_state(tx.conn, p.id, state, tx.now())?;
+            tx.append(participant_entry(state, &p, &actor, json!({"from": p.state})))?;
+            let mut suspended = 0;
+            if state == "removed" && role == Role::Platform {
+                suspended = super::grants::cascade_suspend(tx, &uscc, &actor.party(), "platform-removed")?;
+            }
+            Ok(json!({"uscc": uscc, "state": state, "suspendedGrants": suspended}))
+        })
+        .await
+}
+
+/// Rotates the caller's key: a signed request by the current key (`action: "rotate-key"`, claim
+/// `newKey` = the new did:key, claim `proof` = a signed request `accept-key` made with the new key).
+/// Earlier keys stay on record with their validity interval.
+pub async fn rotate_key(node: &Node, token: &str) -> Result<Value> {
+    let now = node.clock.now();
+    let req = super::auth::verify_request(token, "rotate-key", node.did(), now, &node.keys)?;
+    let new_did = req.str("newKey").ok_or_else(|| Error::invalid("signed-request", "newKey missing"))?.to_owned();
+    let pop = req.str("proof").ok_or_else(|| Error::invalid("signed-request", "proof (signed by the new key) missing"))?;
+    let accept = super::auth::verify_request(pop, "accept-key", node.did(), now, &node.keys)?;
+    if accept.signer.as_str() != new_did {
+        return Err(Error::invalid("signed-request", "the proof is not signed by the new key"));
+    }
+    rotate(node, req.signer.as_str().to_owned(), new_did, token.to_owned(), None, (req.jti, req.expires_ms)).await
+}
+
+/// The recovery path for a lost key: a node operator, after checking the enterprise's identity
+/// offline, binds a new key (with its proof of possession) to the participant.
+pub async fn recover_key(node: &Node, uscc: String, role: Role, pop: &str, actor: Actor) -> Result<Value> {
+    let accept = super::auth::verify_request(pop, "accept-key", node.did(), node.clock.now(), &node.keys)?;
+    let new_did = accept.signer.as_str().to_owned();
+    let u = uscc.clone();
+    let old = node
+        .store
+        .call(move |c| -> Result<String> {
+            let p = participants::find(c, &u, role.as_str())?.ok_or_else(|| Error::NotFound(format!("no {u}")))?;
+            let k = participants::keys(c, p.id)?.pop().ok_or_else(|| Error::Internal("no key".into()))?;
+            Ok(k.did)
+        })
+        .await?;
+    rotate(node, old, new_did, pop.to_owned(), Some(actor), (accept.jti, accept.expires_ms)).await
+}
+
+async fn rotate(node: &Node, old_did: String, new_did: String, evidence: String, actor: Option<Actor>, jti: (String, i64)) -> Result<Value> {
+    DidKey::parse(&new_did).map_err(|e| Error::invalid("invalid-did", e.to_string()))?;
+    node.committer
+        .run(move |tx| -> Result<Value> {
+            let (p, key) = participants::find_by_did(tx.conn, &old_did)?
+                .ok_or_else(|| Error::Unauthenticated(format!("{old_did} is not a registered key")))?;
+            if key.valid_until.is_some() {
+                return Err(Error::Conflict("that key was already rotated out".into()));
+            }
+            if participants::find_by_did(tx.conn, &new_did)?.is_some() {
+                return Err(Error::Conflict(format!("{new_did} already belongs to a participant")));
+            }
+            tx.consume_jti(&jti.0, &old_did, jti.1)?;
+            participants::rotate_key(tx.conn, p.id, &new_did, tx.now())?;
+            let actor = actor.unwrap_or(Actor {
+                uscc: p.uscc.clone(),
+                role: Role::parse(&p.role).unwrap_or(Role::Enterprise),
+                did: Some(old_did.clone()),
+            });
+            let e = tx.append(participant_entry(
+                "key-rotated",
+                &p,
+                &actor,
+                json!({"from": old_did, "to": new_did, "evidenceSha256": crate::crypto::Sha256Digest::of(evidence.as_bytes()).to_hex()}),
+            ))?;
+            Ok(json!({"uscc": p.uscc, "did": new_did, "validFrom": format_utc_seconds(from_millis(tx.now())), "logIndex": e.seq}))
+        })
+        .await
+}
+
+/// The actions a delegation may allow.
+pub const DELEGABLE: [&str; 4] = ["sign-grants", "revoke", "suspend", "resume"];
+
+/// Registers a delegation: an `AgentDelegation` credential (eddsa-jcs-2022) issued by the enterprise's
+/// current key, naming the agent's did:key (`credentialSubject.id`), `name`, `uscc` (the
+/// enterprise) and `scope` (some of `sign-grants`, `revoke`, `suspend`, `resume`), with a validity window.
+pub async fn add_delegation(node: &Node, caller: &Caller, credential: &[u8]) -> Result<Delegation> {
+    caller.require(&[Role::Enterprise])?;
+    let now = node.clock.now();
+    let vc = crate::credential::verify(credential, now).map_err(|e| Error::invalid("delegation", e.to_string()))?;
+    if vc.signer.as_str() != caller.assertion.signer.as_str() || !vc.issuer_bound {
+        return Err(Error::invalid("delegation", "the delegation must be issued and signed by the caller's current key"));
+    }
+    let doc = serde_json::Value::Object(vc.document);
+    let types = crate::credential::vc::string_list(crate::crypto::json::Node::from_value(&doc).ok().as_ref().and_then(|n| n.get("type")));
+    if !types.iter().any(|t| t == "AgentDelegation") {
+        return Err(Error::invalid("delegation", "type must include AgentDelegation"));
+    }
+    let subject = doc.get("credentialSubject").cloned().unwrap_or_default();
+    let agent = subject.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+    DidKey::parse(&agent).map_err(|e| Error::invalid("delegation", format!("credentialSubject.id: {e}")))?;
+    if subject.get("uscc").and_then(Value::as_str) != Some(caller.uscc()) {
+        return Err(Error::invalid("delegation", "credentialSubject.uscc must be the enterprise's code"));
+    }
+    let scope: Vec<String> = subject
+        .get("scope")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .unwrap_or_default();
+    if scope.is_empty() || scope.iter().any(|s| !DELEGABLE.contains(&s.as_str())) {
+        return Err(Error::invalid("delegation", format!("scope must be a non-empty subset of {}", DELEGABLE.join(", "))));
+    }
+    let window = |k: &str| {
+        doc.get(k)
+            .and_then(Value::as_str)
+            .and_then(|t| crate::credential::datetime::parse_datetime_stamp(t).ok())
+            .map(crate::storage::millis)
+    };
+    let (Some(from), Some(until)) = (window("validFrom"), window("validUntil")) else {
+        return Err(Error::invalid("delegation", "validFrom and validUntil are required"));
+    };
+    let d = Delegation {
+        id: doc.get("id").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        enterprise_id: caller.participant.id,
+        agent_did: agent,
+        agent_name: subject.get("name").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        scope: serde_json::to_string(&scope).unwrap_or_default(),
+        body: String::from_utf8_lossy(credential).into_owned(),
+        valid_from: from,
+        valid_until: until,
+        revoked_at: None,
+    };
+    crate::ids::GrantId::parse(&d.id).map_err(|_| Error::invalid("delegation", "id must be a urn:uuid"))?;
+    let (actor, a, p) = (Actor::caller(caller), caller.assertion.clone(), caller.participant.clone());
+    let stored = d.clone();
+    node.committer
+        .run(move |tx| -> Result<()> {
+            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            participants::insert_delegation(tx.conn, &stored)?;
+            tx.append(participant_entry("delegation-added", &p, &actor, json!({"delegation": stored.id, "agent": stored.agent_did, "scope": scope})))?;
+            Ok(())
+        })
+        .await?;
+    Ok(d)
+}
+
+/// Whether `agent_did` held a delegation from `enterprise_id` covering `action` at `at_ms`.
+pub fn delegated(conn: &mut crate::storage::DbConn, agent_did: &str, enterprise_id: i64, action: &str, at_ms: i64) -> Result<Option<Delegation>> {
+    Ok(participants::delegations_of_agent(conn, agent_did)?.into_iter().find(|d| {
+        d.enterprise_id == enterprise_id
+            && d.valid_from <= at_ms
+            && at_ms <= d.valid_until
+            && d.revoked_at.is_none_or(|r| r > at_ms)
+            && serde_json::from_str::<Vec<String>>(&d.scope).is_ok_and(|s| s.iter().any(|x| x == action))
+    }))
+}
+
+/// Participants for the registry views.
+pub async fn list(node: &Node, role: Option<String>, state: Option<String>, platform: Option<String>) -> Result<Vec<Value>> {
+    node.store
+        .call(move |c| -> Result<Vec<Value>> {
+            let rows = participants::list(c, role.as_deref(), state.as_deref(), platform.as_deref())?;
+            let mut out = Vec::with_capacity(rows.len());
+            for p in rows {
+                let keys = participants::keys(c, p.id)?;
+                out.push(json!({
+                    "uscc": p.uscc, "role": p.role, "name": p.name, "state": p.state,
+                    "platform": p.platform_uscc, "endpoint": p.endpoint,
+                    "createdAt": format_utc_seconds(from_millis(p.created_at)),
+                    "keys": keys.iter().map(|k| json!({
+                        "did": k.did,
+                        "validFrom": format_utc_seconds(from_millis(k.valid_from)),
+                        "validUntil": k.valid_until.map(|u| format_utc_seconds(from_millis(u))),
+                    })).collect::<Vec<_>>(),
+                }));
+            }
+            Ok(out)
+        })
+        .await
+}
+
+/// Ensures the node itself is registered (role `node`) with its key; run at start.
+pub fn ensure_node_participant(node: &Node, node_uscc: &str, name: &str) -> Result<()> {
+    let (uscc, name, did) = (node_uscc.to_owned(), name.to_owned(), node.did().to_owned());
+    let exists = node.store.run(|c| participants::find(c, &uscc, "node"))?;
+    if exists.is_some() {
+        return Ok(());
+    }
+    let _ = schema::participants::table;
+    node.committer.run_blocking(move |tx| {
+        let m = NewMember { uscc, name, did, endpoint: None };
+        let actor = Actor { uscc: m.uscc.clone(), role: Role::Node, did: Some(m.did.clone()) };
+        add_member(tx, &m, Role::Node, "active", None, &actor, None).map(|_| ())
+    })
+}

@@ -1,0 +1,320 @@
+//! Per-request authorization and release (issue #3 §5).
+//!
+//! 1. Read the request (after authentication, so that a malformed request from a known caller is
+//!    still recorded as a refusal).
+//! 2. Gather the facts: the caller, the bank it acts for, the grant (verified, from the cache by
+//!    digest), its status and usage now.
+//! 3. [`crate::policy::decide`]: every reason at once.
+//! 4. Refused: one job in the group commit records the refusal. Allowed: fetch the data (derived
+//!    indicators or raw records, clipped to the grant's data period), then one job re-checks status,
+//!    usage and admission under the log lock — the order of the log is the order of truth, so a
+//!    release can never be logged after the revocation it ignored — counts the use and appends the
+//!    release. The data is returned only after that commit.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use super::{Caller, Node};
+use crate::crypto::{Sha256Digest, jcs};
+use crate::error::{Error, Result};
+use crate::grant::{Granularity, VerifiedGrant};
+use crate::ids::{GrantId, Uscc};
+use crate::log::entry::{AccessRecord, CategoryRef, EntryKind, GrantRef, PartyRef, Reason};
+use crate::policy::{self, BankFacts, CallerFacts, Decision, Facts, GrantStatus, ReleaseRequest, Role};
+use crate::storage::grants::{self as store, StoredGrant};
+use crate::storage::log_store::{Appended, NewEntry};
+use crate::storage::participants;
+
+/// The body of `POST /v1/releases`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReleaseBody {
+    /// The enterprise whose data is asked for.
+    pub enterprise: String,
+    /// The grant relied on (needed for non-public categories).
+    #[serde(default)]
+    pub grant: Option<String>,
+    /// Category codes.
+    pub categories: Vec<String>,
+    /// `raw` or `derived`.
+    pub granularity: Granularity,
+    /// A financing purpose.
+    pub purpose: String,
+    /// The bank the platform asks for, if any.
+    #[serde(default)]
+    pub on_behalf_of: Option<String>,
+    /// The caller's request id (echoed and logged); one is made if absent.
+    #[serde(default)]
+    pub request_id: Option<String>,
+}
+
+/// The outcome the commit job reports.
+#[derive(Debug)]
+enum Outcome {
+    Released { seq: u64, leaf_hash: String, time_ms: u64 },
+    Refused { seq: u64, reasons: Vec<Reason> },
+}
+
+fn reason(code: &str, message: impl Into<String>) -> Reason {
+    Reason { code: code.to_owned(), message: message.into() }
+}
+
+/// What a release request is, for the log, even when it is refused.
+struct Subject {
+    enterprise: Option<String>,
+    grant: Option<(String, Sha256Digest)>,
+    categories: Vec<CategoryRef>,
+    granularity: Option<Granularity>,
+    purpose: Option<String>,
+    bank: Option<String>,
+    request_id: String,
+}
+
+fn entry(kind: EntryKind, caller: &Caller, s: &Subject, reasons: Vec<Reason>, data_sha256: Option<String>) -> NewEntry {
+    let codes: Vec<&str> = s.categories.iter().map(|c| c.code.as_str()).collect();
+    let decision = if kind == EntryKind::Release { "allowed" } else { "refused" };
+    NewEntry {
+        kind,
+        enterprise: s.enterprise.clone(),
+        grant: s.grant.clone(),
+        caller: Some(caller.uscc().to_owned()),
+        platform: (caller.role == Role::Platform).then(|| caller.uscc().to_owned()),
+        bank: s.bank.clone(),
+        categories: (!codes.is_empty()).then(|| codes.join(",")),
+        decision: Some(decision.into()),
+        record: AccessRecord {
+            enterprise: s.enterprise.clone(),
+            caller: Some(PartyRef {
+                uscc: caller.uscc().to_owned(),
+                role: caller.role.as_str().to_owned(),
+                did: Some(caller.assertion.signer.as_str().to_owned()),
+            }),
+            platform: (caller.role == Role::Platform).then(|| caller.uscc().to_owned()),
+            bank: s.bank.clone(),
+            grant: s.grant.as_ref().map(|(id, d)| GrantRef { id: id.clone(), sha256: d.to_hex() }),
+            categories: s.categories.clone(),
+            purpose: s.purpose.clone(),
+            decision: Some(decision.into()),
+            reasons,
+            request_id: Some(s.request_id.clone()),
+            data_sha256,
+            detail: s.granularity.map(|g| json!({"granularity": g.as_str()})),
+            ..Default::default()
+        },
+    }
+}
+
+fn random_request_id() -> String {
+    format!("urn:uuid:{}", uuid::Uuid::new_v4())
+}
+
+/// Records a refusal and returns the error to answer with.
+async fn refuse(node: &Node, caller: &Caller, s: Subject, reasons: Vec<Reason>) -> Error {
+    let c = caller.clone();
+    let r = reasons.clone();
+    let a = caller.assertion.clone();
+    let logged = node
+        .committer
+        .run(move |tx| -> Result<u64> {
+            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            Ok(tx.append(entry(EntryKind::Refusal, &c, &s, r, None))?.seq)
+        })
+        .await;
+    match logged {
+        Ok(seq) => Error::Refused { reasons, log_index: Some(seq) },
+        Err(e) => e,
+    }
+}
+
+/// Handles a release request from an authenticated caller. `body` is the raw JSON body.
+pub async fn release(node: &Node, caller: &Caller, body: &[u8]) -> Result<Value> {
+    let parsed: std::result::Result<ReleaseBody, String> = crate::crypto::json::parse(body)
+        .map_err(|e| e.to_string())
+        .and_then(|n| crate::crypto::json::de::from_node(&n).map_err(|e| e.to_string()));
+    let req = match parsed {
+        Ok(r) => r,
+        Err(e) => {
+            let s = Subject { enterprise: None, grant: None, categories: vec![], granularity: None, purpose: None, bank: None, request_id: random_request_id() };
+            return Err(refuse(node, caller, s, vec![reason("malformed-request", e)]).await);
+        }
+    };
+    let catalog = node.catalog();
+    let request_id = req.request_id.clone().filter(|r| !r.is_empty() && r.len() <= 200).unwrap_or_else(random_request_id);
+    let mut subject = Subject {
+        enterprise: Some(req.enterprise.clone()),
+        grant: None,
+        categories: req
+            .categories
+            .iter()
+            .map(|c| CategoryRef {
+                code: c.clone(),
+                granularity: req.granularity.as_str().into(),
+                providers: catalog.category(c).map(|x| x.providers.clone()).unwrap_or_default(),
+            })
+            .collect(),
+        granularity: Some(req.granularity),
+        purpose: Some(req.purpose.clone()),
+        bank: req.on_behalf_of.clone(),
+        request_id: request_id.clone(),
+    };
+    // Input checks that make the request meaningless.
+    let mut bad = Vec::new();
+    if let Err(e) = Uscc::parse(&req.enterprise) {
+        bad.push(reason("invalid-uscc", format!("enterprise: {e}")));
+    }
+    if let Some(b) = &req.on_behalf_of {
+        if let Err(e) = Uscc::parse(b) {
+            bad.push(reason("invalid-uscc", format!("onBehalfOf: {e}")));
+        }
+    }
+    if let Some(g) = &req.grant {
+        if let Err(e) = GrantId::parse(g) {
+            bad.push(reason("grant-id", e.to_string()));
+        }
+    }
+    if req.categories.len() > 64 {
+        bad.push(reason("too-many-categories", "at most 64 categories per request"));
+    }
+    if !bad.is_empty() {
+        return Err(refuse(node, caller, subject, bad).await);
+    }
+
+    // Facts.
+    let now = node.clock.now();
+    let (grant_row, bank) = {
+        let (gid, bank) = (req.grant.clone(), req.on_behalf_of.clone());
+        node.store
+            .call(move |c| -> Result<(Option<StoredGrant>, Option<participants::Participant>)> {
+                let g = match gid { Some(id) => store::get(c, &id)?, None => None };
+                let b = match bank { Some(u) => participants::find(c, &u, "bank")?, None => None };
+                Ok((g, b))
+            })
+            .await?
+    };
+    let mut grant_problem = None;
+    let mut verified: Option<VerifiedGrant> = None;
+    match (&req.grant, &grant_row) {
+        (Some(id), None) => grant_problem = Some(vec![reason("unknown-grant", format!("grant {id} is not held by the node"))]),
+        (_, Some(row)) => {
+            subject.grant = Some((row.id.clone(), Sha256Digest::from_hex(&row.sha256).unwrap_or(Sha256Digest([0; 32]))));
+            match super::grants::verified(node, row) {
+                Ok(g) => verified = Some(g),
+                Err(e) => grant_problem = Some(super::grants::reasons_of(&e)),
+            }
+        }
+        (None, None) => {}
+    }
+    let status = grant_row.as_ref().map(|g| GrantStatus { revoked: g.state == "revoked", suspended: g.state == "suspended" });
+    let period = verified.as_ref().map(|g| policy::usage_period(g.terms().usage, now));
+    let used = match (&grant_row, &period) {
+        (Some(g), Some(p)) => {
+            let (id, p) = (g.id.clone(), p.clone());
+            node.store.call(move |c| store::usage(c, &id, &p)).await?
+        }
+        _ => 0,
+    };
+    let policy_req = ReleaseRequest {
+        enterprise: req.enterprise.clone(),
+        categories: req.categories.clone(),
+        granularity: req.granularity,
+        purpose: req.purpose.clone(),
+        on_behalf_of: req.on_behalf_of.clone(),
+    };
+    let caller_facts = CallerFacts { uscc: caller.uscc().to_owned(), role: caller.role, active: caller.active() };
+    let bank_facts = bank.map(|b| BankFacts { uscc: b.uscc, active: b.state == "active", platform: b.platform_uscc });
+    let facts = Facts {
+        request: &policy_req,
+        caller: &caller_facts,
+        bank: bank_facts.as_ref(),
+        grant: verified.as_ref(),
+        grant_problem,
+        status,
+        used_in_period: used,
+        now,
+    };
+    let needs_grant = match policy::decide(&facts, &catalog) {
+        Decision::Refuse(reasons) => return Err(refuse(node, caller, subject, reasons).await),
+        Decision::Allow { needs_grant } => needs_grant,
+    };
+
+    // The data, clipped to the grant's data period when a grant is relied on.
+    let (from, until) = match (&verified, needs_grant) {
+        (Some(g), true) => (g.terms().data_period.from.clone(), g.terms().data_period.until.clone()),
+        _ => ("0000-01-01".to_owned(), "9999-12-31".to_owned()),
+    };
+    let mut data = Map::new();
+    {
+        let (src, ent, cats, gran) = (std::sync::Arc::clone(&node.data), req.enterprise.clone(), req.categories.clone(), req.granularity);
+        let fetched = actix_web::rt::task::spawn_blocking(move || -> Result<Vec<(String, Value)>> {
+            cats.iter()
+                .map(|c| Ok((c.clone(), super::data::payload(&src.fetch(&ent, c, &from, &until)?, gran))))
+                .collect()
+        })
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))??;
+        data.extend(fetched);
+    }
+    let data = Value::Object(data);
+    let data_sha256 = Sha256Digest::of(&jcs::canonicalize(&data).map_err(|e| Error::Internal(e.to_string()))?).to_hex();
+
+    // Commit: re-check under the log lock, count, append.
+    let (c, a) = (caller.clone(), caller.assertion.clone());
+    let digest = data_sha256.clone();
+    let grant_for_job = verified.as_ref().filter(|_| needs_grant).map(|g| (g.id().as_str().to_owned(), g.terms().usage));
+    let outcome = node
+        .committer
+        .run(move |tx| -> Result<Outcome> {
+            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            let mut late = Vec::new();
+            if let Some(p) = participants::get(tx.conn, c.participant.id)? {
+                if p.state != "active" {
+                    late.push(reason("caller-not-admitted", format!("{} became {}", p.uscc, p.state)));
+                }
+            }
+            if let Some((id, usage)) = &grant_for_job {
+                match store::state(tx.conn, id)?.as_deref() {
+                    Some("active") => {}
+                    Some(s) => late.push(reason(&format!("grant-{s}"), format!("grant {id} is {s}"))),
+                    None => late.push(reason("unknown-grant", format!("grant {id} vanished"))),
+                }
+                let period = policy::usage_period(*usage, crate::storage::from_millis(tx.now()));
+                let used = store::usage(tx.conn, id, &period)?;
+                let max = match usage {
+                    crate::grant::model::Usage::OneOff {} => 1,
+                    crate::grant::model::Usage::Periodic { max_releases, .. } => u64::from(*max_releases),
+                };
+                if used >= max {
+                    late.push(reason("rate-exceeded", format!("{max} release(s) per period already used")));
+                }
+                if late.is_empty() {
+                    store::count_use(tx.conn, id, &period)?;
+                }
+            }
+            if !late.is_empty() {
+                let seq = tx.append(entry(EntryKind::Refusal, &c, &subject, late.clone(), None))?.seq;
+                return Ok(Outcome::Refused { seq, reasons: late });
+            }
+            let Appended { seq, leaf, leaf_hash, .. } = tx.append(entry(EntryKind::Release, &c, &subject, vec![], Some(digest)))?;
+            Ok(Outcome::Released { seq, leaf_hash: hex::encode(leaf_hash), time_ms: leaf.time_ms })
+        })
+        .await?;
+    match outcome {
+        Outcome::Refused { seq, reasons } => Err(Error::Refused { reasons, log_index: Some(seq) }),
+        Outcome::Released { seq, leaf_hash, time_ms } => {
+            let promise = super::receipts::promise(node, seq, &leaf_hash, time_ms);
+            Ok(json!({
+                "requestId": request_id,
+                "enterprise": req.enterprise,
+                "grant": req.grant,
+                "purpose": req.purpose,
+                "granularity": req.granularity,
+                "onBehalfOf": req.on_behalf_of,
+                "data": data,
+                "dataSha256": data_sha256,
+                "logIndex": seq,
+                "leafHash": leaf_hash,
+                "receipt": promise,
+            }))
+        }
+    }
+}

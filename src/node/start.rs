@@ -1,0 +1,51 @@
+//! Assembling a [`Node`] from its configuration: data folder, key, database, catalog, committer.
+
+use std::sync::{Arc, RwLock};
+
+use super::{GrantCache, Node, auth, data, identity, letters, registry, status};
+use crate::catalog::Catalog;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::identity::KeyResolver;
+use crate::storage::Store;
+use crate::storage::log_store::Committer;
+
+/// The node's own code and name in the registry, unless configured otherwise.
+pub const DEFAULT_NODE_USCC: &str = "11330000MB0000019E";
+/// The node's default name.
+pub const DEFAULT_NODE_NAME: &str = "省融资信用服务节点 Provincial Financing Credit Service Node";
+
+/// Opens everything the node needs. `created_key` in the result says whether this was a first start.
+pub fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<(Node, bool)> {
+    let (key, created_key) = identity::load_or_create_key(&config.data_dir)?;
+    let store = Store::open(&config.database_url, u32::try_from(config.workers * 2 + 4).unwrap_or(16))?;
+    let origin = identity::bind_database(&store, &key, &config.public_url)?;
+    let mut catalog = match &config.catalog_dir {
+        None => Catalog::builtin(),
+        Some(dir) => {
+            let read = |n: &str| std::fs::read_to_string(dir.join(n)).map_err(|e| Error::Internal(format!("{}: {e}", dir.join(n).display())));
+            Catalog::from_json(&read("catalog.json")?, &read("letters.json")?).map_err(|e| Error::Internal(e.to_string()))?
+        }
+    };
+    letters::load(&store, &mut catalog)?;
+    let tag_key = identity::tag_key(&key);
+    let committer = Committer::start(&store, tag_key, Arc::clone(&clock), config.log_batch_max)?;
+    let node = Node {
+        data: Arc::new(data::DbDataSource(store.clone())),
+        store,
+        committer,
+        catalog: RwLock::new(Arc::new(catalog)),
+        key,
+        public_url: config.public_url.clone(),
+        origin,
+        tag_key,
+        keys: KeyResolver::default(),
+        grants: GrantCache::default(),
+        jti: auth::JtiGuard::default(),
+        clock,
+        status_cache: status::StatusCache::default(),
+    };
+    registry::ensure_node_participant(&node, DEFAULT_NODE_USCC, DEFAULT_NODE_NAME)?;
+    Ok((node, created_key))
+}

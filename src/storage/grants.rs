@@ -1,0 +1,176 @@
+//! Stored grants (the exact signed bytes), the parties they name, their status events and usage.
+
+use diesel::prelude::*;
+
+use super::schema::{grant_events, grant_parties, grant_usage, grants};
+use super::{DbConn, StorageResult};
+
+/// A stored grant.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = grants)]
+pub struct StoredGrant {
+    /// The grant id.
+    pub id: String,
+    /// SHA-256 (hex) of `body`.
+    pub sha256: String,
+    /// The exact signed bytes as submitted.
+    pub body: Vec<u8>,
+    /// `data-integrity` or `jwt`.
+    pub envelope: String,
+    /// The enterprise.
+    pub enterprise_uscc: String,
+    /// The grantee.
+    pub grantee_uscc: String,
+    /// The key that signed.
+    pub signer_did: String,
+    /// The delegation the signer acted under, if an agent signed.
+    pub delegation_id: Option<String>,
+    /// Status list number.
+    pub status_list: i64,
+    /// Status index.
+    pub status_index: i64,
+    /// validFrom, ms.
+    pub valid_from: i64,
+    /// validUntil, ms.
+    pub valid_until: i64,
+    /// `active`, `suspended` or `revoked`: mirrors the status bits, changed in the same transaction.
+    pub state: String,
+    /// Submitted at, ms.
+    pub submitted_at: i64,
+    /// The log entry that recorded the submission.
+    pub submitted_seq: i64,
+}
+
+/// Inserts a grant and the parties it names (`(uscc, role)`).
+pub fn insert(conn: &mut DbConn, g: &StoredGrant, parties: &[(String, &'static str)]) -> StorageResult<()> {
+    diesel::insert_into(grants::table).values(g).execute(conn)?;
+    for (uscc, role) in parties {
+        diesel::insert_into(grant_parties::table)
+            .values((grant_parties::grant_id.eq(&g.id), grant_parties::uscc.eq(uscc), grant_parties::role.eq(*role)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// A grant by id.
+pub fn get(conn: &mut DbConn, id: &str) -> StorageResult<Option<StoredGrant>> {
+    Ok(grants::table.find(id).select(StoredGrant::as_select()).first(conn).optional()?)
+}
+
+/// A grant's state only (the cheap read on the release path).
+pub fn state(conn: &mut DbConn, id: &str) -> StorageResult<Option<String>> {
+    Ok(grants::table.find(id).select(grants::state).first(conn).optional()?)
+}
+
+/// Sets a grant's state.
+pub fn set_state(conn: &mut DbConn, id: &str, state: &str) -> StorageResult<()> {
+    diesel::update(grants::table.find(id)).set(grants::state.eq(state)).execute(conn)?;
+    Ok(())
+}
+
+/// Grants of an enterprise, newest first.
+pub fn of_enterprise(conn: &mut DbConn, uscc: &str) -> StorageResult<Vec<StoredGrant>> {
+    Ok(grants::table
+        .filter(grants::enterprise_uscc.eq(uscc))
+        .order(grants::submitted_at.desc())
+        .select(StoredGrant::as_select())
+        .load(conn)?)
+}
+
+/// Grants naming a participant (as grantee or onward recipient), newest first.
+pub fn naming(conn: &mut DbConn, uscc: &str) -> StorageResult<Vec<StoredGrant>> {
+    let ids = grant_parties::table
+        .filter(grant_parties::uscc.eq(uscc))
+        .filter(grant_parties::role.ne("enterprise"))
+        .select(grant_parties::grant_id);
+    Ok(grants::table
+        .filter(grants::id.eq_any(ids))
+        .order(grants::submitted_at.desc())
+        .select(StoredGrant::as_select())
+        .load(conn)?)
+}
+
+/// Every grant, newest first, paginated.
+pub fn all(conn: &mut DbConn, limit: i64, offset: i64) -> StorageResult<Vec<StoredGrant>> {
+    Ok(grants::table
+        .order(grants::submitted_at.desc())
+        .limit(limit)
+        .offset(offset)
+        .select(StoredGrant::as_select())
+        .load(conn)?)
+}
+
+/// A status event.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = grant_events)]
+pub struct GrantEvent {
+    /// Row id.
+    pub id: i64,
+    /// The grant.
+    pub grant_id: String,
+    /// `revoke`, `suspend`, `resume`.
+    pub action: String,
+    /// Who (USCC and role, or the node for cascades).
+    pub actor: String,
+    /// The signed request, or the cascade's reason.
+    pub evidence: String,
+    /// When, ms.
+    pub at: i64,
+    /// The log entry.
+    pub log_seq: i64,
+}
+
+/// Records a status event.
+pub fn add_event(
+    conn: &mut DbConn,
+    grant_id: &str,
+    action: &str,
+    actor: &str,
+    evidence: &str,
+    at: i64,
+    log_seq: i64,
+) -> StorageResult<()> {
+    diesel::insert_into(grant_events::table)
+        .values((
+            grant_events::grant_id.eq(grant_id),
+            grant_events::action.eq(action),
+            grant_events::actor.eq(actor),
+            grant_events::evidence.eq(evidence),
+            grant_events::at.eq(at),
+            grant_events::log_seq.eq(log_seq),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A grant's status events, oldest first.
+pub fn events(conn: &mut DbConn, grant_id: &str) -> StorageResult<Vec<GrantEvent>> {
+    Ok(grant_events::table
+        .filter(grant_events::grant_id.eq(grant_id))
+        .order(grant_events::id.asc())
+        .select(GrantEvent::as_select())
+        .load(conn)?)
+}
+
+/// Releases counted for a grant in a period.
+pub fn usage(conn: &mut DbConn, grant_id: &str, period: &str) -> StorageResult<u64> {
+    let used: Option<i64> = grant_usage::table
+        .find((grant_id, period))
+        .select(grant_usage::used)
+        .first(conn)
+        .optional()?;
+    Ok(used.map_or(0, |u| u64::try_from(u).unwrap_or(0)))
+}
+
+/// Counts one release for a grant in a period. Call inside the log-append transaction.
+pub fn count_use(conn: &mut DbConn, grant_id: &str, period: &str) -> StorageResult<()> {
+    let updated = diesel::update(grant_usage::table.find((grant_id, period)))
+        .set(grant_usage::used.eq(grant_usage::used + 1))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(grant_usage::table)
+            .values((grant_usage::grant_id.eq(grant_id), grant_usage::period.eq(period), grant_usage::used.eq(1i64)))
+            .execute(conn)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,411 @@
+//! The access log in the database, and the group committer that appends to it.
+//!
+//! One committer thread per process owns a dedicated connection. Handlers submit *jobs* — closures
+//! that run inside the committer's transaction and may append entries — and await their results.
+//! The committer takes every job queued (up to a batch limit), opens one transaction, takes the log
+//! lock (`SELECT … FOR UPDATE` on the single `log_state` row in PostgreSQL, `BEGIN IMMEDIATE` in
+//! SQLite), runs the jobs in order each inside its own savepoint, writes the new log state with a
+//! compare-and-set on the size, commits once (one fsync for the whole batch), and only then answers
+//! every job. Consequences:
+//!
+//! * an acknowledged entry is durable (the answer follows the commit);
+//! * sequence numbers have no gaps or duplicates, across any number of processes (the lock, and the
+//!   CAS as a second guard);
+//! * a job's own writes (a release's usage count, a revocation's status bit) commit in the same
+//!   transaction as its entry, or not at all: no release without its entry, no entry without its
+//!   release;
+//! * a failing job rolls back to its savepoint and leaves the other jobs of the batch untouched.
+
+use std::sync::mpsc;
+use std::thread;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use time::OffsetDateTime;
+use tokio::sync::oneshot;
+
+use super::schema::{log_heads, log_leaves, log_nodes, log_records, log_state, seen_jti};
+use super::{DbConn, Store, StorageError, StorageResult, millis};
+use crate::clock::Clock;
+use crate::error::Error;
+use crate::log::entry::{AccessRecord, EntryKind, Leaf, NO_PREVIOUS, record_commitment, subject_tag};
+use crate::log::merkle::{self, CompactRange, Hash, NodeSource};
+
+/// An entry to append.
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    /// What it records.
+    pub kind: EntryKind,
+    /// The enterprise it is about (for the subject chain and queries).
+    pub enterprise: Option<String>,
+    /// The grant it relies on: id and SHA-256 of the stored signed bytes.
+    pub grant: Option<(String, crate::crypto::Sha256Digest)>,
+    /// The caller's USCC (query column).
+    pub caller: Option<String>,
+    /// The platform on the path (query column).
+    pub platform: Option<String>,
+    /// The bank on the path (query column).
+    pub bank: Option<String>,
+    /// Category codes, comma-separated (query column).
+    pub categories: Option<String>,
+    /// `allowed`, `refused` or the event's action (query column).
+    pub decision: Option<String>,
+    /// The full record.
+    pub record: AccessRecord,
+}
+
+/// An entry as appended.
+#[derive(Debug, Clone)]
+pub struct Appended {
+    /// Its index.
+    pub seq: u64,
+    /// The leaf.
+    pub leaf: Leaf,
+    /// SHA-256(0x00 ‖ leaf).
+    pub leaf_hash: Hash,
+    /// The salt of its record commitment.
+    pub salt: [u8; 32],
+}
+
+/// The log's state inside a batch.
+#[derive(Debug, Clone)]
+struct State {
+    range: CompactRange,
+    last_time: i64,
+}
+
+/// What a job sees: the connection inside the batch transaction and the log.
+pub struct Tx<'a> {
+    /// The connection, inside the transaction.
+    pub conn: &'a mut DbConn,
+    state: &'a mut State,
+    tag_key: &'a [u8; 32],
+    now: i64,
+}
+
+impl Tx<'_> {
+    /// The batch's instant (ms): never earlier than any entry already in the log.
+    pub fn now(&self) -> i64 {
+        self.now.max(self.state.last_time)
+    }
+
+    /// The log's size before the next append.
+    pub fn size(&self) -> u64 {
+        self.state.range.size()
+    }
+
+    /// Appends an entry.
+    pub fn append(&mut self, e: NewEntry) -> Result<Appended, Error> {
+        let seq = self.state.range.size();
+        let time = self.now();
+        let seq_i = i64::try_from(seq).map_err(|_| Error::Internal("log full".into()))?;
+        let (grant_id, grant_digest) = match &e.grant {
+            Some((id, d)) => (Some(id.clone()), d.0),
+            None => (None, [0u8; 32]),
+        };
+        let tag = e.enterprise.as_deref().map(|u| subject_tag(self.tag_key, u));
+        let prev_same_grant = match &e.grant {
+            Some(_) => self.bump_head(&chain_key(b'g', &grant_digest), seq_i)?,
+            None => NO_PREVIOUS,
+        };
+        let prev_same_subject = match &tag {
+            Some(t) => self.bump_head(&chain_key(b's', t), seq_i)?,
+            None => NO_PREVIOUS,
+        };
+        let mut salt = [0u8; 32];
+        crate::crypto::ed25519::random_bytes(&mut salt).map_err(|e| Error::Internal(e.to_string()))?;
+        let canonical = e.record.canonical();
+        let leaf = Leaf {
+            kind: e.kind,
+            seq,
+            time_ms: u64::try_from(time).unwrap_or(0),
+            grant_digest,
+            prev_same_grant,
+            subject_tag: tag.unwrap_or([0; 32]),
+            prev_same_subject,
+            record_commitment: record_commitment(&salt, &canonical),
+        };
+        let bytes = leaf.to_bytes();
+        let leaf_hash = merkle::leaf_hash(&bytes);
+        let new_nodes = self.state.range.append(&leaf_hash).map_err(|_| Error::Internal("log full".into()))?;
+        diesel::insert_into(log_leaves::table)
+            .values((
+                log_leaves::seq.eq(seq_i),
+                log_leaves::leaf.eq(bytes.to_vec()),
+                log_leaves::kind.eq(i16::from(e.kind as u8)),
+                log_leaves::time.eq(time),
+                log_leaves::enterprise_uscc.eq(&e.enterprise),
+                log_leaves::grant_id.eq(&grant_id),
+                log_leaves::caller_uscc.eq(&e.caller),
+                log_leaves::platform_uscc.eq(&e.platform),
+                log_leaves::bank_uscc.eq(&e.bank),
+                log_leaves::categories.eq(&e.categories),
+                log_leaves::decision.eq(&e.decision),
+            ))
+            .execute(self.conn)?;
+        diesel::insert_into(log_records::table)
+            .values((
+                log_records::seq.eq(seq_i),
+                log_records::salt.eq(Some(salt.to_vec())),
+                log_records::record.eq(Some(String::from_utf8_lossy(&canonical).into_owned())),
+            ))
+            .execute(self.conn)?;
+        for (level, idx, hash) in new_nodes {
+            diesel::insert_into(log_nodes::table)
+                .values((
+                    log_nodes::level.eq(i16::from(level)),
+                    log_nodes::idx.eq(i64::try_from(idx).unwrap_or(i64::MAX)),
+                    log_nodes::hash.eq(hash.to_vec()),
+                ))
+                .execute(self.conn)?;
+        }
+        self.state.last_time = time;
+        Ok(Appended { seq, leaf, leaf_hash, salt })
+    }
+
+    /// Records a client-assertion id; fails with a conflict if it was seen before (by any process).
+    pub fn consume_jti(&mut self, jti: &str, issuer: &str, expires_at: i64) -> Result<(), Error> {
+                let row = (seen_jti::jti.eq(jti), seen_jti::issuer.eq(issuer), seen_jti::expires_at.eq(expires_at));
+        let inserted = crate::on_backend!(&mut *self.conn, |c| diesel::insert_into(seen_jti::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(c))?;
+        if inserted == 0 {
+            return Err(Error::Unauthenticated(format!("assertion id {jti} was already used")));
+        }
+        Ok(())
+    }
+
+    fn bump_head(&mut self, chain: &[u8], seq: i64) -> Result<u64, Error> {
+        let prev: Option<i64> =
+            log_heads::table.find(chain.to_vec()).select(log_heads::seq).first(self.conn).optional()?;
+        match prev {
+            Some(p) => {
+                diesel::update(log_heads::table.find(chain.to_vec())).set(log_heads::seq.eq(seq)).execute(self.conn)?;
+                Ok(u64::try_from(p).unwrap_or(NO_PREVIOUS))
+            }
+            None => {
+                diesel::insert_into(log_heads::table)
+                    .values((log_heads::chain.eq(chain.to_vec()), log_heads::seq.eq(seq)))
+                    .execute(self.conn)?;
+                Ok(NO_PREVIOUS)
+            }
+        }
+    }
+}
+
+fn chain_key(tag: u8, id: &[u8; 32]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(33);
+    k.push(tag);
+    k.extend_from_slice(id);
+    k
+}
+
+/// A job's result, type-erased so jobs of every shape share one queue.
+type Output = Box<dyn std::any::Any + Send>;
+
+/// A job's closure.
+type JobFn = Box<dyn FnOnce(&mut Tx<'_>) -> Result<Output, Error> + Send>;
+
+struct Job {
+    run: JobFn,
+    reply: oneshot::Sender<Result<Output, Error>>,
+}
+
+/// A handle to the committer thread.
+#[derive(Clone)]
+pub struct Committer {
+    tx: mpsc::SyncSender<Job>,
+}
+
+impl std::fmt::Debug for Committer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Committer")
+    }
+}
+
+impl Committer {
+    /// Starts the committer thread on a dedicated connection.
+    pub fn start(
+        store: &Store,
+        tag_key: [u8; 32],
+        clock: std::sync::Arc<dyn Clock>,
+        batch_max: usize,
+    ) -> StorageResult<Self> {
+        let conn = store.dedicated_connection()?;
+        let (tx, rx) = mpsc::sync_channel::<Job>(batch_max.max(1) * 4);
+        thread::Builder::new()
+            .name("log-committer".into())
+            .spawn(move || run(conn, rx, tag_key, clock, batch_max.max(1)))
+            .map_err(|e| StorageError::Task(e.to_string()))?;
+        Ok(Self { tx })
+    }
+
+    /// Runs `f` in the next group commit and returns its result once the batch is durable.
+    pub async fn run<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<R, Error> + Send + 'static,
+    ) -> Result<R, Error> {
+        let (reply, rx) = oneshot::channel();
+        let job = Job { run: Box::new(move |tx| f(tx).map(|r| Box::new(r) as Output)), reply };
+        let queue = self.tx.clone();
+        // The queue is bounded: waiting for room applies back-pressure; try without a thread first.
+        match queue.try_send(job) {
+            Ok(()) => {}
+            Err(mpsc::TrySendError::Full(job)) => actix_web::rt::task::spawn_blocking(move || queue.send(job))
+                .await
+                .map_err(|e| Error::Internal(e.to_string()))?
+                .map_err(|_| Error::Internal("the log committer has stopped".into()))?,
+            Err(mpsc::TrySendError::Disconnected(_)) => return Err(Error::Internal("the log committer has stopped".into())),
+        }
+        let out = rx.await.map_err(|_| Error::Internal("the log committer dropped a job".into()))??;
+        out.downcast::<R>().map(|b| *b).map_err(|_| Error::Internal("job result type".into()))
+    }
+
+    /// [`Committer::run`] for callers off the async reactor (the command line, start-up).
+    pub fn run_blocking<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<R, Error> + Send + 'static,
+    ) -> Result<R, Error> {
+        let (reply, rx) = oneshot::channel();
+        let job = Job { run: Box::new(move |tx| f(tx).map(|r| Box::new(r) as Output)), reply };
+        self.tx.send(job).map_err(|_| Error::Internal("the log committer has stopped".into()))?;
+        let out = rx.blocking_recv().map_err(|_| Error::Internal("the log committer dropped a job".into()))??;
+        out.downcast::<R>().map(|b| *b).map_err(|_| Error::Internal("job result type".into()))
+    }
+}
+
+fn run(
+    mut conn: DbConn,
+    rx: mpsc::Receiver<Job>,
+    tag_key: [u8; 32],
+    clock: std::sync::Arc<dyn Clock>,
+    batch_max: usize,
+) {
+    while let Ok(first) = rx.recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < batch_max {
+            match rx.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&mut conn, jobs, &tag_key, clock.now());
+    }
+}
+
+fn commit_batch(conn: &mut DbConn, jobs: Vec<Job>, tag_key: &[u8; 32], now: OffsetDateTime) {
+    let mut results: Vec<Result<Output, Error>> = Vec::with_capacity(jobs.len());
+    let (runs, replies): (Vec<JobFn>, Vec<_>) = jobs.into_iter().map(|j| (j.run, j.reply)).unzip();
+    let outcome = Store::write_txn(conn, |conn| -> Result<(), Error> {
+        let (old_size, mut state) = lock_state(conn)?;
+        for f in runs {
+            let snapshot = state.clone();
+            let r = conn.transaction(|c| {
+                let mut tx = Tx { conn: c, state: &mut state, tag_key, now: millis(now) };
+                f(&mut tx)
+            });
+            if r.is_err() {
+                state = snapshot;
+            }
+            results.push(r);
+        }
+        let new_size = i64::try_from(state.range.size()).map_err(|_| Error::Internal("log full".into()))?;
+        let updated = diesel::update(log_state::table.find(1i16).filter(log_state::size.eq(old_size)))
+            .set((
+                log_state::size.eq(new_size),
+                log_state::frontier.eq(state.range.to_bytes()),
+                log_state::last_time.eq(state.last_time),
+            ))
+            .execute(conn)?;
+        if updated != 1 {
+            return Err(Error::Internal("the log moved under its lock (concurrent sequencer?)".into()));
+        }
+        Ok(())
+    });
+    match outcome {
+        Ok(()) => {
+            for (reply, r) in replies.into_iter().zip(results) {
+                let _ = reply.send(r);
+            }
+        }
+        Err(e) => {
+            // Nothing of the batch was committed: every job learns so.
+            tracing::error!(error = %e, "group commit failed");
+            let msg = e.to_string();
+            for reply in replies {
+                let _ = reply.send(Err(Error::Storage(StorageError::Task(format!("group commit failed: {msg}")))));
+            }
+        }
+    }
+}
+
+/// Reads and locks the log state.
+fn lock_state(conn: &mut DbConn) -> Result<(i64, State), Error> {
+    let row: (i64, Vec<u8>, i64) = match conn {
+        DbConn::Pg(c) => log_state::table
+            .find(1i16)
+            .select((log_state::size, log_state::frontier, log_state::last_time))
+            .for_update()
+            .first(c)?,
+        DbConn::Sqlite(_) => {
+            // BEGIN IMMEDIATE already holds the database's write lock.
+            log_state::table.find(1i16).select((log_state::size, log_state::frontier, log_state::last_time)).first(conn)?
+        }
+    };
+    let (size, frontier, last_time) = row;
+    let range = if size == 0 {
+        CompactRange::new()
+    } else {
+        CompactRange::from_bytes(&frontier).map_err(|e| Error::Storage(StorageError::Corrupt(e.to_string())))?
+    };
+    if i64::try_from(range.size()).ok() != Some(size) {
+        return Err(Error::Storage(StorageError::Corrupt("log frontier does not match the log size".into())));
+    }
+    Ok((size, State { range, last_time }))
+}
+
+/// Reads complete-subtree hashes from `log_nodes`.
+pub struct DbNodes<'a>(pub std::cell::RefCell<&'a mut DbConn>);
+
+impl NodeSource for DbNodes<'_> {
+    type Error = StorageError;
+    fn node(&self, level: u8, index: u64) -> Result<Hash, StorageError> {
+        let mut conn = self.0.borrow_mut();
+        let idx = i64::try_from(index).map_err(|_| StorageError::Corrupt("node index".into()))?;
+        let bytes: Vec<u8> = log_nodes::table
+            .find((i16::from(level), idx))
+            .select(log_nodes::hash)
+            .first(&mut **conn)
+            .map_err(|e| match e {
+                diesel::result::Error::NotFound => StorageError::Corrupt(format!("missing tree node ({level}, {index})")),
+                other => StorageError::Query(other),
+            })?;
+        bytes.try_into().map_err(|_| StorageError::Corrupt(format!("tree node ({level}, {index}) is not 32 bytes")))
+    }
+}
+
+/// The log's size and root now.
+pub fn head(conn: &mut DbConn) -> StorageResult<(u64, Hash)> {
+    let (size, frontier): (i64, Vec<u8>) =
+        log_state::table.find(1i16).select((log_state::size, log_state::frontier)).first(conn)?;
+    let range = if size == 0 {
+        CompactRange::new()
+    } else {
+        CompactRange::from_bytes(&frontier).map_err(|e| StorageError::Corrupt(e.to_string()))?
+    };
+    Ok((range.size(), range.root()))
+}
+
+/// Removes client-assertion ids that have expired.
+pub fn purge_jti(conn: &mut DbConn, now: i64) -> StorageResult<usize> {
+    Ok(diesel::delete(seen_jti::table.filter(seen_jti::expires_at.lt(now))).execute(conn)?)
+}
+
+/// SQLite only: truncates the WAL after a checkpoint, keeping the file small (no-op on PostgreSQL).
+pub fn compact(conn: &mut DbConn) -> StorageResult<()> {
+    if let DbConn::Sqlite(c) = conn {
+        c.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,254 @@
+//! Storage: one diesel code path over SQLite (embedded, the default) and PostgreSQL (production,
+//! several service processes on one database).
+//!
+//! * The backend is chosen by the URL scheme: `sqlite://PATH` or `postgres://…`.
+//! * Migrations for both live in `migrations/{sqlite,postgres}` with the same names, are embedded in
+//!   the binary and run at start.
+//! * SQLite runs in WAL mode with `synchronous=FULL`: a committed transaction survives power loss.
+//!   Durable single-row commits are slow (~1,000/s), which is why the access log batches appends
+//!   into group commits ([`crate::log`] and [`log_store`]).
+//! * Everything here is plain synchronous diesel; HTTP handlers reach it through [`Store::call`],
+//!   which runs the closure on a blocking thread.
+
+mod conn;
+pub mod data;
+pub mod grants;
+pub mod log_store;
+pub mod participants;
+pub mod schema;
+pub mod status_lists;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub use conn::DbConn;
+
+/// Runs one diesel expression on the concrete connection of either backend, for the few statements
+/// the portable `MultiBackend` cannot express (upserts, multi-row inserts). The body is compiled once
+/// per backend.
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::storage::DbConn::Sqlite($c) => $body,
+            $crate::storage::DbConn::Pg($c) => $body,
+        }
+    };
+}
+
+/// Which backend a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StorageError {
+    /// The database URL is not `sqlite://…` or `postgres://…`.
+    #[error("database URL must start with sqlite:// or postgres:// (got {0:?})")]
+    Url(String),
+    /// A connection could not be made or taken from the pool.
+    #[error("database connection: {0}")]
+    Connection(String),
+    /// Migrations failed.
+    #[error("database migration: {0}")]
+    Migration(String),
+    /// A query failed.
+    #[error("database: {0}")]
+    Query(#[from] diesel::result::Error),
+    /// Stored data that does not parse (corruption or a bug).
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+    /// A blocking task could not run.
+    #[error("storage task: {0}")]
+    Task(String),
+}
+
+/// Result of a storage operation.
+pub type StorageResult<T> = Result<T, StorageError>;
+
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut DbConn) -> Result<(), diesel::r2d2::Error> {
+        if let DbConn::Sqlite(c) = conn {
+            c.batch_execute(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; \
+                 PRAGMA foreign_keys = ON;",
+            )
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// A pool of connections to one database.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool<ConnectionManager<DbConn>>,
+    backend: Backend,
+    url: String,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the URL: it may carry a password.
+        f.debug_struct("Store").field("backend", &self.backend).finish_non_exhaustive()
+    }
+}
+
+/// The backend a URL names.
+pub fn backend_of(url: &str) -> StorageResult<Backend> {
+    if url.starts_with("sqlite://") {
+        Ok(Backend::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Backend::Postgres)
+    } else {
+        Err(StorageError::Url(redact(url)))
+    }
+}
+
+/// A URL with any password replaced by `***`, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let userinfo = &url[s + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl Store {
+    /// Opens (creating the SQLite file if needed) and migrates the database at `url`.
+    pub fn open(url: &str, pool_size: u32) -> StorageResult<Self> {
+        let backend = backend_of(url)?;
+        let conn_url = match backend {
+            Backend::Sqlite => url.trim_start_matches("sqlite://").to_owned(),
+            Backend::Postgres => url.to_owned(),
+        };
+        let manager = ConnectionManager::<DbConn>::new(conn_url);
+        let pool = Pool::builder()
+            .max_size(pool_size.max(2))
+            .connection_timeout(Duration::from_secs(30))
+            .connection_customizer(Box::new(SqlitePragmas))
+            .build(manager)
+            .map_err(|e| StorageError::Connection(e.to_string()))?;
+        let store = Self { pool, backend, url: url.to_owned() };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A fresh connection outside the pool (the log committer keeps one for itself).
+    pub fn dedicated_connection(&self) -> StorageResult<DbConn> {
+        let mut conn = match self.backend {
+            Backend::Sqlite => DbConn::Sqlite(
+                SqliteConnection::establish(self.url.trim_start_matches("sqlite://"))
+                    .map_err(|e| StorageError::Connection(e.to_string()))?,
+            ),
+            Backend::Postgres => DbConn::Pg(
+                PgConnection::establish(&self.url).map_err(|e| StorageError::Connection(e.to_string()))?,
+            ),
+        };
+        SqlitePragmas.on_acquire(&mut conn).map_err(|e| StorageError::Connection(e.to_string()))?;
+        Ok(conn)
+    }
+
+    fn migrate(&self) -> StorageResult<()> {
+        let mut conn = self.conn()?;
+        let result = match &mut *conn {
+            DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+            DbConn::Pg(c) => {
+                // Several processes may start at once on one database: serialize migrations.
+                                c.batch_execute("SELECT pg_advisory_lock(7264001)")?;
+                let r = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ());
+                c.batch_execute("SELECT pg_advisory_unlock(7264001)")?;
+                r
+            }
+        };
+        result.map_err(|e| StorageError::Migration(e.to_string()))
+    }
+
+    /// A pooled connection.
+    pub fn conn(&self) -> StorageResult<PooledConnection<ConnectionManager<DbConn>>> {
+        self.pool.get().map_err(|e| StorageError::Connection(e.to_string()))
+    }
+
+    /// Runs `f` with a pooled connection on the current thread.
+    pub fn run<R>(&self, f: impl FnOnce(&mut DbConn) -> StorageResult<R>) -> StorageResult<R> {
+        let mut conn = self.conn()?;
+        f(&mut conn)
+    }
+
+    /// Runs `f` with a pooled connection on a blocking thread (for async handlers).
+    pub async fn call<R, E>(&self, f: impl FnOnce(&mut DbConn) -> Result<R, E> + Send + 'static) -> Result<R, E>
+    where
+        R: Send + 'static,
+        E: From<StorageError> + Send + 'static,
+    {
+        let store = self.clone();
+        actix_web::rt::task::spawn_blocking(move || {
+            let mut conn = store.conn().map_err(E::from)?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| E::from(StorageError::Task(e.to_string())))?
+    }
+
+    /// Runs `f` inside a transaction that takes the write lock at its start: `BEGIN IMMEDIATE` on
+    /// SQLite (so concurrent writers wait for each other instead of failing), an ordinary transaction
+    /// on PostgreSQL (where callers lock the rows they update). Nested transactions inside `f` become
+    /// savepoints.
+    pub fn write_txn<R, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<R, E>) -> Result<R, E>
+    where
+        E: From<diesel::result::Error>,
+    {
+        use diesel::connection::{AnsiTransactionManager, TransactionManager};
+        if !matches!(conn, DbConn::Sqlite(_)) {
+            return conn.transaction(f);
+        }
+        if let DbConn::Sqlite(c) = conn {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+        }
+        let result = f(conn);
+        if let DbConn::Sqlite(c) = conn {
+            match &result {
+                Ok(_) => AnsiTransactionManager::commit_transaction(c)?,
+                Err(_) => AnsiTransactionManager::rollback_transaction(c)?,
+            }
+        }
+        result
+    }
+}
+
+/// Milliseconds since the Unix epoch, as stored.
+pub fn millis(t: time::OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// The instant for stored milliseconds.
+pub fn from_millis(ms: i64) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}

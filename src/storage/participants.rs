@@ -1,0 +1,260 @@
+//! Participants and their keys (with validity intervals), identity credentials and delegations.
+
+use diesel::prelude::*;
+
+use super::schema::{delegations, issued_credentials, participant_keys, participants};
+use super::{DbConn, StorageResult};
+
+/// A participant row.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = participants)]
+pub struct Participant {
+    /// Row id.
+    pub id: i64,
+    /// Unified Social Credit Code.
+    pub uscc: String,
+    /// `node`, `platform`, `bank`, `regulator`, `enterprise`.
+    pub role: String,
+    /// Name.
+    pub name: String,
+    /// `pending`, `active`, `suspended`, `removed`, `rejected`.
+    pub state: String,
+    /// For banks: the platform that registered them.
+    pub platform_uscc: Option<String>,
+    /// For platforms: their base URL.
+    pub endpoint: Option<String>,
+    /// The signed registration request (enterprises) or admission note.
+    pub evidence: Option<String>,
+    /// Created, ms.
+    pub created_at: i64,
+    /// Updated, ms.
+    pub updated_at: i64,
+}
+
+/// A new participant.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = participants)]
+pub struct NewParticipant<'a> {
+    /// Code.
+    pub uscc: &'a str,
+    /// Role.
+    pub role: &'a str,
+    /// Name.
+    pub name: &'a str,
+    /// Initial state.
+    pub state: &'a str,
+    /// Registering platform (banks).
+    pub platform_uscc: Option<&'a str>,
+    /// Base URL (platforms).
+    pub endpoint: Option<&'a str>,
+    /// Evidence.
+    pub evidence: Option<&'a str>,
+    /// Now, ms.
+    pub created_at: i64,
+    /// Now, ms.
+    pub updated_at: i64,
+}
+
+/// A key a participant holds or held.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = participant_keys)]
+pub struct ParticipantKey {
+    /// Row id.
+    pub id: i64,
+    /// Owner.
+    pub participant_id: i64,
+    /// The did:key.
+    pub did: String,
+    /// Valid from, ms.
+    pub valid_from: i64,
+    /// Valid until, ms (None: current).
+    pub valid_until: Option<i64>,
+}
+
+/// Inserts a participant with its first key, valid from `now`.
+pub fn insert(conn: &mut DbConn, new: &NewParticipant<'_>, did: &str) -> StorageResult<Participant> {
+        diesel::insert_into(participants::table).values(new).execute(conn)?;
+    let p = find(conn, new.uscc, new.role)?.ok_or(diesel::result::Error::NotFound)?;
+    diesel::insert_into(participant_keys::table)
+        .values((
+            participant_keys::participant_id.eq(p.id),
+            participant_keys::did.eq(did),
+            participant_keys::valid_from.eq(new.created_at),
+        ))
+        .execute(conn)?;
+    Ok(p)
+}
+
+/// The participant with this code and role.
+pub fn find(conn: &mut DbConn, uscc: &str, role: &str) -> StorageResult<Option<Participant>> {
+    Ok(participants::table
+        .filter(participants::uscc.eq(uscc))
+        .filter(participants::role.eq(role))
+        .select(Participant::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The participant by row id.
+pub fn get(conn: &mut DbConn, id: i64) -> StorageResult<Option<Participant>> {
+    Ok(participants::table.find(id).select(Participant::as_select()).first(conn).optional()?)
+}
+
+/// The participant holding `did`, with the key row, whatever the key's interval.
+pub fn find_by_did(conn: &mut DbConn, did: &str) -> StorageResult<Option<(Participant, ParticipantKey)>> {
+    Ok(participant_keys::table
+        .inner_join(participants::table.on(participants::id.eq(participant_keys::participant_id)))
+        .filter(participant_keys::did.eq(did))
+        .select((Participant::as_select(), ParticipantKey::as_select()))
+        .first(conn)
+        .optional()?)
+}
+
+/// Every key of a participant, oldest first.
+pub fn keys(conn: &mut DbConn, participant_id: i64) -> StorageResult<Vec<ParticipantKey>> {
+    Ok(participant_keys::table
+        .filter(participant_keys::participant_id.eq(participant_id))
+        .order(participant_keys::valid_from.asc())
+        .select(ParticipantKey::as_select())
+        .load(conn)?)
+}
+
+/// Closes the current key at `at` and adds `new_did`, valid from `at`.
+pub fn rotate_key(conn: &mut DbConn, participant_id: i64, new_did: &str, at: i64) -> StorageResult<()> {
+    diesel::update(
+        participant_keys::table
+            .filter(participant_keys::participant_id.eq(participant_id))
+            .filter(participant_keys::valid_until.is_null()),
+    )
+    .set(participant_keys::valid_until.eq(at))
+    .execute(conn)?;
+    diesel::insert_into(participant_keys::table)
+        .values((
+            participant_keys::participant_id.eq(participant_id),
+            participant_keys::did.eq(new_did),
+            participant_keys::valid_from.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Sets a participant's state.
+pub fn set_state(conn: &mut DbConn, id: i64, state: &str, now: i64) -> StorageResult<()> {
+    diesel::update(participants::table.find(id))
+        .set((participants::state.eq(state), participants::updated_at.eq(now)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Participants, filtered by role, state and registering platform, in creation order.
+pub fn list(
+    conn: &mut DbConn,
+    role: Option<&str>,
+    state: Option<&str>,
+    platform: Option<&str>,
+) -> StorageResult<Vec<Participant>> {
+    let mut q = participants::table.select(Participant::as_select()).order(participants::id.asc()).into_boxed();
+    if let Some(r) = role {
+        q = q.filter(participants::role.eq(r.to_owned()));
+    }
+    if let Some(s) = state {
+        q = q.filter(participants::state.eq(s.to_owned()));
+    }
+    if let Some(p) = platform {
+        q = q.filter(participants::platform_uscc.eq(p.to_owned()));
+    }
+    Ok(q.load(conn)?)
+}
+
+/// Stores a credential the node issued.
+pub fn store_credential(
+    conn: &mut DbConn,
+    id: &str,
+    participant_id: i64,
+    kind: &str,
+    body: &str,
+    at: i64,
+) -> StorageResult<()> {
+    diesel::insert_into(issued_credentials::table)
+        .values((
+            issued_credentials::id.eq(id),
+            issued_credentials::participant_id.eq(participant_id),
+            issued_credentials::kind.eq(kind),
+            issued_credentials::body.eq(body),
+            issued_credentials::issued_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The newest credential of a kind issued to a participant.
+pub fn latest_credential(conn: &mut DbConn, participant_id: i64, kind: &str) -> StorageResult<Option<String>> {
+    Ok(issued_credentials::table
+        .filter(issued_credentials::participant_id.eq(participant_id))
+        .filter(issued_credentials::kind.eq(kind))
+        .order(issued_credentials::issued_at.desc())
+        .select(issued_credentials::body)
+        .first(conn)
+        .optional()?)
+}
+
+/// A delegation row.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = delegations)]
+pub struct Delegation {
+    /// The delegation credential's id.
+    pub id: String,
+    /// The enterprise.
+    pub enterprise_id: i64,
+    /// The agent's did:key.
+    pub agent_did: String,
+    /// The agent's name.
+    pub agent_name: String,
+    /// JSON array of allowed actions.
+    pub scope: String,
+    /// The signed delegation credential.
+    pub body: String,
+    /// Valid from, ms.
+    pub valid_from: i64,
+    /// Valid until, ms.
+    pub valid_until: i64,
+    /// Revoked at, ms.
+    pub revoked_at: Option<i64>,
+}
+
+/// Stores a delegation.
+pub fn insert_delegation(conn: &mut DbConn, d: &Delegation) -> StorageResult<()> {
+    diesel::insert_into(delegations::table)
+        .values((
+            delegations::id.eq(&d.id),
+            delegations::enterprise_id.eq(d.enterprise_id),
+            delegations::agent_did.eq(&d.agent_did),
+            delegations::agent_name.eq(&d.agent_name),
+            delegations::scope.eq(&d.scope),
+            delegations::body.eq(&d.body),
+            delegations::valid_from.eq(d.valid_from),
+            delegations::valid_until.eq(d.valid_until),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Delegations held by an agent key.
+pub fn delegations_of_agent(conn: &mut DbConn, agent_did: &str) -> StorageResult<Vec<Delegation>> {
+    Ok(delegations::table.filter(delegations::agent_did.eq(agent_did)).select(Delegation::as_select()).load(conn)?)
+}
+
+/// Delegations an enterprise has made.
+pub fn delegations_of(conn: &mut DbConn, enterprise_id: i64) -> StorageResult<Vec<Delegation>> {
+    Ok(delegations::table
+        .filter(delegations::enterprise_id.eq(enterprise_id))
+        .select(Delegation::as_select())
+        .load(conn)?)
+}
+
+/// Revokes a delegation.
+pub fn revoke_delegation(conn: &mut DbConn, id: &str, at: i64) -> StorageResult<usize> {
+    Ok(diesel::update(delegations::table.find(id).filter(delegations::revoked_at.is_null()))
+        .set(delegations::revoked_at.eq(at))
+        .execute(conn)?)
+}
