@@ -1,4 +1,16 @@
 //! The tamper-evident access log: an RFC 9162 Merkle tree of access entries, signed checkpoints,
-//! proofs and receipts. Pure: no I/O.
+//! proofs and receipts. Pure: no I/O (storage is [`crate::storage::log_store`]).
+//!
+//! | module | what | spec |
+//! |---|---|---|
+//! | [`entry`] | access entries, the 136-byte leaf, salted record commitments | spec/access-log.md |
+//! | [`merkle`] | RFC 9162 hashing, proofs, compact ranges | RFC 9162 §2.1 |
+//! | [`note`] | signed notes, key IDs, vkeys | c2sp.org/signed-note |
+//! | [`checkpoint`] | checkpoints and Ed25519 witness cosignatures | c2sp.org/tlog-checkpoint, c2sp.org/tlog-cosignature |
+//! | [`tlog_proof`] | offline receipts `c2sp.org/tlog-proof@v1` | c2sp.org/tlog-proof |
+
+pub mod checkpoint;
 pub mod entry;
 pub mod merkle;
+pub mod note;
+pub mod tlog_proof;
