@@ -79,8 +79,8 @@ pub struct ServeArgs {
     /// HTTP worker threads. Default: number of CPUs.
     #[arg(long, env = "CONSENTRY_WORKERS")]
     pub workers: Option<usize>,
-    /// Catalog folder with catalog.json and letters.json. Default: the built-in catalog.
-    #[arg(long, env = "CONSENTRY_CATALOG_DIR", value_name = "DIR")]
+    /// Catalog folder (set by the global --catalog-dir).
+    #[arg(skip)]
     pub catalog_dir: Option<PathBuf>,
     /// Seconds between signed checkpoints of the access log. Default 1.
     #[arg(long, env = "CONSENTRY_CHECKPOINT_INTERVAL")]
@@ -131,8 +131,16 @@ impl Config {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
         };
-        let data_dir = args.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("consentry-data"));
-        let listen = args.listen.clone().or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
+        let data_dir = args
+            .data_dir
+            .clone()
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("consentry-data"));
+        let listen = args
+            .listen
+            .clone()
+            .or(file.listen)
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
         let database_url = args
             .database_url
             .clone()
@@ -147,10 +155,16 @@ impl Config {
             .trim_end_matches('/')
             .to_owned();
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
-            return Err(ConfigError(format!("public URL {public_url:?} must be http(s)://")));
+            return Err(ConfigError(format!(
+                "public URL {public_url:?} must be http(s)://"
+            )));
         }
         let role = args.role.or(file.role).unwrap_or(ServiceRole::Node);
-        let node_url = args.node.clone().or(file.node_url).map(|u| u.trim_end_matches('/').to_owned());
+        let node_url = args
+            .node
+            .clone()
+            .or(file.node_url)
+            .map(|u| u.trim_end_matches('/').to_owned());
         let platform_uscc = args.platform_uscc.clone().or(file.platform_uscc);
         if role == ServiceRole::Platform {
             if node_url.is_none() {
@@ -163,7 +177,10 @@ impl Config {
                 }
             }
         }
-        let workers = args.workers.or(file.workers).unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
+        let workers = args
+            .workers
+            .or(file.workers)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
         let mut witnesses = args.witnesses.clone();
         if witnesses.is_empty() {
             witnesses = file.witnesses.unwrap_or_default();
@@ -178,7 +195,11 @@ impl Config {
             platform_uscc,
             workers: workers.clamp(1, 64),
             log_batch_max: file.log_batch_max.unwrap_or(1024).clamp(1, 16_384),
-            checkpoint_interval_secs: args.checkpoint_interval_secs.or(file.checkpoint_interval_secs).unwrap_or(1).max(1),
+            checkpoint_interval_secs: args
+                .checkpoint_interval_secs
+                .or(file.checkpoint_interval_secs)
+                .unwrap_or(1)
+                .max(1),
             catalog_dir: args.catalog_dir.clone().or(file.catalog_dir),
             witnesses,
         })
@@ -199,19 +220,32 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("c.toml");
         std::fs::write(&file, "listen = \"127.0.0.1:9000\"\ndata-dir = \"/tmp/x\"\n").unwrap();
-        let args = ServeArgs { config: Some(file.clone()), data_dir: Some("/tmp/y".into()), ..Default::default() };
+        let args = ServeArgs {
+            config: Some(file.clone()),
+            data_dir: Some("/tmp/y".into()),
+            ..Default::default()
+        };
         let c = Config::resolve(&args).unwrap();
         assert_eq!(c.listen, "127.0.0.1:9000");
         assert_eq!(c.data_dir, PathBuf::from("/tmp/y"));
         assert_eq!(c.database_url, "sqlite:///tmp/y/consentry.sqlite3");
         assert_eq!(c.public_url, "http://127.0.0.1:9000");
         std::fs::write(&file, "lissten = 1\n").unwrap();
-        assert!(Config::resolve(&ServeArgs { config: Some(file), ..Default::default() }).is_err());
+        assert!(
+            Config::resolve(&ServeArgs {
+                config: Some(file),
+                ..Default::default()
+            })
+            .is_err()
+        );
     }
 
     #[test]
     fn platform_role_needs_node_and_uscc() {
-        let args = ServeArgs { role: Some(ServiceRole::Platform), ..Default::default() };
+        let args = ServeArgs {
+            role: Some(ServiceRole::Platform),
+            ..Default::default()
+        };
         assert!(Config::resolve(&args).is_err());
     }
 }

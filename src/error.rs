@@ -63,7 +63,10 @@ pub enum Error {
 impl Error {
     /// An [`Error::Invalid`].
     pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Invalid { code, message: message.into() }
+        Self::Invalid {
+            code,
+            message: message.into(),
+        }
     }
 
     /// The stable problem code.

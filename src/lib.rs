@@ -35,6 +35,7 @@ pub mod identity;
 pub mod ids;
 pub mod log;
 pub mod node;
+pub mod platform;
 pub mod policy;
 pub mod status;
 pub mod storage;

@@ -20,6 +20,7 @@ mod catalog_cmd;
 mod did;
 mod grant;
 mod key;
+mod serve;
 mod vc;
 
 use std::io::Read;
@@ -60,6 +61,8 @@ enum Command {
     /// Show the data catalog: categories, purposes, providers, authorization letters.
     #[command(subcommand)]
     Catalog(catalog_cmd::CatalogCommand),
+    /// Run the service: the node (default, SQLite in ./consentry-data, no set-up) or a platform.
+    Serve(Box<crate::config::ServeArgs>),
 }
 
 /// How a command failed.
@@ -108,6 +111,10 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Vc(c) => vc::run(c),
         Command::Grant(c) => grant::run(c, &catalog()?),
         Command::Catalog(c) => catalog_cmd::run(c, &catalog()?),
+        Command::Serve(mut args) => {
+            args.catalog_dir = args.catalog_dir.or(cli.catalog_dir.clone());
+            serve::run(*args)
+        }
     }
 }
 

@@ -161,7 +161,10 @@ fn verify_inner<R>(
     f: impl FnOnce(Node<'_>, JwtInfo) -> R,
 ) -> Result<R, ProofError> {
     // RFC 7515 §5.2 steps 1–8.
-    let jws::VerifiedJws { signer, payload: payload_bytes } = jws::verify(token, VC_JWT_TYPES, keys, check_signature)?;
+    let jws::VerifiedJws {
+        signer,
+        payload: payload_bytes,
+    } = jws::verify(token, VC_JWT_TYPES, keys, check_signature)?;
     // RFC 7519 §7.2 step 10 and vc-jose-cose §3.1.1: the claims set is the credential.
     let mut document = json::parse(&payload_bytes)?;
     if document.as_object().is_none() {

@@ -39,7 +39,9 @@ pub struct VerifiedJws {
 
 fn decode_segment(segment: &str, name: &'static str) -> Result<Vec<u8>, ProofError> {
     // The base64 engine refuses padding and non-zero trailing bits, i.e. every non-canonical spelling.
-    URL_SAFE_NO_PAD.decode(segment).map_err(|_| ProofError::Base64(name))
+    URL_SAFE_NO_PAD
+        .decode(segment)
+        .map_err(|_| ProofError::Base64(name))
 }
 
 fn check_media_type(
@@ -54,7 +56,10 @@ fn check_media_type(
         Some(Node::String(v)) if accepted.iter().any(|a| a.eq_ignore_ascii_case(v)) => Ok(()),
         other => Err(ProofError::MediaType {
             param,
-            value: other.map_or_else(|| "(missing)".to_owned(), |o| o.as_str().map_or_else(|| o.to_value().to_string(), str::to_owned)),
+            value: other.map_or_else(
+                || "(missing)".to_owned(),
+                |o| o.as_str().map_or_else(|| o.to_value().to_string(), str::to_owned),
+            ),
             expected,
         }),
     }
@@ -65,7 +70,10 @@ pub type SignatureCheck<'a> = &'a dyn Fn(&DidKey, &[u8], &str, &[u8]) -> Result<
 
 /// The default signature check: Ed25519 `verify_strict`.
 pub fn strict_check(signer: &DidKey, input: &[u8], _token: &str, sig: &[u8]) -> Result<(), ProofError> {
-    signer.public_key().verify(input, sig).map_err(|_| ProofError::Signature)
+    signer
+        .public_key()
+        .verify(input, sig)
+        .map_err(|_| ProofError::Signature)
 }
 
 /// Verifies a compact JWS (RFC 7515 §5.2) and returns its signer and payload.
@@ -78,7 +86,8 @@ pub fn verify(
     let token = token.trim_end_matches(['\n', '\r']);
     // Step 1: three segments.
     let mut parts = token.split('.');
-    let (Some(h64), Some(p64), Some(s64), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(h64), Some(p64), Some(s64), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(ProofError::JwsFormat("expected header.payload.signature"));
     };
     // Steps 2–4: the protected header, strict JSON.
@@ -98,7 +107,10 @@ pub fn verify(
     check_media_type(&header, "typ", types.typ.0, types.typ.1, types.typ_optional)?;
     check_media_type(&header, "cty", types.cty.0, types.cty.1, true)?;
     // The key: named by kid, resolved locally from did:key, weak keys refused before any check.
-    let kid = header.get("kid").and_then(Node::as_str).ok_or(ProofError::MissingKid)?;
+    let kid = header
+        .get("kid")
+        .and_then(Node::as_str)
+        .ok_or(ProofError::MissingKid)?;
     let signer = keys.resolve(kid).map_err(ProofError::VerificationMethod)?;
     // Steps 6–8: signature over the ASCII signing input.
     let signature = decode_segment(s64, "signature")?;

@@ -50,13 +50,19 @@ pub const ROUTES: &[(&str, &str)] = &[
 
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(web::JsonConfig::default().limit(MAX_BODY).error_handler(problem::json_error))
-        .app_data(web::PayloadConfig::default().limit(MAX_BODY));
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(MAX_BODY)
+            .error_handler(problem::json_error),
+    )
+    .app_data(web::PayloadConfig::default().limit(MAX_BODY));
     routes::public::configure(cfg);
     routes::participants::configure(cfg);
     routes::grants::configure(cfg);
     routes::admin::configure(cfg);
-    cfg.default_service(web::to(|| async { Err::<HttpResponse, Error>(Error::NotFound("no such endpoint".into())) }));
+    cfg.default_service(web::to(|| async {
+        Err::<HttpResponse, Error>(Error::NotFound("no such endpoint".into()))
+    }));
 }
 
 /// The bearer token of a request.
@@ -66,23 +72,72 @@ pub fn bearer(req: &HttpRequest) -> Result<&str, Error> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
-        .ok_or_else(|| Error::Unauthenticated("send a client assertion as Authorization: Bearer <jwt>".into()))
+        .ok_or_else(|| {
+            Error::Unauthenticated("send a client assertion as Authorization: Bearer <jwt>".into())
+        })
 }
 
 /// Authenticates the request's caller.
 pub async fn caller(node: &Node, req: &HttpRequest) -> Result<Caller, Error> {
     let token = bearer(req)?;
-    let path = req.uri().path_and_query().map_or_else(|| req.path().to_owned(), |p| p.as_str().to_owned());
+    let path = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| req.path().to_owned(), |p| p.as_str().to_owned());
     node.authenticate(token, req.method().as_str(), &path).await
 }
 
 /// A JSON answer.
 pub fn json(status: actix_web::http::StatusCode, body: &serde_json::Value) -> HttpResponse {
-    HttpResponse::build(status).content_type("application/json").body(body.to_string())
+    HttpResponse::build(status)
+        .content_type("application/json")
+        .body(body.to_string())
 }
 
 /// Reads a JSON body strictly (duplicate keys refused) into `T`.
 pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
-    let node = crate::crypto::json::parse(body).map_err(|e| Error::invalid("malformed-json", e.to_string()))?;
+    let node =
+        crate::crypto::json::parse(body).map_err(|e| Error::invalid("malformed-json", e.to_string()))?;
     crate::crypto::json::de::from_node(&node).map_err(|e| Error::invalid("invalid-body", e.to_string()))
+}
+
+/// A request body of at most [`MAX_BODY`] bytes; larger bodies are refused as RFC 9457 problems
+/// (from `Content-Length` when it is given, before anything is read).
+#[derive(Debug)]
+pub struct Body(pub web::Bytes);
+
+impl std::ops::Deref for Body {
+    type Target = web::Bytes;
+    fn deref(&self) -> &web::Bytes {
+        &self.0
+    }
+}
+
+impl actix_web::FromRequest for Body {
+    type Error = Error;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let declared = req
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut stream = payload.take();
+        Box::pin(async move {
+            use futures_util::StreamExt as _;
+            if declared.is_some_and(|n| n > MAX_BODY) {
+                return Err(Error::TooLarge(MAX_BODY));
+            }
+            let mut buf = web::BytesMut::new();
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| Error::invalid("malformed-body", e.to_string()))?;
+                if buf.len() + chunk.len() > MAX_BODY {
+                    return Err(Error::TooLarge(MAX_BODY));
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            Ok(Body(buf.freeze()))
+        })
+    }
 }

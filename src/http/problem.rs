@@ -47,7 +47,11 @@ impl ResponseError for Error {
         });
         match self {
             Self::Grant(e) => {
-                body["reasons"] = e.reasons().into_iter().map(|(c, m)| json!({"code": c, "message": m})).collect();
+                body["reasons"] = e
+                    .reasons()
+                    .into_iter()
+                    .map(|(c, m)| json!({"code": c, "message": m}))
+                    .collect();
             }
             Self::Refused { reasons, log_index } => {
                 body["reasons"] = serde_json::to_value(reasons).unwrap_or_default();
@@ -84,7 +88,10 @@ fn title(code: &str) -> &'static str {
 }
 
 /// Turns actix's JSON/body extraction failures into problems (malformed JSON, too large).
-pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+pub fn json_error(
+    err: actix_web::error::JsonPayloadError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
     use actix_web::error::JsonPayloadError as J;
     let e = match &err {
         J::OverflowKnownLength { limit, .. } | J::Overflow { limit } => Error::TooLarge(*limit),

@@ -341,7 +341,10 @@ mod tests {
 
     #[test]
     fn commitment_binds_salt_and_record() {
-        let record = AccessRecord { enterprise: Some("91330100716105852F".into()), ..Default::default() };
+        let record = AccessRecord {
+            enterprise: Some("91330100716105852F".into()),
+            ..Default::default()
+        };
         let salt = [9u8; 32];
         let leaf = Leaf {
             kind: EntryKind::Refusal,
@@ -355,7 +358,10 @@ mod tests {
         };
         assert!(leaf.opens(&salt, &record));
         assert!(!leaf.opens(&[8u8; 32], &record));
-        let other = AccessRecord { enterprise: Some("91440300708461136T".into()), ..Default::default() };
+        let other = AccessRecord {
+            enterprise: Some("91440300708461136T".into()),
+            ..Default::default()
+        };
         assert!(!leaf.opens(&salt, &other));
     }
 

@@ -52,8 +52,8 @@ pub type Hash = [u8; 32];
 
 /// The hash of the empty tree, `MTH({}) = SHA-256("")` (RFC 9162 §2.1.1, RFC 6962 §2.1).
 pub const EMPTY_ROOT: Hash = [
-    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27, 0xae,
-    0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
+    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27,
+    0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
 ];
 
 /// The maximal number of complete subtrees a tree size decomposes into (one per bit of a `u64`).
@@ -99,7 +99,10 @@ pub fn root_from_leaf_hashes(leaf_hashes: &[Hash]) -> Hash {
             // `len ≥ 2`; on 64-bit targets `usize` and `u64` agree, elsewhere the slice is smaller anyway.
             let n = leaf_hashes.len() as u64;
             let k = split_point(n) as usize;
-            node_hash(&root_from_leaf_hashes(&leaf_hashes[..k]), &root_from_leaf_hashes(&leaf_hashes[k..]))
+            node_hash(
+                &root_from_leaf_hashes(&leaf_hashes[..k]),
+                &root_from_leaf_hashes(&leaf_hashes[k..]),
+            )
         }
     }
 }
@@ -188,7 +191,10 @@ pub fn inclusion_proof<S: NodeSource + ?Sized>(
     src: &S,
 ) -> Result<Vec<Hash>, ProveError<S::Error>> {
     if leaf_index >= tree_size {
-        return Err(ProveError::IndexNotBelowSize { leaf_index, tree_size });
+        return Err(ProveError::IndexNotBelowSize {
+            leaf_index,
+            tree_size,
+        });
     }
     // Walk the recursion of PATH top-down over the range D[start : start + n], then reverse.
     let mut path = Vec::with_capacity(inclusion_path_len(leaf_index, tree_size));
@@ -264,7 +270,11 @@ pub fn inclusion_path_len(leaf_index: u64, tree_size: u64) -> usize {
         return 0;
     }
     let inner = 64 - (leaf_index ^ (tree_size - 1)).leading_zeros();
-    let border = if inner >= 64 { 0 } else { (leaf_index >> inner).count_ones() };
+    let border = if inner >= 64 {
+        0
+    } else {
+        (leaf_index >> inner).count_ones()
+    };
     (inner + border) as usize
 }
 
@@ -355,11 +365,17 @@ pub fn root_from_inclusion_proof(
 ) -> Result<Hash, ProofError> {
     // Step 1.
     if leaf_index >= tree_size {
-        return Err(ProofError::IndexNotBelowSize { leaf_index, tree_size });
+        return Err(ProofError::IndexNotBelowSize {
+            leaf_index,
+            tree_size,
+        });
     }
     let want = inclusion_path_len(leaf_index, tree_size);
     if inclusion_path.len() != want {
-        return Err(ProofError::WrongProofLength { got: inclusion_path.len(), want });
+        return Err(ProofError::WrongProofLength {
+            got: inclusion_path.len(),
+            want,
+        });
     }
     // Step 2 (`fn` is a Rust keyword, hence `fn_`).
     let mut fn_ = leaf_index;
@@ -369,7 +385,10 @@ pub fn root_from_inclusion_proof(
     // Step 4.
     for p in inclusion_path {
         if sn == 0 {
-            return Err(ProofError::WrongProofLength { got: inclusion_path.len(), want });
+            return Err(ProofError::WrongProofLength {
+                got: inclusion_path.len(),
+                want,
+            });
         }
         if fn_ & 1 == 1 || fn_ == sn {
             r = node_hash(p, &r);
@@ -387,7 +406,10 @@ pub fn root_from_inclusion_proof(
     }
     // Step 5 (first half).
     if sn != 0 {
-        return Err(ProofError::WrongProofLength { got: inclusion_path.len(), want });
+        return Err(ProofError::WrongProofLength {
+            got: inclusion_path.len(),
+            want,
+        });
     }
     Ok(r)
 }
@@ -429,7 +451,10 @@ pub fn verify_consistency(
     }
     if first == 0 || first == second {
         if !consistency_path.is_empty() {
-            return Err(ProofError::WrongProofLength { got: consistency_path.len(), want: 0 });
+            return Err(ProofError::WrongProofLength {
+                got: consistency_path.len(),
+                want: 0,
+            });
         }
         if first == 0 && *first_hash != EMPTY_ROOT {
             return Err(ProofError::WrongEmptyTreeRoot);
@@ -442,9 +467,15 @@ pub fn verify_consistency(
     // Now 0 < first < second. Step 1 (an empty path fails) is part of the exact length check.
     let want = consistency_path_len(first, second);
     if consistency_path.len() != want {
-        return Err(ProofError::WrongProofLength { got: consistency_path.len(), want });
+        return Err(ProofError::WrongProofLength {
+            got: consistency_path.len(),
+            want,
+        });
     }
-    let wrong_length = ProofError::WrongProofLength { got: consistency_path.len(), want };
+    let wrong_length = ProofError::WrongProofLength {
+        got: consistency_path.len(),
+        want,
+    };
     // Step 2: if `first` is an exact power of two, `first_hash` is prepended to the path.
     let (seed, rest) = if first.is_power_of_two() {
         (first_hash, consistency_path)
@@ -553,7 +584,10 @@ impl std::fmt::Debug for CompactRange {
 impl CompactRange {
     /// The frontier of the empty tree (RFC 9162 §2.1.1 `MTH({})`).
     pub fn new() -> Self {
-        Self { size: 0, hashes: Vec::with_capacity(MAX_COMPACT_RANGE_HASHES) }
+        Self {
+            size: 0,
+            hashes: Vec::with_capacity(MAX_COMPACT_RANGE_HASHES),
+        }
     }
 
     /// Builds a frontier from its size and its complete-subtree hashes, largest first (RFC 9162 §2.1.1
@@ -561,7 +595,11 @@ impl CompactRange {
     pub fn from_parts(size: u64, hashes: Vec<Hash>) -> Result<Self, CompactRangeError> {
         let want = size.count_ones() as usize;
         if hashes.len() != want {
-            return Err(CompactRangeError::WrongHashCount { size, got: hashes.len(), want });
+            return Err(CompactRangeError::WrongHashCount {
+                size,
+                got: hashes.len(),
+                want,
+            });
         }
         Ok(Self { size, hashes })
     }
@@ -577,7 +615,10 @@ impl CompactRange {
                 start += 1u64 << level;
             }
         }
-        Ok(Self { size: tree_size, hashes })
+        Ok(Self {
+            size: tree_size,
+            hashes,
+        })
     }
 
     /// The number of leaves covered (the tree size).
@@ -668,14 +709,20 @@ impl CompactRange {
 
     /// Decodes [`to_bytes`](Self::to_bytes); rejects any other length.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, CompactRangeError> {
-        let (size_bytes, rest) = bytes.split_first_chunk::<8>().ok_or(CompactRangeError::Truncated)?;
+        let (size_bytes, rest) = bytes
+            .split_first_chunk::<8>()
+            .ok_or(CompactRangeError::Truncated)?;
         let size = u64::from_be_bytes(*size_bytes);
         if rest.len() % 32 != 0 {
             return Err(CompactRangeError::BadLength { len: bytes.len() });
         }
         let want = size.count_ones() as usize;
         if rest.len() / 32 != want {
-            return Err(CompactRangeError::WrongHashCount { size, got: rest.len() / 32, want });
+            return Err(CompactRangeError::WrongHashCount {
+                size,
+                got: rest.len() / 32,
+                want,
+            });
         }
         let mut hashes = Vec::with_capacity(MAX_COMPACT_RANGE_HASHES);
         for chunk in rest.chunks_exact(32) {
@@ -701,10 +748,15 @@ where
             return Err(ProofError::TooManyLeaves { tree_size });
         }
         // Cannot fail: size < tree_size ≤ u64::MAX.
-        range.push(h.borrow()).map_err(|TreeFull| ProofError::TooManyLeaves { tree_size })?;
+        range
+            .push(h.borrow())
+            .map_err(|TreeFull| ProofError::TooManyLeaves { tree_size })?;
     }
     if range.size() != tree_size {
-        return Err(ProofError::TooFewLeaves { tree_size, counted: range.size() });
+        return Err(ProofError::TooFewLeaves {
+            tree_size,
+            counted: range.size(),
+        });
     }
     if range.root() != *root_hash {
         return Err(ProofError::RootMismatch);
@@ -791,7 +843,6 @@ impl NodeSource for MemoryTree {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use std::cell::Cell;
@@ -829,7 +880,11 @@ mod tests {
     }
 
     fn hashes(v: &Value) -> Vec<Hash> {
-        v.as_array().unwrap().iter().map(|x| h(x.as_str().unwrap())).collect()
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| h(x.as_str().unwrap()))
+            .collect()
     }
 
     fn vectors() -> Value {
@@ -886,7 +941,11 @@ mod tests {
     fn naive_subproof(m: usize, d: &[Hash], b: bool) -> Vec<Hash> {
         let n = d.len();
         if m == n {
-            return if b { Vec::new() } else { vec![root_from_leaf_hashes(d)] };
+            return if b {
+                Vec::new()
+            } else {
+                vec![root_from_leaf_hashes(d)]
+            };
         }
         let k = split_point(n as u64) as usize;
         if m <= k {
@@ -935,7 +994,11 @@ mod tests {
     }
 
     fn ceil_log2(n: u64) -> u64 {
-        if n <= 1 { 0 } else { u64::from(64 - (n - 1).leading_zeros()) }
+        if n <= 1 {
+            0
+        } else {
+            u64::from(64 - (n - 1).leading_zeros())
+        }
     }
 
     fn flip(mut x: Hash, bit: usize) -> Hash {
@@ -950,8 +1013,14 @@ mod tests {
         assert_eq!(EMPTY_ROOT, empty);
         assert_eq!(EMPTY_ROOT, h(v["empty_root"].as_str().unwrap()));
         assert_eq!(leaf_hash(b""), h(v["leaf_hash_of_empty"].as_str().unwrap()));
-        assert_eq!(leaf_hash(b"L123456"), h(v["leaf_hash_of_ascii_L123456"].as_str().unwrap()));
-        assert_eq!(hash_children(b"N123", b"N456"), h(v["node_hash_of_ascii_N123_N456"].as_str().unwrap()));
+        assert_eq!(
+            leaf_hash(b"L123456"),
+            h(v["leaf_hash_of_ascii_L123456"].as_str().unwrap())
+        );
+        assert_eq!(
+            hash_children(b"N123", b"N456"),
+            h(v["node_hash_of_ascii_N123_N456"].as_str().unwrap())
+        );
         // Domain separation: a node is not a leaf over the concatenation of its children.
         let (l, r) = (leaf_hash(b"a"), leaf_hash(b"b"));
         assert_ne!(node_hash(&l, &r), leaf_hash(&[l, r].concat()));
@@ -967,7 +1036,11 @@ mod tests {
         let mut checked = 0;
         for (level, nodes) in levels.iter().enumerate() {
             for (index, node) in hashes(nodes).iter().enumerate() {
-                assert_eq!(tree.node(level as u8, index as u64).unwrap(), *node, "node ({level}, {index})");
+                assert_eq!(
+                    tree.node(level as u8, index as u64).unwrap(),
+                    *node,
+                    "node ({level}, {index})"
+                );
                 let w = 1usize << level;
                 assert_eq!(root_from_leaf_hashes(&leaves[index * w..(index + 1) * w]), *node);
                 checked += 1;
@@ -979,7 +1052,11 @@ mod tests {
         let mut range = CompactRange::new();
         for size in 0..=8u64 {
             let want = h(roots[&size.to_string()].as_str().unwrap());
-            assert_eq!(root_from_leaf_hashes(&leaves[..size as usize]), want, "naive {size}");
+            assert_eq!(
+                root_from_leaf_hashes(&leaves[..size as usize]),
+                want,
+                "naive {size}"
+            );
             assert_eq!(root(size, &tree).unwrap(), want, "stored {size}");
             assert_eq!(range.root(), want, "compact range {size}");
             assert_eq!(CompactRange::from_source(size, &tree).unwrap(), range);
@@ -997,7 +1074,10 @@ mod tests {
         let cases = v["inclusion"].as_array().unwrap();
         assert_eq!(cases.len(), 5);
         for c in cases {
-            let (m, n) = (c["leaf_index"].as_u64().unwrap(), c["tree_size"].as_u64().unwrap());
+            let (m, n) = (
+                c["leaf_index"].as_u64().unwrap(),
+                c["tree_size"].as_u64().unwrap(),
+            );
             let want = hashes(&c["proof"]);
             assert_eq!(inclusion_proof(m, n, &tree).unwrap(), want, "PATH({m}, D[{n}])");
             assert_eq!(inclusion_path_len(m, n), want.len());
@@ -1015,7 +1095,11 @@ mod tests {
         for c in cases {
             let (m, n) = (c["size1"].as_u64().unwrap(), c["size2"].as_u64().unwrap());
             let want = hashes(&c["proof"]);
-            assert_eq!(consistency_proof(m, n, &tree).unwrap(), want, "PROOF({m}, D[{n}])");
+            assert_eq!(
+                consistency_proof(m, n, &tree).unwrap(),
+                want,
+                "PROOF({m}, D[{n}])"
+            );
             assert_eq!(consistency_path_len(m, n), want.len());
             let r1 = root_from_leaf_hashes(&leaves[..m as usize]);
             let r2 = root_from_leaf_hashes(&leaves[..n as usize]);
@@ -1087,8 +1171,14 @@ mod tests {
         verify_consistency(0, 1, &EMPTY_ROOT, &r1, &[]).unwrap();
         verify_consistency(0, 8, &EMPTY_ROOT, &r8, &[]).unwrap();
         // ... but the size-0 root must be SHA-256("") and the proof empty.
-        assert_eq!(verify_consistency(0, 8, &r1, &r8, &[]), Err(ProofError::WrongEmptyTreeRoot));
-        assert_eq!(verify_consistency(0, 0, &r1, &r1, &[]), Err(ProofError::WrongEmptyTreeRoot));
+        assert_eq!(
+            verify_consistency(0, 8, &r1, &r8, &[]),
+            Err(ProofError::WrongEmptyTreeRoot)
+        );
+        assert_eq!(
+            verify_consistency(0, 0, &r1, &r1, &[]),
+            Err(ProofError::WrongEmptyTreeRoot)
+        );
         assert_eq!(
             verify_consistency(0, 1, &EMPTY_ROOT, &r1, &[r1]),
             Err(ProofError::WrongProofLength { got: 1, want: 0 })
@@ -1099,7 +1189,10 @@ mod tests {
         );
         // Equal sizes: empty proof, equal roots.
         verify_consistency(8, 8, &r8, &r8, &[]).unwrap();
-        assert_eq!(verify_consistency(8, 8, &r8, &r1, &[]), Err(ProofError::SameSizeDifferentRoots));
+        assert_eq!(
+            verify_consistency(8, 8, &r8, &r1, &[]),
+            Err(ProofError::SameSizeDifferentRoots)
+        );
         assert_eq!(
             verify_consistency(8, 8, &r8, &r8, &[r8]),
             Err(ProofError::WrongProofLength { got: 1, want: 0 })
@@ -1131,21 +1224,36 @@ mod tests {
         let (_, tree) = vector_tree();
         assert_eq!(
             inclusion_proof(8, 8, &tree),
-            Err(ProveError::IndexNotBelowSize { leaf_index: 8, tree_size: 8 })
+            Err(ProveError::IndexNotBelowSize {
+                leaf_index: 8,
+                tree_size: 8
+            })
         );
         assert_eq!(
             inclusion_proof(0, 0, &tree),
-            Err(ProveError::IndexNotBelowSize { leaf_index: 0, tree_size: 0 })
+            Err(ProveError::IndexNotBelowSize {
+                leaf_index: 0,
+                tree_size: 0
+            })
         );
-        assert_eq!(consistency_proof(3, 2, &tree), Err(ProveError::SizesOutOfOrder { first: 3, second: 2 }));
+        assert_eq!(
+            consistency_proof(3, 2, &tree),
+            Err(ProveError::SizesOutOfOrder { first: 3, second: 2 })
+        );
         // A size beyond what the store holds surfaces the source error.
-        assert_eq!(inclusion_proof(0, 9, &tree), Err(ProveError::Source(MissingNode { level: 0, index: 8 })));
+        assert_eq!(
+            inclusion_proof(0, 9, &tree),
+            Err(ProveError::Source(MissingNode { level: 0, index: 8 }))
+        );
         assert!(consistency_proof(3, 12, &tree).is_err());
         assert!(root(9, &tree).is_err());
         assert!(CompactRange::from_source(9, &tree).is_err());
         assert_eq!(
             verify_inclusion(3, 3, &EMPTY_ROOT, &[], &EMPTY_ROOT),
-            Err(ProofError::IndexNotBelowSize { leaf_index: 3, tree_size: 3 })
+            Err(ProofError::IndexNotBelowSize {
+                leaf_index: 3,
+                tree_size: 3
+            })
         );
     }
 
@@ -1194,9 +1302,17 @@ mod tests {
         for n in 0..=BIG {
             assert_eq!(range.size(), n);
             assert_eq!(range.hashes().len(), n.count_ones() as usize);
-            assert_eq!(range.root(), memo_mth(leaves, 0, n as usize, &mut memo), "size {n}");
+            assert_eq!(
+                range.root(),
+                memo_mth(leaves, 0, n as usize, &mut memo),
+                "size {n}"
+            );
             if n % 97 == 0 {
-                assert_eq!(range.root(), root_from_leaf_hashes(&leaves[..n as usize]), "size {n}");
+                assert_eq!(
+                    range.root(),
+                    root_from_leaf_hashes(&leaves[..n as usize]),
+                    "size {n}"
+                );
             }
             let restored = CompactRange::from_source(n, tree).unwrap();
             assert_eq!(restored, range);
@@ -1222,7 +1338,10 @@ mod tests {
             assert_eq!(new_nodes.len(), 1 + (n - 1).trailing_ones() as usize);
             assert_eq!(new_nodes[0], (0, n - 1, leaves[n as usize - 1]));
             for (level, index, hash) in new_nodes {
-                assert!(reported.insert((level, index), hash).is_none(), "({level}, {index}) twice");
+                assert!(
+                    reported.insert((level, index), hash).is_none(),
+                    "({level}, {index}) twice"
+                );
             }
             // Reported so far = every complete subtree of D[n], with its MTH.
             let mut want = 0;
@@ -1252,18 +1371,29 @@ mod tests {
         assert_eq!(bytes.len(), 8 + 3 * 32);
         assert_eq!(bytes[..8], 13u64.to_be_bytes());
         assert_eq!(CompactRange::from_bytes(&bytes).unwrap(), range);
-        assert_eq!(CompactRange::from_bytes(&bytes[..7]), Err(CompactRangeError::Truncated));
+        assert_eq!(
+            CompactRange::from_bytes(&bytes[..7]),
+            Err(CompactRangeError::Truncated)
+        );
         assert_eq!(
             CompactRange::from_bytes(&bytes[..bytes.len() - 1]),
             Err(CompactRangeError::BadLength { len: bytes.len() - 1 })
         );
         assert_eq!(
             CompactRange::from_bytes(&bytes[..bytes.len() - 32]),
-            Err(CompactRangeError::WrongHashCount { size: 13, got: 2, want: 3 })
+            Err(CompactRangeError::WrongHashCount {
+                size: 13,
+                got: 2,
+                want: 3
+            })
         );
         assert_eq!(
             CompactRange::from_parts(2, vec![]),
-            Err(CompactRangeError::WrongHashCount { size: 2, got: 0, want: 1 })
+            Err(CompactRangeError::WrongHashCount {
+                size: 2,
+                got: 0,
+                want: 1
+            })
         );
         // A full range refuses further appends instead of wrapping.
         let mut full = CompactRange::from_parts(u64::MAX, vec![EMPTY_ROOT; 64]).unwrap();
@@ -1281,7 +1411,10 @@ mod tests {
         verify_leaf_hashes_root(leaves[..1234].iter().copied(), 1234, &r).unwrap();
         assert_eq!(
             verify_leaf_hashes_root(&leaves[..1233], 1234, &r),
-            Err(ProofError::TooFewLeaves { tree_size: 1234, counted: 1233 })
+            Err(ProofError::TooFewLeaves {
+                tree_size: 1234,
+                counted: 1233
+            })
         );
         assert_eq!(
             verify_leaf_hashes_root(&leaves[..1235], 1234, &r),
@@ -1289,7 +1422,10 @@ mod tests {
         );
         let mut swapped = leaves[..1234].to_vec();
         swapped.swap(10, 11);
-        assert_eq!(verify_leaf_hashes_root(&swapped, 1234, &r), Err(ProofError::RootMismatch));
+        assert_eq!(
+            verify_leaf_hashes_root(&swapped, 1234, &r),
+            Err(ProofError::RootMismatch)
+        );
         verify_leaf_hashes_root(std::iter::empty::<Hash>(), 0, &EMPTY_ROOT).unwrap();
     }
 
@@ -1416,7 +1552,10 @@ mod tests {
         const P: u32 = 100_000;
         let indices: Vec<u64> = (0..P).map(|_| next() % N).collect();
         let t = Instant::now();
-        let proofs: Vec<Vec<Hash>> = indices.iter().map(|&m| inclusion_proof(m, N, &tree).unwrap()).collect();
+        let proofs: Vec<Vec<Hash>> = indices
+            .iter()
+            .map(|&m| inclusion_proof(m, N, &tree).unwrap())
+            .collect();
         let gen_incl = t.elapsed();
         let t = Instant::now();
         for (&m, proof) in indices.iter().zip(&proofs) {
@@ -1425,7 +1564,10 @@ mod tests {
         let ver_incl = t.elapsed();
         let firsts: Vec<u64> = (0..P).map(|_| 1 + next() % (N - 1)).collect();
         let t = Instant::now();
-        let cproofs: Vec<Vec<Hash>> = firsts.iter().map(|&f| consistency_proof(f, N, &tree).unwrap()).collect();
+        let cproofs: Vec<Vec<Hash>> = firsts
+            .iter()
+            .map(|&f| consistency_proof(f, N, &tree).unwrap())
+            .collect();
         let gen_cons = t.elapsed();
         let first_roots: Vec<Hash> = firsts.iter().map(|&f| root(f, &tree).unwrap()).collect();
         let t = Instant::now();

@@ -82,7 +82,11 @@ pub fn make(key: &KeyFile, audience: &str, method: &str, path: &str, now: Offset
         htm: method.to_ascii_uppercase(),
         htu: path.to_owned(),
     };
-    jws::sign(&serde_json::to_vec(&claims).unwrap_or_default(), ASSERTION_TYP, key)
+    jws::sign(
+        &serde_json::to_vec(&claims).unwrap_or_default(),
+        ASSERTION_TYP,
+        key,
+    )
 }
 
 /// Verifies an assertion for a request (`method`, `path_and_query`) addressed to `audience`.
@@ -107,7 +111,9 @@ pub fn verify(
     }
     let t = now.unix_timestamp();
     if claims.exp <= claims.iat || claims.exp - claims.iat > MAX_LIFETIME_SECS {
-        return Err(fail(format!("assertion lifetime must be 1–{MAX_LIFETIME_SECS} s")));
+        return Err(fail(format!(
+            "assertion lifetime must be 1–{MAX_LIFETIME_SECS} s"
+        )));
     }
     if claims.iat > t + SKEW_SECS {
         return Err(fail("assertion issued in the future".into()));
@@ -119,9 +125,16 @@ pub fn verify(
         return Err(fail("jti must have 16–128 characters".into()));
     }
     if !claims.htm.eq_ignore_ascii_case(method) || claims.htu != path_and_query {
-        return Err(fail(format!("assertion is for {} {}, not this request", claims.htm, claims.htu)));
+        return Err(fail(format!(
+            "assertion is for {} {}, not this request",
+            claims.htm, claims.htu
+        )));
     }
-    Ok(Assertion { signer: v.signer, jti: claims.jti, expires_ms: (claims.exp + SKEW_SECS) * 1000 })
+    Ok(Assertion {
+        signer: v.signer,
+        jti: claims.jti,
+        expires_ms: (claims.exp + SKEW_SECS) * 1000,
+    })
 }
 
 /// Remembers assertion ids this process has seen, so a replay is refused at once; the durable,
@@ -134,7 +147,9 @@ pub struct JtiGuard {
 impl JtiGuard {
     /// Records `jti`; false if it was already seen and has not expired.
     pub fn first_use(&self, jti: &str, expires_ms: i64, now_ms: i64) -> bool {
-        let Ok(mut seen) = self.seen.lock() else { return false };
+        let Ok(mut seen) = self.seen.lock() else {
+            return false;
+        };
         if seen.len() > 200_000 {
             seen.retain(|_, exp| *exp > now_ms);
         }
@@ -152,8 +167,11 @@ impl JtiGuard {
 /// revocation, suspension, resumption, key rotation), kept as evidence.
 pub const REQUEST_TYP: &str = "consentry-request+jwt";
 
-const REQUEST_TYPES: jws::MediaTypes =
-    jws::MediaTypes { typ: (&[REQUEST_TYP], REQUEST_TYP), typ_optional: false, cty: (&[], "(none)") };
+const REQUEST_TYPES: jws::MediaTypes = jws::MediaTypes {
+    typ: (&[REQUEST_TYP], REQUEST_TYP),
+    typ_optional: false,
+    cty: (&[], "(none)"),
+};
 
 /// A verified signed request.
 #[derive(Debug, Clone)]
@@ -212,16 +230,32 @@ pub fn verify_request(
     };
     let get = |k: &str| claims.get(k).and_then(serde_json::Value::as_str);
     if get("action") != Some(action) {
-        return Err(fail(format!("this request is for {:?}, not {action}", get("action").unwrap_or("(none)"))));
+        return Err(fail(format!(
+            "this request is for {:?}, not {action}",
+            get("action").unwrap_or("(none)")
+        )));
     }
     if get("aud") != Some(audience) {
         return Err(fail("the request is not addressed to this node".into()));
     }
-    let iat = claims.get("iat").and_then(serde_json::Value::as_i64).ok_or_else(|| fail("iat missing".into()))?;
+    let iat = claims
+        .get("iat")
+        .and_then(serde_json::Value::as_i64)
+        .ok_or_else(|| fail("iat missing".into()))?;
     let t = now.unix_timestamp();
     if iat > t + SKEW_SECS || iat < t - 600 {
-        return Err(fail("the request must be signed within the last 10 minutes".into()));
+        return Err(fail(
+            "the request must be signed within the last 10 minutes".into(),
+        ));
     }
-    let jti = get("jti").filter(|j| (16..=128).contains(&j.len())).ok_or_else(|| fail("jti missing".into()))?.to_owned();
-    Ok(SignedRequest { signer: v.signer, claims, jti, expires_ms: (iat + 660) * 1000 })
+    let jti = get("jti")
+        .filter(|j| (16..=128).contains(&j.len()))
+        .ok_or_else(|| fail("jti missing".into()))?
+        .to_owned();
+    Ok(SignedRequest {
+        signer: v.signer,
+        claims,
+        jti,
+        expires_ms: (iat + 660) * 1000,
+    })
 }

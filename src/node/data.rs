@@ -48,10 +48,14 @@ pub fn derive(records: &[DataRecord]) -> Value {
     let mut latest: Map<String, Value> = Map::new();
     for r in records {
         months.insert(r.record_date.get(..7).unwrap_or_default().to_owned());
-        let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(&r.body) else { continue };
+        let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(&r.body) else {
+            continue;
+        };
         for (k, v) in fields {
             if let Some(x) = v.as_f64() {
-                let e = numeric.entry(k).or_insert((0.0, f64::INFINITY, f64::NEG_INFINITY, 0));
+                let e = numeric
+                    .entry(k)
+                    .or_insert((0.0, f64::INFINITY, f64::NEG_INFINITY, 0));
                 e.0 += x;
                 e.1 = e.1.min(x);
                 e.2 = e.2.max(x);
@@ -115,26 +119,51 @@ pub fn parse_import(reader: impl BufRead, catalog: &Catalog, now_ms: i64) -> Res
         let (Some(uscc), Some(category), Some(date), Some(provider)) =
             (field("uscc"), field("category"), field("date"), field("provider"))
         else {
-            return Err(Error::invalid("import-format", format!("line {n}: needs uscc, category, date, provider, fields")));
+            return Err(Error::invalid(
+                "import-format",
+                format!("line {n}: needs uscc, category, date, provider, fields"),
+            ));
         };
-        crate::ids::Uscc::parse(&uscc).map_err(|e| Error::invalid("invalid-uscc", format!("line {n}: {e}")))?;
-        let cat = catalog
-            .category(&category)
-            .ok_or_else(|| Error::invalid("unknown-category", format!("line {n}: unknown category {category}")))?;
+        crate::ids::Uscc::parse(&uscc)
+            .map_err(|e| Error::invalid("invalid-uscc", format!("line {n}: {e}")))?;
+        let cat = catalog.category(&category).ok_or_else(|| {
+            Error::invalid(
+                "unknown-category",
+                format!("line {n}: unknown category {category}"),
+            )
+        })?;
         if !cat.providers.contains(&provider) {
             return Err(Error::invalid(
                 "import-provider",
-                format!("line {n}: {category} is provided by {}, not {provider}", cat.providers.join("/")),
+                format!(
+                    "line {n}: {category} is provided by {}, not {provider}",
+                    cat.providers.join("/")
+                ),
             ));
         }
         if crate::grant::rules::parse_date(&date).is_none() {
-            return Err(Error::invalid("import-format", format!("line {n}: date {date:?} is not YYYY-MM-DD")));
+            return Err(Error::invalid(
+                "import-format",
+                format!("line {n}: date {date:?} is not YYYY-MM-DD"),
+            ));
         }
         let fields = match v.get("fields") {
             Some(f @ Value::Object(_)) => f.to_string(),
-            _ => return Err(Error::invalid("import-format", format!("line {n}: fields must be an object"))),
+            _ => {
+                return Err(Error::invalid(
+                    "import-format",
+                    format!("line {n}: fields must be an object"),
+                ));
+            }
         };
-        out.push(NewRecord { uscc, category, record_date: date, body: fields, provider, imported_at: now_ms });
+        out.push(NewRecord {
+            uscc,
+            category,
+            record_date: date,
+            body: fields,
+            provider,
+            imported_at: now_ms,
+        });
     }
     Ok(out)
 }

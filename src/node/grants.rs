@@ -38,7 +38,13 @@ pub async fn allocate_slot(node: &Node, caller: &Caller) -> Result<Value> {
     Ok(json!({"statusList": list_base(node, list), "statusIndex": idx}))
 }
 
-fn grant_entry(kind: EntryKind, g: &StoredGrant, digest: Sha256Digest, actor: &PartyRef, detail: Value) -> NewEntry {
+fn grant_entry(
+    kind: EntryKind,
+    g: &StoredGrant,
+    digest: Sha256Digest,
+    actor: &PartyRef,
+    detail: Value,
+) -> NewEntry {
     NewEntry {
         kind,
         enterprise: Some(g.enterprise_uscc.clone()),
@@ -52,7 +58,10 @@ fn grant_entry(kind: EntryKind, g: &StoredGrant, digest: Sha256Digest, actor: &P
             enterprise: Some(g.enterprise_uscc.clone()),
             caller: Some(actor.clone()),
             platform: Some(g.grantee_uscc.clone()),
-            grant: Some(GrantRef { id: g.id.clone(), sha256: g.sha256.clone() }),
+            grant: Some(GrantRef {
+                id: g.id.clone(),
+                sha256: g.sha256.clone(),
+            }),
             decision: Some(kind.as_str().to_owned()),
             detail: Some(detail),
             ..Default::default()
@@ -64,7 +73,9 @@ fn grant_entry(kind: EntryKind, g: &StoredGrant, digest: Sha256Digest, actor: &P
 fn list_number(node: &Node, url: &str, purpose: StatusPurpose) -> Option<i64> {
     let rest = url.strip_prefix(&format!("{}/status/", node.public_url))?;
     let n = rest.strip_suffix(&format!("/{}", purpose.as_str()))?;
-    n.parse().ok().filter(|n: &i64| *n > 0 && n.to_string() == n.to_string())
+    n.parse()
+        .ok()
+        .filter(|n: &i64| *n > 0 && n.to_string() == n.to_string())
 }
 
 /// Submits a signed grant (either envelope). The node verifies it completely, checks that the signer
@@ -76,10 +87,33 @@ pub async fn submit(node: &Node, bytes: Vec<u8>) -> Result<Value> {
     let now = node.clock.now();
     let catalog = node.catalog();
     let g = grant::verify::verify_using(&bytes, &catalog, &node.keys, now)?;
-    let slot_list = list_number(node, &g.revocation_entry().status_list_credential, StatusPurpose::Revocation)
-        .filter(|n| Some(*n) == list_number(node, &g.suspension_entry().status_list_credential, StatusPurpose::Suspension))
-        .ok_or_else(|| Error::invalid("status-slot", format!("the status entries must point at this node's lists ({}/status/N/…)", node.public_url)))?;
-    let slot_index: i64 = g.revocation_entry().status_list_index.parse().map_err(|_| Error::invalid("status-slot", "bad index"))?;
+    let slot_list = list_number(
+        node,
+        &g.revocation_entry().status_list_credential,
+        StatusPurpose::Revocation,
+    )
+    .filter(|n| {
+        Some(*n)
+            == list_number(
+                node,
+                &g.suspension_entry().status_list_credential,
+                StatusPurpose::Suspension,
+            )
+    })
+    .ok_or_else(|| {
+        Error::invalid(
+            "status-slot",
+            format!(
+                "the status entries must point at this node's lists ({}/status/N/…)",
+                node.public_url
+            ),
+        )
+    })?;
+    let slot_index: i64 = g
+        .revocation_entry()
+        .status_list_index
+        .parse()
+        .map_err(|_| Error::invalid("status-slot", "bad index"))?;
     let body = crate::credential::trim(&bytes).to_vec();
     let signed_ms = millis(g.signed_at().unwrap_or(now));
     let g2 = g.clone();
@@ -91,19 +125,37 @@ pub async fn submit(node: &Node, bytes: Vec<u8>) -> Result<Value> {
                 if existing.sha256 == g.digest().to_hex() {
                     return Ok(describe(&existing));
                 }
-                return Err(Error::Conflict(format!("another grant with id {} is already held", g.id())));
+                return Err(Error::Conflict(format!(
+                    "another grant with id {} is already held",
+                    g.id()
+                )));
             }
             // The enterprise, and the key that signed.
-            let enterprise = participants::find(tx.conn, g.enterprise().as_str(), "enterprise")?
-                .ok_or_else(|| Error::Forbidden(format!("enterprise {} is not registered", g.enterprise())))?;
+            let enterprise =
+                participants::find(tx.conn, g.enterprise().as_str(), "enterprise")?.ok_or_else(|| {
+                    Error::Forbidden(format!("enterprise {} is not registered", g.enterprise()))
+                })?;
             if enterprise.state != "active" {
-                return Err(Error::Forbidden(format!("enterprise {} is {}", enterprise.uscc, enterprise.state)));
+                return Err(Error::Forbidden(format!(
+                    "enterprise {} is {}",
+                    enterprise.uscc, enterprise.state
+                )));
             }
             let signer = g.signer().as_str();
             let delegation_id = match participants::find_by_did(tx.conn, signer)? {
                 Some((p, key)) if p.id == enterprise.id => {
-                    if key.valid_from > signed_ms || key.valid_until.is_some_and(|u| u <= signed_ms) {
-                        return Err(Error::Forbidden(format!("{signer} was not the enterprise's key when the grant was signed")));
+                    // A new grant must come from the key valid now (a rotated-out key may be the
+                    // compromised one, and `created` is the signer's word); grants stored before a
+                    // rotation stay valid. `created` has whole seconds, the key's start milliseconds.
+                    if key.valid_until.is_some_and(|u| u <= tx.now()) {
+                        return Err(Error::Forbidden(format!(
+                            "{signer} is no longer the enterprise's key; sign with the current key"
+                        )));
+                    }
+                    if key.valid_from / 1000 * 1000 > signed_ms {
+                        return Err(Error::Forbidden(format!(
+                            "{signer} was not yet the enterprise's key when the grant says it was signed"
+                        )));
                     }
                     None
                 }
@@ -122,23 +174,46 @@ pub async fn submit(node: &Node, bytes: Vec<u8>) -> Result<Value> {
                 grant::model::GranteeRole::Platform => "platform",
                 grant::model::GranteeRole::Node => "node",
             };
-            let grantee = participants::find(tx.conn, &g.terms().grantee.uscc, grantee_role)?
-                .ok_or_else(|| Error::Forbidden(format!("grantee {} is not an admitted {grantee_role}", g.terms().grantee.uscc)))?;
+            let grantee =
+                participants::find(tx.conn, &g.terms().grantee.uscc, grantee_role)?.ok_or_else(|| {
+                    Error::Forbidden(format!(
+                        "grantee {} is not an admitted {grantee_role}",
+                        g.terms().grantee.uscc
+                    ))
+                })?;
             if grantee.state != "active" {
-                return Err(Error::Forbidden(format!("grantee {} is {}", grantee.uscc, grantee.state)));
+                return Err(Error::Forbidden(format!(
+                    "grantee {} is {}",
+                    grantee.uscc, grantee.state
+                )));
             }
             for r in &g.terms().onward_recipients {
                 let bank = participants::find(tx.conn, &r.uscc, "bank")?
                     .ok_or_else(|| Error::Forbidden(format!("bank {} is not registered", r.uscc)))?;
                 if bank.platform_uscc.as_deref() != Some(grantee.uscc.as_str()) {
-                    return Err(Error::Forbidden(format!("bank {} is not registered by platform {}", r.uscc, grantee.uscc)));
+                    return Err(Error::Forbidden(format!(
+                        "bank {} is not registered by platform {}",
+                        r.uscc, grantee.uscc
+                    )));
                 }
             }
             // The status slot.
             match status_lists::slot(tx.conn, slot_list, slot_index)? {
                 Some((owner, None)) if owner == enterprise.uscc => {}
-                Some((_, Some(used))) => return Err(Error::Conflict(format!("status slot {slot_list}/{slot_index} is used by {used}"))),
-                _ => return Err(Error::invalid("status-slot", format!("status slot {slot_list}/{slot_index} was not allocated to {}", enterprise.uscc))),
+                Some((_, Some(used))) => {
+                    return Err(Error::Conflict(format!(
+                        "status slot {slot_list}/{slot_index} is used by {used}"
+                    )));
+                }
+                _ => {
+                    return Err(Error::invalid(
+                        "status-slot",
+                        format!(
+                            "status slot {slot_list}/{slot_index} was not allocated to {}",
+                            enterprise.uscc
+                        ),
+                    ));
+                }
             }
             status_lists::bind_slot(tx.conn, slot_list, slot_index, g.id().as_str())?;
             let mut row = StoredGrant {
@@ -158,11 +233,29 @@ pub async fn submit(node: &Node, bytes: Vec<u8>) -> Result<Value> {
                 submitted_at: tx.now(),
                 submitted_seq: i64::try_from(tx.size()).unwrap_or(i64::MAX),
             };
-            let mut parties = vec![(enterprise.uscc.clone(), "enterprise"), (grantee.uscc.clone(), grantee_role)];
-            parties.extend(g.terms().onward_recipients.iter().map(|r| (r.uscc.clone(), "bank")));
+            let mut parties = vec![
+                (enterprise.uscc.clone(), "enterprise"),
+                (grantee.uscc.clone(), grantee_role),
+            ];
+            parties.extend(
+                g.terms()
+                    .onward_recipients
+                    .iter()
+                    .map(|r| (r.uscc.clone(), "bank")),
+            );
             store::insert(tx.conn, &row, &parties)?;
-            let actor = PartyRef { uscc: enterprise.uscc.clone(), role: "enterprise".into(), did: Some(signer.to_owned()) };
-            let e = tx.append(grant_entry(EntryKind::GrantSubmitted, &row, g.digest(), &actor, json!({"envelope": row.envelope})))?;
+            let actor = PartyRef {
+                uscc: enterprise.uscc.clone(),
+                role: "enterprise".into(),
+                did: Some(signer.to_owned()),
+            };
+            let e = tx.append(grant_entry(
+                EntryKind::GrantSubmitted,
+                &row,
+                g.digest(),
+                &actor,
+                json!({"envelope": row.envelope}),
+            ))?;
             row.submitted_seq = i64::try_from(e.seq).unwrap_or(i64::MAX);
             Ok(describe(&row))
         })
@@ -198,7 +291,12 @@ pub fn verified(node: &Node, g: &StoredGrant) -> std::result::Result<VerifiedGra
     let catalog = node.catalog();
     // Verified at submission time's rules; the policy re-checks the window and status every time.
     node.grants.get_or_verify(digest, || {
-        grant::verify::verify_using(&g.body, &catalog, &node.keys, from_millis(g.valid_from.max(0)).max(from_millis(g.submitted_at)))
+        grant::verify::verify_using(
+            &g.body,
+            &catalog,
+            &node.keys,
+            from_millis(g.valid_from.max(0)).max(from_millis(g.submitted_at)),
+        )
     })
 }
 
@@ -208,37 +306,69 @@ pub fn verified(node: &Node, g: &StoredGrant) -> std::result::Result<VerifiedGra
 pub async fn change_status(node: &Node, action: &'static str, token: &str) -> Result<Value> {
     let now = node.clock.now();
     let req = super::auth::verify_request(token, action, node.did(), now, &node.keys)?;
-    let grant_id = req.str("grant").ok_or_else(|| Error::invalid("signed-request", "claim grant is missing"))?.to_owned();
+    let grant_id = req
+        .str("grant")
+        .ok_or_else(|| Error::invalid("signed-request", "claim grant is missing"))?
+        .to_owned();
     let evidence = token.to_owned();
     node.committer
         .run(move |tx| -> Result<Value> {
-            let g = store::get(tx.conn, &grant_id)?.ok_or_else(|| Error::NotFound(format!("grant {grant_id}")))?;
+            let g = store::get(tx.conn, &grant_id)?
+                .ok_or_else(|| Error::NotFound(format!("grant {grant_id}")))?;
             let signer = req.signer.as_str();
             let enterprise = participants::find(tx.conn, &g.enterprise_uscc, "enterprise")?
                 .ok_or_else(|| Error::Internal("grant without enterprise".into()))?;
             let own_key = matches!(participants::find_by_did(tx.conn, signer)?,
                 Some((p, k)) if p.id == enterprise.id && k.valid_until.is_none());
             if !own_key && delegated(tx.conn, signer, enterprise.id, action, tx.now())?.is_none() {
-                return Err(Error::Forbidden(format!("{signer} may not {action} grants of {}", enterprise.uscc)));
+                return Err(Error::Forbidden(format!(
+                    "{signer} may not {action} grants of {}",
+                    enterprise.uscc
+                )));
             }
             tx.consume_jti(&req.jti, signer, req.expires_ms)?;
             let (kind, new_state) = match (action, g.state.as_str()) {
                 ("revoke", "active" | "suspended") => (EntryKind::GrantRevoked, "revoked"),
                 ("suspend", "active") => (EntryKind::GrantSuspended, "suspended"),
                 ("resume", "suspended") => (EntryKind::GrantResumed, "active"),
-                (_, state) => return Err(Error::Conflict(format!("grant {grant_id} is {state}; cannot {action}"))),
+                (_, state) => {
+                    return Err(Error::Conflict(format!(
+                        "grant {grant_id} is {state}; cannot {action}"
+                    )));
+                }
             };
             if action == "resume" {
                 let grantee = participants::find(tx.conn, &g.grantee_uscc, "platform")?;
                 if grantee.is_some_and(|p| p.state == "removed") {
-                    return Err(Error::Conflict(format!("grant {grant_id} names platform {} which was removed", g.grantee_uscc)));
+                    return Err(Error::Conflict(format!(
+                        "grant {grant_id} names platform {} which was removed",
+                        g.grantee_uscc
+                    )));
                 }
             }
             apply_state(tx, &g, kind, new_state)?;
-            let actor = PartyRef { uscc: enterprise.uscc.clone(), role: "enterprise".into(), did: Some(signer.to_owned()) };
+            let actor = PartyRef {
+                uscc: enterprise.uscc.clone(),
+                role: "enterprise".into(),
+                did: Some(signer.to_owned()),
+            };
             let digest = Sha256Digest::from_hex(&g.sha256).unwrap_or(Sha256Digest([0; 32]));
-            let e = tx.append(grant_entry(kind, &g, digest, &actor, json!({"requestSha256": Sha256Digest::of(evidence.as_bytes()).to_hex()})))?;
-            store::add_event(tx.conn, &g.id, action, &format!("{} enterprise {signer}", enterprise.uscc), &evidence, tx.now(), i64::try_from(e.seq).unwrap_or(0))?;
+            let e = tx.append(grant_entry(
+                kind,
+                &g,
+                digest,
+                &actor,
+                json!({"requestSha256": Sha256Digest::of(evidence.as_bytes()).to_hex()}),
+            ))?;
+            store::add_event(
+                tx.conn,
+                &g.id,
+                action,
+                &format!("{} enterprise {signer}", enterprise.uscc),
+                &evidence,
+                tx.now(),
+                i64::try_from(e.seq).unwrap_or(0),
+            )?;
             Ok(json!({"id": g.id, "state": new_state, "logIndex": e.seq}))
         })
         .await
@@ -248,9 +378,30 @@ pub async fn change_status(node: &Node, action: &'static str, token: &str) -> Re
 fn apply_state(tx: &mut Tx<'_>, g: &StoredGrant, kind: EntryKind, new_state: &str) -> Result<()> {
     let now = tx.now();
     match kind {
-        EntryKind::GrantRevoked => status_lists::set_bit(tx.conn, g.status_list, StatusPurpose::Revocation, g.status_index, true, now)?,
-        EntryKind::GrantSuspended => status_lists::set_bit(tx.conn, g.status_list, StatusPurpose::Suspension, g.status_index, true, now)?,
-        EntryKind::GrantResumed => status_lists::set_bit(tx.conn, g.status_list, StatusPurpose::Suspension, g.status_index, false, now)?,
+        EntryKind::GrantRevoked => status_lists::set_bit(
+            tx.conn,
+            g.status_list,
+            StatusPurpose::Revocation,
+            g.status_index,
+            true,
+            now,
+        )?,
+        EntryKind::GrantSuspended => status_lists::set_bit(
+            tx.conn,
+            g.status_list,
+            StatusPurpose::Suspension,
+            g.status_index,
+            true,
+            now,
+        )?,
+        EntryKind::GrantResumed => status_lists::set_bit(
+            tx.conn,
+            g.status_list,
+            StatusPurpose::Suspension,
+            g.status_index,
+            false,
+            now,
+        )?,
         _ => return Err(Error::Internal("not a status change".into())),
     }
     store::set_state(tx.conn, &g.id, new_state)?;
@@ -262,11 +413,28 @@ fn apply_state(tx: &mut Tx<'_>, g: &StoredGrant, kind: EntryKind, new_state: &st
 pub fn cascade_suspend(tx: &mut Tx<'_>, platform: &str, actor: &PartyRef, reason: &str) -> Result<usize> {
     let affected = store::naming(tx.conn, platform)?;
     let mut n = 0;
-    for g in affected.into_iter().filter(|g| g.state == "active" && g.grantee_uscc == platform) {
+    for g in affected
+        .into_iter()
+        .filter(|g| g.state == "active" && g.grantee_uscc == platform)
+    {
         apply_state(tx, &g, EntryKind::GrantSuspended, "suspended")?;
         let digest = Sha256Digest::from_hex(&g.sha256).unwrap_or(Sha256Digest([0; 32]));
-        let e = tx.append(grant_entry(EntryKind::GrantSuspended, &g, digest, actor, json!({"cascade": reason, "platform": platform})))?;
-        store::add_event(tx.conn, &g.id, "suspend", &format!("node ({reason})"), reason, tx.now(), i64::try_from(e.seq).unwrap_or(0))?;
+        let e = tx.append(grant_entry(
+            EntryKind::GrantSuspended,
+            &g,
+            digest,
+            actor,
+            json!({"cascade": reason, "platform": platform}),
+        ))?;
+        store::add_event(
+            tx.conn,
+            &g.id,
+            "suspend",
+            &format!("node ({reason})"),
+            reason,
+            tx.now(),
+            i64::try_from(e.seq).unwrap_or(0),
+        )?;
         let body = json!({
             "grant": g.id,
             "state": "suspended",
@@ -276,7 +444,12 @@ pub fn cascade_suspend(tx: &mut Tx<'_>, platform: &str, actor: &PartyRef, reason
             "message": format!("您授权给平台 {platform} 的授权 {} 因该平台被移除已暂停。Your grant {} to platform {platform} was suspended because the platform was removed.", g.id, g.id),
         });
         diesel::insert_into(notices::table)
-            .values((notices::uscc.eq(&g.enterprise_uscc), notices::kind.eq("grant-suspended"), notices::body.eq(body.to_string()), notices::created_at.eq(tx.now())))
+            .values((
+                notices::uscc.eq(&g.enterprise_uscc),
+                notices::kind.eq("grant-suspended"),
+                notices::body.eq(body.to_string()),
+                notices::created_at.eq(tx.now()),
+            ))
             .execute(tx.conn)?;
         n += 1;
     }
@@ -305,9 +478,7 @@ pub async fn get_for(node: &Node, caller: &Caller, id: String) -> Result<Value> 
     node.store
         .call(move |c| -> Result<Value> {
             let g = store::get(c, &id)?.ok_or_else(|| Error::NotFound(format!("grant {id}")))?;
-            let mut named = || -> Result<bool> {
-                Ok(store::naming(c, &uscc)?.iter().any(|x| x.id == g.id))
-            };
+            let mut named = || -> Result<bool> { Ok(store::naming(c, &uscc)?.iter().any(|x| x.id == g.id)) };
             let visible = match role {
                 Role::Enterprise => g.enterprise_uscc == uscc,
                 Role::Platform | Role::Bank => named()?,
@@ -327,7 +498,10 @@ pub async fn get_for(node: &Node, caller: &Caller, id: String) -> Result<Value> 
 
 /// A refusal reason from a grant verification failure.
 pub fn reasons_of(e: &grant::GrantError) -> Vec<Reason> {
-    e.reasons().into_iter().map(|(code, message)| Reason { code, message }).collect()
+    e.reasons()
+        .into_iter()
+        .map(|(code, message)| Reason { code, message })
+        .collect()
 }
 
 /// Notices for a participant, newest first.
@@ -353,5 +527,9 @@ pub async fn notices_for(node: &Node, caller: &Caller) -> Result<Vec<Value>> {
 
 /// Actor of a node-initiated change.
 pub fn node_actor(actor: &Actor) -> PartyRef {
-    PartyRef { uscc: actor.uscc.clone(), role: actor.role.as_str().to_owned(), did: actor.did.clone() }
+    PartyRef {
+        uscc: actor.uscc.clone(),
+        role: actor.role.as_str().to_owned(),
+        did: actor.did.clone(),
+    }
 }

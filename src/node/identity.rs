@@ -20,7 +20,9 @@ pub fn load_or_create_key(data_dir: &Path) -> Result<(KeyFile, bool), Error> {
     std::fs::create_dir_all(data_dir).map_err(|e| Error::Internal(format!("{}: {e}", data_dir.display())))?;
     let path = data_dir.join(NODE_KEY_FILE);
     if path.exists() {
-        return KeyFile::read(&path).map(|k| (k, false)).map_err(|e| Error::Internal(e.to_string()));
+        return KeyFile::read(&path)
+            .map(|k| (k, false))
+            .map_err(|e| Error::Internal(e.to_string()));
     }
     let key = KeyFile::new(SecretKey::generate().map_err(|e| Error::Internal(e.to_string()))?);
     key.write_new(&path).map_err(|e| Error::Internal(e.to_string()))?;
@@ -29,12 +31,16 @@ pub fn load_or_create_key(data_dir: &Path) -> Result<(KeyFile, bool), Error> {
 
 /// A setting shared through the database.
 pub fn setting(conn: &mut DbConn, name: &str) -> Result<Option<String>, Error> {
-    Ok(settings::table.find(name).select(settings::value).first(conn).optional()?)
+    Ok(settings::table
+        .find(name)
+        .select(settings::value)
+        .first(conn)
+        .optional()?)
 }
 
 /// Sets a setting if it is not set yet; returns the value in force.
 pub fn setting_or_init(conn: &mut DbConn, name: &str, value: &str) -> Result<String, Error> {
-        crate::on_backend!(conn, |c| diesel::insert_into(settings::table)
+    crate::on_backend!(conn, |c| diesel::insert_into(settings::table)
         .values((settings::name.eq(name), settings::value.eq(value)))
         .on_conflict_do_nothing()
         .execute(c))?;
@@ -53,7 +59,11 @@ pub fn bind_database(store: &Store, key: &KeyFile, public_url: &str) -> Result<S
             key.did
         )));
     }
-    let host = public_url.split("://").nth(1).unwrap_or(public_url).trim_end_matches('/');
+    let host = public_url
+        .split("://")
+        .nth(1)
+        .unwrap_or(public_url)
+        .trim_end_matches('/');
     let origin = setting_or_init(&mut conn, "log_origin", &format!("{host}/consentry/access-log"))?;
     Ok(origin)
 }

@@ -15,9 +15,16 @@ use crate::storage::{DbConn, Store};
 /// Publishes a new letter version.
 pub async fn publish(node: &Node, letter: Letter) -> Result<Value> {
     let mut next: Catalog = (*node.catalog()).clone();
-    let digest = next.add_letter(letter.clone()).map_err(|e| Error::invalid("letter", e.0))?;
+    let digest = next
+        .add_letter(letter.clone())
+        .map_err(|e| Error::invalid("letter", e.0))?;
     let body = serde_json::to_string(&letter).map_err(|e| Error::Internal(e.to_string()))?;
-    let (id, provider, version, sha) = (letter.id.clone(), letter.provider.clone(), i64::from(letter.version), digest.to_hex());
+    let (id, provider, version, sha) = (
+        letter.id.clone(),
+        letter.provider.clone(),
+        i64::from(letter.version),
+        digest.to_hex(),
+    );
     let now = node.now_ms();
     node.store
         .call(move |c| -> Result<usize> {
@@ -45,10 +52,16 @@ pub async fn publish(node: &Node, letter: Letter) -> Result<Value> {
 
 /// Adds every stored letter to `catalog` (at start).
 pub fn load(store: &Store, catalog: &mut Catalog) -> Result<usize> {
-    let rows: Vec<String> = store.run(|c: &mut DbConn| Ok(letters::table.order(letters::published_at.asc()).select(letters::body).load(c)?))?;
+    let rows: Vec<String> = store.run(|c: &mut DbConn| {
+        Ok(letters::table
+            .order(letters::published_at.asc())
+            .select(letters::body)
+            .load(c)?)
+    })?;
     let mut n = 0;
     for body in rows {
-        let l: Letter = serde_json::from_str(&body).map_err(|e| Error::Internal(format!("stored letter: {e}")))?;
+        let l: Letter =
+            serde_json::from_str(&body).map_err(|e| Error::Internal(format!("stored letter: {e}")))?;
         if catalog.letter(&l.id).is_none() {
             catalog.add_letter(l).map_err(|e| Error::Internal(e.0))?;
             n += 1;

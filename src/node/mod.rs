@@ -8,12 +8,14 @@
 //! data and a receipt.
 
 pub mod auth;
+pub mod background;
+pub mod checkpoints;
 pub mod data;
 pub mod grants;
 pub mod identity;
 pub mod letters;
-pub mod registry;
 pub mod receipts;
+pub mod registry;
 pub mod release;
 pub mod start;
 pub mod status;
@@ -93,7 +95,10 @@ pub struct Node {
 
 impl std::fmt::Debug for Node {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Node").field("did", &self.key.did.as_str()).field("origin", &self.origin).finish_non_exhaustive()
+        f.debug_struct("Node")
+            .field("did", &self.key.did.as_str())
+            .field("origin", &self.origin)
+            .finish_non_exhaustive()
     }
 }
 
@@ -105,7 +110,10 @@ impl Node {
 
     /// The current catalog.
     pub fn catalog(&self) -> Arc<Catalog> {
-        self.catalog.read().map(|c| Arc::clone(&c)).unwrap_or_else(|p| Arc::clone(&p.into_inner()))
+        self.catalog
+            .read()
+            .map(|c| Arc::clone(&c))
+            .unwrap_or_else(|p| Arc::clone(&p.into_inner()))
     }
 
     /// Now, in milliseconds.
@@ -120,20 +128,36 @@ impl Node {
     pub async fn authenticate(&self, token: &str, method: &str, path: &str) -> Result<Caller> {
         let now = self.clock.now();
         let a = auth::verify(token, method, path, self.did(), now, &self.keys)?;
-        if !self.jti.first_use(&a.jti, a.expires_ms, crate::storage::millis(now)) {
-            return Err(Error::Unauthenticated(format!("assertion id {} was already used", a.jti)));
+        if !self
+            .jti
+            .first_use(&a.jti, a.expires_ms, crate::storage::millis(now))
+        {
+            return Err(Error::Unauthenticated(format!(
+                "assertion id {} was already used",
+                a.jti
+            )));
         }
         let did = a.signer.as_str().to_owned();
         let now_ms = crate::storage::millis(now);
-        let found = self.store.call(move |c| crate::storage::participants::find_by_did(c, &did)).await?;
+        let found = self
+            .store
+            .call(move |c| crate::storage::participants::find_by_did(c, &did))
+            .await?;
         let (participant, key) =
             found.ok_or_else(|| Error::Unauthenticated(format!("{} is not a registered key", a.signer)))?;
         if key.valid_from > now_ms || key.valid_until.is_some_and(|u| u <= now_ms) {
-            return Err(Error::Unauthenticated(format!("{} is not the participant's current key", a.signer)));
+            return Err(Error::Unauthenticated(format!(
+                "{} is not the participant's current key",
+                a.signer
+            )));
         }
         let role = crate::policy::Role::parse(&participant.role)
             .ok_or_else(|| Error::Internal(format!("stored role {}", participant.role)))?;
-        Ok(Caller { participant, role, assertion: a })
+        Ok(Caller {
+            participant,
+            role,
+            assertion: a,
+        })
     }
 }
 
@@ -164,7 +188,10 @@ impl Caller {
             )));
         }
         if !self.active() {
-            return Err(Error::Forbidden(format!("{} is {}", self.participant.uscc, self.participant.state)));
+            return Err(Error::Forbidden(format!(
+                "{} is {}",
+                self.participant.uscc, self.participant.state
+            )));
         }
         Ok(())
     }

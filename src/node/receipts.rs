@@ -12,7 +12,10 @@ use super::Node;
 
 /// The statement an inclusion promise signs.
 pub fn promise_statement(origin: &str, index: u64, leaf_hash: &[u8], time_ms: u64) -> String {
-    format!("consentry/inclusion-promise/v1\n{origin}\n{index}\n{}\n{time_ms}\n", STANDARD.encode(leaf_hash))
+    format!(
+        "consentry/inclusion-promise/v1\n{origin}\n{index}\n{}\n{time_ms}\n",
+        STANDARD.encode(leaf_hash)
+    )
 }
 
 /// A signed inclusion promise for entry `index`.

@@ -49,16 +49,28 @@ pub struct Actor {
 impl Actor {
     /// The node's operator acting locally (the command line), with the node key.
     pub fn operator(node: &Node, node_uscc: &str) -> Self {
-        Self { uscc: node_uscc.to_owned(), role: Role::Node, did: Some(node.did().to_owned()) }
+        Self {
+            uscc: node_uscc.to_owned(),
+            role: Role::Node,
+            did: Some(node.did().to_owned()),
+        }
     }
 
     /// An authenticated caller.
     pub fn caller(c: &Caller) -> Self {
-        Self { uscc: c.uscc().to_owned(), role: c.role, did: Some(c.assertion.signer.as_str().to_owned()) }
+        Self {
+            uscc: c.uscc().to_owned(),
+            role: c.role,
+            did: Some(c.assertion.signer.as_str().to_owned()),
+        }
     }
 
     fn party(&self) -> PartyRef {
-        PartyRef { uscc: self.uscc.clone(), role: self.role.as_str().to_owned(), did: self.did.clone() }
+        PartyRef {
+            uscc: self.uscc.clone(),
+            role: self.role.as_str().to_owned(),
+            did: self.did.clone(),
+        }
     }
 }
 
@@ -69,7 +81,10 @@ fn check_member(m: &NewMember) -> Result<DidKey> {
     }
     if let Some(e) = &m.endpoint {
         if !(e.starts_with("https://") || e.starts_with("http://")) || e.len() > 500 {
-            return Err(Error::invalid("invalid-endpoint", "endpoint must be an http(s) URL"));
+            return Err(Error::invalid(
+                "invalid-endpoint",
+                "endpoint must be an http(s) URL",
+            ));
         }
     }
     DidKey::parse(&m.did).map_err(|e| Error::invalid("invalid-did", format!("did: {e}")))
@@ -89,18 +104,35 @@ fn participant_entry(action: &str, subject: &Participant, actor: &Actor, detail:
             enterprise: (subject.role == "enterprise").then(|| subject.uscc.clone()),
             caller: Some(actor.party()),
             decision: Some(action.to_owned()),
-            detail: Some(json!({"participant": {"uscc": subject.uscc, "role": subject.role, "name": subject.name}, "details": detail})),
+            detail: Some(
+                json!({"participant": {"uscc": subject.uscc, "role": subject.role, "name": subject.name}, "details": detail}),
+            ),
             ..Default::default()
         },
     }
 }
 
-fn add_member(tx: &mut Tx<'_>, m: &NewMember, role: Role, state: &str, platform: Option<&str>, actor: &Actor, evidence: Option<&str>) -> Result<Participant> {
+fn add_member(
+    tx: &mut Tx<'_>,
+    m: &NewMember,
+    role: Role,
+    state: &str,
+    platform: Option<&str>,
+    actor: &Actor,
+    evidence: Option<&str>,
+) -> Result<Participant> {
     if participants::find(tx.conn, &m.uscc, role.as_str())?.is_some() {
-        return Err(Error::Conflict(format!("{} {} is already registered", role.as_str(), m.uscc)));
+        return Err(Error::Conflict(format!(
+            "{} {} is already registered",
+            role.as_str(),
+            m.uscc
+        )));
     }
     if participants::find_by_did(tx.conn, &m.did)?.is_some() {
-        return Err(Error::Conflict(format!("key {} already belongs to a participant", m.did)));
+        return Err(Error::Conflict(format!(
+            "key {} already belongs to a participant",
+            m.did
+        )));
     }
     let now = tx.now();
     let p = participants::insert(
@@ -118,7 +150,11 @@ fn add_member(tx: &mut Tx<'_>, m: &NewMember, role: Role, state: &str, platform:
         },
         &m.did,
     )?;
-    let action = if state == "pending" { "registration-submitted" } else { "admitted" };
+    let action = if state == "pending" {
+        "registration-submitted"
+    } else {
+        "admitted"
+    };
     tx.append(participant_entry(action, &p, actor, json!({"did": m.did})))?;
     Ok(p)
 }
@@ -127,15 +163,22 @@ fn add_member(tx: &mut Tx<'_>, m: &NewMember, role: Role, state: &str, platform:
 pub async fn admit_platform(node: &Node, m: NewMember, actor: Actor) -> Result<Participant> {
     check_member(&m)?;
     if m.endpoint.is_none() {
-        return Err(Error::invalid("invalid-endpoint", "a platform needs its endpoint URL"));
+        return Err(Error::invalid(
+            "invalid-endpoint",
+            "a platform needs its endpoint URL",
+        ));
     }
-    node.committer.run(move |tx| add_member(tx, &m, Role::Platform, "active", None, &actor, None)).await
+    node.committer
+        .run(move |tx| add_member(tx, &m, Role::Platform, "active", None, &actor, None))
+        .await
 }
 
 /// Registers a regulator (node operators only).
 pub async fn add_regulator(node: &Node, m: NewMember, actor: Actor) -> Result<Participant> {
     check_member(&m)?;
-    node.committer.run(move |tx| add_member(tx, &m, Role::Regulator, "active", None, &actor, None)).await
+    node.committer
+        .run(move |tx| add_member(tx, &m, Role::Regulator, "active", None, &actor, None))
+        .await
 }
 
 /// A platform registers one of its banks.
@@ -164,7 +207,11 @@ pub async fn submit_registration(node: &Node, token: &str) -> Result<Participant
         endpoint: None,
     };
     check_member(&m)?;
-    let actor = Actor { uscc: m.uscc.clone(), role: Role::Enterprise, did: Some(m.did.clone()) };
+    let actor = Actor {
+        uscc: m.uscc.clone(),
+        role: Role::Enterprise,
+        did: Some(m.did.clone()),
+    };
     let evidence = token.to_owned();
     node.committer
         .run(move |tx| {
@@ -176,7 +223,12 @@ pub async fn submit_registration(node: &Node, token: &str) -> Result<Participant
 
 /// The identity credential the node issues an approved enterprise: the node vouches that this
 /// did:key belongs to this USCC.
-pub fn identity_credential(node: &Node, p: &Participant, did: &str, at: time::OffsetDateTime) -> Result<Value> {
+pub fn identity_credential(
+    node: &Node,
+    p: &Participant,
+    did: &str,
+    at: time::OffsetDateTime,
+) -> Result<Value> {
     let unsigned = json!({
         "@context": ["https://www.w3.org/ns/credentials/v2", crate::grant::model::GRANT_CONTEXT],
         "id": format!("urn:uuid:{}", uuid::Uuid::new_v4()),
@@ -198,7 +250,9 @@ pub async fn decide_registration(node: &Node, uscc: String, approve: bool, actor
             .call(move |c| -> Result<_> {
                 let p = participants::find(c, &u, "enterprise")?
                     .ok_or_else(|| Error::NotFound(format!("no registration for {u}")))?;
-                let key = participants::keys(c, p.id)?.pop().ok_or_else(|| Error::Internal("no key".into()))?;
+                let key = participants::keys(c, p.id)?
+                    .pop()
+                    .ok_or_else(|| Error::Internal("no key".into()))?;
                 Ok((p, key))
             })
             .await?
@@ -206,7 +260,11 @@ pub async fn decide_registration(node: &Node, uscc: String, approve: bool, actor
     if p.state != "pending" {
         return Err(Error::Conflict(format!("{uscc} is {}, not pending", p.state)));
     }
-    let credential = if approve { Some(identity_credential(node, &p, &key.did, now)?) } else { None };
+    let credential = if approve {
+        Some(identity_credential(node, &p, &key.did, now)?)
+    } else {
+        None
+    };
     let cred = credential.clone();
     node.committer
         .run(move |tx| -> Result<()> {
@@ -221,23 +279,40 @@ pub async fn decide_registration(node: &Node, uscc: String, approve: bool, actor
                 let id = c.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
                 participants::store_credential(tx.conn, &id, p.id, "identity", &c.to_string(), tx.now())?;
             }
-            let action = if approve { "registration-approved" } else { "registration-rejected" };
+            let action = if approve {
+                "registration-approved"
+            } else {
+                "registration-rejected"
+            };
             tx.append(participant_entry(action, &p, &actor, json!({"did": key.did})))?;
             Ok(())
         })
         .await?;
-    Ok(json!({"uscc": uscc, "state": if approve { "active" } else { "rejected" }, "identityCredential": credential}))
+    Ok(
+        json!({"uscc": uscc, "state": if approve { "active" } else { "rejected" }, "identityCredential": credential}),
+    )
 }
 
 /// Sets a platform's (or bank's, or regulator's) state: `active`, `suspended` or `removed` (node
 /// operators only). Removing a platform suspends every grant naming it in the status lists and
 /// tells each enterprise.
-pub async fn set_state(node: &Node, uscc: String, role: Role, state: &'static str, actor: Actor) -> Result<Value> {
+pub async fn set_state(
+    node: &Node,
+    uscc: String,
+    role: Role,
+    state: &'static str,
+    actor: Actor,
+) -> Result<Value> {
     if !matches!(state, "active" | "suspended" | "removed") {
-        return Err(Error::invalid("invalid-state", "state must be active, suspended or removed"));
+        return Err(Error::invalid(
+            "invalid-state",
+            "state must be active, suspended or removed",
+        ));
     }
     if role == Role::Node {
-        return Err(Error::Forbidden("the node's own entry cannot change state".into()));
+        return Err(Error::Forbidden(
+            "the node's own entry cannot change state".into(),
+        ));
     }
     node.committer
         .run(move |tx| -> Result<Value> {
@@ -266,13 +341,29 @@ pub async fn set_state(node: &Node, uscc: String, role: Role, state: &'static st
 pub async fn rotate_key(node: &Node, token: &str) -> Result<Value> {
     let now = node.clock.now();
     let req = super::auth::verify_request(token, "rotate-key", node.did(), now, &node.keys)?;
-    let new_did = req.str("newKey").ok_or_else(|| Error::invalid("signed-request", "newKey missing"))?.to_owned();
-    let pop = req.str("proof").ok_or_else(|| Error::invalid("signed-request", "proof (signed by the new key) missing"))?;
+    let new_did = req
+        .str("newKey")
+        .ok_or_else(|| Error::invalid("signed-request", "newKey missing"))?
+        .to_owned();
+    let pop = req
+        .str("proof")
+        .ok_or_else(|| Error::invalid("signed-request", "proof (signed by the new key) missing"))?;
     let accept = super::auth::verify_request(pop, "accept-key", node.did(), now, &node.keys)?;
     if accept.signer.as_str() != new_did {
-        return Err(Error::invalid("signed-request", "the proof is not signed by the new key"));
+        return Err(Error::invalid(
+            "signed-request",
+            "the proof is not signed by the new key",
+        ));
     }
-    rotate(node, req.signer.as_str().to_owned(), new_did, token.to_owned(), None, (req.jti, req.expires_ms)).await
+    rotate(
+        node,
+        req.signer.as_str().to_owned(),
+        new_did,
+        token.to_owned(),
+        None,
+        (req.jti, req.expires_ms),
+    )
+    .await
 }
 
 /// The recovery path for a lost key: a node operator, after checking the enterprise's identity
@@ -284,15 +375,33 @@ pub async fn recover_key(node: &Node, uscc: String, role: Role, pop: &str, actor
     let old = node
         .store
         .call(move |c| -> Result<String> {
-            let p = participants::find(c, &u, role.as_str())?.ok_or_else(|| Error::NotFound(format!("no {u}")))?;
-            let k = participants::keys(c, p.id)?.pop().ok_or_else(|| Error::Internal("no key".into()))?;
+            let p = participants::find(c, &u, role.as_str())?
+                .ok_or_else(|| Error::NotFound(format!("no {u}")))?;
+            let k = participants::keys(c, p.id)?
+                .pop()
+                .ok_or_else(|| Error::Internal("no key".into()))?;
             Ok(k.did)
         })
         .await?;
-    rotate(node, old, new_did, pop.to_owned(), Some(actor), (accept.jti, accept.expires_ms)).await
+    rotate(
+        node,
+        old,
+        new_did,
+        pop.to_owned(),
+        Some(actor),
+        (accept.jti, accept.expires_ms),
+    )
+    .await
 }
 
-async fn rotate(node: &Node, old_did: String, new_did: String, evidence: String, actor: Option<Actor>, jti: (String, i64)) -> Result<Value> {
+async fn rotate(
+    node: &Node,
+    old_did: String,
+    new_did: String,
+    evidence: String,
+    actor: Option<Actor>,
+    jti: (String, i64),
+) -> Result<Value> {
     DidKey::parse(&new_did).map_err(|e| Error::invalid("invalid-did", e.to_string()))?;
     node.committer
         .run(move |tx| -> Result<Value> {
@@ -331,20 +440,36 @@ pub const DELEGABLE: [&str; 4] = ["sign-grants", "revoke", "suspend", "resume"];
 pub async fn add_delegation(node: &Node, caller: &Caller, credential: &[u8]) -> Result<Delegation> {
     caller.require(&[Role::Enterprise])?;
     let now = node.clock.now();
-    let vc = crate::credential::verify(credential, now).map_err(|e| Error::invalid("delegation", e.to_string()))?;
+    let vc = crate::credential::verify(credential, now)
+        .map_err(|e| Error::invalid("delegation", e.to_string()))?;
     if vc.signer.as_str() != caller.assertion.signer.as_str() || !vc.issuer_bound {
-        return Err(Error::invalid("delegation", "the delegation must be issued and signed by the caller's current key"));
+        return Err(Error::invalid(
+            "delegation",
+            "the delegation must be issued and signed by the caller's current key",
+        ));
     }
     let doc = serde_json::Value::Object(vc.document);
-    let types = crate::credential::vc::string_list(crate::crypto::json::Node::from_value(&doc).ok().as_ref().and_then(|n| n.get("type")));
+    let types = crate::credential::vc::string_list(
+        crate::crypto::json::Node::from_value(&doc)
+            .ok()
+            .as_ref()
+            .and_then(|n| n.get("type")),
+    );
     if !types.iter().any(|t| t == "AgentDelegation") {
         return Err(Error::invalid("delegation", "type must include AgentDelegation"));
     }
     let subject = doc.get("credentialSubject").cloned().unwrap_or_default();
-    let agent = subject.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let agent = subject
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
     DidKey::parse(&agent).map_err(|e| Error::invalid("delegation", format!("credentialSubject.id: {e}")))?;
     if subject.get("uscc").and_then(Value::as_str) != Some(caller.uscc()) {
-        return Err(Error::invalid("delegation", "credentialSubject.uscc must be the enterprise's code"));
+        return Err(Error::invalid(
+            "delegation",
+            "credentialSubject.uscc must be the enterprise's code",
+        ));
     }
     let scope: Vec<String> = subject
         .get("scope")
@@ -352,7 +477,10 @@ pub async fn add_delegation(node: &Node, caller: &Caller, credential: &[u8]) -> 
         .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
         .unwrap_or_default();
     if scope.is_empty() || scope.iter().any(|s| !DELEGABLE.contains(&s.as_str())) {
-        return Err(Error::invalid("delegation", format!("scope must be a non-empty subset of {}", DELEGABLE.join(", "))));
+        return Err(Error::invalid(
+            "delegation",
+            format!("scope must be a non-empty subset of {}", DELEGABLE.join(", ")),
+        ));
     }
     let window = |k: &str| {
         doc.get(k)
@@ -361,13 +489,24 @@ pub async fn add_delegation(node: &Node, caller: &Caller, credential: &[u8]) -> 
             .map(crate::storage::millis)
     };
     let (Some(from), Some(until)) = (window("validFrom"), window("validUntil")) else {
-        return Err(Error::invalid("delegation", "validFrom and validUntil are required"));
+        return Err(Error::invalid(
+            "delegation",
+            "validFrom and validUntil are required",
+        ));
     };
     let d = Delegation {
-        id: doc.get("id").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        id: doc
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
         enterprise_id: caller.participant.id,
         agent_did: agent,
-        agent_name: subject.get("name").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        agent_name: subject
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
         scope: serde_json::to_string(&scope).unwrap_or_default(),
         body: String::from_utf8_lossy(credential).into_owned(),
         valid_from: from,
@@ -375,13 +514,22 @@ pub async fn add_delegation(node: &Node, caller: &Caller, credential: &[u8]) -> 
         revoked_at: None,
     };
     crate::ids::GrantId::parse(&d.id).map_err(|_| Error::invalid("delegation", "id must be a urn:uuid"))?;
-    let (actor, a, p) = (Actor::caller(caller), caller.assertion.clone(), caller.participant.clone());
+    let (actor, a, p) = (
+        Actor::caller(caller),
+        caller.assertion.clone(),
+        caller.participant.clone(),
+    );
     let stored = d.clone();
     node.committer
         .run(move |tx| -> Result<()> {
             tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
             participants::insert_delegation(tx.conn, &stored)?;
-            tx.append(participant_entry("delegation-added", &p, &actor, json!({"delegation": stored.id, "agent": stored.agent_did, "scope": scope})))?;
+            tx.append(participant_entry(
+                "delegation-added",
+                &p,
+                &actor,
+                json!({"delegation": stored.id, "agent": stored.agent_did, "scope": scope}),
+            ))?;
             Ok(())
         })
         .await?;
@@ -389,18 +537,31 @@ pub async fn add_delegation(node: &Node, caller: &Caller, credential: &[u8]) -> 
 }
 
 /// Whether `agent_did` held a delegation from `enterprise_id` covering `action` at `at_ms`.
-pub fn delegated(conn: &mut crate::storage::DbConn, agent_did: &str, enterprise_id: i64, action: &str, at_ms: i64) -> Result<Option<Delegation>> {
-    Ok(participants::delegations_of_agent(conn, agent_did)?.into_iter().find(|d| {
-        d.enterprise_id == enterprise_id
-            && d.valid_from <= at_ms
-            && at_ms <= d.valid_until
-            && d.revoked_at.is_none_or(|r| r > at_ms)
-            && serde_json::from_str::<Vec<String>>(&d.scope).is_ok_and(|s| s.iter().any(|x| x == action))
-    }))
+pub fn delegated(
+    conn: &mut crate::storage::DbConn,
+    agent_did: &str,
+    enterprise_id: i64,
+    action: &str,
+    at_ms: i64,
+) -> Result<Option<Delegation>> {
+    Ok(participants::delegations_of_agent(conn, agent_did)?
+        .into_iter()
+        .find(|d| {
+            d.enterprise_id == enterprise_id
+                && d.valid_from <= at_ms
+                && at_ms <= d.valid_until
+                && d.revoked_at.is_none_or(|r| r > at_ms)
+                && serde_json::from_str::<Vec<String>>(&d.scope).is_ok_and(|s| s.iter().any(|x| x == action))
+        }))
 }
 
 /// Participants for the registry views.
-pub async fn list(node: &Node, role: Option<String>, state: Option<String>, platform: Option<String>) -> Result<Vec<Value>> {
+pub async fn list(
+    node: &Node,
+    role: Option<String>,
+    state: Option<String>,
+    platform: Option<String>,
+) -> Result<Vec<Value>> {
     node.store
         .call(move |c| -> Result<Vec<Value>> {
             let rows = participants::list(c, role.as_deref(), state.as_deref(), platform.as_deref())?;
@@ -432,8 +593,17 @@ pub fn ensure_node_participant(node: &Node, node_uscc: &str, name: &str) -> Resu
     }
     let _ = schema::participants::table;
     node.committer.run_blocking(move |tx| {
-        let m = NewMember { uscc, name, did, endpoint: None };
-        let actor = Actor { uscc: m.uscc.clone(), role: Role::Node, did: Some(m.did.clone()) };
+        let m = NewMember {
+            uscc,
+            name,
+            did,
+            endpoint: None,
+        };
+        let actor = Actor {
+            uscc: m.uscc.clone(),
+            role: Role::Node,
+            did: Some(m.did.clone()),
+        };
         add_member(tx, &m, Role::Node, "active", None, &actor, None).map(|_| ())
     })
 }

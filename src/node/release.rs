@@ -51,12 +51,22 @@ pub struct ReleaseBody {
 /// The outcome the commit job reports.
 #[derive(Debug)]
 enum Outcome {
-    Released { seq: u64, leaf_hash: String, time_ms: u64 },
-    Refused { seq: u64, reasons: Vec<Reason> },
+    Released {
+        seq: u64,
+        leaf_hash: String,
+        time_ms: u64,
+    },
+    Refused {
+        seq: u64,
+        reasons: Vec<Reason>,
+    },
 }
 
 fn reason(code: &str, message: impl Into<String>) -> Reason {
-    Reason { code: code.to_owned(), message: message.into() }
+    Reason {
+        code: code.to_owned(),
+        message: message.into(),
+    }
 }
 
 /// What a release request is, for the log, even when it is refused.
@@ -70,9 +80,19 @@ struct Subject {
     request_id: String,
 }
 
-fn entry(kind: EntryKind, caller: &Caller, s: &Subject, reasons: Vec<Reason>, data_sha256: Option<String>) -> NewEntry {
+fn entry(
+    kind: EntryKind,
+    caller: &Caller,
+    s: &Subject,
+    reasons: Vec<Reason>,
+    data_sha256: Option<String>,
+) -> NewEntry {
     let codes: Vec<&str> = s.categories.iter().map(|c| c.code.as_str()).collect();
-    let decision = if kind == EntryKind::Release { "allowed" } else { "refused" };
+    let decision = if kind == EntryKind::Release {
+        "allowed"
+    } else {
+        "refused"
+    };
     NewEntry {
         kind,
         enterprise: s.enterprise.clone(),
@@ -91,7 +111,10 @@ fn entry(kind: EntryKind, caller: &Caller, s: &Subject, reasons: Vec<Reason>, da
             }),
             platform: (caller.role == Role::Platform).then(|| caller.uscc().to_owned()),
             bank: s.bank.clone(),
-            grant: s.grant.as_ref().map(|(id, d)| GrantRef { id: id.clone(), sha256: d.to_hex() }),
+            grant: s.grant.as_ref().map(|(id, d)| GrantRef {
+                id: id.clone(),
+                sha256: d.to_hex(),
+            }),
             categories: s.categories.clone(),
             purpose: s.purpose.clone(),
             decision: Some(decision.into()),
@@ -121,7 +144,10 @@ async fn refuse(node: &Node, caller: &Caller, s: Subject, reasons: Vec<Reason>) 
         })
         .await;
     match logged {
-        Ok(seq) => Error::Refused { reasons, log_index: Some(seq) },
+        Ok(seq) => Error::Refused {
+            reasons,
+            log_index: Some(seq),
+        },
         Err(e) => e,
     }
 }
@@ -134,12 +160,24 @@ pub async fn release(node: &Node, caller: &Caller, body: &[u8]) -> Result<Value>
     let req = match parsed {
         Ok(r) => r,
         Err(e) => {
-            let s = Subject { enterprise: None, grant: None, categories: vec![], granularity: None, purpose: None, bank: None, request_id: random_request_id() };
+            let s = Subject {
+                enterprise: None,
+                grant: None,
+                categories: vec![],
+                granularity: None,
+                purpose: None,
+                bank: None,
+                request_id: random_request_id(),
+            };
             return Err(refuse(node, caller, s, vec![reason("malformed-request", e)]).await);
         }
     };
     let catalog = node.catalog();
-    let request_id = req.request_id.clone().filter(|r| !r.is_empty() && r.len() <= 200).unwrap_or_else(random_request_id);
+    let request_id = req
+        .request_id
+        .clone()
+        .filter(|r| !r.is_empty() && r.len() <= 200)
+        .unwrap_or_else(random_request_id);
     let mut subject = Subject {
         enterprise: Some(req.enterprise.clone()),
         grant: None,
@@ -149,7 +187,10 @@ pub async fn release(node: &Node, caller: &Caller, body: &[u8]) -> Result<Value>
             .map(|c| CategoryRef {
                 code: c.clone(),
                 granularity: req.granularity.as_str().into(),
-                providers: catalog.category(c).map(|x| x.providers.clone()).unwrap_or_default(),
+                providers: catalog
+                    .category(c)
+                    .map(|x| x.providers.clone())
+                    .unwrap_or_default(),
             })
             .collect(),
         granularity: Some(req.granularity),
@@ -184,19 +225,35 @@ pub async fn release(node: &Node, caller: &Caller, body: &[u8]) -> Result<Value>
     let (grant_row, bank) = {
         let (gid, bank) = (req.grant.clone(), req.on_behalf_of.clone());
         node.store
-            .call(move |c| -> Result<(Option<StoredGrant>, Option<participants::Participant>)> {
-                let g = match gid { Some(id) => store::get(c, &id)?, None => None };
-                let b = match bank { Some(u) => participants::find(c, &u, "bank")?, None => None };
-                Ok((g, b))
-            })
+            .call(
+                move |c| -> Result<(Option<StoredGrant>, Option<participants::Participant>)> {
+                    let g = match gid {
+                        Some(id) => store::get(c, &id)?,
+                        None => None,
+                    };
+                    let b = match bank {
+                        Some(u) => participants::find(c, &u, "bank")?,
+                        None => None,
+                    };
+                    Ok((g, b))
+                },
+            )
             .await?
     };
     let mut grant_problem = None;
     let mut verified: Option<VerifiedGrant> = None;
     match (&req.grant, &grant_row) {
-        (Some(id), None) => grant_problem = Some(vec![reason("unknown-grant", format!("grant {id} is not held by the node"))]),
+        (Some(id), None) => {
+            grant_problem = Some(vec![reason(
+                "unknown-grant",
+                format!("grant {id} is not held by the node"),
+            )])
+        }
         (_, Some(row)) => {
-            subject.grant = Some((row.id.clone(), Sha256Digest::from_hex(&row.sha256).unwrap_or(Sha256Digest([0; 32]))));
+            subject.grant = Some((
+                row.id.clone(),
+                Sha256Digest::from_hex(&row.sha256).unwrap_or(Sha256Digest([0; 32])),
+            ));
             match super::grants::verified(node, row) {
                 Ok(g) => verified = Some(g),
                 Err(e) => grant_problem = Some(super::grants::reasons_of(&e)),
@@ -204,8 +261,13 @@ pub async fn release(node: &Node, caller: &Caller, body: &[u8]) -> Result<Value>
         }
         (None, None) => {}
     }
-    let status = grant_row.as_ref().map(|g| GrantStatus { revoked: g.state == "revoked", suspended: g.state == "suspended" });
-    let period = verified.as_ref().map(|g| policy::usage_period(g.terms().usage, now));
+    let status = grant_row.as_ref().map(|g| GrantStatus {
+        revoked: g.state == "revoked",
+        suspended: g.state == "suspended",
+    });
+    let period = verified
+        .as_ref()
+        .map(|g| policy::usage_period(g.terms().usage, now));
     let used = match (&grant_row, &period) {
         (Some(g), Some(p)) => {
             let (id, p) = (g.id.clone(), p.clone());
@@ -220,8 +282,16 @@ pub async fn release(node: &Node, caller: &Caller, body: &[u8]) -> Result<Value>
         purpose: req.purpose.clone(),
         on_behalf_of: req.on_behalf_of.clone(),
     };
-    let caller_facts = CallerFacts { uscc: caller.uscc().to_owned(), role: caller.role, active: caller.active() };
-    let bank_facts = bank.map(|b| BankFacts { uscc: b.uscc, active: b.state == "active", platform: b.platform_uscc });
+    let caller_facts = CallerFacts {
+        uscc: caller.uscc().to_owned(),
+        role: caller.role,
+        active: caller.active(),
+    };
+    let bank_facts = bank.map(|b| BankFacts {
+        uscc: b.uscc,
+        active: b.state == "active",
+        platform: b.platform_uscc,
+    });
     let facts = Facts {
         request: &policy_req,
         caller: &caller_facts,
@@ -239,15 +309,28 @@ pub async fn release(node: &Node, caller: &Caller, body: &[u8]) -> Result<Value>
 
     // The data, clipped to the grant's data period when a grant is relied on.
     let (from, until) = match (&verified, needs_grant) {
-        (Some(g), true) => (g.terms().data_period.from.clone(), g.terms().data_period.until.clone()),
+        (Some(g), true) => (
+            g.terms().data_period.from.clone(),
+            g.terms().data_period.until.clone(),
+        ),
         _ => ("0000-01-01".to_owned(), "9999-12-31".to_owned()),
     };
     let mut data = Map::new();
     {
-        let (src, ent, cats, gran) = (std::sync::Arc::clone(&node.data), req.enterprise.clone(), req.categories.clone(), req.granularity);
+        let (src, ent, cats, gran) = (
+            std::sync::Arc::clone(&node.data),
+            req.enterprise.clone(),
+            req.categories.clone(),
+            req.granularity,
+        );
         let fetched = actix_web::rt::task::spawn_blocking(move || -> Result<Vec<(String, Value)>> {
             cats.iter()
-                .map(|c| Ok((c.clone(), super::data::payload(&src.fetch(&ent, c, &from, &until)?, gran))))
+                .map(|c| {
+                    Ok((
+                        c.clone(),
+                        super::data::payload(&src.fetch(&ent, c, &from, &until)?, gran),
+                    ))
+                })
                 .collect()
         })
         .await
@@ -255,12 +338,16 @@ pub async fn release(node: &Node, caller: &Caller, body: &[u8]) -> Result<Value>
         data.extend(fetched);
     }
     let data = Value::Object(data);
-    let data_sha256 = Sha256Digest::of(&jcs::canonicalize(&data).map_err(|e| Error::Internal(e.to_string()))?).to_hex();
+    let data_sha256 =
+        Sha256Digest::of(&jcs::canonicalize(&data).map_err(|e| Error::Internal(e.to_string()))?).to_hex();
 
     // Commit: re-check under the log lock, count, append.
     let (c, a) = (caller.clone(), caller.assertion.clone());
     let digest = data_sha256.clone();
-    let grant_for_job = verified.as_ref().filter(|_| needs_grant).map(|g| (g.id().as_str().to_owned(), g.terms().usage));
+    let grant_for_job = verified
+        .as_ref()
+        .filter(|_| needs_grant)
+        .map(|g| (g.id().as_str().to_owned(), g.terms().usage));
     let outcome = node
         .committer
         .run(move |tx| -> Result<Outcome> {
@@ -268,7 +355,10 @@ pub async fn release(node: &Node, caller: &Caller, body: &[u8]) -> Result<Value>
             let mut late = Vec::new();
             if let Some(p) = participants::get(tx.conn, c.participant.id)? {
                 if p.state != "active" {
-                    late.push(reason("caller-not-admitted", format!("{} became {}", p.uscc, p.state)));
+                    late.push(reason(
+                        "caller-not-admitted",
+                        format!("{} became {}", p.uscc, p.state),
+                    ));
                 }
             }
             if let Some((id, usage)) = &grant_for_job {
@@ -284,23 +374,41 @@ pub async fn release(node: &Node, caller: &Caller, body: &[u8]) -> Result<Value>
                     crate::grant::model::Usage::Periodic { max_releases, .. } => u64::from(*max_releases),
                 };
                 if used >= max {
-                    late.push(reason("rate-exceeded", format!("{max} release(s) per period already used")));
+                    late.push(reason(
+                        "rate-exceeded",
+                        format!("{max} release(s) per period already used"),
+                    ));
                 }
                 if late.is_empty() {
                     store::count_use(tx.conn, id, &period)?;
                 }
             }
             if !late.is_empty() {
-                let seq = tx.append(entry(EntryKind::Refusal, &c, &subject, late.clone(), None))?.seq;
+                let seq = tx
+                    .append(entry(EntryKind::Refusal, &c, &subject, late.clone(), None))?
+                    .seq;
                 return Ok(Outcome::Refused { seq, reasons: late });
             }
-            let Appended { seq, leaf, leaf_hash, .. } = tx.append(entry(EntryKind::Release, &c, &subject, vec![], Some(digest)))?;
-            Ok(Outcome::Released { seq, leaf_hash: hex::encode(leaf_hash), time_ms: leaf.time_ms })
+            let Appended {
+                seq, leaf, leaf_hash, ..
+            } = tx.append(entry(EntryKind::Release, &c, &subject, vec![], Some(digest)))?;
+            Ok(Outcome::Released {
+                seq,
+                leaf_hash: hex::encode(leaf_hash),
+                time_ms: leaf.time_ms,
+            })
         })
         .await?;
     match outcome {
-        Outcome::Refused { seq, reasons } => Err(Error::Refused { reasons, log_index: Some(seq) }),
-        Outcome::Released { seq, leaf_hash, time_ms } => {
+        Outcome::Refused { seq, reasons } => Err(Error::Refused {
+            reasons,
+            log_index: Some(seq),
+        }),
+        Outcome::Released {
+            seq,
+            leaf_hash,
+            time_ms,
+        } => {
             let promise = super::receipts::promise(node, seq, &leaf_hash, time_ms);
             Ok(json!({
                 "requestId": request_id,

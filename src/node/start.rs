@@ -19,13 +19,20 @@ pub const DEFAULT_NODE_NAME: &str = "省融资信用服务节点 Provincial Fina
 /// Opens everything the node needs. `created_key` in the result says whether this was a first start.
 pub fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<(Node, bool)> {
     let (key, created_key) = identity::load_or_create_key(&config.data_dir)?;
-    let store = Store::open(&config.database_url, u32::try_from(config.workers * 2 + 4).unwrap_or(16))?;
+    let store = Store::open(
+        &config.database_url,
+        u32::try_from(config.workers * 2 + 4).unwrap_or(16),
+    )?;
     let origin = identity::bind_database(&store, &key, &config.public_url)?;
     let mut catalog = match &config.catalog_dir {
         None => Catalog::builtin(),
         Some(dir) => {
-            let read = |n: &str| std::fs::read_to_string(dir.join(n)).map_err(|e| Error::Internal(format!("{}: {e}", dir.join(n).display())));
-            Catalog::from_json(&read("catalog.json")?, &read("letters.json")?).map_err(|e| Error::Internal(e.to_string()))?
+            let read = |n: &str| {
+                std::fs::read_to_string(dir.join(n))
+                    .map_err(|e| Error::Internal(format!("{}: {e}", dir.join(n).display())))
+            };
+            Catalog::from_json(&read("catalog.json")?, &read("letters.json")?)
+                .map_err(|e| Error::Internal(e.to_string()))?
         }
     };
     letters::load(&store, &mut catalog)?;

@@ -39,7 +39,13 @@ pub async fn list_credential(node: &Node, n: i64, purpose: StatusPurpose) -> Res
         .call(move |c| status_lists::get_list(c, n, purpose))
         .await?
         .ok_or_else(|| Error::NotFound(format!("status list {n}/{}", purpose.as_str())))?;
-    if let Some(hit) = node.status_cache.map.lock().ok().and_then(|m| m.get(&(n, purpose)).cloned()) {
+    if let Some(hit) = node
+        .status_cache
+        .map
+        .lock()
+        .ok()
+        .and_then(|m| m.get(&(n, purpose)).cloned())
+    {
         if hit.version == version {
             return Ok(hit);
         }
@@ -60,8 +66,12 @@ pub async fn list_credential(node: &Node, n: i64, purpose: StatusPurpose) -> Res
             "ttl": TTL_MS,
         },
     });
-    let signed = data_integrity::create_proof(&unsigned, &node.key, at).map_err(|e| Error::Internal(e.to_string()))?;
-    let published = PublishedList { body: Arc::new(serde_json::to_string_pretty(&signed).unwrap_or_default()), version };
+    let signed =
+        data_integrity::create_proof(&unsigned, &node.key, at).map_err(|e| Error::Internal(e.to_string()))?;
+    let published = PublishedList {
+        body: Arc::new(serde_json::to_string_pretty(&signed).unwrap_or_default()),
+        version,
+    };
     if let Ok(mut m) = node.status_cache.map.lock() {
         m.insert((n, purpose), published.clone());
     }

@@ -134,7 +134,10 @@ pub enum Decision {
 }
 
 fn reason(code: &str, message: impl Into<String>) -> Reason {
-    Reason { code: code.to_owned(), message: message.into() }
+    Reason {
+        code: code.to_owned(),
+        message: message.into(),
+    }
 }
 
 /// Decides a release. Every rule is checked and every broken one reported.
@@ -147,23 +150,38 @@ pub fn decide(facts: &Facts<'_>, catalog: &Catalog) -> Decision {
     if !matches!(facts.caller.role, Role::Platform | Role::Node) {
         r.push(reason(
             "caller-role",
-            format!("a {} cannot receive data from the node; banks receive through their platform", facts.caller.role.as_str()),
+            format!(
+                "a {} cannot receive data from the node; banks receive through their platform",
+                facts.caller.role.as_str()
+            ),
         ));
     }
     if !facts.caller.active {
-        r.push(reason("caller-not-admitted", format!("{} is not currently admitted", facts.caller.uscc)));
+        r.push(reason(
+            "caller-not-admitted",
+            format!("{} is not currently admitted", facts.caller.uscc),
+        ));
     }
     if let Some(bank_uscc) = &req.on_behalf_of {
         match facts.bank {
-            None => r.push(reason("unknown-bank", format!("bank {bank_uscc} is not registered"))),
+            None => r.push(reason(
+                "unknown-bank",
+                format!("bank {bank_uscc} is not registered"),
+            )),
             Some(b) => {
                 if !b.active {
-                    r.push(reason("bank-not-admitted", format!("bank {bank_uscc} is not currently admitted")));
+                    r.push(reason(
+                        "bank-not-admitted",
+                        format!("bank {bank_uscc} is not currently admitted"),
+                    ));
                 }
                 if b.platform.as_deref() != Some(facts.caller.uscc.as_str()) {
                     r.push(reason(
                         "bank-not-of-platform",
-                        format!("bank {bank_uscc} is not registered by platform {}", facts.caller.uscc),
+                        format!(
+                            "bank {bank_uscc} is not registered by platform {}",
+                            facts.caller.uscc
+                        ),
                     ));
                 }
             }
@@ -178,23 +196,35 @@ pub fn decide(facts: &Facts<'_>, catalog: &Catalog) -> Decision {
     }
     for code in &req.categories {
         if !seen.insert(code.as_str()) {
-            r.push(reason("duplicate-category", format!("category {code} is asked twice")));
+            r.push(reason(
+                "duplicate-category",
+                format!("category {code} is asked twice"),
+            ));
             continue;
         }
         match catalog.category(code) {
-            None => r.push(reason("unknown-category", format!("unknown data category {code}"))),
+            None => r.push(reason(
+                "unknown-category",
+                format!("unknown data category {code}"),
+            )),
             Some(c) if !c.public => non_public.push(code.as_str()),
             Some(_) => {}
         }
     }
     if catalog.purpose(&req.purpose).is_none() {
-        r.push(reason("unknown-purpose", format!("{:?} is not a financing purpose of the catalog", req.purpose)));
+        r.push(reason(
+            "unknown-purpose",
+            format!("{:?} is not a financing purpose of the catalog", req.purpose),
+        ));
     }
     // A bank never receives raw records of non-public data, with or without a grant.
     if req.on_behalf_of.is_some() && req.granularity == Granularity::Raw && !non_public.is_empty() {
         r.push(reason(
             "bank-raw-non-public",
-            format!("banks receive derived results only; raw records of {} refused", non_public.join(", ")),
+            format!(
+                "banks receive derived results only; raw records of {} refused",
+                non_public.join(", ")
+            ),
         ));
     }
 
@@ -202,7 +232,11 @@ pub fn decide(facts: &Facts<'_>, catalog: &Catalog) -> Decision {
     if needs_grant {
         check_grant(facts, &non_public, &mut r);
     }
-    if r.is_empty() { Decision::Allow { needs_grant } } else { Decision::Refuse(r) }
+    if r.is_empty() {
+        Decision::Allow { needs_grant }
+    } else {
+        Decision::Refuse(r)
+    }
 }
 
 fn check_grant(facts: &Facts<'_>, non_public: &[&str], r: &mut Vec<Reason>) {
@@ -212,18 +246,33 @@ fn check_grant(facts: &Facts<'_>, non_public: &[&str], r: &mut Vec<Reason>) {
         return;
     }
     let Some(grant) = facts.grant else {
-        r.push(reason("grant-required", format!("non-public data ({}) needs the enterprise's grant", non_public.join(", "))));
+        r.push(reason(
+            "grant-required",
+            format!(
+                "non-public data ({}) needs the enterprise's grant",
+                non_public.join(", ")
+            ),
+        ));
         return;
     };
     // Status: always checked.
     match facts.status {
-        None => r.push(reason("status-unknown", "the grant's status could not be read; refusing")),
+        None => r.push(reason(
+            "status-unknown",
+            "the grant's status could not be read; refusing",
+        )),
         Some(s) => {
             if s.revoked {
-                r.push(reason("grant-revoked", format!("grant {} is revoked", grant.id())));
+                r.push(reason(
+                    "grant-revoked",
+                    format!("grant {} is revoked", grant.id()),
+                ));
             }
             if s.suspended {
-                r.push(reason("grant-suspended", format!("grant {} is suspended", grant.id())));
+                r.push(reason(
+                    "grant-suspended",
+                    format!("grant {} is suspended", grant.id()),
+                ));
             }
         }
     }
@@ -234,18 +283,29 @@ fn check_grant(facts: &Facts<'_>, non_public: &[&str], r: &mut Vec<Reason>) {
     if grant.enterprise().as_str() != req.enterprise {
         r.push(reason(
             "grant-other-enterprise",
-            format!("grant {} is by {}, not {}", grant.id(), grant.enterprise(), req.enterprise),
+            format!(
+                "grant {} is by {}, not {}",
+                grant.id(),
+                grant.enterprise(),
+                req.enterprise
+            ),
         ));
     }
     if terms.grantee.uscc != facts.caller.uscc {
-        r.push(reason("not-grantee", format!("{} is not the grantee of {}", facts.caller.uscc, grant.id())));
+        r.push(reason(
+            "not-grantee",
+            format!("{} is not the grantee of {}", facts.caller.uscc, grant.id()),
+        ));
     }
     // What may be received: the grantee's categories, or the bank's.
     let allowed = match &req.on_behalf_of {
         Some(bank) => match terms.onward_recipient(bank) {
             Some(rec) => Some(&rec.categories),
             None => {
-                r.push(reason("bank-not-named", format!("grant {} does not name bank {bank}", grant.id())));
+                r.push(reason(
+                    "bank-not-named",
+                    format!("grant {} does not name bank {bank}", grant.id()),
+                ));
                 None
             }
         },
@@ -264,11 +324,17 @@ fn check_grant(facts: &Facts<'_>, non_public: &[&str], r: &mut Vec<Reason>) {
         }
     }
     if !terms.purposes.iter().any(|p| p == &req.purpose) {
-        r.push(reason("purpose-not-granted", format!("purpose {} is not among the grant's purposes", req.purpose)));
+        r.push(reason(
+            "purpose-not-granted",
+            format!("purpose {} is not among the grant's purposes", req.purpose),
+        ));
     }
     match terms.usage {
         Usage::OneOff {} if facts.used_in_period >= 1 => {
-            r.push(reason("one-off-used", format!("one-off grant {} has been used", grant.id())));
+            r.push(reason(
+                "one-off-used",
+                format!("one-off grant {} has been used", grant.id()),
+            ));
         }
         Usage::Periodic { max_releases, per } if facts.used_in_period >= u64::from(max_releases) => {
             r.push(reason(
@@ -287,13 +353,21 @@ pub fn usage_period(usage: Usage, at: OffsetDateTime) -> String {
     let cst = at.to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC));
     match usage {
         Usage::OneOff {} => "total".to_owned(),
-        Usage::Periodic { per: RatePeriod::Day, .. } => {
+        Usage::Periodic {
+            per: RatePeriod::Day, ..
+        } => {
             format!("{:04}-{:02}-{:02}", cst.year(), u8::from(cst.month()), cst.day())
         }
-        Usage::Periodic { per: RatePeriod::Week, .. } => {
+        Usage::Periodic {
+            per: RatePeriod::Week,
+            ..
+        } => {
             let (y, w, _) = cst.to_iso_week_date();
             format!("{y:04}-W{w:02}")
         }
-        Usage::Periodic { per: RatePeriod::Month, .. } => format!("{:04}-{:02}", cst.year(), u8::from(cst.month())),
+        Usage::Periodic {
+            per: RatePeriod::Month,
+            ..
+        } => format!("{:04}-{:02}", cst.year(), u8::from(cst.month())),
     }
 }

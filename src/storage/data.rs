@@ -51,13 +51,21 @@ pub struct NewRecord {
 pub fn insert(conn: &mut DbConn, records: &[NewRecord]) -> StorageResult<usize> {
     let mut n = 0;
     for chunk in records.chunks(500) {
-                n += crate::on_backend!(conn, |c| diesel::insert_into(data_records::table).values(chunk).execute(c))?;
+        n += crate::on_backend!(conn, |c| diesel::insert_into(data_records::table)
+            .values(chunk)
+            .execute(c))?;
     }
     Ok(n)
 }
 
 /// Records of an enterprise in a category between two dates (inclusive), oldest first.
-pub fn query(conn: &mut DbConn, uscc: &str, category: &str, from: &str, until: &str) -> StorageResult<Vec<DataRecord>> {
+pub fn query(
+    conn: &mut DbConn,
+    uscc: &str,
+    category: &str,
+    from: &str,
+    until: &str,
+) -> StorageResult<Vec<DataRecord>> {
     Ok(data_records::table
         .filter(data_records::uscc.eq(uscc))
         .filter(data_records::category.eq(category))
@@ -79,7 +87,9 @@ pub fn of_enterprise(conn: &mut DbConn, uscc: &str) -> StorageResult<Vec<DataRec
 
 /// Replaces a record's fields (a correction after an objection).
 pub fn correct(conn: &mut DbConn, id: i64, body: &str) -> StorageResult<usize> {
-    Ok(diesel::update(data_records::table.find(id)).set(data_records::body.eq(body)).execute(conn)?)
+    Ok(diesel::update(data_records::table.find(id))
+        .set(data_records::body.eq(body))
+        .execute(conn)?)
 }
 
 /// Number of records held.

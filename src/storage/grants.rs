@@ -46,7 +46,11 @@ pub fn insert(conn: &mut DbConn, g: &StoredGrant, parties: &[(String, &'static s
     diesel::insert_into(grants::table).values(g).execute(conn)?;
     for (uscc, role) in parties {
         diesel::insert_into(grant_parties::table)
-            .values((grant_parties::grant_id.eq(&g.id), grant_parties::uscc.eq(uscc), grant_parties::role.eq(*role)))
+            .values((
+                grant_parties::grant_id.eq(&g.id),
+                grant_parties::uscc.eq(uscc),
+                grant_parties::role.eq(*role),
+            ))
             .execute(conn)?;
     }
     Ok(())
@@ -54,17 +58,27 @@ pub fn insert(conn: &mut DbConn, g: &StoredGrant, parties: &[(String, &'static s
 
 /// A grant by id.
 pub fn get(conn: &mut DbConn, id: &str) -> StorageResult<Option<StoredGrant>> {
-    Ok(grants::table.find(id).select(StoredGrant::as_select()).first(conn).optional()?)
+    Ok(grants::table
+        .find(id)
+        .select(StoredGrant::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 /// A grant's state only (the cheap read on the release path).
 pub fn state(conn: &mut DbConn, id: &str) -> StorageResult<Option<String>> {
-    Ok(grants::table.find(id).select(grants::state).first(conn).optional()?)
+    Ok(grants::table
+        .find(id)
+        .select(grants::state)
+        .first(conn)
+        .optional()?)
 }
 
 /// Sets a grant's state.
 pub fn set_state(conn: &mut DbConn, id: &str, state: &str) -> StorageResult<()> {
-    diesel::update(grants::table.find(id)).set(grants::state.eq(state)).execute(conn)?;
+    diesel::update(grants::table.find(id))
+        .set(grants::state.eq(state))
+        .execute(conn)?;
     Ok(())
 }
 
@@ -169,7 +183,11 @@ pub fn count_use(conn: &mut DbConn, grant_id: &str, period: &str) -> StorageResu
         .execute(conn)?;
     if updated == 0 {
         diesel::insert_into(grant_usage::table)
-            .values((grant_usage::grant_id.eq(grant_id), grant_usage::period.eq(period), grant_usage::used.eq(1i64)))
+            .values((
+                grant_usage::grant_id.eq(grant_id),
+                grant_usage::period.eq(period),
+                grant_usage::used.eq(1i64),
+            ))
             .execute(conn)?;
     }
     Ok(())

@@ -25,7 +25,7 @@ use time::OffsetDateTime;
 use tokio::sync::oneshot;
 
 use super::schema::{log_heads, log_leaves, log_nodes, log_records, log_state, seen_jti};
-use super::{DbConn, Store, StorageError, StorageResult, millis};
+use super::{DbConn, StorageError, StorageResult, Store, millis};
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::log::entry::{AccessRecord, EntryKind, Leaf, NO_PREVIOUS, record_commitment, subject_tag};
@@ -127,7 +127,11 @@ impl Tx<'_> {
         };
         let bytes = leaf.to_bytes();
         let leaf_hash = merkle::leaf_hash(&bytes);
-        let new_nodes = self.state.range.append(&leaf_hash).map_err(|_| Error::Internal("log full".into()))?;
+        let new_nodes = self
+            .state
+            .range
+            .append(&leaf_hash)
+            .map_err(|_| Error::Internal("log full".into()))?;
         diesel::insert_into(log_leaves::table)
             .values((
                 log_leaves::seq.eq(seq_i),
@@ -160,28 +164,44 @@ impl Tx<'_> {
                 .execute(self.conn)?;
         }
         self.state.last_time = time;
-        Ok(Appended { seq, leaf, leaf_hash, salt })
+        Ok(Appended {
+            seq,
+            leaf,
+            leaf_hash,
+            salt,
+        })
     }
 
     /// Records a client-assertion id; fails with a conflict if it was seen before (by any process).
     pub fn consume_jti(&mut self, jti: &str, issuer: &str, expires_at: i64) -> Result<(), Error> {
-                let row = (seen_jti::jti.eq(jti), seen_jti::issuer.eq(issuer), seen_jti::expires_at.eq(expires_at));
+        let row = (
+            seen_jti::jti.eq(jti),
+            seen_jti::issuer.eq(issuer),
+            seen_jti::expires_at.eq(expires_at),
+        );
         let inserted = crate::on_backend!(&mut *self.conn, |c| diesel::insert_into(seen_jti::table)
             .values(row)
             .on_conflict_do_nothing()
             .execute(c))?;
         if inserted == 0 {
-            return Err(Error::Unauthenticated(format!("assertion id {jti} was already used")));
+            return Err(Error::Unauthenticated(format!(
+                "assertion id {jti} was already used"
+            )));
         }
         Ok(())
     }
 
     fn bump_head(&mut self, chain: &[u8], seq: i64) -> Result<u64, Error> {
-        let prev: Option<i64> =
-            log_heads::table.find(chain.to_vec()).select(log_heads::seq).first(self.conn).optional()?;
+        let prev: Option<i64> = log_heads::table
+            .find(chain.to_vec())
+            .select(log_heads::seq)
+            .first(self.conn)
+            .optional()?;
         match prev {
             Some(p) => {
-                diesel::update(log_heads::table.find(chain.to_vec())).set(log_heads::seq.eq(seq)).execute(self.conn)?;
+                diesel::update(log_heads::table.find(chain.to_vec()))
+                    .set(log_heads::seq.eq(seq))
+                    .execute(self.conn)?;
                 Ok(u64::try_from(p).unwrap_or(NO_PREVIOUS))
             }
             None => {
@@ -247,19 +267,30 @@ impl Committer {
         f: impl FnOnce(&mut Tx<'_>) -> Result<R, Error> + Send + 'static,
     ) -> Result<R, Error> {
         let (reply, rx) = oneshot::channel();
-        let job = Job { run: Box::new(move |tx| f(tx).map(|r| Box::new(r) as Output)), reply };
+        let job = Job {
+            run: Box::new(move |tx| f(tx).map(|r| Box::new(r) as Output)),
+            reply,
+        };
         let queue = self.tx.clone();
         // The queue is bounded: waiting for room applies back-pressure; try without a thread first.
         match queue.try_send(job) {
             Ok(()) => {}
-            Err(mpsc::TrySendError::Full(job)) => actix_web::rt::task::spawn_blocking(move || queue.send(job))
-                .await
-                .map_err(|e| Error::Internal(e.to_string()))?
-                .map_err(|_| Error::Internal("the log committer has stopped".into()))?,
-            Err(mpsc::TrySendError::Disconnected(_)) => return Err(Error::Internal("the log committer has stopped".into())),
+            Err(mpsc::TrySendError::Full(job)) => {
+                actix_web::rt::task::spawn_blocking(move || queue.send(job))
+                    .await
+                    .map_err(|e| Error::Internal(e.to_string()))?
+                    .map_err(|_| Error::Internal("the log committer has stopped".into()))?
+            }
+            Err(mpsc::TrySendError::Disconnected(_)) => {
+                return Err(Error::Internal("the log committer has stopped".into()));
+            }
         }
-        let out = rx.await.map_err(|_| Error::Internal("the log committer dropped a job".into()))??;
-        out.downcast::<R>().map(|b| *b).map_err(|_| Error::Internal("job result type".into()))
+        let out = rx
+            .await
+            .map_err(|_| Error::Internal("the log committer dropped a job".into()))??;
+        out.downcast::<R>()
+            .map(|b| *b)
+            .map_err(|_| Error::Internal("job result type".into()))
     }
 
     /// [`Committer::run`] for callers off the async reactor (the command line, start-up).
@@ -268,10 +299,19 @@ impl Committer {
         f: impl FnOnce(&mut Tx<'_>) -> Result<R, Error> + Send + 'static,
     ) -> Result<R, Error> {
         let (reply, rx) = oneshot::channel();
-        let job = Job { run: Box::new(move |tx| f(tx).map(|r| Box::new(r) as Output)), reply };
-        self.tx.send(job).map_err(|_| Error::Internal("the log committer has stopped".into()))?;
-        let out = rx.blocking_recv().map_err(|_| Error::Internal("the log committer dropped a job".into()))??;
-        out.downcast::<R>().map(|b| *b).map_err(|_| Error::Internal("job result type".into()))
+        let job = Job {
+            run: Box::new(move |tx| f(tx).map(|r| Box::new(r) as Output)),
+            reply,
+        };
+        self.tx
+            .send(job)
+            .map_err(|_| Error::Internal("the log committer has stopped".into()))?;
+        let out = rx
+            .blocking_recv()
+            .map_err(|_| Error::Internal("the log committer dropped a job".into()))??;
+        out.downcast::<R>()
+            .map(|b| *b)
+            .map_err(|_| Error::Internal("job result type".into()))
     }
 }
 
@@ -302,7 +342,12 @@ fn commit_batch(conn: &mut DbConn, jobs: Vec<Job>, tag_key: &[u8; 32], now: Offs
         for f in runs {
             let snapshot = state.clone();
             let r = conn.transaction(|c| {
-                let mut tx = Tx { conn: c, state: &mut state, tag_key, now: millis(now) };
+                let mut tx = Tx {
+                    conn: c,
+                    state: &mut state,
+                    tag_key,
+                    now: millis(now),
+                };
                 f(&mut tx)
             });
             if r.is_err() {
@@ -319,7 +364,9 @@ fn commit_batch(conn: &mut DbConn, jobs: Vec<Job>, tag_key: &[u8; 32], now: Offs
             ))
             .execute(conn)?;
         if updated != 1 {
-            return Err(Error::Internal("the log moved under its lock (concurrent sequencer?)".into()));
+            return Err(Error::Internal(
+                "the log moved under its lock (concurrent sequencer?)".into(),
+            ));
         }
         Ok(())
     });
@@ -334,7 +381,9 @@ fn commit_batch(conn: &mut DbConn, jobs: Vec<Job>, tag_key: &[u8; 32], now: Offs
             tracing::error!(error = %e, "group commit failed");
             let msg = e.to_string();
             for reply in replies {
-                let _ = reply.send(Err(Error::Storage(StorageError::Task(format!("group commit failed: {msg}")))));
+                let _ = reply.send(Err(Error::Storage(StorageError::Task(format!(
+                    "group commit failed: {msg}"
+                )))));
             }
         }
     }
@@ -350,17 +399,23 @@ fn lock_state(conn: &mut DbConn) -> Result<(i64, State), Error> {
             .first(c)?,
         DbConn::Sqlite(_) => {
             // BEGIN IMMEDIATE already holds the database's write lock.
-            log_state::table.find(1i16).select((log_state::size, log_state::frontier, log_state::last_time)).first(conn)?
+            log_state::table
+                .find(1i16)
+                .select((log_state::size, log_state::frontier, log_state::last_time))
+                .first(conn)?
         }
     };
     let (size, frontier, last_time) = row;
     let range = if size == 0 {
         CompactRange::new()
     } else {
-        CompactRange::from_bytes(&frontier).map_err(|e| Error::Storage(StorageError::Corrupt(e.to_string())))?
+        CompactRange::from_bytes(&frontier)
+            .map_err(|e| Error::Storage(StorageError::Corrupt(e.to_string())))?
     };
     if i64::try_from(range.size()).ok() != Some(size) {
-        return Err(Error::Storage(StorageError::Corrupt("log frontier does not match the log size".into())));
+        return Err(Error::Storage(StorageError::Corrupt(
+            "log frontier does not match the log size".into(),
+        )));
     }
     Ok((size, State { range, last_time }))
 }
@@ -378,17 +433,23 @@ impl NodeSource for DbNodes<'_> {
             .select(log_nodes::hash)
             .first(&mut **conn)
             .map_err(|e| match e {
-                diesel::result::Error::NotFound => StorageError::Corrupt(format!("missing tree node ({level}, {index})")),
+                diesel::result::Error::NotFound => {
+                    StorageError::Corrupt(format!("missing tree node ({level}, {index})"))
+                }
                 other => StorageError::Query(other),
             })?;
-        bytes.try_into().map_err(|_| StorageError::Corrupt(format!("tree node ({level}, {index}) is not 32 bytes")))
+        bytes
+            .try_into()
+            .map_err(|_| StorageError::Corrupt(format!("tree node ({level}, {index}) is not 32 bytes")))
     }
 }
 
 /// The log's size and root now.
 pub fn head(conn: &mut DbConn) -> StorageResult<(u64, Hash)> {
-    let (size, frontier): (i64, Vec<u8>) =
-        log_state::table.find(1i16).select((log_state::size, log_state::frontier)).first(conn)?;
+    let (size, frontier): (i64, Vec<u8>) = log_state::table
+        .find(1i16)
+        .select((log_state::size, log_state::frontier))
+        .first(conn)?;
     let range = if size == 0 {
         CompactRange::new()
     } else {

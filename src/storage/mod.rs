@@ -85,9 +85,9 @@ struct SqlitePragmas;
 impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut DbConn) -> Result<(), diesel::r2d2::Error> {
         if let DbConn::Sqlite(c) = conn {
+            // busy_timeout first, so that nothing below fails on a lock another connection holds.
             c.batch_execute(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; \
-                 PRAGMA foreign_keys = ON;",
+                "PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
             )
             .map_err(diesel::r2d2::Error::QueryError)?;
         }
@@ -106,7 +106,9 @@ pub struct Store {
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the URL: it may carry a password.
-        f.debug_struct("Store").field("backend", &self.backend).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
     }
 }
 
@@ -146,11 +148,16 @@ impl Store {
         let manager = ConnectionManager::<DbConn>::new(conn_url);
         let pool = Pool::builder()
             .max_size(pool_size.max(2))
+            .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(30))
             .connection_customizer(Box::new(SqlitePragmas))
             .build(manager)
             .map_err(|e| StorageError::Connection(e.to_string()))?;
-        let store = Self { pool, backend, url: url.to_owned() };
+        let store = Self {
+            pool,
+            backend,
+            url: url.to_owned(),
+        };
         store.migrate()?;
         Ok(store)
     }
@@ -171,17 +178,23 @@ impl Store {
                 PgConnection::establish(&self.url).map_err(|e| StorageError::Connection(e.to_string()))?,
             ),
         };
-        SqlitePragmas.on_acquire(&mut conn).map_err(|e| StorageError::Connection(e.to_string()))?;
+        SqlitePragmas
+            .on_acquire(&mut conn)
+            .map_err(|e| StorageError::Connection(e.to_string()))?;
         Ok(conn)
     }
 
     fn migrate(&self) -> StorageResult<()> {
         let mut conn = self.conn()?;
+        if let DbConn::Sqlite(c) = &mut *conn {
+            // WAL is a property of the database file: set once, kept by every later connection.
+            c.batch_execute("PRAGMA journal_mode = WAL;")?;
+        }
         let result = match &mut *conn {
             DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
             DbConn::Pg(c) => {
                 // Several processes may start at once on one database: serialize migrations.
-                                c.batch_execute("SELECT pg_advisory_lock(7264001)")?;
+                c.batch_execute("SELECT pg_advisory_lock(7264001)")?;
                 let r = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ());
                 c.batch_execute("SELECT pg_advisory_unlock(7264001)")?;
                 r
@@ -192,7 +205,9 @@ impl Store {
 
     /// A pooled connection.
     pub fn conn(&self) -> StorageResult<PooledConnection<ConnectionManager<DbConn>>> {
-        self.pool.get().map_err(|e| StorageError::Connection(e.to_string()))
+        self.pool
+            .get()
+            .map_err(|e| StorageError::Connection(e.to_string()))
     }
 
     /// Runs `f` with a pooled connection on the current thread.
@@ -202,7 +217,10 @@ impl Store {
     }
 
     /// Runs `f` with a pooled connection on a blocking thread (for async handlers).
-    pub async fn call<R, E>(&self, f: impl FnOnce(&mut DbConn) -> Result<R, E> + Send + 'static) -> Result<R, E>
+    pub async fn call<R, E>(
+        &self,
+        f: impl FnOnce(&mut DbConn) -> Result<R, E> + Send + 'static,
+    ) -> Result<R, E>
     where
         R: Send + 'static,
         E: From<StorageError> + Send + 'static,

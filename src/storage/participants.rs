@@ -73,7 +73,9 @@ pub struct ParticipantKey {
 
 /// Inserts a participant with its first key, valid from `now`.
 pub fn insert(conn: &mut DbConn, new: &NewParticipant<'_>, did: &str) -> StorageResult<Participant> {
-        diesel::insert_into(participants::table).values(new).execute(conn)?;
+    diesel::insert_into(participants::table)
+        .values(new)
+        .execute(conn)?;
     let p = find(conn, new.uscc, new.role)?.ok_or(diesel::result::Error::NotFound)?;
     diesel::insert_into(participant_keys::table)
         .values((
@@ -97,7 +99,11 @@ pub fn find(conn: &mut DbConn, uscc: &str, role: &str) -> StorageResult<Option<P
 
 /// The participant by row id.
 pub fn get(conn: &mut DbConn, id: i64) -> StorageResult<Option<Participant>> {
-    Ok(participants::table.find(id).select(Participant::as_select()).first(conn).optional()?)
+    Ok(participants::table
+        .find(id)
+        .select(Participant::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 /// The participant holding `did`, with the key row, whatever the key's interval.
@@ -153,7 +159,10 @@ pub fn list(
     state: Option<&str>,
     platform: Option<&str>,
 ) -> StorageResult<Vec<Participant>> {
-    let mut q = participants::table.select(Participant::as_select()).order(participants::id.asc()).into_boxed();
+    let mut q = participants::table
+        .select(Participant::as_select())
+        .order(participants::id.asc())
+        .into_boxed();
     if let Some(r) = role {
         q = q.filter(participants::role.eq(r.to_owned()));
     }
@@ -188,7 +197,11 @@ pub fn store_credential(
 }
 
 /// The newest credential of a kind issued to a participant.
-pub fn latest_credential(conn: &mut DbConn, participant_id: i64, kind: &str) -> StorageResult<Option<String>> {
+pub fn latest_credential(
+    conn: &mut DbConn,
+    participant_id: i64,
+    kind: &str,
+) -> StorageResult<Option<String>> {
     Ok(issued_credentials::table
         .filter(issued_credentials::participant_id.eq(participant_id))
         .filter(issued_credentials::kind.eq(kind))
@@ -241,7 +254,10 @@ pub fn insert_delegation(conn: &mut DbConn, d: &Delegation) -> StorageResult<()>
 
 /// Delegations held by an agent key.
 pub fn delegations_of_agent(conn: &mut DbConn, agent_did: &str) -> StorageResult<Vec<Delegation>> {
-    Ok(delegations::table.filter(delegations::agent_did.eq(agent_did)).select(Delegation::as_select()).load(conn)?)
+    Ok(delegations::table
+        .filter(delegations::agent_did.eq(agent_did))
+        .select(Delegation::as_select())
+        .load(conn)?)
 }
 
 /// Delegations an enterprise has made.
@@ -254,7 +270,11 @@ pub fn delegations_of(conn: &mut DbConn, enterprise_id: i64) -> StorageResult<Ve
 
 /// Revokes a delegation.
 pub fn revoke_delegation(conn: &mut DbConn, id: &str, at: i64) -> StorageResult<usize> {
-    Ok(diesel::update(delegations::table.find(id).filter(delegations::revoked_at.is_null()))
-        .set(delegations::revoked_at.eq(at))
-        .execute(conn)?)
+    Ok(diesel::update(
+        delegations::table
+            .find(id)
+            .filter(delegations::revoked_at.is_null()),
+    )
+    .set(delegations::revoked_at.eq(at))
+    .execute(conn)?)
 }

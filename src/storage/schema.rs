@@ -206,7 +206,14 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(participants, participant_keys, grants, grant_parties, log_leaves, log_records);
+diesel::allow_tables_to_appear_in_same_query!(
+    participants,
+    participant_keys,
+    grants,
+    grant_parties,
+    log_leaves,
+    log_records
+);
 
 diesel::table! {
     settings (name) {

@@ -9,8 +9,8 @@ use diesel::prelude::*;
 
 use super::schema::{status_lists, status_slots};
 use super::{DbConn, StorageError, StorageResult};
-use crate::status::bitstring::{Bitstring, MIN_ENTRIES};
 use crate::status::StatusPurpose;
+use crate::status::bitstring::{Bitstring, MIN_ENTRIES};
 
 /// Entries per list (the minimum the spec allows, 16 KiB: herd privacy without waste).
 pub const LIST_ENTRIES: u64 = MIN_ENTRIES;
@@ -42,9 +42,14 @@ fn ensure_list(conn: &mut DbConn, list_no: i64, now: i64) -> StorageResult<()> {
 /// Allocates a free slot at a random index for `enterprise`, opening a new list when the current one
 /// is three-quarters full. Returns `(list_no, index)`.
 pub fn allocate_slot(conn: &mut DbConn, enterprise: &str, now: i64) -> StorageResult<(i64, i64)> {
-    let current: Option<i64> = status_slots::table.select(diesel::dsl::max(status_slots::list_no)).first(conn)?;
+    let current: Option<i64> = status_slots::table
+        .select(diesel::dsl::max(status_slots::list_no))
+        .first(conn)?;
     let mut list_no = current.unwrap_or(1);
-    let used: i64 = status_slots::table.filter(status_slots::list_no.eq(list_no)).count().get_result(conn)?;
+    let used: i64 = status_slots::table
+        .filter(status_slots::list_no.eq(list_no))
+        .count()
+        .get_result(conn)?;
     if used >= LIST_FILL_LIMIT {
         list_no += 1;
     }
@@ -70,7 +75,9 @@ pub fn allocate_slot(conn: &mut DbConn, enterprise: &str, now: i64) -> StorageRe
             return Ok((list_no, idx));
         }
     }
-    Err(StorageError::Corrupt(format!("no free status slot found in list {list_no}")))
+    Err(StorageError::Corrupt(format!(
+        "no free status slot found in list {list_no}"
+    )))
 }
 
 /// The enterprise a slot was allocated to, and the grant using it.
@@ -85,9 +92,13 @@ pub fn slot(conn: &mut DbConn, list_no: i64, idx: i64) -> StorageResult<Option<(
 
 /// Marks a slot as used by a grant.
 pub fn bind_slot(conn: &mut DbConn, list_no: i64, idx: i64, grant_id: &str) -> StorageResult<()> {
-    diesel::update(status_slots::table.filter(status_slots::list_no.eq(list_no)).filter(status_slots::idx.eq(idx)))
-        .set(status_slots::grant_id.eq(grant_id))
-        .execute(conn)?;
+    diesel::update(
+        status_slots::table
+            .filter(status_slots::list_no.eq(list_no))
+            .filter(status_slots::idx.eq(idx)),
+    )
+    .set(status_slots::grant_id.eq(grant_id))
+    .execute(conn)?;
     Ok(())
 }
 
@@ -100,7 +111,11 @@ pub fn get_list(
     let row: Option<(Vec<u8>, i64, i64)> = status_lists::table
         .filter(status_lists::list_no.eq(list_no))
         .filter(status_lists::purpose.eq(purpose.as_str()))
-        .select((status_lists::bits, status_lists::version, status_lists::updated_at))
+        .select((
+            status_lists::bits,
+            status_lists::version,
+            status_lists::updated_at,
+        ))
         .first(conn)
         .optional()?;
     Ok(row.map(|(bits, v, at)| (Bitstring::from_bytes(bits, 1), v, at)))
@@ -115,12 +130,15 @@ pub fn set_bit(
     value: bool,
     now: i64,
 ) -> StorageResult<()> {
-    let (mut bits, version, _) =
-        get_list(conn, list_no, purpose)?.ok_or_else(|| StorageError::Corrupt(format!("no status list {list_no}")))?;
+    let (mut bits, version, _) = get_list(conn, list_no, purpose)?
+        .ok_or_else(|| StorageError::Corrupt(format!("no status list {list_no}")))?;
     let index = u64::try_from(idx).map_err(|_| StorageError::Corrupt(format!("negative index {idx}")))?;
-    bits.set(index, u8::from(value)).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    bits.set(index, u8::from(value))
+        .map_err(|e| StorageError::Corrupt(e.to_string()))?;
     diesel::update(
-        status_lists::table.filter(status_lists::list_no.eq(list_no)).filter(status_lists::purpose.eq(purpose.as_str())),
+        status_lists::table
+            .filter(status_lists::list_no.eq(list_no))
+            .filter(status_lists::purpose.eq(purpose.as_str())),
     )
     .set((
         status_lists::bits.eq(bits.as_bytes().to_vec()),
@@ -133,5 +151,9 @@ pub fn set_bit(
 
 /// Numbers of every list that exists.
 pub fn list_numbers(conn: &mut DbConn) -> StorageResult<Vec<i64>> {
-    Ok(status_lists::table.select(status_lists::list_no).distinct().order(status_lists::list_no.asc()).load(conn)?)
+    Ok(status_lists::table
+        .select(status_lists::list_no)
+        .distinct()
+        .order(status_lists::list_no.asc())
+        .load(conn)?)
 }

@@ -17,8 +17,15 @@ fn python_cross_check() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "interop failed:\n{stdout}\n{stderr}");
     let summary = stdout.lines().last().unwrap_or_default();
-    assert!(summary.starts_with("interop: ") && summary.ends_with(" 0 failed"), "{summary}");
+    assert!(
+        summary.starts_with("interop: ") && summary.ends_with(" 0 failed"),
+        "{summary}"
+    );
     // Guard against the script silently checking nothing.
-    let passed: usize = summary.split_whitespace().nth(1).and_then(|n| n.parse().ok()).unwrap_or(0);
+    let passed: usize = summary
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
     assert!(passed >= 40, "only {passed} interop checks ran");
 }

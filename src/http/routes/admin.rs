@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::catalog::Letter;
 use crate::error::Error;
-use crate::http::{caller, json, parse_body};
+use crate::http::{Body, caller, json, parse_body};
 use crate::node::registry::{self, Actor, NewMember};
 use crate::node::{Caller, Node};
 use crate::policy::Role;
@@ -18,8 +18,14 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/v1/admin/registrations", web::get().to(registrations))
         .route("/v1/admin/registrations/{uscc}/approve", web::post().to(approve))
         .route("/v1/admin/registrations/{uscc}/reject", web::post().to(reject))
-        .route("/v1/admin/participants/{role}/{uscc}/state", web::post().to(set_state))
-        .route("/v1/admin/participants/{role}/{uscc}/recover-key", web::post().to(recover_key))
+        .route(
+            "/v1/admin/participants/{role}/{uscc}/state",
+            web::post().to(set_state),
+        )
+        .route(
+            "/v1/admin/participants/{role}/{uscc}/recover-key",
+            web::post().to(recover_key),
+        )
         .route("/v1/admin/letters", web::post().to(publish_letter));
 }
 
@@ -29,18 +35,24 @@ async fn operator(node: &Node, req: &HttpRequest) -> Result<Caller, Error> {
     Ok(c)
 }
 
-async fn admit_platform(node: web::Data<Node>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, Error> {
+async fn admit_platform(node: web::Data<Node>, req: HttpRequest, body: Body) -> Result<HttpResponse, Error> {
     let c = operator(&node, &req).await?;
     let m: NewMember = parse_body(&body)?;
     let p = registry::admit_platform(&node, m, Actor::caller(&c)).await?;
-    Ok(json(StatusCode::CREATED, &json!({"uscc": p.uscc, "name": p.name, "role": p.role, "state": p.state})))
+    Ok(json(
+        StatusCode::CREATED,
+        &json!({"uscc": p.uscc, "name": p.name, "role": p.role, "state": p.state}),
+    ))
 }
 
-async fn add_regulator(node: web::Data<Node>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, Error> {
+async fn add_regulator(node: web::Data<Node>, req: HttpRequest, body: Body) -> Result<HttpResponse, Error> {
     let c = operator(&node, &req).await?;
     let m: NewMember = parse_body(&body)?;
     let p = registry::add_regulator(&node, m, Actor::caller(&c)).await?;
-    Ok(json(StatusCode::CREATED, &json!({"uscc": p.uscc, "name": p.name, "role": p.role, "state": p.state})))
+    Ok(json(
+        StatusCode::CREATED,
+        &json!({"uscc": p.uscc, "name": p.name, "role": p.role, "state": p.state}),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -48,21 +60,39 @@ struct StateQuery {
     state: Option<String>,
 }
 
-async fn registrations(node: web::Data<Node>, req: HttpRequest, q: web::Query<StateQuery>) -> Result<HttpResponse, Error> {
+async fn registrations(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    q: web::Query<StateQuery>,
+) -> Result<HttpResponse, Error> {
     operator(&node, &req).await?;
     let state = q.into_inner().state.unwrap_or_else(|| "pending".into());
     let rows = registry::list(&node, Some("enterprise".into()), Some(state), None).await?;
     Ok(json(StatusCode::OK, &json!({"registrations": rows})))
 }
 
-async fn approve(node: web::Data<Node>, req: HttpRequest, uscc: web::Path<String>) -> Result<HttpResponse, Error> {
+async fn approve(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    uscc: web::Path<String>,
+) -> Result<HttpResponse, Error> {
     let c = operator(&node, &req).await?;
-    Ok(json(StatusCode::OK, &registry::decide_registration(&node, uscc.into_inner(), true, Actor::caller(&c)).await?))
+    Ok(json(
+        StatusCode::OK,
+        &registry::decide_registration(&node, uscc.into_inner(), true, Actor::caller(&c)).await?,
+    ))
 }
 
-async fn reject(node: web::Data<Node>, req: HttpRequest, uscc: web::Path<String>) -> Result<HttpResponse, Error> {
+async fn reject(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    uscc: web::Path<String>,
+) -> Result<HttpResponse, Error> {
     let c = operator(&node, &req).await?;
-    Ok(json(StatusCode::OK, &registry::decide_registration(&node, uscc.into_inner(), false, Actor::caller(&c)).await?))
+    Ok(json(
+        StatusCode::OK,
+        &registry::decide_registration(&node, uscc.into_inner(), false, Actor::caller(&c)).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,7 +105,12 @@ fn role_of(s: &str) -> Result<Role, Error> {
     Role::parse(s).ok_or_else(|| Error::invalid("invalid-role", format!("unknown role {s}")))
 }
 
-async fn set_state(node: web::Data<Node>, req: HttpRequest, path: web::Path<(String, String)>, body: web::Bytes) -> Result<HttpResponse, Error> {
+async fn set_state(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: Body,
+) -> Result<HttpResponse, Error> {
     let c = operator(&node, &req).await?;
     let (role, uscc) = path.into_inner();
     let b: StateBody = parse_body(&body)?;
@@ -83,19 +118,42 @@ async fn set_state(node: web::Data<Node>, req: HttpRequest, path: web::Path<(Str
         "active" => "active",
         "suspended" => "suspended",
         "removed" => "removed",
-        other => return Err(Error::invalid("invalid-state", format!("state {other:?} must be active, suspended or removed"))),
+        other => {
+            return Err(Error::invalid(
+                "invalid-state",
+                format!("state {other:?} must be active, suspended or removed"),
+            ));
+        }
     };
-    Ok(json(StatusCode::OK, &registry::set_state(&node, uscc, role_of(&role)?, state, Actor::caller(&c)).await?))
+    Ok(json(
+        StatusCode::OK,
+        &registry::set_state(&node, uscc, role_of(&role)?, state, Actor::caller(&c)).await?,
+    ))
 }
 
-async fn recover_key(node: web::Data<Node>, req: HttpRequest, path: web::Path<(String, String)>, body: web::Bytes) -> Result<HttpResponse, Error> {
+async fn recover_key(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: Body,
+) -> Result<HttpResponse, Error> {
     let c = operator(&node, &req).await?;
     let (role, uscc) = path.into_inner();
-    let pop = std::str::from_utf8(&body).map_err(|_| Error::invalid("malformed-body", "body must be the new key's signed accept-key request"))?.trim();
-    Ok(json(StatusCode::OK, &registry::recover_key(&node, uscc, role_of(&role)?, pop, Actor::caller(&c)).await?))
+    let pop = std::str::from_utf8(&body)
+        .map_err(|_| {
+            Error::invalid(
+                "malformed-body",
+                "body must be the new key's signed accept-key request",
+            )
+        })?
+        .trim();
+    Ok(json(
+        StatusCode::OK,
+        &registry::recover_key(&node, uscc, role_of(&role)?, pop, Actor::caller(&c)).await?,
+    ))
 }
 
-async fn publish_letter(node: web::Data<Node>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, Error> {
+async fn publish_letter(node: web::Data<Node>, req: HttpRequest, body: Body) -> Result<HttpResponse, Error> {
     operator(&node, &req).await?;
     let letter: Letter = parse_body(&body)?;
     let v = crate::node::letters::publish(&node, letter).await?;

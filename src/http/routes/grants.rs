@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use crate::error::Error;
-use crate::http::{caller, json};
+use crate::http::{Body, caller, json};
 use crate::node::{Node, grants, release};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
@@ -21,10 +21,13 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
 
 async fn slot(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
     let c = caller(&node, &req).await?;
-    Ok(json(StatusCode::CREATED, &grants::allocate_slot(&node, &c).await?))
+    Ok(json(
+        StatusCode::CREATED,
+        &grants::allocate_slot(&node, &c).await?,
+    ))
 }
 
-async fn submit(node: web::Data<Node>, body: web::Bytes) -> Result<HttpResponse, Error> {
+async fn submit(node: web::Data<Node>, body: Body) -> Result<HttpResponse, Error> {
     let v = grants::submit(&node, body.to_vec()).await?;
     Ok(json(StatusCode::CREATED, &v))
 }
@@ -32,54 +35,77 @@ async fn submit(node: web::Data<Node>, body: web::Bytes) -> Result<HttpResponse,
 async fn list(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
     let c = caller(&node, &req).await?;
     if !c.active() {
-        return Err(Error::Forbidden(format!("{} is {}", c.uscc(), c.participant.state)));
+        return Err(Error::Forbidden(format!(
+            "{} is {}",
+            c.uscc(),
+            c.participant.state
+        )));
     }
-    Ok(json(StatusCode::OK, &json!({"grants": grants::list_for(&node, &c).await?})))
+    Ok(json(
+        StatusCode::OK,
+        &json!({"grants": grants::list_for(&node, &c).await?}),
+    ))
 }
 
 async fn get(node: web::Data<Node>, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, Error> {
     let c = caller(&node, &req).await?;
     if !c.active() {
-        return Err(Error::Forbidden(format!("{} is {}", c.uscc(), c.participant.state)));
+        return Err(Error::Forbidden(format!(
+            "{} is {}",
+            c.uscc(),
+            c.participant.state
+        )));
     }
-    Ok(json(StatusCode::OK, &grants::get_for(&node, &c, id.into_inner()).await?))
+    Ok(json(
+        StatusCode::OK,
+        &grants::get_for(&node, &c, id.into_inner()).await?,
+    ))
 }
 
-async fn change(node: &Node, action: &'static str, id: &str, body: &web::Bytes) -> Result<HttpResponse, Error> {
-    let token = std::str::from_utf8(body).map_err(|_| Error::invalid("malformed-body", "body must be a signed request"))?.trim();
+async fn change(node: &Node, action: &'static str, id: &str, body: &Body) -> Result<HttpResponse, Error> {
+    let token = std::str::from_utf8(body)
+        .map_err(|_| Error::invalid("malformed-body", "body must be a signed request"))?
+        .trim();
     let v = grants::change_status(node, action, token).await?;
     if v["id"] != id {
-        return Err(Error::Internal("changed another grant than the path names".into()));
+        return Err(Error::Internal(
+            "changed another grant than the path names".into(),
+        ));
     }
     Ok(json(StatusCode::OK, &v))
 }
 
 /// The path's grant id must be the one the signed request names; checked before anything changes.
-fn same_grant(node: &Node, id: &str, action: &str, body: &web::Bytes) -> Result<(), Error> {
-    let token = std::str::from_utf8(body).map_err(|_| Error::invalid("malformed-body", "body must be a signed request"))?.trim();
+fn same_grant(node: &Node, id: &str, action: &str, body: &Body) -> Result<(), Error> {
+    let token = std::str::from_utf8(body)
+        .map_err(|_| Error::invalid("malformed-body", "body must be a signed request"))?
+        .trim();
     let req = crate::node::auth::verify_request(token, action, node.did(), node.clock.now(), &node.keys)?;
     if req.str("grant") != Some(id) {
-        return Err(Error::invalid("signed-request", "the signed request names another grant than the URL"));
+        return Err(Error::invalid(
+            "signed-request",
+            "the signed request names another grant than the URL",
+        ));
     }
     Ok(())
 }
 
-async fn revoke(node: web::Data<Node>, id: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, Error> {
+async fn revoke(node: web::Data<Node>, id: web::Path<String>, body: Body) -> Result<HttpResponse, Error> {
     same_grant(&node, &id, "revoke", &body)?;
     change(&node, "revoke", &id, &body).await
 }
 
-async fn suspend(node: web::Data<Node>, id: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, Error> {
+async fn suspend(node: web::Data<Node>, id: web::Path<String>, body: Body) -> Result<HttpResponse, Error> {
     same_grant(&node, &id, "suspend", &body)?;
     change(&node, "suspend", &id, &body).await
 }
 
-async fn resume(node: web::Data<Node>, id: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, Error> {
+async fn resume(node: web::Data<Node>, id: web::Path<String>, body: Body) -> Result<HttpResponse, Error> {
     same_grant(&node, &id, "resume", &body)?;
     change(&node, "resume", &id, &body).await
 }
 
-async fn release_handler(node: web::Data<Node>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, Error> {
+async fn release_handler(node: web::Data<Node>, req: HttpRequest, body: Body) -> Result<HttpResponse, Error> {
     let c = caller(&node, &req).await?;
     Ok(json(StatusCode::OK, &release::release(&node, &c, &body).await?))
 }

@@ -7,9 +7,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::error::Error;
-use crate::http::{caller, json, parse_body};
-use crate::node::registry::{self, NewMember};
+use crate::http::{Body, caller, json, parse_body};
 use crate::node::Node;
+use crate::node::registry::{self, NewMember};
 use crate::policy::Role;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
@@ -23,13 +23,18 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/v1/enterprise/data", web::get().to(own_data));
 }
 
-fn text(body: &web::Bytes) -> Result<&str, Error> {
-    std::str::from_utf8(body).map(str::trim).map_err(|_| Error::invalid("malformed-body", "body must be UTF-8 text"))
+fn text(body: &Body) -> Result<&str, Error> {
+    std::str::from_utf8(body)
+        .map(str::trim)
+        .map_err(|_| Error::invalid("malformed-body", "body must be UTF-8 text"))
 }
 
-async fn register(node: web::Data<Node>, body: web::Bytes) -> Result<HttpResponse, Error> {
+async fn register(node: web::Data<Node>, body: Body) -> Result<HttpResponse, Error> {
     let p = registry::submit_registration(&node, text(&body)?).await?;
-    Ok(json(StatusCode::ACCEPTED, &json!({"uscc": p.uscc, "name": p.name, "state": p.state})))
+    Ok(json(
+        StatusCode::ACCEPTED,
+        &json!({"uscc": p.uscc, "name": p.name, "state": p.state}),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -38,17 +43,29 @@ struct ListQuery {
     state: Option<String>,
 }
 
-async fn list(node: web::Data<Node>, req: HttpRequest, q: web::Query<ListQuery>) -> Result<HttpResponse, Error> {
+async fn list(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, Error> {
     let c = caller(&node, &req).await?;
     let q = q.into_inner();
     // Node operators and regulators see everyone; a platform sees its own banks.
     let platform = match c.role {
         Role::Node | Role::Regulator => None,
         Role::Platform => Some(c.uscc().to_owned()),
-        _ => return Err(Error::Forbidden("only the node, regulators and platforms list participants".into())),
+        _ => {
+            return Err(Error::Forbidden(
+                "only the node, regulators and platforms list participants".into(),
+            ));
+        }
     };
     c.require(&[Role::Node, Role::Regulator, Role::Platform])?;
-    let role = if platform.is_some() { Some("bank".to_owned()) } else { q.role };
+    let role = if platform.is_some() {
+        Some("bank".to_owned())
+    } else {
+        q.role
+    };
     let rows = registry::list(&node, role, q.state, platform).await?;
     Ok(json(StatusCode::OK, &json!({"participants": rows})))
 }
@@ -56,32 +73,44 @@ async fn list(node: web::Data<Node>, req: HttpRequest, q: web::Query<ListQuery>)
 async fn me(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
     let c = caller(&node, &req).await?;
     let rows = registry::list(&node, Some(c.participant.role.clone()), None, None).await?;
-    let mine = rows.into_iter().find(|p| p["uscc"] == c.uscc()).unwrap_or_default();
+    let mine = rows
+        .into_iter()
+        .find(|p| p["uscc"] == c.uscc())
+        .unwrap_or_default();
     let id = c.participant.id;
     let credential = node
         .store
         .call(move |conn| crate::storage::participants::latest_credential(conn, id, "identity"))
         .await?
         .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok());
-    Ok(json(StatusCode::OK, &json!({"participant": mine, "identityCredential": credential})))
+    Ok(json(
+        StatusCode::OK,
+        &json!({"participant": mine, "identityCredential": credential}),
+    ))
 }
 
-async fn rotate(node: web::Data<Node>, body: web::Bytes) -> Result<HttpResponse, Error> {
+async fn rotate(node: web::Data<Node>, body: Body) -> Result<HttpResponse, Error> {
     let v = registry::rotate_key(&node, text(&body)?).await?;
     Ok(json(StatusCode::OK, &v))
 }
 
-async fn add_bank(node: web::Data<Node>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, Error> {
+async fn add_bank(node: web::Data<Node>, req: HttpRequest, body: Body) -> Result<HttpResponse, Error> {
     let c = caller(&node, &req).await?;
     let m: NewMember = parse_body(&body)?;
     let p = registry::register_bank(&node, &c, m).await?;
-    Ok(json(StatusCode::CREATED, &json!({"uscc": p.uscc, "name": p.name, "role": p.role, "state": p.state, "platform": p.platform_uscc})))
+    Ok(json(
+        StatusCode::CREATED,
+        &json!({"uscc": p.uscc, "name": p.name, "role": p.role, "state": p.state, "platform": p.platform_uscc}),
+    ))
 }
 
-async fn add_delegation(node: web::Data<Node>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, Error> {
+async fn add_delegation(node: web::Data<Node>, req: HttpRequest, body: Body) -> Result<HttpResponse, Error> {
     let c = caller(&node, &req).await?;
     let d = registry::add_delegation(&node, &c, &body).await?;
-    Ok(json(StatusCode::CREATED, &json!({"id": d.id, "agent": d.agent_did, "scope": serde_json::from_str::<serde_json::Value>(&d.scope).unwrap_or_default()})))
+    Ok(json(
+        StatusCode::CREATED,
+        &json!({"id": d.id, "agent": d.agent_did, "scope": serde_json::from_str::<serde_json::Value>(&d.scope).unwrap_or_default()}),
+    ))
 }
 
 async fn notices(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
@@ -101,5 +130,8 @@ async fn own_data(node: web::Data<Node>, req: HttpRequest) -> Result<HttpRespons
         .iter()
         .map(|r| json!({"id": r.id, "category": r.category, "date": r.record_date, "provider": r.provider, "fields": serde_json::from_str::<serde_json::Value>(&r.body).unwrap_or_default()}))
         .collect();
-    Ok(json(StatusCode::OK, &json!({"enterprise": c.uscc(), "free": true, "records": rows})))
+    Ok(json(
+        StatusCode::OK,
+        &json!({"enterprise": c.uscc(), "free": true, "records": rows}),
+    ))
 }

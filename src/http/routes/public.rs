@@ -23,12 +23,12 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 async fn health(node: web::Data<Node>) -> Result<HttpResponse, Error> {
-    let (size, _) = node.store.call(|c| crate::storage::log_store::head(c)).await?;
+    let (size, _) = node.store.call(crate::storage::log_store::head).await?;
     Ok(json(StatusCode::OK, &json!({"status": "ok", "logSize": size})))
 }
 
 async fn node_info(node: web::Data<Node>) -> Result<HttpResponse, Error> {
-    let (size, root) = node.store.call(|c| crate::storage::log_store::head(c)).await?;
+    let (size, root) = node.store.call(crate::storage::log_store::head).await?;
     Ok(json(
         StatusCode::OK,
         &json!({
@@ -68,7 +68,9 @@ async fn letters(node: web::Data<Node>) -> HttpResponse {
 async fn letter(node: web::Data<Node>, path: web::Path<(String, u32)>) -> Result<HttpResponse, Error> {
     let (provider, version) = path.into_inner();
     let c = node.catalog();
-    let (l, d) = c.letter(&format!("{provider}/{version}")).ok_or_else(|| Error::NotFound(format!("letter {provider}/{version}")))?;
+    let (l, d) = c
+        .letter(&format!("{provider}/{version}"))
+        .ok_or_else(|| Error::NotFound(format!("letter {provider}/{version}")))?;
     Ok(json(StatusCode::OK, &json!({"letter": l, "sha256": d.to_hex()})))
 }
 
@@ -79,7 +81,11 @@ async fn context() -> HttpResponse {
         .body(CONTEXT)
 }
 
-async fn status_list(node: web::Data<Node>, path: web::Path<(i64, String)>, req: HttpRequest) -> Result<HttpResponse, Error> {
+async fn status_list(
+    node: web::Data<Node>,
+    path: web::Path<(i64, String)>,
+    req: HttpRequest,
+) -> Result<HttpResponse, Error> {
     let (n, purpose) = path.into_inner();
     let purpose = match purpose.as_str() {
         "revocation" => StatusPurpose::Revocation,
@@ -90,7 +96,10 @@ async fn status_list(node: web::Data<Node>, path: web::Path<(i64, String)>, req:
     let etag = format!("\"{n}-{}-{}\"", purpose.as_str(), list.version);
     let cache = format!("public, max-age={}", crate::node::status::TTL_MS / 1000);
     if req.headers().get("if-none-match").and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
-        return Ok(HttpResponse::NotModified().insert_header(("ETag", etag)).insert_header(("Cache-Control", cache)).finish());
+        return Ok(HttpResponse::NotModified()
+            .insert_header(("ETag", etag))
+            .insert_header(("Cache-Control", cache))
+            .finish());
     }
     Ok(HttpResponse::Ok()
         .content_type("application/vc")

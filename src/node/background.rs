@@ -1,0 +1,34 @@
+//! Periodic work: signing checkpoints of the access log, forgetting expired assertion ids.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::Node;
+
+/// Starts the periodic tasks on the current actix runtime.
+pub fn spawn(node: Arc<Node>, checkpoint_interval_secs: u64) {
+    let n = Arc::clone(&node);
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(Duration::from_secs(checkpoint_interval_secs.max(1)));
+        loop {
+            tick.tick().await;
+            if let Err(e) = super::checkpoints::publish(&n).await {
+                tracing::warn!(error = %e, "checkpoint not published");
+            }
+        }
+    });
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(Duration::from_secs(300));
+        loop {
+            tick.tick().await;
+            let now = node.now_ms();
+            if let Err(e) = node
+                .store
+                .call(move |c| crate::storage::log_store::purge_jti(c, now))
+                .await
+            {
+                tracing::warn!(error = %e, "purging assertion ids failed");
+            }
+        }
+    });
+}

@@ -1,0 +1,300 @@
+//! A real node for tests: the HTTP server on an ephemeral port, on SQLite in a temporary folder or on
+//! a fresh PostgreSQL database (dropped afterwards), plus a blocking client that signs assertions.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::mpsc;
+
+use actix_web::{App, HttpServer, web};
+use consentry::clock::SystemClock;
+use consentry::config::{Config, ServiceRole};
+use consentry::crypto::SecretKey;
+use consentry::identity::KeyFile;
+use consentry::node::Node;
+use serde_json::Value;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite.
+    Sqlite,
+    /// The PostgreSQL server on the machine.
+    Postgres,
+}
+
+/// The PostgreSQL server tests use (trust auth); override with CONSENTRY_TEST_PG.
+pub fn pg_base() -> String {
+    std::env::var("CONSENTRY_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+/// A fresh PostgreSQL database, dropped when this is dropped.
+pub struct PgDatabase {
+    pub name: String,
+}
+
+impl PgDatabase {
+    pub fn create() -> Self {
+        use diesel::{Connection, RunQueryDsl};
+        let name = format!("consentry_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = diesel::PgConnection::establish(&format!("{}/postgres", pg_base()))
+            .expect("PostgreSQL must be running on 127.0.0.1:5432 (.ci/run starts it)");
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .unwrap();
+        Self { name }
+    }
+
+    pub fn url(&self) -> String {
+        format!("{}/{}", pg_base(), self.name)
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        use diesel::{Connection, RunQueryDsl};
+        if let Ok(mut admin) = diesel::PgConnection::establish(&format!("{}/postgres", pg_base())) {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
+                .execute(&mut admin);
+        }
+    }
+}
+
+/// A running node.
+#[allow(dead_code)] // some fields serve only some tests
+pub struct TestNode {
+    pub url: String,
+    pub did: String,
+    pub node_key: KeyFile,
+    pub node: Arc<Node>,
+    pub database_url: String,
+    pub dir: tempfile::TempDir,
+    server: actix_web::dev::ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+    _pg: Option<PgDatabase>,
+}
+
+impl TestNode {
+    pub fn start(backend: Backend) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let pg = (backend == Backend::Postgres).then(PgDatabase::create);
+        let database_url = match &pg {
+            Some(db) => db.url(),
+            None => format!("sqlite://{}", dir.path().join("node.sqlite3").display()),
+        };
+        Self::start_with(dir, database_url, pg)
+    }
+
+    /// A second process's worth of node on the same database and data folder (same key).
+    pub fn start_with(dir: tempfile::TempDir, database_url: String, pg: Option<PgDatabase>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let url = format!("http://{addr}");
+        let config = Config {
+            data_dir: dir.path().to_path_buf(),
+            listen: addr.to_string(),
+            database_url: database_url.clone(),
+            public_url: url.clone(),
+            role: ServiceRole::Node,
+            node_url: None,
+            platform_uscc: None,
+            workers: 2,
+            log_batch_max: 1024,
+            checkpoint_interval_secs: 1,
+            catalog_dir: None,
+            witnesses: vec![],
+        };
+        let (node, _) = consentry::node::start::open(&config, Arc::new(SystemClock)).unwrap();
+        let node = web::Data::new(node);
+        let shared = node.clone().into_inner();
+        let (tx, rx) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                consentry::node::background::spawn(node.clone().into_inner(), 1);
+                let data = node.clone();
+                let server = HttpServer::new(move || {
+                    App::new()
+                        .app_data(data.clone())
+                        .configure(consentry::http::configure)
+                })
+                .workers(2)
+                .listen(listener)
+                .unwrap()
+                .run();
+                tx.send(server.handle()).unwrap();
+                server.await.unwrap();
+            });
+        });
+        let server = rx.recv().unwrap();
+        let node_key = KeyFile::read(&dir.path().join("node.key.json")).unwrap();
+        Self {
+            url,
+            did: node_key.did.as_str().to_owned(),
+            node_key,
+            node: shared,
+            database_url,
+            dir,
+            server,
+            thread: Some(thread),
+            _pg: pg,
+        }
+    }
+
+    /// A client acting with `key`.
+    pub fn client(&self, key: &KeyFile) -> Client {
+        Client {
+            base: self.url.clone(),
+            audience: self.did.clone(),
+            key: key.clone(),
+        }
+    }
+
+    /// The node operator's client (the node key).
+    pub fn operator(&self) -> Client {
+        self.client(&self.node_key)
+    }
+
+    /// Stops the server (the database and folder stay until drop).
+    pub fn stop(&mut self) {
+        actix_web::rt::System::new().block_on(self.server.stop(true));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for TestNode {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// An HTTP answer.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+    pub headers: Vec<(String, String)>,
+    pub text: String,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The problem `type` code (after the #).
+    pub fn problem(&self) -> &str {
+        self.body["type"]
+            .as_str()
+            .and_then(|t| t.rsplit('#').next())
+            .unwrap_or("")
+    }
+
+    /// Every reason code.
+    pub fn reasons(&self) -> Vec<String> {
+        self.body["reasons"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|r| r["code"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// A blocking client that signs a fresh assertion for every request.
+#[derive(Clone)]
+pub struct Client {
+    pub base: String,
+    pub audience: String,
+    pub key: KeyFile,
+}
+
+fn answer(r: Result<ureq::Response, ureq::Error>) -> Answer {
+    let resp = match r {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("transport: {e}"),
+    };
+    let status = resp.status();
+    let headers = resp
+        .headers_names()
+        .into_iter()
+        .map(|n| (n.clone(), resp.header(&n).unwrap_or("").to_owned()))
+        .collect();
+    let text = resp.into_string().unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Answer {
+        status,
+        body,
+        headers,
+        text,
+    }
+}
+
+impl Client {
+    fn assertion(&self, method: &str, path: &str) -> String {
+        consentry::node::auth::make(
+            &self.key,
+            &self.audience,
+            method,
+            path,
+            consentry::clock::Clock::now(&SystemClock),
+        )
+    }
+
+    pub fn get(&self, path: &str) -> Answer {
+        let token = self.assertion("GET", path);
+        answer(
+            ureq::get(&format!("{}{path}", self.base))
+                .set("Authorization", &format!("Bearer {token}"))
+                .call(),
+        )
+    }
+
+    pub fn post(&self, path: &str, body: &Value) -> Answer {
+        let token = self.assertion("POST", path);
+        answer(
+            ureq::post(&format!("{}{path}", self.base))
+                .set("Authorization", &format!("Bearer {token}"))
+                .set("Content-Type", "application/json")
+                .send_string(&body.to_string()),
+        )
+    }
+
+    pub fn post_raw(&self, path: &str, body: &str, authenticated: bool) -> Answer {
+        let mut req = ureq::post(&format!("{}{path}", self.base)).set("Content-Type", "application/json");
+        if authenticated {
+            req = req.set(
+                "Authorization",
+                &format!("Bearer {}", self.assertion("POST", path)),
+            );
+        }
+        answer(req.send_string(body))
+    }
+
+    /// A signed request (registration, revocation…) made with this client's key.
+    pub fn signed_request(&self, action: &str, claims: Value) -> String {
+        consentry::node::auth::make_request(
+            &self.key,
+            &self.audience,
+            action,
+            claims,
+            consentry::clock::Clock::now(&SystemClock),
+        )
+    }
+}
+
+/// Unauthenticated GET.
+pub fn get_public(url: &str) -> Answer {
+    answer(ureq::get(url).call())
+}
+
+/// A fresh key.
+pub fn new_key() -> KeyFile {
+    KeyFile::new(SecretKey::generate().unwrap())
+}
