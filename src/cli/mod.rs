@@ -16,6 +16,7 @@ macro_rules! out {
     };
 }
 
+mod admin;
 mod catalog_cmd;
 mod did;
 mod grant;
@@ -63,6 +64,8 @@ enum Command {
     Catalog(catalog_cmd::CatalogCommand),
     /// Run the service: the node (default, SQLite in ./consentry-data, no set-up) or a platform.
     Serve(Box<crate::config::ServeArgs>),
+    /// The node operator's commands (admit platforms, approve registrations, import data…).
+    Admin(Box<admin::AdminArgs>),
 }
 
 /// How a command failed.
@@ -111,6 +114,7 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Vc(c) => vc::run(c),
         Command::Grant(c) => grant::run(c, &catalog()?),
         Command::Catalog(c) => catalog_cmd::run(c, &catalog()?),
+        Command::Admin(args) => admin::run(*args),
         Command::Serve(mut args) => {
             args.catalog_dir = args.catalog_dir.or(cli.catalog_dir.clone());
             serve::run(*args)

@@ -15,10 +15,13 @@ use crate::storage::{DbConn, Store};
 /// File name of the node key in the data folder.
 pub const NODE_KEY_FILE: &str = "node.key.json";
 
-/// Loads the key at `data_dir/node.key.json`, creating it (mode 0600) on first start.
-pub fn load_or_create_key(data_dir: &Path) -> Result<(KeyFile, bool), Error> {
+/// File name of a platform's key in its data folder.
+pub const PLATFORM_KEY_FILE: &str = "platform.key.json";
+
+/// Loads the key at `data_dir/<file>`, creating it (mode 0600) on first start.
+pub fn load_or_create_key(data_dir: &Path, file: &str) -> Result<(KeyFile, bool), Error> {
     std::fs::create_dir_all(data_dir).map_err(|e| Error::Internal(format!("{}: {e}", data_dir.display())))?;
-    let path = data_dir.join(NODE_KEY_FILE);
+    let path = data_dir.join(file);
     if path.exists() {
         return KeyFile::read(&path)
             .map(|k| (k, false))
@@ -49,22 +52,18 @@ pub fn setting_or_init(conn: &mut DbConn, name: &str, value: &str) -> Result<Str
 
 /// Binds the database to this key (first start) or checks that it is the key the database belongs
 /// to, and returns the log origin recorded in the database.
-pub fn bind_database(store: &Store, key: &KeyFile, public_url: &str) -> Result<String, Error> {
+pub fn bind_database(store: &Store, key: &KeyFile, public_url: &str, log_name: &str) -> Result<String, Error> {
     let mut conn = store.conn()?;
-    let did = setting_or_init(&mut conn, "node_did", key.did.as_str())?;
+    let did = setting_or_init(&mut conn, "service_did", key.did.as_str())?;
     if did != key.did.as_str() {
         return Err(Error::Conflict(format!(
-            "this database belongs to node {did}, but the key in the data folder is {}; give every process \
-             sharing the database the same node.key.json",
+            "this database belongs to {did}, but the key in the data folder is {}; give every process \
+             sharing the database the same key file",
             key.did
         )));
     }
-    let host = public_url
-        .split("://")
-        .nth(1)
-        .unwrap_or(public_url)
-        .trim_end_matches('/');
-    let origin = setting_or_init(&mut conn, "log_origin", &format!("{host}/consentry/access-log"))?;
+    let host = public_url.split("://").nth(1).unwrap_or(public_url).trim_end_matches('/');
+    let origin = setting_or_init(&mut conn, "log_origin", &format!("{host}/consentry/{log_name}"))?;
     Ok(origin)
 }
 

@@ -18,7 +18,7 @@ use crate::log::entry::{AccessRecord, EntryKind, PartyRef};
 use crate::policy::Role;
 use crate::storage::log_store::{NewEntry, Tx};
 use crate::storage::participants::{self, Delegation, NewParticipant, Participant};
-use crate::storage::{from_millis, schema};
+use crate::storage::from_millis;
 
 /// What the node is told about a new platform, bank or regulator.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -584,26 +584,17 @@ pub async fn list(
         .await
 }
 
-/// Ensures the node itself is registered (role `node`) with its key; run at start.
-pub fn ensure_node_participant(node: &Node, node_uscc: &str, name: &str) -> Result<()> {
-    let (uscc, name, did) = (node_uscc.to_owned(), name.to_owned(), node.did().to_owned());
-    let exists = node.store.run(|c| participants::find(c, &uscc, "node"))?;
+/// Ensures this service itself is registered in its own database (the node as `node`, a platform as
+/// `platform`) with its key; run at start.
+pub fn ensure_self(node: &Node, role: Role, uscc: &str, name: &str) -> Result<()> {
+    let (uscc, name, did) = (uscc.to_owned(), name.to_owned(), node.did().to_owned());
+    let exists = node.store.run(|c| participants::find(c, &uscc, role.as_str()))?;
     if exists.is_some() {
         return Ok(());
     }
-    let _ = schema::participants::table;
     node.committer.run_blocking(move |tx| {
-        let m = NewMember {
-            uscc,
-            name,
-            did,
-            endpoint: None,
-        };
-        let actor = Actor {
-            uscc: m.uscc.clone(),
-            role: Role::Node,
-            did: Some(m.did.clone()),
-        };
-        add_member(tx, &m, Role::Node, "active", None, &actor, None).map(|_| ())
+        let m = NewMember { uscc, name, did, endpoint: None };
+        let actor = Actor { uscc: m.uscc.clone(), role, did: Some(m.did.clone()) };
+        add_member(tx, &m, role, "active", None, &actor, None).map(|_| ())
     })
 }

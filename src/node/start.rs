@@ -5,7 +5,8 @@ use std::sync::{Arc, RwLock};
 use super::{GrantCache, Node, auth, data, identity, letters, registry, status};
 use crate::catalog::Catalog;
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, ServiceRole};
+use crate::policy::Role;
 use crate::error::{Error, Result};
 use crate::identity::KeyResolver;
 use crate::storage::Store;
@@ -18,12 +19,12 @@ pub const DEFAULT_NODE_NAME: &str = "省融资信用服务节点 Provincial Fina
 
 /// Opens everything the node needs. `created_key` in the result says whether this was a first start.
 pub fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<(Node, bool)> {
-    let (key, created_key) = identity::load_or_create_key(&config.data_dir)?;
-    let store = Store::open(
-        &config.database_url,
-        u32::try_from(config.workers * 2 + 4).unwrap_or(16),
-    )?;
-    let origin = identity::bind_database(&store, &key, &config.public_url)?;
+    let platform = config.role == ServiceRole::Platform;
+    let key_file = if platform { identity::PLATFORM_KEY_FILE } else { identity::NODE_KEY_FILE };
+    let (key, created_key) = identity::load_or_create_key(&config.data_dir, key_file)?;
+    let store = Store::open(&config.database_url, u32::try_from(config.workers * 2 + 4).unwrap_or(16))?;
+    let log_name = if platform { "platform-log" } else { "access-log" };
+    let origin = identity::bind_database(&store, &key, &config.public_url, log_name)?;
     let mut catalog = match &config.catalog_dir {
         None => Catalog::builtin(),
         Some(dir) => {
@@ -53,6 +54,9 @@ pub fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<(Node, bool)> {
         clock,
         status_cache: status::StatusCache::default(),
     };
-    registry::ensure_node_participant(&node, DEFAULT_NODE_USCC, DEFAULT_NODE_NAME)?;
+        match (&config.platform_uscc, platform) {
+        (Some(uscc), true) => registry::ensure_self(&node, Role::Platform, uscc, "financing platform")?,
+        _ => registry::ensure_self(&node, Role::Node, DEFAULT_NODE_USCC, DEFAULT_NODE_NAME)?,
+    }
     Ok((node, created_key))
 }

@@ -1,0 +1,202 @@
+//! `consentry admin …`: the node operator's commands, run against the node's database directly
+//! (the same data folder / database URL as `serve`, which may be running).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use super::{CliError, CliResult, print_json};
+use crate::clock::SystemClock;
+use crate::config::{Config, ServeArgs};
+use crate::node::Node;
+use crate::node::registry::{self, Actor, NewMember};
+use crate::policy::Role;
+
+#[derive(Debug, Args)]
+pub(super) struct AdminArgs {
+    #[command(flatten)]
+    serve: ServeArgs,
+    #[command(subcommand)]
+    command: AdminCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Import data records (JSON Lines: uscc, category, date, provider, fields) into the node.
+    Import {
+        /// The file.
+        file: PathBuf,
+    },
+    /// Financing platforms.
+    #[command(subcommand)]
+    Platform(PlatformCommand),
+    /// Register a regulator.
+    Regulator {
+        #[command(flatten)]
+        member: MemberArgs,
+    },
+    /// List enterprise registrations (default: pending).
+    Registrations {
+        /// pending, active, rejected…
+        #[arg(long, default_value = "pending")]
+        state: String,
+    },
+    /// Approve a pending enterprise registration (issues its identity credential).
+    Approve {
+        /// The enterprise's USCC.
+        uscc: String,
+    },
+    /// Reject a pending enterprise registration.
+    Reject {
+        /// The enterprise's USCC.
+        uscc: String,
+    },
+    /// List participants.
+    Participants {
+        /// Only this role.
+        #[arg(long)]
+        role: Option<String>,
+    },
+    /// Bind a new key to a participant who lost theirs (after checking their identity offline):
+    /// FILE holds the new key's signed `accept-key` request.
+    RecoverKey {
+        /// The participant's role.
+        #[arg(long)]
+        role: String,
+        /// The participant's USCC.
+        #[arg(long)]
+        uscc: String,
+        /// The signed accept-key request.
+        file: PathBuf,
+    },
+    /// Publish a new authorization-letter version (JSON: id, provider, version, titles, texts).
+    PublishLetter {
+        /// The letter file.
+        file: PathBuf,
+    },
+    /// Print the subject-tag key (hex) to give to regulators, who verify enterprise chains with it.
+    TagKey,
+    /// Sign a checkpoint of the access log now and print it.
+    Checkpoint,
+}
+
+#[derive(Debug, Args)]
+struct MemberArgs {
+    /// Unified Social Credit Code.
+    #[arg(long)]
+    uscc: String,
+    /// Name.
+    #[arg(long)]
+    name: String,
+    /// The participant's did:key.
+    #[arg(long)]
+    did: String,
+}
+
+#[derive(Debug, Subcommand)]
+enum PlatformCommand {
+    /// Admit a platform.
+    Add {
+        #[command(flatten)]
+        member: MemberArgs,
+        /// The platform's base URL.
+        #[arg(long)]
+        endpoint: String,
+    },
+    /// Suspend a platform (refused from now on; reversible).
+    Suspend {
+        /// Its USCC.
+        uscc: String,
+    },
+    /// Lift a suspension.
+    Resume {
+        /// Its USCC.
+        uscc: String,
+    },
+    /// Remove a platform for good: every grant naming it is suspended and its enterprises told.
+    Remove {
+        /// Its USCC.
+        uscc: String,
+    },
+}
+
+fn fail(e: impl std::fmt::Display) -> CliError {
+    CliError::usage(e.to_string())
+}
+
+pub(super) fn run(args: AdminArgs) -> CliResult {
+    let config = Config::resolve(&args.serve).map_err(fail)?;
+    let (node, _) = crate::node::start::open(&config, Arc::new(SystemClock)).map_err(fail)?;
+    let actor = Actor::operator(&node, crate::node::start::DEFAULT_NODE_USCC);
+    let system = actix_web::rt::System::new();
+    match args.command {
+        AdminCommand::Import { file } => import(&node, &file),
+        AdminCommand::Platform(p) => {
+            let v = system.block_on(async {
+                match p {
+                    PlatformCommand::Add { member, endpoint } => registry::admit_platform(
+                        &node,
+                        NewMember { uscc: member.uscc, name: member.name, did: member.did, endpoint: Some(endpoint) },
+                        actor,
+                    )
+                    .await
+                    .map(|p| json!({"uscc": p.uscc, "name": p.name, "role": p.role, "state": p.state})),
+                    PlatformCommand::Suspend { uscc } => registry::set_state(&node, uscc, Role::Platform, "suspended", actor).await,
+                    PlatformCommand::Resume { uscc } => registry::set_state(&node, uscc, Role::Platform, "active", actor).await,
+                    PlatformCommand::Remove { uscc } => registry::set_state(&node, uscc, Role::Platform, "removed", actor).await,
+                }
+            });
+            print_json(&v.map_err(fail)?)
+        }
+        AdminCommand::Regulator { member } => {
+            let m = NewMember { uscc: member.uscc, name: member.name, did: member.did, endpoint: None };
+            let p = system.block_on(registry::add_regulator(&node, m, actor)).map_err(fail)?;
+            print_json(&json!({"uscc": p.uscc, "name": p.name, "role": p.role, "state": p.state}))
+        }
+        AdminCommand::Registrations { state } => {
+            let rows = system.block_on(registry::list(&node, Some("enterprise".into()), Some(state), None)).map_err(fail)?;
+            print_json(&json!({"registrations": rows}))
+        }
+        AdminCommand::Approve { uscc } => print_json(&system.block_on(registry::decide_registration(&node, uscc, true, actor)).map_err(fail)?),
+        AdminCommand::Reject { uscc } => print_json(&system.block_on(registry::decide_registration(&node, uscc, false, actor)).map_err(fail)?),
+        AdminCommand::Participants { role } => {
+            let rows = system.block_on(registry::list(&node, role, None, None)).map_err(fail)?;
+            print_json(&json!({"participants": rows}))
+        }
+        AdminCommand::RecoverKey { role, uscc, file } => {
+            let role = Role::parse(&role).ok_or_else(|| CliError::usage(format!("unknown role {role}")))?;
+            let pop = std::fs::read_to_string(&file).map_err(|e| CliError::usage(format!("{}: {e}", file.display())))?;
+            print_json(&system.block_on(registry::recover_key(&node, uscc, role, pop.trim(), actor)).map_err(fail)?)
+        }
+        AdminCommand::PublishLetter { file } => {
+            let text = std::fs::read(&file).map_err(|e| CliError::usage(format!("{}: {e}", file.display())))?;
+            let letter = crate::http::parse_body(&text).map_err(fail)?;
+            print_json(&system.block_on(crate::node::letters::publish(&node, letter)).map_err(fail)?)
+        }
+        AdminCommand::TagKey => {
+            outln!("{}", hex::encode(node.tag_key));
+            Ok(())
+        }
+        AdminCommand::Checkpoint => match system.block_on(crate::node::checkpoints::publish(&node)).map_err(fail)? {
+            Some(note) => {
+                out!("{note}");
+                Ok(())
+            }
+            None => Err(CliError::usage("the log is empty: nothing to checkpoint")),
+        },
+    }
+}
+
+fn import(node: &Node, file: &std::path::Path) -> CliResult {
+    let f = std::fs::File::open(file).map_err(|e| CliError::usage(format!("{}: {e}", file.display())))?;
+    let records = crate::node::data::parse_import(std::io::BufReader::new(f), &node.catalog(), node.now_ms())
+        .map_err(|e| CliError::Invalid(vec![(e.code().to_owned(), e.to_string())]))?;
+    let n = node
+        .store
+        .run(|c| crate::storage::Store::write_txn(c, |c| crate::storage::data::insert(c, &records)))
+        .map_err(fail)?;
+    outln!("imported {n} records from {}", file.display());
+    Ok(())
+}
