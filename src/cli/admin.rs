@@ -138,48 +138,96 @@ pub(super) fn run(args: AdminArgs) -> CliResult {
                 match p {
                     PlatformCommand::Add { member, endpoint } => registry::admit_platform(
                         &node,
-                        NewMember { uscc: member.uscc, name: member.name, did: member.did, endpoint: Some(endpoint) },
+                        NewMember {
+                            uscc: member.uscc,
+                            name: member.name,
+                            did: member.did,
+                            endpoint: Some(endpoint),
+                        },
                         actor,
                     )
                     .await
                     .map(|p| json!({"uscc": p.uscc, "name": p.name, "role": p.role, "state": p.state})),
-                    PlatformCommand::Suspend { uscc } => registry::set_state(&node, uscc, Role::Platform, "suspended", actor).await,
-                    PlatformCommand::Resume { uscc } => registry::set_state(&node, uscc, Role::Platform, "active", actor).await,
-                    PlatformCommand::Remove { uscc } => registry::set_state(&node, uscc, Role::Platform, "removed", actor).await,
+                    PlatformCommand::Suspend { uscc } => {
+                        registry::set_state(&node, uscc, Role::Platform, "suspended", actor).await
+                    }
+                    PlatformCommand::Resume { uscc } => {
+                        registry::set_state(&node, uscc, Role::Platform, "active", actor).await
+                    }
+                    PlatformCommand::Remove { uscc } => {
+                        registry::set_state(&node, uscc, Role::Platform, "removed", actor).await
+                    }
                 }
             });
             print_json(&v.map_err(fail)?)
         }
         AdminCommand::Regulator { member } => {
-            let m = NewMember { uscc: member.uscc, name: member.name, did: member.did, endpoint: None };
-            let p = system.block_on(registry::add_regulator(&node, m, actor)).map_err(fail)?;
+            let m = NewMember {
+                uscc: member.uscc,
+                name: member.name,
+                did: member.did,
+                endpoint: None,
+            };
+            let p = system
+                .block_on(registry::add_regulator(&node, m, actor))
+                .map_err(fail)?;
             print_json(&json!({"uscc": p.uscc, "name": p.name, "role": p.role, "state": p.state}))
         }
         AdminCommand::Registrations { state } => {
-            let rows = system.block_on(registry::list(&node, Some("enterprise".into()), Some(state), None)).map_err(fail)?;
+            let rows = system
+                .block_on(registry::list(
+                    &node,
+                    Some("enterprise".into()),
+                    Some(state),
+                    None,
+                ))
+                .map_err(fail)?;
             print_json(&json!({"registrations": rows}))
         }
-        AdminCommand::Approve { uscc } => print_json(&system.block_on(registry::decide_registration(&node, uscc, true, actor)).map_err(fail)?),
-        AdminCommand::Reject { uscc } => print_json(&system.block_on(registry::decide_registration(&node, uscc, false, actor)).map_err(fail)?),
+        AdminCommand::Approve { uscc } => print_json(
+            &system
+                .block_on(registry::decide_registration(&node, uscc, true, actor))
+                .map_err(fail)?,
+        ),
+        AdminCommand::Reject { uscc } => print_json(
+            &system
+                .block_on(registry::decide_registration(&node, uscc, false, actor))
+                .map_err(fail)?,
+        ),
         AdminCommand::Participants { role } => {
-            let rows = system.block_on(registry::list(&node, role, None, None)).map_err(fail)?;
+            let rows = system
+                .block_on(registry::list(&node, role, None, None))
+                .map_err(fail)?;
             print_json(&json!({"participants": rows}))
         }
         AdminCommand::RecoverKey { role, uscc, file } => {
             let role = Role::parse(&role).ok_or_else(|| CliError::usage(format!("unknown role {role}")))?;
-            let pop = std::fs::read_to_string(&file).map_err(|e| CliError::usage(format!("{}: {e}", file.display())))?;
-            print_json(&system.block_on(registry::recover_key(&node, uscc, role, pop.trim(), actor)).map_err(fail)?)
+            let pop = std::fs::read_to_string(&file)
+                .map_err(|e| CliError::usage(format!("{}: {e}", file.display())))?;
+            print_json(
+                &system
+                    .block_on(registry::recover_key(&node, uscc, role, pop.trim(), actor))
+                    .map_err(fail)?,
+            )
         }
         AdminCommand::PublishLetter { file } => {
-            let text = std::fs::read(&file).map_err(|e| CliError::usage(format!("{}: {e}", file.display())))?;
+            let text =
+                std::fs::read(&file).map_err(|e| CliError::usage(format!("{}: {e}", file.display())))?;
             let letter = crate::http::parse_body(&text).map_err(fail)?;
-            print_json(&system.block_on(crate::node::letters::publish(&node, letter)).map_err(fail)?)
+            print_json(
+                &system
+                    .block_on(crate::node::letters::publish(&node, letter))
+                    .map_err(fail)?,
+            )
         }
         AdminCommand::TagKey => {
             outln!("{}", hex::encode(node.tag_key));
             Ok(())
         }
-        AdminCommand::Checkpoint => match system.block_on(crate::node::checkpoints::publish(&node)).map_err(fail)? {
+        AdminCommand::Checkpoint => match system
+            .block_on(crate::node::checkpoints::publish(&node))
+            .map_err(fail)?
+        {
             Some(note) => {
                 out!("{note}");
                 Ok(())

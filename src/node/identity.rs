@@ -52,7 +52,12 @@ pub fn setting_or_init(conn: &mut DbConn, name: &str, value: &str) -> Result<Str
 
 /// Binds the database to this key (first start) or checks that it is the key the database belongs
 /// to, and returns the log origin recorded in the database.
-pub fn bind_database(store: &Store, key: &KeyFile, public_url: &str, log_name: &str) -> Result<String, Error> {
+pub fn bind_database(
+    store: &Store,
+    key: &KeyFile,
+    public_url: &str,
+    log_name: &str,
+) -> Result<String, Error> {
     let mut conn = store.conn()?;
     let did = setting_or_init(&mut conn, "service_did", key.did.as_str())?;
     if did != key.did.as_str() {
@@ -62,7 +67,11 @@ pub fn bind_database(store: &Store, key: &KeyFile, public_url: &str, log_name: &
             key.did
         )));
     }
-    let host = public_url.split("://").nth(1).unwrap_or(public_url).trim_end_matches('/');
+    let host = public_url
+        .split("://")
+        .nth(1)
+        .unwrap_or(public_url)
+        .trim_end_matches('/');
     let origin = setting_or_init(&mut conn, "log_origin", &format!("{host}/consentry/{log_name}"))?;
     Ok(origin)
 }

@@ -16,9 +16,9 @@ use crate::identity::DidKey;
 use crate::ids::Uscc;
 use crate::log::entry::{AccessRecord, EntryKind, PartyRef};
 use crate::policy::Role;
+use crate::storage::from_millis;
 use crate::storage::log_store::{NewEntry, Tx};
 use crate::storage::participants::{self, Delegation, NewParticipant, Participant};
-use crate::storage::from_millis;
 
 /// What the node is told about a new platform, bank or regulator.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -593,8 +593,28 @@ pub fn ensure_self(node: &Node, role: Role, uscc: &str, name: &str) -> Result<()
         return Ok(());
     }
     node.committer.run_blocking(move |tx| {
-        let m = NewMember { uscc, name, did, endpoint: None };
-        let actor = Actor { uscc: m.uscc.clone(), role, did: Some(m.did.clone()) };
+        let m = NewMember {
+            uscc,
+            name,
+            did,
+            endpoint: None,
+        };
+        let actor = Actor {
+            uscc: m.uscc.clone(),
+            role,
+            did: Some(m.did.clone()),
+        };
         add_member(tx, &m, role, "active", None, &actor, None).map(|_| ())
     })
+}
+
+/// Records a bank in a platform's own registry (the platform role), inside a log transaction.
+pub fn add_bank_locally(
+    tx: &mut Tx<'_>,
+    m: &NewMember,
+    platform: &str,
+    actor: &Actor,
+) -> Result<Participant> {
+    check_member(m)?;
+    add_member(tx, m, Role::Bank, "active", Some(platform), actor, None)
 }

@@ -6,9 +6,9 @@ use super::{GrantCache, Node, auth, data, identity, letters, registry, status};
 use crate::catalog::Catalog;
 use crate::clock::Clock;
 use crate::config::{Config, ServiceRole};
-use crate::policy::Role;
 use crate::error::{Error, Result};
 use crate::identity::KeyResolver;
+use crate::policy::Role;
 use crate::storage::Store;
 use crate::storage::log_store::Committer;
 
@@ -20,9 +20,16 @@ pub const DEFAULT_NODE_NAME: &str = "省融资信用服务节点 Provincial Fina
 /// Opens everything the node needs. `created_key` in the result says whether this was a first start.
 pub fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<(Node, bool)> {
     let platform = config.role == ServiceRole::Platform;
-    let key_file = if platform { identity::PLATFORM_KEY_FILE } else { identity::NODE_KEY_FILE };
+    let key_file = if platform {
+        identity::PLATFORM_KEY_FILE
+    } else {
+        identity::NODE_KEY_FILE
+    };
     let (key, created_key) = identity::load_or_create_key(&config.data_dir, key_file)?;
-    let store = Store::open(&config.database_url, u32::try_from(config.workers * 2 + 4).unwrap_or(16))?;
+    let store = Store::open(
+        &config.database_url,
+        u32::try_from(config.workers * 2 + 4).unwrap_or(16),
+    )?;
     let log_name = if platform { "platform-log" } else { "access-log" };
     let origin = identity::bind_database(&store, &key, &config.public_url, log_name)?;
     let mut catalog = match &config.catalog_dir {
@@ -54,7 +61,7 @@ pub fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<(Node, bool)> {
         clock,
         status_cache: status::StatusCache::default(),
     };
-        match (&config.platform_uscc, platform) {
+    match (&config.platform_uscc, platform) {
         (Some(uscc), true) => registry::ensure_self(&node, Role::Platform, uscc, "financing platform")?,
         _ => registry::ensure_self(&node, Role::Node, DEFAULT_NODE_USCC, DEFAULT_NODE_NAME)?,
     }

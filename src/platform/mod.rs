@@ -1,9 +1,181 @@
-//! The platform role (`consentry serve --role platform`): placeholder until the platform service lands.
+//! The platform role (`consentry serve --role platform --node URL --platform-uscc USCC`).
+//!
+//! A financing platform is a separate operator with its own key, database and access log. It
+//! serves its banks: a bank asks the platform (client assertion addressed to the platform), the
+//! platform verifies the bank and the grant itself — the grant offline, its status against the
+//! node's signed status lists (cached for their `ttl`) — then fetches from the node under the grant
+//! (its own assertion, `onBehalfOf` the bank), hands the bank derived results only for non-public
+//! data, and records the onward release in its own log with a reference to the node's entry, so the
+//! chain department → node → platform → bank can be followed hop by hop.
+//!
+//! Its banks are registered through it: `POST /v1/banks` (signed by the platform's own key)
+//! registers the bank at the node and in the platform's registry.
 
+pub mod client;
+pub mod release;
+
+use std::sync::Arc;
+
+use actix_web::http::StatusCode;
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use serde_json::json;
+
+use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::http::{Body, json, parse_body};
+use crate::node::Node;
+use crate::node::registry::{Actor, NewMember};
+use crate::policy::Role;
 
-/// Runs the platform service.
-pub fn serve(_config: Config) -> Result<()> {
-    Err(Error::Internal("the platform role is not built yet".into()))
+/// A platform: the shared service core (its own store, log, key) plus the way to the node.
+pub struct Platform {
+    /// The service core (key, database, log, caches).
+    pub core: Node,
+    /// This platform's USCC.
+    pub uscc: String,
+    /// The node.
+    pub node: client::NodeClient,
+    /// Status lists fetched from the node.
+    pub lists: release::ListCache,
+}
+
+/// Runs the platform service until stopped.
+pub fn serve(config: Config) -> Result<()> {
+    let (core, created) = crate::node::start::open(&config, Arc::new(SystemClock))?;
+    let uscc = config
+        .platform_uscc
+        .clone()
+        .ok_or_else(|| Error::Internal("platform USCC".into()))?;
+    let node_url = config
+        .node_url
+        .clone()
+        .ok_or_else(|| Error::Internal("node URL".into()))?;
+    let node = client::NodeClient::new(&node_url, core.key.clone());
+    if created {
+        println!(
+            "first start: created the platform key {}; the node operator admits it with:",
+            core.did()
+        );
+        println!(
+            "  consentry admin platform add --uscc {uscc} --name NAME --did {} --endpoint {}",
+            core.did(),
+            config.public_url
+        );
+    }
+    let platform = web::Data::new(Platform {
+        core,
+        uscc,
+        node,
+        lists: release::ListCache::default(),
+    });
+    actix_web::rt::System::new().block_on(async move {
+        let p = platform.clone();
+        actix_web::rt::spawn(async move {
+            let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(
+                config.checkpoint_interval_secs.max(1),
+            ));
+            loop {
+                tick.tick().await;
+                if let Err(e) = crate::node::checkpoints::publish(&p.core).await {
+                    tracing::warn!(error = %e, "checkpoint not published");
+                }
+            }
+        });
+        let data = platform.clone();
+        let server = HttpServer::new(move || App::new().app_data(data.clone()).configure(configure))
+            .workers(config.workers)
+            .bind(&config.listen)
+            .map_err(|e| Error::Internal(format!("cannot listen on {}: {e}", config.listen)))?;
+        let addrs: Vec<String> = server.addrs().iter().map(|a| format!("http://{a}")).collect();
+        println!(
+            "consentry platform {} listening on {} (DID {}, node {})",
+            platform.uscc,
+            addrs.join(", "),
+            platform.core.did(),
+            node_url
+        );
+        server.run().await.map_err(|e| Error::Internal(e.to_string()))
+    })
+}
+
+/// The platform's routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(crate::http::MAX_BODY)
+            .error_handler(crate::http::problem::json_error),
+    )
+    .route("/healthz", web::get().to(health))
+    .route("/v1/platform", web::get().to(info))
+    .route("/v1/banks", web::post().to(add_bank))
+    .route("/v1/releases", web::post().to(release_handler))
+    .default_service(web::to(|| async {
+        Err::<HttpResponse, Error>(Error::NotFound("no such endpoint".into()))
+    }));
+}
+
+async fn health(p: web::Data<Platform>) -> Result<HttpResponse> {
+    let (size, _) = p.core.store.call(crate::storage::log_store::head).await?;
+    Ok(json(StatusCode::OK, &json!({"status": "ok", "logSize": size})))
+}
+
+async fn info(p: web::Data<Platform>) -> Result<HttpResponse> {
+    let (size, root) = p.core.store.call(crate::storage::log_store::head).await?;
+    Ok(json(
+        StatusCode::OK,
+        &json!({
+            "uscc": p.uscc,
+            "did": p.core.did(),
+            "node": p.node.base,
+            "logOrigin": p.core.origin,
+            "logSize": size,
+            "logRoot": hex::encode(root),
+        }),
+    ))
+}
+
+/// The platform's operator (holding the platform key) registers a bank, at the node and here.
+async fn add_bank(p: web::Data<Platform>, req: HttpRequest, body: Body) -> Result<HttpResponse> {
+    let caller = crate::http::caller(&p.core, &req).await?;
+    caller.require(&[Role::Platform])?;
+    if caller.uscc() != p.uscc {
+        return Err(Error::Forbidden(
+            "only this platform's own key registers its banks".into(),
+        ));
+    }
+    let m: NewMember = parse_body(&body)?;
+    let at_node = {
+        let (node, m) = (p.node.clone(), m.clone());
+        actix_web::rt::task::spawn_blocking(move || {
+            node.post("/v1/banks", &serde_json::to_value(&m).unwrap_or_default())
+        })
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))??
+    };
+    if !(200..300).contains(&at_node.0) && at_node.0 != 409 {
+        return Err(Error::Upstream(format!(
+            "the node refused the bank ({}): {}",
+            at_node.0, at_node.1
+        )));
+    }
+    let actor = Actor::caller(&caller);
+    let (a, uscc) = (caller.assertion.clone(), p.uscc.clone());
+    let bank = p
+        .core
+        .committer
+        .run(move |tx| {
+            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            crate::node::registry::add_bank_locally(tx, &m, &uscc, &actor)
+        })
+        .await?;
+    Ok(json(
+        StatusCode::CREATED,
+        &json!({"uscc": bank.uscc, "name": bank.name, "role": bank.role, "state": bank.state, "platform": bank.platform_uscc}),
+    ))
+}
+
+async fn release_handler(p: web::Data<Platform>, req: HttpRequest, body: Body) -> Result<HttpResponse> {
+    let caller = crate::http::caller(&p.core, &req).await?;
+    Ok(json(StatusCode::OK, &release::release(&p, &caller, &body).await?))
 }

@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod grants;
 mod interop;
+mod platform;
 mod service;
 mod spec_examples;
 mod vectors_eddsa;

@@ -298,3 +298,91 @@ pub fn get_public(url: &str) -> Answer {
 pub fn new_key() -> KeyFile {
     KeyFile::new(SecretKey::generate().unwrap())
 }
+
+/// A running platform (its own folder, SQLite database and log), connected to a node.
+#[allow(dead_code)]
+pub struct TestPlatform {
+    pub url: String,
+    pub key: KeyFile,
+    pub uscc: String,
+    pub dir: tempfile::TempDir,
+    server: actix_web::dev::ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestPlatform {
+    /// Starts a platform for `uscc` against `node_url` (not yet admitted at the node).
+    pub fn start(node_url: &str, uscc: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let url = format!("http://{addr}");
+        let config = Config {
+            data_dir: dir.path().to_path_buf(),
+            listen: addr.to_string(),
+            database_url: format!("sqlite://{}", dir.path().join("platform.sqlite3").display()),
+            public_url: url.clone(),
+            role: ServiceRole::Platform,
+            node_url: Some(node_url.to_owned()),
+            platform_uscc: Some(uscc.to_owned()),
+            workers: 2,
+            log_batch_max: 1024,
+            checkpoint_interval_secs: 1,
+            catalog_dir: None,
+            witnesses: vec![],
+        };
+        let (core, _) = consentry::node::start::open(&config, Arc::new(SystemClock)).unwrap();
+        let key = core.key.clone();
+        let node = consentry::platform::client::NodeClient::new(node_url, key.clone());
+        let platform = web::Data::new(consentry::platform::Platform {
+            core,
+            uscc: uscc.to_owned(),
+            node,
+            lists: Default::default(),
+        });
+        let (tx, rx) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let data = platform.clone();
+                let server = HttpServer::new(move || {
+                    App::new()
+                        .app_data(data.clone())
+                        .configure(consentry::platform::configure)
+                })
+                .workers(2)
+                .listen(listener)
+                .unwrap()
+                .run();
+                tx.send(server.handle()).unwrap();
+                server.await.unwrap();
+            });
+        });
+        let server = rx.recv().unwrap();
+        Self {
+            url,
+            key,
+            uscc: uscc.to_owned(),
+            dir,
+            server,
+            thread: Some(thread),
+        }
+    }
+
+    /// A client of the platform acting with `key` (assertions addressed to the platform's DID).
+    pub fn client(&self, key: &KeyFile) -> Client {
+        Client {
+            base: self.url.clone(),
+            audience: self.key.did.as_str().to_owned(),
+            key: key.clone(),
+        }
+    }
+}
+
+impl Drop for TestPlatform {
+    fn drop(&mut self) {
+        actix_web::rt::System::new().block_on(self.server.stop(true));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

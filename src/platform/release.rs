@@ -1,0 +1,439 @@
+//! A bank's request at its platform: verify the bank and the grant (offline, with the node's signed
+//! status lists), ask the node on the bank's behalf, record the onward release with the node's entry
+//! as its upstream.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use super::Platform;
+use crate::crypto::{Sha256Digest, jcs};
+use crate::error::{Error, Result};
+use crate::grant::{Granularity, VerifiedGrant};
+use crate::log::entry::{AccessRecord, CategoryRef, EntryKind, GrantRef, PartyRef, Reason, UpstreamRef};
+use crate::node::Caller;
+use crate::policy::{self, BankFacts, CallerFacts, Decision, Facts, GrantStatus, ReleaseRequest, Role};
+use crate::status::{Bitstring, StatusEntry};
+use crate::storage::log_store::NewEntry;
+
+/// What a bank sends.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BankRequest {
+    /// The enterprise.
+    pub enterprise: String,
+    /// The grant naming this bank.
+    #[serde(default)]
+    pub grant: Option<String>,
+    /// Categories.
+    pub categories: Vec<String>,
+    /// Purpose.
+    pub purpose: String,
+    /// `derived` (default) or `raw` (public categories only).
+    #[serde(default = "derived")]
+    pub granularity: Granularity,
+    /// The bank's request id.
+    #[serde(default)]
+    pub request_id: Option<String>,
+}
+
+fn derived() -> Granularity {
+    Granularity::Derived
+}
+
+/// Grants and status lists fetched from the node.
+#[derive(Debug, Default)]
+pub struct ListCache {
+    lists: Mutex<HashMap<String, (OffsetDateTime, Arc<Bitstring>)>>,
+    grants: Mutex<HashMap<String, Vec<u8>>>,
+}
+
+fn reason(code: &str, message: impl Into<String>) -> Reason {
+    Reason {
+        code: code.to_owned(),
+        message: message.into(),
+    }
+}
+
+async fn blocking<R: Send + 'static>(f: impl FnOnce() -> Result<R> + Send + 'static) -> Result<R> {
+    actix_web::rt::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?
+}
+
+/// The signed grant's bytes, from the node (cached: a grant's bytes never change).
+async fn grant_bytes(p: &Platform, id: &str) -> Result<Vec<u8>> {
+    if let Some(b) = p.lists.grants.lock().ok().and_then(|m| m.get(id).cloned()) {
+        return Ok(b);
+    }
+    let (node, path) = (p.node.clone(), format!("/v1/grants/{id}"));
+    let (status, body) = blocking(move || node.get(&path)).await?;
+    if status == 404 {
+        return Err(Error::NotFound(format!(
+            "the node holds no grant {id} naming this platform"
+        )));
+    }
+    if status != 200 {
+        return Err(Error::Upstream(format!(
+            "the node answered {status} for grant {id}"
+        )));
+    }
+    let v: Value = serde_json::from_str(&body).map_err(|e| Error::Upstream(e.to_string()))?;
+    let bytes = v["credential"]
+        .as_str()
+        .ok_or_else(|| Error::Upstream("no credential in the node's answer".into()))?
+        .as_bytes()
+        .to_vec();
+    if let Ok(mut m) = p.lists.grants.lock() {
+        m.insert(id.to_owned(), bytes.clone());
+    }
+    Ok(bytes)
+}
+
+/// The bit of a status entry, from the node's signed list (cached for the list's ttl). The list
+/// must be signed by the node and be for the entry's purpose.
+async fn status_bit(p: &Platform, entry: &StatusEntry, now: OffsetDateTime) -> Result<bool> {
+    let url = entry.status_list_credential.clone();
+    let index = entry.index().map_err(|e| Error::Upstream(e.to_string()))?;
+    let fresh = p.lists.lists.lock().ok().and_then(|m| {
+        m.get(&url)
+            .filter(|(at, _)| now - *at < time::Duration::milliseconds(crate::node::status::TTL_MS as i64))
+            .map(|(_, l)| Arc::clone(l))
+    });
+    let list = match fresh {
+        Some(l) => l,
+        None => {
+            let (node, u) = (p.node.clone(), url.clone());
+            let (node_did, (status, body)) =
+                blocking(move || Ok((node.node_did()?, node.fetch(&u)?))).await?;
+            if status != 200 {
+                return Err(Error::Upstream(format!("status list {url}: {status}")));
+            }
+            let vc = crate::credential::verify(body.as_bytes(), now)
+                .map_err(|e| Error::Upstream(format!("status list {url}: {e}")))?;
+            if vc.signer.as_str() != node_did || !vc.issuer_bound {
+                return Err(Error::Upstream(format!(
+                    "status list {url} is not signed by the node"
+                )));
+            }
+            let subject = &vc.document["credentialSubject"];
+            if subject["statusPurpose"].as_str() != Some(entry.status_purpose.as_str()) {
+                return Err(Error::Upstream(format!(
+                    "STATUS_VERIFICATION_ERROR: {url} is not a {} list",
+                    entry.status_purpose.as_str()
+                )));
+            }
+            let encoded = subject["encodedList"]
+                .as_str()
+                .ok_or_else(|| Error::Upstream("no encodedList".into()))?;
+            let bits = Arc::new(Bitstring::decode(encoded, 1).map_err(|e| Error::Upstream(e.to_string()))?);
+            if let Ok(mut m) = p.lists.lists.lock() {
+                m.insert(url.clone(), (now, Arc::clone(&bits)));
+            }
+            bits
+        }
+    };
+    Ok(list.get(index).map_err(|e| Error::Upstream(e.to_string()))? == 1)
+}
+
+fn entry(
+    kind: EntryKind,
+    p: &Platform,
+    bank: &Caller,
+    req: &BankRequest,
+    grant: Option<(&str, Sha256Digest)>,
+    reasons: Vec<Reason>,
+    data: Option<String>,
+    upstream: Option<UpstreamRef>,
+    request_id: &str,
+) -> NewEntry {
+    let catalog = p.core.catalog();
+    let categories: Vec<CategoryRef> = req
+        .categories
+        .iter()
+        .map(|c| CategoryRef {
+            code: c.clone(),
+            granularity: req.granularity.as_str().into(),
+            providers: catalog
+                .category(c)
+                .map(|x| x.providers.clone())
+                .unwrap_or_default(),
+        })
+        .collect();
+    let decision = if kind == EntryKind::OnwardRelease {
+        "allowed"
+    } else {
+        "refused"
+    };
+    NewEntry {
+        kind,
+        enterprise: Some(req.enterprise.clone()),
+        grant: grant.map(|(id, d)| (id.to_owned(), d)),
+        caller: Some(bank.uscc().to_owned()),
+        platform: Some(p.uscc.clone()),
+        bank: Some(bank.uscc().to_owned()),
+        categories: Some(req.categories.join(",")),
+        decision: Some(decision.into()),
+        record: AccessRecord {
+            enterprise: Some(req.enterprise.clone()),
+            caller: Some(PartyRef {
+                uscc: bank.uscc().to_owned(),
+                role: bank.role.as_str().into(),
+                did: Some(bank.assertion.signer.as_str().to_owned()),
+            }),
+            platform: Some(p.uscc.clone()),
+            bank: Some(bank.uscc().to_owned()),
+            grant: grant.map(|(id, d)| GrantRef {
+                id: id.to_owned(),
+                sha256: d.to_hex(),
+            }),
+            categories,
+            purpose: Some(req.purpose.clone()),
+            decision: Some(decision.into()),
+            reasons,
+            request_id: Some(request_id.to_owned()),
+            data_sha256: data,
+            upstream,
+            detail: None,
+        },
+    }
+}
+
+async fn refuse(
+    p: &Platform,
+    bank: &Caller,
+    req: &BankRequest,
+    grant: Option<(&str, Sha256Digest)>,
+    reasons: Vec<Reason>,
+    request_id: &str,
+) -> Error {
+    let e = entry(
+        EntryKind::Refusal,
+        p,
+        bank,
+        req,
+        grant,
+        reasons.clone(),
+        None,
+        None,
+        request_id,
+    );
+    let a = bank.assertion.clone();
+    match p
+        .core
+        .committer
+        .run(move |tx| {
+            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            Ok(tx.append(e)?.seq)
+        })
+        .await
+    {
+        Ok(seq) => Error::Refused {
+            reasons,
+            log_index: Some(seq),
+        },
+        Err(e) => e,
+    }
+}
+
+/// Serves a bank's request.
+pub async fn release(p: &Platform, bank: &Caller, body: &[u8]) -> Result<Value> {
+    let req: BankRequest = crate::http::parse_body(body)?;
+    let request_id = req
+        .request_id
+        .clone()
+        .filter(|r| !r.is_empty() && r.len() <= 200)
+        .unwrap_or_else(|| format!("urn:uuid:{}", uuid::Uuid::new_v4()));
+    if bank.role != Role::Bank {
+        return Err(refuse(
+            p,
+            bank,
+            &req,
+            None,
+            vec![reason("caller-role", "only banks ask their platform for data")],
+            &request_id,
+        )
+        .await);
+    }
+    let now = p.core.clock.now();
+    // The grant, verified here.
+    let mut grant: Option<VerifiedGrant> = None;
+    let mut grant_problem = None;
+    let mut status = None;
+    if let Some(id) = &req.grant {
+        match grant_bytes(p, id).await {
+            Err(Error::NotFound(m)) => grant_problem = Some(vec![reason("unknown-grant", m)]),
+            Err(e) => {
+                return Err(refuse(
+                    p,
+                    bank,
+                    &req,
+                    None,
+                    vec![reason("upstream-unavailable", e.to_string())],
+                    &request_id,
+                )
+                .await);
+            }
+            Ok(bytes) => {
+                let catalog = p.core.catalog();
+                match p
+                    .core
+                    .grants
+                    .get_or_verify(Sha256Digest::of(crate::credential::trim(&bytes)), || {
+                        crate::grant::verify::verify_using(&bytes, &catalog, &p.core.keys, now)
+                    }) {
+                    Ok(g) => {
+                        let revoked = status_bit(p, g.revocation_entry(), now).await;
+                        let suspended = status_bit(p, g.suspension_entry(), now).await;
+                        match (revoked, suspended) {
+                            (Ok(r), Ok(s)) => {
+                                status = Some(GrantStatus {
+                                    revoked: r,
+                                    suspended: s,
+                                })
+                            }
+                            (Err(e), _) | (_, Err(e)) => {
+                                let d = g.digest();
+                                return Err(refuse(
+                                    p,
+                                    bank,
+                                    &req,
+                                    Some((g.id().as_str(), d)),
+                                    vec![reason("status-unknown", e.to_string())],
+                                    &request_id,
+                                )
+                                .await);
+                            }
+                        }
+                        grant = Some(g);
+                    }
+                    Err(e) => grant_problem = Some(crate::node::grants::reasons_of(&e)),
+                }
+            }
+        }
+    }
+    let grant_ref = grant.as_ref().map(|g| (g.id().as_str().to_owned(), g.digest()));
+    let gref = grant_ref.as_ref().map(|(id, d)| (id.as_str(), *d));
+    let policy_req = ReleaseRequest {
+        enterprise: req.enterprise.clone(),
+        categories: req.categories.clone(),
+        granularity: req.granularity,
+        purpose: req.purpose.clone(),
+        on_behalf_of: Some(bank.uscc().to_owned()),
+    };
+    let facts = Facts {
+        request: &policy_req,
+        caller: &CallerFacts {
+            uscc: p.uscc.clone(),
+            role: Role::Platform,
+            active: true,
+        },
+        bank: Some(&BankFacts {
+            uscc: bank.uscc().to_owned(),
+            active: bank.active(),
+            platform: bank.participant.platform_uscc.clone(),
+        }),
+        grant: grant.as_ref(),
+        grant_problem,
+        status,
+        // The node counts uses; it refuses past the grant's rate.
+        used_in_period: 0,
+        now,
+    };
+    if let Decision::Refuse(reasons) = policy::decide(&facts, &p.core.catalog()) {
+        return Err(refuse(p, bank, &req, gref, reasons, &request_id).await);
+    }
+    // Ask the node on the bank's behalf.
+    let ask = json!({
+        "enterprise": req.enterprise, "grant": req.grant, "categories": req.categories,
+        "granularity": req.granularity, "purpose": req.purpose, "onBehalfOf": bank.uscc(), "requestId": request_id,
+    });
+    let node = p.node.clone();
+    let answer = blocking(move || node.post("/v1/releases", &ask)).await;
+    let (status, text) = match answer {
+        Ok(a) => a,
+        Err(e) => {
+            return Err(refuse(
+                p,
+                bank,
+                &req,
+                gref,
+                vec![reason("upstream-unavailable", e.to_string())],
+                &request_id,
+            )
+            .await);
+        }
+    };
+    let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    if status != 200 {
+        let mut reasons: Vec<Reason> = serde_json::from_value(v["reasons"].clone()).unwrap_or_default();
+        if reasons.is_empty() {
+            reasons.push(reason(
+                "upstream-refused",
+                format!(
+                    "the node answered {status}: {}",
+                    v["detail"].as_str().unwrap_or(&text)
+                ),
+            ));
+        }
+        return Err(refuse(p, bank, &req, gref, reasons, &request_id).await);
+    }
+    let data = v["data"].clone();
+    let digest =
+        Sha256Digest::of(&jcs::canonicalize(&data).map_err(|e| Error::Upstream(e.to_string()))?).to_hex();
+    if v["dataSha256"].as_str() != Some(digest.as_str()) {
+        return Err(refuse(
+            p,
+            bank,
+            &req,
+            gref,
+            vec![reason(
+                "upstream-digest",
+                "the node's data does not match the digest it logged",
+            )],
+            &request_id,
+        )
+        .await);
+    }
+    let upstream = UpstreamRef {
+        origin: v["receipt"]["origin"].as_str().unwrap_or_default().to_owned(),
+        index: v["logIndex"].as_u64().unwrap_or_default(),
+        leaf_hash: v["leafHash"].as_str().unwrap_or_default().to_owned(),
+    };
+    let e = entry(
+        EntryKind::OnwardRelease,
+        p,
+        bank,
+        &req,
+        gref,
+        vec![],
+        Some(digest.clone()),
+        Some(upstream.clone()),
+        &request_id,
+    );
+    let a = bank.assertion.clone();
+    let appended = p
+        .core
+        .committer
+        .run(move |tx| {
+            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            tx.append(e)
+        })
+        .await?;
+    let leaf_hash = hex::encode(appended.leaf_hash);
+    Ok(json!({
+        "requestId": request_id,
+        "enterprise": req.enterprise,
+        "grant": req.grant,
+        "purpose": req.purpose,
+        "data": data,
+        "dataSha256": digest,
+        "logIndex": appended.seq,
+        "leafHash": leaf_hash,
+        "receipt": crate::node::receipts::promise(&p.core, appended.seq, &leaf_hash, appended.leaf.time_ms),
+        "upstream": {"origin": upstream.origin, "index": upstream.index, "leafHash": upstream.leaf_hash, "receipt": v["receipt"]},
+    }))
+}

@@ -1,0 +1,132 @@
+//! A node and a platform as two services: a bank asks its platform, which verifies the grant offline
+//! against the node's signed status lists, fetches derived results from the node on the bank's
+//! behalf, and records the onward release with the node's entry as its upstream.
+
+use serde_json::json;
+
+use crate::common::server::{Backend, TestNode, TestPlatform, get_public, new_key};
+use crate::service::{BANK, ENTERPRISE, PLATFORM, World};
+
+#[test]
+fn bank_through_platform_hop_by_hop() {
+    let w = World::new(Backend::Sqlite);
+    // The platform service, admitted at the node with its own key (the world's platform key stands
+    // for another platform entry; this one uses the service's key).
+    let p = TestPlatform::start(&w.node.url, "91330000MA28PLAT2L");
+    let op = w.node.operator();
+    let r = op.post(
+        "/v1/admin/platforms",
+        &json!({"uscc": p.uscc, "name": "平台服务", "did": p.key.did.as_str(), "endpoint": p.url}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    // Its operator registers a bank through it: at the node and in its own registry.
+    let bank = new_key();
+    let bank_uscc = "91330300MA2GHJK66N";
+    let r = p.client(&p.key).post(
+        "/v1/banks",
+        &json!({"uscc": bank_uscc, "name": "平台银行", "did": bank.did.as_str()}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    // A grant naming this platform and this bank.
+    let (grant, r) = w.grant_with(&w.enterprise.clone(), |d| {
+        d.terms.grantee.uscc = p.uscc.clone();
+        d.terms.onward_recipients[0].uscc = bank_uscc.to_owned();
+    });
+    assert_eq!(r.status, 201, "{}", r.text);
+
+    let ask = json!({"enterprise": ENTERPRISE, "grant": grant, "categories": ["TAX-03"], "purpose": "credit-approval"});
+    let r = p.client(&bank).post("/v1/releases", &ask);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"]["TAX-03"]["granularity"], "derived");
+    assert!(r.body["data"]["TAX-03"].get("records").is_none());
+    // Hop by hop: the platform's entry names the node's entry, which the node holds for the bank.
+    let upstream = r.body["upstream"]["index"].as_u64().unwrap();
+    assert_eq!(
+        r.body["upstream"]["receipt"]["origin"],
+        w.node.node.origin.as_str()
+    );
+    let node_leaf: Vec<u8> = w
+        .node
+        .node
+        .store
+        .run(|c| {
+            use consentry::storage::schema::log_leaves;
+            use diesel::prelude::*;
+            Ok(log_leaves::table
+                .find(upstream as i64)
+                .select(log_leaves::leaf)
+                .first::<Vec<u8>>(c)?)
+        })
+        .unwrap();
+    assert_eq!(
+        hex::encode(consentry::log::merkle::leaf_hash(&node_leaf)),
+        r.body["upstream"]["leafHash"].as_str().unwrap()
+    );
+    let record: String = w
+        .node
+        .node
+        .store
+        .run(|c| {
+            use consentry::storage::schema::log_records;
+            use diesel::prelude::*;
+            Ok(log_records::table
+                .find(upstream as i64)
+                .select(log_records::record)
+                .first::<Option<String>>(c)?
+                .unwrap())
+        })
+        .unwrap();
+    assert!(
+        record.contains(bank_uscc),
+        "the node's record names the bank: {record}"
+    );
+
+    // A bank not named by the grant is refused by the platform itself (the node is not asked).
+    let stranger_bank = new_key();
+    assert_eq!(
+        p.client(&p.key)
+            .post(
+                "/v1/banks",
+                &json!({"uscc": "91330200MA2CDEF57N", "name": "另一银行", "did": stranger_bank.did.as_str()})
+            )
+            .status,
+        201
+    );
+    let before = get_public(&format!("{}/v1/node", w.node.url)).body["logSize"]
+        .as_u64()
+        .unwrap();
+    let r = p.client(&stranger_bank).post("/v1/releases", &ask);
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert!(
+        r.reasons().contains(&"bank-not-named".to_owned()),
+        "{:?}",
+        r.reasons()
+    );
+    assert_eq!(
+        get_public(&format!("{}/v1/node", w.node.url)).body["logSize"]
+            .as_u64()
+            .unwrap(),
+        before
+    );
+
+    // Raw non-public data is never handed to a bank.
+    let mut raw = ask.clone();
+    raw["granularity"] = json!("raw");
+    let r = p.client(&bank).post("/v1/releases", &raw);
+    assert!(
+        r.reasons().contains(&"bank-raw-non-public".to_owned()),
+        "{:?}",
+        r.reasons()
+    );
+
+    // Revoked: refused (by the platform from the status list, or by the node if its cache is fresh).
+    assert_eq!(w.change(&w.enterprise, "revoke", &grant).status, 200);
+    let r = p.client(&bank).post("/v1/releases", &ask);
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert!(
+        r.reasons().contains(&"grant-revoked".to_owned()),
+        "{:?}",
+        r.reasons()
+    );
+    let _ = (PLATFORM, BANK, TestNode::start as fn(Backend) -> TestNode);
+}
