@@ -139,17 +139,28 @@ async fn status_bit(p: &Platform, entry: &StatusEntry, now: OffsetDateTime) -> R
     Ok(list.get(index).map_err(|e| Error::Upstream(e.to_string()))? == 1)
 }
 
+/// One bank request being served: who, what, and its id.
+struct Ask<'a> {
+    p: &'a Platform,
+    bank: &'a Caller,
+    req: &'a BankRequest,
+    request_id: &'a str,
+}
+
 fn entry(
     kind: EntryKind,
-    p: &Platform,
-    bank: &Caller,
-    req: &BankRequest,
+    ask: &Ask<'_>,
     grant: Option<(&str, Sha256Digest)>,
     reasons: Vec<Reason>,
     data: Option<String>,
     upstream: Option<UpstreamRef>,
-    request_id: &str,
 ) -> NewEntry {
+    let Ask {
+        p,
+        bank,
+        req,
+        request_id,
+    } = *ask;
     let catalog = p.core.catalog();
     let categories: Vec<CategoryRef> = req
         .categories
@@ -202,25 +213,9 @@ fn entry(
     }
 }
 
-async fn refuse(
-    p: &Platform,
-    bank: &Caller,
-    req: &BankRequest,
-    grant: Option<(&str, Sha256Digest)>,
-    reasons: Vec<Reason>,
-    request_id: &str,
-) -> Error {
-    let e = entry(
-        EntryKind::Refusal,
-        p,
-        bank,
-        req,
-        grant,
-        reasons.clone(),
-        None,
-        None,
-        request_id,
-    );
+async fn refuse(ask: &Ask<'_>, grant: Option<(&str, Sha256Digest)>, reasons: Vec<Reason>) -> Error {
+    let (p, bank) = (ask.p, ask.bank);
+    let e = entry(EntryKind::Refusal, ask, grant, reasons.clone(), None, None);
     let a = bank.assertion.clone();
     match p
         .core
@@ -247,14 +242,17 @@ pub async fn release(p: &Platform, bank: &Caller, body: &[u8]) -> Result<Value> 
         .clone()
         .filter(|r| !r.is_empty() && r.len() <= 200)
         .unwrap_or_else(|| format!("urn:uuid:{}", uuid::Uuid::new_v4()));
+    let ask = Ask {
+        p,
+        bank,
+        req: &req,
+        request_id: &request_id,
+    };
     if bank.role != Role::Bank {
         return Err(refuse(
-            p,
-            bank,
-            &req,
+            &ask,
             None,
             vec![reason("caller-role", "only banks ask their platform for data")],
-            &request_id,
         )
         .await);
     }
@@ -267,15 +265,7 @@ pub async fn release(p: &Platform, bank: &Caller, body: &[u8]) -> Result<Value> 
         match grant_bytes(p, id).await {
             Err(Error::NotFound(m)) => grant_problem = Some(vec![reason("unknown-grant", m)]),
             Err(e) => {
-                return Err(refuse(
-                    p,
-                    bank,
-                    &req,
-                    None,
-                    vec![reason("upstream-unavailable", e.to_string())],
-                    &request_id,
-                )
-                .await);
+                return Err(refuse(&ask, None, vec![reason("upstream-unavailable", e.to_string())]).await);
             }
             Ok(bytes) => {
                 let catalog = p.core.catalog();
@@ -298,12 +288,9 @@ pub async fn release(p: &Platform, bank: &Caller, body: &[u8]) -> Result<Value> 
                             (Err(e), _) | (_, Err(e)) => {
                                 let d = g.digest();
                                 return Err(refuse(
-                                    p,
-                                    bank,
-                                    &req,
+                                    &ask,
                                     Some((g.id().as_str(), d)),
                                     vec![reason("status-unknown", e.to_string())],
-                                    &request_id,
                                 )
                                 .await);
                             }
@@ -344,27 +331,19 @@ pub async fn release(p: &Platform, bank: &Caller, body: &[u8]) -> Result<Value> 
         now,
     };
     if let Decision::Refuse(reasons) = policy::decide(&facts, &p.core.catalog()) {
-        return Err(refuse(p, bank, &req, gref, reasons, &request_id).await);
+        return Err(refuse(&ask, gref, reasons).await);
     }
     // Ask the node on the bank's behalf.
-    let ask = json!({
+    let body = json!({
         "enterprise": req.enterprise, "grant": req.grant, "categories": req.categories,
         "granularity": req.granularity, "purpose": req.purpose, "onBehalfOf": bank.uscc(), "requestId": request_id,
     });
     let node = p.node.clone();
-    let answer = blocking(move || node.post("/v1/releases", &ask)).await;
+    let answer = blocking(move || node.post("/v1/releases", &body)).await;
     let (status, text) = match answer {
         Ok(a) => a,
         Err(e) => {
-            return Err(refuse(
-                p,
-                bank,
-                &req,
-                gref,
-                vec![reason("upstream-unavailable", e.to_string())],
-                &request_id,
-            )
-            .await);
+            return Err(refuse(&ask, gref, vec![reason("upstream-unavailable", e.to_string())]).await);
         }
     };
     let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
@@ -379,22 +358,19 @@ pub async fn release(p: &Platform, bank: &Caller, body: &[u8]) -> Result<Value> 
                 ),
             ));
         }
-        return Err(refuse(p, bank, &req, gref, reasons, &request_id).await);
+        return Err(refuse(&ask, gref, reasons).await);
     }
     let data = v["data"].clone();
     let digest =
         Sha256Digest::of(&jcs::canonicalize(&data).map_err(|e| Error::Upstream(e.to_string()))?).to_hex();
     if v["dataSha256"].as_str() != Some(digest.as_str()) {
         return Err(refuse(
-            p,
-            bank,
-            &req,
+            &ask,
             gref,
             vec![reason(
                 "upstream-digest",
                 "the node's data does not match the digest it logged",
             )],
-            &request_id,
         )
         .await);
     }
@@ -405,14 +381,11 @@ pub async fn release(p: &Platform, bank: &Caller, body: &[u8]) -> Result<Value> 
     };
     let e = entry(
         EntryKind::OnwardRelease,
-        p,
-        bank,
-        &req,
+        &ask,
         gref,
         vec![],
         Some(digest.clone()),
         Some(upstream.clone()),
-        &request_id,
     );
     let a = bank.assertion.clone();
     let appended = p

@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod grants;
 mod interop;
+mod openapi;
 mod platform;
 mod service;
 mod spec_examples;

@@ -1,0 +1,1143 @@
+//! spec/openapi.yaml against the code, both ways: every route of [`consentry::http::ROUTES`] is an
+//! operation of the document and nothing else is; the document is OpenAPI 3.1 and every `$ref`
+//! resolves; error answers are RFC 9457 problems; spec/problems.md lists every problem and reason
+//! code; and real answers of a running node match the schemas the document gives for them.
+//!
+//! The answers are checked with a small JSON Schema checker for the keywords the document uses
+//! (`$ref`, `type`, `enum`, `const`, `properties`, `required`, `additionalProperties`, `items`,
+//! `oneOf`, `allOf`, `minimum`, `maximum`, `minLength`, `minItems`). `pattern` and `format` are
+//! annotations here (no regex engine); any other keyword makes the checker fail, so the document
+//! cannot use a keyword these tests silently skip.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value, json};
+
+use crate::common::server::{Answer, Backend, TestNode, get_public, new_key};
+use crate::service::{BANK, ENTERPRISE, OTHER_ENTERPRISE, OTHER_PLATFORM, PLATFORM, World, now};
+
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "patch", "head", "options", "trace",
+];
+
+/// Public reads that cannot answer a 4xx problem: they take no parameter, read no body and need
+/// no caller (`/healthz` and `/v1/node` can only fail with `503`; the others never fail).
+const NO_CLIENT_ERROR: [(&str, &str); 5] = [
+    ("GET", "/healthz"),
+    ("GET", "/v1/node"),
+    ("GET", "/v1/catalog"),
+    ("GET", "/v1/catalog/letters"),
+    ("GET", "/ns/v1"),
+];
+
+const PROBLEM_REF: &str = "#/components/schemas/Problem";
+const PROBLEM_JSON: &str = "application/problem+json";
+
+fn spec_path(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("spec")
+        .join(name)
+}
+
+fn read(path: &std::path::Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// YAML to JSON; mapping keys must be scalars and become strings.
+fn to_json(y: &serde_yaml::Value) -> Value {
+    use serde_yaml::Value as Y;
+    match y {
+        Y::Null => Value::Null,
+        Y::Bool(b) => json!(b),
+        Y::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                json!(i)
+            } else if let Some(u) = n.as_u64() {
+                json!(u)
+            } else {
+                json!(n.as_f64())
+            }
+        }
+        Y::String(s) => json!(s),
+        Y::Sequence(s) => Value::Array(s.iter().map(to_json).collect()),
+        Y::Mapping(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        Y::String(s) => s.clone(),
+                        Y::Number(n) => n.to_string(),
+                        Y::Bool(b) => b.to_string(),
+                        other => panic!("mapping key {other:?} is not a scalar"),
+                    };
+                    (key, to_json(v))
+                })
+                .collect(),
+        ),
+        Y::Tagged(t) => to_json(&t.value),
+    }
+}
+
+/// The parsed document.
+struct Spec {
+    yaml: serde_yaml::Value,
+    doc: Value,
+}
+
+impl Spec {
+    fn load() -> Self {
+        let text = read(&spec_path("openapi.yaml"));
+        let yaml: serde_yaml::Value = serde_yaml::from_str(&text).expect("spec/openapi.yaml is YAML");
+        let doc = to_json(&yaml);
+        Self { yaml, doc }
+    }
+
+    /// Every operation: (METHOD, path, operation object).
+    fn operations(&self) -> Vec<(String, String, &Value)> {
+        let mut out = Vec::new();
+        for (path, item) in self.doc["paths"].as_object().expect("paths") {
+            for (key, op) in item.as_object().expect("path item") {
+                if METHODS.contains(&key.as_str()) {
+                    out.push((key.to_ascii_uppercase(), path.clone(), op));
+                } else {
+                    assert!(
+                        ["parameters", "summary", "description", "servers"].contains(&key.as_str()),
+                        "{path}: unexpected member {key}"
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    fn op(&self, method: &str, path: &str) -> &Value {
+        let op = &self.doc["paths"][path][method.to_ascii_lowercase()];
+        assert!(
+            op.is_object(),
+            "no operation {method} {path} in spec/openapi.yaml"
+        );
+        op
+    }
+
+    /// The target of a local `$ref`.
+    fn target(&self, r: &str) -> Option<&Value> {
+        r.strip_prefix('#').and_then(|p| self.doc.pointer(p))
+    }
+
+    /// Follows `$ref` until an object without one.
+    fn resolve<'a>(&'a self, mut v: &'a Value) -> &'a Value {
+        for _ in 0..16 {
+            match v.get("$ref").and_then(Value::as_str) {
+                Some(r) => v = self.target(r).unwrap_or_else(|| panic!("unresolved {r}")),
+                None => return v,
+            }
+        }
+        panic!("$ref chain too long")
+    }
+
+    /// Whether the operation needs the bearer client assertion (its own `security`, else the
+    /// document's).
+    fn needs_assertion(&self, op: &Value) -> bool {
+        let security = op.get("security").unwrap_or(&self.doc["security"]);
+        let list = security.as_array().expect("security is an array");
+        list.iter().any(|req| req.get("clientAssertion").is_some())
+    }
+
+    /// The responses of an operation, resolved, by status.
+    fn responses(&self, op: &Value) -> BTreeMap<String, &Value> {
+        op["responses"]
+            .as_object()
+            .expect("responses")
+            .iter()
+            .map(|(k, v)| (k.clone(), self.resolve(v)))
+            .collect()
+    }
+
+    /// Whether a (resolved) response is a problem with the shared schema.
+    fn is_problem(response: &Value) -> bool {
+        response["content"][PROBLEM_JSON]["schema"]["$ref"] == PROBLEM_REF
+    }
+
+    /// Checks a real answer against the operation's declared response for its status.
+    fn check(&self, method: &str, template: &str, a: &Answer) {
+        let what = format!("{method} {template} → {}", a.status);
+        let op = self.op(method, template);
+        let response = op["responses"]
+            .get(a.status.to_string())
+            .unwrap_or_else(|| panic!("{what}: status not declared; body {}", a.text));
+        let response = self.resolve(response);
+        let Some(content) = response.get("content").and_then(Value::as_object) else {
+            assert!(
+                a.text.is_empty(),
+                "{what}: declared without content, got {}",
+                a.text
+            );
+            return;
+        };
+        let media = a
+            .header("content-type")
+            .and_then(|c| c.split(';').next())
+            .unwrap_or("")
+            .trim()
+            .to_owned();
+        let declared = content
+            .get(&media)
+            .unwrap_or_else(|| panic!("{what}: media type {media:?} not declared; body {}", a.text));
+        let body: Value = serde_json::from_str(&a.text)
+            .unwrap_or_else(|e| panic!("{what}: body is not JSON ({e}): {}", a.text));
+        let mut errors = Vec::new();
+        validate(self, &declared["schema"], &body, "$", &mut errors);
+        assert!(errors.is_empty(), "{what}: {errors:#?}\nbody: {}", a.text);
+        if media == PROBLEM_JSON {
+            assert_eq!(body["status"], a.status, "{what}: problem status");
+            let t = body["type"].as_str().unwrap_or_default();
+            assert!(
+                t.starts_with(consentry::error::PROBLEM_BASE)
+                    && t.len() > consentry::error::PROBLEM_BASE.len(),
+                "{what}: problem type {t}"
+            );
+        }
+    }
+}
+
+/// JSON type names of a value (an integer is also a number).
+fn json_types(v: &Value) -> &'static [&'static str] {
+    match v {
+        Value::Null => &["null"],
+        Value::Bool(_) => &["boolean"],
+        Value::Number(n) if n.is_i64() || n.is_u64() => &["integer", "number"],
+        Value::Number(_) => &["number"],
+        Value::String(_) => &["string"],
+        Value::Array(_) => &["array"],
+        Value::Object(_) => &["object"],
+    }
+}
+
+/// Keywords that only annotate.
+const ANNOTATIONS: [&str; 8] = [
+    "description",
+    "title",
+    "format",
+    "pattern",
+    "examples",
+    "default",
+    "deprecated",
+    "$comment",
+];
+
+/// Validates `v` against `schema` (the subset of JSON Schema 2020-12 listed in the module doc).
+fn validate(spec: &Spec, schema: &Value, v: &Value, at: &str, errors: &mut Vec<String>) {
+    let map = match schema {
+        Value::Bool(true) => return,
+        Value::Bool(false) => {
+            errors.push(format!("{at}: not allowed"));
+            return;
+        }
+        Value::Object(m) => m,
+        other => panic!("{at}: schema {other} is not an object"),
+    };
+    for (k, s) in map {
+        match k.as_str() {
+            "$ref" => {
+                let r = s.as_str().expect("$ref is a string");
+                let target = spec.target(r).unwrap_or_else(|| panic!("unresolved {r}"));
+                validate(spec, target, v, at, errors);
+            }
+            "type" => {
+                let allowed: Vec<&str> = match s {
+                    Value::String(t) => vec![t.as_str()],
+                    Value::Array(ts) => ts.iter().map(|t| t.as_str().expect("type name")).collect(),
+                    other => panic!("{at}: type {other}"),
+                };
+                if !json_types(v).iter().any(|t| allowed.contains(t)) {
+                    errors.push(format!("{at}: {v} is not of type {allowed:?}"));
+                }
+            }
+            "enum" => {
+                if !s.as_array().expect("enum is an array").contains(v) {
+                    errors.push(format!("{at}: {v} is not one of {s}"));
+                }
+            }
+            "const" => {
+                if s != v {
+                    errors.push(format!("{at}: {v} is not {s}"));
+                }
+            }
+            "required" => {
+                if let Value::Object(o) = v {
+                    for name in s.as_array().expect("required is an array") {
+                        let name = name.as_str().expect("required name");
+                        if !o.contains_key(name) {
+                            errors.push(format!("{at}: required member {name} is missing"));
+                        }
+                    }
+                }
+            }
+            "properties" => {
+                if let Value::Object(o) = v {
+                    for (name, sub) in s.as_object().expect("properties is an object") {
+                        if let Some(x) = o.get(name) {
+                            validate(spec, sub, x, &format!("{at}.{name}"), errors);
+                        }
+                    }
+                }
+            }
+            "additionalProperties" => {
+                if let Value::Object(o) = v {
+                    let declared = map.get("properties").and_then(Value::as_object);
+                    for (name, x) in o {
+                        if declared.is_none_or(|d| !d.contains_key(name)) {
+                            validate(spec, s, x, &format!("{at}.{name}"), errors);
+                        }
+                    }
+                }
+            }
+            "items" => {
+                if let Value::Array(a) = v {
+                    for (i, x) in a.iter().enumerate() {
+                        validate(spec, s, x, &format!("{at}[{i}]"), errors);
+                    }
+                }
+            }
+            "oneOf" => {
+                let matching = s
+                    .as_array()
+                    .expect("oneOf is an array")
+                    .iter()
+                    .filter(|sub| {
+                        let mut e = Vec::new();
+                        validate(spec, sub, v, at, &mut e);
+                        e.is_empty()
+                    })
+                    .count();
+                if matching != 1 {
+                    errors.push(format!("{at}: {matching} branches of oneOf match {v}"));
+                }
+            }
+            "allOf" => {
+                for sub in s.as_array().expect("allOf is an array") {
+                    validate(spec, sub, v, at, errors);
+                }
+            }
+            "minimum" | "maximum" => {
+                if let (Some(x), Some(bound)) = (v.as_f64(), s.as_f64()) {
+                    if (k == "minimum" && x < bound) || (k == "maximum" && x > bound) {
+                        errors.push(format!("{at}: {x} breaks {k} {bound}"));
+                    }
+                }
+            }
+            "minLength" | "maxLength" => {
+                if let (Some(x), Some(bound)) = (v.as_str(), s.as_u64()) {
+                    let n = x.chars().count() as u64;
+                    if (k == "minLength" && n < bound) || (k == "maxLength" && n > bound) {
+                        errors.push(format!("{at}: length {n} breaks {k} {bound}"));
+                    }
+                }
+            }
+            "minItems" => {
+                if let (Some(x), Some(bound)) = (v.as_array(), s.as_u64()) {
+                    if (x.len() as u64) < bound {
+                        errors.push(format!("{at}: {} items, fewer than {bound}", x.len()));
+                    }
+                }
+            }
+            other if ANNOTATIONS.contains(&other) => {}
+            other => panic!("{at}: schema keyword {other} is not supported by this checker"),
+        }
+    }
+}
+
+/// Every `$ref` string in the document, with where it is.
+fn refs(v: &Value, at: &str, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                if k == "$ref" {
+                    if let Some(r) = x.as_str() {
+                        out.push((at.to_owned(), r.to_owned()));
+                    }
+                }
+                refs(x, &format!("{at}/{k}"), out);
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                refs(x, &format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn spec_is_openapi_3_1() {
+    let spec = Spec::load();
+    let version = spec.doc["openapi"].as_str().expect("openapi is a string");
+    assert!(
+        version.starts_with("3.1.") && version[4..].chars().all(|c| c.is_ascii_digit()),
+        "openapi: {version}"
+    );
+    assert!(spec.doc["info"]["title"].is_string() && spec.doc["info"]["version"].is_string());
+    // Response status keys must be strings in YAML too (OpenAPI requires them to be).
+    for (path, item) in spec.yaml["paths"].as_mapping().expect("paths") {
+        for (method, op) in item.as_mapping().expect("path item") {
+            if let Some(responses) = op.get("responses").and_then(serde_yaml::Value::as_mapping) {
+                for key in responses.keys() {
+                    assert!(
+                        key.is_string(),
+                        "{path:?} {method:?}: response key {key:?} must be quoted"
+                    );
+                }
+            }
+        }
+    }
+    // The bearer scheme the operations name.
+    let scheme = &spec.doc["components"]["securitySchemes"]["clientAssertion"];
+    assert_eq!(scheme["type"], "http");
+    assert_eq!(scheme["scheme"], "bearer");
+    assert!(scheme["description"].as_str().is_some_and(|d| d.contains("htu")));
+    assert_eq!(spec.doc["security"], json!([{"clientAssertion": []}]));
+}
+
+#[test]
+fn routes_and_operations_match_both_ways() {
+    let spec = Spec::load();
+    let routes: BTreeSet<(String, String)> = consentry::http::ROUTES
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    assert_eq!(
+        routes.len(),
+        consentry::http::ROUTES.len(),
+        "ROUTES lists a route twice"
+    );
+    let ops: BTreeSet<(String, String)> = spec.operations().into_iter().map(|(m, p, _)| (m, p)).collect();
+    let missing: Vec<_> = routes.difference(&ops).collect();
+    let extra: Vec<_> = ops.difference(&routes).collect();
+    assert!(
+        missing.is_empty(),
+        "routes without an operation in spec/openapi.yaml: {missing:?}"
+    );
+    assert!(
+        extra.is_empty(),
+        "operations in spec/openapi.yaml that are not routes: {extra:?}"
+    );
+}
+
+#[test]
+fn every_operation_is_described() {
+    let spec = Spec::load();
+    let mut ids = BTreeSet::new();
+    for (method, path, op) in spec.operations() {
+        let what = format!("{method} {path}");
+        for field in ["operationId", "summary", "description"] {
+            assert!(
+                op[field].as_str().is_some_and(|s| !s.trim().is_empty()),
+                "{what}: {field} missing"
+            );
+        }
+        assert!(
+            ids.insert(op["operationId"].as_str().unwrap_or_default().to_owned()),
+            "{what}: duplicate operationId"
+        );
+        // Path parameters: exactly the template's, all required.
+        let template: BTreeSet<String> = path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(str::to_owned)
+            .collect();
+        let mut declared = BTreeSet::new();
+        for p in op["parameters"].as_array().into_iter().flatten() {
+            let p = spec.resolve(p);
+            if p["in"] == "path" {
+                assert_eq!(
+                    p["required"], true,
+                    "{what}: path parameter {} must be required",
+                    p["name"]
+                );
+                declared.insert(p["name"].as_str().expect("parameter name").to_owned());
+            }
+            assert!(
+                p["schema"].is_object(),
+                "{what}: parameter {} has no schema",
+                p["name"]
+            );
+        }
+        assert_eq!(declared, template, "{what}: path parameters");
+        // A success answer with a body schema (or none at all, for 304).
+        let responses = spec.responses(op);
+        assert!(
+            responses.keys().any(|s| s.starts_with('2')),
+            "{what}: no success response"
+        );
+        for (status, r) in &responses {
+            assert!(r["description"].is_string(), "{what} {status}: no description");
+            for (media, m) in r["content"].as_object().into_iter().flatten() {
+                assert!(m["schema"].is_object(), "{what} {status} {media}: no schema");
+            }
+        }
+        // A body read by the handler can be too large; one that is not read cannot.
+        assert_eq!(
+            op.get("requestBody").is_some(),
+            responses.contains_key("413"),
+            "{what}: a request body and a 413 answer go together"
+        );
+    }
+}
+
+#[test]
+fn every_ref_resolves_and_every_schema_is_used() {
+    let spec = Spec::load();
+    let mut found = Vec::new();
+    refs(&spec.doc, "#", &mut found);
+    assert!(!found.is_empty());
+    for (at, r) in &found {
+        assert!(
+            r.starts_with("#/"),
+            "{at}: only local references are used, got {r}"
+        );
+        assert!(spec.target(r).is_some(), "{at}: $ref {r} does not resolve");
+    }
+    let used: BTreeSet<&str> = found.iter().map(|(_, r)| r.as_str()).collect();
+    for section in ["schemas", "responses", "parameters"] {
+        for name in spec.doc["components"][section]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k)
+        {
+            let r = format!("#/components/{section}/{name}");
+            assert!(used.contains(r.as_str()), "{r} is never used");
+        }
+    }
+    // The schemas the API is described with.
+    for name in [
+        "Problem",
+        "Participant",
+        "Grant",
+        "ReleaseRequest",
+        "ReleaseAnswer",
+        "InclusionPromise",
+        "StatusListCredential",
+        "Catalog",
+        "Letter",
+    ] {
+        assert!(
+            spec.doc["components"]["schemas"][name].is_object(),
+            "schema {name}"
+        );
+    }
+    let problem = &spec.doc["components"]["schemas"]["Problem"];
+    for member in ["type", "title", "status", "detail", "reasons", "logIndex"] {
+        assert!(problem["properties"][member].is_object(), "Problem.{member}");
+    }
+}
+
+#[test]
+fn errors_are_problems_and_client_errors_are_declared() {
+    let spec = Spec::load();
+    let exempt: BTreeSet<(String, String)> = NO_CLIENT_ERROR
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    for (method, path, op) in spec.operations() {
+        let what = format!("{method} {path}");
+        let responses = spec.responses(op);
+        // Every error answer the node declares is a problem with the shared schema.
+        for (status, r) in &responses {
+            if status.starts_with('4') || status.starts_with('5') {
+                assert!(Spec::is_problem(r), "{what} {status}: not a Problem response");
+            }
+        }
+        let client_error = responses
+            .iter()
+            .any(|(s, r)| s.starts_with('4') && Spec::is_problem(r));
+        let key = (method.clone(), path.clone());
+        if exempt.contains(&key) {
+            assert!(!client_error, "{what}: declared a 4xx the handler cannot answer");
+            assert_eq!(op["security"], json!([]), "{what}: public");
+            assert_eq!(method, "GET");
+        } else {
+            assert!(client_error, "{what}: no 4xx problem response");
+        }
+        if spec.needs_assertion(op) {
+            assert!(responses.contains_key("401"), "{what}: authenticated but no 401");
+        }
+    }
+}
+
+/// Every problem code, and every reason code the code base writes, is in spec/problems.md; each
+/// problem code with the HTTP status the code gives it.
+#[test]
+fn problems_md_lists_every_code() {
+    use actix_web::ResponseError as _;
+    use consentry::credential::ProofError as P;
+    use consentry::error::Error;
+    use consentry::grant::Violation as V;
+
+    let md = read(&spec_path("problems.md"));
+    // `| `code` | 403 | …` rows.
+    let mut statuses: BTreeMap<String, u16> = BTreeMap::new();
+    for line in md.lines() {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        if cells.len() > 3 {
+            if let (Some(code), Ok(status)) = (
+                cells[1].strip_prefix('`').and_then(|c| c.strip_suffix('`')),
+                cells[2].parse::<u16>(),
+            ) {
+                statuses.insert(code.to_owned(), status);
+            }
+        }
+    }
+    let listed = |code: &str| md.contains(&format!("`{code}`"));
+
+    let errors = [
+        Error::invalid("signed-request", "x"),
+        Error::Unauthenticated("x".into()),
+        Error::Forbidden("x".into()),
+        Error::NotFound("x".into()),
+        Error::Conflict("x".into()),
+        Error::Grant(consentry::grant::GrantError::Rules(vec![])),
+        Error::Refused {
+            reasons: vec![],
+            log_index: None,
+        },
+        Error::TooLarge(1),
+        Error::Storage(consentry::storage::StorageError::Task("x".into())),
+        Error::Upstream("x".into()),
+        Error::Internal("x".into()),
+    ];
+    for e in &errors {
+        let code = e.code();
+        if matches!(e, Error::Invalid { .. }) {
+            assert!(listed(code), "{code}");
+            continue;
+        }
+        assert_eq!(
+            statuses.get(code).copied(),
+            Some(e.status_code().as_u16()),
+            "spec/problems.md: problem code {code} with its status"
+        );
+    }
+
+    let violations = [
+        V::NotAGrant,
+        V::GrantId(String::new()),
+        V::Issuer(String::new()),
+        V::Malformed(String::new()),
+        V::UnexpectedMember(String::new()),
+        V::InvalidUscc {
+            party: "enterprise",
+            code: String::new(),
+            reason: String::new(),
+        },
+        V::UnknownCategory(String::new()),
+        V::DuplicateCategory(String::new()),
+        V::NoCategories,
+        V::DuplicatePurpose(String::new()),
+        V::DuplicateLetter(String::new()),
+        V::UnknownPurpose(String::new()),
+        V::NoPurposes,
+        V::BankRawNonPublic {
+            bank: String::new(),
+            code: String::new(),
+        },
+        V::RecipientNotCovered {
+            bank: String::new(),
+            code: String::new(),
+            granularity: "raw",
+        },
+        V::RecipientsWithoutPlatform,
+        V::DuplicateParticipant(String::new()),
+        V::MissingLetter {
+            code: String::new(),
+            provider: String::new(),
+        },
+        V::UnknownLetter(String::new()),
+        V::LetterDigest {
+            id: String::new(),
+            found: String::new(),
+            expected: String::new(),
+        },
+        V::DataPeriod(String::new()),
+        V::Rate,
+        V::ValidityWindow,
+        V::Status(String::new()),
+        V::NotYetValid(String::new()),
+        V::Expired(String::new()),
+    ];
+    for v in &violations {
+        assert!(listed(v.code()), "spec/problems.md: rule violation {}", v.code());
+    }
+
+    let s = String::new;
+    let proofs = [
+        P::UnknownEnvelope,
+        P::Json(consentry::crypto::json::parse(b"{").expect_err("not JSON")),
+        P::MissingProof,
+        P::ProofSet,
+        P::ProofOption("created"),
+        P::ProofType(s()),
+        P::Cryptosuite(s()),
+        P::ProofValue(consentry::crypto::multibase::MultibaseError::NotBase58Btc),
+        P::ProofValueLength(0),
+        P::ContextMismatch,
+        P::Created(consentry::credential::datetime::parse_datetime_stamp("x").expect_err("no date")),
+        P::CreatedInFuture(s()),
+        P::Expires(consentry::credential::datetime::parse_datetime_stamp("x").expect_err("no date")),
+        P::ProofExpired(s()),
+        P::ProofPurpose(s()),
+        P::VerificationMethod(consentry::identity::DidKey::parse("x").expect_err("no did")),
+        P::IssuerMismatch {
+            issuer: s(),
+            controller: s(),
+        },
+        P::Canonicalization(consentry::crypto::jcs::JcsError::NonFinite),
+        P::Signature,
+        P::JwsFormat(""),
+        P::Base64(""),
+        P::Header(s()),
+        P::Algorithm(s()),
+        P::Critical(s()),
+        P::MediaType {
+            param: "typ",
+            value: s(),
+            expected: "",
+        },
+        P::MissingKid,
+        P::ForbiddenClaim("vc"),
+        P::Claim("exp"),
+        P::IssMismatch {
+            iss: s(),
+            issuer: s(),
+        },
+        P::Expired(0),
+        P::NotBefore(0),
+        P::IssuedInFuture(0),
+        P::MissingIssuer,
+    ];
+    for p in &proofs {
+        assert!(listed(p.code()), "spec/problems.md: proof failure {}", p.code());
+    }
+    assert!(listed("vc-data-model"));
+
+    // Literal codes in the source: `Error::invalid("code", …)` and the release reasons
+    // `reason("code", …)` of the policy and the release path.
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut codes = BTreeSet::new();
+    let mut files = vec![src.clone()];
+    while let Some(f) = files.pop() {
+        if f.is_dir() {
+            files.extend(std::fs::read_dir(&f).unwrap().map(|e| e.unwrap().path()));
+        } else if f.extension().is_some_and(|x| x == "rs") {
+            let text = read(&f);
+            codes.extend(literal_arguments(&text, "Error::invalid("));
+            let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            if f.ends_with("policy/mod.rs")
+                || (name == "release.rs" && f.parent().is_some_and(|p| p.ends_with("node")))
+            {
+                codes.extend(literal_arguments(&text, "reason("));
+            }
+        }
+    }
+    assert!(
+        codes.contains("signed-request") && codes.contains("grant-required"),
+        "{codes:?}"
+    );
+    for code in &codes {
+        assert!(listed(code), "spec/problems.md does not list {code}");
+    }
+}
+
+/// The string literals that are the first argument of `call` in `text`.
+fn literal_arguments(text: &str, call: &str) -> Vec<String> {
+    text.match_indices(call)
+        .filter_map(|(i, _)| {
+            let rest = text[i + call.len()..].trim_start();
+            let rest = rest.strip_prefix('"')?;
+            Some(rest[..rest.find('"')?].to_owned())
+        })
+        .collect()
+}
+
+/// Fills a path template with values the handlers accept.
+fn concrete(template: &str) -> String {
+    template
+        .replace("{id}", "urn:uuid:00000000-0000-4000-8000-000000000000")
+        .replace("{uscc}", ENTERPRISE)
+        .replace("{role}", "platform")
+        .replace("{provider}", "STA")
+        .replace("{version}", "1")
+        .replace("{list}", "1")
+        .replace("{purpose}", "revocation")
+}
+
+/// A real node's public answers and its answers to callers without an assertion.
+#[test]
+fn live_public_answers_match_the_spec() {
+    let spec = Spec::load();
+    let node = TestNode::start(Backend::Sqlite);
+    let get = |path: &str| get_public(&format!("{}{path}", node.url));
+
+    let a = get("/v1/node");
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("GET", "/v1/node", &a);
+    assert_eq!(a.body["did"], node.did.as_str());
+
+    let a = get("/v1/catalog");
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("GET", "/v1/catalog", &a);
+    assert!(!a.body["categories"].as_array().unwrap().is_empty());
+
+    let a = get("/v1/grants");
+    assert_eq!(a.status, 401, "{}", a.text);
+    spec.check("GET", "/v1/grants", &a);
+    assert_eq!(a.header("content-type"), Some(PROBLEM_JSON));
+    assert_eq!(a.problem(), "unauthenticated");
+    assert_eq!(
+        a.header("www-authenticate"),
+        Some("Bearer error=\"invalid_token\"")
+    );
+
+    for (path, template, status) in [
+        ("/healthz", "/healthz", 200),
+        ("/v1/catalog/letters", "/v1/catalog/letters", 200),
+        (
+            "/v1/catalog/letters/STA/1",
+            "/v1/catalog/letters/{provider}/{version}",
+            200,
+        ),
+        (
+            "/v1/catalog/letters/STA/999",
+            "/v1/catalog/letters/{provider}/{version}",
+            404,
+        ),
+        ("/ns/v1", "/ns/v1", 200),
+        ("/status/999/revocation", "/status/{list}/{purpose}", 404),
+        ("/status/1/expiry", "/status/{list}/{purpose}", 404),
+    ] {
+        let a = get(path);
+        assert_eq!(a.status, status, "{path}: {}", a.text);
+        spec.check("GET", template, &a);
+    }
+
+    // Without an assertion: every operation that needs one answers 401; the others do not, and
+    // whatever they answer to an empty request is declared.
+    let anonymous = node.client(&new_key());
+    for (method, template) in consentry::http::ROUTES {
+        let path = concrete(template);
+        let a = match *method {
+            "GET" => get(&path),
+            "POST" => anonymous.post_raw(&path, "", false),
+            other => panic!("method {other}"),
+        };
+        let op = spec.op(method, template);
+        if spec.needs_assertion(op) {
+            assert_eq!(
+                a.status, 401,
+                "{method} {template} without an assertion: {}",
+                a.text
+            );
+            assert_eq!(a.problem(), "unauthenticated");
+        } else {
+            assert_ne!(
+                a.status, 401,
+                "{method} {template} is declared public: {}",
+                a.text
+            );
+        }
+        spec.check(method, template, &a);
+    }
+
+    // The operator's own views.
+    let op = node.operator();
+    for (path, template) in [
+        ("/v1/participants", "/v1/participants"),
+        ("/v1/participants?role=node", "/v1/participants"),
+        ("/v1/participants/me", "/v1/participants/me"),
+        ("/v1/admin/registrations", "/v1/admin/registrations"),
+        ("/v1/grants", "/v1/grants"),
+        ("/v1/notices", "/v1/notices"),
+    ] {
+        let a = op.get(path);
+        assert_eq!(a.status, 200, "{path}: {}", a.text);
+        spec.check("GET", template, &a);
+    }
+    let a = op.get("/v1/enterprise/data");
+    assert_eq!(a.status, 403, "{}", a.text);
+    spec.check("GET", "/v1/enterprise/data", &a);
+}
+
+/// The answers of a populated node: registration, grants, releases, refusals, status changes,
+/// status lists, admin operations and key rotation.
+#[test]
+fn live_answers_of_every_area_match_the_spec() {
+    let spec = Spec::load();
+    let w = World::new(Backend::Sqlite);
+    let op = w.node.operator();
+    let (enterprise, platform) = (w.client(&w.enterprise), w.client(&w.platform));
+
+    // A status slot, then a grant (201), and the same bytes again (201).
+    let a = enterprise.post("/v1/status/slots", &json!({}));
+    assert_eq!(a.status, 201, "{}", a.text);
+    spec.check("POST", "/v1/status/slots", &a);
+    let (grant, a) = w.grant_with(&w.enterprise.clone(), |_| {});
+    assert_eq!(a.status, 201, "{}", a.text);
+    spec.check("POST", "/v1/grants", &a);
+    let a = platform.post_raw("/v1/grants", r#"{"a":1,"a":2}"#, false);
+    assert_eq!(a.status, 422, "{}", a.text);
+    spec.check("POST", "/v1/grants", &a);
+    assert!(!a.reasons().is_empty());
+
+    // Releases: derived for the bank, raw for the platform, public data; and a refusal.
+    let body = json!({"enterprise": ENTERPRISE, "grant": grant, "categories": ["TAX-03"], "granularity": "derived", "purpose": "credit-approval", "onBehalfOf": BANK, "requestId": "req-1"});
+    let a = w.release(body.clone());
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("POST", "/v1/releases", &a);
+    let a = w.release(json!({"enterprise": ENTERPRISE, "grant": grant, "categories": ["TAX-03", "SOC-01"], "granularity": "raw", "purpose": "credit-approval"}));
+    assert!(a.status == 200 || a.status == 403, "{}", a.text);
+    spec.check("POST", "/v1/releases", &a);
+    let a = w.release(json!({"enterprise": ENTERPRISE, "grant": grant, "categories": ["TAX-03"], "granularity": "raw", "purpose": "credit-approval"}));
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("POST", "/v1/releases", &a);
+    assert!(!a.body["data"]["TAX-03"]["records"].as_array().unwrap().is_empty());
+    let a = w.release(json!({"enterprise": ENTERPRISE, "categories": ["REG-01"], "granularity": "derived", "purpose": "credit-approval"}));
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("POST", "/v1/releases", &a);
+    let mut refused = body.clone();
+    refused["purpose"] = json!("marketing");
+    let a = w.release(refused);
+    assert_eq!(a.status, 403, "{}", a.text);
+    spec.check("POST", "/v1/releases", &a);
+    assert_eq!(a.problem(), "release-refused");
+    assert!(a.body["logIndex"].is_u64());
+    let a = platform.post_raw("/v1/releases", "not json", true);
+    assert_eq!(a.status, 403, "{}", a.text);
+    spec.check("POST", "/v1/releases", &a);
+
+    // Views of grants.
+    for (who, path, template) in [
+        (&enterprise, "/v1/grants".to_owned(), "/v1/grants"),
+        (&platform, "/v1/grants".to_owned(), "/v1/grants"),
+        (&enterprise, format!("/v1/grants/{grant}"), "/v1/grants/{id}"),
+    ] {
+        let a = who.get(&path);
+        assert_eq!(a.status, 200, "{path}: {}", a.text);
+        spec.check("GET", template, &a);
+    }
+    let a = w.client(&new_key()).get(&format!("/v1/grants/{grant}"));
+    assert_eq!(a.status, 401, "{}", a.text);
+
+    // Status changes by signed request, then the grant with its events and the signed lists.
+    let a = w.change(&w.enterprise, "suspend", &grant);
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("POST", "/v1/grants/{id}/suspend", &a);
+    let a = w.change(&w.enterprise, "suspend", &grant);
+    assert_eq!(a.status, 409, "{}", a.text);
+    spec.check("POST", "/v1/grants/{id}/suspend", &a);
+    let a = w.change(&w.platform, "resume", &grant);
+    assert_eq!(a.status, 403, "{}", a.text);
+    spec.check("POST", "/v1/grants/{id}/resume", &a);
+    let a = w.change(&w.enterprise, "resume", &grant);
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("POST", "/v1/grants/{id}/resume", &a);
+    let token = enterprise.signed_request("revoke", json!({"grant": grant}));
+    let a = enterprise.post_raw(
+        "/v1/grants/urn:uuid:00000000-0000-4000-8000-000000000000/revoke",
+        &token,
+        false,
+    );
+    assert_eq!(a.status, 400, "{}", a.text);
+    spec.check("POST", "/v1/grants/{id}/revoke", &a);
+    let a = w.change(&w.enterprise, "revoke", &grant);
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("POST", "/v1/grants/{id}/revoke", &a);
+    let g = enterprise.get(&format!("/v1/grants/{grant}"));
+    spec.check("GET", "/v1/grants/{id}", &g);
+    assert_eq!(g.body["events"].as_array().unwrap().len(), 3);
+    let list = g.body["statusList"].as_i64().unwrap();
+    for purpose in ["revocation", "suspension"] {
+        let a = get_public(&format!("{}/status/{list}/{purpose}", w.node.url));
+        assert_eq!(a.status, 200, "{}", a.text);
+        spec.check("GET", "/status/{list}/{purpose}", &a);
+    }
+
+    // The enterprise's own views.
+    for (path, template) in [
+        ("/v1/participants/me", "/v1/participants/me"),
+        ("/v1/enterprise/data", "/v1/enterprise/data"),
+        ("/v1/notices", "/v1/notices"),
+        ("/v1/participants", "/v1/participants"),
+    ] {
+        let a = enterprise.get(path);
+        spec.check("GET", template, &a);
+    }
+    assert!(enterprise.get("/v1/participants/me").body["identityCredential"].is_object());
+
+    // A delegation.
+    let agent = new_key();
+    let t = now();
+    let fmt = |t: time::OffsetDateTime| consentry::credential::datetime::format_utc_seconds(t);
+    let delegation = consentry::credential::data_integrity::create_proof(
+        &json!({
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "id": consentry::ids::GrantId::random().as_str(),
+            "type": ["VerifiableCredential", "AgentDelegation"],
+            "issuer": w.enterprise.did.as_str(),
+            "validFrom": fmt(t - time::Duration::minutes(1)),
+            "validUntil": fmt(t + time::Duration::days(30)),
+            "credentialSubject": {"id": agent.did.as_str(), "name": "经办人", "uscc": ENTERPRISE, "scope": ["revoke", "suspend"]},
+        }),
+        &w.enterprise,
+        t,
+    )
+    .unwrap();
+    let a = enterprise.post("/v1/delegations", &delegation);
+    assert_eq!(a.status, 201, "{}", a.text);
+    spec.check("POST", "/v1/delegations", &a);
+    let a = platform.post("/v1/delegations", &delegation);
+    assert_eq!(a.status, 403, "{}", a.text);
+    spec.check("POST", "/v1/delegations", &a);
+
+    // Registry: a bank, a platform, a regulator's list, a second enterprise registered and
+    // approved, another rejected.
+    let a = platform.post(
+        "/v1/banks",
+        &json!({"uscc": "91330200MA2CDEF57N", "name": "第二银行", "did": new_key().did.as_str()}),
+    );
+    assert_eq!(a.status, 201, "{}", a.text);
+    spec.check("POST", "/v1/banks", &a);
+    let a = platform.post(
+        "/v1/banks",
+        &json!({"uscc": "1", "name": "x", "did": "did:key:x", "extra": 1}),
+    );
+    assert_eq!(a.status, 400, "{}", a.text);
+    spec.check("POST", "/v1/banks", &a);
+    assert_eq!(a.problem(), "invalid-body");
+    let a = platform.get("/v1/participants");
+    spec.check("GET", "/v1/participants", &a);
+    assert_eq!(
+        a.body["participants"].as_array().unwrap().len(),
+        2,
+        "a platform sees its banks"
+    );
+    let a = op.post(
+        "/v1/admin/platforms",
+        &json!({"uscc": OTHER_PLATFORM, "name": "另一平台", "did": new_key().did.as_str(), "endpoint": "https://other.example"}),
+    );
+    assert_eq!(a.status, 201, "{}", a.text);
+    spec.check("POST", "/v1/admin/platforms", &a);
+    let a = op.post("/v1/admin/platforms", &json!({"uscc": OTHER_PLATFORM, "name": "again", "did": new_key().did.as_str(), "endpoint": "https://x"}));
+    assert_eq!(a.status, 409, "{}", a.text);
+    spec.check("POST", "/v1/admin/platforms", &a);
+    let a = w.client(&w.regulator).get("/v1/participants?role=enterprise");
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("GET", "/v1/participants", &a);
+    let other = new_key();
+    let c = w.client(&other);
+    let token = c.signed_request("register", json!({"uscc": OTHER_ENTERPRISE, "name": "另一企业"}));
+    let a = c.post_raw("/v1/registrations", &token, false);
+    assert_eq!(a.status, 202, "{}", a.text);
+    spec.check("POST", "/v1/registrations", &a);
+    let a = c.post_raw("/v1/registrations", &token, false);
+    assert_eq!(a.status, 401, "a replayed registration: {}", a.text);
+    spec.check("POST", "/v1/registrations", &a);
+    let a = c.get("/v1/participants/me");
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("GET", "/v1/participants/me", &a);
+    let a = op.get("/v1/admin/registrations");
+    spec.check("GET", "/v1/admin/registrations", &a);
+    assert_eq!(a.body["registrations"].as_array().unwrap().len(), 1);
+    let a = op.post(
+        &format!("/v1/admin/registrations/{OTHER_ENTERPRISE}/approve"),
+        &json!({}),
+    );
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("POST", "/v1/admin/registrations/{uscc}/approve", &a);
+    let a = op.post(
+        &format!("/v1/admin/registrations/{OTHER_ENTERPRISE}/reject"),
+        &json!({}),
+    );
+    assert_eq!(a.status, 409, "{}", a.text);
+    spec.check("POST", "/v1/admin/registrations/{uscc}/reject", &a);
+    let third = new_key();
+    let third_uscc = consentry::ids::Uscc::complete("91110108MA01ABCD").unwrap();
+    let c = w.client(&third);
+    let token = c.signed_request(
+        "register",
+        json!({"uscc": third_uscc.as_str(), "name": "第三企业"}),
+    );
+    let a = c.post_raw("/v1/registrations", &token, false);
+    assert_eq!(a.status, 202, "{}", a.text);
+    let a = op.post(
+        &format!("/v1/admin/registrations/{}/reject", third_uscc.as_str()),
+        &json!({}),
+    );
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("POST", "/v1/admin/registrations/{uscc}/reject", &a);
+    assert!(a.body["identityCredential"].is_null());
+    let token = c.signed_request("register", json!({"uscc": "91110108MA01ABCD00", "name": "x"}));
+    let a = c.post_raw("/v1/registrations", &token, false);
+    assert_eq!(a.status, 400, "{}", a.text);
+    spec.check("POST", "/v1/registrations", &a);
+    assert_eq!(a.problem(), "invalid-uscc");
+
+    // A letter version.
+    let mut letter = get_public(&format!("{}/v1/catalog/letters/STA/1", w.node.url)).body["letter"].clone();
+    letter["id"] = json!("STA/99");
+    letter["version"] = json!(99);
+    let a = op.post("/v1/admin/letters", &letter);
+    assert_eq!(a.status, 201, "{}", a.text);
+    spec.check("POST", "/v1/admin/letters", &a);
+    let a = op.post("/v1/admin/letters", &letter);
+    assert_eq!(a.status, 400, "{}", a.text);
+    spec.check("POST", "/v1/admin/letters", &a);
+
+    // Key rotation (the regulator's) and recovery (the bank's).
+    let new = new_key();
+    let regulator = w.client(&w.regulator);
+    let proof = w.client(&new).signed_request("accept-key", json!({}));
+    let token = regulator.signed_request("rotate-key", json!({"newKey": new.did.as_str(), "proof": proof}));
+    let a = regulator.post_raw("/v1/participants/me/keys", &token, false);
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("POST", "/v1/participants/me/keys", &a);
+    let recovered = new_key();
+    let pop = w.client(&recovered).signed_request("accept-key", json!({}));
+    let a = op.post_raw(
+        &format!("/v1/admin/participants/bank/{BANK}/recover-key"),
+        &pop,
+        true,
+    );
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("POST", "/v1/admin/participants/{role}/{uscc}/recover-key", &a);
+
+    // States: a bad state, the node itself, then removing the platform (its grants suspended, the
+    // enterprise told).
+    let state = |role: &str, uscc: &str, body: Value| {
+        op.post(&format!("/v1/admin/participants/{role}/{uscc}/state"), &body)
+    };
+    let template = "/v1/admin/participants/{role}/{uscc}/state";
+    let a = state("platform", PLATFORM, json!({"state": "gone"}));
+    assert_eq!(a.status, 400, "{}", a.text);
+    spec.check("POST", template, &a);
+    let a = state("nobody", PLATFORM, json!({"state": "active"}));
+    assert_eq!(a.status, 400, "{}", a.text);
+    spec.check("POST", template, &a);
+    let a = state("platform", "91330100716105852F", json!({"state": "suspended"}));
+    assert_eq!(a.status, 404, "{}", a.text);
+    spec.check("POST", template, &a);
+    let (_, g2) = w.grant_with(&w.enterprise.clone(), |_| {});
+    assert_eq!(g2.status, 201, "{}", g2.text);
+    let a = state("platform", PLATFORM, json!({"state": "removed"}));
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("POST", template, &a);
+    assert_eq!(a.body["suspendedGrants"], 1);
+    let a = enterprise.get("/v1/notices");
+    spec.check("GET", "/v1/notices", &a);
+    assert!(a.body["notices"][0]["body"].is_object());
+    let a = state("platform", PLATFORM, json!({"state": "active"}));
+    assert_eq!(a.status, 409, "{}", a.text);
+    spec.check("POST", template, &a);
+    let a = platform.get("/v1/grants");
+    assert_eq!(a.status, 403, "{}", a.text);
+    spec.check("GET", "/v1/grants", &a);
+}
