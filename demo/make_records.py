@@ -851,7 +851,7 @@ def events(e: dict, sim: dict) -> dict[str, list[tuple[str, dict]]]:
         year = date[:4]
         serial = {"E1": 1207, "E2": 3318}[k] + 211 * i
         add("TEC-02", date, {"registrationNumber": f"{year}{e['division']}A{serial:05d}",
-                             "evaluationYear": year, "score": score, "result": "registered"})
+                             "evaluationYear": year, "score": score, "status": "registered"})
     if not tsme:
         checks("TEC-02", "notRegistered", "科技型中小企业评价入库")
     return ev

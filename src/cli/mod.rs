@@ -18,6 +18,7 @@ macro_rules! out {
 
 mod admin;
 mod catalog_cmd;
+mod demo;
 mod did;
 mod grant;
 mod key;
@@ -66,6 +67,8 @@ enum Command {
     Serve(Box<crate::config::ServeArgs>),
     /// The node operator's commands (admit platforms, approve registrations, import data…).
     Admin(Box<admin::AdminArgs>),
+    /// Play the whole story on this machine (node and platform as two processes), step by step.
+    Demo(demo::DemoArgs),
 }
 
 /// How a command failed.
@@ -115,6 +118,7 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Grant(c) => grant::run(c, &catalog()?),
         Command::Catalog(c) => catalog_cmd::run(c, &catalog()?),
         Command::Admin(args) => admin::run(*args),
+        Command::Demo(args) => demo::run(args),
         Command::Serve(mut args) => {
             args.catalog_dir = args.catalog_dir.or(cli.catalog_dir.clone());
             serve::run(*args)

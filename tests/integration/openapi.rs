@@ -143,7 +143,7 @@ impl Spec {
     }
 
     /// The responses of an operation, resolved, by status.
-    fn responses(&self, op: &Value) -> BTreeMap<String, &Value> {
+    fn responses<'a>(&'a self, op: &'a Value) -> BTreeMap<String, &'a Value> {
         op["responses"]
             .as_object()
             .expect("responses")
@@ -344,6 +344,87 @@ fn validate(spec: &Spec, schema: &Value, v: &Value, at: &str, errors: &mut Vec<S
             other => panic!("{at}: schema keyword {other} is not supported by this checker"),
         }
     }
+}
+
+/// The checker itself: it refuses what the schemas forbid, so a passing answer means something.
+#[test]
+fn schema_checker_refuses_wrong_answers() {
+    let spec = Spec::load();
+    let schema = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
+    let errors_of = |s: &Value, v: &Value| {
+        let mut e = Vec::new();
+        validate(&spec, s, v, "$", &mut e);
+        e
+    };
+    let problem = json!({"type": "https://w3id.org/consentry/problems#conflict", "title": "t", "status": 409, "detail": "d"});
+    assert!(errors_of(&schema("Problem"), &problem).is_empty());
+    let mut bad = problem.clone();
+    bad.as_object_mut().unwrap().remove("title");
+    assert_eq!(
+        errors_of(&schema("Problem"), &bad).len(),
+        1,
+        "missing required member"
+    );
+    bad = problem.clone();
+    bad["status"] = json!("409");
+    assert_eq!(errors_of(&schema("Problem"), &bad).len(), 1, "wrong type");
+    bad = problem.clone();
+    bad["reasons"] = json!([{"code": "x"}]);
+    assert_eq!(
+        errors_of(&schema("Problem"), &bad).len(),
+        1,
+        "through items and $ref"
+    );
+    bad["reasons"] = json!([{"code": "x", "message": "m"}]);
+    assert!(errors_of(&schema("Problem"), &bad).is_empty());
+    // enum, const, nullable types, additionalProperties, oneOf, allOf.
+    assert_eq!(errors_of(&schema("Role"), &json!("admin")).len(), 1);
+    assert_eq!(
+        errors_of(&schema("Health"), &json!({"status": "down", "logSize": 1})).len(),
+        1
+    );
+    assert_eq!(
+        errors_of(&schema("Health"), &json!({"status": "ok", "logSize": -1})).len(),
+        1
+    );
+    let key = json!({"did": "did:key:z6Mk", "validFrom": "2026-01-01T00:00:00Z", "validUntil": null});
+    assert!(errors_of(&schema("ParticipantKey"), &key).is_empty());
+    let mut k = key.clone();
+    k["validUntil"] = json!(5);
+    assert_eq!(errors_of(&schema("ParticipantKey"), &k).len(), 1);
+    let state = json!({"state": "active"});
+    assert!(errors_of(&schema("StateChange"), &state).is_empty());
+    assert_eq!(
+        errors_of(&schema("StateChange"), &json!({"state": "active", "x": 1})).len(),
+        1
+    );
+    let raw = json!({"granularity": "raw", "records": []});
+    assert!(errors_of(&schema("CategoryData"), &raw).is_empty());
+    assert_eq!(
+        errors_of(&schema("CategoryData"), &json!({"granularity": "raw"})).len(),
+        1
+    );
+    assert_eq!(
+        errors_of(
+            &schema("CategoryData"),
+            &json!({"granularity": "derived", "records": []})
+        )
+        .len(),
+        1
+    );
+    let mut grant = json!({
+        "id": "urn:uuid:00000000-0000-4000-8000-000000000000", "sha256": "00", "envelope": "di",
+        "enterprise": ENTERPRISE, "grantee": PLATFORM, "signer": "did:key:z6Mk", "delegation": null,
+        "state": "active", "statusListIndex": 1, "statusList": 1, "validFrom": "x", "validUntil": "x",
+        "submittedAt": "x", "logIndex": 3, "credential": "{}", "events": []
+    });
+    assert!(errors_of(&schema("GrantDetail"), &grant).is_empty());
+    grant.as_object_mut().unwrap().remove("logIndex");
+    assert_eq!(
+        errors_of(&schema("GrantDetail"), &grant).len(),
+        1,
+        "allOf reaches Grant"
+    );
 }
 
 /// Every `$ref` string in the document, with where it is.

@@ -1,0 +1,478 @@
+//! `consentry demo`: the whole story on this machine, in under a minute — a node and a platform as
+//! two processes, the demo data imported, an enterprise registering, granting, a bank receiving
+//! derived results through its platform, the enterprise revoking, the next request refused — with
+//! what happened printed at each step.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::{CliError, CliResult};
+use crate::catalog::Catalog;
+use crate::clock::{Clock, SystemClock};
+use crate::credential::data_integrity::create_proof;
+use crate::crypto::SecretKey;
+use crate::grant::model::{
+    CategoryGrant, DataPeriod, Enterprise, Grantee, GranteeRole, Granularity, OnwardRecipient, RatePeriod,
+    RecipientRole, Usage,
+};
+use crate::grant::{GrantDraft, GrantTerms, StatusSlot};
+use crate::identity::KeyFile;
+use crate::ids::GrantId;
+use crate::node::auth;
+
+/// The demo data set (fictional enterprises, every catalog category): demo/records.jsonl.
+pub const DEMO_RECORDS: &str = include_str!("../../demo/records.jsonl");
+
+const ENTERPRISE: &str = "91330100716105852F";
+const ENTERPRISE_NAME: &str = "杭州示例科技有限公司";
+const PLATFORM: &str = "91330000MA28PLAT2L";
+const BANK: &str = "91330300MA2GHJK66N";
+
+#[derive(Debug, clap::Args)]
+pub(super) struct DemoArgs {
+    /// Keep the demo's data folders here instead of a temporary folder.
+    #[arg(long, value_name = "DIR")]
+    keep: Option<PathBuf>,
+}
+
+struct Children(Vec<Child>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn fail(e: impl std::fmt::Display) -> CliError {
+    CliError::usage(format!("demo: {e}"))
+}
+
+fn free_port() -> Result<u16, CliError> {
+    Ok(TcpListener::bind("127.0.0.1:0")
+        .map_err(fail)?
+        .local_addr()
+        .map_err(fail)?
+        .port())
+}
+
+fn step(n: u32, zh: &str, en: &str) {
+    println!("\n[{n}] {zh} / {en}");
+}
+
+fn ok(what: impl std::fmt::Display) {
+    println!("    ✓ {what}");
+}
+
+struct Api {
+    base: String,
+    audience: String,
+}
+
+fn call(r: Result<ureq::Response, ureq::Error>) -> Result<(u16, Value), CliError> {
+    let resp = match r {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => return Err(fail(e)),
+    };
+    let status = resp.status();
+    let text = resp.into_string().map_err(fail)?;
+    Ok((status, serde_json::from_str(&text).unwrap_or(Value::String(text))))
+}
+
+impl Api {
+    fn post(&self, key: &KeyFile, path: &str, body: &Value) -> Result<(u16, Value), CliError> {
+        let token = auth::make(key, &self.audience, "POST", path, SystemClock.now());
+        call(
+            ureq::post(&format!("{}{path}", self.base))
+                .set("Authorization", &format!("Bearer {token}"))
+                .send_json(body.clone()),
+        )
+    }
+    fn get(&self, key: &KeyFile, path: &str) -> Result<(u16, Value), CliError> {
+        let token = auth::make(key, &self.audience, "GET", path, SystemClock.now());
+        call(
+            ureq::get(&format!("{}{path}", self.base))
+                .set("Authorization", &format!("Bearer {token}"))
+                .call(),
+        )
+    }
+    fn post_text(&self, path: &str, body: &str) -> Result<(u16, Value), CliError> {
+        call(
+            ureq::post(&format!("{}{path}", self.base))
+                .set("Content-Type", "text/plain")
+                .send_string(body),
+        )
+    }
+}
+
+fn expect(what: &str, got: (u16, Value), want: u16) -> Result<Value, CliError> {
+    if got.0 != want {
+        return Err(CliError::usage(format!(
+            "demo: {what}: expected {want}, got {} {}",
+            got.0, got.1
+        )));
+    }
+    Ok(got.1)
+}
+
+fn wait_ready(url: &str, child: &mut Child) -> Result<(), CliError> {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(30) {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(CliError::usage(format!(
+                "demo: the service exited early ({status})"
+            )));
+        }
+        if ureq::get(&format!("{url}/healthz")).call().is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(CliError::usage(format!("demo: {url} did not come up")))
+}
+
+fn spawn(args: &[&str], log: &Path) -> Result<Child, CliError> {
+    let exe = std::env::current_exe().map_err(fail)?;
+    let out = std::fs::File::create(log).map_err(fail)?;
+    Command::new(exe)
+        .args(args)
+        .stdout(Stdio::from(out.try_clone().map_err(fail)?))
+        .stderr(Stdio::from(out))
+        .spawn()
+        .map_err(fail)
+}
+
+pub(super) fn run(args: DemoArgs) -> CliResult {
+    let started = Instant::now();
+    let tmp = tempfile::tempdir().map_err(fail)?;
+    let root = args.keep.clone().unwrap_or_else(|| tmp.path().to_path_buf());
+    std::fs::create_dir_all(&root).map_err(fail)?;
+    let (node_dir, platform_dir) = (root.join("node"), root.join("platform"));
+    let (np, pp) = (free_port()?, free_port()?);
+    let (node_url, platform_url) = (format!("http://127.0.0.1:{np}"), format!("http://127.0.0.1:{pp}"));
+    let mut children = Children(Vec::new());
+
+    step(
+        1,
+        "启动省级节点（SQLite，零配置）",
+        "start the provincial node (SQLite, no set-up)",
+    );
+    let node_dir_s = node_dir.display().to_string();
+    let node_listen = format!("127.0.0.1:{np}");
+    let mut node = spawn(
+        &["serve", "--data-dir", &node_dir_s, "--listen", &node_listen],
+        &root.join("node.log"),
+    )?;
+    wait_ready(&node_url, &mut node)?;
+    children.0.push(node);
+    let node_key = KeyFile::read(&node_dir.join("node.key.json")).map_err(fail)?;
+    ok(format!("node {node_url}, DID {}", node_key.did));
+    let api = Api {
+        base: node_url.clone(),
+        audience: node_key.did.to_string(),
+    };
+
+    step(
+        2,
+        "导入演示数据（各部门数据）",
+        "import the demo data (every catalog category)",
+    );
+    let data_file = root.join("records.jsonl");
+    std::fs::write(&data_file, DEMO_RECORDS).map_err(fail)?;
+    let exe = std::env::current_exe().map_err(fail)?;
+    let out = Command::new(&exe)
+        .args([
+            "admin",
+            "--data-dir",
+            &node_dir_s,
+            "import",
+            &data_file.display().to_string(),
+        ])
+        .output()
+        .map_err(fail)?;
+    if !out.status.success() {
+        return Err(CliError::usage(format!(
+            "demo: import failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    ok(String::from_utf8_lossy(&out.stdout).trim());
+
+    step(
+        3,
+        "启动融资信用服务平台（独立进程）并由节点准入",
+        "start a financing platform (its own process) and admit it",
+    );
+    let platform_dir_s = platform_dir.display().to_string();
+    let platform_listen = format!("127.0.0.1:{pp}");
+    let mut platform = spawn(
+        &[
+            "serve",
+            "--role",
+            "platform",
+            "--node",
+            &node_url,
+            "--platform-uscc",
+            PLATFORM,
+            "--data-dir",
+            &platform_dir_s,
+            "--listen",
+            &platform_listen,
+        ],
+        &root.join("platform.log"),
+    )?;
+    wait_ready(&platform_url, &mut platform)?;
+    children.0.push(platform);
+    let platform_key = KeyFile::read(&platform_dir.join("platform.key.json")).map_err(fail)?;
+    expect(
+        "admit platform",
+        api.post(&node_key, "/v1/admin/platforms", &json!({"uscc": PLATFORM, "name": "示例融资信用服务平台", "did": platform_key.did.as_str(), "endpoint": platform_url}))?,
+        201,
+    )?;
+    ok(format!("platform {PLATFORM} admitted, {platform_url}"));
+    let papi = Api {
+        base: platform_url.clone(),
+        audience: platform_key.did.to_string(),
+    };
+    let bank_key = KeyFile::new(SecretKey::generate().map_err(fail)?);
+    expect(
+        "register bank",
+        papi.post(
+            &platform_key,
+            "/v1/banks",
+            &json!({"uscc": BANK, "name": "示例商业银行", "did": bank_key.did.as_str()}),
+        )?,
+        201,
+    )?;
+    ok(format!(
+        "bank {BANK} registered by its platform (at the node and at the platform)"
+    ));
+
+    step(
+        4,
+        "企业注册并经节点审核",
+        "the enterprise registers with its own key; the node approves",
+    );
+    let ent = KeyFile::new(SecretKey::generate().map_err(fail)?);
+    let reg = auth::make_request(
+        &ent,
+        &api.audience,
+        "register",
+        json!({"uscc": ENTERPRISE, "name": ENTERPRISE_NAME}),
+        SystemClock.now(),
+    );
+    expect("registration", api.post_text("/v1/registrations", &reg)?, 202)?;
+    let approved = expect(
+        "approval",
+        api.post(
+            &node_key,
+            &format!("/v1/admin/registrations/{ENTERPRISE}/approve"),
+            &json!({}),
+        )?,
+        200,
+    )?;
+    ok(format!(
+        "{ENTERPRISE_NAME} {ENTERPRISE} bound to {} — identity credential issued by the node ({})",
+        ent.did, approved["identityCredential"]["type"]
+    ));
+
+    step(
+        5,
+        "企业签署授权（eddsa-jcs-2022）",
+        "the enterprise signs a grant (eddsa-jcs-2022)",
+    );
+    let slot = expect(
+        "status slot",
+        api.post(&ent, "/v1/status/slots", &json!({}))?,
+        201,
+    )?;
+    let now = SystemClock.now();
+    let mut draft = GrantDraft {
+        id: GrantId::random(),
+        issuer: ent.did.to_string(),
+        terms: GrantTerms {
+            enterprise: Enterprise {
+                uscc: ENTERPRISE.into(),
+                name: ENTERPRISE_NAME.into(),
+            },
+            grantee: Grantee {
+                uscc: PLATFORM.into(),
+                name: "示例融资信用服务平台".into(),
+                role: GranteeRole::Platform,
+            },
+            onward_recipients: vec![OnwardRecipient {
+                uscc: BANK.into(),
+                name: "示例商业银行".into(),
+                role: RecipientRole::Bank,
+                categories: vec![
+                    CategoryGrant {
+                        code: "TAX-03".into(),
+                        granularity: Granularity::Derived,
+                    },
+                    CategoryGrant {
+                        code: "UTL-02".into(),
+                        granularity: Granularity::Derived,
+                    },
+                ],
+            }],
+            categories: vec![
+                CategoryGrant {
+                    code: "TAX-03".into(),
+                    granularity: Granularity::Derived,
+                },
+                CategoryGrant {
+                    code: "UTL-02".into(),
+                    granularity: Granularity::Derived,
+                },
+            ],
+            purposes: vec!["credit-approval".into()],
+            data_period: DataPeriod {
+                from: "2025-01-01".into(),
+                until: "2026-10-31".into(),
+            },
+            usage: Usage::Periodic {
+                max_releases: 4,
+                per: RatePeriod::Month,
+            },
+            letters: vec![],
+        },
+        valid_from: now - time::Duration::minutes(1),
+        valid_until: now + time::Duration::days(180),
+        status: StatusSlot {
+            base: slot["statusList"].as_str().unwrap_or_default().to_owned(),
+            index: slot["statusIndex"].as_u64().unwrap_or_default(),
+        },
+    };
+    let letters = draft.attach_current_letters(&Catalog::builtin());
+    let signed = create_proof(&draft.to_credential(), &ent, now).map_err(fail)?;
+    let submitted = expect(
+        "grant submission",
+        api.post_text("/v1/grants", &signed.to_string())?,
+        201,
+    )?;
+    ok(format!(
+        "grant {} accepted (letters {}; log entry {})",
+        draft.id,
+        letters.join(", "),
+        submitted["logIndex"]
+    ));
+    for line in crate::grant::summary::summarize(
+        &draft.terms,
+        draft.valid_from,
+        draft.valid_until,
+        &Catalog::builtin(),
+    )
+    .lines()
+    .take(4)
+    {
+        println!("      {line}");
+    }
+
+    step(
+        6,
+        "银行经平台获取加工结果",
+        "the bank asks its platform; the platform asks the node under the grant",
+    );
+    let ask = json!({"enterprise": ENTERPRISE, "grant": draft.id.as_str(), "categories": ["TAX-03", "UTL-02"], "purpose": "credit-approval"});
+    let got = expect("release", papi.post(&bank_key, "/v1/releases", &ask)?, 200)?;
+    let tax = &got["data"]["TAX-03"]["indicators"];
+    ok(format!(
+        "derived results only: TAX-03 {} monthly records, taxes paid total {}; data SHA-256 {}",
+        tax["recordCount"], tax["numeric"]["taxPaid"]["sum"], got["dataSha256"]
+    ));
+    ok(format!(
+        "platform log entry {} ← node log entry {} (hop by hop)",
+        got["logIndex"], got["upstream"]["index"]
+    ));
+
+    step(
+        7,
+        "银行索取原始明细被拒绝",
+        "the bank asks for raw records: refused",
+    );
+    let mut raw = ask.clone();
+    raw["granularity"] = json!("raw");
+    let refused = expect("raw refusal", papi.post(&bank_key, "/v1/releases", &raw)?, 403)?;
+    ok(format!("refused: {}", reasons(&refused)));
+
+    step(
+        8,
+        "企业撤销授权（签名请求留存为证据）",
+        "the enterprise revokes (its signed request is kept as evidence)",
+    );
+    let rev = auth::make_request(
+        &ent,
+        &api.audience,
+        "revoke",
+        json!({"grant": draft.id.as_str()}),
+        SystemClock.now(),
+    );
+    let revoked = expect(
+        "revocation",
+        api.post_text(&format!("/v1/grants/{}/revoke", draft.id), &rev)?,
+        200,
+    )?;
+    ok(format!(
+        "grant {} is {} (log entry {})",
+        draft.id, revoked["state"], revoked["logIndex"]
+    ));
+
+    step(9, "撤销后再次请求被拒绝", "the next request is refused");
+    let refused = expect(
+        "refusal after revocation",
+        papi.post(&bank_key, "/v1/releases", &ask)?,
+        403,
+    )?;
+    ok(format!("refused: {}", reasons(&refused)));
+
+    step(
+        10,
+        "企业免费查询被访问记录",
+        "the enterprise reads who received its data, free of charge",
+    );
+    let history = api.get(&ent, "/v1/log/entries?limit=50")?;
+    if history.0 == 200 {
+        for e in history.1["entries"].as_array().into_iter().flatten() {
+            println!(
+                "      #{} {} {} {}",
+                e["index"],
+                e["time"],
+                e["kind"],
+                e["record"]["caller"]["uscc"].as_str().unwrap_or("")
+            );
+        }
+    }
+    let node_info = call(ureq::get(&format!("{node_url}/v1/node")).call())?.1;
+    ok(format!(
+        "node access log: {} entries, root {}",
+        node_info["logSize"], node_info["logRoot"]
+    ));
+
+    println!(
+        "\ndone in {:.1} s; logs and data in {}",
+        started.elapsed().as_secs_f64(),
+        root.display()
+    );
+    drop(children);
+    if args.keep.is_none() {
+        drop(tmp);
+    }
+    Ok(())
+}
+
+fn reasons(v: &Value) -> String {
+    v["reasons"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| r["code"].as_str().unwrap_or("?").to_owned())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
