@@ -51,11 +51,12 @@ pub const ROUTES: &[(&str, &str)] = &[
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(
-        web::JsonConfig::default()
-            .limit(MAX_BODY)
-            .error_handler(problem::json_error),
+        web::PathConfig::default().error_handler(|e, _| Error::invalid("invalid-path", e.to_string()).into()),
     )
-    .app_data(web::PayloadConfig::default().limit(MAX_BODY));
+    .app_data(
+        web::QueryConfig::default()
+            .error_handler(|e, _| Error::invalid("invalid-query", e.to_string()).into()),
+    );
     routes::public::configure(cfg);
     routes::participants::configure(cfg);
     routes::grants::configure(cfg);
@@ -77,7 +78,16 @@ pub fn bearer(req: &HttpRequest) -> Result<&str, Error> {
         })
 }
 
-/// Authenticates the request's caller.
+/// Authenticates the request's caller and records its assertion id durably at once (for operations
+/// that do not record it in their own transaction).
+pub async fn caller_once(node: &Node, req: &HttpRequest) -> Result<Caller, Error> {
+    let c = caller(node, req).await?;
+    c.consume(node).await?;
+    Ok(c)
+}
+
+/// Authenticates the request's caller. The operation must consume the assertion id in its own
+/// transaction ([`crate::storage::log_store::Tx::consume_jti`]); otherwise use [`caller_once`].
 pub async fn caller(node: &Node, req: &HttpRequest) -> Result<Caller, Error> {
     let token = bearer(req)?;
     let path = req
@@ -140,4 +150,46 @@ impl actix_web::FromRequest for Body {
             Ok(Body(buf.freeze()))
         })
     }
+}
+
+/// Wraps an app so that the error answers actix-web makes itself (a path or query that does not
+/// parse, a method a path does not serve) are RFC 9457 problems like every other error.
+pub fn problems<B: 'static>() -> actix_web::middleware::ErrorHandlers<B> {
+    use actix_web::dev::ServiceResponse;
+    use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+    fn to_problem<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+        let is_problem = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with(problem::PROBLEM_JSON));
+        if is_problem {
+            return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+        }
+        let status = res.status();
+        let err = match status.as_u16() {
+            404 => Error::NotFound("no such resource".into()),
+            405 => Error::invalid(
+                "method-not-allowed",
+                format!(
+                    "{} is not served on {}",
+                    res.request().method(),
+                    res.request().path()
+                ),
+            ),
+            413 => Error::TooLarge(MAX_BODY),
+            400..=499 => Error::invalid(
+                "invalid-request",
+                status.canonical_reason().unwrap_or("invalid request").to_owned(),
+            ),
+            _ => Error::Internal(status.to_string()),
+        };
+        let (req, _) = res.into_parts();
+        let mut resp = actix_web::ResponseError::error_response(&err);
+        *resp.status_mut() = status;
+        Ok(ErrorHandlerResponse::Response(
+            ServiceResponse::new(req, resp).map_into_right_body(),
+        ))
+    }
+    ErrorHandlers::new().default_handler(to_problem)
 }

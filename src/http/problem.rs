@@ -86,18 +86,3 @@ fn title(code: &str) -> &'static str {
         _ => "Invalid request",
     }
 }
-
-/// Turns actix's JSON/body extraction failures into problems (malformed JSON, too large).
-pub fn json_error(
-    err: actix_web::error::JsonPayloadError,
-    _req: &actix_web::HttpRequest,
-) -> actix_web::Error {
-    use actix_web::error::JsonPayloadError as J;
-    let e = match &err {
-        J::OverflowKnownLength { limit, .. } | J::Overflow { limit } => Error::TooLarge(*limit),
-        J::ContentType => Error::invalid("content-type", "expected Content-Type: application/json"),
-        J::Deserialize(d) => Error::invalid("malformed-json", d.to_string()),
-        other => Error::invalid("malformed-json", other.to_string()),
-    };
-    e.into()
-}

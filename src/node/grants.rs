@@ -73,17 +73,15 @@ fn grant_entry(
 fn list_number(node: &Node, url: &str, purpose: StatusPurpose) -> Option<i64> {
     let rest = url.strip_prefix(&format!("{}/status/", node.public_url))?;
     let n = rest.strip_suffix(&format!("/{}", purpose.as_str()))?;
-    n.parse()
-        .ok()
-        .filter(|n: &i64| *n > 0 && n.to_string() == n.to_string())
+    n.parse().ok().filter(|v: &i64| *v > 0 && v.to_string() == n)
 }
 
 /// Submits a signed grant (either envelope). The node verifies it completely, checks that the signer
 /// is the enterprise's key valid when it signed (or an agent it delegated `sign-grants` to), that the
 /// grantee and banks are admitted, and that the status slot was allocated to this enterprise; then
 /// stores the exact bytes and logs the submission. Submitting the same bytes again returns the stored
-/// grant.
-pub async fn submit(node: &Node, bytes: Vec<u8>) -> Result<Value> {
+/// grant (and `false`: nothing new was stored).
+pub async fn submit(node: &Node, bytes: Vec<u8>) -> Result<(Value, bool)> {
     let now = node.clock.now();
     let catalog = node.catalog();
     let g = grant::verify::verify_using(&bytes, &catalog, &node.keys, now)?;
@@ -119,11 +117,11 @@ pub async fn submit(node: &Node, bytes: Vec<u8>) -> Result<Value> {
     let g2 = g.clone();
     let stored = node
         .committer
-        .run(move |tx| -> Result<Value> {
+        .run(move |tx| -> Result<(Value, bool)> {
             let g = g2;
             if let Some(existing) = store::get(tx.conn, g.id().as_str())? {
                 if existing.sha256 == g.digest().to_hex() {
-                    return Ok(describe(&existing));
+                    return Ok((describe(&existing), false));
                 }
                 return Err(Error::Conflict(format!(
                     "another grant with id {} is already held",
@@ -257,7 +255,7 @@ pub async fn submit(node: &Node, bytes: Vec<u8>) -> Result<Value> {
                 json!({"envelope": row.envelope}),
             ))?;
             row.submitted_seq = i64::try_from(e.seq).unwrap_or(i64::MAX);
-            Ok(describe(&row))
+            Ok((describe(&row), true))
         })
         .await?;
     // Warm the verified-grant cache: the first release will not verify again.
@@ -276,8 +274,8 @@ pub fn describe(g: &StoredGrant) -> Value {
         "signer": g.signer_did,
         "delegation": g.delegation_id,
         "state": g.state,
+                "statusListNumber": g.status_list,
         "statusListIndex": g.status_index,
-        "statusList": g.status_list,
         "validFrom": format_utc_seconds(from_millis(g.valid_from)),
         "validUntil": format_utc_seconds(from_millis(g.valid_until)),
         "submittedAt": format_utc_seconds(from_millis(g.submitted_at)),
@@ -487,10 +485,21 @@ pub async fn get_for(node: &Node, caller: &Caller, id: String) -> Result<Value> 
             if !visible {
                 return Err(Error::NotFound(format!("grant {id}")));
             }
-            let events = store::events(c, &g.id)?;
+            let events: Vec<Value> = store::events(c, &g.id)?
+                .into_iter()
+                .map(|e| {
+                    json!({
+                        "action": e.action,
+                        "actor": e.actor,
+                        "evidence": e.evidence,
+                        "at": format_utc_seconds(from_millis(e.at)),
+                        "logIndex": e.log_seq,
+                    })
+                })
+                .collect();
             let mut v = describe(&g);
             v["credential"] = Value::String(String::from_utf8_lossy(&g.body).into_owned());
-            v["events"] = serde_json::to_value(events).unwrap_or_default();
+            v["events"] = Value::Array(events);
             Ok(v)
         })
         .await

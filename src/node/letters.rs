@@ -15,9 +15,13 @@ use crate::storage::{DbConn, Store};
 /// Publishes a new letter version.
 pub async fn publish(node: &Node, letter: Letter) -> Result<Value> {
     let mut next: Catalog = (*node.catalog()).clone();
-    let digest = next
-        .add_letter(letter.clone())
-        .map_err(|e| Error::invalid("letter", e.0))?;
+    let digest = next.add_letter(letter.clone()).map_err(|e| {
+        if e.0.contains("already exists") {
+            Error::Conflict(e.0)
+        } else {
+            Error::invalid("letter", e.0)
+        }
+    })?;
     let body = serde_json::to_string(&letter).map_err(|e| Error::Internal(e.to_string()))?;
     let (id, provider, version, sha) = (
         letter.id.clone(),

@@ -178,6 +178,15 @@ impl Caller {
         self.participant.state == "active"
     }
 
+    /// The durable half of "never accepted twice" for operations that write nothing else: records the
+    /// assertion id in the next group commit (any other process sharing the database will refuse it).
+    pub async fn consume(&self, node: &Node) -> Result<()> {
+        let a = self.assertion.clone();
+        node.committer
+            .run(move |tx| tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms))
+            .await
+    }
+
     /// Refuses unless the caller has one of `roles` and is active.
     pub fn require(&self, roles: &[crate::policy::Role]) -> Result<()> {
         if !roles.contains(&self.role) {

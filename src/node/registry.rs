@@ -369,6 +369,11 @@ pub async fn rotate_key(node: &Node, token: &str) -> Result<Value> {
 /// The recovery path for a lost key: a node operator, after checking the enterprise's identity
 /// offline, binds a new key (with its proof of possession) to the participant.
 pub async fn recover_key(node: &Node, uscc: String, role: Role, pop: &str, actor: Actor) -> Result<Value> {
+    if role == Role::Node {
+        return Err(Error::Forbidden(
+            "the node's own key is replaced in its data folder, not through recovery".into(),
+        ));
+    }
     let accept = super::auth::verify_request(pop, "accept-key", node.did(), node.clock.now(), &node.keys)?;
     let new_did = accept.signer.as_str().to_owned();
     let u = uscc.clone();
@@ -407,8 +412,11 @@ async fn rotate(
         .run(move |tx| -> Result<Value> {
             let (p, key) = participants::find_by_did(tx.conn, &old_did)?
                 .ok_or_else(|| Error::Unauthenticated(format!("{old_did} is not a registered key")))?;
-            if key.valid_until.is_some() {
+                        if key.valid_until.is_some() {
                 return Err(Error::Conflict("that key was already rotated out".into()));
+            }
+            if matches!(p.state.as_str(), "removed" | "rejected") {
+                return Err(Error::Forbidden(format!("{} is {}", p.uscc, p.state)));
             }
             if participants::find_by_did(tx.conn, &new_did)?.is_some() {
                 return Err(Error::Conflict(format!("{new_did} already belongs to a participant")));
@@ -523,6 +531,15 @@ pub async fn add_delegation(node: &Node, caller: &Caller, credential: &[u8]) -> 
     node.committer
         .run(move |tx| -> Result<()> {
             tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            if participants::delegations_of(tx.conn, stored.enterprise_id)?
+                .iter()
+                .any(|d| d.id == stored.id)
+            {
+                return Err(Error::Conflict(format!(
+                    "delegation {} is already registered",
+                    stored.id
+                )));
+            }
             participants::insert_delegation(tx.conn, &stored)?;
             tx.append(participant_entry(
                 "delegation-added",

@@ -83,10 +83,15 @@ pub fn serve(config: Config) -> Result<()> {
             }
         });
         let data = platform.clone();
-        let server = HttpServer::new(move || App::new().app_data(data.clone()).configure(configure))
-            .workers(config.workers)
-            .bind(&config.listen)
-            .map_err(|e| Error::Internal(format!("cannot listen on {}: {e}", config.listen)))?;
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(crate::http::problems())
+                .app_data(data.clone())
+                .configure(configure)
+        })
+        .workers(config.workers)
+        .bind(&config.listen)
+        .map_err(|e| Error::Internal(format!("cannot listen on {}: {e}", config.listen)))?;
         let addrs: Vec<String> = server.addrs().iter().map(|a| format!("http://{a}")).collect();
         println!(
             "consentry platform {} listening on {} (DID {}, node {})",
@@ -101,18 +106,13 @@ pub fn serve(config: Config) -> Result<()> {
 
 /// The platform's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(
-        web::JsonConfig::default()
-            .limit(crate::http::MAX_BODY)
-            .error_handler(crate::http::problem::json_error),
-    )
-    .route("/healthz", web::get().to(health))
-    .route("/v1/platform", web::get().to(info))
-    .route("/v1/banks", web::post().to(add_bank))
-    .route("/v1/releases", web::post().to(release_handler))
-    .default_service(web::to(|| async {
-        Err::<HttpResponse, Error>(Error::NotFound("no such endpoint".into()))
-    }));
+    cfg.route("/healthz", web::get().to(health))
+        .route("/v1/platform", web::get().to(info))
+        .route("/v1/banks", web::post().to(add_bank))
+        .route("/v1/releases", web::post().to(release_handler))
+        .default_service(web::to(|| async {
+            Err::<HttpResponse, Error>(Error::NotFound("no such endpoint".into()))
+        }));
 }
 
 async fn health(p: web::Data<Platform>) -> Result<HttpResponse> {

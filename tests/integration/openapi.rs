@@ -415,7 +415,7 @@ fn schema_checker_refuses_wrong_answers() {
     let mut grant = json!({
         "id": "urn:uuid:00000000-0000-4000-8000-000000000000", "sha256": "00", "envelope": "di",
         "enterprise": ENTERPRISE, "grantee": PLATFORM, "signer": "did:key:z6Mk", "delegation": null,
-        "state": "active", "statusListIndex": 1, "statusList": 1, "validFrom": "x", "validUntil": "x",
+        "state": "active", "statusListIndex": 1, "statusListNumber": 1, "validFrom": "x", "validUntil": "x",
         "submittedAt": "x", "logIndex": 3, "credential": "{}", "events": []
     });
     assert!(errors_of(&schema("GrantDetail"), &grant).is_empty());
@@ -1035,7 +1035,7 @@ fn live_answers_of_every_area_match_the_spec() {
     let g = enterprise.get(&format!("/v1/grants/{grant}"));
     spec.check("GET", "/v1/grants/{id}", &g);
     assert_eq!(g.body["events"].as_array().unwrap().len(), 3);
-    let list = g.body["statusList"].as_i64().unwrap();
+    let list = g.body["statusListNumber"].as_i64().unwrap();
     for purpose in ["revocation", "suspension"] {
         let a = get_public(&format!("{}/status/{list}/{purpose}", w.node.url));
         assert_eq!(a.status, 200, "{}", a.text);

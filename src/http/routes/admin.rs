@@ -32,6 +32,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
 async fn operator(node: &Node, req: &HttpRequest) -> Result<Caller, Error> {
     let c = caller(node, req).await?;
     c.require(&[Role::Node])?;
+    c.consume(node).await?;
     Ok(c)
 }
 

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use crate::error::Error;
-use crate::http::{Body, caller, json};
+use crate::http::{Body, caller, caller_once, json};
 use crate::node::{Node, grants, release};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
@@ -28,12 +28,19 @@ async fn slot(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, E
 }
 
 async fn submit(node: web::Data<Node>, body: Body) -> Result<HttpResponse, Error> {
-    let v = grants::submit(&node, body.to_vec()).await?;
-    Ok(json(StatusCode::CREATED, &v))
+    let (v, created) = grants::submit(&node, body.to_vec()).await?;
+    Ok(json(
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        &v,
+    ))
 }
 
 async fn list(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
-    let c = caller(&node, &req).await?;
+    let c = caller_once(&node, &req).await?;
     if !c.active() {
         return Err(Error::Forbidden(format!(
             "{} is {}",
@@ -48,7 +55,7 @@ async fn list(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, E
 }
 
 async fn get(node: web::Data<Node>, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, Error> {
-    let c = caller(&node, &req).await?;
+    let c = caller_once(&node, &req).await?;
     if !c.active() {
         return Err(Error::Forbidden(format!(
             "{} is {}",

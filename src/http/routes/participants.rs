@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::error::Error;
-use crate::http::{Body, caller, json, parse_body};
+use crate::http::{Body, caller, caller_once, json, parse_body};
 use crate::node::Node;
 use crate::node::registry::{self, NewMember};
 use crate::policy::Role;
@@ -48,7 +48,7 @@ async fn list(
     req: HttpRequest,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, Error> {
-    let c = caller(&node, &req).await?;
+    let c = caller_once(&node, &req).await?;
     let q = q.into_inner();
     // Node operators and regulators see everyone; a platform sees its own banks.
     let platform = match c.role {
@@ -71,7 +71,7 @@ async fn list(
 }
 
 async fn me(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
-    let c = caller(&node, &req).await?;
+    let c = caller_once(&node, &req).await?;
     let rows = registry::list(&node, Some(c.participant.role.clone()), None, None).await?;
     let mine = rows
         .into_iter()
@@ -114,13 +114,13 @@ async fn add_delegation(node: web::Data<Node>, req: HttpRequest, body: Body) -> 
 }
 
 async fn notices(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
-    let c = caller(&node, &req).await?;
+    let c = caller_once(&node, &req).await?;
     let list = crate::node::grants::notices_for(&node, &c).await?;
     Ok(json(StatusCode::OK, &json!({"notices": list})))
 }
 
 async fn own_data(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
-    let c = caller(&node, &req).await?;
+    let c = caller_once(&node, &req).await?;
     c.require(&[Role::Enterprise])?;
     let (src, uscc) = (std::sync::Arc::clone(&node.data), c.uscc().to_owned());
     let records = actix_web::rt::task::spawn_blocking(move || src.all_of(&uscc))
