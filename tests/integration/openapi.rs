@@ -1170,7 +1170,7 @@ fn live_answers_of_every_area_match_the_spec() {
     assert_eq!(a.status, 201, "{}", a.text);
     spec.check("POST", "/v1/admin/letters", &a);
     let a = op.post("/v1/admin/letters", &letter);
-    assert_eq!(a.status, 400, "{}", a.text);
+    assert_eq!(a.status, 409, "{}", a.text);
     spec.check("POST", "/v1/admin/letters", &a);
 
     // Key rotation (the regulator's) and recovery (the bank's).
