@@ -39,3 +39,4 @@ pub mod platform;
 pub mod policy;
 pub mod status;
 pub mod storage;
+pub mod witness;

@@ -69,6 +69,8 @@ enum Command {
     Admin(Box<admin::AdminArgs>),
     /// Play the whole story on this machine (node and platform as two processes), step by step.
     Demo(demo::DemoArgs),
+    /// Run a witness that cosigns the node's checkpoints (C2SP tlog-witness).
+    Witness(crate::witness::WitnessArgs),
 }
 
 /// How a command failed.
@@ -119,6 +121,7 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Catalog(c) => catalog_cmd::run(c, &catalog()?),
         Command::Admin(args) => admin::run(*args),
         Command::Demo(args) => demo::run(args),
+        Command::Witness(args) => crate::witness::serve(args).map_err(|e| CliError::usage(e.to_string())),
         Command::Serve(mut args) => {
             args.catalog_dir = args.catalog_dir.or(cli.catalog_dir.clone());
             serve::run(*args)
