@@ -46,6 +46,14 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/admin/participants/{role}/{uscc}/state"),
     ("POST", "/v1/admin/participants/{role}/{uscc}/recover-key"),
     ("POST", "/v1/admin/letters"),
+    ("GET", "/v1/log/checkpoint"),
+    ("GET", "/v1/log/checkpoints"),
+    ("GET", "/v1/log/leaves"),
+    ("GET", "/v1/log/proof/inclusion"),
+    ("GET", "/v1/log/proof/consistency"),
+    ("GET", "/v1/log/receipts/{index}"),
+    ("GET", "/v1/log/entries"),
+    ("GET", "/v1/log/export"),
 ];
 
 /// Registers every route.
@@ -61,6 +69,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     routes::participants::configure(cfg);
     routes::grants::configure(cfg);
     routes::admin::configure(cfg);
+    routes::audit::configure(cfg);
     cfg.default_service(web::to(|| async {
         Err::<HttpResponse, Error>(Error::NotFound("no such endpoint".into()))
     }));

@@ -1,6 +1,7 @@
 //! Route handlers, one module per area.
 
 pub mod admin;
+pub mod audit;
 pub mod grants;
 pub mod participants;
 pub mod public;

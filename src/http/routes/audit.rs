@@ -1,0 +1,174 @@
+//! The access log over HTTP: checkpoints, leaves, proofs and receipts (public: no business data),
+//! access chains and evidence bundles (for those entitled to the records).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::error::Error;
+use crate::http::{caller_once, json};
+use crate::node::Node;
+use crate::node::audit::{self, EntryQuery};
+use crate::policy::Role;
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/v1/log/checkpoint", web::get().to(checkpoint))
+        .route("/v1/log/checkpoints", web::get().to(checkpoints))
+        .route("/v1/log/leaves", web::get().to(leaves))
+        .route("/v1/log/proof/inclusion", web::get().to(inclusion))
+        .route("/v1/log/proof/consistency", web::get().to(consistency))
+        .route("/v1/log/receipts/{index}", web::get().to(receipt))
+        .route("/v1/log/entries", web::get().to(entries))
+        .route("/v1/log/export", web::get().to(export));
+}
+
+async fn checkpoint(node: web::Data<Node>) -> Result<HttpResponse, Error> {
+    let cp = node.store.call(audit::latest_checkpoint).await?;
+    let (_, note) = cp.ok_or_else(|| Error::NotFound("no checkpoint yet: the log is empty".into()))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .insert_header(("Cache-Control", "no-cache"))
+        .body(note))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct After {
+    after: Option<u64>,
+    limit: Option<i64>,
+}
+
+async fn checkpoints(node: web::Data<Node>, q: web::Query<After>) -> Result<HttpResponse, Error> {
+    let q = q.into_inner();
+    let list = node
+        .store
+        .call(move |c| audit::checkpoints_after(c, q.after.unwrap_or(0), q.limit.unwrap_or(100)))
+        .await?;
+    Ok(json(StatusCode::OK, &json!({"checkpoints": list})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Range {
+    from: Option<u64>,
+    limit: Option<i64>,
+}
+
+async fn leaves(node: web::Data<Node>, q: web::Query<Range>) -> Result<HttpResponse, Error> {
+    let q = q.into_inner();
+    let bytes = node
+        .store
+        .call(move |c| audit::leaves(c, q.from.unwrap_or(0), q.limit.unwrap_or(1000)))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/octet-stream")
+        .body(bytes))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InclusionQuery {
+    index: u64,
+    size: Option<u64>,
+}
+
+async fn inclusion(node: web::Data<Node>, q: web::Query<InclusionQuery>) -> Result<HttpResponse, Error> {
+    let q = q.into_inner();
+    Ok(json(
+        StatusCode::OK,
+        &node
+            .store
+            .call(move |c| audit::inclusion(c, q.index, q.size))
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsistencyQuery {
+    from: u64,
+    to: u64,
+}
+
+async fn consistency(node: web::Data<Node>, q: web::Query<ConsistencyQuery>) -> Result<HttpResponse, Error> {
+    let q = q.into_inner();
+    Ok(json(
+        StatusCode::OK,
+        &node
+            .store
+            .call(move |c| audit::consistency(c, q.from, q.to))
+            .await?,
+    ))
+}
+
+async fn receipt(node: web::Data<Node>, index: web::Path<u64>) -> Result<HttpResponse, Error> {
+    let index = index.into_inner();
+    match node.store.call(move |c| audit::receipt(c, index)).await? {
+        Some(text) => Ok(HttpResponse::Ok()
+            .content_type("text/plain; charset=utf-8")
+            .body(text)),
+        None => {
+            let size = node.store.call(crate::storage::log_store::head).await?.0;
+            if index >= size {
+                return Err(Error::NotFound(format!("no entry {index}: the log has {size}")));
+            }
+            // Durable but not yet checkpointed: checkpoints follow within the interval.
+            let mut resp = actix_web::ResponseError::error_response(&Error::NotFound(format!(
+                "entry {index} is logged; no checkpoint covers it yet — retry in a second"
+            )));
+            resp.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from_static("1"),
+            );
+            Ok(resp)
+        }
+    }
+}
+
+async fn entries(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    q: web::Query<EntryQuery>,
+) -> Result<HttpResponse, Error> {
+    let c = caller_once(&node, &req).await?;
+    if !c.active() {
+        return Err(Error::Forbidden(format!(
+            "{} is {}",
+            c.uscc(),
+            c.participant.state
+        )));
+    }
+    let q = q.into_inner();
+    Ok(json(
+        StatusCode::OK,
+        &node.store.call(move |conn| audit::entries(conn, &c, q)).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExportQuery {
+    to: Option<u64>,
+}
+
+async fn export(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    q: web::Query<ExportQuery>,
+) -> Result<HttpResponse, Error> {
+    let c = caller_once(&node, &req).await?;
+    c.require(&[Role::Node, Role::Regulator])?;
+    let to = q.into_inner().to;
+    let n = node.clone().into_inner();
+    let bytes = node
+        .store
+        .call(move |conn| {
+            let mut out = Vec::new();
+            audit::export(&n, conn, to, &mut out).map(|()| out)
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/x-ndjson")
+        .body(bytes))
+}

@@ -1,0 +1,329 @@
+//! Reading the access log: checkpoints, leaves, proofs, receipts, access chains by enterprise, grant,
+//! platform, bank, category and time, and evidence bundles (spec/access-log.md §5–§7).
+//!
+//! Proofs come from the stored complete-subtree hashes (O(log n) reads); sizes come from signed
+//! checkpoints. Who sees which *records*: the node and regulators all, an enterprise its own, a
+//! platform or bank the entries naming it. Leaves, checkpoints and proofs are public: they reveal no
+//! business data (enterprises appear only as keyed tags).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use diesel::prelude::*;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{Caller, Node};
+use crate::credential::datetime::{format_utc_seconds, parse_datetime_stamp};
+use crate::error::{Error, Result};
+use crate::log::entry::{EntryKind, Leaf};
+use crate::log::merkle::{self, CompactRange};
+use crate::log::note::Note;
+use crate::log::tlog_proof::TlogProof;
+use crate::policy::Role;
+use crate::storage::log_store::{self, DbNodes};
+use crate::storage::schema::{checkpoints, log_leaves, log_records};
+use crate::storage::{DbConn, from_millis, millis};
+
+/// Largest page of entries or leaves.
+pub const MAX_PAGE: i64 = 10_000;
+
+fn nodes(c: &mut DbConn) -> DbNodes<'_> {
+    DbNodes(std::cell::RefCell::new(c))
+}
+
+fn size_of(c: &mut DbConn) -> Result<u64> {
+    Ok(log_store::head(c)?.0)
+}
+
+/// The newest checkpoint note, if any.
+pub fn latest_checkpoint(c: &mut DbConn) -> Result<Option<(u64, String)>> {
+    let row: Option<(i64, String)> = checkpoints::table
+        .order(checkpoints::size.desc())
+        .select((checkpoints::size, checkpoints::note))
+        .first(c)
+        .optional()?;
+    Ok(row.map(|(s, n)| (u64::try_from(s).unwrap_or(0), n)))
+}
+
+/// Checkpoints with size > `after`, oldest first.
+pub fn checkpoints_after(c: &mut DbConn, after: u64, limit: i64) -> Result<Vec<Value>> {
+    let rows: Vec<(i64, String, i64)> = checkpoints::table
+        .filter(checkpoints::size.gt(i64::try_from(after).unwrap_or(i64::MAX)))
+        .order(checkpoints::size.asc())
+        .limit(limit.clamp(1, 1000))
+        .select((checkpoints::size, checkpoints::note, checkpoints::created_at))
+        .load(c)?;
+    Ok(rows
+        .into_iter()
+        .map(|(s, n, at)| json!({"size": s, "note": n, "createdAt": format_utc_seconds(from_millis(at))}))
+        .collect())
+}
+
+/// Leaves `[from, from + limit)`, concatenated (136 bytes each).
+pub fn leaves(c: &mut DbConn, from: u64, limit: i64) -> Result<Vec<u8>> {
+    let from_i = i64::try_from(from).map_err(|_| Error::invalid("invalid-range", "from is too large"))?;
+    let rows: Vec<Vec<u8>> = log_leaves::table
+        .filter(log_leaves::seq.ge(from_i))
+        .order(log_leaves::seq.asc())
+        .limit(limit.clamp(1, MAX_PAGE))
+        .select(log_leaves::leaf)
+        .load(c)?;
+    Ok(rows.concat())
+}
+
+/// An inclusion proof of entry `index` in the tree of `size` (default: the log's size).
+pub fn inclusion(c: &mut DbConn, index: u64, size: Option<u64>) -> Result<Value> {
+    let current = size_of(c)?;
+    let size = size.unwrap_or(current);
+    if size > current || index >= size {
+        return Err(Error::invalid(
+            "invalid-range",
+            format!("need index < size ≤ {current}; got index {index}, size {size}"),
+        ));
+    }
+    let leaf_hash = nodes(c).node_hash(0, index)?;
+    let proof =
+        merkle::inclusion_proof(index, size, &nodes(c)).map_err(|e| Error::Internal(format!("{e:?}")))?;
+    Ok(
+        json!({"index": index, "size": size, "leafHash": hex::encode(leaf_hash), "proof": proof.iter().map(hex::encode).collect::<Vec<_>>()}),
+    )
+}
+
+/// A consistency proof between two sizes.
+pub fn consistency(c: &mut DbConn, from: u64, to: u64) -> Result<Value> {
+    let current = size_of(c)?;
+    if from > to || to > current {
+        return Err(Error::invalid(
+            "invalid-range",
+            format!("need from ≤ to ≤ {current}; got {from}, {to}"),
+        ));
+    }
+    let proof =
+        merkle::consistency_proof(from, to, &nodes(c)).map_err(|e| Error::Internal(format!("{e:?}")))?;
+    Ok(json!({"from": from, "to": to, "proof": proof.iter().map(hex::encode).collect::<Vec<_>>()}))
+}
+
+/// The C2SP tlog-proof receipt of entry `index` against the newest checkpoint, or `None` if no
+/// checkpoint covers it yet.
+pub fn receipt(c: &mut DbConn, index: u64) -> Result<Option<String>> {
+    let Some((size, note)) = latest_checkpoint(c)? else {
+        return Ok(None);
+    };
+    if index >= size {
+        return Ok(None);
+    }
+    let proof =
+        merkle::inclusion_proof(index, size, &nodes(c)).map_err(|e| Error::Internal(format!("{e:?}")))?;
+    let checkpoint = Note::parse(note.as_bytes()).map_err(|e| Error::Internal(e.to_string()))?;
+    let receipt = TlogProof {
+        extra: Vec::new(),
+        index,
+        proof,
+        checkpoint,
+    };
+    receipt
+        .to_text()
+        .map(Some)
+        .map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// Filters of an access-chain query.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EntryQuery {
+    /// Entries about this enterprise.
+    pub enterprise: Option<String>,
+    /// Entries relying on this grant.
+    pub grant: Option<String>,
+    /// Entries with this platform on the path.
+    pub platform: Option<String>,
+    /// Entries with this bank on the path.
+    pub bank: Option<String>,
+    /// Entries naming this category.
+    pub category: Option<String>,
+    /// Entries of this kind (`release`, `refusal`, `grant-revoked` …).
+    pub kind: Option<String>,
+    /// From this instant (RFC 3339).
+    pub from: Option<String>,
+    /// Until this instant (RFC 3339).
+    pub until: Option<String>,
+    /// Only entries with a larger index (the cursor).
+    pub after: Option<u64>,
+    /// Page size (default 100, at most 10,000).
+    pub limit: Option<i64>,
+}
+
+fn kind_code(name: &str) -> Option<i16> {
+    (1u8..=9).find_map(|b| {
+        EntryKind::from_u8(b)
+            .filter(|k| k.as_str() == name)
+            .map(|_| i16::from(b))
+    })
+}
+
+/// The access chain a caller may see, filtered and paginated (oldest first); `next` is the cursor.
+pub fn entries(c: &mut DbConn, caller: &Caller, mut q: EntryQuery) -> Result<Value> {
+    // Least privilege: narrow the query to what the caller may see.
+    match caller.role {
+        Role::Node | Role::Regulator => {}
+        Role::Enterprise => q.enterprise = Some(caller.uscc().to_owned()),
+        Role::Platform => q.platform = Some(caller.uscc().to_owned()),
+        Role::Bank => q.bank = Some(caller.uscc().to_owned()),
+    }
+    let limit = q.limit.unwrap_or(100).clamp(1, MAX_PAGE);
+    let mut query = log_leaves::table
+        .left_join(log_records::table.on(log_records::seq.eq(log_leaves::seq)))
+        .select((
+            log_leaves::seq,
+            log_leaves::leaf,
+            log_leaves::time,
+            log_records::salt.nullable(),
+            log_records::record.nullable(),
+        ))
+        .order(log_leaves::seq.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(v) = q.enterprise {
+        query = query.filter(log_leaves::enterprise_uscc.eq(v));
+    }
+    if let Some(v) = q.grant {
+        query = query.filter(log_leaves::grant_id.eq(v));
+    }
+    if let Some(v) = q.platform {
+        query = query.filter(log_leaves::platform_uscc.eq(v));
+    }
+    if let Some(v) = q.bank {
+        query = query.filter(log_leaves::bank_uscc.eq(v));
+    }
+    if let Some(v) = q.category {
+        query = query.filter(
+            log_leaves::categories
+                .eq(v.clone())
+                .or(log_leaves::categories.like(format!("{v},%")))
+                .or(log_leaves::categories.like(format!("%,{v}")))
+                .or(log_leaves::categories.like(format!("%,{v},%"))),
+        );
+    }
+    if let Some(k) = q.kind {
+        let code = kind_code(&k)
+            .ok_or_else(|| Error::invalid("invalid-query", format!("unknown entry kind {k}")))?;
+        query = query.filter(log_leaves::kind.eq(code));
+    }
+    let instant = |t: &str, f: &str| {
+        parse_datetime_stamp(t)
+            .map(millis)
+            .map_err(|e| Error::invalid("invalid-query", format!("{f}: {e}")))
+    };
+    if let Some(t) = q.from {
+        query = query.filter(log_leaves::time.ge(instant(&t, "from")?));
+    }
+    if let Some(t) = q.until {
+        query = query.filter(log_leaves::time.le(instant(&t, "until")?));
+    }
+    if let Some(a) = q.after {
+        query = query.filter(log_leaves::seq.gt(i64::try_from(a).unwrap_or(i64::MAX)));
+    }
+    let rows: Vec<(i64, Vec<u8>, i64, Option<Vec<u8>>, Option<String>)> = query.load(c)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (seq, leaf_bytes, time, salt, record) in rows {
+        let leaf =
+            Leaf::from_bytes(&leaf_bytes).map_err(|e| Error::Internal(format!("stored leaf {seq}: {e}")))?;
+        out.push(json!({
+            "index": seq,
+            "time": format_utc_seconds(from_millis(time)),
+            "kind": leaf.kind.as_str(),
+            "leaf": STANDARD.encode(&leaf_bytes),
+            "leafHash": hex::encode(merkle::leaf_hash(&leaf_bytes)),
+            "salt": salt.map(hex::encode),
+            "record": record.and_then(|r| serde_json::from_str::<Value>(&r).ok()),
+        }));
+    }
+    let next = if i64::try_from(out.len()).unwrap_or(0) == limit {
+        out.last().map(|e| e["index"].clone())
+    } else {
+        None
+    };
+    Ok(json!({"entries": out, "next": next}))
+}
+
+/// Writes an evidence bundle of entries `[0, to)` as JSON Lines (spec/access-log.md §7): a header
+/// line, one line per entry with its leaf, salt and record, every checkpoint up to `to`, and the
+/// consistency proofs between consecutive checkpoints.
+pub fn export(node: &Node, c: &mut DbConn, to: Option<u64>, out: &mut Vec<u8>) -> Result<()> {
+    let current = size_of(c)?;
+    let to = to.unwrap_or(current).min(current);
+    let signer = super::checkpoints::signer(node)?;
+    let header = json!({
+        "format": "consentry-evidence-bundle/v1",
+        "origin": node.origin,
+        "logKey": signer.verifier_key().to_vkey(),
+        "from": 0,
+        "to": to,
+    });
+    out.extend_from_slice(header.to_string().as_bytes());
+    out.push(b'\n');
+    let mut from = 0u64;
+    while from < to {
+        let page = i64::try_from((to - from).min(MAX_PAGE as u64)).unwrap_or(MAX_PAGE);
+        let rows: Vec<(i64, Vec<u8>, Option<Vec<u8>>, Option<String>)> = log_leaves::table
+            .left_join(log_records::table.on(log_records::seq.eq(log_leaves::seq)))
+            .filter(log_leaves::seq.ge(i64::try_from(from).unwrap_or(i64::MAX)))
+            .order(log_leaves::seq.asc())
+            .limit(page)
+            .select((
+                log_leaves::seq,
+                log_leaves::leaf,
+                log_records::salt.nullable(),
+                log_records::record.nullable(),
+            ))
+            .load(c)?;
+        if rows.is_empty() {
+            break;
+        }
+        for (seq, leaf, salt, record) in &rows {
+            let line = json!({
+                "i": seq,
+                "leaf": STANDARD.encode(leaf),
+                "salt": salt.as_ref().map(hex::encode),
+                "record": record.as_ref().and_then(|r| serde_json::from_str::<Value>(r).ok()),
+            });
+            out.extend_from_slice(line.to_string().as_bytes());
+            out.push(b'\n');
+        }
+        from += rows.len() as u64;
+    }
+    let cps: Vec<(i64, String)> = checkpoints::table
+        .filter(checkpoints::size.le(i64::try_from(to).unwrap_or(i64::MAX)))
+        .order(checkpoints::size.asc())
+        .select((checkpoints::size, checkpoints::note))
+        .load(c)?;
+    let mut previous: Option<u64> = None;
+    for (size, note) in cps {
+        let size = u64::try_from(size).unwrap_or(0);
+        out.extend_from_slice(json!({"checkpoint": note}).to_string().as_bytes());
+        out.push(b'\n');
+        if let Some(p) = previous {
+            let proof = consistency(c, p, size)?;
+            out.extend_from_slice(json!({"consistency": proof}).to_string().as_bytes());
+            out.push(b'\n');
+        }
+        previous = Some(size);
+    }
+    Ok(())
+}
+
+/// The compact range (frontier) at `size`, for verifiers resuming from a trusted checkpoint.
+pub fn frontier(c: &mut DbConn, size: u64) -> Result<Vec<String>> {
+    let range = CompactRange::from_source(size, &nodes(c)).map_err(Error::Storage)?;
+    Ok(range.hashes().iter().map(hex::encode).collect())
+}
+
+trait NodeHash {
+    fn node_hash(&self, level: u8, index: u64) -> Result<merkle::Hash>;
+}
+
+impl NodeHash for DbNodes<'_> {
+    fn node_hash(&self, level: u8, index: u64) -> Result<merkle::Hash> {
+        merkle::NodeSource::node(self, level, index).map_err(Error::Storage)
+    }
+}
