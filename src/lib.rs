@@ -37,6 +37,7 @@ pub mod log;
 pub mod node;
 pub mod platform;
 pub mod policy;
+pub mod portal;
 pub mod status;
 pub mod storage;
 pub mod witness;

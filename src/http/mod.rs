@@ -70,6 +70,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     routes::grants::configure(cfg);
     routes::admin::configure(cfg);
     routes::audit::configure(cfg);
+    crate::portal::configure(cfg);
     cfg.default_service(web::to(|| async {
         Err::<HttpResponse, Error>(Error::NotFound("no such endpoint".into()))
     }));

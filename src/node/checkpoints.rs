@@ -1,29 +1,49 @@
 //! Signed checkpoints of the access log (C2SP tlog-checkpoint), made at a fixed cadence and on
 //! demand, each kept forever. The node never signs a checkpoint inconsistent with an earlier one:
 //! every checkpoint is the head of the one append-only tree in the database.
+//!
+//! With witnesses configured ([`crate::witness::client`]), every round also asks each witness whose
+//! cosignature the newest checkpoint lacks to cosign it (C2SP tlog-witness `add-checkpoint`, with the
+//! consistency proof from the size that witness last cosigned), and adds the verified cosignature
+//! lines to the stored note. The checkpoint is stored before any witness is asked: a witness that is
+//! down or refuses never holds up a checkpoint; it is asked again in a later round.
 
 use diesel::prelude::*;
 
 use super::Node;
 use crate::error::{Error, Result};
 use crate::log::checkpoint::Checkpoint;
-use crate::log::note::Signer;
-use crate::storage::log_store;
+use crate::log::merkle;
+use crate::log::note::{Note, Signature, Signer};
+use crate::storage::log_store::{self, DbNodes};
 use crate::storage::schema::checkpoints;
+use crate::storage::{DbConn, Store};
+use crate::witness::client::{CollectError, WitnessClient};
 
 /// The note signer of this node's log: key name = the log origin.
 pub fn signer(node: &Node) -> Result<Signer> {
     Signer::new(&node.origin, node.key.secret.clone()).map_err(|e| Error::Internal(e.to_string()))
 }
 
-/// Signs and stores a checkpoint of the current head if the log grew since the last one. Returns the
-/// note text of the newest checkpoint (new or not), or `None` for an empty log.
+/// Signs and stores a checkpoint of the current head if the log grew since the last one, then
+/// collects the witnesses' cosignatures on the newest checkpoint. Returns the note text of the newest
+/// checkpoint (new or not, with the cosignatures it has), or `None` for an empty log.
 pub async fn publish(node: &Node) -> Result<Option<String>> {
+    let Some((size, text)) = sign_newest(node).await? else {
+        return Ok(None);
+    };
+    if node.witnesses.is_empty() {
+        return Ok(Some(text));
+    }
+    Ok(Some(collect_cosignatures(node, size, text).await))
+}
+
+async fn sign_newest(node: &Node) -> Result<Option<(u64, String)>> {
     let signer = signer(node)?;
     let origin = node.origin.clone();
     let now = node.now_ms();
     node.store
-        .call(move |c| -> Result<Option<String>> {
+        .call(move |c| -> Result<Option<(u64, String)>> {
             let (size, root) = log_store::head(c)?;
             let last: Option<(i64, String)> = checkpoints::table
                 .order(checkpoints::size.desc())
@@ -31,9 +51,10 @@ pub async fn publish(node: &Node) -> Result<Option<String>> {
                 .first(c)
                 .optional()?;
             let size_i = i64::try_from(size).map_err(|_| Error::Internal("log size".into()))?;
-            if let Some((s, note)) = &last {
-                if *s >= size_i {
-                    return Ok(Some(note.clone()));
+            if let Some((s, note)) = last {
+                if s >= size_i {
+                    let s = u64::try_from(s).map_err(|_| Error::Internal("stored checkpoint size".into()))?;
+                    return Ok(Some((s, note)));
                 }
             }
             if size == 0 {
@@ -51,7 +72,123 @@ pub async fn publish(node: &Node) -> Result<Option<String>> {
                 ))
                 .on_conflict_do_nothing()
                 .execute(c))?;
-            Ok(Some(text))
+            Ok(Some((size, text)))
         })
         .await
+}
+
+/// Asks every witness (in parallel) for its cosignature on the checkpoint of `size` whose stored note
+/// is `text`, stores the note with the new cosignatures, and returns it. Failures are logged, never
+/// returned: the checkpoint stands without them.
+async fn collect_cosignatures(node: &Node, size: u64, text: String) -> String {
+    let note = match Note::parse(text.as_bytes()) {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::error!(size, error = %e, "stored checkpoint note does not parse");
+            return text;
+        }
+    };
+    let tasks: Vec<_> = node
+        .witnesses
+        .iter()
+        .map(|w| {
+            let (w, store, agent, note) = (
+                std::sync::Arc::clone(w),
+                node.store.clone(),
+                node.witnesses.agent().clone(),
+                note.clone(),
+            );
+            actix_web::rt::task::spawn_blocking(move || {
+                let result = w.collect(&agent, size, &note, |old| proof(&store, old, size));
+                (w, result)
+            })
+        })
+        .collect();
+    let mut collected: Vec<Signature> = Vec::new();
+    for task in tasks {
+        match task.await {
+            Ok((_, Ok(sigs))) => collected.extend(sigs),
+            Ok((w, Err(e))) => report(&w, &e),
+            Err(e) => tracing::warn!(error = %e, "witness task failed"),
+        }
+    }
+    if collected.is_empty() {
+        return text;
+    }
+    let n = collected.len();
+    match node
+        .store
+        .call(move |c| add_signatures(c, size, &collected))
+        .await
+    {
+        Ok(Some(t)) => {
+            tracing::info!(size, cosignatures = n, "checkpoint cosigned");
+            t
+        }
+        Ok(None) => text,
+        Err(e) => {
+            tracing::warn!(size, error = %e, "cosignatures not stored; will ask again");
+            text
+        }
+    }
+}
+
+fn report(w: &WitnessClient, e: &CollectError) {
+    match e {
+        CollectError::Refused { status: 422, .. } => tracing::error!(
+            witness = w.url(),
+            error = %e,
+            "a witness holds a checkpoint this log is not consistent with: investigate (split view?)"
+        ),
+        _ => tracing::warn!(witness = w.url(), error = %e, "no cosignature this time; will try again"),
+    }
+}
+
+/// The consistency proof from `old` to `size` in this log's tree.
+fn proof(store: &Store, old: u64, size: u64) -> std::result::Result<Vec<merkle::Hash>, String> {
+    let mut conn = store.conn().map_err(|e| e.to_string())?;
+    merkle::consistency_proof(old, size, &DbNodes(std::cell::RefCell::new(&mut conn))).map_err(|e| e.to_string())
+}
+
+/// Adds `sigs` to the stored note of checkpoint `size` (keeping a signature already there by the same
+/// key), with a compare-and-set on the note so that cosignatures stored concurrently by another
+/// process are merged, never lost. Returns the stored note, `None` if there is no such checkpoint.
+fn add_signatures(c: &mut DbConn, size: u64, sigs: &[Signature]) -> Result<Option<String>> {
+    let size_i = i64::try_from(size).map_err(|_| Error::Internal("checkpoint size".into()))?;
+    for _ in 0..8 {
+        let current: Option<String> = checkpoints::table
+            .find(size_i)
+            .select(checkpoints::note)
+            .first(c)
+            .optional()?;
+        let Some(current) = current else {
+            return Ok(None);
+        };
+        let mut note = Note::parse(current.as_bytes()).map_err(|e| Error::Internal(e.to_string()))?;
+        for s in sigs {
+            let present = note
+                .signatures()
+                .iter()
+                .any(|o| o.name() == s.name() && o.key_id() == s.key_id());
+            if !present {
+                note.add_signature(s.clone())
+                    .map_err(|e| Error::Internal(e.to_string()))?;
+            }
+        }
+        let text = note.to_text().map_err(|e| Error::Internal(e.to_string()))?;
+        if text == current {
+            return Ok(Some(text));
+        }
+        let updated = crate::on_backend!(c, |c| diesel::update(
+            checkpoints::table
+                .filter(checkpoints::size.eq(size_i))
+                .filter(checkpoints::note.eq(&current))
+        )
+        .set(checkpoints::note.eq(&text))
+        .execute(c))?;
+        if updated == 1 {
+            return Ok(Some(text));
+        }
+    }
+    Err(Error::Internal(format!("checkpoint {size}: note keeps changing")))
 }

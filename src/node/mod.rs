@@ -92,6 +92,8 @@ pub struct Node {
     pub data: Arc<dyn data::DataSource>,
     /// Signed status-list credentials by (list, purpose, version).
     pub status_cache: status::StatusCache,
+    /// The witnesses whose cosignatures the checkpoints collect (empty: none).
+    pub witnesses: crate::witness::client::Witnesses,
 }
 
 impl std::fmt::Debug for Node {

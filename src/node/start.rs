@@ -60,6 +60,7 @@ pub fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<(Node, bool)> {
         jti: auth::JtiGuard::default(),
         clock,
         status_cache: status::StatusCache::default(),
+        witnesses: crate::witness::client::Witnesses::from_config(&config.witnesses)?,
     };
     match (&config.platform_uscc, platform) {
         (Some(uscc), true) => registry::ensure_self(&node, Role::Platform, uscc, "financing platform")?,

@@ -231,3 +231,16 @@ diesel::table! {
         created_at -> BigInt,
     }
 }
+
+diesel::table! {
+    portal_sessions (token_sha256) {
+        token_sha256 -> Text,
+        participant_id -> BigInt,
+        did -> Text,
+        csrf -> Text,
+        created_at -> BigInt,
+        last_seen -> BigInt,
+        expires_at -> BigInt,
+        ended_at -> Nullable<BigInt>,
+    }
+}

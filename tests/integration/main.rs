@@ -13,3 +13,4 @@ mod vectors_eddsa;
 mod vectors_jcs;
 mod vectors_jwt;
 mod vectors_keys;
+mod witness;

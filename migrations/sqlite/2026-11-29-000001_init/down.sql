@@ -1,3 +1,4 @@
+DROP TABLE portal_sessions;
 DROP TABLE notices;
 DROP TABLE settings;
 DROP TABLE checkpoints;

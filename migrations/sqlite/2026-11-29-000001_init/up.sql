@@ -209,3 +209,15 @@ CREATE TABLE notices (
     created_at      BIGINT NOT NULL
 );
 CREATE INDEX notices_uscc ON notices (uscc, id);
+
+-- Portal sessions: only the SHA-256 of the cookie's token is stored.
+CREATE TABLE portal_sessions (
+    token_sha256    TEXT PRIMARY KEY,
+    participant_id  BIGINT NOT NULL REFERENCES participants (id),
+    did             TEXT NOT NULL,
+    csrf            TEXT NOT NULL,
+    created_at      BIGINT NOT NULL,
+    last_seen       BIGINT NOT NULL,
+    expires_at      BIGINT NOT NULL,
+    ended_at        BIGINT
+);

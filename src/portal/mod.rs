@@ -1,0 +1,451 @@
+//! The web portal, served by the node at `/portal`: enterprises register, sign grants and
+//! revocations in the browser (their key never leaves it), watch who received their data (each
+//! receipt verified in the page), and query their own data for free; regulators explore access
+//! chains and statistics; node operators approve registrations and admit platforms.
+//!
+//! The pages are static files embedded in the binary ([`assets`]; no external network). The API
+//! under `/portal/api` authenticates with a session cookie opened by a signed challenge
+//! ([`session`]) and requires the CSRF token on every state-changing call. It reuses the node's
+//! operations: the portal adds no rule of its own.
+
+pub mod assets;
+pub mod session;
+pub mod stats;
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::error::{Error, Result};
+use crate::http::{Body, json, parse_body};
+use crate::node::registry::{self, Actor, NewMember};
+use crate::node::{Node, audit, grants};
+use crate::policy::Role;
+use session::Session;
+
+/// Registers the portal's pages and API.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/portal",
+        web::get().to(|| async {
+            HttpResponse::Found()
+                .insert_header(("Location", "/portal/"))
+                .finish()
+        }),
+    )
+    .route(
+        "/",
+        web::get().to(|| async {
+            HttpResponse::Found()
+                .insert_header(("Location", "/portal/"))
+                .finish()
+        }),
+    )
+    .route("/portal/api/challenge", web::get().to(challenge))
+    .route("/portal/api/session", web::post().to(sign_in))
+    .route("/portal/api/logout", web::post().to(logout))
+    .route("/portal/api/me", web::get().to(me))
+    .route("/portal/api/register", web::post().to(register))
+    .route("/portal/api/directory", web::get().to(directory))
+    .route("/portal/api/slots", web::post().to(slot))
+    .route("/portal/api/grants", web::post().to(submit_grant))
+    .route("/portal/api/grants", web::get().to(list_grants))
+    .route("/portal/api/grants/{id}", web::get().to(get_grant))
+    .route("/portal/api/grants/{id}/{action}", web::post().to(change_grant))
+    .route("/portal/api/history", web::get().to(history))
+    .route("/portal/api/data", web::get().to(own_data))
+    .route("/portal/api/notices", web::get().to(notices))
+    .route("/portal/api/entries", web::get().to(entries))
+    .route("/portal/api/stats", web::get().to(stats_json))
+    .route("/portal/api/charts/{name}", web::get().to(chart))
+    .route("/portal/api/registrations", web::get().to(registrations))
+    .route(
+        "/portal/api/registrations/{uscc}/{decision}",
+        web::post().to(decide),
+    )
+    .route("/portal/api/platforms", web::get().to(platforms))
+    .route("/portal/api/platforms", web::post().to(admit_platform))
+    .route(
+        "/portal/api/platforms/{uscc}/state",
+        web::post().to(platform_state),
+    )
+    .route("/portal/{file:.*}", web::get().to(assets::serve));
+}
+
+fn secure(node: &Node) -> bool {
+    node.public_url.starts_with("https://")
+}
+
+async fn session(node: &Node, req: &HttpRequest) -> Result<Session> {
+    let token = req
+        .cookie(session::COOKIE)
+        .ok_or_else(|| Error::Unauthenticated("no session: sign in".into()))?;
+    session::lookup(node, token.value()).await
+}
+
+/// A session for a state-changing call: the CSRF header must match.
+async fn session_csrf(node: &Node, req: &HttpRequest) -> Result<Session> {
+    let s = session(node, req).await?;
+    let given = req
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if given.is_empty() || given != s.csrf {
+        return Err(Error::Forbidden("missing or wrong X-CSRF-Token".into()));
+    }
+    Ok(s)
+}
+
+fn need(s: &Session, roles: &[Role]) -> Result<()> {
+    if !roles.contains(&s.role) {
+        return Err(Error::Forbidden(format!(
+            "this page is not for a {}",
+            s.role.as_str()
+        )));
+    }
+    if s.participant.state != "active" {
+        return Err(Error::Forbidden(format!(
+            "{} is {}",
+            s.participant.uscc, s.participant.state
+        )));
+    }
+    Ok(())
+}
+
+fn who(s: &Session) -> Value {
+    json!({"uscc": s.participant.uscc, "name": s.participant.name, "role": s.role.as_str(), "state": s.participant.state, "did": s.did.as_str()})
+}
+
+async fn challenge(node: web::Data<Node>) -> HttpResponse {
+    json(
+        StatusCode::OK,
+        &json!({"challenge": session::challenge(&node), "nodeDid": node.did(), "text": "consentry-portal-login\\n<nodeDid>\\n<challenge>\\n"}),
+    )
+}
+
+async fn sign_in(node: web::Data<Node>, body: Body) -> Result<HttpResponse> {
+    let req: session::SignIn = parse_body(&body)?;
+    let s = session::sign_in(&node, req).await?;
+    let cookie = Cookie::build(session::COOKIE, s.token)
+        .path("/portal")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure(&node))
+        .max_age(actix_web::cookie::time::Duration::milliseconds(session::MAX_MS))
+        .finish();
+    let p = &s.participant;
+    Ok(HttpResponse::Ok()
+        .cookie(cookie)
+        .content_type("application/json")
+        .body(json!({"csrf": s.csrf, "participant": {"uscc": p.uscc, "name": p.name, "role": p.role, "state": p.state}}).to_string()))
+}
+
+async fn logout(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse> {
+    let s = session_csrf(&node, &req).await?;
+    session::end(&node, &s).await?;
+    let mut gone = Cookie::build(session::COOKIE, "")
+        .path("/portal")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure(&node))
+        .finish();
+    gone.make_removal();
+    Ok(HttpResponse::Ok()
+        .cookie(gone)
+        .content_type("application/json")
+        .body("{\"signedOut\":true}"))
+}
+
+async fn me(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse> {
+    let s = session(&node, &req).await?;
+    Ok(json(
+        StatusCode::OK,
+        &json!({"participant": who(&s), "csrf": s.csrf, "nodeDid": node.did(), "logOrigin": node.origin}),
+    ))
+}
+
+async fn register(node: web::Data<Node>, body: Body) -> Result<HttpResponse> {
+    let token = std::str::from_utf8(&body)
+        .map_err(|_| Error::invalid("malformed-body", "body must be a signed request"))?
+        .trim();
+    let p = registry::submit_registration(&node, token).await?;
+    Ok(json(
+        StatusCode::ACCEPTED,
+        &json!({"uscc": p.uscc, "name": p.name, "state": p.state}),
+    ))
+}
+
+/// Admitted platforms with their banks: what an enterprise picks from in the grant wizard.
+async fn directory(node: web::Data<Node>) -> Result<HttpResponse> {
+    let platforms = registry::list(&node, Some("platform".into()), Some("active".into()), None).await?;
+    let banks = registry::list(&node, Some("bank".into()), Some("active".into()), None).await?;
+    let out: Vec<Value> = platforms
+        .into_iter()
+        .map(|p| {
+            let mine: Vec<Value> = banks
+                .iter()
+                .filter(|b| b["platform"] == p["uscc"])
+                .map(|b| json!({"uscc": b["uscc"], "name": b["name"]}))
+                .collect();
+            json!({"uscc": p["uscc"], "name": p["name"], "banks": mine})
+        })
+        .collect();
+    Ok(json(StatusCode::OK, &json!({"platforms": out})))
+}
+
+async fn slot(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse> {
+    let s = session_csrf(&node, &req).await?;
+    need(&s, &[Role::Enterprise])?;
+    Ok(json(
+        StatusCode::CREATED,
+        &grants::allocate_slot(&node, &s.caller(&node)).await?,
+    ))
+}
+
+async fn submit_grant(node: web::Data<Node>, req: HttpRequest, body: Body) -> Result<HttpResponse> {
+    let s = session_csrf(&node, &req).await?;
+    need(&s, &[Role::Enterprise])?;
+    // The session's enterprise must be the grant's: a signed-in enterprise cannot submit in another's name.
+    let quick = crate::grant::verify::verify_using(&body, &node.catalog(), &node.keys, node.clock.now());
+    if let Ok(g) = &quick {
+        if g.enterprise().as_str() != s.participant.uscc {
+            return Err(Error::Forbidden("the grant is for another enterprise".into()));
+        }
+    }
+    let (v, created) = grants::submit(&node, body.to_vec()).await?;
+    Ok(json(
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        &v,
+    ))
+}
+
+async fn list_grants(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse> {
+    let s = session(&node, &req).await?;
+    need(&s, &[Role::Enterprise, Role::Regulator, Role::Node])?;
+    Ok(json(
+        StatusCode::OK,
+        &json!({"grants": grants::list_for(&node, &s.caller(&node)).await?}),
+    ))
+}
+
+async fn get_grant(node: web::Data<Node>, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse> {
+    let s = session(&node, &req).await?;
+    need(&s, &[Role::Enterprise, Role::Regulator, Role::Node])?;
+    Ok(json(
+        StatusCode::OK,
+        &grants::get_for(&node, &s.caller(&node), id.into_inner()).await?,
+    ))
+}
+
+async fn change_grant(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: Body,
+) -> Result<HttpResponse> {
+    let s = session_csrf(&node, &req).await?;
+    need(&s, &[Role::Enterprise])?;
+    let (id, action) = path.into_inner();
+    let action: &'static str = match action.as_str() {
+        "revoke" => "revoke",
+        "suspend" => "suspend",
+        "resume" => "resume",
+        other => return Err(Error::NotFound(format!("no action {other}"))),
+    };
+    let token = std::str::from_utf8(&body)
+        .map_err(|_| Error::invalid("malformed-body", "body must be a signed request"))?
+        .trim();
+    let signed = crate::node::auth::verify_request(token, action, node.did(), node.clock.now(), &node.keys)?;
+    if signed.str("grant") != Some(id.as_str()) {
+        return Err(Error::invalid(
+            "signed-request",
+            "the signed request names another grant than the URL",
+        ));
+    }
+    if signed.signer.as_str() != s.did.as_str() {
+        return Err(Error::Forbidden(
+            "sign the request with the key you signed in with".into(),
+        ));
+    }
+    Ok(json(
+        StatusCode::OK,
+        &grants::change_status(&node, action, token).await?,
+    ))
+}
+
+/// The enterprise's own access history (free), with each entry's leaf, record and salt so the page
+/// can check the commitment, fetch the receipt and verify it against a signed checkpoint.
+async fn history(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    q: web::Query<audit::EntryQuery>,
+) -> Result<HttpResponse> {
+    let s = session(&node, &req).await?;
+    need(&s, &[Role::Enterprise])?;
+    let caller = s.caller(&node);
+    let q = q.into_inner();
+    Ok(json(
+        StatusCode::OK,
+        &node.store.call(move |c| audit::entries(c, &caller, q)).await?,
+    ))
+}
+
+async fn own_data(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse> {
+    let s = session(&node, &req).await?;
+    need(&s, &[Role::Enterprise])?;
+    let (src, uscc) = (std::sync::Arc::clone(&node.data), s.participant.uscc.clone());
+    let records = actix_web::rt::task::spawn_blocking(move || src.all_of(&uscc))
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))??;
+    let rows: Vec<Value> = records
+        .iter()
+        .map(|r| json!({"id": r.id, "category": r.category, "date": r.record_date, "provider": r.provider, "fields": serde_json::from_str::<Value>(&r.body).unwrap_or_default()}))
+        .collect();
+    Ok(json(
+        StatusCode::OK,
+        &json!({"enterprise": s.participant.uscc, "free": true, "records": rows}),
+    ))
+}
+
+async fn notices(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse> {
+    let s = session(&node, &req).await?;
+    Ok(json(
+        StatusCode::OK,
+        &json!({"notices": grants::notices_for(&node, &s.caller(&node)).await?}),
+    ))
+}
+
+async fn entries(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    q: web::Query<audit::EntryQuery>,
+) -> Result<HttpResponse> {
+    let s = session(&node, &req).await?;
+    need(&s, &[Role::Regulator, Role::Node])?;
+    let caller = s.caller(&node);
+    let q = q.into_inner();
+    Ok(json(
+        StatusCode::OK,
+        &node.store.call(move |c| audit::entries(c, &caller, q)).await?,
+    ))
+}
+
+async fn stats_json(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse> {
+    let s = session(&node, &req).await?;
+    need(&s, &[Role::Regulator, Role::Node])?;
+    Ok(json(StatusCode::OK, &stats::compute(&node).await?))
+}
+
+async fn chart(node: web::Data<Node>, req: HttpRequest, name: web::Path<String>) -> Result<HttpResponse> {
+    let s = session(&node, &req).await?;
+    need(&s, &[Role::Regulator, Role::Node])?;
+    let st = stats::compute(&node).await?;
+    let svg = stats::chart(&name, &st).ok_or_else(|| Error::NotFound(format!("no chart {name}")))?;
+    Ok(HttpResponse::Ok().content_type("image/svg+xml").body(svg))
+}
+
+async fn registrations(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse> {
+    let s = session(&node, &req).await?;
+    need(&s, &[Role::Node])?;
+    Ok(json(
+        StatusCode::OK,
+        &json!({"registrations": registry::list(&node, Some("enterprise".into()), Some("pending".into()), None).await?}),
+    ))
+}
+
+async fn decide(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse> {
+    let s = session_csrf(&node, &req).await?;
+    need(&s, &[Role::Node])?;
+    let (uscc, decision) = path.into_inner();
+    let approve = match decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        other => return Err(Error::NotFound(format!("no decision {other}"))),
+    };
+    Ok(json(
+        StatusCode::OK,
+        &registry::decide_registration(&node, uscc, approve, Actor::caller(&s.caller(&node))).await?,
+    ))
+}
+
+async fn platforms(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse> {
+    let s = session(&node, &req).await?;
+    need(&s, &[Role::Node, Role::Regulator])?;
+    let platforms = registry::list(&node, Some("platform".into()), None, None).await?;
+    let banks = registry::list(&node, Some("bank".into()), None, None).await?;
+    let out: Vec<Value> = platforms
+        .into_iter()
+        .map(|mut p| {
+            p["banks"] = Value::Array(
+                banks
+                    .iter()
+                    .filter(|b| b["platform"] == p["uscc"])
+                    .cloned()
+                    .collect(),
+            );
+            p
+        })
+        .collect();
+    Ok(json(StatusCode::OK, &json!({"platforms": out})))
+}
+
+async fn admit_platform(node: web::Data<Node>, req: HttpRequest, body: Body) -> Result<HttpResponse> {
+    let s = session_csrf(&node, &req).await?;
+    need(&s, &[Role::Node])?;
+    let m: NewMember = parse_body(&body)?;
+    let p = registry::admit_platform(&node, m, Actor::caller(&s.caller(&node))).await?;
+    Ok(json(
+        StatusCode::CREATED,
+        &json!({"uscc": p.uscc, "name": p.name, "state": p.state}),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateBody {
+    state: String,
+}
+
+async fn platform_state(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    uscc: web::Path<String>,
+    body: Body,
+) -> Result<HttpResponse> {
+    let s = session_csrf(&node, &req).await?;
+    need(&s, &[Role::Node])?;
+    let b: StateBody = parse_body(&body)?;
+    let state: &'static str = match b.state.as_str() {
+        "active" => "active",
+        "suspended" => "suspended",
+        "removed" => "removed",
+        other => {
+            return Err(Error::invalid(
+                "invalid-state",
+                format!("state {other:?} must be active, suspended or removed"),
+            ));
+        }
+    };
+    Ok(json(
+        StatusCode::OK,
+        &registry::set_state(
+            &node,
+            uscc.into_inner(),
+            Role::Platform,
+            state,
+            Actor::caller(&s.caller(&node)),
+        )
+        .await?,
+    ))
+}
