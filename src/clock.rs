@@ -32,3 +32,32 @@ impl Clock for FixedClock {
         self.0
     }
 }
+
+/// The system clock moved by an adjustable offset: time keeps running, but tests and drills can jump
+/// to a chosen instant (the Friday before a holiday week, the end of a grant's window).
+#[derive(Debug, Default)]
+pub struct ShiftedClock {
+    offset_ms: std::sync::atomic::AtomicI64,
+}
+
+impl ShiftedClock {
+    /// Moves the clock so that it reads `at` now (and runs on from there).
+    pub fn set(&self, at: OffsetDateTime) {
+        let delta = at - SystemClock.now();
+        let ms = i64::try_from(delta.whole_milliseconds()).unwrap_or(0);
+        self.offset_ms.store(ms, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Moves the clock forward (or back, if negative) by `by`.
+    pub fn advance(&self, by: time::Duration) {
+        let ms = i64::try_from(by.whole_milliseconds()).unwrap_or(0);
+        self.offset_ms.fetch_add(ms, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> OffsetDateTime {
+        SystemClock.now()
+            + time::Duration::milliseconds(self.offset_ms.load(std::sync::atomic::Ordering::SeqCst))
+    }
+}

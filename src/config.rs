@@ -46,6 +46,14 @@ pub struct FileConfig {
     pub witnesses: Option<Vec<String>>,
     /// Allow plain-http node URLs for a platform (testing only).
     pub insecure_allow_http: Option<bool>,
+    /// Accept `http://` webhook endpoints on loopback hosts (testing only; spec/notifications.md).
+    pub insecure_webhooks: Option<bool>,
+    /// First webhook retry delay in milliseconds (doubles per failed attempt).
+    pub webhook_retry_base_ms: Option<u64>,
+    /// Longest webhook retry delay in milliseconds.
+    pub webhook_retry_cap_ms: Option<u64>,
+    /// Working-day calendar file (spec/calendar/); default: the built-in one.
+    pub calendar: Option<PathBuf>,
 }
 
 /// Values given on the command line or in the environment (clap fills these).
@@ -88,6 +96,35 @@ pub struct ServeArgs {
     /// A witness URL to collect cosignatures from (repeatable).
     #[arg(long = "witness", env = "CONSENTRY_WITNESSES", value_delimiter = ',')]
     pub witnesses: Vec<String>,
+    /// Accept http:// webhook endpoints on loopback hosts (testing only).
+    #[arg(long, env = "CONSENTRY_INSECURE_WEBHOOKS")]
+    pub insecure_webhooks: bool,
+    /// Working-day calendar file (format consentry-workday-calendar/v1), re-read when it changes.
+    /// Default: the built-in calendar.
+    #[arg(long, env = "CONSENTRY_CALENDAR", value_name = "FILE")]
+    pub calendar: Option<PathBuf>,
+}
+
+/// Webhook delivery settings (spec/notifications.md §5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookConfig {
+    /// Accept `http://` endpoint URLs whose host is a loopback address (`localhost`, `127.0.0.0/8`,
+    /// `[::1]`). Every other endpoint must be `https://`. Default false; for tests and local trials.
+    pub allow_insecure: bool,
+    /// Delay before the first retry (ms); it doubles per failed attempt. Default 1000.
+    pub retry_base_ms: u64,
+    /// Longest delay between retries (ms). Default 900000 (15 minutes).
+    pub retry_cap_ms: u64,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        Self {
+            allow_insecure: false,
+            retry_base_ms: 1000,
+            retry_cap_ms: 900_000,
+        }
+    }
 }
 
 /// The resolved configuration.
@@ -117,6 +154,10 @@ pub struct Config {
     pub catalog_dir: Option<PathBuf>,
     /// Witness URLs.
     pub witnesses: Vec<String>,
+    /// Working-day calendar file, if not the built-in one.
+    pub calendar: Option<PathBuf>,
+    /// Webhook delivery settings.
+    pub webhooks: WebhookConfig,
 }
 
 /// A configuration that cannot be used.
@@ -181,6 +222,19 @@ impl Config {
             .workers
             .or(file.workers)
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
+        let defaults = WebhookConfig::default();
+        let retry_base_ms = file.webhook_retry_base_ms.unwrap_or(defaults.retry_base_ms);
+        let retry_cap_ms = file.webhook_retry_cap_ms.unwrap_or(defaults.retry_cap_ms);
+        if retry_base_ms == 0 || retry_cap_ms < retry_base_ms {
+            return Err(ConfigError(
+                "webhook-retry-base-ms must be at least 1 and at most webhook-retry-cap-ms".into(),
+            ));
+        }
+        let webhooks = WebhookConfig {
+            allow_insecure: args.insecure_webhooks || file.insecure_webhooks.unwrap_or(false),
+            retry_base_ms,
+            retry_cap_ms,
+        };
         let mut witnesses = args.witnesses.clone();
         if witnesses.is_empty() {
             witnesses = file.witnesses.unwrap_or_default();
@@ -202,6 +256,8 @@ impl Config {
                 .max(1),
             catalog_dir: args.catalog_dir.clone().or(file.catalog_dir),
             witnesses,
+            calendar: args.calendar.clone().or(file.calendar),
+            webhooks,
         })
     }
 }

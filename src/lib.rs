@@ -19,9 +19,11 @@
 //! | [`grant`] | the `CreditDataAuthorization` credential: model, rules, verification → [`grant::VerifiedGrant`] |
 //! | [`status`] | W3C Bitstring Status List entries and bitstrings (revocation, suspension) |
 //! | [`clock`] | the time source passed into every time-dependent check |
+//! | [`calendar`] | Chinese working days (holidays and make-up days) and working-day deadlines in CST |
 //!
 //! The core modules do no I/O beyond what their names say and know nothing of HTTP or databases.
 
+pub mod calendar;
 pub mod catalog;
 pub mod cli;
 pub mod clock;

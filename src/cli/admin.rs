@@ -80,6 +80,81 @@ enum AdminCommand {
     TagKey,
     /// Sign a checkpoint of the access log now and print it.
     Checkpoint,
+    /// Monitoring statistics (spec/statistics.md): print the figures, or rebuild the rollups.
+    Stats(StatsArgs),
+    /// Objections (spec/objections.md): list them, open a review, resolve. Statements are signed
+    /// with the node's key.
+    #[command(subcommand)]
+    Objection(ObjectionCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ObjectionCommand {
+    /// List objections (newest first).
+    List {
+        /// Only this state (received, forwarded, under-review, corrected, rejected).
+        #[arg(long)]
+        state: Option<String>,
+        /// Only those whose forwarding deadline was missed.
+        #[arg(long)]
+        overdue: bool,
+        /// Only those whose deadline cannot be computed (calendar missing a year).
+        #[arg(long)]
+        deadline_unknown: bool,
+    },
+    /// Show one objection with its signed steps.
+    Show {
+        /// The objection id.
+        id: String,
+    },
+    /// Open the review of a forwarded objection.
+    Review {
+        /// The objection id.
+        id: String,
+        /// A note for the record.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Resolve an objection under review.
+    Resolve {
+        /// The objection id.
+        id: String,
+        /// corrected or rejected.
+        #[arg(long)]
+        outcome: String,
+        /// The explanation the enterprise receives.
+        #[arg(long)]
+        explanation: String,
+        /// For a data objection upheld: a JSON file with the record's corrected fields.
+        #[arg(long, value_name = "FILE")]
+        fields: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+struct StatsArgs {
+    #[command(subcommand)]
+    command: Option<StatsCommand>,
+    /// First CST day of the access figures (YYYY-MM-DD; default 29 days before --until).
+    #[arg(long)]
+    from: Option<String>,
+    /// Last CST day of the access figures (YYYY-MM-DD; default today).
+    #[arg(long)]
+    until: Option<String>,
+    /// Print CSV (RFC 4180) instead of JSON.
+    #[arg(long)]
+    csv: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum StatsCommand {
+    /// Recompute every rollup from the access log, grants and participants in one transaction
+    /// under the log lock, print what differed, and replace them (appends wait meanwhile).
+    Rebuild {
+        /// Only compare; change nothing. Exit code 1 if the rollups differ from the source.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -234,6 +309,101 @@ pub(super) fn run(args: AdminArgs) -> CliResult {
             }
             None => Err(CliError::usage("the log is empty: nothing to checkpoint")),
         },
+        AdminCommand::Stats(s) => stats(&node, &system, s),
+        AdminCommand::Objection(o) => objection(&node, &system, o),
+    }
+}
+
+fn objection(node: &Node, system: &actix_web::rt::SystemRunner, cmd: ObjectionCommand) -> CliResult {
+    use crate::node::objections::{self, Actor as ObjActor, ListQuery, StepBody, action};
+    let uscc = crate::node::start::DEFAULT_NODE_USCC;
+    let me = node
+        .store
+        .run(|c| crate::storage::participants::find(c, uscc, "node"))
+        .map_err(fail)?
+        .ok_or_else(|| CliError::usage("the node is not in its own registry (start it once)"))?;
+    let actor = ObjActor {
+        participant_id: me.id,
+        uscc: me.uscc,
+        role: Role::Node,
+    };
+    let sign = |act: &str, claims: serde_json::Value| StepBody {
+        statement: crate::node::auth::make_request(&node.key, node.did(), act, claims, node.clock.now()),
+    };
+    let v = match cmd {
+        ObjectionCommand::List {
+            state,
+            overdue,
+            deadline_unknown,
+        } => system.block_on(objections::list(
+            node,
+            &actor,
+            ListQuery {
+                state,
+                overdue: Some(overdue),
+                deadline_unknown: Some(deadline_unknown),
+                limit: Some(500),
+                ..ListQuery::default()
+            },
+        )),
+        ObjectionCommand::Show { id } => system.block_on(objections::get(node, &actor, id)),
+        ObjectionCommand::Review { id, note } => {
+            let body = sign(action::REVIEW, json!({"objection": id, "explanation": note}));
+            system.block_on(objections::decide_as(node, actor, id, action::REVIEW, body))
+        }
+        ObjectionCommand::Resolve {
+            id,
+            outcome,
+            explanation,
+            fields,
+        } => {
+            let mut claims = json!({"objection": id, "outcome": outcome, "explanation": explanation});
+            if let Some(file) = fields {
+                let text =
+                    std::fs::read(&file).map_err(|e| CliError::usage(format!("{}: {e}", file.display())))?;
+                let fields: serde_json::Value = crate::crypto::json::parse_strict(&text)
+                    .map_err(|e| CliError::usage(format!("{}: {e}", file.display())))?;
+                claims["correction"] = json!({"fields": fields});
+            }
+            let body = sign(action::RESOLVE, claims);
+            system.block_on(objections::decide_as(node, actor, id, action::RESOLVE, body))
+        }
+    };
+    print_json(&v.map_err(|e| CliError::Invalid(vec![(e.code().to_owned(), e.to_string())]))?)
+}
+
+fn stats(node: &Node, system: &actix_web::rt::SystemRunner, s: StatsArgs) -> CliResult {
+    use crate::node::stats::{Period, Scope};
+    match s.command {
+        Some(StatsCommand::Rebuild { check }) => {
+            let report = node
+                .store
+                .run(|c| crate::storage::stats::rebuild(c, !check))
+                .map_err(fail)?;
+            print_json(&json!(report))?;
+            if check && !report.matched {
+                return Err(CliError::Invalid(vec![(
+                    "stats-differ".into(),
+                    format!(
+                        "{} rollup rows differ from the source tables",
+                        report.difference_count
+                    ),
+                )]));
+            }
+            Ok(())
+        }
+        None => {
+            let period = Period::parse(s.from.as_deref(), s.until.as_deref(), node.now_ms()).map_err(fail)?;
+            let summary = system
+                .block_on(crate::node::stats::summary(node, Scope::All, period))
+                .map_err(fail)?;
+            if s.csv {
+                out!("{}", summary.to_csv());
+                Ok(())
+            } else {
+                print_json(&summary.to_json())
+            }
+        }
     }
 }
 

@@ -17,6 +17,8 @@ macro_rules! out {
 }
 
 mod admin;
+mod audit;
+mod calendar;
 mod catalog_cmd;
 mod demo;
 mod did;
@@ -69,8 +71,13 @@ enum Command {
     Admin(Box<admin::AdminArgs>),
     /// Play the whole story on this machine (node and platform as two processes), step by step.
     Demo(demo::DemoArgs),
+    /// Chinese working days: check a calendar file, list days, compute deadlines.
+    Calendar(calendar::CalendarArgs),
     /// Run a witness that cosigns the node's checkpoints (C2SP tlog-witness).
     Witness(crate::witness::WitnessArgs),
+    /// Audit the access log: verify an evidence bundle or a live node's log, download a bundle.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 /// How a command failed.
@@ -121,6 +128,8 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Catalog(c) => catalog_cmd::run(c, &catalog()?),
         Command::Admin(args) => admin::run(*args),
         Command::Demo(args) => demo::run(args),
+        Command::Audit(c) => audit::run(c),
+        Command::Calendar(args) => calendar::run(args),
         Command::Witness(args) => crate::witness::serve(args).map_err(|e| CliError::usage(e.to_string())),
         Command::Serve(mut args) => {
             args.catalog_dir = args.catalog_dir.or(cli.catalog_dir.clone());

@@ -4,6 +4,7 @@
 
 pub mod digest;
 pub mod ed25519;
+pub mod httpsig;
 pub mod jcs;
 pub mod json;
 pub mod jwk;

@@ -38,6 +38,18 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/releases"),
     ("GET", "/v1/enterprise/data"),
     ("GET", "/v1/notices"),
+    ("POST", "/v1/objections"),
+    ("GET", "/v1/objections"),
+    ("GET", "/v1/objections/{id}"),
+    ("POST", "/v1/objections/{id}/forward"),
+    ("POST", "/v1/objections/{id}/review"),
+    ("POST", "/v1/objections/{id}/resolve"),
+    ("POST", "/v1/webhooks"),
+    ("GET", "/v1/webhooks"),
+    ("GET", "/v1/webhooks/{id}"),
+    ("POST", "/v1/webhooks/{id}/rotate"),
+    ("POST", "/v1/webhooks/{id}/delete"),
+    ("GET", "/v1/webhooks/{id}/deliveries"),
     ("POST", "/v1/admin/platforms"),
     ("POST", "/v1/admin/regulators"),
     ("GET", "/v1/admin/registrations"),
@@ -54,6 +66,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/log/receipts/{index}"),
     ("GET", "/v1/log/entries"),
     ("GET", "/v1/log/export"),
+    ("GET", "/v1/stats"),
+    ("GET", "/v1/stats/access"),
 ];
 
 /// Registers every route.
@@ -68,8 +82,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     routes::public::configure(cfg);
     routes::participants::configure(cfg);
     routes::grants::configure(cfg);
+    routes::notifications::configure(cfg);
     routes::admin::configure(cfg);
     routes::audit::configure(cfg);
+    routes::stats::configure(cfg);
+    routes::objections::configure(cfg);
     crate::portal::configure(cfg);
     cfg.default_service(web::to(|| async {
         Err::<HttpResponse, Error>(Error::NotFound("no such endpoint".into()))

@@ -7,8 +7,10 @@
 //! | [`merkle`] | RFC 9162 hashing, proofs, compact ranges | RFC 9162 §2.1 |
 //! | [`note`] | signed notes, key IDs, vkeys | c2sp.org/signed-note |
 //! | [`checkpoint`] | checkpoints and Ed25519 witness cosignatures | c2sp.org/tlog-checkpoint, c2sp.org/tlog-cosignature |
+//! | [`audit`] | streaming verifier of a whole log or evidence bundle | spec/access-log.md §8 |
 //! | [`tlog_proof`] | offline receipts `c2sp.org/tlog-proof@v1` | c2sp.org/tlog-proof |
 
+pub mod audit;
 pub mod checkpoint;
 pub mod entry;
 pub mod merkle;

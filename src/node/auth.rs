@@ -222,6 +222,20 @@ pub fn verify_request(
     now: OffsetDateTime,
     keys: &KeyResolver,
 ) -> Result<SignedRequest, Error> {
+    verify_statement(token, action, audience, now, keys, 600)
+}
+
+/// [`verify_request`] for signed statements that may be older: an objection filing or a platform's
+/// receipt, relayed later (`max_age_secs`). Their one-time use is enforced by the caller (an
+/// objection's filing digest is unique), not by the `jti` register.
+pub fn verify_statement(
+    token: &str,
+    action: &str,
+    audience: &str,
+    now: OffsetDateTime,
+    keys: &KeyResolver,
+    max_age_secs: i64,
+) -> Result<SignedRequest, Error> {
     let fail = |m: String| Error::invalid("signed-request", m);
     let v = jws::verify(token, REQUEST_TYPES, keys, &jws::strict_check).map_err(|e| fail(e.to_string()))?;
     let claims = match crate::crypto::json::parse_strict(&v.payload).map_err(|e| fail(e.to_string()))? {
@@ -243,10 +257,11 @@ pub fn verify_request(
         .and_then(serde_json::Value::as_i64)
         .ok_or_else(|| fail("iat missing".into()))?;
     let t = now.unix_timestamp();
-    if iat > t + SKEW_SECS || iat < t - 600 {
-        return Err(fail(
-            "the request must be signed within the last 10 minutes".into(),
-        ));
+    if iat > t + SKEW_SECS || iat < t - max_age_secs {
+        return Err(fail(format!(
+            "the {action} statement must be signed within the last {} minutes",
+            max_age_secs / 60
+        )));
     }
     let jti = get("jti")
         .filter(|j| (16..=128).contains(&j.len()))

@@ -1,4 +1,5 @@
-//! Periodic work: signing checkpoints of the access log, forgetting expired assertion ids.
+//! Periodic work: signing checkpoints of the access log, forgetting expired assertion ids, delivering
+//! webhooks ([`super::notify::spawn`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,6 +8,7 @@ use super::Node;
 
 /// Starts the periodic tasks on the current actix runtime.
 pub fn spawn(node: Arc<Node>, checkpoint_interval_secs: u64) {
+    super::notify::spawn(Arc::clone(&node));
     let n = Arc::clone(&node);
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(Duration::from_secs(checkpoint_interval_secs.max(1)));
@@ -14,6 +16,17 @@ pub fn spawn(node: Arc<Node>, checkpoint_interval_secs: u64) {
             tick.tick().await;
             if let Err(e) = super::checkpoints::publish(&n).await {
                 tracing::warn!(error = %e, "checkpoint not published");
+            }
+        }
+    });
+    let o = Arc::clone(&node);
+    actix_web::rt::spawn(async move {
+        // Objection deadlines: flag overdue ones, compute those a newly loaded calendar allows.
+        let mut tick = actix_web::rt::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            if let Err(e) = super::objections::sweep(&o).await {
+                tracing::warn!(error = %e, "objection sweep failed");
             }
         }
     });

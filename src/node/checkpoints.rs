@@ -147,7 +147,8 @@ fn report(w: &WitnessClient, e: &CollectError) {
 /// The consistency proof from `old` to `size` in this log's tree.
 fn proof(store: &Store, old: u64, size: u64) -> std::result::Result<Vec<merkle::Hash>, String> {
     let mut conn = store.conn().map_err(|e| e.to_string())?;
-    merkle::consistency_proof(old, size, &DbNodes(std::cell::RefCell::new(&mut conn))).map_err(|e| e.to_string())
+    merkle::consistency_proof(old, size, &DbNodes(std::cell::RefCell::new(&mut conn)))
+        .map_err(|e| e.to_string())
 }
 
 /// Adds `sigs` to the stored note of checkpoint `size` (keeping a signature already there by the same

@@ -367,6 +367,31 @@ pub async fn change_status(node: &Node, action: &'static str, token: &str) -> Re
                 tx.now(),
                 i64::try_from(e.seq).unwrap_or(0),
             )?;
+            // Everyone relying on the grant is told in the same transaction (spec/notifications.md).
+            let event = super::notify::grant_event(kind)?;
+            let data = json!({
+                "grant": g.id, "enterprise": g.enterprise_uscc, "grantee": g.grantee_uscc,
+                "state": new_state, "previousState": g.state, "action": action, "by": signer,
+                "logIndex": e.seq,
+            });
+            let now = tx.now();
+            super::notify::grant_changed(
+                tx.conn,
+                &g.id,
+                &g.enterprise_uscc,
+                event,
+                &data,
+                &|role| {
+                    Some(super::notify::grant_message(
+                        event,
+                        &g.id,
+                        &g.enterprise_uscc,
+                        role,
+                        None,
+                    ))
+                },
+                now,
+            )?;
             Ok(json!({"id": g.id, "state": new_state, "logIndex": e.seq}))
         })
         .await
@@ -433,22 +458,30 @@ pub fn cascade_suspend(tx: &mut Tx<'_>, platform: &str, actor: &PartyRef, reason
             tx.now(),
             i64::try_from(e.seq).unwrap_or(0),
         )?;
-        let body = json!({
-            "grant": g.id,
-            "state": "suspended",
-            "reason": reason,
-            "platform": platform,
-            "logIndex": e.seq,
-            "message": format!("您授权给平台 {platform} 的授权 {} 因该平台被移除已暂停。Your grant {} to platform {platform} was suspended because the platform was removed.", g.id, g.id),
+        // The enterprise, the platform and its banks are told in the same transaction.
+        let data = json!({
+            "grant": g.id, "enterprise": g.enterprise_uscc, "grantee": g.grantee_uscc,
+            "state": "suspended", "previousState": g.state, "action": "suspend",
+            "reason": reason, "platform": platform, "logIndex": e.seq,
         });
-        diesel::insert_into(notices::table)
-            .values((
-                notices::uscc.eq(&g.enterprise_uscc),
-                notices::kind.eq("grant-suspended"),
-                notices::body.eq(body.to_string()),
-                notices::created_at.eq(tx.now()),
-            ))
-            .execute(tx.conn)?;
+        let now = tx.now();
+        super::notify::grant_changed(
+            tx.conn,
+            &g.id,
+            &g.enterprise_uscc,
+            super::notify::GRANT_SUSPENDED,
+            &data,
+            &|role| {
+                Some(super::notify::grant_message(
+                    super::notify::GRANT_SUSPENDED,
+                    &g.id,
+                    &g.enterprise_uscc,
+                    role,
+                    Some(platform),
+                ))
+            },
+            now,
+        )?;
         n += 1;
     }
     Ok(n)

@@ -15,10 +15,13 @@ pub mod data;
 pub mod grants;
 pub mod identity;
 pub mod letters;
+pub mod notify;
+pub mod objections;
 pub mod receipts;
 pub mod registry;
 pub mod release;
 pub mod start;
+pub mod stats;
 pub mod status;
 
 use std::collections::HashMap;
@@ -94,6 +97,10 @@ pub struct Node {
     pub status_cache: status::StatusCache,
     /// The witnesses whose cosignatures the checkpoints collect (empty: none).
     pub witnesses: crate::witness::client::Witnesses,
+    /// The working-day calendar (objection deadlines).
+    pub calendar: crate::calendar::SharedCalendar,
+    /// Webhook settings, this process's delivery lease identity and subscriptions (spec/notifications.md).
+    pub notify: notify::Notifier,
 }
 
 impl std::fmt::Debug for Node {

@@ -348,6 +348,23 @@ pub async fn release(node: &Node, caller: &Caller, body: &[u8]) -> Result<Value>
         .as_ref()
         .filter(|_| needs_grant)
         .map(|g| (g.id().as_str().to_owned(), g.terms().usage));
+    // `data.released` (spec/notifications.md §2): only for an enterprise with a subscribed endpoint,
+    // decided in memory, so that every other release costs one hash-set lookup and no query.
+    let released_note = node.notify.wants_released(&req.enterprise).then(|| {
+        let note = json!({
+            "enterprise": req.enterprise,
+            "requestId": request_id,
+            "caller": caller.uscc(),
+            "callerRole": caller.role.as_str(),
+            "bank": req.on_behalf_of,
+            "grant": req.grant,
+            "categories": req.categories,
+            "granularity": req.granularity,
+            "purpose": req.purpose,
+            "dataSha256": data_sha256,
+        });
+        (req.enterprise.clone(), note)
+    });
     let outcome = node
         .committer
         .run(move |tx| -> Result<Outcome> {
@@ -392,6 +409,17 @@ pub async fn release(node: &Node, caller: &Caller, body: &[u8]) -> Result<Value>
             let Appended {
                 seq, leaf, leaf_hash, ..
             } = tx.append(entry(EntryKind::Release, &c, &subject, vec![], Some(digest)))?;
+            if let Some((enterprise, mut note)) = released_note {
+                note["logIndex"] = json!(seq);
+                let now = tx.now();
+                super::notify::enqueue_webhooks(
+                    tx.conn,
+                    &enterprise,
+                    super::notify::DATA_RELEASED,
+                    note,
+                    now,
+                )?;
+            }
             Ok(Outcome::Released {
                 seq,
                 leaf_hash: hex::encode(leaf_hash),

@@ -61,7 +61,11 @@ pub fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<(Node, bool)> {
         clock,
         status_cache: status::StatusCache::default(),
         witnesses: crate::witness::client::Witnesses::from_config(&config.witnesses)?,
+        calendar: crate::calendar::SharedCalendar::open(config.calendar.clone())
+            .map_err(|e| Error::Internal(format!("calendar: {e}")))?,
+        notify: super::notify::Notifier::new(config.webhooks.clone()),
     };
+    node.notify.refresh(&mut *node.store.conn()?)?;
     match (&config.platform_uscc, platform) {
         (Some(uscc), true) => registry::ensure_self(&node, Role::Platform, uscc, "financing platform")?,
         _ => registry::ensure_self(&node, Role::Node, DEFAULT_NODE_USCC, DEFAULT_NODE_NAME)?,

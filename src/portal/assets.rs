@@ -3,11 +3,83 @@
 use actix_web::{HttpRequest, HttpResponse};
 
 /// `(path under /portal/, content type, bytes)`.
-pub const ASSETS: &[(&str, &str, &[u8])] = &[(
-    "index.html",
-    "text/html; charset=utf-8",
-    include_bytes!("static/index.html"),
-)];
+pub const ASSETS: &[(&str, &str, &[u8])] = &[
+    (
+        "index.html",
+        "text/html; charset=utf-8",
+        include_bytes!("static/index.html"),
+    ),
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_bytes!("static/app.css"),
+    ),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("static/app.js"),
+    ),
+    (
+        "api.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("static/api.js"),
+    ),
+    (
+        "crypto.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("static/crypto.js"),
+    ),
+    (
+        "i18n.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("static/i18n.js"),
+    ),
+    (
+        "ui.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("static/ui.js"),
+    ),
+    (
+        "uscc.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("static/uscc.js"),
+    ),
+    (
+        "verify.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("static/verify.js"),
+    ),
+    (
+        "pages/entries.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("static/pages/entries.js"),
+    ),
+    (
+        "pages/enterprise.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("static/pages/enterprise.js"),
+    ),
+    (
+        "pages/operator.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("static/pages/operator.js"),
+    ),
+    (
+        "pages/regulator.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("static/pages/regulator.js"),
+    ),
+    (
+        "pages/signin.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("static/pages/signin.js"),
+    ),
+    (
+        "pages/wizard.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("static/pages/wizard.js"),
+    ),
+];
 
 /// Content-Security-Policy of every page: scripts, styles, images and connections from this origin only.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \

@@ -1,67 +1,56 @@
 //! Monitoring statistics for the regulator's pages, and their charts as server-rendered SVG (real
-//! plots of the real figures).
+//! plots of the real figures). The figures come from the statistics rollups
+//! ([`crate::node::stats::summary`], spec/statistics.md): a handful of small indexed reads whatever
+//! the size of the access log, never a count over the log or the grants table.
 
-use diesel::dsl::count_star;
-use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use crate::error::Result;
 use crate::node::Node;
-use crate::storage::schema::{grants, log_leaves, participants};
+use crate::node::stats::{self, Period, Scope};
 
-/// Days shown in the per-day series.
-pub const DAYS: i64 = 30;
-const DAY_MS: i64 = 86_400_000;
+/// Days shown in the per-day series (ending today, China Standard Time).
+pub const DAYS: i64 = stats::DEFAULT_DAYS;
 
-/// The figures: participants by role and state, grants by state, releases and refusals per
-/// platform and per day (last 30 days).
+/// The figures: participants by role and state, enterprises, grants by state (expired apart), and
+/// over the last [`DAYS`] CST days releases, refusals and onward releases per day, platform, bank
+/// and category; objections by state and deadline.
 pub async fn compute(node: &Node) -> Result<Value> {
-    let now = node.now_ms();
-    node.store
-        .call(move |c| -> Result<Value> {
-            let parts: Vec<(String, String, i64)> = participants::table
-                .group_by((participants::role, participants::state))
-                .select((participants::role, participants::state, count_star()))
-                .load(c)?;
-            let grant_states: Vec<(String, i64)> =
-                grants::table.group_by(grants::state).select((grants::state, count_star())).load(c)?;
-            let expired: i64 = grants::table.filter(grants::valid_until.lt(now)).count().get_result(c)?;
-            let per_platform: Vec<(Option<String>, i16, i64)> = log_leaves::table
-                .filter(log_leaves::kind.eq_any([1i16, 2i16]))
-                .group_by((log_leaves::platform_uscc, log_leaves::kind))
-                .select((log_leaves::platform_uscc, log_leaves::kind, count_star()))
-                .load(c)?;
-            let since = (now / DAY_MS - (DAYS - 1)) * DAY_MS;
-            let mut days = Vec::new();
-            for d in 0..DAYS {
-                let start = since + d * DAY_MS;
-                let count = |c: &mut crate::storage::DbConn, k: i16| -> Result<i64> {
-                    Ok(log_leaves::table
-                        .filter(log_leaves::kind.eq(k))
-                        .filter(log_leaves::time.ge(start))
-                        .filter(log_leaves::time.lt(start + DAY_MS))
-                        .count()
-                        .get_result(c)?)
-                };
-                let date = crate::storage::from_millis(start).date();
-                days.push(json!({"date": date.to_string(), "releases": count(c, 1)?, "refusals": count(c, 2)?}));
-            }
-            let mut platforms = serde_json::Map::new();
-            for (p, kind, n) in per_platform {
-                let key = p.unwrap_or_else(|| "(none)".into());
-                let e = platforms.entry(key).or_insert_with(|| json!({"releases": 0, "refusals": 0}));
-                e[if kind == 1 { "releases" } else { "refusals" }] = json!(n);
-            }
-            Ok(json!({
-                "participants": parts.into_iter().map(|(r, s, n)| json!({"role": r, "state": s, "count": n})).collect::<Vec<_>>(),
-                "enterprises": {"registered": 0},
-                "grants": grant_states.into_iter().map(|(s, n)| json!({"state": s, "count": n})).collect::<Vec<_>>(),
-                "expiredGrants": expired,
-                "perPlatform": platforms,
-                "perDay": days,
-            }))
-        })
-        .await
+    let period = Period::parse(None, None, node.now_ms())?;
+    let s = stats::summary(node, Scope::All, period).await?;
+    let full = s.to_json();
+    let g = s.grants.unwrap_or_default();
+    let mut platforms = serde_json::Map::new();
+    for (p, c) in &s.by_platform {
+        let key = if p.is_empty() {
+            "(none)".to_owned()
+        } else {
+            p.clone()
+        };
+        platforms.insert(
+            key,
+            json!({"releases": c.releases, "refusals": c.refusals, "onwardReleases": c.onward_releases}),
+        );
+    }
+    Ok(json!({
+        "asOf": full["asOf"],
+        "period": full["period"],
+        "participants": s.participants.unwrap_or_default().into_iter()
+            .map(|(r, st, n)| json!({"role": r, "state": st, "count": n})).collect::<Vec<_>>(),
+        "enterprises": full["enterprises"],
+        "grants": [
+            {"state": "active", "count": g.active},
+            {"state": "suspended", "count": g.suspended},
+            {"state": "revoked", "count": g.revoked},
+            {"state": "expired", "count": g.expired},
+        ],
+        "expiredGrants": g.expired,
+        "perPlatform": platforms,
+        "perDay": full["access"]["byDay"],
+        "perBank": full["access"]["byBank"],
+        "perCategory": full["access"]["byCategory"],
+        "objections": full["objections"],
+    }))
 }
 
 fn escape(s: &str) -> String {

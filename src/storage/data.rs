@@ -85,6 +85,15 @@ pub fn of_enterprise(conn: &mut DbConn, uscc: &str) -> StorageResult<Vec<DataRec
         .load(conn)?)
 }
 
+/// A record by id.
+pub fn get(conn: &mut DbConn, id: i64) -> StorageResult<Option<DataRecord>> {
+    Ok(data_records::table
+        .find(id)
+        .select(DataRecord::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 /// Replaces a record's fields (a correction after an objection).
 pub fn correct(conn: &mut DbConn, id: i64, body: &str) -> StorageResult<usize> {
     Ok(diesel::update(data_records::table.find(id))

@@ -41,9 +41,11 @@ pub struct StoredGrant {
     pub submitted_seq: i64,
 }
 
-/// Inserts a grant and the parties it names (`(uscc, role)`).
+/// Inserts a grant and the parties it names (`(uscc, role)`), and counts it in the statistics
+/// rollup (state × CST day of `validUntil`, spec/statistics.md §3.2) in the same transaction.
 pub fn insert(conn: &mut DbConn, g: &StoredGrant, parties: &[(String, &'static str)]) -> StorageResult<()> {
     diesel::insert_into(grants::table).values(g).execute(conn)?;
+    super::stats::grant_added(conn, &g.state, g.valid_until)?;
     for (uscc, role) in parties {
         diesel::insert_into(grant_parties::table)
             .values((
@@ -74,11 +76,20 @@ pub fn state(conn: &mut DbConn, id: &str) -> StorageResult<Option<String>> {
         .optional()?)
 }
 
-/// Sets a grant's state.
+/// Sets a grant's state, moving it between the statistics rollup's states in the same transaction
+/// (spec/statistics.md §3.2).
 pub fn set_state(conn: &mut DbConn, id: &str, state: &str) -> StorageResult<()> {
+    let before: Option<(String, i64)> = grants::table
+        .find(id)
+        .select((grants::state, grants::valid_until))
+        .first(conn)
+        .optional()?;
     diesel::update(grants::table.find(id))
         .set(grants::state.eq(state))
         .execute(conn)?;
+    if let Some((old, valid_until)) = before {
+        super::stats::grant_moved(conn, &old, state, valid_until)?;
+    }
     Ok(())
 }
 

@@ -14,7 +14,11 @@
 //! * a job's own writes (a release's usage count, a revocation's status bit) commit in the same
 //!   transaction as its entry, or not at all: no release without its entry, no entry without its
 //!   release;
-//! * a failing job rolls back to its savepoint and leaves the other jobs of the batch untouched.
+//! * a failing job rolls back to its savepoint and leaves the other jobs of the batch untouched;
+//! * the statistics rollups count exactly the committed entries: each job's counted entries are kept
+//!   in memory ([`crate::storage::stats::AccessDelta`]), merged into the batch only if the job's
+//!   savepoint committed, and added with upserts before the log-state compare-and-set, inside the
+//!   batch transaction (spec/statistics.md §4).
 
 use std::sync::mpsc;
 use std::thread;
@@ -25,6 +29,7 @@ use time::OffsetDateTime;
 use tokio::sync::oneshot;
 
 use super::schema::{log_heads, log_leaves, log_nodes, log_records, log_state, seen_jti};
+use super::stats::AccessDelta;
 use super::{DbConn, StorageError, StorageResult, Store, millis};
 use crate::clock::Clock;
 use crate::error::Error;
@@ -81,6 +86,7 @@ pub struct Tx<'a> {
     state: &'a mut State,
     tag_key: &'a [u8; 32],
     now: i64,
+    stats: &'a mut AccessDelta,
 }
 
 impl Tx<'_> {
@@ -164,6 +170,7 @@ impl Tx<'_> {
                 .execute(self.conn)?;
         }
         self.state.last_time = time;
+        self.stats.record(e.kind, time, e.platform, e.bank, e.categories);
         Ok(Appended {
             seq,
             leaf,
@@ -339,22 +346,28 @@ fn commit_batch(conn: &mut DbConn, jobs: Vec<Job>, tag_key: &[u8; 32], now: Offs
     let (runs, replies): (Vec<JobFn>, Vec<_>) = jobs.into_iter().map(|j| (j.run, j.reply)).unzip();
     let outcome = Store::write_txn(conn, |conn| -> Result<(), Error> {
         let (old_size, mut state) = lock_state(conn)?;
+        let mut counted = AccessDelta::default();
         for f in runs {
             let snapshot = state.clone();
+            let mut job_counts = AccessDelta::default();
             let r = conn.transaction(|c| {
                 let mut tx = Tx {
                     conn: c,
                     state: &mut state,
                     tag_key,
                     now: millis(now),
+                    stats: &mut job_counts,
                 };
                 f(&mut tx)
             });
             if r.is_err() {
                 state = snapshot;
+            } else {
+                counted.absorb(&mut job_counts);
             }
             results.push(r);
         }
+        counted.flush(conn)?;
         let new_size = i64::try_from(state.range.size()).map_err(|_| Error::Internal("log full".into()))?;
         let updated = diesel::update(log_state::table.find(1i16).filter(log_state::size.eq(old_size)))
             .set((

@@ -14,8 +14,10 @@ mod conn;
 pub mod data;
 pub mod grants;
 pub mod log_store;
+pub mod objections;
 pub mod participants;
 pub mod schema;
+pub mod stats;
 pub mod status_lists;
 
 use std::time::Duration;

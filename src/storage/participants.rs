@@ -71,11 +71,13 @@ pub struct ParticipantKey {
     pub valid_until: Option<i64>,
 }
 
-/// Inserts a participant with its first key, valid from `now`.
+/// Inserts a participant with its first key, valid from `now`, and counts it in the statistics
+/// rollup (role × state, spec/statistics.md §3.1) in the same transaction.
 pub fn insert(conn: &mut DbConn, new: &NewParticipant<'_>, did: &str) -> StorageResult<Participant> {
     diesel::insert_into(participants::table)
         .values(new)
         .execute(conn)?;
+    super::stats::participant_added(conn, new.role, new.state)?;
     let p = find(conn, new.uscc, new.role)?.ok_or(diesel::result::Error::NotFound)?;
     diesel::insert_into(participant_keys::table)
         .values((
@@ -144,11 +146,20 @@ pub fn rotate_key(conn: &mut DbConn, participant_id: i64, new_did: &str, at: i64
     Ok(())
 }
 
-/// Sets a participant's state.
+/// Sets a participant's state, moving it between the statistics rollup's states in the same
+/// transaction (spec/statistics.md §3.1).
 pub fn set_state(conn: &mut DbConn, id: i64, state: &str, now: i64) -> StorageResult<()> {
+    let before: Option<(String, String)> = participants::table
+        .find(id)
+        .select((participants::role, participants::state))
+        .first(conn)
+        .optional()?;
     diesel::update(participants::table.find(id))
         .set((participants::state.eq(state), participants::updated_at.eq(now)))
         .execute(conn)?;
+    if let Some((role, old)) = before {
+        super::stats::participant_moved(conn, &role, &old, state)?;
+    }
     Ok(())
 }
 

@@ -244,3 +244,132 @@ diesel::table! {
         ended_at -> Nullable<BigInt>,
     }
 }
+
+diesel::table! {
+    objections (id) {
+        id -> Text,
+        enterprise_uscc -> Text,
+        target_kind -> Text,
+        target_ref -> Text,
+        reason -> Text,
+        attachments -> Text,
+        filing -> Text,
+        filing_sha256 -> Text,
+        received_by -> Text,
+        received_role -> Text,
+        filed_at -> BigInt,
+        received_at -> BigInt,
+        deadline_at -> Nullable<BigInt>,
+        forwarded_at -> Nullable<BigInt>,
+        state -> Text,
+        overdue_flagged_at -> Nullable<BigInt>,
+        calendar_flagged_at -> Nullable<BigInt>,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    objection_steps (id) {
+        id -> BigInt,
+        objection_id -> Text,
+        step -> Text,
+        actor_uscc -> Text,
+        actor_role -> Text,
+        actor_did -> Text,
+        statement -> Text,
+        sha256 -> Text,
+        prev_sha256 -> Nullable<Text>,
+        at -> BigInt,
+        log_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    data_corrections (id) {
+        id -> BigInt,
+        record_id -> BigInt,
+        objection_id -> Text,
+        old_body -> Text,
+        new_body -> Text,
+        at -> BigInt,
+        log_seq -> BigInt,
+    }
+}
+
+// Monitoring statistics (spec/statistics.md).
+
+diesel::table! {
+    stats_access (day, kind, platform, bank) {
+        day -> BigInt,
+        kind -> SmallInt,
+        platform -> Text,
+        bank -> Text,
+        entries -> BigInt,
+    }
+}
+
+diesel::table! {
+    stats_access_category (day, kind, platform, bank, category) {
+        day -> BigInt,
+        kind -> SmallInt,
+        platform -> Text,
+        bank -> Text,
+        category -> Text,
+        entries -> BigInt,
+    }
+}
+
+diesel::table! {
+    stats_grants (state, until_day) {
+        state -> Text,
+        until_day -> BigInt,
+        grants -> BigInt,
+    }
+}
+
+diesel::table! {
+    stats_participants (role, state) {
+        role -> Text,
+        state -> Text,
+        participants -> BigInt,
+    }
+}
+
+// Notifications (spec/notifications.md): webhook endpoints and the delivery outbox.
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> BigInt,
+        public_id -> Text,
+        owner_uscc -> Text,
+        owner_role -> Text,
+        url -> Text,
+        events -> Text,
+        description -> Nullable<Text>,
+        state -> Text,
+        next_seq -> BigInt,
+        next_attempt_at -> Nullable<BigInt>,
+        lease_owner -> Nullable<Text>,
+        lease_until -> BigInt,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_outbox (id) {
+        id -> BigInt,
+        endpoint_id -> BigInt,
+        seq -> BigInt,
+        event_id -> Text,
+        event_type -> Text,
+        body -> Text,
+        state -> Text,
+        attempts -> BigInt,
+        created_at -> BigInt,
+        next_attempt_at -> BigInt,
+        last_attempt_at -> Nullable<BigInt>,
+        last_status -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        delivered_at -> Nullable<BigInt>,
+    }
+}

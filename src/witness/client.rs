@@ -15,8 +15,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::config_error;
 use super::protocol::{ADD_CHECKPOINT_PATH, AddCheckpoint, parse_cosignature_lines, parse_size_body};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::log::checkpoint::verify_cosignatures;
 use crate::log::merkle::Hash;
 use crate::log::note::{Note, Signature, SignatureType, VerifierKey};
@@ -132,21 +133,18 @@ impl Witnesses {
                 None => (entry.as_str(), None),
             };
             if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(Error::invalid(
-                    "invalid-witness",
-                    format!("witness {entry:?}: expected an http(s) URL, optionally followed by #VKEY"),
-                ));
+                return Err(config_error(format!(
+                    "witness {entry:?}: expected an http(s) URL, optionally followed by #VKEY"
+                )));
             }
             let pinned = vkey
                 .map(|k| {
-                    let key = VerifierKey::parse(k).map_err(|e| {
-                        Error::invalid("invalid-witness", format!("witness {url}: vkey: {e}"))
-                    })?;
+                    let key = VerifierKey::parse(k)
+                        .map_err(|e| config_error(format!("witness {url}: vkey: {e}")))?;
                     if key.sig_type() != SignatureType::CosignatureV1 {
-                        return Err(Error::invalid(
-                            "invalid-witness",
-                            format!("witness {url}: a witness key is a cosignature/v1 key (type 0x04)"),
-                        ));
+                        return Err(config_error(format!(
+                            "witness {url}: a witness key is a cosignature/v1 key (type 0x04)"
+                        )));
                     }
                     Ok(key)
                 })

@@ -44,6 +44,12 @@ pub struct WitnessArgs {
     pub name: Option<String>,
 }
 
+/// A configuration the witness or the node's witness list cannot use (found at start, so a usage
+/// error of the command line rather than a problem of the HTTP API).
+pub(crate) fn config_error(message: impl std::fmt::Display) -> Error {
+    Error::Internal(format!("configuration: {message}"))
+}
+
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CONSENTRY_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));

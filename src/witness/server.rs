@@ -33,6 +33,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::json;
 
+use super::config_error;
 use super::protocol::{AddCheckpoint, MAX_REQUEST_BYTES, SIZE_CONTENT_TYPE};
 use super::state::{Cosigned, Identity, StateDir};
 use crate::clock::Clock;
@@ -63,20 +64,15 @@ pub struct WitnessConfig {
 pub fn parse_log_arg(arg: &str) -> Result<(String, VerifierKey)> {
     let (origin, vkey) = arg
         .split_once('=')
-        .ok_or_else(|| Error::invalid("invalid-log", format!("--log {arg:?}: expected ORIGIN=VKEY")))?;
+        .ok_or_else(|| config_error(format!("--log {arg:?}: expected ORIGIN=VKEY")))?;
     if origin.is_empty() {
-        return Err(Error::invalid(
-            "invalid-log",
-            format!("--log {arg:?}: empty origin"),
-        ));
+        return Err(config_error(format!("--log {arg:?}: empty origin")));
     }
-    let key = VerifierKey::parse(vkey)
-        .map_err(|e| Error::invalid("invalid-log", format!("--log {origin}: vkey: {e}")))?;
+    let key = VerifierKey::parse(vkey).map_err(|e| config_error(format!("--log {origin}: vkey: {e}")))?;
     if key.sig_type() != SignatureType::Ed25519 {
-        return Err(Error::invalid(
-            "invalid-log",
-            format!("--log {origin}: a log key must be an Ed25519 note key (type 0x01)"),
-        ));
+        return Err(config_error(format!(
+            "--log {origin}: a log key must be an Ed25519 note key (type 0x01)"
+        )));
     }
     Ok((origin.to_owned(), key))
 }
@@ -194,10 +190,9 @@ impl Witness {
                     format!("consentry-witness/{}", hex::encode(&digest[..4]))
                 });
                 if !is_valid_key_name(&name) {
-                    return Err(Error::invalid(
-                        "invalid-name",
-                        format!("witness name {name:?}: no spaces or '+', not empty"),
-                    ));
+                    return Err(config_error(format!(
+                        "witness name {name:?}: no spaces or '+', not empty"
+                    )));
                 }
                 state.set_identity(&Identity { name: name.clone() })?;
                 name

@@ -3,12 +3,17 @@
 
 mod cli;
 mod common;
+mod durability;
 mod grants;
 mod interop;
+mod notifications;
+mod objections;
 mod openapi;
 mod platform;
+mod portal;
 mod service;
 mod spec_examples;
+mod stats;
 mod vectors_eddsa;
 mod vectors_jcs;
 mod vectors_jwt;

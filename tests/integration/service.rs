@@ -41,7 +41,16 @@ pub struct World {
 
 impl World {
     pub fn new(backend: Backend) -> Self {
-        let node = TestNode::start(backend);
+        Self::with_node(TestNode::start(backend))
+    }
+
+    /// A world whose node's clock starts at `at`.
+    pub fn new_at(backend: Backend, at: time::OffsetDateTime) -> Self {
+        Self::with_node(TestNode::start_at(backend, at))
+    }
+
+    /// The world around a started node.
+    pub fn with_node(node: TestNode) -> Self {
         let (platform, bank, regulator, enterprise) = (new_key(), new_key(), new_key(), new_key());
         let op = node.operator();
         let r = op.post("/v1/admin/platforms", &json!({"uscc": PLATFORM, "name": "示例融资信用服务平台", "did": platform.did.as_str(), "endpoint": "http://platform.example"}));
@@ -134,7 +143,7 @@ pub fn register_enterprise(node: &TestNode, key: &KeyFile, uscc: &str, name: &st
     assert_eq!(r.status, 200, "{}", r.text);
     // The identity credential is the node vouching for the key: it verifies, issued by the node.
     let vc = r.body["identityCredential"].to_string();
-    let v = consentry::credential::verify(vc.as_bytes(), now()).unwrap();
+    let v = consentry::credential::verify(vc.as_bytes(), node.clock_now()).unwrap();
     assert_eq!(v.signer.as_str(), node.did);
     assert_eq!(v.document["credentialSubject"]["id"], key.did.as_str());
 }

@@ -14,7 +14,7 @@ use actix_web::{App, HttpServer, web};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use consentry::clock::{Clock, SystemClock};
-use consentry::config::{Config, ServiceRole};
+use consentry::config::{Config, ServeArgs};
 use consentry::crypto::SecretKey;
 use consentry::log::checkpoint::{Checkpoint, CheckpointPolicy};
 use consentry::log::entry::{AccessRecord, EntryKind};
@@ -191,7 +191,11 @@ const LEAVES: [&[u8]; 8] = [b"a", b"b", b"c", b"d", b"e", b"f", b"g", b"h"];
 /// Checks that `checkpoint` plus the cosignature lines of `reply` verifies with a quorum of 1.
 fn assert_cosigned(log_key: &VerifierKey, witness: &VerifierKey, checkpoint: &str, reply: &Reply) {
     assert_eq!(reply.status, 200, "{}", reply.body);
-    assert!(reply.body.starts_with("\u{2014} witness.test/w1 "), "{}", reply.body);
+    assert!(
+        reply.body.starts_with("\u{2014} witness.test/w1 "),
+        "{}",
+        reply.body
+    );
     let note = format!("{checkpoint}{}", reply.body);
     let policy = CheckpointPolicy::new(log_key.name(), log_key.clone(), vec![witness.clone()], 1).unwrap();
     let v = policy.verify(note.as_bytes(), SystemClock.now()).unwrap();
@@ -201,20 +205,17 @@ fn assert_cosigned(log_key: &VerifierKey, witness: &VerifierKey, checkpoint: &st
 /// A node on SQLite in `dir` (its key pre-created there), public URL http://node.test (so its
 /// origin is [`ORIGIN`]), collecting from `witnesses`. No HTTP server: tests drive it directly.
 fn open_node(dir: &Path, db: &Path, witnesses: Vec<String>) -> Node {
-    let config = Config {
-        data_dir: dir.to_path_buf(),
-        listen: "127.0.0.1:0".into(),
-        database_url: format!("sqlite://{}", db.display()),
-        public_url: "http://node.test".into(),
-        role: ServiceRole::Node,
-        node_url: None,
-        platform_uscc: None,
-        workers: 1,
-        log_batch_max: 64,
-        checkpoint_interval_secs: 1,
-        catalog_dir: None,
+    let config = Config::resolve(&ServeArgs {
+        data_dir: Some(dir.to_path_buf()),
+        listen: Some("127.0.0.1:0".into()),
+        database_url: Some(format!("sqlite://{}", db.display())),
+        public_url: Some("http://node.test".into()),
+        workers: Some(1),
+        checkpoint_interval_secs: Some(1),
         witnesses,
-    };
+        ..ServeArgs::default()
+    })
+    .unwrap();
     let (node, _) = consentry::node::start::open(&config, Arc::new(SystemClock)).unwrap();
     assert_eq!(node.origin, ORIGIN);
     node
@@ -260,19 +261,20 @@ fn log_size(node: &Node) -> u64 {
     node.store.run(consentry::storage::log_store::head).unwrap().0
 }
 
-/// The newest stored checkpoint (size, note).
+/// The newest stored checkpoint (size, note); (0, "") before the first.
 fn latest(node: &Node) -> (u64, String) {
     use consentry::storage::schema::checkpoints;
-    let (s, n): (i64, String) = node
+    let row: Option<(i64, String)> = node
         .store
         .run(|c| {
             Ok(checkpoints::table
                 .order(checkpoints::size.desc())
                 .select((checkpoints::size, checkpoints::note))
-                .first(c)?)
+                .first(c)
+                .optional()?)
         })
         .unwrap();
-    (u64::try_from(s).unwrap(), n)
+    row.map_or((0, String::new()), |(s, n)| (u64::try_from(s).unwrap(), n))
 }
 
 fn node_proof(node: &Node, old: u64, size: u64) -> Vec<merkle::Hash> {
@@ -307,7 +309,10 @@ fn add_checkpoint_cosigns_and_refuses_with_the_spec_statuses() {
     let empty_log = MemLog::new(empty_origin, 2, &[]);
     let w = TestWitness::start(
         dir.path(),
-        vec![(ORIGIN.into(), log.vkey()), (empty_origin.into(), empty_log.vkey())],
+        vec![
+            (ORIGIN.into(), log.vkey()),
+            (empty_origin.into(), empty_log.vkey()),
+        ],
         "127.0.0.1:0",
     );
 
@@ -337,7 +342,10 @@ fn add_checkpoint_cosigns_and_refuses_with_the_spec_statuses() {
         signer: Signer::new("other-name", SecretKey::from_seed(&[1; 32])).unwrap(),
         tree: log.tree.clone(),
     };
-    let r = post(&w.url, &request(6, log.proof(6, 7), &renamed.checkpoint_as(ORIGIN, 7)));
+    let r = post(
+        &w.url,
+        &request(6, log.proof(6, 7), &renamed.checkpoint_as(ORIGIN, 7)),
+    );
     assert_eq!(r.status, 403, "{}", r.body);
 
     // old > size: 400.
@@ -379,7 +387,10 @@ fn add_checkpoint_cosigns_and_refuses_with_the_spec_statuses() {
     let mut short = log.proof(6, 8);
     short.pop();
     assert_eq!(post(&w.url, &request(6, short, &log.checkpoint(8))).status, 422);
-    assert_eq!(post(&w.url, &request(6, log.proof(5, 8), &log.checkpoint(8))).status, 422);
+    assert_eq!(
+        post(&w.url, &request(6, log.proof(5, 8), &log.checkpoint(8))).status,
+        422
+    );
 
     // A fork at the same size: 422. Same size, same root: cosigned again.
     let fork = MemLog::new(ORIGIN, 1, &[b"a", b"b", b"c", b"d", b"e", b"X"]);
@@ -433,10 +444,17 @@ fn concurrent_requests_never_roll_the_witness_back() {
         })
         .collect();
     let replies: Vec<(u64, Reply)> = handles.into_iter().map(|h| h.join().unwrap()).collect();
-    let won: Vec<u64> = replies.iter().filter(|(_, r)| r.status == 200).map(|(s, _)| *s).collect();
+    let won: Vec<u64> = replies
+        .iter()
+        .filter(|(_, r)| r.status == 200)
+        .map(|(s, _)| *s)
+        .collect();
     assert_eq!(won.len(), 1, "{replies:?}");
     for (_, r) in &replies {
-        assert!(r.status == 200 || (r.status == 409 && r.body == format!("{}\n", won[0])), "{r:?}");
+        assert!(
+            r.status == 200 || (r.status == 409 && r.body == format!("{}\n", won[0])),
+            "{r:?}"
+        );
     }
     assert_eq!(get_json(&w.url)["logs"][0]["size"], won[0]);
 }
@@ -592,7 +610,11 @@ fn a_node_collects_cosignatures_and_survives_a_witness_outage() {
     let node_dir = tempfile::tempdir().unwrap();
     let witness_dir = tempfile::tempdir().unwrap();
     let log_key = node_log_key(node_dir.path());
-    let mut w = TestWitness::start(witness_dir.path(), vec![(ORIGIN.into(), log_key.clone())], "127.0.0.1:0");
+    let mut w = TestWitness::start(
+        witness_dir.path(),
+        vec![(ORIGIN.into(), log_key.clone())],
+        "127.0.0.1:0",
+    );
     let addr = w.url.trim_start_matches("http://").to_owned();
     let wkey = w.vkey.clone();
     let node = Arc::new(open_node(
@@ -625,7 +647,9 @@ fn a_node_collects_cosignatures_and_survives_a_witness_outage() {
     w.stop();
     append(&node, "while-down");
     let down = log_size(&node);
-    wait_for("a checkpoint while the witness is down", || latest(&node).0 == down);
+    wait_for("a checkpoint while the witness is down", || {
+        latest(&node).0 == down
+    });
     let (_, note) = latest(&node);
     assert!(!witnessed(&log_key, &wkey, &note));
     CheckpointPolicy::new(ORIGIN, log_key.clone(), vec![wkey.clone()], 0)
@@ -653,7 +677,11 @@ fn a_node_without_a_pinned_key_learns_it_from_a_consentry_witness() {
     let node_dir = tempfile::tempdir().unwrap();
     let witness_dir = tempfile::tempdir().unwrap();
     let log_key = node_log_key(node_dir.path());
-    let w = TestWitness::start(witness_dir.path(), vec![(ORIGIN.into(), log_key.clone())], "127.0.0.1:0");
+    let w = TestWitness::start(
+        witness_dir.path(),
+        vec![(ORIGIN.into(), log_key.clone())],
+        "127.0.0.1:0",
+    );
     let node = open_node(
         node_dir.path(),
         &node_dir.path().join("node.sqlite3"),
@@ -674,7 +702,11 @@ fn a_split_view_cannot_get_cosigned_past_the_fork_point() {
     let node_dir = tempfile::tempdir().unwrap();
     let witness_dir = tempfile::tempdir().unwrap();
     let log_key = node_log_key(node_dir.path());
-    let w = TestWitness::start(witness_dir.path(), vec![(ORIGIN.into(), log_key.clone())], "127.0.0.1:0");
+    let w = TestWitness::start(
+        witness_dir.path(),
+        vec![(ORIGIN.into(), log_key.clone())],
+        "127.0.0.1:0",
+    );
     let wkey = w.vkey.clone();
 
     // Log A: a common history, cosigned.
@@ -690,7 +722,9 @@ fn a_split_view_cannot_get_cosigned_past_the_fork_point() {
     let db_b = node_dir.path().join("b.sqlite3");
     a.store
         .run(|c| {
-            let consentry::storage::DbConn::Sqlite(c) = c else { unreachable!() };
+            let consentry::storage::DbConn::Sqlite(c) = c else {
+                unreachable!()
+            };
             diesel::sql_query(format!("VACUUM INTO '{}'", db_b.display())).execute(c)?;
             Ok(())
         })
@@ -701,13 +735,19 @@ fn a_split_view_cannot_get_cosigned_past_the_fork_point() {
     append(&b, "shown to regulator B");
     let fork_size = common + 1;
     let a_note = publish(&a);
-    assert!(witnessed(&log_key, &wkey, &a_note), "A extends what the witness saw");
+    assert!(
+        witnessed(&log_key, &wkey, &a_note),
+        "A extends what the witness saw"
+    );
 
     // B's checkpoint of the same size is refused (the node logs it as a possible split view) ...
     let b_note = publish(&b);
     assert_eq!(latest(&b).0, fork_size);
     assert!(!witnessed(&log_key, &wkey, &b_note));
-    assert_ne!(Note::parse(a_note.as_bytes()).unwrap().text(), Note::parse(b_note.as_bytes()).unwrap().text());
+    assert_ne!(
+        Note::parse(a_note.as_bytes()).unwrap().text(),
+        Note::parse(b_note.as_bytes()).unwrap().text()
+    );
     // ... on the wire: same size, different root → 422; from the fork point → 409 (the witness is at
     // A's size); B's next checkpoint with B's own valid proof → 422.
     let b_cp = Note::parse(b_note.as_bytes()).unwrap().to_text().unwrap();
@@ -731,6 +771,10 @@ fn a_split_view_cannot_get_cosigned_past_the_fork_point() {
     assert_eq!(get_json(&w.url)["logs"][0]["size"], fork_size + 1);
     assert_eq!(
         get_json(&w.url)["logs"][0]["root"],
-        STANDARD.encode(Checkpoint::parse_body(Note::parse(a_next.as_bytes()).unwrap().text()).unwrap().root())
+        STANDARD.encode(
+            Checkpoint::parse_body(Note::parse(a_next.as_bytes()).unwrap().text())
+                .unwrap()
+                .root()
+        )
     );
 }

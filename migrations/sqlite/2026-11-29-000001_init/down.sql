@@ -1,3 +1,13 @@
+DROP TABLE webhook_outbox;
+DROP TABLE webhook_endpoints;
+DROP TABLE stats_participants;
+DROP INDEX grants_valid_until;
+DROP TABLE stats_grants;
+DROP TABLE stats_access_category;
+DROP TABLE stats_access;
+DROP TABLE data_corrections;
+DROP TABLE objection_steps;
+DROP TABLE objections;
 DROP TABLE portal_sessions;
 DROP TABLE notices;
 DROP TABLE settings;

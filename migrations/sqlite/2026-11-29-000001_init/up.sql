@@ -221,3 +221,132 @@ CREATE TABLE portal_sessions (
     expires_at      BIGINT NOT NULL,
     ended_at        BIGINT
 );
+
+-- Objections (异议申诉, spec/objections.md): one row per objection, its signed steps, and the data
+-- corrections it caused.
+CREATE TABLE objections (
+    id              TEXT PRIMARY KEY,
+    enterprise_uscc TEXT NOT NULL,
+    target_kind     TEXT NOT NULL CHECK (target_kind IN ('data', 'access')),
+    target_ref      TEXT NOT NULL,
+    reason          TEXT NOT NULL,
+    attachments     TEXT NOT NULL,
+    filing          TEXT NOT NULL,
+    filing_sha256   TEXT NOT NULL UNIQUE,
+    received_by     TEXT NOT NULL,
+    received_role   TEXT NOT NULL CHECK (received_role IN ('node', 'platform')),
+    filed_at        BIGINT NOT NULL,
+    received_at     BIGINT NOT NULL,
+    deadline_at     BIGINT,
+    forwarded_at    BIGINT,
+    state           TEXT NOT NULL CHECK (state IN ('received', 'forwarded', 'under-review', 'corrected', 'rejected')),
+    overdue_flagged_at BIGINT,
+    calendar_flagged_at BIGINT,
+    updated_at      BIGINT NOT NULL
+);
+CREATE INDEX objections_enterprise ON objections (enterprise_uscc, received_at);
+CREATE INDEX objections_state ON objections (state, deadline_at);
+CREATE INDEX objections_receiver ON objections (received_by, state);
+CREATE TABLE objection_steps (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    objection_id    TEXT NOT NULL REFERENCES objections (id),
+    step            TEXT NOT NULL CHECK (step IN ('received', 'forwarded', 'under-review', 'corrected', 'rejected')),
+    actor_uscc      TEXT NOT NULL,
+    actor_role      TEXT NOT NULL,
+    actor_did       TEXT NOT NULL,
+    statement       TEXT NOT NULL,
+    sha256          TEXT NOT NULL,
+    prev_sha256     TEXT,
+    at              BIGINT NOT NULL,
+    log_seq         BIGINT NOT NULL
+);
+CREATE INDEX objection_steps_objection ON objection_steps (objection_id, id);
+CREATE TABLE data_corrections (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    record_id       BIGINT NOT NULL,
+    objection_id    TEXT NOT NULL REFERENCES objections (id),
+    old_body        TEXT NOT NULL,
+    new_body        TEXT NOT NULL,
+    at              BIGINT NOT NULL,
+    log_seq         BIGINT NOT NULL
+);
+CREATE INDEX data_corrections_record ON data_corrections (record_id);
+
+-- Monitoring statistics (spec/statistics.md): rollups kept in the same transactions as the rows they
+-- count, so that no figure scans the access log or the grants table. `day` is the China Standard Time
+-- (UTC+8) day number: floor((ms + 28800000) / 86400000). '' stands for "none" in platform and bank.
+CREATE TABLE stats_access (
+    day             BIGINT NOT NULL,
+    kind            SMALLINT NOT NULL,
+    platform        TEXT NOT NULL,
+    bank            TEXT NOT NULL,
+    entries         BIGINT NOT NULL,
+    PRIMARY KEY (day, kind, platform, bank)
+);
+CREATE INDEX stats_access_platform ON stats_access (platform, day);
+CREATE INDEX stats_access_bank ON stats_access (bank, day);
+CREATE TABLE stats_access_category (
+    day             BIGINT NOT NULL,
+    kind            SMALLINT NOT NULL,
+    platform        TEXT NOT NULL,
+    bank            TEXT NOT NULL,
+    category        TEXT NOT NULL,
+    entries         BIGINT NOT NULL,
+    PRIMARY KEY (day, kind, platform, bank, category)
+);
+CREATE INDEX stats_access_category_platform ON stats_access_category (platform, day);
+CREATE INDEX stats_access_category_bank ON stats_access_category (bank, day);
+CREATE TABLE stats_grants (
+    state           TEXT NOT NULL,
+    until_day       BIGINT NOT NULL,
+    grants          BIGINT NOT NULL,
+    PRIMARY KEY (state, until_day)
+);
+CREATE INDEX grants_valid_until ON grants (valid_until, state);
+CREATE TABLE stats_participants (
+    role            TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    participants    BIGINT NOT NULL,
+    PRIMARY KEY (role, state)
+);
+
+-- Notifications (spec/notifications.md): participants' webhook endpoints and the durable outbox of
+-- signed deliveries, one row per event and endpoint, delivered strictly in `seq` order per endpoint.
+-- An endpoint's `next_attempt_at` is when its oldest pending delivery is due (NULL: nothing pending);
+-- `lease_owner`/`lease_until` name the node process delivering to it (several may share the database).
+CREATE TABLE webhook_endpoints (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    public_id       TEXT NOT NULL UNIQUE,
+    owner_uscc      TEXT NOT NULL,
+    owner_role      TEXT NOT NULL,
+    url             TEXT NOT NULL,
+    events          TEXT NOT NULL,
+    description     TEXT,
+    state           TEXT NOT NULL CHECK (state IN ('active', 'deleted')),
+    next_seq        BIGINT NOT NULL,
+    next_attempt_at BIGINT,
+    lease_owner     TEXT,
+    lease_until     BIGINT NOT NULL,
+    created_at      BIGINT NOT NULL,
+    updated_at      BIGINT NOT NULL
+);
+CREATE INDEX webhook_endpoints_owner ON webhook_endpoints (owner_uscc, state);
+CREATE INDEX webhook_endpoints_due ON webhook_endpoints (next_attempt_at);
+CREATE TABLE webhook_outbox (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    endpoint_id     BIGINT NOT NULL REFERENCES webhook_endpoints (id),
+    seq             BIGINT NOT NULL,
+    event_id        TEXT NOT NULL,
+    event_type      TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    state           TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'cancelled')),
+    attempts        BIGINT NOT NULL,
+    created_at      BIGINT NOT NULL,
+    next_attempt_at BIGINT NOT NULL,
+    last_attempt_at BIGINT,
+    last_status     BIGINT,
+    last_error      TEXT,
+    delivered_at    BIGINT,
+    UNIQUE (endpoint_id, seq)
+);
+CREATE INDEX webhook_outbox_endpoint ON webhook_outbox (endpoint_id, state, seq);

@@ -3,5 +3,9 @@
 pub mod admin;
 pub mod audit;
 pub mod grants;
+pub mod notifications;
+pub mod objections;
+
 pub mod participants;
 pub mod public;
+pub mod stats;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::mpsc;
 
 use actix_web::{App, HttpServer, web};
-use consentry::clock::SystemClock;
+use consentry::clock::{Clock, SystemClock};
 use consentry::config::{Config, ServiceRole};
 use consentry::crypto::SecretKey;
 use consentry::identity::KeyFile;
@@ -68,6 +68,8 @@ pub struct TestNode {
     pub node: Arc<Node>,
     pub database_url: String,
     pub dir: tempfile::TempDir,
+    /// The node's clock: the system clock, movable (`clock.set(…)`); clients follow it.
+    pub clock: Arc<consentry::clock::ShiftedClock>,
     server: actix_web::dev::ServerHandle,
     thread: Option<std::thread::JoinHandle<()>>,
     _pg: Option<PgDatabase>,
@@ -86,6 +88,42 @@ impl TestNode {
 
     /// A second process's worth of node on the same database and data folder (same key).
     pub fn start_with(dir: tempfile::TempDir, database_url: String, pg: Option<PgDatabase>) -> Self {
+        Self::start_with_webhooks(dir, database_url, pg, test_webhooks())
+    }
+
+    /// [`TestNode::start_with`] with these webhook settings.
+    pub fn start_with_webhooks(
+        dir: tempfile::TempDir,
+        database_url: String,
+        pg: Option<PgDatabase>,
+        webhooks: consentry::config::WebhookConfig,
+    ) -> Self {
+        let clock = Arc::new(consentry::clock::ShiftedClock::default());
+        Self::start_full(dir, database_url, pg, webhooks, clock, None)
+    }
+
+    /// A fresh node whose clock reads `at` from its first instant (its whole log is dated from there).
+    pub fn start_at(backend: Backend, at: time::OffsetDateTime) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let pg = (backend == Backend::Postgres).then(PgDatabase::create);
+        let database_url = match &pg {
+            Some(db) => db.url(),
+            None => format!("sqlite://{}", dir.path().join("node.sqlite3").display()),
+        };
+        let clock = Arc::new(consentry::clock::ShiftedClock::default());
+        clock.set(at);
+        Self::start_full(dir, database_url, pg, test_webhooks(), clock, None)
+    }
+
+    /// Everything configurable: webhook settings, the clock, the working-day calendar file.
+    pub fn start_full(
+        dir: tempfile::TempDir,
+        database_url: String,
+        pg: Option<PgDatabase>,
+        webhooks: consentry::config::WebhookConfig,
+        clock: Arc<consentry::clock::ShiftedClock>,
+        calendar: Option<std::path::PathBuf>,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let url = format!("http://{addr}");
@@ -102,8 +140,10 @@ impl TestNode {
             checkpoint_interval_secs: 1,
             catalog_dir: None,
             witnesses: vec![],
+            calendar,
+            webhooks,
         };
-        let (node, _) = consentry::node::start::open(&config, Arc::new(SystemClock)).unwrap();
+        let (node, _) = consentry::node::start::open(&config, clock.clone()).unwrap();
         let node = web::Data::new(node);
         let shared = node.clone().into_inner();
         let (tx, rx) = mpsc::channel();
@@ -133,6 +173,7 @@ impl TestNode {
             node: shared,
             database_url,
             dir,
+            clock,
             server,
             thread: Some(thread),
             _pg: pg,
@@ -145,12 +186,28 @@ impl TestNode {
             base: self.url.clone(),
             audience: self.did.clone(),
             key: key.clone(),
+            clock: self.clock.clone(),
         }
+    }
+
+    /// What the node's clock reads now.
+    pub fn clock_now(&self) -> time::OffsetDateTime {
+        self.clock.now()
     }
 
     /// The node operator's client (the node key).
     pub fn operator(&self) -> Client {
         self.client(&self.node_key)
+    }
+
+    /// Stops this node and starts it again on the same database and data folder (a restart; the new
+    /// process listens on another port).
+    pub fn restart(mut self) -> Self {
+        self.stop();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        let pg = self._pg.take();
+        let url = std::mem::take(&mut self.database_url);
+        Self::start_with(dir, url, pg)
     }
 
     /// Stops the server (the database and folder stay until drop).
@@ -165,6 +222,16 @@ impl TestNode {
 impl Drop for TestNode {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// Webhook settings of test nodes: http:// to loopback receivers allowed, retries after 200 ms
+/// doubling up to 2 s.
+pub fn test_webhooks() -> consentry::config::WebhookConfig {
+    consentry::config::WebhookConfig {
+        allow_insecure: true,
+        retry_base_ms: 200,
+        retry_cap_ms: 2000,
     }
 }
 
@@ -212,6 +279,8 @@ pub struct Client {
     pub base: String,
     pub audience: String,
     pub key: KeyFile,
+    /// The clock assertions and signed requests are dated by (the node's, in node tests).
+    pub clock: Arc<dyn consentry::clock::Clock>,
 }
 
 fn answer(r: Result<ureq::Response, ureq::Error>) -> Answer {
@@ -238,13 +307,7 @@ fn answer(r: Result<ureq::Response, ureq::Error>) -> Answer {
 
 impl Client {
     fn assertion(&self, method: &str, path: &str) -> String {
-        consentry::node::auth::make(
-            &self.key,
-            &self.audience,
-            method,
-            path,
-            consentry::clock::Clock::now(&SystemClock),
-        )
+        consentry::node::auth::make(&self.key, &self.audience, method, path, self.clock.now())
     }
 
     pub fn get(&self, path: &str) -> Answer {
@@ -279,13 +342,7 @@ impl Client {
 
     /// A signed request (registration, revocation…) made with this client's key.
     pub fn signed_request(&self, action: &str, claims: Value) -> String {
-        consentry::node::auth::make_request(
-            &self.key,
-            &self.audience,
-            action,
-            claims,
-            consentry::clock::Clock::now(&SystemClock),
-        )
+        consentry::node::auth::make_request(&self.key, &self.audience, action, claims, self.clock.now())
     }
 }
 
@@ -330,6 +387,8 @@ impl TestPlatform {
             checkpoint_interval_secs: 1,
             catalog_dir: None,
             witnesses: vec![],
+            calendar: None,
+            webhooks: Default::default(),
         };
         let (core, _) = consentry::node::start::open(&config, Arc::new(SystemClock)).unwrap();
         let key = core.key.clone();
@@ -374,6 +433,7 @@ impl TestPlatform {
             base: self.url.clone(),
             audience: self.key.did.as_str().to_owned(),
             key: key.clone(),
+            clock: Arc::new(SystemClock),
         }
     }
 }

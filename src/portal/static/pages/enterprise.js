@@ -1,0 +1,240 @@
+// The enterprise's pages: its grants (status, revoke / suspend / resume by a request signed in this
+// browser, download), who accessed its data (each entry verified here), its own data, notices.
+
+import { T, fmtTime } from '../i18n.js';
+import { h, clear, confirmDialog, download, statusLine, say, errorBox, badge, table } from '../ui.js';
+import { ApiError, get, post, nodeInfo, session } from '../api.js';
+import * as c from '../crypto.js';
+import { entryItem, verifyAll } from './entries.js';
+
+const STATES = {
+  active: ['有效', 'active', 'ok'],
+  suspended: ['已暂停', 'suspended', 'warn'],
+  revoked: ['已撤销', 'revoked', 'bad'],
+};
+
+function stateBadge(s) {
+  const x = STATES[s] || [s, s, ''];
+  return badge(T(x[0], x[1]), `state ${x[2]}`);
+}
+
+const ACTIONS = {
+  revoke: {
+    label: ['撤销', 'Revoke'],
+    title: ['撤销此授权?', 'Revoke this grant?'],
+    body: ['撤销是最终的:此后任何数据请求都会被拒绝,且无法恢复。', 'Revocation is final: every later request for data is refused, and it cannot be undone.'],
+    danger: true,
+  },
+  suspend: {
+    label: ['暂停', 'Suspend'],
+    title: ['暂停此授权?', 'Suspend this grant?'],
+    body: ['暂停期间的数据请求都会被拒绝;之后可以恢复。', 'Requests are refused while it is suspended; you can resume it later.'],
+    danger: false,
+  },
+  resume: {
+    label: ['恢复', 'Resume'],
+    title: ['恢复此授权?', 'Resume this grant?'],
+    body: ['恢复后,平台可再次按授权条款获取数据。', 'Once resumed, the platform may again receive data under its terms.'],
+    danger: false,
+  },
+};
+
+function actionsFor(state) {
+  return { active: ['suspend', 'revoke'], suspended: ['resume', 'revoke'] }[state] || [];
+}
+
+/** Asks, signs the request with the key in this browser, sends it. Returns the new state or null. */
+async function change(id, action, statusEl) {
+  const a = ACTIONS[action];
+  const ok = await confirmDialog({ title: T(...a.title), body: [T(...a.body), h('p', { class: 'mono' }, id)], confirm: T(...a.label), danger: a.danger });
+  if (!ok) {
+    say(statusEl, T('已取消。', 'Cancelled.'));
+    return null;
+  }
+  const key = await c.getKey(session.me.participant.did);
+  if (!key) {
+    say(statusEl, T('本浏览器中没有您登录所用的密钥。', 'The key you signed in with is not in this browser.'), 'bad');
+    return null;
+  }
+  const send = async () => {
+    say(statusEl, T('正在签名并提交…', 'Signing and sending…'));
+    try {
+      const node = await nodeInfo();
+      const token = await c.signedRequest(key, node.did, action, { grant: id });
+      const r = await post(`/portal/api/grants/${encodeURIComponent(id)}/${action}`, { body: token });
+      say(statusEl, T(`已${a.label[0]}:状态为 ${r.state}(日志序号 ${r.logIndex})。`, `Done: the grant is ${r.state} (log index ${r.logIndex}).`), 'ok');
+      return r.state;
+    } catch (e) {
+      clear(statusEl, errorBox(e instanceof ApiError ? e.describe() : e.message, () => send()));
+      return null;
+    }
+  };
+  return send();
+}
+
+async function downloadGrant(id) {
+  const g = await get(`/portal/api/grants/${encodeURIComponent(id)}`);
+  download(`grant-${id.replace(/^urn:uuid:/, '')}.json`, g.credential);
+}
+
+export async function grantsPage(root, _p, app) {
+  root.append(h('h1', {}, T('我的授权', 'My grants')));
+  const st = statusLine();
+  const list = (await get('/portal/api/grants')).grants;
+  root.append(h('p', {}, h('a', { class: 'button primary', href: '#/wizard/new' }, T('签署新授权', 'Sign a new grant'))), st);
+  if (!list.length) {
+    root.append(h('p', { class: 'empty' }, T('还没有授权。', 'No grant yet.')));
+    return;
+  }
+  root.append(
+    h(
+      'ul',
+      { class: 'plain grants' },
+      list
+        .slice()
+        .reverse()
+        .map((g) =>
+          h(
+            'li',
+            { class: 'card grant', 'data-grant': g.id, 'data-state': g.state },
+            h('p', {}, h('a', { href: `#/grant/${encodeURIComponent(g.id)}`, class: 'mono' }, g.id), ' ', stateBadge(g.state)),
+            h('p', { class: 'muted' }, `${T('接收方', 'Grantee')} ${g.grantee} · ${fmtTime(g.validFrom)} – ${fmtTime(g.validUntil)} · ${T('提交于', 'submitted')} ${fmtTime(g.submittedAt)}`),
+            h(
+              'div',
+              { class: 'actions' },
+              h('button', { type: 'button', class: 'secondary', 'data-action': 'download', onclick: () => downloadGrant(g.id).catch((e) => say(st, e.message, 'bad')) }, T('下载凭证', 'Download credential')),
+              actionsFor(g.state).map((a) =>
+                h('button', {
+                  type: 'button',
+                  class: ACTIONS[a].danger ? 'danger' : 'secondary',
+                  'data-action': a,
+                  onclick: async () => {
+                    if (await change(g.id, a, st)) app.render();
+                  },
+                }, T(...ACTIONS[a].label)),
+              ),
+            ),
+          ),
+        ),
+    ),
+  );
+}
+
+export async function grantPage(root, params, app) {
+  const id = params[0];
+  const g = await get(`/portal/api/grants/${encodeURIComponent(id)}`);
+  const st = statusLine();
+  let cred = null;
+  try {
+    cred = JSON.parse(g.credential);
+  } catch {
+    /* a VC-JWT: shown as text */
+  }
+  root.append(
+    h('h1', {}, T('授权详情', 'Grant')),
+    h('p', { class: 'mono' }, g.id, ' ', stateBadge(g.state)),
+    h('dl', { class: 'facts' },
+      h('dt', {}, T('接收方', 'Grantee')), h('dd', {}, g.grantee),
+      h('dt', {}, T('有效期', 'Valid')), h('dd', {}, `${fmtTime(g.validFrom)} – ${fmtTime(g.validUntil)}`),
+      h('dt', {}, T('签名密钥', 'Signed by')), h('dd', { class: 'mono' }, g.signer),
+      h('dt', {}, 'SHA-256'), h('dd', { class: 'mono' }, g.sha256),
+      h('dt', {}, T('日志序号', 'Log index')), h('dd', {}, String(g.logIndex))),
+    h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'secondary', id: 'download-grant', onclick: () => download(`grant-${g.id.replace(/^urn:uuid:/, '')}.json`, g.credential) }, T('下载已签名凭证', 'Download the signed credential')),
+      actionsFor(g.state).map((a) =>
+        h('button', {
+          type: 'button',
+          class: ACTIONS[a].danger ? 'danger' : 'secondary',
+          'data-action': a,
+          onclick: async () => {
+            if (await change(g.id, a, st)) app.render();
+          },
+        }, T(...ACTIONS[a].label))),
+      h('a', { class: 'button secondary', href: `#/history/${encodeURIComponent(g.id)}` }, T('此授权的数据使用记录', 'Data use under this grant'))),
+    st,
+  );
+  if (g.events.length) {
+    root.append(h('h2', {}, T('状态变更', 'Status changes')), table([T('操作', 'Action'), T('时间', 'When'), T('操作者', 'By'), T('日志序号', 'Log index')], g.events.map((e) => [e.action, fmtTime(e.at), e.actor, String(e.logIndex)])));
+  }
+  root.append(h('h2', {}, T('已签名凭证', 'The signed credential')), h('pre', { class: 'canonical', tabindex: '0' }, cred ? JSON.stringify(cred, null, 2) : g.credential));
+}
+
+export async function historyPage(root, params) {
+  const grant = params[0] || '';
+  root.append(h('h1', {}, T('谁使用了我的数据', 'Who accessed my data')));
+  if (grant) root.append(h('p', { class: 'mono' }, `${T('授权', 'Grant')} ${grant}`));
+  root.append(
+    h('p', { class: 'lead' }, T(
+      '每一条记录都在本页面中独立验证:节点签名的检查点、包含证明,以及记录与盐值的承诺。',
+      'Each entry is verified in this page on its own: the node-signed checkpoint, the inclusion proof, and the commitment to the record and its salt.',
+    )),
+  );
+  const form = h('form', { class: 'filters', id: 'history-filter' });
+  const kind = h('select', { id: 'history-kind', name: 'kind' },
+    h('option', { value: '' }, T('全部', 'All')),
+    h('option', { value: 'release' }, T('数据放行', 'Releases')),
+    h('option', { value: 'refusal' }, T('请求被拒', 'Refusals')),
+    h('option', { value: 'grant-submitted' }, T('授权提交', 'Grants submitted')),
+    h('option', { value: 'grant-revoked' }, T('授权撤销', 'Grants revoked')));
+  form.append(h('label', { for: 'history-kind' }, T('类型', 'Kind')), kind, h('button', { type: 'submit', class: 'secondary' }, T('筛选', 'Filter')));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    draw();
+  });
+  const box = h('div', { id: 'history' });
+  const st = statusLine();
+  root.append(form, st, box);
+  const draw = async () => {
+    const q = new URLSearchParams({ limit: '500' });
+    if (kind.value) q.set('kind', kind.value);
+    if (grant) q.set('grant', grant);
+    delete box.dataset.done;
+    say(st, T('正在读取…', 'Loading…'));
+    let data;
+    try {
+      data = await get(`/portal/api/history?${q}`);
+    } catch (e) {
+      clear(st, errorBox(e instanceof ApiError ? e.describe() : e.message, draw));
+      return;
+    }
+    const entries = data.entries.slice().reverse();
+    say(st, T(`共 ${entries.length} 条,正在验证…`, `${entries.length} entries; verifying…`));
+    const items = new Map(entries.map((e) => [e.index, entryItem(e)]));
+    clear(box, entries.length ? h('ol', { class: 'entries', reversed: true }, [...items.values()]) : h('p', { class: 'empty' }, T('暂无记录。', 'Nothing yet.')));
+    let bad = 0;
+    await verifyAll(entries, (e, r) => {
+      if (!r.ok) bad += 1;
+      items.get(e.index).show(r);
+    });
+    say(st, bad ? T(`${entries.length} 条中 ${bad} 条验证失败。`, `${bad} of ${entries.length} entries failed verification.`) : T(`全部 ${entries.length} 条均已验证。`, `All ${entries.length} entries verified.`), bad ? 'bad' : 'ok');
+    box.dataset.done = '1';
+  };
+  await draw();
+}
+
+export async function dataPage(root) {
+  const d = await get('/portal/api/data');
+  root.append(
+    h('h1', {}, T('我的数据', 'My data')),
+    h('p', { class: 'lead' }, T('查询本企业自己的数据免费,且不需要授权。', 'Querying your own data is free and needs no grant.')),
+  );
+  if (!d.records.length) {
+    root.append(h('p', { class: 'empty' }, T('节点没有本企业的数据。', 'The node holds no data about you.')));
+    return;
+  }
+  root.append(table(
+    [T('类别', 'Category'), T('日期', 'Date'), T('提供部门', 'Provider'), T('内容', 'Fields')],
+    d.records.map((r) => [r.category, r.date, r.provider, h('code', { class: 'small' }, JSON.stringify(r.fields))]),
+    { caption: T(`共 ${d.records.length} 条记录`, `${d.records.length} records`), cls: 'records' },
+  ));
+}
+
+export async function noticesPage(root) {
+  const d = await get('/portal/api/notices');
+  root.append(h('h1', {}, T('通知', 'Notices')));
+  if (!d.notices.length) {
+    root.append(h('p', { class: 'empty' }, T('没有通知。', 'No notices.')));
+    return;
+  }
+  root.append(h('ul', { class: 'plain' }, d.notices.map((n) => h('li', { class: 'card' }, h('p', { class: 'muted' }, `${fmtTime(n.at)} · ${n.kind}`), h('p', {}, n.body?.message || JSON.stringify(n.body))))));
+}

@@ -1,0 +1,511 @@
+//! The web portal (`/portal`): the whole story in a real browser (Playwright driving Debian's
+//! Chromium, `tests/portal/e2e.mjs`), the grants signed there checked by the CLI and by the
+//! independent Python checker, and the session rules over plain HTTP (isolation between enterprises,
+//! CSRF, single-use challenges, cookie attributes, sign-out, expiry).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use consentry::catalog::Catalog;
+use consentry::identity::KeyFile;
+use serde_json::{Value, json};
+
+use crate::common::server::{Backend, new_key};
+use crate::service::{ENTERPRISE, OTHER_ENTERPRISE, World, register_enterprise};
+
+/// Records of the enterprise that registers in the browser.
+const RECORDS: &str = r#"{"uscc":"91330106MA2B3C4D11","category":"TAX-03","date":"2025-03-31","provider":"STA","fields":{"taxType":"VAT","taxPaid":800,"declaredSales":26000}}
+{"uscc":"91330106MA2B3C4D11","category":"TAX-03","date":"2025-04-30","provider":"STA","fields":{"taxType":"VAT","taxPaid":950,"declaredSales":31000}}
+{"uscc":"91330106MA2B3C4D11","category":"SOC-01","date":"2025-04-30","provider":"MOHRSS","fields":{"insured":8,"schemes":5,"status":"normal"}}
+{"uscc":"91330106MA2B3C4D11","category":"REG-01","date":"2021-09-01","provider":"SAMR","fields":{"name":"杭州测试贸易有限公司","capital":500000,"status":"存续"}}"#;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Chromium, Node.js and playwright-core must be installed; say how if not.
+fn browser_tools() -> Result<(), String> {
+    let how = "install them with `apt-get install -y chromium nodejs npm` and `(cd tests/portal && npm ci)`; .ci/run does both";
+    if !Path::new(CHROMIUM).exists() {
+        return Err(format!(
+            "the portal browser test needs Debian's Chromium at {CHROMIUM}: {how}"
+        ));
+    }
+    if Command::new("node").arg("--version").output().is_err() {
+        return Err(format!("the portal browser test needs Node.js (`node`): {how}"));
+    }
+    if !root()
+        .join("tests/portal/node_modules/playwright-core/package.json")
+        .exists()
+    {
+        return Err(format!(
+            "the portal browser test needs playwright-core in tests/portal/node_modules: {how}"
+        ));
+    }
+    Ok(())
+}
+
+fn write_key(dir: &Path, name: &str, key: &KeyFile) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, key.to_pretty_json()).unwrap();
+    path
+}
+
+#[test]
+fn portal_browser_end_to_end() {
+    if let Err(m) = browser_tools() {
+        panic!("{m}");
+    }
+    let w = World::new(Backend::Sqlite);
+    let catalog = Catalog::builtin();
+    let records = consentry::node::data::parse_import(RECORDS.as_bytes(), &catalog, 0).unwrap();
+    w.node
+        .node
+        .store
+        .run(|c| consentry::storage::data::insert(c, &records))
+        .unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let platform_key = write_key(keys.path(), "platform.key.json", &w.platform);
+    let regulator_key = write_key(keys.path(), "regulator.key.json", &w.regulator);
+    let node_key = w.node.dir.path().join("node.key.json");
+    assert!(node_key.exists());
+    let shots = root().join("target/portal-screenshots");
+    let downloads = keys.path().join("downloads");
+
+    let out = Command::new("node")
+        .arg(root().join("tests/portal/e2e.mjs"))
+        .arg(&w.node.url)
+        .arg(&shots)
+        .env("PORTAL_NODE_KEY", &node_key)
+        .env("PORTAL_REGULATOR_KEY", &regulator_key)
+        .env("PORTAL_PLATFORM_KEY", &platform_key)
+        .env("PORTAL_ENTERPRISE_USCC", OTHER_ENTERPRISE)
+        .env("PORTAL_ENTERPRISE_NAME", "杭州测试贸易有限公司")
+        .env("PORTAL_DOWNLOADS", &downloads)
+        .current_dir(root())
+        .output()
+        .expect("run node tests/portal/e2e.mjs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let events: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let last = events.last().cloned().unwrap_or(Value::Null);
+    assert!(
+        out.status.success() && last["event"] == "done" && last["ok"] == true,
+        "the browser story failed ({}):\n{stderr}\n{stdout}",
+        out.status
+    );
+
+    // Every step left a screenshot, numbered in order.
+    let mut pngs: Vec<String> = std::fs::read_dir(&shots)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".png"))
+        .collect();
+    pngs.sort();
+    assert!(pngs.len() >= 25, "screenshots: {pngs:?}");
+    assert!(pngs.iter().all(|n| !n.contains("FAILED")));
+    for (i, n) in pngs.iter().enumerate() {
+        assert!(n.starts_with(&format!("{:02}-", i + 1)), "{n} out of order");
+    }
+
+    // The self-test of the page's cryptography against the spec's vectors passed in the browser.
+    let selftest = events.iter().find(|e| e["event"] == "selftest").unwrap();
+    assert_eq!(selftest["eddsaVector"], true);
+    assert_eq!(selftest["grantExample"], true);
+    assert_eq!(selftest["merkleMismatches"], 0);
+
+    // The grants signed in the browser: what the node holds, and what the CLI and the independent
+    // Python checker say of the downloaded credentials.
+    let grants: Vec<&str> = events
+        .iter()
+        .filter(|e| e["event"] == "grant")
+        .filter_map(|e| e["id"].as_str())
+        .collect();
+    assert_eq!(grants.len(), 2, "{events:?}");
+    let op = w.node.operator();
+    let g1 = op.get(&format!("/v1/grants/{}", grants[0]));
+    assert_eq!(g1.status, 200, "{}", g1.text);
+    assert_eq!(g1.body["state"], "revoked");
+    assert_eq!(g1.body["enterprise"], OTHER_ENTERPRISE);
+    let g2 = op.get(&format!("/v1/grants/{}", grants[1]));
+    assert_eq!(
+        g2.body["state"], "active",
+        "suspended and resumed with the keyboard"
+    );
+    let files: Vec<&str> = events
+        .iter()
+        .filter(|e| e["event"] == "credential")
+        .filter_map(|e| e["file"].as_str())
+        .collect();
+    assert_eq!(files.len(), 2);
+    for f in files {
+        let cli = Command::new(env!("CARGO_BIN_EXE_consentry"))
+            .args(["grant", "verify", f])
+            .output()
+            .unwrap();
+        assert_eq!(
+            cli.status.code(),
+            Some(0),
+            "consentry grant verify {f}: {}",
+            String::from_utf8_lossy(&cli.stderr)
+        );
+        let py = Command::new("python3")
+            .arg(root().join("tests/interop/vc_check.py"))
+            .args(["verify", f])
+            .output()
+            .unwrap();
+        assert_eq!(
+            py.status.code(),
+            Some(0),
+            "vc_check.py verify {f}: {}{}",
+            String::from_utf8_lossy(&py.stdout),
+            String::from_utf8_lossy(&py.stderr)
+        );
+        // The bytes downloaded are the bytes the node stored.
+        let body = std::fs::read(f).unwrap();
+        let sha = consentry::crypto::Sha256Digest::of(std::str::from_utf8(&body).unwrap().trim().as_bytes())
+            .to_hex();
+        let id = serde_json::from_slice::<Value>(&body).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(op.get(&format!("/v1/grants/{id}")).body["sha256"], sha.as_str());
+    }
+    let chain = events.iter().find(|e| e["event"] == "chain").unwrap();
+    assert!(chain["kinds"].as_array().unwrap().len() >= 4);
+}
+
+// ------------------------------------------------------------------ the session rules, over HTTP
+
+struct Reply {
+    status: u16,
+    body: Value,
+    set_cookie: Vec<String>,
+}
+
+fn send(method: &str, url: &str, cookie: Option<&str>, csrf: Option<&str>, body: Option<&str>) -> Reply {
+    let mut r = ureq::request(method, url);
+    if let Some(c) = cookie {
+        r = r.set("Cookie", c);
+    }
+    if let Some(t) = csrf {
+        r = r.set("X-CSRF-Token", t);
+    }
+    let res = match body {
+        Some(b) => r.set("Content-Type", "application/json").send_string(b),
+        None => r.call(),
+    };
+    let resp = match res {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("transport: {e}"),
+    };
+    let status = resp.status();
+    let set_cookie = resp.all("set-cookie").into_iter().map(str::to_owned).collect();
+    let text = resp.into_string().unwrap_or_default();
+    Reply {
+        status,
+        body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        set_cookie,
+    }
+}
+
+/// A signed-in portal session: the cookie (as sent back) and the CSRF token.
+struct Session {
+    base: String,
+    cookie: String,
+    csrf: String,
+    set_cookie: String,
+}
+
+impl Session {
+    fn get(&self, path: &str) -> Reply {
+        send(
+            "GET",
+            &format!("{}{path}", self.base),
+            Some(&self.cookie),
+            None,
+            None,
+        )
+    }
+
+    fn post(&self, path: &str, body: &str) -> Reply {
+        send(
+            "POST",
+            &format!("{}{path}", self.base),
+            Some(&self.cookie),
+            Some(&self.csrf),
+            Some(body),
+        )
+    }
+}
+
+/// The signed challenge of `key` (what the page sends to `/portal/api/session`).
+fn signed_challenge(base: &str, key: &KeyFile) -> String {
+    let ch = send("GET", &format!("{base}/portal/api/challenge"), None, None, None);
+    assert_eq!(ch.status, 200);
+    let challenge = ch.body["challenge"].as_str().unwrap();
+    let text = consentry::portal::session::login_text(ch.body["nodeDid"].as_str().unwrap(), challenge);
+    let sig = key.secret.sign(text.as_bytes());
+    json!({"did": key.did.as_str(), "challenge": challenge, "signature": URL_SAFE_NO_PAD.encode(sig)})
+        .to_string()
+}
+
+fn sign_in(base: &str, key: &KeyFile) -> Session {
+    let body = signed_challenge(base, key);
+    let r = send(
+        "POST",
+        &format!("{base}/portal/api/session"),
+        None,
+        None,
+        Some(&body),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let set_cookie = r.set_cookie.first().expect("a session cookie").clone();
+    let cookie = set_cookie.split(';').next().unwrap().trim().to_owned();
+    Session {
+        base: base.to_owned(),
+        cookie,
+        csrf: r.body["csrf"].as_str().unwrap().to_owned(),
+        set_cookie,
+    }
+}
+
+fn age_sessions(w: &World, did: &str, column: &str) {
+    use consentry::storage::schema::portal_sessions as ps;
+    use diesel::prelude::*;
+    let did = did.to_owned();
+    let long_ago =
+        consentry::clock::Clock::now(&consentry::clock::SystemClock).unix_timestamp() * 1000 - 31 * 60 * 1000;
+    w.node
+        .node
+        .store
+        .run(|c| {
+            let q = diesel::update(ps::table.filter(ps::did.eq(did)).filter(ps::ended_at.is_null()));
+            let n = if column == "last_seen" {
+                q.set(ps::last_seen.eq(long_ago)).execute(c)?
+            } else {
+                q.set(ps::expires_at.eq(long_ago)).execute(c)?
+            };
+            Ok(n)
+        })
+        .unwrap();
+}
+
+#[test]
+fn portal_session_security() {
+    let w = World::new(Backend::Sqlite);
+    let base = w.node.url.clone();
+    let grant_a = w.grant();
+    let b_key = new_key();
+    register_enterprise(&w.node, &b_key, OTHER_ENTERPRISE, "杭州测试贸易有限公司");
+
+    // Unauthenticated: nothing but the public pieces.
+    assert_eq!(
+        send("GET", &format!("{base}/portal/api/grants"), None, None, None).status,
+        401
+    );
+    assert_eq!(
+        send("GET", &format!("{base}/portal/api/me"), None, None, None).status,
+        401
+    );
+
+    // The pages: embedded files, each with the same-origin-only CSP.
+    let page = ureq::get(&format!("{base}/portal/")).call().unwrap();
+    assert_eq!(
+        page.header("content-security-policy"),
+        Some(consentry::portal::assets::CSP)
+    );
+    for (path, ctype, _) in consentry::portal::assets::ASSETS {
+        let r = ureq::get(&format!("{base}/portal/{path}")).call().unwrap();
+        assert_eq!(r.header("content-type"), Some(*ctype), "{path}");
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    }
+
+    // The cookie: HttpOnly, SameSite=Strict, Path=/portal, not Secure over http.
+    let a = sign_in(&base, &w.enterprise);
+    let attrs: Vec<String> = a
+        .set_cookie
+        .split(';')
+        .map(|s| s.trim().to_ascii_lowercase())
+        .collect();
+    assert!(a.cookie.starts_with("consentry_session="), "{}", a.set_cookie);
+    assert!(attrs.contains(&"httponly".to_owned()), "{}", a.set_cookie);
+    assert!(attrs.contains(&"samesite=strict".to_owned()), "{}", a.set_cookie);
+    assert!(attrs.contains(&"path=/portal".to_owned()), "{}", a.set_cookie);
+    assert!(!attrs.contains(&"secure".to_owned()), "{}", a.set_cookie);
+    let me = a.get("/portal/api/me");
+    assert_eq!(me.status, 200);
+    assert_eq!(me.body["participant"]["uscc"], ENTERPRISE);
+    let b = sign_in(&base, &b_key);
+
+    // A replayed challenge is refused, and so is one the node did not issue.
+    let signed = signed_challenge(&base, &b_key);
+    let url = format!("{base}/portal/api/session");
+    assert_eq!(send("POST", &url, None, None, Some(&signed)).status, 200);
+    let again = send("POST", &url, None, None, Some(&signed));
+    assert_eq!(again.status, 401, "{:?}", again.body);
+    assert!(again.set_cookie.is_empty());
+    // A challenge the node did not issue (its MAC replaced), properly signed, is refused.
+    let fresh: Value = serde_json::from_str(&signed_challenge(&base, &b_key)).unwrap();
+    let payload = fresh["challenge"].as_str().unwrap().split('.').next().unwrap();
+    let forged = format!("{payload}.{}", "A".repeat(43));
+    let sig = b_key
+        .secret
+        .sign(consentry::portal::session::login_text(&w.node.did, &forged).as_bytes());
+    let body =
+        json!({"did": b_key.did.as_str(), "challenge": forged, "signature": URL_SAFE_NO_PAD.encode(sig)});
+    let r = send("POST", &url, None, None, Some(&body.to_string()));
+    assert_eq!(r.status, 401, "{:?}", r.body);
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not issued by this node"),
+        "{:?}",
+        r.body
+    );
+    // A signature by another key than the DID's is refused.
+    let mut other: Value = serde_json::from_str(&signed_challenge(&base, &b_key)).unwrap();
+    other["did"] = Value::String(w.enterprise.did.as_str().to_owned());
+    assert_eq!(
+        send("POST", &url, None, None, Some(&other.to_string())).status,
+        401
+    );
+
+    // CSRF: a POST without the token, or with a wrong one, is refused; with it, it works.
+    let slot_url = format!("{base}/portal/api/slots");
+    let none = send("POST", &slot_url, Some(&a.cookie), None, Some("{}"));
+    assert_eq!(none.status, 403, "{:?}", none.body);
+    let wrong = send("POST", &slot_url, Some(&a.cookie), Some(&b.csrf), Some("{}"));
+    assert_eq!(wrong.status, 403, "{:?}", wrong.body);
+    assert_eq!(a.post("/portal/api/slots", "{}").status, 201);
+    let revoke_url = format!("{base}/portal/api/grants/{grant_a}/revoke");
+    let token = w
+        .client(&w.enterprise)
+        .signed_request("revoke", json!({"grant": grant_a}));
+    assert_eq!(
+        send("POST", &revoke_url, Some(&a.cookie), None, Some(&token)).status,
+        403
+    );
+    assert_eq!(
+        send(
+            "POST",
+            &format!("{base}/portal/api/logout"),
+            Some(&a.cookie),
+            Some("nope"),
+            None
+        )
+        .status,
+        403
+    );
+    assert_eq!(
+        a.get("/portal/api/me").status,
+        200,
+        "a refused sign-out ends nothing"
+    );
+
+    // One enterprise cannot read or change another's grants or history.
+    let mine = a.get("/portal/api/grants");
+    assert!(
+        mine.body["grants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["id"] == grant_a.as_str())
+    );
+    let theirs = b.get("/portal/api/grants");
+    assert_eq!(theirs.status, 200);
+    assert!(
+        theirs.body["grants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g["id"] != grant_a.as_str())
+    );
+    assert_eq!(b.get(&format!("/portal/api/grants/{grant_a}")).status, 404);
+    let b_token = w
+        .client(&b_key)
+        .signed_request("revoke", json!({"grant": grant_a}));
+    let r = b.post(&format!("/portal/api/grants/{grant_a}/revoke"), &b_token);
+    assert_eq!(r.status, 403, "{:?}", r.body);
+    let r = b.post(
+        &format!("/portal/api/grants/{grant_a}/suspend"),
+        &w.client(&b_key)
+            .signed_request("suspend", json!({"grant": grant_a})),
+    );
+    assert_eq!(r.status, 403, "{:?}", r.body);
+    // A's own signed request, replayed through B's session, is refused too: the signer must be B.
+    let r = b.post(&format!("/portal/api/grants/{grant_a}/revoke"), &token);
+    assert_eq!(r.status, 403, "{:?}", r.body);
+    // B cannot submit A's grant as its own.
+    let credential = a.get(&format!("/portal/api/grants/{grant_a}")).body["credential"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = b.post("/portal/api/grants", &credential);
+    assert_eq!(r.status, 403, "{:?}", r.body);
+    for q in ["", "?enterprise=91330100716105852F", &format!("?grant={grant_a}")] {
+        let h = b.get(&format!("/portal/api/history{q}"));
+        assert_eq!(h.status, 200, "{:?}", h.body);
+        for e in h.body["entries"].as_array().unwrap() {
+            assert_ne!(e["record"]["enterprise"], ENTERPRISE, "{e}");
+            assert_ne!(e["record"]["grant"]["id"], grant_a.as_str(), "{e}");
+        }
+    }
+    let own = a.get(&format!("/portal/api/history?grant={grant_a}"));
+    assert!(!own.body["entries"].as_array().unwrap().is_empty());
+    assert_eq!(b.get("/portal/api/data").body["enterprise"], OTHER_ENTERPRISE);
+    assert!(
+        a.get("/portal/api/data").body["records"]
+            .as_array()
+            .unwrap()
+            .len()
+            >= 3
+    );
+    // Regulator and operator pages are not for enterprises.
+    assert_eq!(b.get("/portal/api/entries").status, 403);
+    assert_eq!(b.get("/portal/api/registrations").status, 403);
+    assert_eq!(b.get("/portal/api/stats").status, 403);
+    assert_eq!(
+        b.post("/portal/api/registrations/91330106MA2B3C4D11/approve", "{}")
+            .status,
+        403
+    );
+    // And the regulator's session is not an enterprise's.
+    let reg = sign_in(&base, &w.regulator);
+    assert_eq!(reg.get("/portal/api/entries").status, 200);
+    assert_eq!(reg.get("/portal/api/history").status, 403);
+    assert_eq!(reg.post("/portal/api/slots", "{}").status, 403);
+    assert_eq!(reg.get("/portal/api/charts/per-day.svg").status, 200);
+
+    // Sign-out ends the session: the old cookie is refused afterwards.
+    let out = a.post("/portal/api/logout", "");
+    assert_eq!(out.status, 200);
+    let removal = out.set_cookie.first().unwrap().to_ascii_lowercase();
+    assert!(
+        removal.contains("max-age=0") || removal.contains("expires="),
+        "{removal}"
+    );
+    assert_eq!(a.get("/portal/api/me").status, 401);
+    assert_eq!(a.post("/portal/api/slots", "{}").status, 401);
+
+    // An idle session (30 minutes) and one past its absolute lifetime are refused.
+    let idle = sign_in(&base, &w.enterprise);
+    assert_eq!(idle.get("/portal/api/me").status, 200);
+    age_sessions(&w, w.enterprise.did.as_str(), "last_seen");
+    let r = idle.get("/portal/api/me");
+    assert_eq!(r.status, 401, "{:?}", r.body);
+    let old = sign_in(&base, &w.enterprise);
+    age_sessions(&w, w.enterprise.did.as_str(), "expires_at");
+    assert_eq!(old.get("/portal/api/me").status, 401);
+    // B's session was never touched.
+    assert_eq!(b.get("/portal/api/me").status, 200);
+}
