@@ -306,7 +306,7 @@ fn main() {
             "/v1/stats?format=csv".into(),
         ),
         (
-            format!("GET /v1/stats (365 days)"),
+            "GET /v1/stats (365 days)".to_string(),
             format!("/v1/stats?from={year}"),
         ),
         (

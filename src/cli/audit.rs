@@ -377,7 +377,7 @@ fn live(
     let stated = DidKey::parse(&did)
         .map_err(|e| usage(format!("{base}/v1/node: did: {e}")))
         .and_then(|d| {
-            VerifierKey::ed25519(origin.clone(), d.public_key().clone())
+            VerifierKey::ed25519(origin.clone(), *d.public_key())
                 .map_err(|e| usage(format!("{base}/v1/node: log key: {e}")))
         })?;
     let mut notes: Vec<(u64, String)> = Vec::new();

@@ -24,6 +24,11 @@ use crate::storage::log_store::{self, DbNodes};
 use crate::storage::schema::{checkpoints, log_leaves, log_records};
 use crate::storage::{DbConn, from_millis, millis};
 
+/// A stored salt; `None` once erased (spec/access-log.md).
+type Salt = Option<Vec<u8>>;
+/// A stored record (canonical JSON); `None` once erased.
+type Record = Option<String>;
+
 /// Largest page of entries or leaves.
 pub const MAX_PAGE: i64 = 10_000;
 
@@ -223,7 +228,7 @@ pub fn entries(c: &mut DbConn, caller: &Caller, mut q: EntryQuery) -> Result<Val
     if let Some(a) = q.after {
         query = query.filter(log_leaves::seq.gt(i64::try_from(a).unwrap_or(i64::MAX)));
     }
-    let rows: Vec<(i64, Vec<u8>, i64, Option<Vec<u8>>, Option<String>)> = query.load(c)?;
+    let rows: Vec<(i64, Vec<u8>, i64, Salt, Record)> = query.load(c)?;
     let mut out = Vec::with_capacity(rows.len());
     for (seq, leaf_bytes, time, salt, record) in rows {
         let leaf =
@@ -265,7 +270,7 @@ pub fn export(node: &Node, c: &mut DbConn, to: Option<u64>, out: &mut Vec<u8>) -
     let mut from = 0u64;
     while from < to {
         let page = i64::try_from((to - from).min(MAX_PAGE as u64)).unwrap_or(MAX_PAGE);
-        let rows: Vec<(i64, Vec<u8>, Option<Vec<u8>>, Option<String>)> = log_leaves::table
+        let rows: Vec<(i64, Vec<u8>, Salt, Record)> = log_leaves::table
             .left_join(log_records::table.on(log_records::seq.eq(log_leaves::seq)))
             .filter(log_leaves::seq.ge(i64::try_from(from).unwrap_or(i64::MAX)))
             .order(log_leaves::seq.asc())

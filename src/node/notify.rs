@@ -884,7 +884,7 @@ fn send(node: &Node, req: &httpsig::Request) -> Outcome {
 
 enum Step {
     Stop,
-    Deliver { row: OutboxRow, url: String },
+    Deliver { row: Box<OutboxRow>, url: String },
 }
 
 fn release_lease(conn: &mut DbConn, id: i64, instance: &str, next: Option<i64>) -> Result<()> {
@@ -932,7 +932,10 @@ fn next_step(conn: &mut DbConn, id: i64, instance: &str, now: i64) -> Result<Ste
                 diesel::update(ep::table.find(id))
                     .set(ep::lease_until.eq(now + LEASE_MS))
                     .execute(conn)?;
-                Ok(Step::Deliver { row: h, url: e.url })
+                Ok(Step::Deliver {
+                    row: Box::new(h),
+                    url: e.url,
+                })
             }
         }
     })
@@ -1026,7 +1029,7 @@ fn deliver_due(node: &Node, id: i64, instance: &str) -> Result<()> {
         let now = node.now_ms();
         let (row, url) = match with_conn(node, |c| next_step(c, id, instance, now))? {
             Step::Stop => return Ok(()),
-            Step::Deliver { row, url } => (row, url),
+            Step::Deliver { row, url } => (*row, url),
         };
         let req = signed_delivery(
             node,

@@ -181,7 +181,8 @@ fn handle(stream: std::net::TcpStream, shared: &Mutex<Shared>, delay: Duration) 
 }
 
 fn unix_now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
+    use consentry::clock::Clock as _;
+    consentry::clock::SystemClock.now().unix_timestamp()
 }
 
 /// Verifies a delivery with this crate's strict verifier: the node's did:key, every component of

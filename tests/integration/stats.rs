@@ -995,20 +995,11 @@ fn stream(backend: Backend) {
         let per_day: Vec<i64> = s.by_day.iter().map(|(_, c)| c.releases + c.refusals).collect();
         assert_eq!(per_day, vec![1, 1], "the figures split at 16:00 UTC");
 
-        for step in 0..220 {
-            env.advance_ms(rng.below(40 * 60_000) as i64 + rng.below(60_000) as i64);
-            match rng.below(100) {
-                0..=54 => release(&env, &w, &mut rng).await,
-                55..=71 => new_grant(&env, &mut w, &mut rng).await,
-                72..=84 => change_grant(&env, &w, &mut rng).await,
-                85..=91 => platform_state(&env, &w, &mut rng, step > 150).await,
-                _ => register_enterprise(&env, &mut w, &mut rng).await,
-            }
-            if step == 110 {
-                verify(&env, "mid-stream");
-            }
-        }
+        event_stream(&env, &mut w, &mut rng, 0..110).await;
     });
+    // `verify` runs its own runtime, so it is called between the two halves of the stream.
+    verify(&env, "mid-stream");
+    actix_web::rt::System::new().block_on(event_stream(&env, &mut w, &mut rng, 110..220));
     let days = {
         let d = env.run(direct_access);
         d.keys().map(|k| k.0).collect::<std::collections::BTreeSet<_>>()
@@ -1060,6 +1051,20 @@ fn stream(backend: Backend) {
     let report = env.run(|c| rollups::rebuild(c, true)).unwrap();
     assert!(!report.matched && report.written);
     verify(&env, "after repair");
+}
+
+/// Steps `steps` of the randomized event stream.
+async fn event_stream(env: &Env, w: &mut World, rng: &mut Rng, steps: std::ops::Range<u32>) {
+    for step in steps {
+        env.advance_ms(rng.below(40 * 60_000) as i64 + rng.below(60_000) as i64);
+        match rng.below(100) {
+            0..=54 => release(env, w, rng).await,
+            55..=71 => new_grant(env, w, rng).await,
+            72..=84 => change_grant(env, w, rng).await,
+            85..=91 => platform_state(env, w, rng, step > 150).await,
+            _ => register_enterprise(env, w, rng).await,
+        }
+    }
 }
 
 async fn caller_fresh(env: &Env, key: &KeyFile) -> Caller {
