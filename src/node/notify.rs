@@ -857,7 +857,13 @@ enum Outcome {
     Failed(Option<u16>, String),
 }
 
+/// One attempt. The endpoint URL is checked again (the rules may have been tightened since it was
+/// registered: `http://` is refused once `allow-insecure` is off), and it never appears in the
+/// error text, which is logged and shown to the receiver: URLs can carry secrets.
 fn send(node: &Node, req: &httpsig::Request) -> Outcome {
+    if let Err(e) = check_url(&req.target_uri, node.notify.settings.allow_insecure) {
+        return Outcome::Failed(None, format!("endpoint refused, not attempted: {e}"));
+    }
     let mut r = node.notify.agent.post(&req.target_uri);
     for (k, v) in &req.headers {
         r = r.set(k, v);
@@ -878,7 +884,13 @@ fn send(node: &Node, req: &httpsig::Request) -> Outcome {
             Outcome::Failed(Some(s), format!("HTTP {s} (not 2xx): {}", snippet(resp)))
         }
         Err(ureq::Error::Status(s, resp)) => Outcome::Failed(Some(s), format!("HTTP {s}: {}", snippet(resp))),
-        Err(e) => Outcome::Failed(None, e.to_string()),
+        Err(ureq::Error::Transport(t)) => Outcome::Failed(
+            None,
+            match t.message() {
+                Some(m) => format!("transport: {}: {m}", t.kind()),
+                None => format!("transport: {}", t.kind()),
+            },
+        ),
     }
 }
 

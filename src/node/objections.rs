@@ -205,6 +205,9 @@ fn text_claim(req: &SignedRequest, name: &str, required: bool) -> Result<Option<
 /// Verifies the signature and shape of an enterprise's filing (not yet who signed it: that needs the
 /// registry, checked in [`file`]).
 pub fn parse_filing(node: &Node, token: &str) -> Result<Filing> {
+    // The digest that identifies a filing is over the compact JWS exactly as verified: a trailing
+    // line break (which the JWS check ignores) must not make the same filing a new one.
+    let token = token.trim_end_matches(['\n', '\r']);
     let now = node.clock.now();
     let req = auth::verify_statement(
         token,
@@ -336,6 +339,7 @@ impl From<&Caller> for Actor {
 
 /// Verifies a statement for `actor` (whose key must have signed it: checked in the transaction).
 fn actor_statement(node: &Node, actor: &Actor, token: &str, act: &str, max_age: i64) -> Result<Statement> {
+    let token = token.trim_end_matches(['\n', '\r']);
     let req = auth::verify_statement(token, act, node.did(), node.clock.now(), &node.keys, max_age)?;
     Ok(Statement {
         actor: PartyRef {
@@ -1021,12 +1025,23 @@ pub async fn sweep(node: &Node) -> Result<usize> {
                 .into_iter()
                 .map(|p| p.uscc)
                 .collect();
-            for o in store::without_deadline(tx.conn, 500)? {
+            let mut unknown = Vec::new();
+            loop {
+                let page = store::without_deadline(tx.conn, unknown.last().map(|o: &store::ObjectionRow| o.id.as_str()), 500)?;
+                let done = page.len() < 500;
+                unknown.extend(page);
+                if done {
+                    break;
+                }
+            }
+            for o in unknown {
                 match cal.deadline(from_millis(o.filed_at), FORWARD_WORKING_DAYS) {
                     Ok(d) => {
                         store::set_deadline(tx.conn, &o.id, millis(d.end))?;
                         n += 1;
                     }
+                    // Forwarded on its filing day: kept whatever the calendar says, nothing to flag.
+                    Err(_) if o.forwarded_at.is_some_and(|f| same_cst_day(f, o.filed_at)) => {}
                     Err(e) if o.calendar_flagged_at.is_none() => {
                         let body = json!({
                             "objection": o.id,

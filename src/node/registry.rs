@@ -326,6 +326,14 @@ pub async fn set_state(
             }
             participants::set_state(tx.conn, p.id, state, tx.now())?;
             tx.append(participant_entry(state, &p, &actor, json!({"from": p.state})))?;
+            super::notify::participant_state(
+                tx.conn,
+                &uscc,
+                role.as_str(),
+                state,
+                p.platform_uscc.as_deref(),
+                tx.now(),
+            )?;
             let mut suspended = 0;
             if state == "removed" && role == Role::Platform {
                 suspended = super::grants::cascade_suspend(tx, &uscc, &actor.party(), "platform-removed")?;
@@ -440,11 +448,11 @@ async fn rotate(
 }
 
 /// The actions a delegation may allow.
-pub const DELEGABLE: [&str; 4] = ["sign-grants", "revoke", "suspend", "resume"];
+pub const DELEGABLE: [&str; 5] = ["sign-grants", "revoke", "suspend", "resume", "object"];
 
 /// Registers a delegation: an `AgentDelegation` credential (eddsa-jcs-2022) issued by the enterprise's
 /// current key, naming the agent's did:key (`credentialSubject.id`), `name`, `uscc` (the
-/// enterprise) and `scope` (some of `sign-grants`, `revoke`, `suspend`, `resume`), with a validity window.
+/// enterprise) and `scope` (some of [`DELEGABLE`]), with a validity window.
 pub async fn add_delegation(node: &Node, caller: &Caller, credential: &[u8]) -> Result<Delegation> {
     caller.require(&[Role::Enterprise])?;
     let now = node.clock.now();

@@ -60,6 +60,11 @@ pub const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("static/pages/enterprise.js"),
     ),
     (
+        "pages/objections.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("static/pages/objections.js"),
+    ),
+    (
         "pages/operator.js",
         "text/javascript; charset=utf-8",
         include_bytes!("static/pages/operator.js"),

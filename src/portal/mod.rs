@@ -1,7 +1,8 @@
 //! The web portal, served by the node at `/portal`: enterprises register, sign grants and
 //! revocations in the browser (their key never leaves it), watch who received their data (each
-//! receipt verified in the page), and query their own data for free; regulators explore access
-//! chains and statistics; node operators approve registrations and admit platforms.
+//! receipt verified in the page), query their own data for free and object to a data item or an
+//! access entry (a filing signed in the browser); regulators explore access chains, statistics and
+//! objections; node operators approve registrations, admit platforms and review objections.
 //!
 //! The pages are static files embedded in the binary ([`assets`]; no external network). The API
 //! under `/portal/api` authenticates with a session cookie opened by a signed challenge
@@ -21,6 +22,7 @@ use serde_json::{Value, json};
 use crate::error::{Error, Result};
 use crate::http::{Body, json, parse_body};
 use crate::node::registry::{self, Actor, NewMember};
+use crate::node::objections::{self, ListQuery, Lodge, StepBody};
 use crate::node::{Node, audit, grants};
 use crate::policy::Role;
 use session::Session;
@@ -57,6 +59,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/portal/api/history", web::get().to(history))
     .route("/portal/api/data", web::get().to(own_data))
     .route("/portal/api/notices", web::get().to(notices))
+    .route("/portal/api/objections", web::post().to(file_objection))
+    .route("/portal/api/objections", web::get().to(list_objections))
+    .route("/portal/api/objections/{id}", web::get().to(get_objection))
+    .route(
+        "/portal/api/objections/{id}/{action}",
+        web::post().to(decide_objection),
+    )
     .route("/portal/api/entries", web::get().to(entries))
     .route("/portal/api/stats", web::get().to(stats_json))
     .route("/portal/api/charts/{name}", web::get().to(chart))
@@ -319,6 +328,106 @@ async fn notices(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse
     Ok(json(
         StatusCode::OK,
         &json!({"notices": grants::notices_for(&node, &s.caller(&node)).await?}),
+    ))
+}
+
+/// The body of a portal call that carries one signed request (compact JWS), as text.
+fn signed_body(body: &Body) -> Result<&str> {
+    Ok(std::str::from_utf8(body)
+        .map_err(|_| Error::invalid("malformed-body", "body must be a signed request"))?
+        .trim())
+}
+
+/// An enterprise files an objection (spec/objections.md) signed in the browser: the node receives
+/// and takes it at once, exactly as `POST /v1/objections` does for an enterprise. The filing must be
+/// signed with the key the session was opened with.
+async fn file_objection(node: web::Data<Node>, req: HttpRequest, body: Body) -> Result<HttpResponse> {
+    let s = session_csrf(&node, &req).await?;
+    need(&s, &[Role::Enterprise])?;
+    let token = signed_body(&body)?;
+    let filing = objections::parse_filing(&node, token)?;
+    if filing.signer != s.did.as_str() {
+        return Err(Error::Forbidden(
+            "sign the objection with the key you signed in with".into(),
+        ));
+    }
+    if filing.enterprise != s.participant.uscc {
+        return Err(Error::Forbidden("the objection is for another enterprise".into()));
+    }
+    let lodge = Lodge {
+        filing: token.to_owned(),
+        receipt: None,
+        forward: None,
+    };
+    Ok(json(
+        StatusCode::CREATED,
+        &objections::file(&node, &s.caller(&node), lodge).await?,
+    ))
+}
+
+/// Objections the session may see: an enterprise its own (each with its steps, statements and
+/// corrections), regulators and the operator all of them, filtered as `GET /v1/objections`.
+async fn list_objections(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse> {
+    let s = session(&node, &req).await?;
+    need(&s, &[Role::Enterprise, Role::Regulator, Role::Node])?;
+    let actor = objections::Actor::from(&s.caller(&node));
+    let mut out = objections::list(&node, &actor, q.into_inner()).await?;
+    if s.role == Role::Enterprise {
+        if let Some(Value::Array(items)) = out.get_mut("objections") {
+            for o in items.iter_mut() {
+                if let Some(id) = o["id"].as_str().map(str::to_owned) {
+                    *o = objections::get(&node, &actor, id).await?;
+                }
+            }
+        }
+    }
+    Ok(json(StatusCode::OK, &out))
+}
+
+async fn get_objection(node: web::Data<Node>, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse> {
+    let s = session(&node, &req).await?;
+    need(&s, &[Role::Enterprise, Role::Regulator, Role::Node])?;
+    let actor = objections::Actor::from(&s.caller(&node));
+    Ok(json(
+        StatusCode::OK,
+        &objections::get(&node, &actor, id.into_inner()).await?,
+    ))
+}
+
+/// The operator opens the review of an objection or resolves it, with a statement signed in the
+/// browser by the node key the session was opened with (what `consentry admin objection review` /
+/// `resolve` sign at the command line).
+async fn decide_objection(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: Body,
+) -> Result<HttpResponse> {
+    let s = session_csrf(&node, &req).await?;
+    need(&s, &[Role::Node])?;
+    let (id, action) = path.into_inner();
+    let act: &'static str = match action.as_str() {
+        "review" => objections::action::REVIEW,
+        "resolve" => objections::action::RESOLVE,
+        other => return Err(Error::NotFound(format!("no action {other}"))),
+    };
+    let token = signed_body(&body)?;
+    let signed = crate::node::auth::verify_request(token, act, node.did(), node.clock.now(), &node.keys)?;
+    if signed.signer.as_str() != s.did.as_str() {
+        return Err(Error::Forbidden(
+            "sign the statement with the key you signed in with".into(),
+        ));
+    }
+    let step = StepBody {
+        statement: token.to_owned(),
+    };
+    Ok(json(
+        StatusCode::OK,
+        &objections::decide(&node, &s.caller(&node), id, act, step).await?,
     ))
 }
 

@@ -189,10 +189,10 @@ pub fn corrections(conn: &mut DbConn, id: &str) -> StorageResult<Vec<CorrectionR
         .load(conn)?)
 }
 
-/// Corrections of one data record, oldest first.
-pub fn corrections_of_record(conn: &mut DbConn, record_id: i64) -> StorageResult<Vec<CorrectionRow>> {
+/// Corrections of the given data records, oldest first (the enterprise's own-data view shows them).
+pub fn corrections_of_records(conn: &mut DbConn, record_ids: &[i64]) -> StorageResult<Vec<CorrectionRow>> {
     Ok(data_corrections::table
-        .filter(data_corrections::record_id.eq(record_id))
+        .filter(data_corrections::record_id.eq_any(record_ids))
         .order(data_corrections::id.asc())
         .select(CorrectionRow::as_select())
         .load(conn)?)
@@ -288,11 +288,16 @@ pub fn newly_overdue(conn: &mut DbConn, now: i64, limit: i64) -> StorageResult<V
         .load(conn)?)
 }
 
-/// Objections whose deadline is unknown (the calendar lacked a year), oldest first.
-pub fn without_deadline(conn: &mut DbConn, limit: i64) -> StorageResult<Vec<ObjectionRow>> {
-    Ok(objections::table
+/// Objections whose deadline is unknown (the calendar lacked a year), by id, after `after` (a
+/// cursor: the sweep pages through all of them).
+pub fn without_deadline(conn: &mut DbConn, after: Option<&str>, limit: i64) -> StorageResult<Vec<ObjectionRow>> {
+    let mut q = objections::table
         .filter(objections::deadline_at.is_null())
-        .order(objections::received_at.asc())
+        .into_boxed();
+    if let Some(id) = after {
+        q = q.filter(objections::id.gt(id.to_owned()));
+    }
+    Ok(q.order(objections::id.asc())
         .select(ObjectionRow::as_select())
         .limit(limit)
         .load(conn)?)

@@ -565,13 +565,19 @@ struct ObjectionRow {
 }
 
 /// Objection figures at instant `now_ms`, of every objection or of those received by `received_by`.
+/// The deadline classes are those of the objection views (spec/objections.md §4): forwarded on the
+/// China Standard Time day it was filed is `kept` whatever the calendar says (28,800,000 ms is the
+/// UTC+8 offset), no computable deadline is `unknown`, then `kept` / `missed` / `pending`.
 pub fn objection_counts(
     conn: &mut DbConn,
     now_ms: i64,
     received_by: Option<&str>,
 ) -> StorageResult<ObjectionCounts> {
     let mut sql = format!(
-        "SELECT state, CASE WHEN deadline_at IS NULL THEN 'unknown' \
+        "SELECT state, CASE \
+         WHEN forwarded_at IS NOT NULL \
+              AND (forwarded_at + 28800000) / 86400000 = (filed_at + 28800000) / 86400000 THEN 'kept' \
+         WHEN deadline_at IS NULL THEN 'unknown' \
          WHEN forwarded_at IS NOT NULL AND forwarded_at <= deadline_at THEN 'kept' \
          WHEN forwarded_at IS NOT NULL THEN 'missed' \
          WHEN deadline_at < {} THEN 'missed' ELSE 'pending' END AS deadline, \

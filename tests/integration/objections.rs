@@ -139,6 +139,12 @@ fn lifecycle(backend: Backend) {
     // The data changed, and the enterprise's history says so.
     let after = records(&w).into_iter().find(|r| r["id"] == record_id).unwrap();
     assert!(after.to_string().contains("4321.5"), "{after}");
+    // The record says it was corrected, on which objection, what it was before.
+    let fix = &after["corrections"][0];
+    assert_eq!(fix["objection"], id.as_str(), "{after}");
+    assert_eq!(fix["after"]["taxPaid"], 4321.5, "{after}");
+    assert_ne!(fix["before"], fix["after"], "{after}");
+    assert!(fix["logIndex"].is_u64(), "{after}");
     let hist = ent.get("/v1/log/entries?kind=objection");
     assert_eq!(hist.status, 200, "{}", hist.text);
     let entries = hist.body["entries"].as_array().unwrap();

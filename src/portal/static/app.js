@@ -1,6 +1,7 @@
 // The portal: a single page with hash routes. Who is signed in decides the menu: enterprises sign
-// and manage grants and see who received their data; regulators explore the access log and its
-// statistics; the node operator approves registrations and admits platforms.
+// and manage grants, see who received their data and object to it; regulators explore the access
+// log, its statistics and the objections; the node operator approves registrations, admits
+// platforms and reviews objections.
 
 import { T, both, lang, setLang } from './i18n.js';
 import { h, clear, errorBox } from './ui.js';
@@ -10,6 +11,7 @@ import * as wizard from './pages/wizard.js';
 import * as ent from './pages/enterprise.js';
 import * as reg from './pages/regulator.js';
 import * as op from './pages/operator.js';
+import * as obj from './pages/objections.js';
 
 const ROLE_NAMES = {
   enterprise: ['企业', 'Enterprise'],
@@ -30,6 +32,9 @@ const routes = {
   history: { page: ent.historyPage, roles: ['enterprise'] },
   data: { page: ent.dataPage, roles: ['enterprise'] },
   notices: { page: ent.noticesPage },
+  object: { page: obj.objectPage, roles: ['enterprise'] },
+  objections: { page: obj.objectionsPage, roles: ['enterprise', 'regulator', 'node'] },
+  objection: { page: obj.objectionPage, roles: ['enterprise', 'regulator', 'node'] },
   explorer: { page: reg.explorerPage, roles: ['regulator', 'node'] },
   entry: { page: reg.entryPage, roles: ['regulator', 'node'] },
   checkpoints: { page: reg.checkpointsPage, roles: ['regulator', 'node'] },
@@ -45,11 +50,13 @@ function menu(role) {
       ['grants', '我的授权', 'My grants'],
       ['history', '数据使用记录', 'Who accessed my data'],
       ['data', '我的数据', 'My data'],
+      ['objections', '异议申诉', 'Objections'],
       ['notices', '通知', 'Notices'],
       ['keys', '密钥', 'Keys'],
     ],
     regulator: [
       ['explorer', '访问链查询', 'Access chains'],
+      ['objections', '异议申诉', 'Objections'],
       ['checkpoints', '检查点', 'Checkpoints'],
       ['stats', '统计', 'Statistics'],
       ['platforms', '平台', 'Platforms'],
@@ -58,6 +65,7 @@ function menu(role) {
     node: [
       ['registrations', '注册审核', 'Registrations'],
       ['platforms', '平台管理', 'Platforms'],
+      ['objections', '异议申诉', 'Objections'],
       ['explorer', '访问链查询', 'Access chains'],
       ['checkpoints', '检查点', 'Checkpoints'],
       ['stats', '统计', 'Statistics'],

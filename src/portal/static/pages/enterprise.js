@@ -1,5 +1,6 @@
 // The enterprise's pages: its grants (status, revoke / suspend / resume by a request signed in this
-// browser, download), who accessed its data (each entry verified here), its own data, notices.
+// browser, download), who accessed its data (each entry verified here), its own data, notices. Each
+// history entry and data record offers "object" (pages/objections.js).
 
 import { T, fmtTime } from '../i18n.js';
 import { h, clear, confirmDialog, download, statusLine, say, errorBox, badge, table } from '../ui.js';
@@ -159,6 +160,22 @@ export async function grantPage(root, params, app) {
   root.append(h('h2', {}, T('已签名凭证', 'The signed credential')), h('pre', { class: 'canonical', tabindex: '0' }, cred ? JSON.stringify(cred, null, 2) : g.credential));
 }
 
+/** Adds the "object" action to an entry of the enterprise's history (not to objection steps). */
+function withObjection(item, e) {
+  if (e.kind !== 'objection') {
+    item.append(
+      h('p', { class: 'entry-actions' },
+        h('a', {
+          class: 'button secondary',
+          href: `#/object/access/${e.index}`,
+          'data-object': String(e.index),
+          'aria-label': T(`对记录 #${e.index} 提出异议`, `Object to entry #${e.index}`),
+        }, T('提出异议', 'Object'))),
+    );
+  }
+  return item;
+}
+
 export async function historyPage(root, params) {
   const grant = params[0] || '';
   root.append(h('h1', {}, T('谁使用了我的数据', 'Who accessed my data')));
@@ -175,7 +192,8 @@ export async function historyPage(root, params) {
     h('option', { value: 'release' }, T('数据放行', 'Releases')),
     h('option', { value: 'refusal' }, T('请求被拒', 'Refusals')),
     h('option', { value: 'grant-submitted' }, T('授权提交', 'Grants submitted')),
-    h('option', { value: 'grant-revoked' }, T('授权撤销', 'Grants revoked')));
+    h('option', { value: 'grant-revoked' }, T('授权撤销', 'Grants revoked')),
+    h('option', { value: 'objection' }, T('异议处理', 'Objections')));
   form.append(h('label', { for: 'history-kind' }, T('类型', 'Kind')), kind, h('button', { type: 'submit', class: 'secondary' }, T('筛选', 'Filter')));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -199,7 +217,7 @@ export async function historyPage(root, params) {
     }
     const entries = data.entries.slice().reverse();
     say(st, T(`共 ${entries.length} 条,正在验证…`, `${entries.length} entries; verifying…`));
-    const items = new Map(entries.map((e) => [e.index, entryItem(e)]));
+    const items = new Map(entries.map((e) => [e.index, withObjection(entryItem(e), e)]));
     clear(box, entries.length ? h('ol', { class: 'entries', reversed: true }, [...items.values()]) : h('p', { class: 'empty' }, T('暂无记录。', 'Nothing yet.')));
     let bad = 0;
     await verifyAll(entries, (e, r) => {
@@ -222,11 +240,25 @@ export async function dataPage(root) {
     root.append(h('p', { class: 'empty' }, T('节点没有本企业的数据。', 'The node holds no data about you.')));
     return;
   }
-  root.append(table(
-    [T('类别', 'Category'), T('日期', 'Date'), T('提供部门', 'Provider'), T('内容', 'Fields')],
-    d.records.map((r) => [r.category, r.date, r.provider, h('code', { class: 'small' }, JSON.stringify(r.fields))]),
-    { caption: T(`共 ${d.records.length} 条记录`, `${d.records.length} records`), cls: 'records' },
-  ));
+  root.append(
+    h('p', {}, T('发现数据有误?点击该条记录的「提出异议」。', 'Is something wrong? Use “Object” on that record.'), ' ', h('a', { href: '#/objections' }, T('我的异议申诉', 'My objections'))),
+    table(
+      [T('类别', 'Category'), T('日期', 'Date'), T('提供部门', 'Provider'), T('内容', 'Fields'), T('操作', 'Action')],
+      d.records.map((r) => [
+        r.category,
+        r.date,
+        r.provider,
+        h('code', { class: 'small' }, JSON.stringify(r.fields)),
+        h('a', {
+          class: 'button secondary',
+          href: `#/object/data/${r.id}`,
+          'data-object': String(r.id),
+          'aria-label': T(`对数据记录 #${r.id}(${r.category} ${r.date})提出异议`, `Object to record #${r.id} (${r.category} ${r.date})`),
+        }, T('提出异议', 'Object')),
+      ]),
+      { caption: T(`共 ${d.records.length} 条记录`, `${d.records.length} records`), cls: 'records' },
+    ),
+  );
 }
 
 export async function noticesPage(root) {
