@@ -550,11 +550,11 @@ pub fn target_parts(uri: &str) -> Result<TargetParts> {
     let authority = match port {
         None | Some("") => host.clone(),
         Some(p)
-            if !p.bytes().all(|c| c.is_ascii_digit())
-                || p.starts_with('0')
-                || p.parse::<u16>().is_err() =>
+            if !p.bytes().all(|c| c.is_ascii_digit()) || p.starts_with('0') || p.parse::<u16>().is_err() =>
         {
-            return Err(bad("the port is not a number from 1 to 65535 without leading zeros"));
+            return Err(bad(
+                "the port is not a number from 1 to 65535 without leading zeros",
+            ));
         }
         Some(p) if p == default_port => host.clone(),
         Some(p) => format!("{host}:{p}"),

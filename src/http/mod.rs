@@ -66,6 +66,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/log/receipts/{index}"),
     ("GET", "/v1/log/entries"),
     ("GET", "/v1/log/export"),
+    ("GET", "/v1/log/tile/{level}/{n}"),
+    ("GET", "/v1/log/tile/entries/{n}"),
     ("GET", "/v1/stats"),
     ("GET", "/v1/stats/access"),
 ];
@@ -85,6 +87,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     routes::notifications::configure(cfg);
     routes::admin::configure(cfg);
     routes::audit::configure(cfg);
+    routes::tiles::configure(cfg);
     routes::stats::configure(cfg);
     routes::objections::configure(cfg);
     crate::portal::configure(cfg);

@@ -649,7 +649,7 @@ impl LogAuditor {
 
     fn fork_with_trusted(&mut self, size: u64, bundle_root: &Hash, trusted_root: &Hash) {
         let msg = format!(
-            "fork: the log signed two checkpoints of size {size} with different roots — the trusted one \
+            "the log signed two checkpoints of size {size} with different roots — the trusted one \
              ({}) and the bundle's ({}): the log showed different histories to different readers",
             hex32(trusted_root),
             hex32(bundle_root)
@@ -742,7 +742,7 @@ impl LogAuditor {
         }
         if let Some(trusted_root) = trusted_mismatch {
             let msg = format!(
-                "fork: the first {size} entries do not lead to the trusted checkpoint (size {size}): \
+                "the first {size} entries do not lead to the trusted checkpoint (size {size}): \
                  their root is {} but the trusted checkpoint signed {} — the log was rewritten at or \
                  before entry {}, e.g. its tail truncated and regrown with other entries",
                 hex32(&root),
@@ -803,7 +803,7 @@ impl LogAuditor {
         if let Some(existing) = self.checkpoints.get(&size) {
             if existing.root != root {
                 let msg = format!(
-                    "fork: the log signed two checkpoints of size {size} with different roots ({} and {})",
+                    "the log signed two checkpoints of size {size} with different roots ({} and {})",
                     hex32(&existing.root),
                     hex32(&root)
                 );
@@ -1232,7 +1232,7 @@ impl LogAuditor {
         if let Some(t) = self.trusted.as_ref().filter(|t| t.verified && t.size > n) {
             let size = t.size;
             let msg = format!(
-                "rollback: the log holds {n} entries, but the trusted checkpoint saved earlier has {size}: the \
+                "the log holds {n} entries, but the trusted checkpoint saved earlier has {size}: the \
                  node serves an older state of its log (restored from a backup, or truncated); entries \
                  {n}..{size} are gone"
             );

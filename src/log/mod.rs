@@ -9,10 +9,12 @@
 //! | [`checkpoint`] | checkpoints and Ed25519 witness cosignatures | c2sp.org/tlog-checkpoint, c2sp.org/tlog-cosignature |
 //! | [`audit`] | streaming verifier of a whole log or evidence bundle | spec/access-log.md §8 |
 //! | [`tlog_proof`] | offline receipts `c2sp.org/tlog-proof@v1` | c2sp.org/tlog-proof |
+//! | [`tiles`] | the static tile layout: paths, contents, the tile verifier | c2sp.org/tlog-tiles |
 
 pub mod audit;
 pub mod checkpoint;
 pub mod entry;
 pub mod merkle;
 pub mod note;
+pub mod tiles;
 pub mod tlog_proof;

@@ -67,10 +67,13 @@ pub fn checkpoints_after(c: &mut DbConn, after: u64, limit: i64) -> Result<Vec<V
 /// Leaves `[from, from + limit)`, concatenated (136 bytes each).
 pub fn leaves(c: &mut DbConn, from: u64, limit: i64) -> Result<Vec<u8>> {
     let from_i = i64::try_from(from).map_err(|_| Error::invalid("invalid-range", "from is too large"))?;
+    // Positions, not a count of rows: a missing row makes the page short (the verifier then names
+    // the gap) instead of shifting the rows after it into its place.
+    let limit = limit.clamp(1, MAX_PAGE);
     let rows: Vec<Vec<u8>> = log_leaves::table
         .filter(log_leaves::seq.ge(from_i))
+        .filter(log_leaves::seq.lt(from_i.saturating_add(limit)))
         .order(log_leaves::seq.asc())
-        .limit(limit.clamp(1, MAX_PAGE))
         .select(log_leaves::leaf)
         .load(c)?;
     Ok(rows.concat())
@@ -86,9 +89,12 @@ pub fn inclusion(c: &mut DbConn, index: u64, size: Option<u64>) -> Result<Value>
             format!("need index < size ≤ {current}; got index {index}, size {size}"),
         ));
     }
-    let leaf_hash = nodes(c).node_hash(0, index)?;
-    let proof =
-        merkle::inclusion_proof(index, size, &nodes(c)).map_err(|e| Error::Internal(format!("{e:?}")))?;
+    let (leaf_hash, proof) = log_store::prefetched(c, |src| {
+        Ok::<_, Error>((
+            merkle::NodeSource::node(src, 0, index).map_err(Error::Storage)?,
+            merkle::inclusion_proof(index, size, src).map_err(|e| Error::Internal(format!("{e:?}")))?,
+        ))
+    })??;
     Ok(
         json!({"index": index, "size": size, "leafHash": hex::encode(leaf_hash), "proof": proof.iter().map(hex::encode).collect::<Vec<_>>()}),
     )
@@ -103,8 +109,8 @@ pub fn consistency(c: &mut DbConn, from: u64, to: u64) -> Result<Value> {
             format!("need from ≤ to ≤ {current}; got {from}, {to}"),
         ));
     }
-    let proof =
-        merkle::consistency_proof(from, to, &nodes(c)).map_err(|e| Error::Internal(format!("{e:?}")))?;
+    let proof = log_store::prefetched(c, |src| merkle::consistency_proof(from, to, src))?
+        .map_err(|e| Error::Internal(format!("{e:?}")))?;
     Ok(json!({"from": from, "to": to, "proof": proof.iter().map(hex::encode).collect::<Vec<_>>()}))
 }
 
@@ -117,8 +123,8 @@ pub fn receipt(c: &mut DbConn, index: u64) -> Result<Option<String>> {
     if index >= size {
         return Ok(None);
     }
-    let proof =
-        merkle::inclusion_proof(index, size, &nodes(c)).map_err(|e| Error::Internal(format!("{e:?}")))?;
+    let proof = log_store::prefetched(c, |src| merkle::inclusion_proof(index, size, src))?
+        .map_err(|e| Error::Internal(format!("{e:?}")))?;
     let checkpoint = Note::parse(note.as_bytes()).map_err(|e| Error::Internal(e.to_string()))?;
     let receipt = TlogProof {
         extra: Vec::new(),
@@ -273,8 +279,8 @@ pub fn export(node: &Node, c: &mut DbConn, to: Option<u64>, out: &mut Vec<u8>) -
         let rows: Vec<(i64, Vec<u8>, Salt, Record)> = log_leaves::table
             .left_join(log_records::table.on(log_records::seq.eq(log_leaves::seq)))
             .filter(log_leaves::seq.ge(i64::try_from(from).unwrap_or(i64::MAX)))
+            .filter(log_leaves::seq.lt(i64::try_from(from).unwrap_or(i64::MAX).saturating_add(page)))
             .order(log_leaves::seq.asc())
-            .limit(page)
             .select((
                 log_leaves::seq,
                 log_leaves::leaf,
@@ -282,9 +288,7 @@ pub fn export(node: &Node, c: &mut DbConn, to: Option<u64>, out: &mut Vec<u8>) -
                 log_records::record.nullable(),
             ))
             .load(c)?;
-        if rows.is_empty() {
-            break;
-        }
+        // Pages are ranges of positions: a missing row leaves the bundle short, never duplicated.
         for (seq, leaf, salt, record) in &rows {
             let line = json!({
                 "i": seq,
@@ -295,7 +299,7 @@ pub fn export(node: &Node, c: &mut DbConn, to: Option<u64>, out: &mut Vec<u8>) -
             out.extend_from_slice(line.to_string().as_bytes());
             out.push(b'\n');
         }
-        from += rows.len() as u64;
+        from += page as u64;
     }
     let cps: Vec<(i64, String)> = checkpoints::table
         .filter(checkpoints::size.le(i64::try_from(to).unwrap_or(i64::MAX)))
@@ -321,14 +325,4 @@ pub fn export(node: &Node, c: &mut DbConn, to: Option<u64>, out: &mut Vec<u8>) -
 pub fn frontier(c: &mut DbConn, size: u64) -> Result<Vec<String>> {
     let range = CompactRange::from_source(size, &nodes(c)).map_err(Error::Storage)?;
     Ok(range.hashes().iter().map(hex::encode).collect())
-}
-
-trait NodeHash {
-    fn node_hash(&self, level: u8, index: u64) -> Result<merkle::Hash>;
-}
-
-impl NodeHash for DbNodes<'_> {
-    fn node_hash(&self, level: u8, index: u64) -> Result<merkle::Hash> {
-        merkle::NodeSource::node(self, level, index).map_err(Error::Storage)
-    }
 }

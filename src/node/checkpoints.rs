@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::log::checkpoint::Checkpoint;
 use crate::log::merkle;
 use crate::log::note::{Note, Signature, Signer};
-use crate::storage::log_store::{self, DbNodes};
+use crate::storage::log_store;
 use crate::storage::schema::checkpoints;
 use crate::storage::{DbConn, Store};
 use crate::witness::client::{CollectError, WitnessClient};
@@ -147,7 +147,8 @@ fn report(w: &WitnessClient, e: &CollectError) {
 /// The consistency proof from `old` to `size` in this log's tree.
 fn proof(store: &Store, old: u64, size: u64) -> std::result::Result<Vec<merkle::Hash>, String> {
     let mut conn = store.conn().map_err(|e| e.to_string())?;
-    merkle::consistency_proof(old, size, &DbNodes(std::cell::RefCell::new(&mut conn)))
+    log_store::prefetched(&mut conn, |src| merkle::consistency_proof(old, size, src))
+        .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())
 }
 

@@ -23,6 +23,7 @@ pub mod release;
 pub mod start;
 pub mod stats;
 pub mod status;
+pub mod tiles;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};

@@ -21,8 +21,8 @@ use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
 use crate::http::{Body, json, parse_body};
-use crate::node::registry::{self, Actor, NewMember};
 use crate::node::objections::{self, ListQuery, Lodge, StepBody};
+use crate::node::registry::{self, Actor, NewMember};
 use crate::node::{Node, audit, grants};
 use crate::policy::Role;
 use session::Session;
@@ -313,9 +313,27 @@ async fn own_data(node: web::Data<Node>, req: HttpRequest) -> Result<HttpRespons
     let records = actix_web::rt::task::spawn_blocking(move || src.all_of(&uscc))
         .await
         .map_err(|e| Error::Internal(e.to_string()))??;
+    // Corrections made on objections: each corrected record says so, as `GET /v1/enterprise/data`.
+    let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
+    let corrections = node
+        .store
+        .call(move |conn| crate::storage::objections::corrections_of_records(conn, &ids).map_err(Error::from))
+        .await?;
+    let parse = |s: &str| serde_json::from_str::<Value>(s).unwrap_or_default();
     let rows: Vec<Value> = records
         .iter()
-        .map(|r| json!({"id": r.id, "category": r.category, "date": r.record_date, "provider": r.provider, "fields": serde_json::from_str::<Value>(&r.body).unwrap_or_default()}))
+        .map(|r| {
+            let fixes: Vec<Value> = corrections
+                .iter()
+                .filter(|k| k.record_id == r.id)
+                .map(|k| json!({"objection": k.objection_id, "at": crate::calendar::format_cst(crate::storage::from_millis(k.at)), "before": parse(&k.old_body), "after": parse(&k.new_body), "logIndex": k.log_seq}))
+                .collect();
+            let mut v = json!({"id": r.id, "category": r.category, "date": r.record_date, "provider": r.provider, "fields": parse(&r.body)});
+            if !fixes.is_empty() {
+                v["corrections"] = Value::Array(fixes);
+            }
+            v
+        })
         .collect();
     Ok(json(
         StatusCode::OK,
@@ -388,7 +406,11 @@ async fn list_objections(
     Ok(json(StatusCode::OK, &out))
 }
 
-async fn get_objection(node: web::Data<Node>, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse> {
+async fn get_objection(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
     let s = session(&node, &req).await?;
     need(&s, &[Role::Enterprise, Role::Regulator, Role::Node])?;
     let actor = objections::Actor::from(&s.caller(&node));

@@ -457,6 +457,77 @@ impl NodeSource for DbNodes<'_> {
     }
 }
 
+/// Records the nodes a proof algorithm reads, answering zeros. Which nodes an RFC 9162 inclusion or
+/// consistency proof needs depends on the sizes only, never on the hashes, so one pass over this
+/// finds them all and [`prefetched`] reads them in a single query instead of one per tree level.
+#[derive(Debug, Default)]
+pub struct WantedNodes(std::cell::RefCell<Vec<(u8, u64)>>);
+
+impl NodeSource for WantedNodes {
+    type Error = StorageError;
+    fn node(&self, level: u8, index: u64) -> Result<Hash, StorageError> {
+        self.0.borrow_mut().push((level, index));
+        Ok([0; 32])
+    }
+}
+
+/// Complete-subtree hashes read from `log_nodes` ahead of time (see [`WantedNodes`]).
+#[derive(Debug, Default)]
+pub struct PrefetchedNodes(std::collections::HashMap<(u8, u64), Hash>);
+
+impl PrefetchedNodes {
+    /// Reads `wanted` (duplicates allowed) in one query per 128 nodes; a node that is absent is
+    /// reported when the algorithm asks for it.
+    pub fn load(conn: &mut DbConn, mut wanted: Vec<(u8, u64)>) -> StorageResult<Self> {
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut out = std::collections::HashMap::with_capacity(wanted.len());
+        for chunk in wanted.chunks(128) {
+            let mut q = log_nodes::table
+                .select((log_nodes::level, log_nodes::idx, log_nodes::hash))
+                .into_boxed();
+            for &(level, index) in chunk {
+                let idx = i64::try_from(index).map_err(|_| StorageError::Corrupt("node index".into()))?;
+                q = q.or_filter(log_nodes::level.eq(i16::from(level)).and(log_nodes::idx.eq(idx)));
+            }
+            let rows: Vec<(i16, i64, Vec<u8>)> = q.load(conn)?;
+            for (level, idx, hash) in rows {
+                let key = (
+                    u8::try_from(level).map_err(|_| StorageError::Corrupt("node level".into()))?,
+                    u64::try_from(idx).map_err(|_| StorageError::Corrupt("node index".into()))?,
+                );
+                let hash: Hash = hash.try_into().map_err(|_| {
+                    StorageError::Corrupt(format!("tree node ({}, {}) is not 32 bytes", key.0, key.1))
+                })?;
+                out.insert(key, hash);
+            }
+        }
+        Ok(Self(out))
+    }
+}
+
+impl NodeSource for PrefetchedNodes {
+    type Error = StorageError;
+    fn node(&self, level: u8, index: u64) -> Result<Hash, StorageError> {
+        self.0
+            .get(&(level, index))
+            .copied()
+            .ok_or_else(|| StorageError::Corrupt(format!("missing tree node ({level}, {index})")))
+    }
+}
+
+/// Runs `algo` (a proof over a [`NodeSource`]) with every node it reads fetched in one query: the
+/// first run over [`WantedNodes`] finds them, the second computes over [`PrefetchedNodes`].
+pub fn prefetched<T>(
+    conn: &mut DbConn,
+    algo: impl Fn(&dyn NodeSource<Error = StorageError>) -> T,
+) -> StorageResult<T> {
+    let wanted = WantedNodes::default();
+    let _ = algo(&wanted);
+    let src = PrefetchedNodes::load(conn, wanted.0.into_inner())?;
+    Ok(algo(&src))
+}
+
 /// The log's size and root now.
 pub fn head(conn: &mut DbConn) -> StorageResult<(u64, Hash)> {
     let (size, frontier): (i64, Vec<u8>) = log_state::table

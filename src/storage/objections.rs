@@ -290,7 +290,11 @@ pub fn newly_overdue(conn: &mut DbConn, now: i64, limit: i64) -> StorageResult<V
 
 /// Objections whose deadline is unknown (the calendar lacked a year), by id, after `after` (a
 /// cursor: the sweep pages through all of them).
-pub fn without_deadline(conn: &mut DbConn, after: Option<&str>, limit: i64) -> StorageResult<Vec<ObjectionRow>> {
+pub fn without_deadline(
+    conn: &mut DbConn,
+    after: Option<&str>,
+    limit: i64,
+) -> StorageResult<Vec<ObjectionRow>> {
     let mut q = objections::table
         .filter(objections::deadline_at.is_null())
         .into_boxed();

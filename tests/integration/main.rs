@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per area.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod audit;
 mod cli;
 mod common;
 mod durability;
@@ -14,6 +15,7 @@ mod portal;
 mod service;
 mod spec_examples;
 mod stats;
+mod tiles;
 mod vectors_eddsa;
 mod vectors_jcs;
 mod vectors_jwt;

@@ -862,6 +862,62 @@ fn concrete(template: &str) -> String {
         .replace("{list}", "1")
         .replace("{purpose}", "revocation")
         .replace("{index}", "0")
+        .replace("{level}", "0")
+        .replace("{n}", "000")
+}
+
+/// The static tile layout (spec/access-log.md §7.4): full and partial hash tiles and entry bundles,
+/// tiles the log does not hold yet, paths not in the canonical form.
+#[test]
+fn live_tile_answers_match_the_spec() {
+    let spec = Spec::load();
+    let node = TestNode::start(Backend::Sqlite);
+    let base = usize::try_from(crate::tiles::log_size(&node)).unwrap();
+    crate::tiles::append_entries(&node, 300 - base);
+    let get = |path: &str| get_public(&format!("{}{path}", node.url));
+    let hashes = "/v1/log/tile/{level}/{n}";
+    let entries = "/v1/log/tile/entries/{n}";
+    let full = Some("public, max-age=31536000, immutable");
+    let partial = Some("public, max-age=60");
+    for (path, template, status, cache) in [
+        ("/v1/log/tile/0/000", hashes, 200, full),
+        ("/v1/log/tile/0/001.p/44", hashes, 200, partial),
+        ("/v1/log/tile/1/000.p/1", hashes, 200, partial),
+        ("/v1/log/tile/entries/000", entries, 200, full),
+        ("/v1/log/tile/entries/001.p/44", entries, 200, partial),
+        ("/v1/log/tile/entries/001.p/3", entries, 200, partial),
+        ("/v1/log/tile/0/001", hashes, 404, None),
+        ("/v1/log/tile/0/001.p/45", hashes, 404, None),
+        ("/v1/log/tile/7/x001/000", hashes, 404, None),
+        ("/v1/log/tile/63/000.p/1", hashes, 404, None),
+        ("/v1/log/tile/entries/001", entries, 404, None),
+        ("/v1/log/tile/0/1", hashes, 400, None),
+        ("/v1/log/tile/00/000", hashes, 400, None),
+        ("/v1/log/tile/0/000.p/0", hashes, 400, None),
+        ("/v1/log/tile/0/x000/001", hashes, 400, None),
+        ("/v1/log/tile/entries/000.p/256", entries, 400, None),
+        ("/v1/log/tile/entries/00", entries, 400, None),
+    ] {
+        let a = get(path);
+        assert_eq!(a.status, status, "{path}: {}", a.text);
+        spec.check("GET", template, &a);
+        if status == 200 {
+            assert_eq!(
+                a.header("content-type"),
+                Some("application/octet-stream"),
+                "{path}"
+            );
+            assert_eq!(a.header("cache-control"), cache, "{path}");
+        } else {
+            assert_eq!(a.header("content-type"), Some(PROBLEM_JSON), "{path}");
+            let code = if status == 400 {
+                "invalid-path"
+            } else {
+                "not-found"
+            };
+            assert_eq!(a.problem(), code, "{path}");
+        }
+    }
 }
 
 /// A real node's public answers and its answers to callers without an assertion.
@@ -1235,9 +1291,11 @@ fn live_answers_of_every_area_match_the_spec() {
     spec.check("GET", "/v1/grants", &a);
 }
 
-// SCRATCH (temporary, removed before hand-back): the new areas' real answers against the spec.
+/// The answers of the objection, webhook and audit areas: objections lodged at the node and relayed
+/// by a platform, forwarded, reviewed and resolved; webhook endpoints registered, listed, rotated and
+/// deleted; every log route with good and bad input; each evidence-bundle record as an `AccessRecord`.
 #[test]
-fn scratch_new_areas_match_the_spec() {
+fn live_answers_of_objections_webhooks_and_log_match_the_spec() {
     let spec = Spec::load();
     let w = World::new(Backend::Sqlite);
     let op = w.node.operator();
@@ -1254,7 +1312,13 @@ fn scratch_new_areas_match_the_spec() {
     assert_eq!(a.status, 403, "{}", a.text);
     // records
     let data = ent.get("/v1/enterprise/data");
-    let record = data.body["records"].as_array().unwrap().iter().find(|r| r["category"] == "TAX-03").unwrap().clone();
+    let record = data.body["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["category"] == "TAX-03")
+        .unwrap()
+        .clone();
     let rid = record["id"].as_i64().unwrap();
 
     // Webhooks for platform (objection.updated), enterprise (data.released)
@@ -1262,15 +1326,26 @@ fn scratch_new_areas_match_the_spec() {
     assert_eq!(a.status, 201, "{}", a.text);
     spec.check("POST", "/v1/webhooks", &a);
     let pid = a.body["id"].as_str().unwrap().to_owned();
-    let a = ent.post("/v1/webhooks", &json!({"url": "https://hooks.example/e", "events": ["data.released", "objection.updated"]}));
+    let a = ent.post(
+        "/v1/webhooks",
+        &json!({"url": "https://hooks.example/e", "events": ["data.released", "objection.updated"]}),
+    );
     assert_eq!(a.status, 201, "{}", a.text);
     spec.check("POST", "/v1/webhooks", &a);
     let eid = a.body["id"].as_str().unwrap().to_owned();
     for (c, body, st) in [
         (&plat, json!({"url": "ftp://x", "events": ["grant.revoked"]}), 400),
-        (&plat, json!({"url": "https://x.example/", "events": ["data.released"]}), 400),
+        (
+            &plat,
+            json!({"url": "https://x.example/", "events": ["data.released"]}),
+            400,
+        ),
         (&plat, json!({"url": "https://x.example/", "events": []}), 400),
-        (&reg, json!({"url": "https://x.example/", "events": ["grant.revoked"]}), 403),
+        (
+            &reg,
+            json!({"url": "https://x.example/", "events": ["grant.revoked"]}),
+            403,
+        ),
     ] {
         let a = c.post("/v1/webhooks", &body);
         assert_eq!(a.status, st, "{}", a.text);
@@ -1278,7 +1353,9 @@ fn scratch_new_areas_match_the_spec() {
     }
 
     // Objections: enterprise at node (data target), platform relay without forward (access target)
-    let filing = |target: Value, reason: &str| ent.signed_request("object", json!({"enterprise": ENTERPRISE, "target": target, "reason": reason, "attachments": [{"name": "a.pdf", "sha256": "a".repeat(64), "mediaType": "application/pdf"}]}));
+    let filing = |target: Value, reason: &str| {
+        ent.signed_request("object", json!({"enterprise": ENTERPRISE, "target": target, "reason": reason, "attachments": [{"name": "a.pdf", "sha256": "a".repeat(64), "mediaType": "application/pdf"}]}))
+    };
     let t1 = filing(json!({"type": "data", "record": rid}), "wrong");
     let a = ent.post("/v1/objections", &json!({"filing": t1}));
     assert_eq!(a.status, 201, "{}", a.text);
@@ -1293,12 +1370,19 @@ fn scratch_new_areas_match_the_spec() {
     assert_eq!(a.problem(), "invalid-objection");
     let t2 = filing(json!({"type": "access", "logIndex": 0}), "not me");
     let digest = sha(&t2);
-    let receipt = plat.signed_request("receive-objection", json!({"filingSha256": digest, "receivedAt": consentry::calendar::format_cst(w.node.clock_now())}));
+    let receipt = plat.signed_request(
+        "receive-objection",
+        json!({"filingSha256": digest, "receivedAt": consentry::calendar::format_cst(w.node.clock_now())}),
+    );
     let a = plat.post("/v1/objections", &json!({"filing": t2, "receipt": receipt}));
     // log index 0 may not be the enterprise's: accept 201 or 404
     spec.check("POST", "/v1/objections", &a);
-    let a2 = if a.status == 201 { a } else {
-        let idx = ent.get("/v1/log/entries").body["entries"][0]["index"].as_u64().unwrap();
+    let a2 = if a.status == 201 {
+        a
+    } else {
+        let idx = ent.get("/v1/log/entries").body["entries"][0]["index"]
+            .as_u64()
+            .unwrap();
         let t2 = filing(json!({"type": "access", "logIndex": idx}), "not me");
         let digest = sha(&t2);
         let receipt = plat.signed_request("receive-objection", json!({"filingSha256": digest, "receivedAt": consentry::calendar::format_cst(w.node.clock_now())}));
@@ -1308,17 +1392,32 @@ fn scratch_new_areas_match_the_spec() {
     spec.check("POST", "/v1/objections", &a2);
     let o2 = a2.body["id"].as_str().unwrap().to_owned();
     let fsha = a2.body["filingSha256"].as_str().unwrap().to_owned();
-    for (c, path) in [(&ent, "/v1/objections".to_owned()), (&plat, "/v1/objections?state=received".into()), (&reg, "/v1/objections?limit=1".into()), (&op, "/v1/objections?deadlineUnknown=true&overdue=false".into())] {
+    for (c, path) in [
+        (&ent, "/v1/objections".to_owned()),
+        (&plat, "/v1/objections?state=received".into()),
+        (&reg, "/v1/objections?limit=1".into()),
+        (&op, "/v1/objections?deadlineUnknown=true&overdue=false".into()),
+    ] {
         let a = c.get(&path);
         assert_eq!(a.status, 200, "{path}: {}", a.text);
         spec.check("GET", "/v1/objections", &a);
     }
-    for (c, path, st) in [(&bank, "/v1/objections".to_owned(), 403), (&op, "/v1/objections?state=gone".into(), 400), (&op, "/v1/objections?before=zz".into(), 400), (&op, "/v1/objections?x=1".into(), 400)] {
+    for (c, path, st) in [
+        (&bank, "/v1/objections".to_owned(), 403),
+        (&op, "/v1/objections?state=gone".into(), 400),
+        (&op, "/v1/objections?before=zz".into(), 400),
+        (&op, "/v1/objections?x=1".into(), 400),
+    ] {
         let a = c.get(&path);
         assert_eq!(a.status, st, "{path}: {}", a.text);
         spec.check("GET", "/v1/objections", &a);
     }
-    for (c, id, st) in [(&ent, &o1, 200), (&plat, &o2, 200), (&bank, &o1, 404), (&plat, &o1, 404)] {
+    for (c, id, st) in [
+        (&ent, &o1, 200),
+        (&plat, &o2, 200),
+        (&bank, &o1, 404),
+        (&plat, &o1, 404),
+    ] {
         let a = c.get(&format!("/v1/objections/{id}"));
         assert_eq!(a.status, st, "{}", a.text);
         spec.check("GET", "/v1/objections/{id}", &a);
@@ -1328,20 +1427,34 @@ fn scratch_new_areas_match_the_spec() {
     let a = plat.post(&format!("/v1/objections/{o2}/forward"), &json!({"statement": st}));
     assert_eq!(a.status, 200, "{}", a.text);
     spec.check("POST", "/v1/objections/{id}/forward", &a);
-    let a = plat.post(&format!("/v1/objections/{o2}/forward"), &json!({"statement": plat.signed_request("forward-objection", json!({"filingSha256": fsha}))}));
+    let a = plat.post(
+        &format!("/v1/objections/{o2}/forward"),
+        &json!({"statement": plat.signed_request("forward-objection", json!({"filingSha256": fsha}))}),
+    );
     assert_eq!(a.status, 409, "{}", a.text);
     spec.check("POST", "/v1/objections/{id}/forward", &a);
     let a = plat.post(&format!("/v1/objections/{o2}/forward"), &json!({"statement": st}));
     spec.check("POST", "/v1/objections/{id}/forward", &a);
     eprintln!("replayed forward: {} {}", a.status, a.text);
     // review + resolve o1 (data, corrected), o2 (access, rejected)
-    for (id, outcome, correction) in [(&o1, "corrected", Some(json!({"fields": {"taxPaid": 1.5}}))), (&o2, "rejected", None)] {
-        let a = op.post(&format!("/v1/objections/{id}/review"), &json!({"statement": op.signed_request("review-objection", json!({"objection": id}))}));
+    for (id, outcome, correction) in [
+        (&o1, "corrected", Some(json!({"fields": {"taxPaid": 1.5}}))),
+        (&o2, "rejected", None),
+    ] {
+        let a = op.post(
+            &format!("/v1/objections/{id}/review"),
+            &json!({"statement": op.signed_request("review-objection", json!({"objection": id}))}),
+        );
         assert_eq!(a.status, 200, "{}", a.text);
         spec.check("POST", "/v1/objections/{id}/review", &a);
         let mut claims = json!({"objection": id, "outcome": outcome, "explanation": "checked"});
-        if let Some(c) = correction { claims["correction"] = c; }
-        let a = op.post(&format!("/v1/objections/{id}/resolve"), &json!({"statement": op.signed_request("resolve-objection", claims)}));
+        if let Some(c) = correction {
+            claims["correction"] = c;
+        }
+        let a = op.post(
+            &format!("/v1/objections/{id}/resolve"),
+            &json!({"statement": op.signed_request("resolve-objection", claims)}),
+        );
         assert_eq!(a.status, 200, "{}", a.text);
         spec.check("POST", "/v1/objections/{id}/resolve", &a);
         eprintln!("resolved: {}", a.text);
@@ -1349,7 +1462,10 @@ fn scratch_new_areas_match_the_spec() {
     let a = op.post(&format!("/v1/objections/{o1}/resolve"), &json!({"statement": op.signed_request("resolve-objection", json!({"objection": o1, "outcome": "maybe", "explanation": "x"}))}));
     assert_eq!(a.status, 400, "{}", a.text);
     spec.check("POST", "/v1/objections/{id}/resolve", &a);
-    let a = ent.post(&format!("/v1/objections/{o1}/review"), &json!({"statement": "a.b.c"}));
+    let a = ent.post(
+        &format!("/v1/objections/{o1}/review"),
+        &json!({"statement": "a.b.c"}),
+    );
     spec.check("POST", "/v1/objections/{id}/review", &a);
 
     // Webhooks views
@@ -1371,7 +1487,10 @@ fn scratch_new_areas_match_the_spec() {
     let a = plat.get(&format!("/v1/webhooks/{eid}"));
     assert_eq!(a.status, 404, "{}", a.text);
     spec.check("GET", "/v1/webhooks/{id}", &a);
-    let a = plat.post(&format!("/v1/webhooks/{pid}/rotate"), &json!({"url": "https://HOOKS.example:443/q", "events": ["objection.updated"]}));
+    let a = plat.post(
+        &format!("/v1/webhooks/{pid}/rotate"),
+        &json!({"url": "https://HOOKS.example:443/q", "events": ["objection.updated"]}),
+    );
     assert_eq!(a.status, 200, "{}", a.text);
     spec.check("POST", "/v1/webhooks/{id}/rotate", &a);
     eprintln!("rotated: {}", a.text);
@@ -1395,10 +1514,26 @@ fn scratch_new_areas_match_the_spec() {
         ("/v1/log/leaves?from=1&limit=2", "/v1/log/leaves", 200),
         ("/v1/log/leaves?from=18446744073709551615", "/v1/log/leaves", 400),
         ("/v1/log/proof/inclusion?index=1", "/v1/log/proof/inclusion", 200),
-        ("/v1/log/proof/inclusion?index=1&size=3", "/v1/log/proof/inclusion", 200),
-        ("/v1/log/proof/inclusion?index=9999", "/v1/log/proof/inclusion", 400),
-        ("/v1/log/proof/consistency?from=2&to=5", "/v1/log/proof/consistency", 200),
-        ("/v1/log/proof/consistency?from=5&to=2", "/v1/log/proof/consistency", 400),
+        (
+            "/v1/log/proof/inclusion?index=1&size=3",
+            "/v1/log/proof/inclusion",
+            200,
+        ),
+        (
+            "/v1/log/proof/inclusion?index=9999",
+            "/v1/log/proof/inclusion",
+            400,
+        ),
+        (
+            "/v1/log/proof/consistency?from=2&to=5",
+            "/v1/log/proof/consistency",
+            200,
+        ),
+        (
+            "/v1/log/proof/consistency?from=5&to=2",
+            "/v1/log/proof/consistency",
+            400,
+        ),
         ("/v1/log/receipts/1", "/v1/log/receipts/{index}", 200),
         ("/v1/log/receipts/99999", "/v1/log/receipts/{index}", 404),
         ("/v1/log/receipts/x", "/v1/log/receipts/{index}", 400),
@@ -1408,22 +1543,36 @@ fn scratch_new_areas_match_the_spec() {
         spec.check("GET", template, &a);
     }
     for (c, path, st) in [
-        (&ent, "/v1/log/entries", 200), (&plat, "/v1/log/entries?limit=2", 200), (&bank, "/v1/log/entries", 200),
-        (&op, "/v1/log/entries", 200), (&reg, "/v1/log/entries?kind=objection", 200),
-        (&op, "/v1/log/entries?kind=nope", 400), (&op, "/v1/log/entries?from=yesterday", 400),
-        (&op, "/v1/log/export", 200), (&reg, "/v1/log/export?to=3", 200), (&ent, "/v1/log/export", 403),
+        (&ent, "/v1/log/entries", 200),
+        (&plat, "/v1/log/entries?limit=2", 200),
+        (&bank, "/v1/log/entries", 200),
+        (&op, "/v1/log/entries", 200),
+        (&reg, "/v1/log/entries?kind=objection", 200),
+        (&op, "/v1/log/entries?kind=nope", 400),
+        (&op, "/v1/log/entries?from=yesterday", 400),
+        (&op, "/v1/log/export", 200),
+        (&reg, "/v1/log/export?to=3", 200),
+        (&ent, "/v1/log/export", 403),
     ] {
         let a = c.get(path);
         assert_eq!(a.status, st, "{path}: {}", a.text);
         let template = path.split('?').next().unwrap();
         spec.check("GET", template, &a);
-        if path.starts_with("/v1/log/entries?kind=obj") { eprintln!("entries: {}", &a.text[..a.text.len().min(3000)]); }
+        if path.starts_with("/v1/log/entries?kind=obj") {
+            eprintln!("entries: {}", &a.text[..a.text.len().min(3000)]);
+        }
         if path == "/v1/log/export" && st == 200 {
             for line in a.text.lines() {
                 let v: Value = serde_json::from_str(line).unwrap();
                 if let Some(r) = v.get("record").filter(|r| !r.is_null()) {
                     let mut e = Vec::new();
-                    validate(&spec, &json!({"$ref": "#/components/schemas/AccessRecord"}), r, "$", &mut e);
+                    validate(
+                        &spec,
+                        &json!({"$ref": "#/components/schemas/AccessRecord"}),
+                        r,
+                        "$",
+                        &mut e,
+                    );
                     assert!(e.is_empty(), "{e:?} {r}");
                 }
             }

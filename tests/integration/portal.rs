@@ -180,6 +180,55 @@ fn portal_browser_end_to_end() {
     }
     let chain = events.iter().find(|e| e["event"] == "chain").unwrap();
     assert!(chain["kinds"].as_array().unwrap().len() >= 4);
+
+    // The objection filed in the browser: signed with the enterprise's key of the time, the
+    // attachments only by digest, reviewed and resolved by the operator signing in the browser with
+    // the node key.
+    let filed = events
+        .iter()
+        .find(|e| e["event"] == "objection")
+        .expect("an objection filed in the browser");
+    let id = filed["id"].as_str().unwrap();
+    let o = op.get(&format!("/v1/objections/{id}"));
+    assert_eq!(o.status, 200, "{}", o.text);
+    assert_eq!(o.body["enterprise"], OTHER_ENTERPRISE);
+    assert_eq!(
+        o.body["target"],
+        json!({"type": "access", "logIndex": filed["logIndex"]})
+    );
+    assert_eq!(o.body["receivedBy"]["role"], "node");
+    assert_eq!(o.body["state"], "rejected");
+    let digests: Vec<&Value> = o.body["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| &a["sha256"])
+        .collect();
+    assert_eq!(
+        digests,
+        filed["attachments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .collect::<Vec<_>>()
+    );
+    let steps: Vec<&str> = o.body["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["received", "forwarded", "under-review", "rejected"]);
+    for s in &o.body["steps"].as_array().unwrap()[2..] {
+        assert_eq!(s["actor"]["did"], w.node.did.as_str(), "{s}");
+    }
+    let filing = o.body["filing"].as_str().unwrap();
+    let header: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(filing.split('.').next().unwrap()).unwrap()).unwrap();
+    assert_eq!(
+        header["kid"].as_str().unwrap().split('#').next(),
+        filed["signer"].as_str()
+    );
 }
 
 // ------------------------------------------------------------------ the session rules, over HTTP
@@ -470,6 +519,79 @@ fn portal_session_security() {
             .len()
             >= 3
     );
+
+    // Objections: filed through the portal with the CSRF token and the session's own key; each
+    // enterprise sees only its own.
+    let a_entry = own.body["entries"][0]["index"].as_u64().unwrap();
+    let objection = |key: &KeyFile, enterprise: &str, log_index: u64| {
+        w.client(key).signed_request(
+            "object",
+            json!({
+                "enterprise": enterprise,
+                "target": {"type": "access", "logIndex": log_index},
+                "reason": "此记录有误 This entry is wrong",
+                "attachments": [{"name": "证明.pdf", "sha256": "b".repeat(64), "mediaType": "application/pdf"}],
+            }),
+        )
+    };
+    let a_filing = objection(&w.enterprise, ENTERPRISE, a_entry);
+    let objections_url = format!("{base}/portal/api/objections");
+    let r = send("POST", &objections_url, Some(&a.cookie), None, Some(&a_filing));
+    assert_eq!(r.status, 403, "no CSRF token: {:?}", r.body);
+    let r = send(
+        "POST",
+        &objections_url,
+        Some(&a.cookie),
+        Some(&b.csrf),
+        Some(&a_filing),
+    );
+    assert_eq!(r.status, 403, "another session's CSRF token: {:?}", r.body);
+    assert_eq!(
+        send("POST", &objections_url, None, None, Some(&a_filing)).status,
+        401
+    );
+    // B cannot lodge A's filing, file in A's name, or object to A's entry as its own.
+    let r = b.post("/portal/api/objections", &a_filing);
+    assert_eq!(r.status, 403, "{:?}", r.body);
+    let r = b.post("/portal/api/objections", &objection(&b_key, ENTERPRISE, a_entry));
+    assert_eq!(r.status, 403, "{:?}", r.body);
+    let r = b.post(
+        "/portal/api/objections",
+        &objection(&b_key, OTHER_ENTERPRISE, a_entry),
+    );
+    assert_eq!(r.status, 404, "{:?}", r.body);
+    let filed = a.post("/portal/api/objections", &a_filing);
+    assert_eq!(filed.status, 201, "{:?}", filed.body);
+    assert_eq!(filed.body["state"], "forwarded");
+    assert_eq!(filed.body["deadline"]["status"], "kept");
+    let obj = filed.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(a.post("/portal/api/objections", &a_filing).status, 409);
+    // A's list has it, with its steps; B's has none of A's, whatever the query.
+    let mine = a.get("/portal/api/objections");
+    assert_eq!(mine.status, 200, "{:?}", mine.body);
+    assert_eq!(mine.body["objections"][0]["id"], obj.as_str());
+    assert_eq!(mine.body["objections"][0]["steps"].as_array().unwrap().len(), 2);
+    for q in ["", &format!("?enterprise={ENTERPRISE}"), "?state=forwarded"] {
+        let theirs = b.get(&format!("/portal/api/objections{q}"));
+        assert_eq!(theirs.status, 200, "{:?}", theirs.body);
+        assert!(
+            theirs.body["objections"].as_array().unwrap().is_empty(),
+            "{q}: {:?}",
+            theirs.body
+        );
+    }
+    assert_eq!(a.get(&format!("/portal/api/objections/{obj}")).status, 200);
+    assert_eq!(b.get(&format!("/portal/api/objections/{obj}")).status, 404);
+    // Only the operator reviews.
+    let review = w
+        .client(&b_key)
+        .signed_request("review-objection", json!({"objection": obj}));
+    assert_eq!(
+        b.post(&format!("/portal/api/objections/{obj}/review"), &review)
+            .status,
+        403
+    );
+
     // Regulator and operator pages are not for enterprises.
     assert_eq!(b.get("/portal/api/entries").status, 403);
     assert_eq!(b.get("/portal/api/registrations").status, 403);
@@ -485,6 +607,83 @@ fn portal_session_security() {
     assert_eq!(reg.get("/portal/api/history").status, 403);
     assert_eq!(reg.post("/portal/api/slots", "{}").status, 403);
     assert_eq!(reg.get("/portal/api/charts/per-day.svg").status, 200);
+    let listed = reg.get("/portal/api/objections?state=forwarded");
+    assert_eq!(listed.status, 200, "{:?}", listed.body);
+    assert_eq!(listed.body["objections"][0]["id"], obj.as_str());
+    assert_eq!(reg.get(&format!("/portal/api/objections/{obj}")).status, 200);
+    assert_eq!(reg.post("/portal/api/objections", &a_filing).status, 403);
+
+    // The operator reviews in the portal with the node key: CSRF token required, and the statement
+    // must be signed by the key the session was opened with.
+    let operator = sign_in(&base, &w.node.node_key);
+    let review_url = format!("{base}/portal/api/objections/{obj}/review");
+    let node_review = w
+        .node
+        .operator()
+        .signed_request("review-objection", json!({"objection": obj}));
+    assert_eq!(
+        send(
+            "POST",
+            &review_url,
+            Some(&operator.cookie),
+            None,
+            Some(&node_review)
+        )
+        .status,
+        403
+    );
+    let r = operator.post(&format!("/portal/api/objections/{obj}/review"), &review);
+    assert_eq!(r.status, 403, "signed by another key: {:?}", r.body);
+    let r = operator.post(&format!("/portal/api/objections/{obj}/review"), &node_review);
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["state"], "under-review");
+
+    // A data objection upheld in the portal: the record's new fields, and the old ones, are shown to
+    // its enterprise — in the objection and on its data page.
+    let record = a.get("/portal/api/data").body["records"][0].clone();
+    let record_id = record["id"].as_i64().unwrap();
+    let data_filing = w.client(&w.enterprise).signed_request(
+        "object",
+        json!({"enterprise": ENTERPRISE, "target": {"type": "data", "record": record_id}, "reason": "金额有误 Wrong amount"}),
+    );
+    let filed = a.post("/portal/api/objections", &data_filing);
+    assert_eq!(filed.status, 201, "{:?}", filed.body);
+    let data_obj = filed.body["id"].as_str().unwrap().to_owned();
+    let node_client = w.node.operator();
+    let review = node_client.signed_request("review-objection", json!({"objection": data_obj}));
+    let r = operator.post(&format!("/portal/api/objections/{data_obj}/review"), &review);
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let mut fields = record["fields"].clone();
+    fields["corrected"] = json!(true);
+    let resolve = node_client.signed_request(
+        "resolve-objection",
+        json!({"objection": data_obj, "outcome": "corrected", "explanation": "已更正 Corrected", "correction": {"fields": fields}}),
+    );
+    let r = send(
+        "POST",
+        &format!("{base}/portal/api/objections/{data_obj}/resolve"),
+        Some(&operator.cookie),
+        None,
+        Some(&resolve),
+    );
+    assert_eq!(r.status, 403, "no CSRF token: {:?}", r.body);
+    let r = operator.post(&format!("/portal/api/objections/{data_obj}/resolve"), &resolve);
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["state"], "corrected");
+    let seen = a.get(&format!("/portal/api/objections/{data_obj}"));
+    assert_eq!(seen.body["corrections"][0]["old"], record["fields"]);
+    assert_eq!(seen.body["corrections"][0]["new"], fields);
+    let data = a.get("/portal/api/data");
+    let now = data.body["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == record_id)
+        .unwrap();
+    assert_eq!(now["fields"], fields);
+    assert_eq!(now["corrections"][0]["objection"], data_obj.as_str());
+    assert_eq!(now["corrections"][0]["before"], record["fields"]);
+    assert_eq!(b.get(&format!("/portal/api/objections/{data_obj}")).status, 404);
 
     // Sign-out ends the session: the old cookie is refused afterwards.
     let out = a.post("/portal/api/logout", "");

@@ -834,7 +834,8 @@ fn add_objections(env: &Env, w: &World, rng: &mut Rng, n: usize) {
                 ("received", _) => None,
                 (_, Some(d)) if rng.chance(50) => Some(d - rng.below(86_400_000) as i64),
                 (_, Some(d)) => Some(d + 1 + rng.below(86_400_000) as i64),
-                (_, None) => Some(received_at + 1000),
+                (_, None) if rng.chance(50) => Some(received_at + 1000),
+                (_, None) => Some(received_at + 3 * 86_400_000),
             };
             let (by, role) = match rng.pick(&w.platforms) {
                 Some(p) if rng.chance(60) => (p.uscc.clone(), "platform"),
@@ -866,23 +867,36 @@ fn add_objections(env: &Env, w: &World, rng: &mut Rng, n: usize) {
     });
 }
 
+/// An objection's state, receiver, filing instant, deadline and forwarding instant.
+type ObjectionFacts = (String, String, i64, Option<i64>, Option<i64>);
+
 /// The objection figures against the definitions applied to the rows in Rust.
 fn verify_objections(env: &Env, received_by: Option<&str>, label: &str) {
     use consentry::storage::schema::objections as o;
     let now = env.now_ms();
-    let rows: Vec<(String, String, Option<i64>, Option<i64>)> = env.run(|c| {
+    let rows: Vec<ObjectionFacts> = env.run(|c| {
         o::table
-            .select((o::state, o::received_by, o::deadline_at, o::forwarded_at))
+            .select((
+                o::state,
+                o::received_by,
+                o::filed_at,
+                o::deadline_at,
+                o::forwarded_at,
+            ))
             .load(c)
             .unwrap()
     });
     let mut want = rollups::ObjectionCounts::default();
-    for (state, by, deadline, forwarded) in rows {
+    // The China Standard Time day of an instant (UTC+8, no daylight saving).
+    let cst_day = |ms: i64| (ms + 8 * 3_600_000).div_euclid(86_400_000);
+    for (state, by, filed, deadline, forwarded) in rows {
         if received_by.is_some_and(|r| r != by) {
             continue;
         }
         *want.by_state.entry(state).or_insert(0) += 1;
         match (deadline, forwarded) {
+            // Forwarded on its filing day: kept whatever the calendar says.
+            (_, Some(f)) if cst_day(f) == cst_day(filed) => want.kept += 1,
             (None, _) => want.unknown += 1,
             (Some(d), Some(f)) if f <= d => want.kept += 1,
             (Some(_), Some(_)) => want.missed += 1,

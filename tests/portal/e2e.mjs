@@ -12,13 +12,17 @@
 //
 // The story: an enterprise creates its key in the browser and registers; the operator approves it;
 // the enterprise signs a grant with the wizard; the platform gets data; the enterprise sees the
-// access with a mark verified in the page (and a tampered record marked as failed); it revokes; the
-// next release is refused; a regulator finds the whole chain. A second grant is made with the keyboard
-// only, at 360×740. Screenshots of each step go to <screenshotDir>, numbered in order.
+// access with a mark verified in the page (and a tampered record marked as failed); it objects to the
+// access (reason, attachments digested in the page, the exact claims previewed and signed in the
+// browser) and sees the objection forwarded with its deadline; it revokes; the next release is
+// refused; a regulator finds the whole chain and the objection; the operator reviews and resolves the
+// objection with the node key, and the enterprise sees the outcome. A second grant is made with the
+// keyboard only, at 360×740. Screenshots of each step go to <screenshotDir>, numbered in order.
 //
 // Prints one JSON object per line on stdout ({"event": …}); the last one is {"event":"done","ok":true}.
 // Exits 1 on the first failure (after a screenshot named …-FAILED.png).
 
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -121,7 +125,12 @@ async function step(name, fn) {
 
 async function open(page, hash) {
   current = page;
-  await page.goto(`${base}/portal/${hash}`);
+  const url = `${base}/portal/${hash}`;
+  const sameDocument = page.url().split('#')[0] === url.split('#')[0];
+  await page.goto(url);
+  // A new hash alone does not load the page again, and data-ready is still set from the first load:
+  // reload, so that data-ready means this page has rendered (otherwise a busy machine reads the old one).
+  if (sameDocument) await page.reload();
   await page.waitForSelector('body[data-ready="1"]');
 }
 
@@ -599,7 +608,116 @@ try {
     await open(ent, '#/data');
     const rows = await ent.$$eval('table.records tbody tr', (r) => r.length);
     assert(rows >= 3, `own records listed: ${rows}`);
+    const objectLinks = await ent.$$eval('table.records a[data-object]', (a) => a.map((x) => x.getAttribute('href')));
+    assert(objectLinks.length === rows && objectLinks.every((h) => /^#\/object\/data\/\d+$/.test(h)), `each record can be objected to: ${objectLinks}`);
     await shot(ent, 'my-data');
+  });
+
+  const REASON = '该银行并未在我方知情的情况下申请授信,此次数据使用存疑。 The bank did not apply for credit with us: this access is questionable.';
+  let objectionId;
+  let objectionDigests;
+  await step('the enterprise objects to an access entry from its history: reason, attachments digested in the page, exact claims signed', async () => {
+    await open(ent, '#/history');
+    await waitMarks(ent, '#history');
+    await ent.click(`li.entry[data-index="${releaseIndex}"] a[data-object]`);
+    await waitRoute(ent, `#/object/access/${releaseIndex}`);
+    await ent.waitForSelector('#objection-form');
+    assert((await ent.textContent('#objection-target')).includes(`#${releaseIndex}`), 'the form names the entry');
+    // The reason is required, and at most 2000 characters: said next to the field.
+    await ent.click('#objection-submit');
+    assert((await ent.textContent('#objection-form [data-field="reason"] .error')).length > 0, 'an empty reason is refused next to its field');
+    assert((await ent.getAttribute('#objection-reason', 'aria-invalid')) === 'true', 'the reason is marked invalid');
+    assert(await ent.evaluate(() => document.activeElement?.id === 'objection-reason'), 'the focus goes to the reason');
+    await ent.fill('#objection-reason', '长'.repeat(2001));
+    await ent.waitForFunction(() => document.querySelector('#objection-form [data-field="reason"] .error').textContent.includes('2000'));
+    await ent.fill('#objection-reason', REASON);
+    await ent.waitForFunction(() => document.querySelector('#objection-form [data-field="reason"] .error').textContent === '');
+    // Attachments: only their names, digests and types leave the page.
+    const secret = 'FILE-CONTENT-STAYS-IN-THE-BROWSER';
+    const a1 = path.join(downloads, '银行流水说明.pdf');
+    const a2 = path.join(downloads, 'call-notes.txt');
+    fs.writeFileSync(a1, `%PDF-1.4\n${secret}\n%%EOF\n`);
+    fs.writeFileSync(a2, `${secret} notes\n`);
+    await ent.setInputFiles('#objection-files', [a1, a2]);
+    await ent.waitForFunction(() => document.querySelectorAll('#attachment-list li').length === 2);
+    objectionDigests = [a1, a2].map((f) => createHash('sha256').update(fs.readFileSync(f)).digest('hex'));
+    const shown = await ent.$$eval('#attachment-list li', (els) => els.map((e) => e.dataset.sha256));
+    assert(JSON.stringify(shown) === JSON.stringify(objectionDigests), `SHA-256 computed in the page: ${shown} vs ${objectionDigests}`);
+    const preview = JSON.parse(await ent.textContent('#objection-preview'));
+    assert(
+      preview.action === 'object' && preview.aud === nodeInfo.did && preview.enterprise === USCC
+        && JSON.stringify(preview.target) === JSON.stringify({ type: 'access', logIndex: releaseIndex }) && preview.reason === REASON
+        && preview.attachments.length === 2 && preview.attachments[0].sha256 === objectionDigests[0] && preview.attachments[0].mediaType === 'application/pdf'
+        && preview.attachments[0].name === '银行流水说明.pdf',
+      `the preview is the filing: ${JSON.stringify(preview)}`,
+    );
+    await shot(ent, 'objection-form');
+    await ent.setViewportSize({ width: 360, height: 740 });
+    await noHorizontalScroll(ent, 'objection form at 360 px');
+    await ent.setViewportSize({ width: 1280, height: 900 });
+    // A cancelled signature sends nothing and loses nothing.
+    const posted = [];
+    const onRequest = (r) => {
+      if (r.method() === 'POST' && r.url().endsWith('/portal/api/objections')) posted.push(r.postData());
+    };
+    ent.on('request', onRequest);
+    await confirmWith(ent, () => ent.click('#objection-submit'), false);
+    assert(posted.length === 0 && (await ent.inputValue('#objection-reason')) === REASON, 'cancelled: nothing sent, nothing lost');
+    await ent.click('#objection-submit');
+    const dlg = ent.locator('dialog[open]');
+    await dlg.waitFor();
+    const signedText = await dlg.locator('pre.signed-payload').textContent();
+    await dlg.locator('button[data-confirm]').click();
+    await ent.waitForSelector('#objection-done');
+    ent.off('request', onRequest);
+    objectionId = (await ent.textContent('#objection-id')).trim();
+    assert(/^obj-[0-9a-f-]{36}$/.test(objectionId), `an objection id: ${objectionId}`);
+    assert(posted.length === 1, `one filing sent: ${posted.length}`);
+    const token = posted[0];
+    const { header, payload } = pc.decodeJws(token);
+    assert(header.typ === 'consentry-request+jwt' && header.alg === 'EdDSA', `the filing's header: ${JSON.stringify(header)}`);
+    assert(Buffer.from(token.split('.')[1], 'base64url').toString('utf8') === signedText, 'the bytes signed are the bytes shown in the confirmation');
+    assert(payload.reason === REASON && payload.attachments.every((a) => Object.keys(a).every((k) => ['name', 'sha256', 'mediaType'].includes(k))), 'names, digests and types only');
+    assert(!JSON.stringify(payload).includes(secret) && token.length < 4096, 'the files themselves are never sent');
+    const key = pc.publicKeyOfDid(header.kid.split('#')[0]);
+    const [h64, p64, s64] = token.split('.');
+    assert(await pc.verifyEd25519(key, pc.fromBase64url(s64), pc.utf8(`${h64}.${p64}`)), 'the filing verifies with the enterprise key (Node.js WebCrypto)');
+    emit({ event: 'objection', id: objectionId, logIndex: releaseIndex, attachments: objectionDigests, signer: header.kid.split('#')[0] });
+    await shot(ent, 'objection-filed');
+  });
+
+  await step('the enterprise sees its objection forwarded, with its forwarding deadline (CST) kept', async () => {
+    await ent.click('#objection-list-link');
+    await waitRoute(ent, '#/objections');
+    const card = ent.locator(`li.objection[data-objection="${objectionId}"]`);
+    await card.waitFor();
+    assert((await card.getAttribute('data-state')) === 'forwarded', `forwarded: ${await card.getAttribute('data-state')}`);
+    const api = await ent.evaluate(async (id) => (await fetch(`/portal/api/objections/${encodeURIComponent(id)}`)).json(), objectionId);
+    const dl = card.locator('.deadline');
+    assert((await dl.getAttribute('data-status')) === 'kept', `deadline kept: ${await dl.getAttribute('data-status')}`);
+    if (api.deadline.date) {
+      // Two working days after the filing's CST date, shown in CST.
+      assert((await dl.getAttribute('data-date')) === api.deadline.date && (await dl.textContent()).includes(`${api.deadline.date} 23:59:59 北京时间`), `the deadline shown: ${await dl.textContent()}`);
+    } else {
+      emit({ event: 'note', message: `deadline unknown (calendar): ${JSON.stringify(api.deadline)}` });
+    }
+    const steps = await card.locator('[data-step]').evaluateAll((els) => els.map((e) => e.dataset.step));
+    assert(steps.join() === 'received,forwarded', `steps: ${steps}`);
+    const stepsText = await card.locator('table.objection-steps').textContent();
+    assert(stepsText.includes('节点') && stepsText.includes(nodeInfo.did), 'each step names its actor and signing key');
+    assert((await card.locator('.attachments li').count()) === 2, 'the attachments, by digest');
+    await shot(ent, 'objections-enterprise');
+    await ent.setViewportSize({ width: 360, height: 740 });
+    await noHorizontalScroll(ent, 'objections at 360 px');
+    await ent.setViewportSize({ width: 1280, height: 900 });
+    // The two steps are entries of the enterprise's history, verified in the page, with no "object" action.
+    await open(ent, '#/history');
+    await waitMarks(ent, '#history');
+    await ent.selectOption('#history-kind', 'objection');
+    await ent.click('#history-filter button[type="submit"]');
+    const marks = await waitMarks(ent, '#history');
+    assert(marks.length === 2 && marks.every((m) => m.kind === 'objection' && m.verified === 'true'), `objection steps in the history, verified: ${JSON.stringify(marks)}`);
+    assert((await ent.locator('#history a[data-object]').count()) === 0, 'an objection step is not itself objected to');
   });
 
   await step('the enterprise revokes, with a confirmation', async () => {
@@ -821,6 +939,85 @@ try {
     const tables = await rg.$$eval('table.stats', (t) => t.length);
     assert(tables >= 4, 'statistics tables');
     await shot(rg, 'regulator-stats');
+  });
+
+  await step('the regulator sees the objection in its list, and filters it', async () => {
+    await open(rg, '#/objections');
+    await rg.waitForSelector('#objections-box[data-done="1"]');
+    const card = rg.locator(`li.objection[data-objection="${objectionId}"]`);
+    await card.waitFor();
+    assert((await card.getAttribute('data-state')) === 'forwarded' && (await card.getAttribute('data-overdue')) === '0', 'forwarded, not overdue');
+    assert((await card.textContent()).includes(USCC), 'the enterprise is named');
+    await rg.check('#f-overdue');
+    await rg.click('#objections-search');
+    await rg.waitForSelector('#objections-box[data-done="1"]');
+    assert((await rg.locator(`li.objection[data-objection="${objectionId}"]`).count()) === 0, 'not among the overdue');
+    await rg.uncheck('#f-overdue');
+    await rg.fill('#f-obj-enterprise', `${USCC.slice(0, 17)}${USCC[17] === 'A' ? 'B' : 'A'}`);
+    await rg.click('#objections-search');
+    assert((await rg.textContent('#objections-filter [data-field="enterprise"] .error')).length > 0, 'an invalid USCC filter is refused next to the field');
+    await rg.fill('#f-obj-enterprise', USCC);
+    await rg.selectOption('#f-state', 'forwarded');
+    await rg.click('#objections-search');
+    await rg.waitForSelector('#objections-box[data-done="1"]');
+    await card.waitFor();
+    assert(await rg.evaluate(() => location.hash.includes('state%3Dforwarded')), 'the filters are kept in the address');
+    await shot(rg, 'regulator-objections');
+    // How an overdue objection is flagged. A filing made at the node is always forwarded in time, so
+    // the answer is rewritten in the browser to one the sweep would flag.
+    const listUrl = (u) => u.pathname === '/portal/api/objections';
+    await rg.route(listUrl, async (route) => {
+      const resp = await route.fetch();
+      const body = await resp.json();
+      for (const o of body.objections) {
+        if (o.id !== objectionId) continue;
+        Object.assign(o, { state: 'received', forwardedAt: null, overdue: true, deadline: { ...o.deadline, status: 'missed' } });
+      }
+      await route.fulfill({ response: resp, json: body });
+    });
+    await rg.selectOption('#f-state', '');
+    await rg.click('#objections-search');
+    await rg.waitForSelector('#objections-box[data-done="1"]');
+    const late = rg.locator(`li.objection.overdue[data-objection="${objectionId}"]`);
+    await late.waitFor();
+    assert(await late.locator('.overdue-flag').isVisible(), 'the overdue flag is visible');
+    assert((await late.locator('.overdue-flag').textContent()).includes('逾期') && (await late.locator('.deadline').getAttribute('data-status')) === 'missed', 'flagged as overdue, deadline missed');
+    assert((await rg.textContent('#objections-filter + p.status')).includes('1 件逾期'), 'the count of overdue ones is said');
+    await shot(rg, 'regulator-objections-overdue-flag');
+    await rg.unroute(listUrl);
+    await card.locator(`a[href="#/objection/${objectionId}"]`).click();
+    await waitRoute(rg, '#/objection/');
+    await rg.waitForSelector('table.objection-steps');
+    assert((await rg.locator('#review-form').count()) === 0, 'a regulator reads; it does not review');
+  });
+
+  await step('the operator reviews and resolves the objection in the browser with the node key', async () => {
+    await open(op, '#/objections');
+    await op.waitForSelector('#objections-box[data-done="1"]');
+    await op.locator(`li.objection[data-objection="${objectionId}"] a[href^="#/objection/"]`).click();
+    await op.waitForSelector('#review-form');
+    assert((await op.textContent('details.cli pre')).includes(`consentry admin objection resolve ${objectionId}`), 'the command-line equivalent is shown');
+    await confirmWith(op, () => op.click('#review-btn'));
+    await op.waitForSelector(`li.objection[data-objection="${objectionId}"][data-state="under-review"]`);
+    await op.waitForSelector('#resolve-form');
+    await op.click('#resolve-btn');
+    assert((await op.textContent('#resolve-form [data-field="outcome"] .error')).length > 0, 'an outcome is required, said next to it');
+    assert((await op.textContent('#resolve-form [data-field="explanation"] .error')).length > 0, 'an explanation is required, said next to it');
+    await op.check('#outcome-rejected');
+    await op.fill('#resolve-explanation', '经核实,该银行依据有效授权获取数据。 The bank received the data under a valid grant.');
+    await confirmWith(op, () => op.click('#resolve-btn'));
+    await op.waitForSelector(`li.objection[data-objection="${objectionId}"][data-state="rejected"]`);
+    await shot(op, 'operator-objection-resolved');
+  });
+
+  await step('the enterprise sees the outcome and every signed step', async () => {
+    await open(ent, '#/objections');
+    const card = ent.locator(`li.objection[data-objection="${objectionId}"][data-state="rejected"]`);
+    await card.waitFor();
+    const steps = await card.locator('[data-step]').evaluateAll((els) => els.map((e) => e.dataset.step));
+    assert(steps.join() === 'received,forwarded,under-review,rejected', `steps: ${steps}`);
+    assert((await card.locator('.outcome .explanation').textContent()).includes('有效授权'), 'the explanation is shown');
+    await shot(ent, 'objections-outcome');
   });
 
   await step('sign-out ends the session', async () => {

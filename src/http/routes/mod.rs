@@ -9,3 +9,4 @@ pub mod objections;
 pub mod participants;
 pub mod public;
 pub mod stats;
+pub mod tiles;

@@ -27,13 +27,27 @@ async fn register(node: web::Data<Node>, req: HttpRequest, body: Body) -> Result
     Ok(json(StatusCode::CREATED, &v))
 }
 
-async fn list(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
+/// No query parameters: an unknown one is a `400 invalid-query`, as on every route.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoQuery {}
+
+async fn list(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    _q: web::Query<NoQuery>,
+) -> Result<HttpResponse, Error> {
     let c = caller_once(&node, &req).await?;
     let rows = notify::list(&node, &c).await?;
     Ok(json(StatusCode::OK, &json!({"webhooks": rows})))
 }
 
-async fn get(node: web::Data<Node>, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, Error> {
+async fn get(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    _q: web::Query<NoQuery>,
+) -> Result<HttpResponse, Error> {
     let c = caller_once(&node, &req).await?;
     let v = notify::get(&node, &c, id.into_inner()).await?;
     Ok(json(StatusCode::OK, &v))

@@ -248,7 +248,12 @@ export async function dataPage(root) {
         r.category,
         r.date,
         r.provider,
-        h('code', { class: 'small' }, JSON.stringify(r.fields)),
+        h('div', {},
+          h('code', { class: 'small' }, JSON.stringify(r.fields)),
+          (r.corrections || []).map((k) => h('p', { class: 'small corrected-note', 'data-corrected-by': k.objection },
+            badge(T('已更正', 'Corrected'), 'ok'), ' ',
+            T(`${k.at.slice(0, 10)} 依异议 `, `on ${k.at.slice(0, 10)} after objection `),
+            h('a', { href: `#/objection/${encodeURIComponent(k.objection)}`, class: 'mono' }, k.objection)))),
         h('a', {
           class: 'button secondary',
           href: `#/object/data/${r.id}`,

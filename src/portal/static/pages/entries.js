@@ -60,6 +60,7 @@ export function describe(entry) {
   if (r.decision) parts.push(`${T('结果', 'decision')} ${r.decision}`);
   if (r.reasons?.length) parts.push(r.reasons.map((x) => x.code).join(', '));
   if (r.detail?.participant) parts.push(`${r.detail.participant.name} (${r.detail.participant.uscc})`);
+  if (r.detail?.objection) parts.push(`${T('异议', 'objection')} ${r.detail.objection}`);
   if (!entry.record) parts.push(T('记录已删除或不可见', 'record erased or not visible'));
   return parts.join(' · ');
 }

@@ -45,7 +45,7 @@ const ROLES = {
 const DEADLINE = {
   kept: ['按期转送', 'kept', 'ok'],
   pending: ['待转送', 'pending', 'warn'],
-  missed: ['逾期未按期转送', 'missed', 'bad'],
+  missed: ['未按期转送', 'missed', 'bad'],
   unknown: ['期限未知', 'unknown', 'warn'],
 };
 
@@ -229,9 +229,9 @@ async function myKey(st) {
 function exactText(did, payload) {
   return [
     h('p', { class: 'small muted' }, T('受保护头部', 'Protected header')),
-    h('pre', { class: 'canonical signed-header', tabindex: '0' }, JSON.stringify(requestHeader(did))),
+    h('pre', { class: 'canonical signed-header', tabindex: '0', 'aria-label': T('受保护头部', 'Protected header') }, JSON.stringify(requestHeader(did))),
     h('p', { class: 'small muted' }, T('签名的声明(逐字节)', 'Signed claims (byte for byte)')),
-    h('pre', { class: 'canonical signed-payload', tabindex: '0' }, JSON.stringify(payload)),
+    h('pre', { class: 'canonical signed-payload', tabindex: '0', 'aria-label': T('签名的声明', 'Signed claims') }, JSON.stringify(payload)),
   ];
 }
 
@@ -301,8 +301,8 @@ export async function objectPage(root, params) {
   const counter = h('p', { class: 'hint counter', id: 'reason-count' });
   const files = h('input', { type: 'file', multiple: true, name: 'attachments' });
   const attList = h('ul', { class: 'plain attachments', id: 'attachment-list' });
-  const headerPre = h('pre', { class: 'canonical signed-header', id: 'objection-header', tabindex: '0' });
-  const preview = h('pre', { class: 'canonical signed-payload', id: 'objection-preview', tabindex: '0' });
+  const headerPre = h('pre', { class: 'canonical signed-header', id: 'objection-header', tabindex: '0', 'aria-label': T('受保护头部', 'Protected header') });
+  const preview = h('pre', { class: 'canonical signed-payload', id: 'objection-preview', tabindex: '0', 'aria-label': T('签名的声明', 'Signed claims') });
   const st = statusLine();
   const submit = h('button', { type: 'submit', class: 'primary', id: 'objection-submit' }, T('签名并提交异议', 'Sign and file the objection'));
 
