@@ -323,6 +323,67 @@ fn tiles_verify_live_and_exported_and_name_a_changed_entry_or_tile() {
     std::fs::write(&bundle, &saved).unwrap();
     assert_eq!(verify().code, Some(0));
 
+    // The trusted checkpoint is checked through the tiles: a newer one than the mirror's is a
+    // rollback; one of the same key whose root the first 300 entries do not give is a fork.
+    append_entries(&node, 100);
+    let newer = files.path().join("newer.checkpoint");
+    std::fs::write(&newer, wait_for_checkpoint(&node)).unwrap();
+    let r = consentry(&[
+        "audit",
+        "verify",
+        "--tiles",
+        out,
+        "--log-key",
+        &vkey,
+        "--trusted-checkpoint",
+        newer.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, Some(1), "{r:?}");
+    assert!(
+        r.first_failure().starts_with(
+            "invalid: rollback: the log holds 600 entries, but the trusted checkpoint saved earlier has 700"
+        ),
+        "{r:?}"
+    );
+    let signer = Signer::new(node.node.origin.clone(), node.node_key.secret.clone()).unwrap();
+    let forged = consentry::log::checkpoint::Checkpoint::new(node.node.origin.clone(), 300, [7; 32])
+        .unwrap()
+        .sign(&signer)
+        .unwrap()
+        .to_text()
+        .unwrap();
+    let forged_path = files.path().join("forged.checkpoint");
+    std::fs::write(&forged_path, forged).unwrap();
+    let r = consentry(&[
+        "audit",
+        "verify",
+        "--tiles",
+        out,
+        "--log-key",
+        &vkey,
+        "--trusted-checkpoint",
+        forged_path.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, Some(1), "{r:?}");
+    assert!(
+        r.first_failure().starts_with(
+            "invalid: fork: the first 300 entries do not lead to the trusted checkpoint (size 300)"
+        ),
+        "{r:?}"
+    );
+
+    // A later export fetches only what the log added (the partial tiles of the new size).
+    let r = consentry(&["audit", "export-tiles", "--node", &node.url, "--out", out]);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(
+        r.stdout.ends_with(": 2 fetched (31960 bytes), 5 already there\n"),
+        "{}",
+        r.stdout
+    );
+    let r = verify();
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(r.stdout.contains("  entries: 700 (root "), "{}", r.stdout);
+
     // Not a folder, not a URL; a folder without a checkpoint.
     let r = consentry(&[
         "audit",

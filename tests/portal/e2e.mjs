@@ -863,6 +863,8 @@ try {
     await ent.check(`#stored-keys input[value="${newDid}"]`);
     await ent.click('#signin-btn');
     await waitRoute(ent, '#/grants');
+    // The list renders after its fetch: wait for it (bounded) instead of reading it half-drawn.
+    await ent.waitForFunction(() => document.querySelectorAll('li.grant').length >= 2, null, { timeout: 15000 }).catch(() => {});
     const states = await ent.$$eval('li.grant', (els) => els.map((e) => e.dataset.state).sort());
     assert(states.join() === 'active,revoked', `the grants survive the key change: ${states}`);
     emit({ event: 'recovered', did: newDid });
