@@ -482,6 +482,36 @@ impl PrefetchedNodes {
         wanted.sort_unstable();
         wanted.dedup();
         let mut out = std::collections::HashMap::with_capacity(wanted.len());
+        if let DbConn::Pg(pg) = conn {
+            // One statement of fixed text whatever the count (prepared once, plan cached): a join
+            // with the wanted pairs as two arrays, each pair an index lookup.
+            #[derive(QueryableByName)]
+            struct NodeRow {
+                #[diesel(sql_type = diesel::sql_types::SmallInt)]
+                level: i16,
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                idx: i64,
+                #[diesel(sql_type = diesel::sql_types::Binary)]
+                hash: Vec<u8>,
+            }
+            let levels: Vec<i16> = wanted.iter().map(|w| i16::from(w.0)).collect();
+            let idxs = wanted
+                .iter()
+                .map(|w| i64::try_from(w.1).map_err(|_| StorageError::Corrupt("node index".into())))
+                .collect::<StorageResult<Vec<i64>>>()?;
+            let rows: Vec<NodeRow> = diesel::sql_query(
+                "SELECT n.level, n.idx, n.hash FROM log_nodes n \
+                 JOIN unnest($1::smallint[], $2::bigint[]) AS w(level, idx) \
+                 ON n.level = w.level AND n.idx = w.idx",
+            )
+            .bind::<diesel::sql_types::Array<diesel::sql_types::SmallInt>, _>(levels)
+            .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(idxs)
+            .load(pg)?;
+            for r in rows {
+                out.insert(node_key(r.level, r.idx)?, node_hash(r.level, r.idx, r.hash)?);
+            }
+            return Ok(Self(out));
+        }
         for chunk in wanted.chunks(128) {
             let mut q = log_nodes::table
                 .select((log_nodes::level, log_nodes::idx, log_nodes::hash))
@@ -492,18 +522,23 @@ impl PrefetchedNodes {
             }
             let rows: Vec<(i16, i64, Vec<u8>)> = q.load(conn)?;
             for (level, idx, hash) in rows {
-                let key = (
-                    u8::try_from(level).map_err(|_| StorageError::Corrupt("node level".into()))?,
-                    u64::try_from(idx).map_err(|_| StorageError::Corrupt("node index".into()))?,
-                );
-                let hash: Hash = hash.try_into().map_err(|_| {
-                    StorageError::Corrupt(format!("tree node ({}, {}) is not 32 bytes", key.0, key.1))
-                })?;
-                out.insert(key, hash);
+                out.insert(node_key(level, idx)?, node_hash(level, idx, hash)?);
             }
         }
         Ok(Self(out))
     }
+}
+
+fn node_key(level: i16, idx: i64) -> StorageResult<(u8, u64)> {
+    Ok((
+        u8::try_from(level).map_err(|_| StorageError::Corrupt("node level".into()))?,
+        u64::try_from(idx).map_err(|_| StorageError::Corrupt("node index".into()))?,
+    ))
+}
+
+fn node_hash(level: i16, idx: i64, hash: Vec<u8>) -> StorageResult<Hash> {
+    hash.try_into()
+        .map_err(|_| StorageError::Corrupt(format!("tree node ({level}, {idx}) is not 32 bytes")))
 }
 
 impl NodeSource for PrefetchedNodes {

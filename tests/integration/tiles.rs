@@ -4,7 +4,9 @@
 //! node's base URL and from its tile prefix, against a trusted checkpoint saved half-way) and as a
 //! folder mirrored with `audit export-tiles`. Then one byte of an exported entry bundle, and one byte
 //! of an exported hash tile, are flipped: `audit verify --tiles DIR` exits 1 naming the entry, the
-//! tile.
+//! tile; a missing bundle, a newer trusted checkpoint (rollback) and a forged one (fork) are named
+//! too, and a second export fetches only what the log added. The node's range reads are also run on
+//! PostgreSQL.
 
 use std::path::Path;
 use std::process::Command;
@@ -404,4 +406,38 @@ fn tiles_verify_live_and_exported_and_name_a_changed_entry_or_tile() {
     ]);
     assert_eq!(r.code, Some(2), "{r:?}");
     assert!(r.stderr.contains("/checkpoint: not found"), "{r:?}");
+}
+
+/// The same range reads on PostgreSQL: a full and a partial tile of each kind, a tile not complete,
+/// and the whole layout verified from the node's base URL.
+#[test]
+fn tiles_are_served_from_postgres() {
+    let node = TestNode::start(Backend::Postgres);
+    let base = usize::try_from(log_size(&node)).unwrap();
+    append_entries(&node, 300 - base);
+    let note = wait_for_checkpoint(&node);
+    assert_eq!(note.lines().nth(1), Some("300"));
+    let prefix = format!("{}/v1/log", node.url);
+    for (path, status, len) in [
+        ("tile/0/000", 200, 8192),
+        ("tile/0/001.p/44", 200, 44 * 32),
+        ("tile/1/000.p/1", 200, 32),
+        ("tile/entries/000", 200, 256 * 138),
+        ("tile/entries/001.p/44", 200, 44 * 138),
+        ("tile/0/001", 404, 0),
+        ("tile/entries/001.p/45", 404, 0),
+    ] {
+        let (got, body, _) = fetch(&format!("{prefix}/{path}"));
+        assert_eq!(got, status, "{path}");
+        if status == 200 {
+            assert_eq!(body.len(), len, "{path}");
+        }
+    }
+    let vkey = Signer::new(node.node.origin.clone(), node.node_key.secret.clone())
+        .unwrap()
+        .verifier_key()
+        .to_vkey();
+    let r = consentry(&["audit", "verify", "--tiles", &node.url, "--log-key", &vkey]);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(r.stdout.contains("  entries: 300 (root "), "{}", r.stdout);
 }
