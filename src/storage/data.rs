@@ -90,7 +90,7 @@ pub fn get(conn: &mut DbConn, id: i64) -> StorageResult<Option<DataRecord>> {
     Ok(data_records::table
         .find(id)
         .select(DataRecord::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

@@ -63,7 +63,7 @@ pub fn get(conn: &mut DbConn, id: &str) -> StorageResult<Option<StoredGrant>> {
     Ok(grants::table
         .find(id)
         .select(StoredGrant::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -72,7 +72,7 @@ pub fn state(conn: &mut DbConn, id: &str) -> StorageResult<Option<String>> {
     Ok(grants::table
         .find(id)
         .select(grants::state)
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -82,7 +82,7 @@ pub fn set_state(conn: &mut DbConn, id: &str, state: &str) -> StorageResult<()> 
     let before: Option<(String, i64)> = grants::table
         .find(id)
         .select((grants::state, grants::valid_until))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     diesel::update(grants::table.find(id))
         .set(grants::state.eq(state))
@@ -182,7 +182,7 @@ pub fn usage(conn: &mut DbConn, grant_id: &str, period: &str) -> StorageResult<u
     let used: Option<i64> = grant_usage::table
         .find((grant_id, period))
         .select(grant_usage::used)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(used.map_or(0, |u| u64::try_from(u).unwrap_or(0)))
 }

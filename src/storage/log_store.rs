@@ -79,6 +79,116 @@ struct State {
     last_time: i64,
 }
 
+/// A leaf row as inserted.
+type LeafRow = (
+    i64,
+    Vec<u8>,
+    i16,
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// The log rows a batch appends, written together when the batch ends (one multi-row statement per
+/// table and 256 rows, not a round trip per row), inside the same transaction and before the log
+/// state moves: the commit still holds the entries and their state or neither. Chain heads are kept
+/// here too, so a chain touched twice in a batch is read from the database once.
+#[derive(Debug, Default)]
+struct Pending {
+    leaves: Vec<LeafRow>,
+    records: Vec<(i64, Vec<u8>, String)>,
+    nodes: Vec<(i16, i64, Vec<u8>)>,
+    /// Chain key → the newest seq on it.
+    heads: std::collections::HashMap<Vec<u8>, i64>,
+}
+
+impl Pending {
+    /// Moves a job's rows into the batch's (the job's savepoint committed).
+    fn absorb(&mut self, job: Pending) {
+        self.leaves.extend(job.leaves);
+        self.records.extend(job.records);
+        self.nodes.extend(job.nodes);
+        self.heads.extend(job.heads);
+    }
+
+    /// Writes the rows: leaves, records, tree nodes, then the chain heads (upserts).
+    fn flush(self, conn: &mut DbConn) -> StorageResult<()> {
+        for chunk in self.leaves.chunks(256) {
+            let rows: Vec<_> = chunk
+                .iter()
+                .map(|r| {
+                    (
+                        log_leaves::seq.eq(r.0),
+                        log_leaves::leaf.eq(&r.1),
+                        log_leaves::kind.eq(r.2),
+                        log_leaves::time.eq(r.3),
+                        log_leaves::enterprise_uscc.eq(&r.4),
+                        log_leaves::grant_id.eq(&r.5),
+                        log_leaves::caller_uscc.eq(&r.6),
+                        log_leaves::platform_uscc.eq(&r.7),
+                        log_leaves::bank_uscc.eq(&r.8),
+                        log_leaves::categories.eq(&r.9),
+                        log_leaves::decision.eq(&r.10),
+                    )
+                })
+                .collect();
+            crate::on_backend!(&mut *conn, |c| diesel::insert_into(log_leaves::table)
+                .values(&rows)
+                .execute(c))?;
+        }
+        for chunk in self.records.chunks(256) {
+            let rows: Vec<_> = chunk
+                .iter()
+                .map(|r| {
+                    (
+                        log_records::seq.eq(r.0),
+                        log_records::salt.eq(Some(&r.1)),
+                        log_records::record.eq(Some(&r.2)),
+                    )
+                })
+                .collect();
+            crate::on_backend!(&mut *conn, |c| diesel::insert_into(log_records::table)
+                .values(&rows)
+                .execute(c))?;
+        }
+        for chunk in self.nodes.chunks(256) {
+            let rows: Vec<_> = chunk
+                .iter()
+                .map(|r| {
+                    (
+                        log_nodes::level.eq(r.0),
+                        log_nodes::idx.eq(r.1),
+                        log_nodes::hash.eq(&r.2),
+                    )
+                })
+                .collect();
+            crate::on_backend!(&mut *conn, |c| diesel::insert_into(log_nodes::table)
+                .values(&rows)
+                .execute(c))?;
+        }
+        let mut heads: Vec<(Vec<u8>, i64)> = self.heads.into_iter().collect();
+        heads.sort_unstable();
+        for chunk in heads.chunks(256) {
+            let rows: Vec<_> = chunk
+                .iter()
+                .map(|(chain, seq)| (log_heads::chain.eq(chain), log_heads::seq.eq(*seq)))
+                .collect();
+            crate::on_backend!(&mut *conn, |c| diesel::insert_into(log_heads::table)
+                .values(&rows)
+                .on_conflict(log_heads::chain)
+                .do_update()
+                .set(log_heads::seq.eq(diesel::upsert::excluded(log_heads::seq)))
+                .execute(c))?;
+        }
+        Ok(())
+    }
+}
+
 /// What a job sees: the connection inside the batch transaction and the log.
 pub struct Tx<'a> {
     /// The connection, inside the transaction.
@@ -87,6 +197,10 @@ pub struct Tx<'a> {
     tag_key: &'a [u8; 32],
     now: i64,
     stats: &'a mut AccessDelta,
+    /// The rows of the jobs before this one in the batch (read-only: chain heads).
+    batch: &'a Pending,
+    /// This job's rows, merged into the batch's if the job succeeds.
+    job: &'a mut Pending,
 }
 
 impl Tx<'_> {
@@ -138,36 +252,30 @@ impl Tx<'_> {
             .range
             .append(&leaf_hash)
             .map_err(|_| Error::Internal("log full".into()))?;
-        diesel::insert_into(log_leaves::table)
-            .values((
-                log_leaves::seq.eq(seq_i),
-                log_leaves::leaf.eq(bytes.to_vec()),
-                log_leaves::kind.eq(i16::from(e.kind as u8)),
-                log_leaves::time.eq(time),
-                log_leaves::enterprise_uscc.eq(&e.enterprise),
-                log_leaves::grant_id.eq(&grant_id),
-                log_leaves::caller_uscc.eq(&e.caller),
-                log_leaves::platform_uscc.eq(&e.platform),
-                log_leaves::bank_uscc.eq(&e.bank),
-                log_leaves::categories.eq(&e.categories),
-                log_leaves::decision.eq(&e.decision),
-            ))
-            .execute(self.conn)?;
-        diesel::insert_into(log_records::table)
-            .values((
-                log_records::seq.eq(seq_i),
-                log_records::salt.eq(Some(salt.to_vec())),
-                log_records::record.eq(Some(String::from_utf8_lossy(&canonical).into_owned())),
-            ))
-            .execute(self.conn)?;
+        self.job.leaves.push((
+            seq_i,
+            bytes.to_vec(),
+            i16::from(e.kind as u8),
+            time,
+            e.enterprise.clone(),
+            grant_id,
+            e.caller.clone(),
+            e.platform.clone(),
+            e.bank.clone(),
+            e.categories.clone(),
+            e.decision.clone(),
+        ));
+        self.job.records.push((
+            seq_i,
+            salt.to_vec(),
+            String::from_utf8_lossy(&canonical).into_owned(),
+        ));
         for (level, idx, hash) in new_nodes {
-            diesel::insert_into(log_nodes::table)
-                .values((
-                    log_nodes::level.eq(i16::from(level)),
-                    log_nodes::idx.eq(i64::try_from(idx).unwrap_or(i64::MAX)),
-                    log_nodes::hash.eq(hash.to_vec()),
-                ))
-                .execute(self.conn)?;
+            self.job.nodes.push((
+                i16::from(level),
+                i64::try_from(idx).unwrap_or(i64::MAX),
+                hash.to_vec(),
+            ));
         }
         self.state.last_time = time;
         self.stats.record(e.kind, time, e.platform, e.bank, e.categories);
@@ -198,26 +306,19 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// The newest entry on `chain` before `seq` (this job's, then the batch's, then the stored head),
+    /// and `seq` becomes the head.
     fn bump_head(&mut self, chain: &[u8], seq: i64) -> Result<u64, Error> {
-        let prev: Option<i64> = log_heads::table
-            .find(chain.to_vec())
-            .select(log_heads::seq)
-            .first(self.conn)
-            .optional()?;
-        match prev {
-            Some(p) => {
-                diesel::update(log_heads::table.find(chain.to_vec()))
-                    .set(log_heads::seq.eq(seq))
-                    .execute(self.conn)?;
-                Ok(u64::try_from(p).unwrap_or(NO_PREVIOUS))
-            }
-            None => {
-                diesel::insert_into(log_heads::table)
-                    .values((log_heads::chain.eq(chain.to_vec()), log_heads::seq.eq(seq)))
-                    .execute(self.conn)?;
-                Ok(NO_PREVIOUS)
-            }
-        }
+        let prev = match self.job.heads.get(chain).or_else(|| self.batch.heads.get(chain)) {
+            Some(p) => Some(*p),
+            None => log_heads::table
+                .find(chain.to_vec())
+                .select(log_heads::seq)
+                .get_result(self.conn)
+                .optional()?,
+        };
+        self.job.heads.insert(chain.to_vec(), seq);
+        Ok(prev.and_then(|p| u64::try_from(p).ok()).unwrap_or(NO_PREVIOUS))
     }
 }
 
@@ -347,9 +448,11 @@ fn commit_batch(conn: &mut DbConn, jobs: Vec<Job>, tag_key: &[u8; 32], now: Offs
     let outcome = Store::write_txn(conn, |conn| -> Result<(), Error> {
         let (old_size, mut state) = lock_state(conn)?;
         let mut counted = AccessDelta::default();
+        let mut pending = Pending::default();
         for f in runs {
             let snapshot = state.clone();
             let mut job_counts = AccessDelta::default();
+            let mut job_rows = Pending::default();
             let r = conn.transaction(|c| {
                 let mut tx = Tx {
                     conn: c,
@@ -357,6 +460,8 @@ fn commit_batch(conn: &mut DbConn, jobs: Vec<Job>, tag_key: &[u8; 32], now: Offs
                     tag_key,
                     now: millis(now),
                     stats: &mut job_counts,
+                    batch: &pending,
+                    job: &mut job_rows,
                 };
                 f(&mut tx)
             });
@@ -364,9 +469,11 @@ fn commit_batch(conn: &mut DbConn, jobs: Vec<Job>, tag_key: &[u8; 32], now: Offs
                 state = snapshot;
             } else {
                 counted.absorb(&mut job_counts);
+                pending.absorb(job_rows);
             }
             results.push(r);
         }
+        pending.flush(conn)?;
         counted.flush(conn)?;
         let new_size = i64::try_from(state.range.size()).map_err(|_| Error::Internal("log full".into()))?;
         let updated = diesel::update(log_state::table.find(1i16).filter(log_state::size.eq(old_size)))
@@ -409,13 +516,13 @@ fn lock_state(conn: &mut DbConn) -> Result<(i64, State), Error> {
             .find(1i16)
             .select((log_state::size, log_state::frontier, log_state::last_time))
             .for_update()
-            .first(c)?,
+            .get_result(c)?,
         DbConn::Sqlite(_) => {
             // BEGIN IMMEDIATE already holds the database's write lock.
             log_state::table
                 .find(1i16)
                 .select((log_state::size, log_state::frontier, log_state::last_time))
-                .first(conn)?
+                .get_result(conn)?
         }
     };
     let (size, frontier, last_time) = row;
@@ -444,7 +551,7 @@ impl NodeSource for DbNodes<'_> {
         let bytes: Vec<u8> = log_nodes::table
             .find((i16::from(level), idx))
             .select(log_nodes::hash)
-            .first(&mut **conn)
+            .get_result(&mut **conn)
             .map_err(|e| match e {
                 diesel::result::Error::NotFound => {
                     StorageError::Corrupt(format!("missing tree node ({level}, {index})"))
@@ -568,7 +675,7 @@ pub fn head(conn: &mut DbConn) -> StorageResult<(u64, Hash)> {
     let (size, frontier): (i64, Vec<u8>) = log_state::table
         .find(1i16)
         .select((log_state::size, log_state::frontier))
-        .first(conn)?;
+        .get_result(conn)?;
     let range = if size == 0 {
         CompactRange::new()
     } else {

@@ -89,7 +89,8 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
         if let DbConn::Sqlite(c) = conn {
             // busy_timeout first, so that nothing below fails on a lock another connection holds.
             c.batch_execute(
-                "PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+                "PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+                 PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768;",
             )
             .map_err(diesel::r2d2::Error::QueryError)?;
         }

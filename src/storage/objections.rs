@@ -134,7 +134,7 @@ pub fn get(conn: &mut DbConn, id: &str) -> StorageResult<Option<ObjectionRow>> {
     Ok(objections::table
         .find(id)
         .select(ObjectionRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

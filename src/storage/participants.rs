@@ -95,7 +95,7 @@ pub fn find(conn: &mut DbConn, uscc: &str, role: &str) -> StorageResult<Option<P
         .filter(participants::uscc.eq(uscc))
         .filter(participants::role.eq(role))
         .select(Participant::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -104,7 +104,7 @@ pub fn get(conn: &mut DbConn, id: i64) -> StorageResult<Option<Participant>> {
     Ok(participants::table
         .find(id)
         .select(Participant::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -114,7 +114,7 @@ pub fn find_by_did(conn: &mut DbConn, did: &str) -> StorageResult<Option<(Partic
         .inner_join(participants::table.on(participants::id.eq(participant_keys::participant_id)))
         .filter(participant_keys::did.eq(did))
         .select((Participant::as_select(), ParticipantKey::as_select()))
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -152,7 +152,7 @@ pub fn set_state(conn: &mut DbConn, id: i64, state: &str, now: i64) -> StorageRe
     let before: Option<(String, String)> = participants::table
         .find(id)
         .select((participants::role, participants::state))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     diesel::update(participants::table.find(id))
         .set((participants::state.eq(state), participants::updated_at.eq(now)))

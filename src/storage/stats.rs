@@ -612,7 +612,10 @@ pub fn objection_counts(
 
 /// The log's size (entries): the rollups read in the same transaction count exactly its entries.
 pub fn log_size(conn: &mut DbConn) -> StorageResult<i64> {
-    Ok(log_state::table.find(1i16).select(log_state::size).first(conn)?)
+    Ok(log_state::table
+        .find(1i16)
+        .select(log_state::size)
+        .get_result(conn)?)
 }
 
 /// Runs `f` in one read transaction (a snapshot: `REPEATABLE READ` on PostgreSQL, a WAL read
@@ -858,7 +861,7 @@ pub fn rebuild(conn: &mut DbConn, write: bool) -> StorageResult<RebuildReport> {
                 .find(1i16)
                 .select(log_state::size)
                 .for_update()
-                .first(c)?,
+                .get_result(c)?,
             DbConn::Sqlite(_) => log_size(conn)?,
         };
         let (fresh, scanned) = recompute(conn)?;
