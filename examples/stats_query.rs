@@ -9,8 +9,8 @@
 //! platform asking for itself and for each of its banks every day, releases and ~10% refusals, four
 //! of 25 categories per (day, platform, bank, kind) — plus 200,000 grants (rows in `grants` and their
 //! rollup, `validUntil` spread over four years, so the expiry figure does its indexed boundary read),
-//! 5,000 objections and the participants. The access log itself is not written (its size is set in
-//! `log_state`): no statistic reads it, which is the point.
+//! 5,000 objections and the participants. The access log itself is not written: no statistic reads
+//! it, which is the point.
 //!
 //! Then times, over HTTP with a regulator's fresh client assertion per request (as a client sees
 //! it) and directly (`node::stats::summary` / `access`): `GET /v1/stats` for the default 30 days, for
@@ -28,7 +28,7 @@ use consentry::config::{Config, ServeArgs};
 use consentry::node::stats::{AccessFilters, Period, Scope};
 use consentry::storage::DbConn;
 use consentry::storage::schema::{
-    grants, log_state, objections, stats_access, stats_access_category, stats_grants,
+    grants, objections, stats_access, stats_access_category, stats_grants,
 };
 use consentry::storage::stats as rollups;
 use diesel::prelude::*;
@@ -188,9 +188,8 @@ fn fill(conn: &mut DbConn, entries: u64, days: i64, today: i64) -> (usize, usize
                 ))
                 .execute(conn)?;
         }
-        diesel::update(log_state::table)
-            .set(log_state::size.eq(total as i64))
-            .execute(conn)?;
+        // The log's own size stays what it is: the node keeps writing to it (assertion ids, the
+        // regulator's entry), and no statistic reads the log.
         Ok(())
     })
     .unwrap();
@@ -237,19 +236,8 @@ fn main() {
     let (node, _) = consentry::node::start::open(&config, Arc::new(SystemClock)).unwrap();
     let today = rollups::cst_day(node.now_ms());
     let t = Instant::now();
-    let (access_rows, cat_rows, total) = {
-        let mut conn = node.store.conn().unwrap();
-        fill(&mut conn, entries, days, today)
-    };
-    println!(
-        "{db}: rollups for {total} entries over {days} days: {access_rows} stats_access rows, {cat_rows} \
-         stats_access_category rows, {GRANTS} grants, 5000 objections (filled in {:.0} s)",
-        t.elapsed().as_secs_f64()
-    );
-
-    // A regulator to ask, and the HTTP server.
+    // A regulator to ask (added before the fill, which sets the log's size without a tree).
     let regulator = consentry::identity::KeyFile::new(consentry::crypto::SecretKey::generate().unwrap());
-    let node = web::Data::new(node);
     actix_web::rt::System::new().block_on(async {
         consentry::node::registry::add_regulator(
             &node,
@@ -264,6 +252,17 @@ fn main() {
         .await
         .unwrap();
     });
+    let (access_rows, cat_rows, total) = {
+        let mut conn = node.store.conn().unwrap();
+        fill(&mut conn, entries, days, today)
+    };
+    println!(
+        "{db}: rollups for {total} entries over {days} days: {access_rows} stats_access rows, {cat_rows} \
+         stats_access_category rows, {GRANTS} grants, 5000 objections (filled in {:.0} s)",
+        t.elapsed().as_secs_f64()
+    );
+
+    let node = web::Data::new(node);
     let did = node.did().to_owned();
     let shared = node.clone();
     let (tx, rx) = std::sync::mpsc::channel();
