@@ -27,9 +27,7 @@ use consentry::clock::{Clock, SystemClock};
 use consentry::config::{Config, ServeArgs};
 use consentry::node::stats::{AccessFilters, Period, Scope};
 use consentry::storage::DbConn;
-use consentry::storage::schema::{
-    grants, objections, stats_access, stats_access_category, stats_grants,
-};
+use consentry::storage::schema::{grants, objections, stats_access, stats_access_category, stats_grants};
 use consentry::storage::stats as rollups;
 use diesel::prelude::*;
 

@@ -1,6 +1,7 @@
 //! Auditing a whole access log (spec/access-log.md §8): a streaming verifier fed a log's header, its
 //! entries in order, its signed checkpoints and the consistency proofs between them, which names the
-//! first thing that does not hold. Pure: no I/O, no clock (the verification time is passed in).
+//! first thing that does not hold. Pure: no clock (the verification time is passed in), and no I/O
+//! but reading a bundle from any `Read + Seek` ([`audit_reader`]).
 //!
 //! What [`LogAuditor`] checks, with the [`Check`] each failure carries:
 //!
@@ -21,13 +22,20 @@
 //! down to the entries between the last checkpoint that matched and this one. An evidence bundle
 //! lists its checkpoints after its entries, so callers read it twice: first
 //! [`LogAuditor::push_metadata_line`] for every line (it skips entry lines by their prefix), then
-//! [`LogAuditor::push_line`] for every line ([`audit_bundle`] does both over a bundle in memory).
-//! A checkpoint given only after the entries passed its size is still covered, through the chain of
-//! verified consistency proofs up to a checkpoint whose root was recomputed, but a mismatch can then
-//! only be narrowed down to that chain.
+//! [`LogAuditor::push_line`] for every line ([`audit_bundle`] does both over a bundle in memory,
+//! [`audit_reader`] over a file; both read in pass 1 only the lines before the first entry line and
+//! after the last, and start again over every line if pass 2 meets a line between them that pass 1
+//! would have read). A checkpoint given only after the entries passed its size is still covered,
+//! through the chain of verified consistency proofs up to a checkpoint whose root was recomputed, but
+//! a mismatch can then only be narrowed down to that chain.
 //!
 //! Per entry the leaf/tree part costs one leaf hash (3 SHA-256 blocks), one node hash amortised
-//! (2 blocks) and two hash-map updates; opening a record adds JCS and SHA-256 of the record.
+//! (2 blocks) and two hash-map updates; opening a record adds SHA-256 of the salted record (about 13
+//! blocks for a release record), which alone is most of the cost (`examples/audit_speed.rs`). Entry
+//! lines in the form the node writes are cut apart without a JSON parser or allocation, and a record
+//! whose text is already its RFC 8785 form — as the node writes it — is checked to be so in one pass
+//! and hashed as it is; any other line is read by `serde_json`, and any other record parsed as strict
+//! I-JSON and canonicalized.
 //!
 //! # Failures
 //!
@@ -252,6 +260,21 @@ pub enum RecordOpening<'a> {
     },
 }
 
+/// A record opening as [`LogAuditor`] gets it internally.
+enum Opening<'a> {
+    /// From a caller of [`LogAuditor::push_entry`].
+    Given(RecordOpening<'a>),
+    /// The salt and the record's RFC 8785 form, hashed as it is.
+    Canonical {
+        /// The salt.
+        salt: &'a [u8; 32],
+        /// The canonical record.
+        json: &'a [u8],
+    },
+    /// A record that is not strict I-JSON, and why.
+    Invalid(String),
+}
+
 /// What to trust.
 #[derive(Debug, Clone)]
 pub struct AuditOptions {
@@ -341,8 +364,10 @@ struct RawLine<'a> {
     leaf: Option<Cow<'a, str>>,
     #[serde(default, borrow, deserialize_with = "present")]
     salt: Option<Option<Cow<'a, str>>>,
+    /// Only whether it is there and whether it is `null`: its canonical form comes from the strict
+    /// I-JSON reader ([`LogAuditor::push_entry_line`]).
     #[serde(default, deserialize_with = "present")]
-    record: Option<Option<Value>>,
+    record: Option<Option<serde::de::IgnoredAny>>,
     #[serde(default)]
     checkpoint: Option<String>,
     #[serde(default)]
@@ -376,6 +401,73 @@ struct ConsistencyLine {
     proof: Vec<String>,
 }
 
+/// The latest entry of each grant digest or subject tag seen so far.
+type ChainHeads = HashMap<[u8; 32], u64, ChainHashing>;
+
+/// The hash of the chain maps' keys. They are digests and tags read from the bundle, which a hostile
+/// producer chooses, so the hash is keyed (a random key per auditor, from the standard library's
+/// random `RandomState`) to keep their buckets unpredictable; but it is much cheaper than SipHash:
+/// the 32 bytes as four words, each pair folded through a keyed 64×64→128-bit multiplication (the
+/// construction of `foldhash` and `wyhash`).
+#[derive(Debug, Clone)]
+struct ChainHashing([u64; 6]);
+
+impl Default for ChainHashing {
+    fn default() -> Self {
+        let random = std::hash::RandomState::new();
+        Self([0u64, 1, 2, 3, 4, 5].map(|i| std::hash::BuildHasher::hash_one(&random, i)))
+    }
+}
+
+impl std::hash::BuildHasher for ChainHashing {
+    type Hasher = ChainHasher;
+
+    fn build_hasher(&self) -> ChainHasher {
+        ChainHasher {
+            key: self.0,
+            state: self.0[4],
+        }
+    }
+}
+
+struct ChainHasher {
+    key: [u64; 6],
+    state: u64,
+}
+
+fn folded_multiply(a: u64, b: u64) -> u64 {
+    let product = u128::from(a) * u128::from(b);
+    (product as u64) ^ ((product >> 64) as u64)
+}
+
+impl std::hash::Hasher for ChainHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        // A `[u8; 32]` key arrives as its length (`write_usize`), then its 32 bytes in one call.
+        let mut chunks = bytes.chunks_exact(16);
+        for chunk in &mut chunks {
+            let mut a = [0u8; 8];
+            let mut b = [0u8; 8];
+            a.copy_from_slice(&chunk[..8]);
+            b.copy_from_slice(&chunk[8..]);
+            self.state = folded_multiply(
+                u64::from_le_bytes(a) ^ self.key[0] ^ self.state,
+                u64::from_le_bytes(b) ^ self.key[1],
+            );
+        }
+        for &byte in chunks.remainder() {
+            self.state = folded_multiply(u64::from(byte) ^ self.key[2] ^ self.state, self.key[3]);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.state = folded_multiply(n as u64 ^ self.key[2] ^ self.state, self.key[3]);
+    }
+
+    fn finish(&self) -> u64 {
+        folded_multiply(self.state ^ self.key[4], self.key[5])
+    }
+}
+
 /// The prefix of the entry lines `consentry` writes (keys in sorted order, no spaces).
 const ENTRY_LINE_PREFIX: &[u8] = br#"{"i":"#;
 
@@ -390,8 +482,8 @@ pub struct LogAuditor {
     log_key: Option<VerifierKey>,
     range: CompactRange,
     last_time: u64,
-    grant_heads: HashMap<[u8; 32], u64>,
-    subject_heads: HashMap<[u8; 32], u64>,
+    grant_heads: ChainHeads,
+    subject_heads: ChainHeads,
     checkpoints: BTreeMap<u64, Cp>,
     seen_notes: HashSet<String>,
     seen_consistency: BTreeSet<(u64, u64)>,
@@ -468,8 +560,8 @@ impl LogAuditor {
             log_key: None,
             range: CompactRange::new(),
             last_time: 0,
-            grant_heads: HashMap::new(),
-            subject_heads: HashMap::new(),
+            grant_heads: ChainHeads::default(),
+            subject_heads: ChainHeads::default(),
             checkpoints: BTreeMap::new(),
             seen_notes: HashSet::new(),
             seen_consistency: BTreeSet::new(),
@@ -869,6 +961,10 @@ impl LogAuditor {
     /// The next entry: its leaf bytes, the index its source claims for it (a bundle line's `i`),
     /// and its record.
     pub fn push_entry(&mut self, claimed_index: Option<u64>, leaf_bytes: &[u8], opening: RecordOpening<'_>) {
+        self.push_entry_with(claimed_index, leaf_bytes, Opening::Given(opening));
+    }
+
+    fn push_entry_with(&mut self, claimed_index: Option<u64>, leaf_bytes: &[u8], opening: Opening<'_>) {
         let p = self.range.size();
         if self.header.is_none() && !self.headerless_reported {
             self.headerless_reported = true;
@@ -972,7 +1068,19 @@ impl LogAuditor {
         }
     }
 
-    fn check_record(&mut self, p: u64, leaf: &Leaf, opening: RecordOpening<'_>) {
+    fn check_record(&mut self, p: u64, leaf: &Leaf, opening: Opening<'_>) {
+        let opening = match opening {
+            Opening::Given(o) => o,
+            Opening::Canonical { salt, json } => {
+                self.open_commitment(p, leaf, salt, json);
+                return;
+            }
+            Opening::Invalid(e) => {
+                let msg = format!("entry {p}: the record is not canonicalizable I-JSON (RFC 8785): {e}");
+                self.fail(Check::Record, p + 1, Some(p), None, None, msg);
+                return;
+            }
+        };
         let canonical = match opening {
             RecordOpening::NotSupplied => {
                 self.records_not_supplied += 1;
@@ -985,6 +1093,11 @@ impl LogAuditor {
             RecordOpening::Open { salt, record } => jcs::canonicalize(record)
                 .map(|c| (salt, c))
                 .map_err(|e| e.to_string()),
+            RecordOpening::OpenJson { salt, json } if is_canonical_json(json) => {
+                // Already its own RFC 8785 form (as the node writes it): hash it as it is.
+                self.open_commitment(p, leaf, salt, json);
+                return;
+            }
             RecordOpening::OpenJson { salt, json } => {
                 let mut buf = std::mem::take(&mut self.canonical);
                 buf.clear();
@@ -996,21 +1109,25 @@ impl LogAuditor {
         };
         match canonical {
             Ok((salt, canonical)) => {
-                if record_commitment(salt, &canonical) == leaf.record_commitment {
-                    self.records_opened += 1;
-                } else {
-                    let msg = format!(
-                        "entry {p}: the record and its salt do not open the leaf's commitment (the record or \
-                         the leaf was changed)"
-                    );
-                    self.fail(Check::Record, p + 1, Some(p), None, None, msg);
-                }
+                self.open_commitment(p, leaf, salt, &canonical);
                 self.canonical = canonical;
             }
             Err(e) => {
                 let msg = format!("entry {p}: the record is not canonicalizable I-JSON (RFC 8785): {e}");
                 self.fail(Check::Record, p + 1, Some(p), None, None, msg);
             }
+        }
+    }
+
+    fn open_commitment(&mut self, p: u64, leaf: &Leaf, salt: &[u8; 32], canonical: &[u8]) {
+        if record_commitment(salt, canonical) == leaf.record_commitment {
+            self.records_opened += 1;
+        } else {
+            let msg = format!(
+                "entry {p}: the record and its salt do not open the leaf's commitment (the record or \
+                 the leaf was changed)"
+            );
+            self.fail(Check::Record, p + 1, Some(p), None, None, msg);
         }
     }
 
@@ -1035,11 +1152,8 @@ impl LogAuditor {
     }
 
     fn push_parsed(&mut self, line: &[u8], entries: bool) {
-        if entries {
-            if let Some(e) = FastEntry::scan(line) {
-                self.push_fast_entry(e);
-                return;
-            }
+        if entries && self.push_fast_entry(line, true, true).is_some() {
+            return;
         }
         let position = self.range.size();
         let raw: RawLine<'_> = match serde_json::from_slice(line) {
@@ -1080,7 +1194,7 @@ impl LogAuditor {
         }
         if is_entry {
             if entries {
-                self.push_entry_line(raw);
+                self.push_entry_line(raw, line);
             }
         } else if is_header {
             match (raw.format, raw.origin, raw.log_key, raw.from, raw.to) {
@@ -1127,47 +1241,36 @@ impl LogAuditor {
         }
     }
 
-    fn push_fast_entry(&mut self, e: FastEntry<'_>) {
-        let p = self.range.size();
-        let mut leaf = [0u8; LEAF_LEN + 2];
-        let bytes: &[u8] = match STANDARD.decode_slice(e.leaf, &mut leaf) {
-            Ok(n) => &leaf[..n],
-            Err(err) => {
-                let msg = format!("entry {p}: the leaf is not {LEAF_LEN} bytes of canonical base64: {err}");
-                self.fail(Check::Leaf, p + 1, Some(p), None, None, msg);
-                &[]
+    /// An entry line in the node's form at the start of `bytes`, read without a JSON parser and
+    /// without allocating ([`FastEntry`]): the bytes it took, its line end included. `whole`: `bytes`
+    /// are all of the line; else `eof`: they run to the end of the bundle (if not, the line must end
+    /// in `\n` within them). `None`: the line is not in that form, its record is not shown canonical,
+    /// or something in it does not decode (the general path then reads it and names what is wrong);
+    /// nothing was pushed.
+    fn push_fast_entry(&mut self, bytes: &[u8], whole: bool, eof: bool) -> Option<usize> {
+        let e = FastEntry::scan(bytes).filter(|e| {
+            if whole {
+                e.len == bytes.len()
+            } else {
+                eof || bytes[..e.len].ends_with(b"\n")
             }
+        })?;
+        let leaf = decode_leaf_base64(e.leaf)?;
+        let salt;
+        let opening = match (e.salt, e.record) {
+            (None, None) => Opening::Given(RecordOpening::Erased),
+            (Some(hex_salt), Some(json)) => {
+                salt = decode_hex32(hex_salt)?;
+                Opening::Canonical { salt: &salt, json }
+            }
+            _ => return None,
         };
-        let mut salt = [0u8; 32];
-        let opening = match (e.salt, e.record == b"null") {
-            (None, true) => RecordOpening::Erased,
-            (Some(hex_salt), false) => {
-                if hex::decode_to_slice(hex_salt, &mut salt).is_err() {
-                    let msg = format!("entry {p}: the salt is not 32 bytes of hex");
-                    self.fail(Check::Record, p + 1, Some(p), None, None, msg);
-                    RecordOpening::NotSupplied
-                } else {
-                    RecordOpening::OpenJson {
-                        salt: &salt,
-                        json: e.record,
-                    }
-                }
-            }
-            (Some(_), true) => {
-                let msg = format!("entry {p}: a salt without its record");
-                self.fail(Check::Record, p + 1, Some(p), None, None, msg);
-                RecordOpening::NotSupplied
-            }
-            (None, false) => {
-                let msg = format!("entry {p}: a record without its salt");
-                self.fail(Check::Record, p + 1, Some(p), None, None, msg);
-                RecordOpening::NotSupplied
-            }
-        };
-        self.push_entry(Some(e.i), bytes, opening);
+        self.push_entry_with(Some(e.i), &leaf, opening);
+        Some(e.len)
     }
 
-    fn push_entry_line(&mut self, raw: RawLine<'_>) {
+    /// An entry line read by `serde_json` (any member order and white space).
+    fn push_entry_line(&mut self, raw: RawLine<'_>, line: &[u8]) {
         let p = self.range.size();
         let mut leaf = [0u8; LEAF_LEN + 2];
         let bytes: &[u8] = match raw.leaf.as_deref().map(|s| STANDARD.decode_slice(s, &mut leaf)) {
@@ -1183,18 +1286,33 @@ impl LogAuditor {
                 &[]
             }
         };
-        let salt_record = (raw.salt, raw.record);
         let mut salt = [0u8; 32];
-        let opening = match &salt_record {
-            (None, None) => RecordOpening::NotSupplied,
-            (Some(None), Some(None)) => RecordOpening::Erased,
-            (Some(Some(s)), Some(Some(record))) => {
+        let mut canonical = std::mem::take(&mut self.canonical);
+        let opening = match (&raw.salt, &raw.record) {
+            (None, None) => Opening::Given(RecordOpening::NotSupplied),
+            (Some(None), Some(None)) => Opening::Given(RecordOpening::Erased),
+            (Some(Some(s)), Some(Some(_))) => {
                 if hex::decode_to_slice(s.as_ref(), &mut salt).is_err() {
                     let msg = format!("entry {p}: the salt is not 32 bytes of hex");
                     self.fail(Check::Record, p + 1, Some(p), None, None, msg);
-                    RecordOpening::NotSupplied
+                    Opening::Given(RecordOpening::NotSupplied)
                 } else {
-                    RecordOpening::Open { salt: &salt, record }
+                    // The record as the strict I-JSON reader sees it (duplicate names refused, RFC
+                    // 7493), not as `serde_json` does, in its canonical form.
+                    canonical.clear();
+                    let record = crate::crypto::json::parse(line)
+                        .map_err(|e| e.to_string())
+                        .and_then(|line| {
+                            let record = line.get("record").ok_or("the record is missing")?;
+                            jcs::write_node(record, &mut canonical).map_err(|e| e.to_string())
+                        });
+                    match record {
+                        Ok(()) => Opening::Canonical {
+                            salt: &salt,
+                            json: &canonical,
+                        },
+                        Err(e) => Opening::Invalid(e),
+                    }
                 }
             }
             (s, r) => {
@@ -1206,10 +1324,11 @@ impl LogAuditor {
                     _ => format!("entry {p}: salt and record must both be given, or both be null"),
                 };
                 self.fail(Check::Record, p + 1, Some(p), None, None, msg);
-                RecordOpening::NotSupplied
+                Opening::Given(RecordOpening::NotSupplied)
             }
         };
-        self.push_entry(raw.i, bytes, opening);
+        self.push_entry_with(raw.i, bytes, opening);
+        self.canonical = canonical;
     }
 
     /// Ends the audit: the checks that need the whole input, and the report.
@@ -1333,63 +1452,497 @@ impl LogAuditor {
     }
 }
 
-/// An entry line in exactly the form `consentry` writes —
-/// `{"i":N,"leaf":"<base64>","record":<JSON>,"salt":"<64 hex>"|null}` — cut apart without a JSON
-/// parser. Anything else goes through `serde_json`. The record's text is checked later by the strict
-/// I-JSON parser that canonicalizes it, so a line accepted here is valid JSON whenever the record
-/// opens.
+/// An entry line in the form `consentry` writes, cut apart without a JSON parser. The node builds the
+/// line with `serde_json`'s `json!` and, as the crate is built (`serde_json`'s `preserve_order`),
+/// keeps the members in the order written: `{"i":N,"leaf":"<base64>","salt":"<64 hex>"|null,
+/// "record":<JSON>|null}`; with sorted members (the form spec/access-log.md §7.3 shows) `record`
+/// comes before `salt`. Both are taken here, when the record is an object already in its RFC 8785
+/// form ([`is_canonical_json`], which also finds where it ends) and the line ends right after it;
+/// anything else goes through `serde_json`.
 struct FastEntry<'a> {
     i: u64,
     leaf: &'a [u8],
-    record: &'a [u8],
+    /// `None`: `null`.
+    record: Option<&'a [u8]>,
+    /// `None`: `null`.
     salt: Option<&'a [u8]>,
+    /// Bytes taken, with the line end (`\n` or `\r\n`) if there is one.
+    len: usize,
 }
 
 impl<'a> FastEntry<'a> {
-    fn scan(line: &'a [u8]) -> Option<Self> {
-        let rest = line.strip_prefix(ENTRY_LINE_PREFIX)?;
-        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-        if digits == 0 || digits > 20 || (digits > 1 && rest[0] == b'0') {
-            return None;
-        }
-        let i: u64 = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
-        let rest = rest[digits..].strip_prefix(br#","leaf":""#)?;
-        let end = rest.iter().position(|&b| b == b'"')?;
-        let leaf = &rest[..end];
-        if !leaf
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
-        {
-            return None;
-        }
-        let rest = rest[end + 1..].strip_prefix(br#","record":"#)?;
-        let (record, salt) = match rest.strip_suffix(br#","salt":null}"#) {
-            Some(record) => (record, None),
-            None => {
-                let r = rest.strip_suffix(br#""}"#)?;
-                let split = r.len().checked_sub(64)?;
-                let (r, salt) = r.split_at(split);
-                if !salt.iter().all(u8::is_ascii_hexdigit) {
-                    return None;
-                }
-                (r.strip_suffix(br#","salt":""#)?, Some(salt))
-            }
+    fn scan(bytes: &'a [u8]) -> Option<Self> {
+        let mut c = CanonicalScan {
+            b: bytes,
+            pos: ENTRY_LINE_PREFIX.len(),
         };
-        if record.is_empty() {
+        if !bytes.starts_with(ENTRY_LINE_PREFIX) {
             return None;
         }
-        // A `null` record must be exactly that; any other record must be an object (the form the node
-        // writes); other shapes take the slow path, which reports them.
-        if record != b"null" && (record[0] != b'{' || record[record.len() - 1] != b'}') {
-            return None;
+        let i = c.index()?;
+        c.expect(br#","leaf":""#)?;
+        // A leaf's base64 has a fixed length; a quote or an escape inside fails to decode and sends
+        // the line to the general path.
+        let leaf = c.take(LEAF_BASE64_LEN)?;
+        c.expect(b"\"")?;
+        let (salt, record);
+        if c.expect(br#","salt":"#).is_some() {
+            // Export order: the salt, then the record.
+            salt = c.salt()?;
+            c.expect(br#","record":"#)?;
+            record = c.record()?;
+        } else {
+            // Sorted order: the record, then the salt.
+            c.expect(br#","record":"#)?;
+            record = c.record()?;
+            c.expect(br#","salt":"#)?;
+            salt = c.salt()?;
+        }
+        c.expect(b"}")?;
+        match &bytes[c.pos..] {
+            [] => {}
+            [b'\n', ..] => c.pos += 1,
+            [b'\r', b'\n', ..] => c.pos += 2,
+            _ => return None,
         }
         Some(Self {
             i,
             leaf,
             record,
             salt,
+            len: c.pos,
         })
     }
+}
+
+/// Characters of the standard base64 alphabet → their 6 bits; anything else → 0xFF.
+const BASE64_VALUES: [u8; 256] = {
+    let mut t = [0xFFu8; 256];
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut i = 0;
+    while i < 64 {
+        t[alphabet[i] as usize] = i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Hex digits (either case, as the `hex` crate reads them) → their value; anything else → 0xFF.
+const HEX_VALUES: [u8; 256] = {
+    let mut t = [0xFFu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+// A leaf is 45 whole base64 groups and one byte: `XY==`.
+const _: () = assert!(LEAF_LEN % 3 == 1);
+const LEAF_BASE64_LEN: usize = (LEAF_LEN / 3 + 1) * 4;
+
+/// The leaf from its canonical padded base64 (standard alphabet, unused bits zero), as
+/// `STANDARD.decode_slice` reads it; `None` for anything else, including leaves of another length
+/// (the general path then decodes it and reports what is wrong).
+fn decode_leaf_base64(text: &[u8]) -> Option<[u8; LEAF_LEN]> {
+    if text.len() != LEAF_BASE64_LEN || !text.ends_with(b"==") {
+        return None;
+    }
+    let mut out = [0u8; LEAF_LEN];
+    let mut bad = 0u8;
+    for (quad, triple) in text.chunks_exact(4).zip(out.chunks_exact_mut(3)) {
+        let value = |k: usize| BASE64_VALUES[usize::from(quad[k])];
+        let (a, b, c, d) = (value(0), value(1), value(2), value(3));
+        bad |= a | b | c | d;
+        let v = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(c) << 6 | u32::from(d);
+        triple.copy_from_slice(&v.to_be_bytes()[1..]);
+    }
+    let a = BASE64_VALUES[usize::from(text[LEAF_BASE64_LEN - 4])];
+    let b = BASE64_VALUES[usize::from(text[LEAF_BASE64_LEN - 3])];
+    // 0xFF marks a character outside the alphabet; the last character's low 4 bits are unused and
+    // must be zero.
+    if (bad | a | b) & 0x80 != 0 || b & 0x0F != 0 {
+        return None;
+    }
+    out[LEAF_LEN - 1] = (a << 2) | (b >> 4);
+    Some(out)
+}
+
+/// 32 bytes from 64 hex digits (either case), as `hex::decode_to_slice` reads them.
+fn decode_hex32(text: &[u8]) -> Option<[u8; 32]> {
+    if text.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    let mut bad = 0u8;
+    for (pair, byte) in text.chunks_exact(2).zip(out.iter_mut()) {
+        let (h, l) = (HEX_VALUES[usize::from(pair[0])], HEX_VALUES[usize::from(pair[1])]);
+        bad |= h | l;
+        *byte = (h << 4) | (l & 0x0F);
+    }
+    (bad & 0x80 == 0).then_some(out)
+}
+
+/// Whether `json` is, byte for byte, the RFC 8785 form of a value the strict I-JSON reader
+/// ([`crate::crypto::json::parse`]) accepts — so that `JCS(parse(json)) == json` and the text can be
+/// hashed as it is. One pass, no allocation. Conservative: `false` means "not shown canonical", and
+/// the caller parses and canonicalizes. Shown canonical: no white space; members sorted by UTF-16
+/// code units and distinct (strictly increasing), their names without escapes; strings valid UTF-8
+/// with exactly the RFC 8785 escapes (`\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`, other controls as
+/// lowercase `\u00xx`); numbers only integers of at most 15 digits without a leading zero or `-0`
+/// (within ±(2^53 − 1), written as ECMAScript writes them); nesting no deeper than the reader's
+/// limit.
+fn is_canonical_json(json: &[u8]) -> bool {
+    let mut c = CanonicalScan { b: json, pos: 0 };
+    c.value(0) && c.pos == json.len()
+}
+
+struct CanonicalScan<'a> {
+    b: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> CanonicalScan<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.pos).copied()
+    }
+
+    fn expect(&mut self, text: &[u8]) -> Option<()> {
+        if self.b[self.pos..].starts_with(text) {
+            self.pos += text.len();
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let out = self.b.get(self.pos..self.pos + n)?;
+        self.pos += n;
+        Some(out)
+    }
+
+    /// A line's `i`: digits without a leading zero, within `u64`.
+    fn index(&mut self) -> Option<u64> {
+        let digits = self.b[self.pos..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if digits == 0 || (digits > 1 && self.b[self.pos] == b'0') {
+            return None;
+        }
+        let mut i = 0u64;
+        for &d in self.take(digits)? {
+            i = i.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+        }
+        Some(i)
+    }
+
+    /// `null`, or a quoted salt of 64 characters (decoded later).
+    fn salt(&mut self) -> Option<Option<&'a [u8]>> {
+        if self.expect(b"null").is_some() {
+            return Some(None);
+        }
+        self.expect(b"\"")?;
+        let salt = self.take(64)?;
+        self.expect(b"\"")?;
+        Some(Some(salt))
+    }
+
+    /// `null`, or an object in its canonical form, inside the line's object (whose nesting counts
+    /// against the limit, as when the line is read as a whole).
+    fn record(&mut self) -> Option<Option<&'a [u8]>> {
+        if self.expect(b"null").is_some() {
+            return Some(None);
+        }
+        let start = self.pos;
+        (self.peek() == Some(b'{') && self.value(1)).then(|| Some(&self.b[start..self.pos]))
+    }
+
+    /// A value at `pos`, inside `depth` arrays and objects. Scalars are read here, in line; only
+    /// arrays and objects recurse.
+    #[inline(always)]
+    fn value(&mut self, depth: usize) -> bool {
+        match self.peek() {
+            Some(b'"') => self.string().is_some(),
+            Some(b'{' | b'[') => self.nested(depth),
+            Some(b't') => self.literal(b"true"),
+            Some(b'f') => self.literal(b"false"),
+            Some(b'n') => self.literal(b"null"),
+            Some(b'-' | b'0'..=b'9') => self.integer(),
+            _ => false,
+        }
+    }
+
+    #[inline(never)]
+    fn nested(&mut self, depth: usize) -> bool {
+        if depth >= crate::crypto::json::MAX_DEPTH {
+            return false;
+        }
+        if self.peek() == Some(b'{') {
+            self.object(depth + 1)
+        } else {
+            self.array(depth + 1)
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> bool {
+        let ok = self.b[self.pos..].starts_with(word);
+        self.pos += word.len();
+        ok
+    }
+
+    fn integer(&mut self) -> bool {
+        let start = self.pos;
+        let digits_at = start + usize::from(self.b[start] == b'-');
+        let digits = self.b[digits_at..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        // `-0` is written `0`; a leading zero is not JSON.
+        if digits == 0 || digits > 15 || (self.b[digits_at] == b'0' && (digits > 1 || digits_at > start)) {
+            return false;
+        }
+        self.pos = digits_at + digits;
+        !matches!(self.peek(), Some(b'.' | b'e' | b'E'))
+    }
+
+    /// A string at `pos`: its raw content, and whether it is plain ASCII (no escape, no byte ≥ 0x80).
+    #[inline(always)]
+    fn string(&mut self) -> Option<(&'a [u8], bool)> {
+        let start = self.pos + 1;
+        let end = next_special(self.b, start)?;
+        if self.b[end] == b'"' {
+            self.pos = end + 1;
+            return Some((&self.b[start..end], true));
+        }
+        self.string_rest(start, end)
+    }
+
+    /// The rest of a string whose run of plain ASCII ends at `i` with something other than its
+    /// closing quote.
+    #[cold]
+    #[inline(never)]
+    fn string_rest(&mut self, start: usize, mut i: usize) -> Option<(&'a [u8], bool)> {
+        let mut ascii = true;
+        loop {
+            match self.b[i] {
+                b'"' => break,
+                0x80.. => {
+                    ascii = false;
+                    i += 1;
+                }
+                b'\\' => match *self.b.get(i + 1)? {
+                    b'"' | b'\\' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
+                    b'u' => {
+                        // Only controls without a short form, as `\u00xx` in lowercase.
+                        let [z0, z1, hi, lo] = *self.b.get(i + 2..i + 6)? else {
+                            return None;
+                        };
+                        let hi = match (z0, z1, hi) {
+                            (b'0', b'0', b'0') => 0,
+                            (b'0', b'0', b'1') => 16,
+                            _ => return None,
+                        };
+                        let lo = match lo {
+                            b'0'..=b'9' => lo - b'0',
+                            b'a'..=b'f' => lo - b'a' + 10,
+                            _ => return None,
+                        };
+                        if matches!(hi + lo, 0x08 | 0x09 | 0x0A | 0x0C | 0x0D) {
+                            return None;
+                        }
+                        i += 6;
+                    }
+                    _ => return None,
+                },
+                // A raw control character.
+                _ => return None,
+            }
+            i = next_special(self.b, i)?;
+        }
+        let content = &self.b[start..i];
+        if !ascii && std::str::from_utf8(content).is_err() {
+            return None;
+        }
+        self.pos = i + 1;
+        // Not plain: a member name with an escape is not compared here (the caller gives up).
+        Some((content, false))
+    }
+
+    fn array(&mut self, depth: usize) -> bool {
+        self.pos += 1;
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return true;
+        }
+        loop {
+            if !self.value(depth) {
+                return false;
+            }
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return true;
+                }
+                _ => return false,
+            }
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> bool {
+        self.pos += 1;
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return true;
+        }
+        let mut previous: &[u8] = &[];
+        let mut first = true;
+        loop {
+            if self.peek() != Some(b'"') {
+                return false;
+            }
+            let name = match self.string() {
+                Some((name, true)) => name,
+                // Escapes or non-ASCII characters in a name.
+                Some((name, false)) => match self.name_with_specials(name) {
+                    Some(name) => name,
+                    None => return false,
+                },
+                None => return false,
+            };
+            // Sorted by UTF-16 code units and distinct (`jcs::utf16_cmp`, which compares bytes when
+            // either name is ASCII).
+            if !first && !name_less(previous, name) {
+                return false;
+            }
+            first = false;
+            previous = name;
+            if self.peek() != Some(b':') {
+                return false;
+            }
+            self.pos += 1;
+            if !self.value(depth) {
+                return false;
+            }
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    return true;
+                }
+                _ => return false,
+            }
+        }
+    }
+
+    /// A member name that is not plain ASCII: accepted (as itself) only without escapes, so that its
+    /// bytes are the name.
+    #[cold]
+    fn name_with_specials(&self, name: &'a [u8]) -> Option<&'a [u8]> {
+        (!name.contains(&b'\\')).then_some(name)
+    }
+}
+
+/// `a` sorts strictly before `b` as RFC 8785 orders member names (`jcs::utf16_cmp`): by bytes when
+/// either is ASCII, else by UTF-16 code units. Both are valid UTF-8 without escapes.
+fn name_less(a: &[u8], b: &[u8]) -> bool {
+    if a.is_ascii() || b.is_ascii() {
+        return bytes_less(a, b);
+    }
+    match (std::str::from_utf8(a), std::str::from_utf8(b)) {
+        (Ok(a), Ok(b)) => jcs::utf16_cmp(a, b) == std::cmp::Ordering::Less,
+        _ => false,
+    }
+}
+
+/// `a < b` in byte order (member names are short: a loop beats a call to `memcmp`).
+fn bytes_less(a: &[u8], b: &[u8]) -> bool {
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x < y;
+        }
+    }
+    a.len() < b.len()
+}
+
+/// The index, from `i` on, of the first byte that ends a plain ASCII run inside a JSON string: `"`,
+/// `\\`, a control character below 0x20, or a byte ≥ 0x80. SWAR, 16 bytes a step (most member names
+/// and short values end in the first): a byte is flagged (its high bit) when `b ^ '"'` or `b ^ '\\'`
+/// is zero, or when `b − 0x20` or `b` itself has its high bit set. Borrows only disturb the bytes
+/// above a flagged one, so the lowest flag of a word is exact, and the lowest of the two words' flags
+/// is the first special byte.
+fn next_special(b: &[u8], mut i: usize) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let flags = |word: &[u8]| -> u64 {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        let w = u64::from_le_bytes(w);
+        let zero = |x: u64| x.wrapping_sub(LO) & !x;
+        (zero(w ^ (LO * u64::from(b'"'))) | zero(w ^ (LO * u64::from(b'\\'))) | w.wrapping_sub(LO * 0x20) | w)
+            & HI
+    };
+    while let Some(block) = b.get(i..i + 16) {
+        let bits = u128::from(flags(&block[..8])) | u128::from(flags(&block[8..])) << 64;
+        if bits != 0 {
+            return Some(i + (bits.trailing_zeros() / 8) as usize);
+        }
+        i += 16;
+    }
+    b.get(i..)?
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c))
+        .map(|p| i + p)
+}
+
+/// The lines of a bundle, split at `\n` as `<[u8]>::split` does, searching 64 bytes at a time.
+struct Lines<'a> {
+    rest: Option<&'a [u8]>,
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let rest = self.rest?;
+        match find_newline(rest) {
+            Some(n) => {
+                self.rest = Some(&rest[n + 1..]);
+                Some(&rest[..n])
+            }
+            None => self.rest.take(),
+        }
+    }
+}
+
+fn lines(bytes: &[u8]) -> Lines<'_> {
+    Lines { rest: Some(bytes) }
+}
+
+/// The index of the first `\n`: each 64-byte block is tested in a form the compiler vectorizes.
+fn find_newline(bytes: &[u8]) -> Option<usize> {
+    let mut blocks = bytes.chunks_exact(64);
+    let mut at = 0;
+    for block in &mut blocks {
+        if block.iter().fold(false, |hit, &b| hit | (b == b'\n')) {
+            return block.iter().position(|&b| b == b'\n').map(|p| at + p);
+        }
+        at += 64;
+    }
+    blocks
+        .remainder()
+        .iter()
+        .position(|&b| b == b'\n')
+        .map(|p| at + p)
 }
 
 fn trim_line(line: &[u8]) -> &[u8] {
@@ -1403,22 +1956,274 @@ pub const PROGRESS_EVERY: u64 = 1 << 16;
 /// Audits a whole evidence bundle held in memory: pass 1 reads the header, checkpoints and proofs,
 /// pass 2 the entries. `progress` is called with the number of entries read every
 /// [`PROGRESS_EVERY`] entries.
+///
+/// Pass 1 reads only the lines before the first entry line and after the last one, where the node
+/// writes the header and the checkpoints; pass 2 checks that every line between them is an entry line
+/// (or empty), which pass 1 would have skipped anyway. If one is not, both passes are done again
+/// over every line, so the result is always that of the plain two passes.
 pub fn audit_bundle(
     bundle: &[u8],
     opts: AuditOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<AuditReport, AuditConfigError> {
-    let mut auditor = LogAuditor::new(opts)?;
-    for line in bundle.split(|&b| b == b'\n') {
+    let (head, tail) = entry_lines_span(bundle);
+    let mut auditor = LogAuditor::new(opts.clone())?;
+    for line in lines(&bundle[..head]).chain(lines(&bundle[tail..])) {
         auditor.push_metadata_line(line);
     }
-    for line in bundle.split(|&b| b == b'\n') {
+    let skipped = (head as u64, tail as u64);
+    if push_lines(&mut auditor, bundle, 0, true, Some(skipped), progress).is_some() {
+        return Ok(auditor.finish());
+    }
+    let mut auditor = LogAuditor::new(opts)?;
+    for line in lines(bundle) {
+        auditor.push_metadata_line(line);
+    }
+    push_lines(&mut auditor, bundle, 0, true, None, progress);
+    Ok(auditor.finish())
+}
+
+/// Why [`audit_reader`] could not audit.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuditReadError {
+    /// The options cannot work.
+    #[error(transparent)]
+    Config(#[from] AuditConfigError),
+    /// The bundle could not be read.
+    #[error("reading the bundle: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// How much of a bundle [`audit_reader`] holds at a time (more for a longer line).
+pub const READ_CHUNK: usize = 1 << 20;
+
+/// [`audit_bundle`] over a bundle read from `reader` (a file), which is never held in memory: pass 1
+/// reads the lines before the first entry line and, seeking to the end, those after the last one;
+/// pass 2 streams every line through a buffer of [`READ_CHUNK`] bytes, entry lines in the node's
+/// form straight from it. As with [`audit_bundle`], a line between the entry lines that pass 1 would
+/// have read makes both passes start again over every line.
+pub fn audit_reader<R: std::io::Read + std::io::Seek>(
+    reader: R,
+    opts: AuditOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<AuditReport, AuditReadError> {
+    audit_reader_with(reader, opts, progress, READ_CHUNK)
+}
+
+fn audit_reader_with<R: std::io::Read + std::io::Seek>(
+    mut reader: R,
+    opts: AuditOptions,
+    progress: &mut dyn FnMut(u64),
+    chunk: usize,
+) -> Result<AuditReport, AuditReadError> {
+    use std::io::SeekFrom;
+    let mut auditor = LogAuditor::new(opts.clone())?;
+    // Pass 1 over the head: the lines before the first entry line.
+    let mut start = None;
+    feed(&mut reader, chunk, |bytes, offset, eof| {
+        let mut at = 0;
+        while let Some((line, n)) = next_line(&bytes[at..], eof) {
+            if line.starts_with(ENTRY_LINE_PREFIX) {
+                start = Some(offset + at as u64);
+                return None;
+            }
+            auditor.push_metadata_line(line);
+            at += n;
+        }
+        Some(at)
+    })?;
+    // And over the tail: the lines after the last entry line (`None`: pass 1 read every line).
+    let skipped = match start {
+        None => None,
+        Some(start) => {
+            let (end, tail) = tail_after_entry_lines(&mut reader, start, chunk)?;
+            for line in lines(&tail) {
+                auditor.push_metadata_line(line);
+            }
+            Some((start, end))
+        }
+    };
+    reader.seek(SeekFrom::Start(0))?;
+    let mut complete = true;
+    feed(&mut reader, chunk, |bytes, offset, eof| {
+        let taken = push_lines(&mut auditor, bytes, offset, eof, skipped, progress);
+        complete = taken.is_some();
+        taken
+    })?;
+    if complete {
+        return Ok(auditor.finish());
+    }
+    let mut auditor = LogAuditor::new(opts)?;
+    reader.seek(SeekFrom::Start(0))?;
+    feed(&mut reader, chunk, |bytes, _, eof| {
+        let mut at = 0;
+        while let Some((line, n)) = next_line(&bytes[at..], eof) {
+            auditor.push_metadata_line(line);
+            at += n;
+        }
+        Some(at)
+    })?;
+    reader.seek(SeekFrom::Start(0))?;
+    feed(&mut reader, chunk, |bytes, offset, eof| {
+        push_lines(&mut auditor, bytes, offset, eof, None, progress)
+    })?;
+    Ok(auditor.finish())
+}
+
+/// The first line of `bytes` and the bytes it takes with its `\n`; without a `\n`, the rest only
+/// at the end of the bundle (`eof`).
+fn next_line(bytes: &[u8], eof: bool) -> Option<(&[u8], usize)> {
+    match find_newline(bytes) {
+        Some(n) => Some((&bytes[..n], n + 1)),
+        None if eof && !bytes.is_empty() => Some((bytes, bytes.len())),
+        None => None,
+    }
+}
+
+/// Reads `reader` from where it is, in chunks of at least `chunk` bytes: `take(bytes, offset, eof)`
+/// gets the bytes not taken yet (from `offset`; `eof`: they run to the end) and returns how many it
+/// took — what it leaves comes again with more — or `None` to stop. At the end it must take all.
+fn feed<R: std::io::Read>(
+    reader: &mut R,
+    chunk: usize,
+    mut take: impl FnMut(&[u8], u64, bool) -> Option<usize>,
+) -> std::io::Result<()> {
+    let mut buf = vec![0u8; chunk.max(1)];
+    let (mut filled, mut offset, mut eof) = (0, 0u64, false);
+    loop {
+        while filled < buf.len() && !eof {
+            match reader.read(&mut buf[filled..]) {
+                Ok(0) => eof = true,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let Some(taken) = take(&buf[..filled], offset, eof) else {
+            return Ok(());
+        };
+        if eof {
+            return Ok(());
+        }
+        if taken == 0 {
+            // A line longer than the buffer.
+            buf.resize(buf.len() * 2, 0);
+        } else {
+            buf.copy_within(taken..filled, 0);
+            filled -= taken;
+            offset += taken as u64;
+        }
+    }
+}
+
+/// Where the last entry line ends, and the bytes after it: read backwards from the end, in windows
+/// growing from `chunk` bytes, down to `start` at most (where the first entry line begins).
+fn tail_after_entry_lines<R: std::io::Read + std::io::Seek>(
+    reader: &mut R,
+    start: u64,
+    chunk: usize,
+) -> std::io::Result<(u64, Vec<u8>)> {
+    use std::io::SeekFrom;
+    let len = reader.seek(SeekFrom::End(0))?;
+    let mut window = (chunk.max(1) as u64).min(len - start);
+    loop {
+        let from = len - window;
+        reader.seek(SeekFrom::Start(from))?;
+        let mut bytes = vec![0u8; usize::try_from(window).map_err(std::io::Error::other)?];
+        reader.read_exact(&mut bytes)?;
+        // Line starts within the window, from the last: after a `\n`, or the first entry line's.
+        let mut at = bytes.len();
+        while at > 0 {
+            let line_start = bytes[..at - 1].iter().rposition(|&b| b == b'\n').map(|n| n + 1);
+            let line_start = match line_start {
+                Some(s) => s,
+                None if from == start => 0,
+                None => break,
+            };
+            if bytes[line_start..].starts_with(ENTRY_LINE_PREFIX) {
+                let end = find_newline(&bytes[line_start..]).map_or(bytes.len(), |n| line_start + n + 1);
+                return Ok((from + end as u64, bytes.split_off(end)));
+            }
+            at = line_start;
+        }
+        if from == start {
+            // Unreachable: the first entry line begins at `start`.
+            return Ok((start, bytes));
+        }
+        window = (window * 2).min(len - start);
+    }
+}
+
+/// `[start, end)`: from the first line that starts like an entry line to the end of the last one
+/// (empty when there is none).
+fn entry_lines_span(bundle: &[u8]) -> (usize, usize) {
+    let mut start = None;
+    let mut at = 0;
+    for line in lines(bundle) {
+        if line.starts_with(ENTRY_LINE_PREFIX) {
+            start = Some(at);
+            break;
+        }
+        at += line.len() + 1;
+    }
+    let Some(start) = start else {
+        return (bundle.len(), bundle.len());
+    };
+    let mut end = bundle.len();
+    loop {
+        // The line that ends at `end` (just before its `\n`, if any).
+        let body = bundle[..end].strip_suffix(b"\n").unwrap_or(&bundle[..end]);
+        let line_start = body.iter().rposition(|&b| b == b'\n').map_or(0, |n| n + 1);
+        if bundle[line_start..].starts_with(ENTRY_LINE_PREFIX) || line_start <= start {
+            return (start, end.max(start));
+        }
+        end = line_start;
+    }
+}
+
+/// Pass 2 over `bytes`, the bundle from byte `offset` on (`eof`: to its end; if not, a line is
+/// taken only once its `\n` is there): every line, entry lines in the node's form straight from the
+/// bytes. Returns the bytes taken. With `skipped`, the bytes whose lines pass 1 did not read:
+/// `None` at a line there that pass 1 would have read.
+fn push_lines(
+    auditor: &mut LogAuditor,
+    bytes: &[u8],
+    offset: u64,
+    eof: bool,
+    skipped: Option<(u64, u64)>,
+    progress: &mut dyn FnMut(u64),
+) -> Option<usize> {
+    let mut at = 0;
+    while at < bytes.len() {
+        let rest = &bytes[at..];
+        if let Some(n) = auditor.push_fast_entry(rest, false, eof) {
+            at += n;
+            if auditor.entries() % PROGRESS_EVERY == 0 {
+                progress(auditor.entries());
+            }
+            continue;
+        }
+        let Some((line, n)) = next_line(rest, eof) else {
+            break;
+        };
+        if let Some((start, end)) = skipped {
+            let trimmed = trim_line(line);
+            let position = offset + at as u64;
+            if (start..end).contains(&position)
+                && !trimmed.is_empty()
+                && !trimmed.starts_with(ENTRY_LINE_PREFIX)
+            {
+                return None;
+            }
+        }
         auditor.push_line(line);
         if auditor.entries() % PROGRESS_EVERY == 0 && line.starts_with(ENTRY_LINE_PREFIX) {
             progress(auditor.entries());
         }
+        at += n;
     }
-    Ok(auditor.finish())
+    Some(at)
 }
 
 #[cfg(test)]
@@ -1536,8 +2341,15 @@ mod tests {
         }
     }
 
+    /// [`audit_bundle`], checked against [`audit_reader`] with buffers small and large.
     fn audit(bytes: &[u8], opts: AuditOptions) -> AuditReport {
-        audit_bundle(bytes, opts, &mut |_| {}).unwrap()
+        let report = audit_bundle(bytes, opts.clone(), &mut |_| {}).unwrap();
+        for chunk in [1, 5, 64, 700, READ_CHUNK] {
+            let read =
+                audit_reader_with(std::io::Cursor::new(bytes), opts.clone(), &mut |_| {}, chunk).unwrap();
+            assert_eq!(read, report, "chunk {chunk}");
+        }
+        report
     }
 
     #[test]
@@ -1725,6 +2537,440 @@ mod tests {
                 .collect();
             assert_eq!(r.root, hex::encode(merkle::root_from_leaf_hashes(&hashes)));
             assert!(r.valid, "{n}: {:#?}", r.failures);
+        }
+    }
+
+    /// The plain two passes over every line, without the fast path of [`audit_bundle`] for entries
+    /// and without its shortcut for pass 1.
+    fn audit_plain(bytes: &[u8], opts: AuditOptions) -> AuditReport {
+        let mut a = LogAuditor::new(opts).unwrap();
+        for line in bytes.split(|&b| b == b'\n') {
+            a.push_metadata_line(line);
+        }
+        for line in bytes.split(|&b| b == b'\n') {
+            let line = trim_line(line);
+            if line.is_empty() {
+                continue;
+            }
+            // A leading space keeps the line off the fast path: `serde_json` reads it.
+            a.push_line(&[b" ", line].concat());
+        }
+        a.finish()
+    }
+
+    /// What two reports must agree on (messages may name columns that differ).
+    fn outcome(r: &AuditReport) -> impl PartialEq + std::fmt::Debug + use<> {
+        (
+            r.valid,
+            r.entries,
+            r.root.clone(),
+            r.checkpoints,
+            r.consistency_proofs,
+            r.records_opened,
+            r.records_erased,
+            r.records_not_supplied,
+            r.failures_omitted,
+            r.failures
+                .iter()
+                .map(|f| (f.check, f.index, f.checkpoint, f.range))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    /// Entry lines as the node writes them (both member orders), and edited ones, give the same
+    /// report on the fast path as through `serde_json`.
+    #[test]
+    fn fast_path_agrees_with_serde_json() {
+        let f = fixture(12);
+        let canonical = |k: usize| {
+            String::from_utf8(jcs::canonicalize(f.records[k].1.as_ref().unwrap()).unwrap()).unwrap()
+        };
+        let salt = |k: usize| hex::encode(f.records[k].0.unwrap());
+        let leaf = |k: usize| STANDARD.encode(f.leaves[k]);
+        let export = |k: usize, record: &str, salt: &str| {
+            format!(
+                r#"{{"i":{k},"leaf":"{}","salt":{salt},"record":{record}}}"#,
+                leaf(k)
+            )
+        };
+        let sorted = |k: usize, record: &str, salt: &str| {
+            format!(
+                r#"{{"i":{k},"leaf":"{}","record":{record},"salt":{salt}}}"#,
+                leaf(k)
+            )
+        };
+        let q = |s: String| format!("\"{s}\"");
+        // (line for entry 5, whether the fast path takes it)
+        let mut variants: Vec<(String, bool)> = vec![
+            (export(5, &canonical(5), &q(salt(5))), true),
+            (sorted(5, &canonical(5), &q(salt(5))), true),
+            (export(5, "null", "null"), true),
+            (sorted(5, "null", "null"), true),
+            (export(5, &canonical(5), &q(salt(5).to_uppercase())), true),
+            // Not canonical: members out of order, white space, an escape that need not be.
+            (
+                export(
+                    5,
+                    &serde_json::to_string(&serde_json::json!({"purpose": "credit-approval",
+                        "enterprise": "E2", "decision": "allowed"}))
+                    .unwrap(),
+                    &q(salt(5)),
+                ),
+                false,
+            ),
+            (export(5, &canonical(5).replace(':', ": "), &q(salt(5))), false),
+            (
+                export(5, &canonical(5).replace("E2", "\\u00452"), &q(salt(5))),
+                false,
+            ),
+            // Edited, or not strict I-JSON.
+            (export(5, &canonical(5).replace("E2", "E1"), &q(salt(5))), true),
+            (
+                export(
+                    5,
+                    &canonical(5).replace(r#"{"decision""#, r#"{"decision":"x","decision""#),
+                    &q(salt(5)),
+                ),
+                false,
+            ),
+            (
+                export(5, &canonical(5).replace('}', r#","z":1.5}"#), &q(salt(5))),
+                false,
+            ),
+            (
+                export(5, &canonical(5).replace('}', r#","z":-0}"#), &q(salt(5))),
+                false,
+            ),
+            (
+                export(
+                    5,
+                    &canonical(5).replace('}', r#","z":9007199254740993}"#),
+                    &q(salt(5)),
+                ),
+                false,
+            ),
+            (export(5, &canonical(5), "null"), false),
+            (export(5, "null", &q(salt(5))), false),
+            (export(5, &canonical(5), &q(salt(5)[2..].to_owned())), false),
+            (export(5, &canonical(5), &q(format!("g{}", &salt(5)[1..]))), false),
+            (export(5, r#"["a"]"#, &q(salt(5))), false),
+            (
+                export(5, &canonical(5), &q(salt(5))).replace(r#""i":5"#, r#""i":05"#),
+                false,
+            ),
+            (
+                export(5, &canonical(5), &q(salt(5))).replace(r#""i":5"#, r#""i":6"#),
+                true,
+            ),
+            (export(5, &canonical(5), &q(salt(5))) + " ", false),
+            (export(5, &canonical(5), &q(salt(5))).replace('}', "}}"), false),
+        ];
+        // A leaf whose last character carries unused bits, one that is short, one with an escape.
+        let mut bad_bits = leaf(5);
+        bad_bits.replace_range(181..182, "B");
+        let l = leaf(5);
+        variants.push((
+            export(5, &canonical(5), &q(salt(5))).replace(&l, &bad_bits),
+            false,
+        ));
+        variants.push((export(5, &canonical(5), &q(salt(5))).replace(&l, &l[4..]), false));
+        let escaped = format!("{}\\u{:04x}{}", &l[..10], l.as_bytes()[10], &l[11..]);
+        variants.push((export(5, &canonical(5), &q(salt(5))).replace(&l, &escaped), false));
+        for (k, (line, fast)) in variants.iter().enumerate() {
+            let mut bundle = Vec::new();
+            for (n, l) in f.bundle(&[12]).split(|&b| b == b'\n').enumerate() {
+                bundle.extend_from_slice(if n == 6 { line.as_bytes() } else { l });
+                bundle.extend_from_slice(if k % 2 == 0 { b"\n" } else { b"\r\n" });
+            }
+            assert_eq!(
+                FastEntry::scan(line.as_bytes()).is_some_and(|e| e.len == line.len()
+                    && decode_leaf_base64(e.leaf).is_some()
+                    && e.salt.is_some() == e.record.is_some()
+                    && e.salt.is_none_or(|s| decode_hex32(s).is_some())),
+                *fast,
+                "{line}"
+            );
+            let got = audit(&bundle, f.opts());
+            let want = audit_plain(&bundle, f.opts());
+            assert_eq!(outcome(&got), outcome(&want), "{line}\n{:#?}", got.failures);
+        }
+        // The canonical ones verify; the edited record and the duplicate name do not.
+        let ok = |line: &str| {
+            let mut bundle = Vec::new();
+            for (n, l) in f.bundle(&[12]).split(|&b| b == b'\n').enumerate() {
+                bundle.extend_from_slice(if n == 6 { line.as_bytes() } else { l });
+                bundle.push(b'\n');
+            }
+            audit(&bundle, f.opts())
+        };
+        for (line, _) in &variants[..8] {
+            let r = ok(line);
+            assert!(r.valid, "{line}: {:#?}", r.failures);
+        }
+        let r = ok(&variants[8].0);
+        assert_eq!(
+            (r.failures[0].check, r.failures[0].index),
+            (Check::Record, Some(5))
+        );
+        let r = ok(&variants[9].0);
+        assert_eq!(
+            (r.failures[0].check, r.failures[0].index),
+            (Check::Record, Some(5))
+        );
+        assert!(
+            r.failures[0].message.contains("duplicate"),
+            "{}",
+            r.failures[0].message
+        );
+        // Records nested near the limit.
+        for depth in [100, 125, 126, 127, 128, 129] {
+            let record = format!(r#"{{"a":{}{}}}"#, "[".repeat(depth - 1), "]".repeat(depth - 1));
+            let line = export(5, &record, &q(salt(5)));
+            let r = ok(&line);
+            let mut bundle = Vec::new();
+            for (n, l) in f.bundle(&[12]).split(|&b| b == b'\n').enumerate() {
+                bundle.extend_from_slice(if n == 6 { line.as_bytes() } else { l });
+                bundle.push(b'\n');
+            }
+            let plain = audit_plain(&bundle, f.opts());
+            assert_eq!(outcome(&r), outcome(&plain), "{depth}: {:#?}", r.failures);
+            assert!(!r.valid);
+        }
+    }
+
+    /// A checkpoint between the entry lines: pass 1 is redone over every line, and the result is that
+    /// of the plain two passes.
+    #[test]
+    fn metadata_between_entries() {
+        let f = fixture(40);
+        let lines: Vec<Vec<u8>> = f
+            .bundle(&[10, 30, 40])
+            .split(|&b| b == b'\n')
+            .map(<[u8]>::to_vec)
+            .collect();
+        let checkpoint_10 = lines
+            .iter()
+            .position(|l| l.starts_with(b"{\"checkpoint\""))
+            .unwrap();
+        for at in [1, 5, 20, 41] {
+            let mut moved = lines.clone();
+            let line = moved.remove(checkpoint_10);
+            moved.insert(at, line);
+            let bundle = moved.join(&b'\n');
+            let r = audit(&bundle, f.opts());
+            assert!(r.valid, "{at}: {:#?}", r.failures);
+            assert_eq!(outcome(&r), outcome(&audit_plain(&bundle, f.opts())), "{at}");
+        }
+        // A header after the entries, and no header at all.
+        let mut moved = lines.clone();
+        let header = moved.remove(0);
+        moved.insert(20, header);
+        let bundle = moved.join(&b'\n');
+        assert_eq!(
+            outcome(&audit(&bundle, f.opts())),
+            outcome(&audit_plain(&bundle, f.opts()))
+        );
+        let bundle = lines[1..].join(&b'\n');
+        assert_eq!(
+            outcome(&audit(&bundle, f.opts())),
+            outcome(&audit_plain(&bundle, f.opts()))
+        );
+        // No line end at the end; nothing at all.
+        let bundle = f.bundle(&[10, 30, 40]);
+        let r = audit(&bundle[..bundle.len() - 1], f.opts());
+        assert!(r.valid, "{:#?}", r.failures);
+        let r = audit(b"", f.opts());
+        assert_eq!(r.failures[0].check, Check::Bundle);
+        assert_eq!(entry_lines_span(b""), (0, 0));
+        assert_eq!(entry_lines_span(b"{}\n{}\n"), (6, 6));
+        assert_eq!(entry_lines_span(b"{}\n{\"i\":0}\n{}\n"), (3, 11));
+        assert_eq!(entry_lines_span(b"{\"i\":0}\n{\"i\":1}"), (0, 15));
+    }
+
+    /// `is_canonical_json` answers yes only for text that is its own RFC 8785 form.
+    fn assert_sound(text: &[u8]) -> bool {
+        let fast = is_canonical_json(text);
+        if fast {
+            let node = crate::crypto::json::parse(text)
+                .unwrap_or_else(|e| panic!("{:?} accepted: {e}", String::from_utf8_lossy(text)));
+            let mut out = Vec::new();
+            jcs::write_node(&node, &mut out).unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(text),
+                "accepted but not canonical"
+            );
+        }
+        fast
+    }
+
+    #[test]
+    fn canonical_check_cases() {
+        let yes = [
+            r#"{}"#,
+            r#"[]"#,
+            r#"{"a":[1,-2,0,true,false,null,"x",{},[]],"b":{"c":"d"}}"#,
+            "{\"a\":\"\\\"\\\\\\b\\f\\n\\r\\t\\u0000\\u001f\u{7f}\"}",
+            "{\"a\":\"\u{7f}é€😀\"}",
+            "{\"1\":4,\"\u{f6}\":6,\"\u{20ac}\":1,\"\u{1f600}\":5,\"\u{fb33}\":3}",
+            r#"{"m":-999999999999999,"n":999999999999999}"#,
+            r#""""#,
+            "0",
+        ];
+        for y in yes {
+            assert!(assert_sound(y.as_bytes()), "{y}");
+        }
+        let no = [
+            r#"{"b":1,"a":2}"#,
+            r#"{"a":1,"a":1}"#,
+            r#"{"a":"\u0041"}"#,
+            r#"{"a":"\/"}"#,
+            r#"{"a":"\u001F"}"#,
+            r#"{"a":"\u000a"}"#,
+            r#"{"a":"\u0008"}"#,
+            r#"{"a":"\u007f"}"#,
+            r#"{"\n":1}"#,
+            r#"{"a": 1}"#,
+            r#"{"a":1} "#,
+            r#" {"a":1}"#,
+            r#"{"a":1,}"#,
+            r#"[1,]"#,
+            r#"{"a":-0}"#,
+            r#"{"a":01}"#,
+            r#"{"a":1.0}"#,
+            r#"{"a":1e2}"#,
+            r#"{"a":1000000000000000}"#,
+            r#"{"a":tru}"#,
+            r#"{"a":nul}"#,
+            "{\"a\":\"\t\"}",
+            "{\"a\":\"\u{1}\"}",
+            r#"{"a":"x}"#,
+            r#"{"a"}"#,
+            r#"{"a":}"#,
+            "{\"\u{1f600}\":1,\"\u{fb33}\":2,\"\u{20ac}\":3}",
+            "",
+        ];
+        for n in no {
+            assert!(!assert_sound(n.as_bytes()), "{n}");
+        }
+        assert!(!is_canonical_json(b"{\"a\":\"\xff\"}"));
+        assert!(!is_canonical_json(b"{\"a\":\"\xc3\"}"));
+        assert!(!is_canonical_json(b"{\"\xe9\":1}"));
+        let deep = |n: usize| "[".repeat(n) + &"]".repeat(n);
+        assert!(assert_sound(deep(crate::crypto::json::MAX_DEPTH).as_bytes()));
+        assert!(!assert_sound(deep(crate::crypto::json::MAX_DEPTH + 1).as_bytes()));
+    }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let text = proptest::collection::vec(
+            prop_oneof![
+                6 => proptest::char::range('a', 'z'),
+                1 => Just('"'),
+                1 => Just('\\'),
+                1 => Just('/'),
+                1 => proptest::char::range('\0', '\u{1f}'),
+                1 => Just('\u{7f}'),
+                1 => Just('é'),
+                1 => Just('\u{20ac}'),
+                1 => Just('\u{fb33}'),
+                1 => Just('😀'),
+            ],
+            0..6,
+        )
+        .prop_map(|c| c.into_iter().collect::<String>());
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            (-1_000_000_000_000_000i64..1_000_000_000_000_000).prop_map(Value::from),
+            (-10i64..10).prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            text.clone().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 48, 6, move |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                proptest::collection::vec((text.clone(), inner), 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Whether the check is expected to recognise the canonical form of `v`: no fractions, no
+    /// member names with escapes.
+    fn plain(v: &Value) -> bool {
+        match v {
+            Value::Number(n) => n.is_i64() || n.is_u64(),
+            Value::Array(items) => items.iter().all(plain),
+            Value::Object(m) => m
+                .iter()
+                .all(|(k, v)| !k.chars().any(|c| c == '"' || c == '\\' || c < ' ') && plain(v)),
+            _ => true,
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Canonical forms are recognised (when plain), and nothing else is: not `serde_json`'s
+        /// writing, not edits of a canonical form.
+        #[test]
+        fn canonical_check_is_sound(v in json_value(), at in 0usize..200, edit in 0usize..12) {
+            let canonical = jcs::canonicalize(&v).unwrap();
+            // Fractions may or may not be written as integers: only soundness is required then.
+            let fast = assert_sound(&canonical);
+            proptest::prop_assert!(fast || !plain(&v));
+            assert_sound(&serde_json::to_vec(&v).unwrap());
+            assert_sound(&serde_json::to_vec_pretty(&v).unwrap());
+            let mut edited = canonical.clone();
+            if !edited.is_empty() {
+                let at = at % edited.len();
+                let bytes: [&[u8]; 12] = [b" ", b"\"", b"\\", b",", b"}", b"]", b"0", b"-", b"a", b"\x1f", b"\xc3", b"\\u0041"];
+                match edit % 3 {
+                    0 => { edited.remove(at); }
+                    1 => { edited.splice(at..at, bytes[edit].iter().copied()); }
+                    _ => { edited.splice(at..=at, bytes[edit].iter().copied()); }
+                }
+                assert_sound(&edited);
+            }
+        }
+
+        #[test]
+        fn next_special_finds_the_first_special_byte(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..80), from in 0usize..80) {
+            let naive = bytes
+                .iter()
+                .enumerate()
+                .skip(from)
+                .find(|(_, c)| **c == b'"' || **c == b'\\' || **c < 0x20 || **c >= 0x80)
+                .map(|(i, _)| i);
+            proptest::prop_assert_eq!(next_special(&bytes, from), naive);
+        }
+
+        #[test]
+        fn lines_split_like_split(bytes in proptest::collection::vec(proptest::sample::select(vec![b'\n', b'a', b'\r', 0xff]), 0..300)) {
+            let ours: Vec<&[u8]> = lines(&bytes).collect();
+            let std: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+            proptest::prop_assert_eq!(ours, std);
+        }
+
+        #[test]
+        fn leaf_and_salt_decode_as_the_crates_do(leaf in proptest::collection::vec(proptest::num::u8::ANY, LEAF_LEN), at in 0usize..LEAF_BASE64_LEN, to in proptest::num::u8::ANY) {
+            let text = STANDARD.encode(&leaf);
+            proptest::prop_assert_eq!(decode_leaf_base64(text.as_bytes()).map(|l| l.to_vec()), Some(leaf.clone()));
+            let mut edited = text.into_bytes();
+            edited[at] = to;
+            if let Some(l) = decode_leaf_base64(&edited) {
+                proptest::prop_assert_eq!(STANDARD.decode(&edited).ok(), Some(l.to_vec()));
+            }
+            let salt = &leaf[..32];
+            for text in [hex::encode(salt), hex::encode_upper(salt)] {
+                proptest::prop_assert_eq!(decode_hex32(text.as_bytes()).map(|s| s.to_vec()), Some(salt.to_vec()));
+                let mut edited = text.into_bytes();
+                edited[at % 64] = to;
+                proptest::prop_assert_eq!(decode_hex32(&edited).map(|s| s.to_vec()), hex::decode(&edited).ok());
+            }
         }
     }
 
