@@ -133,9 +133,9 @@ fn verify(args: VerifyArgs) -> CliResult {
     let report = match (&args.bundle, &args.node) {
         (Some(b), _) if b == "-" => {
             let bytes = read_input("-")?;
-            audit_source(&Source::Memory(&bytes), opts, &mut progress)?
+            audit_source(&bytes, opts, &mut progress)?
         }
-        (Some(b), _) => audit_source(&Source::File(Path::new(b)), opts, &mut progress)?,
+        (Some(b), _) => audit_file(Path::new(b), opts, &mut progress)?,
         (None, Some(url)) => {
             let key = match &args.key {
                 Some(p) => Some(KeyFile::read(p).map_err(|e| usage(format!("{}: {e}", p.display())))?),
@@ -202,53 +202,36 @@ fn report_result(report: &AuditReport, json: bool) -> CliResult {
     Err(CliError::Invalid(reasons))
 }
 
-/// Where bundle lines come from: a file (read twice, never held in memory) or bytes.
-enum Source<'a> {
-    File(&'a Path),
-    Memory(&'a [u8]),
-}
-
-impl Source<'_> {
-    fn for_each_line(&self, mut f: impl FnMut(&[u8])) -> Result<(), CliError> {
-        match self {
-            Source::Memory(bytes) => {
-                bytes.split(|&b| b == b'\n').for_each(f);
-                Ok(())
-            }
-            Source::File(path) => {
-                let file =
-                    std::fs::File::open(path).map_err(|e| usage(format!("{}: {e}", path.display())))?;
-                let mut reader = BufReader::with_capacity(1 << 20, file);
-                let mut line = Vec::with_capacity(4096);
-                loop {
-                    line.clear();
-                    let n = reader
-                        .read_until(b'\n', &mut line)
-                        .map_err(|e| usage(format!("{}: {e}", path.display())))?;
-                    if n == 0 {
-                        return Ok(());
-                    }
-                    f(&line);
-                }
-            }
-        }
-    }
+/// A bundle file, streamed (never held in memory) through [`crate::log::audit::audit_reader`]; the
+/// header's `to` sizes the progress counter.
+fn audit_file(path: &Path, opts: AuditOptions, progress: &mut Progress) -> Result<AuditReport, CliError> {
+    let open = || std::fs::File::open(path).map_err(|e| usage(format!("{}: {e}", path.display())));
+    let mut first = Vec::new();
+    BufReader::new(open()?)
+        .take(1 << 16)
+        .read_until(b'\n', &mut first)
+        .map_err(|e| usage(format!("{}: {e}", path.display())))?;
+    let total = serde_json::from_slice::<Value>(&first)
+        .ok()
+        .and_then(|h| h.get("to").and_then(Value::as_u64));
+    crate::log::audit::audit_reader(open()?, opts, &mut |n| progress.tick(n, total)).map_err(|e| match e {
+        crate::log::audit::AuditReadError::Config(c) => usage(c),
+        crate::log::audit::AuditReadError::Io(io) => usage(format!("{}: {io}", path.display())),
+    })
 }
 
 /// Two passes: header, checkpoints and proofs first, so every checkpoint's root is recomputed as
 /// the entries stream by.
-fn audit_source(
-    source: &Source<'_>,
-    opts: AuditOptions,
-    progress: &mut Progress,
-) -> Result<AuditReport, CliError> {
+fn audit_source(bytes: &[u8], opts: AuditOptions, progress: &mut Progress) -> Result<AuditReport, CliError> {
     let mut auditor = LogAuditor::new(opts).map_err(usage)?;
-    source.for_each_line(|line| auditor.push_metadata_line(line))?;
+    bytes
+        .split(|&b| b == b'\n')
+        .for_each(|line| auditor.push_metadata_line(line));
     let total = auditor.header().map(|h| h.to);
-    source.for_each_line(|line| {
+    for line in bytes.split(|&b| b == b'\n') {
         auditor.push_line(line);
         progress.tick(auditor.entries(), total);
-    })?;
+    }
     Ok(auditor.finish())
 }
 
@@ -379,7 +362,7 @@ fn live(
         match fetch_export(&agent, base, &did, key, None)? {
             Ok(r) => {
                 let bytes = body(r, &format!("{base}/v1/log/export"))?;
-                return audit_source(&Source::Memory(&bytes), opts, progress);
+                return audit_source(&bytes, opts, progress);
             }
             Err((401 | 403, msg)) => {
                 progress.clear();
