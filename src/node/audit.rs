@@ -259,8 +259,11 @@ pub fn entries(c: &mut DbConn, caller: &Caller, mut q: EntryQuery) -> Result<Val
 
 /// Writes an evidence bundle of entries `[0, to)` as JSON Lines (spec/access-log.md §7): a header
 /// line, one line per entry with its leaf, salt and record, every checkpoint up to `to`, and the
-/// consistency proofs between consecutive checkpoints.
-pub fn export(node: &Node, c: &mut DbConn, to: Option<u64>, out: &mut Vec<u8>) -> Result<()> {
+/// consistency proofs between consecutive checkpoints. Entries are read a page at a time and written
+/// as they come, so `out` may stream the bundle (the HTTP route does): memory does not grow with the
+/// log.
+pub fn export(node: &Node, c: &mut DbConn, to: Option<u64>, out: &mut dyn std::io::Write) -> Result<()> {
+    let io = |e: std::io::Error| Error::Internal(format!("writing the evidence bundle: {e}"));
     let current = size_of(c)?;
     let to = to.unwrap_or(current).min(current);
     let signer = super::checkpoints::signer(node)?;
@@ -271,8 +274,8 @@ pub fn export(node: &Node, c: &mut DbConn, to: Option<u64>, out: &mut Vec<u8>) -
         "from": 0,
         "to": to,
     });
-    out.extend_from_slice(header.to_string().as_bytes());
-    out.push(b'\n');
+    out.write_all(header.to_string().as_bytes()).map_err(io)?;
+    out.write_all(b"\n").map_err(io)?;
     let mut from = 0u64;
     while from < to {
         let page = i64::try_from((to - from).min(MAX_PAGE as u64)).unwrap_or(MAX_PAGE);
@@ -296,8 +299,8 @@ pub fn export(node: &Node, c: &mut DbConn, to: Option<u64>, out: &mut Vec<u8>) -
                 "salt": salt.as_ref().map(hex::encode),
                 "record": record.as_ref().and_then(|r| serde_json::from_str::<Value>(r).ok()),
             });
-            out.extend_from_slice(line.to_string().as_bytes());
-            out.push(b'\n');
+            out.write_all(line.to_string().as_bytes()).map_err(io)?;
+            out.write_all(b"\n").map_err(io)?;
         }
         from += page as u64;
     }
@@ -309,12 +312,14 @@ pub fn export(node: &Node, c: &mut DbConn, to: Option<u64>, out: &mut Vec<u8>) -
     let mut previous: Option<u64> = None;
     for (size, note) in cps {
         let size = u64::try_from(size).unwrap_or(0);
-        out.extend_from_slice(json!({"checkpoint": note}).to_string().as_bytes());
-        out.push(b'\n');
+        out.write_all(json!({"checkpoint": note}).to_string().as_bytes())
+            .map_err(io)?;
+        out.write_all(b"\n").map_err(io)?;
         if let Some(p) = previous {
             let proof = consistency(c, p, size)?;
-            out.extend_from_slice(json!({"consistency": proof}).to_string().as_bytes());
-            out.push(b'\n');
+            out.write_all(json!({"consistency": proof}).to_string().as_bytes())
+                .map_err(io)?;
+            out.write_all(b"\n").map_err(io)?;
         }
         previous = Some(size);
     }

@@ -161,14 +161,67 @@ async fn export(
     c.require(&[Role::Node, Role::Regulator])?;
     let to = q.into_inner().to;
     let n = node.clone().into_inner();
-    let bytes = node
-        .store
-        .call(move |conn| {
-            let mut out = Vec::new();
-            audit::export(&n, conn, to, &mut out).map(|()| out)
-        })
-        .await?;
+    // A connection before answering: a node that cannot reach its database says so with a 503
+    // problem rather than a 200 with an empty body.
+    let store = node.store.clone();
+    let mut conn = actix_web::rt::task::spawn_blocking(move || store.conn())
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))??;
+    // The bundle is written by a blocking task page by page into a bounded channel and streamed
+    // out as it comes: memory stays at a few chunks whatever the log's size. A failure part-way
+    // ends the stream early; the verifier then finds the bundle shorter than its header announces.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<web::Bytes, Error>>(4);
+    actix_web::rt::task::spawn_blocking(move || {
+        let mut out = ChunkWriter {
+            buf: Vec::with_capacity(CHUNK),
+            tx: tx.clone(),
+        };
+        let result = audit::export(&n, &mut conn, to, &mut out)
+            .and_then(|()| std::io::Write::flush(&mut out).map_err(|e| Error::Internal(e.to_string())));
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "evidence bundle export ended early");
+            let _ = tx.blocking_send(Err(e));
+        }
+    });
+    let body =
+        futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
     Ok(HttpResponse::Ok()
         .content_type("application/x-ndjson")
-        .body(bytes))
+        .streaming(body))
+}
+
+/// Bytes per streamed chunk of an evidence bundle.
+const CHUNK: usize = 256 * 1024;
+
+/// An `io::Write` that hands full chunks to the response stream (blocking: it runs on the export's
+/// own thread, so a slow client slows the export, never the server).
+struct ChunkWriter {
+    buf: Vec<u8>,
+    tx: tokio::sync::mpsc::Sender<Result<web::Bytes, Error>>,
+}
+
+impl ChunkWriter {
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = web::Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
+        self.tx
+            .blocking_send(Ok(chunk))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away"))
+    }
+}
+
+impl std::io::Write for ChunkWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
+    }
 }
