@@ -211,28 +211,27 @@ fn audit_file(path: &Path, opts: AuditOptions, progress: &mut Progress) -> Resul
         .take(1 << 16)
         .read_until(b'\n', &mut first)
         .map_err(|e| usage(format!("{}: {e}", path.display())))?;
-    let total = serde_json::from_slice::<Value>(&first)
-        .ok()
-        .and_then(|h| h.get("to").and_then(Value::as_u64));
+    let total = header_total(&first);
     crate::log::audit::audit_reader(open()?, opts, &mut |n| progress.tick(n, total)).map_err(|e| match e {
         crate::log::audit::AuditReadError::Config(c) => usage(c),
         crate::log::audit::AuditReadError::Io(io) => usage(format!("{}: {io}", path.display())),
     })
 }
 
-/// Two passes: header, checkpoints and proofs first, so every checkpoint's root is recomputed as
-/// the entries stream by.
+/// The entry count a bundle's header line announces (`to`), for the progress counter only: the
+/// auditor reads and checks the header itself.
+fn header_total(first_line: &[u8]) -> Option<u64> {
+    serde_json::from_slice::<Value>(first_line)
+        .ok()
+        .and_then(|h| h.get("to").and_then(Value::as_u64))
+}
+
+/// A bundle held in memory (standard input, or fetched from a node), through
+/// [`crate::log::audit::audit_bundle`].
 fn audit_source(bytes: &[u8], opts: AuditOptions, progress: &mut Progress) -> Result<AuditReport, CliError> {
-    let mut auditor = LogAuditor::new(opts).map_err(usage)?;
-    bytes
-        .split(|&b| b == b'\n')
-        .for_each(|line| auditor.push_metadata_line(line));
-    let total = auditor.header().map(|h| h.to);
-    for line in bytes.split(|&b| b == b'\n') {
-        auditor.push_line(line);
-        progress.tick(auditor.entries(), total);
-    }
-    Ok(auditor.finish())
+    let first = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    let total = header_total(first);
+    crate::log::audit::audit_bundle(bytes, opts, &mut |n| progress.tick(n, total)).map_err(usage)
 }
 
 /// A `\r` counter on stderr, when it is a terminal.
