@@ -309,35 +309,9 @@ async fn history(
 async fn own_data(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse> {
     let s = session(&node, &req).await?;
     need(&s, &[Role::Enterprise])?;
-    let (src, uscc) = (std::sync::Arc::clone(&node.data), s.participant.uscc.clone());
-    let records = actix_web::rt::task::spawn_blocking(move || src.all_of(&uscc))
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))??;
-    // Corrections made on objections: each corrected record says so, as `GET /v1/enterprise/data`.
-    let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
-    let corrections = node
-        .store
-        .call(move |conn| crate::storage::objections::corrections_of_records(conn, &ids).map_err(Error::from))
-        .await?;
-    let parse = |s: &str| serde_json::from_str::<Value>(s).unwrap_or_default();
-    let rows: Vec<Value> = records
-        .iter()
-        .map(|r| {
-            let fixes: Vec<Value> = corrections
-                .iter()
-                .filter(|k| k.record_id == r.id)
-                .map(|k| json!({"objection": k.objection_id, "at": crate::calendar::format_cst(crate::storage::from_millis(k.at)), "before": parse(&k.old_body), "after": parse(&k.new_body), "logIndex": k.log_seq}))
-                .collect();
-            let mut v = json!({"id": r.id, "category": r.category, "date": r.record_date, "provider": r.provider, "fields": parse(&r.body)});
-            if !fixes.is_empty() {
-                v["corrections"] = Value::Array(fixes);
-            }
-            v
-        })
-        .collect();
     Ok(json(
         StatusCode::OK,
-        &json!({"enterprise": s.participant.uscc, "free": true, "records": rows}),
+        &crate::node::data::own_records(&node, s.participant.uscc.clone()).await?,
     ))
 }
 

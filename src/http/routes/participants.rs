@@ -122,34 +122,8 @@ async fn notices(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse
 async fn own_data(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
     let c = caller_once(&node, &req).await?;
     c.require(&[Role::Enterprise])?;
-    let (src, uscc) = (std::sync::Arc::clone(&node.data), c.uscc().to_owned());
-    let records = actix_web::rt::task::spawn_blocking(move || src.all_of(&uscc))
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))??;
-    // Corrections made on objections (spec/objections.md): each record says so, with before/after.
-    let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
-    let corrections = node
-        .store
-        .call(move |conn| crate::storage::objections::corrections_of_records(conn, &ids).map_err(Error::from))
-        .await?;
-    let parse = |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap_or_default();
-    let rows: Vec<_> = records
-        .iter()
-        .map(|r| {
-            let fixes: Vec<_> = corrections
-                .iter()
-                .filter(|k| k.record_id == r.id)
-                .map(|k| json!({"objection": k.objection_id, "at": crate::calendar::format_cst(crate::storage::from_millis(k.at)), "before": parse(&k.old_body), "after": parse(&k.new_body), "logIndex": k.log_seq}))
-                .collect();
-            let mut v = json!({"id": r.id, "category": r.category, "date": r.record_date, "provider": r.provider, "fields": parse(&r.body)});
-            if !fixes.is_empty() {
-                v["corrections"] = serde_json::Value::Array(fixes);
-            }
-            v
-        })
-        .collect();
     Ok(json(
         StatusCode::OK,
-        &json!({"enterprise": c.uscc(), "free": true, "records": rows}),
+        &crate::node::data::own_records(&node, c.uscc().to_owned()).await?,
     ))
 }
