@@ -374,6 +374,7 @@ fn main() {
         listen: addr.to_string(),
         database_url: db.url(),
         public_url: base.clone(),
+        fix_origin: true,
         role: ServiceRole::Node,
         node_url: None,
         platform_uscc: None,

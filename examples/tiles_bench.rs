@@ -199,6 +199,7 @@ fn main() {
         listen: listener.local_addr().unwrap().to_string(),
         database_url: url.clone(),
         public_url: base.clone(),
+        fix_origin: true,
         role: ServiceRole::Node,
         node_url: None,
         platform_uscc: None,

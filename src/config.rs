@@ -138,6 +138,11 @@ pub struct Config {
     pub database_url: String,
     /// Public base URL, without trailing slash.
     pub public_url: String,
+    /// Whether this process may fix the access log's origin from [`Self::public_url`] when the
+    /// database has none yet: `serve` may (it serves at that URL), and so may any command given the
+    /// public URL explicitly; an `admin` command run on a fresh database with the default URL may not
+    /// (issue #9: it would pin `127.0.0.1:8080` for ever).
+    pub fix_origin: bool,
     /// Role.
     pub role: ServiceRole,
     /// The node's URL (platform role).
@@ -188,6 +193,7 @@ impl Config {
             .or(file.database_url)
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("consentry.sqlite3").display()));
         crate::storage::backend_of(&database_url).map_err(|e| ConfigError(e.to_string()))?;
+        let explicit_public_url = args.public_url.is_some() || file.public_url.is_some();
         let public_url = args
             .public_url
             .clone()
@@ -244,6 +250,7 @@ impl Config {
             listen,
             database_url,
             public_url,
+            fix_origin: explicit_public_url,
             role,
             node_url,
             platform_uscc,

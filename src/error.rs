@@ -32,6 +32,9 @@ pub enum Error {
     /// The thing asked for does not exist (or the caller may not know it exists).
     #[error("not found: {0}")]
     NotFound(String),
+    /// The path exists but does not serve this method (RFC 9110 §15.5.6; the answer lists `Allow`).
+    #[error("{0}")]
+    MethodNotAllowed(String),
     /// The request conflicts with the current state (duplicate, wrong state).
     #[error("conflict: {0}")]
     Conflict(String),
@@ -76,6 +79,7 @@ impl Error {
             Self::Unauthenticated(_) => "unauthenticated",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not-found",
+            Self::MethodNotAllowed(_) => "method-not-allowed",
             Self::Conflict(_) => "conflict",
             Self::Grant(_) => "grant-invalid",
             Self::Refused { .. } => "release-refused",

@@ -299,6 +299,14 @@ pub(super) fn run(args: AdminArgs) -> CliResult {
             outln!("{}", hex::encode(node.tag_key));
             Ok(())
         }
+        AdminCommand::Checkpoint
+            if !crate::node::identity::origin_fixed(&mut *node.store.conn().map_err(fail)?)
+                .map_err(fail)? =>
+        {
+            Err(CliError::usage(
+                "the log's origin is not fixed yet: run `consentry serve` once, or pass --public-url",
+            ))
+        }
         AdminCommand::Checkpoint => match system
             .block_on(crate::node::checkpoints::publish(&node))
             .map_err(fail)?

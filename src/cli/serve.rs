@@ -19,7 +19,9 @@ fn init_tracing() {
 
 pub(super) fn run(args: ServeArgs) -> CliResult {
     init_tracing();
-    let config = Config::resolve(&args).map_err(|e| CliError::usage(e.to_string()))?;
+    let mut config = Config::resolve(&args).map_err(|e| CliError::usage(e.to_string()))?;
+    // A serving process is reached at its public URL: it fixes the log origin if none is yet.
+    config.fix_origin = true;
     match config.role {
         ServiceRole::Node => serve_node(config),
         ServiceRole::Platform => crate::platform::serve(config).map_err(|e| CliError::usage(e.to_string())),

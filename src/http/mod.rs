@@ -5,7 +5,7 @@
 pub mod problem;
 pub mod routes;
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, web};
 
 use crate::error::Error;
 use crate::node::{Caller, Node};
@@ -72,28 +72,150 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/stats/access"),
 ];
 
-/// Registers every route.
+/// Registers every route, inside one scope that carries the middleware every answer needs (so the
+/// service, the platform role and the tests serve exactly the same stack):
+///
+/// * [`security_headers`]: `X-Content-Type-Options: nosniff` on every answer, `Cache-Control:
+///   no-store` on every `/v1` and `/portal/api` answer (they carry personal data and CSRF tokens);
+/// * [`durable_assertions`]: an assertion id that authenticated a request is durably spent before
+///   any error answer leaves (spec/security.md §3.3);
+/// * unknown paths are `404 not-found`; a known path with another method is `405
+///   method-not-allowed` with `Allow` (RFC 9110 §15.5.6).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(
-        web::PathConfig::default().error_handler(|e, _| Error::invalid("invalid-path", e.to_string()).into()),
-    )
-    .app_data(
-        web::QueryConfig::default()
-            .error_handler(|e, _| Error::invalid("invalid-query", e.to_string()).into()),
+    cfg.service(
+        web::scope("")
+            .wrap(actix_web::middleware::from_fn(durable_assertions))
+            .wrap(actix_web::middleware::from_fn(security_headers))
+            .app_data(
+                web::PathConfig::default()
+                    .error_handler(|e, _| Error::invalid("invalid-path", e.to_string()).into()),
+            )
+            .app_data(
+                web::QueryConfig::default()
+                    .error_handler(|e, _| Error::invalid("invalid-query", e.to_string()).into()),
+            )
+            .configure(routes::public::configure)
+            .configure(routes::participants::configure)
+            .configure(routes::grants::configure)
+            .configure(routes::notifications::configure)
+            .configure(routes::admin::configure)
+            .configure(routes::audit::configure)
+            .configure(routes::tiles::configure)
+            .configure(routes::stats::configure)
+            .configure(routes::objections::configure)
+            .configure(crate::portal::configure)
+            .default_service(web::to(not_routed)),
     );
-    routes::public::configure(cfg);
-    routes::participants::configure(cfg);
-    routes::grants::configure(cfg);
-    routes::notifications::configure(cfg);
-    routes::admin::configure(cfg);
-    routes::audit::configure(cfg);
-    routes::tiles::configure(cfg);
-    routes::stats::configure(cfg);
-    routes::objections::configure(cfg);
-    crate::portal::configure(cfg);
-    cfg.default_service(web::to(|| async {
-        Err::<HttpResponse, Error>(Error::NotFound("no such endpoint".into()))
-    }));
+}
+
+/// The methods served on `path` by the node's API and the portal's, matched against the route
+/// templates (`{x}` matches one non-empty segment).
+pub fn allowed_methods(path: &str) -> Vec<&'static str> {
+    let segs: Vec<&str> = path.split('/').collect();
+    let matches = |template: &str| {
+        let t: Vec<&str> = template.split('/').collect();
+        t.len() == segs.len()
+            && t.iter().zip(&segs).all(|(t, s)| {
+                if t.starts_with('{') && t.ends_with('}') {
+                    !s.is_empty()
+                } else {
+                    t == s
+                }
+            })
+    };
+    let mut out: Vec<&'static str> = ROUTES
+        .iter()
+        .chain(crate::portal::ROUTES)
+        .filter(|(_, t)| matches(t))
+        .map(|(m, _)| *m)
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+async fn not_routed(req: HttpRequest) -> HttpResponse {
+    let allowed = allowed_methods(req.path());
+    if allowed.is_empty() {
+        return actix_web::ResponseError::error_response(&Error::NotFound("no such endpoint".into()));
+    }
+    let err = Error::MethodNotAllowed(format!(
+        "{} is not served on {}; use {}",
+        req.method(),
+        req.path(),
+        allowed.join(", ")
+    ));
+    let mut resp = actix_web::ResponseError::error_response(&err);
+    if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&allowed.join(", ")) {
+        resp.headers_mut().insert(actix_web::http::header::ALLOW, v);
+    }
+    resp
+}
+
+/// Adds the headers every answer carries (see [`configure`]).
+pub async fn security_headers(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    use actix_web::http::header::{CACHE_CONTROL, HeaderValue, X_CONTENT_TYPE_OPTIONS};
+    let private = req.path().starts_with("/v1/") || req.path().starts_with("/portal/api/");
+    let mut res = next.call(req).await?;
+    let h = res.headers_mut();
+    h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if private && !h.contains_key(CACHE_CONTROL) {
+        h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    Ok(res)
+}
+
+/// The assertion that authenticated a request, kept in the request's extensions by [`caller`] so
+/// that [`durable_assertions`] can spend it if the operation answers with an error before its own
+/// transaction spent it.
+#[derive(Debug, Clone)]
+struct SpentAssertion(crate::node::auth::Assertion);
+
+/// Makes "never accepted twice" hold across restarts for every answer: when a request authenticated
+/// by a client assertion ends in an error (a bad body, a refused action, anything after the
+/// signature checked out), its id is recorded durably in the shared register before the answer
+/// leaves. Successful operations record it in their own transaction already; an id found already
+/// recorded is fine. If it cannot be recorded, the answer becomes `503 storage-unavailable`.
+pub async fn durable_assertions(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<
+    actix_web::dev::ServiceResponse<actix_web::body::EitherBody<impl actix_web::body::MessageBody>>,
+    actix_web::Error,
+> {
+    let node = req.app_data::<web::Data<Node>>().cloned();
+    let res = next.call(req).await?;
+    if !(res.status().is_client_error() || res.status().is_server_error()) {
+        return Ok(res.map_into_left_body());
+    }
+    let spent = res.request().extensions().get::<SpentAssertion>().cloned();
+    let (Some(node), Some(SpentAssertion(a))) = (node, spent) else {
+        return Ok(res.map_into_left_body());
+    };
+    let recorded = node
+        .committer
+        .run(move |tx| tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms))
+        .await;
+    match recorded {
+        Ok(()) | Err(Error::Unauthenticated(_)) => Ok(res.map_into_left_body()),
+        Err(e) => {
+            let (req, _) = res.into_parts();
+            let resp = actix_web::ResponseError::error_response(&e);
+            Ok(actix_web::dev::ServiceResponse::new(req, resp).map_into_right_body())
+        }
+    }
+}
+
+/// A request's query string parsed into `T`, for handlers that must authenticate before they look at
+/// the query (an unauthenticated caller learns nothing about which queries are valid): `400
+/// invalid-query` if it does not parse (a repeated parameter included).
+pub fn query<T: serde::de::DeserializeOwned>(req: &HttpRequest) -> Result<T, Error> {
+    web::Query::<T>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .map_err(|e| Error::invalid("invalid-query", e.to_string()))
 }
 
 /// The bearer token of a request.
@@ -124,7 +246,9 @@ pub async fn caller(node: &Node, req: &HttpRequest) -> Result<Caller, Error> {
         .uri()
         .path_and_query()
         .map_or_else(|| req.path().to_owned(), |p| p.as_str().to_owned());
-    node.authenticate(token, req.method().as_str(), &path).await
+    let c = node.authenticate(token, req.method().as_str(), &path).await?;
+    req.extensions_mut().insert(SpentAssertion(c.assertion.clone()));
+    Ok(c)
 }
 
 /// A JSON answer.
@@ -163,8 +287,24 @@ impl actix_web::FromRequest for Body {
             .get("content-length")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
+        let media = req
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().map(media_type).unwrap_or_default());
         let mut stream = payload.take();
         Box::pin(async move {
+            if let Some(m) = media {
+                if !accepted_media_type(&m) {
+                    return Err(Error::invalid(
+                        "content-type",
+                        format!(
+                            "Content-Type {m:?} is not accepted: send application/json (or a +json type) \
+                             for JSON bodies, application/jwt (or a +jwt type, or text/plain) for a \
+                             compact JWS"
+                        ),
+                    ));
+                }
+            }
             use futures_util::StreamExt as _;
             if declared.is_some_and(|n| n > MAX_BODY) {
                 return Err(Error::TooLarge(MAX_BODY));
@@ -180,6 +320,24 @@ impl actix_web::FromRequest for Body {
             Ok(Body(buf.freeze()))
         })
     }
+}
+
+/// The media type of a `Content-Type` value, lower-cased, without parameters.
+fn media_type(v: &str) -> String {
+    v.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+}
+
+/// Whether a body declared as `media` is one the API reads: JSON (`application/json`, any
+/// `application/*+json`), a compact JWS (`application/jwt`, any `application/*+jwt`, `text/plain`)
+/// or a credential (`application/vc`). Forms, multipart, XML and octet streams are refused with
+/// `400 content-type` before the body is read; an absent `Content-Type` is accepted.
+pub fn accepted_media_type(media: &str) -> bool {
+    matches!(
+        media,
+        "application/json" | "application/jwt" | "application/vc" | "text/plain"
+    ) || media
+        .strip_prefix("application/")
+        .is_some_and(|sub| sub.ends_with("+json") || sub.ends_with("+jwt"))
 }
 
 /// Wraps an app so that the error answers actix-web makes itself (a path or query that does not
@@ -199,14 +357,11 @@ pub fn problems<B: 'static>() -> actix_web::middleware::ErrorHandlers<B> {
         let status = res.status();
         let err = match status.as_u16() {
             404 => Error::NotFound("no such resource".into()),
-            405 => Error::invalid(
-                "method-not-allowed",
-                format!(
-                    "{} is not served on {}",
-                    res.request().method(),
-                    res.request().path()
-                ),
-            ),
+            405 => Error::MethodNotAllowed(format!(
+                "{} is not served on {}",
+                res.request().method(),
+                res.request().path()
+            )),
             413 => Error::TooLarge(MAX_BODY),
             400..=499 => Error::invalid(
                 "invalid-request",

@@ -51,12 +51,15 @@ pub fn setting_or_init(conn: &mut DbConn, name: &str, value: &str) -> Result<Str
 }
 
 /// Binds the database to this key (first start) or checks that it is the key the database belongs
-/// to, and returns the log origin recorded in the database.
+/// to, and returns the log origin recorded in the database. When none is recorded yet, the origin is
+/// derived from `public_url` and recorded only if `fix_origin` (see [`crate::config::Config::fix_origin`]);
+/// otherwise it is returned provisionally and the first `serve` fixes it.
 pub fn bind_database(
     store: &Store,
     key: &KeyFile,
     public_url: &str,
     log_name: &str,
+    fix_origin: bool,
 ) -> Result<String, Error> {
     let mut conn = store.conn()?;
     let did = setting_or_init(&mut conn, "service_did", key.did.as_str())?;
@@ -72,8 +75,20 @@ pub fn bind_database(
         .nth(1)
         .unwrap_or(public_url)
         .trim_end_matches('/');
-    let origin = setting_or_init(&mut conn, "log_origin", &format!("{host}/consentry/{log_name}"))?;
-    Ok(origin)
+    let derived = format!("{host}/consentry/{log_name}");
+    if fix_origin {
+        setting_or_init(&mut conn, LOG_ORIGIN, &derived)
+    } else {
+        Ok(setting(&mut conn, LOG_ORIGIN)?.unwrap_or(derived))
+    }
+}
+
+/// The setting that holds the access log's origin once it is fixed.
+pub const LOG_ORIGIN: &str = "log_origin";
+
+/// Whether the access log's origin is fixed in the database (checkpoints may be signed).
+pub fn origin_fixed(conn: &mut DbConn) -> Result<bool, Error> {
+    Ok(setting(conn, LOG_ORIGIN)?.is_some())
 }
 
 /// The subject-tag key: SHA-256("consentry/subject-tag/v1" ‖ node seed). Shared with regulators

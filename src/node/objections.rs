@@ -990,7 +990,15 @@ pub async fn list(node: &Node, caller: &Actor, q: ListQuery) -> Result<Value> {
     if let Some(b) = &q.before {
         let (at, id) = b
             .split_once('~')
-            .and_then(|(a, i)| Some((a.parse::<i64>().ok()?, i.to_owned())))
+            .and_then(|(a, i)| {
+                let at = a
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|t| *t >= 0 && a.bytes().all(|b| b.is_ascii_digit()))?;
+                let uuid = i.strip_prefix("obj-")?;
+                uuid::Uuid::parse_str(uuid).ok()?;
+                Some((at, i.to_owned()))
+            })
             .ok_or_else(|| Error::invalid("invalid-query", "before: not a cursor from this API"))?;
         f.before = Some((at, id));
     }

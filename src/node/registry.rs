@@ -121,12 +121,18 @@ fn add_member(
     actor: &Actor,
     evidence: Option<&str>,
 ) -> Result<Participant> {
-    if participants::find(tx.conn, &m.uscc, role.as_str())?.is_some() {
-        return Err(Error::Conflict(format!(
-            "{} {} is already registered",
-            role.as_str(),
-            m.uscc
-        )));
+    // A code names one legal entity: whoever registers it, in whatever role, it must be new. This is
+    // what keeps a platform from registering another participant's code as its "bank" and then
+    // reading that participant's grants, webhooks and notices (spec/security.md §3.1).
+    if let Some(existing) = participants::find_by_uscc(tx.conn, &m.uscc)? {
+        return Err(Error::Conflict(if existing.role == role.as_str() {
+            format!("{} {} is already registered", role.as_str(), m.uscc)
+        } else {
+            format!(
+                "{} is already a registered participant; one code names one participant",
+                m.uscc
+            )
+        }));
     }
     if participants::find_by_did(tx.conn, &m.did)?.is_some() {
         return Err(Error::Conflict(format!(
@@ -181,8 +187,11 @@ pub async fn add_regulator(node: &Node, m: NewMember, actor: Actor) -> Result<Pa
         .await
 }
 
-/// A platform registers one of its banks.
-pub async fn register_bank(node: &Node, caller: &Caller, m: NewMember) -> Result<Participant> {
+/// A platform registers one of its banks; the second value says whether it is new. The code must
+/// not name any other participant (spec/security.md §3.1); registering again the same bank, with
+/// the same current key, by the same platform is idempotent (`false`), so that a platform that
+/// lost the answer may retry.
+pub async fn register_bank(node: &Node, caller: &Caller, m: NewMember) -> Result<(Participant, bool)> {
     caller.require(&[Role::Platform])?;
     check_member(&m)?;
     let platform = caller.uscc().to_owned();
@@ -191,7 +200,18 @@ pub async fn register_bank(node: &Node, caller: &Caller, m: NewMember) -> Result
     node.committer
         .run(move |tx| {
             tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
-            add_member(tx, &m, Role::Bank, "active", Some(&platform), &actor, None)
+            if let Some(p) = participants::find_by_uscc(tx.conn, &m.uscc)? {
+                let same_key = participants::keys(tx.conn, p.id)?
+                    .last()
+                    .is_some_and(|k| k.did == m.did && k.valid_until.is_none());
+                if p.role == Role::Bank.as_str()
+                    && p.platform_uscc.as_deref() == Some(platform.as_str())
+                    && same_key
+                {
+                    return Ok((p, false));
+                }
+            }
+            add_member(tx, &m, Role::Bank, "active", Some(&platform), &actor, None).map(|p| (p, true))
         })
         .await
 }
@@ -325,6 +345,9 @@ pub async fn set_state(
                 return Ok(json!({"uscc": uscc, "state": state, "suspendedGrants": 0}));
             }
             participants::set_state(tx.conn, p.id, state, tx.now())?;
+            if state != "active" {
+                crate::storage::sessions::end_all_of(tx.conn, p.id, tx.now())?;
+            }
             tx.append(participant_entry(state, &p, &actor, json!({"from": p.state})))?;
             super::notify::participant_state(
                 tx.conn,
@@ -431,6 +454,8 @@ async fn rotate(
             }
             tx.consume_jti(&jti.0, &old_did, jti.1)?;
             participants::rotate_key(tx.conn, p.id, &new_did, tx.now())?;
+            // Sessions opened with the old key end with it (spec/security.md §3.2).
+            crate::storage::sessions::end_all_of(tx.conn, p.id, tx.now())?;
             let actor = actor.unwrap_or(Actor {
                 uscc: p.uscc.clone(),
                 role: Role::parse(&p.role).unwrap_or(Role::Enterprise),
@@ -580,6 +605,22 @@ pub fn delegated(
         }))
 }
 
+/// A participant as the registry views show it: code, role, name, state, registering platform,
+/// endpoint and every key with its validity interval.
+fn view(c: &mut crate::storage::DbConn, p: Participant) -> Result<Value> {
+    let keys = participants::keys(c, p.id)?;
+    Ok(json!({
+        "uscc": p.uscc, "role": p.role, "name": p.name, "state": p.state,
+        "platform": p.platform_uscc, "endpoint": p.endpoint,
+        "createdAt": format_utc_seconds(from_millis(p.created_at)),
+        "keys": keys.iter().map(|k| json!({
+            "did": k.did,
+            "validFrom": format_utc_seconds(from_millis(k.valid_from)),
+            "validUntil": k.valid_until.map(|u| format_utc_seconds(from_millis(u))),
+        })).collect::<Vec<_>>(),
+    }))
+}
+
 /// Participants for the registry views.
 pub async fn list(
     node: &Node,
@@ -590,21 +631,20 @@ pub async fn list(
     node.store
         .call(move |c| -> Result<Vec<Value>> {
             let rows = participants::list(c, role.as_deref(), state.as_deref(), platform.as_deref())?;
-            let mut out = Vec::with_capacity(rows.len());
-            for p in rows {
-                let keys = participants::keys(c, p.id)?;
-                out.push(json!({
-                    "uscc": p.uscc, "role": p.role, "name": p.name, "state": p.state,
-                    "platform": p.platform_uscc, "endpoint": p.endpoint,
-                    "createdAt": format_utc_seconds(from_millis(p.created_at)),
-                    "keys": keys.iter().map(|k| json!({
-                        "did": k.did,
-                        "validFrom": format_utc_seconds(from_millis(k.valid_from)),
-                        "validUntil": k.valid_until.map(|u| format_utc_seconds(from_millis(u))),
-                    })).collect::<Vec<_>>(),
-                }));
-            }
-            Ok(out)
+            rows.into_iter().map(|p| view(c, p)).collect()
+        })
+        .await
+}
+
+/// One participant (by row id, as authenticated) for the registry views, with its keys and the
+/// newest identity credential the node issued it.
+pub async fn describe(node: &Node, id: i64) -> Result<(Value, Option<Value>)> {
+    node.store
+        .call(move |c| -> Result<(Value, Option<Value>)> {
+            let p = participants::get(c, id)?.ok_or_else(|| Error::NotFound("no such participant".into()))?;
+            let credential = participants::latest_credential(c, id, "identity")?
+                .and_then(|s| serde_json::from_str::<Value>(&s).ok());
+            Ok((view(c, p)?, credential))
         })
         .await
 }

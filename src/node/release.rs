@@ -249,6 +249,16 @@ pub async fn release(node: &Node, caller: &Caller, body: &[u8]) -> Result<Value>
                 format!("grant {id} is not held by the node"),
             )])
         }
+        (_, Some(row)) if row.enterprise_uscc != req.enterprise => {
+            // Another enterprise's grant: refused, and recorded without naming it, so that the
+            // refusal in this enterprise's history discloses nothing of a third party's grant
+            // (spec/security.md §3.4). The caller learns only that the grant is not this one's.
+            let reasons = vec![reason(
+                "grant-other-enterprise",
+                "the grant is not by the enterprise whose data is asked for",
+            )];
+            return Err(refuse(node, caller, subject, reasons).await);
+        }
         (_, Some(row)) => {
             subject.grant = Some((
                 row.id.clone(),

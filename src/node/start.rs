@@ -31,7 +31,7 @@ pub fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<(Node, bool)> {
         u32::try_from(config.workers * 2 + 4).unwrap_or(16),
     )?;
     let log_name = if platform { "platform-log" } else { "access-log" };
-    let origin = identity::bind_database(&store, &key, &config.public_url, log_name)?;
+    let origin = identity::bind_database(&store, &key, &config.public_url, log_name, config.fix_origin)?;
     let mut catalog = match &config.catalog_dir {
         None => Catalog::builtin(),
         Some(dir) => {

@@ -153,7 +153,9 @@ async fn add_bank(p: web::Data<Platform>, req: HttpRequest, body: Body) -> Resul
         .await
         .map_err(|e| Error::Internal(e.to_string()))??
     };
-    if !(200..300).contains(&at_node.0) && at_node.0 != 409 {
+    // Only a bank the node registered for this platform (201, or 200 when it already had) is
+    // recorded here: a 409 means the code names another participant at the node.
+    if !(200..300).contains(&at_node.0) {
         return Err(Error::Upstream(format!(
             "the node refused the bank ({}): {}",
             at_node.0, at_node.1

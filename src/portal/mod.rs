@@ -27,6 +27,39 @@ use crate::node::{Node, audit, grants};
 use crate::policy::Role;
 use session::Session;
 
+/// The portal's API routes (method, path template), for `405` answers with `Allow`
+/// ([`crate::http::allowed_methods`]); [`configure`] serves exactly these, plus the static pages.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/portal"),
+    ("GET", "/"),
+    ("GET", "/portal/api/challenge"),
+    ("POST", "/portal/api/session"),
+    ("POST", "/portal/api/logout"),
+    ("GET", "/portal/api/me"),
+    ("POST", "/portal/api/register"),
+    ("GET", "/portal/api/directory"),
+    ("POST", "/portal/api/slots"),
+    ("POST", "/portal/api/grants"),
+    ("GET", "/portal/api/grants"),
+    ("GET", "/portal/api/grants/{id}"),
+    ("POST", "/portal/api/grants/{id}/{action}"),
+    ("GET", "/portal/api/history"),
+    ("GET", "/portal/api/data"),
+    ("GET", "/portal/api/notices"),
+    ("POST", "/portal/api/objections"),
+    ("GET", "/portal/api/objections"),
+    ("GET", "/portal/api/objections/{id}"),
+    ("POST", "/portal/api/objections/{id}/{action}"),
+    ("GET", "/portal/api/entries"),
+    ("GET", "/portal/api/stats"),
+    ("GET", "/portal/api/charts/{name}"),
+    ("GET", "/portal/api/registrations"),
+    ("POST", "/portal/api/registrations/{uscc}/{decision}"),
+    ("GET", "/portal/api/platforms"),
+    ("POST", "/portal/api/platforms"),
+    ("POST", "/portal/api/platforms/{uscc}/state"),
+];
+
 /// Registers the portal's pages and API.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route(
@@ -291,15 +324,11 @@ async fn change_grant(
 
 /// The enterprise's own access history (free), with each entry's leaf, record and salt so the page
 /// can check the commitment, fetch the receipt and verify it against a signed checkpoint.
-async fn history(
-    node: web::Data<Node>,
-    req: HttpRequest,
-    q: web::Query<audit::EntryQuery>,
-) -> Result<HttpResponse> {
+async fn history(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse> {
     let s = session(&node, &req).await?;
+    let q: audit::EntryQuery = crate::http::query(&req)?;
     need(&s, &[Role::Enterprise])?;
     let caller = s.caller(&node);
-    let q = q.into_inner();
     Ok(json(
         StatusCode::OK,
         &node.store.call(move |c| audit::entries(c, &caller, q)).await?,
@@ -359,15 +388,12 @@ async fn file_objection(node: web::Data<Node>, req: HttpRequest, body: Body) -> 
 
 /// Objections the session may see: an enterprise its own (each with its steps, statements and
 /// corrections), regulators and the operator all of them, filtered as `GET /v1/objections`.
-async fn list_objections(
-    node: web::Data<Node>,
-    req: HttpRequest,
-    q: web::Query<ListQuery>,
-) -> Result<HttpResponse> {
+async fn list_objections(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse> {
     let s = session(&node, &req).await?;
+    let q: ListQuery = crate::http::query(&req)?;
     need(&s, &[Role::Enterprise, Role::Regulator, Role::Node])?;
     let actor = objections::Actor::from(&s.caller(&node));
-    let mut out = objections::list(&node, &actor, q.into_inner()).await?;
+    let mut out = objections::list(&node, &actor, q).await?;
     if s.role == Role::Enterprise {
         if let Some(Value::Array(items)) = out.get_mut("objections") {
             for o in items.iter_mut() {
@@ -427,15 +453,11 @@ async fn decide_objection(
     ))
 }
 
-async fn entries(
-    node: web::Data<Node>,
-    req: HttpRequest,
-    q: web::Query<audit::EntryQuery>,
-) -> Result<HttpResponse> {
+async fn entries(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse> {
     let s = session(&node, &req).await?;
+    let q: audit::EntryQuery = crate::http::query(&req)?;
     need(&s, &[Role::Regulator, Role::Node])?;
     let caller = s.caller(&node);
-    let q = q.into_inner();
     Ok(json(
         StatusCode::OK,
         &node.store.call(move |c| audit::entries(c, &caller, q)).await?,

@@ -16,7 +16,6 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use diesel::prelude::*;
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -27,7 +26,7 @@ use crate::identity::DidKey;
 use crate::node::{Caller, Node, auth::Assertion};
 use crate::policy::Role;
 use crate::storage::participants::{self, Participant};
-use crate::storage::schema::portal_sessions;
+use crate::storage::sessions::{self, SessionRow};
 
 /// The session cookie's name.
 pub const COOKIE: &str = "consentry_session";
@@ -140,7 +139,7 @@ pub async fn sign_in(node: &Node, req: SignIn) -> Result<NewSession> {
     if k.valid_until.is_some_and(|u| u <= now) {
         return Err(fail("this key was replaced; sign in with the current key"));
     }
-    if matches!(participant.state.as_str(), "removed" | "rejected") {
+    if matches!(participant.state.as_str(), "suspended" | "removed" | "rejected") {
         return Err(fail(&format!("{} is {}", participant.uscc, participant.state)));
     }
     let mut token = [0u8; 32];
@@ -148,23 +147,22 @@ pub async fn sign_in(node: &Node, req: SignIn) -> Result<NewSession> {
     crate::crypto::ed25519::random_bytes(&mut token).map_err(|e| Error::Internal(e.to_string()))?;
     crate::crypto::ed25519::random_bytes(&mut csrf).map_err(|e| Error::Internal(e.to_string()))?;
     let (token, csrf) = (URL_SAFE_NO_PAD.encode(token), hex::encode(csrf));
-    let row = (
-        portal_sessions::token_sha256.eq(Sha256Digest::of(token.as_bytes()).to_hex()),
-        portal_sessions::participant_id.eq(participant.id),
-        portal_sessions::did.eq(req.did.clone()),
-        portal_sessions::csrf.eq(csrf.clone()),
-        portal_sessions::created_at.eq(now),
-        portal_sessions::last_seen.eq(now),
-        portal_sessions::expires_at.eq(now + MAX_MS),
-    );
+    let row = SessionRow {
+        token_sha256: Sha256Digest::of(token.as_bytes()).to_hex(),
+        participant_id: participant.id,
+        did: req.did.clone(),
+        csrf: csrf.clone(),
+        created_at: now,
+        last_seen: now,
+        expires_at: now + MAX_MS,
+        ended_at: None,
+    };
     let (nonce, did) = (c.nonce, req.did.clone());
     node.committer
         .run(move |tx| {
             // The nonce is single-use for everyone sharing the database.
             tx.consume_jti(&format!("portal-login-{nonce}"), &did, c.exp)?;
-            diesel::insert_into(portal_sessions::table)
-                .values(row)
-                .execute(tx.conn)?;
+            sessions::insert(tx.conn, &row)?;
             Ok(())
         })
         .await?;
@@ -207,53 +205,46 @@ impl Session {
     }
 }
 
-/// The session for a cookie token, if open; touches its idle timer.
+/// The session for a cookie token, if open; touches its idle timer. A session is open while it has
+/// not been ended, is within its idle and absolute limits, the key that opened it is still the
+/// participant's current key, and the participant is neither suspended, removed nor rejected: a
+/// rotation, recovery, suspension or removal ends it at once (they also end it in storage, in their
+/// own transaction; this re-check holds even for sessions another process opened meanwhile).
 pub async fn lookup(node: &Node, token: &str) -> Result<Session> {
     let hash = Sha256Digest::of(token.as_bytes()).to_hex();
     let now = node.now_ms();
     let h = hash.clone();
-    let row: Option<(i64, String, String, i64, i64, Option<i64>)> = node
+    let found = node
         .store
         .call(move |c| -> Result<_> {
-            Ok(portal_sessions::table
-                .find(&h)
-                .select((
-                    portal_sessions::participant_id,
-                    portal_sessions::did,
-                    portal_sessions::csrf,
-                    portal_sessions::last_seen,
-                    portal_sessions::expires_at,
-                    portal_sessions::ended_at,
-                ))
-                .first(c)
-                .optional()?)
+            let Some(row) = sessions::get(c, &h)? else {
+                return Ok(None);
+            };
+            let key = participants::find_by_did(c, &row.did)?;
+            Ok(Some((row, key)))
         })
         .await?;
-    let (pid, did, csrf, last_seen, expires_at, ended) =
-        row.ok_or_else(|| Error::Unauthenticated("no session: sign in".into()))?;
-    if ended.is_some() || expires_at <= now || last_seen + IDLE_MS <= now {
-        return Err(Error::Unauthenticated(
-            "the session has ended: sign in again".into(),
-        ));
+    let ended = || Error::Unauthenticated("the session has ended: sign in again".into());
+    let (row, key) = found.ok_or_else(|| Error::Unauthenticated("no session: sign in".into()))?;
+    if row.ended_at.is_some() || row.expires_at <= now || row.last_seen + IDLE_MS <= now {
+        return Err(ended());
+    }
+    let (participant, key) = key.ok_or_else(ended)?;
+    if participant.id != row.participant_id
+        || key.valid_until.is_some_and(|u| u <= now)
+        || matches!(participant.state.as_str(), "suspended" | "removed" | "rejected")
+    {
+        return Err(ended());
     }
     let h = hash.clone();
-    let participant = node
-        .store
-        .call(move |c| -> Result<Option<Participant>> {
-            diesel::update(portal_sessions::table.find(&h))
-                .set(portal_sessions::last_seen.eq(now))
-                .execute(c)?;
-            Ok(participants::get(c, pid)?)
-        })
-        .await?
-        .ok_or_else(|| Error::Unauthenticated("unknown participant".into()))?;
+    node.store.call(move |c| sessions::touch(c, &h, now)).await?;
     let role = Role::parse(&participant.role).ok_or_else(|| Error::Internal("role".into()))?;
-    let did = DidKey::parse(&did).map_err(|e| Error::Internal(e.to_string()))?;
+    let did = DidKey::parse(&row.did).map_err(|e| Error::Internal(e.to_string()))?;
     Ok(Session {
         participant,
         role,
         did,
-        csrf,
+        csrf: row.csrf,
         token_sha256: hash,
     })
 }
@@ -261,12 +252,6 @@ pub async fn lookup(node: &Node, token: &str) -> Result<Session> {
 /// Ends a session.
 pub async fn end(node: &Node, session: &Session) -> Result<()> {
     let (h, now) = (session.token_sha256.clone(), node.now_ms());
-    node.store
-        .call(move |c| -> Result<usize> {
-            Ok(diesel::update(portal_sessions::table.find(&h))
-                .set(portal_sessions::ended_at.eq(now))
-                .execute(c)?)
-        })
-        .await?;
+    node.store.call(move |c| sessions::end(c, &h, now)).await?;
     Ok(())
 }

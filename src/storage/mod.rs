@@ -17,6 +17,7 @@ pub mod log_store;
 pub mod objections;
 pub mod participants;
 pub mod schema;
+pub mod sessions;
 pub mod stats;
 pub mod status_lists;
 

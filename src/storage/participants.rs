@@ -99,6 +99,16 @@ pub fn find(conn: &mut DbConn, uscc: &str, role: &str) -> StorageResult<Option<P
         .optional()?)
 }
 
+/// The participant holding this code, whatever its role: a code names one legal entity and so at
+/// most one participant (the unique index `participants_one_per_uscc`, spec/security.md §3.1).
+pub fn find_by_uscc(conn: &mut DbConn, uscc: &str) -> StorageResult<Option<Participant>> {
+    Ok(participants::table
+        .filter(participants::uscc.eq(uscc))
+        .select(Participant::as_select())
+        .get_result(conn)
+        .optional()?)
+}
+
 /// The participant by row id.
 pub fn get(conn: &mut DbConn, id: i64) -> StorageResult<Option<Participant>> {
     Ok(participants::table

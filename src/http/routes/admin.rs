@@ -61,13 +61,10 @@ struct StateQuery {
     state: Option<String>,
 }
 
-async fn registrations(
-    node: web::Data<Node>,
-    req: HttpRequest,
-    q: web::Query<StateQuery>,
-) -> Result<HttpResponse, Error> {
+async fn registrations(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
     operator(&node, &req).await?;
-    let state = q.into_inner().state.unwrap_or_else(|| "pending".into());
+    let q: StateQuery = crate::http::query(&req)?;
+    let state = q.state.unwrap_or_else(|| "pending".into());
     let rows = registry::list(&node, Some("enterprise".into()), Some(state), None).await?;
     Ok(json(StatusCode::OK, &json!({"registrations": rows})))
 }

@@ -126,12 +126,9 @@ async fn receipt(node: web::Data<Node>, index: web::Path<u64>) -> Result<HttpRes
     }
 }
 
-async fn entries(
-    node: web::Data<Node>,
-    req: HttpRequest,
-    q: web::Query<EntryQuery>,
-) -> Result<HttpResponse, Error> {
+async fn entries(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
     let c = caller_once(&node, &req).await?;
+    let q: EntryQuery = crate::http::query(&req)?;
     if !c.active() {
         return Err(Error::Forbidden(format!(
             "{} is {}",
@@ -139,7 +136,6 @@ async fn entries(
             c.participant.state
         )));
     }
-    let q = q.into_inner();
     Ok(json(
         StatusCode::OK,
         &node.store.call(move |conn| audit::entries(conn, &c, q)).await?,
@@ -152,14 +148,11 @@ struct ExportQuery {
     to: Option<u64>,
 }
 
-async fn export(
-    node: web::Data<Node>,
-    req: HttpRequest,
-    q: web::Query<ExportQuery>,
-) -> Result<HttpResponse, Error> {
+async fn export(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
     let c = caller_once(&node, &req).await?;
+    let q: ExportQuery = crate::http::query(&req)?;
     c.require(&[Role::Node, Role::Regulator])?;
-    let to = q.into_inner().to;
+    let to = q.to;
     let n = node.clone().into_inner();
     // A connection before answering: a node that cannot reach its database says so with a 503
     // problem rather than a 200 with an empty body.

@@ -32,23 +32,16 @@ async fn register(node: web::Data<Node>, req: HttpRequest, body: Body) -> Result
 #[serde(deny_unknown_fields)]
 struct NoQuery {}
 
-async fn list(
-    node: web::Data<Node>,
-    req: HttpRequest,
-    _q: web::Query<NoQuery>,
-) -> Result<HttpResponse, Error> {
+async fn list(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
     let c = caller_once(&node, &req).await?;
+    let _: NoQuery = crate::http::query(&req)?;
     let rows = notify::list(&node, &c).await?;
     Ok(json(StatusCode::OK, &json!({"webhooks": rows})))
 }
 
-async fn get(
-    node: web::Data<Node>,
-    req: HttpRequest,
-    id: web::Path<String>,
-    _q: web::Query<NoQuery>,
-) -> Result<HttpResponse, Error> {
+async fn get(node: web::Data<Node>, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, Error> {
     let c = caller_once(&node, &req).await?;
+    let _: NoQuery = crate::http::query(&req)?;
     let v = notify::get(&node, &c, id.into_inner()).await?;
     Ok(json(StatusCode::OK, &v))
 }
@@ -86,10 +79,9 @@ async fn deliveries(
     node: web::Data<Node>,
     req: HttpRequest,
     id: web::Path<String>,
-    q: web::Query<HistoryQuery>,
 ) -> Result<HttpResponse, Error> {
     let c = caller_once(&node, &req).await?;
-    let q = q.into_inner();
+    let q: HistoryQuery = crate::http::query(&req)?;
     let v = notify::deliveries(&node, &c, id.into_inner(), q.before, q.limit).await?;
     Ok(json(StatusCode::OK, &v))
 }

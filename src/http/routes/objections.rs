@@ -39,15 +39,12 @@ async fn lodge(node: web::Data<Node>, req: HttpRequest, body: Body) -> Result<Ht
     ))
 }
 
-async fn list(
-    node: web::Data<Node>,
-    req: HttpRequest,
-    q: web::Query<ListQuery>,
-) -> Result<HttpResponse, Error> {
+async fn list(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
     let c = active(&node, &req).await?;
+    let q: ListQuery = crate::http::query(&req)?;
     Ok(json(
         StatusCode::OK,
-        &objections::list(&node, &(&c).into(), q.into_inner()).await?,
+        &objections::list(&node, &(&c).into(), q).await?,
     ))
 }
 

@@ -43,13 +43,9 @@ struct ListQuery {
     state: Option<String>,
 }
 
-async fn list(
-    node: web::Data<Node>,
-    req: HttpRequest,
-    q: web::Query<ListQuery>,
-) -> Result<HttpResponse, Error> {
+async fn list(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
     let c = caller_once(&node, &req).await?;
-    let q = q.into_inner();
+    let q: ListQuery = crate::http::query(&req)?;
     // Node operators and regulators see everyone; a platform sees its own banks.
     let platform = match c.role {
         Role::Node | Role::Regulator => None,
@@ -72,17 +68,7 @@ async fn list(
 
 async fn me(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
     let c = caller_once(&node, &req).await?;
-    let rows = registry::list(&node, Some(c.participant.role.clone()), None, None).await?;
-    let mine = rows
-        .into_iter()
-        .find(|p| p["uscc"] == c.uscc())
-        .unwrap_or_default();
-    let id = c.participant.id;
-    let credential = node
-        .store
-        .call(move |conn| crate::storage::participants::latest_credential(conn, id, "identity"))
-        .await?
-        .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok());
+    let (mine, credential) = registry::describe(&node, c.participant.id).await?;
     Ok(json(
         StatusCode::OK,
         &json!({"participant": mine, "identityCredential": credential}),
@@ -97,9 +83,13 @@ async fn rotate(node: web::Data<Node>, body: Body) -> Result<HttpResponse, Error
 async fn add_bank(node: web::Data<Node>, req: HttpRequest, body: Body) -> Result<HttpResponse, Error> {
     let c = caller(&node, &req).await?;
     let m: NewMember = parse_body(&body)?;
-    let p = registry::register_bank(&node, &c, m).await?;
+    let (p, created) = registry::register_bank(&node, &c, m).await?;
     Ok(json(
-        StatusCode::CREATED,
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
         &json!({"uscc": p.uscc, "name": p.name, "role": p.role, "state": p.state, "platform": p.platform_uscc}),
     ))
 }

@@ -91,14 +91,10 @@ fn csv(filename: &str, body: String) -> HttpResponse {
         .body(body)
 }
 
-async fn summary(
-    node: web::Data<Node>,
-    req: HttpRequest,
-    q: web::Query<SummaryQuery>,
-) -> Result<HttpResponse, Error> {
+async fn summary(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
     let c = caller_once(&node, &req).await?;
+    let q: SummaryQuery = crate::http::query(&req)?;
     let scope = Scope::of(&c)?;
-    let q = q.into_inner();
     let as_csv = wants_csv(q.format.as_deref(), &req)?;
     let period = Period::parse(q.from.as_deref(), q.until.as_deref(), node.now_ms())?;
     let s = stats::summary(&node, scope, period).await?;
@@ -114,14 +110,10 @@ async fn summary(
     })
 }
 
-async fn access(
-    node: web::Data<Node>,
-    req: HttpRequest,
-    q: web::Query<AccessQuery>,
-) -> Result<HttpResponse, Error> {
+async fn access(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
     let c = caller_once(&node, &req).await?;
+    let q: AccessQuery = crate::http::query(&req)?;
     let scope = Scope::of(&c)?;
-    let q = q.into_inner();
     let as_csv = wants_csv(q.format.as_deref(), &req)?;
     let period = Period::parse(q.from.as_deref(), q.until.as_deref(), node.now_ms())?;
     let filters = AccessFilters {
