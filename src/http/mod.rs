@@ -265,6 +265,24 @@ pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Erro
     crate::crypto::json::de::from_node(&node).map_err(|e| Error::invalid("invalid-body", e.to_string()))
 }
 
+/// Checks the body of an operation that takes none: empty, or an empty JSON object `{}` (what
+/// JSON clients send by habit). Anything else is `400 malformed-json` or `400 invalid-body`, so that
+/// a client that thinks it is sending parameters learns that they are not read.
+pub fn no_body(body: &[u8]) -> Result<(), Error> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    let node =
+        crate::crypto::json::parse(body).map_err(|e| Error::invalid("malformed-json", e.to_string()))?;
+    match node.as_object() {
+        Some(members) if members.is_empty() => Ok(()),
+        _ => Err(Error::invalid(
+            "invalid-body",
+            "this operation takes no body (send none, or {})",
+        )),
+    }
+}
+
 /// A request body of at most [`MAX_BODY`] bytes; larger bodies are refused as RFC 9457 problems
 /// (from `Content-Length` when it is given, before anything is read).
 #[derive(Debug)]

@@ -12,6 +12,7 @@ mod objections;
 mod openapi;
 mod platform;
 mod portal;
+mod security;
 mod service;
 mod spec_examples;
 mod stats;

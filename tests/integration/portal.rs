@@ -233,13 +233,19 @@ fn portal_browser_end_to_end() {
 
 // ------------------------------------------------------------------ the session rules, over HTTP
 
-struct Reply {
-    status: u16,
-    body: Value,
-    set_cookie: Vec<String>,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) body: Value,
+    pub(crate) set_cookie: Vec<String>,
 }
 
-fn send(method: &str, url: &str, cookie: Option<&str>, csrf: Option<&str>, body: Option<&str>) -> Reply {
+pub(crate) fn send(
+    method: &str,
+    url: &str,
+    cookie: Option<&str>,
+    csrf: Option<&str>,
+    body: Option<&str>,
+) -> Reply {
     let mut r = ureq::request(method, url);
     if let Some(c) = cookie {
         r = r.set("Cookie", c);
@@ -267,15 +273,15 @@ fn send(method: &str, url: &str, cookie: Option<&str>, csrf: Option<&str>, body:
 }
 
 /// A signed-in portal session: the cookie (as sent back) and the CSRF token.
-struct Session {
+pub(crate) struct Session {
     base: String,
-    cookie: String,
+    pub(crate) cookie: String,
     csrf: String,
     set_cookie: String,
 }
 
 impl Session {
-    fn get(&self, path: &str) -> Reply {
+    pub(crate) fn get(&self, path: &str) -> Reply {
         send(
             "GET",
             &format!("{}{path}", self.base),
@@ -285,7 +291,7 @@ impl Session {
         )
     }
 
-    fn post(&self, path: &str, body: &str) -> Reply {
+    pub(crate) fn post(&self, path: &str, body: &str) -> Reply {
         send(
             "POST",
             &format!("{}{path}", self.base),
@@ -297,7 +303,7 @@ impl Session {
 }
 
 /// The signed challenge of `key` (what the page sends to `/portal/api/session`).
-fn signed_challenge(base: &str, key: &KeyFile) -> String {
+pub(crate) fn signed_challenge(base: &str, key: &KeyFile) -> String {
     let ch = send("GET", &format!("{base}/portal/api/challenge"), None, None, None);
     assert_eq!(ch.status, 200);
     let challenge = ch.body["challenge"].as_str().unwrap();
@@ -307,7 +313,7 @@ fn signed_challenge(base: &str, key: &KeyFile) -> String {
         .to_string()
 }
 
-fn sign_in(base: &str, key: &KeyFile) -> Session {
+pub(crate) fn sign_in(base: &str, key: &KeyFile) -> Session {
     let body = signed_challenge(base, key);
     let r = send(
         "POST",

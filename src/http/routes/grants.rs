@@ -19,8 +19,9 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/v1/releases", web::post().to(release_handler));
 }
 
-async fn slot(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
+async fn slot(node: web::Data<Node>, req: HttpRequest, body: Body) -> Result<HttpResponse, Error> {
     let c = caller(&node, &req).await?;
+    crate::http::no_body(&body)?;
     Ok(json(
         StatusCode::CREATED,
         &grants::allocate_slot(&node, &c).await?,
