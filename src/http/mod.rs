@@ -172,7 +172,7 @@ pub async fn security_headers(
 /// that [`durable_assertions`] can spend it if the operation answers with an error before its own
 /// transaction spent it.
 #[derive(Debug, Clone)]
-struct SpentAssertion(crate::node::auth::Assertion);
+struct SpentAssertion(crate::node::auth::Assertion, crate::storage::log_store::Committer);
 
 /// Makes "never accepted twice" hold across restarts for every answer: when a request authenticated
 /// by a client assertion ends in an error (a bad body, a refused action, anything after the
@@ -186,17 +186,15 @@ pub async fn durable_assertions(
     actix_web::dev::ServiceResponse<actix_web::body::EitherBody<impl actix_web::body::MessageBody>>,
     actix_web::Error,
 > {
-    let node = req.app_data::<web::Data<Node>>().cloned();
     let res = next.call(req).await?;
     if !(res.status().is_client_error() || res.status().is_server_error()) {
         return Ok(res.map_into_left_body());
     }
     let spent = res.request().extensions().get::<SpentAssertion>().cloned();
-    let (Some(node), Some(SpentAssertion(a))) = (node, spent) else {
+    let Some(SpentAssertion(a, committer)) = spent else {
         return Ok(res.map_into_left_body());
     };
-    let recorded = node
-        .committer
+    let recorded = committer
         .run(move |tx| tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms))
         .await;
     match recorded {
@@ -247,7 +245,8 @@ pub async fn caller(node: &Node, req: &HttpRequest) -> Result<Caller, Error> {
         .path_and_query()
         .map_or_else(|| req.path().to_owned(), |p| p.as_str().to_owned());
     let c = node.authenticate(token, req.method().as_str(), &path).await?;
-    req.extensions_mut().insert(SpentAssertion(c.assertion.clone()));
+    req.extensions_mut()
+        .insert(SpentAssertion(c.assertion.clone(), node.committer.clone()));
     Ok(c)
 }
 
