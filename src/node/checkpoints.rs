@@ -29,7 +29,9 @@ pub fn signer(node: &Node) -> Result<Signer> {
 /// collects the witnesses' cosignatures on the newest checkpoint. Returns the note text of the newest
 /// checkpoint (new or not, with the cosignatures it has), or `None` for an empty log.
 pub async fn publish(node: &Node) -> Result<Option<String>> {
-    let Some((size, text)) = sign_newest(node).await? else {
+    let newest = sign_newest(node).await?;
+    node.health.checkpointed();
+    let Some((size, text)) = newest else {
         return Ok(None);
     };
     if node.witnesses.is_empty() {

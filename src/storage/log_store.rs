@@ -19,12 +19,26 @@
 //!   in memory ([`crate::storage::stats::AccessDelta`]), merged into the batch only if the job's
 //!   savepoint committed, and added with upserts before the log-state compare-and-set, inside the
 //!   batch transaction (spec/statistics.md §4).
+//!
+//! The committer survives the database going away (a PostgreSQL restart or failover). When a batch
+//! fails and its connection no longer answers, or its transaction state is broken, the batch is
+//! failed to every caller (nothing is acknowledged that was not committed), the connection is dropped
+//! and a fresh one is made, retried with a backoff from [`BACKOFF_MIN`] to [`BACKOFF_MAX`]; jobs
+//! that arrive meanwhile fail at once with [`StorageError::Connection`] (`503` with `Retry-After`),
+//! never wait. An idle connection is checked every [`IDLE_CHECK`] and before a batch that follows a
+//! pause, so a restart during a quiet spell costs no failed request. The committer keeps no log state
+//! between batches: each batch reads the size, frontier and chain heads under the log lock, so
+//! entries appended meanwhile by another process (or nothing, after a failover) are what the next
+//! batch builds on.
 
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
+use diesel::r2d2::R2D2Connection;
 use time::OffsetDateTime;
 use tokio::sync::oneshot;
 
@@ -340,10 +354,32 @@ struct Job {
     reply: oneshot::Sender<Result<Output, Error>>,
 }
 
+/// The first wait before making a new connection after the committer's connection failed.
+pub const BACKOFF_MIN: Duration = Duration::from_millis(50);
+/// The longest wait between two attempts to reconnect.
+pub const BACKOFF_MAX: Duration = Duration::from_secs(1);
+/// How long the committer's connection may sit unused before it is checked (a round trip).
+pub const IDLE_CHECK: Duration = Duration::from_secs(1);
+
+/// Whether the committer has a working connection, for readiness.
+#[derive(Debug, Default)]
+struct Health {
+    down: AtomicBool,
+    cause: Mutex<Option<String>>,
+}
+
+impl Health {
+    fn set(&self, cause: Option<String>) {
+        self.down.store(cause.is_some(), Ordering::Release);
+        *self.cause.lock().unwrap_or_else(PoisonError::into_inner) = cause;
+    }
+}
+
 /// A handle to the committer thread.
 #[derive(Clone)]
 pub struct Committer {
     tx: mpsc::SyncSender<Job>,
+    health: Arc<Health>,
 }
 
 impl std::fmt::Debug for Committer {
@@ -362,11 +398,29 @@ impl Committer {
     ) -> StorageResult<Self> {
         let conn = store.dedicated_connection()?;
         let (tx, rx) = mpsc::sync_channel::<Job>(batch_max.max(1) * 4);
+        let health = Arc::new(Health::default());
+        let link = Link {
+            store: store.clone(),
+            conn: Some(conn),
+            health: Arc::clone(&health),
+            backoff: BACKOFF_MIN,
+            next_try: Instant::now(),
+            used: Instant::now(),
+        };
         thread::Builder::new()
             .name("log-committer".into())
-            .spawn(move || run(conn, rx, tag_key, clock, batch_max.max(1)))
+            .spawn(move || run(link, rx, tag_key, clock, batch_max.max(1)))
             .map_err(|e| StorageError::Task(e.to_string()))?;
-        Ok(Self { tx })
+        Ok(Self { tx, health })
+    }
+
+    /// `Ok` while the committer holds a working connection; otherwise why not (it is reconnecting).
+    pub fn health(&self) -> Result<(), String> {
+        if !self.health.down.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let cause = self.health.cause.lock().unwrap_or_else(PoisonError::into_inner);
+        Err(cause.clone().unwrap_or_else(|| "no database connection".into()))
     }
 
     /// Runs `f` in the next group commit and returns its result once the batch is durable.
@@ -423,14 +477,106 @@ impl Committer {
     }
 }
 
+/// The committer's connection, replaced when it breaks.
+struct Link {
+    store: Store,
+    conn: Option<DbConn>,
+    health: Arc<Health>,
+    backoff: Duration,
+    /// No reconnection attempt before this.
+    next_try: Instant,
+    /// When the connection last answered.
+    used: Instant,
+}
+
+impl Link {
+    /// The connection is unusable: drop it; the next attempt to reconnect is immediate.
+    fn lost(&mut self, cause: &str) {
+        self.conn = None;
+        self.health.set(Some(cause.to_owned()));
+        self.store.outage().began(cause);
+        tracing::warn!(
+            cause,
+            "the log committer lost its database connection; reconnecting"
+        );
+        self.backoff = BACKOFF_MIN;
+        self.next_try = Instant::now();
+    }
+
+    /// Makes a connection if there is none and the backoff allows; whether there is one.
+    fn connect(&mut self) -> bool {
+        if self.conn.is_some() {
+            return true;
+        }
+        if Instant::now() < self.next_try {
+            return false;
+        }
+        match self.store.dedicated_connection() {
+            Ok(c) => {
+                self.conn = Some(c);
+                self.used = Instant::now();
+                self.backoff = BACKOFF_MIN;
+                self.health.set(None);
+                self.store.outage().ended();
+                tracing::info!("the log committer has a database connection again");
+                true
+            }
+            Err(e) => {
+                let cause = e.to_string();
+                self.store.outage().began(&cause);
+                self.health.set(Some(cause));
+                self.next_try = Instant::now() + self.backoff;
+                self.backoff = (self.backoff * 2).min(BACKOFF_MAX);
+                false
+            }
+        }
+    }
+
+    /// Checks that the connection still answers (and its transaction state is sound); drops it if
+    /// not.
+    fn check(&mut self) {
+        let Some(c) = &mut self.conn else { return };
+        let cause = if c.is_broken() {
+            Some("the connection's transaction state is broken".to_owned())
+        } else {
+            c.ping().err().map(|e| e.to_string())
+        };
+        match cause {
+            Some(cause) => self.lost(&cause),
+            None => self.used = Instant::now(),
+        }
+    }
+}
+
 fn run(
-    mut conn: DbConn,
+    mut link: Link,
     rx: mpsc::Receiver<Job>,
     tag_key: [u8; 32],
     clock: std::sync::Arc<dyn Clock>,
     batch_max: usize,
 ) {
-    while let Ok(first) = rx.recv() {
+    loop {
+        let wait = match link.conn {
+            Some(_) => IDLE_CHECK,
+            None => link
+                .next_try
+                .saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(1)),
+        };
+        let first = match rx.recv_timeout(wait) {
+            Ok(j) => j,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                // Idle: keep the connection checked, or keep trying to get one back, so that the
+                // next job finds a working connection and readiness tells the truth.
+                if link.conn.is_some() {
+                    link.check();
+                } else {
+                    link.connect();
+                }
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+        };
         let mut jobs = vec![first];
         while jobs.len() < batch_max {
             match rx.try_recv() {
@@ -438,11 +584,41 @@ fn run(
                 Err(_) => break,
             }
         }
-        commit_batch(&mut conn, jobs, &tag_key, clock.now());
+        if link.conn.is_some() && link.used.elapsed() >= IDLE_CHECK {
+            link.check();
+        }
+        if !link.connect() {
+            // No connection: fail at once (503 with Retry-After), never keep callers waiting.
+            let cause = link
+                .store
+                .outage()
+                .cause()
+                .unwrap_or_else(|| "no connection".into());
+            for job in jobs {
+                let _ = job
+                    .reply
+                    .send(Err(Error::Storage(StorageError::Connection(format!(
+                        "the log committer has no database connection: {cause}"
+                    )))));
+            }
+            continue;
+        }
+        let Some(conn) = link.conn.as_mut() else {
+            continue;
+        };
+        let failed = commit_batch(conn, jobs, &tag_key, clock.now());
+        if failed {
+            // A batch that fails on a working connection (a full disk, a constraint) leaves it in
+            // place; one that fails because the connection is gone or broken replaces it.
+            link.check();
+        } else {
+            link.used = Instant::now();
+        }
     }
 }
 
-fn commit_batch(conn: &mut DbConn, jobs: Vec<Job>, tag_key: &[u8; 32], now: OffsetDateTime) {
+/// Runs one group commit and answers its jobs; whether the batch failed as a whole.
+fn commit_batch(conn: &mut DbConn, jobs: Vec<Job>, tag_key: &[u8; 32], now: OffsetDateTime) -> bool {
     let mut results: Vec<Result<Output, Error>> = Vec::with_capacity(jobs.len());
     let (runs, replies): (Vec<JobFn>, Vec<_>) = jobs.into_iter().map(|j| (j.run, j.reply)).unzip();
     let outcome = Store::write_txn(conn, |conn| -> Result<(), Error> {
@@ -495,16 +671,25 @@ fn commit_batch(conn: &mut DbConn, jobs: Vec<Job>, tag_key: &[u8; 32], now: Offs
             for (reply, r) in replies.into_iter().zip(results) {
                 let _ = reply.send(r);
             }
+            false
         }
         Err(e) => {
-            // Nothing of the batch was committed: every job learns so.
-            tracing::error!(error = %e, "group commit failed");
-            let msg = e.to_string();
-            for reply in replies {
-                let _ = reply.send(Err(Error::Storage(StorageError::Task(format!(
-                    "group commit failed: {msg}"
-                )))));
+            // Nothing of the batch was committed (or, if the connection died during the commit, it
+            // is not known to be): every job learns that it failed; none is acknowledged.
+            let lost = matches!(&e, Error::Storage(s) if s.is_connection());
+            if !lost {
+                tracing::error!(error = %e, "group commit failed");
             }
+            let msg = format!("group commit failed: {e}");
+            for reply in replies {
+                let err = if lost {
+                    StorageError::Connection(msg.clone())
+                } else {
+                    StorageError::Task(msg.clone())
+                };
+                let _ = reply.send(Err(Error::Storage(err)));
+            }
+            true
         }
     }
 }
