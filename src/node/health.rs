@@ -6,14 +6,15 @@
 //!   help: the node reconnects by itself).
 //! * **Ready**: the process can do its work now —
 //!   1. *database*: a pooled connection answers a read of the log head within the connection wait;
-//!   2. *committer*: the log committer holds a working connection (it is not reconnecting);
+//!   2. *committer*: the log committer holds a working connection (it is not `reconnecting`, nor
+//!      `halted` because the database's log is shorter than this process has seen it);
 //!   3. *checkpoint*: a checkpoint round (sign the head if it grew) succeeded recently — within
 //!      [`stale_after`] of the checkpoint interval.
 //!
 //! Readiness uses the monotonic clock, not the node's clock (which tests and operators may move).
 
-use std::sync::Mutex;
-use std::sync::PoisonError;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::Node;
@@ -26,6 +27,8 @@ pub struct Health {
     /// The last successful checkpoint round (at start: the start, so a fresh process has the whole
     /// grace period to make its first).
     checkpointed: Mutex<Instant>,
+    /// The largest checkpoint size this process has signed or served.
+    published: AtomicU64,
 }
 
 impl Health {
@@ -34,7 +37,19 @@ impl Health {
         Self {
             checkpoint_interval: Duration::from_secs(checkpoint_interval_secs.max(1)),
             checkpointed: Mutex::new(Instant::now()),
+            published: AtomicU64::new(0),
         }
+    }
+
+    /// A checkpoint of `size` entries was published (signed, or found stored).
+    pub fn published(&self, size: u64) {
+        self.published.fetch_max(size, Ordering::AcqRel);
+    }
+
+    /// The largest checkpoint size this process has published: the log in the database may never be
+    /// shorter (see [`crate::node::checkpoints`]).
+    pub fn published_size(&self) -> u64 {
+        self.published.load(Ordering::Acquire)
     }
 
     /// A checkpoint round succeeded.
@@ -67,12 +82,20 @@ pub struct Ready {
 pub async fn readiness(node: &Node) -> Result<Ready> {
     let db = node.store.call(crate::storage::log_store::head).await;
     let committer = node.committer.health();
+    let committer_state = if node.committer.is_halted() {
+        "halted"
+    } else {
+        "reconnecting"
+    };
     let checkpoint = node.health.checkpoint_fresh();
     match (&db, &committer, checkpoint) {
         (Ok((size, _)), Ok(()), true) => Ok(Ready { log_size: *size }),
         _ => Err(Error::NotReady(vec![
             ("database", if db.is_ok() { "ok" } else { "unavailable" }),
-            ("committer", if committer.is_ok() { "ok" } else { "reconnecting" }),
+            (
+                "committer",
+                if committer.is_ok() { "ok" } else { committer_state },
+            ),
             ("checkpoint", if checkpoint { "ok" } else { "stale" }),
         ])),
     }

@@ -30,6 +30,12 @@
 //! between batches: each batch reads the size, frontier and chain heads under the log lock, so
 //! entries appended meanwhile by another process (or nothing, after a failover) are what the next
 //! batch builds on.
+//!
+//! One thing may not happen on reconnection: the log shrinking. If the database comes back with
+//! fewer entries than this process has already committed (a failover to an asynchronous replica that
+//! lacked the tail, a restored backup), acknowledged entries — and checkpoints signed over them —
+//! are gone. The committer then halts: it refuses every further job (`503`), readiness reports it,
+//! and the operator must investigate (README, "PostgreSQL failover"); appending would fork the log.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
@@ -365,13 +371,23 @@ pub const IDLE_CHECK: Duration = Duration::from_secs(1);
 #[derive(Debug, Default)]
 struct Health {
     down: AtomicBool,
+    halted: AtomicBool,
     cause: Mutex<Option<String>>,
 }
 
 impl Health {
     fn set(&self, cause: Option<String>) {
+        if self.halted.load(Ordering::Acquire) {
+            return;
+        }
         self.down.store(cause.is_some(), Ordering::Release);
         *self.cause.lock().unwrap_or_else(PoisonError::into_inner) = cause;
+    }
+
+    fn halt(&self, cause: String) {
+        *self.cause.lock().unwrap_or_else(PoisonError::into_inner) = Some(cause);
+        self.down.store(true, Ordering::Release);
+        self.halted.store(true, Ordering::Release);
     }
 }
 
@@ -396,7 +412,8 @@ impl Committer {
         clock: std::sync::Arc<dyn Clock>,
         batch_max: usize,
     ) -> StorageResult<Self> {
-        let conn = store.dedicated_connection()?;
+        let mut conn = store.dedicated_connection()?;
+        let (size, _) = head(&mut conn)?;
         let (tx, rx) = mpsc::sync_channel::<Job>(batch_max.max(1) * 4);
         let health = Arc::new(Health::default());
         let link = Link {
@@ -406,6 +423,7 @@ impl Committer {
             backoff: BACKOFF_MIN,
             next_try: Instant::now(),
             used: Instant::now(),
+            high_water: i64::try_from(size).unwrap_or(i64::MAX),
         };
         thread::Builder::new()
             .name("log-committer".into())
@@ -421,6 +439,12 @@ impl Committer {
         }
         let cause = self.health.cause.lock().unwrap_or_else(PoisonError::into_inner);
         Err(cause.clone().unwrap_or_else(|| "no database connection".into()))
+    }
+
+    /// Whether the committer has halted for good: the database's log is behind what this process
+    /// committed (see the module documentation). Only a restart, after investigation, clears it.
+    pub fn is_halted(&self) -> bool {
+        self.health.halted.load(Ordering::Acquire)
     }
 
     /// Runs `f` in the next group commit and returns its result once the batch is durable.
@@ -487,6 +511,8 @@ struct Link {
     next_try: Instant,
     /// When the connection last answered.
     used: Instant,
+    /// The largest log size this process has seen under the log lock: the log never shrinks.
+    high_water: i64,
 }
 
 impl Link {
@@ -587,6 +613,17 @@ fn run(
         if link.conn.is_some() && link.used.elapsed() >= IDLE_CHECK {
             link.check();
         }
+        if link.health.halted.load(Ordering::Acquire) {
+            let cause = link.health.cause.lock().map(|c| c.clone()).ok().flatten();
+            for job in jobs {
+                let _ = job.reply.send(Err(Error::Storage(StorageError::Corrupt(
+                    cause
+                        .clone()
+                        .unwrap_or_else(|| "the log committer has halted".into()),
+                ))));
+            }
+            continue;
+        }
         if !link.connect() {
             // No connection: fail at once (503 with Retry-After), never keep callers waiting.
             let cause = link
@@ -606,7 +643,19 @@ fn run(
         let Some(conn) = link.conn.as_mut() else {
             continue;
         };
-        let failed = commit_batch(conn, jobs, &tag_key, clock.now());
+        let failed = match commit_batch(conn, jobs, &tag_key, clock.now(), &mut link.high_water) {
+            Ok(()) => false,
+            Err(Failure::Batch) => true,
+            Err(Failure::Shrunk(msg)) => {
+                tracing::error!(
+                    "{msg}: the database lost acknowledged entries (failover to a replica that lacked \
+                     them, or a restored backup); this process appends nothing more. Investigate, \
+                     then restart it"
+                );
+                link.health.halt(msg);
+                continue;
+            }
+        };
         if failed {
             // A batch that fails on a working connection (a full disk, a constraint) leaves it in
             // place; one that fails because the connection is gone or broken replaces it.
@@ -617,12 +666,35 @@ fn run(
     }
 }
 
-/// Runs one group commit and answers its jobs; whether the batch failed as a whole.
-fn commit_batch(conn: &mut DbConn, jobs: Vec<Job>, tag_key: &[u8; 32], now: OffsetDateTime) -> bool {
+/// Why a batch failed as a whole.
+enum Failure {
+    /// The database refused it (its jobs have been told).
+    Batch,
+    /// The log is shorter than this process has seen it (its jobs have been told).
+    Shrunk(String),
+}
+
+/// Runs one group commit and answers its jobs.
+fn commit_batch(
+    conn: &mut DbConn,
+    jobs: Vec<Job>,
+    tag_key: &[u8; 32],
+    now: OffsetDateTime,
+    high_water: &mut i64,
+) -> Result<(), Failure> {
+    let mut shrunk = None;
     let mut results: Vec<Result<Output, Error>> = Vec::with_capacity(jobs.len());
     let (runs, replies): (Vec<JobFn>, Vec<_>) = jobs.into_iter().map(|j| (j.run, j.reply)).unzip();
-    let outcome = Store::write_txn(conn, |conn| -> Result<(), Error> {
+    let outcome = Store::write_txn(conn, |conn| -> Result<i64, Error> {
         let (old_size, mut state) = lock_state(conn)?;
+        if old_size < *high_water {
+            let msg = format!(
+                "the access log in the database has {old_size} entries, but this process has already \
+                 committed {high_water}"
+            );
+            shrunk = Some(msg.clone());
+            return Err(Error::Storage(StorageError::Corrupt(msg)));
+        }
         let mut counted = AccessDelta::default();
         let mut pending = Pending::default();
         for f in runs {
@@ -664,14 +736,15 @@ fn commit_batch(conn: &mut DbConn, jobs: Vec<Job>, tag_key: &[u8; 32], now: Offs
                 "the log moved under its lock (concurrent sequencer?)".into(),
             ));
         }
-        Ok(())
+        Ok(new_size)
     });
     match outcome {
-        Ok(()) => {
+        Ok(new_size) => {
+            *high_water = new_size;
             for (reply, r) in replies.into_iter().zip(results) {
                 let _ = reply.send(r);
             }
-            false
+            Ok(())
         }
         Err(e) => {
             // Nothing of the batch was committed (or, if the connection died during the commit, it
@@ -689,7 +762,7 @@ fn commit_batch(conn: &mut DbConn, jobs: Vec<Job>, tag_key: &[u8; 32], now: Offs
                 };
                 let _ = reply.send(Err(Error::Storage(err)));
             }
-            true
+            Err(shrunk.map_or(Failure::Batch, Failure::Shrunk))
         }
     }
 }

@@ -934,3 +934,65 @@ fn sqlite_full_disk_fails_fast_and_recovers() {
     assert_eq!(used, entries, "counted uses of the grant vs. its release entries");
     server.kill();
 }
+
+/// The database comes back with a shorter log than the node has seen (what a failover to an
+/// asynchronous replica that lacked the tail, or a restored backup, looks like): the node appends
+/// nothing more, answers 503, and readiness says the committer has halted.
+#[test]
+fn a_log_that_shrank_under_the_node_halts_it() {
+    use consentry::storage::schema::log_state;
+    use diesel::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = format!("sqlite://{}", dir.path().join("consentry.sqlite3").display());
+    let server = Server::start(dir.path(), None, "serve.log");
+    let parties = set_up(&server.base, dir.path(), &database_url);
+    let grant = submit_grant(&server.base, &parties, unlimited);
+    let c = client(&server.base, &parties.node_did, &parties.platform);
+    let store = Store::open(&database_url, 2).unwrap();
+    let state = || -> (i64, Vec<u8>, i64) {
+        store
+            .run(|conn| {
+                Ok(log_state::table
+                    .find(1i16)
+                    .select((log_state::size, log_state::frontier, log_state::last_time))
+                    .get_result(conn)?)
+            })
+            .unwrap()
+    };
+    let old = state();
+    for _ in 0..3 {
+        let r = c.post("/v1/releases", &tax_release(&grant));
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    until(Duration::from_secs(10), "a checkpoint of the grown log", || {
+        get_public(&format!("{}/v1/log/checkpoint", server.base))
+            .text
+            .contains(&format!("\n{}\n", state().0))
+    });
+    // The log's state goes back to before the releases.
+    store
+        .run(|conn| {
+            diesel::update(log_state::table.find(1i16))
+                .set((
+                    log_state::size.eq(old.0),
+                    log_state::frontier.eq(&old.1),
+                    log_state::last_time.eq(old.2),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })
+        .unwrap();
+    let r = c.post("/v1/releases", &tax_release(&grant));
+    assert_eq!(r.status, 503, "{}", r.text);
+    assert_eq!(state().0, old.0, "nothing appended to the shrunk log");
+    let r = get_public(&format!("{}/readyz", server.base));
+    assert_eq!(r.status, 503, "{}", r.text);
+    assert_eq!(r.body["checks"]["committer"], "halted", "{}", r.text);
+    let r = c.post("/v1/releases", &tax_release(&grant));
+    assert_eq!(r.status, 503, "still halted: {}", r.text);
+    assert!(
+        server_log(&server).contains("the database lost acknowledged entries"),
+        "{}",
+        server_log(&server)
+    );
+}
