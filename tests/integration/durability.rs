@@ -996,3 +996,68 @@ fn a_log_that_shrank_under_the_node_halts_it() {
         server_log(&server)
     );
 }
+
+/// Runs the binary: `command`, the data folder `dir` and database `url`, then `tail`; its exit code,
+/// output, and how long it took.
+fn run_cli(command: &str, tail: &[&str], dir: &Path, url: &str) -> (Option<i32>, String, Duration) {
+    let t = Instant::now();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_consentry"));
+    for v in SERVE_ENV {
+        cmd.env_remove(v);
+    }
+    let out = cmd
+        .arg(command)
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["--database-url", url, "--listen", "127.0.0.1:0"])
+        .args(tail)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text, t.elapsed())
+}
+
+/// `serve` and `admin` fail at once, with PostgreSQL's own message, when the database refuses
+/// connections: nobody listening, or every connection taken (`too many clients`).
+#[test]
+fn serve_and_admin_fail_at_once_with_the_databases_own_message() {
+    let cluster = PgCluster::start();
+    let dir = tempfile::tempdir().unwrap();
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let nobody = format!("postgres://postgres@127.0.0.1:{closed}/postgres");
+    for args in [("serve", &[][..]), ("admin", &["participants"][..])] {
+        let (code, out, took) = run_cli(args.0, args.1, dir.path(), &nobody);
+        assert_ne!(code, Some(0), "{args:?}: {out}");
+        assert!(took < Duration::from_secs(5), "{args:?} took {took:?}: {out}");
+        assert!(out.contains("Connection refused"), "{args:?}: {out}");
+        assert!(!out.contains("multiconnection"), "{args:?}: {out}");
+    }
+
+    // Take every connection the cluster allows.
+    let mut held = Vec::new();
+    let refusal = loop {
+        use diesel::Connection;
+        match diesel::PgConnection::establish(&cluster.url()) {
+            Ok(c) => held.push(c),
+            Err(e) => break e.to_string(),
+        }
+        assert!(held.len() < 200, "the cluster never refused a connection");
+    };
+    assert!(refusal.contains("too many clients"), "{refusal}");
+    for args in [("serve", &[][..]), ("admin", &["participants"][..])] {
+        let (code, out, took) = run_cli(args.0, args.1, dir.path(), &cluster.url());
+        assert_ne!(code, Some(0), "{args:?}: {out}");
+        assert!(took < Duration::from_secs(5), "{args:?} took {took:?}: {out}");
+        assert!(out.contains("too many clients"), "{args:?}: {out}");
+        assert!(!out.contains("multiconnection"), "{args:?}: {out}");
+    }
+    drop(held);
+}
