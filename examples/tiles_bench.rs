@@ -210,6 +210,7 @@ fn main() {
         witnesses: vec![],
         calendar: None,
         webhooks: WebhookConfig::default(),
+        database_wait_ms: 1000,
     };
     let (node, _) = consentry::node::start::open(&config, Arc::new(SystemClock)).unwrap();
     let node = web::Data::new(node);

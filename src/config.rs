@@ -54,6 +54,8 @@ pub struct FileConfig {
     pub webhook_retry_cap_ms: Option<u64>,
     /// Working-day calendar file (spec/calendar/); default: the built-in one.
     pub calendar: Option<PathBuf>,
+    /// Longest wait for a database connection, in milliseconds.
+    pub database_wait_ms: Option<u64>,
 }
 
 /// Values given on the command line or in the environment (clap fills these).
@@ -103,6 +105,11 @@ pub struct ServeArgs {
     /// Default: the built-in calendar.
     #[arg(long, env = "CONSENTRY_CALENDAR", value_name = "FILE")]
     pub calendar: Option<PathBuf>,
+    /// Longest wait for a database connection, in milliseconds: past it a request answers
+    /// 503 storage-unavailable with Retry-After instead of hanging while the database is away.
+    /// Default 1000.
+    #[arg(long, env = "CONSENTRY_DATABASE_WAIT_MS", value_name = "MS")]
+    pub database_wait_ms: Option<u64>,
 }
 
 /// Webhook delivery settings (spec/notifications.md §5).
@@ -163,6 +170,9 @@ pub struct Config {
     pub calendar: Option<PathBuf>,
     /// Webhook delivery settings.
     pub webhooks: WebhookConfig,
+    /// Longest wait for a database connection (ms) before a request fails with `503` and
+    /// `Retry-After`. Default 1000.
+    pub database_wait_ms: u64,
 }
 
 /// A configuration that cannot be used.
@@ -265,6 +275,11 @@ impl Config {
             witnesses,
             calendar: args.calendar.clone().or(file.calendar),
             webhooks,
+            database_wait_ms: args
+                .database_wait_ms
+                .or(file.database_wait_ms)
+                .unwrap_or(1000)
+                .clamp(10, 600_000),
         })
     }
 }

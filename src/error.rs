@@ -61,6 +61,10 @@ pub enum Error {
     /// A bug or an impossible state.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The process is alive but not ready to serve (the readiness probe,
+    /// [`crate::node::health`]): every check with its state (`ok` or what is wrong).
+    #[error("not ready: {}", .0.iter().filter(|c| c.1 != "ok").map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "))]
+    NotReady(Vec<(&'static str, &'static str)>),
 }
 
 impl Error {
@@ -84,10 +88,16 @@ impl Error {
             Self::Grant(_) => "grant-invalid",
             Self::Refused { .. } => "release-refused",
             Self::TooLarge(_) => "payload-too-large",
-            Self::Storage(_) => "storage-unavailable",
+            Self::Storage(_) | Self::NotReady(_) => "storage-unavailable",
             Self::Upstream(_) => "upstream-unavailable",
             Self::Internal(_) => "internal",
         }
+    }
+
+    /// Whether this is the database being unreachable (or the connection to it lost): logged once
+    /// per outage ([`crate::storage::Outage`]), not per request or per round of a background task.
+    pub fn is_outage(&self) -> bool {
+        matches!(self, Self::Storage(e) if e.is_connection())
     }
 }
 

@@ -16,6 +16,8 @@ pub const MAX_BODY: usize = 64 * 1024;
 /// Every route served: (method, path template as in the OpenAPI document).
 pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/healthz"),
+    ("GET", "/livez"),
+    ("GET", "/readyz"),
     ("GET", "/v1/node"),
     ("GET", "/v1/catalog"),
     ("GET", "/v1/catalog/letters"),

@@ -9,6 +9,10 @@ use crate::error::{Error, PROBLEM_BASE};
 /// `application/problem+json`.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// Seconds a `503` answer asks the client to wait before trying again (`Retry-After`): about how
+/// long the node takes to notice that the database is back.
+pub const RETRY_AFTER_SECS: u32 = 1;
+
 impl ResponseError for Error {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -20,7 +24,7 @@ impl ResponseError for Error {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Grant(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Storage(_) | Self::Upstream(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Storage(_) | Self::Upstream(_) | Self::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -31,7 +35,10 @@ impl ResponseError for Error {
         // Internal details (SQL, paths) are logged, never sent.
         let detail = match self {
             Self::Storage(e) => {
-                tracing::error!(error = %e, "storage failure");
+                // An outage is logged when it starts and when it ends, not once per request.
+                if !e.is_connection() {
+                    tracing::error!(error = %e, "storage failure");
+                }
                 "the database is unavailable; nothing was changed".to_owned()
             }
             Self::Internal(e) => {
@@ -61,12 +68,18 @@ impl ResponseError for Error {
                 }
             }
             Self::Invalid { code, .. } => body["reasons"] = json!([{"code": code, "message": detail}]),
+            Self::NotReady(checks) => {
+                body["checks"] = checks.iter().map(|(k, v)| ((*k).to_owned(), json!(v))).collect();
+            }
             _ => {}
         }
         let mut resp = HttpResponse::build(status);
         resp.content_type(PROBLEM_JSON);
         if matches!(self, Self::Unauthenticated(_)) {
             resp.insert_header(("WWW-Authenticate", "Bearer error=\"invalid_token\""));
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            resp.insert_header(("Retry-After", RETRY_AFTER_SECS.to_string()));
         }
         resp.body(body.to_string())
     }

@@ -1,5 +1,10 @@
 //! Periodic work: signing checkpoints of the access log, forgetting expired assertion ids, delivering
 //! webhooks ([`super::notify::spawn`]).
+//!
+//! None of these tasks keeps a connection: each round takes one from the pool, which replaces
+//! connections the database dropped (a restart, a failover), so a round that fails during an outage
+//! is simply tried again at the next tick. A failure because the database is away is not logged per
+//! round (the outage is logged once when it starts and once when it ends, [`crate::storage::Outage`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +20,9 @@ pub fn spawn(node: Arc<Node>, checkpoint_interval_secs: u64) {
         loop {
             tick.tick().await;
             if let Err(e) = super::checkpoints::publish(&n).await {
-                tracing::warn!(error = %e, "checkpoint not published");
+                if !e.is_outage() {
+                    tracing::warn!(error = %e, "checkpoint not published");
+                }
             }
         }
     });
@@ -26,7 +33,9 @@ pub fn spawn(node: Arc<Node>, checkpoint_interval_secs: u64) {
         loop {
             tick.tick().await;
             if let Err(e) = super::objections::sweep(&o).await {
-                tracing::warn!(error = %e, "objection sweep failed");
+                if !e.is_outage() {
+                    tracing::warn!(error = %e, "objection sweep failed");
+                }
             }
         }
     });
@@ -40,7 +49,9 @@ pub fn spawn(node: Arc<Node>, checkpoint_interval_secs: u64) {
                 .call(move |c| crate::storage::log_store::purge_jti(c, now))
                 .await
             {
-                tracing::warn!(error = %e, "purging assertion ids failed");
+                if !e.is_connection() {
+                    tracing::warn!(error = %e, "purging assertion ids failed");
+                }
             }
         }
     });

@@ -7,6 +7,11 @@
 //! consistency proof from the size that witness last cosigned), and adds the verified cosignature
 //! lines to the stored note. The checkpoint is stored before any witness is asked: a witness that is
 //! down or refuses never holds up a checkpoint; it is asked again in a later round.
+//!
+//! A process never signs a head smaller than a checkpoint it has already published: if the
+//! database comes back shorter (a failover to an asynchronous replica that lacked the tail, a
+//! restored backup) the round fails, loudly, and readiness goes stale; the log committer halts on
+//! the same finding ([`crate::storage::log_store`]).
 
 use diesel::prelude::*;
 
@@ -29,9 +34,12 @@ pub fn signer(node: &Node) -> Result<Signer> {
 /// collects the witnesses' cosignatures on the newest checkpoint. Returns the note text of the newest
 /// checkpoint (new or not, with the cosignatures it has), or `None` for an empty log.
 pub async fn publish(node: &Node) -> Result<Option<String>> {
-    let Some((size, text)) = sign_newest(node).await? else {
+    let newest = sign_newest(node).await?;
+    node.health.checkpointed();
+    let Some((size, text)) = newest else {
         return Ok(None);
     };
+    node.health.published(size);
     if node.witnesses.is_empty() {
         return Ok(Some(text));
     }
@@ -42,9 +50,18 @@ async fn sign_newest(node: &Node) -> Result<Option<(u64, String)>> {
     let signer = signer(node)?;
     let origin = node.origin.clone();
     let now = node.now_ms();
+    let published = node.health.published_size();
     node.store
         .call(move |c| -> Result<Option<(u64, String)>> {
             let (size, root) = log_store::head(c)?;
+            if size < published {
+                // The database lost entries this process already vouched for (an asynchronous
+                // failover, a restored backup): signing its head would fork the log.
+                return Err(Error::Storage(crate::storage::StorageError::Corrupt(format!(
+                    "the access log in the database has {size} entries, but this process already \
+                     published a checkpoint of {published}: refusing to sign"
+                ))));
+            }
             let last: Option<(i64, String)> = checkpoints::table
                 .order(checkpoints::size.desc())
                 .select((checkpoints::size, checkpoints::note))

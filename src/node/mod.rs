@@ -13,6 +13,7 @@ pub mod background;
 pub mod checkpoints;
 pub mod data;
 pub mod grants;
+pub mod health;
 pub mod identity;
 pub mod letters;
 pub mod notify;
@@ -102,6 +103,8 @@ pub struct Node {
     pub calendar: crate::calendar::SharedCalendar,
     /// Webhook settings, this process's delivery lease identity and subscriptions (spec/notifications.md).
     pub notify: notify::Notifier,
+    /// What readiness keeps between probes ([`health`]).
+    pub health: health::Health,
 }
 
 impl std::fmt::Debug for Node {

@@ -565,6 +565,7 @@ const MANAGERS: [Role; 3] = [Role::Platform, Role::Bank, Role::Enterprise];
 async fn refreshed(node: &Node) {
     match node.store.call(released_subscribers).await {
         Ok(set) => node.notify.set_released(set),
+        Err(e) if e.is_outage() => {}
         Err(e) => tracing::warn!(error = %e, "refreshing webhook subscriptions failed"),
     }
 }
@@ -1138,7 +1139,9 @@ pub fn spawn(node: Arc<Node>) {
             if now - purged_at >= 3_600_000 {
                 purged_at = now;
                 if let Err(e) = node.store.call(move |c| purge_history(c, now)).await {
-                    tracing::warn!(error = %e, "purging webhook history failed");
+                    if !e.is_outage() {
+                        tracing::warn!(error = %e, "purging webhook history failed");
+                    }
                 }
             }
             let free = permits.available_permits();
@@ -1150,7 +1153,9 @@ pub fn spawn(node: Arc<Node>) {
             let due = match node.store.call(move |c| due_endpoints(c, now, limit)).await {
                 Ok(d) => d,
                 Err(e) => {
-                    tracing::warn!(error = %e, "finding due webhook endpoints failed");
+                    if !e.is_outage() {
+                        tracing::warn!(error = %e, "finding due webhook endpoints failed");
+                    }
                     continue;
                 }
             };
@@ -1165,7 +1170,9 @@ pub fn spawn(node: Arc<Node>) {
                 actix_web::rt::task::spawn_blocking(move || {
                     let _permit = permit;
                     if let Err(e) = claim_and_run(&n, id) {
-                        tracing::warn!(endpoint = id, error = %e, "webhook delivery stopped");
+                        if !e.is_outage() {
+                            tracing::warn!(endpoint = id, error = %e, "webhook delivery stopped");
+                        }
                     }
                     if let Ok(mut b) = n.notify.busy.lock() {
                         b.remove(&id);

@@ -26,9 +26,10 @@ pub fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<(Node, bool)> {
         identity::NODE_KEY_FILE
     };
     let (key, created_key) = identity::load_or_create_key(&config.data_dir, key_file)?;
-    let store = Store::open(
+    let store = Store::open_with(
         &config.database_url,
         u32::try_from(config.workers * 2 + 4).unwrap_or(16),
+        std::time::Duration::from_millis(config.database_wait_ms),
     )?;
     let log_name = if platform { "platform-log" } else { "access-log" };
     let origin = identity::bind_database(&store, &key, &config.public_url, log_name, config.fix_origin)?;
@@ -64,6 +65,7 @@ pub fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<(Node, bool)> {
         calendar: crate::calendar::SharedCalendar::open(config.calendar.clone())
             .map_err(|e| Error::Internal(format!("calendar: {e}")))?,
         notify: super::notify::Notifier::new(config.webhooks.clone()),
+        health: super::health::Health::new(config.checkpoint_interval_secs),
     };
     node.notify.refresh(&mut *node.store.conn()?)?;
     match (&config.platform_uscc, platform) {

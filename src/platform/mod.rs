@@ -78,7 +78,9 @@ pub fn serve(config: Config) -> Result<()> {
             loop {
                 tick.tick().await;
                 if let Err(e) = crate::node::checkpoints::publish(&p.core).await {
-                    tracing::warn!(error = %e, "checkpoint not published");
+                    if !e.is_outage() {
+                        tracing::warn!(error = %e, "checkpoint not published");
+                    }
                 }
             }
         });
@@ -107,6 +109,8 @@ pub fn serve(config: Config) -> Result<()> {
 /// The platform's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health))
+        .route("/readyz", web::get().to(health))
+        .route("/livez", web::get().to(crate::http::routes::public::live))
         .route("/v1/platform", web::get().to(info))
         .route("/v1/banks", web::post().to(add_bank))
         .route("/v1/releases", web::post().to(release_handler))
@@ -115,9 +119,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         }));
 }
 
+/// Readiness (`/readyz`, alias `/healthz`): the platform's own database, committer and checkpoints.
 async fn health(p: web::Data<Platform>) -> Result<HttpResponse> {
-    let (size, _) = p.core.store.call(crate::storage::log_store::head).await?;
-    Ok(json(StatusCode::OK, &json!({"status": "ok", "logSize": size})))
+    crate::http::routes::public::ready(&p.core).await
 }
 
 async fn info(p: web::Data<Platform>) -> Result<HttpResponse> {

@@ -19,12 +19,32 @@
 //!   in memory ([`crate::storage::stats::AccessDelta`]), merged into the batch only if the job's
 //!   savepoint committed, and added with upserts before the log-state compare-and-set, inside the
 //!   batch transaction (spec/statistics.md §4).
+//!
+//! The committer survives the database going away (a PostgreSQL restart or failover). When a batch
+//! fails and its connection no longer answers, or its transaction state is broken, the batch is
+//! failed to every caller (nothing is acknowledged that was not committed), the connection is dropped
+//! and a fresh one is made, retried with a backoff from [`BACKOFF_MIN`] to [`BACKOFF_MAX`]; jobs
+//! that arrive meanwhile fail at once with [`StorageError::Connection`] (`503` with `Retry-After`),
+//! never wait. An idle connection is checked every [`IDLE_CHECK`] and before a batch that follows a
+//! pause, so a restart during a quiet spell costs no failed request. The committer keeps no log state
+//! between batches: each batch reads the size, frontier and chain heads under the log lock, so
+//! entries appended meanwhile by another process (or nothing, after a failover) are what the next
+//! batch builds on.
+//!
+//! One thing may not happen on reconnection: the log shrinking. If the database comes back with
+//! fewer entries than this process has already committed (a failover to an asynchronous replica that
+//! lacked the tail, a restored backup), acknowledged entries — and checkpoints signed over them —
+//! are gone. The committer then halts: it refuses every further job (`503`), readiness reports it,
+//! and the operator must investigate (README, "PostgreSQL failover"); appending would fork the log.
 
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
+use diesel::r2d2::R2D2Connection;
 use time::OffsetDateTime;
 use tokio::sync::oneshot;
 
@@ -340,10 +360,42 @@ struct Job {
     reply: oneshot::Sender<Result<Output, Error>>,
 }
 
+/// The first wait before making a new connection after the committer's connection failed.
+pub const BACKOFF_MIN: Duration = Duration::from_millis(50);
+/// The longest wait between two attempts to reconnect.
+pub const BACKOFF_MAX: Duration = Duration::from_secs(1);
+/// How long the committer's connection may sit unused before it is checked (a round trip).
+pub const IDLE_CHECK: Duration = Duration::from_secs(1);
+
+/// Whether the committer has a working connection, for readiness.
+#[derive(Debug, Default)]
+struct Health {
+    down: AtomicBool,
+    halted: AtomicBool,
+    cause: Mutex<Option<String>>,
+}
+
+impl Health {
+    fn set(&self, cause: Option<String>) {
+        if self.halted.load(Ordering::Acquire) {
+            return;
+        }
+        self.down.store(cause.is_some(), Ordering::Release);
+        *self.cause.lock().unwrap_or_else(PoisonError::into_inner) = cause;
+    }
+
+    fn halt(&self, cause: String) {
+        *self.cause.lock().unwrap_or_else(PoisonError::into_inner) = Some(cause);
+        self.down.store(true, Ordering::Release);
+        self.halted.store(true, Ordering::Release);
+    }
+}
+
 /// A handle to the committer thread.
 #[derive(Clone)]
 pub struct Committer {
     tx: mpsc::SyncSender<Job>,
+    health: Arc<Health>,
 }
 
 impl std::fmt::Debug for Committer {
@@ -360,13 +412,39 @@ impl Committer {
         clock: std::sync::Arc<dyn Clock>,
         batch_max: usize,
     ) -> StorageResult<Self> {
-        let conn = store.dedicated_connection()?;
+        let mut conn = store.dedicated_connection()?;
+        let (size, _) = head(&mut conn)?;
         let (tx, rx) = mpsc::sync_channel::<Job>(batch_max.max(1) * 4);
+        let health = Arc::new(Health::default());
+        let link = Link {
+            store: store.clone(),
+            conn: Some(conn),
+            health: Arc::clone(&health),
+            backoff: BACKOFF_MIN,
+            next_try: Instant::now(),
+            used: Instant::now(),
+            high_water: i64::try_from(size).unwrap_or(i64::MAX),
+        };
         thread::Builder::new()
             .name("log-committer".into())
-            .spawn(move || run(conn, rx, tag_key, clock, batch_max.max(1)))
+            .spawn(move || run(link, rx, tag_key, clock, batch_max.max(1)))
             .map_err(|e| StorageError::Task(e.to_string()))?;
-        Ok(Self { tx })
+        Ok(Self { tx, health })
+    }
+
+    /// `Ok` while the committer holds a working connection; otherwise why not (it is reconnecting).
+    pub fn health(&self) -> Result<(), String> {
+        if !self.health.down.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let cause = self.health.cause.lock().unwrap_or_else(PoisonError::into_inner);
+        Err(cause.clone().unwrap_or_else(|| "no database connection".into()))
+    }
+
+    /// Whether the committer has halted for good: the database's log is behind what this process
+    /// committed (see the module documentation). Only a restart, after investigation, clears it.
+    pub fn is_halted(&self) -> bool {
+        self.health.halted.load(Ordering::Acquire)
     }
 
     /// Runs `f` in the next group commit and returns its result once the batch is durable.
@@ -423,14 +501,108 @@ impl Committer {
     }
 }
 
+/// The committer's connection, replaced when it breaks.
+struct Link {
+    store: Store,
+    conn: Option<DbConn>,
+    health: Arc<Health>,
+    backoff: Duration,
+    /// No reconnection attempt before this.
+    next_try: Instant,
+    /// When the connection last answered.
+    used: Instant,
+    /// The largest log size this process has seen under the log lock: the log never shrinks.
+    high_water: i64,
+}
+
+impl Link {
+    /// The connection is unusable: drop it; the next attempt to reconnect is immediate.
+    fn lost(&mut self, cause: &str) {
+        self.conn = None;
+        self.health.set(Some(cause.to_owned()));
+        self.store.outage().began(cause);
+        tracing::warn!(
+            cause,
+            "the log committer lost its database connection; reconnecting"
+        );
+        self.backoff = BACKOFF_MIN;
+        self.next_try = Instant::now();
+    }
+
+    /// Makes a connection if there is none and the backoff allows; whether there is one.
+    fn connect(&mut self) -> bool {
+        if self.conn.is_some() {
+            return true;
+        }
+        if Instant::now() < self.next_try {
+            return false;
+        }
+        match self.store.dedicated_connection() {
+            Ok(c) => {
+                self.conn = Some(c);
+                self.used = Instant::now();
+                self.backoff = BACKOFF_MIN;
+                self.health.set(None);
+                self.store.outage().ended();
+                tracing::info!("the log committer has a database connection again");
+                true
+            }
+            Err(e) => {
+                let cause = e.to_string();
+                self.store.outage().began(&cause);
+                self.health.set(Some(cause));
+                self.next_try = Instant::now() + self.backoff;
+                self.backoff = (self.backoff * 2).min(BACKOFF_MAX);
+                false
+            }
+        }
+    }
+
+    /// Checks that the connection still answers (and its transaction state is sound); drops it if
+    /// not.
+    fn check(&mut self) {
+        let Some(c) = &mut self.conn else { return };
+        let cause = if c.is_broken() {
+            Some("the connection's transaction state is broken".to_owned())
+        } else {
+            c.ping().err().map(|e| e.to_string())
+        };
+        match cause {
+            Some(cause) => self.lost(&cause),
+            None => self.used = Instant::now(),
+        }
+    }
+}
+
 fn run(
-    mut conn: DbConn,
+    mut link: Link,
     rx: mpsc::Receiver<Job>,
     tag_key: [u8; 32],
     clock: std::sync::Arc<dyn Clock>,
     batch_max: usize,
 ) {
-    while let Ok(first) = rx.recv() {
+    loop {
+        let wait = match link.conn {
+            Some(_) => IDLE_CHECK,
+            None => link
+                .next_try
+                .saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(1)),
+        };
+        let first = match rx.recv_timeout(wait) {
+            Ok(j) => j,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                // Idle: keep the connection checked, or keep trying to get one back, so that the
+                // next job finds a working connection and readiness tells the truth.
+                if link.conn.is_some() {
+                    link.check();
+                } else {
+                    link.connect();
+                }
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+        };
         let mut jobs = vec![first];
         while jobs.len() < batch_max {
             match rx.try_recv() {
@@ -438,15 +610,91 @@ fn run(
                 Err(_) => break,
             }
         }
-        commit_batch(&mut conn, jobs, &tag_key, clock.now());
+        if link.conn.is_some() && link.used.elapsed() >= IDLE_CHECK {
+            link.check();
+        }
+        if link.health.halted.load(Ordering::Acquire) {
+            let cause = link.health.cause.lock().map(|c| c.clone()).ok().flatten();
+            for job in jobs {
+                let _ = job.reply.send(Err(Error::Storage(StorageError::Corrupt(
+                    cause
+                        .clone()
+                        .unwrap_or_else(|| "the log committer has halted".into()),
+                ))));
+            }
+            continue;
+        }
+        if !link.connect() {
+            // No connection: fail at once (503 with Retry-After), never keep callers waiting.
+            let cause = link
+                .store
+                .outage()
+                .cause()
+                .unwrap_or_else(|| "no connection".into());
+            for job in jobs {
+                let _ = job
+                    .reply
+                    .send(Err(Error::Storage(StorageError::Connection(format!(
+                        "the log committer has no database connection: {cause}"
+                    )))));
+            }
+            continue;
+        }
+        let Some(conn) = link.conn.as_mut() else {
+            continue;
+        };
+        let failed = match commit_batch(conn, jobs, &tag_key, clock.now(), &mut link.high_water) {
+            Ok(()) => false,
+            Err(Failure::Batch) => true,
+            Err(Failure::Shrunk(msg)) => {
+                tracing::error!(
+                    "{msg}: the database lost acknowledged entries (failover to a replica that lacked \
+                     them, or a restored backup); this process appends nothing more. Investigate, \
+                     then restart it"
+                );
+                link.health.halt(msg);
+                continue;
+            }
+        };
+        if failed {
+            // A batch that fails on a working connection (a full disk, a constraint) leaves it in
+            // place; one that fails because the connection is gone or broken replaces it.
+            link.check();
+        } else {
+            link.used = Instant::now();
+        }
     }
 }
 
-fn commit_batch(conn: &mut DbConn, jobs: Vec<Job>, tag_key: &[u8; 32], now: OffsetDateTime) {
+/// Why a batch failed as a whole.
+enum Failure {
+    /// The database refused it (its jobs have been told).
+    Batch,
+    /// The log is shorter than this process has seen it (its jobs have been told).
+    Shrunk(String),
+}
+
+/// Runs one group commit and answers its jobs.
+fn commit_batch(
+    conn: &mut DbConn,
+    jobs: Vec<Job>,
+    tag_key: &[u8; 32],
+    now: OffsetDateTime,
+    high_water: &mut i64,
+) -> Result<(), Failure> {
+    let mut shrunk = None;
     let mut results: Vec<Result<Output, Error>> = Vec::with_capacity(jobs.len());
     let (runs, replies): (Vec<JobFn>, Vec<_>) = jobs.into_iter().map(|j| (j.run, j.reply)).unzip();
-    let outcome = Store::write_txn(conn, |conn| -> Result<(), Error> {
+    let outcome = Store::write_txn(conn, |conn| -> Result<i64, Error> {
         let (old_size, mut state) = lock_state(conn)?;
+        if old_size < *high_water {
+            let msg = format!(
+                "the access log in the database has {old_size} entries, but this process has already \
+                 committed {high_water}"
+            );
+            shrunk = Some(msg.clone());
+            return Err(Error::Storage(StorageError::Corrupt(msg)));
+        }
         let mut counted = AccessDelta::default();
         let mut pending = Pending::default();
         for f in runs {
@@ -488,23 +736,33 @@ fn commit_batch(conn: &mut DbConn, jobs: Vec<Job>, tag_key: &[u8; 32], now: Offs
                 "the log moved under its lock (concurrent sequencer?)".into(),
             ));
         }
-        Ok(())
+        Ok(new_size)
     });
     match outcome {
-        Ok(()) => {
+        Ok(new_size) => {
+            *high_water = new_size;
             for (reply, r) in replies.into_iter().zip(results) {
                 let _ = reply.send(r);
             }
+            Ok(())
         }
         Err(e) => {
-            // Nothing of the batch was committed: every job learns so.
-            tracing::error!(error = %e, "group commit failed");
-            let msg = e.to_string();
-            for reply in replies {
-                let _ = reply.send(Err(Error::Storage(StorageError::Task(format!(
-                    "group commit failed: {msg}"
-                )))));
+            // Nothing of the batch was committed (or, if the connection died during the commit, it
+            // is not known to be): every job learns that it failed; none is acknowledged.
+            let lost = matches!(&e, Error::Storage(s) if s.is_connection());
+            if !lost {
+                tracing::error!(error = %e, "group commit failed");
             }
+            let msg = format!("group commit failed: {e}");
+            for reply in replies {
+                let err = if lost {
+                    StorageError::Connection(msg.clone())
+                } else {
+                    StorageError::Task(msg.clone())
+                };
+                let _ = reply.send(Err(Error::Storage(err)));
+            }
+            Err(shrunk.map_or(Failure::Batch, Failure::Shrunk))
         }
     }
 }

@@ -9,26 +9,42 @@
 //!   into group commits ([`crate::log`] and [`log_store`]).
 //! * Everything here is plain synchronous diesel; HTTP handlers reach it through [`Store::call`],
 //!   which runs the closure on a blocking thread.
+//! * The database may go away (a PostgreSQL restart, a failover, a full disk) and come back: a
+//!   request waits at most [`DEFAULT_CONNECTION_WAIT`] (configurable) for a connection, then fails
+//!   with [`StorageError::Connection`] (`503 storage-unavailable` with `Retry-After`); the pool drops
+//!   broken connections and makes new ones; [`Outage`] logs the outage once when it starts, with its
+//!   cause, and once when it ends.
 
 mod conn;
 pub mod data;
 pub mod grants;
 pub mod log_store;
 pub mod objections;
+pub mod outage;
 pub mod participants;
 pub mod schema;
 pub mod sessions;
 pub mod stats;
 pub mod status_lists;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 pub use conn::DbConn;
+pub use outage::Outage;
+
+/// How long a request waits for a database connection before it fails, unless configured
+/// otherwise (`consentry serve --database-wait-ms`).
+pub const DEFAULT_CONNECTION_WAIT: Duration = Duration::from_secs(1);
+
+/// Seconds libpq waits for a PostgreSQL server to answer a new connection, when the URL does not
+/// say (`connect_timeout`): a host that does not answer fails a connection attempt, not hangs it.
+const PG_CONNECT_TIMEOUT_SECS: u64 = 3;
 
 /// Runs one diesel expression on the concrete connection of either backend, for the few statements
 /// the portable `MultiBackend` cannot express (upserts, multi-row inserts). The body is compiled once
@@ -79,6 +95,39 @@ pub enum StorageError {
     Task(String),
 }
 
+impl StorageError {
+    /// Whether this is the database being unreachable or the connection to it lost (as opposed to a
+    /// statement failing on a working connection): the outage is logged once by [`Outage`], not per
+    /// request.
+    pub fn is_connection(&self) -> bool {
+        match self {
+            Self::Connection(_) => true,
+            Self::Query(e) => is_connection_error(e),
+            _ => false,
+        }
+    }
+}
+
+/// Whether a diesel error means the connection itself is unusable (closed by the server, or its
+/// transaction state broken by a failed rollback): the connection must be replaced.
+pub fn is_connection_error(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error as E};
+    match e {
+        E::DatabaseError(DatabaseErrorKind::ClosedConnection, _) | E::BrokenTransactionManager => true,
+        E::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+            // libpq reports a lost server as an unknown error with one of these messages.
+            let m = info.message();
+            m.contains("server closed the connection")
+                || m.contains("terminating connection")
+                || m.contains("no connection to the server")
+                || m.contains("could not receive data")
+                || m.contains("could not send data")
+                || m.contains("connection to server")
+        }
+        _ => false,
+    }
+}
+
 /// Result of a storage operation.
 pub type StorageResult<T> = Result<T, StorageError>;
 
@@ -99,12 +148,64 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
     }
 }
 
+/// Makes the pool's connections: the concrete connection of the URL's backend, so that a refused
+/// connection reports the database's own message (PostgreSQL's `too many clients`, `the database
+/// system is starting up`…) rather than the generic failure of trying every backend in turn.
+#[derive(Debug)]
+pub struct Manager {
+    backend: Backend,
+    url: String,
+}
+
+impl Manager {
+    fn establish(&self) -> Result<DbConn, diesel::ConnectionError> {
+        Ok(match self.backend {
+            Backend::Sqlite => DbConn::Sqlite(SqliteConnection::establish(
+                self.url.trim_start_matches("sqlite://"),
+            )?),
+            Backend::Postgres => DbConn::Pg(PgConnection::establish(&pg_url(&self.url))?),
+        })
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, Self::Error> {
+        self.establish().map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        std::thread::panicking() || conn.is_broken()
+    }
+}
+
+/// The PostgreSQL URL with a `connect_timeout` unless it has one.
+fn pg_url(url: &str) -> String {
+    if url.contains("connect_timeout=") {
+        url.to_owned()
+    } else {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}connect_timeout={PG_CONNECT_TIMEOUT_SECS}")
+    }
+}
+
+/// A pooled connection.
+pub type PooledConn = PooledConnection<Manager>;
+
 /// A pool of connections to one database.
 #[derive(Clone)]
 pub struct Store {
-    pool: Pool<ConnectionManager<DbConn>>,
+    pool: Pool<Manager>,
     backend: Backend,
     url: String,
+    wait: Duration,
+    outage: Arc<Outage>,
 }
 
 impl std::fmt::Debug for Store {
@@ -142,28 +243,45 @@ pub fn redact(url: &str) -> String {
 }
 
 impl Store {
-    /// Opens (creating the SQLite file if needed) and migrates the database at `url`.
+    /// Opens (creating the SQLite file if needed) and migrates the database at `url`, with the
+    /// default connection wait ([`DEFAULT_CONNECTION_WAIT`]).
     pub fn open(url: &str, pool_size: u32) -> StorageResult<Self> {
+        Self::open_with(url, pool_size, DEFAULT_CONNECTION_WAIT)
+    }
+
+    /// Opens and migrates the database at `url`; a request waits at most `wait` for a connection.
+    ///
+    /// The first connection is made directly, not through the pool: a database that refuses
+    /// connections fails the start at once, with its own message.
+    pub fn open_with(url: &str, pool_size: u32, wait: Duration) -> StorageResult<Self> {
         let backend = backend_of(url)?;
-        let conn_url = match backend {
-            Backend::Sqlite => url.trim_start_matches("sqlite://").to_owned(),
-            Backend::Postgres => url.to_owned(),
-        };
-        let manager = ConnectionManager::<DbConn>::new(conn_url);
-        let pool = Pool::builder()
-            .max_size(pool_size.max(2))
-            .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(30))
-            .connection_customizer(Box::new(SqlitePragmas))
-            .build(manager)
-            .map_err(|e| StorageError::Connection(e.to_string()))?;
-        let store = Self {
-            pool,
+        let manager = Manager {
             backend,
             url: url.to_owned(),
         };
-        store.migrate()?;
-        Ok(store)
+        let mut first = manager
+            .establish()
+            .map_err(|e| StorageError::Connection(e.to_string()))?;
+        SqlitePragmas
+            .on_acquire(&mut first)
+            .map_err(|e| StorageError::Connection(e.to_string()))?;
+        migrate(&mut first)?;
+        drop(first);
+        let outage = Arc::new(Outage::default());
+        let pool = Pool::builder()
+            .max_size(pool_size.max(2))
+            .min_idle(Some(1))
+            .connection_timeout(wait.max(Duration::from_millis(10)))
+            .connection_customizer(Box::new(SqlitePragmas))
+            .error_handler(Box::new(outage::PoolErrors(Arc::clone(&outage))))
+            .build_unchecked(manager);
+        Ok(Self {
+            pool,
+            backend,
+            url: url.to_owned(),
+            wait,
+            outage,
+        })
     }
 
     /// The backend.
@@ -171,47 +289,47 @@ impl Store {
         self.backend
     }
 
+    /// How long a request waits for a connection.
+    pub fn wait(&self) -> Duration {
+        self.wait
+    }
+
+    /// The database's availability as this process last saw it.
+    pub fn outage(&self) -> &Outage {
+        &self.outage
+    }
+
     /// A fresh connection outside the pool (the log committer keeps one for itself).
     pub fn dedicated_connection(&self) -> StorageResult<DbConn> {
-        let mut conn = match self.backend {
-            Backend::Sqlite => DbConn::Sqlite(
-                SqliteConnection::establish(self.url.trim_start_matches("sqlite://"))
-                    .map_err(|e| StorageError::Connection(e.to_string()))?,
-            ),
-            Backend::Postgres => DbConn::Pg(
-                PgConnection::establish(&self.url).map_err(|e| StorageError::Connection(e.to_string()))?,
-            ),
+        let manager = Manager {
+            backend: self.backend,
+            url: self.url.clone(),
         };
+        let mut conn = manager
+            .establish()
+            .map_err(|e| StorageError::Connection(e.to_string()))?;
         SqlitePragmas
             .on_acquire(&mut conn)
             .map_err(|e| StorageError::Connection(e.to_string()))?;
         Ok(conn)
     }
 
-    fn migrate(&self) -> StorageResult<()> {
-        let mut conn = self.conn()?;
-        if let DbConn::Sqlite(c) = &mut *conn {
-            // WAL is a property of the database file: set once, kept by every later connection.
-            c.batch_execute("PRAGMA journal_mode = WAL;")?;
-        }
-        let result = match &mut *conn {
-            DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
-            DbConn::Pg(c) => {
-                // Several processes may start at once on one database: serialize migrations.
-                c.batch_execute("SELECT pg_advisory_lock(7264001)")?;
-                let r = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ());
-                c.batch_execute("SELECT pg_advisory_unlock(7264001)")?;
-                r
+    /// A pooled connection, waiting at most [`Store::wait`] for one.
+    pub fn conn(&self) -> StorageResult<PooledConn> {
+        match self.pool.get() {
+            Ok(c) => {
+                self.outage.ended();
+                Ok(c)
             }
-        };
-        result.map_err(|e| StorageError::Migration(e.to_string()))
-    }
-
-    /// A pooled connection.
-    pub fn conn(&self) -> StorageResult<PooledConnection<ConnectionManager<DbConn>>> {
-        self.pool
-            .get()
-            .map_err(|e| StorageError::Connection(e.to_string()))
+            Err(e) => {
+                let msg = e.to_string();
+                Err(StorageError::Connection(match self.outage.cause() {
+                    // r2d2 names the last connection error it saw; add the outage's cause if not.
+                    Some(cause) if !msg.contains(&cause) => format!("{msg}: {cause}"),
+                    _ => msg,
+                }))
+            }
+        }
     }
 
     /// Runs `f` with a pooled connection on the current thread.
@@ -262,6 +380,25 @@ impl Store {
         }
         result
     }
+}
+
+/// Sets up a new database file (WAL) and runs the pending migrations.
+fn migrate(conn: &mut DbConn) -> StorageResult<()> {
+    if let DbConn::Sqlite(c) = conn {
+        // WAL is a property of the database file: set once, kept by every later connection.
+        c.batch_execute("PRAGMA journal_mode = WAL;")?;
+    }
+    let result = match conn {
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        DbConn::Pg(c) => {
+            // Several processes may start at once on one database: serialize migrations.
+            c.batch_execute("SELECT pg_advisory_lock(7264001)")?;
+            let r = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ());
+            c.batch_execute("SELECT pg_advisory_unlock(7264001)")?;
+            r
+        }
+    };
+    result.map_err(|e| StorageError::Migration(e.to_string()))
 }
 
 /// Milliseconds since the Unix epoch, as stored.

@@ -6,7 +6,13 @@
 //!   with its grant's usage count equal to the number of its release entries;
 //! * **two processes on one PostgreSQL database**: both take releases at once; the log has no gaps
 //!   or duplicates, verifies, holds every acknowledged release and refusal exactly once and nothing
-//!   else, and a grant's rate limit holds across the two processes.
+//!   else, and a grant's rate limit holds across the two processes;
+//! * **the database goes away** (a throwaway PostgreSQL cluster of the test's own, stopped, restarted
+//!   with `pg_ctl restart -m fast` and killed with SIGKILL, five times under load; an SQLite database
+//!   on a full disk): while it is away a release is answered within 2 s with `503` and `Retry-After`,
+//!   readiness says not ready and liveness stays up; once it is back releases succeed again within
+//!   seconds, the node never restarted; every acknowledged release is in the log, which verifies
+//!   (`consentry audit verify --node … --key`).
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
@@ -26,6 +32,7 @@ use consentry::log::merkle::{self, Hash};
 use consentry::storage::Store;
 use serde_json::{Value, json};
 
+use crate::common::cluster::PgCluster;
 use crate::common::server::{Client, PgDatabase, get_public, new_key};
 use crate::service::{BANK, ENTERPRISE, PLATFORM, draft, now};
 
@@ -61,12 +68,17 @@ impl Server {
     /// Starts the binary on `dir` (and `database_url`, default SQLite in `dir`) on a free port and
     /// waits until it answers.
     fn start(dir: &Path, database_url: Option<&str>, log_name: &str) -> Self {
+        Self::start_logging_to(dir, dir, database_url, log_name)
+    }
+
+    /// [`Server::start`] with the server's log in `log_dir` (not in the data folder).
+    fn start_logging_to(dir: &Path, log_dir: &Path, database_url: Option<&str>, log_name: &str) -> Self {
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
         };
         let listen = format!("127.0.0.1:{port}");
-        let log = dir.join(log_name);
+        let log = log_dir.join(log_name);
         let out = std::fs::File::create(&log).unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_consentry"));
         for v in SERVE_ENV {
@@ -583,4 +595,469 @@ fn two_processes_share_one_postgres_log() {
         "counted uses vs. release entries, small grant"
     );
     drop((s1, s2));
+}
+
+/// The server's log so far.
+fn server_log(server: &Server) -> String {
+    std::fs::read_to_string(&server.log).unwrap_or_default()
+}
+
+/// Polls `f` every 50 ms until it is true; how long that took, or a panic naming `what` after
+/// `within`.
+fn until(within: Duration, what: &str, mut f: impl FnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    loop {
+        if f() {
+            return start.elapsed();
+        }
+        assert!(start.elapsed() < within, "{what}: not within {within:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// While the database is away: a release is answered within 2 s with a `503 storage-unavailable`
+/// problem and `Retry-After`; readiness (`/readyz` and `/healthz`) says not ready, just as fast;
+/// liveness stays up.
+fn check_unavailable(server: &Server, p: &Parties, grant: &str) {
+    let c = client(&server.base, &p.node_did, &p.platform);
+    for _ in 0..3 {
+        let t = Instant::now();
+        let r = c.post("/v1/releases", &tax_release(grant));
+        let took = t.elapsed();
+        assert_eq!(r.status, 503, "{}", r.text);
+        assert!(took < Duration::from_secs(2), "a release took {took:?} to fail");
+        assert_eq!(r.problem(), "storage-unavailable", "{}", r.text);
+        assert_eq!(r.header("content-type"), Some("application/problem+json"));
+        assert_eq!(r.header("retry-after"), Some("1"), "{:?}", r.headers);
+    }
+    for path in ["/readyz", "/healthz"] {
+        let t = Instant::now();
+        let r = get_public(&format!("{}{path}", server.base));
+        let took = t.elapsed();
+        assert_eq!(r.status, 503, "{path}: {}", r.text);
+        assert!(took < Duration::from_secs(2), "{path} took {took:?}");
+        assert_eq!(r.problem(), "storage-unavailable");
+        assert_eq!(r.body["checks"]["database"], "unavailable", "{}", r.text);
+        assert!(r.header("retry-after").is_some());
+    }
+    let r = get_public(&format!("{}/livez", server.base));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["status"], "alive");
+}
+
+/// Whether the server is ready (`/readyz` answers 200 with every check ok).
+fn ready(server: &Server) -> bool {
+    let r = get_public(&format!("{}/readyz", server.base));
+    r.status == 200
+        && ["database", "committer", "checkpoint"]
+            .iter()
+            .all(|k| r.body["checks"][k] == "ok")
+}
+
+/// `consentry audit verify --node URL --key KEYFILE`: exit code and output.
+fn audit_verify(base: &str, key: &Path) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(["audit", "verify", "--node", base, "--key"])
+        .arg(key)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// Releases streamed by `clients` threads until stopped: acknowledged ones collected, `503`s
+/// counted, anything else (another status, no answer at all) kept as unexpected.
+struct Load {
+    stop: Arc<AtomicBool>,
+    released: Arc<Mutex<Vec<(u64, String)>>>,
+    unavailable: Arc<AtomicUsize>,
+    unexpected: Arc<Mutex<Vec<String>>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Load {
+    fn start(clients: usize, base: &str, p: &Arc<Parties>, grant: &str) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let released: Arc<Mutex<Vec<(u64, String)>>> = Arc::default();
+        let unavailable = Arc::new(AtomicUsize::new(0));
+        let unexpected: Arc<Mutex<Vec<String>>> = Arc::default();
+        let threads = (0..clients)
+            .map(|_| {
+                let (base, p, body) = (base.to_owned(), Arc::clone(p), tax_release(grant));
+                let (stop, released, unavailable, unexpected) = (
+                    Arc::clone(&stop),
+                    Arc::clone(&released),
+                    Arc::clone(&unavailable),
+                    Arc::clone(&unexpected),
+                );
+                std::thread::spawn(move || {
+                    let agent = agent();
+                    while !stop.load(Ordering::Relaxed) {
+                        match send_release(&agent, &base, &p, &body) {
+                            Sent::Released { index, leaf_hash } => {
+                                released.lock().unwrap().push((index, leaf_hash));
+                            }
+                            Sent::Other { status: 503, .. } => {
+                                unavailable.fetch_add(1, Ordering::Relaxed);
+                                // Light load: a client that is told to retry waits a little.
+                                std::thread::sleep(Duration::from_millis(20));
+                            }
+                            other => unexpected.lock().unwrap().push(format!("{other:?}")),
+                        }
+                    }
+                })
+            })
+            .collect();
+        Self {
+            stop,
+            released,
+            unavailable,
+            unexpected,
+            threads,
+        }
+    }
+
+    fn released(&self) -> usize {
+        self.released.lock().unwrap().len()
+    }
+
+    fn finish(self) -> (Vec<(u64, String)>, usize, Vec<String>) {
+        self.stop.store(true, Ordering::Relaxed);
+        for t in self.threads {
+            t.join().unwrap();
+        }
+        let released = self.released.lock().unwrap().clone();
+        let unexpected = self.unexpected.lock().unwrap().clone();
+        (released, self.unavailable.load(Ordering::Relaxed), unexpected)
+    }
+}
+
+#[test]
+fn node_rides_through_postgres_restarts_and_crashes() {
+    const ROUNDS: usize = 5;
+    const RECOVERY: Duration = Duration::from_secs(10);
+    let cluster = PgCluster::start();
+    let url = cluster.url();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), Some(&url), "serve.log");
+    let parties = Arc::new(set_up(&server.base, dir.path(), &url));
+    let grant = submit_grant(&server.base, &parties, unlimited);
+    let c = client(&server.base, &parties.node_did, &parties.platform);
+    let first = c.post("/v1/releases", &tax_release(&grant));
+    assert_eq!(first.status, 200, "{}", first.text);
+    let mut released = vec![(
+        first.body["logIndex"].as_u64().unwrap(),
+        first.body["leafHash"].as_str().unwrap().to_owned(),
+    )];
+
+    // The cluster stopped: fast, honest failures. Started again: the node is back by itself.
+    cluster.stop_fast();
+    check_unavailable(&server, &parties, &grant);
+    cluster.start_server();
+    let back = until(RECOVERY, "a release after the cluster started again", || {
+        let r = c.post("/v1/releases", &tax_release(&grant));
+        if r.status == 200 {
+            released.push((
+                r.body["logIndex"].as_u64().unwrap(),
+                r.body["leafHash"].as_str().unwrap().to_owned(),
+            ));
+        }
+        r.status == 200
+    });
+    let ready_again = until(RECOVERY, "ready after the cluster started again", || {
+        ready(&server)
+    });
+    eprintln!("stopped cluster started: first release after {back:?}, ready after {ready_again:?} more");
+
+    // Restarts and crashes under load.
+    let load = Load::start(2, &server.base, &parties, &grant);
+    for round in 0..ROUNDS {
+        let before = load.released();
+        until(Duration::from_secs(60), "releases flow", || {
+            load.released() >= before + 20
+        });
+        let how = if round % 2 == 0 {
+            cluster.restart_fast();
+            "pg_ctl restart -m fast"
+        } else {
+            cluster.kill_postmaster();
+            cluster.start_server();
+            "kill -9 of the postmaster, then start"
+        };
+        let up = load.released();
+        let took = until(RECOVERY, &format!("round {round}: releases after {how}"), || {
+            load.released() > up
+        });
+        eprintln!("round {round}: {how}; releases again {took:?} after the cluster was up");
+    }
+    let (streamed, unavailable, unexpected) = load.finish();
+    assert!(unexpected.is_empty(), "unexpected answers: {unexpected:?}");
+    released.extend(streamed);
+    eprintln!(
+        "{} releases acknowledged, {unavailable} answered 503 during the outages",
+        released.len()
+    );
+
+    // Everything acknowledged is in the log, once; the log verifies, also for an auditor.
+    until(RECOVERY, "ready at the end", || ready(&server));
+    let view = read_log(&server.base);
+    check_acknowledged(&view, &released, &[]);
+    let (used, entries) = usage_and_entries(&url, &grant);
+    assert_eq!(used, entries, "counted uses of the grant vs. its release entries");
+    assert!(entries as usize >= released.len());
+    let (code, out) = audit_verify(&server.base, &dir.path().join("node.key.json"));
+    assert_eq!(code, Some(0), "audit verify:\n{out}");
+
+    // The outages were logged once each (with their cause), not once per failed request.
+    let log = server_log(&server);
+    let outages = log.matches("database unavailable").count();
+    assert!(outages >= 1, "no outage logged:\n{log}");
+    assert!(
+        outages <= 3 * (ROUNDS + 1),
+        "{outages} outage lines for {} outages:\n{log}",
+        ROUNDS + 1
+    );
+    eprintln!(
+        "server log: {outages} outage lines, {} end-of-outage lines, {} failed group commits",
+        log.matches("database available again").count(),
+        log.matches("group commit failed").count()
+    );
+    for line in log.lines().filter(|l| l.contains("group commit failed")).take(5) {
+        eprintln!("  {line}");
+    }
+}
+
+/// A small tmpfs mounted for the test (needs root), unmounted when dropped.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(megabytes: u32) -> Option<Self> {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={megabytes}m"), "tmpfs"])
+            .arg(dir.path())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then_some(Self { dir })
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(self.dir.path()).status();
+    }
+}
+
+#[test]
+fn sqlite_full_disk_fails_fast_and_recovers() {
+    let Some(disk) = SmallDisk::mount(24) else {
+        eprintln!("skipped: cannot mount a small tmpfs (not root?)");
+        return;
+    };
+    let logs = tempfile::tempdir().unwrap();
+    let mut server = Server::start_logging_to(disk.path(), logs.path(), None, "serve.log");
+    let database_url = format!("sqlite://{}", disk.path().join("consentry.sqlite3").display());
+    let parties = set_up(&server.base, disk.path(), &database_url);
+    let grant = submit_grant(&server.base, &parties, unlimited);
+    let c = client(&server.base, &parties.node_did, &parties.platform);
+    let mut released = Vec::new();
+    let release = |released: &mut Vec<(u64, String)>| {
+        let t = Instant::now();
+        let r = c.post("/v1/releases", &tax_release(&grant));
+        let took = t.elapsed();
+        assert!(took < Duration::from_secs(2), "a release took {took:?}");
+        match r.status {
+            200 => {
+                released.push((
+                    r.body["logIndex"].as_u64().unwrap(),
+                    r.body["leafHash"].as_str().unwrap().to_owned(),
+                ));
+                true
+            }
+            503 => {
+                assert_eq!(r.problem(), "storage-unavailable", "{}", r.text);
+                assert_eq!(r.header("retry-after"), Some("1"), "{:?}", r.headers);
+                false
+            }
+            other => panic!("release answered {other}: {}", r.text),
+        }
+    };
+    for _ in 0..5 {
+        assert!(release(&mut released));
+    }
+
+    // Fill the disk; releases fail (fast, 503 + Retry-After) once SQLite needs a page it cannot get.
+    let filler = disk.path().join("filler");
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let chunk = vec![0x5a_u8; 64 * 1024];
+        while f.write_all(&chunk).is_ok() {}
+        let _ = f.sync_all();
+    }
+    until(
+        Duration::from_secs(60),
+        "a release failing on the full disk",
+        || !release(&mut released),
+    );
+    let r = get_public(&format!("{}/livez", server.base));
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    // Space returns: releases succeed again, at once.
+    std::fs::remove_file(&filler).unwrap();
+    let took = until(Duration::from_secs(5), "a release after space returned", || {
+        release(&mut released)
+    });
+    eprintln!("first release {took:?} after space returned");
+    for _ in 0..5 {
+        assert!(release(&mut released));
+    }
+    until(Duration::from_secs(15), "ready after space returned", || {
+        ready(&server)
+    });
+    let view = read_log(&server.base);
+    check_acknowledged(&view, &released, &[]);
+    let (used, entries) = usage_and_entries(&database_url, &grant);
+    assert_eq!(used, entries, "counted uses of the grant vs. its release entries");
+    server.kill();
+}
+
+/// The database comes back with a shorter log than the node has seen (what a failover to an
+/// asynchronous replica that lacked the tail, or a restored backup, looks like): the node appends
+/// nothing more, answers 503, and readiness says the committer has halted.
+#[test]
+fn a_log_that_shrank_under_the_node_halts_it() {
+    use consentry::storage::schema::log_state;
+    use diesel::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = format!("sqlite://{}", dir.path().join("consentry.sqlite3").display());
+    let server = Server::start(dir.path(), None, "serve.log");
+    let parties = set_up(&server.base, dir.path(), &database_url);
+    let grant = submit_grant(&server.base, &parties, unlimited);
+    let c = client(&server.base, &parties.node_did, &parties.platform);
+    let store = Store::open(&database_url, 2).unwrap();
+    let state = || -> (i64, Vec<u8>, i64) {
+        store
+            .run(|conn| {
+                Ok(log_state::table
+                    .find(1i16)
+                    .select((log_state::size, log_state::frontier, log_state::last_time))
+                    .get_result(conn)?)
+            })
+            .unwrap()
+    };
+    let old = state();
+    for _ in 0..3 {
+        let r = c.post("/v1/releases", &tax_release(&grant));
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    until(Duration::from_secs(10), "a checkpoint of the grown log", || {
+        get_public(&format!("{}/v1/log/checkpoint", server.base))
+            .text
+            .contains(&format!("\n{}\n", state().0))
+    });
+    // The log's state goes back to before the releases.
+    store
+        .run(|conn| {
+            diesel::update(log_state::table.find(1i16))
+                .set((
+                    log_state::size.eq(old.0),
+                    log_state::frontier.eq(&old.1),
+                    log_state::last_time.eq(old.2),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })
+        .unwrap();
+    let r = c.post("/v1/releases", &tax_release(&grant));
+    assert_eq!(r.status, 503, "{}", r.text);
+    assert_eq!(state().0, old.0, "nothing appended to the shrunk log");
+    let r = get_public(&format!("{}/readyz", server.base));
+    assert_eq!(r.status, 503, "{}", r.text);
+    assert_eq!(r.body["checks"]["committer"], "halted", "{}", r.text);
+    let r = c.post("/v1/releases", &tax_release(&grant));
+    assert_eq!(r.status, 503, "still halted: {}", r.text);
+    assert!(
+        server_log(&server).contains("the database lost acknowledged entries"),
+        "{}",
+        server_log(&server)
+    );
+}
+
+/// Runs the binary: `command`, the data folder `dir` and database `url`, then `tail`; its exit code,
+/// output, and how long it took.
+fn run_cli(command: &str, tail: &[&str], dir: &Path, url: &str) -> (Option<i32>, String, Duration) {
+    let t = Instant::now();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_consentry"));
+    for v in SERVE_ENV {
+        cmd.env_remove(v);
+    }
+    let out = cmd
+        .arg(command)
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["--database-url", url, "--listen", "127.0.0.1:0"])
+        .args(tail)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text, t.elapsed())
+}
+
+/// `serve` and `admin` fail at once, with PostgreSQL's own message, when the database refuses
+/// connections: nobody listening, or every connection taken (`too many clients`).
+#[test]
+fn serve_and_admin_fail_at_once_with_the_databases_own_message() {
+    let cluster = PgCluster::start();
+    let dir = tempfile::tempdir().unwrap();
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let nobody = format!("postgres://postgres@127.0.0.1:{closed}/postgres");
+    for args in [("serve", &[][..]), ("admin", &["participants"][..])] {
+        let (code, out, took) = run_cli(args.0, args.1, dir.path(), &nobody);
+        assert_ne!(code, Some(0), "{args:?}: {out}");
+        assert!(took < Duration::from_secs(5), "{args:?} took {took:?}: {out}");
+        assert!(out.contains("Connection refused"), "{args:?}: {out}");
+        assert!(!out.contains("multiconnection"), "{args:?}: {out}");
+    }
+
+    // Take every connection the cluster allows.
+    let mut held = Vec::new();
+    let refusal = loop {
+        use diesel::Connection;
+        match diesel::PgConnection::establish(&cluster.url()) {
+            Ok(c) => held.push(c),
+            Err(e) => break e.to_string(),
+        }
+        assert!(held.len() < 200, "the cluster never refused a connection");
+    };
+    assert!(refusal.contains("too many clients"), "{refusal}");
+    for args in [("serve", &[][..]), ("admin", &["participants"][..])] {
+        let (code, out, took) = run_cli(args.0, args.1, dir.path(), &cluster.url());
+        assert_ne!(code, Some(0), "{args:?}: {out}");
+        assert!(took < Duration::from_secs(5), "{args:?} took {took:?}: {out}");
+        assert!(out.contains("too many clients"), "{args:?}: {out}");
+        assert!(!out.contains("multiconnection"), "{args:?}: {out}");
+    }
+    drop(held);
 }

@@ -21,9 +21,11 @@ const METHODS: [&str; 8] = [
 ];
 
 /// Public reads that cannot answer a 4xx problem: they take no parameter, read no body and need
-/// no caller (`/healthz` and `/v1/node` can only fail with `503`; the others never fail).
-const NO_CLIENT_ERROR: [(&str, &str); 5] = [
+/// no caller (`/healthz`, `/readyz` and `/v1/node` can only fail with `503`; the others never fail).
+const NO_CLIENT_ERROR: [(&str, &str); 7] = [
     ("GET", "/healthz"),
+    ("GET", "/livez"),
+    ("GET", "/readyz"),
     ("GET", "/v1/node"),
     ("GET", "/v1/catalog"),
     ("GET", "/v1/catalog/letters"),
@@ -391,11 +393,20 @@ fn schema_checker_refuses_wrong_answers() {
     // enum, const, nullable types, additionalProperties, oneOf, allOf.
     assert_eq!(errors_of(&schema("Role"), &json!("admin")).len(), 1);
     assert_eq!(
-        errors_of(&schema("Health"), &json!({"status": "down", "logSize": 1})).len(),
+        errors_of(
+            &schema("Health"),
+            &json!({"status": "ok", "logSize": 1, "checks": {"database": "ok", "committer": "ok", "checkpoint": "late"}})
+        )
+        .len(),
+        1,
+        "readiness check states"
+    );
+    assert_eq!(
+        errors_of(&schema("Health"), &json!({"status": "down", "logSize": 1, "checks": {"database": "ok", "committer": "ok", "checkpoint": "ok"}})).len(),
         1
     );
     assert_eq!(
-        errors_of(&schema("Health"), &json!({"status": "ok", "logSize": -1})).len(),
+        errors_of(&schema("Health"), &json!({"status": "ok", "logSize": -1, "checks": {"database": "ok", "committer": "ok", "checkpoint": "ok"}})).len(),
         1
     );
     let key = json!({"did": "did:key:z6Mk", "validFrom": "2026-01-01T00:00:00Z", "validUntil": null});
@@ -949,6 +960,8 @@ fn live_public_answers_match_the_spec() {
 
     for (path, template, status) in [
         ("/healthz", "/healthz", 200),
+        ("/livez", "/livez", 200),
+        ("/readyz", "/readyz", 200),
         ("/v1/catalog/letters", "/v1/catalog/letters", 200),
         (
             "/v1/catalog/letters/STA/1",

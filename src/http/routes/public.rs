@@ -1,4 +1,5 @@
-//! Unauthenticated reads: health, node description, catalog, letters, the JSON-LD context, status lists.
+//! Unauthenticated reads: health (liveness `/livez`, readiness `/readyz` and its alias `/healthz`),
+//! node description, catalog, letters, the JSON-LD context, status lists.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -14,6 +15,8 @@ const CONTEXT: &str = include_str!("../../../spec/context/v1.jsonld");
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health))
+        .route("/livez", web::get().to(live))
+        .route("/readyz", web::get().to(health))
         .route("/v1/node", web::get().to(node_info))
         .route("/v1/catalog", web::get().to(catalog))
         .route("/v1/catalog/letters", web::get().to(letters))
@@ -23,8 +26,26 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 async fn health(node: web::Data<Node>) -> Result<HttpResponse, Error> {
-    let (size, _) = node.store.call(crate::storage::log_store::head).await?;
-    Ok(json(StatusCode::OK, &json!({"status": "ok", "logSize": size})))
+    ready(&node).await
+}
+
+/// Liveness: the process answers. Never touches the database.
+pub async fn live() -> HttpResponse {
+    json(StatusCode::OK, &json!({"status": "alive"}))
+}
+
+/// Readiness ([`crate::node::health`]): `200` with the log's size and every check `ok`, or `503`
+/// `storage-unavailable` (with `Retry-After`) listing the checks.
+pub async fn ready(node: &Node) -> Result<HttpResponse, Error> {
+    let r = crate::node::health::readiness(node).await?;
+    let checks: serde_json::Map<String, serde_json::Value> = crate::node::health::READY_CHECKS
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), json!(v)))
+        .collect();
+    Ok(json(
+        StatusCode::OK,
+        &json!({"status": "ok", "logSize": r.log_size, "checks": checks}),
+    ))
 }
 
 async fn node_info(node: web::Data<Node>) -> Result<HttpResponse, Error> {

@@ -143,6 +143,7 @@ impl TestNode {
             witnesses: vec![],
             calendar,
             webhooks,
+            database_wait_ms: 1000,
         };
         let (node, _) = consentry::node::start::open(&config, clock.clone()).unwrap();
         let node = web::Data::new(node);
@@ -391,6 +392,7 @@ impl TestPlatform {
             witnesses: vec![],
             calendar: None,
             webhooks: Default::default(),
+            database_wait_ms: 1000,
         };
         let (core, _) = consentry::node::start::open(&config, Arc::new(SystemClock)).unwrap();
         let key = core.key.clone();

@@ -1,0 +1,122 @@
+//! Liveness and readiness (`/livez`, `/readyz`; `/healthz` is readiness), for the node and platform
+//! processes alike.
+//!
+//! * **Live**: the process answers HTTP. Nothing else is checked, so an orchestrator that restarts on
+//!   a failed liveness probe does not restart a node whose database is away (restarting would not
+//!   help: the node reconnects by itself).
+//! * **Ready**: the process can do its work now —
+//!   1. *database*: a pooled connection answers a read of the log head within the connection wait;
+//!   2. *committer*: the log committer holds a working connection (it is not `reconnecting`, nor
+//!      `halted` because the database's log is shorter than this process has seen it);
+//!   3. *checkpoint*: a checkpoint round (sign the head if it grew) succeeded recently — within
+//!      [`stale_after`] of the checkpoint interval.
+//!
+//! Readiness uses the monotonic clock, not the node's clock (which tests and operators may move).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use super::Node;
+use crate::error::{Error, Result};
+
+/// What readiness keeps between probes.
+#[derive(Debug)]
+pub struct Health {
+    checkpoint_interval: Duration,
+    /// The last successful checkpoint round (at start: the start, so a fresh process has the whole
+    /// grace period to make its first).
+    checkpointed: Mutex<Instant>,
+    /// The largest checkpoint size this process has signed or served.
+    published: AtomicU64,
+}
+
+impl Health {
+    /// For a process signing checkpoints every `checkpoint_interval_secs`.
+    pub fn new(checkpoint_interval_secs: u64) -> Self {
+        Self {
+            checkpoint_interval: Duration::from_secs(checkpoint_interval_secs.max(1)),
+            checkpointed: Mutex::new(Instant::now()),
+            published: AtomicU64::new(0),
+        }
+    }
+
+    /// A checkpoint of `size` entries was published (signed, or found stored).
+    pub fn published(&self, size: u64) {
+        self.published.fetch_max(size, Ordering::AcqRel);
+    }
+
+    /// The largest checkpoint size this process has published: the log in the database may never be
+    /// shorter (see [`crate::node::checkpoints`]).
+    pub fn published_size(&self) -> u64 {
+        self.published.load(Ordering::Acquire)
+    }
+
+    /// A checkpoint round succeeded.
+    pub fn checkpointed(&self) {
+        *self.checkpointed.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
+    }
+
+    /// Whether the last successful checkpoint round is recent.
+    fn checkpoint_fresh(&self) -> bool {
+        let last = *self.checkpointed.lock().unwrap_or_else(PoisonError::into_inner);
+        last.elapsed() <= stale_after(self.checkpoint_interval)
+    }
+}
+
+/// How old the last successful checkpoint round may be for the process to be ready: ten checkpoint
+/// intervals, at least 10 s.
+pub fn stale_after(checkpoint_interval: Duration) -> Duration {
+    (checkpoint_interval * 10).max(Duration::from_secs(10))
+}
+
+/// A ready process: the log's size and every check (all `ok`).
+#[derive(Debug, Clone)]
+pub struct Ready {
+    /// Entries in the access log.
+    pub log_size: u64,
+}
+
+/// The readiness checks, in order: `Ok` when all pass, else [`Error::NotReady`] naming each check
+/// and its state.
+pub async fn readiness(node: &Node) -> Result<Ready> {
+    let db = node.store.call(crate::storage::log_store::head).await;
+    let committer = node.committer.health();
+    let committer_state = if node.committer.is_halted() {
+        "halted"
+    } else {
+        "reconnecting"
+    };
+    let checkpoint = node.health.checkpoint_fresh();
+    match (&db, &committer, checkpoint) {
+        (Ok((size, _)), Ok(()), true) => Ok(Ready { log_size: *size }),
+        _ => Err(Error::NotReady(vec![
+            ("database", if db.is_ok() { "ok" } else { "unavailable" }),
+            (
+                "committer",
+                if committer.is_ok() { "ok" } else { committer_state },
+            ),
+            ("checkpoint", if checkpoint { "ok" } else { "stale" }),
+        ])),
+    }
+}
+
+/// The checks of a ready process, as `/readyz` lists them.
+pub const READY_CHECKS: [(&str, &str); 3] = [("database", "ok"), ("committer", "ok"), ("checkpoint", "ok")];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checkpoints_go_stale_after_ten_intervals_at_least_ten_seconds() {
+        assert_eq!(stale_after(Duration::from_secs(1)), Duration::from_secs(10));
+        assert_eq!(stale_after(Duration::from_secs(5)), Duration::from_secs(50));
+        let h = Health::new(1);
+        assert!(h.checkpoint_fresh());
+        *h.checkpointed.lock().unwrap() = Instant::now() - Duration::from_secs(11);
+        assert!(!h.checkpoint_fresh());
+        h.checkpointed();
+        assert!(h.checkpoint_fresh());
+    }
+}
