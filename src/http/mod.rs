@@ -110,9 +110,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// The methods served on `path` by the node's API and the portal's, matched against the route
-/// templates (`{x}` matches one non-empty segment).
-pub fn allowed_methods(path: &str) -> Vec<&'static str> {
+/// The methods that `routes` (lists of method and path template) serve on `path`; `{x}` in a
+/// template matches one non-empty segment.
+pub fn allowed_methods(path: &str, routes: &[&[(&'static str, &'static str)]]) -> Vec<&'static str> {
     let segs: Vec<&str> = path.split('/').collect();
     let matches = |template: &str| {
         let t: Vec<&str> = template.split('/').collect();
@@ -125,9 +125,9 @@ pub fn allowed_methods(path: &str) -> Vec<&'static str> {
                 }
             })
     };
-    let mut out: Vec<&'static str> = ROUTES
+    let mut out: Vec<&'static str> = routes
         .iter()
-        .chain(crate::portal::ROUTES)
+        .flat_map(|r| r.iter())
         .filter(|(_, t)| matches(t))
         .map(|(m, _)| *m)
         .collect();
@@ -137,7 +137,13 @@ pub fn allowed_methods(path: &str) -> Vec<&'static str> {
 }
 
 async fn not_routed(req: HttpRequest) -> HttpResponse {
-    let allowed = allowed_methods(req.path());
+    not_routed_in(&req, &[ROUTES, crate::portal::ROUTES])
+}
+
+/// The answer to a request no route took: `405 method-not-allowed` with `Allow` when `routes` serve
+/// its path with other methods, else `404 not-found`.
+pub fn not_routed_in(req: &HttpRequest, routes: &[&[(&'static str, &'static str)]]) -> HttpResponse {
+    let allowed = allowed_methods(req.path(), routes);
     if allowed.is_empty() {
         return actix_web::ResponseError::error_response(&Error::NotFound("no such endpoint".into()));
     }

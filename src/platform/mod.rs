@@ -108,16 +108,32 @@ pub fn serve(config: Config) -> Result<()> {
 
 /// The platform's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(health))
-        .route("/readyz", web::get().to(health))
-        .route("/livez", web::get().to(crate::http::routes::public::live))
-        .route("/v1/platform", web::get().to(info))
-        .route("/v1/banks", web::post().to(add_bank))
-        .route("/v1/releases", web::post().to(release_handler))
-        .default_service(web::to(|| async {
-            Err::<HttpResponse, Error>(Error::NotFound("no such endpoint".into()))
-        }));
+    cfg.service(
+        web::scope("")
+            .wrap(actix_web::middleware::from_fn(crate::http::durable_assertions))
+            .wrap(actix_web::middleware::from_fn(crate::http::security_headers))
+            .route("/healthz", web::get().to(health))
+            .route("/readyz", web::get().to(health))
+            .route("/livez", web::get().to(crate::http::routes::public::live))
+            .route("/v1/platform", web::get().to(info))
+            .route("/v1/banks", web::post().to(add_bank))
+            .route("/v1/releases", web::post().to(release_handler))
+            .default_service(web::to(|req: HttpRequest| async move {
+                crate::http::not_routed_in(&req, &[ROUTES])
+            })),
+    );
 }
+
+/// The platform's routes (method, path), for `405` answers with `Allow`; [`configure`] serves
+/// exactly these, with the node API's middleware (spec/security.md §3.3, §3.6).
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/livez"),
+    ("GET", "/v1/platform"),
+    ("POST", "/v1/banks"),
+    ("POST", "/v1/releases"),
+];
 
 /// Readiness (`/readyz`, alias `/healthz`): the platform's own database, committer and checkpoints.
 async fn health(p: web::Data<Platform>) -> Result<HttpResponse> {

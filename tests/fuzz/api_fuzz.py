@@ -456,7 +456,11 @@ def main_fuzz(args) -> int:
 
         passes = [("positive", GenerationMode.POSITIVE, False), ("negative", GenerationMode.NEGATIVE, False),
                   ("no-auth", GenerationMode.POSITIVE, True)]
-        units = [(p, mode, bad, op) for (p, mode, bad) in passes for op in ops if not (bad and is_public(op))]
+        # The no-auth pass only for operations that authenticate; the negative pass only for operations
+        # with something to negate (parameters or a body).
+        units = [(p, mode, bad, op) for (p, mode, bad) in passes for op in ops
+                 if not (bad and is_public(op))
+                 and not (mode == GenerationMode.NEGATIVE and not list(op.iter_parameters()) and not op.body)]
         start = time.monotonic()
         hard_end = start + args.seconds
         print(f"fuzz: {len(ops)} operations, {len(units)} (pass, operation) units, cap {args.seconds:.0f} s, "

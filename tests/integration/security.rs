@@ -1082,3 +1082,59 @@ fn takeover_reproduction_is_refused() {
     assert_eq!(thief.get("/v1/notices").status, 401);
     let _ = URL_SAFE_NO_PAD.encode([0u8]);
 }
+
+/// The platform process serves the same middleware: 405 with `Allow`, the security headers, and a
+/// refused bank whose code names another participant at the node is not recorded locally.
+#[test]
+fn platform_process_protocol_and_foreign_codes() {
+    let w = World::new(Backend::Sqlite);
+    let p = crate::common::server::TestPlatform::start(&w.node.url, OTHER_PLATFORM);
+    let r = w.node.operator().post(
+        "/v1/admin/platforms",
+        &json!({"uscc": p.uscc, "name": "平台服务", "did": p.key.did.as_str(), "endpoint": p.url}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    for (method, path, allow) in [
+        ("GET", "/v1/releases", "POST"),
+        ("PUT", "/v1/banks", "POST"),
+        ("POST", "/v1/platform", "GET"),
+    ] {
+        let r = raw(&p.url, method, path, &[], None);
+        assert_problem(
+            &r,
+            405,
+            "method-not-allowed",
+            &format!("platform {method} {path}"),
+        );
+        assert_eq!(r.header("allow"), Some(allow));
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    }
+    assert_problem(
+        &raw(&p.url, "GET", "/v1/nothing", &[], None),
+        404,
+        "not-found",
+        "platform 404",
+    );
+    // The platform's operator tries to register the enterprise's code as a bank: the node refuses
+    // (409), and the platform records nothing of it.
+    let r = p.client(&p.key).post(
+        "/v1/banks",
+        &json!({"uscc": ENTERPRISE, "name": "x", "did": new_key().did.as_str()}),
+    );
+    assert!(matches!(r.status, 409 | 503), "{}", r.text);
+    let store = consentry::storage::Store::open(
+        &format!("sqlite://{}", p.dir.path().join("platform.sqlite3").display()),
+        1,
+    )
+    .unwrap();
+    let local = store
+        .run(|c| consentry::storage::participants::find_by_uscc(c, ENTERPRISE))
+        .unwrap();
+    assert!(
+        local.is_none(),
+        "the platform recorded a bank the node refused: {local:?}"
+    );
+    let info = get_public(&format!("{}/v1/platform", p.url));
+    assert_eq!(info.status, 200);
+    assert_eq!(info.header("cache-control"), Some("no-store"));
+}
