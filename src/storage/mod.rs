@@ -401,6 +401,26 @@ fn migrate(conn: &mut DbConn) -> StorageResult<()> {
     result.map_err(|e| StorageError::Migration(e.to_string()))
 }
 
+/// Reverts every applied migration, newest first, running each `down.sql`, and returns how many
+/// were reverted; the database is left empty of the schema. For the up → down → up check of every
+/// schema change on both backends (tests/integration/migrations.rs); no command offers it.
+pub fn revert_all_migrations(conn: &mut DbConn) -> StorageResult<usize> {
+    let result = match conn {
+        DbConn::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        DbConn::Pg(c) => c.revert_all_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+    };
+    result.map_err(|e| StorageError::Migration(e.to_string()))
+}
+
+/// Runs the pending migrations (as [`Store::open`] does) and returns how many ran.
+pub fn run_pending_migrations(conn: &mut DbConn) -> StorageResult<usize> {
+    let result = match conn {
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+    };
+    result.map_err(|e| StorageError::Migration(e.to_string()))
+}
+
 /// Milliseconds since the Unix epoch, as stored.
 pub fn millis(t: time::OffsetDateTime) -> i64 {
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)

@@ -7,6 +7,7 @@ mod common;
 mod durability;
 mod grants;
 mod interop;
+mod migrations;
 mod notifications;
 mod objections;
 mod openapi;
