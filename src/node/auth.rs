@@ -14,6 +14,15 @@
 //!
 //! The key must be the participant's key valid now; the participant's state is checked by each
 //! operation (some are open to pending enterprises).
+//!
+//! A `jti` is spent durably before any answer to the request that presented it: in the operation's
+//! own transaction when it succeeds, otherwise by [`crate::http::durable_assertions`] before the
+//! error leaves; a restart therefore never makes an assertion usable again.
+//!
+//! The assertion does not cover the body, by design (spec/security.md §3.3): every body that is a
+//! commitment (grants, registrations, rotations, grant actions, objection steps, delegations) is
+//! signed on its own by its author, and the rest are instructions of the authenticated caller that
+//! only an attacker inside the TLS connection could swap — one who could read the answer as well.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
