@@ -27,8 +27,8 @@ use super::json::{JsonError, MAX_SAFE_INTEGER, Node, Number};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum JcsError {
-    /// An integer outside ±(2^53 − 1): a double cannot hold it, so its canonical form would differ from it.
-    #[error("integer {0} is outside ±(2^53−1) and has no exact canonical form (RFC 8785 §3.2.2.3)")]
+    /// An integer no IEEE double holds: its canonical form would be another value.
+    #[error("integer {0} is not exactly an IEEE double, so JCS would round it (RFC 8785 §3.2.2.3)")]
     UnsafeInteger(String),
     /// NaN or an infinity (cannot occur in a `serde_json::Value`, kept for completeness).
     #[error("non-finite number has no canonical form (RFC 8785 §3.2.2.3)")]
@@ -147,14 +147,19 @@ fn write_string(s: &str, out: &mut Vec<u8>) {
 /// the reference the fast writer is tested against.
 pub fn canonicalize_reference(value: &Value) -> Result<Vec<u8>, JcsError> {
     check_integers(value)?;
-    serde_jcs::to_vec(value).map_err(|_| JcsError::NonFinite)
+    // Integers beyond ±(2^53 − 1) that a double holds are numbers like any other: hand serde_jcs
+    // the doubles (it would write a `u64`'s digits, not the ECMAScript form of its double).
+    let as_doubles = super::json::Node::from_value(value)
+        .map_err(|e| JcsError::UnsafeInteger(e.to_string()))?
+        .to_value();
+    serde_jcs::to_vec(&as_doubles).map_err(|_| JcsError::NonFinite)
 }
 
 fn check_integers(value: &Value) -> Result<(), JcsError> {
     match value {
         Value::Number(n) => {
-            let unsafe_int = n.as_u64().is_some_and(|u| u > MAX_SAFE_INTEGER)
-                || n.as_i64().is_some_and(|i| i.unsigned_abs() > MAX_SAFE_INTEGER);
+            // Refused exactly when the parser refuses it (a double must hold the value).
+            let unsafe_int = super::json::Node::from_value(value).is_err();
             if unsafe_int {
                 Err(JcsError::UnsafeInteger(n.to_string()))
             } else {
@@ -193,6 +198,21 @@ mod tests {
         assert!(canonicalize_reference(&v).is_err());
         // serde_jcs alone would round it: this is why the guard exists.
         assert_eq!(serde_jcs::to_string(&v).unwrap(), "{\"n\":9007199254740992}");
+    }
+
+    #[test]
+    fn wide_integers_that_are_doubles_canonicalize_as_doubles_in_both_writers() {
+        for (v, want) in [
+            (json!({"n": 1u64 << 60}), "{\"n\":1152921504606847000}"),
+            (json!({"n": i64::MIN}), "{\"n\":-9223372036854776000}"),
+            (json!({"n": 1e21}), "{\"n\":1e+21}"),
+        ] {
+            assert_eq!(String::from_utf8(canonicalize(&v).unwrap()).unwrap(), want);
+            assert_eq!(
+                String::from_utf8(canonicalize_reference(&v).unwrap()).unwrap(),
+                want
+            );
+        }
     }
 
     #[test]

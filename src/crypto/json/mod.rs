@@ -9,11 +9,15 @@
 //!   document would read different things (RFC 7493 §2.3);
 //! * **lone surrogates** in `\u` escapes (RFC 7493 §2.1);
 //! * numbers that overflow a double (RFC 7493 §2.2);
-//! * **integers that canonicalization would rewrite** — RFC 8785 §3.2.2.3 writes numbers as IEEE
-//!   doubles, so `9007199254740993` would canonicalize to `9007199254740992` and two documents would
-//!   share one signature. Within ±(2^53 − 1) every integer is exact; beyond, an integer literal is
-//!   accepted only if it is its own canonical form (`100000000000000000000`, which JCS itself writes
-//!   for `1e20`, is; `9007199254740993` is not). Such integers are kept as doubles.
+//! * **integers that canonicalization would round** — RFC 8785 §3.2.2.3 writes numbers as IEEE
+//!   doubles, so `9007199254740993` would canonicalize to `9007199254740992`: two documents with
+//!   different values would share one signature. Within ±(2^53 − 1) every integer is exact; beyond,
+//!   an integer literal is accepted exactly when its value is an IEEE double (`9007199254740992`,
+//!   `1000000000000000000000` = 1e21, `1000000000000000019884624838656` = 1e30), and then it is kept
+//!   as that double and canonicalized like any other number (`1e+21`, `1e+30`) — the same value
+//!   written another way, as `1.0` is `1`. Only a literal whose value no double holds is refused.
+//!   This is narrower than I-JSON's advice (RFC 7493 §2.2) to avoid all integers beyond 2^53 − 1,
+//!   and agrees with the W3C implementations (vc-js) on which documents verify (issue #17).
 //!
 //! The tree is what [`crate::crypto::jcs`] canonicalizes and what [`de`] deserializes typed values
 //! from, so a signed document is parsed exactly once on the verification path.
@@ -39,11 +43,83 @@ pub enum JsonError {
     /// An object names the same member twice.
     #[error("duplicate member name {0:?}: I-JSON forbids it (RFC 7493 §2.3)")]
     DuplicateKey(String),
-    /// An integer literal that canonicalization would rewrite.
+    /// An integer literal whose value no IEEE double holds: canonicalization would round it. The
+    /// message names the value it would be rounded to.
     #[error(
-        "integer {0} cannot be represented exactly and would be rounded by JCS (RFC 7493 §2.2, RFC 8785 §3.2.2.3)"
+        "integer {0} is not exactly an IEEE double: JCS would round it to {rounded} (RFC 8785 §3.2.2.3)",
+        rounded = rounded_integer(.0)
     )]
     UnsafeInteger(String),
+}
+
+/// The integer a double holds, written out in full (no exponent): `m · 2^e` in decimal. For
+/// integral `f` of any size; used to tell whether an integer literal is exactly a double.
+pub fn double_integer_digits(f: f64) -> String {
+    const BASE: u64 = 1_000_000_000;
+    if f == 0.0 || !f.is_finite() || f.fract() != 0.0 {
+        return if f == 0.0 { "0".into() } else { format!("{f}") };
+    }
+    let bits = f.to_bits();
+    let biased = i32::try_from((bits >> 52) & 0x7ff).unwrap_or(0);
+    let mantissa = (bits & ((1u64 << 52) - 1)) | (1u64 << 52);
+    let mut exp = biased - 1075;
+    let mut m = mantissa;
+    // Integral, so any negative exponent only strips trailing zero bits.
+    while exp < 0 {
+        m >>= 1;
+        exp += 1;
+    }
+    let mut limbs = vec![m % BASE, m / BASE % BASE, m / BASE / BASE];
+    while exp > 0 {
+        let k = exp.min(29);
+        exp -= k;
+        let mut carry = 0u64;
+        for limb in &mut limbs {
+            let v = (*limb << k) + carry;
+            *limb = v % BASE;
+            carry = v / BASE;
+        }
+        while carry > 0 {
+            limbs.push(carry % BASE);
+            carry /= BASE;
+        }
+    }
+    while limbs.len() > 1 && limbs.last() == Some(&0) {
+        limbs.pop();
+    }
+    let mut out = String::from(if f < 0.0 { "-" } else { "" });
+    let mut iter = limbs.iter().rev();
+    if let Some(top) = iter.next() {
+        out.push_str(&top.to_string());
+    }
+    for limb in iter {
+        out.push_str(&format!("{limb:09}"));
+    }
+    out
+}
+
+/// What JCS would write for an integer literal: the ECMAScript form of the nearest double.
+fn rounded_integer(literal: &str) -> String {
+    literal
+        .trim_start_matches('[')
+        .parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite())
+        .map_or_else(
+            || "another value".to_owned(),
+            |f| ryu_js::Buffer::new().format_finite(f).to_owned(),
+        )
+}
+
+/// Whether an integer held by a `serde_json::Value` (`i64` or `u64`) is exactly a double.
+fn integer_is_double(magnitude: u64) -> bool {
+    #[allow(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss
+    )]
+    let back = (magnitude as f64) as u128;
+    back == u128::from(magnitude)
 }
 
 /// A JSON number as RFC 8785 sees it.
@@ -137,20 +213,28 @@ impl<'a> Node<'a> {
         }
     }
 
-    /// A tree borrowing from a `serde_json::Value`. Refuses integers beyond ±(2^53 − 1), which a
-    /// `Value` can hold but RFC 8785 cannot reproduce.
+    /// A tree borrowing from a `serde_json::Value`. Integers beyond ±(2^53 − 1) become doubles when
+    /// a double holds them exactly, and are refused otherwise (RFC 8785 would round them).
     pub fn from_value(v: &'a Value) -> Result<Self, JsonError> {
         Ok(match v {
             Value::Null => Node::Null,
             Value::Bool(b) => Node::Bool(*b),
             Value::Number(n) => {
-                if let Some(i) = n.as_i64() {
-                    if i.unsigned_abs() > MAX_SAFE_INTEGER {
-                        return Err(JsonError::UnsafeInteger(i.to_string()));
+                let wide = n
+                    .as_i64()
+                    .map(|i| (i.unsigned_abs(), i < 0))
+                    .or_else(|| n.as_u64().map(|u| (u, false)));
+                if let Some((magnitude, negative)) = wide {
+                    if magnitude <= MAX_SAFE_INTEGER {
+                        let i = i64::try_from(magnitude).unwrap_or(0);
+                        Node::Number(Number::Int(if negative { -i } else { i }))
+                    } else if integer_is_double(magnitude) {
+                        #[allow(clippy::cast_precision_loss)] // exact: checked just above
+                        let f = magnitude as f64;
+                        Node::Number(Number::Float(if negative { -f } else { f }))
+                    } else {
+                        return Err(JsonError::UnsafeInteger(n.to_string()));
                     }
-                    Node::Number(Number::Int(i))
-                } else if let Some(u) = n.as_u64() {
-                    return Err(JsonError::UnsafeInteger(u.to_string()));
                 } else {
                     let f = n
                         .as_f64()
@@ -467,7 +551,7 @@ impl<'a> Parser<'a> {
                 #[allow(clippy::cast_possible_truncation)] // exact: |f| ≤ 2^53 − 1 and integral
                 return Ok(Node::Number(Number::Int(f as i64)));
             }
-            if ryu_js::Buffer::new().format_finite(f) != literal {
+            if double_integer_digits(f) != literal {
                 return Err(JsonError::UnsafeInteger(literal.to_owned()));
             }
         }
@@ -547,35 +631,49 @@ mod tests {
     }
 
     #[test]
-    fn integers_are_accepted_only_when_jcs_keeps_their_digits() {
+    fn integers_are_accepted_exactly_when_a_double_holds_them() {
         assert!(parse_strict(b"9007199254740991").is_ok());
         assert!(parse_strict(b"-9007199254740991").is_ok());
-        for ok in [
-            "9007199254740992",
-            "-9007199254740992",
-            "100000000000000000000",
-            "-7195733838069632000",
+        // Exactly doubles: accepted, and canonicalized as ECMAScript writes that double.
+        for (ok, canonical) in [
+            ("9007199254740992", "9007199254740992"),
+            ("-9007199254740992", "-9007199254740992"),
+            ("100000000000000000000", "100000000000000000000"),
+            ("-7195733838069632000", "-7195733838069632000"),
+            ("1000000000000000000000", "1e+21"),
+            ("1000000000000000019884624838656", "1e+30"),
+            ("-10000000000000000000000", "-1e+22"),
+            ("-9223372036854775808", "-9223372036854776000"),
+            (
+                "179769313486231570814527423731704356798070567525844996598917476803157260780028538760589558632766878171540458953514382464234321326889464182768467546703537516986049910576551282076245490090389328944075868508455133942304583236903222948165808559332123348274797826204144723168738177180919299881250404026184124858368",
+                "1.7976931348623157e+308",
+            ),
         ] {
             let v = parse_strict(ok.as_bytes()).unwrap();
             assert_eq!(
-                crate::crypto::jcs::canonicalize(&v).unwrap(),
-                ok.as_bytes(),
+                String::from_utf8(crate::crypto::jcs::canonicalize(&v).unwrap()).unwrap(),
+                canonical,
                 "{ok}"
             );
         }
-        for bad in [
-            "9007199254740993",
-            "-9007199254740993",
-            "18446744073709551615",
-            "-9223372036854775808",
-            "123456789012345678901234567890",
-            "[1, {\"k\": -123456789012345678901234567890}]",
+        // No double holds them: refused, naming the value JCS would write instead.
+        for (bad, rounded) in [
+            ("9007199254740993", "9007199254740992"),
+            ("-9007199254740993", "-9007199254740992"),
+            ("18446744073709551615", "18446744073709552000"),
+            ("123456789012345678901234567890", "1.2345678901234568e+29"),
+            ("[1, {\"k\": -123456789012345678901234567890}]", ""),
+            ("1000000000000000000001", "1e+21"),
         ] {
-            assert!(
-                matches!(parse_strict(bad.as_bytes()), Err(JsonError::UnsafeInteger(_))),
-                "{bad} accepted"
-            );
+            let e = parse_strict(bad.as_bytes()).unwrap_err();
+            assert!(matches!(e, JsonError::UnsafeInteger(_)), "{bad} accepted");
+            assert!(e.to_string().contains(rounded), "{bad}: {e}");
+            assert!(e.to_string().contains("not exactly an IEEE double"), "{e}");
         }
+        // From a serde_json Value: 2^60 is a double, 2^60 + 1 is not.
+        assert!(Node::from_value(&serde_json::json!(1u64 << 60)).is_ok());
+        assert!(Node::from_value(&serde_json::json!((1u64 << 60) + 1)).is_err());
+        assert!(Node::from_value(&serde_json::json!(i64::MIN)).is_ok());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 // the message next to the field that caused it; a network failure is status 0.
 
 import { T } from './i18n.js';
+import { parseJson } from './crypto.js';
 
 export class ApiError extends Error {
   constructor(status, problem, retryAfter) {
@@ -57,7 +58,7 @@ export async function call(path, { method = 'GET', json, body, headers = {} } = 
   const ct = resp.headers.get('content-type') || '';
   let data;
   try {
-    data = ct.includes('json') ? await resp.json() : await resp.text();
+    data = ct.includes('json') ? parseJson(await resp.text()) : await resp.text();
   } catch {
     throw new ApiError(0, null);
   }

@@ -131,6 +131,23 @@ export function fromBase58(s) {
 // ---------------------------------------------------------------- RFC 8785 JSON Canonicalization Scheme
 
 /**
+ * JSON.parse with the node's number rule (src/crypto/json, issue #17): an integer literal whose value
+ * no IEEE double holds (9007199254740993) is refused, since JCS would round it and two documents would
+ * share one signature; one that is exactly a double (1000000000000000000000 = 1e21) is read as that
+ * double. Uses the reviver's source text (JSON.parse source text access); where a browser lacks it,
+ * this is plain JSON.parse.
+ */
+export function parseJson(text) {
+  return JSON.parse(text, function reviver(key, value, context) {
+    const src = context && typeof context.source === 'string' ? context.source : null;
+    if (typeof value === 'number' && src && /^-?\d{16,}$/.test(src) && BigInt(src) !== BigInt(value)) {
+      throw new Error(`JSON: integer ${src} is not exactly an IEEE double: JCS would round it to ${String(value)} (RFC 8785 §3.2.2.3)`);
+    }
+    return value;
+  });
+}
+
+/**
  * The RFC 8785 canonical JSON text of a JSON value (as JSON.parse makes it). Members are sorted by
  * their names' UTF-16 code units (JavaScript's default string order); numbers are written as
  * ECMAScript's Number.prototype.toString writes them, which is the form JCS specifies; strings are
