@@ -244,3 +244,86 @@ fn catalog_commands() {
     assert_eq!(v["sha256"].as_str().unwrap().len(), 64);
     assert_eq!(consentry(&["catalog", "letter", "NOPE/1"]).status.code(), Some(2));
 }
+
+/// Issue #17: integers beyond ±(2^53 − 1) that a double holds exactly are signed and verified (in
+/// both envelopes); one no double holds is refused by sign and verify, naming the rounded value.
+#[test]
+fn big_integers_sign_and_verify_exactly_when_a_double_holds_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("k.json");
+    assert_eq!(
+        consentry(&["key", "new", "--out", key.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    let did =
+        serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(&key).unwrap()).unwrap()["did"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    let credential = |numbers: &str| {
+        format!(
+            r#"{{"@context":["https://www.w3.org/ns/credentials/v2"],"type":["VerifiableCredential"],"issuer":"{did}","credentialSubject":{{"id":"urn:example:1",{numbers}}}}}"#
+        )
+    };
+    let good = dir.path().join("good.json");
+    std::fs::write(
+        &good,
+        credential(
+            r#""a":1000000000000000000000,"b":1000000000000000019884624838656,"c":-10000000000000000000000"#,
+        ),
+    )
+    .unwrap();
+    for format in ["di", "jwt"] {
+        let out = consentry(&[
+            "vc",
+            "sign",
+            "--key",
+            key.to_str().unwrap(),
+            "--format",
+            format,
+            good.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{format}: {}", text(&out.stderr));
+        let signed = dir.path().join(format!("signed.{format}"));
+        std::fs::write(&signed, &out.stdout).unwrap();
+        let out = consentry(&["vc", "verify", signed.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0), "{format}: {}", text(&out.stderr));
+    }
+    // The proof covers the doubles: the same values written as exponents verify under it too.
+    let signed = std::fs::read_to_string(dir.path().join("signed.di")).unwrap();
+    assert!(
+        signed.contains("1000000000000000000000") || signed.contains("1e+21"),
+        "{signed}"
+    );
+
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, credential(r#""n":9007199254740993"#)).unwrap();
+    let out = consentry(&[
+        "vc",
+        "sign",
+        "--key",
+        key.to_str().unwrap(),
+        bad.to_str().unwrap(),
+    ]);
+    assert_ne!(out.status.code(), Some(0));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("not exactly an IEEE double") && err.contains("9007199254740992"),
+        "{err}"
+    );
+    // A signed document altered to hold it is refused by verify with the same reason.
+    let tampered = signed.replacen(
+        "\"id\": \"urn:example:1\",",
+        "\"id\": \"urn:example:1\", \"n\": 9007199254740993,",
+        1,
+    );
+    assert_ne!(tampered, signed);
+    let t = dir.path().join("tampered.json");
+    std::fs::write(&t, tampered).unwrap();
+    let out = consentry(&["vc", "verify", t.to_str().unwrap()]);
+    assert_ne!(out.status.code(), Some(0));
+    let all = text(&out.stdout) + &text(&out.stderr);
+    assert!(all.contains("not exactly an IEEE double"), "{all}");
+}

@@ -15,7 +15,9 @@
 //!   an integer literal is accepted exactly when its value is an IEEE double (`9007199254740992`,
 //!   `1000000000000000000000` = 1e21, `1000000000000000019884624838656` = 1e30), and then it is kept
 //!   as that double and canonicalized like any other number (`1e+21`, `1e+30`) — the same value
-//!   written another way, as `1.0` is `1`. Only a literal whose value no double holds is refused.
+//!   written another way, as `1.0` is `1`. So is a literal that is exactly the digits ECMAScript
+//!   writes for the double it reads as (`-8970681694652454000`): that is JCS's own output, and a
+//!   canonical form must parse again. Any other literal whose value no double holds is refused.
 //!   This is narrower than I-JSON's advice (RFC 7493 §2.2) to avoid all integers beyond 2^53 − 1,
 //!   and agrees with the W3C implementations (vc-js) on which documents verify (issue #17).
 //!
@@ -551,7 +553,11 @@ impl<'a> Parser<'a> {
                 #[allow(clippy::cast_possible_truncation)] // exact: |f| ≤ 2^53 − 1 and integral
                 return Ok(Node::Number(Number::Int(f as i64)));
             }
-            if double_integer_digits(f) != literal {
+            // Exactly a double, or exactly the digits ECMAScript (and so JCS) writes for the double
+            // it reads as — JCS's own output for integral doubles below 1e21 is shortest round-trip
+            // digits padded with zeros (`-8970681694652454000`), and a canonical form must re-parse.
+            let ecmascript = ryu_js::Buffer::new().format_finite(f) == literal;
+            if !ecmascript && double_integer_digits(f) != literal {
                 return Err(JsonError::UnsafeInteger(literal.to_owned()));
             }
         }
@@ -640,6 +646,7 @@ mod tests {
             ("-9007199254740992", "-9007199254740992"),
             ("100000000000000000000", "100000000000000000000"),
             ("-7195733838069632000", "-7195733838069632000"),
+            ("-8970681694652454000", "-8970681694652454000"),
             ("1000000000000000000000", "1e+21"),
             ("1000000000000000019884624838656", "1e+30"),
             ("-10000000000000000000000", "-1e+22"),
