@@ -22,14 +22,16 @@ if ((${#targets[@]} == 0)); then
     mapfile -t targets < <(cargo fuzz list)
 fi
 cargo fuzz build -s none --release
+bin_dir="fuzz/target/$(rustc -vV | sed -n 's/^host: //p')/release"
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 failed=0
 total=0
 for t in "${targets[@]}"; do
-    mkdir -p "$scratch/$t"
+    mkdir -p "$scratch/$t" "fuzz/artifacts/$t"
     log="$scratch/$t.log"
-    if cargo fuzz run -s none --release "$t" "$scratch/$t" "fuzz/corpus/$t" -- \
+    # The built binary itself, so that a source edit during the run does not rebuild between targets.
+    if "$bin_dir/$t" "$scratch/$t" "fuzz/corpus/$t" -artifact_prefix="fuzz/artifacts/$t/" \
         -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
         runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo 0)
         total=$((total + runs))
