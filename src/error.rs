@@ -101,11 +101,5 @@ impl Error {
     }
 }
 
-impl From<diesel::result::Error> for Error {
-    fn from(e: diesel::result::Error) -> Self {
-        Self::Storage(StorageError::Query(e))
-    }
-}
-
 /// Result of a service operation.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -180,7 +180,7 @@ pub async fn security_headers(
 /// that [`durable_assertions`] can spend it if the operation answers with an error before its own
 /// transaction spent it.
 #[derive(Debug, Clone)]
-struct SpentAssertion(crate::node::auth::Assertion, crate::storage::log_store::Committer);
+struct SpentAssertion(crate::node::auth::Assertion, crate::node::Committer);
 
 /// Makes "never accepted twice" hold across restarts for every answer: when a request authenticated
 /// by a client assertion ends in an error (a bad body, a refused action, anything after the

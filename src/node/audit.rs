@@ -8,7 +8,6 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -20,14 +19,10 @@ use crate::log::merkle::{self, CompactRange};
 use crate::log::note::Note;
 use crate::log::tlog_proof::TlogProof;
 use crate::policy::Role;
+use crate::storage::audit::{self as store, EntryFilter};
+use crate::storage::checkpoints;
 use crate::storage::log_store::{self, DbNodes};
-use crate::storage::schema::{checkpoints, log_leaves, log_records};
 use crate::storage::{DbConn, from_millis, millis};
-
-/// A stored salt; `None` once erased (spec/access-log.md).
-type Salt = Option<Vec<u8>>;
-/// A stored record (canonical JSON); `None` once erased.
-type Record = Option<String>;
 
 /// Largest page of entries or leaves.
 pub const MAX_PAGE: i64 = 10_000;
@@ -40,27 +35,24 @@ fn size_of(c: &mut DbConn) -> Result<u64> {
     Ok(log_store::head(c)?.0)
 }
 
+/// The log's current size and root hash (the head of the one stored tree; it may be ahead of the
+/// newest checkpoint).
+pub fn head(c: &mut DbConn) -> Result<(u64, merkle::Hash)> {
+    Ok(log_store::head(c)?)
+}
+
 /// The newest checkpoint note, if any.
 pub fn latest_checkpoint(c: &mut DbConn) -> Result<Option<(u64, String)>> {
-    let row: Option<(i64, String)> = checkpoints::table
-        .order(checkpoints::size.desc())
-        .select((checkpoints::size, checkpoints::note))
-        .first(c)
-        .optional()?;
+    let row = checkpoints::latest(c)?;
     Ok(row.map(|(s, n)| (u64::try_from(s).unwrap_or(0), n)))
 }
 
 /// Checkpoints with size > `after`, oldest first.
 pub fn checkpoints_after(c: &mut DbConn, after: u64, limit: i64) -> Result<Vec<Value>> {
-    let rows: Vec<(i64, String, i64)> = checkpoints::table
-        .filter(checkpoints::size.gt(i64::try_from(after).unwrap_or(i64::MAX)))
-        .order(checkpoints::size.asc())
-        .limit(limit.clamp(1, 1000))
-        .select((checkpoints::size, checkpoints::note, checkpoints::created_at))
-        .load(c)?;
+    let rows = checkpoints::after(c, i64::try_from(after).unwrap_or(i64::MAX), limit.clamp(1, 1000))?;
     Ok(rows
         .into_iter()
-        .map(|(s, n, at)| json!({"size": s, "note": n, "createdAt": format_utc_seconds(from_millis(at))}))
+        .map(|r| json!({"size": r.size, "note": r.note, "createdAt": format_utc_seconds(from_millis(r.created_at))}))
         .collect())
 }
 
@@ -70,12 +62,7 @@ pub fn leaves(c: &mut DbConn, from: u64, limit: i64) -> Result<Vec<u8>> {
     // Positions, not a count of rows: a missing row makes the page short (the verifier then names
     // the gap) instead of shifting the rows after it into its place.
     let limit = limit.clamp(1, MAX_PAGE);
-    let rows: Vec<Vec<u8>> = log_leaves::table
-        .filter(log_leaves::seq.ge(from_i))
-        .filter(log_leaves::seq.lt(from_i.saturating_add(limit)))
-        .order(log_leaves::seq.asc())
-        .select(log_leaves::leaf)
-        .load(c)?;
+    let rows = store::leaf_range(c, from_i, from_i.saturating_add(limit))?;
     Ok(rows.concat())
 }
 
@@ -182,61 +169,42 @@ pub fn entries(c: &mut DbConn, caller: &Caller, mut q: EntryQuery) -> Result<Val
         Role::Bank => q.bank = Some(caller.uscc().to_owned()),
     }
     let limit = q.limit.unwrap_or(100).clamp(1, MAX_PAGE);
-    let mut query = log_leaves::table
-        .left_join(log_records::table.on(log_records::seq.eq(log_leaves::seq)))
-        .select((
-            log_leaves::seq,
-            log_leaves::leaf,
-            log_leaves::time,
-            log_records::salt.nullable(),
-            log_records::record.nullable(),
-        ))
-        .order(log_leaves::seq.asc())
-        .limit(limit)
-        .into_boxed();
-    if let Some(v) = q.enterprise {
-        query = query.filter(log_leaves::enterprise_uscc.eq(v));
-    }
-    if let Some(v) = q.grant {
-        query = query.filter(log_leaves::grant_id.eq(v));
-    }
-    if let Some(v) = q.platform {
-        query = query.filter(log_leaves::platform_uscc.eq(v));
-    }
-    if let Some(v) = q.bank {
-        query = query.filter(log_leaves::bank_uscc.eq(v));
-    }
-    if let Some(v) = q.category {
-        query = query.filter(
-            log_leaves::categories
-                .eq(v.clone())
-                .or(log_leaves::categories.like(format!("{v},%")))
-                .or(log_leaves::categories.like(format!("%,{v}")))
-                .or(log_leaves::categories.like(format!("%,{v},%"))),
-        );
-    }
-    if let Some(k) = q.kind {
-        let code = kind_code(&k)
-            .ok_or_else(|| Error::invalid("invalid-query", format!("unknown entry kind {k}")))?;
-        query = query.filter(log_leaves::kind.eq(code));
-    }
+    let kind = match q.kind {
+        Some(k) => Some(
+            kind_code(&k)
+                .ok_or_else(|| Error::invalid("invalid-query", format!("unknown entry kind {k}")))?,
+        ),
+        None => None,
+    };
     let instant = |t: &str, f: &str| {
         parse_datetime_stamp(t)
             .map(millis)
             .map_err(|e| Error::invalid("invalid-query", format!("{f}: {e}")))
     };
-    if let Some(t) = q.from {
-        query = query.filter(log_leaves::time.ge(instant(&t, "from")?));
-    }
-    if let Some(t) = q.until {
-        query = query.filter(log_leaves::time.le(instant(&t, "until")?));
-    }
-    if let Some(a) = q.after {
-        query = query.filter(log_leaves::seq.gt(i64::try_from(a).unwrap_or(i64::MAX)));
-    }
-    let rows: Vec<(i64, Vec<u8>, i64, Salt, Record)> = query.load(c)?;
+    let from_ms = q.from.map(|t| instant(&t, "from")).transpose()?;
+    let until_ms = q.until.map(|t| instant(&t, "until")).transpose()?;
+    let filter = EntryFilter {
+        enterprise: q.enterprise,
+        grant: q.grant,
+        platform: q.platform,
+        bank: q.bank,
+        category: q.category,
+        kind,
+        from_ms,
+        until_ms,
+        after: q.after.map(|a| i64::try_from(a).unwrap_or(i64::MAX)),
+        limit,
+    };
+    let rows = store::entries(c, filter)?;
     let mut out = Vec::with_capacity(rows.len());
-    for (seq, leaf_bytes, time, salt, record) in rows {
+    for store::LeafRow {
+        seq,
+        leaf: leaf_bytes,
+        time,
+        salt,
+        record,
+    } in rows
+    {
         let leaf =
             Leaf::from_bytes(&leaf_bytes).map_err(|e| Error::Internal(format!("stored leaf {seq}: {e}")))?;
         out.push(json!({
@@ -279,36 +247,22 @@ pub fn export(node: &Node, c: &mut DbConn, to: Option<u64>, out: &mut dyn std::i
     let mut from = 0u64;
     while from < to {
         let page = i64::try_from((to - from).min(MAX_PAGE as u64)).unwrap_or(MAX_PAGE);
-        let rows: Vec<(i64, Vec<u8>, Salt, Record)> = log_leaves::table
-            .left_join(log_records::table.on(log_records::seq.eq(log_leaves::seq)))
-            .filter(log_leaves::seq.ge(i64::try_from(from).unwrap_or(i64::MAX)))
-            .filter(log_leaves::seq.lt(i64::try_from(from).unwrap_or(i64::MAX).saturating_add(page)))
-            .order(log_leaves::seq.asc())
-            .select((
-                log_leaves::seq,
-                log_leaves::leaf,
-                log_records::salt.nullable(),
-                log_records::record.nullable(),
-            ))
-            .load(c)?;
+        let from_i = i64::try_from(from).unwrap_or(i64::MAX);
+        let rows = store::leaves_with_records(c, from_i, from_i.saturating_add(page))?;
         // Pages are ranges of positions: a missing row leaves the bundle short, never duplicated.
-        for (seq, leaf, salt, record) in &rows {
+        for r in &rows {
             let line = json!({
-                "i": seq,
-                "leaf": STANDARD.encode(leaf),
-                "salt": salt.as_ref().map(hex::encode),
-                "record": record.as_ref().and_then(|r| serde_json::from_str::<Value>(r).ok()),
+                "i": r.seq,
+                "leaf": STANDARD.encode(&r.leaf),
+                "salt": r.salt.as_ref().map(hex::encode),
+                "record": r.record.as_ref().and_then(|r| serde_json::from_str::<Value>(r).ok()),
             });
             out.write_all(line.to_string().as_bytes()).map_err(io)?;
             out.write_all(b"\n").map_err(io)?;
         }
         from += page as u64;
     }
-    let cps: Vec<(i64, String)> = checkpoints::table
-        .filter(checkpoints::size.le(i64::try_from(to).unwrap_or(i64::MAX)))
-        .order(checkpoints::size.asc())
-        .select((checkpoints::size, checkpoints::note))
-        .load(c)?;
+    let cps = checkpoints::up_to(c, i64::try_from(to).unwrap_or(i64::MAX))?;
     let mut previous: Option<u64> = None;
     for (size, note) in cps {
         let size = u64::try_from(size).unwrap_or(0);

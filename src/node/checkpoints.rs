@@ -13,16 +13,12 @@
 //! restored backup) the round fails, loudly, and readiness goes stale; the log committer halts on
 //! the same finding ([`crate::storage::log_store`]).
 
-use diesel::prelude::*;
-
 use super::Node;
 use crate::error::{Error, Result};
 use crate::log::checkpoint::Checkpoint;
 use crate::log::merkle;
 use crate::log::note::{Note, Signature, Signer};
-use crate::storage::log_store;
-use crate::storage::schema::checkpoints;
-use crate::storage::{DbConn, Store};
+use crate::storage::{DbConn, Store, checkpoints, log_store};
 use crate::witness::client::{CollectError, WitnessClient};
 
 /// The note signer of this node's log: key name = the log origin.
@@ -62,11 +58,7 @@ async fn sign_newest(node: &Node) -> Result<Option<(u64, String)>> {
                      published a checkpoint of {published}: refusing to sign"
                 ))));
             }
-            let last: Option<(i64, String)> = checkpoints::table
-                .order(checkpoints::size.desc())
-                .select((checkpoints::size, checkpoints::note))
-                .first(c)
-                .optional()?;
+            let last = checkpoints::latest(c)?;
             let size_i = i64::try_from(size).map_err(|_| Error::Internal("log size".into()))?;
             if let Some((s, note)) = last {
                 if s >= size_i {
@@ -81,14 +73,7 @@ async fn sign_newest(node: &Node) -> Result<Option<(u64, String)>> {
             let note = cp.sign(&signer).map_err(|e| Error::Internal(e.to_string()))?;
             let text = note.to_text().map_err(|e| Error::Internal(e.to_string()))?;
             // Several processes may race to sign the same size: the first stored wins, all are equal.
-            crate::on_backend!(c, |c| diesel::insert_into(checkpoints::table)
-                .values((
-                    checkpoints::size.eq(size_i),
-                    checkpoints::note.eq(&text),
-                    checkpoints::created_at.eq(now)
-                ))
-                .on_conflict_do_nothing()
-                .execute(c))?;
+            checkpoints::insert_if_absent(c, size_i, &text, now)?;
             Ok(Some((size, text)))
         })
         .await
@@ -175,11 +160,7 @@ fn proof(store: &Store, old: u64, size: u64) -> std::result::Result<Vec<merkle::
 fn add_signatures(c: &mut DbConn, size: u64, sigs: &[Signature]) -> Result<Option<String>> {
     let size_i = i64::try_from(size).map_err(|_| Error::Internal("checkpoint size".into()))?;
     for _ in 0..8 {
-        let current: Option<String> = checkpoints::table
-            .find(size_i)
-            .select(checkpoints::note)
-            .first(c)
-            .optional()?;
+        let current = checkpoints::note(c, size_i)?;
         let Some(current) = current else {
             return Ok(None);
         };
@@ -198,14 +179,7 @@ fn add_signatures(c: &mut DbConn, size: u64, sigs: &[Signature]) -> Result<Optio
         if text == current {
             return Ok(Some(text));
         }
-        let updated = crate::on_backend!(c, |c| diesel::update(
-            checkpoints::table
-                .filter(checkpoints::size.eq(size_i))
-                .filter(checkpoints::note.eq(&current))
-        )
-        .set(checkpoints::note.eq(&text))
-        .execute(c))?;
-        if updated == 1 {
+        if checkpoints::replace_note(c, size_i, &current, &text)? {
             return Ok(Some(text));
         }
     }

@@ -2,7 +2,6 @@
 //! store the exact bytes), revocation, suspension and resumption by signed request (kept as
 //! evidence), and the cascade when a platform is removed.
 
-use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use super::registry::{Actor, delegated};
@@ -16,8 +15,7 @@ use crate::policy::Role;
 use crate::status::StatusPurpose;
 use crate::storage::grants::{self as store, StoredGrant};
 use crate::storage::log_store::{NewEntry, Tx};
-use crate::storage::schema::notices;
-use crate::storage::{from_millis, millis, participants, status_lists};
+use crate::storage::{from_millis, millis, notices, participants, status_lists};
 
 /// The base URL of list pair `n`: `<public>/status/<n>`.
 pub fn list_base(node: &Node, n: i64) -> String {
@@ -551,16 +549,11 @@ pub async fn notices_for(node: &Node, caller: &Caller) -> Result<Vec<Value>> {
     let uscc = caller.uscc().to_owned();
     node.store
         .call(move |c| -> Result<Vec<Value>> {
-            let rows: Vec<(i64, String, String, i64)> = notices::table
-                .filter(notices::uscc.eq(&uscc))
-                .order(notices::id.desc())
-                .limit(200)
-                .select((notices::id, notices::kind, notices::body, notices::created_at))
-                .load(c)?;
+            let rows = notices::of_participant(c, &uscc, 200)?;
             Ok(rows
                 .into_iter()
-                .map(|(id, kind, body, at)| {
-                    json!({"id": id, "kind": kind, "at": format_utc_seconds(from_millis(at)), "body": serde_json::from_str::<Value>(&body).unwrap_or(Value::Null)})
+                .map(|n| {
+                    json!({"id": n.id, "kind": n.kind, "at": format_utc_seconds(from_millis(n.created_at)), "body": serde_json::from_str::<Value>(&n.body).unwrap_or(Value::Null)})
                 })
                 .collect())
         })

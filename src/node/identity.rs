@@ -4,13 +4,10 @@
 
 use std::path::Path;
 
-use diesel::prelude::*;
-
 use crate::crypto::{SecretKey, Sha256Digest};
 use crate::error::Error;
 use crate::identity::KeyFile;
-use crate::storage::schema::settings;
-use crate::storage::{DbConn, Store};
+use crate::storage::{DbConn, Store, settings};
 
 /// File name of the node key in the data folder.
 pub const NODE_KEY_FILE: &str = "node.key.json";
@@ -34,19 +31,12 @@ pub fn load_or_create_key(data_dir: &Path, file: &str) -> Result<(KeyFile, bool)
 
 /// A setting shared through the database.
 pub fn setting(conn: &mut DbConn, name: &str) -> Result<Option<String>, Error> {
-    Ok(settings::table
-        .find(name)
-        .select(settings::value)
-        .first(conn)
-        .optional()?)
+    Ok(settings::get(conn, name)?)
 }
 
 /// Sets a setting if it is not set yet; returns the value in force.
 pub fn setting_or_init(conn: &mut DbConn, name: &str, value: &str) -> Result<String, Error> {
-    crate::on_backend!(conn, |c| diesel::insert_into(settings::table)
-        .values((settings::name.eq(name), settings::value.eq(value)))
-        .on_conflict_do_nothing()
-        .execute(c))?;
+    settings::init(conn, name, value)?;
     setting(conn, name)?.ok_or_else(|| Error::Internal(format!("setting {name} vanished")))
 }
 

@@ -3,13 +3,12 @@
 
 use std::sync::Arc;
 
-use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use super::Node;
 use crate::catalog::{Catalog, Letter};
 use crate::error::{Error, Result};
-use crate::storage::schema::letters;
+use crate::storage::letters::{self as stored, NewLetter};
 use crate::storage::{DbConn, Store};
 
 /// Publishes a new letter version.
@@ -32,16 +31,15 @@ pub async fn publish(node: &Node, letter: Letter) -> Result<Value> {
     let now = node.now_ms();
     node.store
         .call(move |c| -> Result<usize> {
-            Ok(diesel::insert_into(letters::table)
-                .values((
-                    letters::id.eq(&id),
-                    letters::provider.eq(&provider),
-                    letters::version.eq(version),
-                    letters::body.eq(&body),
-                    letters::sha256.eq(&sha),
-                    letters::published_at.eq(now),
-                ))
-                .execute(c)?)
+            let new = NewLetter {
+                id: &id,
+                provider: &provider,
+                version,
+                body: &body,
+                sha256: &sha,
+                published_at: now,
+            };
+            Ok(stored::insert(c, &new)?)
         })
         .await
         .map_err(|e| match e {
@@ -56,12 +54,7 @@ pub async fn publish(node: &Node, letter: Letter) -> Result<Value> {
 
 /// Adds every stored letter to `catalog` (at start).
 pub fn load(store: &Store, catalog: &mut Catalog) -> Result<usize> {
-    let rows: Vec<String> = store.run(|c: &mut DbConn| {
-        Ok(letters::table
-            .order(letters::published_at.asc())
-            .select(letters::body)
-            .load(c)?)
-    })?;
+    let rows: Vec<String> = store.run(|c: &mut DbConn| stored::bodies(c))?;
     let mut n = 0;
     for body in rows {
         let l: Letter =

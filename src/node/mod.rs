@@ -21,6 +21,7 @@ pub mod objections;
 pub mod receipts;
 pub mod registry;
 pub mod release;
+pub mod sessions;
 pub mod start;
 pub mod stats;
 pub mod status;
@@ -36,7 +37,11 @@ use crate::error::{Error, Result};
 use crate::grant::VerifiedGrant;
 use crate::identity::{KeyFile, KeyResolver};
 use crate::storage::Store;
-use crate::storage::log_store::Committer;
+
+/// The access log's group committer (every write of the node runs as one of its jobs).
+pub use crate::storage::log_store::Committer;
+/// A participant's registry row, as the node's operations and the portal see it.
+pub use crate::storage::participants::{Participant, ParticipantKey};
 
 /// Verified grants by the SHA-256 of their signed bytes. A hit skips the proof and rule checks,
 /// never the time window or the status (the policy checks those on every request).
@@ -179,7 +184,7 @@ impl Node {
 #[derive(Debug, Clone)]
 pub struct Caller {
     /// Its registry row.
-    pub participant: crate::storage::participants::Participant,
+    pub participant: Participant,
     /// Its role.
     pub role: crate::policy::Role,
     /// The assertion it presented (its id is consumed by the operation's transaction).

@@ -19,7 +19,6 @@ use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -29,8 +28,8 @@ use crate::credential::datetime::format_utc_seconds;
 use crate::crypto::httpsig;
 use crate::error::{Error, Result};
 use crate::policy::Role;
-use crate::storage::schema::{grant_parties, notices, webhook_endpoints as ep, webhook_outbox as ob};
-use crate::storage::{DbConn, Store, from_millis};
+use crate::storage::webhooks::{self as store, EndpointRow, NewEndpoint, OutboxRow};
+use crate::storage::{DbConn, Store, from_millis, notices};
 
 /// `grant.revoked`: a grant the recipient is party to was revoked (final).
 pub const GRANT_REVOKED: &str = "grant.revoked";
@@ -172,11 +171,7 @@ impl Notifier {
 
 /// The enterprises with an active endpoint subscribed to `data.released`.
 fn released_subscribers(conn: &mut DbConn) -> Result<HashSet<String>> {
-    let owners: Vec<(String, String)> = ep::table
-        .filter(ep::state.eq("active"))
-        .filter(ep::events.like(format!("%{DATA_RELEASED}%")))
-        .select((ep::owner_uscc, ep::events))
-        .load(conn)?;
+    let owners = store::active_owners_mentioning(conn, DATA_RELEASED)?;
     Ok(owners
         .into_iter()
         .filter(|(_, e)| e.split(',').any(|x| x == DATA_RELEASED))
@@ -188,53 +183,9 @@ fn released_subscribers(conn: &mut DbConn) -> Result<HashSet<String>> {
 // Enqueueing (inside the caller's transaction)
 // ---------------------------------------------------------------------------------------------
 
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = ep)]
-struct EndpointRow {
-    id: i64,
-    public_id: String,
-    url: String,
-    events: String,
-    description: Option<String>,
-    state: String,
-    next_seq: i64,
-    next_attempt_at: Option<i64>,
-    lease_owner: Option<String>,
-    created_at: i64,
-    updated_at: i64,
-}
-
-impl EndpointRow {
-    fn subscribes(&self, event: &str) -> bool {
-        self.events.split(',').any(|e| e == event)
-    }
-}
-
-/// Loads endpoint rows of a query, locking them on PostgreSQL (`FOR UPDATE`) so that an enqueue and
-/// the delivery worker's bookkeeping on the same endpoint serialize; a SQLite transaction holds the
-/// database's write lock already.
-macro_rules! load_locked {
-    ($conn:expr, $q:expr) => {
-        match $conn {
-            DbConn::Pg(c) => $q.select(EndpointRow::as_select()).for_update().load(c)?,
-            DbConn::Sqlite(c) => $q.select(EndpointRow::as_select()).load(c)?,
-        }
-    };
-}
-
-fn endpoint_locked(conn: &mut DbConn, id: i64) -> Result<Option<EndpointRow>> {
-    let rows: Vec<EndpointRow> = load_locked!(conn, ep::table.filter(ep::id.eq(id)));
-    Ok(rows.into_iter().next())
-}
-
-fn active_endpoints_of(conn: &mut DbConn, owner: &str) -> Result<Vec<EndpointRow>> {
-    Ok(load_locked!(
-        conn,
-        ep::table
-            .filter(ep::owner_uscc.eq(owner))
-            .filter(ep::state.eq("active"))
-            .order(ep::id.asc())
-    ))
+/// Whether endpoint `e` is subscribed to `event`.
+fn subscribes(e: &EndpointRow, event: &str) -> bool {
+    e.events.split(',').any(|x| x == event)
 }
 
 /// Notifies participant `to_uscc` of `event` (one of [`EVENTS`]) with event data `body`: writes the
@@ -247,14 +198,7 @@ pub fn enqueue(conn: &mut DbConn, to_uscc: &str, event: &str, body: Value, now_m
     if !EVENTS.contains(&event) {
         return Err(Error::Internal(format!("unknown event type {event}")));
     }
-    diesel::insert_into(notices::table)
-        .values((
-            notices::uscc.eq(to_uscc),
-            notices::kind.eq(event.replace('.', "-")),
-            notices::body.eq(body.to_string()),
-            notices::created_at.eq(now_ms),
-        ))
-        .execute(conn)?;
+    notices::insert(conn, to_uscc, &event.replace('.', "-"), &body.to_string(), now_ms)?;
     enqueue_webhooks(conn, to_uscc, event, body, now_ms)?;
     Ok(())
 }
@@ -271,9 +215,9 @@ pub fn enqueue_webhooks(
     if !EVENTS.contains(&event) {
         return Err(Error::Internal(format!("unknown event type {event}")));
     }
-    let endpoints: Vec<EndpointRow> = active_endpoints_of(conn, to_uscc)?
+    let endpoints: Vec<EndpointRow> = store::active_of_locked(conn, to_uscc)?
         .into_iter()
-        .filter(|e| e.subscribes(event))
+        .filter(|e| subscribes(e, event))
         .collect();
     if endpoints.is_empty() {
         return Ok(0);
@@ -288,25 +232,7 @@ pub fn enqueue_webhooks(
     })
     .to_string();
     for e in &endpoints {
-        diesel::insert_into(ob::table)
-            .values((
-                ob::endpoint_id.eq(e.id),
-                ob::seq.eq(e.next_seq),
-                ob::event_id.eq(&event_id),
-                ob::event_type.eq(event),
-                ob::body.eq(&payload),
-                ob::state.eq("pending"),
-                ob::attempts.eq(0i64),
-                ob::created_at.eq(now_ms),
-                ob::next_attempt_at.eq(now_ms),
-            ))
-            .execute(conn)?;
-        diesel::update(ep::table.find(e.id))
-            .set((
-                ep::next_seq.eq(e.next_seq + 1),
-                ep::next_attempt_at.eq(e.next_attempt_at.unwrap_or(now_ms)),
-            ))
-            .execute(conn)?;
+        store::push_delivery(conn, e, &event_id, event, &payload, now_ms)?;
     }
     Ok(endpoints.len())
 }
@@ -318,12 +244,7 @@ pub fn grant_recipients(
     grant_id: &str,
     enterprise: &str,
 ) -> Result<Vec<(String, String)>> {
-    let parties: Vec<(String, String)> = grant_parties::table
-        .filter(grant_parties::grant_id.eq(grant_id))
-        .filter(grant_parties::role.eq_any(["platform", "bank"]))
-        .order((grant_parties::role.desc(), grant_parties::uscc.asc()))
-        .select((grant_parties::uscc, grant_parties::role))
-        .load(conn)?;
+    let parties = crate::storage::grants::onward_parties(conn, grant_id)?;
     let mut out = vec![(enterprise.to_owned(), "enterprise".to_owned())];
     for p in parties {
         if !out.iter().any(|(u, _)| *u == p.0) {
@@ -540,23 +461,12 @@ fn describe(e: &EndpointRow, pending: i64) -> Value {
 }
 
 fn pending_of(conn: &mut DbConn, endpoint: i64) -> Result<i64> {
-    Ok(ob::table
-        .filter(ob::endpoint_id.eq(endpoint))
-        .filter(ob::state.eq("pending"))
-        .count()
-        .get_result(conn)?)
+    Ok(store::pending_count(conn, endpoint)?)
 }
 
+/// The caller's active endpoint `public_id`, locked for the transaction.
 fn own_endpoint(conn: &mut DbConn, owner: &str, public_id: &str) -> Result<EndpointRow> {
-    let rows: Vec<EndpointRow> = load_locked!(
-        conn,
-        ep::table
-            .filter(ep::public_id.eq(public_id))
-            .filter(ep::owner_uscc.eq(owner))
-            .filter(ep::state.eq("active"))
-    );
-    rows.into_iter()
-        .next()
+    store::own_active_locked(conn, owner, public_id)?
         .ok_or_else(|| Error::NotFound(format!("webhook endpoint {public_id}")))
 }
 
@@ -584,11 +494,7 @@ pub async fn register(node: &Node, caller: &Caller, body: EndpointBody) -> Resul
         .committer
         .run(move |tx| -> Result<Value> {
             tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
-            let count: i64 = ep::table
-                .filter(ep::owner_uscc.eq(&owner))
-                .filter(ep::state.eq("active"))
-                .count()
-                .get_result(tx.conn)?;
+            let count = store::count_active(tx.conn, &owner)?;
             if count >= MAX_ENDPOINTS {
                 return Err(Error::Conflict(format!(
                     "{owner} already has {MAX_ENDPOINTS} webhook endpoints; delete one first"
@@ -596,21 +502,18 @@ pub async fn register(node: &Node, caller: &Caller, body: EndpointBody) -> Resul
             }
             let now = tx.now();
             let public_id = uuid::Uuid::new_v4().to_string();
-            diesel::insert_into(ep::table)
-                .values((
-                    ep::public_id.eq(&public_id),
-                    ep::owner_uscc.eq(&owner),
-                    ep::owner_role.eq(role),
-                    ep::url.eq(&url),
-                    ep::events.eq(&events),
-                    ep::description.eq(&description),
-                    ep::state.eq("active"),
-                    ep::next_seq.eq(1i64),
-                    ep::lease_until.eq(0i64),
-                    ep::created_at.eq(now),
-                    ep::updated_at.eq(now),
-                ))
-                .execute(tx.conn)?;
+            store::insert_endpoint(
+                tx.conn,
+                &NewEndpoint {
+                    public_id: &public_id,
+                    owner_uscc: &owner,
+                    owner_role: role,
+                    url: &url,
+                    events: &events,
+                    description: description.as_deref(),
+                    now,
+                },
+            )?;
             let row = own_endpoint(tx.conn, &owner, &public_id)?;
             Ok(describe(&row, 0))
         })
@@ -633,22 +536,16 @@ pub async fn rotate(node: &Node, caller: &Caller, public_id: String, body: Endpo
             tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
             let now = tx.now();
             let pending = pending_of(tx.conn, row.id)?;
-            diesel::update(
-                ob::table
-                    .filter(ob::endpoint_id.eq(row.id))
-                    .filter(ob::state.eq("pending")),
-            )
-            .set(ob::next_attempt_at.eq(now))
-            .execute(tx.conn)?;
-            diesel::update(ep::table.find(row.id))
-                .set((
-                    ep::url.eq(&url),
-                    ep::events.eq(&events),
-                    ep::description.eq(&description),
-                    ep::updated_at.eq(now),
-                    ep::next_attempt_at.eq((pending > 0).then_some(now)),
-                ))
-                .execute(tx.conn)?;
+            store::reschedule_pending(tx.conn, row.id, now)?;
+            store::update_settings(
+                tx.conn,
+                row.id,
+                &url,
+                &events,
+                description.as_deref(),
+                (pending > 0).then_some(now),
+                now,
+            )?;
             let row = own_endpoint(tx.conn, &owner, &public_id)?;
             Ok(describe(&row, pending))
         })
@@ -668,20 +565,8 @@ pub async fn delete(node: &Node, caller: &Caller, public_id: String) -> Result<V
             let row = own_endpoint(tx.conn, &owner, &public_id)?;
             tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
             let now = tx.now();
-            let cancelled = diesel::update(
-                ob::table
-                    .filter(ob::endpoint_id.eq(row.id))
-                    .filter(ob::state.eq("pending")),
-            )
-            .set(ob::state.eq("cancelled"))
-            .execute(tx.conn)?;
-            diesel::update(ep::table.find(row.id))
-                .set((
-                    ep::state.eq("deleted"),
-                    ep::updated_at.eq(now),
-                    ep::next_attempt_at.eq(None::<i64>),
-                ))
-                .execute(tx.conn)?;
+            let cancelled = store::cancel_pending(tx.conn, row.id)?;
+            store::mark_deleted(tx.conn, row.id, now)?;
             Ok(json!({"id": row.public_id, "state": "deleted", "cancelled": cancelled}))
         })
         .await?;
@@ -695,12 +580,7 @@ pub async fn list(node: &Node, caller: &Caller) -> Result<Vec<Value>> {
     let owner = caller.uscc().to_owned();
     node.store
         .call(move |c| -> Result<Vec<Value>> {
-            let rows: Vec<EndpointRow> = ep::table
-                .filter(ep::owner_uscc.eq(&owner))
-                .filter(ep::state.eq("active"))
-                .order(ep::id.asc())
-                .select(EndpointRow::as_select())
-                .load(c)?;
+            let rows = store::active_of(c, &owner)?;
             rows.iter()
                 .map(|r| Ok(describe(r, pending_of(c, r.id)?)))
                 .collect()
@@ -709,13 +589,7 @@ pub async fn list(node: &Node, caller: &Caller) -> Result<Vec<Value>> {
 }
 
 fn endpoint_of(c: &mut DbConn, owner: &str, public_id: &str) -> Result<EndpointRow> {
-    ep::table
-        .filter(ep::public_id.eq(public_id))
-        .filter(ep::owner_uscc.eq(owner))
-        .filter(ep::state.eq("active"))
-        .select(EndpointRow::as_select())
-        .first(c)
-        .optional()?
+    store::own_active(c, owner, public_id)?
         .ok_or_else(|| Error::NotFound(format!("webhook endpoint {public_id}")))
 }
 
@@ -729,24 +603,6 @@ pub async fn get(node: &Node, caller: &Caller, public_id: String) -> Result<Valu
             Ok(describe(&r, pending_of(c, r.id)?))
         })
         .await
-}
-
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = ob)]
-struct OutboxRow {
-    id: i64,
-    seq: i64,
-    event_id: String,
-    event_type: String,
-    body: String,
-    state: String,
-    attempts: i64,
-    created_at: i64,
-    next_attempt_at: i64,
-    last_attempt_at: Option<i64>,
-    last_status: Option<i64>,
-    last_error: Option<String>,
-    delivered_at: Option<i64>,
 }
 
 fn describe_delivery(r: &OutboxRow) -> Value {
@@ -785,13 +641,7 @@ pub async fn deliveries(
     node.store
         .call(move |c| -> Result<Value> {
             let e = endpoint_of(c, &owner, &public_id)?;
-            let rows: Vec<OutboxRow> = ob::table
-                .filter(ob::endpoint_id.eq(e.id))
-                .filter(ob::seq.lt(before.unwrap_or(i64::MAX)))
-                .order(ob::seq.desc())
-                .limit(limit)
-                .select(OutboxRow::as_select())
-                .load(c)?;
+            let rows = store::history(c, e.id, before.unwrap_or(i64::MAX), limit)?;
             Ok(json!({
                 "endpoint": e.public_id,
                 "deliveries": rows.iter().map(describe_delivery).collect::<Vec<_>>(),
@@ -901,21 +751,14 @@ enum Step {
 }
 
 fn release_lease(conn: &mut DbConn, id: i64, instance: &str, next: Option<i64>) -> Result<()> {
-    diesel::update(ep::table.find(id).filter(ep::lease_owner.eq(instance)))
-        .set((
-            ep::lease_owner.eq(None::<String>),
-            ep::lease_until.eq(0i64),
-            ep::next_attempt_at.eq(next),
-        ))
-        .execute(conn)?;
-    Ok(())
+    Ok(store::release_lease(conn, id, instance, next)?)
 }
 
 /// Under the endpoint's row lock: the next delivery to make (renewing the lease), or nothing (the
 /// lease released and `next_attempt_at` set to when the head is due, or cleared).
 fn next_step(conn: &mut DbConn, id: i64, instance: &str, now: i64) -> Result<Step> {
     Store::write_txn(conn, |conn| -> Result<Step> {
-        let Some(e) = endpoint_locked(conn, id)? else {
+        let Some(e) = store::endpoint_locked(conn, id)? else {
             return Ok(Step::Stop);
         };
         if e.lease_owner.as_deref() != Some(instance) {
@@ -925,13 +768,7 @@ fn next_step(conn: &mut DbConn, id: i64, instance: &str, now: i64) -> Result<Ste
             release_lease(conn, id, instance, None)?;
             return Ok(Step::Stop);
         }
-        let head: Option<OutboxRow> = ob::table
-            .filter(ob::endpoint_id.eq(id))
-            .filter(ob::state.eq("pending"))
-            .order(ob::seq.asc())
-            .select(OutboxRow::as_select())
-            .first(conn)
-            .optional()?;
+        let head = store::pending_head(conn, id)?;
         match head {
             None => {
                 release_lease(conn, id, instance, None)?;
@@ -942,9 +779,7 @@ fn next_step(conn: &mut DbConn, id: i64, instance: &str, now: i64) -> Result<Ste
                 Ok(Step::Stop)
             }
             Some(h) => {
-                diesel::update(ep::table.find(id))
-                    .set(ep::lease_until.eq(now + LEASE_MS))
-                    .execute(conn)?;
+                store::renew_lease(conn, id, now + LEASE_MS)?;
                 Ok(Step::Deliver {
                     row: Box::new(h),
                     url: e.url,
@@ -965,27 +800,18 @@ fn record(
     settings: &WebhookConfig,
 ) -> Result<bool> {
     Store::write_txn(conn, |conn| -> Result<bool> {
-        let Some(e) = endpoint_locked(conn, id)? else {
+        let Some(e) = store::endpoint_locked(conn, id)? else {
             return Ok(false);
         };
         let owner = e.lease_owner.as_deref() == Some(instance);
-        let state: Option<String> = ob::table.find(row.id).select(ob::state).first(conn).optional()?;
+        let state = store::delivery_state(conn, row.id)?;
         if state.as_deref() != Some("pending") {
             return Ok(owner);
         }
         match outcome {
             Outcome::Acknowledged(status) => {
                 // A fact whoever holds the lease: the receiver has it.
-                diesel::update(ob::table.find(row.id))
-                    .set((
-                        ob::state.eq("delivered"),
-                        ob::attempts.eq(row.attempts + 1),
-                        ob::last_attempt_at.eq(now),
-                        ob::last_status.eq(i64::from(*status)),
-                        ob::last_error.eq(None::<String>),
-                        ob::delivered_at.eq(now),
-                    ))
-                    .execute(conn)?;
+                store::mark_delivered(conn, row.id, row.attempts + 1, i64::from(*status), now)?;
                 Ok(owner)
             }
             Outcome::Failed(status, error) => {
@@ -1003,15 +829,7 @@ fn record(
                 );
                 let next = now.saturating_add(i64::try_from(delay).unwrap_or(i64::MAX));
                 let error: String = error.chars().take(500).collect();
-                diesel::update(ob::table.find(row.id))
-                    .set((
-                        ob::attempts.eq(attempts),
-                        ob::last_attempt_at.eq(now),
-                        ob::last_status.eq(status.map(i64::from)),
-                        ob::last_error.eq(error),
-                        ob::next_attempt_at.eq(next),
-                    ))
-                    .execute(conn)?;
+                store::mark_failed(conn, row.id, attempts, status.map(i64::from), &error, next, now)?;
                 release_lease(conn, id, instance, Some(next))?;
                 Ok(false)
             }
@@ -1070,28 +888,13 @@ fn deliver_due(node: &Node, id: i64, instance: &str) -> Result<()> {
 
 /// Up to `limit` endpoints that are due and not leased, the longest waiting first.
 fn due_endpoints(conn: &mut DbConn, now: i64, limit: usize) -> Result<Vec<i64>> {
-    Ok(ep::table
-        .filter(ep::next_attempt_at.le(now))
-        .filter(ep::state.eq("active"))
-        .filter(ep::lease_until.lt(now))
-        .order(ep::next_attempt_at.asc())
-        .limit(i64::try_from(limit).unwrap_or(64))
-        .select(ep::id)
-        .load(conn)?)
+    Ok(store::due(conn, now, i64::try_from(limit).unwrap_or(64))?)
 }
 
 /// Takes endpoint `id`'s lease for this process if nobody holds it (an atomic compare-and-set on
 /// `lease_until`); whether it was taken.
 fn claim(conn: &mut DbConn, id: i64, instance: &str, now: i64) -> Result<bool> {
-    let n = diesel::update(
-        ep::table
-            .find(id)
-            .filter(ep::state.eq("active"))
-            .filter(ep::lease_until.lt(now)),
-    )
-    .set((ep::lease_owner.eq(instance), ep::lease_until.eq(now + LEASE_MS)))
-    .execute(conn)?;
-    Ok(n == 1)
+    Ok(store::claim(conn, id, instance, now, now + LEASE_MS)?)
 }
 
 /// Claims endpoint `id` and delivers to it, on the current (blocking) thread. Claiming here rather
@@ -1107,18 +910,7 @@ fn claim_and_run(node: &Node, id: i64) -> Result<()> {
 
 /// Forgets delivered and cancelled deliveries older than [`HISTORY_MS`].
 fn purge_history(conn: &mut DbConn, now: i64) -> Result<usize> {
-    let ids: Vec<i64> = ep::table.select(ep::id).load(conn)?;
-    let mut n = 0;
-    for id in ids {
-        n += diesel::delete(
-            ob::table
-                .filter(ob::endpoint_id.eq(id))
-                .filter(ob::state.ne("pending"))
-                .filter(ob::created_at.lt(now - HISTORY_MS)),
-        )
-        .execute(conn)?;
-    }
-    Ok(n)
+    Ok(store::purge_history(conn, now - HISTORY_MS)?)
 }
 
 /// Starts the delivery worker on the current actix runtime: every 200 ms it looks for due endpoints

@@ -511,14 +511,8 @@ fn check_filing(tx: &mut Tx<'_>, f: &Filing) -> Result<()> {
             ))),
         },
         Target::Access { log_index } => {
-            use crate::storage::schema::log_leaves;
-            use diesel::prelude::*;
             let idx = i64::try_from(*log_index).map_err(|_| invalid("logIndex out of range"))?;
-            let owner: Option<Option<String>> = log_leaves::table
-                .find(idx)
-                .select(log_leaves::enterprise_uscc)
-                .first(tx.conn)
-                .optional()?;
+            let owner = crate::storage::audit::leaf_enterprise(tx.conn, idx)?;
             match owner {
                 Some(Some(u)) if u == f.enterprise => Ok(()),
                 _ => Err(Error::NotFound(format!(

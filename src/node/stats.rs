@@ -20,6 +20,10 @@ use crate::storage::stats::{
     self as rollups, AccessQuery, AccessRow, COUNTED_KINDS, GrantCounts, GroupBy, ObjectionCounts,
 };
 
+/// The calendar date (`YYYY-MM-DD`) of a CST day number, as [`Period`]'s ends are numbered (for
+/// file names and labels).
+pub use crate::storage::stats::day_date;
+
 /// Longest period a query may span, in days (about ten years).
 pub const MAX_DAYS: i64 = 3_660;
 /// Days in the default period (ending today, CST).

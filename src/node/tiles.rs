@@ -4,13 +4,10 @@
 //! holds exists: a full tile once its 256 subtrees are complete, a partial tile of width `W` once the
 //! tree has at least `W` hashes there. Nothing is scanned and nothing is stored beyond the tree.
 
-use diesel::prelude::*;
-
 use crate::error::Result;
 use crate::log::tiles::{self, HASH_LEN, Tile, TileKind};
-use crate::storage::DbConn;
-use crate::storage::StorageError;
-use crate::storage::schema::{log_leaves, log_nodes};
+use crate::storage::audit::{leaf_range, node_range};
+use crate::storage::{DbConn, StorageError};
 
 /// The bytes of `tile`, or `None` if the log does not (yet) have all of it, or the tile lies beyond
 /// any `u64`-indexed tree.
@@ -24,13 +21,7 @@ pub fn read(c: &mut DbConn, tile: &Tile) -> Result<Option<Vec<u8>>> {
     let width = usize::from(tile.width());
     match tile.kind() {
         TileKind::Hashes(_) => {
-            let rows: Vec<Vec<u8>> = log_nodes::table
-                .filter(log_nodes::level.eq(i16::from(level)))
-                .filter(log_nodes::idx.ge(first))
-                .filter(log_nodes::idx.lt(end))
-                .order(log_nodes::idx.asc())
-                .select(log_nodes::hash)
-                .load(c)?;
+            let rows = node_range(c, i16::from(level), first, end)?;
             if rows.len() != width {
                 return Ok(None);
             }
@@ -40,12 +31,7 @@ pub fn read(c: &mut DbConn, tile: &Tile) -> Result<Option<Vec<u8>>> {
             Ok(Some(rows.concat()))
         }
         TileKind::Entries => {
-            let rows: Vec<Vec<u8>> = log_leaves::table
-                .filter(log_leaves::seq.ge(first))
-                .filter(log_leaves::seq.lt(end))
-                .order(log_leaves::seq.asc())
-                .select(log_leaves::leaf)
-                .load(c)?;
+            let rows = leaf_range(c, first, end)?;
             if rows.len() != width {
                 return Ok(None);
             }

@@ -23,10 +23,9 @@ use sha2::Sha256;
 use crate::crypto::Sha256Digest;
 use crate::error::{Error, Result};
 use crate::identity::DidKey;
-use crate::node::{Caller, Node, auth::Assertion};
+use crate::node::sessions::{self, SessionRow};
+use crate::node::{Caller, Node, Participant, auth::Assertion};
 use crate::policy::Role;
-use crate::storage::participants::{self, Participant};
-use crate::storage::sessions::{self, SessionRow};
 
 /// The session cookie's name.
 pub const COOKIE: &str = "consentry_session";
@@ -130,11 +129,7 @@ pub async fn sign_in(node: &Node, req: SignIn) -> Result<NewSession> {
     key.public_key()
         .verify(login_text(node.did(), &req.challenge).as_bytes(), &sig)
         .map_err(|_| fail("the signature does not verify"))?;
-    let did = req.did.clone();
-    let found = node
-        .store
-        .call(move |conn| participants::find_by_did(conn, &did))
-        .await?;
+    let found = sessions::key_holder(node, req.did.clone()).await?;
     let (participant, k) = found.ok_or_else(|| fail("this key is not registered"))?;
     if k.valid_until.is_some_and(|u| u <= now) {
         return Err(fail("this key was replaced; sign in with the current key"));
@@ -157,15 +152,9 @@ pub async fn sign_in(node: &Node, req: SignIn) -> Result<NewSession> {
         expires_at: now + MAX_MS,
         ended_at: None,
     };
-    let (nonce, did) = (c.nonce, req.did.clone());
-    node.committer
-        .run(move |tx| {
-            // The nonce is single-use for everyone sharing the database.
-            tx.consume_jti(&format!("portal-login-{nonce}"), &did, c.exp)?;
-            sessions::insert(tx.conn, &row)?;
-            Ok(())
-        })
-        .await?;
+    // The nonce is single-use for everyone sharing the database.
+    let jti = format!("portal-login-{}", c.nonce);
+    sessions::open(node, row, jti, req.did.clone(), c.exp).await?;
     Ok(NewSession {
         token,
         csrf,
@@ -213,17 +202,7 @@ impl Session {
 pub async fn lookup(node: &Node, token: &str) -> Result<Session> {
     let hash = Sha256Digest::of(token.as_bytes()).to_hex();
     let now = node.now_ms();
-    let h = hash.clone();
-    let found = node
-        .store
-        .call(move |c| -> Result<_> {
-            let Some(row) = sessions::get(c, &h)? else {
-                return Ok(None);
-            };
-            let key = participants::find_by_did(c, &row.did)?;
-            Ok(Some((row, key)))
-        })
-        .await?;
+    let found = sessions::find(node, hash.clone()).await?;
     let ended = || Error::Unauthenticated("the session has ended: sign in again".into());
     let (row, key) = found.ok_or_else(|| Error::Unauthenticated("no session: sign in".into()))?;
     if row.ended_at.is_some() || row.expires_at <= now || row.last_seen + IDLE_MS <= now {
@@ -236,8 +215,7 @@ pub async fn lookup(node: &Node, token: &str) -> Result<Session> {
     {
         return Err(ended());
     }
-    let h = hash.clone();
-    node.store.call(move |c| sessions::touch(c, &h, now)).await?;
+    sessions::touch(node, hash.clone(), now).await?;
     let role = Role::parse(&participant.role).ok_or_else(|| Error::Internal("role".into()))?;
     let did = DidKey::parse(&row.did).map_err(|e| Error::Internal(e.to_string()))?;
     Ok(Session {
@@ -251,7 +229,5 @@ pub async fn lookup(node: &Node, token: &str) -> Result<Session> {
 
 /// Ends a session.
 pub async fn end(node: &Node, session: &Session) -> Result<()> {
-    let (h, now) = (session.token_sha256.clone(), node.now_ms());
-    node.store.call(move |c| sessions::end(c, &h, now)).await?;
-    Ok(())
+    sessions::end(node, session.token_sha256.clone(), node.now_ms()).await
 }

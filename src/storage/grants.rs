@@ -203,3 +203,14 @@ pub fn count_use(conn: &mut DbConn, grant_id: &str, period: &str) -> StorageResu
     }
     Ok(())
 }
+
+/// The platforms and banks grant `grant_id` names, as `(uscc, role)`: platforms first, each role's
+/// parties by USCC (a party named in two roles appears twice).
+pub fn onward_parties(conn: &mut DbConn, grant_id: &str) -> StorageResult<Vec<(String, String)>> {
+    Ok(grant_parties::table
+        .filter(grant_parties::grant_id.eq(grant_id))
+        .filter(grant_parties::role.eq_any(["platform", "bank"]))
+        .order((grant_parties::role.desc(), grant_parties::uscc.asc()))
+        .select((grant_parties::uscc, grant_parties::role))
+        .load(conn)?)
+}

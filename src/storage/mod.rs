@@ -14,18 +14,29 @@
 //!   with [`StorageError::Connection`] (`503 storage-unavailable` with `Retry-After`); the pool drops
 //!   broken connections and makes new ones; [`Outage`] logs the outage once when it starts, with its
 //!   cause, and once when it ends.
+//! * This is the one home of SQL: every query of the service is a named function of a module here
+//!   (one per concept: [`grants`], [`participants`], [`webhooks`], [`checkpoints`] …), and no file
+//!   outside `src/storage/` names diesel (tests/integration/architecture.rs checks it). The node
+//!   ([`crate::node`]) decides and orchestrates; the HTTP handlers and the portal reach this module
+//!   only through the node.
 
+pub mod audit;
+pub mod checkpoints;
 mod conn;
 pub mod data;
 pub mod grants;
+pub mod letters;
 pub mod log_store;
+pub mod notices;
 pub mod objections;
 pub mod outage;
 pub mod participants;
 pub mod schema;
 pub mod sessions;
+pub mod settings;
 pub mod stats;
 pub mod status_lists;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -105,6 +116,16 @@ impl StorageError {
             Self::Query(e) => is_connection_error(e),
             _ => false,
         }
+    }
+}
+
+/// A query failure as the service's error: [`crate::error::Error::Storage`] with
+/// [`StorageError::Query`], so that `?` on a diesel result inside a transaction closure of the
+/// service ([`Store::write_txn`], the group committer) keeps the database's own error. Here, beside
+/// the only code that runs queries, so that no module outside storage names diesel.
+impl From<diesel::result::Error> for crate::error::Error {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Storage(StorageError::Query(e))
     }
 }
 

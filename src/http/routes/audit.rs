@@ -109,7 +109,7 @@ async fn receipt(node: web::Data<Node>, index: web::Path<u64>) -> Result<HttpRes
             .content_type("text/plain; charset=utf-8")
             .body(text)),
         None => {
-            let size = node.store.call(crate::storage::log_store::head).await?.0;
+            let size = node.store.call(audit::head).await?.0;
             if index >= size {
                 return Err(Error::NotFound(format!("no entry {index}: the log has {size}")));
             }

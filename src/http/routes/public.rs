@@ -49,7 +49,7 @@ pub async fn ready(node: &Node) -> Result<HttpResponse, Error> {
 }
 
 async fn node_info(node: web::Data<Node>) -> Result<HttpResponse, Error> {
-    let (size, root) = node.store.call(crate::storage::log_store::head).await?;
+    let (size, root) = node.store.call(crate::node::audit::head).await?;
     Ok(json(
         StatusCode::OK,
         &json!({

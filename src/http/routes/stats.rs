@@ -101,8 +101,8 @@ async fn summary(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse
     Ok(if as_csv {
         let name = format!(
             "consentry-stats-{}-{}.csv",
-            crate::storage::stats::day_date(period.from_day),
-            crate::storage::stats::day_date(period.until_day)
+            stats::day_date(period.from_day),
+            stats::day_date(period.until_day)
         );
         csv(&name, s.to_csv())
     } else {
@@ -127,8 +127,8 @@ async fn access(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse,
     Ok(if as_csv {
         let name = format!(
             "consentry-access-{}-{}.csv",
-            crate::storage::stats::day_date(period.from_day),
-            crate::storage::stats::day_date(period.until_day)
+            stats::day_date(period.from_day),
+            stats::day_date(period.until_day)
         );
         csv(&name, t.to_csv())
     } else {
