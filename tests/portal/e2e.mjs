@@ -136,7 +136,10 @@ async function open(page, hash) {
 
 async function waitRoute(page, hash) {
   await page.waitForFunction((h) => location.hash.startsWith(h), hash);
-  await page.waitForSelector(`.page h1`);
+  // The page of this route, fully rendered: the previous page also had an h1, so waiting for one
+  // could return before the new page had loaded its data.
+  const name = hash.replace(/^#\/?/, '').split('/')[0];
+  await page.waitForSelector(`.page[data-page="${name}"][data-ready] h1`);
 }
 
 /** Clicks a button and answers the confirmation dialog (true: confirm, false: cancel). */

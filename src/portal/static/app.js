@@ -227,6 +227,8 @@ export async function render() {
     page.append(errorBox(e instanceof ApiError ? e.describe() : String(e.message || e), () => render()));
   }
   if (seq !== renderSeq) return;
+  // Rendered (data loaded, or the error shown): what tests and assistive tools may wait for.
+  page.setAttribute('data-ready', '');
   const h1 = main.querySelector('h1');
   if (h1 && !main.contains(document.activeElement)) {
     h1.setAttribute('tabindex', '-1');
