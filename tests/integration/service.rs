@@ -431,6 +431,42 @@ fn expired_grants_are_refused() {
     assert!(r.reasons().contains(&"expired".to_owned()), "{:?}", r.reasons());
 }
 
+/// A stored grant whose digest no longer parses is corruption: the release fails with a storage
+/// problem (and nothing is released or logged against a made-up digest), it does not go on with a
+/// zero digest.
+fn corrupt_grant_digest_fails_the_release(backend: Backend) {
+    use diesel::connection::SimpleConnection;
+    let w = World::new(backend);
+    let grant = w.grant();
+    assert_eq!(w.release(tax_release(&grant)).status, 200);
+    w.node
+        .node
+        .store
+        .run(|c| {
+            c.batch_execute(&format!(
+                "UPDATE grants SET sha256 = 'not-a-digest' WHERE id = '{grant}'"
+            ))
+            .map_err(consentry::storage::StorageError::Query)
+        })
+        .unwrap();
+    let before = w.log_size();
+    let r = w.release(tax_release(&grant));
+    assert_eq!(r.status, 503, "{}", r.text);
+    assert_eq!(r.problem(), "storage-unavailable", "{}", r.text);
+    assert!(r.body.get("data").is_none(), "{}", r.text);
+    assert_eq!(w.log_size(), before, "nothing is logged for the failed release");
+}
+
+#[test]
+fn corrupt_grant_digest_fails_the_release_on_sqlite() {
+    corrupt_grant_digest_fails_the_release(Backend::Sqlite);
+}
+
+#[test]
+fn corrupt_grant_digest_fails_the_release_on_postgres() {
+    corrupt_grant_digest_fails_the_release(Backend::Postgres);
+}
+
 #[test]
 fn removing_a_platform_suspends_its_grants_and_tells_the_enterprise() {
     let w = World::new(Backend::Sqlite);
@@ -552,7 +588,7 @@ fn roles_see_only_what_they_may() {
 fn assertions_are_single_use_and_bound_to_the_request() {
     let w = World::new(Backend::Sqlite);
     let c = w.client(&w.enterprise);
-    let token = consentry::node::auth::make(&w.enterprise, &w.node.did, "GET", "/v1/grants", now());
+    let token = consentry::node::auth::make(&w.enterprise, &w.node.did, "GET", "/v1/grants", now()).unwrap();
     let call = |path: &str, token: &str| {
         ureq::get(&format!("{}{path}", w.node.url))
             .set("Authorization", &format!("Bearer {token}"))
@@ -565,7 +601,7 @@ fn assertions_are_single_use_and_bound_to_the_request() {
     };
     assert_eq!(call("/v1/grants", &token), 200);
     assert_eq!(call("/v1/grants", &token), 401, "replayed");
-    let token = consentry::node::auth::make(&w.enterprise, &w.node.did, "GET", "/v1/grants", now());
+    let token = consentry::node::auth::make(&w.enterprise, &w.node.did, "GET", "/v1/grants", now()).unwrap();
     assert_eq!(call("/v1/notices", &token), 401, "bound to its path");
     let token = consentry::node::auth::make(
         &w.enterprise,
@@ -573,10 +609,11 @@ fn assertions_are_single_use_and_bound_to_the_request() {
         "GET",
         "/v1/grants",
         now(),
-    );
+    )
+    .unwrap();
     assert_eq!(call("/v1/grants", &token), 401, "another audience");
     let stranger = new_key();
-    let token = consentry::node::auth::make(&stranger, &w.node.did, "GET", "/v1/grants", now());
+    let token = consentry::node::auth::make(&stranger, &w.node.did, "GET", "/v1/grants", now()).unwrap();
     assert_eq!(call("/v1/grants", &token), 401, "unregistered key");
     assert_eq!(c.get("/v1/grants").status, 200);
 }
