@@ -9,7 +9,8 @@
 //!
 //! ## Map
 //!
-//! Every module, grouped; a group may use the groups above it. The request path of a release, where
+//! Every module, grouped; a group may use the groups above it (the cycles still to be cut are listed
+//! under "Known cycles" in `docs/ARCHITECTURE.md`). The request path of a release, where
 //! each kind of code lives and what each part must never import (checked by
 //! `tests/integration/architecture.rs`) are in `docs/ARCHITECTURE.md`.
 //!
