@@ -84,7 +84,7 @@ impl Caller {
     }
 
     fn token(&self, method: &str, path: &str) -> String {
-        consentry::node::auth::make(&self.key, &self.audience, method, path, now())
+        consentry::node::auth::make(&self.key, &self.audience, method, path, now()).unwrap()
     }
 
     /// POST `body` with `token` (a fresh assertion if `None`); `(status, body)`.
@@ -274,7 +274,7 @@ fn run_phase(
     let tokens: Option<Vec<String>> = (!sign_inline).then(|| {
         bodies
             .iter()
-            .map(|_| consentry::node::auth::make(platform, audience, "POST", "/v1/releases", now()))
+            .map(|_| consentry::node::auth::make(platform, audience, "POST", "/v1/releases", now()).unwrap())
             .collect()
     });
     let bodies = Arc::new(bodies);
@@ -435,7 +435,8 @@ fn main() {
         "register",
         json!({"uscc": ENTERPRISE, "name": "杭州示例科技有限公司"}),
         now(),
-    );
+    )
+    .unwrap();
     let (s, b) = ent.post_plain("/v1/registrations", &token);
     assert_eq!(s, 202, "{b}");
     let (s, b) = op.post_json(

@@ -282,7 +282,7 @@ fn main() {
     let handle = rx.recv().unwrap();
     let agent = ureq::AgentBuilder::new().build();
     let http = |path: &str| -> (f64, usize) {
-        let token = consentry::node::auth::make(&regulator, &did, "GET", path, SystemClock.now());
+        let token = consentry::node::auth::make(&regulator, &did, "GET", path, SystemClock.now()).unwrap();
         let t = Instant::now();
         let resp = agent
             .get(&format!("http://{addr}{path}"))

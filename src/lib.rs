@@ -9,19 +9,45 @@
 //!
 //! ## Map
 //!
+//! Every module, grouped; a group may use the groups above it (the cycles still to be cut are listed
+//! under "Known cycles" in `docs/ARCHITECTURE.md`). The request path of a release, where
+//! each kind of code lives and what each part must never import (checked by
+//! `tests/integration/architecture.rs`) are in `docs/ARCHITECTURE.md`.
+//!
+//! **Pure core** — no database, no HTTP, no async runtime; time is passed in.
+//!
 //! | module | what it holds |
 //! |---|---|
-//! | [`crypto`] | Ed25519 (strict), Multikey, RFC 8785 JCS over strict I-JSON, SHA-256 |
-//! | [`identity`] | `did:key` identities and key files |
+//! | [`ids`] | checked identifiers: Unified Social Credit Codes, grant ids |
+//! | [`crypto`] | Ed25519 (strict), Multikey, RFC 8785 JCS over strict I-JSON, SHA-256, JWS, HTTP signatures |
+//! | [`identity`] | `did:key` identities, key files, the key resolver |
 //! | [`credential`] | VC Data Model 2.0 with eddsa-jcs-2022 proofs and VC-JWT |
-//! | [`ids`] | checked identifiers: Unified Social Credit Codes, grant ids, category codes |
 //! | [`catalog`] | data categories, providing departments, purposes, authorization letters |
 //! | [`grant`] | the `CreditDataAuthorization` credential: model, rules, verification → [`grant::VerifiedGrant`] |
 //! | [`status`] | W3C Bitstring Status List entries and bitstrings (revocation, suspension) |
-//! | [`clock`] | the time source passed into every time-dependent check |
 //! | [`calendar`] | Chinese working days (holidays and make-up days) and working-day deadlines in CST |
+//! | [`policy`] | the release decision: facts in, allow or refuse with every reason out |
+//! | [`log`] | the access log as data: entries, Merkle tree, signed checkpoints, tiles, receipts, the auditor |
 //!
-//! The core modules do no I/O beyond what their names say and know nothing of HTTP or databases.
+//! **Shared by the service**
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`clock`] | the time source passed into every time-dependent check |
+//! | [`error`] | the service's one error type, with stable problem codes |
+//! | [`config`] | service configuration, resolved once at start |
+//!
+//! **The service**
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`storage`] | every SQL statement (diesel over SQLite and PostgreSQL), migrations, the log's group committer |
+//! | [`node`] | the node's operations: authentication, registry, grants, releases, audit, checkpoints, objections, webhooks |
+//! | [`http`] | the HTTP API (actix-web): routes, thin handlers, RFC 9457 problems |
+//! | [`portal`] | the web portal: static pages and a session API over the node's operations |
+//! | [`platform`] | the platform role: its banks, grant checks against the node's status lists, onward releases |
+//! | [`witness`] | the C2SP tlog-witness that cosigns the node's checkpoints, and its client |
+//! | [`cli`] | the `consentry` command |
 
 pub mod calendar;
 pub mod catalog;

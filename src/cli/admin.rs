@@ -335,8 +335,11 @@ fn objection(node: &Node, system: &actix_web::rt::SystemRunner, cmd: ObjectionCo
         uscc: me.uscc,
         role: Role::Node,
     };
-    let sign = |act: &str, claims: serde_json::Value| StepBody {
-        statement: crate::node::auth::make_request(&node.key, node.did(), act, claims, node.clock.now()),
+    let sign = |act: &str, claims: serde_json::Value| -> Result<StepBody, CliError> {
+        Ok(StepBody {
+            statement: crate::node::auth::make_request(&node.key, node.did(), act, claims, node.clock.now())
+                .map_err(fail)?,
+        })
     };
     let v = match cmd {
         ObjectionCommand::List {
@@ -356,7 +359,7 @@ fn objection(node: &Node, system: &actix_web::rt::SystemRunner, cmd: ObjectionCo
         )),
         ObjectionCommand::Show { id } => system.block_on(objections::get(node, &actor, id)),
         ObjectionCommand::Review { id, note } => {
-            let body = sign(action::REVIEW, json!({"objection": id, "explanation": note}));
+            let body = sign(action::REVIEW, json!({"objection": id, "explanation": note}))?;
             system.block_on(objections::decide_as(node, actor, id, action::REVIEW, body))
         }
         ObjectionCommand::Resolve {
@@ -373,7 +376,7 @@ fn objection(node: &Node, system: &actix_web::rt::SystemRunner, cmd: ObjectionCo
                     .map_err(|e| CliError::usage(format!("{}: {e}", file.display())))?;
                 claims["correction"] = json!({"fields": fields});
             }
-            let body = sign(action::RESOLVE, claims);
+            let body = sign(action::RESOLVE, claims)?;
             system.block_on(objections::decide_as(node, actor, id, action::RESOLVE, body))
         }
     };

@@ -344,7 +344,8 @@ fn fetch_export(
         Some(n) => format!("/v1/log/export?to={n}"),
         None => "/v1/log/export".to_owned(),
     };
-    let token = crate::node::auth::make(key, did, "GET", &path, SystemClock.now());
+    let token = crate::node::auth::make(key, did, "GET", &path, SystemClock.now())
+        .map_err(|e| CliError::usage(e.to_string()))?;
     Ok(get(agent, &format!("{base}{path}"), Some(&token)))
 }
 

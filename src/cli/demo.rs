@@ -88,7 +88,7 @@ fn call(r: Result<ureq::Response, ureq::Error>) -> Result<(u16, Value), CliError
 
 impl Api {
     fn post(&self, key: &KeyFile, path: &str, body: &Value) -> Result<(u16, Value), CliError> {
-        let token = auth::make(key, &self.audience, "POST", path, SystemClock.now());
+        let token = auth::make(key, &self.audience, "POST", path, SystemClock.now()).map_err(fail)?;
         call(
             ureq::post(&format!("{}{path}", self.base))
                 .set("Authorization", &format!("Bearer {token}"))
@@ -96,7 +96,7 @@ impl Api {
         )
     }
     fn get(&self, key: &KeyFile, path: &str) -> Result<(u16, Value), CliError> {
-        let token = auth::make(key, &self.audience, "GET", path, SystemClock.now());
+        let token = auth::make(key, &self.audience, "GET", path, SystemClock.now()).map_err(fail)?;
         call(
             ureq::get(&format!("{}{path}", self.base))
                 .set("Authorization", &format!("Bearer {token}"))
@@ -267,7 +267,8 @@ pub(super) fn run(args: DemoArgs) -> CliResult {
         "register",
         json!({"uscc": ENTERPRISE, "name": ENTERPRISE_NAME}),
         SystemClock.now(),
-    );
+    )
+    .map_err(fail)?;
     expect("registration", api.post_text("/v1/registrations", &reg)?, 202)?;
     let approved = expect(
         "approval",
@@ -413,7 +414,8 @@ pub(super) fn run(args: DemoArgs) -> CliResult {
         "revoke",
         json!({"grant": draft.id.as_str()}),
         SystemClock.now(),
-    );
+    )
+    .map_err(fail)?;
     let revoked = expect(
         "revocation",
         api.post_text(&format!("/v1/grants/{}/revoke", draft.id), &rev)?,

@@ -78,24 +78,38 @@ pub struct Assertion {
     pub expires_ms: i64,
 }
 
-/// Makes an assertion for one request (the client side: platforms, the CLI, tests).
-pub fn make(key: &KeyFile, audience: &str, method: &str, path: &str, now: OffsetDateTime) -> String {
-    let mut jti = [0u8; 16];
-    let _ = crate::crypto::ed25519::random_bytes(&mut jti);
+/// 16 bytes from the operating system's CSPRNG, hex-encoded: a fresh `jti` or nonce (`what` names
+/// it in the error). A failing generator is an [`Error::Internal`], never a predictable id.
+pub(crate) fn random_id(what: &str) -> Result<String, Error> {
+    let mut bytes = [0u8; 16];
+    crate::crypto::ed25519::random_bytes(&mut bytes)
+        .map_err(|e| Error::Internal(format!("cannot make a fresh {what}: {e}")))?;
+    Ok(hex::encode(bytes))
+}
+
+/// Makes an assertion for one request (the client side: platforms, the CLI, tests). Fails only when
+/// the operating system's random number generator does (no assertion with a predictable `jti`).
+pub fn make(
+    key: &KeyFile,
+    audience: &str,
+    method: &str,
+    path: &str,
+    now: OffsetDateTime,
+) -> Result<String, Error> {
     let claims = AssertionClaims {
         iss: key.did.as_str().to_owned(),
         aud: audience.to_owned(),
         iat: now.unix_timestamp(),
         exp: now.unix_timestamp() + 120,
-        jti: hex::encode(jti),
+        jti: random_id("assertion jti")?,
         htm: method.to_ascii_uppercase(),
         htu: path.to_owned(),
     };
-    jws::sign(
+    Ok(jws::sign(
         &serde_json::to_vec(&claims).unwrap_or_default(),
         ASSERTION_TYP,
         key,
-    )
+    ))
 }
 
 /// Verifies an assertion for a request (`method`, `path_and_query`) addressed to `audience`.
@@ -202,16 +216,16 @@ impl SignedRequest {
     }
 }
 
-/// Makes a signed request with `action` and further `claims` (the client side).
+/// Makes a signed request with `action` and further `claims` (the client side). Fails only when the
+/// operating system's random number generator does (no request with a predictable `jti`).
 pub fn make_request(
     key: &KeyFile,
     audience: &str,
     action: &str,
     claims: serde_json::Value,
     now: OffsetDateTime,
-) -> String {
-    let mut jti = [0u8; 16];
-    let _ = crate::crypto::ed25519::random_bytes(&mut jti);
+) -> Result<String, Error> {
+    let jti = random_id("signed request jti")?;
     let mut map = match claims {
         serde_json::Value::Object(m) => m,
         _ => serde_json::Map::new(),
@@ -219,8 +233,12 @@ pub fn make_request(
     map.insert("action".into(), action.into());
     map.insert("aud".into(), audience.into());
     map.insert("iat".into(), now.unix_timestamp().into());
-    map.insert("jti".into(), hex::encode(jti).into());
-    jws::sign(&serde_json::to_vec(&map).unwrap_or_default(), REQUEST_TYP, key)
+    map.insert("jti".into(), jti.into());
+    Ok(jws::sign(
+        &serde_json::to_vec(&map).unwrap_or_default(),
+        REQUEST_TYP,
+        key,
+    ))
 }
 
 /// Verifies a signed request for `action` addressed to `audience`, issued within the last 10 minutes.

@@ -819,8 +819,12 @@ fn record(
                     return Ok(false);
                 }
                 let attempts = row.attempts + 1;
+                // Jitter only spreads retries out; a failing generator leaves it at zero, which is
+                // still a correct (if less spread) schedule, so it does not fail the delivery.
                 let mut r = [0u8; 8];
-                let _ = crate::crypto::ed25519::random_bytes(&mut r);
+                if crate::crypto::ed25519::random_bytes(&mut r).is_err() {
+                    r = [0; 8];
+                }
                 let delay = retry_delay_ms(
                     u32::try_from(attempts).unwrap_or(u32::MAX),
                     settings.retry_base_ms,

@@ -376,7 +376,7 @@ fn check_signer_is(tx: &mut Tx<'_>, st: &Statement, participant_id: i64) -> Resu
 /// A statement the node makes and signs itself (its own receipt and hand-over, for objections
 /// filed directly with it).
 fn node_statement(node: &Node, act: &str, claims: Value) -> Result<Statement> {
-    let token = auth::make_request(&node.key, node.did(), act, claims, node.clock.now());
+    let token = auth::make_request(&node.key, node.did(), act, claims, node.clock.now())?;
     let req = auth::verify_request(&token, act, node.did(), node.clock.now(), &node.keys)?;
     Ok(Statement {
         req,

@@ -260,10 +260,15 @@ pub async fn release(node: &Node, caller: &Caller, body: &[u8]) -> Result<Value>
             return Err(refuse(node, caller, subject, reasons).await);
         }
         (_, Some(row)) => {
-            subject.grant = Some((
-                row.id.clone(),
-                Sha256Digest::from_hex(&row.sha256).unwrap_or(Sha256Digest([0; 32])),
-            ));
+            // A stored digest that does not parse is corruption: fail rather than log a release
+            // against a made-up digest.
+            let digest = Sha256Digest::from_hex(&row.sha256).ok_or_else(|| {
+                crate::storage::StorageError::Corrupt(format!(
+                    "grant {}: the stored digest is not 64 hex digits",
+                    row.id
+                ))
+            })?;
+            subject.grant = Some((row.id.clone(), digest));
             match super::grants::verified(node, row) {
                 Ok(g) => verified = Some(g),
                 Err(e) => grant_problem = Some(super::grants::reasons_of(&e)),

@@ -68,13 +68,7 @@ impl NodeClient {
     }
 
     fn assertion(&self, method: &str, path: &str) -> Result<String> {
-        Ok(crate::node::auth::make(
-            &self.key,
-            &self.node_did()?,
-            method,
-            path,
-            SystemClock.now(),
-        ))
+        crate::node::auth::make(&self.key, &self.node_did()?, method, path, SystemClock.now())
     }
 
     /// An authenticated GET; returns the status and body.

@@ -161,11 +161,11 @@ fn who(s: &Session) -> Value {
     json!({"uscc": s.participant.uscc, "name": s.participant.name, "role": s.role.as_str(), "state": s.participant.state, "did": s.did.as_str()})
 }
 
-async fn challenge(node: web::Data<Node>) -> HttpResponse {
-    json(
+async fn challenge(node: web::Data<Node>) -> Result<HttpResponse> {
+    Ok(json(
         StatusCode::OK,
-        &json!({"challenge": session::challenge(&node), "nodeDid": node.did(), "text": "consentry-portal-login\\n<nodeDid>\\n<challenge>\\n"}),
-    )
+        &json!({"challenge": session::challenge(&node)?, "nodeDid": node.did(), "text": "consentry-portal-login\\n<nodeDid>\\n<challenge>\\n"}),
+    ))
 }
 
 async fn sign_in(node: web::Data<Node>, body: Body) -> Result<HttpResponse> {
@@ -243,7 +243,7 @@ async fn slot(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse> {
     need(&s, &[Role::Enterprise])?;
     Ok(json(
         StatusCode::CREATED,
-        &grants::allocate_slot(&node, &s.caller(&node)).await?,
+        &grants::allocate_slot(&node, &s.caller(&node)?).await?,
     ))
 }
 
@@ -273,7 +273,7 @@ async fn list_grants(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResp
     need(&s, &[Role::Enterprise, Role::Regulator, Role::Node])?;
     Ok(json(
         StatusCode::OK,
-        &json!({"grants": grants::list_for(&node, &s.caller(&node)).await?}),
+        &json!({"grants": grants::list_for(&node, &s.caller(&node)?).await?}),
     ))
 }
 
@@ -282,7 +282,7 @@ async fn get_grant(node: web::Data<Node>, req: HttpRequest, id: web::Path<String
     need(&s, &[Role::Enterprise, Role::Regulator, Role::Node])?;
     Ok(json(
         StatusCode::OK,
-        &grants::get_for(&node, &s.caller(&node), id.into_inner()).await?,
+        &grants::get_for(&node, &s.caller(&node)?, id.into_inner()).await?,
     ))
 }
 
@@ -328,7 +328,7 @@ async fn history(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse
     let s = session(&node, &req).await?;
     let q: audit::EntryQuery = crate::http::query(&req)?;
     need(&s, &[Role::Enterprise])?;
-    let caller = s.caller(&node);
+    let caller = s.caller(&node)?;
     Ok(json(
         StatusCode::OK,
         &node.store.call(move |c| audit::entries(c, &caller, q)).await?,
@@ -348,7 +348,7 @@ async fn notices(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse
     let s = session(&node, &req).await?;
     Ok(json(
         StatusCode::OK,
-        &json!({"notices": grants::notices_for(&node, &s.caller(&node)).await?}),
+        &json!({"notices": grants::notices_for(&node, &s.caller(&node)?).await?}),
     ))
 }
 
@@ -382,7 +382,7 @@ async fn file_objection(node: web::Data<Node>, req: HttpRequest, body: Body) -> 
     };
     Ok(json(
         StatusCode::CREATED,
-        &objections::file(&node, &s.caller(&node), lodge).await?,
+        &objections::file(&node, &s.caller(&node)?, lodge).await?,
     ))
 }
 
@@ -392,7 +392,7 @@ async fn list_objections(node: web::Data<Node>, req: HttpRequest) -> Result<Http
     let s = session(&node, &req).await?;
     let q: ListQuery = crate::http::query(&req)?;
     need(&s, &[Role::Enterprise, Role::Regulator, Role::Node])?;
-    let actor = objections::Actor::from(&s.caller(&node));
+    let actor = objections::Actor::from(&s.caller(&node)?);
     let mut out = objections::list(&node, &actor, q).await?;
     if s.role == Role::Enterprise {
         if let Some(Value::Array(items)) = out.get_mut("objections") {
@@ -413,7 +413,7 @@ async fn get_objection(
 ) -> Result<HttpResponse> {
     let s = session(&node, &req).await?;
     need(&s, &[Role::Enterprise, Role::Regulator, Role::Node])?;
-    let actor = objections::Actor::from(&s.caller(&node));
+    let actor = objections::Actor::from(&s.caller(&node)?);
     Ok(json(
         StatusCode::OK,
         &objections::get(&node, &actor, id.into_inner()).await?,
@@ -449,7 +449,7 @@ async fn decide_objection(
     };
     Ok(json(
         StatusCode::OK,
-        &objections::decide(&node, &s.caller(&node), id, act, step).await?,
+        &objections::decide(&node, &s.caller(&node)?, id, act, step).await?,
     ))
 }
 
@@ -457,7 +457,7 @@ async fn entries(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse
     let s = session(&node, &req).await?;
     let q: audit::EntryQuery = crate::http::query(&req)?;
     need(&s, &[Role::Regulator, Role::Node])?;
-    let caller = s.caller(&node);
+    let caller = s.caller(&node)?;
     Ok(json(
         StatusCode::OK,
         &node.store.call(move |c| audit::entries(c, &caller, q)).await?,
@@ -502,7 +502,7 @@ async fn decide(
     };
     Ok(json(
         StatusCode::OK,
-        &registry::decide_registration(&node, uscc, approve, Actor::caller(&s.caller(&node))).await?,
+        &registry::decide_registration(&node, uscc, approve, Actor::caller(&s.caller(&node)?)).await?,
     ))
 }
 
@@ -531,7 +531,7 @@ async fn admit_platform(node: web::Data<Node>, req: HttpRequest, body: Body) -> 
     let s = session_csrf(&node, &req).await?;
     need(&s, &[Role::Node])?;
     let m: NewMember = parse_body(&body)?;
-    let p = registry::admit_platform(&node, m, Actor::caller(&s.caller(&node))).await?;
+    let p = registry::admit_platform(&node, m, Actor::caller(&s.caller(&node)?)).await?;
     Ok(json(
         StatusCode::CREATED,
         &json!({"uscc": p.uscc, "name": p.name, "state": p.state}),
@@ -571,7 +571,7 @@ async fn platform_state(
             uscc.into_inner(),
             Role::Platform,
             state,
-            Actor::caller(&s.caller(&node)),
+            Actor::caller(&s.caller(&node)?),
         )
         .await?,
     ))

@@ -54,20 +54,19 @@ fn mac(node: &Node, payload: &[u8]) -> Vec<u8> {
     m.finalize().into_bytes().to_vec()
 }
 
-/// A fresh challenge.
-pub fn challenge(node: &Node) -> String {
-    let mut nonce = [0u8; 16];
-    let _ = crate::crypto::ed25519::random_bytes(&mut nonce);
+/// A fresh challenge. Fails only when the operating system's random number generator does (no
+/// challenge with a predictable nonce).
+pub fn challenge(node: &Node) -> Result<String> {
     let payload = serde_json::to_vec(&ChallengePayload {
-        nonce: hex::encode(nonce),
+        nonce: crate::node::auth::random_id("login challenge nonce")?,
         exp: node.now_ms() + CHALLENGE_MS,
     })
     .unwrap_or_default();
-    format!(
+    Ok(format!(
         "{}.{}",
         URL_SAFE_NO_PAD.encode(&payload),
         URL_SAFE_NO_PAD.encode(mac(node, &payload))
-    )
+    ))
 }
 
 /// The exact text the browser signs for a challenge.
@@ -178,19 +177,19 @@ pub struct Session {
 
 impl Session {
     /// The session as a caller of the node's operations. Each use gets a fresh one-time id, so the
-    /// operations' replay checks hold; the session itself is the credential (cookie + CSRF).
-    pub fn caller(&self, node: &Node) -> Caller {
-        let mut jti = [0u8; 16];
-        let _ = crate::crypto::ed25519::random_bytes(&mut jti);
-        Caller {
+    /// operations' replay checks hold; the session itself is the credential (cookie + CSRF). Fails
+    /// only when the operating system's random number generator does.
+    pub fn caller(&self, node: &Node) -> Result<Caller> {
+        let jti = crate::node::auth::random_id("portal caller jti")?;
+        Ok(Caller {
             participant: self.participant.clone(),
             role: self.role,
             assertion: Assertion {
                 signer: self.did.clone(),
-                jti: format!("portal-{}", hex::encode(jti)),
+                jti: format!("portal-{jti}"),
                 expires_ms: node.now_ms() + IDLE_MS,
             },
-        }
+        })
     }
 }
 

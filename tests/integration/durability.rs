@@ -247,7 +247,7 @@ enum Sent {
 
 /// One release from the platform, with its own assertion, on `agent`.
 fn send_release(agent: &ureq::Agent, base: &str, p: &Parties, body: &Value) -> Sent {
-    let token = consentry::node::auth::make(&p.platform, &p.node_did, "POST", "/v1/releases", now());
+    let token = consentry::node::auth::make(&p.platform, &p.node_did, "POST", "/v1/releases", now()).unwrap();
     let r = agent
         .post(&format!("{base}/v1/releases"))
         .set("Authorization", &format!("Bearer {token}"))

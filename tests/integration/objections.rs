@@ -336,14 +336,23 @@ fn a_new_calendar_file_is_picked_up_without_a_restart() {
         "holidays": [{"name": "元旦", "from": "2027-01-01", "to": "2027-01-03"}],
         "workdays": []
     }));
-    std::thread::sleep(std::time::Duration::from_millis(20));
+    // The change is seen by its modification time: set one, rather than wait for the clock to move.
+    let touch = |secs: u64| {
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+            .unwrap();
+    };
     std::fs::write(&path, serde_json::to_vec(&v).unwrap()).unwrap();
+    touch(1_000_000_000);
     assert!(cal.reload_if_changed().unwrap());
     // Thu 31 Dec (1), Fri 1 – Sun 3 Jan off, Mon 4 Jan (2).
     assert_eq!(cal.get().deadline(at, 2).unwrap().date.to_string(), "2027-01-04");
     // A broken file is refused and the calendar in use stays.
-    std::thread::sleep(std::time::Duration::from_millis(20));
     std::fs::write(&path, b"{\"format\": 1}").unwrap();
+    touch(1_000_000_001);
     assert!(cal.reload_if_changed().is_err());
     assert_eq!(cal.get().deadline(at, 2).unwrap().date.to_string(), "2027-01-04");
 }

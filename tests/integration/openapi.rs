@@ -1514,9 +1514,21 @@ fn live_answers_of_objections_webhooks_and_log_match_the_spec() {
     assert_eq!(a.status, 404, "{}", a.text);
     spec.check("POST", "/v1/webhooks/{id}/delete", &a);
 
-    // The log
-    std::thread::sleep(std::time::Duration::from_millis(2500));
+    // The log, once a checkpoint covers all of it (the background task signs one every second).
     let get = |path: &str| get_public(&format!("{}{path}", w.node.url));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let size = get("/v1/node").body["logSize"].as_u64().unwrap();
+        let c = get("/v1/log/checkpoint");
+        if c.status == 200 && c.text.lines().nth(1) == Some(size.to_string().as_str()) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint of size {size} within 20 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     let a = get("/v1/log/checkpoint");
     assert_eq!(a.status, 200, "{}", a.text);
     spec.check("GET", "/v1/log/checkpoint", &a);

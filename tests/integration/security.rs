@@ -382,7 +382,7 @@ fn portal_sessions_end_with_the_key_and_the_admission() {
 #[test]
 fn assertion_refused_after_authentication_stays_spent_after_restart() {
     let w = World::new(Backend::Sqlite);
-    let token = consentry::node::auth::make(&w.platform, &w.node.did, "POST", "/v1/banks", now());
+    let token = consentry::node::auth::make(&w.platform, &w.node.did, "POST", "/v1/banks", now()).unwrap();
     let post = |node: &TestNode, body: &str| {
         raw(
             &node.url,
@@ -510,7 +510,7 @@ fn protocol_details() {
 
     // Content-Type: a form is refused before anything is read or written.
     let size = log_size(&w.node);
-    let token = consentry::node::auth::make(&w.platform, &w.node.did, "POST", "/v1/banks", now());
+    let token = consentry::node::auth::make(&w.platform, &w.node.did, "POST", "/v1/banks", now()).unwrap();
     for ctype in [
         "application/x-www-form-urlencoded",
         "multipart/form-data; boundary=x",
@@ -534,7 +534,8 @@ fn protocol_details() {
         }
         tally.add("content-type refused");
     }
-    let fresh = |m: &str, p: &str| consentry::node::auth::make(&w.platform, &w.node.did, m, p, now());
+    let fresh =
+        |m: &str, p: &str| consentry::node::auth::make(&w.platform, &w.node.did, m, p, now()).unwrap();
     let r = raw(
         &base,
         "POST",
@@ -746,7 +747,7 @@ fn hostile_assertions_on_every_authenticated_route() {
         let path = concrete(template);
         let what = format!("{method} {path}");
         let make = |key: &KeyFile, m: &str, p: &str, at: time::OffsetDateTime| {
-            consentry::node::auth::make(key, &w.node.did, m, p, at)
+            consentry::node::auth::make(key, &w.node.did, m, p, at).unwrap()
         };
         let other_method = if *method == "GET" { "POST" } else { "GET" };
         let cases: Vec<(&'static str, Option<String>)> = vec![
@@ -765,13 +766,16 @@ fn hostile_assertions_on_every_authenticated_route() {
             ("unregistered key", Some(make(&stranger, method, &path, now()))),
             (
                 "other audience",
-                Some(consentry::node::auth::make(
-                    &w.bank,
-                    "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
-                    method,
-                    &path,
-                    now(),
-                )),
+                Some(
+                    consentry::node::auth::make(
+                        &w.bank,
+                        "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+                        method,
+                        &path,
+                        now(),
+                    )
+                    .unwrap(),
+                ),
             ),
         ];
         for (class, token) in cases {
@@ -994,7 +998,7 @@ fn hostile_bodies() {
                 "/v1/status/slots" | "/v1/delegations" | "/v1/objections" => w.enterprise.clone(),
                 _ => w.platform.clone(),
             };
-            let token = consentry::node::auth::make(&key, &w.node.did, "POST", path, now());
+            let token = consentry::node::auth::make(&key, &w.node.did, "POST", path, now()).unwrap();
             let r = raw(
                 &base,
                 "POST",
@@ -1025,7 +1029,7 @@ fn hostile_bodies() {
             tally.add(class);
         }
         // Over the size limit (declared in Content-Length, refused before it is read).
-        let token = consentry::node::auth::make(&w.platform, &w.node.did, "POST", path, now());
+        let token = consentry::node::auth::make(&w.platform, &w.node.did, "POST", path, now()).unwrap();
         let (status, text) = declare_oversized(&base, path, &token);
         assert_eq!(status, 413, "oversized to {path}: {text}");
         assert!(text.contains("payload-too-large"), "oversized to {path}: {text}");

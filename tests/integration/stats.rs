@@ -102,7 +102,7 @@ impl Env {
     }
 
     async fn caller(&self, key: &KeyFile, path: &str) -> Caller {
-        let token = consentry::node::auth::make(key, self.node.did(), "POST", path, self.now());
+        let token = consentry::node::auth::make(key, self.node.did(), "POST", path, self.now()).unwrap();
         self.node.authenticate(&token, "POST", path).await.unwrap()
     }
 
@@ -670,7 +670,8 @@ async fn register_enterprise(env: &Env, w: &mut World, rng: &mut Rng) {
         "register",
         json!({"uscc": code, "name": format!("企业{}", w.next_id)}),
         env.now(),
-    );
+    )
+    .unwrap();
     registry::submit_registration(&env.node, &token).await.unwrap();
     match rng.below(10) {
         0 => {} // stays pending
@@ -750,7 +751,8 @@ async fn change_grant(env: &Env, w: &World, rng: &mut Rng) {
         action,
         json!({"grant": g.id}),
         env.now(),
-    );
+    )
+    .unwrap();
     let _ = consentry::node::grants::change_status(&env.node, action, &token).await;
 }
 
@@ -1225,7 +1227,8 @@ fn a_failed_job_leaves_the_rollups_unchanged_on_postgres() {
 /// GET with a fresh assertion and optional Accept header.
 fn get(w: &crate::service::World, key: &KeyFile, path: &str, accept: Option<&str>) -> Answer {
     let token =
-        consentry::node::auth::make(key, &w.node.did, "GET", path, consentry::clock::SystemClock.now());
+        consentry::node::auth::make(key, &w.node.did, "GET", path, consentry::clock::SystemClock.now())
+            .unwrap();
     let mut req =
         ureq::get(&format!("{}{path}", w.node.url)).set("Authorization", &format!("Bearer {token}"));
     if let Some(a) = accept {

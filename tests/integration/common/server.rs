@@ -309,7 +309,7 @@ fn answer(r: Result<ureq::Response, ureq::Error>) -> Answer {
 
 impl Client {
     fn assertion(&self, method: &str, path: &str) -> String {
-        consentry::node::auth::make(&self.key, &self.audience, method, path, self.clock.now())
+        consentry::node::auth::make(&self.key, &self.audience, method, path, self.clock.now()).unwrap()
     }
 
     pub fn get(&self, path: &str) -> Answer {
@@ -345,6 +345,7 @@ impl Client {
     /// A signed request (registration, revocation…) made with this client's key.
     pub fn signed_request(&self, action: &str, claims: Value) -> String {
         consentry::node::auth::make_request(&self.key, &self.audience, action, claims, self.clock.now())
+            .unwrap()
     }
 }
 
