@@ -194,7 +194,7 @@ pub struct Caller {
 impl Caller {
     /// Whether the caller is admitted now.
     pub fn active(&self) -> bool {
-        self.participant.state == "active"
+        self.participant.state == crate::policy::ParticipantState::Active
     }
 
     /// The durable half of "never accepted twice" for operations that write nothing else: records the

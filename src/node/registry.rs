@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::identity::DidKey;
 use crate::ids::Uscc;
 use crate::log::entry::{AccessRecord, EntryKind, PartyRef};
-use crate::policy::Role;
+use crate::policy::{ParticipantState, Role};
 use crate::storage::from_millis;
 use crate::storage::log_store::{NewEntry, Tx};
 use crate::storage::participants::{self, Delegation, NewParticipant, Participant};
@@ -116,7 +116,7 @@ fn add_member(
     tx: &mut Tx<'_>,
     m: &NewMember,
     role: Role,
-    state: &str,
+    state: ParticipantState,
     platform: Option<&str>,
     actor: &Actor,
     evidence: Option<&str>,
@@ -156,7 +156,7 @@ fn add_member(
         },
         &m.did,
     )?;
-    let action = if state == "pending" {
+    let action = if state == ParticipantState::Pending {
         "registration-submitted"
     } else {
         "admitted"
@@ -175,7 +175,17 @@ pub async fn admit_platform(node: &Node, m: NewMember, actor: Actor) -> Result<P
         ));
     }
     node.committer
-        .run(move |tx| add_member(tx, &m, Role::Platform, "active", None, &actor, None))
+        .run(move |tx| {
+            add_member(
+                tx,
+                &m,
+                Role::Platform,
+                ParticipantState::Active,
+                None,
+                &actor,
+                None,
+            )
+        })
         .await
 }
 
@@ -183,7 +193,17 @@ pub async fn admit_platform(node: &Node, m: NewMember, actor: Actor) -> Result<P
 pub async fn add_regulator(node: &Node, m: NewMember, actor: Actor) -> Result<Participant> {
     check_member(&m)?;
     node.committer
-        .run(move |tx| add_member(tx, &m, Role::Regulator, "active", None, &actor, None))
+        .run(move |tx| {
+            add_member(
+                tx,
+                &m,
+                Role::Regulator,
+                ParticipantState::Active,
+                None,
+                &actor,
+                None,
+            )
+        })
         .await
 }
 
@@ -211,7 +231,16 @@ pub async fn register_bank(node: &Node, caller: &Caller, m: NewMember) -> Result
                     return Ok((p, false));
                 }
             }
-            add_member(tx, &m, Role::Bank, "active", Some(&platform), &actor, None).map(|p| (p, true))
+            add_member(
+                tx,
+                &m,
+                Role::Bank,
+                ParticipantState::Active,
+                Some(&platform),
+                &actor,
+                None,
+            )
+            .map(|p| (p, true))
         })
         .await
 }
@@ -236,7 +265,15 @@ pub async fn submit_registration(node: &Node, token: &str) -> Result<Participant
     node.committer
         .run(move |tx| {
             tx.consume_jti(&req.jti, req.signer.as_str(), req.expires_ms)?;
-            add_member(tx, &m, Role::Enterprise, "pending", None, &actor, Some(&evidence))
+            add_member(
+                tx,
+                &m,
+                Role::Enterprise,
+                ParticipantState::Pending,
+                None,
+                &actor,
+                Some(&evidence),
+            )
         })
         .await
 }
@@ -260,9 +297,44 @@ pub fn identity_credential(
     data_integrity::create_proof(&unsigned, &node.key, at).map_err(|e| Error::Internal(e.to_string()))
 }
 
+/// The node's decision on a pending registration, named as in the URL (`/v1/admin/registrations/
+/// {uscc}/approve`, the portal's `/portal/api/registrations/{uscc}/{decision}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegistrationDecision {
+    /// Admit: the participant becomes `active` and receives its identity credential.
+    Approve,
+    /// Refuse: the participant becomes `rejected`.
+    Reject,
+}
+
+impl RegistrationDecision {
+    /// Parses the URL spelling (`approve`, `reject`).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "approve" => Some(Self::Approve),
+            "reject" => Some(Self::Reject),
+            _ => None,
+        }
+    }
+
+    /// The state the registration moves to.
+    pub fn state(self) -> ParticipantState {
+        match self {
+            Self::Approve => ParticipantState::Active,
+            Self::Reject => ParticipantState::Rejected,
+        }
+    }
+}
+
 /// Approves (or rejects) a pending enterprise registration (node operators only). Approval issues
 /// the identity credential.
-pub async fn decide_registration(node: &Node, uscc: String, approve: bool, actor: Actor) -> Result<Value> {
+pub async fn decide_registration(
+    node: &Node,
+    uscc: String,
+    decision: RegistrationDecision,
+    actor: Actor,
+) -> Result<Value> {
+    let approve = decision == RegistrationDecision::Approve;
     let now = node.clock.now();
     let (p, key) = {
         let u = uscc.clone();
@@ -277,7 +349,7 @@ pub async fn decide_registration(node: &Node, uscc: String, approve: bool, actor
             })
             .await?
     };
-    if p.state != "pending" {
+    if p.state != ParticipantState::Pending {
         return Err(Error::Conflict(format!("{uscc} is {}, not pending", p.state)));
     }
     let credential = if approve {
@@ -288,10 +360,10 @@ pub async fn decide_registration(node: &Node, uscc: String, approve: bool, actor
     let cred = credential.clone();
     node.committer
         .run(move |tx| -> Result<()> {
-            let state = if approve { "active" } else { "rejected" };
+            let state = decision.state();
             // Guard against a concurrent decision.
             let current = participants::get(tx.conn, p.id)?.map(|x| x.state);
-            if current.as_deref() != Some("pending") {
+            if current != Some(ParticipantState::Pending) {
                 return Err(Error::Conflict(format!("{} was decided meanwhile", p.uscc)));
             }
             participants::set_state(tx.conn, p.id, state, tx.now())?;
@@ -308,9 +380,18 @@ pub async fn decide_registration(node: &Node, uscc: String, approve: bool, actor
             Ok(())
         })
         .await?;
-    Ok(
-        json!({"uscc": uscc, "state": if approve { "active" } else { "rejected" }, "identityCredential": credential}),
-    )
+    Ok(json!({"uscc": uscc, "state": decision.state(), "identityCredential": credential}))
+}
+
+/// Parses the state an operator asks for (`active`, `suspended`, `removed`): the one table the
+/// `/v1` admin route and the portal share.
+pub fn settable_state(s: &str) -> Result<ParticipantState> {
+    ParticipantState::settable(s).ok_or_else(|| {
+        Error::invalid(
+            "invalid-state",
+            format!("state {s:?} must be active, suspended or removed"),
+        )
+    })
 }
 
 /// Sets a platform's (or bank's, or regulator's) state: `active`, `suspended` or `removed` (node
@@ -320,10 +401,13 @@ pub async fn set_state(
     node: &Node,
     uscc: String,
     role: Role,
-    state: &'static str,
+    state: ParticipantState,
     actor: Actor,
 ) -> Result<Value> {
-    if !matches!(state, "active" | "suspended" | "removed") {
+    if !matches!(
+        state,
+        ParticipantState::Active | ParticipantState::Suspended | ParticipantState::Removed
+    ) {
         return Err(Error::invalid(
             "invalid-state",
             "state must be active, suspended or removed",
@@ -338,27 +422,32 @@ pub async fn set_state(
         .run(move |tx| -> Result<Value> {
             let p = participants::find(tx.conn, &uscc, role.as_str())?
                 .ok_or_else(|| Error::NotFound(format!("no {} {uscc}", role.as_str())))?;
-            if p.state == "removed" {
+            if p.state == ParticipantState::Removed {
                 return Err(Error::Conflict(format!("{uscc} was removed; removal is final")));
             }
             if p.state == state {
                 return Ok(json!({"uscc": uscc, "state": state, "suspendedGrants": 0}));
             }
             participants::set_state(tx.conn, p.id, state, tx.now())?;
-            if state != "active" {
+            if state != ParticipantState::Active {
                 crate::storage::sessions::end_all_of(tx.conn, p.id, tx.now())?;
             }
-            tx.append(participant_entry(state, &p, &actor, json!({"from": p.state})))?;
+            tx.append(participant_entry(
+                state.as_str(),
+                &p,
+                &actor,
+                json!({"from": p.state}),
+            ))?;
             super::notify::participant_state(
                 tx.conn,
                 &uscc,
                 role.as_str(),
-                state,
+                state.as_str(),
                 p.platform_uscc.as_deref(),
                 tx.now(),
             )?;
             let mut suspended = 0;
-            if state == "removed" && role == Role::Platform {
+            if state == ParticipantState::Removed && role == Role::Platform {
                 suspended = super::grants::cascade_suspend(tx, &uscc, &actor.party(), "platform-removed")?;
             }
             Ok(json!({"uscc": uscc, "state": state, "suspendedGrants": suspended}))
@@ -446,7 +535,7 @@ async fn rotate(
                         if key.valid_until.is_some() {
                 return Err(Error::Conflict("that key was already rotated out".into()));
             }
-            if matches!(p.state.as_str(), "removed" | "rejected") {
+            if matches!(p.state, ParticipantState::Removed | ParticipantState::Rejected) {
                 return Err(Error::Forbidden(format!("{} is {}", p.uscc, p.state)));
             }
             if participants::find_by_did(tx.conn, &new_did)?.is_some() {
@@ -669,7 +758,7 @@ pub fn ensure_self(node: &Node, role: Role, uscc: &str, name: &str) -> Result<()
             role,
             did: Some(m.did.clone()),
         };
-        add_member(tx, &m, role, "active", None, &actor, None).map(|_| ())
+        add_member(tx, &m, role, ParticipantState::Active, None, &actor, None).map(|_| ())
     })
 }
 
@@ -681,5 +770,13 @@ pub fn add_bank_locally(
     actor: &Actor,
 ) -> Result<Participant> {
     check_member(m)?;
-    add_member(tx, m, Role::Bank, "active", Some(platform), actor, None)
+    add_member(
+        tx,
+        m,
+        Role::Bank,
+        ParticipantState::Active,
+        Some(platform),
+        actor,
+        None,
+    )
 }

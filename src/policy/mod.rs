@@ -54,6 +54,69 @@ impl Role {
     }
 }
 
+/// A participant's admission state (spec/registry.md): registrations start `pending` and are
+/// approved (`active`) or `rejected`; operators move admitted participants between `active` and
+/// `suspended`, and `removed` is final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParticipantState {
+    /// Registered, awaiting the node's decision.
+    Pending,
+    /// Admitted.
+    Active,
+    /// Admitted, temporarily barred.
+    Suspended,
+    /// Removed (final).
+    Removed,
+    /// Registration rejected.
+    Rejected,
+}
+
+impl ParticipantState {
+    /// Every state, in the order the statistics list them.
+    pub const ALL: [Self; 5] = [
+        Self::Pending,
+        Self::Active,
+        Self::Suspended,
+        Self::Removed,
+        Self::Rejected,
+    ];
+
+    /// The stored (and JSON) spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Active => "active",
+            Self::Suspended => "suspended",
+            Self::Removed => "removed",
+            Self::Rejected => "rejected",
+        }
+    }
+
+    /// Parses the stored spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// The states an operator may set on an admitted participant (`active`, `suspended`,
+    /// `removed`): the one table the `/v1` admin route and the portal both parse with.
+    pub fn settable(s: &str) -> Option<Self> {
+        Self::parse(s).filter(|v| matches!(v, Self::Active | Self::Suspended | Self::Removed))
+    }
+
+    /// Whether this state ends every session and bars sign-in (`suspended`, `removed`,
+    /// `rejected`).
+    pub fn is_barred(self) -> bool {
+        matches!(self, Self::Suspended | Self::Removed | Self::Rejected)
+    }
+}
+
+impl std::fmt::Display for ParticipantState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A grant's revocation and suspension bits as read now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GrantStatus {

@@ -134,7 +134,7 @@ pub async fn sign_in(node: &Node, req: SignIn) -> Result<NewSession> {
     if k.valid_until.is_some_and(|u| u <= now) {
         return Err(fail("this key was replaced; sign in with the current key"));
     }
-    if matches!(participant.state.as_str(), "suspended" | "removed" | "rejected") {
+    if participant.state.is_barred() {
         return Err(fail(&format!("{} is {}", participant.uscc, participant.state)));
     }
     let mut token = [0u8; 32];
@@ -211,7 +211,7 @@ pub async fn lookup(node: &Node, token: &str) -> Result<Session> {
     let (participant, key) = key.ok_or_else(ended)?;
     if participant.id != row.participant_id
         || key.valid_until.is_some_and(|u| u <= now)
-        || matches!(participant.state.as_str(), "suspended" | "removed" | "rejected")
+        || participant.state.is_barred()
     {
         return Err(ended());
     }

@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use super::schema::{delegations, issued_credentials, participant_keys, participants};
 use super::{DbConn, StorageResult};
+use crate::policy::ParticipantState;
 
 /// A participant row.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, serde::Serialize)]
@@ -17,8 +18,9 @@ pub struct Participant {
     pub role: String,
     /// Name.
     pub name: String,
-    /// `pending`, `active`, `suspended`, `removed`, `rejected`.
-    pub state: String,
+    /// Its admission state.
+    #[diesel(deserialize_as = String)]
+    pub state: ParticipantState,
     /// For banks: the platform that registered them.
     pub platform_uscc: Option<String>,
     /// For platforms: their base URL.
@@ -42,7 +44,8 @@ pub struct NewParticipant<'a> {
     /// Name.
     pub name: &'a str,
     /// Initial state.
-    pub state: &'a str,
+    #[diesel(serialize_as = String)]
+    pub state: ParticipantState,
     /// Registering platform (banks).
     pub platform_uscc: Option<&'a str>,
     /// Base URL (platforms).
@@ -75,9 +78,9 @@ pub struct ParticipantKey {
 /// rollup (role × state, spec/statistics.md §3.1) in the same transaction.
 pub fn insert(conn: &mut DbConn, new: &NewParticipant<'_>, did: &str) -> StorageResult<Participant> {
     diesel::insert_into(participants::table)
-        .values(new)
+        .values(new.clone())
         .execute(conn)?;
-    super::stats::participant_added(conn, new.role, new.state)?;
+    super::stats::participant_added(conn, new.role, new.state.as_str())?;
     let p = find(conn, new.uscc, new.role)?.ok_or(diesel::result::Error::NotFound)?;
     diesel::insert_into(participant_keys::table)
         .values((
@@ -158,7 +161,8 @@ pub fn rotate_key(conn: &mut DbConn, participant_id: i64, new_did: &str, at: i64
 
 /// Sets a participant's state, moving it between the statistics rollup's states in the same
 /// transaction (spec/statistics.md §3.1).
-pub fn set_state(conn: &mut DbConn, id: i64, state: &str, now: i64) -> StorageResult<()> {
+pub fn set_state(conn: &mut DbConn, id: i64, state: ParticipantState, now: i64) -> StorageResult<()> {
+    let state = state.as_str();
     let before: Option<(String, String)> = participants::table
         .find(id)
         .select((participants::role, participants::state))
@@ -173,7 +177,8 @@ pub fn set_state(conn: &mut DbConn, id: i64, state: &str, now: i64) -> StorageRe
     Ok(())
 }
 
-/// Participants, filtered by role, state and registering platform, in creation order.
+/// Participants, filtered by role, state (its spelling: a filter from a query may name no state
+/// and then matches nothing) and registering platform, in creation order.
 pub fn list(
     conn: &mut DbConn,
     role: Option<&str>,

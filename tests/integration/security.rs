@@ -239,7 +239,7 @@ fn uscc_reuse_across_roles(backend: Backend) {
                 uscc: PLATFORM,
                 role: "bank",
                 name: "x",
-                state: "active",
+                state: consentry::policy::ParticipantState::Active,
                 platform_uscc: Some(PLATFORM),
                 endpoint: None,
                 evidence: None,
