@@ -19,7 +19,7 @@ impl GrantState {
     pub const ALL: [Self; 3] = [Self::Active, Self::Suspended, Self::Revoked];
 
     /// The stored (and JSON) spelling.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Active => "active",
             Self::Suspended => "suspended",
@@ -57,7 +57,7 @@ impl GrantAction {
     pub const ALL: [Self; 3] = [Self::Revoke, Self::Suspend, Self::Resume];
 
     /// The spelling in URLs and in the signed request's `action` claim.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Revoke => "revoke",
             Self::Suspend => "suspend",

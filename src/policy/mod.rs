@@ -31,7 +31,7 @@ pub enum Role {
 
 impl Role {
     /// The stored spelling.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Node => "node",
             Self::Platform => "platform",
@@ -83,7 +83,7 @@ impl ParticipantState {
     ];
 
     /// The stored (and JSON) spelling.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
             Self::Active => "active",

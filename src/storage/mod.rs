@@ -181,6 +181,8 @@ macro_rules! stored_enum {
 stored_enum! {
     crate::policy::ParticipantState => "participant state",
     crate::grant::GrantState => "grant state",
+    webhooks::EndpointState => "webhook endpoint state",
+    webhooks::DeliveryState => "webhook delivery state",
 }
 
 /// Whether a diesel error means the connection itself is unusable (closed by the server, or its
