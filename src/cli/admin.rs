@@ -340,7 +340,7 @@ fn objection(node: &Node, system: &actix_web::rt::SystemRunner, cmd: ObjectionCo
     let uscc = crate::node::start::DEFAULT_NODE_USCC;
     let me = node
         .store
-        .run(|c| crate::storage::participants::find(c, uscc, "node"))
+        .run(|c| crate::storage::participants::find(c, uscc, Role::Node))
         .map_err(fail)?
         .ok_or_else(|| CliError::usage("the node is not in its own registry (start it once)"))?;
     let actor = ObjActor {

@@ -127,8 +127,8 @@ pub async fn submit(node: &Node, bytes: Vec<u8>) -> Result<(Value, bool)> {
                 )));
             }
             // The enterprise, and the key that signed.
-            let enterprise =
-                participants::find(tx.conn, g.enterprise().as_str(), "enterprise")?.ok_or_else(|| {
+            let enterprise = participants::find(tx.conn, g.enterprise().as_str(), Role::Enterprise)?
+                .ok_or_else(|| {
                     Error::Forbidden(format!("enterprise {} is not registered", g.enterprise()))
                 })?;
             if enterprise.state != ParticipantState::Active {
@@ -167,14 +167,15 @@ pub async fn submit(node: &Node, bytes: Vec<u8>) -> Result<(Value, bool)> {
             };
             // The grantee and banks.
             let grantee_role = match g.terms().grantee.role {
-                grant::model::GranteeRole::Platform => "platform",
-                grant::model::GranteeRole::Node => "node",
+                grant::model::GranteeRole::Platform => Role::Platform,
+                grant::model::GranteeRole::Node => Role::Node,
             };
             let grantee =
                 participants::find(tx.conn, &g.terms().grantee.uscc, grantee_role)?.ok_or_else(|| {
                     Error::Forbidden(format!(
-                        "grantee {} is not an admitted {grantee_role}",
-                        g.terms().grantee.uscc
+                        "grantee {} is not an admitted {}",
+                        g.terms().grantee.uscc,
+                        grantee_role.as_str()
                     ))
                 })?;
             if grantee.state != ParticipantState::Active {
@@ -184,7 +185,7 @@ pub async fn submit(node: &Node, bytes: Vec<u8>) -> Result<(Value, bool)> {
                 )));
             }
             for r in &g.terms().onward_recipients {
-                let bank = participants::find(tx.conn, &r.uscc, "bank")?
+                let bank = participants::find(tx.conn, &r.uscc, Role::Bank)?
                     .ok_or_else(|| Error::Forbidden(format!("bank {} is not registered", r.uscc)))?;
                 if bank.platform_uscc.as_deref() != Some(grantee.uscc.as_str()) {
                     return Err(Error::Forbidden(format!(
@@ -231,7 +232,7 @@ pub async fn submit(node: &Node, bytes: Vec<u8>) -> Result<(Value, bool)> {
             };
             let mut parties = vec![
                 (enterprise.uscc.clone(), "enterprise"),
-                (grantee.uscc.clone(), grantee_role),
+                (grantee.uscc.clone(), grantee_role.as_str()),
             ];
             parties.extend(
                 g.terms()
@@ -312,7 +313,7 @@ pub async fn change_status(node: &Node, action: GrantAction, token: &str) -> Res
             let g = store::get(tx.conn, &grant_id)?
                 .ok_or_else(|| Error::NotFound(format!("grant {grant_id}")))?;
             let signer = req.signer.as_str();
-            let enterprise = participants::find(tx.conn, &g.enterprise_uscc, "enterprise")?
+            let enterprise = participants::find(tx.conn, &g.enterprise_uscc, Role::Enterprise)?
                 .ok_or_else(|| Error::Internal("grant without enterprise".into()))?;
             let own_key = matches!(participants::find_by_did(tx.conn, signer)?,
                 Some((p, k)) if p.id == enterprise.id && k.valid_until.is_none());
@@ -335,7 +336,7 @@ pub async fn change_status(node: &Node, action: GrantAction, token: &str) -> Res
                 GrantAction::Resume => EntryKind::GrantResumed,
             };
             if action == GrantAction::Resume {
-                let grantee = participants::find(tx.conn, &g.grantee_uscc, "platform")?;
+                let grantee = participants::find(tx.conn, &g.grantee_uscc, Role::Platform)?;
                 if grantee.is_some_and(|p| p.state == ParticipantState::Removed) {
                     return Err(Error::Conflict(format!(
                         "grant {grant_id} names platform {} which was removed",

@@ -170,8 +170,7 @@ impl Node {
                 a.signer
             )));
         }
-        let role = crate::policy::Role::parse(&participant.role)
-            .ok_or_else(|| Error::Internal(format!("stored role {}", participant.role)))?;
+        let role = participant.role;
         Ok(Caller {
             participant,
             role,

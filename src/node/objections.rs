@@ -491,7 +491,7 @@ fn message(step: Step, id: &str) -> String {
 /// Checks that the filing's signer speaks for the enterprise (its key valid at filing time, or an
 /// agent it delegated `object` to) and that the target is the enterprise's own.
 fn check_filing(tx: &mut Tx<'_>, f: &Filing) -> Result<()> {
-    let enterprise = participants::find(tx.conn, &f.enterprise, "enterprise")?
+    let enterprise = participants::find(tx.conn, &f.enterprise, Role::Enterprise)?
         .ok_or_else(|| Error::Forbidden(format!("{} is not a registered enterprise", f.enterprise)))?;
     let own = matches!(participants::find_by_did(tx.conn, &f.signer)?,
         Some((p, k)) if p.id == enterprise.id && k.valid_from <= f.filed_at + 60_000

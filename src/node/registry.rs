@@ -93,15 +93,15 @@ fn check_member(m: &NewMember) -> Result<DidKey> {
 fn participant_entry(action: &str, subject: &Participant, actor: &Actor, detail: Value) -> NewEntry {
     NewEntry {
         kind: EntryKind::Participant,
-        enterprise: (subject.role == "enterprise").then(|| subject.uscc.clone()),
+        enterprise: (subject.role == Role::Enterprise).then(|| subject.uscc.clone()),
         grant: None,
         caller: Some(actor.uscc.clone()),
-        platform: (subject.role == "platform").then(|| subject.uscc.clone()),
-        bank: (subject.role == "bank").then(|| subject.uscc.clone()),
+        platform: (subject.role == Role::Platform).then(|| subject.uscc.clone()),
+        bank: (subject.role == Role::Bank).then(|| subject.uscc.clone()),
         categories: None,
         decision: Some(action.to_owned()),
         record: AccessRecord {
-            enterprise: (subject.role == "enterprise").then(|| subject.uscc.clone()),
+            enterprise: (subject.role == Role::Enterprise).then(|| subject.uscc.clone()),
             caller: Some(actor.party()),
             decision: Some(action.to_owned()),
             detail: Some(
@@ -125,7 +125,7 @@ fn add_member(
     // what keeps a platform from registering another participant's code as its "bank" and then
     // reading that participant's grants, webhooks and notices (spec/security.md §3.1).
     if let Some(existing) = participants::find_by_uscc(tx.conn, &m.uscc)? {
-        return Err(Error::Conflict(if existing.role == role.as_str() {
+        return Err(Error::Conflict(if existing.role == role {
             format!("{} {} is already registered", role.as_str(), m.uscc)
         } else {
             format!(
@@ -145,7 +145,7 @@ fn add_member(
         tx.conn,
         &NewParticipant {
             uscc: &m.uscc,
-            role: role.as_str(),
+            role,
             name: m.name.trim(),
             state,
             platform_uscc: platform,
@@ -224,10 +224,7 @@ pub async fn register_bank(node: &Node, caller: &Caller, m: NewMember) -> Result
                 let same_key = participants::keys(tx.conn, p.id)?
                     .last()
                     .is_some_and(|k| k.did == m.did && k.valid_until.is_none());
-                if p.role == Role::Bank.as_str()
-                    && p.platform_uscc.as_deref() == Some(platform.as_str())
-                    && same_key
-                {
+                if p.role == Role::Bank && p.platform_uscc.as_deref() == Some(platform.as_str()) && same_key {
                     return Ok((p, false));
                 }
             }
@@ -340,7 +337,7 @@ pub async fn decide_registration(
         let u = uscc.clone();
         node.store
             .call(move |c| -> Result<_> {
-                let p = participants::find(c, &u, "enterprise")?
+                let p = participants::find(c, &u, Role::Enterprise)?
                     .ok_or_else(|| Error::NotFound(format!("no registration for {u}")))?;
                 let key = participants::keys(c, p.id)?
                     .pop()
@@ -420,7 +417,7 @@ pub async fn set_state(
     }
     node.committer
         .run(move |tx| -> Result<Value> {
-            let p = participants::find(tx.conn, &uscc, role.as_str())?
+            let p = participants::find(tx.conn, &uscc, role)?
                 .ok_or_else(|| Error::NotFound(format!("no {} {uscc}", role.as_str())))?;
             if p.state == ParticipantState::Removed {
                 return Err(Error::Conflict(format!("{uscc} was removed; removal is final")));
@@ -500,8 +497,7 @@ pub async fn recover_key(node: &Node, uscc: String, role: Role, pop: &str, actor
     let old = node
         .store
         .call(move |c| -> Result<String> {
-            let p = participants::find(c, &u, role.as_str())?
-                .ok_or_else(|| Error::NotFound(format!("no {u}")))?;
+            let p = participants::find(c, &u, role)?.ok_or_else(|| Error::NotFound(format!("no {u}")))?;
             let k = participants::keys(c, p.id)?
                 .pop()
                 .ok_or_else(|| Error::Internal("no key".into()))?;
@@ -547,7 +543,7 @@ async fn rotate(
             crate::storage::sessions::end_all_of(tx.conn, p.id, tx.now())?;
             let actor = actor.unwrap_or(Actor {
                 uscc: p.uscc.clone(),
-                role: Role::parse(&p.role).unwrap_or(Role::Enterprise),
+                role: p.role,
                 did: Some(old_did.clone()),
             });
             let e = tx.append(participant_entry(
@@ -742,7 +738,7 @@ pub async fn describe(node: &Node, id: i64) -> Result<(Value, Option<Value>)> {
 /// `platform`) with its key; run at start.
 pub fn ensure_self(node: &Node, role: Role, uscc: &str, name: &str) -> Result<()> {
     let (uscc, name, did) = (uscc.to_owned(), name.to_owned(), node.did().to_owned());
-    let exists = node.store.run(|c| participants::find(c, &uscc, role.as_str()))?;
+    let exists = node.store.run(|c| participants::find(c, &uscc, role))?;
     if exists.is_some() {
         return Ok(());
     }

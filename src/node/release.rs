@@ -234,7 +234,7 @@ pub async fn release(node: &Node, caller: &Caller, body: &[u8]) -> Result<Value>
                         None => None,
                     };
                     let b = match bank {
-                        Some(u) => participants::find(c, &u, "bank")?,
+                        Some(u) => participants::find(c, &u, Role::Bank)?,
                         None => None,
                     };
                     Ok((g, b))

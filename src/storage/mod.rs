@@ -180,6 +180,7 @@ macro_rules! stored_enum {
 
 stored_enum! {
     crate::policy::ParticipantState => "participant state",
+    crate::policy::Role => "participant role",
     crate::grant::GrantState => "grant state",
     webhooks::EndpointState => "webhook endpoint state",
     webhooks::DeliveryState => "webhook delivery state",

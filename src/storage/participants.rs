@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use super::schema::{delegations, issued_credentials, participant_keys, participants};
 use super::{DbConn, StorageResult};
-use crate::policy::ParticipantState;
+use crate::policy::{ParticipantState, Role};
 
 /// A participant row.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, serde::Serialize)]
@@ -14,8 +14,9 @@ pub struct Participant {
     pub id: i64,
     /// Unified Social Credit Code.
     pub uscc: String,
-    /// `node`, `platform`, `bank`, `regulator`, `enterprise`.
-    pub role: String,
+    /// Its role.
+    #[diesel(deserialize_as = String)]
+    pub role: Role,
     /// Name.
     pub name: String,
     /// Its admission state.
@@ -40,7 +41,8 @@ pub struct NewParticipant<'a> {
     /// Code.
     pub uscc: &'a str,
     /// Role.
-    pub role: &'a str,
+    #[diesel(serialize_as = String)]
+    pub role: Role,
     /// Name.
     pub name: &'a str,
     /// Initial state.
@@ -80,7 +82,7 @@ pub fn insert(conn: &mut DbConn, new: &NewParticipant<'_>, did: &str) -> Storage
     diesel::insert_into(participants::table)
         .values(new.clone())
         .execute(conn)?;
-    super::stats::participant_added(conn, new.role, new.state.as_str())?;
+    super::stats::participant_added(conn, new.role.as_str(), new.state.as_str())?;
     let p = find(conn, new.uscc, new.role)?.ok_or(diesel::result::Error::NotFound)?;
     diesel::insert_into(participant_keys::table)
         .values((
@@ -93,10 +95,10 @@ pub fn insert(conn: &mut DbConn, new: &NewParticipant<'_>, did: &str) -> Storage
 }
 
 /// The participant with this code and role.
-pub fn find(conn: &mut DbConn, uscc: &str, role: &str) -> StorageResult<Option<Participant>> {
+pub fn find(conn: &mut DbConn, uscc: &str, role: Role) -> StorageResult<Option<Participant>> {
     Ok(participants::table
         .filter(participants::uscc.eq(uscc))
-        .filter(participants::role.eq(role))
+        .filter(participants::role.eq(role.as_str()))
         .select(Participant::as_select())
         .get_result(conn)
         .optional()?)
@@ -303,4 +305,66 @@ pub fn revoke_delegation(conn: &mut DbConn, id: &str, at: i64) -> StorageResult<
     )
     .set(delegations::revoked_at.eq(at))
     .execute(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::{StorageError, Store};
+
+    /// A stored state or role that is none of the enum's spellings is `Corrupt`, never a default.
+    #[test]
+    fn an_unknown_stored_spelling_is_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&format!("sqlite://{}/t.db", dir.path().display()), 1).unwrap();
+        let new = NewParticipant {
+            uscc: "91350100M000100Y43",
+            role: Role::Enterprise,
+            name: "x",
+            state: ParticipantState::Pending,
+            platform_uscc: None,
+            endpoint: None,
+            evidence: None,
+            created_at: 1,
+            updated_at: 1,
+        };
+        let p = store
+            .run(|c| {
+                insert(
+                    c,
+                    &new,
+                    "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+                )
+            })
+            .unwrap();
+        assert_eq!((p.role, p.state), (Role::Enterprise, ParticipantState::Pending));
+        // The schema's CHECK constraints refuse such a value; corruption does not ask.
+        store
+            .run(|c| {
+                crate::on_backend!(c, |c| diesel::sql_query("PRAGMA ignore_check_constraints = ON")
+                    .execute(c))?;
+                Ok(())
+            })
+            .unwrap();
+        for (column, value) in [("state", "Active"), ("role", "banq")] {
+            let sql = format!("UPDATE participants SET {column} = '{value}'");
+            store
+                .run(|c| {
+                    crate::on_backend!(c, |c| diesel::sql_query(&sql).execute(c))?;
+                    Ok(())
+                })
+                .unwrap();
+            match store.run(|c| get(c, p.id)) {
+                Err(StorageError::Corrupt(m)) => assert!(m.contains(value), "{m}"),
+                other => panic!("{column} {value:?}: {other:?}"),
+            }
+            store
+                .run(|c| {
+                    let fix = "UPDATE participants SET state = 'pending', role = 'enterprise'";
+                    crate::on_backend!(c, |c| diesel::sql_query(fix).execute(c))?;
+                    Ok(())
+                })
+                .unwrap();
+        }
+    }
 }

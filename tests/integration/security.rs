@@ -237,7 +237,7 @@ fn uscc_reuse_across_roles(backend: Backend) {
             c,
             &consentry::storage::participants::NewParticipant {
                 uscc: PLATFORM,
-                role: "bank",
+                role: consentry::policy::Role::Bank,
                 name: "x",
                 state: consentry::policy::ParticipantState::Active,
                 platform_uscc: Some(PLATFORM),
