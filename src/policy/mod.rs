@@ -434,3 +434,42 @@ pub fn usage_period(usage: Usage, at: OffsetDateTime) -> String {
         } => format!("{:04}-{:02}", cst.year(), u8::from(cst.month())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn participant_state_spellings() {
+        for s in ParticipantState::ALL {
+            assert_eq!(ParticipantState::parse(s.as_str()), Some(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+            assert_eq!(s.to_string(), s.as_str());
+        }
+        assert_eq!(ParticipantState::parse("Active"), None);
+        let settable: Vec<_> = ParticipantState::ALL
+            .into_iter()
+            .filter(|s| ParticipantState::settable(s.as_str()).is_some())
+            .collect();
+        assert_eq!(
+            settable,
+            [
+                ParticipantState::Active,
+                ParticipantState::Suspended,
+                ParticipantState::Removed
+            ]
+        );
+        let barred: Vec<_> = ParticipantState::ALL
+            .into_iter()
+            .filter(|s| s.is_barred())
+            .collect();
+        assert_eq!(
+            barred,
+            [
+                ParticipantState::Suspended,
+                ParticipantState::Removed,
+                ParticipantState::Rejected
+            ]
+        );
+    }
+}
