@@ -10,7 +10,7 @@
 //!    (the same ways); they reach the database through `crate::node` only.
 //! 4. **States are types.** No string literal whose whole text is a state (`"pending"`, `"active"`,
 //!    `"suspended"`, `"removed"`, `"rejected"`, `"revoked"`) outside the modules of the enums that
-//!    spell them ([`STATE_ENUM_MODULES`]) and outside a file's `#[cfg(test)]` tail; the few literals
+//!    spell them ([`STATE_ENUM_MODULES`]) and outside items marked `#[cfg(test)]`; the few literals
 //!    that are not states ([`STATE_WORD_EXCEPTIONS`]) are listed with a reason and counted. This rule
 //!    reads the string literals themselves (rules 1–3 read the code with them blanked); comments,
 //!    doc text, SQL migrations (`migrations/`), the portal's static JS and `spec/` are not `.rs` code
@@ -349,18 +349,54 @@ fn violations(rel: &str, text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The byte ranges of the items marked `#[cfg(test)]` in `code` (comments and strings blanked): from
+/// the attribute to the item's closing brace, or to its `;` when that comes first (a `use`).
+fn test_items(code: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    for (at, attr) in code.match_indices("#[cfg(test)]") {
+        let from = at + attr.len();
+        let rest = &code[from..];
+        let open = rest.find('{');
+        if let Some(semi) = rest.find(';').filter(|s| open.is_none_or(|o| *s < o)) {
+            out.push(at..from + semi + 1);
+            continue;
+        }
+        let Some(open) = open else {
+            out.push(at..code.len());
+            continue;
+        };
+        let mut depth = 0usize;
+        let mut end = code.len();
+        for (k, c) in rest[open..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = from + open + k + 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        out.push(at..end);
+    }
+    out
+}
+
 /// Rule 4: the state-word literals of the file at `rel`, unless it is an enum's module, the literal
-/// is in the file's `#[cfg(test)]` tail, or an exception covers exactly that many.
+/// is in an item marked `#[cfg(test)]`, or an exception covers exactly that many.
 fn state_words(rel: &str, text: &str, code: &str) -> Vec<(usize, String)> {
     if STATE_ENUM_MODULES.iter().any(|(m, _)| *m == rel) {
         return Vec::new();
     }
-    let tests_from = code.find("#[cfg(test)]").unwrap_or(code.len());
+    let tests = test_items(code);
     let mut found = Vec::new();
     for word in STATE_WORDS {
         let hits: Vec<usize> = string_literals(text)
             .into_iter()
-            .filter(|(at, s)| *at < tests_from && s == word)
+            .filter(|(at, s)| s == word && !tests.iter().any(|r| r.contains(at)))
             .map(|(at, _)| at)
             .collect();
         let allowed = STATE_WORD_EXCEPTIONS
@@ -533,6 +569,14 @@ let d = "an active grant"; let e = "Active"; let f = 'a';
         )
         .len(),
         0
+    );
+    // Only the test items are skipped, not whatever follows them.
+    assert_eq!(
+        v(
+            "node/x.rs",
+            "#[cfg(test)]\nuse a::b;\n#[cfg(test)]\nmod tests { fn t() { if x { \"active\"; } } }\nconst S: &str = \"active\";"
+        ),
+        ["src/node/x.rs:5: the state string \"active\" outside its enum's module (rule 4); use the enum"]
     );
     // An exception covers exactly its count: one more is a violation, none is a stale exception.
     assert_eq!(
