@@ -11,8 +11,8 @@ use super::{CliError, CliResult, print_json};
 use crate::clock::SystemClock;
 use crate::config::{Config, ServeArgs};
 use crate::node::Node;
-use crate::node::registry::{self, Actor, NewMember};
-use crate::policy::Role;
+use crate::node::registry::{self, Actor, NewMember, RegistrationDecision};
+use crate::policy::{ParticipantState, Role};
 
 #[derive(Debug, Args)]
 pub(super) struct AdminArgs {
@@ -40,7 +40,7 @@ enum AdminCommand {
     /// List enterprise registrations (default: pending).
     Registrations {
         /// pending, active, rejected…
-        #[arg(long, default_value = "pending")]
+        #[arg(long, default_value = ParticipantState::Pending.as_str())]
         state: String,
     },
     /// Approve a pending enterprise registration (issues its identity credential).
@@ -224,13 +224,16 @@ pub(super) fn run(args: AdminArgs) -> CliResult {
                     .await
                     .map(|p| json!({"uscc": p.uscc, "name": p.name, "role": p.role, "state": p.state})),
                     PlatformCommand::Suspend { uscc } => {
-                        registry::set_state(&node, uscc, Role::Platform, "suspended", actor).await
+                        registry::set_state(&node, uscc, Role::Platform, ParticipantState::Suspended, actor)
+                            .await
                     }
                     PlatformCommand::Resume { uscc } => {
-                        registry::set_state(&node, uscc, Role::Platform, "active", actor).await
+                        registry::set_state(&node, uscc, Role::Platform, ParticipantState::Active, actor)
+                            .await
                     }
                     PlatformCommand::Remove { uscc } => {
-                        registry::set_state(&node, uscc, Role::Platform, "removed", actor).await
+                        registry::set_state(&node, uscc, Role::Platform, ParticipantState::Removed, actor)
+                            .await
                     }
                 }
             });
@@ -261,12 +264,22 @@ pub(super) fn run(args: AdminArgs) -> CliResult {
         }
         AdminCommand::Approve { uscc } => print_json(
             &system
-                .block_on(registry::decide_registration(&node, uscc, true, actor))
+                .block_on(registry::decide_registration(
+                    &node,
+                    uscc,
+                    RegistrationDecision::Approve,
+                    actor,
+                ))
                 .map_err(fail)?,
         ),
         AdminCommand::Reject { uscc } => print_json(
             &system
-                .block_on(registry::decide_registration(&node, uscc, false, actor))
+                .block_on(registry::decide_registration(
+                    &node,
+                    uscc,
+                    RegistrationDecision::Reject,
+                    actor,
+                ))
                 .map_err(fail)?,
         ),
         AdminCommand::Participants { role } => {
@@ -327,7 +340,7 @@ fn objection(node: &Node, system: &actix_web::rt::SystemRunner, cmd: ObjectionCo
     let uscc = crate::node::start::DEFAULT_NODE_USCC;
     let me = node
         .store
-        .run(|c| crate::storage::participants::find(c, uscc, "node"))
+        .run(|c| crate::storage::participants::find(c, uscc, Role::Node))
         .map_err(fail)?
         .ok_or_else(|| CliError::usage("the node is not in its own registry (start it once)"))?;
     let actor = ObjActor {

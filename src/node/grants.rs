@@ -9,9 +9,9 @@ use super::{Caller, Node};
 use crate::credential::datetime::format_utc_seconds;
 use crate::crypto::Sha256Digest;
 use crate::error::{Error, Result};
-use crate::grant::{self, VerifiedGrant};
+use crate::grant::{self, GrantAction, GrantState, VerifiedGrant};
 use crate::log::entry::{AccessRecord, EntryKind, GrantRef, PartyRef, Reason};
-use crate::policy::Role;
+use crate::policy::{ParticipantState, Role};
 use crate::status::StatusPurpose;
 use crate::storage::grants::{self as store, StoredGrant};
 use crate::storage::log_store::{NewEntry, Tx};
@@ -127,11 +127,11 @@ pub async fn submit(node: &Node, bytes: Vec<u8>) -> Result<(Value, bool)> {
                 )));
             }
             // The enterprise, and the key that signed.
-            let enterprise =
-                participants::find(tx.conn, g.enterprise().as_str(), "enterprise")?.ok_or_else(|| {
+            let enterprise = participants::find(tx.conn, g.enterprise().as_str(), Role::Enterprise)?
+                .ok_or_else(|| {
                     Error::Forbidden(format!("enterprise {} is not registered", g.enterprise()))
                 })?;
-            if enterprise.state != "active" {
+            if enterprise.state != ParticipantState::Active {
                 return Err(Error::Forbidden(format!(
                     "enterprise {} is {}",
                     enterprise.uscc, enterprise.state
@@ -167,24 +167,25 @@ pub async fn submit(node: &Node, bytes: Vec<u8>) -> Result<(Value, bool)> {
             };
             // The grantee and banks.
             let grantee_role = match g.terms().grantee.role {
-                grant::model::GranteeRole::Platform => "platform",
-                grant::model::GranteeRole::Node => "node",
+                grant::model::GranteeRole::Platform => Role::Platform,
+                grant::model::GranteeRole::Node => Role::Node,
             };
             let grantee =
                 participants::find(tx.conn, &g.terms().grantee.uscc, grantee_role)?.ok_or_else(|| {
                     Error::Forbidden(format!(
-                        "grantee {} is not an admitted {grantee_role}",
-                        g.terms().grantee.uscc
+                        "grantee {} is not an admitted {}",
+                        g.terms().grantee.uscc,
+                        grantee_role.as_str()
                     ))
                 })?;
-            if grantee.state != "active" {
+            if grantee.state != ParticipantState::Active {
                 return Err(Error::Forbidden(format!(
                     "grantee {} is {}",
                     grantee.uscc, grantee.state
                 )));
             }
             for r in &g.terms().onward_recipients {
-                let bank = participants::find(tx.conn, &r.uscc, "bank")?
+                let bank = participants::find(tx.conn, &r.uscc, Role::Bank)?
                     .ok_or_else(|| Error::Forbidden(format!("bank {} is not registered", r.uscc)))?;
                 if bank.platform_uscc.as_deref() != Some(grantee.uscc.as_str()) {
                     return Err(Error::Forbidden(format!(
@@ -225,13 +226,13 @@ pub async fn submit(node: &Node, bytes: Vec<u8>) -> Result<(Value, bool)> {
                 status_index: slot_index,
                 valid_from: millis(g.valid_from()),
                 valid_until: millis(g.valid_until()),
-                state: "active".into(),
+                state: GrantState::Active,
                 submitted_at: tx.now(),
                 submitted_seq: i64::try_from(tx.size()).unwrap_or(i64::MAX),
             };
             let mut parties = vec![
                 (enterprise.uscc.clone(), "enterprise"),
-                (grantee.uscc.clone(), grantee_role),
+                (grantee.uscc.clone(), grantee_role.as_str()),
             ];
             parties.extend(
                 g.terms()
@@ -299,9 +300,9 @@ pub fn verified(node: &Node, g: &StoredGrant) -> std::result::Result<VerifiedGra
 /// A status change by signed request: `action` is `revoke`, `suspend` or `resume`; the request's
 /// claim `grant` names the grant. The signer must be the enterprise's current key, or an agent it
 /// delegated that action to. The request is kept as evidence and the change logged.
-pub async fn change_status(node: &Node, action: &'static str, token: &str) -> Result<Value> {
+pub async fn change_status(node: &Node, action: GrantAction, token: &str) -> Result<Value> {
     let now = node.clock.now();
-    let req = super::auth::verify_request(token, action, node.did(), now, &node.keys)?;
+    let req = super::auth::verify_request(token, action.as_str(), node.did(), now, &node.keys)?;
     let grant_id = req
         .str("grant")
         .ok_or_else(|| Error::invalid("signed-request", "claim grant is missing"))?
@@ -312,30 +313,31 @@ pub async fn change_status(node: &Node, action: &'static str, token: &str) -> Re
             let g = store::get(tx.conn, &grant_id)?
                 .ok_or_else(|| Error::NotFound(format!("grant {grant_id}")))?;
             let signer = req.signer.as_str();
-            let enterprise = participants::find(tx.conn, &g.enterprise_uscc, "enterprise")?
+            let enterprise = participants::find(tx.conn, &g.enterprise_uscc, Role::Enterprise)?
                 .ok_or_else(|| Error::Internal("grant without enterprise".into()))?;
             let own_key = matches!(participants::find_by_did(tx.conn, signer)?,
                 Some((p, k)) if p.id == enterprise.id && k.valid_until.is_none());
-            if !own_key && delegated(tx.conn, signer, enterprise.id, action, tx.now())?.is_none() {
+            if !own_key && delegated(tx.conn, signer, enterprise.id, action.as_str(), tx.now())?.is_none() {
                 return Err(Error::Forbidden(format!(
                     "{signer} may not {action} grants of {}",
                     enterprise.uscc
                 )));
             }
             tx.consume_jti(&req.jti, signer, req.expires_ms)?;
-            let (kind, new_state) = match (action, g.state.as_str()) {
-                ("revoke", "active" | "suspended") => (EntryKind::GrantRevoked, "revoked"),
-                ("suspend", "active") => (EntryKind::GrantSuspended, "suspended"),
-                ("resume", "suspended") => (EntryKind::GrantResumed, "active"),
-                (_, state) => {
-                    return Err(Error::Conflict(format!(
-                        "grant {grant_id} is {state}; cannot {action}"
-                    )));
-                }
+            let Some(new_state) = action.apply(g.state) else {
+                return Err(Error::Conflict(format!(
+                    "grant {grant_id} is {}; cannot {action}",
+                    g.state
+                )));
             };
-            if action == "resume" {
-                let grantee = participants::find(tx.conn, &g.grantee_uscc, "platform")?;
-                if grantee.is_some_and(|p| p.state == "removed") {
+            let kind = match action {
+                GrantAction::Revoke => EntryKind::GrantRevoked,
+                GrantAction::Suspend => EntryKind::GrantSuspended,
+                GrantAction::Resume => EntryKind::GrantResumed,
+            };
+            if action == GrantAction::Resume {
+                let grantee = participants::find(tx.conn, &g.grantee_uscc, Role::Platform)?;
+                if grantee.is_some_and(|p| p.state == ParticipantState::Removed) {
                     return Err(Error::Conflict(format!(
                         "grant {grant_id} names platform {} which was removed",
                         g.grantee_uscc
@@ -359,7 +361,7 @@ pub async fn change_status(node: &Node, action: &'static str, token: &str) -> Re
             store::add_event(
                 tx.conn,
                 &g.id,
-                action,
+                action.as_str(),
                 &format!("{} enterprise {signer}", enterprise.uscc),
                 &evidence,
                 tx.now(),
@@ -369,7 +371,7 @@ pub async fn change_status(node: &Node, action: &'static str, token: &str) -> Re
             let event = super::notify::grant_event(kind)?;
             let data = json!({
                 "grant": g.id, "enterprise": g.enterprise_uscc, "grantee": g.grantee_uscc,
-                "state": new_state, "previousState": g.state, "action": action, "by": signer,
+                "state": new_state, "previousState": g.state, "action": action.as_str(), "by": signer,
                 "logIndex": e.seq,
             });
             let now = tx.now();
@@ -396,7 +398,7 @@ pub async fn change_status(node: &Node, action: &'static str, token: &str) -> Re
 }
 
 /// Sets the status bits and the state column together.
-fn apply_state(tx: &mut Tx<'_>, g: &StoredGrant, kind: EntryKind, new_state: &str) -> Result<()> {
+fn apply_state(tx: &mut Tx<'_>, g: &StoredGrant, kind: EntryKind, new_state: GrantState) -> Result<()> {
     let now = tx.now();
     match kind {
         EntryKind::GrantRevoked => status_lists::set_bit(
@@ -436,9 +438,9 @@ pub fn cascade_suspend(tx: &mut Tx<'_>, platform: &str, actor: &PartyRef, reason
     let mut n = 0;
     for g in affected
         .into_iter()
-        .filter(|g| g.state == "active" && g.grantee_uscc == platform)
+        .filter(|g| g.state == GrantState::Active && g.grantee_uscc == platform)
     {
-        apply_state(tx, &g, EntryKind::GrantSuspended, "suspended")?;
+        apply_state(tx, &g, EntryKind::GrantSuspended, GrantState::Suspended)?;
         let digest = Sha256Digest::from_hex(&g.sha256).unwrap_or(Sha256Digest([0; 32]));
         let e = tx.append(grant_entry(
             EntryKind::GrantSuspended,
@@ -450,7 +452,7 @@ pub fn cascade_suspend(tx: &mut Tx<'_>, platform: &str, actor: &PartyRef, reason
         store::add_event(
             tx.conn,
             &g.id,
-            "suspend",
+            GrantAction::Suspend.as_str(),
             &format!("node ({reason})"),
             reason,
             tx.now(),
@@ -459,7 +461,7 @@ pub fn cascade_suspend(tx: &mut Tx<'_>, platform: &str, actor: &PartyRef, reason
         // The enterprise, the platform and its banks are told in the same transaction.
         let data = json!({
             "grant": g.id, "enterprise": g.enterprise_uscc, "grantee": g.grantee_uscc,
-            "state": "suspended", "previousState": g.state, "action": "suspend",
+            "state": GrantState::Suspended, "previousState": g.state, "action": GrantAction::Suspend.as_str(),
             "reason": reason, "platform": platform, "logIndex": e.seq,
         });
         let now = tx.now();

@@ -170,8 +170,7 @@ impl Node {
                 a.signer
             )));
         }
-        let role = crate::policy::Role::parse(&participant.role)
-            .ok_or_else(|| Error::Internal(format!("stored role {}", participant.role)))?;
+        let role = participant.role;
         Ok(Caller {
             participant,
             role,
@@ -194,7 +193,7 @@ pub struct Caller {
 impl Caller {
     /// Whether the caller is admitted now.
     pub fn active(&self) -> bool {
-        self.participant.state == "active"
+        self.participant.state == crate::policy::ParticipantState::Active
     }
 
     /// The durable half of "never accepted twice" for operations that write nothing else: records the

@@ -28,7 +28,9 @@ use crate::credential::datetime::format_utc_seconds;
 use crate::crypto::httpsig;
 use crate::error::{Error, Result};
 use crate::policy::Role;
-use crate::storage::webhooks::{self as store, EndpointRow, NewEndpoint, OutboxRow};
+use crate::storage::webhooks::{
+    self as store, DeliveryState, EndpointRow, EndpointState, NewEndpoint, OutboxRow,
+};
 use crate::storage::{DbConn, Store, from_millis, notices};
 
 /// `grant.revoked`: a grant the recipient is party to was revoked (final).
@@ -567,7 +569,7 @@ pub async fn delete(node: &Node, caller: &Caller, public_id: String) -> Result<V
             let now = tx.now();
             let cancelled = store::cancel_pending(tx.conn, row.id)?;
             store::mark_deleted(tx.conn, row.id, now)?;
-            Ok(json!({"id": row.public_id, "state": "deleted", "cancelled": cancelled}))
+            Ok(json!({"id": row.public_id, "state": EndpointState::Deleted, "cancelled": cancelled}))
         })
         .await?;
     refreshed(node).await;
@@ -614,7 +616,7 @@ fn describe_delivery(r: &OutboxRow) -> Value {
         "state": r.state,
         "attempts": r.attempts,
         "createdAt": format_utc_seconds(from_millis(r.created_at)),
-        "nextAttemptAt": t(Some(r.next_attempt_at).filter(|_| r.state == "pending")),
+        "nextAttemptAt": t(Some(r.next_attempt_at).filter(|_| r.state == DeliveryState::Pending)),
         "lastAttemptAt": t(r.last_attempt_at),
         "lastStatus": r.last_status,
         "lastError": r.last_error,
@@ -764,7 +766,7 @@ fn next_step(conn: &mut DbConn, id: i64, instance: &str, now: i64) -> Result<Ste
         if e.lease_owner.as_deref() != Some(instance) {
             return Ok(Step::Stop);
         }
-        if e.state != "active" {
+        if e.state != EndpointState::Active {
             release_lease(conn, id, instance, None)?;
             return Ok(Step::Stop);
         }
@@ -805,7 +807,7 @@ fn record(
         };
         let owner = e.lease_owner.as_deref() == Some(instance);
         let state = store::delivery_state(conn, row.id)?;
-        if state.as_deref() != Some("pending") {
+        if state != Some(DeliveryState::Pending) {
             return Ok(owner);
         }
         match outcome {

@@ -77,7 +77,7 @@ pub enum Step {
 
 impl Step {
     /// The kebab-case name stored and shown.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Received => "received",
             Self::Forwarded => "forwarded",
@@ -491,7 +491,7 @@ fn message(step: Step, id: &str) -> String {
 /// Checks that the filing's signer speaks for the enterprise (its key valid at filing time, or an
 /// agent it delegated `object` to) and that the target is the enterprise's own.
 fn check_filing(tx: &mut Tx<'_>, f: &Filing) -> Result<()> {
-    let enterprise = participants::find(tx.conn, &f.enterprise, "enterprise")?
+    let enterprise = participants::find(tx.conn, &f.enterprise, Role::Enterprise)?
         .ok_or_else(|| Error::Forbidden(format!("{} is not a registered enterprise", f.enterprise)))?;
     let own = matches!(participants::find_by_did(tx.conn, &f.signer)?,
         Some((p, k)) if p.id == enterprise.id && k.valid_from <= f.filed_at + 60_000
@@ -729,9 +729,8 @@ pub async fn decide_as(
     let explanation = text_claim(&st.req, "explanation", act == action::RESOLVE)?;
     let outcome = match act {
         action::REVIEW => Step::UnderReview,
-        _ => match st.req.str("outcome") {
-            Some("corrected") => Step::Corrected,
-            Some("rejected") => Step::Rejected,
+        _ => match st.req.str("outcome").and_then(Step::parse) {
+            Some(s @ (Step::Corrected | Step::Rejected)) => s,
             _ => return Err(invalid("outcome must be \"corrected\" or \"rejected\"")),
         },
     };
@@ -752,7 +751,12 @@ pub async fn decide_as(
     node.committer
         .run(move |tx| -> Result<()> {
             let o = store::get(tx.conn, &id2)?.ok_or_else(|| Error::NotFound(format!("objection {id2}")))?;
-            let from = Step::parse(&o.state).unwrap_or(Step::Received);
+            let from = Step::parse(&o.state).ok_or_else(|| {
+                Error::Storage(crate::storage::StorageError::Corrupt(format!(
+                    "objection {id2} has state {:?}",
+                    o.state
+                )))
+            })?;
             let allowed = match outcome {
                 Step::UnderReview => from == Step::Forwarded,
                 _ => from == Step::UnderReview,
@@ -1023,7 +1027,12 @@ pub async fn sweep(node: &Node) -> Result<usize> {
         .run(move |tx| -> Result<usize> {
             let now = tx.now();
             let mut n = 0;
-            let regulators: Vec<String> = participants::list(tx.conn, Some("regulator"), Some("active"), None)?
+            let regulators: Vec<String> = participants::list(
+                tx.conn,
+                Some(Role::Regulator.as_str()),
+                Some(crate::policy::ParticipantState::Active.as_str()),
+                None,
+            )?
                 .into_iter()
                 .map(|p| p.uscc)
                 .collect();

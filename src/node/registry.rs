@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::identity::DidKey;
 use crate::ids::Uscc;
 use crate::log::entry::{AccessRecord, EntryKind, PartyRef};
-use crate::policy::Role;
+use crate::policy::{ParticipantState, Role};
 use crate::storage::from_millis;
 use crate::storage::log_store::{NewEntry, Tx};
 use crate::storage::participants::{self, Delegation, NewParticipant, Participant};
@@ -93,15 +93,15 @@ fn check_member(m: &NewMember) -> Result<DidKey> {
 fn participant_entry(action: &str, subject: &Participant, actor: &Actor, detail: Value) -> NewEntry {
     NewEntry {
         kind: EntryKind::Participant,
-        enterprise: (subject.role == "enterprise").then(|| subject.uscc.clone()),
+        enterprise: (subject.role == Role::Enterprise).then(|| subject.uscc.clone()),
         grant: None,
         caller: Some(actor.uscc.clone()),
-        platform: (subject.role == "platform").then(|| subject.uscc.clone()),
-        bank: (subject.role == "bank").then(|| subject.uscc.clone()),
+        platform: (subject.role == Role::Platform).then(|| subject.uscc.clone()),
+        bank: (subject.role == Role::Bank).then(|| subject.uscc.clone()),
         categories: None,
         decision: Some(action.to_owned()),
         record: AccessRecord {
-            enterprise: (subject.role == "enterprise").then(|| subject.uscc.clone()),
+            enterprise: (subject.role == Role::Enterprise).then(|| subject.uscc.clone()),
             caller: Some(actor.party()),
             decision: Some(action.to_owned()),
             detail: Some(
@@ -116,7 +116,7 @@ fn add_member(
     tx: &mut Tx<'_>,
     m: &NewMember,
     role: Role,
-    state: &str,
+    state: ParticipantState,
     platform: Option<&str>,
     actor: &Actor,
     evidence: Option<&str>,
@@ -125,7 +125,7 @@ fn add_member(
     // what keeps a platform from registering another participant's code as its "bank" and then
     // reading that participant's grants, webhooks and notices (spec/security.md §3.1).
     if let Some(existing) = participants::find_by_uscc(tx.conn, &m.uscc)? {
-        return Err(Error::Conflict(if existing.role == role.as_str() {
+        return Err(Error::Conflict(if existing.role == role {
             format!("{} {} is already registered", role.as_str(), m.uscc)
         } else {
             format!(
@@ -145,7 +145,7 @@ fn add_member(
         tx.conn,
         &NewParticipant {
             uscc: &m.uscc,
-            role: role.as_str(),
+            role,
             name: m.name.trim(),
             state,
             platform_uscc: platform,
@@ -156,7 +156,7 @@ fn add_member(
         },
         &m.did,
     )?;
-    let action = if state == "pending" {
+    let action = if state == ParticipantState::Pending {
         "registration-submitted"
     } else {
         "admitted"
@@ -175,7 +175,17 @@ pub async fn admit_platform(node: &Node, m: NewMember, actor: Actor) -> Result<P
         ));
     }
     node.committer
-        .run(move |tx| add_member(tx, &m, Role::Platform, "active", None, &actor, None))
+        .run(move |tx| {
+            add_member(
+                tx,
+                &m,
+                Role::Platform,
+                ParticipantState::Active,
+                None,
+                &actor,
+                None,
+            )
+        })
         .await
 }
 
@@ -183,7 +193,17 @@ pub async fn admit_platform(node: &Node, m: NewMember, actor: Actor) -> Result<P
 pub async fn add_regulator(node: &Node, m: NewMember, actor: Actor) -> Result<Participant> {
     check_member(&m)?;
     node.committer
-        .run(move |tx| add_member(tx, &m, Role::Regulator, "active", None, &actor, None))
+        .run(move |tx| {
+            add_member(
+                tx,
+                &m,
+                Role::Regulator,
+                ParticipantState::Active,
+                None,
+                &actor,
+                None,
+            )
+        })
         .await
 }
 
@@ -204,14 +224,20 @@ pub async fn register_bank(node: &Node, caller: &Caller, m: NewMember) -> Result
                 let same_key = participants::keys(tx.conn, p.id)?
                     .last()
                     .is_some_and(|k| k.did == m.did && k.valid_until.is_none());
-                if p.role == Role::Bank.as_str()
-                    && p.platform_uscc.as_deref() == Some(platform.as_str())
-                    && same_key
-                {
+                if p.role == Role::Bank && p.platform_uscc.as_deref() == Some(platform.as_str()) && same_key {
                     return Ok((p, false));
                 }
             }
-            add_member(tx, &m, Role::Bank, "active", Some(&platform), &actor, None).map(|p| (p, true))
+            add_member(
+                tx,
+                &m,
+                Role::Bank,
+                ParticipantState::Active,
+                Some(&platform),
+                &actor,
+                None,
+            )
+            .map(|p| (p, true))
         })
         .await
 }
@@ -236,7 +262,15 @@ pub async fn submit_registration(node: &Node, token: &str) -> Result<Participant
     node.committer
         .run(move |tx| {
             tx.consume_jti(&req.jti, req.signer.as_str(), req.expires_ms)?;
-            add_member(tx, &m, Role::Enterprise, "pending", None, &actor, Some(&evidence))
+            add_member(
+                tx,
+                &m,
+                Role::Enterprise,
+                ParticipantState::Pending,
+                None,
+                &actor,
+                Some(&evidence),
+            )
         })
         .await
 }
@@ -260,15 +294,50 @@ pub fn identity_credential(
     data_integrity::create_proof(&unsigned, &node.key, at).map_err(|e| Error::Internal(e.to_string()))
 }
 
+/// The node's decision on a pending registration, named as in the URL (`/v1/admin/registrations/
+/// {uscc}/approve`, the portal's `/portal/api/registrations/{uscc}/{decision}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegistrationDecision {
+    /// Admit: the participant becomes `active` and receives its identity credential.
+    Approve,
+    /// Refuse: the participant becomes `rejected`.
+    Reject,
+}
+
+impl RegistrationDecision {
+    /// Parses the URL spelling (`approve`, `reject`).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "approve" => Some(Self::Approve),
+            "reject" => Some(Self::Reject),
+            _ => None,
+        }
+    }
+
+    /// The state the registration moves to.
+    pub fn state(self) -> ParticipantState {
+        match self {
+            Self::Approve => ParticipantState::Active,
+            Self::Reject => ParticipantState::Rejected,
+        }
+    }
+}
+
 /// Approves (or rejects) a pending enterprise registration (node operators only). Approval issues
 /// the identity credential.
-pub async fn decide_registration(node: &Node, uscc: String, approve: bool, actor: Actor) -> Result<Value> {
+pub async fn decide_registration(
+    node: &Node,
+    uscc: String,
+    decision: RegistrationDecision,
+    actor: Actor,
+) -> Result<Value> {
+    let approve = decision == RegistrationDecision::Approve;
     let now = node.clock.now();
     let (p, key) = {
         let u = uscc.clone();
         node.store
             .call(move |c| -> Result<_> {
-                let p = participants::find(c, &u, "enterprise")?
+                let p = participants::find(c, &u, Role::Enterprise)?
                     .ok_or_else(|| Error::NotFound(format!("no registration for {u}")))?;
                 let key = participants::keys(c, p.id)?
                     .pop()
@@ -277,7 +346,7 @@ pub async fn decide_registration(node: &Node, uscc: String, approve: bool, actor
             })
             .await?
     };
-    if p.state != "pending" {
+    if p.state != ParticipantState::Pending {
         return Err(Error::Conflict(format!("{uscc} is {}, not pending", p.state)));
     }
     let credential = if approve {
@@ -288,10 +357,10 @@ pub async fn decide_registration(node: &Node, uscc: String, approve: bool, actor
     let cred = credential.clone();
     node.committer
         .run(move |tx| -> Result<()> {
-            let state = if approve { "active" } else { "rejected" };
+            let state = decision.state();
             // Guard against a concurrent decision.
             let current = participants::get(tx.conn, p.id)?.map(|x| x.state);
-            if current.as_deref() != Some("pending") {
+            if current != Some(ParticipantState::Pending) {
                 return Err(Error::Conflict(format!("{} was decided meanwhile", p.uscc)));
             }
             participants::set_state(tx.conn, p.id, state, tx.now())?;
@@ -308,9 +377,18 @@ pub async fn decide_registration(node: &Node, uscc: String, approve: bool, actor
             Ok(())
         })
         .await?;
-    Ok(
-        json!({"uscc": uscc, "state": if approve { "active" } else { "rejected" }, "identityCredential": credential}),
-    )
+    Ok(json!({"uscc": uscc, "state": decision.state(), "identityCredential": credential}))
+}
+
+/// Parses the state an operator asks for (`active`, `suspended`, `removed`): the one table the
+/// `/v1` admin route and the portal share.
+pub fn settable_state(s: &str) -> Result<ParticipantState> {
+    ParticipantState::settable(s).ok_or_else(|| {
+        Error::invalid(
+            "invalid-state",
+            format!("state {s:?} must be active, suspended or removed"),
+        )
+    })
 }
 
 /// Sets a platform's (or bank's, or regulator's) state: `active`, `suspended` or `removed` (node
@@ -320,10 +398,13 @@ pub async fn set_state(
     node: &Node,
     uscc: String,
     role: Role,
-    state: &'static str,
+    state: ParticipantState,
     actor: Actor,
 ) -> Result<Value> {
-    if !matches!(state, "active" | "suspended" | "removed") {
+    if !matches!(
+        state,
+        ParticipantState::Active | ParticipantState::Suspended | ParticipantState::Removed
+    ) {
         return Err(Error::invalid(
             "invalid-state",
             "state must be active, suspended or removed",
@@ -336,29 +417,34 @@ pub async fn set_state(
     }
     node.committer
         .run(move |tx| -> Result<Value> {
-            let p = participants::find(tx.conn, &uscc, role.as_str())?
+            let p = participants::find(tx.conn, &uscc, role)?
                 .ok_or_else(|| Error::NotFound(format!("no {} {uscc}", role.as_str())))?;
-            if p.state == "removed" {
+            if p.state == ParticipantState::Removed {
                 return Err(Error::Conflict(format!("{uscc} was removed; removal is final")));
             }
             if p.state == state {
                 return Ok(json!({"uscc": uscc, "state": state, "suspendedGrants": 0}));
             }
             participants::set_state(tx.conn, p.id, state, tx.now())?;
-            if state != "active" {
+            if state != ParticipantState::Active {
                 crate::storage::sessions::end_all_of(tx.conn, p.id, tx.now())?;
             }
-            tx.append(participant_entry(state, &p, &actor, json!({"from": p.state})))?;
+            tx.append(participant_entry(
+                state.as_str(),
+                &p,
+                &actor,
+                json!({"from": p.state}),
+            ))?;
             super::notify::participant_state(
                 tx.conn,
                 &uscc,
                 role.as_str(),
-                state,
+                state.as_str(),
                 p.platform_uscc.as_deref(),
                 tx.now(),
             )?;
             let mut suspended = 0;
-            if state == "removed" && role == Role::Platform {
+            if state == ParticipantState::Removed && role == Role::Platform {
                 suspended = super::grants::cascade_suspend(tx, &uscc, &actor.party(), "platform-removed")?;
             }
             Ok(json!({"uscc": uscc, "state": state, "suspendedGrants": suspended}))
@@ -411,8 +497,7 @@ pub async fn recover_key(node: &Node, uscc: String, role: Role, pop: &str, actor
     let old = node
         .store
         .call(move |c| -> Result<String> {
-            let p = participants::find(c, &u, role.as_str())?
-                .ok_or_else(|| Error::NotFound(format!("no {u}")))?;
+            let p = participants::find(c, &u, role)?.ok_or_else(|| Error::NotFound(format!("no {u}")))?;
             let k = participants::keys(c, p.id)?
                 .pop()
                 .ok_or_else(|| Error::Internal("no key".into()))?;
@@ -446,7 +531,7 @@ async fn rotate(
                         if key.valid_until.is_some() {
                 return Err(Error::Conflict("that key was already rotated out".into()));
             }
-            if matches!(p.state.as_str(), "removed" | "rejected") {
+            if matches!(p.state, ParticipantState::Removed | ParticipantState::Rejected) {
                 return Err(Error::Forbidden(format!("{} is {}", p.uscc, p.state)));
             }
             if participants::find_by_did(tx.conn, &new_did)?.is_some() {
@@ -458,7 +543,7 @@ async fn rotate(
             crate::storage::sessions::end_all_of(tx.conn, p.id, tx.now())?;
             let actor = actor.unwrap_or(Actor {
                 uscc: p.uscc.clone(),
-                role: Role::parse(&p.role).unwrap_or(Role::Enterprise),
+                role: p.role,
                 did: Some(old_did.clone()),
             });
             let e = tx.append(participant_entry(
@@ -653,7 +738,7 @@ pub async fn describe(node: &Node, id: i64) -> Result<(Value, Option<Value>)> {
 /// `platform`) with its key; run at start.
 pub fn ensure_self(node: &Node, role: Role, uscc: &str, name: &str) -> Result<()> {
     let (uscc, name, did) = (uscc.to_owned(), name.to_owned(), node.did().to_owned());
-    let exists = node.store.run(|c| participants::find(c, &uscc, role.as_str()))?;
+    let exists = node.store.run(|c| participants::find(c, &uscc, role))?;
     if exists.is_some() {
         return Ok(());
     }
@@ -669,7 +754,7 @@ pub fn ensure_self(node: &Node, role: Role, uscc: &str, name: &str) -> Result<()
             role,
             did: Some(m.did.clone()),
         };
-        add_member(tx, &m, role, "active", None, &actor, None).map(|_| ())
+        add_member(tx, &m, role, ParticipantState::Active, None, &actor, None).map(|_| ())
     })
 }
 
@@ -681,5 +766,13 @@ pub fn add_bank_locally(
     actor: &Actor,
 ) -> Result<Participant> {
     check_member(m)?;
-    add_member(tx, m, Role::Bank, "active", Some(platform), actor, None)
+    add_member(
+        tx,
+        m,
+        Role::Bank,
+        ParticipantState::Active,
+        Some(platform),
+        actor,
+        None,
+    )
 }

@@ -17,10 +17,12 @@ use serde_json::{Map, Value, json};
 use super::{Caller, Node};
 use crate::crypto::{Sha256Digest, jcs};
 use crate::error::{Error, Result};
-use crate::grant::{Granularity, VerifiedGrant};
+use crate::grant::{GrantState, Granularity, VerifiedGrant};
 use crate::ids::{GrantId, Uscc};
 use crate::log::entry::{AccessRecord, CategoryRef, EntryKind, GrantRef, PartyRef, Reason};
-use crate::policy::{self, BankFacts, CallerFacts, Decision, Facts, GrantStatus, ReleaseRequest, Role};
+use crate::policy::{
+    self, BankFacts, CallerFacts, Decision, Facts, GrantStatus, ParticipantState, ReleaseRequest, Role,
+};
 use crate::storage::grants::{self as store, StoredGrant};
 use crate::storage::log_store::{Appended, NewEntry};
 use crate::storage::participants;
@@ -232,7 +234,7 @@ pub async fn release(node: &Node, caller: &Caller, body: &[u8]) -> Result<Value>
                         None => None,
                     };
                     let b = match bank {
-                        Some(u) => participants::find(c, &u, "bank")?,
+                        Some(u) => participants::find(c, &u, Role::Bank)?,
                         None => None,
                     };
                     Ok((g, b))
@@ -277,8 +279,8 @@ pub async fn release(node: &Node, caller: &Caller, body: &[u8]) -> Result<Value>
         (None, None) => {}
     }
     let status = grant_row.as_ref().map(|g| GrantStatus {
-        revoked: g.state == "revoked",
-        suspended: g.state == "suspended",
+        revoked: g.state == GrantState::Revoked,
+        suspended: g.state == GrantState::Suspended,
     });
     let period = verified
         .as_ref()
@@ -304,7 +306,7 @@ pub async fn release(node: &Node, caller: &Caller, body: &[u8]) -> Result<Value>
     };
     let bank_facts = bank.map(|b| BankFacts {
         uscc: b.uscc,
-        active: b.state == "active",
+        active: b.state == ParticipantState::Active,
         platform: b.platform_uscc,
     });
     let facts = Facts {
@@ -386,7 +388,7 @@ pub async fn release(node: &Node, caller: &Caller, body: &[u8]) -> Result<Value>
             tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
             let mut late = Vec::new();
             if let Some(p) = participants::get(tx.conn, c.participant.id)? {
-                if p.state != "active" {
+                if p.state != ParticipantState::Active {
                     late.push(reason(
                         "caller-not-admitted",
                         format!("{} became {}", p.uscc, p.state),
@@ -394,8 +396,8 @@ pub async fn release(node: &Node, caller: &Caller, body: &[u8]) -> Result<Value>
                 }
             }
             if let Some((id, usage)) = &grant_for_job {
-                match store::state(tx.conn, id)?.as_deref() {
-                    Some("active") => {}
+                match store::state(tx.conn, id)? {
+                    Some(GrantState::Active) => {}
                     Some(s) => late.push(reason(&format!("grant-{s}"), format!("grant {id} is {s}"))),
                     None => late.push(reason("unknown-grant", format!("grant {id} vanished"))),
                 }

@@ -12,10 +12,12 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
+use super::objections::Step;
 use super::{Caller, Node};
 use crate::error::{Error, Result};
+use crate::grant::GrantState;
 use crate::log::entry::EntryKind;
-use crate::policy::Role;
+use crate::policy::{ParticipantState, Role};
 use crate::storage::stats::{
     self as rollups, AccessQuery, AccessRow, COUNTED_KINDS, GrantCounts, GroupBy, ObjectionCounts,
 };
@@ -32,9 +34,21 @@ pub const DEFAULT_DAYS: i64 = 30;
 pub const MAX_ROWS: usize = 100_000;
 
 /// Participant states, in the order figures list them.
-pub const PARTICIPANT_STATES: [&str; 5] = ["pending", "active", "suspended", "removed", "rejected"];
+pub const PARTICIPANT_STATES: [&str; 5] = [
+    ParticipantState::ALL[0].as_str(),
+    ParticipantState::ALL[1].as_str(),
+    ParticipantState::ALL[2].as_str(),
+    ParticipantState::ALL[3].as_str(),
+    ParticipantState::ALL[4].as_str(),
+];
 /// Objection states, in the order figures list them.
-pub const OBJECTION_STATES: [&str; 5] = ["received", "forwarded", "under-review", "corrected", "rejected"];
+pub const OBJECTION_STATES: [&str; 5] = [
+    Step::Received.as_str(),
+    Step::Forwarded.as_str(),
+    Step::UnderReview.as_str(),
+    Step::Corrected.as_str(),
+    Step::Rejected.as_str(),
+];
 
 /// Which rows a caller may see.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -370,9 +384,10 @@ fn as_of(ms: i64) -> String {
 impl Summary {
     /// Registered enterprises: state `active` or `suspended` (approved and not removed).
     pub fn registered_enterprises(&self) -> Option<i64> {
-        self.enterprises
-            .as_ref()
-            .map(|m| m.get("active").copied().unwrap_or(0) + m.get("suspended").copied().unwrap_or(0))
+        self.enterprises.as_ref().map(|m| {
+            let n = |s: ParticipantState| m.get(s.as_str()).copied().unwrap_or(0);
+            n(ParticipantState::Active) + n(ParticipantState::Suspended)
+        })
     }
 
     /// The JSON answer (schema `StatsSummary` in spec/openapi.yaml).
@@ -435,9 +450,9 @@ impl Summary {
         }
         if let Some(g) = &self.grants {
             for (s, n) in [
-                ("active", g.active),
-                ("suspended", g.suspended),
-                ("revoked", g.revoked),
+                (GrantState::Active.as_str(), g.active),
+                (GrantState::Suspended.as_str(), g.suspended),
+                (GrantState::Revoked.as_str(), g.revoked),
                 ("expired", g.expired),
             ] {
                 w.row(&["grants", "state", s, "", &n.to_string()]);

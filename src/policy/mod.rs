@@ -31,7 +31,7 @@ pub enum Role {
 
 impl Role {
     /// The stored spelling.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Node => "node",
             Self::Platform => "platform",
@@ -51,6 +51,69 @@ impl Role {
             "enterprise" => Self::Enterprise,
             _ => return None,
         })
+    }
+}
+
+/// A participant's admission state (spec/registry.md): registrations start `pending` and are
+/// approved (`active`) or `rejected`; operators move admitted participants between `active` and
+/// `suspended`, and `removed` is final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParticipantState {
+    /// Registered, awaiting the node's decision.
+    Pending,
+    /// Admitted.
+    Active,
+    /// Admitted, temporarily barred.
+    Suspended,
+    /// Removed (final).
+    Removed,
+    /// Registration rejected.
+    Rejected,
+}
+
+impl ParticipantState {
+    /// Every state, in the order the statistics list them.
+    pub const ALL: [Self; 5] = [
+        Self::Pending,
+        Self::Active,
+        Self::Suspended,
+        Self::Removed,
+        Self::Rejected,
+    ];
+
+    /// The stored (and JSON) spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Active => "active",
+            Self::Suspended => "suspended",
+            Self::Removed => "removed",
+            Self::Rejected => "rejected",
+        }
+    }
+
+    /// Parses the stored spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// The states an operator may set on an admitted participant (`active`, `suspended`,
+    /// `removed`): the one table the `/v1` admin route and the portal both parse with.
+    pub fn settable(s: &str) -> Option<Self> {
+        Self::parse(s).filter(|v| matches!(v, Self::Active | Self::Suspended | Self::Removed))
+    }
+
+    /// Whether this state ends every session and bars sign-in (`suspended`, `removed`,
+    /// `rejected`).
+    pub fn is_barred(self) -> bool {
+        matches!(self, Self::Suspended | Self::Removed | Self::Rejected)
+    }
+}
+
+impl std::fmt::Display for ParticipantState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -926,6 +989,40 @@ mod tests {
         assert!(
             !written.is_empty() && missing.is_empty(),
             "reasons without a case: {missing:?}"
+        );
+    }
+
+    #[test]
+    fn participant_state_spellings() {
+        for s in ParticipantState::ALL {
+            assert_eq!(ParticipantState::parse(s.as_str()), Some(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+            assert_eq!(s.to_string(), s.as_str());
+        }
+        assert_eq!(ParticipantState::parse("Active"), None);
+        let settable: Vec<_> = ParticipantState::ALL
+            .into_iter()
+            .filter(|s| ParticipantState::settable(s.as_str()).is_some())
+            .collect();
+        assert_eq!(
+            settable,
+            [
+                ParticipantState::Active,
+                ParticipantState::Suspended,
+                ParticipantState::Removed
+            ]
+        );
+        let barred: Vec<_> = ParticipantState::ALL
+            .into_iter()
+            .filter(|s| s.is_barred())
+            .collect();
+        assert_eq!(
+            barred,
+            [
+                ParticipantState::Suspended,
+                ParticipantState::Removed,
+                ParticipantState::Rejected
+            ]
         );
     }
 }

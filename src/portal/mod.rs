@@ -20,11 +20,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
+use crate::grant::GrantAction;
 use crate::http::{Body, json, parse_body};
 use crate::node::objections::{self, ListQuery, Lodge, StepBody};
-use crate::node::registry::{self, Actor, NewMember};
+use crate::node::registry::{self, Actor, NewMember, RegistrationDecision};
 use crate::node::{Node, audit, grants};
-use crate::policy::Role;
+use crate::policy::{ParticipantState, Role};
 use session::Session;
 
 /// The portal's API routes (method, path template), for `405` answers with `Allow`
@@ -148,7 +149,7 @@ fn need(s: &Session, roles: &[Role]) -> Result<()> {
             s.role.as_str()
         )));
     }
-    if s.participant.state != "active" {
+    if s.participant.state != ParticipantState::Active {
         return Err(Error::Forbidden(format!(
             "{} is {}",
             s.participant.uscc, s.participant.state
@@ -222,8 +223,20 @@ async fn register(node: web::Data<Node>, body: Body) -> Result<HttpResponse> {
 
 /// Admitted platforms with their banks: what an enterprise picks from in the grant wizard.
 async fn directory(node: web::Data<Node>) -> Result<HttpResponse> {
-    let platforms = registry::list(&node, Some("platform".into()), Some("active".into()), None).await?;
-    let banks = registry::list(&node, Some("bank".into()), Some("active".into()), None).await?;
+    let platforms = registry::list(
+        &node,
+        Some("platform".into()),
+        Some(ParticipantState::Active.as_str().into()),
+        None,
+    )
+    .await?;
+    let banks = registry::list(
+        &node,
+        Some("bank".into()),
+        Some(ParticipantState::Active.as_str().into()),
+        None,
+    )
+    .await?;
     let out: Vec<Value> = platforms
         .into_iter()
         .map(|p| {
@@ -295,16 +308,12 @@ async fn change_grant(
     let s = session_csrf(&node, &req).await?;
     need(&s, &[Role::Enterprise])?;
     let (id, action) = path.into_inner();
-    let action: &'static str = match action.as_str() {
-        "revoke" => "revoke",
-        "suspend" => "suspend",
-        "resume" => "resume",
-        other => return Err(Error::NotFound(format!("no action {other}"))),
-    };
+    let action = GrantAction::parse(&action).ok_or_else(|| Error::NotFound(format!("no action {action}")))?;
     let token = std::str::from_utf8(&body)
         .map_err(|_| Error::invalid("malformed-body", "body must be a signed request"))?
         .trim();
-    let signed = crate::node::auth::verify_request(token, action, node.did(), node.clock.now(), &node.keys)?;
+    let signed =
+        crate::node::auth::verify_request(token, action.as_str(), node.did(), node.clock.now(), &node.keys)?;
     if signed.str("grant") != Some(id.as_str()) {
         return Err(Error::invalid(
             "signed-request",
@@ -483,7 +492,7 @@ async fn registrations(node: web::Data<Node>, req: HttpRequest) -> Result<HttpRe
     need(&s, &[Role::Node])?;
     Ok(json(
         StatusCode::OK,
-        &json!({"registrations": registry::list(&node, Some("enterprise".into()), Some("pending".into()), None).await?}),
+        &json!({"registrations": registry::list(&node, Some("enterprise".into()), Some(ParticipantState::Pending.as_str().into()), None).await?}),
     ))
 }
 
@@ -495,14 +504,11 @@ async fn decide(
     let s = session_csrf(&node, &req).await?;
     need(&s, &[Role::Node])?;
     let (uscc, decision) = path.into_inner();
-    let approve = match decision.as_str() {
-        "approve" => true,
-        "reject" => false,
-        other => return Err(Error::NotFound(format!("no decision {other}"))),
-    };
+    let decision = RegistrationDecision::parse(&decision)
+        .ok_or_else(|| Error::NotFound(format!("no decision {decision}")))?;
     Ok(json(
         StatusCode::OK,
-        &registry::decide_registration(&node, uscc, approve, Actor::caller(&s.caller(&node)?)).await?,
+        &registry::decide_registration(&node, uscc, decision, Actor::caller(&s.caller(&node)?)).await?,
     ))
 }
 
@@ -553,17 +559,7 @@ async fn platform_state(
     let s = session_csrf(&node, &req).await?;
     need(&s, &[Role::Node])?;
     let b: StateBody = parse_body(&body)?;
-    let state: &'static str = match b.state.as_str() {
-        "active" => "active",
-        "suspended" => "suspended",
-        "removed" => "removed",
-        other => {
-            return Err(Error::invalid(
-                "invalid-state",
-                format!("state {other:?} must be active, suspended or removed"),
-            ));
-        }
-    };
+    let state = registry::settable_state(&b.state)?;
     Ok(json(
         StatusCode::OK,
         &registry::set_state(

@@ -6,6 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::error::Result;
+use crate::grant::GrantState;
 use crate::node::Node;
 use crate::node::stats::{self, Period, Scope};
 
@@ -39,9 +40,9 @@ pub async fn compute(node: &Node) -> Result<Value> {
             .map(|(r, st, n)| json!({"role": r, "state": st, "count": n})).collect::<Vec<_>>(),
         "enterprises": full["enterprises"],
         "grants": [
-            {"state": "active", "count": g.active},
-            {"state": "suspended", "count": g.suspended},
-            {"state": "revoked", "count": g.revoked},
+            {"state": GrantState::Active, "count": g.active},
+            {"state": GrantState::Suspended, "count": g.suspended},
+            {"state": GrantState::Revoked, "count": g.revoked},
             {"state": "expired", "count": g.expired},
         ],
         "expiredGrants": g.expired,

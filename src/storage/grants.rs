@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use super::schema::{grant_events, grant_parties, grant_usage, grants};
 use super::{DbConn, StorageResult};
+use crate::grant::GrantState;
 
 /// A stored grant.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
@@ -33,8 +34,9 @@ pub struct StoredGrant {
     pub valid_from: i64,
     /// validUntil, ms.
     pub valid_until: i64,
-    /// `active`, `suspended` or `revoked`: mirrors the status bits, changed in the same transaction.
-    pub state: String,
+    /// Mirrors the status bits, changed in the same transaction.
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub state: GrantState,
     /// Submitted at, ms.
     pub submitted_at: i64,
     /// The log entry that recorded the submission.
@@ -44,8 +46,11 @@ pub struct StoredGrant {
 /// Inserts a grant and the parties it names (`(uscc, role)`), and counts it in the statistics
 /// rollup (state × CST day of `validUntil`, spec/statistics.md §3.2) in the same transaction.
 pub fn insert(conn: &mut DbConn, g: &StoredGrant, parties: &[(String, &'static str)]) -> StorageResult<()> {
-    diesel::insert_into(grants::table).values(g).execute(conn)?;
-    super::stats::grant_added(conn, &g.state, g.valid_until)?;
+    // By value: the state is written through its `serialize_as` conversion.
+    diesel::insert_into(grants::table)
+        .values(g.clone())
+        .execute(conn)?;
+    super::stats::grant_added(conn, g.state.as_str(), g.valid_until)?;
     for (uscc, role) in parties {
         diesel::insert_into(grant_parties::table)
             .values((
@@ -68,17 +73,19 @@ pub fn get(conn: &mut DbConn, id: &str) -> StorageResult<Option<StoredGrant>> {
 }
 
 /// A grant's state only (the cheap read on the release path).
-pub fn state(conn: &mut DbConn, id: &str) -> StorageResult<Option<String>> {
-    Ok(grants::table
+pub fn state(conn: &mut DbConn, id: &str) -> StorageResult<Option<GrantState>> {
+    let stored: Option<String> = grants::table
         .find(id)
         .select(grants::state)
         .get_result(conn)
-        .optional()?)
+        .optional()?;
+    Ok(stored.map(GrantState::try_from).transpose()?)
 }
 
 /// Sets a grant's state, moving it between the statistics rollup's states in the same transaction
 /// (spec/statistics.md §3.2).
-pub fn set_state(conn: &mut DbConn, id: &str, state: &str) -> StorageResult<()> {
+pub fn set_state(conn: &mut DbConn, id: &str, state: GrantState) -> StorageResult<()> {
+    let state = state.as_str();
     let before: Option<(String, i64)> = grants::table
         .find(id)
         .select((grants::state, grants::valid_until))

@@ -97,7 +97,7 @@ pub enum StorageError {
     Migration(String),
     /// A query failed.
     #[error("database: {0}")]
-    Query(#[from] diesel::result::Error),
+    Query(diesel::result::Error),
     /// Stored data that does not parse (corruption or a bug).
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
@@ -125,8 +125,65 @@ impl StorageError {
 /// the only code that runs queries, so that no module outside storage names diesel.
 impl From<diesel::result::Error> for crate::error::Error {
     fn from(e: diesel::result::Error) -> Self {
-        Self::Storage(StorageError::Query(e))
+        Self::Storage(e.into())
     }
+}
+
+/// A diesel error, except that a stored value of an enumerated column that does not parse
+/// ([`BadValue`], raised while loading a row) is [`StorageError::Corrupt`], never a default.
+impl From<diesel::result::Error> for StorageError {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            diesel::result::Error::DeserializationError(inner) if inner.is::<BadValue>() => {
+                Self::Corrupt(inner.to_string())
+            }
+            other => Self::Query(other),
+        }
+    }
+}
+
+impl From<BadValue> for StorageError {
+    fn from(e: BadValue) -> Self {
+        Self::Corrupt(e.to_string())
+    }
+}
+
+/// A stored value of an enumerated column (a state, a role) that is none of its spellings.
+#[derive(Debug, thiserror::Error)]
+#[error("stored {kind} {value:?} is not one of its spellings")]
+pub struct BadValue {
+    /// What the column holds (`participant state`, `grant state` …).
+    pub kind: &'static str,
+    /// The stored text.
+    pub value: String,
+}
+
+/// Conversions at the storage edge: each enum of the core is stored as its `as_str()` spelling and
+/// parsed back on load (`#[diesel(deserialize_as = String)]` on the row's field), a spelling that
+/// does not parse being [`BadValue`] and so [`StorageError::Corrupt`].
+macro_rules! stored_enum {
+    ($($ty:ty => $kind:literal),* $(,)?) => {$(
+        impl TryFrom<String> for $ty {
+            type Error = BadValue;
+            fn try_from(value: String) -> Result<Self, BadValue> {
+                <$ty>::parse(&value).ok_or(BadValue { kind: $kind, value })
+            }
+        }
+
+        impl From<$ty> for String {
+            fn from(v: $ty) -> String {
+                v.as_str().to_owned()
+            }
+        }
+    )*};
+}
+
+stored_enum! {
+    crate::policy::ParticipantState => "participant state",
+    crate::policy::Role => "participant role",
+    crate::grant::GrantState => "grant state",
+    webhooks::EndpointState => "webhook endpoint state",
+    webhooks::DeliveryState => "webhook delivery state",
 }
 
 /// Whether a diesel error means the connection itself is unusable (closed by the server, or its

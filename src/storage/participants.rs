@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use super::schema::{delegations, issued_credentials, participant_keys, participants};
 use super::{DbConn, StorageResult};
+use crate::policy::{ParticipantState, Role};
 
 /// A participant row.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, serde::Serialize)]
@@ -13,12 +14,14 @@ pub struct Participant {
     pub id: i64,
     /// Unified Social Credit Code.
     pub uscc: String,
-    /// `node`, `platform`, `bank`, `regulator`, `enterprise`.
-    pub role: String,
+    /// Its role.
+    #[diesel(deserialize_as = String)]
+    pub role: Role,
     /// Name.
     pub name: String,
-    /// `pending`, `active`, `suspended`, `removed`, `rejected`.
-    pub state: String,
+    /// Its admission state.
+    #[diesel(deserialize_as = String)]
+    pub state: ParticipantState,
     /// For banks: the platform that registered them.
     pub platform_uscc: Option<String>,
     /// For platforms: their base URL.
@@ -38,11 +41,13 @@ pub struct NewParticipant<'a> {
     /// Code.
     pub uscc: &'a str,
     /// Role.
-    pub role: &'a str,
+    #[diesel(serialize_as = String)]
+    pub role: Role,
     /// Name.
     pub name: &'a str,
     /// Initial state.
-    pub state: &'a str,
+    #[diesel(serialize_as = String)]
+    pub state: ParticipantState,
     /// Registering platform (banks).
     pub platform_uscc: Option<&'a str>,
     /// Base URL (platforms).
@@ -75,9 +80,9 @@ pub struct ParticipantKey {
 /// rollup (role × state, spec/statistics.md §3.1) in the same transaction.
 pub fn insert(conn: &mut DbConn, new: &NewParticipant<'_>, did: &str) -> StorageResult<Participant> {
     diesel::insert_into(participants::table)
-        .values(new)
+        .values(new.clone())
         .execute(conn)?;
-    super::stats::participant_added(conn, new.role, new.state)?;
+    super::stats::participant_added(conn, new.role.as_str(), new.state.as_str())?;
     let p = find(conn, new.uscc, new.role)?.ok_or(diesel::result::Error::NotFound)?;
     diesel::insert_into(participant_keys::table)
         .values((
@@ -90,10 +95,10 @@ pub fn insert(conn: &mut DbConn, new: &NewParticipant<'_>, did: &str) -> Storage
 }
 
 /// The participant with this code and role.
-pub fn find(conn: &mut DbConn, uscc: &str, role: &str) -> StorageResult<Option<Participant>> {
+pub fn find(conn: &mut DbConn, uscc: &str, role: Role) -> StorageResult<Option<Participant>> {
     Ok(participants::table
         .filter(participants::uscc.eq(uscc))
-        .filter(participants::role.eq(role))
+        .filter(participants::role.eq(role.as_str()))
         .select(Participant::as_select())
         .get_result(conn)
         .optional()?)
@@ -158,7 +163,8 @@ pub fn rotate_key(conn: &mut DbConn, participant_id: i64, new_did: &str, at: i64
 
 /// Sets a participant's state, moving it between the statistics rollup's states in the same
 /// transaction (spec/statistics.md §3.1).
-pub fn set_state(conn: &mut DbConn, id: i64, state: &str, now: i64) -> StorageResult<()> {
+pub fn set_state(conn: &mut DbConn, id: i64, state: ParticipantState, now: i64) -> StorageResult<()> {
+    let state = state.as_str();
     let before: Option<(String, String)> = participants::table
         .find(id)
         .select((participants::role, participants::state))
@@ -173,7 +179,8 @@ pub fn set_state(conn: &mut DbConn, id: i64, state: &str, now: i64) -> StorageRe
     Ok(())
 }
 
-/// Participants, filtered by role, state and registering platform, in creation order.
+/// Participants, filtered by role, state (its spelling: a filter from a query may name no state
+/// and then matches nothing) and registering platform, in creation order.
 pub fn list(
     conn: &mut DbConn,
     role: Option<&str>,
@@ -298,4 +305,66 @@ pub fn revoke_delegation(conn: &mut DbConn, id: &str, at: i64) -> StorageResult<
     )
     .set(delegations::revoked_at.eq(at))
     .execute(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::{StorageError, Store};
+
+    /// A stored state or role that is none of the enum's spellings is `Corrupt`, never a default.
+    #[test]
+    fn an_unknown_stored_spelling_is_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&format!("sqlite://{}/t.db", dir.path().display()), 1).unwrap();
+        let new = NewParticipant {
+            uscc: "91350100M000100Y43",
+            role: Role::Enterprise,
+            name: "x",
+            state: ParticipantState::Pending,
+            platform_uscc: None,
+            endpoint: None,
+            evidence: None,
+            created_at: 1,
+            updated_at: 1,
+        };
+        let p = store
+            .run(|c| {
+                insert(
+                    c,
+                    &new,
+                    "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+                )
+            })
+            .unwrap();
+        assert_eq!((p.role, p.state), (Role::Enterprise, ParticipantState::Pending));
+        // The schema's CHECK constraints refuse such a value; corruption does not ask.
+        store
+            .run(|c| {
+                crate::on_backend!(c, |c| diesel::sql_query("PRAGMA ignore_check_constraints = ON")
+                    .execute(c))?;
+                Ok(())
+            })
+            .unwrap();
+        for (column, value) in [("state", "Active"), ("role", "banq")] {
+            let sql = format!("UPDATE participants SET {column} = '{value}'");
+            store
+                .run(|c| {
+                    crate::on_backend!(c, |c| diesel::sql_query(&sql).execute(c))?;
+                    Ok(())
+                })
+                .unwrap();
+            match store.run(|c| get(c, p.id)) {
+                Err(StorageError::Corrupt(m)) => assert!(m.contains(value), "{m}"),
+                other => panic!("{column} {value:?}: {other:?}"),
+            }
+            store
+                .run(|c| {
+                    let fix = "UPDATE participants SET state = 'pending', role = 'enterprise'";
+                    crate::on_backend!(c, |c| diesel::sql_query(fix).execute(c))?;
+                    Ok(())
+                })
+                .unwrap();
+        }
+    }
 }

@@ -26,6 +26,7 @@ use super::schema::{
     log_leaves, log_state, stats_access, stats_access_category, stats_grants, stats_participants,
 };
 use super::{DbConn, StorageResult};
+use crate::grant::GrantState;
 use crate::log::entry::EntryKind;
 
 /// China Standard Time's offset from UTC (UTC+8, no daylight saving), in milliseconds.
@@ -372,12 +373,13 @@ pub fn grant_counts(conn: &mut DbConn, now_ms: i64) -> StorageResult<GrantCounts
         .bind::<BigInt, _>(now_ms)
         .load(c))?;
     let get = |rows: &[StateSum], s: &str| rows.iter().filter(|r| r.state == s).map(|r| r.n).sum::<i64>();
-    let expired_active = get(&before, "active") + get(&today_expired, "active");
-    let expired_suspended = get(&before, "suspended") + get(&today_expired, "suspended");
+    let (active, suspended) = (GrantState::Active.as_str(), GrantState::Suspended.as_str());
+    let expired_active = get(&before, active) + get(&today_expired, active);
+    let expired_suspended = get(&before, suspended) + get(&today_expired, suspended);
     Ok(GrantCounts {
-        active: get(&totals, "active") - expired_active,
-        suspended: get(&totals, "suspended") - expired_suspended,
-        revoked: get(&totals, "revoked"),
+        active: get(&totals, active) - expired_active,
+        suspended: get(&totals, suspended) - expired_suspended,
+        revoked: get(&totals, GrantState::Revoked.as_str()),
         expired: expired_active + expired_suspended,
         total: totals.iter().map(|r| r.n).sum(),
     })

@@ -16,6 +16,66 @@ use diesel::prelude::*;
 use super::schema::{webhook_endpoints as ep, webhook_outbox as ob};
 use super::{DbConn, StorageResult};
 
+/// A webhook endpoint's state. The states of the endpoint and delivery rows are the outbox's own
+/// bookkeeping (what is pending, what was delivered), so they live here with the rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EndpointState {
+    /// Receives deliveries.
+    Active,
+    /// Deleted by its owner (kept until its history expires).
+    Deleted,
+}
+
+impl EndpointState {
+    /// Every state.
+    pub const ALL: [Self; 2] = [Self::Active, Self::Deleted];
+
+    /// The stored (and JSON) spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Deleted => "deleted",
+        }
+    }
+
+    /// Parses the stored spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// A delivery's state in the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryState {
+    /// Not yet delivered; retried until it is, or cancelled.
+    Pending,
+    /// Acknowledged by the endpoint.
+    Delivered,
+    /// Given up (its endpoint was deleted).
+    Cancelled,
+}
+
+impl DeliveryState {
+    /// Every state.
+    pub const ALL: [Self; 3] = [Self::Pending, Self::Delivered, Self::Cancelled];
+
+    /// The stored (and JSON) spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivered => "delivered",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// Parses the stored spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
 /// A stored endpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = ep)]
@@ -30,8 +90,9 @@ pub struct EndpointRow {
     pub events: String,
     /// The owner's note.
     pub description: Option<String>,
-    /// `active` or `deleted`.
-    pub state: String,
+    /// Active or deleted.
+    #[diesel(deserialize_as = String)]
+    pub state: EndpointState,
     /// The sequence number of the next delivery enqueued.
     pub next_seq: i64,
     /// When the oldest pending delivery is due, ms (`None`: nothing due).
@@ -58,8 +119,9 @@ pub struct OutboxRow {
     pub event_type: String,
     /// The payload (JSON text), the same on every attempt.
     pub body: String,
-    /// `pending`, `delivered` or `cancelled`.
-    pub state: String,
+    /// Pending, delivered or cancelled.
+    #[diesel(deserialize_as = String)]
+    pub state: DeliveryState,
     /// Attempts made.
     pub attempts: i64,
     /// Enqueued, ms.
@@ -113,7 +175,7 @@ macro_rules! load_locked {
 /// the caller checks the exact event type in the list).
 pub fn active_owners_mentioning(conn: &mut DbConn, event: &str) -> StorageResult<Vec<(String, String)>> {
     Ok(ep::table
-        .filter(ep::state.eq("active"))
+        .filter(ep::state.eq(EndpointState::Active.as_str()))
         .filter(ep::events.like(format!("%{event}%")))
         .select((ep::owner_uscc, ep::events))
         .load(conn)?)
@@ -131,7 +193,7 @@ pub fn active_of_locked(conn: &mut DbConn, owner: &str) -> StorageResult<Vec<End
         conn,
         ep::table
             .filter(ep::owner_uscc.eq(owner))
-            .filter(ep::state.eq("active"))
+            .filter(ep::state.eq(EndpointState::Active.as_str()))
             .order(ep::id.asc())
     ))
 }
@@ -140,7 +202,7 @@ pub fn active_of_locked(conn: &mut DbConn, owner: &str) -> StorageResult<Vec<End
 pub fn active_of(conn: &mut DbConn, owner: &str) -> StorageResult<Vec<EndpointRow>> {
     Ok(ep::table
         .filter(ep::owner_uscc.eq(owner))
-        .filter(ep::state.eq("active"))
+        .filter(ep::state.eq(EndpointState::Active.as_str()))
         .order(ep::id.asc())
         .select(EndpointRow::as_select())
         .load(conn)?)
@@ -158,7 +220,7 @@ pub fn own_active_locked(
         ep::table
             .filter(ep::public_id.eq(public_id))
             .filter(ep::owner_uscc.eq(owner))
-            .filter(ep::state.eq("active"))
+            .filter(ep::state.eq(EndpointState::Active.as_str()))
     );
     Ok(rows.into_iter().next())
 }
@@ -169,7 +231,7 @@ pub fn own_active(conn: &mut DbConn, owner: &str, public_id: &str) -> StorageRes
     Ok(ep::table
         .filter(ep::public_id.eq(public_id))
         .filter(ep::owner_uscc.eq(owner))
-        .filter(ep::state.eq("active"))
+        .filter(ep::state.eq(EndpointState::Active.as_str()))
         .select(EndpointRow::as_select())
         .first(conn)
         .optional()?)
@@ -179,7 +241,7 @@ pub fn own_active(conn: &mut DbConn, owner: &str, public_id: &str) -> StorageRes
 pub fn count_active(conn: &mut DbConn, owner: &str) -> StorageResult<i64> {
     Ok(ep::table
         .filter(ep::owner_uscc.eq(owner))
-        .filter(ep::state.eq("active"))
+        .filter(ep::state.eq(EndpointState::Active.as_str()))
         .count()
         .get_result(conn)?)
 }
@@ -194,7 +256,7 @@ pub fn insert_endpoint(conn: &mut DbConn, e: &NewEndpoint<'_>) -> StorageResult<
             ep::url.eq(e.url),
             ep::events.eq(e.events),
             ep::description.eq(e.description),
-            ep::state.eq("active"),
+            ep::state.eq(EndpointState::Active.as_str()),
             ep::next_seq.eq(1i64),
             ep::lease_until.eq(0i64),
             ep::created_at.eq(e.now),
@@ -230,7 +292,7 @@ pub fn update_settings(
 pub fn mark_deleted(conn: &mut DbConn, id: i64, now: i64) -> StorageResult<()> {
     diesel::update(ep::table.find(id))
         .set((
-            ep::state.eq("deleted"),
+            ep::state.eq(EndpointState::Deleted.as_str()),
             ep::updated_at.eq(now),
             ep::next_attempt_at.eq(None::<i64>),
         ))
@@ -260,7 +322,7 @@ pub fn push_delivery(
             ob::event_id.eq(event_id),
             ob::event_type.eq(event_type),
             ob::body.eq(body),
-            ob::state.eq("pending"),
+            ob::state.eq(DeliveryState::Pending.as_str()),
             ob::attempts.eq(0i64),
             ob::created_at.eq(now),
             ob::next_attempt_at.eq(now),
@@ -279,7 +341,7 @@ pub fn push_delivery(
 pub fn pending_count(conn: &mut DbConn, endpoint: i64) -> StorageResult<i64> {
     Ok(ob::table
         .filter(ob::endpoint_id.eq(endpoint))
-        .filter(ob::state.eq("pending"))
+        .filter(ob::state.eq(DeliveryState::Pending.as_str()))
         .count()
         .get_result(conn)?)
 }
@@ -289,7 +351,7 @@ pub fn reschedule_pending(conn: &mut DbConn, endpoint: i64, at: i64) -> StorageR
     Ok(diesel::update(
         ob::table
             .filter(ob::endpoint_id.eq(endpoint))
-            .filter(ob::state.eq("pending")),
+            .filter(ob::state.eq(DeliveryState::Pending.as_str())),
     )
     .set(ob::next_attempt_at.eq(at))
     .execute(conn)?)
@@ -300,9 +362,9 @@ pub fn cancel_pending(conn: &mut DbConn, endpoint: i64) -> StorageResult<usize> 
     Ok(diesel::update(
         ob::table
             .filter(ob::endpoint_id.eq(endpoint))
-            .filter(ob::state.eq("pending")),
+            .filter(ob::state.eq(DeliveryState::Pending.as_str())),
     )
-    .set(ob::state.eq("cancelled"))
+    .set(ob::state.eq(DeliveryState::Cancelled.as_str()))
     .execute(conn)?)
 }
 
@@ -321,7 +383,7 @@ pub fn history(conn: &mut DbConn, endpoint: i64, before: i64, limit: i64) -> Sto
 pub fn pending_head(conn: &mut DbConn, endpoint: i64) -> StorageResult<Option<OutboxRow>> {
     Ok(ob::table
         .filter(ob::endpoint_id.eq(endpoint))
-        .filter(ob::state.eq("pending"))
+        .filter(ob::state.eq(DeliveryState::Pending.as_str()))
         .order(ob::seq.asc())
         .select(OutboxRow::as_select())
         .first(conn)
@@ -329,15 +391,16 @@ pub fn pending_head(conn: &mut DbConn, endpoint: i64) -> StorageResult<Option<Ou
 }
 
 /// The state of delivery `id`, or `None` if there is no such delivery.
-pub fn delivery_state(conn: &mut DbConn, id: i64) -> StorageResult<Option<String>> {
-    Ok(ob::table.find(id).select(ob::state).first(conn).optional()?)
+pub fn delivery_state(conn: &mut DbConn, id: i64) -> StorageResult<Option<DeliveryState>> {
+    let stored: Option<String> = ob::table.find(id).select(ob::state).first(conn).optional()?;
+    Ok(stored.map(DeliveryState::try_from).transpose()?)
 }
 
 /// Records that delivery `id` was acknowledged with `status` at `now`, after `attempts` attempts.
 pub fn mark_delivered(conn: &mut DbConn, id: i64, attempts: i64, status: i64, now: i64) -> StorageResult<()> {
     diesel::update(ob::table.find(id))
         .set((
-            ob::state.eq("delivered"),
+            ob::state.eq(DeliveryState::Delivered.as_str()),
             ob::attempts.eq(attempts),
             ob::last_attempt_at.eq(now),
             ob::last_status.eq(status),
@@ -380,7 +443,7 @@ pub fn purge_history(conn: &mut DbConn, before: i64) -> StorageResult<usize> {
         n += diesel::delete(
             ob::table
                 .filter(ob::endpoint_id.eq(id))
-                .filter(ob::state.ne("pending"))
+                .filter(ob::state.ne(DeliveryState::Pending.as_str()))
                 .filter(ob::created_at.lt(before)),
         )
         .execute(conn)?;
@@ -396,7 +459,7 @@ pub fn purge_history(conn: &mut DbConn, before: i64) -> StorageResult<usize> {
 pub fn due(conn: &mut DbConn, now: i64, limit: i64) -> StorageResult<Vec<i64>> {
     Ok(ep::table
         .filter(ep::next_attempt_at.le(now))
-        .filter(ep::state.eq("active"))
+        .filter(ep::state.eq(EndpointState::Active.as_str()))
         .filter(ep::lease_until.lt(now))
         .order(ep::next_attempt_at.asc())
         .limit(limit)
@@ -410,7 +473,7 @@ pub fn claim(conn: &mut DbConn, id: i64, instance: &str, now: i64, until: i64) -
     let n = diesel::update(
         ep::table
             .find(id)
-            .filter(ep::state.eq("active"))
+            .filter(ep::state.eq(EndpointState::Active.as_str()))
             .filter(ep::lease_until.lt(now)),
     )
     .set((ep::lease_owner.eq(instance), ep::lease_until.eq(until)))

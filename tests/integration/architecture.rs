@@ -8,6 +8,13 @@
 //!    that climbs out of the core into `node` or `storage`.
 //! 3. **Handlers call the node.** No file in `src/http/` or `src/portal/` names `crate::storage`
 //!    (the same ways); they reach the database through `crate::node` only.
+//! 4. **States are types.** No string literal whose whole text is a state (`"pending"`, `"active"`,
+//!    `"suspended"`, `"removed"`, `"rejected"`, `"revoked"`) outside the modules of the enums that
+//!    spell them ([`STATE_ENUM_MODULES`]) and outside items marked `#[cfg(test)]`; the few literals
+//!    that are not states ([`STATE_WORD_EXCEPTIONS`]) are listed with a reason and counted. This rule
+//!    reads the string literals themselves (rules 1–3 read the code with them blanked); comments,
+//!    doc text, SQL migrations (`migrations/`), the portal's static JS and `spec/` are not `.rs` code
+//!    and are not read.
 //!
 //! A failure names every offending file and line. The scanner is deliberately simple (a lexer for
 //! comments, strings and char literals, then word-bounded matches), and its own cases are tested
@@ -27,6 +34,56 @@ const CORE: [&str; 10] = [
     "calendar",
     "policy",
     "log",
+];
+
+/// The state words of rule 4.
+const STATE_WORDS: [&str; 6] = ["pending", "active", "suspended", "removed", "rejected", "revoked"];
+
+/// The files (relative to `src/`) that define the state enums: the one place each spelling is
+/// written.
+const STATE_ENUM_MODULES: [(&str, &str); 4] = [
+    ("policy/mod.rs", "ParticipantState"),
+    ("grant/state.rs", "GrantState, GrantAction"),
+    (
+        "storage/webhooks.rs",
+        "EndpointState, DeliveryState (the outbox's own bookkeeping)",
+    ),
+    ("node/objections.rs", "Step (an objection's state)"),
+];
+
+/// State words that are not states, by file: `(file, word, how many times, why)`. The count is exact,
+/// so a new use fails and a stale exception has to be removed.
+const STATE_WORD_EXCEPTIONS: &[(&str, &str, usize, &str)] = &[
+    (
+        "node/stats.rs",
+        "pending",
+        2,
+        "the objection forwarding deadline's `pending` count (JSON field and CSV key), not a state",
+    ),
+    (
+        "storage/stats.rs",
+        "pending",
+        1,
+        "the deadline label the statistics SQL computes (kept/missed/pending), not a state",
+    ),
+    (
+        "node/notify.rs",
+        "pending",
+        1,
+        "the JSON field `pending` (how many deliveries wait) of a webhook endpoint, spec/openapi.yaml",
+    ),
+    (
+        "node/notify.rs",
+        "revoked",
+        1,
+        "English prose of the notice text (next to its Chinese), not the stored state",
+    ),
+    (
+        "node/notify.rs",
+        "suspended",
+        1,
+        "English prose of the notice text (next to its Chinese), not the stored state",
+    ),
 ];
 
 /// Every `.rs` file under `dir`, sorted.
@@ -50,8 +107,21 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
 /// `text` with every comment and the contents of every string and char literal replaced by spaces,
 /// byte for byte (newlines kept), so that byte offsets and line numbers are those of the file.
 fn code_only(text: &str) -> String {
+    lex(text).0
+}
+
+/// The string literals of `text` (plain, raw and byte strings, not char literals, not comments):
+/// the byte offset of each literal's start and its text between the quotes, unescaped escapes
+/// kept as written.
+fn string_literals(text: &str) -> Vec<(usize, String)> {
+    lex(text).1
+}
+
+/// [`code_only`] and [`string_literals`] in one pass.
+fn lex(text: &str) -> (String, Vec<(usize, String)>) {
     let b: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
+    let mut literals = Vec::new();
     // Blanks `b[from..to]` into `out`, one space per byte.
     let blank = |out: &mut String, from: usize, to: usize| {
         for &c in &b[from..to.min(b.len())] {
@@ -101,12 +171,15 @@ fn code_only(text: &str) -> String {
             while j < b.len() && !(b[j] == '"' && (1..=hashes).all(|k| b.get(j + k) == Some(&'#'))) {
                 j += 1;
             }
+            let from = (raw_start + hashes + 1).min(b.len());
+            literals.push((out.len(), b[from..j.min(b.len())].iter().collect()));
             j + hashes + 1
         } else if c == '"' {
             let mut j = i + 1;
             while j < b.len() && b[j] != '"' {
                 j += if b[j] == '\\' { 2 } else { 1 };
             }
+            literals.push((out.len(), b[i + 1..j.min(b.len())].iter().collect()));
             j + 1
         } else if c == '\'' && next == Some('\\') {
             // An escaped char literal: '\n', '\'', '\u{…}'.
@@ -126,7 +199,7 @@ fn code_only(text: &str) -> String {
         blank(&mut out, i, end);
         i = end;
     }
-    out
+    (out, literals)
 }
 
 /// If `b[at..]` opens a raw string (`#…#"`), how many hashes it has.
@@ -268,11 +341,91 @@ fn violations(rel: &str, text: &str) -> Vec<String> {
             ));
         }
     }
+    found.extend(state_words(rel, text, &code));
     found.sort();
     found
         .into_iter()
         .map(|(at, what)| format!("src/{rel}:{}: {what}", line_of(text, at)))
         .collect()
+}
+
+/// The byte ranges of the items marked `#[cfg(test)]` in `code` (comments and strings blanked): from
+/// the attribute to the item's closing brace, or to its `;` when that comes first (a `use`).
+fn test_items(code: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    for (at, attr) in code.match_indices("#[cfg(test)]") {
+        let from = at + attr.len();
+        let rest = &code[from..];
+        let open = rest.find('{');
+        if let Some(semi) = rest.find(';').filter(|s| open.is_none_or(|o| *s < o)) {
+            out.push(at..from + semi + 1);
+            continue;
+        }
+        let Some(open) = open else {
+            out.push(at..code.len());
+            continue;
+        };
+        let mut depth = 0usize;
+        let mut end = code.len();
+        for (k, c) in rest[open..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = from + open + k + 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        out.push(at..end);
+    }
+    out
+}
+
+/// Rule 4: the state-word literals of the file at `rel`, unless it is an enum's module, the literal
+/// is in an item marked `#[cfg(test)]`, or an exception covers exactly that many.
+fn state_words(rel: &str, text: &str, code: &str) -> Vec<(usize, String)> {
+    if STATE_ENUM_MODULES.iter().any(|(m, _)| *m == rel) {
+        return Vec::new();
+    }
+    let tests = test_items(code);
+    let mut found = Vec::new();
+    for word in STATE_WORDS {
+        let hits: Vec<usize> = string_literals(text)
+            .into_iter()
+            .filter(|(at, s)| s == word && !tests.iter().any(|r| r.contains(at)))
+            .map(|(at, _)| at)
+            .collect();
+        let allowed = STATE_WORD_EXCEPTIONS
+            .iter()
+            .find(|(f, w, _, _)| *f == rel && *w == word)
+            .map(|(_, _, n, _)| *n);
+        if allowed == Some(hits.len()) {
+            continue;
+        }
+        let note = match allowed {
+            Some(n) => format!(" (the exception allows exactly {n}; update it or use the enum)"),
+            None => String::new(),
+        };
+        found.extend(hits.iter().map(|&at| {
+            (
+                at,
+                format!("the state string \"{word}\" outside its enum's module (rule 4); use the enum{note}"),
+            )
+        }));
+        if hits.is_empty()
+            && let Some(n) = allowed
+        {
+            found.push((
+                0,
+                format!("a stale rule-4 exception: \"{word}\" allowed {n} time(s), found none"),
+            ));
+        }
+    }
+    found
 }
 
 #[test]
@@ -388,4 +541,51 @@ fn each_rule_catches_what_it_should() {
         v("http/routes/a.rs", "use crate::node::Node; // crate::storage").len(),
         0
     );
+}
+
+#[test]
+fn rule_4_reads_string_literals() {
+    let text = r####"let a = "active"; let b = r#"pending"#; let c = b"revoked";
+// "suspended" in a comment
+let d = "an active grant"; let e = "Active"; let f = 'a';
+"####;
+    let lits: Vec<String> = string_literals(text).into_iter().map(|(_, s)| s).collect();
+    assert_eq!(
+        lits,
+        ["active", "pending", "revoked", "an active grant", "Active"]
+    );
+    let v = |rel: &str, text: &str| violations(rel, text);
+    assert_eq!(
+        v("node/x.rs", "\nif p.state == \"removed\" {}"),
+        ["src/node/x.rs:2: the state string \"removed\" outside its enum's module (rule 4); use the enum"]
+    );
+    assert_eq!(v("node/x.rs", text).len(), 3);
+    assert_eq!(v("policy/mod.rs", text).len(), 0);
+    assert_eq!(v("node/x.rs", "const S: &str = \"rejected-ish\";").len(), 0);
+    assert_eq!(
+        v(
+            "node/x.rs",
+            "fn f() {}\n#[cfg(test)]\nmod tests { const S: &str = \"active\"; }"
+        )
+        .len(),
+        0
+    );
+    // Only the test items are skipped, not whatever follows them.
+    assert_eq!(
+        v(
+            "node/x.rs",
+            "#[cfg(test)]\nuse a::b;\n#[cfg(test)]\nmod tests { fn t() { if x { \"active\"; } } }\nconst S: &str = \"active\";"
+        ),
+        ["src/node/x.rs:5: the state string \"active\" outside its enum's module (rule 4); use the enum"]
+    );
+    // An exception covers exactly its count: one more is a violation, none is a stale exception.
+    assert_eq!(
+        v("storage/stats.rs", "match d { \"pending\" => 1, _ => 0 }").len(),
+        0
+    );
+    assert_eq!(
+        v("storage/stats.rs", "let a = [\"pending\", \"pending\"];").len(),
+        2
+    );
+    assert_eq!(v("storage/stats.rs", "let a = 1;").len(), 1);
 }

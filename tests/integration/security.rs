@@ -237,9 +237,9 @@ fn uscc_reuse_across_roles(backend: Backend) {
             c,
             &consentry::storage::participants::NewParticipant {
                 uscc: PLATFORM,
-                role: "bank",
+                role: consentry::policy::Role::Bank,
                 name: "x",
-                state: "active",
+                state: consentry::policy::ParticipantState::Active,
                 platform_uscc: Some(PLATFORM),
                 endpoint: None,
                 evidence: None,

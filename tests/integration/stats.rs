@@ -676,14 +676,24 @@ async fn register_enterprise(env: &Env, w: &mut World, rng: &mut Rng) {
     match rng.below(10) {
         0 => {} // stays pending
         1 => {
-            registry::decide_registration(&env.node, code.clone(), false, env.operator())
-                .await
-                .unwrap();
+            registry::decide_registration(
+                &env.node,
+                code.clone(),
+                registry::RegistrationDecision::Reject,
+                env.operator(),
+            )
+            .await
+            .unwrap();
         }
         _ => {
-            registry::decide_registration(&env.node, code.clone(), true, env.operator())
-                .await
-                .unwrap();
+            registry::decide_registration(
+                &env.node,
+                code.clone(),
+                registry::RegistrationDecision::Approve,
+                env.operator(),
+            )
+            .await
+            .unwrap();
         }
     }
     w.enterprises.push(Party {
@@ -753,7 +763,12 @@ async fn change_grant(env: &Env, w: &World, rng: &mut Rng) {
         env.now(),
     )
     .unwrap();
-    let _ = consentry::node::grants::change_status(&env.node, action, &token).await;
+    let _ = consentry::node::grants::change_status(
+        &env.node,
+        consentry::grant::GrantAction::parse(action).unwrap(),
+        &token,
+    )
+    .await;
 }
 
 async fn release(env: &Env, w: &World, rng: &mut Rng) {
@@ -814,7 +829,7 @@ async fn platform_state(env: &Env, w: &World, rng: &mut Rng, allow_removal: bool
         &env.node,
         p.uscc.clone(),
         consentry::policy::Role::Platform,
-        state,
+        consentry::policy::ParticipantState::parse(state).unwrap(),
         env.operator(),
     )
     .await;
@@ -1199,7 +1214,7 @@ fn failed_jobs(backend: Backend) {
             status_index: 1,
             valid_from: 0,
             valid_until: 1_900_000_000_000,
-            state: "active".into(),
+            state: consentry::grant::GrantState::Active,
             submitted_at: 0,
             submitted_seq: 0,
         };

@@ -8,9 +8,9 @@ use serde_json::json;
 use crate::catalog::Letter;
 use crate::error::Error;
 use crate::http::{Body, caller, json, parse_body};
-use crate::node::registry::{self, Actor, NewMember};
+use crate::node::registry::{self, Actor, NewMember, RegistrationDecision};
 use crate::node::{Caller, Node};
-use crate::policy::Role;
+use crate::policy::{ParticipantState, Role};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/admin/platforms", web::post().to(admit_platform))
@@ -64,7 +64,9 @@ struct StateQuery {
 async fn registrations(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
     operator(&node, &req).await?;
     let q: StateQuery = crate::http::query(&req)?;
-    let state = q.state.unwrap_or_else(|| "pending".into());
+    let state = q
+        .state
+        .unwrap_or_else(|| ParticipantState::Pending.as_str().into());
     let rows = registry::list(&node, Some("enterprise".into()), Some(state), None).await?;
     Ok(json(StatusCode::OK, &json!({"registrations": rows})))
 }
@@ -77,7 +79,13 @@ async fn approve(
     let c = operator(&node, &req).await?;
     Ok(json(
         StatusCode::OK,
-        &registry::decide_registration(&node, uscc.into_inner(), true, Actor::caller(&c)).await?,
+        &registry::decide_registration(
+            &node,
+            uscc.into_inner(),
+            RegistrationDecision::Approve,
+            Actor::caller(&c),
+        )
+        .await?,
     ))
 }
 
@@ -89,7 +97,13 @@ async fn reject(
     let c = operator(&node, &req).await?;
     Ok(json(
         StatusCode::OK,
-        &registry::decide_registration(&node, uscc.into_inner(), false, Actor::caller(&c)).await?,
+        &registry::decide_registration(
+            &node,
+            uscc.into_inner(),
+            RegistrationDecision::Reject,
+            Actor::caller(&c),
+        )
+        .await?,
     ))
 }
 
@@ -112,17 +126,7 @@ async fn set_state(
     let c = operator(&node, &req).await?;
     let (role, uscc) = path.into_inner();
     let b: StateBody = parse_body(&body)?;
-    let state: &'static str = match b.state.as_str() {
-        "active" => "active",
-        "suspended" => "suspended",
-        "removed" => "removed",
-        other => {
-            return Err(Error::invalid(
-                "invalid-state",
-                format!("state {other:?} must be active, suspended or removed"),
-            ));
-        }
-    };
+    let state = registry::settable_state(&b.state)?;
     Ok(json(
         StatusCode::OK,
         &registry::set_state(&node, uscc, role_of(&role)?, state, Actor::caller(&c)).await?,

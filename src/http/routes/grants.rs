@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use crate::error::Error;
+use crate::grant::GrantAction;
 use crate::http::{Body, caller, caller_once, json};
 use crate::node::{Node, grants, release};
 
@@ -70,7 +71,7 @@ async fn get(node: web::Data<Node>, req: HttpRequest, id: web::Path<String>) -> 
     ))
 }
 
-async fn change(node: &Node, action: &'static str, id: &str, body: &Body) -> Result<HttpResponse, Error> {
+async fn change(node: &Node, action: GrantAction, id: &str, body: &Body) -> Result<HttpResponse, Error> {
     let token = std::str::from_utf8(body)
         .map_err(|_| Error::invalid("malformed-body", "body must be a signed request"))?
         .trim();
@@ -84,11 +85,12 @@ async fn change(node: &Node, action: &'static str, id: &str, body: &Body) -> Res
 }
 
 /// The path's grant id must be the one the signed request names; checked before anything changes.
-fn same_grant(node: &Node, id: &str, action: &str, body: &Body) -> Result<(), Error> {
+fn same_grant(node: &Node, id: &str, action: GrantAction, body: &Body) -> Result<(), Error> {
     let token = std::str::from_utf8(body)
         .map_err(|_| Error::invalid("malformed-body", "body must be a signed request"))?
         .trim();
-    let req = crate::node::auth::verify_request(token, action, node.did(), node.clock.now(), &node.keys)?;
+    let req =
+        crate::node::auth::verify_request(token, action.as_str(), node.did(), node.clock.now(), &node.keys)?;
     if req.str("grant") != Some(id) {
         return Err(Error::invalid(
             "signed-request",
@@ -99,18 +101,18 @@ fn same_grant(node: &Node, id: &str, action: &str, body: &Body) -> Result<(), Er
 }
 
 async fn revoke(node: web::Data<Node>, id: web::Path<String>, body: Body) -> Result<HttpResponse, Error> {
-    same_grant(&node, &id, "revoke", &body)?;
-    change(&node, "revoke", &id, &body).await
+    same_grant(&node, &id, GrantAction::Revoke, &body)?;
+    change(&node, GrantAction::Revoke, &id, &body).await
 }
 
 async fn suspend(node: web::Data<Node>, id: web::Path<String>, body: Body) -> Result<HttpResponse, Error> {
-    same_grant(&node, &id, "suspend", &body)?;
-    change(&node, "suspend", &id, &body).await
+    same_grant(&node, &id, GrantAction::Suspend, &body)?;
+    change(&node, GrantAction::Suspend, &id, &body).await
 }
 
 async fn resume(node: web::Data<Node>, id: web::Path<String>, body: Body) -> Result<HttpResponse, Error> {
-    same_grant(&node, &id, "resume", &body)?;
-    change(&node, "resume", &id, &body).await
+    same_grant(&node, &id, GrantAction::Resume, &body)?;
+    change(&node, GrantAction::Resume, &id, &body).await
 }
 
 async fn release_handler(node: web::Data<Node>, req: HttpRequest, body: Body) -> Result<HttpResponse, Error> {
