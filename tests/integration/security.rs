@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use consentry::identity::KeyFile;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::common::server::{Answer, Backend, Client, TestNode, get_public, new_key};
+use crate::common::server::{Answer, Backend, Client, TestNode, answer, get_public, new_key};
 use crate::portal::{send, sign_in};
 use crate::service::{
     BANK, ENTERPRISE, OTHER_ENTERPRISE, OTHER_PLATFORM, PLATFORM, REGULATOR, World, draft, now,
@@ -51,28 +51,10 @@ fn raw(base: &str, method: &str, path: &str, headers: &[(&str, &str)], body: Opt
     for (k, v) in headers {
         r = r.set(k, v);
     }
-    let res = match body {
+    answer(match body {
         Some(b) => r.send_bytes(b),
         None => r.call(),
-    };
-    let resp = match res {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("transport: {e}"),
-    };
-    let status = resp.status();
-    let headers = resp
-        .headers_names()
-        .into_iter()
-        .map(|n| (n.clone(), resp.header(&n).unwrap_or("").to_owned()))
-        .collect();
-    let text = resp.into_string().unwrap_or_default();
-    Answer {
-        status,
-        body: serde_json::from_str(&text).unwrap_or(Value::Null),
-        headers,
-        text,
-    }
+    })
 }
 
 /// Declares a body over the limit and sends none of it: the answer must come from the declaration

@@ -285,7 +285,8 @@ pub struct Client {
     pub clock: Arc<dyn consentry::clock::Clock>,
 }
 
-fn answer(r: Result<ureq::Response, ureq::Error>) -> Answer {
+/// An answer from a ureq result (a status error is an answer too; a transport error panics).
+pub fn answer(r: Result<ureq::Response, ureq::Error>) -> Answer {
     let resp = match r {
         Ok(r) => r,
         Err(ureq::Error::Status(_, r)) => r,
