@@ -102,15 +102,10 @@ pub fn double_integer_digits(f: f64) -> String {
 
 /// What JCS would write for an integer literal: the ECMAScript form of the nearest double.
 fn rounded_integer(literal: &str) -> String {
-    literal
-        .trim_start_matches('[')
-        .parse::<f64>()
-        .ok()
-        .filter(|f| f.is_finite())
-        .map_or_else(
-            || "another value".to_owned(),
-            |f| ryu_js::Buffer::new().format_finite(f).to_owned(),
-        )
+    literal.parse::<f64>().ok().filter(|f| f.is_finite()).map_or_else(
+        || "another value".to_owned(),
+        |f| ryu_js::Buffer::new().format_finite(f).to_owned(),
+    )
 }
 
 /// Whether an integer held by a `serde_json::Value` (`i64` or `u64`) is exactly a double.
