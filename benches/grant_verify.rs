@@ -64,6 +64,7 @@ fn grant_doc(key: &KeyFile, catalog: &Catalog) -> serde_json::Value {
                 per: RatePeriod::Month,
             },
             letters: vec![],
+            catalog_version: None,
         },
         valid_from: at("2026-12-01T00:00:00Z"),
         valid_until: at("2027-12-01T00:00:00Z"),

@@ -199,6 +199,7 @@ fn draft(enterprise: &KeyFile, list: &str, index: u64) -> GrantDraft {
                 per: RatePeriod::Day,
             },
             letters: vec![],
+            catalog_version: None,
         },
         valid_from: t - time::Duration::minutes(1),
         valid_until: t + time::Duration::days(365),

@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::crypto::{Sha256Digest, jcs};
+use crate::derivation::mask::PersonalField;
+use crate::derivation::{Derivation, DerivationSet, Derivations};
 
 /// A department (or utility) that provides data to the node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +49,10 @@ pub struct Category {
     /// How sure the source is of this item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<String>,
+    /// Fields that name natural persons, and how each is masked when the category is released
+    /// raw (public categories only; `spec/derivations.md` §5).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub personal_fields: BTreeMap<String, PersonalField>,
 }
 
 /// A financing purpose from the closed vocabulary.
@@ -121,30 +127,59 @@ pub struct Catalog {
     categories: BTreeMap<String, Category>,
     purposes: BTreeMap<String, Purpose>,
     letters: BTreeMap<String, (Letter, Sha256Digest)>,
+    derivations: Derivations,
 }
 
 /// The catalog file this binary was built with.
 pub const BUILTIN_CATALOG: &str = include_str!("../spec/catalog.json");
 /// The letters file this binary was built with.
 pub const BUILTIN_LETTERS: &str = include_str!("../spec/letters.json");
+/// The derivations file this binary was built with.
+pub const BUILTIN_DERIVATIONS: &str = include_str!("../spec/derivations.json");
 
 impl Catalog {
-    /// The catalog embedded at build time (`spec/catalog.json`, `spec/letters.json`).
+    /// The catalog embedded at build time (`spec/catalog.json`, `spec/letters.json`,
+    /// `spec/derivations.json`).
     pub fn builtin() -> Self {
-        match Self::from_json(BUILTIN_CATALOG, BUILTIN_LETTERS) {
+        match Self::from_json(BUILTIN_CATALOG, BUILTIN_LETTERS, BUILTIN_DERIVATIONS) {
             Ok(c) => c,
             // The embedded files are checked by this crate's tests; reaching this is a build defect.
             Err(e) => unreachable!("embedded catalog is invalid: {e}"),
         }
     }
 
-    /// Reads a catalog and its letters, checking that every category's providers exist, codes are
-    /// unique, and every letter names a known provider with an id of the form `<provider>/<version>`.
-    pub fn from_json(catalog: &str, letters: &str) -> Result<Self, CatalogError> {
+    /// Reads `catalog.json`, `letters.json` and `derivations.json` from `dir` (the
+    /// `--catalog-dir` of the node and the CLI) with [`Catalog::from_json`]; an unreadable file is
+    /// an error naming it.
+    pub fn from_dir(dir: &std::path::Path) -> Result<Self, CatalogError> {
+        let read = |name: &str| {
+            let p = dir.join(name);
+            std::fs::read_to_string(&p).map_err(|e| CatalogError(format!("{}: {e}", p.display())))
+        };
+        Self::from_json(
+            &read("catalog.json")?,
+            &read("letters.json")?,
+            &read("derivations.json")?,
+        )
+    }
+
+    /// Reads a catalog, its letters and its derived forms, checking that every category's providers
+    /// exist, codes are unique, only public categories mark personal fields, every letter names a
+    /// known provider with an id of the form `<provider>/<version>`, and the derivations pass
+    /// [`Derivations::from_json`] against these categories and this version.
+    pub fn from_json(catalog: &str, letters: &str, derivations: &str) -> Result<Self, CatalogError> {
         let file: CatalogFile = serde_json::from_str(catalog).map_err(|e| CatalogError(e.to_string()))?;
         let letters_file: LettersFile =
             serde_json::from_str(letters).map_err(|e| CatalogError(format!("letters: {e}")))?;
+        let kinds: BTreeMap<String, bool> = file
+            .categories
+            .iter()
+            .map(|c| (c.code.clone(), c.public))
+            .collect();
+        let derivations = Derivations::from_json(derivations, &kinds, &file.catalog_version)
+            .map_err(|e| CatalogError(e.to_string()))?;
         let mut out = Self {
+            derivations,
             version: file.catalog_version,
             providers: BTreeMap::new(),
             categories: BTreeMap::new(),
@@ -160,6 +195,12 @@ impl Catalog {
             if let Some(missing) = c.providers.iter().find(|p| !out.providers.contains_key(*p)) {
                 return Err(CatalogError(format!(
                     "category {} names unknown provider {missing}",
+                    c.code
+                )));
+            }
+            if !c.public && !c.personal_fields.is_empty() {
+                return Err(CatalogError(format!(
+                    "category {} is not public: its records are never released raw to a bank, so it marks no personal fields",
                     c.code
                 )));
             }
@@ -209,6 +250,25 @@ impl Catalog {
     /// The catalog's version string.
     pub fn version(&self) -> &str {
         &self.version
+    }
+
+    /// Every derived-form definition set, checked against this catalog.
+    pub fn derivations(&self) -> &Derivations {
+        &self.derivations
+    }
+
+    /// The derived form of `code` for a grant signed under catalog `version` (`None`: cites
+    /// none; see [`Derivations::set_for`]), with the set's catalog version. A public category
+    /// without a definition gets [`crate::derivation::public_default`]. `None` for an unknown
+    /// version or category.
+    pub fn derivation(&self, version: Option<&str>, code: &str) -> Option<(String, Derivation)> {
+        let set: &DerivationSet = self.derivations.set_for(version)?;
+        let d = match set.categories.get(code) {
+            Some(d) => d.clone(),
+            None if self.category(code)?.public => crate::derivation::public_default(),
+            None => return None,
+        };
+        Some((set.catalog_version.clone(), d))
     }
 
     /// A category by code.
@@ -297,9 +357,9 @@ mod tests {
     fn broken_catalogs_are_refused() {
         let mut v: Value = serde_json::from_str(BUILTIN_CATALOG).unwrap();
         v["categories"][0]["providers"] = serde_json::json!(["NOPE"]);
-        assert!(Catalog::from_json(&v.to_string(), BUILTIN_LETTERS).is_err());
+        assert!(Catalog::from_json(&v.to_string(), BUILTIN_LETTERS, BUILTIN_DERIVATIONS).is_err());
         let mut l: Value = serde_json::from_str(BUILTIN_LETTERS).unwrap();
         l["letters"][0]["id"] = "STA/9".into();
-        assert!(Catalog::from_json(BUILTIN_CATALOG, &l.to_string()).is_err());
+        assert!(Catalog::from_json(BUILTIN_CATALOG, &l.to_string(), BUILTIN_DERIVATIONS).is_err());
     }
 }

@@ -23,6 +23,7 @@
 //! | [`identity`] | `did:key` identities, key files, the key resolver |
 //! | [`credential`] | VC Data Model 2.0 with eddsa-jcs-2022 proofs and VC-JWT |
 //! | [`catalog`] | data categories, providing departments, purposes, authorization letters |
+//! | [`derivation`] | derived forms as data (blocks, thresholds, coarsened indicators) and masking of persons |
 //! | [`grant`] | the `CreditDataAuthorization` credential: model, rules, verification → [`grant::VerifiedGrant`] |
 //! | [`status`] | W3C Bitstring Status List entries and bitstrings (revocation, suspension) |
 //! | [`calendar`] | Chinese working days (holidays and make-up days) and working-day deadlines in CST |
@@ -56,7 +57,9 @@ pub mod clock;
 pub mod config;
 pub mod credential;
 pub mod crypto;
+pub mod derivation;
 pub mod error;
+pub mod evaluation;
 pub mod grant;
 pub mod http;
 pub mod identity;

@@ -343,6 +343,7 @@ pub(super) fn run(args: DemoArgs) -> CliResult {
                 per: RatePeriod::Month,
             },
             letters: vec![],
+            catalog_version: None,
         },
         valid_from: now - time::Duration::minutes(1),
         valid_until: now + time::Duration::days(180),
@@ -383,10 +384,14 @@ pub(super) fn run(args: DemoArgs) -> CliResult {
     );
     let ask = json!({"enterprise": ENTERPRISE, "grant": draft.id.as_str(), "categories": ["TAX-03", "UTL-02"], "purpose": "credit-approval"});
     let got = expect("release", papi.post(&bank_key, "/v1/releases", &ask)?, 200)?;
-    let tax = &got["data"]["TAX-03"]["indicators"];
+    let tax = &got["data"]["TAX-03"];
     ok(format!(
-        "derived results only: TAX-03 {} monthly records, taxes paid total {}; data SHA-256 {}",
-        tax["recordCount"], tax["numeric"]["taxPaid"]["sum"], got["dataSha256"]
+        "derived results only: TAX-03 over {} whole quarters ({} filings), taxes paid ≈ {} (rounded to ¥1,000), sales trend {}; data SHA-256 {}",
+        tax["releasedBlocks"].as_array().map_or(0, Vec::len),
+        tax["indicators"]["filings"],
+        tax["indicators"]["taxPaid"],
+        tax["indicators"]["salesTrend"],
+        got["dataSha256"]
     ));
     ok(format!(
         "platform log entry {} ← node log entry {} (hop by hop)",

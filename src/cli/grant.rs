@@ -214,6 +214,7 @@ fn new(a: NewArgs, catalog: &Catalog) -> CliResult {
         },
         usage: usage(a.periodic.as_deref())?,
         letters,
+        catalog_version: None,
     };
     let mut draft = GrantDraft {
         id,

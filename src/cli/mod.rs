@@ -142,12 +142,7 @@ fn load_catalog(dir: Option<&Path>) -> Result<Catalog, CliError> {
     let Some(dir) = dir else {
         return Ok(Catalog::builtin());
     };
-    let read = |name: &str| {
-        let p = dir.join(name);
-        std::fs::read_to_string(&p).map_err(|e| CliError::usage(format!("{}: {e}", p.display())))
-    };
-    Catalog::from_json(&read("catalog.json")?, &read("letters.json")?)
-        .map_err(|e| CliError::usage(e.to_string()))
+    Catalog::from_dir(dir).map_err(|e| CliError::usage(e.to_string()))
 }
 
 /// Reads a file, or standard input for `-`.

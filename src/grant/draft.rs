@@ -57,10 +57,14 @@ pub struct GrantDraft {
 }
 
 impl GrantDraft {
-    /// Adds, for every provider of a non-public category that the terms do not yet cite, the
-    /// provider's current letter from `catalog`. Returns the ids added (the person signing must be
-    /// shown these texts).
+    /// Completes the draft against `catalog`: cites the catalog's version (its derived forms are
+    /// the ones the grant's releases will use) unless one is cited, and adds, for every provider of
+    /// a non-public category that the terms do not yet cite, the provider's current letter.
+    /// Returns the letter ids added (the person signing must be shown these texts).
     pub fn attach_current_letters(&mut self, catalog: &Catalog) -> Vec<String> {
+        if self.terms.catalog_version.is_none() {
+            self.terms.catalog_version = Some(catalog.version().to_owned());
+        }
         let mut added = Vec::new();
         let cited: Vec<String> = self
             .terms

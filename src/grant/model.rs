@@ -181,6 +181,11 @@ pub struct GrantTerms {
     /// Letters of the providing departments.
     #[serde(default)]
     pub letters: Vec<LetterRef>,
+    /// The catalog version the grant was drafted under (`YYYY-MM-DD.n`): its releases use that
+    /// version's derived forms (`spec/derivations.md` §2). Absent in grants drafted before grants
+    /// cited one; those use the oldest derived forms the node holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog_version: Option<String>,
 }
 
 impl GrantTerms {

@@ -126,6 +126,9 @@ pub enum Violation {
     /// The status entries are missing or malformed.
     #[error("credentialStatus: {0}")]
     Status(String),
+    /// `catalogVersion` names a catalog version whose derived forms the node does not hold.
+    #[error("catalogVersion {0:?} is not a catalog version this node holds derived forms for")]
+    UnknownCatalogVersion(String),
     /// Before `validFrom`.
     #[error("not valid before {0}")]
     NotYetValid(String),
@@ -162,6 +165,7 @@ impl Violation {
             Self::Rate => "usage-rate",
             Self::ValidityWindow => "validity-window",
             Self::Status(_) => "credential-status",
+            Self::UnknownCatalogVersion(_) => "unknown-catalog-version",
             Self::NotYetValid(_) => "not-yet-valid",
             Self::Expired(_) => "expired",
         }
@@ -380,6 +384,11 @@ fn check_terms(t: &GrantTerms, catalog: &Catalog, v: &mut Vec<Violation>) -> Opt
     let mut parties = BTreeSet::from([t.enterprise.uscc.as_str()]);
     if !parties.insert(t.grantee.uscc.as_str()) {
         v.push(Violation::DuplicateParticipant(t.grantee.uscc.clone()));
+    }
+    if let Some(version) = &t.catalog_version {
+        if catalog.derivations().set_for(Some(version)).is_none() {
+            v.push(Violation::UnknownCatalogVersion(version.clone()));
+        }
     }
     // Categories of the grantee.
     if t.categories.is_empty() {

@@ -20,6 +20,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/readyz"),
     ("GET", "/v1/node"),
     ("GET", "/v1/catalog"),
+    ("GET", "/v1/catalog/derivations"),
     ("GET", "/v1/catalog/letters"),
     ("GET", "/v1/catalog/letters/{provider}/{version}"),
     ("GET", "/ns/v1"),

@@ -4,12 +4,14 @@
 //! Import format (`consentry admin import FILE`): JSON Lines, one record per line:
 //! `{"uscc": "…", "category": "TAX-03", "date": "2025-06-30", "provider": "STA", "fields": {…}}`.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead;
 
 use serde_json::{Map, Value, json};
 
+use time::Date;
+
 use crate::catalog::Catalog;
+use crate::derivation::{self, compute::Record};
 use crate::error::{Error, Result};
 use crate::grant::Granularity;
 use crate::storage::Store;
@@ -36,72 +38,94 @@ impl DataSource for DbDataSource {
     }
 }
 
-/// Categorical fields whose latest value is an indicator (a status, a grade), not a detail.
-const INDICATOR_FIELDS: [&str; 6] = ["status", "grade", "rating", "level", "result", "creditGrade"];
-
-/// The computed indicators for a category's records: counts, the covered period, and for every
-/// numeric field its sum, minimum, maximum and mean; for the few categorical indicator fields, the
-/// latest value. Never a detail row.
-pub fn derive(records: &[DataRecord]) -> Value {
-    let mut months = BTreeSet::new();
-    let mut numeric: BTreeMap<String, (f64, f64, f64, u64)> = BTreeMap::new();
-    let mut latest: Map<String, Value> = Map::new();
-    for r in records {
-        months.insert(r.record_date.get(..7).unwrap_or_default().to_owned());
-        let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(&r.body) else {
-            continue;
-        };
-        for (k, v) in fields {
-            if let Some(x) = v.as_f64() {
-                let e = numeric
-                    .entry(k)
-                    .or_insert((0.0, f64::INFINITY, f64::NEG_INFINITY, 0));
-                e.0 += x;
-                e.1 = e.1.min(x);
-                e.2 = e.2.max(x);
-                e.3 += 1;
-            } else if INDICATOR_FIELDS.contains(&k.as_str()) {
-                latest.insert(k, v);
-            }
-        }
-    }
-    let round = |x: f64| (x * 100.0).round() / 100.0;
-    let numeric: Map<String, Value> = numeric
-        .into_iter()
-        .map(|(k, (sum, min, max, n))| {
-            (k, json!({"sum": round(sum), "min": round(min), "max": round(max), "mean": round(sum / n as f64), "count": n}))
-        })
-        .collect();
-    json!({
-        "recordCount": records.len(),
-        "firstDate": records.first().map(|r| r.record_date.clone()),
-        "lastDate": records.last().map(|r| r.record_date.clone()),
-        "monthsCovered": months.len(),
-        "numeric": numeric,
-        "latest": latest,
-    })
+/// What a release of one category is computed against.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    /// The catalog version the relied-on grant cites (`None`: none cited, or no grant).
+    pub catalog_version: Option<&'a str>,
+    /// First day of the records asked for.
+    pub from: Date,
+    /// Last day of the records asked for.
+    pub until: Date,
+    /// Today in China Standard Time (blocks must have closed and settled).
+    pub today: Date,
 }
 
-/// The detail rows of a `raw` release.
-pub fn raw(records: &[DataRecord]) -> Value {
+fn fields_of(r: &DataRecord) -> Map<String, Value> {
+    match serde_json::from_str::<Value>(&r.body) {
+        Ok(Value::Object(f)) => f,
+        _ => Map::new(),
+    }
+}
+
+/// The derived form of `code`'s records under `scope` (`spec/derivations.md`): the catalog's
+/// definition for the grant's catalog version, applied by [`derivation::compute::derive`].
+pub fn derive(catalog: &Catalog, code: &str, records: &[DataRecord], scope: Scope<'_>) -> Result<Value> {
+    let (version, definition) = catalog.derivation(scope.catalog_version, code).ok_or_else(|| {
+        Error::Internal(format!(
+            "no derived form of {code} for catalog version {}",
+            scope.catalog_version.unwrap_or("(none cited)")
+        ))
+    })?;
+    let fields: Vec<Map<String, Value>> = records.iter().map(fields_of).collect();
+    let input: Vec<Record<'_>> = records
+        .iter()
+        .zip(&fields)
+        .map(|(r, f)| Record {
+            date: &r.record_date,
+            fields: f,
+        })
+        .collect();
+    let derived = derivation::compute::derive(
+        &definition,
+        &version,
+        code,
+        &input,
+        scope.from,
+        scope.until,
+        scope.today,
+    );
+    serde_json::to_value(derived).map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// The detail rows of a `raw` release, with the category's personal fields masked
+/// (`spec/derivations.md` §5).
+pub fn raw(catalog: &Catalog, code: &str, records: &[DataRecord]) -> Value {
+    let marked = catalog.category(code).map(|c| &c.personal_fields);
     records
         .iter()
         .map(|r| {
+            let fields = match serde_json::from_str::<Value>(&r.body) {
+                Ok(Value::Object(mut f)) => {
+                    if let Some(m) = marked {
+                        derivation::mask::apply(&mut f, m);
+                    }
+                    Value::Object(f)
+                }
+                Ok(other) => other,
+                Err(_) => Value::Null,
+            };
             json!({
                 "date": r.record_date,
                 "provider": r.provider,
-                "fields": serde_json::from_str::<Value>(&r.body).unwrap_or(Value::Null),
+                "fields": fields,
             })
         })
         .collect()
 }
 
 /// The release payload for a category.
-pub fn payload(records: &[DataRecord], granularity: Granularity) -> Value {
-    match granularity {
-        Granularity::Raw => json!({"granularity": "raw", "records": raw(records)}),
-        Granularity::Derived => json!({"granularity": "derived", "indicators": derive(records)}),
-    }
+pub fn payload(
+    catalog: &Catalog,
+    code: &str,
+    records: &[DataRecord],
+    granularity: Granularity,
+    scope: Scope<'_>,
+) -> Result<Value> {
+    Ok(match granularity {
+        Granularity::Raw => json!({"granularity": "raw", "records": raw(catalog, code, records)}),
+        Granularity::Derived => derive(catalog, code, records, scope)?,
+    })
 }
 
 /// Reads JSON Lines records, checking each against the catalog; errors name the line.

@@ -50,6 +50,11 @@ pub struct ReleaseBody {
     pub request_id: Option<String>,
 }
 
+/// The first day of the records released without a grant (public data): before any record.
+const OPEN_FROM: &str = "1900-01-01";
+/// The last day of the records released without a grant.
+const OPEN_UNTIL: &str = "9999-12-31";
+
 /// The outcome the commit job reports.
 #[derive(Debug)]
 enum Outcome {
@@ -324,28 +329,49 @@ pub async fn release(node: &Node, caller: &Caller, body: &[u8]) -> Result<Value>
         Decision::Allow { needs_grant } => needs_grant,
     };
 
-    // The data, clipped to the grant's data period when a grant is relied on.
-    let (from, until) = match (&verified, needs_grant) {
-        (Some(g), true) => (
+    // The data, clipped to the grant's data period when a grant is relied on; derived forms per
+    // the catalog version the grant cites (spec/derivations.md).
+    let relied_on = verified.as_ref().filter(|_| needs_grant);
+    let (from, until) = match relied_on {
+        Some(g) => (
             g.terms().data_period.from.clone(),
             g.terms().data_period.until.clone(),
         ),
-        _ => ("0000-01-01".to_owned(), "9999-12-31".to_owned()),
+        None => (OPEN_FROM.to_owned(), OPEN_UNTIL.to_owned()),
     };
+    let scope_dates = (
+        crate::grant::rules::parse_date(&from),
+        crate::grant::rules::parse_date(&until),
+    );
+    let (Some(from_day), Some(until_day)) = scope_dates else {
+        return Err(Error::Internal(format!(
+            "grant data period {from}..{until} does not parse"
+        )));
+    };
+    let catalog_version = relied_on.and_then(|g| g.terms().catalog_version.clone());
+    let today = now.to_offset(time::macros::offset!(+8)).date();
     let mut data = Map::new();
     {
-        let (src, ent, cats, gran) = (
+        let (src, ent, cats, gran, catalog) = (
             std::sync::Arc::clone(&node.data),
             req.enterprise.clone(),
             req.categories.clone(),
             req.granularity,
+            std::sync::Arc::clone(&catalog),
         );
         let fetched = actix_web::rt::task::spawn_blocking(move || -> Result<Vec<(String, Value)>> {
+            let scope = super::data::Scope {
+                catalog_version: catalog_version.as_deref(),
+                from: from_day,
+                until: until_day,
+                today,
+            };
             cats.iter()
                 .map(|c| {
+                    let records = src.fetch(&ent, c, &from, &until)?;
                     Ok((
                         c.clone(),
-                        super::data::payload(&src.fetch(&ent, c, &from, &until)?, gran),
+                        super::data::payload(&catalog, c, &records, gran, scope)?,
                     ))
                 })
                 .collect()

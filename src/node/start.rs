@@ -35,14 +35,7 @@ pub fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<(Node, bool)> {
     let origin = identity::bind_database(&store, &key, &config.public_url, log_name, config.fix_origin)?;
     let mut catalog = match &config.catalog_dir {
         None => Catalog::builtin(),
-        Some(dir) => {
-            let read = |n: &str| {
-                std::fs::read_to_string(dir.join(n))
-                    .map_err(|e| Error::Internal(format!("{}: {e}", dir.join(n).display())))
-            };
-            Catalog::from_json(&read("catalog.json")?, &read("letters.json")?)
-                .map_err(|e| Error::Internal(e.to_string()))?
-        }
+        Some(dir) => Catalog::from_dir(dir).map_err(|e| Error::Internal(e.to_string()))?,
     };
     letters::load(&store, &mut catalog)?;
     let tag_key = identity::tag_key(&key);

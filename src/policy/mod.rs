@@ -509,6 +509,7 @@ mod tests {
                     per: RatePeriod::Month,
                 },
                 letters: vec![],
+                catalog_version: None,
             },
             valid_from: VALID_FROM,
             valid_until: VALID_UNTIL,

@@ -3,7 +3,7 @@
 //!
 //! 1. **One home for SQL.** No file outside `src/storage/` names `diesel`.
 //! 2. **A pure core.** No file of the core (`ids`, `crypto`, `credential`, `grant`, `status`,
-//!    `identity`, `catalog`, `calendar`, `policy`, `log`) names `diesel`, `actix*`, `tokio*`,
+//!    `identity`, `catalog`, `derivation`, `calendar`, `policy`, `log`) names `diesel`, `actix*`, `tokio*`,
 //!    `crate::node` or `crate::storage` — also not through a `crate::{…}` group or a `super::` path
 //!    that climbs out of the core into `node` or `storage`.
 //! 3. **Handlers call the node.** No file in `src/http/` or `src/portal/` names `crate::storage`
@@ -23,7 +23,7 @@
 use std::path::{Path, PathBuf};
 
 /// The top-level modules (directories or files under `src/`) that make up the pure core.
-const CORE: [&str; 10] = [
+const CORE: [&str; 11] = [
     "ids",
     "crypto",
     "credential",
@@ -31,6 +31,7 @@ const CORE: [&str; 10] = [
     "status",
     "identity",
     "catalog",
+    "derivation",
     "calendar",
     "policy",
     "log",

@@ -76,6 +76,7 @@ pub fn draft(key: &KeyFile) -> GrantDraft {
                 per: consentry::grant::model::RatePeriod::Month,
             },
             letters: vec![],
+            catalog_version: None,
         },
         valid_from: at("2026-12-01T00:00:00Z"),
         valid_until: at("2027-12-01T00:00:00Z"),

@@ -674,6 +674,7 @@ fn bearer_routes() -> Vec<(&'static str, &'static str)> {
         "/healthz",
         "/v1/node",
         "/v1/catalog",
+        "/v1/catalog/derivations",
         "/v1/catalog/letters",
         "/v1/catalog/letters/{provider}/{version}",
         "/ns/v1",

@@ -26,9 +26,11 @@ pub const REGULATOR: &str = "91110000MA01REGU0H";
 /// registration basics (public).
 const RECORDS: &str = r#"{"uscc":"91330100716105852F","category":"TAX-03","date":"2025-01-31","provider":"STA","fields":{"taxType":"VAT","taxPaid":1200.5,"declaredSales":48000}}
 {"uscc":"91330100716105852F","category":"TAX-03","date":"2025-02-28","provider":"STA","fields":{"taxType":"VAT","taxPaid":1350,"declaredSales":52000}}
+{"uscc":"91330100716105852F","category":"TAX-03","date":"2025-03-31","provider":"STA","fields":{"taxType":"VAT","taxPaid":1100.25,"declaredSales":45000}}
+{"uscc":"91330100716105852F","category":"TAX-03","date":"2025-04-30","provider":"STA","fields":{"taxType":"VAT","taxPaid":1500,"declaredSales":61000}}
 {"uscc":"91330100716105852F","category":"TAX-03","date":"2023-06-30","provider":"STA","fields":{"taxType":"VAT","taxPaid":900,"declaredSales":30000}}
 {"uscc":"91330100716105852F","category":"SOC-01","date":"2025-02-28","provider":"MOHRSS","fields":{"insured":12,"schemes":5,"status":"normal"}}
-{"uscc":"91330100716105852F","category":"REG-01","date":"2020-05-01","provider":"SAMR","fields":{"name":"杭州示例科技有限公司","capital":1000000,"status":"存续"}}"#;
+{"uscc":"91330100716105852F","category":"REG-01","date":"2020-05-01","provider":"SAMR","fields":{"name":"杭州示例科技有限公司","capital":1000000,"status":"存续","legalRepresentative":"陈卓远"}}"#;
 
 /// A node with an admitted platform, its bank, a regulator, an approved enterprise and its data.
 pub struct World {
@@ -194,6 +196,7 @@ pub fn draft(enterprise: &KeyFile, list: &str, index: u64) -> GrantDraft {
                 per: RatePeriod::Month,
             },
             letters: vec![],
+            catalog_version: None,
         },
         valid_from: t - time::Duration::minutes(1),
         valid_until: t + time::Duration::days(365),
@@ -219,11 +222,20 @@ fn story(backend: Backend) {
     assert_eq!(r.status, 200, "{}", r.text);
     let tax = &r.body["data"]["TAX-03"];
     assert_eq!(tax["granularity"], "derived");
+    // Only whole, settled quarters inside the data period count: 2025-Q1 (three filings); the
+    // April filing is alone in its quarter (withheld), the 2023 one outside the data period.
+    assert_eq!(tax["releasedBlocks"], json!(["2025-Q1"]), "{tax}");
+    assert_eq!(tax["withheldBlocks"], json!(["2025-Q2"]), "{tax}");
+    assert_eq!(tax["indicators"]["filings"], 3);
     assert_eq!(
-        tax["indicators"]["recordCount"], 2,
-        "the 2023 record is outside the grant's data period"
+        tax["indicators"]["taxPaid"], 4000,
+        "3650.75 rounded to the declared 1000"
     );
-    assert_eq!(tax["indicators"]["numeric"]["taxPaid"]["sum"], 2550.5);
+    assert_eq!(tax["derivation"]["catalogVersion"], Catalog::builtin().version());
+    let text = tax.to_string();
+    for raw in ["1200.5", "1350", "1100.25", "48000", "VAT"] {
+        assert!(!text.contains(raw), "raw value {raw} in {text}");
+    }
     assert!(
         tax.get("records").is_none(),
         "no detail rows in a derived release"
@@ -241,13 +253,27 @@ fn story(backend: Backend) {
     // The platform itself may have the raw records, which its grant allows.
     let r = w.release(json!({"enterprise": ENTERPRISE, "grant": grant, "categories": ["TAX-03"], "granularity": "raw", "purpose": "credit-approval"}));
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(r.body["data"]["TAX-03"]["records"].as_array().unwrap().len(), 2);
+    assert_eq!(r.body["data"]["TAX-03"]["records"].as_array().unwrap().len(), 4);
 
     // Public data needs no grant, and is still logged.
     let before = w.log_size();
     let r = w.release(json!({"enterprise": ENTERPRISE, "categories": ["REG-01"], "granularity": "raw", "purpose": "credit-approval"}));
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(w.log_size(), before + 1);
+    // A natural person in public data is masked (spec/derivations.md §5); the enterprise's own
+    // view keeps the name.
+    let reg = &r.body["data"]["REG-01"]["records"][0]["fields"];
+    assert_eq!(reg["legalRepresentative"], "陈某", "{reg}");
+    assert_eq!(
+        reg["name"], "杭州示例科技有限公司",
+        "the enterprise's own name is not a person's"
+    );
+    assert!(!r.text.contains("陈卓远"));
+    let mine = w.client(&w.enterprise).get("/v1/enterprise/data");
+    assert!(
+        mine.text.contains("陈卓远"),
+        "the enterprise sees its own record unmasked"
+    );
 
     // Revoked: refused from then on, with the reason, and the refusal logged.
     let r = w.change(&w.enterprise, "revoke", &grant);
@@ -582,7 +608,7 @@ fn roles_see_only_what_they_may() {
     // An enterprise's own data, free.
     let mine = w.client(&w.enterprise).get("/v1/enterprise/data");
     assert_eq!(mine.status, 200);
-    assert_eq!(mine.body["records"].as_array().unwrap().len(), 5);
+    assert_eq!(mine.body["records"].as_array().unwrap().len(), 7);
     assert_eq!(w.client(&w.platform).get("/v1/enterprise/data").status, 403);
 }
 

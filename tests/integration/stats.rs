@@ -233,6 +233,7 @@ fn draft(
             },
             usage,
             letters: vec![],
+            catalog_version: None,
         },
         valid_from: t - time::Duration::minutes(1),
         valid_until: until,

@@ -19,6 +19,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/readyz", web::get().to(health))
         .route("/v1/node", web::get().to(node_info))
         .route("/v1/catalog", web::get().to(catalog))
+        .route("/v1/catalog/derivations", web::get().to(derivations))
         .route("/v1/catalog/letters", web::get().to(letters))
         .route("/v1/catalog/letters/{provider}/{version}", web::get().to(letter))
         .route("/ns/v1", web::get().to(context))
@@ -74,6 +75,15 @@ async fn catalog(node: web::Data<Node>) -> HttpResponse {
             "categories": c.categories().collect::<Vec<_>>(),
             "purposes": c.purposes().collect::<Vec<_>>(),
         }),
+    )
+}
+
+/// Every derived-form definition set the node holds, oldest first (spec/derivations.md).
+async fn derivations(node: web::Data<Node>) -> HttpResponse {
+    let c = node.catalog();
+    json(
+        StatusCode::OK,
+        &json!({"catalogVersion": c.version(), "sets": c.derivations().sets()}),
     )
 }
 

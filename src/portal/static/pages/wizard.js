@@ -157,6 +157,9 @@ export function buildCredential(ref) {
     const l = currentLetter(ref, prov);
     return { id: l.id, sha256: st.accepted[l.id] };
   });
+  // The catalog version the grant is drafted under: its releases keep that version's derived
+  // forms (spec/derivations.md §2).
+  subject.catalogVersion = ref.cat.catalogVersion;
   const base = st.slot.statusList.replace(/\/+$/, '');
   const idx = String(st.slot.statusIndex);
   return {
