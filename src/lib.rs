@@ -24,6 +24,7 @@
 //! | [`credential`] | VC Data Model 2.0 with eddsa-jcs-2022 proofs and VC-JWT |
 //! | [`catalog`] | data categories, providing departments, purposes, authorization letters |
 //! | [`derivation`] | derived forms as data (blocks, thresholds, coarsened indicators) and masking of persons |
+//! | [`evaluation`] | credit evaluation models as data, scoring, and the `CreditEvaluation` credential |
 //! | [`grant`] | the `CreditDataAuthorization` credential: model, rules, verification → [`grant::VerifiedGrant`] |
 //! | [`status`] | W3C Bitstring Status List entries and bitstrings (revocation, suspension) |
 //! | [`calendar`] | Chinese working days (holidays and make-up days) and working-day deadlines in CST |

@@ -337,6 +337,40 @@ pub fn evaluate(model: &Model, derived: &BTreeMap<String, Value>) -> Evaluation 
     }
 }
 
+/// An issued evaluation's state (`spec/evaluation.md` §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EvaluationState {
+    /// Within its validity and not withdrawn.
+    Active,
+    /// Withdrawn by its issuer (its status bit is set).
+    Withdrawn,
+    /// Past its `validUntil`.
+    Expired,
+}
+
+impl EvaluationState {
+    /// The state of an evaluation valid until `valid_until_ms`, withdrawn or not, at `now_ms`.
+    pub fn at(withdrawn: bool, valid_until_ms: i64, now_ms: i64) -> Self {
+        if withdrawn {
+            Self::Withdrawn
+        } else if now_ms >= valid_until_ms {
+            Self::Expired
+        } else {
+            Self::Active
+        }
+    }
+
+    /// `active`, `withdrawn` or `expired`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Withdrawn => "withdrawn",
+            Self::Expired => "expired",
+        }
+    }
+}
+
 /// Everything a `CreditEvaluation` credential states besides the evaluation itself.
 #[derive(Debug, Clone)]
 pub struct Issue<'a> {
@@ -354,6 +388,8 @@ pub struct Issue<'a> {
     pub evaluated_on: Date,
     /// SHA-256 (hex) of the RFC 8785 form of the derived inputs, as logged.
     pub inputs_sha256: &'a str,
+    /// SHA-256 (hex) of the RFC 8785 form of the model document.
+    pub model_sha256: &'a str,
     /// The status entry that withdraws it, if it can be withdrawn.
     pub status: Option<StatusEntry>,
 }
@@ -373,6 +409,7 @@ pub fn credential(model: &Model, evaluation: &Evaluation, issue: &Issue<'_>) -> 
             "enterprise": {"uscc": issue.enterprise_uscc, "name": issue.enterprise_name},
             "modelId": model.model_id,
             "modelVersion": model.version,
+            "modelSha256": issue.model_sha256,
             "grade": evaluation.grade,
             "score": evaluation.score,
             "keyIndicators": evaluation.key_indicators,
@@ -413,7 +450,8 @@ mod tests {
 
     #[test]
     fn bad_models_are_refused_with_the_place_named() {
-        let cases: Vec<(&str, Box<dyn FnOnce(&mut Value)>, &str)> = vec![
+        type Edit = Box<dyn FnOnce(&mut Value)>;
+        let cases: Vec<(&str, Edit, &str)> = vec![
             ("not JSON", Box::new(|v| *v = json!("x")), "invalid type"),
             (
                 "unknown member",

@@ -56,6 +56,8 @@ pub enum EntryKind {
     OnwardRelease = 8,
     /// A participant was admitted, suspended, removed, or changed keys.
     Participant = 9,
+    /// A credit evaluation the node issued was withdrawn (its status bit set).
+    EvaluationWithdrawn = 10,
 }
 
 impl EntryKind {
@@ -71,6 +73,7 @@ impl EntryKind {
             7 => Self::Objection,
             8 => Self::OnwardRelease,
             9 => Self::Participant,
+            10 => Self::EvaluationWithdrawn,
             _ => return None,
         })
     }
@@ -87,6 +90,7 @@ impl EntryKind {
             Self::Objection => "objection",
             Self::OnwardRelease => "onward-release",
             Self::Participant => "participant",
+            Self::EvaluationWithdrawn => "evaluation-withdrawn",
         }
     }
 }

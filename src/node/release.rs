@@ -164,8 +164,8 @@ pub async fn release(node: &Node, caller: &Caller, body: &[u8]) -> Result<Value>
     let parsed: std::result::Result<ReleaseBody, String> = crate::crypto::json::parse(body)
         .map_err(|e| e.to_string())
         .and_then(|n| crate::crypto::json::de::from_node(&n).map_err(|e| e.to_string()));
-    let req = match parsed {
-        Ok(r) => r,
+    match parsed {
+        Ok(req) => release_request(node, caller, req, None).await,
         Err(e) => {
             let s = Subject {
                 enterprise: None,
@@ -176,9 +176,21 @@ pub async fn release(node: &Node, caller: &Caller, body: &[u8]) -> Result<Value>
                 bank: None,
                 request_id: random_request_id(),
             };
-            return Err(refuse(node, caller, s, vec![reason("malformed-request", e)]).await);
+            Err(refuse(node, caller, s, vec![reason("malformed-request", e)]).await)
         }
-    };
+    }
+}
+
+/// The steps of a release after its body was read: gather the facts, decide, fetch, (for an
+/// evaluation, evaluate and sign), commit, answer. `evaluation` turns the release into a credit
+/// evaluation (`spec/evaluation.md`): the derived inputs and the signed credential are what is
+/// released and logged, and the evaluation is stored in the same transaction.
+pub(crate) async fn release_request(
+    node: &Node,
+    caller: &Caller,
+    req: ReleaseBody,
+    evaluation: Option<super::evaluations::EvaluationJob>,
+) -> Result<Value> {
     let catalog = node.catalog();
     let request_id = req
         .request_id
@@ -380,7 +392,14 @@ pub async fn release(node: &Node, caller: &Caller, body: &[u8]) -> Result<Value>
         .map_err(|e| Error::Internal(e.to_string()))??;
         data.extend(fetched);
     }
-    let data = Value::Object(data);
+    let (data, evaluation_row) = match evaluation {
+        None => (Value::Object(data), None),
+        Some(job) => {
+            let (data, row) =
+                super::evaluations::finish(node, caller, job, verified.as_ref(), data, now).await?;
+            (data, Some(row))
+        }
+    };
     let data_sha256 =
         Sha256Digest::of(&jcs::canonicalize(&data).map_err(|e| Error::Internal(e.to_string()))?).to_hex();
 
@@ -452,6 +471,12 @@ pub async fn release(node: &Node, caller: &Caller, body: &[u8]) -> Result<Value>
             let Appended {
                 seq, leaf, leaf_hash, ..
             } = tx.append(entry(EntryKind::Release, &c, &subject, vec![], Some(digest)))?;
+            if let Some(mut e) = evaluation_row {
+                e.log_index =
+                    i64::try_from(seq).map_err(|_| Error::Internal("log index beyond i64".into()))?;
+                crate::storage::evaluations::insert(tx.conn, &e)?;
+                crate::storage::status_lists::bind_slot(tx.conn, e.status_list, e.status_index, &e.id)?;
+            }
             if let Some((enterprise, mut note)) = released_note {
                 note["logIndex"] = json!(seq);
                 let now = tx.now();

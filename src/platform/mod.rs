@@ -118,6 +118,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/v1/platform", web::get().to(info))
             .route("/v1/banks", web::post().to(add_bank))
             .route("/v1/releases", web::post().to(release_handler))
+            .route("/v1/evaluations", web::post().to(evaluation_handler))
             .default_service(web::to(|req: HttpRequest| async move {
                 crate::http::not_routed_in(&req, &[ROUTES])
             })),
@@ -133,6 +134,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/platform"),
     ("POST", "/v1/banks"),
     ("POST", "/v1/releases"),
+    ("POST", "/v1/evaluations"),
 ];
 
 /// Readiness (`/readyz`, alias `/healthz`): the platform's own database, committer and checkpoints.
@@ -200,4 +202,12 @@ async fn add_bank(p: web::Data<Platform>, req: HttpRequest, body: Body) -> Resul
 async fn release_handler(p: web::Data<Platform>, req: HttpRequest, body: Body) -> Result<HttpResponse> {
     let caller = crate::http::caller(&p.core, &req).await?;
     Ok(json(StatusCode::OK, &release::release(&p, &caller, &body).await?))
+}
+
+async fn evaluation_handler(p: web::Data<Platform>, req: HttpRequest, body: Body) -> Result<HttpResponse> {
+    let caller = crate::http::caller(&p.core, &req).await?;
+    Ok(json(
+        StatusCode::OK,
+        &release::evaluate(&p, &caller, &body).await?,
+    ))
 }

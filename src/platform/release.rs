@@ -186,7 +186,7 @@ fn entry(
         caller: Some(bank.uscc().to_owned()),
         platform: Some(p.uscc.clone()),
         bank: Some(bank.uscc().to_owned()),
-        categories: Some(req.categories.join(",")),
+        categories: (!req.categories.is_empty()).then(|| req.categories.join(",")),
         decision: Some(decision.into()),
         record: AccessRecord {
             enterprise: Some(req.enterprise.clone()),
@@ -234,6 +234,68 @@ async fn refuse(ask: &Ask<'_>, grant: Option<(&str, Sha256Digest)>, reasons: Vec
     }
 }
 
+/// The grant a bank's request names, verified here (offline, with the node's signed status lists).
+struct GrantFacts {
+    grant: Option<VerifiedGrant>,
+    problem: Option<Vec<Reason>>,
+    status: Option<GrantStatus>,
+}
+
+/// Reads and verifies the request's grant. An unreachable node or an unreadable status is a logged
+/// refusal (the error returned).
+async fn grant_facts(ask: &Ask<'_>, now: OffsetDateTime) -> Result<GrantFacts> {
+    let (p, req) = (ask.p, ask.req);
+    let mut grant: Option<VerifiedGrant> = None;
+    let mut grant_problem: Option<Vec<Reason>> = None;
+    let mut status: Option<GrantStatus> = None;
+    if let Some(id) = &req.grant {
+        match grant_bytes(p, id).await {
+            Err(Error::NotFound(m)) => grant_problem = Some(vec![reason("unknown-grant", m)]),
+            Err(e) => {
+                return Err(refuse(ask, None, vec![reason("upstream-unavailable", e.to_string())]).await);
+            }
+            Ok(bytes) => {
+                let catalog = p.core.catalog();
+                match p
+                    .core
+                    .grants
+                    .get_or_verify(Sha256Digest::of(crate::credential::trim(&bytes)), || {
+                        crate::grant::verify::verify_using(&bytes, &catalog, &p.core.keys, now)
+                    }) {
+                    Ok(g) => {
+                        let revoked = status_bit(p, g.revocation_entry(), now).await;
+                        let suspended = status_bit(p, g.suspension_entry(), now).await;
+                        match (revoked, suspended) {
+                            (Ok(r), Ok(s)) => {
+                                status = Some(GrantStatus {
+                                    revoked: r,
+                                    suspended: s,
+                                })
+                            }
+                            (Err(e), _) | (_, Err(e)) => {
+                                let d = g.digest();
+                                return Err(refuse(
+                                    ask,
+                                    Some((g.id().as_str(), d)),
+                                    vec![reason("status-unknown", e.to_string())],
+                                )
+                                .await);
+                            }
+                        }
+                        grant = Some(g);
+                    }
+                    Err(e) => grant_problem = Some(crate::node::grants::reasons_of(&e)),
+                }
+            }
+        }
+    }
+    Ok(GrantFacts {
+        grant,
+        problem: grant_problem,
+        status,
+    })
+}
+
 /// Serves a bank's request.
 pub async fn release(p: &Platform, bank: &Caller, body: &[u8]) -> Result<Value> {
     let req: BankRequest = crate::http::parse_body(body)?;
@@ -258,50 +320,11 @@ pub async fn release(p: &Platform, bank: &Caller, body: &[u8]) -> Result<Value> 
     }
     let now = p.core.clock.now();
     // The grant, verified here.
-    let mut grant: Option<VerifiedGrant> = None;
-    let mut grant_problem = None;
-    let mut status = None;
-    if let Some(id) = &req.grant {
-        match grant_bytes(p, id).await {
-            Err(Error::NotFound(m)) => grant_problem = Some(vec![reason("unknown-grant", m)]),
-            Err(e) => {
-                return Err(refuse(&ask, None, vec![reason("upstream-unavailable", e.to_string())]).await);
-            }
-            Ok(bytes) => {
-                let catalog = p.core.catalog();
-                match p
-                    .core
-                    .grants
-                    .get_or_verify(Sha256Digest::of(crate::credential::trim(&bytes)), || {
-                        crate::grant::verify::verify_using(&bytes, &catalog, &p.core.keys, now)
-                    }) {
-                    Ok(g) => {
-                        let revoked = status_bit(p, g.revocation_entry(), now).await;
-                        let suspended = status_bit(p, g.suspension_entry(), now).await;
-                        match (revoked, suspended) {
-                            (Ok(r), Ok(s)) => {
-                                status = Some(GrantStatus {
-                                    revoked: r,
-                                    suspended: s,
-                                })
-                            }
-                            (Err(e), _) | (_, Err(e)) => {
-                                let d = g.digest();
-                                return Err(refuse(
-                                    &ask,
-                                    Some((g.id().as_str(), d)),
-                                    vec![reason("status-unknown", e.to_string())],
-                                )
-                                .await);
-                            }
-                        }
-                        grant = Some(g);
-                    }
-                    Err(e) => grant_problem = Some(crate::node::grants::reasons_of(&e)),
-                }
-            }
-        }
-    }
+    let GrantFacts {
+        grant,
+        problem: grant_problem,
+        status,
+    } = grant_facts(&ask, now).await?;
     let grant_ref = grant.as_ref().map(|g| (g.id().as_str().to_owned(), g.digest()));
     let gref = grant_ref.as_ref().map(|(id, d)| (id.as_str(), *d));
     let policy_req = ReleaseRequest {
@@ -404,6 +427,179 @@ pub async fn release(p: &Platform, bank: &Caller, body: &[u8]) -> Result<Value> 
         "purpose": req.purpose,
         "data": data,
         "dataSha256": digest,
+        "logIndex": appended.seq,
+        "leafHash": leaf_hash,
+        "receipt": crate::node::receipts::promise(&p.core, appended.seq, &leaf_hash, appended.leaf.time_ms),
+        "upstream": {"origin": upstream.origin, "index": upstream.index, "leafHash": upstream.leaf_hash, "receipt": v["receipt"]},
+    }))
+}
+
+/// What a bank sends to ask for an evaluation (`spec/evaluation.md` §4).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BankEvaluationRequest {
+    /// The enterprise.
+    pub enterprise: String,
+    /// The grant naming this bank and the evaluation purpose.
+    pub grant: String,
+    /// The bank's request id.
+    #[serde(default)]
+    pub request_id: Option<String>,
+}
+
+/// Serves a bank's request for a credit evaluation: checks the bank and the grant here (it must
+/// name the bank and the purpose `financing-credit-evaluation`), asks the node to evaluate under
+/// the grant, checks the node's digest and the credential's proof and issuer, and records the
+/// onward release in the platform's log, citing the grant, the evaluation's digest and the node's
+/// entry. The bank receives the credential, not the derived inputs.
+pub async fn evaluate(p: &Platform, bank: &Caller, body: &[u8]) -> Result<Value> {
+    let asked: BankEvaluationRequest = crate::http::parse_body(body)?;
+    let request_id = asked
+        .request_id
+        .clone()
+        .filter(|r| !r.is_empty() && r.len() <= 200)
+        .unwrap_or_else(|| format!("urn:uuid:{}", uuid::Uuid::new_v4()));
+    let purpose = crate::node::evaluations::EVALUATION_PURPOSE;
+    let req = BankRequest {
+        enterprise: asked.enterprise.clone(),
+        grant: Some(asked.grant.clone()),
+        categories: vec![],
+        purpose: purpose.to_owned(),
+        granularity: Granularity::Derived,
+        request_id: Some(request_id.clone()),
+    };
+    let ask = Ask {
+        p,
+        bank,
+        req: &req,
+        request_id: &request_id,
+    };
+    if bank.role != Role::Bank {
+        return Err(refuse(
+            &ask,
+            None,
+            vec![reason(
+                "caller-role",
+                "only banks ask their platform for evaluations",
+            )],
+        )
+        .await);
+    }
+    let now = p.core.clock.now();
+    let GrantFacts {
+        grant,
+        problem,
+        status,
+    } = grant_facts(&ask, now).await?;
+    let grant_ref = grant.as_ref().map(|g| (g.id().as_str().to_owned(), g.digest()));
+    let gref = grant_ref.as_ref().map(|(id, d)| (id.as_str(), *d));
+    let policy_req = ReleaseRequest {
+        enterprise: req.enterprise.clone(),
+        categories: vec![],
+        granularity: Granularity::Derived,
+        purpose: purpose.to_owned(),
+        on_behalf_of: Some(bank.uscc().to_owned()),
+    };
+    let facts = Facts {
+        request: &policy_req,
+        caller: &CallerFacts {
+            uscc: p.uscc.clone(),
+            role: Role::Platform,
+            active: true,
+        },
+        bank: Some(&BankFacts {
+            uscc: bank.uscc().to_owned(),
+            active: bank.active(),
+            platform: bank.participant.platform_uscc.clone(),
+        }),
+        grant: grant.as_ref(),
+        grant_problem: problem,
+        status,
+        used_in_period: 0,
+        now,
+    };
+    if let Decision::Refuse(reasons) = policy::decide_evaluation(&facts) {
+        return Err(refuse(&ask, gref, reasons).await);
+    }
+    let body = json!({"enterprise": req.enterprise, "grant": asked.grant, "requestId": request_id});
+    let node = p.node.clone();
+    let (code, text) = match blocking(move || node.post("/v1/evaluations", &body)).await {
+        Ok(a) => a,
+        Err(e) => return Err(refuse(&ask, gref, vec![reason("upstream-unavailable", e.to_string())]).await),
+    };
+    let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    if code != 200 {
+        let mut reasons: Vec<Reason> = serde_json::from_value(v["reasons"].clone()).unwrap_or_default();
+        if reasons.is_empty() {
+            reasons.push(reason(
+                "upstream-refused",
+                format!(
+                    "the node answered {code}: {}",
+                    v["detail"].as_str().unwrap_or(&text)
+                ),
+            ));
+        }
+        return Err(refuse(&ask, gref, reasons).await);
+    }
+    // What the node logged is what it sent; the credential is the node's.
+    let data = &v["data"];
+    let logged = jcs::canonicalize(data)
+        .map(|b| Sha256Digest::of(&b).to_hex())
+        .ok();
+    let evaluation = data["evaluation"].clone();
+    let bytes = serde_json::to_vec(&evaluation).unwrap_or_default();
+    let node = p.node.clone();
+    let node_did = blocking(move || node.node_did()).await;
+    let proof_ok = match (crate::credential::verify(&bytes, now), node_did) {
+        (Ok(vc), Ok(did)) => vc.signer.as_str() == did && vc.issuer_bound,
+        _ => false,
+    };
+    if logged.as_deref() != v["dataSha256"].as_str() || !proof_ok {
+        return Err(refuse(
+            &ask,
+            gref,
+            vec![reason(
+                "upstream-digest",
+                "the node's evaluation does not match what it logged, or is not signed by the node",
+            )],
+        )
+        .await);
+    }
+    let digest =
+        Sha256Digest::of(&jcs::canonicalize(&evaluation).map_err(|e| Error::Upstream(e.to_string()))?)
+            .to_hex();
+    let upstream = UpstreamRef {
+        origin: v["receipt"]["origin"].as_str().unwrap_or_default().to_owned(),
+        index: v["logIndex"].as_u64().unwrap_or_default(),
+        leaf_hash: v["leafHash"].as_str().unwrap_or_default().to_owned(),
+    };
+    let mut e = entry(
+        EntryKind::OnwardRelease,
+        &ask,
+        gref,
+        vec![],
+        Some(digest.clone()),
+        Some(upstream.clone()),
+    );
+    e.record.detail =
+        Some(json!({"evaluation": evaluation["id"], "grade": evaluation["credentialSubject"]["grade"]}));
+    let a = bank.assertion.clone();
+    let appended = p
+        .core
+        .committer
+        .run(move |tx| {
+            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            tx.append(e)
+        })
+        .await?;
+    let leaf_hash = hex::encode(appended.leaf_hash);
+    Ok(json!({
+        "requestId": request_id,
+        "enterprise": req.enterprise,
+        "grant": asked.grant,
+        "purpose": purpose,
+        "evaluation": evaluation,
+        "evaluationSha256": digest,
         "logIndex": appended.seq,
         "leafHash": leaf_hash,
         "receipt": crate::node::receipts::promise(&p.core, appended.seq, &leaf_hash, appended.leaf.time_ms),

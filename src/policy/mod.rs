@@ -208,48 +208,7 @@ pub fn decide(facts: &Facts<'_>, catalog: &Catalog) -> Decision {
     let req = facts.request;
     let mut r = Vec::new();
 
-    // The caller: only platforms and the node receive from the node; banks receive through their
-    // platform; the caller must be admitted right now.
-    if !matches!(facts.caller.role, Role::Platform | Role::Node) {
-        r.push(reason(
-            "caller-role",
-            format!(
-                "a {} cannot receive data from the node; banks receive through their platform",
-                facts.caller.role.as_str()
-            ),
-        ));
-    }
-    if !facts.caller.active {
-        r.push(reason(
-            "caller-not-admitted",
-            format!("{} is not currently admitted", facts.caller.uscc),
-        ));
-    }
-    if let Some(bank_uscc) = &req.on_behalf_of {
-        match facts.bank {
-            None => r.push(reason(
-                "unknown-bank",
-                format!("bank {bank_uscc} is not registered"),
-            )),
-            Some(b) => {
-                if !b.active {
-                    r.push(reason(
-                        "bank-not-admitted",
-                        format!("bank {bank_uscc} is not currently admitted"),
-                    ));
-                }
-                if b.platform.as_deref() != Some(facts.caller.uscc.as_str()) {
-                    r.push(reason(
-                        "bank-not-of-platform",
-                        format!(
-                            "bank {bank_uscc} is not registered by platform {}",
-                            facts.caller.uscc
-                        ),
-                    ));
-                }
-            }
-        }
-    }
+    check_parties(facts, &mut r);
 
     // Categories: known, and whether any is non-public.
     let mut seen = BTreeSet::new();
@@ -297,6 +256,71 @@ pub fn decide(facts: &Facts<'_>, catalog: &Catalog) -> Decision {
     }
     if r.is_empty() {
         Decision::Allow { needs_grant }
+    } else {
+        Decision::Refuse(r)
+    }
+}
+
+/// The caller and the bank it acts for: only platforms and the node receive from the node; banks
+/// receive through their platform; everyone admitted right now.
+fn check_parties(facts: &Facts<'_>, r: &mut Vec<Reason>) {
+    let req = facts.request;
+    if !matches!(facts.caller.role, Role::Platform | Role::Node) {
+        r.push(reason(
+            "caller-role",
+            format!(
+                "a {} cannot receive data from the node; banks receive through their platform",
+                facts.caller.role.as_str()
+            ),
+        ));
+    }
+    if !facts.caller.active {
+        r.push(reason(
+            "caller-not-admitted",
+            format!("{} is not currently admitted", facts.caller.uscc),
+        ));
+    }
+    if let Some(bank_uscc) = &req.on_behalf_of {
+        match facts.bank {
+            None => r.push(reason(
+                "unknown-bank",
+                format!("bank {bank_uscc} is not registered"),
+            )),
+            Some(b) => {
+                if !b.active {
+                    r.push(reason(
+                        "bank-not-admitted",
+                        format!("bank {bank_uscc} is not currently admitted"),
+                    ));
+                }
+                if b.platform.as_deref() != Some(facts.caller.uscc.as_str()) {
+                    r.push(reason(
+                        "bank-not-of-platform",
+                        format!(
+                            "bank {bank_uscc} is not registered by platform {}",
+                            facts.caller.uscc
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Decides whether a platform may pass a credit evaluation of the enterprise to the bank it acts
+/// for (`spec/evaluation.md` §4): the caller and bank rules of a release, and a grant — verified,
+/// not revoked or suspended, in its window, by the enterprise, to this platform — that names the
+/// bank and the purpose `financing-credit-evaluation`. No category is asked: the bank receives the
+/// evaluation, not its inputs (which the node checks against the grant when it evaluates).
+pub fn decide_evaluation(facts: &Facts<'_>) -> Decision {
+    let mut r = Vec::new();
+    check_parties(facts, &mut r);
+    if facts.request.on_behalf_of.is_none() {
+        r.push(reason("unknown-bank", "an evaluation is passed on to a bank"));
+    }
+    check_grant(facts, &[], &mut r);
+    if r.is_empty() {
+        Decision::Allow { needs_grant: true }
     } else {
         Decision::Refuse(r)
     }

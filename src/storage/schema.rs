@@ -206,6 +206,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    evaluations (id) {
+        id -> Text,
+        enterprise_uscc -> Text,
+        requested_by -> Text,
+        grant_id -> Text,
+        model_id -> Text,
+        model_version -> BigInt,
+        grade -> Text,
+        score -> BigInt,
+        status_list -> BigInt,
+        status_index -> BigInt,
+        issued_at -> BigInt,
+        valid_until -> BigInt,
+        withdrawn_at -> Nullable<BigInt>,
+        log_index -> BigInt,
+        credential -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     participants,
     participant_keys,

@@ -3,7 +3,7 @@
 //!
 //! 1. **One home for SQL.** No file outside `src/storage/` names `diesel`.
 //! 2. **A pure core.** No file of the core (`ids`, `crypto`, `credential`, `grant`, `status`,
-//!    `identity`, `catalog`, `derivation`, `calendar`, `policy`, `log`) names `diesel`, `actix*`, `tokio*`,
+//!    `identity`, `catalog`, `derivation`, `evaluation`, `calendar`, `policy`, `log`) names `diesel`, `actix*`, `tokio*`,
 //!    `crate::node` or `crate::storage` — also not through a `crate::{…}` group or a `super::` path
 //!    that climbs out of the core into `node` or `storage`.
 //! 3. **Handlers call the node.** No file in `src/http/` or `src/portal/` names `crate::storage`
@@ -23,7 +23,7 @@
 use std::path::{Path, PathBuf};
 
 /// The top-level modules (directories or files under `src/`) that make up the pure core.
-const CORE: [&str; 11] = [
+const CORE: [&str; 12] = [
     "ids",
     "crypto",
     "credential",
@@ -32,6 +32,7 @@ const CORE: [&str; 11] = [
     "identity",
     "catalog",
     "derivation",
+    "evaluation",
     "calendar",
     "policy",
     "log",
@@ -42,7 +43,7 @@ const STATE_WORDS: [&str; 6] = ["pending", "active", "suspended", "removed", "re
 
 /// The files (relative to `src/`) that define the state enums: the one place each spelling is
 /// written.
-const STATE_ENUM_MODULES: [(&str, &str); 4] = [
+const STATE_ENUM_MODULES: [(&str, &str); 5] = [
     ("policy/mod.rs", "ParticipantState"),
     ("grant/state.rs", "GrantState, GrantAction"),
     (
@@ -50,6 +51,7 @@ const STATE_ENUM_MODULES: [(&str, &str); 4] = [
         "EndpointState, DeliveryState (the outbox's own bookkeeping)",
     ),
     ("node/objections.rs", "Step (an objection's state)"),
+    ("evaluation/mod.rs", "EvaluationState"),
 ];
 
 /// State words that are not states, by file: `(file, word, how many times, why)`. The count is exact,

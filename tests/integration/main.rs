@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod derivations;
 mod durability;
+mod evaluations;
 mod grants;
 mod interop;
 mod migrations;

@@ -1,4 +1,4 @@
-//! Status slots, grant submission and views, signed status changes, and releases.
+//! Status slots, grant submission and views, signed status changes, releases and credit evaluations.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -6,8 +6,8 @@ use serde_json::json;
 
 use crate::error::Error;
 use crate::grant::GrantAction;
-use crate::http::{Body, caller, caller_once, json};
-use crate::node::{Node, grants, release};
+use crate::http::{Body, caller, caller_once, json, no_body};
+use crate::node::{Node, evaluations, grants, release};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/status/slots", web::post().to(slot))
@@ -17,7 +17,10 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/v1/grants/{id}/revoke", web::post().to(revoke))
         .route("/v1/grants/{id}/suspend", web::post().to(suspend))
         .route("/v1/grants/{id}/resume", web::post().to(resume))
-        .route("/v1/releases", web::post().to(release_handler));
+        .route("/v1/releases", web::post().to(release_handler))
+        .route("/v1/evaluations", web::post().to(evaluate_handler))
+        .route("/v1/evaluations/{id}", web::get().to(evaluation_handler))
+        .route("/v1/evaluations/{id}/withdraw", web::post().to(withdraw_handler));
 }
 
 async fn slot(node: web::Data<Node>, req: HttpRequest, body: Body) -> Result<HttpResponse, Error> {
@@ -118,4 +121,39 @@ async fn resume(node: web::Data<Node>, id: web::Path<String>, body: Body) -> Res
 async fn release_handler(node: web::Data<Node>, req: HttpRequest, body: Body) -> Result<HttpResponse, Error> {
     let c = caller(&node, &req).await?;
     Ok(json(StatusCode::OK, &release::release(&node, &c, &body).await?))
+}
+
+async fn evaluate_handler(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse, Error> {
+    let c = caller(&node, &req).await?;
+    Ok(json(
+        StatusCode::OK,
+        &evaluations::evaluate(&node, &c, &body).await?,
+    ))
+}
+
+async fn evaluation_handler(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Error> {
+    let c = caller(&node, &req).await?;
+    Ok(json(StatusCode::OK, &evaluations::view(&node, &c, &id).await?))
+}
+
+async fn withdraw_handler(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Body,
+) -> Result<HttpResponse, Error> {
+    no_body(&body)?;
+    let c = caller(&node, &req).await?;
+    Ok(json(
+        StatusCode::OK,
+        &evaluations::withdraw(&node, &c, &id).await?,
+    ))
 }

@@ -1,0 +1,348 @@
+//! Credit evaluations (issue #11 §4–5, spec/evaluation.md): computed under the enterprise's grant
+//! as a logged release, issued as a `CreditEvaluation` credential signed by the node, verified by
+//! `consentry vc verify` and by the independent Python checker, refused when tampered with, and
+//! refused by the status check once withdrawn. Bad input changes nothing.
+
+use std::process::Command;
+
+use consentry::catalog::Catalog;
+use consentry::crypto::{Sha256Digest, jcs};
+use consentry::evaluation::{Model, evaluate};
+use serde_json::{Value, json};
+
+use crate::common::server::Backend;
+use crate::common::server::get_public;
+use crate::service::{ENTERPRISE, World, now};
+
+const PURPOSE: &str = "financing-credit-evaluation";
+
+fn digest(v: &Value) -> String {
+    Sha256Digest::of(&jcs::canonicalize(v).unwrap_or_default()).to_hex()
+}
+
+fn root() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A grant to the platform that names the evaluation purpose.
+fn evaluation_grant(w: &World) -> String {
+    let (id, r) = w.grant_with(&w.enterprise.clone(), |d| d.terms.purposes.push(PURPOSE.into()));
+    assert_eq!(r.status, 201, "{}", r.text);
+    id
+}
+
+fn python(args: &[&str]) -> (i32, String) {
+    let out = Command::new("python3")
+        .arg(root().join("tests/interop/vc_check.py"))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("python3: {e}"));
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+fn story(backend: Backend) {
+    let w = World::new(backend);
+    let grant = evaluation_grant(&w);
+    let platform = w.client(&w.platform);
+    let before = w.log_size();
+
+    let r = platform.post(
+        "/v1/evaluations",
+        &json!({"enterprise": ENTERPRISE, "grant": grant}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(w.log_size(), before + 1, "one release entry");
+    assert_eq!(r.body["purpose"], PURPOSE);
+    let data = &r.body["data"];
+    assert_eq!(
+        r.body["dataSha256"],
+        digest(data),
+        "the log's digest covers inputs and credential"
+    );
+    let inputs = &data["inputs"];
+    let vc = &data["evaluation"];
+
+    // The inputs are derived forms of the model's categories the grant covers (TAX-03, SOC-01).
+    let keys: Vec<&String> = inputs.as_object().map(|m| m.keys().collect()).unwrap_or_default();
+    assert_eq!(keys, ["SOC-01", "TAX-03"]);
+    assert!(
+        inputs
+            .as_object()
+            .is_some_and(|m| m.values().all(|c| c["granularity"] == "derived"))
+    );
+
+    // The credential: signed by the node, recomputable from the inputs with the model.
+    let bytes = serde_json::to_vec(vc).unwrap_or_default();
+    let v = consentry::credential::verify(&bytes, now()).unwrap_or_else(|e| panic!("{e}: {vc}"));
+    assert_eq!(v.signer.as_str(), w.node.did);
+    assert_eq!(vc["type"], json!(["VerifiableCredential", "CreditEvaluation"]));
+    let s = &vc["credentialSubject"];
+    assert_eq!(s["enterprise"]["uscc"], ENTERPRISE);
+    assert_eq!(s["inputsSha256"], digest(inputs));
+    let model = Model::builtin(&Catalog::builtin()).unwrap_or_else(|e| panic!("{e}"));
+    let by_category = inputs
+        .as_object()
+        .map(|m| m.clone().into_iter().collect())
+        .unwrap_or_default();
+    let again = evaluate(&model, &by_category);
+    assert_eq!(s["grade"], again.grade.as_str());
+    assert_eq!(s["score"], again.score);
+    assert_eq!(s["modelId"], model.model_id.as_str());
+    for raw in ["1200.5", "1350", "1100.25", "48000"] {
+        assert!(!vc.to_string().contains(raw), "raw value {raw} in the credential");
+    }
+
+    // Verified by `consentry vc verify` and by the Python checker; tampering fails both.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.path().join("evaluation.json");
+    std::fs::write(&file, &bytes).unwrap_or_default();
+    let f = file.to_string_lossy().to_string();
+    let cli = |f: &str| {
+        Command::new(env!("CARGO_BIN_EXE_consentry"))
+            .args(["vc", "verify", f])
+            .output()
+            .map(|o| o.status.code())
+            .unwrap_or(None)
+    };
+    assert_eq!(cli(&f), Some(0));
+    assert_eq!(python(&["verify", &f]).0, 0, "{}", python(&["verify", &f]).1);
+    let mut tampered = vc.clone();
+    tampered["credentialSubject"]["grade"] = json!("AAA");
+    tampered["credentialSubject"]["score"] = json!(100);
+    let bad = dir.path().join("tampered.json");
+    std::fs::write(&bad, tampered.to_string()).unwrap_or_default();
+    let b = bad.to_string_lossy().to_string();
+    assert_eq!(cli(&b), Some(1), "consentry refuses a tampered evaluation");
+    assert_ne!(python(&["verify", &b]).0, 0, "the Python checker refuses it too");
+
+    // Its status: not withdrawn, per the node's signed list, checked by the Python checker.
+    let list_url = vc["credentialStatus"]["statusListCredential"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let status_check = |w: &World| {
+        let path = list_url.replace(&w.node.url, "");
+        let list = get_public(&format!("{}{path}", w.node.url));
+        assert_eq!(list.status, 200, "{}", list.text);
+        let lf = dir.path().join("list.json");
+        std::fs::write(&lf, &list.text).unwrap_or_default();
+        python(&[
+            "status-check",
+            &f,
+            "--list",
+            &format!("{list_url}={}", lf.to_string_lossy()),
+        ])
+    };
+    assert_eq!(status_check(&w).0, 0, "{}", status_check(&w).1);
+
+    // Who may see it: the platform that asked, the enterprise, a regulator; not the bank.
+    let id = vc["id"].as_str().unwrap_or_default().to_owned();
+    let path = format!("/v1/evaluations/{id}");
+    for (who, want) in [(&w.platform, 200), (&w.enterprise, 200), (&w.regulator, 200)] {
+        let r = w.client(who).get(&path);
+        assert_eq!(r.status, want, "{}", r.text);
+        assert_eq!(r.body["state"], "active");
+        assert_eq!(r.body["credential"], *vc);
+    }
+    assert_eq!(w.client(&w.bank).get(&path).status, 403);
+    assert_eq!(
+        w.client(&w.enterprise)
+            .post(&format!("{path}/withdraw"), &json!({}))
+            .status,
+        403
+    );
+
+    // Withdrawn: a log entry, the state, and the status list says so.
+    let size = w.log_size();
+    let r = platform.post(&format!("{path}/withdraw"), &json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["state"], "withdrawn");
+    assert_eq!(w.log_size(), size + 1);
+    let (rc, out) = status_check(&w);
+    assert_eq!(rc, 1, "{out}");
+    assert!(out.contains("revoked"), "{out}");
+    // Again: nothing more is written.
+    let r = platform.post(&format!("{path}/withdraw"), &json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(w.log_size(), size + 1);
+}
+
+#[test]
+fn evaluation_story_on_sqlite() {
+    story(Backend::Sqlite);
+}
+
+#[test]
+fn evaluation_story_on_postgres() {
+    story(Backend::Postgres);
+}
+
+#[test]
+fn bad_evaluation_requests_change_nothing() {
+    let w = World::new(Backend::Sqlite);
+    let grant = evaluation_grant(&w);
+    let platform = w.client(&w.platform);
+    let size = w.log_size();
+    let mut model: Value = serde_json::from_str(consentry::evaluation::BUILTIN_MODEL).unwrap_or(Value::Null);
+    model["indicators"][0]["input"]["indicator"] = json!("noSuchIndicator");
+    let cases = [
+        (
+            json!({"enterprise": ENTERPRISE, "grant": grant, "model": model}),
+            400,
+            "invalid-evaluation-model",
+        ),
+        (
+            json!({"enterprise": ENTERPRISE, "grant": grant, "model": {"modelId": "x"}}),
+            400,
+            "invalid-evaluation-model",
+        ),
+        (
+            json!({"enterprise": ENTERPRISE, "grant": grant, "extra": 1}),
+            400,
+            "invalid-body",
+        ),
+        (json!({"enterprise": ENTERPRISE}), 400, "invalid-body"),
+    ];
+    for (body, status, code) in cases {
+        let r = platform.post("/v1/evaluations", &body);
+        assert_eq!(r.status, status, "{body}: {}", r.text);
+        assert!(r.text.contains(code), "{body}: {}", r.text);
+    }
+    assert_eq!(w.log_size(), size, "bad input writes no log entry");
+    // A bank cannot ask the node directly; an unknown evaluation is not found.
+    assert_eq!(
+        w.client(&w.bank)
+            .post(
+                "/v1/evaluations",
+                &json!({"enterprise": ENTERPRISE, "grant": grant})
+            )
+            .status,
+        403
+    );
+    assert_eq!(
+        platform
+            .get("/v1/evaluations/urn:uuid:00000000-0000-4000-8000-000000000000")
+            .status,
+        404
+    );
+
+    // A grant without the evaluation purpose: refused, with the reason, and the refusal logged.
+    let plain = w.grant();
+    let size = w.log_size();
+    let r = platform.post(
+        "/v1/evaluations",
+        &json!({"enterprise": ENTERPRISE, "grant": plain}),
+    );
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert!(r.text.contains("purpose"), "{}", r.text);
+    assert_eq!(w.log_size(), size + 1, "the refusal is logged");
+}
+
+/// The latest access-log record of the database at `url`, as JSON.
+fn last_record(url: &str) -> Value {
+    use consentry::storage::schema::log_records;
+    use diesel::prelude::*;
+    let store = consentry::storage::Store::open(url, 1).unwrap_or_else(|e| panic!("{e}"));
+    let text: Option<String> = store
+        .run(|c| {
+            Ok(log_records::table
+                .order(log_records::seq.desc())
+                .select(log_records::record)
+                .first::<Option<String>>(c)?)
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    serde_json::from_str(&text.unwrap_or_default()).unwrap_or(Value::Null)
+}
+
+#[test]
+fn a_bank_receives_the_evaluation_through_its_platform() {
+    use crate::common::server::{TestPlatform, new_key};
+    let w = World::new(Backend::Sqlite);
+    let p = TestPlatform::start(&w.node.url, "91330000MA28PLAT2L");
+    let r = w.node.operator().post(
+        "/v1/admin/platforms",
+        &json!({"uscc": p.uscc, "name": "平台服务", "did": p.key.did.as_str(), "endpoint": p.url}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let bank = new_key();
+    let bank_uscc = "91330300MA2GHJK66N";
+    let r = p.client(&p.key).post(
+        "/v1/banks",
+        &json!({"uscc": bank_uscc, "name": "平台银行", "did": bank.did.as_str()}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let (grant, r) = w.grant_with(&w.enterprise.clone(), |d| {
+        d.terms.grantee.uscc = p.uscc.clone();
+        d.terms.onward_recipients[0].uscc = bank_uscc.to_owned();
+        d.terms.purposes.push(PURPOSE.into());
+    });
+    assert_eq!(r.status, 201, "{}", r.text);
+
+    let r = p.client(&bank).post(
+        "/v1/evaluations",
+        &json!({"enterprise": ENTERPRISE, "grant": grant}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let vc = &r.body["evaluation"];
+    assert!(
+        r.body.get("data").is_none(),
+        "the bank gets the credential, not the inputs"
+    );
+    let bytes = serde_json::to_vec(vc).unwrap_or_default();
+    let v = consentry::credential::verify(&bytes, now()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(v.signer.as_str(), w.node.did, "issued by the node");
+    assert_eq!(r.body["evaluationSha256"], digest(vc));
+
+    // The platform's log entry cites the grant, the evaluation's digest and the node's entry.
+    let platform_db = format!("sqlite://{}", p.dir.path().join("platform.sqlite3").display());
+    let rec = last_record(&platform_db);
+    assert_eq!(rec["grant"]["id"], grant.as_str(), "{rec}");
+    assert_eq!(rec["dataSha256"], digest(vc), "{rec}");
+    assert_eq!(rec["bank"], bank_uscc);
+    assert_eq!(rec["purpose"], PURPOSE);
+    assert_eq!(rec["upstream"]["index"], r.body["upstream"]["index"]);
+    // The node's entry, upstream, cites the same grant, and its digest covers the credential.
+    let node_rec = w
+        .node
+        .node
+        .store
+        .run(|c| {
+            use consentry::storage::schema::log_records;
+            use diesel::prelude::*;
+            Ok(log_records::table
+                .find(r.body["upstream"]["index"].as_i64().unwrap_or(-1))
+                .select(log_records::record)
+                .first::<Option<String>>(c)?)
+        })
+        .unwrap_or_else(|e| panic!("{e}"))
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .unwrap_or(Value::Null);
+    assert_eq!(node_rec["grant"]["id"], grant.as_str());
+    assert_eq!(node_rec["purpose"], PURPOSE);
+
+    // A grant that names the bank but not the purpose: refused by the platform, the node not asked.
+    let (plain, r) = w.grant_with(&w.enterprise.clone(), |d| {
+        d.terms.grantee.uscc = p.uscc.clone();
+        d.terms.onward_recipients[0].uscc = bank_uscc.to_owned();
+    });
+    assert_eq!(r.status, 201, "{}", r.text);
+    let node_size = w.log_size();
+    let r = p.client(&bank).post(
+        "/v1/evaluations",
+        &json!({"enterprise": ENTERPRISE, "grant": plain}),
+    );
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert!(
+        r.reasons().contains(&"purpose-not-granted".to_owned()),
+        "{:?}",
+        r.reasons()
+    );
+    assert_eq!(w.log_size(), node_size, "the node was not asked");
+}
