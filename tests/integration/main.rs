@@ -8,6 +8,8 @@ mod common;
 mod durability;
 mod grants;
 mod interop;
+#[path = "../support/jcs_reference.rs"]
+mod jcs_reference;
 mod migrations;
 mod notifications;
 mod objections;
