@@ -1,6 +1,14 @@
 //! Service configuration: command-line flags over `CONSENTRY_*` environment variables over an
 //! optional TOML file over built-in defaults. Resolved and validated once at start, then passed in
 //! (no global).
+//!
+//! Every key is declared once, as a field of [`ServeArgs`]: its flag and environment variable (clap)
+//! and its TOML key (serde) are read off that one field, and the layering of the sources is derived
+//! from the same list ([`ServeArgs::over`]). [`Config`] is the result: every key resolved to its
+//! value in force, defaults applied and checked. An unknown TOML key is an error, and so is an
+//! unknown flag; a key that nothing reads is not declared (the former `insecure-allow-http`, never
+//! read, is now refused as unknown). The environment is shared with other programs, so variables
+//! are read by name only: an unknown `CONSENTRY_*` variable is ignored.
 
 use std::path::{Path, PathBuf};
 
@@ -16,100 +24,133 @@ pub enum ServiceRole {
     Platform,
 }
 
-/// The TOML file's contents. Every field optional; unknown fields are an error.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct FileConfig {
-    /// Data folder.
-    pub data_dir: Option<PathBuf>,
-    /// Listen address.
-    pub listen: Option<String>,
-    /// Database URL.
-    pub database_url: Option<String>,
-    /// Public base URL.
-    pub public_url: Option<String>,
-    /// Role.
-    pub role: Option<ServiceRole>,
-    /// Node URL (platform role).
-    pub node_url: Option<String>,
-    /// Platform's USCC (platform role).
-    pub platform_uscc: Option<String>,
-    /// HTTP worker threads.
-    pub workers: Option<usize>,
-    /// Largest group commit.
-    pub log_batch_max: Option<usize>,
-    /// Seconds between checkpoints.
-    pub checkpoint_interval_secs: Option<u64>,
-    /// Catalog folder (catalog.json, letters.json).
-    pub catalog_dir: Option<PathBuf>,
-    /// Witness URLs whose cosignatures the node collects.
-    pub witnesses: Option<Vec<String>>,
-    /// Allow plain-http node URLs for a platform (testing only).
-    pub insecure_allow_http: Option<bool>,
-    /// Accept `http://` webhook endpoints on loopback hosts (testing only; spec/notifications.md).
-    pub insecure_webhooks: Option<bool>,
-    /// First webhook retry delay in milliseconds (doubles per failed attempt).
-    pub webhook_retry_base_ms: Option<u64>,
-    /// Longest webhook retry delay in milliseconds.
-    pub webhook_retry_cap_ms: Option<u64>,
-    /// Working-day calendar file (spec/calendar/); default: the built-in one.
-    pub calendar: Option<PathBuf>,
-    /// Longest wait for a database connection, in milliseconds.
-    pub database_wait_ms: Option<u64>,
+/// Declares the configuration keys once. The struct it is given is at the same time the command
+/// line and environment (`clap`: `--flag`, `env = …`), and the TOML file (`serde`: the field's name
+/// in kebab-case, unknown keys refused); it also gets `over`, the layering of one source over
+/// another, field by field, and `FIELDS`, the name of every field. A key is added by adding one
+/// field here; its default and checks go in [`Config::resolve`].
+macro_rules! settings {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $( $(#[$fmeta:meta])* pub $field:ident : $ty:ty, )*
+        }
+    ) => {
+        $(#[$meta])*
+        pub struct $name {
+            $( $(#[$fmeta])* pub $field: $ty, )*
+        }
+
+        impl $name {
+            /// The name of every field, in order: its TOML key is the name in kebab-case (but
+            /// `config`, which only the command line and the environment give).
+            pub const FIELDS: &[&str] = &[$(stringify!($field)),*];
+
+            /// These values over `lower`, field by field: a value set here wins; one left unset
+            /// (`None`, a switch that is off, an empty list) falls through to `lower`.
+            pub fn over(self, lower: Self) -> Self {
+                Self { $( $field: Layer::over(self.$field, lower.$field), )* }
+            }
+        }
+    };
 }
 
-/// Values given on the command line or in the environment (clap fills these).
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct ServeArgs {
-    /// Configuration file (TOML); values there are overridden by environment and flags.
-    #[arg(long, env = "CONSENTRY_CONFIG", value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Data folder: database, node key, caches. Created if missing. Default ./consentry-data.
-    #[arg(long, env = "CONSENTRY_DATA_DIR", value_name = "DIR")]
-    pub data_dir: Option<PathBuf>,
-    /// Address to listen on. Default 127.0.0.1:8080.
-    #[arg(long, env = "CONSENTRY_LISTEN", value_name = "ADDR")]
-    pub listen: Option<String>,
-    /// Database: sqlite://PATH or postgres://… Default: SQLite in the data folder.
-    #[arg(long, env = "DATABASE_URL", value_name = "URL")]
-    pub database_url: Option<String>,
-    /// Base URL others reach this service at (status-list URLs, assertion audience).
-    /// Default http://ADDR.
-    #[arg(long, env = "CONSENTRY_PUBLIC_URL", value_name = "URL")]
-    pub public_url: Option<String>,
-    /// node (default) or platform.
-    #[arg(long, env = "CONSENTRY_ROLE", value_enum)]
-    pub role: Option<ServiceRole>,
-    /// The node's URL (platform role).
-    #[arg(long, env = "CONSENTRY_NODE_URL", value_name = "URL")]
-    pub node: Option<String>,
-    /// This platform's Unified Social Credit Code (platform role).
-    #[arg(long, env = "CONSENTRY_PLATFORM_USCC", value_name = "USCC")]
-    pub platform_uscc: Option<String>,
-    /// HTTP worker threads. Default: number of CPUs.
-    #[arg(long, env = "CONSENTRY_WORKERS")]
-    pub workers: Option<usize>,
-    /// Catalog folder (set by the global --catalog-dir).
-    #[arg(skip)]
-    pub catalog_dir: Option<PathBuf>,
-    /// Seconds between signed checkpoints of the access log. Default 1.
-    #[arg(long, env = "CONSENTRY_CHECKPOINT_INTERVAL")]
-    pub checkpoint_interval_secs: Option<u64>,
-    /// A witness URL to collect cosignatures from (repeatable).
-    #[arg(long = "witness", env = "CONSENTRY_WITNESSES", value_delimiter = ',')]
-    pub witnesses: Vec<String>,
-    /// Accept http:// webhook endpoints on loopback hosts (testing only).
-    #[arg(long, env = "CONSENTRY_INSECURE_WEBHOOKS")]
-    pub insecure_webhooks: bool,
-    /// Working-day calendar file (format consentry-workday-calendar/v1), re-read when it changes.
-    /// Default: the built-in calendar.
-    #[arg(long, env = "CONSENTRY_CALENDAR", value_name = "FILE")]
-    pub calendar: Option<PathBuf>,
-    /// Longest wait for a database connection, in milliseconds: past it a request answers
-    /// 503 storage-unavailable with Retry-After instead of hanging while the database is away.
-    /// Default 1000.
-    #[arg(long, env = "CONSENTRY_DATABASE_WAIT_MS", value_name = "MS")]
-    pub database_wait_ms: Option<u64>,
+/// How a value of one source is laid over the value of a lower one.
+trait Layer {
+    fn over(self, lower: Self) -> Self;
+}
+
+impl<T> Layer for Option<T> {
+    fn over(self, lower: Self) -> Self {
+        self.or(lower)
+    }
+}
+
+/// A switch is on when any source turns it on.
+impl Layer for bool {
+    fn over(self, lower: Self) -> Self {
+        self || lower
+    }
+}
+
+/// A list given by a higher source replaces the lower one whole.
+impl<T> Layer for Vec<T> {
+    fn over(self, lower: Self) -> Self {
+        if self.is_empty() { lower } else { self }
+    }
+}
+
+settings! {
+    /// Every configuration key, declared once: a command-line flag and its environment variable
+    /// (where the key has them; `#[arg(skip)]` marks the TOML-only keys), and a TOML key (the field's
+    /// name in kebab-case). Unknown TOML keys are an error. [`Config::resolve`] lays the command line
+    /// and environment (clap: the flag over the variable) over the file, and the file over the
+    /// defaults.
+    #[derive(Debug, Clone, Default, clap::Args, Deserialize)]
+    #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+    pub struct ServeArgs {
+        /// Configuration file (TOML); values there are overridden by environment and flags.
+        #[arg(long, env = "CONSENTRY_CONFIG", value_name = "FILE")]
+        #[serde(skip)]
+        pub config: Option<PathBuf>,
+        /// Data folder: database, node key, caches. Created if missing. Default ./consentry-data.
+        #[arg(long, env = "CONSENTRY_DATA_DIR", value_name = "DIR")]
+        pub data_dir: Option<PathBuf>,
+        /// Address to listen on. Default 127.0.0.1:8080.
+        #[arg(long, env = "CONSENTRY_LISTEN", value_name = "ADDR")]
+        pub listen: Option<String>,
+        /// Database: sqlite://PATH or postgres://… Default: SQLite in the data folder.
+        #[arg(long, env = "DATABASE_URL", value_name = "URL")]
+        pub database_url: Option<String>,
+        /// Base URL others reach this service at (status-list URLs, assertion audience).
+        /// Default http://ADDR.
+        #[arg(long, env = "CONSENTRY_PUBLIC_URL", value_name = "URL")]
+        pub public_url: Option<String>,
+        /// node (default) or platform.
+        #[arg(long, env = "CONSENTRY_ROLE", value_enum)]
+        pub role: Option<ServiceRole>,
+        /// The node's URL (platform role).
+        #[arg(long = "node", env = "CONSENTRY_NODE_URL", value_name = "URL")]
+        pub node_url: Option<String>,
+        /// This platform's Unified Social Credit Code (platform role).
+        #[arg(long, env = "CONSENTRY_PLATFORM_USCC", value_name = "USCC")]
+        pub platform_uscc: Option<String>,
+        /// HTTP worker threads. Default: number of CPUs.
+        #[arg(long, env = "CONSENTRY_WORKERS")]
+        pub workers: Option<usize>,
+        /// Largest group commit of the access log (TOML only). Default 1024.
+        #[arg(skip)]
+        pub log_batch_max: Option<usize>,
+        /// Seconds between signed checkpoints of the access log. Default 1.
+        #[arg(long, env = "CONSENTRY_CHECKPOINT_INTERVAL")]
+        pub checkpoint_interval_secs: Option<u64>,
+        /// Catalog folder (catalog.json, letters.json). On the command line it is the global
+        /// `--catalog-dir` (`CONSENTRY_CATALOG_DIR`) of every command, which `serve` copies here.
+        #[arg(skip)]
+        pub catalog_dir: Option<PathBuf>,
+        /// A witness URL to collect cosignatures from (repeatable).
+        #[arg(long = "witness", env = "CONSENTRY_WITNESSES", value_delimiter = ',')]
+        pub witnesses: Vec<String>,
+        /// Accept http:// webhook endpoints on loopback hosts (testing only).
+        #[arg(long, env = "CONSENTRY_INSECURE_WEBHOOKS")]
+        pub insecure_webhooks: bool,
+        /// First webhook retry delay in milliseconds, doubling per failed attempt (TOML only).
+        /// Default 1000.
+        #[arg(skip)]
+        pub webhook_retry_base_ms: Option<u64>,
+        /// Longest webhook retry delay in milliseconds (TOML only). Default 900000.
+        #[arg(skip)]
+        pub webhook_retry_cap_ms: Option<u64>,
+        /// Working-day calendar file (format consentry-workday-calendar/v1), re-read when it changes.
+        /// Default: the built-in calendar.
+        #[arg(long, env = "CONSENTRY_CALENDAR", value_name = "FILE")]
+        pub calendar: Option<PathBuf>,
+        /// Longest wait for a database connection, in milliseconds: past it a request answers
+        /// 503 storage-unavailable with Retry-After instead of hanging while the database is away.
+        /// Default 1000.
+        #[arg(long, env = "CONSENTRY_DATABASE_WAIT_MS", value_name = "MS")]
+        pub database_wait_ms: Option<u64>,
+    }
 }
 
 /// Webhook delivery settings (spec/notifications.md §5).
@@ -185,29 +226,18 @@ impl Config {
     pub fn resolve(args: &ServeArgs) -> Result<Self, ConfigError> {
         let file = match &args.config {
             Some(path) => read_file(path)?,
-            None => FileConfig::default(),
+            None => ServeArgs::default(),
         };
-        let data_dir = args
-            .data_dir
-            .clone()
-            .or(file.data_dir)
-            .unwrap_or_else(|| PathBuf::from("consentry-data"));
-        let listen = args
-            .listen
-            .clone()
-            .or(file.listen)
-            .unwrap_or_else(|| "127.0.0.1:8080".into());
-        let database_url = args
+        let s = args.clone().over(file);
+        let data_dir = s.data_dir.unwrap_or_else(|| PathBuf::from("consentry-data"));
+        let listen = s.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
+        let database_url = s
             .database_url
-            .clone()
-            .or(file.database_url)
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("consentry.sqlite3").display()));
         crate::storage::backend_of(&database_url).map_err(|e| ConfigError(e.to_string()))?;
-        let explicit_public_url = args.public_url.is_some() || file.public_url.is_some();
-        let public_url = args
+        let explicit_public_url = s.public_url.is_some();
+        let public_url = s
             .public_url
-            .clone()
-            .or(file.public_url)
             .unwrap_or_else(|| format!("http://{listen}"))
             .trim_end_matches('/')
             .to_owned();
@@ -216,13 +246,9 @@ impl Config {
                 "public URL {public_url:?} must be http(s)://"
             )));
         }
-        let role = args.role.or(file.role).unwrap_or(ServiceRole::Node);
-        let node_url = args
-            .node
-            .clone()
-            .or(file.node_url)
-            .map(|u| u.trim_end_matches('/').to_owned());
-        let platform_uscc = args.platform_uscc.clone().or(file.platform_uscc);
+        let role = s.role.unwrap_or(ServiceRole::Node);
+        let node_url = s.node_url.map(|u| u.trim_end_matches('/').to_owned());
+        let platform_uscc = s.platform_uscc;
         if role == ServiceRole::Platform {
             if node_url.is_none() {
                 return Err(ConfigError("the platform role needs --node URL".into()));
@@ -234,27 +260,22 @@ impl Config {
                 }
             }
         }
-        let workers = args
+        let workers = s
             .workers
-            .or(file.workers)
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
         let defaults = WebhookConfig::default();
-        let retry_base_ms = file.webhook_retry_base_ms.unwrap_or(defaults.retry_base_ms);
-        let retry_cap_ms = file.webhook_retry_cap_ms.unwrap_or(defaults.retry_cap_ms);
+        let retry_base_ms = s.webhook_retry_base_ms.unwrap_or(defaults.retry_base_ms);
+        let retry_cap_ms = s.webhook_retry_cap_ms.unwrap_or(defaults.retry_cap_ms);
         if retry_base_ms == 0 || retry_cap_ms < retry_base_ms {
             return Err(ConfigError(
                 "webhook-retry-base-ms must be at least 1 and at most webhook-retry-cap-ms".into(),
             ));
         }
         let webhooks = WebhookConfig {
-            allow_insecure: args.insecure_webhooks || file.insecure_webhooks.unwrap_or(false),
+            allow_insecure: s.insecure_webhooks,
             retry_base_ms,
             retry_cap_ms,
         };
-        let mut witnesses = args.witnesses.clone();
-        if witnesses.is_empty() {
-            witnesses = file.witnesses.unwrap_or_default();
-        }
         Ok(Self {
             data_dir,
             listen,
@@ -265,26 +286,18 @@ impl Config {
             node_url,
             platform_uscc,
             workers: workers.clamp(1, 64),
-            log_batch_max: file.log_batch_max.unwrap_or(1024).clamp(1, 16_384),
-            checkpoint_interval_secs: args
-                .checkpoint_interval_secs
-                .or(file.checkpoint_interval_secs)
-                .unwrap_or(1)
-                .max(1),
-            catalog_dir: args.catalog_dir.clone().or(file.catalog_dir),
-            witnesses,
-            calendar: args.calendar.clone().or(file.calendar),
+            log_batch_max: s.log_batch_max.unwrap_or(1024).clamp(1, 16_384),
+            checkpoint_interval_secs: s.checkpoint_interval_secs.unwrap_or(1).max(1),
+            catalog_dir: s.catalog_dir,
+            witnesses: s.witnesses,
+            calendar: s.calendar,
             webhooks,
-            database_wait_ms: args
-                .database_wait_ms
-                .or(file.database_wait_ms)
-                .unwrap_or(1000)
-                .clamp(10, 600_000),
+            database_wait_ms: s.database_wait_ms.unwrap_or(1000).clamp(10, 600_000),
         })
     }
 }
 
-fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+fn read_file(path: &Path) -> Result<ServeArgs, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
     toml::from_str(&text).map_err(|e| ConfigError(format!("{}: {e}", path.display())))
 }
@@ -316,6 +329,104 @@ mod tests {
             })
             .is_err()
         );
+    }
+
+    #[test]
+    fn unknown_and_dead_keys_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        for text in [
+            "insecure-allow-http = true\n",
+            "lissten = \"127.0.0.1:1\"\n",
+            "config = \"other.toml\"\n",
+            "[webhooks]\nallow-insecure = true\n",
+            "insecure_webhooks = true\n",
+        ] {
+            std::fs::write(&file, text).unwrap();
+            let args = ServeArgs {
+                config: Some(file.clone()),
+                ..Default::default()
+            };
+            let err = Config::resolve(&args).unwrap_err();
+            assert!(err.0.contains("unknown field"), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn each_source_over_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(
+            &file,
+            "witnesses = [\"https://w1.test\"]\ninsecure-webhooks = true\nlog-batch-max = 7\n\
+             webhook-retry-base-ms = 5\nwebhook-retry-cap-ms = 50\nnode-url = \"https://node.test/\"\n",
+        )
+        .unwrap();
+        let from_file = Config::resolve(&ServeArgs {
+            config: Some(file.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(from_file.witnesses, ["https://w1.test"]);
+        assert!(from_file.webhooks.allow_insecure);
+        assert_eq!(from_file.log_batch_max, 7);
+        assert_eq!(
+            (from_file.webhooks.retry_base_ms, from_file.webhooks.retry_cap_ms),
+            (5, 50)
+        );
+        assert_eq!(from_file.node_url.as_deref(), Some("https://node.test"));
+        let flags = Config::resolve(&ServeArgs {
+            config: Some(file),
+            witnesses: vec!["https://w2.test".into()],
+            node_url: Some("https://other.test".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(flags.witnesses, ["https://w2.test"]);
+        assert!(
+            flags.webhooks.allow_insecure,
+            "a switch is on when any source turns it on"
+        );
+        assert_eq!(flags.node_url.as_deref(), Some("https://other.test"));
+        let defaults = Config::resolve(&ServeArgs::default()).unwrap();
+        assert!(defaults.witnesses.is_empty() && !defaults.webhooks.allow_insecure);
+        assert_eq!(defaults.log_batch_max, 1024);
+    }
+
+    /// The README's table of keys (flag, environment variable, TOML key) is read off the same
+    /// declaration: every key has its row, with its flag and variable.
+    #[test]
+    fn the_readme_lists_every_key() {
+        use clap::Args as _;
+        let cmd = ServeArgs::augment_args(clap::Command::new("serve"));
+        let readme = include_str!("../README.md");
+        let rows: Vec<&str> = readme
+            .lines()
+            .filter(|l| l.starts_with("| `--") || l.starts_with("| — |"))
+            .collect();
+        for field in ServeArgs::FIELDS {
+            let arg = cmd.get_arguments().find(|a| a.get_id() == *field);
+            let flag = arg.and_then(|a| a.get_long()).map(|l| format!("`--{l}"));
+            let env = arg
+                .and_then(|a| a.get_env())
+                .map(|e| format!("`{}`", e.to_string_lossy()));
+            let key = (*field != "config").then(|| format!("| `{}` |", field.replace('_', "-")));
+            let row = rows
+                .iter()
+                .find(|r| {
+                    key.as_ref().map_or_else(
+                        || flag.as_ref().is_some_and(|f| r.contains(f.as_str())),
+                        |k| r.contains(k.as_str()),
+                    )
+                })
+                .unwrap_or_else(|| panic!("README.md has no row for the key {field}"));
+            for part in [flag, env].into_iter().flatten() {
+                assert!(
+                    row.contains(&part),
+                    "README.md's row for {field} lacks {part}: {row}"
+                );
+            }
+        }
     }
 
     #[test]

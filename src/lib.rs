@@ -9,8 +9,7 @@
 //!
 //! ## Map
 //!
-//! Every module, grouped; a group may use the groups above it (the cycles still to be cut are listed
-//! under "Known cycles" in `docs/ARCHITECTURE.md`). The request path of a release, where
+//! Every module, grouped; a group may use the groups above it. The request path of a release, where
 //! each kind of code lives and what each part must never import (checked by
 //! `tests/integration/architecture.rs`) are in `docs/ARCHITECTURE.md`.
 //!
@@ -19,9 +18,9 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`ids`] | checked identifiers: Unified Social Credit Codes, grant ids |
-//! | [`crypto`] | Ed25519 (strict), Multikey, RFC 8785 JCS over strict I-JSON, SHA-256, JWS, HTTP signatures |
+//! | [`crypto`] | Ed25519 (strict), Multikey, RFC 8785 JCS over strict I-JSON, SHA-256, JWK, HTTP signatures; a leaf |
 //! | [`identity`] | `did:key` identities, key files, the key resolver |
-//! | [`credential`] | VC Data Model 2.0 with eddsa-jcs-2022 proofs and VC-JWT |
+//! | [`credential`] | VC Data Model 2.0 with eddsa-jcs-2022 proofs and VC-JWT; the compact JWS keyed by `did:key` |
 //! | [`catalog`] | data categories, providing departments, purposes, authorization letters |
 //! | [`derivation`] | derived forms as data (blocks, thresholds, coarsened indicators) and masking of persons |
 //! | [`evaluation`] | credit evaluation models as data, scoring, and the `CreditEvaluation` credential |
@@ -45,7 +44,8 @@
 //! |---|---|
 //! | [`storage`] | every SQL statement (diesel over SQLite and PostgreSQL), migrations, the log's group committer |
 //! | [`node`] | the node's operations: authentication, registry, grants, releases, audit, checkpoints, objections, webhooks |
-//! | [`http`] | the HTTP API (actix-web): routes, thin handlers, RFC 9457 problems |
+//! | [`wire`] | the request and answer plumbing `http` and `portal` share: size-limited bodies, strict JSON, queries |
+//! | [`http`] | the HTTP API (actix-web): routes, thin handlers, RFC 9457 problems; mounts the portal |
 //! | [`portal`] | the web portal: static pages and a session API over the node's operations |
 //! | [`platform`] | the platform role: its banks, grant checks against the node's status lists, onward releases |
 //! | [`witness`] | the C2SP tlog-witness that cosigns the node's checkpoints, and its client |
@@ -72,4 +72,5 @@ pub mod policy;
 pub mod portal;
 pub mod status;
 pub mod storage;
+pub mod wire;
 pub mod witness;

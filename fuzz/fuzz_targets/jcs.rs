@@ -3,12 +3,15 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
+#[path = "../../tests/support/jcs_reference.rs"]
+mod jcs_reference;
+
 fuzz_target!(|data: &[u8]| {
     let Ok(v) = consentry::crypto::json::parse_strict(data) else {
         return;
     };
     let fast = consentry::crypto::jcs::canonicalize(&v);
-    let reference = consentry::crypto::jcs::canonicalize_reference(&v);
+    let reference = jcs_reference::canonicalize_reference(&v);
     match (fast, reference) {
         (Ok(a), Ok(b)) => {
             assert_eq!(a, b, "canonicalize and canonicalize_reference differ");

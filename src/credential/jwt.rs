@@ -18,8 +18,9 @@ use time::OffsetDateTime;
 
 use super::data_integrity::{ALLOWED_CLOCK_SKEW, issuer_id};
 use super::error::ProofError;
+use super::jws;
 use crate::crypto::json::{self, Node, Number};
-use crate::crypto::{jwk, jws};
+use crate::crypto::jwk;
 use crate::identity::{DidKey, KeyFile, KeyResolver};
 
 /// The JWS `typ` this crate writes and accepts (vc-jose-cose §3.1.1).

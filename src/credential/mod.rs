@@ -8,6 +8,7 @@
 pub mod data_integrity;
 pub mod datetime;
 pub mod error;
+pub mod jws;
 pub mod jwt;
 pub mod vc;
 

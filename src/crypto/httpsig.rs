@@ -15,6 +15,25 @@
 //! Component parameters (`;sf`, `;key`, `;bs`, `;req`, `;name`) and the other derived components are
 //! not supported: a signature covering them is refused, never half-checked. Nothing here does I/O or
 //! reads the clock (the verifier is given `now`).
+//!
+//! # Why the RFC 8941 codec is written here
+//!
+//! The structured-field parser and serializer below are hand-written rather than taken from the
+//! `sfv` crate, for a strictness rule: a field this module accepts has one spelling of each value.
+//! It refuses what RFC 8941 tells parsers to tolerate, and `sfv` (0.15, RFC 9651) tolerates it too:
+//!
+//! * a byte sequence (the `Signature` value, a `Content-Digest`) must be canonical base64 — padded,
+//!   with zero trailing bits. `sfv` decodes without padding and with trailing bits (RFC 8941 §4.2.7's
+//!   "SHOULD NOT fail"), and hands only the decoded bytes to its visitors, so the spelling cannot be
+//!   checked after it;
+//! * a dictionary key or a parameter given twice is refused, not "last one wins" (§4.2.2, §4.2.3.2):
+//!   two `sig1` labels or two `created` values are ambiguous, and two verifiers could pick different
+//!   ones;
+//! * no decimals, dates or display strings: no parameter of RFC 9421 §2.3 takes one.
+//!
+//! The codec covers only what RFC 9421 and RFC 9530 use (dictionaries, inner lists, parameters,
+//! integers, strings, tokens, byte sequences, booleans); `structured_fields_round_trip` pins each
+//! refusal, and the RFC 9421 vectors (`tests/integration/notifications.rs`) pass through it.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -1072,6 +1091,10 @@ mod tests {
             "a=;",
             "a=1;p;p",
             "a=1234567890123456",
+            // One spelling per value: base64 without its padding, or with non-zero trailing bits.
+            "a=:YQ:",
+            "a=:YR==:",
+            "a=1;p=2;p=3",
         ] {
             assert!(parse_dictionary(bad).is_err(), "{bad}");
         }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::did_key::DidKey;
 use crate::crypto::SecretKey;
+use crate::crypto::ed25519::RngError;
 use crate::crypto::multibase::{self, MultibaseError};
 
 /// The JSON form of a key file.
@@ -58,6 +59,9 @@ pub enum KeyFileError {
         /// Which parts disagree.
         message: String,
     },
+    /// No random seed could be had for a new key.
+    #[error(transparent)]
+    Random(#[from] RngError),
 }
 
 /// A secret key together with its `did:key`.
@@ -127,6 +131,23 @@ impl KeyFile {
             source,
         })?;
         Self::from_json(&text, &shown)
+    }
+
+    /// Loads the key at `dir/<file>`, creating the folder and a new key (mode 0600) when there is none
+    /// yet; the flag says whether the key was created now. Used by every process that keeps its own
+    /// key in its data folder: the node, a platform, a witness.
+    pub fn load_or_create(dir: &Path, file: &str) -> Result<(Self, bool), KeyFileError> {
+        std::fs::create_dir_all(dir).map_err(|source| KeyFileError::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        let path = dir.join(file);
+        if path.exists() {
+            return Self::read(&path).map(|k| (k, false));
+        }
+        let key = Self::new(SecretKey::generate()?);
+        key.write_new(&path)?;
+        Ok((key, true))
     }
 
     /// Writes the key file with permissions 0600, refusing to overwrite an existing file.

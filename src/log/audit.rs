@@ -37,6 +37,15 @@
 //! and hashed as it is; any other line is read by `serde_json`, and any other record parsed as strict
 //! I-JSON and canonicalized.
 //!
+//! Library code on the fast path: lines are split with `memchr` and the chain maps hash with
+//! `foldhash` (randomly seeded), where this module had a hand-written 64-byte-block newline finder
+//! and a hand-written keyed folded-multiply hasher. Measured with `cargo run --release --example
+//! audit_speed` (1,000,000 entries, best of 3 rounds, thread CPU time, 2-core shared machine,
+//! alternating runs of both builds): hand-written 0.70–0.75 M entries/s with every record opened
+//! and 2.18–2.27 M/s with records erased; libraries 0.71–0.76 M/s and 2.12–2.28 M/s. No measurable
+//! difference, so the libraries. The JSON-string scanner (`next_special`) stays hand-written: no
+//! library searches for the bytes it stops at.
+//!
 //! # Failures
 //!
 //! Failures are reported in log order — by the tree size at which they become visible to a streaming
@@ -405,68 +414,10 @@ struct ConsistencyLine {
 type ChainHeads = HashMap<[u8; 32], u64, ChainHashing>;
 
 /// The hash of the chain maps' keys. They are digests and tags read from the bundle, which a hostile
-/// producer chooses, so the hash is keyed (a random key per auditor, from the standard library's
-/// random `RandomState`) to keep their buckets unpredictable; but it is much cheaper than SipHash:
-/// the 32 bytes as four words, each pair folded through a keyed 64×64→128-bit multiplication (the
-/// construction of `foldhash` and `wyhash`).
-#[derive(Debug, Clone)]
-struct ChainHashing([u64; 6]);
-
-impl Default for ChainHashing {
-    fn default() -> Self {
-        let random = std::hash::RandomState::new();
-        Self([0u64, 1, 2, 3, 4, 5].map(|i| std::hash::BuildHasher::hash_one(&random, i)))
-    }
-}
-
-impl std::hash::BuildHasher for ChainHashing {
-    type Hasher = ChainHasher;
-
-    fn build_hasher(&self) -> ChainHasher {
-        ChainHasher {
-            key: self.0,
-            state: self.0[4],
-        }
-    }
-}
-
-struct ChainHasher {
-    key: [u64; 6],
-    state: u64,
-}
-
-fn folded_multiply(a: u64, b: u64) -> u64 {
-    let product = u128::from(a) * u128::from(b);
-    (product as u64) ^ ((product >> 64) as u64)
-}
-
-impl std::hash::Hasher for ChainHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        // A `[u8; 32]` key arrives as its length (`write_usize`), then its 32 bytes in one call.
-        let mut chunks = bytes.chunks_exact(16);
-        for chunk in &mut chunks {
-            let mut a = [0u8; 8];
-            let mut b = [0u8; 8];
-            a.copy_from_slice(&chunk[..8]);
-            b.copy_from_slice(&chunk[8..]);
-            self.state = folded_multiply(
-                u64::from_le_bytes(a) ^ self.key[0] ^ self.state,
-                u64::from_le_bytes(b) ^ self.key[1],
-            );
-        }
-        for &byte in chunks.remainder() {
-            self.state = folded_multiply(u64::from(byte) ^ self.key[2] ^ self.state, self.key[3]);
-        }
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.state = folded_multiply(n as u64 ^ self.key[2] ^ self.state, self.key[3]);
-    }
-
-    fn finish(&self) -> u64 {
-        folded_multiply(self.state ^ self.key[4], self.key[5])
-    }
-}
+/// producer chooses, so the hash is keyed (`foldhash`'s per-map random seed keeps their buckets
+/// unpredictable); but it is much cheaper than SipHash. See "Library code on the fast path" in the
+/// module documentation for the measurement behind the choice.
+type ChainHashing = foldhash::fast::RandomState;
 
 /// The prefix of the entry lines `consentry` writes (keys in sorted order, no spaces).
 const ENTRY_LINE_PREFIX: &[u8] = br#"{"i":"#;
@@ -1904,7 +1855,7 @@ fn next_special(b: &[u8], mut i: usize) -> Option<usize> {
         .map(|p| i + p)
 }
 
-/// The lines of a bundle, split at `\n` as `<[u8]>::split` does, searching 64 bytes at a time.
+/// The lines of a bundle, split at `\n` as `<[u8]>::split` does ([`find_newline`]).
 struct Lines<'a> {
     rest: Option<&'a [u8]>,
 }
@@ -1928,21 +1879,9 @@ fn lines(bytes: &[u8]) -> Lines<'_> {
     Lines { rest: Some(bytes) }
 }
 
-/// The index of the first `\n`: each 64-byte block is tested in a form the compiler vectorizes.
+/// The index of the first `\n` (`memchr`, vectorized).
 fn find_newline(bytes: &[u8]) -> Option<usize> {
-    let mut blocks = bytes.chunks_exact(64);
-    let mut at = 0;
-    for block in &mut blocks {
-        if block.iter().fold(false, |hit, &b| hit | (b == b'\n')) {
-            return block.iter().position(|&b| b == b'\n').map(|p| at + p);
-        }
-        at += 64;
-    }
-    blocks
-        .remainder()
-        .iter()
-        .position(|&b| b == b'\n')
-        .map(|p| at + p)
+    memchr::memchr(b'\n', bytes)
 }
 
 fn trim_line(line: &[u8]) -> &[u8] {

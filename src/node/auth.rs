@@ -30,7 +30,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::crypto::jws;
+use crate::credential::jws;
 use crate::error::Error;
 use crate::identity::{DidKey, KeyFile, KeyResolver};
 

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::crypto::{SecretKey, Sha256Digest};
+use crate::crypto::Sha256Digest;
 use crate::error::Error;
 use crate::identity::KeyFile;
 use crate::storage::{DbConn, Store, settings};
@@ -15,18 +15,10 @@ pub const NODE_KEY_FILE: &str = "node.key.json";
 /// File name of a platform's key in its data folder.
 pub const PLATFORM_KEY_FILE: &str = "platform.key.json";
 
-/// Loads the key at `data_dir/<file>`, creating it (mode 0600) on first start.
+/// Loads the key at `data_dir/<file>`, creating it (mode 0600) on first start
+/// ([`KeyFile::load_or_create`]).
 pub fn load_or_create_key(data_dir: &Path, file: &str) -> Result<(KeyFile, bool), Error> {
-    std::fs::create_dir_all(data_dir).map_err(|e| Error::Internal(format!("{}: {e}", data_dir.display())))?;
-    let path = data_dir.join(file);
-    if path.exists() {
-        return KeyFile::read(&path)
-            .map(|k| (k, false))
-            .map_err(|e| Error::Internal(e.to_string()));
-    }
-    let key = KeyFile::new(SecretKey::generate().map_err(|e| Error::Internal(e.to_string()))?);
-    key.write_new(&path).map_err(|e| Error::Internal(e.to_string()))?;
-    Ok((key, true))
+    KeyFile::load_or_create(data_dir, file).map_err(|e| Error::Internal(e.to_string()))
 }
 
 /// A setting shared through the database.

@@ -21,11 +21,11 @@ use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
 use crate::grant::GrantAction;
-use crate::http::{Body, json, parse_body};
 use crate::node::objections::{self, ListQuery, Lodge, StepBody};
 use crate::node::registry::{self, Actor, NewMember, RegistrationDecision};
 use crate::node::{Node, audit, grants};
 use crate::policy::{ParticipantState, Role};
+use crate::wire::{Body, json, parse_body, query};
 use session::Session;
 
 /// The portal's API routes (method, path template), for `405` answers with `Allow`
@@ -335,7 +335,7 @@ async fn change_grant(
 /// can check the commitment, fetch the receipt and verify it against a signed checkpoint.
 async fn history(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse> {
     let s = session(&node, &req).await?;
-    let q: audit::EntryQuery = crate::http::query(&req)?;
+    let q: audit::EntryQuery = query(&req)?;
     need(&s, &[Role::Enterprise])?;
     let caller = s.caller(&node)?;
     Ok(json(
@@ -399,7 +399,7 @@ async fn file_objection(node: web::Data<Node>, req: HttpRequest, body: Body) -> 
 /// corrections), regulators and the operator all of them, filtered as `GET /v1/objections`.
 async fn list_objections(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse> {
     let s = session(&node, &req).await?;
-    let q: ListQuery = crate::http::query(&req)?;
+    let q: ListQuery = query(&req)?;
     need(&s, &[Role::Enterprise, Role::Regulator, Role::Node])?;
     let actor = objections::Actor::from(&s.caller(&node)?);
     let mut out = objections::list(&node, &actor, q).await?;
@@ -464,7 +464,7 @@ async fn decide_objection(
 
 async fn entries(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse> {
     let s = session(&node, &req).await?;
-    let q: audit::EntryQuery = crate::http::query(&req)?;
+    let q: audit::EntryQuery = query(&req)?;
     need(&s, &[Role::Regulator, Role::Node])?;
     let caller = s.caller(&node)?;
     Ok(json(

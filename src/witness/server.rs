@@ -39,6 +39,7 @@ use super::state::{Cosigned, Identity, StateDir};
 use crate::clock::Clock;
 use crate::crypto::Sha256Digest;
 use crate::error::{Error, Result};
+use crate::identity::KeyFile;
 use crate::log::checkpoint::{Checkpoint, CheckpointError, Cosigner};
 use crate::log::merkle::{EMPTY_ROOT, verify_consistency};
 use crate::log::note::{Note, Signature, SignatureType, VerifierKey, is_valid_key_name};
@@ -173,7 +174,8 @@ impl Witness {
     /// record (starting afresh would let a log roll back what the witness cosigned).
     pub fn open(config: &WitnessConfig, clock: Arc<dyn Clock>) -> Result<(Self, bool)> {
         let state = StateDir::open(&config.data_dir)?;
-        let (key, created) = crate::node::identity::load_or_create_key(&config.data_dir, WITNESS_KEY_FILE)?;
+        let (key, created) = KeyFile::load_or_create(&config.data_dir, WITNESS_KEY_FILE)
+            .map_err(|e| Error::Internal(e.to_string()))?;
         let name = match (state.identity()?, &config.name) {
             (Some(id), Some(n)) if &id.name != n => {
                 return Err(Error::Conflict(format!(

@@ -15,6 +15,11 @@
 //!    reads the string literals themselves (rules 1–3 read the code with them blanked); comments,
 //!    doc text, SQL migrations (`migrations/`), the portal's static JS and `spec/` are not `.rs` code
 //!    and are not read.
+//! 5. **No cycles back.** The edges cut in issue #10 stay cut: `crypto` is a leaf (no file of it
+//!    names another top-level module of the crate, [`MODULES`]); no file of `witness` names
+//!    `crate::node` (keys are loaded by `identity::KeyFile::load_or_create`); no file of `portal`
+//!    names `crate::http` (`http` mounts the portal; both take their request and answer plumbing from
+//!    `crate::wire`). Named the same ways as in rules 2 and 3.
 //!
 //! A failure names every offending file and line. The scanner is deliberately simple (a lexer for
 //! comments, strings and char literals, then word-bounded matches), and its own cases are tested
@@ -36,6 +41,48 @@ const CORE: [&str; 12] = [
     "calendar",
     "policy",
     "log",
+];
+
+/// Every top-level module of the crate (a directory or file under `src/`, `lib.rs` and `main.rs`
+/// aside). Rule 5 reads it; [`the_module_list_is_complete`] checks it against `src/`.
+const MODULES: [&str; 21] = [
+    "calendar",
+    "catalog",
+    "cli",
+    "clock",
+    "config",
+    "credential",
+    "crypto",
+    "error",
+    "grant",
+    "http",
+    "identity",
+    "ids",
+    "log",
+    "node",
+    "platform",
+    "policy",
+    "portal",
+    "status",
+    "storage",
+    "wire",
+    "witness",
+];
+
+/// Rule 5: the module that may not name the others, the modules it may not name (an empty list: every
+/// other module), and why.
+const NO_EDGES: [(&str, &[&str], &str); 3] = [
+    ("crypto", &[], "`crypto` is a leaf"),
+    (
+        "witness",
+        &["node"],
+        "the witness runs apart from the node; load keys with `identity::KeyFile::load_or_create`",
+    ),
+    (
+        "portal",
+        &["http"],
+        "`http` mounts the portal, not the reverse; take request helpers from `crate::wire`",
+    ),
 ];
 
 /// The state words of rule 4.
@@ -307,7 +354,7 @@ fn line_of(text: &str, at: usize) -> usize {
     text[..at].matches('\n').count() + 1
 }
 
-/// Every violation of the three rules in the file at `rel` (relative to `src/`, `/`-separated) with
+/// Every violation of the rules in the file at `rel` (relative to `src/`, `/`-separated) with
 /// content `text`, as `src/<rel>:<line>: <what>`.
 fn violations(rel: &str, text: &str) -> Vec<String> {
     let code = code_only(text);
@@ -342,6 +389,19 @@ fn violations(rel: &str, text: &str) -> Vec<String> {
                 at,
                 format!("src/{top}/ names `crate::storage`; call a `crate::node` function instead (rule 3)"),
             ));
+        }
+    }
+    for (from, to, why) in NO_EDGES {
+        if top != from {
+            continue;
+        }
+        let forbidden = MODULES
+            .iter()
+            .filter(|m| **m != from && (to.is_empty() || to.contains(m)));
+        for m in forbidden {
+            for at in names_module(&code, &module, m) {
+                found.push((at, format!("src/{top}/ names `crate::{m}` (rule 5: {why})")));
+            }
         }
     }
     found.extend(state_words(rel, text, &code));
@@ -459,6 +519,23 @@ fn every_part_names_only_what_it_may() {
     );
 }
 
+#[test]
+fn the_module_list_is_complete() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut found: Vec<String> = std::fs::read_dir(&src)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() || p.extension().is_some_and(|e| e == "rs"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .filter(|m| m != "lib" && m != "main")
+        .collect();
+    found.sort();
+    assert_eq!(
+        found, MODULES,
+        "update MODULES (rule 5) to the modules under src/"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // The scanner's own cases
 // ---------------------------------------------------------------------------------------------
@@ -542,6 +619,57 @@ fn each_rule_catches_what_it_should() {
     );
     assert_eq!(
         v("http/routes/a.rs", "use crate::node::Node; // crate::storage").len(),
+        0
+    );
+    // Rule 5: no edge back.
+    assert_eq!(
+        v("crypto/jws.rs", "\nuse crate::identity::{DidKey, KeyResolver};"),
+        ["src/crypto/jws.rs:2: src/crypto/ names `crate::identity` (rule 5: `crypto` is a leaf)"]
+    );
+    assert_eq!(v("crypto/a.rs", "use crate::{error::Error, ids::Uscc};").len(), 2);
+    assert_eq!(
+        v(
+            "crypto/json/a.rs",
+            "use super::super::super::credential::ProofError;"
+        )
+        .len(),
+        1
+    );
+    assert_eq!(
+        v(
+            "crypto/json/a.rs",
+            "use super::super::jcs; use crate::crypto::Sha256Digest;"
+        )
+        .len(),
+        0
+    );
+    assert_eq!(
+        v(
+            "witness/server.rs",
+            "let k = crate::node::identity::load_or_create_key(d, f)?;"
+        )
+        .len(),
+        1
+    );
+    assert_eq!(
+        v(
+            "witness/server.rs",
+            "use crate::identity::KeyFile; // crate::node"
+        )
+        .len(),
+        0
+    );
+    assert_eq!(v("portal/mod.rs", "let q = crate::http::query(&req)?;").len(), 1);
+    assert_eq!(
+        v(
+            "portal/mod.rs",
+            "use crate::wire::{Body, query}; use actix_web::http::StatusCode;"
+        )
+        .len(),
+        0
+    );
+    assert_eq!(
+        v("http/mod.rs", "cfg.configure(crate::portal::configure);").len(),
         0
     );
 }

@@ -10,6 +10,8 @@ mod durability;
 mod evaluations;
 mod grants;
 mod interop;
+#[path = "../support/jcs_reference.rs"]
+mod jcs_reference;
 mod migrations;
 mod notifications;
 mod objections;

@@ -9,6 +9,7 @@ use consentry::identity::KeyFile;
 use serde_json::Value;
 
 use crate::common::{at, vector, vector_json};
+use crate::jcs_reference::canonicalize_reference;
 
 fn official_key() -> KeyFile {
     let kp = vector_json("eddsa-jcs-2022/keyPair.json");
@@ -249,7 +250,7 @@ fn tricky_jcs_credential_canonicalizes_verifies_and_reproduces() {
         vector("derived/eddsa-jcs-2022.tricky-jcs.canonical.txt")
     );
     assert_eq!(
-        jcs::canonicalize_reference(&unsigned).unwrap(),
+        canonicalize_reference(&unsigned).unwrap(),
         canon,
         "serde_jcs agrees"
     );

@@ -7,6 +7,7 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 use crate::common::{vector, vector_json, vector_path};
+use crate::jcs_reference::canonicalize_reference;
 
 #[test]
 fn cyberphone_testdata() {
@@ -29,7 +30,7 @@ fn cyberphone_testdata() {
             "{name}: fast writer"
         );
         assert_eq!(
-            jcs::canonicalize_reference(&input).unwrap(),
+            canonicalize_reference(&input).unwrap(),
             expected,
             "{name}: serde_jcs"
         );
@@ -172,10 +173,34 @@ proptest! {
     #[test]
     fn fast_writer_equals_serde_jcs(v in arb_json()) {
         let fast = jcs::canonicalize(&v).unwrap();
-        prop_assert_eq!(&fast, &jcs::canonicalize_reference(&v).unwrap());
+        prop_assert_eq!(&fast, &canonicalize_reference(&v).unwrap());
         // The canonical form is a fixed point, and the strict parser accepts it: every integer
         // literal JCS writes is its own canonical form.
         let reparsed = json::parse_strict(&fast).unwrap();
         prop_assert_eq!(jcs::canonicalize(&reparsed).unwrap(), fast);
+    }
+}
+
+/// The guard the reference lacks: `serde_jcs` alone rounds an integer no double holds, so the
+/// reference (like the fast writer) refuses it first; wide integers that a double holds come out as
+/// doubles from both.
+#[test]
+fn reference_refuses_unsafe_integers_and_agrees_on_wide_ones() {
+    let v = serde_json::json!({"n": 9007199254740993u64});
+    assert!(canonicalize_reference(&v).is_err());
+    assert_eq!(serde_jcs::to_string(&v).unwrap(), "{\"n\":9007199254740992}");
+    for (v, want) in [
+        (
+            serde_json::json!({"n": 1u64 << 60}),
+            "{\"n\":1152921504606847000}",
+        ),
+        (serde_json::json!({"n": i64::MIN}), "{\"n\":-9223372036854776000}"),
+        (serde_json::json!({"n": 1e21}), "{\"n\":1e+21}"),
+    ] {
+        assert_eq!(
+            String::from_utf8(canonicalize_reference(&v).unwrap()).unwrap(),
+            want
+        );
+        assert_eq!(String::from_utf8(jcs::canonicalize(&v).unwrap()).unwrap(), want);
     }
 }

@@ -1,6 +1,8 @@
 //! Compact JWS with EdDSA (RFC 7515, RFC 8037), strict, keyed by `did:key` DID URLs in `kid`.
 //!
-//! Shared by VC-JWTs ([`crate::credential::jwt`]) and the service's client assertions. Refused:
+//! Shared by VC-JWTs ([`super::jwt`]) and the service's client assertions. It lives here, beside the
+//! proofs, rather than in [`crate::crypto`]: it resolves `did:key` identities ([`crate::identity`])
+//! and reports [`ProofError`]s, and `crypto` stays a leaf that names no other module. Refused:
 //! `alg` other than `EdDSA` (so `none`, HMAC with the public key and every other algorithm
 //! confusion), any `crit`, a `typ`/`cty` the caller did not ask for (explicit typing, RFC 8725
 //! §3.11, so a VC-JWT is never taken for an assertion or the reverse), a missing `kid`, non-canonical
@@ -10,8 +12,8 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::json::{self, Node};
-use crate::credential::ProofError;
+use super::ProofError;
+use crate::crypto::json::{self, Node};
 use crate::identity::{DidKey, KeyFile, KeyResolver};
 
 /// The only JWS algorithm accepted.
