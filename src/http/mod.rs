@@ -19,6 +19,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/node"),
     ("GET", "/v1/catalog"),
     ("GET", "/v1/catalog/derivations"),
+    ("GET", "/v1/public/sxm/{uscc}"),
+    ("POST", "/v1/display/{action}"),
     ("GET", "/v1/catalog/letters"),
     ("GET", "/v1/catalog/letters/{provider}/{version}"),
     ("GET", "/ns/v1"),

@@ -58,9 +58,26 @@ pub enum EntryKind {
     Participant = 9,
     /// A credit evaluation the node issued was withdrawn (its status bit set).
     EvaluationWithdrawn = 10,
+    /// The enterprise authorized or revoked the public display of its evaluation (苏信码).
+    PublicDisplay = 11,
 }
 
 impl EntryKind {
+    /// Every kind, in the order of their codes.
+    pub const ALL: [EntryKind; 11] = [
+        Self::Release,
+        Self::Refusal,
+        Self::GrantSubmitted,
+        Self::GrantRevoked,
+        Self::GrantSuspended,
+        Self::GrantResumed,
+        Self::Objection,
+        Self::OnwardRelease,
+        Self::Participant,
+        Self::EvaluationWithdrawn,
+        Self::PublicDisplay,
+    ];
+
     /// The kind for its byte.
     pub fn from_u8(b: u8) -> Option<Self> {
         Some(match b {
@@ -74,6 +91,7 @@ impl EntryKind {
             8 => Self::OnwardRelease,
             9 => Self::Participant,
             10 => Self::EvaluationWithdrawn,
+            11 => Self::PublicDisplay,
             _ => return None,
         })
     }
@@ -91,6 +109,7 @@ impl EntryKind {
             Self::OnwardRelease => "onward-release",
             Self::Participant => "participant",
             Self::EvaluationWithdrawn => "evaluation-withdrawn",
+            Self::PublicDisplay => "public-display",
         }
     }
 }
@@ -316,6 +335,15 @@ impl Leaf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn all_kinds_are_every_code_once() {
+        let decoded: Vec<EntryKind> = (0..=255u8).filter_map(EntryKind::from_u8).collect();
+        assert_eq!(decoded, EntryKind::ALL);
+        for k in EntryKind::ALL {
+            assert_eq!(EntryKind::from_u8(k as u8), Some(k));
+        }
+    }
 
     #[test]
     fn leaf_round_trip_and_refusals() {

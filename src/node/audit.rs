@@ -152,11 +152,10 @@ pub struct EntryQuery {
 }
 
 fn kind_code(name: &str) -> Option<i16> {
-    (1u8..=9).find_map(|b| {
-        EntryKind::from_u8(b)
-            .filter(|k| k.as_str() == name)
-            .map(|_| i16::from(b))
-    })
+    EntryKind::ALL
+        .iter()
+        .find(|k| k.as_str() == name)
+        .map(|k| i16::from(*k as u8))
 }
 
 /// The access chain a caller may see, filtered and paginated (oldest first); `next` is the cursor.

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod background;
 pub mod checkpoints;
 pub mod data;
+pub mod display;
 pub mod evaluations;
 pub mod grants;
 pub mod health;

@@ -50,6 +50,11 @@ pub const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("static/verify.js"),
     ),
     (
+        "sxm.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("static/sxm.js"),
+    ),
+    (
         "pages/entries.js",
         "text/javascript; charset=utf-8",
         include_bytes!("static/pages/entries.js"),
@@ -85,6 +90,9 @@ pub const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("static/pages/wizard.js"),
     ),
 ];
+
+/// The public 苏信码 page (`/sxm/{uscc}`), the same for every enterprise.
+pub const SXM_PAGE: &[u8] = include_bytes!("static/sxm.html");
 
 /// Content-Security-Policy of every page: scripts, styles, images and connections from this origin only.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \

@@ -59,6 +59,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/portal/api/platforms"),
     ("POST", "/portal/api/platforms"),
     ("POST", "/portal/api/platforms/{uscc}/state"),
+    ("GET", "/portal/api/display"),
+    ("POST", "/portal/api/display/{action}"),
+    ("GET", "/sxm/{uscc}"),
+    ("GET", "/sxm/{uscc}/qr.svg"),
 ];
 
 /// Registers the portal's pages and API.
@@ -114,6 +118,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/portal/api/platforms/{uscc}/state",
         web::post().to(platform_state),
     )
+    .route("/portal/api/display", web::get().to(own_display))
+    .route("/portal/api/display/{action}", web::post().to(change_display))
+    .route("/sxm/{uscc}", web::get().to(sxm_page))
+    .route("/sxm/{uscc}/qr.svg", web::get().to(sxm_qr))
     .route("/portal/{file:.*}", web::get().to(assets::serve));
 }
 
@@ -571,4 +579,74 @@ async fn platform_state(
         )
         .await?,
     ))
+}
+
+/// The signed-in enterprise's 苏信码: what its public page shows now (spec/evaluation.md §6).
+async fn own_display(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse> {
+    let s = session(&node, &req).await?;
+    need(&s, &[Role::Enterprise])?;
+    Ok(json(
+        StatusCode::OK,
+        &crate::node::display::public_view(&node, &s.participant.uscc).await?,
+    ))
+}
+
+/// Authorizes or revokes the display by a request signed in the browser with the key the
+/// enterprise signed in with.
+async fn change_display(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    action: web::Path<String>,
+    body: Body,
+) -> Result<HttpResponse> {
+    let s = session_csrf(&node, &req).await?;
+    need(&s, &[Role::Enterprise])?;
+    let action = crate::node::display::DisplayAction::parse(&action)
+        .ok_or_else(|| Error::NotFound(format!("no display action {action}")))?;
+    let token = std::str::from_utf8(&body)
+        .map_err(|_| Error::invalid("malformed-body", "body must be a signed request"))?
+        .trim();
+    let signed =
+        crate::node::auth::verify_request(token, action.as_str(), node.did(), node.clock.now(), &node.keys)?;
+    if signed.signer.as_str() != s.did.as_str()
+        || signed.str("enterprise") != Some(s.participant.uscc.as_str())
+    {
+        return Err(Error::Forbidden(
+            "sign the request for your own enterprise with the key you signed in with".into(),
+        ));
+    }
+    Ok(json(
+        StatusCode::OK,
+        &crate::node::display::change(&node, action, token).await?,
+    ))
+}
+
+/// The public 苏信码 page (no sign-in): the same page for every enterprise, which reads
+/// `/v1/public/sxm/{uscc}` and verifies the credential in the browser. `404` (with the page, which
+/// says so) for an enterprise the node does not have, `400` for a malformed code.
+async fn sxm_page(node: web::Data<Node>, uscc: web::Path<String>) -> HttpResponse {
+    let status = match crate::node::display::public_view(&node, &uscc).await {
+        Ok(_) => StatusCode::OK,
+        Err(e) => actix_web::ResponseError::status_code(&e),
+    };
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Content-Security-Policy", assets::CSP))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header(("Referrer-Policy", "no-referrer"))
+        .insert_header(("Cache-Control", "no-store"))
+        .body(assets::SXM_PAGE)
+}
+
+/// The page's URL as a QR code.
+async fn sxm_qr(node: web::Data<Node>, uscc: web::Path<String>) -> Result<HttpResponse> {
+    let svg = crate::node::display::qr_svg(&node, &uscc).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header((
+            "Content-Disposition",
+            format!("inline; filename=\"sxm-{uscc}.svg\""),
+        ))
+        .body(svg))
 }

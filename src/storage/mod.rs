@@ -24,6 +24,7 @@ pub mod audit;
 pub mod checkpoints;
 mod conn;
 pub mod data;
+pub mod displays;
 pub mod evaluations;
 pub mod grants;
 pub mod letters;

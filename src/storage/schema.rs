@@ -226,6 +226,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    public_displays (enterprise_uscc) {
+        enterprise_uscc -> Text,
+        authorized -> Bool,
+        changed_at -> BigInt,
+        evidence -> Text,
+        log_index -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     participants,
     participant_keys,

@@ -962,10 +962,8 @@ mod tests {
     #[test]
     fn only_release_refusal_and_onward_release_are_counted() {
         let mut d = AccessDelta::default();
-        for k in 1..=9u8 {
-            if let Some(kind) = EntryKind::from_u8(k) {
-                d.record(kind, 0, None, None, None);
-            }
+        for kind in EntryKind::ALL {
+            d.record(kind, 0, None, None, None);
         }
         assert_eq!(d.len(), 3);
     }

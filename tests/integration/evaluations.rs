@@ -346,3 +346,118 @@ fn a_bank_receives_the_evaluation_through_its_platform() {
     );
     assert_eq!(w.log_size(), node_size, "the node was not asked");
 }
+
+/// What the public 苏信码 view of the test enterprise says, and the evaluation it carries.
+fn public(w: &World) -> (String, Value) {
+    let r = get_public(&format!("{}/v1/public/sxm/{ENTERPRISE}", w.node.url));
+    assert_eq!(r.status, 200, "{}", r.text);
+    (
+        r.body["display"].as_str().unwrap_or_default().to_owned(),
+        r.body["evaluation"].clone(),
+    )
+}
+
+fn display(w: &World, key: &consentry::identity::KeyFile, action: &str) -> crate::common::server::Answer {
+    let c = w.client(key);
+    let claims = json!({"enterprise": ENTERPRISE, "display": "credit-evaluation"});
+    let token = c.signed_request(&format!("display-{action}"), claims);
+    c.post_raw(&format!("/v1/display/{action}"), &token, false)
+}
+
+fn evaluate_now(w: &World, grant: &str) -> Value {
+    let r = w.client(&w.platform).post(
+        "/v1/evaluations",
+        &json!({"enterprise": ENTERPRISE, "grant": grant}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body["data"]["evaluation"].clone()
+}
+
+#[test]
+fn the_public_display_needs_the_enterprises_consent() {
+    let w = World::new(Backend::Sqlite);
+    let grant = evaluation_grant(&w);
+    let vc = evaluate_now(&w, &grant);
+
+    // Never authorized: nothing of the evaluation.
+    assert_eq!(public(&w), ("not-authorized".to_owned(), Value::Null));
+
+    // Signed by another key (the bank's, claiming the enterprise): refused, nothing written.
+    let size = w.log_size();
+    let r = display(&w, &w.bank.clone(), "authorize");
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert_eq!(w.log_size(), size);
+    assert_eq!(public(&w).0, "not-authorized");
+    // A request for another action, or without the scope: refused as a bad signed request.
+    let c = w.client(&w.enterprise);
+    let token = c.signed_request("display-authorize", json!({"enterprise": ENTERPRISE}));
+    let r = c.post_raw("/v1/display/authorize", &token, false);
+    assert_eq!(r.status, 400, "{}", r.text);
+    let token = c.signed_request("display-revoke", json!({"enterprise": ENTERPRISE}));
+    let r = c.post_raw("/v1/display/authorize", &token, false);
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(w.log_size(), size, "bad requests write nothing");
+
+    // Authorized by the enterprise's key: one log entry; the page shows the credential.
+    let r = display(&w, &w.enterprise.clone(), "authorize");
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(w.log_size(), size + 1);
+    assert_eq!(public(&w), ("shown".to_owned(), vc.clone()));
+    assert_eq!(display(&w, &w.enterprise.clone(), "authorize").status, 200);
+    assert_eq!(w.log_size(), size + 1, "authorizing again writes nothing");
+
+    // The page and its QR code: the code encodes the page's URL.
+    let page = get_public(&format!("{}/sxm/{ENTERPRISE}", w.node.url));
+    assert_eq!(page.status, 200);
+    assert!(
+        page.headers
+            .iter()
+            .any(|(k, v)| k == "content-security-policy" && v.contains("default-src 'self'"))
+    );
+    let qr = ureq::get(&format!("{}/sxm/{ENTERPRISE}/qr.svg", w.node.url))
+        .call()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(qr.content_type(), "image/svg+xml");
+    let svg = qr.into_string().unwrap_or_default();
+    let expected = qrcode::QrCode::with_error_correction_level(
+        format!("{}/sxm/{ENTERPRISE}", w.node.url).as_bytes(),
+        qrcode::EcLevel::M,
+    )
+    .map(|q| {
+        q.render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(240, 240)
+            .build()
+    })
+    .unwrap_or_default();
+    assert_eq!(svg, expected, "the QR code is the page's URL");
+
+    // Withdrawn evaluation: hidden; a new one: shown; display revoked: hidden.
+    let id = vc["id"].as_str().unwrap_or_default().to_owned();
+    let r = w
+        .client(&w.platform)
+        .post(&format!("/v1/evaluations/{id}/withdraw"), &json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(public(&w), ("evaluation-withdrawn".to_owned(), Value::Null));
+    let newer = evaluate_now(&w, &grant);
+    assert_eq!(public(&w), ("shown".to_owned(), newer));
+    let r = display(&w, &w.enterprise.clone(), "revoke");
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["authorized"], false);
+    assert_eq!(public(&w), ("display-revoked".to_owned(), Value::Null));
+
+    // Unknown and malformed codes.
+    let unknown = "91330200MA2CDEF57N";
+    assert_eq!(
+        get_public(&format!("{}/v1/public/sxm/{unknown}", w.node.url)).status,
+        404
+    );
+    assert_eq!(get_public(&format!("{}/sxm/{unknown}", w.node.url)).status, 404);
+    assert_eq!(
+        get_public(&format!("{}/sxm/{unknown}/qr.svg", w.node.url)).status,
+        404
+    );
+    assert_eq!(
+        get_public(&format!("{}/v1/public/sxm/NOT-A-CODE", w.node.url)).status,
+        400
+    );
+}

@@ -675,6 +675,8 @@ fn bearer_routes() -> Vec<(&'static str, &'static str)> {
         "/v1/node",
         "/v1/catalog",
         "/v1/catalog/derivations",
+        "/v1/public/sxm/{uscc}",
+        "/v1/display/{action}",
         "/v1/catalog/letters",
         "/v1/catalog/letters/{provider}/{version}",
         "/ns/v1",

@@ -202,6 +202,27 @@ async function release(body) {
   return { status: r.status, body: await r.json() };
 }
 
+async function evaluate(body) {
+  const p = '/v1/evaluations';
+  const token = await pc.clientAssertion(platformKey, nodeInfo.did, 'POST', p);
+  const r = await fetch(`${base}${p}`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: r.status, body: await r.json() };
+}
+
+/** Loads the public 苏信码 page of `uscc` afresh and returns what it shows. */
+async function publicPage(page, uscc) {
+  current = page;
+  await page.goto(`${base}/sxm/${uscc}`);
+  await page.waitForSelector('body[data-ready="1"]');
+  return page.evaluate(() => ({
+    display: document.body.dataset.display,
+    grade: document.querySelector('#sxm-grade')?.textContent ?? null,
+    checks: [...document.querySelectorAll('#sxm-checks li')].map((li) => li.textContent),
+    qr: document.querySelector('#sxm-qr')?.naturalWidth ?? 0,
+    message: document.querySelector('#sxm-message')?.textContent ?? '',
+  }));
+}
+
 async function waitMarks(page, scope) {
   await page.waitForFunction((s) => {
     const box = document.querySelector(s);
@@ -471,6 +492,7 @@ try {
     assert((await ent.textContent('[data-field="purposes"] .error')).length > 0, 'a purpose is required');
     await ent.check('input[data-purpose="credit-approval"]');
     await ent.check('input[data-purpose="post-loan-management"]');
+    await ent.check('input[data-purpose="financing-credit-evaluation"]');
     await ent.fill('[data-field="dataFrom"] input', '2024-01-01');
     await ent.fill('[data-field="dataUntil"] input', '2023-01-01');
     await ent.click('#wizard-next');
@@ -551,6 +573,59 @@ try {
     const raw = await release({ enterprise: USCC, grant: grant1, categories: ['TAX-03'], granularity: 'raw', purpose: 'credit-approval' });
     assert(raw.status === 200 && raw.body.data['TAX-03'].records.length >= 1, `raw for the platform: ${raw.status}`);
     emit({ event: 'release', status: r.status, logIndex: r.body.logIndex ?? null });
+  });
+
+  let evaluation;
+  await step('the platform evaluates the enterprise under the grant: a signed CreditEvaluation', async () => {
+    const r = await evaluate({ enterprise: USCC, grant: grant1 });
+    assert(r.status === 200, `evaluation: ${r.status} ${JSON.stringify(r.body)}`);
+    evaluation = r.body.data.evaluation;
+    assert(evaluation.type.includes('CreditEvaluation'), 'a CreditEvaluation credential');
+    assert((await pc.verifyProof(evaluation)) === nodeInfo.did, 'signed by the node (verified in Node.js)');
+    emit({ event: 'evaluation', id: evaluation.id, grade: evaluation.credentialSubject.grade });
+  });
+
+  const anon = await openBrowser('public');
+  await step('苏信码: the public page shows nothing before the enterprise authorizes', async () => {
+    const seen = await publicPage(anon, USCC);
+    assert(seen.display === 'not-authorized' && seen.grade === null, `not authorized: ${JSON.stringify(seen)}`);
+    await shot(anon, 'sxm-public-not-authorized');
+    await open(ent, '#/sxm');
+    await ent.waitForSelector('#sxm-state[data-state="not-authorized"]');
+    await shot(ent, 'sxm-enterprise-before');
+  });
+
+  await step('苏信码: the enterprise authorizes the display, signed in the browser', async () => {
+    await confirmWith(ent, () => ent.click('#sxm-authorize'));
+    await ent.waitForSelector('#sxm-state[data-state="shown"]');
+    const qr = await saveDownload(ent, () => ent.click('#sxm-download'), 'sxm.svg');
+    assert(fs.readFileSync(qr, 'utf8').includes('<svg'), 'the QR code downloads as SVG');
+    await shot(ent, 'sxm-enterprise-authorized');
+  });
+
+  await step('苏信码: the public page verifies the credential in the browser and shows the grade and the QR', async () => {
+    const seen = await publicPage(anon, USCC);
+    assert(seen.display === 'shown', `shown: ${JSON.stringify(seen)}`);
+    assert(seen.grade === evaluation.credentialSubject.grade, `the grade of the credential: ${seen.grade}`);
+    assert(seen.checks.length === 3 && seen.checks.every((t) => t.startsWith('✓')), `signature, validity and status verified: ${JSON.stringify(seen.checks)}`);
+    assert(seen.qr > 0, 'the QR code image loaded');
+    await shot(anon, 'sxm-public-shown');
+  });
+
+  await step('苏信码: revoking hides it on reload', async () => {
+    await open(ent, '#/sxm');
+    await confirmWith(ent, () => ent.click('#sxm-revoke'));
+    await ent.waitForSelector('#sxm-state[data-state="display-revoked"]');
+    await shot(ent, 'sxm-enterprise-revoked');
+    const seen = await publicPage(anon, USCC);
+    assert(seen.display === 'display-revoked' && seen.grade === null, `hidden: ${JSON.stringify(seen)}`);
+    await shot(anon, 'sxm-public-revoked');
+  });
+
+  await step('苏信码: an unknown enterprise\'s page says so', async () => {
+    const seen = await publicPage(anon, '91330200MA2CDEF57N');
+    assert(seen.display === 'unknown-enterprise' && seen.grade === null, `unknown: ${JSON.stringify(seen)}`);
+    await shot(anon, 'sxm-public-unknown');
   });
 
   let releaseIndex;

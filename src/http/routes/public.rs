@@ -20,6 +20,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/v1/node", web::get().to(node_info))
         .route("/v1/catalog", web::get().to(catalog))
         .route("/v1/catalog/derivations", web::get().to(derivations))
+        .route("/v1/public/sxm/{uscc}", web::get().to(sxm))
+        .route("/v1/display/{action}", web::post().to(display_change))
         .route("/v1/catalog/letters", web::get().to(letters))
         .route("/v1/catalog/letters/{provider}/{version}", web::get().to(letter))
         .route("/ns/v1", web::get().to(context))
@@ -76,6 +78,35 @@ async fn catalog(node: web::Data<Node>) -> HttpResponse {
             "purposes": c.purposes().collect::<Vec<_>>(),
         }),
     )
+}
+
+/// What the 苏信码 page of an enterprise may show (spec/evaluation.md §6). Public.
+async fn sxm(node: web::Data<Node>, uscc: web::Path<String>) -> Result<HttpResponse, Error> {
+    let v = crate::node::display::public_view(&node, &uscc).await?;
+    let mut resp = json(StatusCode::OK, &v);
+    // Revocation must show on the next load: never cached.
+    resp.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("no-store"),
+    );
+    Ok(resp)
+}
+
+/// The enterprise's signed request authorizing or revoking the display (the body is the request).
+async fn display_change(
+    node: web::Data<Node>,
+    action: web::Path<String>,
+    body: crate::http::Body,
+) -> Result<HttpResponse, Error> {
+    let action = crate::node::display::DisplayAction::parse(&action)
+        .ok_or_else(|| Error::NotFound(format!("no display action {action}")))?;
+    let token = std::str::from_utf8(&body)
+        .map_err(|_| Error::invalid("malformed-body", "body must be a signed request"))?
+        .trim();
+    Ok(json(
+        StatusCode::OK,
+        &crate::node::display::change(&node, action, token).await?,
+    ))
 }
 
 /// Every derived-form definition set the node holds, oldest first (spec/derivations.md).

@@ -275,3 +275,61 @@ export async function noticesPage(root) {
   }
   root.append(h('ul', { class: 'plain' }, d.notices.map((n) => h('li', { class: 'card' }, h('p', { class: 'muted' }, `${fmtTime(n.at)} · ${n.kind}`), h('p', {}, n.body?.message || JSON.stringify(n.body))))));
 }
+
+const SHOWN = {
+  shown: ['公示中', 'Shown', 'ok'],
+  'not-authorized': ['未授权公示', 'Not authorized', ''],
+  'display-revoked': ['已撤销公示', 'Display revoked', 'warn'],
+  'no-evaluation': ['已授权,暂无评价', 'Authorized, no evaluation yet', 'warn'],
+  'evaluation-withdrawn': ['评价已撤回', 'Evaluation withdrawn', 'warn'],
+  'evaluation-expired': ['评价已过期', 'Evaluation expired', 'warn'],
+};
+
+/** Signs a display-authorize / display-revoke request with the key in this browser and sends it. */
+async function changeDisplay(action, statusEl) {
+  const authorize = action === 'authorize';
+  const ok = await confirmDialog({
+    title: authorize ? T('授权公示信用评价?', 'Authorize the public display?') : T('撤销公示授权?', 'Revoke the public display?'),
+    body: [authorize
+      ? T('授权后,任何人都可以通过本企业的苏信码页面看到最新的信用评价(等级、评分和关键指标)。您可以随时撤销。', 'Anyone can then see your latest credit evaluation (grade, score, key indicators) on your 苏信码 page. You can revoke at any time.')
+      : T('撤销后,苏信码页面不再展示任何评价内容。', 'The 苏信码 page will no longer show anything of the evaluation.')],
+    confirm: authorize ? T('签名并授权', 'Sign and authorize') : T('签名并撤销', 'Sign and revoke'),
+    danger: !authorize,
+  });
+  if (!ok) return say(statusEl, T('已取消。', 'Cancelled.'));
+  const key = await c.getKey(session.me.participant.did);
+  if (!key) return say(statusEl, T('本浏览器中没有您登录所用的密钥。', 'The key you signed in with is not in this browser.'), 'bad');
+  try {
+    say(statusEl, T('正在签名并提交…', 'Signing and sending…'));
+    const node = await nodeInfo();
+    const claims = authorize ? { enterprise: session.me.participant.uscc, display: 'credit-evaluation' } : { enterprise: session.me.participant.uscc };
+    const token = await c.signedRequest(key, node.did, `display-${action}`, claims);
+    const r = await post(`/portal/api/display/${action}`, { body: token });
+    say(statusEl, T(`已完成(日志序号 ${r.logIndex})。`, `Done (log index ${r.logIndex}).`), 'ok');
+    return true;
+  } catch (e) {
+    clear(statusEl, errorBox(e instanceof ApiError ? e.describe() : e.message));
+    return false;
+  }
+}
+
+export async function sxmPage(root, _p, app) {
+  const d = await get('/portal/api/display');
+  const s = SHOWN[d.display] || [d.display, d.display, ''];
+  const statusEl = statusLine();
+  const authorized = ['shown', 'no-evaluation', 'evaluation-withdrawn', 'evaluation-expired'].includes(d.display);
+  const qr = `/sxm/${encodeURIComponent(d.enterprise.uscc)}/qr.svg`;
+  root.append(
+    h('h1', {}, T('苏信码与信用评价公示', '苏信码: public credit evaluation')),
+    h('p', { class: 'lead' }, T('只有在您授权时,苏信码页面才会公开展示本企业最新的信用评价;您可以随时撤销。', 'Your 苏信码 page shows your latest credit evaluation only while you authorize it; you can revoke at any time.')),
+    h('p', {}, T('当前状态:', 'Now: '), h('span', { id: 'sxm-state', 'data-state': d.display }, badge(T(s[0], s[1]), `state ${s[2]}`)), ' ', T(d.messageZh, d.messageEn)),
+    h('p', {}, T('公示页面:', 'Public page: '), h('a', { href: d.page, id: 'sxm-link', target: '_blank', rel: 'noopener' }, d.page)),
+    h('p', {}, h('img', { src: qr, alt: T('苏信码', 'QR code'), width: '200', height: '200', id: 'sxm-qr-own' })),
+    h('p', { class: 'actions' },
+      h('a', { class: 'button secondary', href: qr, download: `sxm-${d.enterprise.uscc}.svg`, id: 'sxm-download' }, T('下载苏信码', 'Download the QR code')),
+      authorized
+        ? h('button', { class: 'danger', id: 'sxm-revoke', onclick: async () => { if (await changeDisplay('revoke', statusEl)) app.render(); } }, T('撤销公示', 'Revoke display'))
+        : h('button', { id: 'sxm-authorize', onclick: async () => { if (await changeDisplay('authorize', statusEl)) app.render(); } }, T('授权公示', 'Authorize display'))),
+    statusEl,
+  );
+}

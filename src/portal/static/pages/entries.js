@@ -17,6 +17,8 @@ export const KINDS = {
   objection: ['异议', 'Objection'],
   'onward-release': ['转授放行', 'Onward release'],
   participant: ['参与方变更', 'Participant change'],
+  'evaluation-withdrawn': ['信用评价撤回', 'Evaluation withdrawn'],
+  'public-display': ['苏信码公示授权', 'Public display (苏信码)'],
 };
 
 const STEP_NAMES = {
