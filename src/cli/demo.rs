@@ -323,17 +323,15 @@ pub(super) fn run(args: DemoArgs) -> CliResult {
                     },
                 ],
             }],
-            categories: vec![
-                CategoryGrant {
-                    code: "TAX-03".into(),
+            // The platform also receives, derived, what the evaluation model reads.
+            categories: ["TAX-01", "TAX-02", "TAX-03", "SOC-01", "SOC-02", "UTL-02"]
+                .into_iter()
+                .map(|code| CategoryGrant {
+                    code: code.into(),
                     granularity: Granularity::Derived,
-                },
-                CategoryGrant {
-                    code: "UTL-02".into(),
-                    granularity: Granularity::Derived,
-                },
-            ],
-            purposes: vec!["credit-approval".into()],
+                })
+                .collect(),
+            purposes: vec!["credit-approval".into(), "financing-credit-evaluation".into()],
             data_period: DataPeriod {
                 from: "2025-01-01".into(),
                 until: "2026-10-31".into(),
@@ -410,6 +408,100 @@ pub(super) fn run(args: DemoArgs) -> CliResult {
 
     step(
         8,
+        "银行经平台获得信用评价凭证",
+        "the bank receives a credit evaluation through its platform, as a signed credential",
+    );
+    let got = expect(
+        "evaluation",
+        papi.post(
+            &bank_key,
+            "/v1/evaluations",
+            &json!({"enterprise": ENTERPRISE, "grant": draft.id.as_str()}),
+        )?,
+        200,
+    )?;
+    let evaluation = &got["evaluation"];
+    let checked = crate::credential::verify(
+        serde_json::to_string(evaluation).unwrap_or_default().as_bytes(),
+        SystemClock.now(),
+    )
+    .map_err(|e| fail(format!("the evaluation does not verify: {e}")))?;
+    let s = &evaluation["credentialSubject"];
+    ok(format!(
+        "CreditEvaluation {}: grade {}, score {} (model {} v{}), signed by the node {}",
+        evaluation["id"].as_str().unwrap_or(""),
+        s["grade"].as_str().unwrap_or(""),
+        s["score"],
+        s["modelId"].as_str().unwrap_or(""),
+        s["modelVersion"],
+        checked.signer
+    ));
+    ok(format!(
+        "platform log entry {} cites the evaluation's digest {} ← node log entry {}",
+        got["logIndex"],
+        got["evaluationSha256"].as_str().unwrap_or(""),
+        got["upstream"]["index"]
+    ));
+
+    step(
+        9,
+        "企业授权通过苏信码公示信用评价",
+        "the enterprise authorizes showing the evaluation publicly through its 苏信码",
+    );
+    let sxm = format!("{node_url}/v1/public/sxm/{ENTERPRISE}");
+    let before = call(ureq::get(&sxm).call())?.1;
+    ok(format!("before: {}", before["display"].as_str().unwrap_or("")));
+    let consent = auth::make_request(
+        &ent,
+        &api.audience,
+        "display-authorize",
+        json!({"enterprise": ENTERPRISE, "display": "credit-evaluation"}),
+        SystemClock.now(),
+    )
+    .map_err(fail)?;
+    expect(
+        "display consent",
+        api.post_text("/v1/display/authorize", &consent)?,
+        200,
+    )?;
+    let shown = call(ureq::get(&sxm).call())?.1;
+    ok(format!(
+        "{}: grade {} on {} (QR code: {}/qr.svg)",
+        shown["display"].as_str().unwrap_or(""),
+        shown["evaluation"]["credentialSubject"]["grade"]
+            .as_str()
+            .unwrap_or(""),
+        shown["page"].as_str().unwrap_or(""),
+        shown["page"].as_str().unwrap_or("")
+    ));
+
+    step(
+        10,
+        "企业撤销公示，页面不再展示评价",
+        "the enterprise revokes the display: the page shows nothing of it",
+    );
+    let withdraw = auth::make_request(
+        &ent,
+        &api.audience,
+        "display-revoke",
+        json!({"enterprise": ENTERPRISE}),
+        SystemClock.now(),
+    )
+    .map_err(fail)?;
+    expect(
+        "display revocation",
+        api.post_text("/v1/display/revoke", &withdraw)?,
+        200,
+    )?;
+    let hidden = call(ureq::get(&sxm).call())?.1;
+    ok(format!(
+        "{}: {}",
+        hidden["display"].as_str().unwrap_or(""),
+        hidden["messageZh"].as_str().unwrap_or("")
+    ));
+
+    step(
+        11,
         "企业撤销授权（签名请求留存为证据）",
         "the enterprise revokes (its signed request is kept as evidence)",
     );
@@ -431,7 +523,7 @@ pub(super) fn run(args: DemoArgs) -> CliResult {
         draft.id, revoked["state"], revoked["logIndex"]
     ));
 
-    step(9, "撤销后再次请求被拒绝", "the next request is refused");
+    step(12, "撤销后再次请求被拒绝", "the next request is refused");
     let refused = expect(
         "refusal after revocation",
         papi.post(&bank_key, "/v1/releases", &ask)?,
@@ -440,7 +532,7 @@ pub(super) fn run(args: DemoArgs) -> CliResult {
     ok(format!("refused: {}", reasons(&refused)));
 
     step(
-        10,
+        13,
         "企业免费查询被访问记录",
         "the enterprise reads who received its data, free of charge",
     );
