@@ -1,10 +1,11 @@
-//! `consentry catalog …`: read the data catalog.
+//! `consentry catalog …`: read the data catalog, and check evaluation models against it.
 
 use clap::Subcommand;
 use serde_json::json;
 
 use super::{CliError, CliResult, print_json};
 use crate::catalog::Catalog;
+use crate::evaluation::Model;
 
 #[derive(Debug, Subcommand)]
 pub(super) enum CatalogCommand {
@@ -20,6 +21,12 @@ pub(super) enum CatalogCommand {
     Letter {
         /// Letter id, e.g. STA/1.
         id: String,
+    },
+    /// Check a credit-evaluation model file against the catalog (spec/evaluation.md §2); without a
+    /// file, print the built-in model. Exit 1 with the problem named when it cannot be used.
+    Model {
+        /// The model file (JSON).
+        file: Option<std::path::PathBuf>,
     },
 }
 
@@ -58,6 +65,29 @@ pub(super) fn run(cmd: CatalogCommand, catalog: &Catalog) -> CliResult {
                 .letter(&id)
                 .ok_or_else(|| CliError::usage(format!("no letter {id}")))?;
             print_json(&json!({"letter": l, "sha256": d.to_hex()}))?;
+        }
+        CatalogCommand::Model { file: None } => {
+            let m = Model::builtin(catalog)
+                .map_err(|e| CliError::Invalid(vec![("invalid-evaluation-model".into(), e.to_string())]))?;
+            print_json(&json!(m))?;
+        }
+        CatalogCommand::Model { file: Some(path) } => {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| CliError::usage(format!("{}: {e}", path.display())))?;
+            let m = Model::from_json(&text, catalog)
+                .map_err(|e| CliError::Invalid(vec![("invalid-evaluation-model".into(), e.to_string())]))?;
+            outln!(
+                "valid: model {} v{} ({} indicators over {}; grades {})",
+                m.model_id,
+                m.version,
+                m.indicators.len(),
+                m.categories().join(", "),
+                m.grades
+                    .iter()
+                    .map(|g| g.grade.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
         }
     }
     Ok(())

@@ -45,6 +45,12 @@ pub(super) enum VcCommand {
         /// JWT `exp`/`nbf`/`iat`. A credential's own validFrom/validUntil are not checked here.
         #[arg(long, value_name = "RFC3339")]
         at: Option<String>,
+        /// Also check the credential's status entries against this BitstringStatusListCredential
+        /// (downloaded from the entry's statusListCredential URL): the list must verify, be signed
+        /// by the credential's own signer and be the list the entry names; a set bit (revoked,
+        /// suspended, an evaluation withdrawn) makes the credential invalid. Repeatable.
+        #[arg(long, value_name = "FILE")]
+        status_list: Vec<PathBuf>,
         /// The secured credential, or - for stdin.
         file: String,
     },
@@ -58,7 +64,12 @@ pub(super) fn run(cmd: VcCommand) -> CliResult {
             created,
             file,
         } => sign(&key, format, created.as_deref(), &file),
-        VcCommand::Verify { json, at, file } => verify(json, at.as_deref(), &file),
+        VcCommand::Verify {
+            json,
+            at,
+            status_list,
+            file,
+        } => verify(json, at.as_deref(), &status_list, &file),
     }
 }
 
@@ -84,10 +95,111 @@ fn sign(key: &std::path::Path, format: Format, created: Option<&str>, file: &str
     Ok(())
 }
 
-fn verify(as_json: bool, at: Option<&str>, file: &str) -> CliResult {
+/// Checks every status entry of `doc` that one of `lists` answers for: `(code, message)` for each
+/// set bit or unusable list. An entry no list answers for is a usage error (the caller asked for a
+/// status check and gave the wrong list).
+fn status_problems(
+    doc: &serde_json::Map<String, serde_json::Value>,
+    signer: &str,
+    lists: &[PathBuf],
+    now: time::OffsetDateTime,
+) -> Result<Vec<(String, String)>, CliError> {
+    let entries: Vec<crate::status::StatusEntry> = match doc.get("credentialStatus") {
+        None => vec![],
+        Some(serde_json::Value::Array(a)) => a
+            .iter()
+            .map(|e| serde_json::from_value(e.clone()))
+            .collect::<Result<_, _>>()
+            .map_err(|e| CliError::usage(format!("credentialStatus: {e}")))?,
+        Some(e) => vec![
+            serde_json::from_value(e.clone())
+                .map_err(|e| CliError::usage(format!("credentialStatus: {e}")))?,
+        ],
+    };
+    let mut problems = Vec::new();
+    let mut answered = vec![false; entries.len()];
+    for path in lists {
+        let bytes = std::fs::read(path).map_err(|e| CliError::usage(format!("{}: {e}", path.display())))?;
+        let list = match credential::verify(&bytes, now) {
+            Ok(l) => l,
+            Err(e) => {
+                problems.push(("status-list".to_owned(), format!("{}: {e}", path.display())));
+                continue;
+            }
+        };
+        if list.signer.as_str() != signer {
+            problems.push((
+                "status-list".to_owned(),
+                format!(
+                    "{} is signed by {}, not by the credential's signer",
+                    path.display(),
+                    list.signer
+                ),
+            ));
+            continue;
+        }
+        let id = list
+            .document
+            .get("id")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("");
+        let subject = list
+            .document
+            .get("credentialSubject")
+            .cloned()
+            .unwrap_or_default();
+        for (i, entry) in entries.iter().enumerate() {
+            if entry.status_list_credential != id
+                || subject["statusPurpose"].as_str() != Some(entry.status_purpose.as_str())
+            {
+                continue;
+            }
+            answered[i] = true;
+            let bit = entry.index().map_err(|e| e.to_string()).and_then(|index| {
+                let encoded = subject["encodedList"].as_str().unwrap_or("");
+                crate::status::Bitstring::decode(encoded, 1)
+                    .and_then(|b| b.get(index))
+                    .map_err(|e| e.to_string())
+            });
+            match bit {
+                Ok(0) => {}
+                Ok(_) => problems.push((
+                    format!("status-{}", entry.status_purpose.as_str()),
+                    format!(
+                        "the {} bit at {} of {} is set",
+                        entry.status_purpose.as_str(),
+                        entry.status_list_index,
+                        entry.status_list_credential
+                    ),
+                )),
+                Err(e) => problems.push(("status-list".to_owned(), format!("{}: {e}", path.display()))),
+            }
+        }
+    }
+    if !lists.is_empty() {
+        if let Some(i) = answered.iter().position(|a| !a) {
+            return Err(CliError::usage(format!(
+                "no --status-list given is the {} list {}",
+                entries[i].status_purpose.as_str(),
+                entries[i].status_list_credential
+            )));
+        }
+    }
+    Ok(problems)
+}
+
+fn verify(as_json: bool, at: Option<&str>, lists: &[PathBuf], file: &str) -> CliResult {
     let now = clock_at(at)?.now();
     let input = read_input(file)?;
-    match credential::verify(&input, now) {
+    let checked = credential::verify(&input, now).map_err(|e| (e.code().to_owned(), e.to_string()));
+    let checked = match checked {
+        Ok(v) => match status_problems(&v.document, v.signer.as_str(), lists, now)? {
+            p if p.is_empty() => Ok(v),
+            p => Err(p),
+        },
+        Err(one) => Err(vec![one]),
+    };
+    match checked {
         Ok(v) => {
             let issuer_note = if v.issuer_bound {
                 "the issuer's own did:key signed"
@@ -116,8 +228,7 @@ fn verify(as_json: bool, at: Option<&str>, file: &str) -> CliResult {
             }
             Ok(())
         }
-        Err(e) => {
-            let reasons = vec![(e.code().to_owned(), e.to_string())];
+        Err(reasons) => {
             if as_json {
                 print_json(&json!({"valid": false, "reasons": reasons_json(&reasons)}))?;
             }

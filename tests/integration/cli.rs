@@ -330,3 +330,42 @@ fn big_integers_sign_and_verify_exactly_when_a_double_holds_them() {
     let all = text(&out.stdout) + &text(&out.stderr);
     assert!(all.contains("not exactly an IEEE double"), "{all}");
 }
+
+#[test]
+fn evaluation_model_files_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    // The built-in model, printed, checks.
+    let out = consentry(&["catalog", "model"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let good = dir.path().join("model.json");
+    std::fs::write(&good, &out.stdout).unwrap();
+    let out = consentry(&["catalog", "model", good.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("valid: model consentry-sme-basic v1"),
+        "{}",
+        text(&out.stdout)
+    );
+    // An unknown indicator, a bad weight, and not JSON: exit 1, the problem named.
+    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&good).unwrap()).unwrap();
+    m["indicators"][1]["input"]["indicator"] = "noSuchIndicator".into();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, m.to_string()).unwrap();
+    let out = consentry(&["catalog", "model", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("unknown input TAX-01.noSuchIndicator"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::write(&bad, "{not json").unwrap();
+    let out = consentry(&["catalog", "model", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("invalid-evaluation-model"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = consentry(&["catalog", "model", "/nonexistent/model.json"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -133,12 +133,25 @@ fn story(backend: Backend) {
         assert_eq!(list.status, 200, "{}", list.text);
         let lf = dir.path().join("list.json");
         std::fs::write(&lf, &list.text).unwrap_or_default();
-        python(&[
+        let ours = Command::new(env!("CARGO_BIN_EXE_consentry"))
+            .args(["vc", "verify", "--status-list", &lf.to_string_lossy(), &f])
+            .output()
+            .map(|o| (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned()))
+            .unwrap_or((None, String::new()));
+        let (rc, out) = python(&[
             "status-check",
             &f,
             "--list",
             &format!("{list_url}={}", lf.to_string_lossy()),
-        ])
+        ]);
+        let want = if rc == 0 { 0 } else { 1 };
+        assert_eq!(
+            ours.0,
+            Some(want),
+            "consentry vc verify --status-list agrees: {}",
+            ours.1
+        );
+        (rc, format!("{out}{}", ours.1))
     };
     assert_eq!(status_check(&w).0, 0, "{}", status_check(&w).1);
 

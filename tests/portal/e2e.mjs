@@ -14,7 +14,10 @@
 // the enterprise signs a grant with the wizard; the platform gets data; the enterprise sees the
 // access with a mark verified in the page (and a tampered record marked as failed); it objects to the
 // access (reason, attachments digested in the page, the exact claims previewed and signed in the
-// browser) and sees the objection forwarded with its deadline; it revokes; the next release is
+// browser) and sees the objection forwarded with its deadline; the platform has it evaluated (a
+// signed CreditEvaluation); the enterprise authorizes its 苏信码 display, an anonymous browser sees
+// the grade verified in the page with the QR code, the enterprise revokes the display and the page
+// shows nothing of it on reload, and an unknown enterprise's page says so; it revokes; the next release is
 // refused; a regulator finds the whole chain and the objection; the operator reviews and resolves the
 // objection with the node key, and the enterprise sees the outcome. A second grant is made with the
 // keyboard only, at 360×740. Screenshots of each step go to <screenshotDir>, numbered in order.
@@ -506,6 +509,7 @@ try {
   });
 
   await step('step 4: each department\'s letter, in full, accepted', async () => {
+    await ent.waitForSelector('form.wizard[data-step="3"][data-letters-loaded]');
     const letters = await ent.$$eval('fieldset.letter', (els) => els.map((e) => ({ id: e.dataset.letter, zh: e.querySelector('.letter-text[lang="zh-CN"]').textContent.length, en: e.querySelector('.letter-text[lang="en"]').textContent.length, checked: e.querySelector('.badge.ok') !== null })));
     assert(letters.map((l) => l.id).sort().join() === 'MOHRSS/1,STA/1', `letters of the non-public categories' providers: ${JSON.stringify(letters)}`);
     assert(letters.every((l) => l.zh > 200 && l.en > 200 && l.checked), 'shown in full, both languages, digest checked in the page');
@@ -573,59 +577,6 @@ try {
     const raw = await release({ enterprise: USCC, grant: grant1, categories: ['TAX-03'], granularity: 'raw', purpose: 'credit-approval' });
     assert(raw.status === 200 && raw.body.data['TAX-03'].records.length >= 1, `raw for the platform: ${raw.status}`);
     emit({ event: 'release', status: r.status, logIndex: r.body.logIndex ?? null });
-  });
-
-  let evaluation;
-  await step('the platform evaluates the enterprise under the grant: a signed CreditEvaluation', async () => {
-    const r = await evaluate({ enterprise: USCC, grant: grant1 });
-    assert(r.status === 200, `evaluation: ${r.status} ${JSON.stringify(r.body)}`);
-    evaluation = r.body.data.evaluation;
-    assert(evaluation.type.includes('CreditEvaluation'), 'a CreditEvaluation credential');
-    assert((await pc.verifyProof(evaluation)) === nodeInfo.did, 'signed by the node (verified in Node.js)');
-    emit({ event: 'evaluation', id: evaluation.id, grade: evaluation.credentialSubject.grade });
-  });
-
-  const anon = await openBrowser('public');
-  await step('苏信码: the public page shows nothing before the enterprise authorizes', async () => {
-    const seen = await publicPage(anon, USCC);
-    assert(seen.display === 'not-authorized' && seen.grade === null, `not authorized: ${JSON.stringify(seen)}`);
-    await shot(anon, 'sxm-public-not-authorized');
-    await open(ent, '#/sxm');
-    await ent.waitForSelector('#sxm-state[data-state="not-authorized"]');
-    await shot(ent, 'sxm-enterprise-before');
-  });
-
-  await step('苏信码: the enterprise authorizes the display, signed in the browser', async () => {
-    await confirmWith(ent, () => ent.click('#sxm-authorize'));
-    await ent.waitForSelector('#sxm-state[data-state="shown"]');
-    const qr = await saveDownload(ent, () => ent.click('#sxm-download'), 'sxm.svg');
-    assert(fs.readFileSync(qr, 'utf8').includes('<svg'), 'the QR code downloads as SVG');
-    await shot(ent, 'sxm-enterprise-authorized');
-  });
-
-  await step('苏信码: the public page verifies the credential in the browser and shows the grade and the QR', async () => {
-    const seen = await publicPage(anon, USCC);
-    assert(seen.display === 'shown', `shown: ${JSON.stringify(seen)}`);
-    assert(seen.grade === evaluation.credentialSubject.grade, `the grade of the credential: ${seen.grade}`);
-    assert(seen.checks.length === 3 && seen.checks.every((t) => t.startsWith('✓')), `signature, validity and status verified: ${JSON.stringify(seen.checks)}`);
-    assert(seen.qr > 0, 'the QR code image loaded');
-    await shot(anon, 'sxm-public-shown');
-  });
-
-  await step('苏信码: revoking hides it on reload', async () => {
-    await open(ent, '#/sxm');
-    await confirmWith(ent, () => ent.click('#sxm-revoke'));
-    await ent.waitForSelector('#sxm-state[data-state="display-revoked"]');
-    await shot(ent, 'sxm-enterprise-revoked');
-    const seen = await publicPage(anon, USCC);
-    assert(seen.display === 'display-revoked' && seen.grade === null, `hidden: ${JSON.stringify(seen)}`);
-    await shot(anon, 'sxm-public-revoked');
-  });
-
-  await step('苏信码: an unknown enterprise\'s page says so', async () => {
-    const seen = await publicPage(anon, '91330200MA2CDEF57N');
-    assert(seen.display === 'unknown-enterprise' && seen.grade === null, `unknown: ${JSON.stringify(seen)}`);
-    await shot(anon, 'sxm-public-unknown');
   });
 
   let releaseIndex;
@@ -798,6 +749,59 @@ try {
     assert((await ent.locator('#history a[data-object]').count()) === 0, 'an objection step is not itself objected to');
   });
 
+  let evaluation;
+  await step('the platform evaluates the enterprise under the grant: a signed CreditEvaluation', async () => {
+    const r = await evaluate({ enterprise: USCC, grant: grant1 });
+    assert(r.status === 200, `evaluation: ${r.status} ${JSON.stringify(r.body)}`);
+    evaluation = r.body.data.evaluation;
+    assert(evaluation.type.includes('CreditEvaluation'), 'a CreditEvaluation credential');
+    assert((await pc.verifyProof(evaluation)) === nodeInfo.did, 'signed by the node (verified in Node.js)');
+    emit({ event: 'evaluation', id: evaluation.id, grade: evaluation.credentialSubject.grade });
+  });
+
+  const anon = await openBrowser('public');
+  await step('苏信码: the public page shows nothing before the enterprise authorizes', async () => {
+    const seen = await publicPage(anon, USCC);
+    assert(seen.display === 'not-authorized' && seen.grade === null, `not authorized: ${JSON.stringify(seen)}`);
+    await shot(anon, 'sxm-public-not-authorized');
+    await open(ent, '#/sxm');
+    await ent.waitForSelector('#sxm-state[data-state="not-authorized"]');
+    await shot(ent, 'sxm-enterprise-before');
+  });
+
+  await step('苏信码: the enterprise authorizes the display, signed in the browser', async () => {
+    await confirmWith(ent, () => ent.click('#sxm-authorize'));
+    await ent.waitForSelector('#sxm-state[data-state="shown"]');
+    const qr = await saveDownload(ent, () => ent.click('#sxm-download'), 'sxm.svg');
+    assert(fs.readFileSync(qr, 'utf8').includes('<svg'), 'the QR code downloads as SVG');
+    await shot(ent, 'sxm-enterprise-authorized');
+  });
+
+  await step('苏信码: the public page verifies the credential in the browser and shows the grade and the QR', async () => {
+    const seen = await publicPage(anon, USCC);
+    assert(seen.display === 'shown', `shown: ${JSON.stringify(seen)}`);
+    assert(seen.grade === evaluation.credentialSubject.grade, `the grade of the credential: ${seen.grade}`);
+    assert(seen.checks.length === 3 && seen.checks.every((t) => t.startsWith('✓')), `signature, validity and status verified: ${JSON.stringify(seen.checks)}`);
+    assert(seen.qr > 0, 'the QR code image loaded');
+    await shot(anon, 'sxm-public-shown');
+  });
+
+  await step('苏信码: revoking hides it on reload', async () => {
+    await open(ent, '#/sxm');
+    await confirmWith(ent, () => ent.click('#sxm-revoke'));
+    await ent.waitForSelector('#sxm-state[data-state="display-revoked"]');
+    await shot(ent, 'sxm-enterprise-revoked');
+    const seen = await publicPage(anon, USCC);
+    assert(seen.display === 'display-revoked' && seen.grade === null, `hidden: ${JSON.stringify(seen)}`);
+    await shot(anon, 'sxm-public-revoked');
+  });
+
+  await step('苏信码: an unknown enterprise\'s page says so', async () => {
+    const seen = await publicPage(anon, '91330200MA2CDEF57N');
+    assert(seen.display === 'unknown-enterprise' && seen.grade === null, `unknown: ${JSON.stringify(seen)}`);
+    await shot(anon, 'sxm-public-unknown');
+  });
+
   await step('the enterprise revokes, with a confirmation', async () => {
     await open(ent, '#/grants');
     const card = ent.locator(`li.grant[data-grant="${grant1}"]`);
@@ -865,7 +869,7 @@ try {
     await shot(ent, 'keyboard-360-step3');
     await tabTo(ent, '#wizard-next');
     await ent.keyboard.press('Enter');
-    await ent.waitForSelector('form.wizard[data-step="3"]');
+    await ent.waitForSelector('form.wizard[data-step="3"][data-letters-loaded]');
   });
 
   await step('keyboard: accept the letter', async () => {
@@ -976,7 +980,7 @@ try {
     await rg.selectOption('#f-kind', 'release');
     await rg.click('#explorer-search');
     const rel = await waitMarks(rg, '#explorer-results');
-    assert(rel.length === 2 && rel.every((m) => m.kind === 'release'), 'filter by enterprise and kind');
+    assert(rel.length === 3 && rel.every((m) => m.kind === 'release'), `filter by enterprise and kind (two data releases and the evaluation): ${JSON.stringify(rel)}`);
     await rg.selectOption('#f-kind', '');
     await rg.fill('#f-enterprise', '');
     await rg.fill('#f-bank', bank.uscc);

@@ -688,6 +688,8 @@ export async function wizardPage(root, params) {
       );
     }
     form.append(nav(form));
+    // Every letter fetched and shown (what a test, or a screen reader's user, may wait for).
+    form.setAttribute('data-letters-loaded', '');
     onNext(form);
   }
 
