@@ -1,3 +1,11 @@
+//! The evidence bundle's line format (spec/access-log.md §7.3): the header ([`BundleHeader`],
+//! [`BUNDLE_FORMAT`]), entry, checkpoint and consistency lines, and how [`LogAuditor`] takes a line
+//! ([`LogAuditor::push_metadata_line`] in pass 1, [`LogAuditor::push_line`] in pass 2).
+//!
+//! Guarantees: a line is exactly one of the four kinds (unknown members refused); an entry's record
+//! is read by the strict I-JSON reader, not by `serde_json`, so duplicate names are refused; a line
+//! that is not JSON where entries are takes an entry's place and is reported there.
+
 use std::borrow::Cow;
 
 use base64::Engine as _;

@@ -1,3 +1,12 @@
+//! Checkpoints and witnesses — checks (e) to (g) of the module table: the header's log key and the
+//! witness policy, every signed checkpoint (verified at once, its root compared with the entries
+//! when the stream reaches its size), consistency proofs between checkpoints, forks (two roots for
+//! one size) and the trusted checkpoint saved earlier (rollback, rewritten history).
+//!
+//! Guarantees: a checkpoint counts only once its signature verified under the log key (and the
+//! witness policy); a root mismatch is reported once, narrowed down to the entries since the last
+//! checkpoint that matched.
+
 use std::ops::Bound;
 
 use super::bundle::{BUNDLE_FORMAT, BundleHeader};

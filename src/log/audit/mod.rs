@@ -17,7 +17,7 @@
 //!
 //! # Order of the input, and speed
 //!
-//! Roots are recomputed with one [`CompactRange`] (`O(log n)` memory): a checkpoint given *before*
+//! Roots are recomputed with one [`CompactRange`](super::merkle::CompactRange) (`O(log n)` memory): a checkpoint given *before*
 //! the stream of entries reaches its size is checked when it gets there, and a mismatch is narrowed
 //! down to the entries between the last checkpoint that matched and this one. An evidence bundle
 //! lists its checkpoints after its entries, so callers read it twice: first
@@ -44,6 +44,18 @@
 //! [`AuditOptions::max_failures`] are kept, at most [`PER_CHECK_LIMIT`] of each check; the rest are
 //! counted. After a checkpoint's root fails to match, later checkpoints cannot match either: only the
 //! first is reported.
+//!
+//! # Layout
+//!
+//! | file | holds |
+//! |---|---|
+//! | `replay.rs` | [`LogAuditor`], [`AuditOptions`], the replay of the entries: checks (a)–(d) |
+//! | `checkpoints.rs` | the log key and witness policy, checkpoints, consistency proofs, the trusted checkpoint: checks (e)–(g) |
+//! | `report.rs` | [`Check`], [`Failure`], how failures are kept, [`LogAuditor::finish`] and the [`AuditReport`] |
+//! | `bundle.rs` | the evidence bundle's lines ([`BundleHeader`]) and how the auditor takes them |
+//! | `fast.rs` | the parser-free fast path for entry lines in the node's form, and the canonical-form check |
+//! | `reader.rs` | [`audit_bundle`] (in memory) and [`audit_reader`] (a file, streamed): the two passes |
+//! | `tests.rs` | the unit tests |
 
 mod bundle;
 mod checkpoints;
@@ -58,6 +70,3 @@ pub use bundle::{BUNDLE_FORMAT, BundleHeader};
 pub use reader::{AuditReadError, PROGRESS_EVERY, READ_CHUNK, audit_bundle, audit_reader};
 pub use replay::{AuditConfigError, AuditOptions, LogAuditor, RecordOpening};
 pub use report::{AuditReport, Check, DEFAULT_MAX_FAILURES, Failure, PER_CHECK_LIMIT};
-
-// `super::note` in the code moved from the single file.
-use super::note;

@@ -1,3 +1,12 @@
+//! Reading a bundle: [`audit_bundle`] over bytes in memory and [`audit_reader`] over a file streamed
+//! in chunks of [`READ_CHUNK`] bytes, both in two passes (metadata lines, then every line), with the
+//! line splitter they share.
+//!
+//! Guarantees: the result is always that of the plain two passes over every line — pass 1 reads
+//! only the lines before the first entry line and after the last, and both passes start again over
+//! every line if pass 2 meets, between them, a line that pass 1 would have read; a file is never
+//! held in memory whole (a longer line grows the buffer).
+
 use super::bundle::ENTRY_LINE_PREFIX;
 use super::replay::{AuditConfigError, AuditOptions, LogAuditor};
 use super::report::AuditReport;

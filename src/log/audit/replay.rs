@@ -1,3 +1,12 @@
+//! The streaming verifier itself: [`LogAuditor`], its options ([`AuditOptions`]) and the replay of
+//! the entries — checks (a) to (d) of the module table: every leaf parses and sits at its position,
+//! time never decreases, every supplied record opens its leaf's commitment, and the grant and
+//! subject chains point at the latest earlier entry on the same chain.
+//!
+//! Guarantees: every entry is pushed into the [`CompactRange`](crate::log::merkle::CompactRange)
+//! whatever its checks found, so roots are recomputed over exactly the bytes given; the chain maps
+//! are keyed with a per-auditor random key, so a hostile bundle cannot choose colliding keys.
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde_json::Value;
@@ -11,7 +20,7 @@ use crate::crypto::jcs;
 use crate::log::checkpoint::{Checkpoint, CheckpointError, CheckpointPolicy};
 use crate::log::entry::{Leaf, NO_PREVIOUS, record_commitment};
 use crate::log::merkle::{self, CompactRange};
-use crate::log::note::{Note, VerifierKey};
+use crate::log::note::{Note, SignatureType, VerifierKey};
 
 /// How an entry's record is supplied.
 #[derive(Debug, Clone, Copy)]
@@ -211,10 +220,10 @@ impl LogAuditor {
             CheckpointPolicy::new(key.name(), key.clone(), opts.witnesses.clone(), opts.quorum)?;
         } else {
             for w in &opts.witnesses {
-                if w.sig_type() != super::note::SignatureType::CosignatureV1 {
+                if w.sig_type() != SignatureType::CosignatureV1 {
                     return Err(AuditConfigError::Policy(CheckpointError::WrongKeyType {
                         name: w.name().to_owned(),
-                        expected: super::note::SignatureType::CosignatureV1,
+                        expected: SignatureType::CosignatureV1,
                         found: w.sig_type(),
                     }));
                 }

@@ -1,3 +1,12 @@
+//! Findings and the report: what failed ([`Check`], [`Failure`]), how failures are kept (in log
+//! order, at most [`AuditOptions::max_failures`](super::AuditOptions::max_failures) in all and
+//! [`PER_CHECK_LIMIT`] of each check, the rest counted), and [`LogAuditor::finish`], which runs the
+//! checks that need the whole input and builds the [`AuditReport`].
+//!
+//! Guarantees: a report is `valid` only when no failure was found, kept or counted; failures are
+//! sorted by the tree size at which a streaming verifier sees them, so the first is where the log
+//! first goes wrong.
+
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::ops::Bound;

@@ -1,3 +1,7 @@
+//! Unit tests of the auditor: every check on edited bundles, the fast path against `serde_json`
+//! and the strict reader (property tests), the file reader against the in-memory one at several
+//! chunk sizes, and ignored speed measurements (`cargo test --release -- --ignored`).
+
 use std::collections::HashMap;
 
 use base64::Engine as _;
