@@ -67,19 +67,19 @@ const STATE_WORD_EXCEPTIONS: &[(&str, &str, usize, &str)] = &[
         "the deadline label the statistics SQL computes (kept/missed/pending), not a state",
     ),
     (
-        "node/notify.rs",
+        "node/notify/endpoints.rs",
         "pending",
         1,
         "the JSON field `pending` (how many deliveries wait) of a webhook endpoint, spec/openapi.yaml",
     ),
     (
-        "node/notify.rs",
+        "node/notify/outbox.rs",
         "revoked",
         1,
         "English prose of the notice text (next to its Chinese), not the stored state",
     ),
     (
-        "node/notify.rs",
+        "node/notify/outbox.rs",
         "suspended",
         1,
         "English prose of the notice text (next to its Chinese), not the stored state",
