@@ -48,7 +48,7 @@ const STATE_ENUM_MODULES: [(&str, &str); 4] = [
         "storage/webhooks.rs",
         "EndpointState, DeliveryState (the outbox's own bookkeeping)",
     ),
-    ("node/objections.rs", "Step (an objection's state)"),
+    ("node/objections/state.rs", "Step (an objection's state)"),
 ];
 
 /// State words that are not states, by file: `(file, word, how many times, why)`. The count is exact,
@@ -59,6 +59,12 @@ const STATE_WORD_EXCEPTIONS: &[(&str, &str, usize, &str)] = &[
         "pending",
         2,
         "the objection forwarding deadline's `pending` count (JSON field and CSV key), not a state",
+    ),
+    (
+        "node/objections/deadlines.rs",
+        "pending",
+        1,
+        "the forwarding deadline's status (kept/missed/pending/unknown) of an objection's view, not a state",
     ),
     (
         "storage/stats.rs",
