@@ -87,7 +87,7 @@ pub async fn sweep(node: &Node) -> Result<usize> {
                 .collect();
             let mut unknown = Vec::new();
             loop {
-                let page = store::without_deadline(tx.conn, unknown.last().map(|o: &store::ObjectionRow| o.id.as_str()), 500)?;
+                let page = store::without_deadline(tx.conn, unknown.last().map(|o: &store::ObjectionRow| &o.id), 500)?;
                 let done = page.len() < 500;
                 unknown.extend(page);
                 if done {

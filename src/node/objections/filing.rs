@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::deadlines::deadline_for;
-use super::state::{Step, record_step};
+use super::state::{ObjectionState, record_step};
 use super::statements::{
     MAX_STATEMENT_AGE_SECS, action, caller_statement, check_signer_is, invalid, node_statement, text_claim,
 };
@@ -20,7 +20,7 @@ use crate::calendar::format_cst;
 use crate::credential::datetime::parse_datetime_stamp;
 use crate::crypto::Sha256Digest;
 use crate::error::{Error, Result};
-use crate::ids::Uscc;
+use crate::ids::{ObjectionId, Uscc};
 use crate::node::auth;
 use crate::node::registry::delegated;
 use crate::node::{Caller, Node};
@@ -312,10 +312,10 @@ pub async fn file(node: &Node, caller: &Caller, body: Lodge) -> Result<Value> {
     let deadline = deadline_for(node, filing.filed_at);
     let caller_id = caller.participant.id;
     let platform_caller = caller.role == Role::Platform;
-    let id = format!("obj-{}", uuid::Uuid::new_v4());
+    let id = ObjectionId::random();
     let out = node
         .committer
-        .run(move |tx| -> Result<String> {
+        .run(move |tx| -> Result<ObjectionId> {
             if let Some(existing) = store::by_filing(tx.conn, &filing.sha256)? {
                 return Err(Error::Conflict(format!(
                     "this filing was already lodged as {}",
@@ -345,7 +345,7 @@ pub async fn file(node: &Node, caller: &Caller, body: Lodge) -> Result<Value> {
                 received_at,
                 deadline_at: deadline.as_ref().ok().copied(),
                 forwarded_at: None,
-                state: Step::Received.as_str().into(),
+                state: ObjectionState::Received,
                 overdue_flagged_at: None,
                 calendar_flagged_at: None,
                 updated_at: tx.now(),
@@ -355,14 +355,28 @@ pub async fn file(node: &Node, caller: &Caller, body: Lodge) -> Result<Value> {
                 Ok(d) => json!({"deadline": format_cst(from_millis(*d))}),
                 Err(e) => json!({"deadline": null, "deadlineUnknown": e.to_string()}),
             };
-            record_step(tx, &row, Step::Received, &receipt, received_at, deadline_detail)?;
+            record_step(
+                tx,
+                &row,
+                ObjectionState::Received,
+                &receipt,
+                received_at,
+                deadline_detail,
+            )?;
             if let Some(f) = &forward {
                 let at = tx.now();
                 let kept = row.deadline_at.map(|d| at <= d);
-                record_step(tx, &row, Step::Forwarded, f, at, json!({"deadlineKept": kept}))?;
+                record_step(
+                    tx,
+                    &row,
+                    ObjectionState::Forwarded,
+                    f,
+                    at,
+                    json!({"deadlineKept": kept}),
+                )?;
             }
             Ok(row.id)
         })
         .await?;
-    get_unchecked(node, out).await
+    get_unchecked(node, out.to_string()).await
 }

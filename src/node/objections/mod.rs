@@ -21,7 +21,7 @@
 //! | file | holds |
 //! |---|---|
 //! | `filing.rs` | the filing and its target, [`file`] (lodging, directly or relayed by a platform) |
-//! | `state.rs` | the states ([`Step`]) and the steps between them ([`forward`], [`decide`]), recording a step |
+//! | `state.rs` | the states ([`ObjectionState`], stored by `crate::storage::objections`) and the state machine ([`previous`]), the steps ([`forward`], [`decide`]), recording a step |
 //! | `statements.rs` | the signed statements of the steps: actions, actors, verification |
 //! | `deadlines.rs` | the forwarding deadline ([`deadline_for`]) and the periodic [`sweep`] |
 //! | `views.rs` | reading objections ([`get`], [`list`]) |
@@ -34,6 +34,6 @@ mod views;
 
 pub use deadlines::{FORWARD_WORKING_DAYS, deadline_for, sweep};
 pub use filing::{Attachment, Filing, Lodge, MAX_ATTACHMENTS, Target, file, parse_filing};
-pub use state::{MAX_CORRECTION, Step, decide, decide_as, forward};
+pub use state::{MAX_CORRECTION, ObjectionState, decide, decide_as, forward, previous};
 pub use statements::{Actor, MAX_STATEMENT_AGE_SECS, MAX_TEXT, StepBody, action};
 pub use views::{ListQuery, get, list};

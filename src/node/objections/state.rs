@@ -1,5 +1,6 @@
-//! The state machine of an objection: its states ([`Step`]), the steps between them ([`forward`],
-//! [`decide`] / [`decide_as`]: review, then resolution) and how a step is recorded.
+//! The state machine of an objection: its states ([`ObjectionState`]), which may follow which
+//! ([`previous`]), the steps between them ([`forward`]; [`decide`] / [`decide_as`]: review, then
+//! resolution) and how a step is recorded.
 //!
 //! ```text
 //! received ─▶ forwarded ─▶ under-review ─▶ corrected | rejected
@@ -18,7 +19,7 @@ use super::statements::{
     Actor, Statement, StepBody, action, actor_statement, caller_statement, check_signer_is, invalid,
     text_claim,
 };
-use super::views::get_unchecked;
+use super::views::{find, get_unchecked};
 use crate::calendar::format_cst;
 use crate::crypto::Sha256Digest;
 use crate::error::{Error, Result};
@@ -32,44 +33,16 @@ use crate::storage::{data, from_millis};
 /// Largest corrected record, in bytes of JSON.
 pub const MAX_CORRECTION: usize = 16 * 1024;
 
-/// An objection's state (and the name of the step that led to it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
-    /// The receiver has it.
-    Received,
-    /// The node has it.
-    Forwarded,
-    /// The node is reviewing it.
-    UnderReview,
-    /// Upheld: the data (or the finding on the access entry) was corrected.
-    Corrected,
-    /// Not upheld.
-    Rejected,
-}
+pub use crate::storage::objections::ObjectionState;
 
-impl Step {
-    /// The kebab-case name stored and shown.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Received => "received",
-            Self::Forwarded => "forwarded",
-            Self::UnderReview => "under-review",
-            Self::Corrected => "corrected",
-            Self::Rejected => "rejected",
-        }
-    }
-
-    /// The step for its name.
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::Received,
-            Self::Forwarded,
-            Self::UnderReview,
-            Self::Corrected,
-            Self::Rejected,
-        ]
-        .into_iter()
-        .find(|x| x.as_str() == s)
+/// The one state a step to `to` starts from (`None` for `received`: lodging the filing creates it).
+/// The whole state machine: `received ─▶ forwarded ─▶ under-review ─▶ corrected | rejected`.
+pub const fn previous(to: ObjectionState) -> Option<ObjectionState> {
+    match to {
+        ObjectionState::Received => None,
+        ObjectionState::Forwarded => Some(ObjectionState::Received),
+        ObjectionState::UnderReview => Some(ObjectionState::Forwarded),
+        ObjectionState::Corrected | ObjectionState::Rejected => Some(ObjectionState::UnderReview),
     }
 }
 
@@ -77,7 +50,7 @@ impl Step {
 pub(super) fn record_step(
     tx: &mut Tx<'_>,
     o: &ObjectionRow,
-    step: Step,
+    step: ObjectionState,
     st: &Statement,
     at: i64,
     detail: Value,
@@ -120,7 +93,7 @@ pub(super) fn record_step(
         tx.conn,
         &NewStep {
             objection_id: &o.id,
-            step: step.as_str(),
+            step,
             actor_uscc: &st.actor.uscc,
             actor_role: &st.actor.role,
             actor_did: st.actor.did.as_deref().unwrap_or_default(),
@@ -130,14 +103,14 @@ pub(super) fn record_step(
             at,
             log_seq: seq,
         },
-        (step == Step::Forwarded).then_some(at),
+        (step == ObjectionState::Forwarded).then_some(at),
     )?;
     let body = json!({
         "objection": o.id,
         "state": step.as_str(),
         "at": format_cst(from_millis(at)),
         "logIndex": e.seq,
-        "message": message(step, &o.id),
+        "message": message(step, o.id.as_str()),
     });
     notify::enqueue(
         tx.conn,
@@ -152,15 +125,15 @@ pub(super) fn record_step(
     Ok((e.seq, sha))
 }
 
-fn message(step: Step, id: &str) -> String {
+fn message(step: ObjectionState, id: &str) -> String {
     match step {
-        Step::Received => format!("异议 {id} 已受理。Objection {id} was received."),
-        Step::Forwarded => format!("异议 {id} 已转至节点。Objection {id} reached the node."),
-        Step::UnderReview => format!("异议 {id} 正在核查。Objection {id} is under review."),
-        Step::Corrected => {
+        ObjectionState::Received => format!("异议 {id} 已受理。Objection {id} was received."),
+        ObjectionState::Forwarded => format!("异议 {id} 已转至节点。Objection {id} reached the node."),
+        ObjectionState::UnderReview => format!("异议 {id} 正在核查。Objection {id} is under review."),
+        ObjectionState::Corrected => {
             format!("异议 {id} 成立，数据已更正。Objection {id} was upheld and the data corrected.")
         }
-        Step::Rejected => format!("异议 {id} 不成立。Objection {id} was rejected."),
+        ObjectionState::Rejected => format!("异议 {id} 不成立。Objection {id} was rejected."),
     }
 }
 
@@ -173,7 +146,7 @@ pub async fn forward(node: &Node, caller: &Caller, id: String, body: StepBody) -
     let id2 = id.clone();
     node.committer
         .run(move |tx| -> Result<()> {
-            let o = store::get(tx.conn, &id2)?.ok_or_else(|| Error::NotFound(format!("objection {id2}")))?;
+            let o = find(tx.conn, &id2)?.ok_or_else(|| Error::NotFound(format!("objection {id2}")))?;
             if o.received_by != caller_uscc {
                 return Err(Error::NotFound(format!("objection {id2}")));
             }
@@ -182,17 +155,24 @@ pub async fn forward(node: &Node, caller: &Caller, id: String, body: StepBody) -
                     "the statement must name the objection's filing (filingSha256)",
                 ));
             }
-            if o.state != Step::Received.as_str() {
+            if previous(ObjectionState::Forwarded) != Some(o.state) {
                 return Err(Error::Conflict(format!(
                     "objection {id2} is {}; cannot forward",
-                    o.state
+                    o.state.as_str()
                 )));
             }
             check_signer_is(tx, &st, caller_id)?;
             tx.consume_jti(&st.req.jti, st.req.signer.as_str(), st.req.expires_ms)?;
             let at = tx.now();
             let kept = o.deadline_at.map(|d| at <= d);
-            record_step(tx, &o, Step::Forwarded, &st, at, json!({"deadlineKept": kept}))?;
+            record_step(
+                tx,
+                &o,
+                ObjectionState::Forwarded,
+                &st,
+                at,
+                json!({"deadlineKept": kept}),
+            )?;
             Ok(())
         })
         .await?;
@@ -242,9 +222,9 @@ pub async fn decide_as(
     }
     let explanation = text_claim(&st.req, "explanation", act == action::RESOLVE)?;
     let outcome = match act {
-        action::REVIEW => Step::UnderReview,
-        _ => match st.req.str("outcome").and_then(Step::parse) {
-            Some(s @ (Step::Corrected | Step::Rejected)) => s,
+        action::REVIEW => ObjectionState::UnderReview,
+        _ => match st.req.str("outcome").and_then(ObjectionState::parse) {
+            Some(s @ (ObjectionState::Corrected | ObjectionState::Rejected)) => s,
             _ => return Err(invalid("outcome must be \"corrected\" or \"rejected\"")),
         },
     };
@@ -264,21 +244,12 @@ pub async fn decide_as(
     let id2 = id.clone();
     node.committer
         .run(move |tx| -> Result<()> {
-            let o = store::get(tx.conn, &id2)?.ok_or_else(|| Error::NotFound(format!("objection {id2}")))?;
-            let from = Step::parse(&o.state).ok_or_else(|| {
-                Error::Storage(crate::storage::StorageError::Corrupt(format!(
-                    "objection {id2} has state {:?}",
-                    o.state
-                )))
-            })?;
-            let allowed = match outcome {
-                Step::UnderReview => from == Step::Forwarded,
-                _ => from == Step::UnderReview,
-            };
+            let o = find(tx.conn, &id2)?.ok_or_else(|| Error::NotFound(format!("objection {id2}")))?;
+            let allowed = previous(outcome) == Some(o.state);
             if !allowed {
                 return Err(Error::Conflict(format!(
                     "objection {id2} is {}; cannot move to {}",
-                    o.state,
+                    o.state.as_str(),
                     outcome.as_str()
                 )));
             }
@@ -288,7 +259,7 @@ pub async fn decide_as(
             let mut detail = json!({"explanation": explanation});
             let mut change = None;
             match (&target, outcome, &correction) {
-                (Target::Data { record }, Step::Corrected, Some(new_body)) => {
+                (Target::Data { record }, ObjectionState::Corrected, Some(new_body)) => {
                     let r = data::get(tx.conn, *record)?
                         .ok_or_else(|| Error::Conflict(format!("data record {record} no longer exists")))?;
                     detail["correction"] = json!({
@@ -299,7 +270,7 @@ pub async fn decide_as(
                     });
                     change = Some((*record, r.body, new_body.clone()));
                 }
-                (Target::Data { .. }, Step::Corrected, None) => {
+                (Target::Data { .. }, ObjectionState::Corrected, None) => {
                     return Err(invalid("a data objection is corrected with correction.fields"));
                 }
                 (_, _, Some(_)) => {

@@ -10,10 +10,11 @@ use serde_json::{Value, json};
 
 use super::deadlines::deadline_view;
 use super::filing::Target;
-use super::state::Step;
+use super::state::ObjectionState;
 use super::statements::Actor;
 use crate::calendar::{WorkCalendar, format_cst};
 use crate::error::{Error, Result};
+use crate::ids::ObjectionId;
 use crate::node::Node;
 use crate::policy::Role;
 use crate::storage::objections::{self as store, Filter, ObjectionRow, StepRow};
@@ -21,7 +22,7 @@ use crate::storage::{DbConn, from_millis};
 
 fn step_view(s: &StepRow) -> Value {
     json!({
-        "step": s.step,
+        "step": s.step.as_str(),
         "actor": {"uscc": s.actor_uscc, "role": s.actor_role, "did": s.actor_did},
         "at": format_cst(from_millis(s.at)),
         "statement": s.statement,
@@ -40,7 +41,7 @@ fn view(c: &mut DbConn, o: &ObjectionRow, full: bool, now: i64, cal: &WorkCalend
         "target": Target::from_row(&o.target_kind, &o.target_ref).to_json(),
         "reason": o.reason,
         "attachments": serde_json::from_str::<Value>(&o.attachments).unwrap_or(Value::Array(vec![])),
-        "state": o.state,
+        "state": o.state.as_str(),
         "receivedBy": {"uscc": o.received_by, "role": o.received_role},
         "filedAt": format_cst(from_millis(o.filed_at)),
         "receivedAt": format_cst(from_millis(o.received_at)),
@@ -74,11 +75,20 @@ fn view(c: &mut DbConn, o: &ObjectionRow, full: bool, now: i64, cal: &WorkCalend
     Ok(v)
 }
 
+/// The objection `id` names, if any: an id that is not an objection id names none (a path or a
+/// statement may carry any text).
+pub(super) fn find(c: &mut DbConn, id: &str) -> Result<Option<ObjectionRow>> {
+    match ObjectionId::parse(id) {
+        Ok(id) => Ok(store::get(c, &id)?),
+        Err(_) => Ok(None),
+    }
+}
+
 pub(super) async fn get_unchecked(node: &Node, id: String) -> Result<Value> {
     let (now, cal) = (node.now_ms(), node.calendar.get());
     node.store
         .call(move |c| -> Result<Value> {
-            let o = store::get(c, &id)?.ok_or_else(|| Error::NotFound(format!("objection {id}")))?;
+            let o = find(c, &id)?.ok_or_else(|| Error::NotFound(format!("objection {id}")))?;
             view(c, &o, true, now, &cal)
         })
         .await
@@ -100,7 +110,7 @@ pub async fn get(node: &Node, viewer: &Actor, id: String) -> Result<Value> {
     let caller = viewer.clone();
     node.store
         .call(move |c| -> Result<Value> {
-            let o = store::get(c, &id)?
+            let o = find(c, &id)?
                 .filter(|o| visible(&caller, o))
                 .ok_or_else(|| Error::NotFound(format!("objection {id}")))?;
             view(c, &o, true, now, &cal)
@@ -135,17 +145,17 @@ pub async fn list(node: &Node, caller: &Actor, q: ListQuery) -> Result<Value> {
     let (now, cal) = (node.now_ms(), node.calendar.get());
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
     let mut f = Filter {
-        state: q.state.clone(),
+        state: None,
         enterprise: q.enterprise.clone(),
         overdue_at: q.overdue.unwrap_or(false).then_some(now),
         deadline_unknown: q.deadline_unknown.unwrap_or(false),
         limit,
         ..Filter::default()
     };
-    if let Some(s) = &f.state {
-        if Step::parse(s).is_none() {
-            return Err(Error::invalid("invalid-query", format!("unknown state {s}")));
-        }
+    if let Some(s) = &q.state {
+        let state = ObjectionState::parse(s)
+            .ok_or_else(|| Error::invalid("invalid-query", format!("unknown state {s}")))?;
+        f.state = Some(state);
     }
     match caller.role {
         Role::Enterprise => f.enterprise = Some(caller.uscc.clone()),
