@@ -65,7 +65,7 @@ pub(super) enum Opening<'a> {
 #[derive(Debug, Clone)]
 pub struct AuditOptions {
     /// The log's note key, pinned by the caller. `None`: use the key the header states (then nothing
-    /// ties the bundle to the node; [`AuditReport::key_pinned`] says so).
+    /// ties the bundle to the node; [`AuditReport::key_pinned`](super::AuditReport::key_pinned) says so).
     pub log_key: Option<VerifierKey>,
     /// Witness cosigner keys (type `0x04`).
     pub witnesses: Vec<VerifierKey>,
