@@ -113,7 +113,7 @@ pub struct Filing {
 }
 
 /// Verifies the signature and shape of an enterprise's filing (not yet who signed it: that needs the
-/// registry, checked in [`file`]).
+/// registry, checked in [`file()`]).
 pub fn parse_filing(node: &Node, token: &str) -> Result<Filing> {
     // The digest that identifies a filing is over the compact JWS exactly as verified: a trailing
     // line break (which the JWS check ignores) must not make the same filing a new one.

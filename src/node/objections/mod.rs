@@ -20,7 +20,7 @@
 //!
 //! | file | holds |
 //! |---|---|
-//! | `filing.rs` | the filing and its target, [`file`] (lodging, directly or relayed by a platform) |
+//! | `filing.rs` | the filing and its target, [`file()`] (lodging, directly or relayed by a platform) |
 //! | `state.rs` | the states ([`ObjectionState`], stored by `crate::storage::objections`) and the state machine ([`previous`]), the steps ([`forward`], [`decide`]), recording a step |
 //! | `statements.rs` | the signed statements of the steps: actions, actors, verification |
 //! | `deadlines.rs` | the forwarding deadline ([`deadline_for`]) and the periodic [`sweep`] |
