@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::objections::Step;
+use super::objections::ObjectionState;
 use super::{Caller, Node};
 use crate::error::{Error, Result};
 use crate::grant::GrantState;
@@ -43,11 +43,11 @@ pub const PARTICIPANT_STATES: [&str; 5] = [
 ];
 /// Objection states, in the order figures list them.
 pub const OBJECTION_STATES: [&str; 5] = [
-    Step::Received.as_str(),
-    Step::Forwarded.as_str(),
-    Step::UnderReview.as_str(),
-    Step::Corrected.as_str(),
-    Step::Rejected.as_str(),
+    ObjectionState::Received.as_str(),
+    ObjectionState::Forwarded.as_str(),
+    ObjectionState::UnderReview.as_str(),
+    ObjectionState::Corrected.as_str(),
+    ObjectionState::Rejected.as_str(),
 ];
 
 /// Which rows a caller may see.

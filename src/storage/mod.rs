@@ -186,6 +186,7 @@ stored_enum! {
     crate::grant::GrantState => "grant state",
     webhooks::EndpointState => "webhook endpoint state",
     webhooks::DeliveryState => "webhook delivery state",
+    objections::ObjectionState => "objection state",
 }
 
 /// Whether a diesel error means the connection itself is unusable (closed by the server, or its

@@ -5,14 +5,83 @@
 use diesel::prelude::*;
 
 use super::schema::{data_corrections, objection_steps, objections};
-use super::{DbConn, StorageResult};
+use super::{BadValue, DbConn, StorageResult};
+use crate::ids::ObjectionId;
+
+/// An objection's state, and the name of the step that led to it (spec/objections.md):
+///
+/// ```text
+/// received ─▶ forwarded ─▶ under-review ─▶ corrected | rejected
+/// ```
+///
+/// Which step may follow which is the node's rule (`crate::node::objections`); the spellings are
+/// here, with the rows that store them, the one place each is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ObjectionState {
+    /// The receiver has it.
+    Received,
+    /// The node has it.
+    Forwarded,
+    /// The node is reviewing it.
+    UnderReview,
+    /// Upheld: the data (or the finding on the access entry) was corrected.
+    Corrected,
+    /// Not upheld.
+    Rejected,
+}
+
+impl ObjectionState {
+    /// Every state, in the order of the steps.
+    pub const ALL: [Self; 5] = [
+        Self::Received,
+        Self::Forwarded,
+        Self::UnderReview,
+        Self::Corrected,
+        Self::Rejected,
+    ];
+
+    /// The kebab-case name stored and shown.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Received => "received",
+            Self::Forwarded => "forwarded",
+            Self::UnderReview => "under-review",
+            Self::Corrected => "corrected",
+            Self::Rejected => "rejected",
+        }
+    }
+
+    /// The state for its name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+/// A stored objection id that does not parse is [`BadValue`], hence
+/// [`StorageError::Corrupt`](super::StorageError::Corrupt).
+impl TryFrom<String> for ObjectionId {
+    type Error = BadValue;
+    fn try_from(value: String) -> Result<Self, BadValue> {
+        ObjectionId::parse(&value).map_err(|_| BadValue {
+            kind: "objection id",
+            value,
+        })
+    }
+}
+
+impl From<ObjectionId> for String {
+    fn from(id: ObjectionId) -> String {
+        id.as_str().to_owned()
+    }
+}
 
 /// An objection row.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = objections)]
 pub struct ObjectionRow {
     /// `obj-<uuid>`.
-    pub id: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub id: ObjectionId,
     /// The enterprise that objects.
     pub enterprise_uscc: String,
     /// `data` or `access`.
@@ -39,8 +108,9 @@ pub struct ObjectionRow {
     pub deadline_at: Option<i64>,
     /// When it reached the node's review process, ms.
     pub forwarded_at: Option<i64>,
-    /// `received`, `forwarded`, `under-review`, `corrected` or `rejected`.
-    pub state: String,
+    /// Its state.
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub state: ObjectionState,
     /// When the regulators were told it is overdue.
     pub overdue_flagged_at: Option<i64>,
     /// When the regulators were told its deadline cannot be computed.
@@ -56,9 +126,11 @@ pub struct StepRow {
     /// Row id (orders the steps).
     pub id: i64,
     /// The objection.
-    pub objection_id: String,
+    #[diesel(deserialize_as = String)]
+    pub objection_id: ObjectionId,
     /// The state it moved to.
-    pub step: String,
+    #[diesel(deserialize_as = String)]
+    pub step: ObjectionState,
     /// The actor's USCC.
     pub actor_uscc: String,
     /// The actor's role.
@@ -78,13 +150,12 @@ pub struct StepRow {
 }
 
 /// A step to record.
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = objection_steps)]
+#[derive(Debug, Clone)]
 pub struct NewStep<'a> {
     /// The objection.
-    pub objection_id: &'a str,
+    pub objection_id: &'a ObjectionId,
     /// The state it moves to.
-    pub step: &'a str,
+    pub step: ObjectionState,
     /// The actor's USCC.
     pub actor_uscc: &'a str,
     /// The actor's role.
@@ -112,7 +183,8 @@ pub struct CorrectionRow {
     /// The data record.
     pub record_id: i64,
     /// The objection that caused it.
-    pub objection_id: String,
+    #[diesel(deserialize_as = String)]
+    pub objection_id: ObjectionId,
     /// The fields before (JSON).
     pub old_body: String,
     /// The fields after (JSON).
@@ -125,14 +197,17 @@ pub struct CorrectionRow {
 
 /// Inserts an objection.
 pub fn insert(conn: &mut DbConn, row: &ObjectionRow) -> StorageResult<()> {
-    diesel::insert_into(objections::table).values(row).execute(conn)?;
+    // By value: the id and the state are written through their `serialize_as` conversions.
+    diesel::insert_into(objections::table)
+        .values(row.clone())
+        .execute(conn)?;
     Ok(())
 }
 
 /// An objection by id.
-pub fn get(conn: &mut DbConn, id: &str) -> StorageResult<Option<ObjectionRow>> {
+pub fn get(conn: &mut DbConn, id: &ObjectionId) -> StorageResult<Option<ObjectionRow>> {
     Ok(objections::table
-        .find(id)
+        .find(id.as_str())
         .select(ObjectionRow::as_select())
         .get_result(conn)
         .optional()?)
@@ -150,20 +225,31 @@ pub fn by_filing(conn: &mut DbConn, filing_sha256: &str) -> StorageResult<Option
 /// Records a step and moves the objection to `state` (with `forwarded_at` when it is forwarded).
 pub fn add_step(conn: &mut DbConn, step: &NewStep<'_>, forwarded_at: Option<i64>) -> StorageResult<()> {
     diesel::insert_into(objection_steps::table)
-        .values(step)
+        .values((
+            objection_steps::objection_id.eq(step.objection_id.as_str()),
+            objection_steps::step.eq(step.step.as_str()),
+            objection_steps::actor_uscc.eq(step.actor_uscc),
+            objection_steps::actor_role.eq(step.actor_role),
+            objection_steps::actor_did.eq(step.actor_did),
+            objection_steps::statement.eq(step.statement),
+            objection_steps::sha256.eq(step.sha256),
+            objection_steps::prev_sha256.eq(step.prev_sha256),
+            objection_steps::at.eq(step.at),
+            objection_steps::log_seq.eq(step.log_seq),
+        ))
         .execute(conn)?;
-    let target = objections::table.find(step.objection_id);
+    let target = objections::table.find(step.objection_id.as_str());
     match forwarded_at {
         Some(f) => diesel::update(target)
             .set((
-                objections::state.eq(step.step),
+                objections::state.eq(step.step.as_str()),
                 objections::forwarded_at.eq(Some(f)),
                 objections::updated_at.eq(step.at),
             ))
             .execute(conn)?,
         None => diesel::update(target)
             .set((
-                objections::state.eq(step.step),
+                objections::state.eq(step.step.as_str()),
                 objections::updated_at.eq(step.at),
             ))
             .execute(conn)?,
@@ -172,18 +258,18 @@ pub fn add_step(conn: &mut DbConn, step: &NewStep<'_>, forwarded_at: Option<i64>
 }
 
 /// The steps of an objection, in order.
-pub fn steps(conn: &mut DbConn, id: &str) -> StorageResult<Vec<StepRow>> {
+pub fn steps(conn: &mut DbConn, id: &ObjectionId) -> StorageResult<Vec<StepRow>> {
     Ok(objection_steps::table
-        .filter(objection_steps::objection_id.eq(id))
+        .filter(objection_steps::objection_id.eq(id.as_str()))
         .order(objection_steps::id.asc())
         .select(StepRow::as_select())
         .load(conn)?)
 }
 
 /// The corrections an objection made.
-pub fn corrections(conn: &mut DbConn, id: &str) -> StorageResult<Vec<CorrectionRow>> {
+pub fn corrections(conn: &mut DbConn, id: &ObjectionId) -> StorageResult<Vec<CorrectionRow>> {
     Ok(data_corrections::table
-        .filter(data_corrections::objection_id.eq(id))
+        .filter(data_corrections::objection_id.eq(id.as_str()))
         .order(data_corrections::id.asc())
         .select(CorrectionRow::as_select())
         .load(conn)?)
@@ -202,7 +288,7 @@ pub fn corrections_of_records(conn: &mut DbConn, record_ids: &[i64]) -> StorageR
 pub fn add_correction(
     conn: &mut DbConn,
     record_id: i64,
-    objection_id: &str,
+    objection_id: &ObjectionId,
     old_body: &str,
     new_body: &str,
     at: i64,
@@ -211,7 +297,7 @@ pub fn add_correction(
     diesel::insert_into(data_corrections::table)
         .values((
             data_corrections::record_id.eq(record_id),
-            data_corrections::objection_id.eq(objection_id),
+            data_corrections::objection_id.eq(objection_id.as_str()),
             data_corrections::old_body.eq(old_body),
             data_corrections::new_body.eq(new_body),
             data_corrections::at.eq(at),
@@ -229,7 +315,7 @@ pub struct Filter {
     /// Only those this participant received.
     pub received_by: Option<String>,
     /// Only in this state.
-    pub state: Option<String>,
+    pub state: Option<ObjectionState>,
     /// Only those not forwarded whose deadline passed before this instant (ms), or forwarded late.
     pub overdue_at: Option<i64>,
     /// Only those whose deadline could not be computed.
@@ -253,8 +339,8 @@ pub fn list(conn: &mut DbConn, f: &Filter) -> StorageResult<Vec<ObjectionRow>> {
     if let Some(r) = &f.received_by {
         q = q.filter(objections::received_by.eq(r.clone()));
     }
-    if let Some(s) = &f.state {
-        q = q.filter(objections::state.eq(s.clone()));
+    if let Some(s) = f.state {
+        q = q.filter(objections::state.eq(s.as_str()));
     }
     if let Some(now) = f.overdue_at {
         q = q.filter(
@@ -280,7 +366,7 @@ pub fn list(conn: &mut DbConn, f: &Filter) -> StorageResult<Vec<ObjectionRow>> {
 /// Objections still waiting to be forwarded whose deadline has passed and that were not yet flagged.
 pub fn newly_overdue(conn: &mut DbConn, now: i64, limit: i64) -> StorageResult<Vec<ObjectionRow>> {
     Ok(objections::table
-        .filter(objections::state.eq("received"))
+        .filter(objections::state.eq(ObjectionState::Received.as_str()))
         .filter(objections::deadline_at.lt(now))
         .filter(objections::overdue_flagged_at.is_null())
         .select(ObjectionRow::as_select())
@@ -292,14 +378,14 @@ pub fn newly_overdue(conn: &mut DbConn, now: i64, limit: i64) -> StorageResult<V
 /// cursor: the sweep pages through all of them).
 pub fn without_deadline(
     conn: &mut DbConn,
-    after: Option<&str>,
+    after: Option<&ObjectionId>,
     limit: i64,
 ) -> StorageResult<Vec<ObjectionRow>> {
     let mut q = objections::table
         .filter(objections::deadline_at.is_null())
         .into_boxed();
     if let Some(id) = after {
-        q = q.filter(objections::id.gt(id.to_owned()));
+        q = q.filter(objections::id.gt(id.as_str().to_owned()));
     }
     Ok(q.order(objections::id.asc())
         .select(ObjectionRow::as_select())
@@ -308,10 +394,10 @@ pub fn without_deadline(
 }
 
 /// Sets a deadline found later (a calendar for the missing year was loaded).
-pub fn set_deadline(conn: &mut DbConn, id: &str, deadline_at: i64) -> StorageResult<()> {
+pub fn set_deadline(conn: &mut DbConn, id: &ObjectionId, deadline_at: i64) -> StorageResult<()> {
     diesel::update(
         objections::table
-            .find(id)
+            .find(id.as_str())
             .filter(objections::deadline_at.is_null()),
     )
     .set(objections::deadline_at.eq(Some(deadline_at)))
@@ -320,8 +406,8 @@ pub fn set_deadline(conn: &mut DbConn, id: &str, deadline_at: i64) -> StorageRes
 }
 
 /// Marks the regulators as told (`overdue` or `calendar`).
-pub fn mark_flagged(conn: &mut DbConn, id: &str, overdue: bool, at: i64) -> StorageResult<()> {
-    let target = objections::table.find(id);
+pub fn mark_flagged(conn: &mut DbConn, id: &ObjectionId, overdue: bool, at: i64) -> StorageResult<()> {
+    let target = objections::table.find(id.as_str());
     if overdue {
         diesel::update(target)
             .set(objections::overdue_flagged_at.eq(Some(at)))
@@ -332,4 +418,88 @@ pub fn mark_flagged(conn: &mut DbConn, id: &str, overdue: bool, at: i64) -> Stor
             .execute(conn)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::{StorageError, Store};
+
+    #[test]
+    fn state_spellings() {
+        for s in ObjectionState::ALL {
+            assert_eq!(ObjectionState::parse(s.as_str()), Some(s));
+        }
+        for bad in ["", "Received", "under_review", "underreview", "pending"] {
+            assert_eq!(ObjectionState::parse(bad), None, "{bad}");
+        }
+    }
+
+    /// A stored state or id that does not parse is `Corrupt`, never a default.
+    #[test]
+    fn an_unknown_stored_spelling_is_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&format!("sqlite://{}/t.db", dir.path().display()), 1).unwrap();
+        let id = ObjectionId::random();
+        let row = ObjectionRow {
+            id: id.clone(),
+            enterprise_uscc: "91350100M000100Y43".into(),
+            target_kind: "data".into(),
+            target_ref: "1".into(),
+            reason: "r".into(),
+            attachments: "[]".into(),
+            filing: "f".into(),
+            filing_sha256: "00".into(),
+            received_by: "91350100M000100Y43".into(),
+            received_role: "node".into(),
+            filed_at: 1,
+            received_at: 1,
+            deadline_at: None,
+            forwarded_at: None,
+            state: ObjectionState::Received,
+            overdue_flagged_at: None,
+            calendar_flagged_at: None,
+            updated_at: 1,
+        };
+        store.run(|c| insert(c, &row)).unwrap();
+        assert_eq!(store.run(|c| get(c, &id)).unwrap(), Some(row));
+        // The schema's CHECK constraints refuse such a value; corruption does not ask.
+        store
+            .run(|c| {
+                crate::on_backend!(c, |c| diesel::sql_query("PRAGMA ignore_check_constraints = ON")
+                    .execute(c))?;
+                Ok(())
+            })
+            .unwrap();
+        let sql = "UPDATE objections SET state = 'Received'";
+        store
+            .run(|c| {
+                crate::on_backend!(c, |c| diesel::sql_query(sql).execute(c))?;
+                Ok(())
+            })
+            .unwrap();
+        match store.run(|c| get(c, &id)) {
+            Err(StorageError::Corrupt(m)) => assert!(m.contains("Received"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        let sql = "UPDATE objections SET state = 'received', id = 'obj-other'";
+        store
+            .run(|c| {
+                crate::on_backend!(c, |c| diesel::sql_query(sql).execute(c))?;
+                Ok(())
+            })
+            .unwrap();
+        match store.run(|c| {
+            list(
+                c,
+                &Filter {
+                    limit: 10,
+                    ..Filter::default()
+                },
+            )
+        }) {
+            Err(StorageError::Corrupt(m)) => assert!(m.contains("obj-other"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
 }

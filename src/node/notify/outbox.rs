@@ -1,0 +1,207 @@
+//! The event types and enqueueing: [`EVENTS`] and which roles receive which ([`events_for`]),
+//! [`enqueue`] (the in-app notice and one outbox row per subscribed endpoint) and the helpers the
+//! node's operations call to report a change (grants, admission states), with their bilingual
+//! messages.
+//!
+//! Guarantees: everything here runs on the caller's connection, inside the transaction of the change
+//! it reports (a group-commit job), so an event is owed exactly when its change is committed; an
+//! unknown event type is an error, never a silent drop.
+
+use serde_json::{Value, json};
+
+use crate::credential::datetime::format_utc_seconds;
+use crate::error::{Error, Result};
+use crate::policy::Role;
+use crate::storage::webhooks::{self as store, EndpointRow};
+use crate::storage::{DbConn, from_millis, notices};
+
+/// `grant.revoked`: a grant the recipient is party to was revoked (final).
+pub const GRANT_REVOKED: &str = "grant.revoked";
+/// `grant.suspended`: a grant the recipient is party to was suspended.
+pub const GRANT_SUSPENDED: &str = "grant.suspended";
+/// `grant.resumed`: a suspended grant the recipient is party to is active again.
+pub const GRANT_RESUMED: &str = "grant.resumed";
+/// `data.released`: the node released data about the recipient (an enterprise).
+pub const DATA_RELEASED: &str = "data.released";
+/// `objection.updated`: an objection the recipient filed or handles changed state.
+pub const OBJECTION_UPDATED: &str = "objection.updated";
+/// `participant.state`: the recipient's own admission state (or one of its banks') changed.
+pub const PARTICIPANT_STATE: &str = "participant.state";
+
+/// Every event type, in documentation order.
+pub const EVENTS: [&str; 6] = [
+    GRANT_REVOKED,
+    GRANT_SUSPENDED,
+    GRANT_RESUMED,
+    DATA_RELEASED,
+    OBJECTION_UPDATED,
+    PARTICIPANT_STATE,
+];
+
+/// The event types a participant of `role` can receive, hence subscribe to.
+pub fn events_for(role: Role) -> &'static [&'static str] {
+    match role {
+        Role::Enterprise => &EVENTS,
+        Role::Platform | Role::Bank => &[
+            GRANT_REVOKED,
+            GRANT_SUSPENDED,
+            GRANT_RESUMED,
+            OBJECTION_UPDATED,
+            PARTICIPANT_STATE,
+        ],
+        Role::Node | Role::Regulator => &[],
+    }
+}
+
+/// Whether endpoint `e` is subscribed to `event`.
+fn subscribes(e: &EndpointRow, event: &str) -> bool {
+    e.events.split(',').any(|x| x == event)
+}
+
+/// Notifies participant `to_uscc` of `event` (one of [`EVENTS`]) with event data `body`: writes the
+/// in-app notice (kind = the event type with `-` for `.`, body = `body`) and one outbox row per active
+/// endpoint of that participant subscribed to `event`, all on `conn` — call it inside the
+/// transaction of the change it reports (a group-commit job: `enqueue(tx.conn, …, tx.now())`), so
+/// that the notice exists exactly when the change does. See spec/notifications.md §2 for the
+/// envelope the receiver gets.
+pub fn enqueue(conn: &mut DbConn, to_uscc: &str, event: &str, body: Value, now_ms: i64) -> Result<()> {
+    if !EVENTS.contains(&event) {
+        return Err(Error::Internal(format!("unknown event type {event}")));
+    }
+    notices::insert(conn, to_uscc, &event.replace('.', "-"), &body.to_string(), now_ms)?;
+    enqueue_webhooks(conn, to_uscc, event, body, now_ms)?;
+    Ok(())
+}
+
+/// Like [`enqueue`] without the in-app notice: only the outbox rows (used for `data.released`,
+/// which the enterprise's history shows already). Returns how many endpoints will receive it.
+pub fn enqueue_webhooks(
+    conn: &mut DbConn,
+    to_uscc: &str,
+    event: &str,
+    data: Value,
+    now_ms: i64,
+) -> Result<usize> {
+    if !EVENTS.contains(&event) {
+        return Err(Error::Internal(format!("unknown event type {event}")));
+    }
+    let endpoints: Vec<EndpointRow> = store::active_of_locked(conn, to_uscc)?
+        .into_iter()
+        .filter(|e| subscribes(e, event))
+        .collect();
+    if endpoints.is_empty() {
+        return Ok(0);
+    }
+    let event_id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
+    let payload = json!({
+        "id": event_id,
+        "type": event,
+        "createdAt": format_utc_seconds(from_millis(now_ms)),
+        "recipient": to_uscc,
+        "data": data,
+    })
+    .to_string();
+    for e in &endpoints {
+        store::push_delivery(conn, e, &event_id, event, &payload, now_ms)?;
+    }
+    Ok(endpoints.len())
+}
+
+/// The participants a change of grant `grant_id` concerns: the enterprise first, then every
+/// platform and bank the grant names (`grant_parties`), each once, as `(uscc, role)`.
+pub fn grant_recipients(
+    conn: &mut DbConn,
+    grant_id: &str,
+    enterprise: &str,
+) -> Result<Vec<(String, String)>> {
+    let parties = crate::storage::grants::onward_parties(conn, grant_id)?;
+    let mut out = vec![(enterprise.to_owned(), "enterprise".to_owned())];
+    for p in parties {
+        if !out.iter().any(|(u, _)| *u == p.0) {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+/// Notifies everyone a grant change concerns ([`grant_recipients`]) with `data`; `message(role)`
+/// gives each a bilingual `message` member (none when it returns `None`).
+pub fn grant_changed(
+    conn: &mut DbConn,
+    grant_id: &str,
+    enterprise: &str,
+    event: &str,
+    data: &Value,
+    message: &dyn Fn(&str) -> Option<String>,
+    now_ms: i64,
+) -> Result<usize> {
+    let recipients = grant_recipients(conn, grant_id, enterprise)?;
+    for (uscc, role) in &recipients {
+        let mut body = data.clone();
+        if let Some(m) = message(role) {
+            body["message"] = Value::String(m);
+        }
+        enqueue(conn, uscc, event, body, now_ms)?;
+    }
+    Ok(recipients.len())
+}
+
+/// The event type of a grant status change entry.
+pub fn grant_event(kind: crate::log::entry::EntryKind) -> Result<&'static str> {
+    use crate::log::entry::EntryKind as K;
+    match kind {
+        K::GrantRevoked => Ok(GRANT_REVOKED),
+        K::GrantSuspended => Ok(GRANT_SUSPENDED),
+        K::GrantResumed => Ok(GRANT_RESUMED),
+        other => Err(Error::Internal(format!(
+            "{} is not a grant status change",
+            other.as_str()
+        ))),
+    }
+}
+
+/// The bilingual message of a grant event for a recipient of `role`; `removed_platform` names the
+/// platform whose removal suspended the grant (the cascade).
+pub fn grant_message(
+    event: &str,
+    grant: &str,
+    enterprise: &str,
+    role: &str,
+    removed_platform: Option<&str>,
+) -> String {
+    let (zh, en) = match event {
+        GRANT_REVOKED => ("已撤销", "revoked"),
+        GRANT_SUSPENDED => ("已暂停", "suspended"),
+        _ => ("已恢复", "resumed"),
+    };
+    match (role, removed_platform) {
+        ("enterprise", Some(p)) => format!(
+            "您授权给平台 {p} 的授权 {grant} 因该平台被移除已暂停。Your grant {grant} to platform {p} was suspended because the platform was removed."
+        ),
+        (_, Some(p)) => format!(
+            "企业 {enterprise} 的授权 {grant} 因平台 {p} 被移除已暂停。Grant {grant} of enterprise {enterprise} was suspended because platform {p} was removed."
+        ),
+        ("enterprise", None) => format!("您的授权 {grant} {zh}。Your grant {grant} was {en}."),
+        _ => format!(
+            "企业 {enterprise} 的授权 {grant} {zh}，请按此调整数据使用。Grant {grant} of enterprise {enterprise} was {en}; act on it."
+        ),
+    }
+}
+
+/// Notifies a participant that its admission state changed (`participant.state`), and for a bank
+/// also the platform that registered it. For the registry to call inside the change's job.
+pub fn participant_state(
+    conn: &mut DbConn,
+    uscc: &str,
+    role: &str,
+    state: &str,
+    platform: Option<&str>,
+    now_ms: i64,
+) -> Result<()> {
+    let data = json!({"participant": uscc, "role": role, "state": state});
+    enqueue(conn, uscc, PARTICIPANT_STATE, data.clone(), now_ms)?;
+    if let (Some(p), "bank") = (platform, role) {
+        enqueue(conn, p, PARTICIPANT_STATE, data, now_ms)?;
+    }
+    Ok(())
+}

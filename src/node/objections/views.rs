@@ -1,0 +1,193 @@
+//! What an objection looks like to a reader: one objection with its steps, statements and
+//! corrections ([`get`]), and the list, newest first with a cursor ([`list`], [`ListQuery`]).
+//!
+//! Guarantees: a viewer sees only what it may — its own objections (enterprise), those it received
+//! (platform), all of them (node, regulators), none (bank); an objection it may not see is answered
+//! as not found.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::deadlines::deadline_view;
+use super::filing::Target;
+use super::state::ObjectionState;
+use super::statements::Actor;
+use crate::calendar::{WorkCalendar, format_cst};
+use crate::error::{Error, Result};
+use crate::ids::ObjectionId;
+use crate::node::Node;
+use crate::policy::Role;
+use crate::storage::objections::{self as store, Filter, ObjectionRow, StepRow};
+use crate::storage::{DbConn, from_millis};
+
+fn step_view(s: &StepRow) -> Value {
+    json!({
+        "step": s.step.as_str(),
+        "actor": {"uscc": s.actor_uscc, "role": s.actor_role, "did": s.actor_did},
+        "at": format_cst(from_millis(s.at)),
+        "statement": s.statement,
+        "sha256": s.sha256,
+        "prevSha256": s.prev_sha256,
+        "logIndex": s.log_seq,
+    })
+}
+
+fn view(c: &mut DbConn, o: &ObjectionRow, full: bool, now: i64, cal: &WorkCalendar) -> Result<Value> {
+    let deadline = deadline_view(cal, o, now);
+    let overdue = deadline["status"] == "missed";
+    let mut v = json!({
+        "id": o.id,
+        "enterprise": o.enterprise_uscc,
+        "target": Target::from_row(&o.target_kind, &o.target_ref).to_json(),
+        "reason": o.reason,
+        "attachments": serde_json::from_str::<Value>(&o.attachments).unwrap_or(Value::Array(vec![])),
+        "state": o.state.as_str(),
+        "receivedBy": {"uscc": o.received_by, "role": o.received_role},
+        "filedAt": format_cst(from_millis(o.filed_at)),
+        "receivedAt": format_cst(from_millis(o.received_at)),
+        "forwardedAt": o.forwarded_at.map(|f| format_cst(from_millis(f))),
+        "deadline": deadline,
+        "overdue": overdue,
+        "updatedAt": format_cst(from_millis(o.updated_at)),
+    });
+    if full {
+        let steps = store::steps(c, &o.id)?;
+        v["steps"] = Value::Array(steps.iter().map(step_view).collect());
+        v["filing"] = Value::String(o.filing.clone());
+        v["filingSha256"] = Value::String(o.filing_sha256.clone());
+        if let Some(first) = steps.first() {
+            v["receipt"] = Value::String(first.statement.clone());
+        }
+        let corrections: Vec<Value> = store::corrections(c, &o.id)?
+            .into_iter()
+            .map(|k| {
+                json!({
+                    "record": k.record_id,
+                    "old": serde_json::from_str::<Value>(&k.old_body).unwrap_or(Value::Null),
+                    "new": serde_json::from_str::<Value>(&k.new_body).unwrap_or(Value::Null),
+                    "at": format_cst(from_millis(k.at)),
+                    "logIndex": k.log_seq,
+                })
+            })
+            .collect();
+        v["corrections"] = Value::Array(corrections);
+    }
+    Ok(v)
+}
+
+/// The objection `id` names, if any: an id that is not an objection id names none (a path or a
+/// statement may carry any text).
+pub(super) fn find(c: &mut DbConn, id: &str) -> Result<Option<ObjectionRow>> {
+    match ObjectionId::parse(id) {
+        Ok(id) => Ok(store::get(c, &id)?),
+        Err(_) => Ok(None),
+    }
+}
+
+pub(super) async fn get_unchecked(node: &Node, id: String) -> Result<Value> {
+    let (now, cal) = (node.now_ms(), node.calendar.get());
+    node.store
+        .call(move |c| -> Result<Value> {
+            let o = find(c, &id)?.ok_or_else(|| Error::NotFound(format!("objection {id}")))?;
+            view(c, &o, true, now, &cal)
+        })
+        .await
+}
+
+/// Whether `viewer` may see `o`: its enterprise, the platform that received it, the node, regulators.
+fn visible(viewer: &Actor, o: &ObjectionRow) -> bool {
+    match viewer.role {
+        Role::Node | Role::Regulator => true,
+        Role::Enterprise => o.enterprise_uscc == viewer.uscc,
+        Role::Platform => o.received_by == viewer.uscc,
+        Role::Bank => false,
+    }
+}
+
+/// One objection with its steps, statements and corrections, if the viewer may see it.
+pub async fn get(node: &Node, viewer: &Actor, id: String) -> Result<Value> {
+    let (now, cal) = (node.now_ms(), node.calendar.get());
+    let caller = viewer.clone();
+    node.store
+        .call(move |c| -> Result<Value> {
+            let o = find(c, &id)?
+                .filter(|o| visible(&caller, o))
+                .ok_or_else(|| Error::NotFound(format!("objection {id}")))?;
+            view(c, &o, true, now, &cal)
+        })
+        .await
+}
+
+/// Query of `GET /v1/objections`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Only this state.
+    pub state: Option<String>,
+    /// Only overdue ones (deadline missed, forwarded or not).
+    pub overdue: Option<bool>,
+    /// Only those whose deadline is unknown (calendar missing).
+    #[serde(rename = "deadlineUnknown")]
+    pub deadline_unknown: Option<bool>,
+    /// Only this enterprise's (node and regulators).
+    pub enterprise: Option<String>,
+    /// Cursor: the `next` of the previous page.
+    pub before: Option<String>,
+    /// Page size (default 50, at most 500).
+    pub limit: Option<i64>,
+}
+
+/// Objections the viewer may see, newest first, with a cursor.
+pub async fn list(node: &Node, caller: &Actor, q: ListQuery) -> Result<Value> {
+    if caller.role == Role::Bank {
+        return Err(Error::Forbidden("banks do not handle objections".into()));
+    }
+    let (now, cal) = (node.now_ms(), node.calendar.get());
+    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+    let mut f = Filter {
+        state: None,
+        enterprise: q.enterprise.clone(),
+        overdue_at: q.overdue.unwrap_or(false).then_some(now),
+        deadline_unknown: q.deadline_unknown.unwrap_or(false),
+        limit,
+        ..Filter::default()
+    };
+    if let Some(s) = &q.state {
+        let state = ObjectionState::parse(s)
+            .ok_or_else(|| Error::invalid("invalid-query", format!("unknown state {s}")))?;
+        f.state = Some(state);
+    }
+    match caller.role {
+        Role::Enterprise => f.enterprise = Some(caller.uscc.clone()),
+        Role::Platform => f.received_by = Some(caller.uscc.clone()),
+        _ => {}
+    }
+    if let Some(b) = &q.before {
+        let (at, id) = b
+            .split_once('~')
+            .and_then(|(a, i)| {
+                let at = a
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|t| *t >= 0 && a.bytes().all(|b| b.is_ascii_digit()))?;
+                let uuid = i.strip_prefix("obj-")?;
+                uuid::Uuid::parse_str(uuid).ok()?;
+                Some((at, i.to_owned()))
+            })
+            .ok_or_else(|| Error::invalid("invalid-query", "before: not a cursor from this API"))?;
+        f.before = Some((at, id));
+    }
+    node.store
+        .call(move |c| -> Result<Value> {
+            let rows = store::list(c, &f)?;
+            let next = (i64::try_from(rows.len()).unwrap_or(0) == f.limit)
+                .then(|| rows.last().map(|o| format!("{}~{}", o.received_at, o.id)))
+                .flatten();
+            let items = rows
+                .iter()
+                .map(|o| view(c, o, false, now, &cal))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(json!({"objections": items, "next": next}))
+        })
+        .await
+}
