@@ -47,10 +47,14 @@ pub(super) enum VcCommand {
         at: Option<String>,
         /// Also check the credential's status entries against this BitstringStatusListCredential
         /// (downloaded from the entry's statusListCredential URL): the list must verify, be signed
-        /// by the credential's own signer and be the list the entry names; a set bit (revoked,
+        /// by the credential's own signer (or --status-issuer) and be the list the entry names; a set bit (revoked,
         /// suspended, an evaluation withdrawn) makes the credential invalid. Repeatable.
         #[arg(long, value_name = "FILE")]
         status_list: Vec<PathBuf>,
+        /// Who must have signed the status lists (a did:key), when it is not the credential's own
+        /// signer: for a grant, signed by the enterprise, it is the node's DID.
+        #[arg(long, value_name = "DID")]
+        status_issuer: Option<String>,
         /// The secured credential, or - for stdin.
         file: String,
     },
@@ -68,8 +72,9 @@ pub(super) fn run(cmd: VcCommand) -> CliResult {
             json,
             at,
             status_list,
+            status_issuer,
             file,
-        } => verify(json, at.as_deref(), &status_list, &file),
+        } => verify(json, at.as_deref(), &status_list, status_issuer.as_deref(), &file),
     }
 }
 
@@ -188,12 +193,12 @@ fn status_problems(
     Ok(problems)
 }
 
-fn verify(as_json: bool, at: Option<&str>, lists: &[PathBuf], file: &str) -> CliResult {
+fn verify(as_json: bool, at: Option<&str>, lists: &[PathBuf], issuer: Option<&str>, file: &str) -> CliResult {
     let now = clock_at(at)?.now();
     let input = read_input(file)?;
     let checked = credential::verify(&input, now).map_err(|e| (e.code().to_owned(), e.to_string()));
     let checked = match checked {
-        Ok(v) => match status_problems(&v.document, v.signer.as_str(), lists, now)? {
+        Ok(v) => match status_problems(&v.document, issuer.unwrap_or(v.signer.as_str()), lists, now)? {
             p if p.is_empty() => Ok(v),
             p => Err(p),
         },

@@ -172,6 +172,12 @@ fn tidy(x: f64, places: usize) -> Option<Value> {
     serde_json::Number::from_f64(rounded).map(Value::Number)
 }
 
+/// `x` rounded down to a multiple of `step`. A value already on the lattice stays there although
+/// its quotient by `step` lands a hair below the integer in binary (0.29 / 0.01 = 28.999…).
+fn floor_to(x: f64, step: f64) -> f64 {
+    (x / step + 1e-9).floor() * step
+}
+
 fn coarsen(x: f64, c: &Coarsen) -> Option<Value> {
     if !x.is_finite() {
         return None;
@@ -426,7 +432,7 @@ fn value_of(d: &Derivation, ind: &Indicator, released: &[(&BlockKey, &BlockRecor
             if den <= 0.0 {
                 return Err(no_value(&format!("{numerator}/{denominator}")));
             }
-            tidy((num / den / step).floor() * step, decimals(*step)).ok_or_else(|| no_value(numerator))
+            tidy(floor_to(num / den, *step), decimals(*step)).ok_or_else(|| no_value(numerator))
         }
         Indicator::Trend {
             field, stable_within, ..
@@ -611,6 +617,20 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn ratios_round_down_to_their_step() {
+        for (x, step, want) in [
+            (0.29, 0.01, "0.29"),
+            (0.47, 0.01, "0.47"),
+            (0.145, 0.005, "0.145"),
+            (0.2999, 0.01, "0.29"),
+            (0.0, 0.01, "0"),
+        ] {
+            let got = tidy(floor_to(x, step), decimals(step)).map(|v| v.to_string());
+            assert_eq!(got.as_deref(), Some(want), "{x} / {step}");
         }
     }
 

@@ -49,33 +49,54 @@ impl PersonalField {
     }
 }
 
-/// Masks the marked fields of one record's `fields` in place.
+/// Masks the marked fields of one record's `fields` in place, at any depth: a marked member of an
+/// object nested under an unmarked one (`{"keyPersonnel": [{"personName": …}]}`) is masked too.
 pub fn apply<'a>(
     fields: &mut Map<String, Value>,
     marked: impl IntoIterator<Item = (&'a String, &'a PersonalField)>,
 ) {
-    for (name, how) in marked {
-        let Some(v) = fields.get_mut(name.as_str()) else {
+    let marked: Vec<(&String, &PersonalField)> = marked.into_iter().collect();
+    mask_object(fields, &marked);
+}
+
+fn mask_object(fields: &mut Map<String, Value>, marked: &[(&String, &PersonalField)]) {
+    let names: Vec<String> = fields.keys().cloned().collect();
+    for name in names {
+        let how = marked.iter().find(|(m, _)| **m == name).map(|(_, h)| **h);
+        let Some(v) = fields.get_mut(&name) else {
             continue;
         };
-        let masked = match v {
-            Value::String(s) => Some(Value::String(how.mask(s))),
-            Value::Array(items) if items.iter().all(Value::is_string) => Some(Value::Array(
-                items
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(|s| Value::String(how.mask(s)))
-                    .collect(),
-            )),
-            Value::Null => Some(Value::Null),
-            _ => None,
-        };
-        match masked {
-            Some(m) => *v = m,
-            None => {
-                fields.remove(name.as_str());
+        match how {
+            Some(how) => {
+                let masked = match v {
+                    Value::String(s) => Some(Value::String(how.mask(s))),
+                    Value::Array(items) if items.iter().all(Value::is_string) => Some(Value::Array(
+                        items
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .map(|s| Value::String(how.mask(s)))
+                            .collect(),
+                    )),
+                    Value::Null => Some(Value::Null),
+                    _ => None,
+                };
+                match masked {
+                    Some(m) => *v = m,
+                    None => {
+                        fields.remove(&name);
+                    }
+                }
             }
+            None => mask_nested(v, marked),
         }
+    }
+}
+
+fn mask_nested(v: &mut Value, marked: &[(&String, &PersonalField)]) {
+    match v {
+        Value::Object(o) => mask_object(o, marked),
+        Value::Array(items) => items.iter_mut().for_each(|x| mask_nested(x, marked)),
+        _ => {}
     }
 }
 
@@ -95,6 +116,24 @@ mod tests {
         );
         assert_eq!(PersonalField::IdNumber.mask("12345"), "*****");
         assert_eq!(PersonalField::Phone.mask("13812345678"), "138****5678");
+    }
+
+    #[test]
+    fn nested_members_are_masked_too() {
+        let mut f = json!({"keyPersonnel": [{"personName": "张三", "idNumber": "110101199003071234", "position": "董事"}], "note": {"inner": {"personName": "李四"}}})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let marked = [
+            ("personName".to_owned(), PersonalField::Name),
+            ("idNumber".to_owned(), PersonalField::IdNumber),
+        ];
+        apply(&mut f, marked.iter().map(|(a, b)| (a, b)));
+        assert_eq!(f["keyPersonnel"][0]["personName"], "张某");
+        assert_eq!(f["keyPersonnel"][0]["idNumber"], "110101********1234");
+        assert_eq!(f["keyPersonnel"][0]["position"], "董事");
+        assert_eq!(f["note"]["inner"]["personName"], "李某");
+        assert!(!Value::Object(f).to_string().contains("张三"));
     }
 
     #[test]

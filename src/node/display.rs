@@ -1,13 +1,14 @@
 //! The 苏信码: the public display of an enterprise's credit evaluation, only with its consent
 //! (`spec/evaluation.md` §6; the measures §8).
 //!
-//! 1. [`change`]: the enterprise authorizes or revokes the display by a signed request
+//! 1. [`change`]: the enterprise authorizes (for its evaluation current at that moment: consent
+//!    covers that one evaluation, never a later one) or revokes the display by a signed request
 //!    (`consentry-request+jwt`, action `display-authorize` or `display-revoke`, claim
 //!    `enterprise`) signed with its current key. The request is kept as evidence and the change is a
 //!    `public-display` log entry, in one transaction. Signed by any other key: refused, nothing
 //!    written.
-//! 2. [`public_view`]: what the public page may show, decided here, not in the browser: the current
-//!    evaluation's credential only when display is authorized and the newest evaluation is neither
+//! 2. [`public_view`]: what the public page may show, decided here, not in the browser: the covered
+//!    evaluation's credential only while display is authorized and that evaluation is neither
 //!    withdrawn nor expired; otherwise the plain reason and nothing of the evaluation.
 //! 3. [`qr_svg`]: the page's URL as a QR code (SVG).
 
@@ -97,12 +98,28 @@ pub async fn change(node: &Node, action: DisplayAction, token: &str) -> Result<V
                     "{signer} is not the current key of enterprise {enterprise}"
                 )));
             }
-            tx.consume_jti(&req.jti, signer, req.expires_ms)?;
             let want = action == DisplayAction::Authorize;
+            // Consent covers the evaluation current now: there must be one to show.
+            let covers = if want {
+                let now_ms = tx.now();
+                match evaluations::latest_of(tx.conn, &enterprise)? {
+                    Some(e) if EvaluationState::at(e.withdrawn_at.is_some(), e.valid_until, now_ms) == EvaluationState::Active => Some(e.id),
+                    _ => {
+                        return Err(Error::Conflict(format!(
+                            "enterprise {enterprise} has no current credit evaluation to show"
+                        )));
+                    }
+                }
+            } else {
+                None
+            };
+            tx.consume_jti(&req.jti, signer, req.expires_ms)?;
             let current = displays::get(tx.conn, &enterprise)?;
-            let (authorized, log_index, changed_at) = match current {
-                // Asking for what already holds changes nothing.
-                Some(d) if d.authorized == want => (d.authorized, d.log_index, d.changed_at),
+            let (authorized, log_index, changed_at, evaluation) = match current {
+                // Asking for what already holds adds no log entry.
+                Some(d) if d.authorized == want && d.evaluation_id == covers => {
+                    (d.authorized, d.log_index, d.changed_at, d.evaluation_id)
+                }
                 _ => {
                     let at = tx.now();
                     let seq = tx
@@ -125,6 +142,7 @@ pub async fn change(node: &Node, action: DisplayAction, token: &str) -> Result<V
                                 decision: Some(action.decision().into()),
                                 detail: Some(json!({
                                     "display": DISPLAY_SCOPE,
+                                    "evaluation": covers,
                                     "requestSha256": crate::crypto::Sha256Digest::of(evidence.as_bytes()).to_hex(),
                                 })),
                                 ..Default::default()
@@ -137,17 +155,19 @@ pub async fn change(node: &Node, action: DisplayAction, token: &str) -> Result<V
                         &Display {
                             enterprise_uscc: enterprise.clone(),
                             authorized: want,
+                            evaluation_id: covers.clone(),
                             changed_at: at,
                             evidence,
                             log_index,
                         },
                     )?;
-                    (want, log_index, at)
+                    (want, log_index, at, covers)
                 }
             };
             Ok(json!({
                 "enterprise": enterprise,
                 "authorized": authorized,
+                "evaluation": evaluation,
                 "changedAt": crate::credential::datetime::format_utc_seconds(crate::storage::from_millis(changed_at)),
                 "logIndex": log_index,
                 "page": page,
@@ -165,11 +185,11 @@ pub enum Shown {
     NotAuthorized,
     /// The enterprise revoked its authorization.
     Revoked,
-    /// Authorized, but there is no evaluation.
+    /// Authorized, but the evaluation it covers is gone.
     NoEvaluation,
-    /// The newest evaluation was withdrawn.
+    /// The evaluation the consent covers was withdrawn.
     Withdrawn,
-    /// The newest evaluation expired.
+    /// The evaluation the consent covers expired.
     Expired,
 }
 
@@ -225,18 +245,23 @@ pub async fn public_view(node: &Node, uscc: &str) -> Result<Value> {
         .as_str()
         .to_owned();
     let key = code.clone();
-    let (who, display, latest) = node
+    let (who, display) = node
         .store
         .call(move |c| -> Result<_> {
             Ok((
                 participants::find(c, &key, Role::Enterprise)?,
                 displays::get(c, &key)?,
-                evaluations::latest_of(c, &key)?,
             ))
         })
         .await?;
     let Some(who) = who.filter(|p| p.state == ParticipantState::Active) else {
         return Err(Error::NotFound(format!("enterprise {code}")));
+    };
+    // Only the evaluation the consent covers is ever shown, never a later one.
+    let covered = display.as_ref().and_then(|d| d.evaluation_id.clone());
+    let latest = match covered {
+        Some(id) => node.store.call(move |c| evaluations::get(c, &id)).await?,
+        None => None,
     };
     let now = node.now_ms();
     let shown = match (&display, &latest) {

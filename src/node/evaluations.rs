@@ -50,6 +50,11 @@ pub struct EvaluationBody {
     /// The caller's request id.
     #[serde(default)]
     pub request_id: Option<String>,
+    /// The bank the platform asks for, if any: it must be an onward recipient of the grant; the
+    /// credential's key indicators then carry values only of the categories the grant gives that
+    /// bank (the others are `null`; points and score are unchanged), and the log names the bank.
+    #[serde(default)]
+    pub for_bank: Option<String>,
 }
 
 /// What an evaluation adds to a release.
@@ -57,6 +62,8 @@ pub struct EvaluationBody {
 pub struct EvaluationJob {
     model: Model,
     model_sha256: String,
+    /// The bank the evaluation is for (spec/evaluation.md §4).
+    pub(crate) for_bank: Option<String>,
 }
 
 fn model_digest(model: &Model) -> Result<String> {
@@ -77,17 +84,58 @@ pub async fn evaluate(node: &Node, caller: &Caller, body: &[u8]) -> Result<Value
         Some(doc) => Model::from_json(&doc.to_string(), &catalog),
     }
     .map_err(|e| Error::invalid("invalid-evaluation-model", e.to_string()))?;
+    // A caller's own model may not pass for the built-in one: same id, then the same document.
+    if b.model.is_some() {
+        let builtin = Model::builtin(&catalog).map_err(|e| Error::Internal(e.to_string()))?;
+        if model.model_id == builtin.model_id && model != builtin {
+            return Err(Error::invalid(
+                "invalid-evaluation-model",
+                format!(
+                    "modelId {} is the built-in model's; a platform's own model needs its own id",
+                    model.model_id
+                ),
+            ));
+        }
+    }
     // The model's inputs the grant covers; the rest score their "missing" points. When the grant
     // cannot be read, ask for all of them and let the release refuse, with its reasons logged.
-    let granted: Option<Vec<String>> = {
+    let grant = {
         let id = b.grant.clone();
         let row = node
             .store
             .call(move |c| crate::storage::grants::get(c, &id))
             .await?;
         row.and_then(|r| super::grants::verified(node, &r).ok())
-            .map(|g| g.terms().categories.iter().map(|c| c.code.clone()).collect())
     };
+    // The inputs are derived with the forms of the catalog version the grant cites: the model must
+    // name indicators of that version.
+    if let Some(g) = &grant {
+        let cited = g.terms().catalog_version.as_deref();
+        let used = catalog
+            .derivations()
+            .set_for(cited)
+            .map(|set| set.catalog_version.as_str());
+        if used != Some(model.catalog_version.as_str()) {
+            return Err(Error::invalid(
+                "invalid-evaluation-model",
+                format!(
+                    "the model reads catalog {} but the grant's releases use catalog {}",
+                    model.catalog_version,
+                    used.unwrap_or("(unknown)")
+                ),
+            ));
+        }
+    }
+    if let (Some(bank), Some(g)) = (&b.for_bank, &grant) {
+        if g.terms().onward_recipient(bank).is_none() {
+            return Err(Error::Forbidden(format!(
+                "grant {} does not name bank {bank}",
+                g.id()
+            )));
+        }
+    }
+    let granted: Option<Vec<String>> =
+        grant.map(|g| g.terms().categories.iter().map(|c| c.code.clone()).collect());
     let wanted = model.categories();
     let categories = match granted {
         Some(g) if wanted.iter().any(|c| g.contains(c)) => {
@@ -98,6 +146,7 @@ pub async fn evaluate(node: &Node, caller: &Caller, body: &[u8]) -> Result<Value
     let job = EvaluationJob {
         model_sha256: model_digest(&model)?,
         model,
+        for_bank: b.for_bank,
     };
     let req = ReleaseBody {
         enterprise: b.enterprise,
@@ -124,14 +173,32 @@ pub(crate) async fn finish(
     let grant = grant.ok_or_else(|| Error::Internal("an evaluation is released under a grant".into()))?;
     let enterprise = grant.terms().enterprise.clone();
     let by_category: BTreeMap<String, Value> = inputs.clone().into_iter().collect();
-    let result = evaluation::evaluate(&job.model, &by_category);
+    let mut result = evaluation::evaluate(&job.model, &by_category);
+    // For a bank: only the inputs the grant gives that bank are shown, as the bank may receive them.
+    if let Some(bank) = &job.for_bank {
+        let allowed: Vec<&str> = grant
+            .terms()
+            .onward_recipient(bank)
+            .map(|r| r.categories.iter().map(|c| c.code.as_str()).collect())
+            .unwrap_or_default();
+        for (k, i) in result.key_indicators.iter_mut().zip(&job.model.indicators) {
+            if !allowed.contains(&i.input.category.as_str()) {
+                k.value = Value::Null;
+            }
+        }
+    }
     let inputs = Value::Object(inputs);
     let inputs_sha256 =
         Sha256Digest::of(&jcs::canonicalize(&inputs).map_err(|e| Error::Internal(e.to_string()))?).to_hex();
+    // The slot is taken through the committer, the one writer of the status lists, as a grant's is;
+    // a release refused at commit time leaves it allocated and unbound, like a slot a grant never
+    // used (it holds no bit and names no credential).
     let (list, index) = {
-        let (uscc, at) = (enterprise.uscc.clone(), millis(now));
-        node.store
-            .call(move |c| status_lists::allocate_slot(c, &uscc, at))
+        let uscc = enterprise.uscc.clone();
+        node.committer
+            .run(move |tx| -> Result<(i64, i64)> {
+                Ok(status_lists::allocate_slot(tx.conn, &uscc, tx.now())?)
+            })
             .await?
     };
     let index_u64 = u64::try_from(index).map_err(|_| Error::Internal(format!("negative index {index}")))?;

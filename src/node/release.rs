@@ -217,6 +217,11 @@ pub(crate) async fn release_request(
         bank: req.on_behalf_of.clone(),
         request_id: request_id.clone(),
     };
+    if let Some(job) = &evaluation {
+        if subject.bank.is_none() {
+            subject.bank = job.for_bank.clone();
+        }
+    }
     // Input checks that make the request meaningless.
     let mut bad = Vec::new();
     if let Err(e) = Uscc::parse(&req.enterprise) {
@@ -315,6 +320,7 @@ pub(crate) async fn release_request(
         granularity: req.granularity,
         purpose: req.purpose.clone(),
         on_behalf_of: req.on_behalf_of.clone(),
+        grant_required: evaluation.is_some(),
     };
     let caller_facts = CallerFacts {
         uscc: caller.uscc().to_owned(),
@@ -395,8 +401,7 @@ pub(crate) async fn release_request(
     let (data, evaluation_row) = match evaluation {
         None => (Value::Object(data), None),
         Some(job) => {
-            let (data, row) =
-                super::evaluations::finish(node, caller, job, verified.as_ref(), data, now).await?;
+            let (data, row) = super::evaluations::finish(node, caller, job, relied_on, data, now).await?;
             (data, Some(row))
         }
     };

@@ -333,6 +333,7 @@ pub async fn release(p: &Platform, bank: &Caller, body: &[u8]) -> Result<Value> 
         granularity: req.granularity,
         purpose: req.purpose.clone(),
         on_behalf_of: Some(bank.uscc().to_owned()),
+        grant_required: false,
     };
     let facts = Facts {
         request: &policy_req,
@@ -499,6 +500,7 @@ pub async fn evaluate(p: &Platform, bank: &Caller, body: &[u8]) -> Result<Value>
         granularity: Granularity::Derived,
         purpose: purpose.to_owned(),
         on_behalf_of: Some(bank.uscc().to_owned()),
+        grant_required: false,
     };
     let facts = Facts {
         request: &policy_req,
@@ -521,7 +523,7 @@ pub async fn evaluate(p: &Platform, bank: &Caller, body: &[u8]) -> Result<Value>
     if let Decision::Refuse(reasons) = policy::decide_evaluation(&facts) {
         return Err(refuse(&ask, gref, reasons).await);
     }
-    let body = json!({"enterprise": req.enterprise, "grant": asked.grant, "requestId": request_id});
+    let body = json!({"enterprise": req.enterprise, "grant": asked.grant, "requestId": request_id, "forBank": bank.uscc()});
     let node = p.node.clone();
     let (code, text) = match blocking(move || node.post("/v1/evaluations", &body)).await {
         Ok(a) => a,

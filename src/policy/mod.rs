@@ -139,6 +139,9 @@ pub struct ReleaseRequest {
     pub purpose: String,
     /// The bank the platform asks on behalf of, if any.
     pub on_behalf_of: Option<String>,
+    /// Whether the enterprise's grant is needed even if every category is public: a credit
+    /// evaluation is always made under a grant (spec/evaluation.md §1).
+    pub grant_required: bool,
 }
 
 /// The authenticated caller as the policy needs it.
@@ -250,7 +253,7 @@ pub fn decide(facts: &Facts<'_>, catalog: &Catalog) -> Decision {
         ));
     }
 
-    let needs_grant = !non_public.is_empty();
+    let needs_grant = !non_public.is_empty() || req.grant_required;
     if needs_grant {
         check_grant(facts, &non_public, &mut r);
     }
@@ -333,13 +336,15 @@ fn check_grant(facts: &Facts<'_>, non_public: &[&str], r: &mut Vec<Reason>) {
         return;
     }
     let Some(grant) = facts.grant else {
-        r.push(reason(
-            "grant-required",
+        let why = if non_public.is_empty() {
+            "a credit evaluation needs the enterprise's grant".to_owned()
+        } else {
             format!(
                 "non-public data ({}) needs the enterprise's grant",
                 non_public.join(", ")
-            ),
-        ));
+            )
+        };
+        r.push(reason("grant-required", why));
         return;
     };
     // Status: always checked.
@@ -571,6 +576,7 @@ mod tests {
                     granularity: Granularity::Derived,
                     purpose: "credit-approval".into(),
                     on_behalf_of: Some(BANK.into()),
+                    grant_required: false,
                 },
                 caller: CallerFacts {
                     uscc: PLATFORM.into(),
@@ -688,6 +694,27 @@ mod tests {
                 });
             },
             Expect::Allow { needs_grant: false },
+        ),
+        (
+            "an evaluation relies on the grant even over public data only",
+            |c| {
+                c.categories(&["REG-01"]);
+                c.request.grant_required = true;
+                c.status = Some(GrantStatus {
+                    revoked: true,
+                    suspended: false,
+                });
+            },
+            Expect::Refuse(&["grant-revoked"]),
+        ),
+        (
+            "an evaluation without a grant is refused",
+            |c| {
+                c.no_grant();
+                c.categories(&["REG-01"]);
+                c.request.grant_required = true;
+            },
+            Expect::Refuse(&["grant-required"]),
         ),
         (
             "public and non-public together rely on the grant",

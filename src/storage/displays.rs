@@ -14,6 +14,8 @@ pub struct Display {
     pub enterprise_uscc: String,
     /// Whether display is authorized now.
     pub authorized: bool,
+    /// The evaluation the consent covers (the one current when it was given); none once revoked.
+    pub evaluation_id: Option<String>,
     /// When it last changed, ms.
     pub changed_at: i64,
     /// The signed request that changed it (a `consentry-request+jwt`), kept as evidence.
@@ -36,6 +38,7 @@ pub fn put(conn: &mut DbConn, d: &Display) -> StorageResult<()> {
     let updated = diesel::update(public_displays::table.find(&d.enterprise_uscc))
         .set((
             public_displays::authorized.eq(d.authorized),
+            public_displays::evaluation_id.eq(&d.evaluation_id),
             public_displays::changed_at.eq(d.changed_at),
             public_displays::evidence.eq(&d.evidence),
             public_displays::log_index.eq(d.log_index),

@@ -230,6 +230,7 @@ diesel::table! {
     public_displays (enterprise_uscc) {
         enterprise_uscc -> Text,
         authorized -> Bool,
+        evaluation_id -> Nullable<Text>,
         changed_at -> BigInt,
         evidence -> Text,
         log_index -> BigInt,

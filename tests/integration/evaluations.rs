@@ -205,11 +205,21 @@ fn bad_evaluation_requests_change_nothing() {
     let size = w.log_size();
     let mut model: Value = serde_json::from_str(consentry::evaluation::BUILTIN_MODEL).unwrap_or(Value::Null);
     model["indicators"][0]["input"]["indicator"] = json!("noSuchIndicator");
+    let mut spoof: Value = serde_json::from_str(consentry::evaluation::BUILTIN_MODEL).unwrap_or(Value::Null);
+    spoof["grades"][0]["minScore"] = json!(95);
+    let mut public_only = spoof.clone();
+    public_only["modelId"] = json!("public-only");
+    public_only["indicators"] = json!([{"id": "records", "nameZh": "登记记录", "nameEn": "Registrations", "input": {"category": "REG-01", "indicator": "records"}, "weight": 1, "scores": [{"atLeast": 1, "points": 100}], "missing": 0}]);
     let cases = [
         (
             json!({"enterprise": ENTERPRISE, "grant": grant, "model": model}),
             400,
             "invalid-evaluation-model",
+        ),
+        (
+            json!({"enterprise": ENTERPRISE, "grant": grant, "model": spoof}),
+            400,
+            "the built-in model",
         ),
         (
             json!({"enterprise": ENTERPRISE, "grant": grant, "model": {"modelId": "x"}}),
@@ -256,6 +266,24 @@ fn bad_evaluation_requests_change_nothing() {
     assert_eq!(r.status, 403, "{}", r.text);
     assert!(r.text.contains("purpose"), "{}", r.text);
     assert_eq!(w.log_size(), size + 1, "the refusal is logged");
+
+    // A model over public data only still needs a valid grant: revoked, it is refused.
+    let r = platform.post(
+        "/v1/evaluations",
+        &json!({"enterprise": ENTERPRISE, "grant": grant, "model": public_only}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(w.change(&w.enterprise, "revoke", &grant).status, 200);
+    let r = platform.post(
+        "/v1/evaluations",
+        &json!({"enterprise": ENTERPRISE, "grant": grant, "model": public_only}),
+    );
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert!(
+        r.reasons().contains(&"grant-revoked".to_owned()),
+        "{:?}",
+        r.reasons()
+    );
 }
 
 /// The latest access-log record of the database at `url`, as JSON.
@@ -339,6 +367,31 @@ fn a_bank_receives_the_evaluation_through_its_platform() {
         .unwrap_or(Value::Null);
     assert_eq!(node_rec["grant"]["id"], grant.as_str());
     assert_eq!(node_rec["purpose"], PURPOSE);
+    assert_eq!(
+        node_rec["bank"], bank_uscc,
+        "the node's entry names the bank: {node_rec}"
+    );
+    // The bank sees input values only of the categories the grant gives it (TAX-03 here).
+    let model = Model::builtin(&Catalog::builtin()).unwrap_or_else(|e| panic!("{e}"));
+    let keys = vc["credentialSubject"]["keyIndicators"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(keys.len(), model.indicators.len());
+    for (k, i) in keys.iter().zip(&model.indicators) {
+        if i.input.category != "TAX-03" {
+            assert!(
+                k["value"].is_null(),
+                "{} of {} reached the bank: {k}",
+                i.id,
+                i.input.category
+            );
+        }
+    }
+    assert!(
+        keys.iter().any(|k| k["points"].as_f64().is_some_and(|p| p > 0.0)),
+        "points are kept"
+    );
 
     // A grant that names the bank but not the purpose: refused by the platform, the node not asked.
     let (plain, r) = w.grant_with(&w.enterprise.clone(), |d| {
@@ -390,6 +443,10 @@ fn evaluate_now(w: &World, grant: &str) -> Value {
 fn the_public_display_needs_the_enterprises_consent() {
     let w = World::new(Backend::Sqlite);
     let grant = evaluation_grant(&w);
+    // Nothing to show yet: consent needs a current evaluation, and nothing is written.
+    let size = w.log_size();
+    assert_eq!(display(&w, &w.enterprise.clone(), "authorize").status, 409);
+    assert_eq!(w.log_size(), size);
     let vc = evaluate_now(&w, &grant);
 
     // Never authorized: nothing of the evaluation.
@@ -452,6 +509,18 @@ fn the_public_display_needs_the_enterprises_consent() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(public(&w), ("evaluation-withdrawn".to_owned(), Value::Null));
     let newer = evaluate_now(&w, &grant);
+    assert_eq!(
+        public(&w),
+        ("evaluation-withdrawn".to_owned(), Value::Null),
+        "consent covers the evaluation it was given for, never a later one"
+    );
+    let size = w.log_size();
+    assert_eq!(display(&w, &w.enterprise.clone(), "authorize").status, 200);
+    assert_eq!(
+        w.log_size(),
+        size + 1,
+        "authorizing for the newer evaluation is a new entry"
+    );
     assert_eq!(public(&w), ("shown".to_owned(), newer));
     let r = display(&w, &w.enterprise.clone(), "revoke");
     assert_eq!(r.status, 200, "{}", r.text);

@@ -321,15 +321,19 @@ export async function sxmPage(root, _p, app) {
   const qr = `/sxm/${encodeURIComponent(d.enterprise.uscc)}/qr.svg`;
   root.append(
     h('h1', {}, T('苏信码与信用评价公示', '苏信码: public credit evaluation')),
-    h('p', { class: 'lead' }, T('只有在您授权时,苏信码页面才会公开展示本企业最新的信用评价;您可以随时撤销。', 'Your 苏信码 page shows your latest credit evaluation only while you authorize it; you can revoke at any time.')),
+    h('p', { class: 'lead' }, T('只有在您授权时,苏信码页面才会公开展示您授权时最新的那份信用评价;之后的新评价需要再次授权。您可以随时撤销。', 'Your 苏信码 page shows the credit evaluation that was current when you authorized it, and only while you do; a newer one needs a new authorization. You can revoke at any time.')),
     h('p', {}, T('当前状态:', 'Now: '), h('span', { id: 'sxm-state', 'data-state': d.display }, badge(T(s[0], s[1]), `state ${s[2]}`)), ' ', T(d.messageZh, d.messageEn)),
     h('p', {}, T('公示页面:', 'Public page: '), h('a', { href: d.page, id: 'sxm-link', target: '_blank', rel: 'noopener' }, d.page)),
     h('p', {}, h('img', { src: qr, alt: T('苏信码', 'QR code'), width: '200', height: '200', id: 'sxm-qr-own' })),
     h('p', { class: 'actions' },
       h('a', { class: 'button secondary', href: qr, download: `sxm-${d.enterprise.uscc}.svg`, id: 'sxm-download' }, T('下载苏信码', 'Download the QR code')),
+      // Consent covers the evaluation current when it is given: authorizing again shows a newer one.
+      d.display !== 'shown'
+        ? h('button', { id: 'sxm-authorize', onclick: async () => { if (await changeDisplay('authorize', statusEl)) app.render(); } }, authorized ? T('授权公示最新评价', 'Authorize showing the latest evaluation') : T('授权公示', 'Authorize display'))
+        : null,
       authorized
         ? h('button', { class: 'danger', id: 'sxm-revoke', onclick: async () => { if (await changeDisplay('revoke', statusEl)) app.render(); } }, T('撤销公示', 'Revoke display'))
-        : h('button', { id: 'sxm-authorize', onclick: async () => { if (await changeDisplay('authorize', statusEl)) app.render(); } }, T('授权公示', 'Authorize display'))),
+        : null),
     statusEl,
   );
 }
