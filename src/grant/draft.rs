@@ -42,7 +42,7 @@ impl StatusSlot {
 /// Everything a grant states, before it is signed.
 #[derive(Debug, Clone)]
 pub struct GrantDraft {
-    /// Credential id; a random `urn:uuid:` when built with [`GrantDraft::new`].
+    /// Credential id, a `urn:uuid:` (`GrantId::random` for a new grant).
     pub id: GrantId,
     /// The enterprise's `did:key` (the issuer and signer).
     pub issuer: String,

@@ -1,15 +1,20 @@
-//! Per-request authorization and release (issue #3 §5).
+//! Per-request authorization and release (issue #3 §5), as named steps:
 //!
-//! 1. Read the request (after authentication, so that a malformed request from a known caller is
-//!    still recorded as a refusal).
-//! 2. Gather the facts: the caller, the bank it acts for, the grant (verified, from the cache by
+//! 1. **Read** ([`release`], `subject_of`, `input_problems`): the body (after authentication,
+//!    so that a malformed request from a known caller is still recorded as a refusal) and what it
+//!    asks, kept for the log.
+//! 2. **Gather** (`gather`): the bank it acts for, the grant (verified, from the cache by
 //!    digest), its status and usage now.
-//! 3. [`crate::policy::decide`]: every reason at once.
-//! 4. Refused: one job in the group commit records the refusal. Allowed: fetch the data (derived
-//!    indicators or raw records, clipped to the grant's data period), then one job re-checks status,
-//!    usage and admission under the log lock — the order of the log is the order of truth, so a
-//!    release can never be logged after the revocation it ignored — counts the use and appends the
-//!    release. The data is returned only after that commit.
+//! 3. **Decide** (`decide`, [`crate::policy::decide`]): every reason at once. Refused: one job in
+//!    the group commit records the refusal.
+//! 4. **Fetch** (`fetch`): derived forms or (masked) raw records, clipped to the relied-on grant's
+//!    data period.
+//! 5. **Evaluate** (credit evaluations only, `evaluations::finish`): the model applied and
+//!    the credential signed.
+//! 6. **Commit**: one job re-checks status, usage and admission under the log lock — the order of
+//!    the log is the order of truth, so a release can never be logged after the revocation it
+//!    ignored — counts the use and appends the release (and stores an evaluation).
+//! 7. **Answer**: the data is returned only after that commit, with its digest and a receipt.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -181,23 +186,18 @@ pub async fn release(node: &Node, caller: &Caller, body: &[u8]) -> Result<Value>
     }
 }
 
-/// The steps of a release after its body was read: gather the facts, decide, fetch, (for an
-/// evaluation, evaluate and sign), commit, answer. `evaluation` turns the release into a credit
-/// evaluation (`spec/evaluation.md`): the derived inputs and the signed credential are what is
-/// released and logged, and the evaluation is stored in the same transaction.
-pub(crate) async fn release_request(
-    node: &Node,
-    caller: &Caller,
-    req: ReleaseBody,
-    evaluation: Option<super::evaluations::EvaluationJob>,
-) -> Result<Value> {
-    let catalog = node.catalog();
+/// Step 1: what a release request is, for the log (categories with their providers).
+fn subject_of(
+    req: &ReleaseBody,
+    catalog: &crate::catalog::Catalog,
+    evaluation: Option<&super::evaluations::EvaluationJob>,
+) -> Subject {
     let request_id = req
         .request_id
         .clone()
         .filter(|r| !r.is_empty() && r.len() <= 200)
         .unwrap_or_else(random_request_id);
-    let mut subject = Subject {
+    Subject {
         enterprise: Some(req.enterprise.clone()),
         grant: None,
         categories: req
@@ -214,15 +214,17 @@ pub(crate) async fn release_request(
             .collect(),
         granularity: Some(req.granularity),
         purpose: Some(req.purpose.clone()),
-        bank: req.on_behalf_of.clone(),
-        request_id: request_id.clone(),
-    };
-    if let Some(job) = &evaluation {
-        if subject.bank.is_none() {
-            subject.bank = job.for_bank.clone();
-        }
+        // An evaluation for a bank names the bank in the log (spec/evaluation.md §4).
+        bank: req
+            .on_behalf_of
+            .clone()
+            .or_else(|| evaluation.and_then(|j| j.for_bank.clone())),
+        request_id,
     }
-    // Input checks that make the request meaningless.
+}
+
+/// Step 1: the input checks that make a request meaningless (malformed codes, too many categories).
+fn input_problems(req: &ReleaseBody) -> Vec<Reason> {
     let mut bad = Vec::new();
     if let Err(e) = Uscc::parse(&req.enterprise) {
         bad.push(reason("invalid-uscc", format!("enterprise: {e}")));
@@ -240,12 +242,28 @@ pub(crate) async fn release_request(
     if req.categories.len() > 64 {
         bad.push(reason("too-many-categories", "at most 64 categories per request"));
     }
-    if !bad.is_empty() {
-        return Err(refuse(node, caller, subject, bad).await);
-    }
+    bad
+}
 
-    // Facts.
-    let now = node.clock.now();
+/// What step 2 found.
+struct Gathered {
+    bank: Option<participants::Participant>,
+    verified: Option<VerifiedGrant>,
+    grant_problem: Option<Vec<Reason>>,
+    status: Option<GrantStatus>,
+    used: u64,
+}
+
+/// Step 2: the grant (read, its digest into `subject`, verified from the cache), its status and
+/// its use in the current period, and the bank. `Ok(Err(reasons))`: another enterprise's grant,
+/// refused without naming it, so that the refusal in this enterprise's history discloses nothing
+/// of a third party's grant (spec/security.md §3.4).
+async fn gather(
+    node: &Node,
+    req: &ReleaseBody,
+    subject: &mut Subject,
+    now: time::OffsetDateTime,
+) -> Result<std::result::Result<Gathered, Vec<Reason>>> {
     let (grant_row, bank) = {
         let (gid, bank) = (req.grant.clone(), req.on_behalf_of.clone());
         node.store
@@ -274,14 +292,10 @@ pub(crate) async fn release_request(
             )])
         }
         (_, Some(row)) if row.enterprise_uscc != req.enterprise => {
-            // Another enterprise's grant: refused, and recorded without naming it, so that the
-            // refusal in this enterprise's history discloses nothing of a third party's grant
-            // (spec/security.md §3.4). The caller learns only that the grant is not this one's.
-            let reasons = vec![reason(
+            return Ok(Err(vec![reason(
                 "grant-other-enterprise",
                 "the grant is not by the enterprise whose data is asked for",
-            )];
-            return Err(refuse(node, caller, subject, reasons).await);
+            )]));
         }
         (_, Some(row)) => {
             // A stored digest that does not parse is corruption: fail rather than log a release
@@ -314,42 +328,65 @@ pub(crate) async fn release_request(
         }
         _ => 0,
     };
+    Ok(Ok(Gathered {
+        bank,
+        verified,
+        grant_problem,
+        status,
+        used,
+    }))
+}
+
+/// Step 3: [`policy::decide`] over the gathered facts.
+fn decide(
+    caller: &Caller,
+    req: &ReleaseBody,
+    g: &Gathered,
+    grant_required: bool,
+    now: time::OffsetDateTime,
+    catalog: &crate::catalog::Catalog,
+) -> Decision {
     let policy_req = ReleaseRequest {
         enterprise: req.enterprise.clone(),
         categories: req.categories.clone(),
         granularity: req.granularity,
         purpose: req.purpose.clone(),
         on_behalf_of: req.on_behalf_of.clone(),
-        grant_required: evaluation.is_some(),
+        grant_required,
     };
     let caller_facts = CallerFacts {
         uscc: caller.uscc().to_owned(),
         role: caller.role,
         active: caller.active(),
     };
-    let bank_facts = bank.map(|b| BankFacts {
-        uscc: b.uscc,
+    let bank_facts = g.bank.as_ref().map(|b| BankFacts {
+        uscc: b.uscc.clone(),
         active: b.state == ParticipantState::Active,
-        platform: b.platform_uscc,
+        platform: b.platform_uscc.clone(),
     });
     let facts = Facts {
         request: &policy_req,
         caller: &caller_facts,
         bank: bank_facts.as_ref(),
-        grant: verified.as_ref(),
-        grant_problem,
-        status,
-        used_in_period: used,
+        grant: g.verified.as_ref(),
+        grant_problem: g.grant_problem.clone(),
+        status: g.status,
+        used_in_period: g.used,
         now,
     };
-    let needs_grant = match policy::decide(&facts, &catalog) {
-        Decision::Refuse(reasons) => return Err(refuse(node, caller, subject, reasons).await),
-        Decision::Allow { needs_grant } => needs_grant,
-    };
+    policy::decide(&facts, catalog)
+}
 
-    // The data, clipped to the grant's data period when a grant is relied on; derived forms per
-    // the catalog version the grant cites (spec/derivations.md).
-    let relied_on = verified.as_ref().filter(|_| needs_grant);
+/// Step 4: the data of every asked category — clipped to the relied-on grant's data period, derived
+/// forms per the catalog version it cites (spec/derivations.md), raw records masked — read on the
+/// blocking pool.
+async fn fetch(
+    node: &Node,
+    req: &ReleaseBody,
+    relied_on: Option<&VerifiedGrant>,
+    now: time::OffsetDateTime,
+    catalog: &std::sync::Arc<crate::catalog::Catalog>,
+) -> Result<Map<String, Value>> {
     let (from, until) = match relied_on {
         Some(g) => (
             g.terms().data_period.from.clone(),
@@ -357,47 +394,79 @@ pub(crate) async fn release_request(
         ),
         None => (OPEN_FROM.to_owned(), OPEN_UNTIL.to_owned()),
     };
-    let scope_dates = (
+    let (Some(from_day), Some(until_day)) = (
         crate::grant::rules::parse_date(&from),
         crate::grant::rules::parse_date(&until),
-    );
-    let (Some(from_day), Some(until_day)) = scope_dates else {
+    ) else {
         return Err(Error::Internal(format!(
             "grant data period {from}..{until} does not parse"
         )));
     };
     let catalog_version = relied_on.and_then(|g| g.terms().catalog_version.clone());
     let today = now.to_offset(time::macros::offset!(+8)).date();
-    let mut data = Map::new();
-    {
-        let (src, ent, cats, gran, catalog) = (
-            std::sync::Arc::clone(&node.data),
-            req.enterprise.clone(),
-            req.categories.clone(),
-            req.granularity,
-            std::sync::Arc::clone(&catalog),
-        );
-        let fetched = actix_web::rt::task::spawn_blocking(move || -> Result<Vec<(String, Value)>> {
-            let scope = super::data::Scope {
-                catalog_version: catalog_version.as_deref(),
-                from: from_day,
-                until: until_day,
-                today,
-            };
-            cats.iter()
-                .map(|c| {
-                    let records = src.fetch(&ent, c, &from, &until)?;
-                    Ok((
-                        c.clone(),
-                        super::data::payload(&catalog, c, &records, gran, scope)?,
-                    ))
-                })
-                .collect()
-        })
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))??;
-        data.extend(fetched);
+    let (src, ent, cats, gran, catalog) = (
+        std::sync::Arc::clone(&node.data),
+        req.enterprise.clone(),
+        req.categories.clone(),
+        req.granularity,
+        std::sync::Arc::clone(catalog),
+    );
+    let fetched = actix_web::rt::task::spawn_blocking(move || -> Result<Vec<(String, Value)>> {
+        let scope = super::data::Scope {
+            catalog_version: catalog_version.as_deref(),
+            from: from_day,
+            until: until_day,
+            today,
+        };
+        cats.iter()
+            .map(|c| {
+                let records = src.fetch(&ent, c, &from, &until)?;
+                Ok((
+                    c.clone(),
+                    super::data::payload(&catalog, c, &records, gran, scope)?,
+                ))
+            })
+            .collect()
+    })
+    .await
+    .map_err(|e| Error::Internal(e.to_string()))??;
+    Ok(fetched.into_iter().collect())
+}
+
+/// The steps of a release after its body was read: gather the facts, decide, fetch, (for an
+/// evaluation, evaluate and sign), commit, answer. `evaluation` turns the release into a credit
+/// evaluation (`spec/evaluation.md`): the derived inputs and the signed credential are what is
+/// released and logged, and the evaluation is stored in the same transaction.
+pub(crate) async fn release_request(
+    node: &Node,
+    caller: &Caller,
+    req: ReleaseBody,
+    evaluation: Option<super::evaluations::EvaluationJob>,
+) -> Result<Value> {
+    let catalog = node.catalog();
+    // 1. Read: what is asked, kept for the log even when it is refused.
+    let mut subject = subject_of(&req, &catalog, evaluation.as_ref());
+    let request_id = subject.request_id.clone();
+    let bad = input_problems(&req);
+    if !bad.is_empty() {
+        return Err(refuse(node, caller, subject, bad).await);
     }
+    // 2. Gather the facts: the grant (verified), its status and usage, the bank.
+    let now = node.clock.now();
+    let gathered = match gather(node, &req, &mut subject, now).await? {
+        Ok(g) => g,
+        Err(reasons) => return Err(refuse(node, caller, subject, reasons).await),
+    };
+    // 3. Decide, with every reason.
+    let needs_grant = match decide(caller, &req, &gathered, evaluation.is_some(), now, &catalog) {
+        Decision::Refuse(reasons) => return Err(refuse(node, caller, subject, reasons).await),
+        Decision::Allow { needs_grant } => needs_grant,
+    };
+    let verified = gathered.verified;
+    let relied_on = verified.as_ref().filter(|_| needs_grant);
+    // 4. Fetch the data.
+    let data = fetch(node, &req, relied_on, now, &catalog).await?;
+    // 5. An evaluation evaluates and signs; its inputs and credential are what is released.
     let (data, evaluation_row) = match evaluation {
         None => (Value::Object(data), None),
         Some(job) => {
@@ -408,7 +477,7 @@ pub(crate) async fn release_request(
     let data_sha256 =
         Sha256Digest::of(&jcs::canonicalize(&data).map_err(|e| Error::Internal(e.to_string()))?).to_hex();
 
-    // Commit: re-check under the log lock, count, append.
+    // 6. Commit: re-check under the log lock, count, append.
     let (c, a) = (caller.clone(), caller.assertion.clone());
     let digest = data_sha256.clone();
     let grant_for_job = verified
@@ -500,6 +569,7 @@ pub(crate) async fn release_request(
             })
         })
         .await?;
+    // 7. Answer.
     match outcome {
         Outcome::Refused { seq, reasons } => Err(Error::Refused {
             reasons,
