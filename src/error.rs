@@ -49,6 +49,17 @@ pub enum Error {
         /// The log index of the refusal entry.
         log_index: Option<u64>,
     },
+    /// A loan report (`spec/loans.md` §3) was refused: the bank received no data under the grant
+    /// it cites (`403 report-refused`), or the report conflicts with the loan so far: out of order,
+    /// or a report id used before (`409 report-conflict`). Every reason is listed; nothing was
+    /// written.
+    #[error("report refused: {}", .reasons.iter().map(|r| r.message.as_str()).collect::<Vec<_>>().join("; "))]
+    Report {
+        /// `true`: a conflict with the loan (409); `false`: not entitled (403).
+        conflict: bool,
+        /// The reasons.
+        reasons: Vec<Reason>,
+    },
     /// The request body exceeds the limit.
     #[error("request body exceeds {0} bytes")]
     TooLarge(usize),
@@ -87,6 +98,8 @@ impl Error {
             Self::Conflict(_) => "conflict",
             Self::Grant(_) => "grant-invalid",
             Self::Refused { .. } => "release-refused",
+            Self::Report { conflict: false, .. } => "report-refused",
+            Self::Report { conflict: true, .. } => "report-conflict",
             Self::TooLarge(_) => "payload-too-large",
             Self::Storage(_) | Self::NotReady(_) => "storage-unavailable",
             Self::Upstream(_) => "upstream-unavailable",

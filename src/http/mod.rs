@@ -76,6 +76,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/log/tile/entries/{n}"),
     ("GET", "/v1/stats"),
     ("GET", "/v1/stats/access"),
+    ("GET", "/v1/stats/loans"),
+    ("POST", "/v1/loan-reports"),
+    ("GET", "/v1/loans"),
 ];
 
 /// Registers every route, inside one scope that carries the middleware every answer needs (so the
@@ -108,6 +111,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(routes::audit::configure)
             .configure(routes::tiles::configure)
             .configure(routes::stats::configure)
+            .configure(routes::loans::configure)
             .configure(routes::objections::configure)
             .configure(crate::portal::configure)
             .default_service(web::to(not_routed)),

@@ -21,7 +21,8 @@ impl ResponseError for Error {
             Self::Forbidden(_) | Self::Refused { .. } => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::Report { conflict: true, .. } => StatusCode::CONFLICT,
+            Self::Report { .. } => StatusCode::FORBIDDEN,
             Self::Grant(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Storage(_) | Self::Upstream(_) | Self::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -67,6 +68,9 @@ impl ResponseError for Error {
                     body["logIndex"] = json!(i);
                 }
             }
+            Self::Report { reasons, .. } => {
+                body["reasons"] = serde_json::to_value(reasons).unwrap_or_default();
+            }
             Self::Invalid { code, .. } => body["reasons"] = json!([{"code": code, "message": detail}]),
             Self::NotReady(checks) => {
                 body["checks"] = checks.iter().map(|(k, v)| ((*k).to_owned(), json!(v))).collect();
@@ -94,6 +98,8 @@ fn title(code: &str) -> &'static str {
         "conflict" => "Conflicts with the current state",
         "grant-invalid" => "The grant does not verify",
         "release-refused" => "Release refused",
+        "report-refused" => "Loan report refused",
+        "report-conflict" => "Loan report conflicts with the loan",
         "payload-too-large" => "Request body too large",
         "storage-unavailable" => "Storage unavailable",
         "upstream-unavailable" => "Upstream unavailable",

@@ -60,11 +60,14 @@ pub enum EntryKind {
     EvaluationWithdrawn = 10,
     /// The enterprise authorized or revoked the public display of its evaluation (苏信码).
     PublicDisplay = 11,
+    /// A bank reported a loan outcome (decision, disbursement, repayment) through its platform
+    /// (`spec/loans.md`).
+    LoanReport = 12,
 }
 
 impl EntryKind {
     /// Every kind, in the order of their codes.
-    pub const ALL: [EntryKind; 11] = [
+    pub const ALL: [EntryKind; 12] = [
         Self::Release,
         Self::Refusal,
         Self::GrantSubmitted,
@@ -76,6 +79,7 @@ impl EntryKind {
         Self::Participant,
         Self::EvaluationWithdrawn,
         Self::PublicDisplay,
+        Self::LoanReport,
     ];
 
     /// The kind for its byte.
@@ -92,6 +96,7 @@ impl EntryKind {
             9 => Self::Participant,
             10 => Self::EvaluationWithdrawn,
             11 => Self::PublicDisplay,
+            12 => Self::LoanReport,
             _ => return None,
         })
     }
@@ -110,6 +115,7 @@ impl EntryKind {
             Self::Participant => "participant",
             Self::EvaluationWithdrawn => "evaluation-withdrawn",
             Self::PublicDisplay => "public-display",
+            Self::LoanReport => "loan-report",
         }
     }
 }

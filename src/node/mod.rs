@@ -18,6 +18,7 @@ pub mod grants;
 pub mod health;
 pub mod identity;
 pub mod letters;
+pub mod loans;
 pub mod notify;
 pub mod objections;
 pub mod receipts;

@@ -12,6 +12,7 @@
 //! registers the bank at the node and in the platform's registry.
 
 pub mod client;
+pub mod loans;
 pub mod release;
 
 use std::sync::Arc;
@@ -119,6 +120,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/v1/banks", web::post().to(add_bank))
             .route("/v1/releases", web::post().to(release_handler))
             .route("/v1/evaluations", web::post().to(evaluation_handler))
+            .route("/v1/loan-reports", web::post().to(loan_report_handler))
             .default_service(web::to(|req: HttpRequest| async move {
                 crate::http::not_routed_in(&req, &[ROUTES])
             })),
@@ -135,6 +137,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/banks"),
     ("POST", "/v1/releases"),
     ("POST", "/v1/evaluations"),
+    ("POST", "/v1/loan-reports"),
 ];
 
 /// Readiness (`/readyz`, alias `/healthz`): the platform's own database, committer and checkpoints.
@@ -144,12 +147,22 @@ async fn health(p: web::Data<Platform>) -> Result<HttpResponse> {
 
 async fn info(p: web::Data<Platform>) -> Result<HttpResponse> {
     let (size, root) = p.core.store.call(crate::storage::log_store::head).await?;
+    // The node's DID is the audience of the signed requests a bank relays through here (loan
+    // reports); absent while the node cannot be reached.
+    let node_did = {
+        let node = p.node.clone();
+        actix_web::rt::task::spawn_blocking(move || node.node_did().ok())
+            .await
+            .ok()
+            .flatten()
+    };
     Ok(json(
         StatusCode::OK,
         &json!({
             "uscc": p.uscc,
             "did": p.core.did(),
             "node": p.node.base,
+            "nodeDid": node_did,
             "logOrigin": p.core.origin,
             "logSize": size,
             "logRoot": hex::encode(root),
@@ -210,4 +223,10 @@ async fn evaluation_handler(p: web::Data<Platform>, req: HttpRequest, body: Body
         StatusCode::OK,
         &release::evaluate(&p, &caller, &body).await?,
     ))
+}
+
+async fn loan_report_handler(p: web::Data<Platform>, req: HttpRequest, body: Body) -> Result<HttpResponse> {
+    let caller = crate::http::caller_once(&p.core, &req).await?;
+    let b: crate::node::loans::ReportBody = parse_body(&body)?;
+    loans::relay(&p, &caller, b).await
 }

@@ -28,6 +28,7 @@ pub mod displays;
 pub mod evaluations;
 pub mod grants;
 pub mod letters;
+pub mod loans;
 pub mod log_store;
 pub mod notices;
 pub mod objections;

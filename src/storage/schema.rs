@@ -237,13 +237,74 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    loans (id) {
+        id -> BigInt,
+        bank_uscc -> Text,
+        loan_ref -> Text,
+        enterprise_uscc -> Text,
+        platform_uscc -> Text,
+        region -> Text,
+        state -> Text,
+        approved_amount -> BigInt,
+        disbursed -> BigInt,
+        balance -> BigInt,
+        term_months -> Nullable<BigInt>,
+        rate_band -> Nullable<Text>,
+        security -> Nullable<Text>,
+        first_loan -> Nullable<Bool>,
+        last_on -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    loan_reports (id) {
+        id -> BigInt,
+        bank_uscc -> Text,
+        report_id -> Text,
+        loan_id -> BigInt,
+        outcome -> Text,
+        event_on -> Text,
+        report -> Text,
+        evidence -> Text,
+        log_index -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    stats_loans (month, region, platform, bank) {
+        month -> Text,
+        region -> Text,
+        platform -> Text,
+        bank -> Text,
+        applications -> BigInt,
+        approvals -> BigInt,
+        approved_amount -> BigInt,
+        credit_approvals -> BigInt,
+        credit_amount -> BigInt,
+        first_loans -> BigInt,
+        disbursed -> BigInt,
+        repaid -> BigInt,
+        overdue_events -> BigInt,
+        defaults -> BigInt,
+        defaulted -> BigInt,
+    }
+}
+
+diesel::joinable!(loan_reports -> loans (loan_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     participants,
     participant_keys,
     grants,
     grant_parties,
     log_leaves,
-    log_records
+    log_records,
+    loans,
+    loan_reports
 );
 
 diesel::table! {

@@ -293,7 +293,7 @@ struct LogView {
 }
 
 fn get_bytes(url: &str) -> Vec<u8> {
-    let resp = ureq::get(url).call().unwrap();
+    let resp = crate::common::server::http().get(url).call().unwrap();
     let mut out = Vec::new();
     resp.into_reader().read_to_end(&mut out).unwrap();
     out

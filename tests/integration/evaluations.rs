@@ -484,7 +484,8 @@ fn the_public_display_needs_the_enterprises_consent() {
             .iter()
             .any(|(k, v)| k == "content-security-policy" && v.contains("default-src 'self'"))
     );
-    let qr = ureq::get(&format!("{}/sxm/{ENTERPRISE}/qr.svg", w.node.url))
+    let qr = crate::common::server::http()
+        .get(&format!("{}/sxm/{ENTERPRISE}/qr.svg", w.node.url))
         .call()
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(qr.content_type(), "image/svg+xml");

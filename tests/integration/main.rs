@@ -12,6 +12,7 @@ mod grants;
 mod interop;
 #[path = "../support/jcs_reference.rs"]
 mod jcs_reference;
+mod loans;
 mod migrations;
 mod notifications;
 mod objections;

@@ -246,7 +246,7 @@ pub(crate) fn send(
     csrf: Option<&str>,
     body: Option<&str>,
 ) -> Reply {
-    let mut r = ureq::request(method, url);
+    let mut r = crate::common::server::http().request(method, url);
     if let Some(c) = cookie {
         r = r.set("Cookie", c);
     }
@@ -373,13 +373,19 @@ fn portal_session_security() {
     );
 
     // The pages: embedded files, each with the same-origin-only CSP.
-    let page = ureq::get(&format!("{base}/portal/")).call().unwrap();
+    let page = crate::common::server::http()
+        .get(&format!("{base}/portal/"))
+        .call()
+        .unwrap();
     assert_eq!(
         page.header("content-security-policy"),
         Some(consentry::portal::assets::CSP)
     );
     for (path, ctype, _) in consentry::portal::assets::ASSETS {
-        let r = ureq::get(&format!("{base}/portal/{path}")).call().unwrap();
+        let r = crate::common::server::http()
+            .get(&format!("{base}/portal/{path}"))
+            .call()
+            .unwrap();
         assert_eq!(r.header("content-type"), Some(*ctype), "{path}");
         assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
     }

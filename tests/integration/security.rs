@@ -47,7 +47,7 @@ impl Tally {
 
 /// Sends `method path` with raw headers and body; the body may be any bytes.
 fn raw(base: &str, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Answer {
-    let mut r = ureq::request(method, &format!("{base}{path}"));
+    let mut r = crate::common::server::http().request(method, &format!("{base}{path}"));
     for (k, v) in headers {
         r = r.set(k, v);
     }
@@ -579,7 +579,8 @@ fn protocol_details() {
         tally.add("security headers");
     }
     let s = sign_in(&base, &w.enterprise);
-    let me = ureq::get(&format!("{base}/portal/api/me"))
+    let me = crate::common::server::http()
+        .get(&format!("{base}/portal/api/me"))
         .set("Cookie", &s.cookie)
         .call()
         .unwrap();

@@ -618,7 +618,8 @@ fn assertions_are_single_use_and_bound_to_the_request() {
     let c = w.client(&w.enterprise);
     let token = consentry::node::auth::make(&w.enterprise, &w.node.did, "GET", "/v1/grants", now()).unwrap();
     let call = |path: &str, token: &str| {
-        ureq::get(&format!("{}{path}", w.node.url))
+        crate::common::server::http()
+            .get(&format!("{}{path}", w.node.url))
             .set("Authorization", &format!("Bearer {token}"))
             .call()
             .map(|r| r.status())

@@ -1245,8 +1245,9 @@ fn get(w: &crate::service::World, key: &KeyFile, path: &str, accept: Option<&str
     let token =
         consentry::node::auth::make(key, &w.node.did, "GET", path, consentry::clock::SystemClock.now())
             .unwrap();
-    let mut req =
-        ureq::get(&format!("{}{path}", w.node.url)).set("Authorization", &format!("Bearer {token}"));
+    let mut req = crate::common::server::http()
+        .get(&format!("{}{path}", w.node.url))
+        .set("Authorization", &format!("Bearer {token}"));
     if let Some(a) = accept {
         req = req.set("Accept", a);
     }

@@ -110,7 +110,7 @@ fn consentry(args: &[&str]) -> Run {
 }
 
 fn fetch(url: &str) -> (u16, Vec<u8>, Option<String>) {
-    let r = match ureq::get(url).call() {
+    let r = match crate::common::server::http().get(url).call() {
         Ok(r) => r,
         Err(ureq::Error::Status(_, r)) => r,
         Err(e) => panic!("{url}: {e}"),

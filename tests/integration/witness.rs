@@ -85,7 +85,7 @@ impl TestWitness {
     fn stop(&mut self) {
         actix_web::rt::System::new().block_on(self.server.stop(true));
         if let Some(t) = self.thread.take() {
-            let _ = t.join();
+            crate::common::server::join_within(t, "the witness's server thread");
         }
     }
 }
@@ -120,7 +120,9 @@ struct Reply {
 }
 
 fn post(url: &str, body: &[u8]) -> Reply {
-    let r = ureq::post(&format!("{url}/add-checkpoint")).send_bytes(body);
+    let r = crate::common::server::http()
+        .post(&format!("{url}/add-checkpoint"))
+        .send_bytes(body);
     let resp = match r {
         Ok(r) => r,
         Err(ureq::Error::Status(_, r)) => r,
@@ -134,7 +136,12 @@ fn post(url: &str, body: &[u8]) -> Reply {
 }
 
 fn get_json(url: &str) -> serde_json::Value {
-    ureq::get(&format!("{url}/")).call().unwrap().into_json().unwrap()
+    crate::common::server::http()
+        .get(&format!("{url}/"))
+        .call()
+        .unwrap()
+        .into_json()
+        .unwrap()
 }
 
 fn request(old: u64, proof: Vec<merkle::Hash>, checkpoint: &str) -> Vec<u8> {
@@ -423,7 +430,10 @@ fn add_checkpoint_cosigns_and_refuses_with_the_spec_statuses() {
     assert_cosigned(&empty_log.vkey(), &w.vkey, &empty_log.checkpoint(0), &r);
 
     // Not the endpoint: 404.
-    match ureq::get(&format!("{}/nope", w.url)).call() {
+    match crate::common::server::http()
+        .get(&format!("{}/nope", w.url))
+        .call()
+    {
         Err(ureq::Error::Status(404, _)) => {}
         other => panic!("{other:?}"),
     }

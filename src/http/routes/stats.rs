@@ -15,7 +15,8 @@ pub const CSV: &str = "text/csv; charset=utf-8; header=present";
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/stats", web::get().to(summary))
-        .route("/v1/stats/access", web::get().to(access));
+        .route("/v1/stats/access", web::get().to(access))
+        .route("/v1/stats/loans", web::get().to(loans));
 }
 
 #[derive(Debug, Deserialize)]
@@ -133,5 +134,22 @@ async fn access(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse,
         csv(&name, t.to_csv())
     } else {
         json(StatusCode::OK, &t.to_json())
+    })
+}
+
+/// `GET /v1/stats/loans`: the loan figures (`spec/loans.md` §4), JSON or CSV.
+async fn loans(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
+    use crate::node::loans::{FiguresQuery, figures, figures_csv, figures_json};
+    let c = caller_once(&node, &req).await?;
+    let q: FiguresQuery = crate::http::query(&req)?;
+    let as_csv = wants_csv(q.format.as_deref(), &req)?;
+    let (dims, from, until, rows) = figures(&node, &c, &q).await?;
+    Ok(if as_csv {
+        csv(
+            &format!("consentry-loans-{from}-{until}.csv"),
+            figures_csv(&dims, &rows),
+        )
+    } else {
+        json(StatusCode::OK, &figures_json(&dims, &from, &until, &rows))
     })
 }

@@ -173,7 +173,7 @@ export function parseTlogProof(text) {
 
 // ---------------------------------------------------------------- leaves and records (src/log/entry.rs)
 
-const KINDS = [null, 'release', 'refusal', 'grant-submitted', 'grant-revoked', 'grant-suspended', 'grant-resumed', 'objection', 'onward-release', 'participant', 'evaluation-withdrawn', 'public-display'];
+const KINDS = [null, 'release', 'refusal', 'grant-submitted', 'grant-revoked', 'grant-suspended', 'grant-resumed', 'objection', 'onward-release', 'participant', 'evaluation-withdrawn', 'public-display', 'loan-report'];
 const NONE = (1n << 64n) - 1n;
 
 /** Decodes a 136-byte leaf. */

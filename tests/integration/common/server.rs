@@ -159,6 +159,7 @@ impl TestNode {
                         .configure(consentry::http::configure)
                 })
                 .workers(2)
+                .shutdown_timeout(10)
                 .listen(listener)
                 .unwrap()
                 .run();
@@ -216,7 +217,7 @@ impl TestNode {
     pub fn stop(&mut self) {
         actix_web::rt::System::new().block_on(self.server.stop(true));
         if let Some(t) = self.thread.take() {
-            let _ = t.join();
+            join_within(t, "the node's server thread");
         }
     }
 }
@@ -235,6 +236,40 @@ pub fn test_webhooks() -> consentry::config::WebhookConfig {
         retry_base_ms: 200,
         retry_cap_ms: 2000,
     }
+}
+
+/// Joins a server thread, waiting at most a minute: a server whose runtime cannot stop (a blocking
+/// task that never returns) fails the test by name instead of hanging the whole run. While the test
+/// is already failing the thread is left behind with a message (a second panic would abort).
+pub fn join_within(t: std::thread::JoinHandle<()>, what: &str) {
+    let start = std::time::Instant::now();
+    while !t.is_finished() {
+        if start.elapsed() > std::time::Duration::from_secs(60) {
+            if std::thread::panicking() {
+                eprintln!("{what} did not stop within a minute; left running");
+                return;
+            }
+            panic!("{what} did not stop within a minute: one of its tasks never ended");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = t.join();
+}
+
+/// The HTTP agent of every test request: a request the node never answers fails the test after two
+/// minutes with a transport error instead of hanging the run (CI's own limit is far longer).
+pub fn http() -> &'static ureq::Agent {
+    static AGENT: std::sync::OnceLock<ureq::Agent> = std::sync::OnceLock::new();
+    AGENT.get_or_init(|| {
+        // No connection reuse: every request on a fresh connection, as with `ureq::get`, so that a
+        // connection the server closed after an error answer is never picked up again.
+        ureq::AgentBuilder::new()
+            .timeout_connect(std::time::Duration::from_secs(10))
+            .timeout(std::time::Duration::from_secs(120))
+            .max_idle_connections(0)
+            .max_idle_connections_per_host(0)
+            .build()
+    })
 }
 
 /// An HTTP answer.
@@ -316,7 +351,8 @@ impl Client {
     pub fn get(&self, path: &str) -> Answer {
         let token = self.assertion("GET", path);
         answer(
-            ureq::get(&format!("{}{path}", self.base))
+            crate::common::server::http()
+                .get(&format!("{}{path}", self.base))
                 .set("Authorization", &format!("Bearer {token}"))
                 .call(),
         )
@@ -325,7 +361,8 @@ impl Client {
     pub fn post(&self, path: &str, body: &Value) -> Answer {
         let token = self.assertion("POST", path);
         answer(
-            ureq::post(&format!("{}{path}", self.base))
+            crate::common::server::http()
+                .post(&format!("{}{path}", self.base))
                 .set("Authorization", &format!("Bearer {token}"))
                 .set("Content-Type", "application/json")
                 .send_string(&body.to_string()),
@@ -333,7 +370,9 @@ impl Client {
     }
 
     pub fn post_raw(&self, path: &str, body: &str, authenticated: bool) -> Answer {
-        let mut req = ureq::post(&format!("{}{path}", self.base)).set("Content-Type", "application/json");
+        let mut req = crate::common::server::http()
+            .post(&format!("{}{path}", self.base))
+            .set("Content-Type", "application/json");
         if authenticated {
             req = req.set(
                 "Authorization",
@@ -352,7 +391,7 @@ impl Client {
 
 /// Unauthenticated GET.
 pub fn get_public(url: &str) -> Answer {
-    answer(ureq::get(url).call())
+    answer(crate::common::server::http().get(url).call())
 }
 
 /// A fresh key.
@@ -415,6 +454,7 @@ impl TestPlatform {
                         .configure(consentry::platform::configure)
                 })
                 .workers(2)
+                .shutdown_timeout(10)
                 .listen(listener)
                 .unwrap()
                 .run();
@@ -448,7 +488,7 @@ impl Drop for TestPlatform {
     fn drop(&mut self) {
         actix_web::rt::System::new().block_on(self.server.stop(true));
         if let Some(t) = self.thread.take() {
-            let _ = t.join();
+            join_within(t, "the platform's server thread");
         }
     }
 }

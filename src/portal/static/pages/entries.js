@@ -19,6 +19,7 @@ export const KINDS = {
   participant: ['参与方变更', 'Participant change'],
   'evaluation-withdrawn': ['信用评价撤回', 'Evaluation withdrawn'],
   'public-display': ['苏信码公示授权', 'Public display (苏信码)'],
+  'loan-report': ['银行反馈融资结果', 'Loan outcome reported by a bank'],
 };
 
 const STEP_NAMES = {

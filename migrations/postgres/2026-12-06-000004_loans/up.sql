@@ -1,0 +1,60 @@
+-- Loan outcomes banks report back through their platforms (spec/loans.md): one row per loan (the
+-- bank's reference), one row per accepted report (the signed request kept as evidence, with the
+-- log entry that recorded it), and the monthly rollups the statistics read (spec/loans.md §4),
+-- all written in the transaction that appends the report's log entry.
+CREATE TABLE loans (
+    id              BIGSERIAL PRIMARY KEY,
+    bank_uscc       TEXT NOT NULL,
+    loan_ref        TEXT NOT NULL,
+    enterprise_uscc TEXT NOT NULL,
+    platform_uscc   TEXT NOT NULL,
+    region          TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    approved_amount BIGINT NOT NULL,
+    disbursed       BIGINT NOT NULL,
+    balance         BIGINT NOT NULL,
+    term_months     BIGINT,
+    rate_band       TEXT,
+    security        TEXT,
+    first_loan      BOOLEAN,
+    last_on         TEXT NOT NULL,
+    created_at      BIGINT NOT NULL,
+    updated_at      BIGINT NOT NULL,
+    UNIQUE (bank_uscc, loan_ref)
+);
+CREATE INDEX loans_enterprise ON loans (enterprise_uscc);
+
+CREATE TABLE loan_reports (
+    id              BIGSERIAL PRIMARY KEY,
+    bank_uscc       TEXT NOT NULL,
+    report_id       TEXT NOT NULL,
+    loan_id         BIGINT NOT NULL REFERENCES loans (id),
+    outcome         TEXT NOT NULL,
+    event_on        TEXT NOT NULL,
+    report          TEXT NOT NULL,
+    evidence        TEXT NOT NULL,
+    log_index       BIGINT NOT NULL,
+    created_at      BIGINT NOT NULL,
+    UNIQUE (bank_uscc, report_id)
+);
+CREATE INDEX loan_reports_loan ON loan_reports (loan_id, id);
+
+-- Per month of the event (China Standard Time, YYYY-MM), 设区市 of the enterprise, platform, bank.
+CREATE TABLE stats_loans (
+    month            TEXT NOT NULL,
+    region           TEXT NOT NULL,
+    platform         TEXT NOT NULL,
+    bank             TEXT NOT NULL,
+    applications     BIGINT NOT NULL,
+    approvals        BIGINT NOT NULL,
+    approved_amount  BIGINT NOT NULL,
+    credit_approvals BIGINT NOT NULL,
+    credit_amount    BIGINT NOT NULL,
+    first_loans      BIGINT NOT NULL,
+    disbursed        BIGINT NOT NULL,
+    repaid           BIGINT NOT NULL,
+    overdue_events   BIGINT NOT NULL,
+    defaults         BIGINT NOT NULL,
+    defaulted        BIGINT NOT NULL,
+    PRIMARY KEY (month, region, platform, bank)
+);

@@ -1,0 +1,3 @@
+DROP TABLE stats_loans;
+DROP TABLE loan_reports;
+DROP TABLE loans;
