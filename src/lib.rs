@@ -51,6 +51,7 @@
 //! | [`witness`] | the C2SP tlog-witness that cosigns the node's checkpoints, and its client |
 //! | [`cli`] | the `consentry` command |
 
+pub mod bulletin;
 pub mod calendar;
 pub mod catalog;
 pub mod cli;

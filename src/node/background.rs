@@ -1,5 +1,5 @@
 //! Periodic work: signing checkpoints of the access log, forgetting expired assertion ids, delivering
-//! webhooks ([`super::notify::spawn`]).
+//! webhooks ([`super::notify::spawn`]), archiving the monthly bulletin ([`super::bulletins::due`]).
 //!
 //! None of these tasks keeps a connection: each round takes one from the pool, which replaces
 //! connections the database dropped (a restart, a failover), so a round that fails during an outage
@@ -35,6 +35,19 @@ pub fn spawn(node: Arc<Node>, checkpoint_interval_secs: u64) {
             if let Err(e) = super::objections::sweep(&o).await {
                 if !e.is_outage() {
                     tracing::warn!(error = %e, "objection sweep failed");
+                }
+            }
+        }
+    });
+    let b = Arc::clone(&node);
+    actix_web::rt::spawn(async move {
+        // The monthly bulletin, once the last month has settled.
+        let mut tick = actix_web::rt::time::interval(Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = super::bulletins::due(&b).await {
+                if !e.is_outage() {
+                    tracing::warn!(error = %e, "monthly bulletin not archived");
                 }
             }
         }

@@ -10,6 +10,7 @@
 pub mod audit;
 pub mod auth;
 pub mod background;
+pub mod bulletins;
 pub mod checkpoints;
 pub mod data;
 pub mod display;

@@ -21,6 +21,7 @@
 //!   only through the node.
 
 pub mod audit;
+pub mod bulletins;
 pub mod checkpoints;
 mod conn;
 pub mod data;

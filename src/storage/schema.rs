@@ -294,6 +294,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    bulletins (month) {
+        month -> Text,
+        log_size -> BigInt,
+        content -> Text,
+        sha256 -> Text,
+        signature -> Text,
+        signer -> Text,
+        csv -> Text,
+        generated_at -> BigInt,
+    }
+}
+
 diesel::joinable!(loan_reports -> loans (loan_id));
 
 diesel::allow_tables_to_appear_in_same_query!(

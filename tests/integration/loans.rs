@@ -578,3 +578,186 @@ fn figures_match_direct_counts_over_a_randomized_stream() {
         assert_eq!(r["bank"], BANK1);
     }
 }
+
+/// The month `back` months before the current one (CST), as `YYYY-MM`, and its day `d`.
+fn month_back(back: i32) -> (String, impl Fn(u8) -> String) {
+    let today = consentry::clock::SystemClock
+        .now()
+        .to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap())
+        .date();
+    let total = today.year() * 12 + i32::from(u8::from(today.month())) - 1 - back;
+    let (y, m) = (total.div_euclid(12), total.rem_euclid(12) + 1);
+    let name = format!("{y:04}-{m:02}");
+    let n = name.clone();
+    (name, move |d: u8| format!("{n}-{d:02}"))
+}
+
+/// The bulletin of a month is signed, archived once, reads only the entries below its log size, and
+/// a regulator recomputes it byte for byte from the entries the audit API gives it; its loan figures
+/// agree with the rollups.
+#[test]
+fn the_monthly_bulletin_is_recomputed_from_the_log_byte_for_byte() {
+    use base64::Engine as _;
+    let l = Loop::new(Backend::Sqlite);
+    let (month, day) = month_back(2);
+    let (_, next_day) = month_back(1);
+    let events = [
+        ("b-1", "L-1", approve_on(400_000, true, true, &day(3))),
+        (
+            "b-2",
+            "L-1",
+            json!({"type": "disbursement", "amount": 400_000, "on": day(5)}),
+        ),
+        (
+            "b-3",
+            "L-1",
+            json!({"type": "repayment", "status": "on-time", "amount": 30_000, "on": day(20)}),
+        ),
+        (
+            "b-4",
+            "L-2",
+            json!({"type": "decision", "decision": "declined", "on": day(10)}),
+        ),
+        ("b-5", "L-3", approve_on(200_000, false, false, &day(12))),
+        // The next month: not in this month's figures, nor in its balance.
+        (
+            "b-6",
+            "L-1",
+            json!({"type": "repayment", "status": "on-time", "amount": 10_000, "on": next_day(2)}),
+        ),
+    ];
+    for (id, loan, event) in events {
+        let r = l.send(&l.bank1, &l.report(id, loan, event));
+        assert_eq!(r.status, 201, "{id}: {}", r.text);
+    }
+    let op = l.w.node.operator();
+    let made = op.post("/v1/admin/bulletins", &json!({"month": month}));
+    assert_eq!(made.status, 201, "{}", made.text);
+    // The rollups as they stand when the bulletin is made (compared below).
+    let reg = l.regulator();
+    let rollups = reg.get(&format!("/v1/stats/loans?from={month}&until={month}&groupBy="));
+    assert_eq!(rollups.status, 200, "{}", rollups.text);
+    // A report for the month arriving after the bulletin was archived does not change it.
+    let late = l.send(
+        &l.bank1,
+        &l.report(
+            "b-7",
+            "L-3",
+            json!({"type": "disbursement", "amount": 50_000, "on": day(28)}),
+        ),
+    );
+    assert_eq!(late.status, 201, "{}", late.text);
+    assert_eq!(
+        op.post("/v1/admin/bulletins", &json!({"month": month})).status,
+        409
+    );
+    let (this_month, _) = month_back(0);
+    let r = op.post("/v1/admin/bulletins", &json!({"month": this_month}));
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.problem(), "invalid-month");
+
+    let list = reg.get("/v1/bulletins");
+    assert_eq!(list.status, 200, "{}", list.text);
+    assert!(list.text.contains(&month), "{}", list.text);
+    let got = reg.get(&format!("/v1/bulletins/{month}"));
+    assert_eq!(got.status, 200, "{}", got.text);
+    let b = &got.body["bulletin"];
+    // The signature covers the JCS bytes, and the digest is theirs.
+    let bytes = consentry::crypto::jcs::canonicalize(b).unwrap();
+    assert_eq!(
+        got.body["sha256"],
+        consentry::crypto::Sha256Digest::of(&bytes).to_hex()
+    );
+    let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(got.body["signature"].as_str().unwrap())
+        .unwrap();
+    let key = consentry::identity::DidKey::parse(&l.w.node.did).unwrap();
+    key.public_key()
+        .verify(&bytes, &sig)
+        .expect("the node's signature over the bulletin");
+    let loans = &b["loans"]["total"];
+    assert_eq!(loans["applications"], 3, "{b}");
+    assert_eq!(loans["approvedAmount"], 600_000);
+    assert_eq!(loans["creditShare"], "0.6667");
+    assert_eq!(loans["disbursed"], 400_000);
+    assert_eq!(loans["repaid"], 30_000);
+    assert_eq!(loans["balance"], 370_000);
+    assert_eq!(b["releases"]["total"], 0, "the release was made this month: {b}");
+
+    // The regulator recomputes it from the entries below its log size.
+    let size = b["logSize"].as_u64().unwrap();
+    let mut entries = Vec::new();
+    let mut after: Option<u64> = None;
+    loop {
+        let path = match after {
+            Some(a) => format!("/v1/log/entries?limit=100&after={a}"),
+            None => "/v1/log/entries?limit=100".to_owned(),
+        };
+        let page = reg.get(&path);
+        assert_eq!(page.status, 200, "{}", page.text);
+        for e in page.body["entries"].as_array().unwrap() {
+            let leaf_bytes = base64::engine::general_purpose::STANDARD
+                .decode(e["leaf"].as_str().unwrap())
+                .unwrap();
+            let leaf = consentry::log::entry::Leaf::from_bytes(&leaf_bytes).unwrap();
+            let record: consentry::log::entry::AccessRecord =
+                serde_json::from_value(e["record"].clone()).unwrap();
+            let salt: [u8; 32] = hex::decode(e["salt"].as_str().unwrap())
+                .unwrap()
+                .try_into()
+                .unwrap();
+            assert!(leaf.opens(&salt, &record), "entry {} opens its leaf", e["index"]);
+            entries.push(consentry::bulletin::Entry {
+                index: e["index"].as_u64().unwrap(),
+                kind: leaf.kind,
+                time_ms: i64::try_from(leaf.time_ms).unwrap(),
+                record,
+            });
+        }
+        match page.body["next"].as_u64() {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    let origin = b["origin"].as_str().unwrap();
+    let m = consentry::bulletin::Month::parse(&month).unwrap();
+    let again = consentry::bulletin::compute(origin, &m, size, &entries).canonical();
+    assert_eq!(
+        String::from_utf8_lossy(&again),
+        String::from_utf8_lossy(&bytes),
+        "recomputed from the log"
+    );
+    // The rollups, kept beside the log, agree with it.
+    let row = &rollups.body["rows"][0];
+    for f in [
+        "applications",
+        "approvedAmount",
+        "creditAmount",
+        "disbursed",
+        "repaid",
+        "balance",
+    ] {
+        assert_eq!(row[f], loans[f], "{f}: {}", rollups.text);
+    }
+    // The late report is in the rollups (and in the next bulletin's balance), not in this one.
+    let now = reg.get(&format!("/v1/stats/loans?from={month}&until={month}&groupBy="));
+    assert_eq!(now.body["rows"][0]["disbursed"], 450_000, "{}", now.text);
+    // CSV; who may read.
+    let csv = reg.get(&format!("/v1/bulletins/{month}?format=csv"));
+    assert_eq!(csv.status, 200, "{}", csv.text);
+    assert!(csv.text.starts_with("section,group,key,name,figure,value\r\n"));
+    assert!(
+        csv.text.contains("loans,total,total,,balance,370000\r\n"),
+        "{}",
+        csv.text
+    );
+    assert_eq!(l.w.client(&l.bank1).get("/v1/bulletins").status, 403);
+    assert_eq!(reg.get("/v1/bulletins/2026-13").status, 400);
+    assert_eq!(reg.get("/v1/bulletins/1999-01").status, 404);
+}
+
+fn approve_on(amount: i64, credit: bool, first: bool, on: &str) -> Value {
+    let mut v = approve(amount, credit, first);
+    v["on"] = json!(on);
+    v
+}

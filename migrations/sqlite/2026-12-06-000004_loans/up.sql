@@ -58,3 +58,16 @@ CREATE TABLE stats_loans (
     defaulted        BIGINT NOT NULL,
     PRIMARY KEY (month, region, platform, bank)
 );
+
+-- The monthly bulletins (spec/loans.md §6): one per month, its JCS bytes as signed, the node's
+-- Ed25519 signature over them, and the CSV of the same figures.
+CREATE TABLE bulletins (
+    month        TEXT PRIMARY KEY,
+    log_size     BIGINT NOT NULL,
+    content      TEXT NOT NULL,
+    sha256       TEXT NOT NULL,
+    signature    TEXT NOT NULL,
+    signer       TEXT NOT NULL,
+    csv          TEXT NOT NULL,
+    generated_at BIGINT NOT NULL
+);

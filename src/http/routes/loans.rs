@@ -1,16 +1,19 @@
-//! Loan outcomes (`spec/loans.md`): a platform relays its bank's signed report, and participants
-//! list the loans they may see.
+//! Loan outcomes (`spec/loans.md`): a platform relays its bank's signed report, participants list
+//! the loans they may see, and the monthly bulletins are archived, listed and downloaded.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::error::Error;
 use crate::http::{Body, caller, caller_once, json, parse_body};
-use crate::node::{Node, loans};
+use crate::node::{Node, bulletins, loans};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/loan-reports", web::post().to(report))
-        .route("/v1/loans", web::get().to(list));
+        .route("/v1/loans", web::get().to(list))
+        .route("/v1/bulletins", web::get().to(bulletin_list))
+        .route("/v1/bulletins/{month}", web::get().to(bulletin_get))
+        .route("/v1/admin/bulletins", web::post().to(bulletin_create));
 }
 
 /// `POST /v1/loan-reports`: `201` with the loan as it now stands and the entry's receipt.
@@ -25,4 +28,53 @@ async fn list(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, E
     let c = caller_once(&node, &req).await?;
     let q: loans::LoansQuery = crate::http::query(&req)?;
     Ok(json(StatusCode::OK, &loans::list(&node, &c, q).await?))
+}
+
+/// `GET /v1/bulletins`.
+async fn bulletin_list(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
+    let c = caller_once(&node, &req).await?;
+    crate::http::query::<Empty>(&req)?;
+    Ok(json(StatusCode::OK, &bulletins::list(&node, &c).await?))
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Empty {}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FormatQuery {
+    format: Option<String>,
+}
+
+/// `GET /v1/bulletins/{month}`: the signed bulletin (JSON), or its figures as CSV (`format=csv`).
+async fn bulletin_get(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    month: web::Path<String>,
+) -> Result<HttpResponse, Error> {
+    let c = caller_once(&node, &req).await?;
+    let q: FormatQuery = crate::http::query(&req)?;
+    let b = bulletins::get(&node, &c, &month).await?;
+    match q.format.as_deref() {
+        None | Some("json") => Ok(json(StatusCode::OK, &bulletins::envelope(&b))),
+        Some("csv") => Ok(HttpResponse::Ok()
+            .content_type(super::stats::CSV)
+            .insert_header((
+                "Content-Disposition",
+                format!("attachment; filename=\"consentry-bulletin-{}.csv\"", b.month),
+            ))
+            .body(b.csv)),
+        Some(other) => Err(Error::invalid(
+            "invalid-query",
+            format!("format={other:?}: use json or csv"),
+        )),
+    }
+}
+
+/// `POST /v1/admin/bulletins`: the operator archives a month's bulletin now (`201`).
+async fn bulletin_create(node: web::Data<Node>, req: HttpRequest, body: Body) -> Result<HttpResponse, Error> {
+    let c = caller_once(&node, &req).await?;
+    let b: bulletins::GenerateBody = parse_body(&body)?;
+    Ok(json(StatusCode::CREATED, &bulletins::create(&node, &c, b).await?))
 }
