@@ -73,6 +73,7 @@ pub mod platform;
 pub mod policy;
 pub mod portal;
 pub mod region;
+pub mod risk;
 pub mod status;
 pub mod storage;
 pub mod wire;

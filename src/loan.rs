@@ -90,7 +90,7 @@ pub enum Repayment {
 
 /// One event of a loan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "kebab-case")]
+#[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum LoanEvent {
     /// The credit decision on an application.
     #[serde(rename_all = "camelCase")]
@@ -258,7 +258,7 @@ impl LoanReport {
         }
         if self.releases.is_empty() {
             out.push(problem(
-                "no-release-under-grant",
+                "invalid-report",
                 "releases: cite the node's release entries under the grant that the report relied on",
             ));
         }
@@ -611,6 +611,11 @@ mod tests {
         assert!(serde_json::from_value::<LoanEvent>(v).is_err());
         let r = json!({"reportId": "a", "loan": "b", "enterprise": "x", "grant": "g", "releases": [], "event": approve(1), "extra": 1});
         assert!(serde_json::from_value::<LoanReport>(r).is_err());
+        // Inside the event too: a misspelt member is refused, not dropped.
+        let mut v = approve(1);
+        v["termMonth"] = json!(12);
+        assert!(serde_json::from_value::<LoanEvent>(v).is_err());
+        assert!(serde_json::from_value::<LoanEvent>(approve(1)).is_ok());
     }
 
     #[test]
@@ -631,10 +636,7 @@ mod tests {
         r.report_id = "has space".into();
         r.releases = vec![];
         let c = codes(&r);
-        assert!(
-            c.contains(&"invalid-report") && c.contains(&"no-release-under-grant"),
-            "{c:?}"
-        );
+        assert_eq!(c, ["invalid-report", "invalid-report"], "{c:?}");
         let r = report(json!({"type": "decision", "decision": "declined", "amount": 5, "on": "2026-11-02"}));
         assert!(codes(&r).contains(&"invalid-report"));
         let r = report(json!({"type": "repayment", "status": "overdue", "on": "2026-11-02"}));

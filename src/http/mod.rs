@@ -79,6 +79,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/stats/loans"),
     ("POST", "/v1/loan-reports"),
     ("GET", "/v1/loans"),
+    ("GET", "/v1/alerts"),
     ("GET", "/v1/bulletins"),
     ("GET", "/v1/bulletins/{month}"),
     ("POST", "/v1/admin/bulletins"),

@@ -1,5 +1,6 @@
 //! Periodic work: signing checkpoints of the access log, forgetting expired assertion ids, delivering
-//! webhooks ([`super::notify::spawn`]), archiving the monthly bulletin ([`super::bulletins::due`]).
+//! webhooks ([`super::notify::spawn`]), archiving the monthly bulletin ([`super::bulletins::due`]), post-loan risk alerts
+//! ([`super::alerts::sweep`]).
 //!
 //! None of these tasks keeps a connection: each round takes one from the pool, which replaces
 //! connections the database dropped (a restart, a failover), so a round that fails during an outage
@@ -35,6 +36,19 @@ pub fn spawn(node: Arc<Node>, checkpoint_interval_secs: u64) {
             if let Err(e) = super::objections::sweep(&o).await {
                 if !e.is_outage() {
                     tracing::warn!(error = %e, "objection sweep failed");
+                }
+            }
+        }
+    });
+    let r = Arc::clone(&node);
+    actix_web::rt::spawn(async move {
+        // Post-loan risk alerts on the records that arrived since the last round.
+        let mut tick = actix_web::rt::time::interval(Duration::from_secs(2));
+        loop {
+            tick.tick().await;
+            if let Err(e) = super::alerts::sweep(&r).await {
+                if !e.is_outage() {
+                    tracing::warn!(error = %e, "risk sweep failed");
                 }
             }
         }

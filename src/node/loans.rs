@@ -220,8 +220,11 @@ pub async fn report(node: &Node, caller: &Caller, body: ReportBody) -> Result<Va
                 if l.enterprise_uscc != report.enterprise {
                     return Err(refused(
                         true,
-                        "loan-event-out-of-order",
-                        format!("loan {} of {bank} is another enterprise's", report.loan),
+                        "loan-of-another-enterprise",
+                        format!(
+                            "loan {} of {bank} is {}'s, not {}'s",
+                            report.loan, l.enterprise_uscc, report.enterprise
+                        ),
                     ));
                 }
             }

@@ -7,6 +7,7 @@
 //! the log lock, counts the use, consumes the assertion id and appends the entry → answer with the
 //! data and a receipt.
 
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod background;

@@ -20,6 +20,7 @@
 //!   ([`crate::node`]) decides and orchestrates; the HTTP handlers and the portal reach this module
 //!   only through the node.
 
+pub mod alerts;
 pub mod audit;
 pub mod bulletins;
 pub mod checkpoints;

@@ -307,6 +307,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    risk_alerts (id) {
+        id -> BigInt,
+        public_id -> Text,
+        enterprise_uscc -> Text,
+        bank_uscc -> Text,
+        platform_uscc -> Text,
+        grant_id -> Text,
+        record_id -> BigInt,
+        rule -> Text,
+        severity -> Text,
+        category -> Text,
+        record_date -> Text,
+        outcome -> Text,
+        body -> Text,
+        log_index -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    risk_cursor (id) {
+        id -> SmallInt,
+        last_record -> BigInt,
+    }
+}
+
 diesel::joinable!(loan_reports -> loans (loan_id));
 
 diesel::allow_tables_to_appear_in_same_query!(

@@ -761,3 +761,270 @@ fn approve_on(amount: i64, credit: bool, first: bool, on: &str) -> Value {
     v["on"] = json!(on);
     v
 }
+
+/// A new record for the enterprise arrives (an import): returns its row id.
+fn import(l: &Loop, category: &str, fields: Value) -> i64 {
+    let catalog = consentry::catalog::Catalog::builtin();
+    let provider = catalog.category(category).unwrap().providers[0].clone();
+    let line = json!({"uscc": ENTERPRISE, "category": category, "date": today(), "provider": provider, "fields": fields});
+    let records = consentry::node::data::parse_import(line.to_string().as_bytes(), &catalog, 0).unwrap();
+    l.w.node
+        .node
+        .store
+        .run(|c| consentry::storage::data::insert(c, &records))
+        .unwrap();
+    l.w.node
+        .node
+        .store
+        .run(|c| {
+            use consentry::storage::schema::data_records as d;
+            use diesel::prelude::*;
+            Ok(d::table.select(diesel::dsl::max(d::id)).first::<Option<i64>>(c)?)
+        })
+        .unwrap()
+        .unwrap()
+}
+
+/// Waits until the risk sweep has read record `id`.
+fn swept(l: &Loop, id: i64) {
+    let start = std::time::Instant::now();
+    loop {
+        let at =
+            l.w.node
+                .node
+                .store
+                .run(consentry::storage::alerts::cursor)
+                .unwrap();
+        if at >= id {
+            return;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "the sweep did not reach {id}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// The Python receiver of tests/interop (an independent RFC 9421 verifier): its port and the lines it
+/// wrote.
+struct PyReceiver {
+    child: std::process::Child,
+    port: u16,
+    out: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl PyReceiver {
+    fn start(node_did: &str) -> Self {
+        use std::io::BufRead as _;
+        let ok = std::process::Command::new("python3")
+            .args(["-c", "import http_message_signatures, cryptography"])
+            .status()
+            .unwrap()
+            .success();
+        if !ok {
+            let req = format!("{}/tests/interop/requirements.txt", env!("CARGO_MANIFEST_DIR"));
+            let st = std::process::Command::new("python3")
+                .args(["-m", "pip", "install", "--quiet", "-r", &req])
+                .status()
+                .unwrap();
+            assert!(st.success(), "pip install -r {req}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("received.jsonl");
+        let mut child = std::process::Command::new("python3")
+            .arg(format!(
+                "{}/tests/interop/webhook_receiver.py",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .args(["serve", "--node-did", node_did, "--out"])
+            .arg(&out)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        let port = first
+            .trim()
+            .strip_prefix("listening ")
+            .unwrap_or_else(|| panic!("receiver said {first:?}"))
+            .parse()
+            .unwrap();
+        Self {
+            child,
+            port,
+            out,
+            _dir: dir,
+        }
+    }
+
+    fn lines(&self) -> Vec<Value> {
+        std::fs::read_to_string(&self.out)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}
+
+impl Drop for PyReceiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A risk alert reaches the bank (a signed webhook the independent Python receiver verifies, and the
+/// pull list) only while it has an open loan and a live post-loan grant covering the record's
+/// category; after revocation the alert is refused and logged; after settlement nothing happens.
+#[test]
+fn risk_alerts_follow_the_open_loan_and_the_live_grant() {
+    use base64::Engine as _;
+    use consentry::grant::model::{CategoryGrant, Granularity};
+    let l = Loop::new(Backend::Sqlite);
+    let py = PyReceiver::start(&l.w.node.did);
+    let bank_at_node = l.w.client(&l.bank1);
+    let r = bank_at_node.post(
+        "/v1/webhooks",
+        &json!({"url": format!("http://127.0.0.1:{}/hooks/bank", py.port), "events": ["risk.alert"]}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    // The post-loan grant: the bank monitors social insurance and electricity, derived.
+    let derived = |c: &str| CategoryGrant {
+        code: c.into(),
+        granularity: Granularity::Derived,
+    };
+    let (g2, r) = l.w.grant_with(&l.w.enterprise.clone(), |d| {
+        d.terms.grantee.uscc = PLATFORM2.to_owned();
+        d.terms.onward_recipients[0].uscc = BANK1.to_owned();
+        d.terms.onward_recipients[0].categories = vec![derived("SOC-02"), derived("UTL-02")];
+        d.terms.categories = vec![derived("SOC-02"), derived("UTL-02")];
+        d.terms.purposes = vec!["post-loan-management".into()];
+        d.terms.data_period.until = "2030-12-31".into();
+        d.attach_current_letters(&consentry::catalog::Catalog::builtin());
+    });
+    assert_eq!(r.status, 201, "{}", r.text);
+
+    // No open loan yet: nothing.
+    let id = import(
+        &l,
+        "SOC-02",
+        json!({"arrearsBalance": 800.0, "status": "inArrears"}),
+    );
+    swept(&l, id);
+    let reg = l.regulator();
+    assert_eq!(reg.get("/v1/alerts").body["alerts"].as_array().unwrap().len(), 0);
+
+    // The loan is open: an arrears record alerts the bank.
+    for (rid, ev) in [
+        ("a-1", approve(200_000, true, true)),
+        (
+            "a-2",
+            json!({"type": "disbursement", "amount": 200_000, "on": today()}),
+        ),
+    ] {
+        let r = l.send(&l.bank1, &l.report(rid, "L-1", ev));
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let id = import(
+        &l,
+        "SOC-02",
+        json!({"arrearsBalance": 4321.5, "status": "inArrears"}),
+    );
+    swept(&l, id);
+    let got = bank_at_node.get("/v1/alerts");
+    assert_eq!(got.status, 200, "{}", got.text);
+    let alerts = got.body["alerts"].as_array().unwrap();
+    assert_eq!(alerts.len(), 1, "{}", got.text);
+    let a = &alerts[0];
+    assert_eq!(a["rule"], "social-insurance-arrears");
+    assert_eq!(a["outcome"], "sent");
+    assert_eq!(a["grant"], g2.as_str());
+    assert!(
+        !got.text.contains("4321"),
+        "an alert carries no field value: {}",
+        got.text
+    );
+    // It is a release under the grant, in the enterprise's history.
+    let h = l.w.client(&l.w.enterprise).get("/v1/log/entries?kind=release");
+    let last = h.body["entries"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["index"], a["logIndex"]);
+    assert_eq!(last["record"]["purpose"], "post-loan-management");
+    assert_eq!(last["record"]["grant"]["id"], g2.as_str());
+    assert_eq!(last["record"]["bank"], BANK1);
+    // The signed webhook, verified by Python.
+    let start = std::time::Instant::now();
+    while py.lines().is_empty() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "no delivery"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let line = &py.lines()[0];
+    assert_eq!(line["verified"], true, "{line}");
+    let body = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(line["body"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        body.contains("risk.alert") && body.contains("social-insurance-arrears"),
+        "{body}"
+    );
+
+    // A record no rule fires on, and one of a category the grant does not cover: nothing.
+    let id = import(&l, "SOC-02", json!({"arrearsBalance": 0.0, "status": "paid"}));
+    swept(&l, id);
+    let id = import(
+        &l,
+        "REG-04",
+        json!({"status": "listed", "listingReason": "未按期公示年报"}),
+    );
+    swept(&l, id);
+    assert_eq!(reg.get("/v1/alerts").body["alerts"].as_array().unwrap().len(), 1);
+
+    // Revoked: the alert is refused and logged, nothing is sent.
+    let size = l.node_size();
+    assert_eq!(l.w.change(&l.w.enterprise, "revoke", &g2).status, 200);
+    let id = import(
+        &l,
+        "UTL-02",
+        json!({"overdueBalance": 310.0, "status": "overdue"}),
+    );
+    swept(&l, id);
+    let all = reg.get("/v1/alerts");
+    let list = all.body["alerts"].as_array().unwrap();
+    assert_eq!(list.len(), 2, "{}", all.text);
+    assert_eq!(list[1]["outcome"], "refused");
+    assert_eq!(list[1]["rule"], "electricity-overdue");
+    let refusals = reg.get(&format!("/v1/log/entries?kind=refusal&after={size}"));
+    let refusal = refusals.body["entries"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(refusal["index"], list[1]["logIndex"]);
+    assert_eq!(refusal["record"]["reasons"][0]["code"], "grant-revoked");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(py.lines().len(), 1, "nothing more was delivered");
+
+    // Settled: no open loan, nothing at all.
+    let r = l.send(
+        &l.bank1,
+        &l.report(
+            "a-3",
+            "L-1",
+            json!({"type": "repayment", "status": "settled", "on": today()}),
+        ),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = import(&l, "UTL-02", json!({"overdueBalance": 99.0, "status": "overdue"}));
+    swept(&l, id);
+    assert_eq!(reg.get("/v1/alerts").body["alerts"].as_array().unwrap().len(), 2);
+}

@@ -71,3 +71,31 @@ CREATE TABLE bulletins (
     csv          TEXT NOT NULL,
     generated_at BIGINT NOT NULL
 );
+
+-- Post-loan risk alerts (spec/loans.md §7): one row per (new record, bank, rule), sent under a live
+-- post-loan-management grant or refused because the grant no longer holds; the log entry recorded it.
+CREATE TABLE risk_alerts (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    public_id       TEXT NOT NULL UNIQUE,
+    enterprise_uscc TEXT NOT NULL,
+    bank_uscc       TEXT NOT NULL,
+    platform_uscc   TEXT NOT NULL,
+    grant_id        TEXT NOT NULL,
+    record_id       BIGINT NOT NULL,
+    rule            TEXT NOT NULL,
+    severity        TEXT NOT NULL,
+    category        TEXT NOT NULL,
+    record_date     TEXT NOT NULL,
+    outcome         TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    log_index       BIGINT NOT NULL,
+    created_at      BIGINT NOT NULL,
+    UNIQUE (record_id, bank_uscc, rule)
+);
+CREATE INDEX risk_alerts_bank ON risk_alerts (bank_uscc, id);
+CREATE INDEX risk_alerts_enterprise ON risk_alerts (enterprise_uscc, id);
+-- How far the risk sweep has read the data records (one row).
+CREATE TABLE risk_cursor (
+    id          SMALLINT PRIMARY KEY,
+    last_record BIGINT NOT NULL
+);

@@ -6,11 +6,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::error::Error;
 use crate::http::{Body, caller, caller_once, json, parse_body};
-use crate::node::{Node, bulletins, loans};
+use crate::node::{Node, alerts, bulletins, loans};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/loan-reports", web::post().to(report))
         .route("/v1/loans", web::get().to(list))
+        .route("/v1/alerts", web::get().to(alert_list))
         .route("/v1/bulletins", web::get().to(bulletin_list))
         .route("/v1/bulletins/{month}", web::get().to(bulletin_get))
         .route("/v1/admin/bulletins", web::post().to(bulletin_create));
@@ -77,4 +78,21 @@ async fn bulletin_create(node: web::Data<Node>, req: HttpRequest, body: Body) ->
     let c = caller_once(&node, &req).await?;
     let b: bulletins::GenerateBody = parse_body(&body)?;
     Ok(json(StatusCode::CREATED, &bulletins::create(&node, &c, b).await?))
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PageQuery {
+    after: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// `GET /v1/alerts`: the post-loan risk alerts the caller may see.
+async fn alert_list(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
+    let c = caller_once(&node, &req).await?;
+    let q: PageQuery = crate::http::query(&req)?;
+    Ok(json(
+        StatusCode::OK,
+        &alerts::list(&node, &c, q.after, q.limit).await?,
+    ))
 }

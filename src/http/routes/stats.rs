@@ -142,8 +142,9 @@ async fn loans(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, 
     use crate::node::loans::{FiguresQuery, figures, figures_csv, figures_json};
     let c = caller_once(&node, &req).await?;
     let q: FiguresQuery = crate::http::query(&req)?;
-    let as_csv = wants_csv(q.format.as_deref(), &req)?;
+    // Who may read comes first: a bad format from a caller who may not read is a 403.
     let (dims, from, until, rows) = figures(&node, &c, &q).await?;
+    let as_csv = wants_csv(q.format.as_deref(), &req)?;
     Ok(if as_csv {
         csv(
             &format!("consentry-loans-{from}-{until}.csv"),

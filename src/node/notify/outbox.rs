@@ -28,26 +28,39 @@ pub const OBJECTION_UPDATED: &str = "objection.updated";
 /// `participant.state`: the recipient's own admission state (or one of its banks') changed.
 pub const PARTICIPANT_STATE: &str = "participant.state";
 
+/// `risk.alert`: a post-loan risk alert about a borrower of the recipient (a bank) or of one of its
+/// banks (a platform) (spec/loans.md §7).
+pub const RISK_ALERT: &str = "risk.alert";
+
 /// Every event type, in documentation order.
-pub const EVENTS: [&str; 6] = [
+pub const EVENTS: [&str; 7] = [
     GRANT_REVOKED,
     GRANT_SUSPENDED,
     GRANT_RESUMED,
     DATA_RELEASED,
     OBJECTION_UPDATED,
     PARTICIPANT_STATE,
+    RISK_ALERT,
 ];
 
 /// The event types a participant of `role` can receive, hence subscribe to.
 pub fn events_for(role: Role) -> &'static [&'static str] {
     match role {
-        Role::Enterprise => &EVENTS,
+        Role::Enterprise => &[
+            GRANT_REVOKED,
+            GRANT_SUSPENDED,
+            GRANT_RESUMED,
+            DATA_RELEASED,
+            OBJECTION_UPDATED,
+            PARTICIPANT_STATE,
+        ],
         Role::Platform | Role::Bank => &[
             GRANT_REVOKED,
             GRANT_SUSPENDED,
             GRANT_RESUMED,
             OBJECTION_UPDATED,
             PARTICIPANT_STATE,
+            RISK_ALERT,
         ],
         Role::Node | Role::Regulator => &[],
     }
