@@ -1,7 +1,8 @@
 //! `consentry demo`: the whole story on this machine, in under a minute — a node and a platform as
 //! two processes, the demo data imported, an enterprise registering, granting, a bank receiving
-//! derived results through its platform, the enterprise revoking, the next request refused — with
-//! what happened printed at each step.
+//! derived results and a credit evaluation through its platform, the 苏信码 display, the bank
+//! reporting the loan back, a post-loan risk alert, last month's bulletin, the enterprise revoking,
+//! the next request refused — with what happened printed at each step.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -331,10 +332,14 @@ pub(super) fn run(args: DemoArgs) -> CliResult {
                     granularity: Granularity::Derived,
                 })
                 .collect(),
-            purposes: vec!["credit-approval".into(), "financing-credit-evaluation".into()],
+            purposes: vec![
+                "credit-approval".into(),
+                "financing-credit-evaluation".into(),
+                "post-loan-management".into(),
+            ],
             data_period: DataPeriod {
                 from: "2025-01-01".into(),
-                until: "2026-10-31".into(),
+                until: format!("{}-12-31", now.year()),
             },
             usage: Usage::Periodic {
                 max_releases: 4,
@@ -382,6 +387,7 @@ pub(super) fn run(args: DemoArgs) -> CliResult {
     );
     let ask = json!({"enterprise": ENTERPRISE, "grant": draft.id.as_str(), "categories": ["TAX-03", "UTL-02"], "purpose": "credit-approval"});
     let got = expect("release", papi.post(&bank_key, "/v1/releases", &ask)?, 200)?;
+    let release_at_node = got["upstream"]["index"].clone();
     let tax = &got["data"]["TAX-03"];
     ok(format!(
         "derived results only: TAX-03 over {} whole quarters ({} filings), taxes paid ≈ {} (rounded to ¥1,000), sales trend {}; data SHA-256 {}",
@@ -502,6 +508,122 @@ pub(super) fn run(args: DemoArgs) -> CliResult {
 
     step(
         11,
+        "银行经平台向节点反馈融资结果（签名，引用所依据的授权与调用记录）",
+        "the bank reports the loan back through its platform (signed, citing the grant and the release it relied on)",
+    );
+    let (last_month, this_month) = months_around(SystemClock.now());
+    let mut loan_state = Value::Null;
+    for (id, event) in [
+        (
+            "demo-1",
+            json!({"type": "decision", "decision": "approved", "amount": 800_000, "termMonths": 12,
+                          "rateBand": "3-4", "security": "credit", "firstLoan": true, "on": format!("{last_month}-15")}),
+        ),
+        (
+            "demo-2",
+            json!({"type": "disbursement", "amount": 800_000, "on": format!("{last_month}-16")}),
+        ),
+        (
+            "demo-3",
+            json!({"type": "repayment", "status": "on-time", "amount": 70_000, "on": format!("{this_month}-01")}),
+        ),
+    ] {
+        let report = json!({"reportId": id, "loan": "DEMO-LOAN-1", "enterprise": ENTERPRISE, "grant": draft.id.as_str(),
+                            "releases": [release_at_node], "event": event});
+        let token = auth::make_request(
+            &bank_key,
+            &api.audience,
+            "loan-report",
+            json!({"report": report}),
+            SystemClock.now(),
+        )
+        .map_err(fail)?;
+        loan_state = expect(
+            "loan report",
+            papi.post(&bank_key, "/v1/loan-reports", &json!({"request": token}))?,
+            201,
+        )?;
+        ok(format!(
+            "{}: loan {} (balance ¥{}) — platform entry {} ← node entry {}",
+            loan_state["outcome"].as_str().unwrap_or(""),
+            loan_state["state"].as_str().unwrap_or(""),
+            loan_state["balance"],
+            loan_state["logIndex"],
+            loan_state["upstream"]["index"]
+        ));
+    }
+    let _ = loan_state;
+
+    step(
+        12,
+        "贷后监测：新增电费逾期记录，平台向放贷银行推送风险预警",
+        "post-loan monitoring: an overdue electricity bill arrives; the bank holding the loan is alerted",
+    );
+    let today = SystemClock.now().date();
+    let new_record = json!({"uscc": ENTERPRISE, "category": "UTL-02", "date": today.to_string(), "provider": "GRID",
+        "fields": {"billingPeriod": format!("{this_month}"), "electricityKwh": 9800, "billAmount": 8120.4,
+                   "amountPaid": 0.0, "overdueBalance": 8120.4, "status": "overdue"}});
+    let new_file = root.join("new-record.jsonl");
+    std::fs::write(&new_file, format!("{new_record}\n")).map_err(fail)?;
+    let out = Command::new(&exe)
+        .args([
+            "admin",
+            "--data-dir",
+            &node_dir_s,
+            "import",
+            &new_file.display().to_string(),
+        ])
+        .output()
+        .map_err(fail)?;
+    if !out.status.success() {
+        return Err(CliError::usage(format!(
+            "demo: import failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    let waited = Instant::now();
+    let alert = loop {
+        let (_, list) = api.get(&bank_key, "/v1/alerts")?;
+        if let Some(a) = list["alerts"].as_array().and_then(|a| a.first()) {
+            break a.clone();
+        }
+        if waited.elapsed() > Duration::from_secs(20) {
+            return Err(CliError::usage("demo: no risk alert arrived"));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    ok(format!(
+        "{} ({}, {}): {} — a release under the grant, log entry {}; no field value leaves the node",
+        alert["nameZh"].as_str().unwrap_or(""),
+        alert["nameEn"].as_str().unwrap_or(""),
+        alert["severity"].as_str().unwrap_or(""),
+        alert["rule"].as_str().unwrap_or(""),
+        alert["logIndex"]
+    ));
+
+    step(
+        13,
+        "节点生成并签署上月通报（可由访问日志复算）",
+        "the node makes and signs last month's bulletin (recomputable from the access log)",
+    );
+    let made = api.post(&node_key, "/v1/admin/bulletins", &json!({"month": last_month}))?;
+    if made.0 != 201 && made.0 != 409 {
+        return Err(CliError::usage(format!("demo: bulletin: {} {}", made.0, made.1)));
+    }
+    let (_, b) = api.get(&node_key, &format!("/v1/bulletins/{last_month}"))?;
+    let total = &b["bulletin"]["loans"]["total"];
+    ok(format!(
+        "bulletin {last_month}: {} approval(s), ¥{} approved, credit-loan share {}, first loans {}, balance ¥{}; SHA-256 {}",
+        total["approvals"],
+        total["approvedAmount"],
+        total["creditShare"].as_str().unwrap_or("-"),
+        total["firstLoans"],
+        total["balance"],
+        b["sha256"].as_str().unwrap_or("")
+    ));
+
+    step(
+        14,
         "企业撤销授权（签名请求留存为证据）",
         "the enterprise revokes (its signed request is kept as evidence)",
     );
@@ -523,7 +645,7 @@ pub(super) fn run(args: DemoArgs) -> CliResult {
         draft.id, revoked["state"], revoked["logIndex"]
     ));
 
-    step(12, "撤销后再次请求被拒绝", "the next request is refused");
+    step(15, "撤销后再次请求被拒绝", "the next request is refused");
     let refused = expect(
         "refusal after revocation",
         papi.post(&bank_key, "/v1/releases", &ask)?,
@@ -532,7 +654,7 @@ pub(super) fn run(args: DemoArgs) -> CliResult {
     ok(format!("refused: {}", reasons(&refused)));
 
     step(
-        13,
+        16,
         "企业免费查询被访问记录",
         "the enterprise reads who received its data, free of charge",
     );
@@ -574,4 +696,21 @@ fn reasons(v: &Value) -> String {
         .map(|r| r["code"].as_str().unwrap_or("?").to_owned())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Last month and this month (China Standard Time), as `YYYY-MM`.
+fn months_around(now: time::OffsetDateTime) -> (String, String) {
+    let d = now
+        .to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC))
+        .date();
+    let this = format!("{:04}-{:02}", d.year(), u8::from(d.month()));
+    let prev = d
+        .replace_day(1)
+        .ok()
+        .and_then(time::Date::previous_day)
+        .map_or_else(
+            || this.clone(),
+            |p| format!("{:04}-{:02}", p.year(), u8::from(p.month())),
+        );
+    (prev, this)
 }

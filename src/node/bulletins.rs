@@ -3,8 +3,8 @@
 //! downloaded (JSON or CSV) by regulators and the node's operator.
 //!
 //! Made by the background task [`due`] once a month has been over for [`SETTLE_DAYS`] days (late
-//! loan reports for the month can still arrive in that time), or at once by the operator
-//! (`POST /v1/admin/bulletins`). A bulletin reads the entries below the log size it records, so a
+//! loan reports for the month can still arrive in that time) if the log has entries from before the
+//! month's end, or at once by the operator (`POST /v1/admin/bulletins`). A bulletin reads the entries below the log size it records, so a
 //! report arriving later changes nothing in it and anyone holding those entries recomputes the same
 //! bytes.
 
@@ -86,14 +86,20 @@ pub async fn generate(node: &Node, month: &Month) -> Result<StoredBulletin> {
     Ok(stored)
 }
 
-/// The background round: archives the last month's bulletin once it has settled, if absent.
+/// The background round: archives the last month's bulletin once it has settled, if absent and if
+/// the log already had entries in that month (a node started later has nothing to report for it;
+/// the operator can still archive it).
 pub async fn due(node: &Node) -> Result<()> {
     let now = node.now_ms();
     let Some(month) = Month::last_ended(now - SETTLE_DAYS * 86_400_000) else {
         return Ok(());
     };
     let name = month.name();
-    if node.store.call(move |c| store::get(c, &name)).await?.is_some() {
+    let (exists, first) = node
+        .store
+        .call(move |c| -> Result<_> { Ok((store::get(c, &name)?.is_some(), store::first_entry_time(c)?)) })
+        .await?;
+    if exists || !first.is_some_and(|t| t < month.end_ms) {
         return Ok(());
     }
     match generate(node, &month).await {

@@ -227,6 +227,7 @@ async fn evaluation_handler(p: web::Data<Platform>, req: HttpRequest, body: Body
 
 async fn loan_report_handler(p: web::Data<Platform>, req: HttpRequest, body: Body) -> Result<HttpResponse> {
     let caller = crate::http::caller_once(&p.core, &req).await?;
+    caller.require(&[Role::Bank])?;
     let b: crate::node::loans::ReportBody = parse_body(&body)?;
     loans::relay(&p, &caller, b).await
 }

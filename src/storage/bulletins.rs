@@ -95,3 +95,12 @@ pub fn entries(conn: &mut DbConn, size: i64, start_ms: i64, end_ms: i64) -> Stor
     rows.sort_unstable_by_key(|r| r.0);
     Ok(rows)
 }
+
+/// The time (ms) of the log's first entry, if any.
+pub fn first_entry_time(conn: &mut DbConn) -> StorageResult<Option<i64>> {
+    Ok(log_leaves::table
+        .filter(log_leaves::seq.eq(0i64))
+        .select(log_leaves::time)
+        .first(conn)
+        .optional()?)
+}

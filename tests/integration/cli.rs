@@ -369,3 +369,28 @@ fn evaluation_model_files_are_checked() {
     let out = consentry(&["catalog", "model", "/nonexistent/model.json"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `consentry demo` plays the README's whole story as two processes and exits 0: every step
+/// prints, the loan is reported hop by hop, the risk alert arrives, last month's bulletin counts the
+/// approval, and the request after revocation is refused.
+#[test]
+fn the_demo_plays_the_whole_story() {
+    let out = consentry(&["demo"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    for n in 1..=16 {
+        assert!(
+            stdout.contains(&format!("\n[{n}] ")),
+            "step {n} missing:\n{stdout}"
+        );
+    }
+    for want in [
+        "loan-approved: loan approved",
+        "loan-repaid: loan disbursed (balance ¥730000)",
+        "electricity-overdue",
+        "1 approval(s), ¥800000 approved, credit-loan share 1.0000",
+        "refused: grant-revoked",
+    ] {
+        assert!(stdout.contains(want), "{want:?} missing:\n{stdout}");
+    }
+}

@@ -7,6 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use crate::error::Error;
 use crate::http::{Body, caller, caller_once, json, parse_body};
 use crate::node::{Node, alerts, bulletins, loans};
+use crate::policy::Role;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/loan-reports", web::post().to(report))
@@ -20,6 +21,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
 /// `POST /v1/loan-reports`: `201` with the loan as it now stands and the entry's receipt.
 async fn report(node: web::Data<Node>, req: HttpRequest, body: Body) -> Result<HttpResponse, Error> {
     let c = caller(&node, &req).await?;
+    // Who may send comes before what was sent: a bank's or an enterprise's body is never read.
+    c.require(&[Role::Platform])?;
     let b: loans::ReportBody = parse_body(&body)?;
     Ok(json(StatusCode::CREATED, &loans::report(&node, &c, b).await?))
 }
@@ -76,6 +79,7 @@ async fn bulletin_get(
 /// `POST /v1/admin/bulletins`: the operator archives a month's bulletin now (`201`).
 async fn bulletin_create(node: web::Data<Node>, req: HttpRequest, body: Body) -> Result<HttpResponse, Error> {
     let c = caller_once(&node, &req).await?;
+    c.require(&[Role::Node])?;
     let b: bulletins::GenerateBody = parse_body(&body)?;
     Ok(json(StatusCode::CREATED, &bulletins::create(&node, &c, b).await?))
 }
