@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Generates demo/records.jsonl: a small, fictional, deterministic data set for Consentry demos and tests.
 
-Four made-up small enterprises in Zhejiang, every category of spec/catalog.json for each of them,
+Four made-up small enterprises (one in Hangzhou, Zhejiang, kept for the signed spec examples; three
+in Jiangsu: Nanjing, Suzhou and Xuzhou), every category of spec/catalog.json for each of them,
 monthly flow records for 2024-01 .. 2026-10 and event / status-check records for everything else.
 Standard library only; the output depends on nothing but this file (seeded RNG, no clock, no
 environment), so running it twice gives the same bytes.
@@ -62,22 +63,25 @@ def uscc_complete(first16: str) -> str:
     return first17 + uscc_check(first17)
 
 
-# The two codes given by the project (the first is a published code that belongs to a real
-# organization; spec/examples uses it with the made-up name 杭州示例科技有限公司), and two made with
-# uscc_complete() from invented organization-code bodies.
+# E1 is the code given by the project: a published code that belongs to a real organization in
+# Hangzhou; spec/examples (signed grants) and the README walk-through use it with the made-up name
+# 杭州示例科技有限公司, so it stays, although the node counts it outside Jiangsu. E2..E4 are Jiangsu
+# enterprises (positions 3-8 are divisions of spec/regions/jiangsu.json, so the node maps them to
+# 南京市, 苏州市 and 徐州市), made with uscc_complete() from invented organization-code bodies.
 E1_USCC = "91330100716105852F"
-E2_USCC = "91330106MA2B3C4D11"
-E3_USCC = uscc_complete("91330203MA2GUR4B")
-E4_USCC = uscc_complete("91330302MA2HB7Q6")
-assert E3_USCC == "91330203MA2GUR4B83", E3_USCC
-assert E4_USCC == "91330302MA2HB7Q6XU", E4_USCC  # organization check character 'X' (value 10)
+E2_USCC = uscc_complete("91320115MA1R3C4D")  # 南京市江宁区
+E3_USCC = uscc_complete("91320506MA1TUR4B")  # 苏州市吴中区
+E4_USCC = uscc_complete("91320312MA1JB7Q6")  # 徐州市铜山区
+assert E2_USCC == "91320115MA1R3C4D45", E2_USCC
+assert E3_USCC == "91320506MA1TUR4B8D", E3_USCC
+assert E4_USCC == "91320312MA1JB7Q6XK", E4_USCC  # organization check character 'X' (value 10)
 for _code in (E1_USCC, E2_USCC, E3_USCC, E4_USCC):
     assert uscc_valid(_code), _code
     assert uscc_complete(_code[:16]) == _code, _code
 # The checks must actually catch things: a changed character or a lower-case letter is refused.
 assert not uscc_valid("91330100716105852E")
 assert not uscc_valid("91330100716105853F")
-assert not uscc_valid("91330106ma2b3c4d11")
+assert not uscc_valid("91320115ma1r3c4d45")
 assert org_check("D2143569") == "X"  # the GB 11714 worked example
 
 
@@ -151,13 +155,13 @@ ENTERPRISES = [
     {
         "key": "E2",
         "uscc": E2_USCC,
-        "name": "杭州青禾食品有限公司",
-        "city": "杭州",
-        "division": "330106",
-        "authority": "杭州市西湖区市场监督管理局",
-        "taxAuthority": "国家税务总局杭州市西湖区税务局",
-        "court": ("杭州市西湖区人民法院", "浙0106"),
-        "address": "浙江省杭州市西湖区双浦镇青禾路 66 号 2 幢",
+        "name": "南京雨茗食品有限公司",
+        "city": "南京",
+        "division": "320115",
+        "authority": "南京市江宁区市场监督管理局",
+        "taxAuthority": "国家税务总局南京市江宁区税务局",
+        "court": ("南京市江宁区人民法院", "苏0115"),
+        "address": "江苏省南京市江宁区秣陵街道雨茗路 66 号 2 幢",
         "established": "2018-06-08",
         "legalRep": "沈建明",
         "type": "有限责任公司(自然人投资或控股)",
@@ -173,13 +177,13 @@ ENTERPRISES = [
     {
         "key": "E3",
         "uscc": E3_USCC,
-        "name": "宁波澄帆进出口有限公司",
-        "city": "宁波",
-        "division": "330203",
-        "authority": "宁波市海曙区市场监督管理局",
-        "taxAuthority": "国家税务总局宁波市海曙区税务局",
-        "court": ("宁波市海曙区人民法院", "浙0203"),
-        "address": "浙江省宁波市海曙区望春工业园区澄浪路 27 号 3 楼",
+        "name": "苏州泓帆进出口有限公司",
+        "city": "苏州",
+        "division": "320506",
+        "authority": "苏州市吴中区市场监督管理局",
+        "taxAuthority": "国家税务总局苏州市吴中区税务局",
+        "court": ("苏州市吴中区人民法院", "苏0506"),
+        "address": "江苏省苏州市吴中区木渎镇泓浪路 27 号 3 楼",
         "established": "2019-11-21",
         "legalRep": "傅海波",
         "type": "有限责任公司(自然人投资或控股)",
@@ -195,13 +199,13 @@ ENTERPRISES = [
     {
         "key": "E4",
         "uscc": E4_USCC,
-        "name": "温州瓯捷鞋业有限公司",
-        "city": "温州",
-        "division": "330302",
-        "authority": "温州市鹿城区市场监督管理局",
-        "taxAuthority": "国家税务总局温州市鹿城区税务局",
-        "court": ("温州市鹿城区人民法院", "浙0302"),
-        "address": "浙江省温州市鹿城区双屿街道瓯捷路 9 号",
+        "name": "徐州彭捷鞋业有限公司",
+        "city": "徐州",
+        "division": "320312",
+        "authority": "徐州市铜山区市场监督管理局",
+        "taxAuthority": "国家税务总局徐州市铜山区税务局",
+        "court": ("徐州市铜山区人民法院", "苏0312"),
+        "address": "江苏省徐州市铜山区张集镇彭捷路 9 号",
         "established": "2020-07-15",
         "legalRep": "郑立强",
         "type": "有限责任公司(自然人投资或控股)",
@@ -342,7 +346,7 @@ def simulate(e: dict) -> dict:
             "leftInsured": left,
             "status": "normal",
         }))
-        # -- social insurance contributions (SOC-02; collected by the tax bureau in Zhejiang) -------
+        # -- social insurance contributions (SOC-02; collected by the tax bureau) -----------------
         base = staff * e["wageBase"] * (1.04 ** (y - 2024)) * r_soc.uniform(0.97, 1.03)
         employer, employee = base * 0.264, base * 0.105
         due = employer + employee
@@ -467,7 +471,7 @@ def events(e: dict, sim: dict) -> dict[str, list[tuple[str, dict]]]:
         add("REG-01", "2025-04-15", {**base, "businessScope": base["businessScope"] + ";食品互联网销售",
                                      "changeType": "change", "changedItems": "经营范围", "status": "active"})
     elif k == "E3":
-        add("REG-01", "2024-06-03", {**base, "address": "浙江省宁波市海曙区望春工业园区澄浪路 27 号 5 楼",
+        add("REG-01", "2024-06-03", {**base, "address": "江苏省苏州市吴中区木渎镇泓浪路 27 号 5 楼",
                                      "changeType": "change", "changedItems": "住所", "status": "active"})
     else:
         add("REG-01", "2024-03-21", {**base, "businessScope": base["businessScope"] + ";劳动保护用品生产",
@@ -547,20 +551,20 @@ def events(e: dict, sim: dict) -> dict[str, list[tuple[str, dict]]]:
 
     # ---- REG-05 chattel mortgages and equity pledges --------------------------------------------
     if k == "E2":
-        add("REG-05", "2024-03-15", {"registrationType": "chattelMortgage", "registrationNumber": "330106202403150021",
+        add("REG-05", "2024-03-15", {"registrationType": "chattelMortgage", "registrationNumber": "320115202403150021",
                                      "collateral": "茶点生产线设备一套(烘烤、成型、包装)", "securedAmount": 800_000.0,
-                                     "mortgagee": "示例银行股份有限公司杭州西湖支行", "debtTerm": "2024-03-15至2026-03-14",
+                                     "mortgagee": "示例银行股份有限公司南京江宁支行", "debtTerm": "2024-03-15至2026-03-14",
                                      "status": "registered"})
-        add("REG-05", "2026-03-20", {"registrationType": "chattelMortgage", "registrationNumber": "330106202403150021",
+        add("REG-05", "2026-03-20", {"registrationType": "chattelMortgage", "registrationNumber": "320115202403150021",
                                      "cancellationReason": "主债权消灭", "status": "cancelled"})
     elif k == "E4":
-        add("REG-05", "2024-05-08", {"registrationType": "chattelMortgage", "registrationNumber": "330302202405080043",
+        add("REG-05", "2024-05-08", {"registrationType": "chattelMortgage", "registrationNumber": "320312202405080043",
                                      "collateral": "制鞋流水线、注塑机等生产设备 26 台(套)", "securedAmount": 1_200_000.0,
-                                     "mortgagee": "示例农村商业银行股份有限公司鹿城支行", "debtTerm": "2024-05-08至2027-05-07",
+                                     "mortgagee": "示例农村商业银行股份有限公司铜山支行", "debtTerm": "2024-05-08至2027-05-07",
                                      "status": "registered"})
-        add("REG-05", "2025-02-26", {"registrationType": "equityPledge", "registrationNumber": "330302202502260007",
+        add("REG-05", "2025-02-26", {"registrationType": "equityPledge", "registrationNumber": "320312202502260007",
                                      "pledgor": "郑立强", "pledgedCapital": 1_500_000.0,
-                                     "pledgee": "温州示例小额贷款股份有限公司", "status": "registered"})
+                                     "pledgee": "徐州示例小额贷款股份有限公司", "status": "registered"})
     else:
         checks("REG-05", "noRecord", "动产抵押及股权出质登记")
 
@@ -594,17 +598,17 @@ def events(e: dict, sim: dict) -> dict[str, list[tuple[str, dict]]]:
                 "2019-05-20", "2024-05-19", "new", "valid"),
                ("2024-04-28", "增值电信业务经营许可证", "浙B2-20190356", "浙江省通信管理局", "第二类增值电信业务中的信息服务业务(仅限互联网信息服务)",
                 "2024-05-20", "2029-05-19", "renewal", "valid")],
-        "E2": [("2023-09-12", "食品生产许可证", "SC10833010600457", "杭州市西湖区市场监督管理局", "饼干;茶叶及相关制品;糕点",
+        "E2": [("2023-09-12", "食品生产许可证", "SC10832011500457", "南京市江宁区市场监督管理局", "饼干;茶叶及相关制品;糕点",
                 "2023-09-12", "2028-09-11", "renewal", "valid"),
-               ("2024-03-08", "食品经营许可证", "JY13301060231846", "杭州市西湖区市场监督管理局", "预包装食品销售(含冷藏冷冻食品);网络食品销售",
+               ("2024-03-08", "食品经营许可证", "JY13201150231846", "南京市江宁区市场监督管理局", "预包装食品销售(含冷藏冷冻食品);网络食品销售",
                 "2024-03-08", "2029-03-07", "new", "valid")],
-        "E3": [("2020-03-04", "第二类医疗器械经营备案凭证", "浙甬药监械经营备20200123号", "宁波市海曙区市场监督管理局", "Ⅱ类:6864 医用卫生材料及敷料",
+        "E3": [("2020-03-04", "第二类医疗器械经营备案凭证", "苏苏药监械经营备20200123号", "苏州市吴中区市场监督管理局", "Ⅱ类:6864 医用卫生材料及敷料",
                 "2020-03-04", "", "new", "valid"),
-               ("2024-06-18", "第二类医疗器械经营备案凭证", "浙甬药监械经营备20200123号", "宁波市海曙区市场监督管理局", "Ⅱ类:14 注输、护理和防护器械(变更经营场所)",
+               ("2024-06-18", "第二类医疗器械经营备案凭证", "苏苏药监械经营备20200123号", "苏州市吴中区市场监督管理局", "Ⅱ类:14 注输、护理和防护器械(变更经营场所)",
                 "2024-06-18", "", "change", "valid")],
-        "E4": [("2021-03-26", "排污许可证", f"{u}001U", "温州市生态环境局", "简化管理:制鞋业(挥发性有机物)",
+        "E4": [("2021-03-26", "排污许可证", f"{u}001U", "徐州市生态环境局", "简化管理:制鞋业(挥发性有机物)",
                 "2021-03-26", "2026-03-25", "new", "valid"),
-               ("2026-02-25", "排污许可证", f"{u}001U", "温州市生态环境局", "简化管理:制鞋业(挥发性有机物)",
+               ("2026-02-25", "排污许可证", f"{u}001U", "徐州市生态环境局", "简化管理:制鞋业(挥发性有机物)",
                 "2026-03-26", "2031-03-25", "renewal", "valid")],
     }[k]
     for date, lname, num, auth, content, vf, vu, kind, status in lic:
@@ -617,25 +621,25 @@ def events(e: dict, sim: dict) -> dict[str, list[tuple[str, dict]]]:
     # ---- ADM-02 administrative penalties --------------------------------------------------------
     if k == "E2":
         add("ADM-02", "2024-08-22", {
-            "decisionNumber": "杭西市监处罚〔2024〕412号", "authority": "杭州市西湖区市场监督管理局",
+            "decisionNumber": "宁江市监处罚〔2024〕412号", "authority": "南京市江宁区市场监督管理局",
             "violation": "生产的预包装食品标签营养成分表标示值与实测值偏差超出允许范围",
             "legalBasis": "《中华人民共和国食品安全法》第一百二十五条第二款", "penaltyTypes": "警告;罚款;没收违法所得",
             "fineAmount": 3_000.0, "confiscatedAmount": 1_260.0, "status": "inPublicity"})
-        add("ADM-02", "2025-01-10", {"decisionNumber": "杭西市监处罚〔2024〕412号", "status": "creditRepaired",
+        add("ADM-02", "2025-01-10", {"decisionNumber": "宁江市监处罚〔2024〕412号", "status": "creditRepaired",
                                      "repairNote": "已履行处罚决定,公示满三个月,经申请提前停止公示"})
         add("ADM-02", "2025-12-31", check("noRecord", "行政处罚信息(公示期内)"))
         add("ADM-02", "2026-10-31", check("noRecord", "行政处罚信息(公示期内)"))
     elif k == "E4":
         add("ADM-02", "2024-12-31", check("noRecord", "行政处罚信息(公示期内)"))
         add("ADM-02", "2025-05-14", {
-            "decisionNumber": "温环鹿罚〔2025〕37号", "authority": "温州市生态环境局",
+            "decisionNumber": "徐环铜罚〔2025〕37号", "authority": "徐州市生态环境局",
             "violation": "调胶、刷胶工序产生的挥发性有机物废气未经收集处理直接排放",
             "legalBasis": "《中华人民共和国大气污染防治法》第一百零八条第一项", "penaltyTypes": "罚款;责令改正",
             "fineAmount": 52_000.0, "confiscatedAmount": 0.0, "status": "inPublicity"})
-        add("ADM-02", "2025-11-20", {"decisionNumber": "温环鹿罚〔2025〕37号", "status": "creditRepaired",
+        add("ADM-02", "2025-11-20", {"decisionNumber": "徐环铜罚〔2025〕37号", "status": "creditRepaired",
                                      "repairNote": "已缴纳罚款并完成整改,经核查准予信用修复"})
         add("ADM-02", "2026-01-09", {
-            "decisionNumber": "温鹿消行罚决字〔2026〕0012号", "authority": "温州市鹿城区消防救援大队",
+            "decisionNumber": "徐铜消行罚决字〔2026〕0012号", "authority": "徐州市铜山区消防救援大队",
             "violation": "生产车间疏散通道堆放杂物,安全出口上锁",
             "legalBasis": "《中华人民共和国消防法》第六十条第一款第五项", "penaltyTypes": "罚款",
             "fineAmount": 8_000.0, "confiscatedAmount": 0.0, "status": "inPublicity"})
@@ -645,11 +649,11 @@ def events(e: dict, sim: dict) -> dict[str, list[tuple[str, dict]]]:
     # ---- QUA-01 qualifications -------------------------------------------------------------------
     qual = {
         "E1": [("2024-06-18", "信息系统建设和服务能力等级证书", "CS2-3301-000917", "中国电子信息行业联合会", "2024-06-18", "2028-06-17", "CS2", "valid")],
-        "E2": [("2022-07-05", "出口食品生产企业备案证明", "3301/23045", "杭州海关", "2022-07-05", "", "", "valid"),
+        "E2": [("2022-07-05", "出口食品生产企业备案证明", "3201/23045", "南京海关", "2022-07-05", "", "", "valid"),
                ("2024-11-05", "危害分析与关键控制点(HACCP)体系认证证书", "001HACCP2400871", "示例认证有限公司", "2024-11-05", "2027-11-04", "", "valid")],
         "E3": [("2024-07-09", "质量管理体系认证证书(GB/T 19001-2016/ISO 9001:2015)", "04724Q31298R0S", "示例认证有限公司", "2024-07-09", "2027-07-08", "", "valid")],
-        "E4": [("2023-05-16", "安全生产标准化证书", "浙温AQBQG3Ⅲ202300318", "温州市应急管理局", "2023-05-16", "2026-05-15", "3", "valid"),
-               ("2026-05-16", "安全生产标准化证书", "浙温AQBQG3Ⅲ202300318", "温州市应急管理局", "2023-05-16", "2026-05-15", "3", "expired")],
+        "E4": [("2023-05-16", "安全生产标准化证书", "苏徐AQBQG3Ⅲ202300318", "徐州市应急管理局", "2023-05-16", "2026-05-15", "3", "valid"),
+               ("2026-05-16", "安全生产标准化证书", "苏徐AQBQG3Ⅲ202300318", "徐州市应急管理局", "2023-05-16", "2026-05-15", "3", "expired")],
     }[k]
     for date, qname, num, issuer, vf, vu, level, status in qual:
         f = {"qualificationName": qname, "certificateNumber": num, "issuer": issuer, "validFrom": vf, "status": status}
@@ -664,9 +668,9 @@ def events(e: dict, sim: dict) -> dict[str, list[tuple[str, dict]]]:
         civil = f"(2025){court_code}民初1873号"
         enforce = f"(2025){court_code}执2416号"
         add("JUD-04", "2025-03-06", {"caseNumber": civil, "court": court, "caseCause": "买卖合同纠纷", "role": "defendant",
-                                     "counterparty": "温州示例皮革有限公司", "claimAmount": 386_500.0, "status": "pending"})
+                                     "counterparty": "徐州示例皮革有限公司", "claimAmount": 386_500.0, "status": "pending"})
         add("JUD-04", "2025-06-18", {"caseNumber": civil, "court": court, "caseCause": "买卖合同纠纷", "role": "defendant",
-                                     "counterparty": "温州示例皮革有限公司", "judgedAmount": 379_260.0,
+                                     "counterparty": "徐州示例皮革有限公司", "judgedAmount": 379_260.0,
                                      "status": "closed", "result": "lost"})
         add("JUD-04", "2025-11-24", {"caseNumber": f"(2025){court_code}民初6520号", "court": court, "caseCause": "劳动争议",
                                      "role": "defendant", "counterparty": "(自然人,已隐名)", "claimAmount": 46_800.0,
@@ -714,8 +718,8 @@ def events(e: dict, sim: dict) -> dict[str, list[tuple[str, dict]]]:
     # ---- HON-01 honours ------------------------------------------------------------------------
     honours = {
         "E1": [("2025-11-20", "2023—2024 年度浙江省“守合同重信用”企业(AA)", "浙江省市场监督管理局", "provincial")],
-        "E2": [("2025-01-16", "2024 年度西湖区食品安全诚信示范单位", "杭州市西湖区食品安全委员会办公室", "district")],
-        "E3": [("2026-02-10", "2025 年度海曙区外贸稳增长突出贡献企业", "宁波市海曙区人民政府", "district")],
+        "E2": [("2025-01-16", "2024 年度江宁区食品安全诚信示范单位", "南京市江宁区食品安全委员会办公室", "district")],
+        "E3": [("2026-02-10", "2025 年度吴中区外贸稳增长突出贡献企业", "苏州市吴中区人民政府", "district")],
         "E4": [],
     }[k]
     for date, hname, auth, level in honours:
@@ -728,14 +732,14 @@ def events(e: dict, sim: dict) -> dict[str, list[tuple[str, dict]]]:
         "E1": [("2024-07-15", "fiscalSubsidy", "杭州市企业研发费用投入补助", "杭州市科学技术局", "subsidyAmount", 86_000.0),
                ("2025-03-20", "fiscalSubsidy", "首次认定国家高新技术企业奖励", "杭州市科学技术局", "subsidyAmount", 200_000.0),
                ("2025-08-20", "interestSubsidy", "知识产权质押融资贴息", "杭州市市场监督管理局(知识产权局)", "interestSubsidyAmount", 12_600.0)],
-        "E2": [("2024-06-28", "fiscalSubsidy", "失业保险稳岗返还", "杭州市西湖区人力资源和社会保障局", "subsidyAmount", 14_200.0),
-               ("2025-05-12", "governmentGuarantee", "政府性融资担保(“浙里担”小微企业担保)", "杭州示例融资担保有限公司", "guaranteedLoanAmount", 1_500_000.0),
-               ("2025-09-15", "interestSubsidy", "政府性融资担保贷款贴息", "杭州市西湖区财政局", "interestSubsidyAmount", 8_400.0)],
-        "E3": [("2024-05-30", "fiscalSubsidy", "出口信用保险保费补助", "宁波市商务局", "subsidyAmount", 18_600.0),
-               ("2025-06-12", "fiscalSubsidy", "外贸发展专项资金", "宁波市海曙区商务局", "subsidyAmount", 30_000.0),
-               ("2026-05-20", "fiscalSubsidy", "出口信用保险保费补助", "宁波市商务局", "subsidyAmount", 21_300.0)],
-        "E4": [("2024-06-20", "fiscalSubsidy", "失业保险稳岗返还", "温州市鹿城区人力资源和社会保障局", "subsidyAmount", 21_500.0),
-               ("2024-09-10", "fiscalSubsidy", "工业企业技术改造补助", "温州市鹿城区经济和信息化局", "subsidyAmount", 120_000.0)],
+        "E2": [("2024-06-28", "fiscalSubsidy", "失业保险稳岗返还", "南京市江宁区人力资源和社会保障局", "subsidyAmount", 14_200.0),
+               ("2025-05-12", "governmentGuarantee", "政府性融资担保(小微企业担保)", "南京示例融资担保有限公司", "guaranteedLoanAmount", 1_500_000.0),
+               ("2025-09-15", "interestSubsidy", "政府性融资担保贷款贴息", "南京市江宁区财政局", "interestSubsidyAmount", 8_400.0)],
+        "E3": [("2024-05-30", "fiscalSubsidy", "出口信用保险保费补助", "苏州市商务局", "subsidyAmount", 18_600.0),
+               ("2025-06-12", "fiscalSubsidy", "外贸发展专项资金", "苏州市吴中区商务局", "subsidyAmount", 30_000.0),
+               ("2026-05-20", "fiscalSubsidy", "出口信用保险保费补助", "苏州市商务局", "subsidyAmount", 21_300.0)],
+        "E4": [("2024-06-20", "fiscalSubsidy", "失业保险稳岗返还", "徐州市铜山区人力资源和社会保障局", "subsidyAmount", 21_500.0),
+               ("2024-09-10", "fiscalSubsidy", "工业企业技术改造补助", "徐州市铜山区工业和信息化局", "subsidyAmount", 120_000.0)],
     }[k]
     for date, kind, programme, auth, field, amount in support:
         add("POL-01", date, {"supportType": kind, "programme": programme, "grantingAuthority": auth, field: amount})
@@ -764,18 +768,18 @@ def events(e: dict, sim: dict) -> dict[str, list[tuple[str, dict]]]:
     checks("TAX-05", "notListed", "重大税收违法失信主体名单")
 
     # ---- CUS-01 customs registration and credit grade; CUS-03 customs penalties -------------------
-    cus = {"E1": ("2021-06-10", "3301960A27", "杭州海关"), "E2": ("2020-04-17", "3301964B19", "杭州海关"),
-           "E3": ("2019-12-10", "3302966D58", "宁波海关"), "E4": ("2020-09-03", "3303960C31", "温州海关")}[k]
+    cus = {"E1": ("2021-06-10", "3301960A27", "杭州海关"), "E2": ("2020-04-17", "3201964B19", "南京海关"),
+           "E3": ("2019-12-10", "3205966D58", "苏州海关"), "E4": ("2020-09-03", "3203960C31", "徐州海关")}[k]
     creg = {"customsCode": cus[1], "registrationType": "进出口货物收发货人", "customsOffice": cus[2]}
     add("CUS-01", cus[0], {**creg, "creditGrade": "general"})
     for d in CHECK_DATES:
         if k == "E3" and d == "2025-12-31":
-            add("CUS-01", "2025-06-26", {**creg, "creditGrade": "advancedCertified", "certificateNumber": "AEOCN3302966D58"})
+            add("CUS-01", "2025-06-26", {**creg, "creditGrade": "advancedCertified", "certificateNumber": "AEOCN3205966D58"})
         grade = "advancedCertified" if (k == "E3" and d > "2025-06-26") else "general"
         add("CUS-01", d, {**creg, "creditGrade": grade})
     if k == "E4":
         add("CUS-03", "2024-12-31", check("noRecord", "海关行政处罚信息"))
-        add("CUS-03", "2025-04-08", {"decisionNumber": "温关缉违字〔2025〕0021号", "authority": "温州海关",
+        add("CUS-03", "2025-04-08", {"decisionNumber": "徐关缉违字〔2025〕0021号", "authority": "徐州海关",
                                      "violation": "出口货物申报不实(商品数量)", "fineAmount": 3_000.0, "status": "inPublicity"})
         add("CUS-03", "2026-10-31", check("noRecord", "海关行政处罚信息(公示期内)"))
     else:
@@ -783,17 +787,17 @@ def events(e: dict, sim: dict) -> dict[str, list[tuple[str, dict]]]:
 
     # ---- RE-01 real estate (non-public) ----------------------------------------------------------
     if k == "E2":
-        cert = "浙(2019)杭州市不动产权第0287431号"
+        cert = "苏(2019)南京市不动产权第0287431号"
         add("RE-01", "2019-11-26", {"certificateNumber": cert, "location": e["address"], "propertyUse": "工业",
                                     "floorArea": 1_260.5, "registrationType": "title", "status": "registered"})
         add("RE-01", "2024-03-18", {"certificateNumber": cert, "registrationType": "mortgage", "securedAmount": 2_400_000.0,
-                                    "mortgagee": "示例银行股份有限公司杭州西湖支行", "status": "mortgaged"})
+                                    "mortgagee": "示例银行股份有限公司南京江宁支行", "status": "mortgaged"})
     elif k == "E4":
-        cert = "浙(2020)温州市不动产权第0061528号"
+        cert = "苏(2020)徐州市不动产权第0061528号"
         add("RE-01", "2020-11-19", {"certificateNumber": cert, "location": e["address"], "propertyUse": "工业",
                                     "floorArea": 3_420.0, "registrationType": "title", "status": "registered"})
         add("RE-01", "2024-05-10", {"certificateNumber": cert, "registrationType": "mortgage", "securedAmount": 3_000_000.0,
-                                    "mortgagee": "示例农村商业银行股份有限公司鹿城支行", "status": "mortgaged"})
+                                    "mortgagee": "示例农村商业银行股份有限公司铜山支行", "status": "mortgaged"})
         add("RE-01", "2025-09-02", {"certificateNumber": cert, "registrationType": "seizure", "seizingAuthority": court,
                                     "basis": f"(2025){court_code}执2416号", "status": "seized"})
         add("RE-01", "2026-03-20", {"certificateNumber": cert, "registrationType": "seizureReleased", "seizingAuthority": court,
@@ -805,11 +809,11 @@ def events(e: dict, sim: dict) -> dict[str, list[tuple[str, dict]]]:
     patents = {
         "E1": [("2024-08-16", patent_number(2022, 1, 1093867), "invention", "一种面向信用数据共享的字段级脱敏方法及系统", "2022-09-05", "valid"),
                ("2025-06-27", patent_number(2023, 1, 1487205), "invention", "一种基于授权凭证的数据调用审计方法", "2023-11-02", "valid")],
-        "E2": [("2024-04-09", patent_number(2023, 3, 517734), "design", "茶点礼盒(青禾)", "2023-10-30", "valid"),
+        "E2": [("2024-04-09", patent_number(2023, 3, 517734), "design", "茶点礼盒(雨茗)", "2023-10-30", "valid"),
                ("2025-02-21", patent_number(2024, 2, 1296548), "utilityModel", "一种茶饼压制成型装置", "2024-06-13", "valid")],
         "E3": [],
         "E4": [("2023-12-15", patent_number(2023, 2, 1034519), "utilityModel", "一种防滑耐磨鞋底", "2023-04-20", "valid"),
-               ("2024-07-05", patent_number(2024, 3, 104872), "design", "休闲鞋(OJ-24)", "2024-02-26", "valid"),
+               ("2024-07-05", patent_number(2024, 3, 104872), "design", "休闲鞋(PJ-24)", "2024-02-26", "valid"),
                ("2026-08-14", patent_number(2023, 2, 1034519), "utilityModel", "一种防滑耐磨鞋底", "2023-04-20", "lapsed")],
     }[k]
     for date, num, kind, title, applied, status in patents:
@@ -819,9 +823,9 @@ def events(e: dict, sim: dict) -> dict[str, list[tuple[str, dict]]]:
         checks("IP-01", "noRecord", "专利信息(专利权人)")
     marks = {
         "E1": [("2021-02-14", "48213571", "示例云", "42", "软件即服务;计算机软件设计"), ("2024-05-07", "70245168", "示例云", "9", "计算机程序(可下载软件)")],
-        "E2": [("2019-08-28", "31872046", "青禾", "30", "糕点;饼干;茶"), ("2024-10-21", "73508826", "青禾茶点", "30", "糕点;以茶为主的饮料")],
-        "E3": [("2021-05-14", "50316274", "澄帆 CHENGFAN", "21", "厨房用具;家用器皿"), ("2025-01-07", "76620913", "澄帆 CHENGFAN", "8", "餐具(刀、叉和匙)")],
-        "E4": [("2021-03-21", "47935522", "瓯捷", "25", "鞋;运动鞋;靴")],
+        "E2": [("2019-08-28", "31872046", "雨茗", "30", "糕点;饼干;茶"), ("2024-10-21", "73508826", "雨茗茶点", "30", "糕点;以茶为主的饮料")],
+        "E3": [("2021-05-14", "50316274", "泓帆 HONGFAN", "21", "厨房用具;家用器皿"), ("2025-01-07", "76620913", "泓帆 HONGFAN", "8", "餐具(刀、叉和匙)")],
+        "E4": [("2021-03-21", "47935522", "彭捷", "25", "鞋;运动鞋;靴")],
     }[k]
     for date, num, mark, cls, goods in marks:
         d0 = dt.date.fromisoformat(date)
@@ -865,8 +869,8 @@ def build() -> list[dict]:
     catalog = json.loads((Path(__file__).resolve().parent.parent / "spec" / "catalog.json").read_text("utf-8"))
     cats = [c["code"] for c in catalog["categories"]]
     providers = {c["code"]: c["providers"] for c in catalog["categories"]}
-    # the department whose records these are; SOC-02 could also be MOHRSS, but in Zhejiang the tax
-    # bureau has collected social-insurance contributions since 2020
+    # the department whose records these are; SOC-02 could also be MOHRSS, but in Zhejiang and Jiangsu
+    # the tax bureau collects enterprises' social-insurance contributions
     provider_of = {c: providers[c][0] for c in cats}
     provider_of["SOC-02"] = "STA"
     lines: list[dict] = []

@@ -99,7 +99,7 @@ pub async fn due(node: &Node) -> Result<()> {
         .store
         .call(move |c| -> Result<_> { Ok((store::get(c, &name)?.is_some(), store::first_entry_time(c)?)) })
         .await?;
-    if exists || !first.is_some_and(|t| t < month.end_ms) {
+    if exists || first.is_none_or(|t| t >= month.end_ms) {
         return Ok(());
     }
     match generate(node, &month).await {

@@ -6,8 +6,10 @@
 //! The answers are checked with a small JSON Schema checker for the keywords the document uses
 //! (`$ref`, `type`, `enum`, `const`, `properties`, `required`, `additionalProperties`, `items`,
 //! `oneOf`, `allOf`, `minimum`, `maximum`, `minLength`, `minItems`). `pattern` and `format` are
-//! annotations here (no regex engine); any other keyword makes the checker fail, so the document
-//! cannot use a keyword these tests silently skip.
+//! annotations here (no regex engine), and so are `contentMediaType`, `contentEncoding` and
+//! `contentSchema` (annotations in JSON Schema 2020-12 too: the payload of a signed string is not
+//! decoded); any other keyword makes the checker fail, so the document cannot use a keyword these
+//! tests silently skip.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -34,7 +36,12 @@ const NO_CLIENT_ERROR: [(&str, &str); 8] = [
 ];
 
 /// Media types whose answers are not JSON documents (the schema checker does not apply).
-const NON_JSON: [&str; 3] = ["text/plain", "application/octet-stream", "application/x-ndjson"];
+const NON_JSON: [&str; 4] = [
+    "text/plain",
+    "text/csv",
+    "application/octet-stream",
+    "application/x-ndjson",
+];
 
 const PROBLEM_REF: &str = "#/components/schemas/Problem";
 const PROBLEM_JSON: &str = "application/problem+json";
@@ -227,7 +234,7 @@ fn json_types(v: &Value) -> &'static [&'static str] {
 }
 
 /// Keywords that only annotate.
-const ANNOTATIONS: [&str; 8] = [
+const ANNOTATIONS: [&str; 11] = [
     "description",
     "title",
     "format",
@@ -236,6 +243,9 @@ const ANNOTATIONS: [&str; 8] = [
     "default",
     "deprecated",
     "$comment",
+    "contentMediaType",
+    "contentEncoding",
+    "contentSchema",
 ];
 
 /// Validates `v` against `schema` (the subset of JSON Schema 2020-12 listed in the module doc).
@@ -705,6 +715,14 @@ fn problems_md_lists_every_code() {
             reasons: vec![],
             log_index: None,
         },
+        Error::Report {
+            conflict: false,
+            reasons: vec![],
+        },
+        Error::Report {
+            conflict: true,
+            reasons: vec![],
+        },
         Error::TooLarge(1),
         Error::Storage(consentry::storage::StorageError::Task("x".into())),
         Error::Upstream("x".into()),
@@ -824,8 +842,10 @@ fn problems_md_lists_every_code() {
     }
     assert!(listed("vc-data-model"));
 
-    // Literal codes in the source: `Error::invalid("code", …)` and the release reasons
-    // `reason("code", …)` of the policy and the release path.
+    // Literal codes in the source: `Error::invalid("code", …)`, the release reasons
+    // `reason("code", …)` of the policy and the release path, and the loan report reasons
+    // (`problem("code", …)` of the report's checks, `reason("code", …)` and
+    // `refused(conflict, "code", …)` of the node's).
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut codes = BTreeSet::new();
     let mut files = vec![src.clone()];
@@ -836,15 +856,25 @@ fn problems_md_lists_every_code() {
             let text = read(&f);
             codes.extend(literal_arguments(&text, "Error::invalid("));
             let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            if f.ends_with("policy/mod.rs")
-                || (name == "release.rs" && f.parent().is_some_and(|p| p.ends_with("node")))
-            {
+            let in_node = f.parent().is_some_and(|p| p.ends_with("node"));
+            if f.ends_with("policy/mod.rs") || (name == "release.rs" && in_node) {
                 codes.extend(literal_arguments(&text, "reason("));
+            }
+            if f.ends_with("src/loan.rs") {
+                codes.extend(literal_arguments(&text, "problem("));
+            }
+            if name == "loans.rs" && in_node {
+                codes.extend(literal_arguments(&text, "reason("));
+                codes.extend(second_literal_arguments(&text, "refused("));
             }
         }
     }
     assert!(
-        codes.contains("signed-request") && codes.contains("grant-required"),
+        codes.contains("signed-request")
+            && codes.contains("grant-required")
+            && codes.contains("invalid-amount")
+            && codes.contains("duplicate-report-id")
+            && codes.contains("release-not-under-grant"),
         "{codes:?}"
     );
     for code in &codes {
@@ -857,6 +887,19 @@ fn literal_arguments(text: &str, call: &str) -> Vec<String> {
     text.match_indices(call)
         .filter_map(|(i, _)| {
             let rest = text[i + call.len()..].trim_start();
+            let rest = rest.strip_prefix('"')?;
+            Some(rest[..rest.find('"')?].to_owned())
+        })
+        .collect()
+}
+
+/// The string literals that are the second argument of `call` in `text` (the first one has no
+/// comma in it).
+fn second_literal_arguments(text: &str, call: &str) -> Vec<String> {
+    text.match_indices(call)
+        .filter_map(|(i, _)| {
+            let rest = &text[i + call.len()..];
+            let rest = rest[rest.find(',')? + 1..].trim_start();
             let rest = rest.strip_prefix('"')?;
             Some(rest[..rest.find('"')?].to_owned())
         })
@@ -1604,4 +1647,194 @@ fn live_answers_of_objections_webhooks_and_log_match_the_spec() {
             }
         }
     }
+}
+
+/// The loan routes of a node: a bank's reports relayed by its platform (accepted; refused,
+/// conflicting and malformed), the loans each role may see, the loan figures in JSON and CSV, and
+/// the `loan-report` entries of the access log.
+#[test]
+fn live_answers_of_loans_match_the_spec() {
+    let spec = Spec::load();
+    let w = World::new(Backend::Sqlite);
+    let (plat, bank) = (w.client(&w.platform), w.client(&w.bank));
+    let (ent, reg, op) = (w.client(&w.enterprise), w.client(&w.regulator), w.node.operator());
+    // A release of the enterprise's data to the bank under the grant: what the reports rely on.
+    let (grant, a) = w.grant_with(&w.enterprise.clone(), |_| {});
+    assert_eq!(a.status, 201, "{}", a.text);
+    let a = w.release(json!({"enterprise": ENTERPRISE, "grant": grant, "categories": ["TAX-03"], "granularity": "derived", "purpose": "credit-approval", "onBehalfOf": BANK}));
+    assert_eq!(a.status, 200, "{}", a.text);
+    let release = a.body["logIndex"].as_u64().unwrap();
+    let today = w
+        .node
+        .clock_now()
+        .to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap())
+        .date()
+        .to_string();
+    let report = |id: &str, loan: &str, event: Value| {
+        json!({"reportId": id, "loan": loan, "enterprise": ENTERPRISE, "grant": grant,
+               "releases": [release], "event": event})
+    };
+    // The bank signs, the platform relays to the node.
+    let send = |report: Value| {
+        let token = bank.signed_request("loan-report", json!({"report": report}));
+        plat.post("/v1/loan-reports", &json!({"request": token}))
+    };
+    let template = "/v1/loan-reports";
+    let approve = json!({"type": "decision", "decision": "approved", "amount": 500_000, "termMonths": 12,
+                         "rateBand": "3-4", "security": "credit", "firstLoan": true, "on": today});
+    for (r, state) in [
+        (report("r-1", "L-1", approve.clone()), "approved"),
+        (
+            report(
+                "r-2",
+                "L-1",
+                json!({"type": "disbursement", "amount": 300_000, "on": today}),
+            ),
+            "disbursed",
+        ),
+        (
+            report(
+                "r-3",
+                "L-1",
+                json!({"type": "repayment", "status": "on-time", "amount": 50_000, "on": today}),
+            ),
+            "disbursed",
+        ),
+        (
+            report(
+                "r-4",
+                "L-1",
+                json!({"type": "repayment", "status": "overdue", "overdueDays": 3, "on": today}),
+            ),
+            "overdue",
+        ),
+        (
+            report(
+                "r-5",
+                "L-2",
+                json!({"type": "decision", "decision": "declined", "on": today}),
+            ),
+            "declined",
+        ),
+    ] {
+        let a = send(r);
+        assert_eq!(a.status, 201, "{}", a.text);
+        spec.check("POST", template, &a);
+        assert_eq!(a.body["state"], state, "{}", a.text);
+    }
+    // Problems: each status the operation declares, with its code.
+    let mut not_a_release = report("x-1", "L-3", approve.clone());
+    not_a_release["releases"] = json!([release, 0]);
+    let mut no_release = report("x-2", "L-3", approve.clone());
+    no_release["releases"] = json!([]);
+    let mut negative = report("x-3", "L-3", approve.clone());
+    negative["event"]["amount"] = json!(-5);
+    let direct = bank.post(
+        template,
+        &json!({"request": bank.signed_request("loan-report", json!({"report": report("x-4", "L-3", approve.clone())}))}),
+    );
+    for (a, status, code) in [
+        (send(not_a_release), 403, "report-refused"),
+        (
+            send(report("x-5", "L-1", approve.clone())),
+            409,
+            "report-conflict",
+        ),
+        (
+            send(report("r-1", "L-3", approve.clone())),
+            409,
+            "report-conflict",
+        ),
+        (send(negative), 400, "invalid-amount"),
+        (send(no_release), 400, "no-release-under-grant"),
+        (
+            send(report("x-6", "L-3", json!({"type": "gift", "on": today}))),
+            400,
+            "invalid-report",
+        ),
+        (
+            plat.post(
+                template,
+                &json!({"request": bank.signed_request("object", json!({}))}),
+            ),
+            400,
+            "signed-request",
+        ),
+        (
+            plat.post(template, &json!({"request": "a.b.c", "x": 1})),
+            400,
+            "invalid-body",
+        ),
+        (direct, 403, "forbidden"),
+    ] {
+        assert_eq!(a.status, status, "{code}: {}", a.text);
+        assert_eq!(a.problem(), code, "{}", a.text);
+        spec.check("POST", template, &a);
+        if matches!(code, "report-refused" | "report-conflict") {
+            assert!(!a.reasons().is_empty(), "{}", a.text);
+        }
+    }
+
+    // The loans, as each role may see them.
+    let other = "91330106MA2B3C4D11";
+    for (c, path, status) in [
+        (&reg, "/v1/loans".to_owned(), 200),
+        (&op, "/v1/loans?limit=1".into(), 200),
+        (&plat, format!("/v1/loans?bank={BANK}"), 200),
+        (&bank, "/v1/loans".into(), 200),
+        (&ent, format!("/v1/loans?enterprise={ENTERPRISE}&after=0"), 200),
+        (&ent, format!("/v1/loans?enterprise={other}"), 403),
+        (&bank, format!("/v1/loans?bank={other}"), 403),
+        (&reg, "/v1/loans?limit=0".into(), 400),
+        (&reg, "/v1/loans?after=x".into(), 400),
+        (&reg, "/v1/loans?state=open".into(), 400),
+    ] {
+        let a = c.get(&path);
+        assert_eq!(a.status, status, "{path}: {}", a.text);
+        spec.check("GET", "/v1/loans", &a);
+    }
+    let a = reg.get("/v1/loans");
+    let loans = a.body["loans"].as_array().unwrap();
+    assert_eq!(loans.len(), 2, "{}", a.text);
+    assert_eq!(loans[0]["reports"].as_array().unwrap().len(), 4, "{}", a.text);
+    assert!(
+        loans[1]["rateBand"].is_null(),
+        "a declined application: {}",
+        a.text
+    );
+    assert!(op.get("/v1/loans?limit=1").body["next"].is_i64());
+
+    // The figures.
+    for (c, path, status) in [
+        (&reg, "/v1/stats/loans", 200),
+        (&op, "/v1/stats/loans?groupBy=bank,platform,month,region", 200),
+        (&plat, "/v1/stats/loans?groupBy=", 200),
+        (&bank, "/v1/stats/loans?groupBy=bank&format=json", 200),
+        (&reg, "/v1/stats/loans?groupBy=region&format=csv", 200),
+        (&reg, "/v1/stats/loans?groupBy=day", 400),
+        (&reg, "/v1/stats/loans?from=2026-13", 400),
+        (&reg, "/v1/stats/loans?from=2026-02&until=2026-01", 400),
+        (&reg, "/v1/stats/loans?format=xml", 400),
+        (&reg, "/v1/stats/loans?region=320100", 400),
+        (&ent, "/v1/stats/loans", 403),
+    ] {
+        let a = c.get(path);
+        assert_eq!(a.status, status, "{path}: {}", a.text);
+        spec.check("GET", "/v1/stats/loans", &a);
+        if path.contains("csv") {
+            assert_eq!(
+                a.header("content-type").and_then(|t| t.split(';').next()),
+                Some("text/csv")
+            );
+        }
+    }
+    let a = reg.get("/v1/stats/loans?groupBy=bank");
+    assert_eq!(a.body["rows"][0]["approvedAmount"], 500_000, "{}", a.text);
+    assert_eq!(a.body["rows"][0]["creditShare"], 1.0, "{}", a.text);
+
+    // The reports in the enterprise's access history.
+    let a = ent.get("/v1/log/entries?kind=loan-report");
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("GET", "/v1/log/entries", &a);
+    assert_eq!(a.body["entries"].as_array().unwrap().len(), 5, "{}", a.text);
 }

@@ -15,11 +15,12 @@ use serde_json::{Value, json};
 use crate::common::server::{Backend, new_key};
 use crate::service::{ENTERPRISE, OTHER_ENTERPRISE, World, register_enterprise};
 
-/// Records of the enterprise that registers in the browser.
-const RECORDS: &str = r#"{"uscc":"91330106MA2B3C4D11","category":"TAX-03","date":"2025-03-31","provider":"STA","fields":{"taxType":"VAT","taxPaid":800,"declaredSales":26000}}
-{"uscc":"91330106MA2B3C4D11","category":"TAX-03","date":"2025-04-30","provider":"STA","fields":{"taxType":"VAT","taxPaid":950,"declaredSales":31000}}
-{"uscc":"91330106MA2B3C4D11","category":"SOC-01","date":"2025-04-30","provider":"MOHRSS","fields":{"insured":8,"schemes":5,"status":"normal"}}
-{"uscc":"91330106MA2B3C4D11","category":"REG-01","date":"2021-09-01","provider":"SAMR","fields":{"name":"杭州测试贸易有限公司","capital":500000,"status":"存续"}}"#;
+/// Records of the enterprise that registers in the browser ([`OTHER_ENTERPRISE`], which replaces the
+/// `USCC` placeholders; test data of its own, not the demo data set).
+const RECORDS: &str = r#"{"uscc":"USCC","category":"TAX-03","date":"2025-03-31","provider":"STA","fields":{"taxType":"VAT","taxPaid":800,"declaredSales":26000}}
+{"uscc":"USCC","category":"TAX-03","date":"2025-04-30","provider":"STA","fields":{"taxType":"VAT","taxPaid":950,"declaredSales":31000}}
+{"uscc":"USCC","category":"SOC-01","date":"2025-04-30","provider":"MOHRSS","fields":{"insured":8,"schemes":5,"status":"normal"}}
+{"uscc":"USCC","category":"REG-01","date":"2021-09-01","provider":"SAMR","fields":{"name":"杭州测试贸易有限公司","capital":500000,"status":"存续"}}"#;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -62,7 +63,12 @@ fn portal_browser_end_to_end() {
     }
     let w = World::new(Backend::Sqlite);
     let catalog = Catalog::builtin();
-    let records = consentry::node::data::parse_import(RECORDS.as_bytes(), &catalog, 0).unwrap();
+    let records = consentry::node::data::parse_import(
+        RECORDS.replace("USCC", OTHER_ENTERPRISE).as_bytes(),
+        &catalog,
+        0,
+    )
+    .unwrap();
     w.node
         .node
         .store
@@ -609,8 +615,11 @@ fn portal_session_security() {
     assert_eq!(b.get("/portal/api/registrations").status, 403);
     assert_eq!(b.get("/portal/api/stats").status, 403);
     assert_eq!(
-        b.post("/portal/api/registrations/91330106MA2B3C4D11/approve", "{}")
-            .status,
+        b.post(
+            &format!("/portal/api/registrations/{OTHER_ENTERPRISE}/approve"),
+            "{}"
+        )
+        .status,
         403
     );
     // And the regulator's session is not an enterprise's.
