@@ -16,6 +16,7 @@ pub mod checkpoints;
 pub mod data;
 pub mod display;
 pub mod evaluations;
+pub mod feed;
 pub mod grants;
 pub mod health;
 pub mod identity;

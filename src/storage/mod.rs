@@ -28,6 +28,7 @@ mod conn;
 pub mod data;
 pub mod displays;
 pub mod evaluations;
+pub mod feed;
 pub mod grants;
 pub mod letters;
 pub mod loans;

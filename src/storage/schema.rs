@@ -334,6 +334,40 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    feed_subscriptions (id) {
+        id -> BigInt,
+        public_id -> Text,
+        bank_uscc -> Text,
+        regions -> Text,
+        categories -> Text,
+        created_at -> BigInt,
+        deleted_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    feed_batches (id) {
+        id -> BigInt,
+        public_id -> Text,
+        bank_uscc -> Text,
+        subscription_id -> BigInt,
+        enterprises -> BigInt,
+        records -> BigInt,
+        first_index -> BigInt,
+        last_index -> BigInt,
+        body -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    feed_cursor (id) {
+        id -> SmallInt,
+        last_record -> BigInt,
+    }
+}
+
 diesel::joinable!(loan_reports -> loans (loan_id));
 
 diesel::allow_tables_to_appear_in_same_query!(

@@ -1028,3 +1028,185 @@ fn risk_alerts_follow_the_open_loan_and_the_live_grant() {
     swept(&l, id);
     assert_eq!(reg.get("/v1/alerts").body["alerts"].as_array().unwrap().len(), 2);
 }
+
+/// A bank subscribed to a public category for one 设区市 gets every new record of it, for 10,000
+/// enterprises, in batches; each enterprise has its own release entry naming the bank (its history
+/// shows it), persons' names are masked, other regions and categories are not pushed, and bad
+/// subscriptions change nothing. The time from import to the last batch is printed (BENCHMARKS.md).
+#[test]
+fn public_information_reaches_a_subscribed_bank_in_batches_for_10000_enterprises() {
+    use crate::service::{BANK, register_enterprise};
+    let w = World::new(Backend::Sqlite);
+    let bank = w.client(&w.bank);
+    // Bad subscriptions: each a clear error, nothing written.
+    for (body, what) in [
+        (
+            json!({"regions": ["320100"], "categories": ["TAX-03"]}),
+            "not public",
+        ),
+        (
+            json!({"regions": ["330100"], "categories": ["REG-01"]}),
+            "not in Jiangsu",
+        ),
+        (
+            json!({"regions": ["320102"], "categories": ["REG-01"]}),
+            "a county, not a 设区市",
+        ),
+        (json!({"regions": [], "categories": ["REG-01"]}), "no region"),
+        (
+            json!({"regions": ["320100", "320100"], "categories": ["REG-01"]}),
+            "twice",
+        ),
+        (
+            json!({"regions": ["320100"], "categories": ["NOPE-1"]}),
+            "unknown category",
+        ),
+    ] {
+        let r = bank.post("/v1/feed/subscriptions", &body);
+        assert_eq!(r.status, 400, "{what}: {}", r.text);
+        assert_eq!(r.problem(), "invalid-subscription", "{what}");
+    }
+    let r = w.client(&w.platform).post(
+        "/v1/feed/subscriptions",
+        &json!({"regions": ["320100"], "categories": ["REG-01"]}),
+    );
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert_eq!(
+        bank.get("/v1/feed/subscriptions").body["subscriptions"],
+        json!([])
+    );
+    let sub = bank.post(
+        "/v1/feed/subscriptions",
+        &json!({"regions": ["320100"], "categories": ["REG-01"]}),
+    );
+    assert_eq!(sub.status, 201, "{}", sub.text);
+
+    // 10,000 Nanjing enterprises and 200 in Suzhou, one registration record each, plus a non-public
+    // record for some of them.
+    let n = 10_000;
+    let code = |area: &str, i: usize| {
+        consentry::ids::Uscc::complete(&format!("91{area}MA{i:06}"))
+            .unwrap()
+            .as_str()
+            .to_owned()
+    };
+    let mut lines = String::new();
+    for i in 0..n {
+        let uscc = code("320102", i);
+        lines += &json!({"uscc": uscc, "category": "REG-01", "date": "2026-11-02", "provider": "SAMR",
+            "fields": {"name": format!("南京示例{i}有限公司"), "legalRepresentative": "王小明", "status": "active"}}).to_string();
+        lines.push('\n');
+        if i % 100 == 0 {
+            lines += &json!({"uscc": uscc, "category": "TAX-03", "date": "2026-10-31", "provider": "STA",
+                "fields": {"taxPaid": 100.0}})
+            .to_string();
+            lines.push('\n');
+        }
+    }
+    for i in 0..200 {
+        lines += &json!({"uscc": code("320505", i), "category": "REG-01", "date": "2026-11-02", "provider": "SAMR",
+            "fields": {"name": "苏州示例有限公司", "legalRepresentative": "李四", "status": "active"}}).to_string();
+        lines.push('\n');
+    }
+    let catalog = consentry::catalog::Catalog::builtin();
+    let records = consentry::node::data::parse_import(lines.as_bytes(), &catalog, 0).unwrap();
+    let start = std::time::Instant::now();
+    w.node
+        .node
+        .store
+        .run(|c| consentry::storage::data::insert(c, &records))
+        .unwrap();
+    // Wait for the batches to cover every enterprise.
+    let covered = || -> (i64, Vec<Value>) {
+        let mut total = 0;
+        let mut all = Vec::new();
+        let mut after: Option<i64> = None;
+        loop {
+            let path = match after {
+                Some(a) => format!("/v1/feed/batches?limit=200&after={a}"),
+                None => "/v1/feed/batches?limit=200".to_owned(),
+            };
+            let page = bank.get(&path);
+            assert_eq!(page.status, 200, "{}", page.text);
+            for b in page.body["batches"].as_array().unwrap() {
+                total += b["enterprises"].as_i64().unwrap();
+                all.push(b.clone());
+            }
+            match page.body["next"].as_i64() {
+                Some(a) => after = Some(a),
+                None => return (total, all),
+            }
+        }
+    };
+    let batches = loop {
+        let (total, all) = covered();
+        if total >= n as i64 {
+            break all;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(600),
+            "only {total} pushed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let took = start.elapsed();
+    println!(
+        "pushed {n} enterprises in {} batches, {:.1} s from import to the last batch ({:.0} enterprises/s, SQLite, debug build)",
+        batches.len(),
+        took.as_secs_f64(),
+        n as f64 / took.as_secs_f64()
+    );
+    assert!(batches.len() >= n.div_ceil(1000), "{}", batches.len());
+    for b in &batches {
+        assert!((1..=1000).contains(&b["enterprises"].as_i64().unwrap()), "{b}");
+    }
+    assert_eq!(covered().0, n as i64, "no enterprise twice");
+
+    // One release entry per enterprise naming the bank; none for Suzhou; none for TAX-03.
+    let count = |filter: &str| -> i64 {
+        let f = filter.to_owned();
+        w.node
+            .node
+            .store
+            .run(move |c| {
+                use consentry::storage::schema::log_leaves as l;
+                use diesel::prelude::*;
+                let q = l::table
+                    .filter(l::kind.eq(1i16))
+                    .filter(l::bank_uscc.eq(BANK))
+                    .filter(l::enterprise_uscc.like(f))
+                    .count();
+                Ok(q.get_result::<i64>(c)?)
+            })
+            .unwrap()
+    };
+    assert_eq!(count("91320102%"), n as i64);
+    assert_eq!(count("91320505%"), 0, "another region is not pushed");
+    // A batch in full: masked persons, only the subscribed category.
+    let id = batches[0]["id"].as_str().unwrap();
+    let full = bank.get(&format!("/v1/feed/batches/{id}"));
+    assert_eq!(full.status, 200, "{}", full.text);
+    let entries = full.body["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1000);
+    assert!(!full.text.contains("王小明"), "a person's name is masked");
+    assert!(full.text.contains("王某"));
+    assert!(!full.text.contains("TAX-03") && !full.text.contains("taxPaid"));
+    // The enterprise sees who received its data: register one of them and read its history.
+    let ent_key = new_key();
+    let some = entries[17]["enterprise"].as_str().unwrap().to_owned();
+    register_enterprise(&w.node, &ent_key, &some, "南京示例有限公司");
+    let h = w.client(&ent_key).get("/v1/log/entries?kind=release");
+    assert_eq!(h.status, 200, "{}", h.text);
+    let mine = h.body["entries"].as_array().unwrap();
+    assert_eq!(mine.len(), 1, "{}", h.text);
+    assert_eq!(mine[0]["index"], entries[17]["logIndex"]);
+    assert_eq!(mine[0]["record"]["bank"], BANK);
+    assert_eq!(mine[0]["record"]["detail"]["batch"], id);
+    // The bank was told of each batch.
+    let notices = bank.get("/v1/notices");
+    assert!(notices.text.contains("public-batch"), "{}", notices.text);
+    // Unsubscribed: a new record is not pushed.
+    let sid = sub.body["id"].as_str().unwrap();
+    let r = bank.post(&format!("/v1/feed/subscriptions/{sid}/delete"), &json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+}

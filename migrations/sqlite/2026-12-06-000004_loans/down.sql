@@ -1,3 +1,6 @@
+DROP TABLE feed_cursor;
+DROP TABLE feed_batches;
+DROP TABLE feed_subscriptions;
 DROP TABLE risk_cursor;
 DROP TABLE risk_alerts;
 DROP TABLE bulletins;

@@ -99,3 +99,36 @@ CREATE TABLE risk_cursor (
     id          SMALLINT PRIMARY KEY,
     last_record BIGINT NOT NULL
 );
+
+-- Batch push of public information (spec/loans.md §9): banks' subscriptions by region and public
+-- category, the batches pushed (each enterprise in a batch has its own release entry), and how far
+-- the push has read the data records.
+CREATE TABLE feed_subscriptions (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    public_id   TEXT NOT NULL UNIQUE,
+    bank_uscc   TEXT NOT NULL,
+    regions     TEXT NOT NULL,
+    categories  TEXT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    deleted_at  BIGINT
+);
+CREATE INDEX feed_subscriptions_bank ON feed_subscriptions (bank_uscc);
+
+CREATE TABLE feed_batches (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    public_id       TEXT NOT NULL UNIQUE,
+    bank_uscc       TEXT NOT NULL,
+    subscription_id BIGINT NOT NULL REFERENCES feed_subscriptions (id),
+    enterprises     BIGINT NOT NULL,
+    records         BIGINT NOT NULL,
+    first_index     BIGINT NOT NULL,
+    last_index      BIGINT NOT NULL,
+    body            TEXT NOT NULL,
+    created_at      BIGINT NOT NULL
+);
+CREATE INDEX feed_batches_bank ON feed_batches (bank_uscc, id);
+
+CREATE TABLE feed_cursor (
+    id          SMALLINT PRIMARY KEY,
+    last_record BIGINT NOT NULL
+);

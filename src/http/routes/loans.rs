@@ -6,13 +6,21 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::error::Error;
 use crate::http::{Body, caller, caller_once, json, parse_body};
-use crate::node::{Node, alerts, bulletins, loans};
+use crate::node::{Node, alerts, bulletins, feed, loans};
 use crate::policy::Role;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/loan-reports", web::post().to(report))
         .route("/v1/loans", web::get().to(list))
         .route("/v1/alerts", web::get().to(alert_list))
+        .route("/v1/feed/subscriptions", web::post().to(feed_subscribe))
+        .route("/v1/feed/subscriptions", web::get().to(feed_subscriptions))
+        .route(
+            "/v1/feed/subscriptions/{id}/delete",
+            web::post().to(feed_unsubscribe),
+        )
+        .route("/v1/feed/batches", web::get().to(feed_batches))
+        .route("/v1/feed/batches/{id}", web::get().to(feed_batch))
         .route("/v1/bulletins", web::get().to(bulletin_list))
         .route("/v1/bulletins/{month}", web::get().to(bulletin_get))
         .route("/v1/admin/bulletins", web::post().to(bulletin_create));
@@ -98,5 +106,58 @@ async fn alert_list(node: web::Data<Node>, req: HttpRequest) -> Result<HttpRespo
     Ok(json(
         StatusCode::OK,
         &alerts::list(&node, &c, q.after, q.limit).await?,
+    ))
+}
+
+/// `POST /v1/feed/subscriptions`: a bank subscribes to public categories by region (`201`).
+async fn feed_subscribe(node: web::Data<Node>, req: HttpRequest, body: Body) -> Result<HttpResponse, Error> {
+    let c = caller(&node, &req).await?;
+    c.require(&[Role::Bank])?;
+    let b: feed::SubscribeBody = parse_body(&body)?;
+    Ok(json(StatusCode::CREATED, &feed::subscribe(&node, &c, b).await?))
+}
+
+/// `GET /v1/feed/subscriptions`.
+async fn feed_subscriptions(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
+    let c = caller_once(&node, &req).await?;
+    crate::http::query::<Empty>(&req)?;
+    Ok(json(StatusCode::OK, &feed::subscriptions(&node, &c).await?))
+}
+
+/// `POST /v1/feed/subscriptions/{id}/delete`.
+async fn feed_unsubscribe(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Body,
+) -> Result<HttpResponse, Error> {
+    crate::http::no_body(&body)?;
+    let c = caller(&node, &req).await?;
+    Ok(json(
+        StatusCode::OK,
+        &feed::unsubscribe(&node, &c, id.into_inner()).await?,
+    ))
+}
+
+/// `GET /v1/feed/batches`.
+async fn feed_batches(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
+    let c = caller_once(&node, &req).await?;
+    let q: PageQuery = crate::http::query(&req)?;
+    Ok(json(
+        StatusCode::OK,
+        &feed::batches(&node, &c, q.after, q.limit).await?,
+    ))
+}
+
+/// `GET /v1/feed/batches/{id}`.
+async fn feed_batch(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Error> {
+    let c = caller_once(&node, &req).await?;
+    Ok(json(
+        StatusCode::OK,
+        &feed::batch(&node, &c, id.into_inner()).await?,
     ))
 }

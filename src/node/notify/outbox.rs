@@ -32,8 +32,12 @@ pub const PARTICIPANT_STATE: &str = "participant.state";
 /// banks (a platform) (spec/loans.md §7).
 pub const RISK_ALERT: &str = "risk.alert";
 
+/// `public.batch`: a batch of public information the recipient (a bank) subscribed to was pushed
+/// (spec/loans.md §9).
+pub const PUBLIC_BATCH: &str = "public.batch";
+
 /// Every event type, in documentation order.
-pub const EVENTS: [&str; 7] = [
+pub const EVENTS: [&str; 8] = [
     GRANT_REVOKED,
     GRANT_SUSPENDED,
     GRANT_RESUMED,
@@ -41,6 +45,7 @@ pub const EVENTS: [&str; 7] = [
     OBJECTION_UPDATED,
     PARTICIPANT_STATE,
     RISK_ALERT,
+    PUBLIC_BATCH,
 ];
 
 /// The event types a participant of `role` can receive, hence subscribe to.
@@ -54,13 +59,22 @@ pub fn events_for(role: Role) -> &'static [&'static str] {
             OBJECTION_UPDATED,
             PARTICIPANT_STATE,
         ],
-        Role::Platform | Role::Bank => &[
+        Role::Platform => &[
             GRANT_REVOKED,
             GRANT_SUSPENDED,
             GRANT_RESUMED,
             OBJECTION_UPDATED,
             PARTICIPANT_STATE,
             RISK_ALERT,
+        ],
+        Role::Bank => &[
+            GRANT_REVOKED,
+            GRANT_SUSPENDED,
+            GRANT_RESUMED,
+            OBJECTION_UPDATED,
+            PARTICIPANT_STATE,
+            RISK_ALERT,
+            PUBLIC_BATCH,
         ],
         Role::Node | Role::Regulator => &[],
     }

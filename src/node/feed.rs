@@ -1,0 +1,381 @@
+//! Batch push of public information (the measures §8; `spec/loans.md` §9).
+//!
+//! A bank subscribes to public categories for enterprises of some 设区市 ([`subscribe`]). The push
+//! ([`sweep`], every 2 seconds) reads the data records that arrived since it last looked, keeps the
+//! public ones, and for each live subscription groups the matching records by enterprise into
+//! batches of at most [`BATCH_ENTERPRISES`] enterprises. Each batch is one transaction:
+//! - one `release` entry **per enterprise** (subject the enterprise, caller and bank the bank,
+//!   platform the bank's platform, the categories, `dataSha256` of what the bank gets about that
+//!   enterprise, `detail.batch` the batch id), so the enterprise's history shows who received its
+//!   data;
+//! - the batch, kept for the bank to page through (`GET /v1/feed/batches/{id}`), with every record's
+//!   fields as the provider holds them except natural persons' identifiers, masked as for any raw
+//!   public release (`spec/derivations.md` §5);
+//! - a `public.batch` event to the bank (signed webhook and inbox) naming the batch.
+//!
+//! Only public categories can be subscribed: non-public data never leaves without the enterprise's
+//! grant. Industry (GB/T 4754) is not a dimension yet: the classification is not available as data
+//! (`spec/loans.md` §8).
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{Caller, Node};
+use crate::credential::datetime::format_utc_seconds;
+use crate::crypto::Sha256Digest;
+use crate::error::{Error, Result};
+use crate::log::entry::{AccessRecord, CategoryRef, EntryKind, PartyRef};
+use crate::policy::Role;
+use crate::region::{Level, Regions};
+use crate::storage::data::DataRecord;
+use crate::storage::feed::{self as store, Batch, Subscription};
+use crate::storage::log_store::NewEntry;
+use crate::storage::{alerts, from_millis, participants};
+
+/// The most enterprises in one batch (one transaction, one webhook).
+pub const BATCH_ENTERPRISES: usize = 1000;
+/// Records read per round.
+const READ: i64 = 5000;
+/// Rounds per sweep at most (then the next tick goes on).
+const ROUNDS: usize = 20;
+/// Most subscriptions one bank may hold.
+pub const MAX_SUBSCRIPTIONS: usize = 20;
+
+/// The body of `POST /v1/feed/subscriptions`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscribeBody {
+    /// 设区市 codes (`spec/regions/jiangsu.json`), 1–13, no repeats.
+    pub regions: Vec<String>,
+    /// Public category codes of the catalog, 1–64, no repeats.
+    pub categories: Vec<String>,
+}
+
+fn describe(s: &Subscription) -> Value {
+    json!({
+        "id": s.public_id,
+        "regions": s.regions.split(',').collect::<Vec<_>>(),
+        "categories": s.categories.split(',').collect::<Vec<_>>(),
+        "createdAt": format_utc_seconds(from_millis(s.created_at)),
+    })
+}
+
+/// A bank subscribes; nothing is written unless every region and category is acceptable.
+pub async fn subscribe(node: &Node, caller: &Caller, body: SubscribeBody) -> Result<Value> {
+    caller.require(&[Role::Bank])?;
+    let bad = |m: String| Error::invalid("invalid-subscription", m);
+    let regions = Regions::jiangsu();
+    if body.regions.is_empty() || body.regions.len() > 13 {
+        return Err(bad("regions: 1 to 13 设区市 codes".into()));
+    }
+    for (i, r) in body.regions.iter().enumerate() {
+        if !regions.get(r).is_some_and(|d| d.level == Level::Prefecture) {
+            return Err(bad(format!(
+                "regions: {r:?} is not a 设区市 of Jiangsu (spec/regions/jiangsu.json)"
+            )));
+        }
+        if body.regions[..i].contains(r) {
+            return Err(bad(format!("regions: {r} twice")));
+        }
+    }
+    let catalog = node.catalog();
+    if body.categories.is_empty() || body.categories.len() > 64 {
+        return Err(bad("categories: 1 to 64 public categories".into()));
+    }
+    for (i, c) in body.categories.iter().enumerate() {
+        match catalog.category(c) {
+            None => return Err(bad(format!("categories: unknown category {c:?}"))),
+            Some(x) if !x.public => {
+                return Err(bad(format!(
+                    "categories: {c} is not public: non-public data is released only under the enterprise's grant"
+                )));
+            }
+            Some(_) => {}
+        }
+        if body.categories[..i].contains(c) {
+            return Err(bad(format!("categories: {c} twice")));
+        }
+    }
+    let (bank, a) = (caller.uscc().to_owned(), caller.assertion.clone());
+    let (regions_s, categories_s) = (body.regions.join(","), body.categories.join(","));
+    node.committer
+        .run(move |tx| -> Result<Value> {
+            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            if store::live(tx.conn, Some(&bank))?.len() >= MAX_SUBSCRIPTIONS {
+                return Err(Error::Conflict(format!(
+                    "{bank} already has {MAX_SUBSCRIPTIONS} subscriptions; delete one first"
+                )));
+            }
+            let public_id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
+            let now = tx.now();
+            store::subscribe(tx.conn, &public_id, &bank, &regions_s, &categories_s, now)?;
+            let s = store::live(tx.conn, Some(&bank))?
+                .into_iter()
+                .find(|s| s.public_id == public_id)
+                .ok_or_else(|| Error::Internal("subscription vanished".into()))?;
+            Ok(describe(&s))
+        })
+        .await
+}
+
+/// The bank's live subscriptions.
+pub async fn subscriptions(node: &Node, caller: &Caller) -> Result<Value> {
+    caller.require(&[Role::Bank])?;
+    let bank = caller.uscc().to_owned();
+    let rows = node
+        .store
+        .call(move |c| Ok::<_, Error>(store::live(c, Some(&bank))?))
+        .await?;
+    Ok(json!({"subscriptions": rows.iter().map(describe).collect::<Vec<_>>()}))
+}
+
+/// The bank deletes one of its subscriptions (`404` if it has none by that id).
+pub async fn unsubscribe(node: &Node, caller: &Caller, id: String) -> Result<Value> {
+    caller.require(&[Role::Bank])?;
+    let (bank, a) = (caller.uscc().to_owned(), caller.assertion.clone());
+    node.committer
+        .run(move |tx| -> Result<Value> {
+            let now = tx.now();
+            if !store::unsubscribe(tx.conn, &bank, &id, now)? {
+                return Err(Error::NotFound(format!("subscription {id}")));
+            }
+            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            Ok(json!({"id": id, "deleted": true}))
+        })
+        .await
+}
+
+/// One sweep: reads new records in rounds and pushes what the subscriptions want. Returns the
+/// number of batches pushed.
+pub async fn sweep(node: &Node) -> Result<usize> {
+    let mut pushed = 0;
+    for _ in 0..ROUNDS {
+        let after = node.store.call(|c| Ok::<_, Error>(store::cursor(c)?)).await?;
+        let records = node
+            .store
+            .call(move |c| Ok::<_, Error>(alerts::records_after(c, after, READ)?))
+            .await?;
+        let Some(last) = records.last().map(|r| r.id) else {
+            break;
+        };
+        let catalog = node.catalog();
+        let public: Vec<DataRecord> = records
+            .into_iter()
+            .filter(|r| catalog.category(&r.category).is_some_and(|c| c.public))
+            .collect();
+        if !public.is_empty() {
+            let subs = node.store.call(|c| Ok::<_, Error>(store::live(c, None)?)).await?;
+            for s in subs {
+                pushed += push(node, &s, &public).await?;
+            }
+        }
+        node.committer
+            .run(move |tx| Ok(store::advance(tx.conn, last)?))
+            .await?;
+    }
+    Ok(pushed)
+}
+
+/// Pushes to one subscription what it wants of `records`.
+async fn push(node: &Node, s: &Subscription, records: &[DataRecord]) -> Result<usize> {
+    let regions = Regions::jiangsu();
+    let wanted_regions: Vec<&str> = s.regions.split(',').collect();
+    let wanted: Vec<&str> = s.categories.split(',').collect();
+    let mut by_enterprise: BTreeMap<&str, Vec<&DataRecord>> = BTreeMap::new();
+    for r in records {
+        if wanted.contains(&r.category.as_str()) && wanted_regions.contains(&regions.key_of(&r.uscc)) {
+            by_enterprise.entry(&r.uscc).or_default().push(r);
+        }
+    }
+    if by_enterprise.is_empty() {
+        return Ok(0);
+    }
+    let catalog = node.catalog();
+    let bank = s.bank_uscc.clone();
+    let platform = {
+        let b = bank.clone();
+        node.store
+            .call(move |c| Ok::<_, Error>(participants::find(c, &b, Role::Bank)?))
+            .await?
+            .and_then(|p| p.platform_uscc)
+            .unwrap_or_default()
+    };
+    let list: Vec<(&str, Vec<&DataRecord>)> = by_enterprise.into_iter().collect();
+    let mut batches = 0;
+    for chunk in list.chunks(BATCH_ENTERPRISES) {
+        // What the bank gets about each enterprise: its records, persons masked.
+        let entries: Vec<(String, Value, Vec<String>)> = chunk
+            .iter()
+            .map(|(uscc, recs)| {
+                let mut cats: Vec<String> = recs.iter().map(|r| r.category.clone()).collect();
+                cats.sort();
+                cats.dedup();
+                let rows: Vec<Value> = recs
+                    .iter()
+                    .map(|r| {
+                        let one = super::data::raw(&catalog, &r.category, &[(*r).clone()]);
+                        let mut row = one.get(0).cloned().unwrap_or(Value::Null);
+                        row["category"] = json!(r.category);
+                        row
+                    })
+                    .collect();
+                ((*uscc).to_owned(), Value::Array(rows), cats)
+            })
+            .collect();
+        let providers: BTreeMap<String, Vec<String>> = entries
+            .iter()
+            .flat_map(|(_, _, cats)| cats.iter())
+            .map(|c| {
+                (
+                    c.clone(),
+                    catalog
+                        .category(c)
+                        .map(|x| x.providers.clone())
+                        .unwrap_or_default(),
+                )
+            })
+            .collect();
+        let (bank, platform, sub_id, sub_public) =
+            (bank.clone(), platform.clone(), s.id, s.public_id.clone());
+        node.committer
+            .run(move |tx| -> Result<()> {
+                let batch_id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
+                let regions = Regions::jiangsu();
+                let mut out = Vec::with_capacity(entries.len());
+                let (mut first, mut last, mut n_records) = (u64::MAX, 0u64, 0i64);
+                for (uscc, rows, cats) in &entries {
+                    let digest = crate::crypto::jcs::canonicalize(rows)
+                        .map(|b| Sha256Digest::of(&b).to_hex())
+                        .map_err(|e| Error::Internal(e.to_string()))?;
+                    let appended = tx.append(NewEntry {
+                        kind: EntryKind::Release,
+                        enterprise: Some(uscc.clone()),
+                        grant: None,
+                        caller: Some(bank.clone()),
+                        platform: (!platform.is_empty()).then(|| platform.clone()),
+                        bank: Some(bank.clone()),
+                        categories: Some(cats.join(",")),
+                        decision: Some("allowed".into()),
+                        record: AccessRecord {
+                            enterprise: Some(uscc.clone()),
+                            caller: Some(PartyRef {
+                                uscc: bank.clone(),
+                                role: Role::Bank.as_str().into(),
+                                did: None,
+                            }),
+                            platform: (!platform.is_empty()).then(|| platform.clone()),
+                            bank: Some(bank.clone()),
+                            categories: cats
+                                .iter()
+                                .map(|c| CategoryRef {
+                                    code: c.clone(),
+                                    granularity: "raw".into(),
+                                    providers: providers.get(c).cloned().unwrap_or_default(),
+                                })
+                                .collect(),
+                            decision: Some("allowed".into()),
+                            request_id: Some(batch_id.clone()),
+                            data_sha256: Some(digest),
+                            detail: Some(json!({"batch": batch_id, "subscription": sub_public})),
+                            ..Default::default()
+                        },
+                    })?;
+                    first = first.min(appended.seq);
+                    last = last.max(appended.seq);
+                    n_records += i64::try_from(rows.as_array().map_or(0, Vec::len)).unwrap_or(0);
+                    out.push(json!({
+                        "enterprise": uscc,
+                        "region": regions.key_of(uscc),
+                        "logIndex": appended.seq,
+                        "records": rows,
+                    }));
+                }
+                let now = tx.now();
+                let n = i64::try_from(out.len()).unwrap_or(0);
+                let (fi, li) = (
+                    i64::try_from(first).unwrap_or(0),
+                    i64::try_from(last).unwrap_or(0),
+                );
+                let body = json!({
+                    "id": batch_id,
+                    "subscription": sub_public,
+                    "bank": bank,
+                    "createdAt": format_utc_seconds(from_millis(now)),
+                    "enterprises": n,
+                    "records": n_records,
+                    "firstIndex": fi,
+                    "lastIndex": li,
+                    "entries": out,
+                });
+                store::insert_batch(
+                    tx.conn,
+                    &Batch {
+                        public_id: batch_id.clone(),
+                        bank_uscc: bank.clone(),
+                        subscription_id: sub_id,
+                        enterprises: n,
+                        records: n_records,
+                        first_index: fi,
+                        last_index: li,
+                        body: body.to_string(),
+                        created_at: now,
+                    },
+                )?;
+                super::notify::enqueue(
+                    tx.conn,
+                    &bank,
+                    super::notify::PUBLIC_BATCH,
+                    json!({"batch": batch_id, "subscription": sub_public, "enterprises": n,
+                           "records": n_records, "firstIndex": fi, "lastIndex": li}),
+                    now,
+                )?;
+                Ok(())
+            })
+            .await?;
+        batches += 1;
+    }
+    Ok(batches)
+}
+
+/// The bank's batches (summaries), oldest first, `after`/`limit` paging.
+pub async fn batches(node: &Node, caller: &Caller, after: Option<i64>, limit: Option<i64>) -> Result<Value> {
+    caller.require(&[Role::Bank])?;
+    let limit = limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(Error::invalid("invalid-query", "limit: 1–200"));
+    }
+    let bank = caller.uscc().to_owned();
+    let after = after.unwrap_or(0);
+    let rows = node
+        .store
+        .call(move |c| Ok::<_, Error>(store::batches(c, &bank, after, limit)?))
+        .await?;
+    let next = (i64::try_from(rows.len()).unwrap_or(0) == limit)
+        .then(|| rows.last().map(|(id, _)| *id))
+        .flatten();
+    Ok(json!({
+        "batches": rows.iter().map(|(_, b)| json!({
+            "id": b.public_id,
+            "enterprises": b.enterprises,
+            "records": b.records,
+            "firstIndex": b.first_index,
+            "lastIndex": b.last_index,
+            "createdAt": format_utc_seconds(from_millis(b.created_at)),
+        })).collect::<Vec<_>>(),
+        "next": next,
+    }))
+}
+
+/// One batch of the caller's, in full.
+pub async fn batch(node: &Node, caller: &Caller, id: String) -> Result<Value> {
+    caller.require(&[Role::Bank])?;
+    let bank = caller.uscc().to_owned();
+    let b = node
+        .store
+        .call(move |c| Ok::<_, Error>(store::batch(c, &bank, &id)?))
+        .await?
+        .ok_or_else(|| Error::NotFound("batch".into()))?;
+    serde_json::from_str(&b.body).map_err(|e| Error::Internal(e.to_string()))
+}
