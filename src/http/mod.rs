@@ -77,6 +77,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/stats"),
     ("GET", "/v1/stats/access"),
     ("GET", "/v1/stats/loans"),
+    ("GET", "/v1/stats/enterprises"),
     ("POST", "/v1/loan-reports"),
     ("GET", "/v1/loans"),
     ("GET", "/v1/alerts"),

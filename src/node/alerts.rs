@@ -15,8 +15,10 @@
 //!    (`grant-revoked`, `grant-suspended`, `expired`), and nothing sent.
 //!
 //! An alert carries the rule, its severity and names, the category and the record's date: derived by
-//! construction, never a field value (`crate::risk`). Each (record, bank, rule) is alerted or refused
-//! once, however often the sweep runs or however many node processes share the database.
+//! construction, never a field value (`crate::risk`). Each (record, bank, platform, rule) is alerted
+//! or refused once, however often the sweep runs or however many node processes share the database.
+//! Records are read once [`SETTLE_MS`] old, so that one committed late by a concurrent import is not
+//! skipped.
 //!
 //! The node runs the rules because it holds the records; it acts under the platform's grant and
 //! names the platform in every entry, as the platform's monitoring service (§9).
@@ -39,6 +41,8 @@ use crate::storage::log_store::NewEntry;
 pub const PURPOSE: &str = "post-loan-management";
 /// Records read per round.
 const BATCH: i64 = 500;
+/// Records are read once they are this old (ms): see [`crate::storage::alerts::records_after`].
+pub const SETTLE_MS: i64 = 3_000;
 
 /// What the grants say about one (enterprise, bank, platform, category, day).
 enum Cover {
@@ -104,9 +108,10 @@ fn cover(node: &Node, naming: Vec<StoredGrant>, record: &DataRecord, bank: &str,
 /// refused) it recorded.
 pub async fn sweep(node: &Node) -> Result<usize> {
     let after = node.store.call(store::cursor).await?;
+    let settled = node.now_ms() - SETTLE_MS;
     let records = node
         .store
-        .call(move |c| store::records_after(c, after, BATCH))
+        .call(move |c| store::records_after(c, after, settled, BATCH))
         .await?;
     let Some(last) = records.last().map(|r| r.id) else {
         return Ok(0);
@@ -179,7 +184,7 @@ async fn alert(node: &Node, record: &DataRecord, bank: &str, platform: &str, hit
     let enterprise = record.uscc.clone();
     node.committer
         .run(move |tx| -> Result<bool> {
-            if store::exists(tx.conn, record_id, &bank, &hit.rule)? {
+            if store::exists(tx.conn, record_id, &bank, &platform, &hit.rule)? {
                 return Ok(false);
             }
             // The grant's state as committed now: a revocation that raced the sweep is seen here.
@@ -268,8 +273,8 @@ async fn alert(node: &Node, record: &DataRecord, bank: &str, platform: &str, hit
 }
 
 /// Risk alerts the caller may see, oldest first (`after`/`limit` paging): a bank those sent to it, a
-/// platform those under its grants, an enterprise those about it, a regulator or the node's operator
-/// all.
+/// platform those sent under its grants, an enterprise those about it (refused ones too), a regulator
+/// or the node's operator all.
 pub async fn list(node: &Node, caller: &Caller, after: Option<i64>, limit: Option<i64>) -> Result<Value> {
     caller.require(&[
         Role::Node,
@@ -284,12 +289,15 @@ pub async fn list(node: &Node, caller: &Caller, after: Option<i64>, limit: Optio
     }
     let me = caller.uscc().to_owned();
     let f = match caller.role {
+        // A refused alert was not sent: the bank and the platform never learn of it.
         Role::Bank => AlertFilter {
             bank: Some(me),
+            sent_only: true,
             ..Default::default()
         },
         Role::Platform => AlertFilter {
             platform: Some(me),
+            sent_only: true,
             ..Default::default()
         },
         Role::Enterprise => AlertFilter {

@@ -153,9 +153,10 @@ pub async fn sweep(node: &Node) -> Result<usize> {
     let mut pushed = 0;
     for _ in 0..ROUNDS {
         let after = node.store.call(|c| Ok::<_, Error>(store::cursor(c)?)).await?;
+        let settled = node.now_ms() - super::alerts::SETTLE_MS;
         let records = node
             .store
-            .call(move |c| Ok::<_, Error>(alerts::records_after(c, after, READ)?))
+            .call(move |c| Ok::<_, Error>(alerts::records_after(c, after, settled, READ)?))
             .await?;
         let Some(last) = records.last().map(|r| r.id) else {
             break;

@@ -751,3 +751,23 @@ pub fn figures_csv(dims: &[Dim], rows: &[FigureRow]) -> String {
     }
     out
 }
+
+/// Active registered enterprises by 设区市 (`GET /v1/stats/enterprises`): `(region, count)` sorted by
+/// region, enterprises registered outside Jiangsu under [`crate::region::OUTSIDE`]. Regulators and
+/// the node's operator.
+pub async fn enterprises_by_region(node: &Node, caller: &Caller) -> Result<Vec<(String, i64)>> {
+    caller.require(&[Role::Node, Role::Regulator])?;
+    let rows = node
+        .store
+        .call(|c| Ok::<_, Error>(participants::enterprises_by_city_prefix(c)?))
+        .await?;
+    let regions = Regions::jiangsu();
+    let mut out: std::collections::BTreeMap<String, i64> = Default::default();
+    for (head, n) in rows {
+        let key = regions
+            .prefecture_of_division(&format!("{head}00"))
+            .map_or(crate::region::OUTSIDE, |d| d.code.as_str());
+        *out.entry(key.to_owned()).or_default() += n;
+    }
+    Ok(out.into_iter().collect())
+}

@@ -33,10 +33,21 @@ pub fn advance(conn: &mut DbConn, to: i64) -> StorageResult<()> {
     Ok(())
 }
 
-/// Up to `limit` data records after id `after`, in id order.
-pub fn records_after(conn: &mut DbConn, after: i64, limit: i64) -> StorageResult<Vec<DataRecord>> {
+/// Up to `limit` data records after id `after` imported at or before `settled` (ms), in id order.
+///
+/// Ids are given out when a row is inserted and become visible when its transaction commits, so
+/// with concurrent imports (several processes on PostgreSQL) a lower id can appear after a higher
+/// one. Readers that keep a cursor therefore read only rows older than a settling time, by which
+/// every transaction that took a lower id has committed (unless it ran longer than that).
+pub fn records_after(
+    conn: &mut DbConn,
+    after: i64,
+    settled: i64,
+    limit: i64,
+) -> StorageResult<Vec<DataRecord>> {
     Ok(data_records::table
         .filter(data_records::id.gt(after))
+        .filter(data_records::imported_at.le(settled))
         .order(data_records::id)
         .limit(limit)
         .select(DataRecord::as_select())
@@ -60,11 +71,12 @@ pub fn open_loans(conn: &mut DbConn, enterprise: &str) -> StorageResult<Vec<(Str
     Ok(rows)
 }
 
-/// Whether an alert (sent or refused) exists for this record, bank and rule.
-pub fn exists(conn: &mut DbConn, record: i64, bank: &str, rule: &str) -> StorageResult<bool> {
+/// Whether an alert (sent or refused) exists for this record, bank, platform and rule.
+pub fn exists(conn: &mut DbConn, record: i64, bank: &str, platform: &str, rule: &str) -> StorageResult<bool> {
     let n: i64 = risk_alerts::table
         .filter(risk_alerts::record_id.eq(record))
         .filter(risk_alerts::bank_uscc.eq(bank))
+        .filter(risk_alerts::platform_uscc.eq(platform))
         .filter(risk_alerts::rule.eq(rule))
         .count()
         .get_result(conn)?;
@@ -122,6 +134,8 @@ pub struct AlertFilter {
     pub platform: Option<String>,
     /// Only about this enterprise.
     pub enterprise: Option<String>,
+    /// Only alerts that were sent (not those refused).
+    pub sent_only: bool,
 }
 
 /// Up to `limit` alerts after row id `after`, oldest first, with their row ids.
@@ -146,6 +160,9 @@ pub fn list(
         }
         if let Some(e) = &f.enterprise {
             q = q.filter(risk_alerts::enterprise_uscc.eq(e.clone()));
+        }
+        if f.sent_only {
+            q = q.filter(risk_alerts::outcome.eq("sent"));
         }
         q.load(c)
     })?;

@@ -210,7 +210,10 @@ fn story(backend: Backend) {
         "a Zhejiang enterprise is outside Jiangsu"
     );
     assert_eq!(ent.get("/v1/loans").body["loans"].as_array().unwrap().len(), 2);
-    let other = ent.get("/v1/loans?enterprise=91330106MA2B3C4D11");
+    let other = ent.get(&format!(
+        "/v1/loans?enterprise={}",
+        crate::service::OTHER_ENTERPRISE
+    ));
     assert_eq!(other.status, 403, "{}", other.text);
 
     // The figures.

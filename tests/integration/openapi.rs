@@ -919,6 +919,7 @@ fn concrete(template: &str) -> String {
         .replace("{index}", "0")
         .replace("{level}", "0")
         .replace("{n}", "000")
+        .replace("{month}", "2026-01")
 }
 
 /// The static tile layout (spec/access-log.md §7.4): full and partial hash tiles and entry bundles,
@@ -1729,9 +1730,25 @@ fn live_answers_of_loans_match_the_spec() {
     no_release["releases"] = json!([]);
     let mut negative = report("x-3", "L-3", approve.clone());
     negative["event"]["amount"] = json!(-5);
+    let mut misspelt = report("x-8", "L-3", approve.clone());
+    misspelt["event"]["termMonth"] = json!(12);
     let direct = bank.post(
         template,
         &json!({"request": bank.signed_request("loan-report", json!({"report": report("x-4", "L-3", approve.clone())}))}),
+    );
+    // Another enterprise, with its own grant and a release of its data to the bank: the bank's
+    // reference `L-1` is already the first enterprise's loan.
+    let (other, other_grant, other_release) = other_enterprise_release(&w);
+    let mut of_another = report("x-7", "L-1", approve.clone());
+    of_another["enterprise"] = json!(other);
+    of_another["grant"] = json!(other_grant);
+    of_another["releases"] = json!([other_release]);
+    let of_another = send(of_another);
+    assert_eq!(
+        of_another.reasons(),
+        ["loan-of-another-enterprise"],
+        "{}",
+        of_another.text
     );
     for (a, status, code) in [
         (send(not_a_release), 403, "report-refused"),
@@ -1746,7 +1763,9 @@ fn live_answers_of_loans_match_the_spec() {
             "report-conflict",
         ),
         (send(negative), 400, "invalid-amount"),
-        (send(no_release), 400, "no-release-under-grant"),
+        (send(no_release), 400, "invalid-report"),
+        (send(misspelt), 400, "invalid-report"),
+        (of_another, 409, "report-conflict"),
         (
             send(report("x-6", "L-3", json!({"type": "gift", "on": today}))),
             400,
@@ -1837,4 +1856,292 @@ fn live_answers_of_loans_match_the_spec() {
     assert_eq!(a.status, 200, "{}", a.text);
     spec.check("GET", "/v1/log/entries", &a);
     assert_eq!(a.body["entries"].as_array().unwrap().len(), 5, "{}", a.text);
+}
+
+/// Registers [`OTHER_ENTERPRISE`], has it grant the platform and the bank TAX-03, and releases its
+/// data to the bank: the enterprise, the grant and the release's log index.
+fn other_enterprise_release(w: &World) -> (&'static str, String, u64) {
+    use consentry::credential::data_integrity::create_proof;
+    let key = new_key();
+    crate::service::register_enterprise(&w.node, &key, OTHER_ENTERPRISE, "另一企业");
+    let c = w.client(&key);
+    let slot = c.post("/v1/status/slots", &json!({}));
+    assert_eq!(slot.status, 201, "{}", slot.text);
+    let mut d = crate::service::draft(
+        &key,
+        slot.body["statusList"].as_str().unwrap(),
+        slot.body["statusIndex"].as_u64().unwrap(),
+    );
+    d.terms.enterprise.uscc = OTHER_ENTERPRISE.into();
+    d.terms.enterprise.name = "另一企业".into();
+    let bytes = serde_json::to_string(&create_proof(&d.to_credential(), &key, now()).unwrap()).unwrap();
+    let a = c.post_raw("/v1/grants", &bytes, false);
+    assert_eq!(a.status, 201, "{}", a.text);
+    let grant = d.id.as_str().to_owned();
+    let a = w.release(json!({"enterprise": OTHER_ENTERPRISE, "grant": grant, "categories": ["TAX-03"], "granularity": "derived", "purpose": "credit-approval", "onBehalfOf": BANK}));
+    assert_eq!(a.status, 200, "{}", a.text);
+    (OTHER_ENTERPRISE, grant, a.body["logIndex"].as_u64().unwrap())
+}
+
+/// The node's day (China Standard Time) `back` months before the current month: `YYYY-MM` and its
+/// day `d` (as in tests/integration/loans.rs).
+fn month_back(w: &World, back: i32) -> (String, impl Fn(u8) -> String) {
+    let today = w
+        .node
+        .clock_now()
+        .to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap())
+        .date();
+    let total = today.year() * 12 + i32::from(u8::from(today.month())) - 1 - back;
+    let name = format!("{:04}-{:02}", total.div_euclid(12), total.rem_euclid(12) + 1);
+    let n = name.clone();
+    (name, move |d: u8| format!("{n}-{d:02}"))
+}
+
+/// A new data record of the test enterprise (as an import adds it), dated `day`: its row id.
+fn import_record(w: &World, category: &str, day: &str, fields: Value) -> i64 {
+    use diesel::prelude::*;
+    let catalog = consentry::catalog::Catalog::builtin();
+    let provider = catalog.category(category).unwrap().providers[0].clone();
+    let line = json!({"uscc": ENTERPRISE, "category": category, "date": day, "provider": provider, "fields": fields});
+    let records = consentry::node::data::parse_import(line.to_string().as_bytes(), &catalog, 0).unwrap();
+    let store = &w.node.node.store;
+    store
+        .run(|c| consentry::storage::data::insert(c, &records))
+        .unwrap();
+    store
+        .run(|c| {
+            use consentry::storage::schema::data_records as d;
+            Ok(d::table.select(diesel::dsl::max(d::id)).first::<Option<i64>>(c)?)
+        })
+        .unwrap()
+        .unwrap()
+}
+
+/// Waits until the node's risk sweep has read record `id`.
+fn wait_swept(w: &World, id: i64) {
+    let start = std::time::Instant::now();
+    while w.node.node.store.run(consentry::storage::alerts::cursor).unwrap() < id {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "the sweep did not reach {id}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// Post-loan risk alerts (sent and refused) as each role may list them, the bank's `risk-alert`
+/// notice and its `risk.alert` subscription; the monthly bulletin archived by the operator, listed,
+/// read as JSON (signed) and CSV, and the answers refusing each.
+#[test]
+fn live_answers_of_alerts_and_bulletins_match_the_spec() {
+    use consentry::grant::model::{CategoryGrant, Granularity};
+    let spec = Spec::load();
+    let w = World::new(Backend::Sqlite);
+    let (plat, bank) = (w.client(&w.platform), w.client(&w.bank));
+    let (ent, reg, op) = (w.client(&w.enterprise), w.client(&w.regulator), w.node.operator());
+    let (grant, a) = w.grant_with(&w.enterprise.clone(), |_| {});
+    assert_eq!(a.status, 201, "{}", a.text);
+    let a = w.release(json!({"enterprise": ENTERPRISE, "grant": grant, "categories": ["TAX-03"], "granularity": "derived", "purpose": "credit-approval", "onBehalfOf": BANK}));
+    assert_eq!(a.status, 200, "{}", a.text);
+    let release = a.body["logIndex"].as_u64().unwrap();
+    let today = w
+        .node
+        .clock_now()
+        .to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap())
+        .date()
+        .to_string();
+    let send = |id: &str, loan: &str, event: Value| {
+        let report = json!({"reportId": id, "loan": loan, "enterprise": ENTERPRISE, "grant": grant,
+                            "releases": [release], "event": event});
+        let a = plat.post(
+            "/v1/loan-reports",
+            &json!({"request": bank.signed_request("loan-report", json!({"report": report}))}),
+        );
+        assert_eq!(a.status, 201, "{id}: {}", a.text);
+    };
+    let approve = |on: &str| {
+        json!({"type": "decision", "decision": "approved", "amount": 300_000, "termMonths": 12,
+               "rateBand": "4-5", "security": "credit", "firstLoan": true, "on": on})
+    };
+
+    // An open loan, a post-loan grant of social-insurance data to the bank, and two arrears
+    // records: the first alerted under the live grant, the second refused once it is revoked.
+    send("a-1", "L-1", approve(&today));
+    send(
+        "a-2",
+        "L-1",
+        json!({"type": "disbursement", "amount": 300_000, "on": today}),
+    );
+    let soc = || CategoryGrant {
+        code: "SOC-02".into(),
+        granularity: Granularity::Derived,
+    };
+    let (post_loan, a) = w.grant_with(&w.enterprise.clone(), |d| {
+        d.terms.onward_recipients[0].categories = vec![soc()];
+        d.terms.categories = vec![soc()];
+        d.terms.purposes = vec!["post-loan-management".into()];
+        d.terms.data_period.until = "2030-12-31".into();
+        d.attach_current_letters(&consentry::catalog::Catalog::builtin());
+    });
+    assert_eq!(a.status, 201, "{}", a.text);
+    let arrears = json!({"arrearsBalance": 4321.5, "status": "inArrears"});
+    let id = import_record(&w, "SOC-02", &today, arrears.clone());
+    wait_swept(&w, id);
+    assert_eq!(w.change(&w.enterprise, "revoke", &post_loan).status, 200);
+    let id = import_record(&w, "SOC-02", &today, arrears);
+    wait_swept(&w, id);
+
+    let template = "/v1/alerts";
+    let a = reg.get(template);
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("GET", template, &a);
+    let outcomes: Vec<&Value> = a.body["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| &x["outcome"])
+        .collect();
+    assert_eq!(outcomes, [&json!("sent"), &json!("refused")], "{}", a.text);
+    assert_eq!(a.body["alerts"][0]["grant"], post_loan.as_str());
+    assert!(!a.text.contains("4321"), "no field value: {}", a.text);
+    let page = op.get("/v1/alerts?limit=1");
+    assert_eq!(page.status, 200, "{}", page.text);
+    spec.check("GET", template, &page);
+    let next = page.body["next"].as_i64().expect("a full page has a cursor");
+    // A pending enterprise (authenticated, not active).
+    let pending = w.client(&new_key());
+    let token = pending.signed_request("register", json!({"uscc": OTHER_ENTERPRISE, "name": "另一企业"}));
+    assert_eq!(pending.post_raw("/v1/registrations", &token, false).status, 202);
+    for (c, path, status) in [
+        (&bank, "/v1/alerts".to_owned(), 200),
+        (&plat, "/v1/alerts?limit=200".into(), 200),
+        (&ent, "/v1/alerts".into(), 200),
+        (&op, format!("/v1/alerts?after={next}&limit=1"), 200),
+        (&reg, "/v1/alerts?limit=0".into(), 400),
+        (&reg, "/v1/alerts?limit=201".into(), 400),
+        (&reg, "/v1/alerts?after=x".into(), 400),
+        (&reg, "/v1/alerts?rule=tax-arrears".into(), 400),
+        (&pending, "/v1/alerts".into(), 403),
+    ] {
+        let a = c.get(&path);
+        assert_eq!(a.status, status, "{path}: {}", a.text);
+        spec.check("GET", template, &a);
+        if status == 400 {
+            assert_eq!(a.problem(), "invalid-query", "{path}: {}", a.text);
+        }
+    }
+    // The bank's inbox holds the sent alert (the refused one is not sent).
+    let a = bank.get("/v1/notices");
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("GET", "/v1/notices", &a);
+    let kinds: Vec<&Value> = a.body["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| &n["kind"])
+        .filter(|k| *k == "risk-alert")
+        .collect();
+    assert_eq!(kinds.len(), 1, "{}", a.text);
+
+    // The bulletin of the month two months back: a loan decided and paid out in it.
+    let (month, day) = month_back(&w, 2);
+    send("b-1", "L-9", approve(&day(3)));
+    send(
+        "b-2",
+        "L-9",
+        json!({"type": "disbursement", "amount": 100_000, "on": day(5)}),
+    );
+    let admin = "/v1/admin/bulletins";
+    let made = op.post(admin, &json!({ "month": month }));
+    assert_eq!(made.status, 201, "{}", made.text);
+    spec.check("POST", admin, &made);
+    let (this_month, _) = month_back(&w, 0);
+    for (c, body, status, code) in [
+        (&op, json!({ "month": month }), 409, "conflict"),
+        (&op, json!({ "month": this_month }), 400, "invalid-month"),
+        (&op, json!({"month": "2026-1"}), 400, "invalid-month"),
+        (&op, json!({"month": month, "x": 1}), 400, "invalid-body"),
+        (&reg, json!({ "month": month }), 403, "forbidden"),
+    ] {
+        let a = c.post(admin, &body);
+        assert_eq!(a.status, status, "{body}: {}", a.text);
+        assert_eq!(a.problem(), code, "{}", a.text);
+        spec.check("POST", admin, &a);
+    }
+    for (c, path, status) in [
+        (&reg, "/v1/bulletins", 200),
+        (&op, "/v1/bulletins", 200),
+        (&reg, "/v1/bulletins?month=2026-01", 400),
+        (&bank, "/v1/bulletins", 403),
+    ] {
+        let a = c.get(path);
+        assert_eq!(a.status, status, "{path}: {}", a.text);
+        spec.check("GET", "/v1/bulletins", &a);
+    }
+    assert_eq!(
+        reg.get("/v1/bulletins").body["bulletins"][0]["month"],
+        month.as_str()
+    );
+    let template = "/v1/bulletins/{month}";
+    let got = reg.get(&format!("/v1/bulletins/{month}"));
+    assert_eq!(got.status, 200, "{}", got.text);
+    spec.check("GET", template, &got);
+    let b = &got.body["bulletin"];
+    let bytes = consentry::crypto::jcs::canonicalize(b).unwrap();
+    assert_eq!(
+        got.body["sha256"],
+        consentry::crypto::Sha256Digest::of(&bytes).to_hex()
+    );
+    assert_eq!(got.body["signer"], w.node.did.as_str());
+    assert_eq!(b["loans"]["total"]["approvedAmount"], 300_000, "{b}");
+    assert_eq!(b["loans"]["total"]["creditShare"], "1.0000", "{b}");
+    assert!(b["loans"]["byRegion"][0]["name"].is_string(), "{b}");
+    assert!(b["loans"]["byBank"][0].get("name").is_none(), "{b}");
+    for (c, path, status) in [
+        (&op, format!("/v1/bulletins/{month}?format=json"), 200),
+        (&reg, format!("/v1/bulletins/{month}?format=csv"), 200),
+        (&reg, format!("/v1/bulletins/{month}?format=xml"), 400),
+        (&reg, format!("/v1/bulletins/{month}?x=1"), 400),
+        (&reg, "/v1/bulletins/2026-13".into(), 400),
+        (&reg, "/v1/bulletins/1999-01".into(), 404),
+        (&bank, format!("/v1/bulletins/{month}"), 403),
+        (&ent, format!("/v1/bulletins/{month}?format=csv"), 403),
+    ] {
+        let a = c.get(&path);
+        assert_eq!(a.status, status, "{path}: {}", a.text);
+        spec.check("GET", template, &a);
+        if path.ends_with("csv") && status == 200 {
+            assert_eq!(
+                a.header("content-type").and_then(|t| t.split(';').next()),
+                Some("text/csv")
+            );
+            assert!(
+                a.text.starts_with("section,group,key,name,figure,value\r\n"),
+                "{}",
+                a.text
+            );
+            assert!(
+                a.text.contains("loans,total,total,,approvedAmount,300000\r\n"),
+                "{}",
+                a.text
+            );
+        }
+    }
+    assert_eq!(reg.get("/v1/bulletins/2026-13").problem(), "invalid-path");
+    assert_eq!(
+        reg.get(&format!("/v1/bulletins/{month}?format=xml")).problem(),
+        "invalid-query"
+    );
+
+    // `risk.alert`: platforms and banks subscribe to it, enterprises cannot (registered last, so
+    // that nothing is delivered to the example URL).
+    let hook = |events: Value| json!({"url": "https://hooks.example.com/consentry", "events": events});
+    let a = bank.post("/v1/webhooks", &hook(json!(["risk.alert", "grant.revoked"])));
+    assert_eq!(a.status, 201, "{}", a.text);
+    spec.check("POST", "/v1/webhooks", &a);
+    assert_eq!(a.body["events"], json!(["grant.revoked", "risk.alert"]));
+    let a = ent.post("/v1/webhooks", &hook(json!(["risk.alert"])));
+    assert_eq!(a.status, 400, "{}", a.text);
+    assert_eq!(a.problem(), "invalid-webhook-events");
+    spec.check("POST", "/v1/webhooks", &a);
 }

@@ -72,7 +72,7 @@ CREATE TABLE bulletins (
     generated_at BIGINT NOT NULL
 );
 
--- Post-loan risk alerts (spec/loans.md §7): one row per (new record, bank, rule), sent under a live
+-- Post-loan risk alerts (spec/loans.md §7): one row per (new record, bank, platform, rule), sent under a live
 -- post-loan-management grant or refused because the grant no longer holds; the log entry recorded it.
 CREATE TABLE risk_alerts (
     id              BIGSERIAL PRIMARY KEY,
@@ -90,7 +90,7 @@ CREATE TABLE risk_alerts (
     body            TEXT NOT NULL,
     log_index       BIGINT NOT NULL,
     created_at      BIGINT NOT NULL,
-    UNIQUE (record_id, bank_uscc, rule)
+    UNIQUE (record_id, bank_uscc, platform_uscc, rule)
 );
 CREATE INDEX risk_alerts_bank ON risk_alerts (bank_uscc, id);
 CREATE INDEX risk_alerts_enterprise ON risk_alerts (enterprise_uscc, id);

@@ -16,7 +16,8 @@ pub const CSV: &str = "text/csv; charset=utf-8; header=present";
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/stats", web::get().to(summary))
         .route("/v1/stats/access", web::get().to(access))
-        .route("/v1/stats/loans", web::get().to(loans));
+        .route("/v1/stats/loans", web::get().to(loans))
+        .route("/v1/stats/enterprises", web::get().to(enterprises));
 }
 
 #[derive(Debug, Deserialize)]
@@ -152,5 +153,38 @@ async fn loans(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, 
         )
     } else {
         json(StatusCode::OK, &figures_json(&dims, &from, &until, &rows))
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FormatOnly {
+    format: Option<String>,
+}
+
+/// `GET /v1/stats/enterprises`: active registered enterprises by 设区市, JSON or CSV.
+async fn enterprises(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
+    let c = caller_once(&node, &req).await?;
+    let q: FormatOnly = crate::http::query(&req)?;
+    let rows = crate::node::loans::enterprises_by_region(&node, &c).await?;
+    let as_csv = wants_csv(q.format.as_deref(), &req)?;
+    let regions = crate::region::Regions::jiangsu();
+    let total: i64 = rows.iter().map(|r| r.1).sum();
+    Ok(if as_csv {
+        let mut out = String::from("region,regionName,enterprises\r\n");
+        for (r, n) in &rows {
+            out += &format!("{r},{},{n}\r\n", regions.name_of_key(r));
+        }
+        csv("consentry-enterprises-by-region.csv", out)
+    } else {
+        json(
+            StatusCode::OK,
+            &serde_json::json!({
+                "total": total,
+                "rows": rows.iter().map(|(r, n)| serde_json::json!({
+                    "region": r, "regionName": regions.name_of_key(r), "enterprises": n
+                })).collect::<Vec<_>>(),
+            }),
+        )
     })
 }
