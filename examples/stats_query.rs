@@ -244,6 +244,7 @@ fn main() {
                 name: "监管".into(),
                 did: regulator.did.as_str().to_owned(),
                 endpoint: None,
+                regions: vec![],
             },
             consentry::node::registry::Actor::operator(&node, consentry::node::start::DEFAULT_NODE_USCC),
         )

@@ -179,6 +179,9 @@ enum PlatformCommand {
         /// The platform's base URL.
         #[arg(long)]
         endpoint: String,
+        /// A 设区市 it covers (repeatable; codes of spec/regions/jiangsu.json, e.g. 320100).
+        #[arg(long = "region", value_name = "CODE")]
+        regions: Vec<String>,
     },
     /// Suspend a platform (refused from now on; reversible).
     Suspend {
@@ -211,13 +214,18 @@ pub(super) fn run(args: AdminArgs) -> CliResult {
         AdminCommand::Platform(p) => {
             let v = system.block_on(async {
                 match p {
-                    PlatformCommand::Add { member, endpoint } => registry::admit_platform(
+                    PlatformCommand::Add {
+                        member,
+                        endpoint,
+                        regions,
+                    } => registry::admit_platform(
                         &node,
                         NewMember {
                             uscc: member.uscc,
                             name: member.name,
                             did: member.did,
                             endpoint: Some(endpoint),
+                            regions,
                         },
                         actor,
                     )
@@ -245,6 +253,7 @@ pub(super) fn run(args: AdminArgs) -> CliResult {
                 name: member.name,
                 did: member.did,
                 endpoint: None,
+                regions: vec![],
             };
             let p = system
                 .block_on(registry::add_regulator(&node, m, actor))

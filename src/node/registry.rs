@@ -33,6 +33,9 @@ pub struct NewMember {
     /// Base URL (platforms).
     #[serde(default)]
     pub endpoint: Option<String>,
+    /// The 设区市 a platform covers (platforms only; codes of `spec/regions/jiangsu.json`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<String>,
 }
 
 /// Who performed a registry change, as the log records it.
@@ -87,7 +90,34 @@ fn check_member(m: &NewMember) -> Result<DidKey> {
             ));
         }
     }
+    let known = crate::region::Regions::jiangsu();
+    for (i, r) in m.regions.iter().enumerate() {
+        if !known
+            .get(r)
+            .is_some_and(|d| d.level == crate::region::Level::Prefecture)
+        {
+            return Err(Error::invalid(
+                "invalid-region",
+                format!("regions: {r:?} is not a 设区市 of Jiangsu (spec/regions/jiangsu.json)"),
+            ));
+        }
+        if m.regions[..i].contains(r) {
+            return Err(Error::invalid("invalid-region", format!("regions: {r} twice")));
+        }
+    }
     DidKey::parse(&m.did).map_err(|e| Error::invalid("invalid-did", format!("did: {e}")))
+}
+
+/// Refuses regions for a member that is not a platform.
+fn no_regions(m: &NewMember) -> Result<()> {
+    if m.regions.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "invalid-region",
+            "regions: only a platform declares the regions it covers",
+        ))
+    }
 }
 
 fn participant_entry(action: &str, subject: &Participant, actor: &Actor, detail: Value) -> NewEntry {
@@ -176,7 +206,7 @@ pub async fn admit_platform(node: &Node, m: NewMember, actor: Actor) -> Result<P
     }
     node.committer
         .run(move |tx| {
-            add_member(
+            let p = add_member(
                 tx,
                 &m,
                 Role::Platform,
@@ -184,7 +214,9 @@ pub async fn admit_platform(node: &Node, m: NewMember, actor: Actor) -> Result<P
                 None,
                 &actor,
                 None,
-            )
+            )?;
+            participants::set_regions(tx.conn, &p.uscc, &m.regions)?;
+            Ok(p)
         })
         .await
 }
@@ -192,6 +224,7 @@ pub async fn admit_platform(node: &Node, m: NewMember, actor: Actor) -> Result<P
 /// Registers a regulator (node operators only).
 pub async fn add_regulator(node: &Node, m: NewMember, actor: Actor) -> Result<Participant> {
     check_member(&m)?;
+    no_regions(&m)?;
     node.committer
         .run(move |tx| {
             add_member(
@@ -214,6 +247,7 @@ pub async fn add_regulator(node: &Node, m: NewMember, actor: Actor) -> Result<Pa
 pub async fn register_bank(node: &Node, caller: &Caller, m: NewMember) -> Result<(Participant, bool)> {
     caller.require(&[Role::Platform])?;
     check_member(&m)?;
+    no_regions(&m)?;
     let platform = caller.uscc().to_owned();
     let actor = Actor::caller(caller);
     let a = caller.assertion.clone();
@@ -251,6 +285,7 @@ pub async fn submit_registration(node: &Node, token: &str) -> Result<Participant
         name: req.str("name").unwrap_or_default().to_owned(),
         did: req.signer.as_str().to_owned(),
         endpoint: None,
+        regions: vec![],
     };
     check_member(&m)?;
     let actor = Actor {
@@ -694,9 +729,14 @@ pub fn delegated(
 /// endpoint and every key with its validity interval.
 fn view(c: &mut crate::storage::DbConn, p: Participant) -> Result<Value> {
     let keys = participants::keys(c, p.id)?;
+    let regions = if p.role == Role::Platform {
+        participants::regions(c, &p.uscc)?
+    } else {
+        Vec::new()
+    };
     Ok(json!({
         "uscc": p.uscc, "role": p.role, "name": p.name, "state": p.state,
-        "platform": p.platform_uscc, "endpoint": p.endpoint,
+        "platform": p.platform_uscc, "endpoint": p.endpoint, "regions": regions,
         "createdAt": format_utc_seconds(from_millis(p.created_at)),
         "keys": keys.iter().map(|k| json!({
             "did": k.did,
@@ -748,6 +788,7 @@ pub fn ensure_self(node: &Node, role: Role, uscc: &str, name: &str) -> Result<()
             name,
             did,
             endpoint: None,
+            regions: vec![],
         };
         let actor = Actor {
             uscc: m.uscc.clone(),

@@ -321,6 +321,28 @@ pub fn enterprises_by_city_prefix(conn: &mut DbConn) -> StorageResult<Vec<(Strin
         .load(conn)?)
 }
 
+/// Records the 设区市 a platform covers (call inside the transaction that admits it).
+pub fn set_regions(conn: &mut DbConn, platform: &str, regions: &[String]) -> StorageResult<()> {
+    use super::schema::platform_regions as r;
+    diesel::delete(r::table.filter(r::platform_uscc.eq(platform))).execute(conn)?;
+    for region in regions {
+        crate::on_backend!(conn, |c| diesel::insert_into(r::table)
+            .values((r::platform_uscc.eq(platform), r::region.eq(region)))
+            .execute(c))?;
+    }
+    Ok(())
+}
+
+/// The 设区市 a platform covers, in code order.
+pub fn regions(conn: &mut DbConn, platform: &str) -> StorageResult<Vec<String>> {
+    use super::schema::platform_regions as r;
+    Ok(r::table
+        .filter(r::platform_uscc.eq(platform))
+        .order(r::region)
+        .select(r::region)
+        .load(conn)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -368,6 +368,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    platform_regions (platform_uscc, region) {
+        platform_uscc -> Text,
+        region -> Text,
+    }
+}
+
 diesel::joinable!(loan_reports -> loans (loan_id));
 
 diesel::allow_tables_to_appear_in_same_query!(

@@ -1213,3 +1213,46 @@ fn public_information_reaches_a_subscribed_bank_in_batches_for_10000_enterprises
     let r = bank.post(&format!("/v1/feed/subscriptions/{sid}/delete"), &json!({}));
     assert_eq!(r.status, 200, "{}", r.text);
 }
+
+/// A platform declares the 设区市 it covers when it is admitted; the registry shows them; a code
+/// that is not a 设区市, a repeat, or regions for a bank are refused and change nothing.
+#[test]
+fn platforms_declare_the_regions_they_cover() {
+    let w = World::new(Backend::Sqlite);
+    let op = w.node.operator();
+    let key = new_key();
+    let admit = |regions: Value| {
+        op.post(
+            "/v1/admin/platforms",
+            &json!({"uscc": PLATFORM2, "name": "江苏平台", "did": key.did.as_str(),
+                    "endpoint": "https://p.example", "regions": regions}),
+        )
+    };
+    for (bad, what) in [
+        (json!(["320102"]), "a county"),
+        (json!(["330100"]), "Zhejiang"),
+        (json!(["320100", "320100"]), "twice"),
+    ] {
+        let r = admit(bad);
+        assert_eq!(r.status, 400, "{what}: {}", r.text);
+        assert_eq!(r.problem(), "invalid-region", "{what}");
+    }
+    let r = admit(json!(["320500", "320100"]));
+    assert_eq!(r.status, 201, "{}", r.text);
+    let list = w.client(&w.regulator).get("/v1/participants?role=platform");
+    assert_eq!(list.status, 200, "{}", list.text);
+    let p = list.body["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["uscc"] == PLATFORM2)
+        .cloned()
+        .unwrap();
+    assert_eq!(p["regions"], json!(["320100", "320500"]), "{p}");
+    let r = w.client(&key).post(
+        "/v1/banks",
+        &json!({"uscc": BANK2, "name": "银行", "did": new_key().did.as_str(), "regions": ["320100"]}),
+    );
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.problem(), "invalid-region");
+}

@@ -953,6 +953,7 @@ fn stream(backend: Backend) {
                     name: format!("平台{i}"),
                     did: key.did.as_str().to_owned(),
                     endpoint: Some(format!("https://platform{i}.example")),
+                    regions: vec![],
                 },
                 op.clone(),
             )
@@ -969,6 +970,7 @@ fn stream(backend: Backend) {
                         name: format!("银行{i}{j}"),
                         did: bkey.did.as_str().to_owned(),
                         endpoint: None,
+                        regions: vec![],
                     },
                 )
                 .await

@@ -1,3 +1,4 @@
+DROP TABLE platform_regions;
 DROP TABLE feed_cursor;
 DROP TABLE feed_batches;
 DROP TABLE feed_subscriptions;

@@ -132,3 +132,10 @@ CREATE TABLE feed_cursor (
     id          SMALLINT PRIMARY KEY,
     last_record BIGINT NOT NULL
 );
+
+-- The 设区市 a platform declares it covers (spec/loans.md §8), set when it is admitted.
+CREATE TABLE platform_regions (
+    platform_uscc TEXT NOT NULL,
+    region        TEXT NOT NULL,
+    PRIMARY KEY (platform_uscc, region)
+);
