@@ -884,10 +884,19 @@ impl Drop for PyReceiver {
 /// pull list) only while it has an open loan and a live post-loan grant covering the record's
 /// category; after revocation the alert is refused and logged; after settlement nothing happens.
 #[test]
-fn risk_alerts_follow_the_open_loan_and_the_live_grant() {
+fn risk_alerts_follow_the_open_loan_and_the_live_grant_on_sqlite() {
+    risk_story(Backend::Sqlite);
+}
+
+#[test]
+fn risk_alerts_follow_the_open_loan_and_the_live_grant_on_postgres() {
+    risk_story(Backend::Postgres);
+}
+
+fn risk_story(backend: Backend) {
     use base64::Engine as _;
     use consentry::grant::model::{CategoryGrant, Granularity};
-    let l = Loop::new(Backend::Sqlite);
+    let l = Loop::new(backend);
     let py = PyReceiver::start(&l.w.node.did);
     let bank_at_node = l.w.client(&l.bank1);
     let r = bank_at_node.post(
