@@ -51,7 +51,19 @@ pub async fn compute(node: &Node) -> Result<Value> {
         "perBank": full["access"]["byBank"],
         "perCategory": full["access"]["byCategory"],
         "objections": full["objections"],
+        "loansByRegion": loans_by_region(node).await?,
     }))
+}
+
+/// Loan figures of the last twelve months by 设区市 (spec/loans.md §4), for the regulator's pages.
+async fn loans_by_region(node: &Node) -> Result<Value> {
+    use crate::node::loans::{FiguresQuery, figures_as, figures_json};
+    let q = FiguresQuery {
+        group_by: Some("region".into()),
+        ..Default::default()
+    };
+    let (dims, from, until, rows) = figures_as(node, crate::policy::Role::Regulator, "", &q).await?;
+    Ok(figures_json(&dims, &from, &until, &rows))
 }
 
 fn escape(s: &str) -> String {
@@ -61,8 +73,8 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// A grouped bar chart: `labels`, two series (releases, refusals), as SVG.
-fn bars(title: &str, labels: &[String], a: &[i64], b: &[i64]) -> String {
+/// A grouped bar chart: `labels`, two series named by `legend`, as SVG.
+fn bars(title: &str, labels: &[String], a: &[i64], b: &[i64], legend: (&str, &str)) -> String {
     let (w, h, left, bottom, top) = (720.0_f64, 300.0_f64, 48.0_f64, 70.0_f64, 36.0_f64);
     let max = a.iter().chain(b).copied().max().unwrap_or(0).max(1) as f64;
     let n = labels.len().max(1) as f64;
@@ -110,12 +122,14 @@ fn bars(title: &str, labels: &[String], a: &[i64], b: &[i64]) -> String {
         ));
     }
     svg.push_str(&format!(
-        "<rect x=\"{}\" y=\"8\" width=\"10\" height=\"10\" fill=\"#2f6fbd\"/><text x=\"{}\" y=\"17\" font-size=\"11\" font-family=\"sans-serif\">放行 releases</text>\
-         <rect x=\"{}\" y=\"8\" width=\"10\" height=\"10\" fill=\"#c0392b\"/><text x=\"{}\" y=\"17\" font-size=\"11\" font-family=\"sans-serif\">拒绝 refusals</text></svg>",
+        "<rect x=\"{}\" y=\"8\" width=\"10\" height=\"10\" fill=\"#2f6fbd\"/><text x=\"{}\" y=\"17\" font-size=\"11\" font-family=\"sans-serif\">{}</text>\
+         <rect x=\"{}\" y=\"8\" width=\"10\" height=\"10\" fill=\"#c0392b\"/><text x=\"{}\" y=\"17\" font-size=\"11\" font-family=\"sans-serif\">{}</text></svg>",
         w - 230.0,
         w - 215.0,
+        escape(legend.0),
         w - 120.0,
-        w - 105.0
+        w - 105.0,
+        escape(legend.1)
     ));
     svg
 }
@@ -136,6 +150,7 @@ pub fn chart(name: &str, stats: &Value) -> Option<String> {
                 &labels,
                 &a,
                 &b,
+                ("放行 releases", "拒绝 refusals"),
             ))
         }
         "per-platform.svg" | "per-platform" => {
@@ -148,6 +163,29 @@ pub fn chart(name: &str, stats: &Value) -> Option<String> {
                 &labels,
                 &a,
                 &b,
+                ("放行 releases", "拒绝 refusals"),
+            ))
+        }
+        "loans-by-region.svg" | "loans-by-region" => {
+            let rows = stats["loansByRegion"]["rows"].as_array()?;
+            let labels: Vec<String> = rows
+                .iter()
+                .map(|r| r["regionName"].as_str().unwrap_or("").to_owned())
+                .collect();
+            let a: Vec<i64> = rows
+                .iter()
+                .map(|r| r["approvals"].as_i64().unwrap_or(0))
+                .collect();
+            let b: Vec<i64> = rows
+                .iter()
+                .map(|r| r["firstLoans"].as_i64().unwrap_or(0))
+                .collect();
+            Some(bars(
+                "各设区市贷款审批与首贷(近12个月) Approvals and first loans by city, 12 months",
+                &labels,
+                &a,
+                &b,
+                ("审批 approvals", "首贷 first loans"),
             ))
         }
         _ => None,

@@ -628,6 +628,10 @@ fn portal_session_security() {
     assert_eq!(reg.get("/portal/api/history").status, 403);
     assert_eq!(reg.post("/portal/api/slots", "{}").status, 403);
     assert_eq!(reg.get("/portal/api/charts/per-day.svg").status, 200);
+    assert_eq!(reg.get("/portal/api/charts/loans-by-region.svg").status, 200);
+    let st = reg.get("/portal/api/stats");
+    assert_eq!(st.status, 200);
+    assert!(st.body["loansByRegion"]["rows"].is_array(), "{:?}", st.body);
     let listed = reg.get("/portal/api/objections?state=forwarded");
     assert_eq!(listed.status, 200, "{:?}", listed.body);
     assert_eq!(listed.body["objections"][0]["id"], obj.as_str());
