@@ -2145,3 +2145,432 @@ fn live_answers_of_alerts_and_bulletins_match_the_spec() {
     assert_eq!(a.problem(), "invalid-webhook-events");
     spec.check("POST", "/v1/webhooks", &a);
 }
+
+/// A GET by `c` with an `Accept` header.
+fn get_accepting(c: &crate::common::server::Client, path: &str, accept: &str) -> Answer {
+    let token = consentry::node::auth::make(&c.key, &c.audience, "GET", path, c.clock.now()).unwrap();
+    crate::common::server::answer(
+        crate::common::server::http()
+            .get(&format!("{}{path}", c.base))
+            .set("Authorization", &format!("Bearer {token}"))
+            .set("Accept", accept)
+            .call(),
+    )
+}
+
+/// The batch push of public information: a bank's subscriptions (made, listed, refused, deleted), a
+/// batch pushed for new public records of Jiangsu enterprises (listed, paged, read in full, in the
+/// enterprise's history, the bank's `public-batch` notice, the `public.batch` webhook event), and
+/// the active enterprises by 设区市 in JSON and CSV.
+#[test]
+fn live_answers_of_the_public_feed_and_enterprise_counts_match_the_spec() {
+    let spec = Spec::load();
+    let w = World::new(Backend::Sqlite);
+    let (plat, bank) = (w.client(&w.platform), w.client(&w.bank));
+    let (ent, reg, op) = (w.client(&w.enterprise), w.client(&w.regulator), w.node.operator());
+    let code = |head: &str| consentry::ids::Uscc::complete(head).unwrap().as_str().to_owned();
+    // Two Nanjing enterprises (one registered), one of Suzhou, one of Wuxi.
+    let (nanjing, nanjing2, suzhou, wuxi) = (
+        code("91320102MA000001"),
+        code("91320104MA000002"),
+        code("91320505MA000003"),
+        code("91320211MA000004"),
+    );
+    let nanjing_key = new_key();
+    crate::service::register_enterprise(&w.node, &nanjing_key, &nanjing, "南京示例有限公司");
+
+    // Subscriptions: made, listed; refused for each reason.
+    let subs = "/v1/feed/subscriptions";
+    let good = json!({"regions": ["320100", "320500"], "categories": ["REG-01"]});
+    let sub = bank.post(subs, &good);
+    assert_eq!(sub.status, 201, "{}", sub.text);
+    spec.check("POST", subs, &sub);
+    assert_eq!(sub.body["regions"], json!(["320100", "320500"]));
+    let sid = sub.body["id"].as_str().unwrap().to_owned();
+    let one = |regions: Value, categories: Value| json!({"regions": regions, "categories": categories});
+    for (c, body, status, code) in [
+        (
+            &bank,
+            one(json!(["320100"]), json!(["TAX-03"])),
+            400,
+            "invalid-subscription",
+        ),
+        (
+            &bank,
+            one(json!(["320000"]), json!(["REG-01"])),
+            400,
+            "invalid-subscription",
+        ),
+        (
+            &bank,
+            one(json!(["320102"]), json!(["REG-01"])),
+            400,
+            "invalid-subscription",
+        ),
+        (
+            &bank,
+            one(json!(["330100"]), json!(["REG-01"])),
+            400,
+            "invalid-subscription",
+        ),
+        (
+            &bank,
+            one(json!([]), json!(["REG-01"])),
+            400,
+            "invalid-subscription",
+        ),
+        (
+            &bank,
+            one(json!(["320100", "320100"]), json!(["REG-01"])),
+            400,
+            "invalid-subscription",
+        ),
+        (
+            &bank,
+            one(json!(["320100"]), json!(["NOPE-1"])),
+            400,
+            "invalid-subscription",
+        ),
+        (
+            &bank,
+            one(json!(["320100"]), json!([])),
+            400,
+            "invalid-subscription",
+        ),
+        (
+            &bank,
+            one(json!(["320100"]), json!(["REG-01", "REG-01"])),
+            400,
+            "invalid-subscription",
+        ),
+        (
+            &bank,
+            json!({"regions": ["320100"], "categories": ["REG-01"], "industry": "C"}),
+            400,
+            "invalid-body",
+        ),
+        (
+            &bank,
+            json!({"regions": "320100", "categories": ["REG-01"]}),
+            400,
+            "invalid-body",
+        ),
+        (&bank, json!({"regions": ["320100"]}), 400, "invalid-body"),
+        (&plat, good.clone(), 403, "forbidden"),
+        (&ent, json!({"x": 1}), 403, "forbidden"),
+        (&reg, json!({}), 403, "forbidden"),
+    ] {
+        let a = c.post(subs, &body);
+        assert_eq!(a.status, status, "{body}: {}", a.text);
+        assert_eq!(a.problem(), code, "{body}: {}", a.text);
+        spec.check("POST", subs, &a);
+    }
+    let a = bank.post_raw(subs, "{\"regions\": [", true);
+    assert_eq!(a.status, 400, "{}", a.text);
+    assert_eq!(a.problem(), "malformed-json");
+    spec.check("POST", subs, &a);
+    for (c, path, status) in [
+        (&bank, subs, 200),
+        (&bank, "/v1/feed/subscriptions?all=1", 400),
+        (&plat, subs, 403),
+        (&op, subs, 403),
+    ] {
+        let a = c.get(path);
+        assert_eq!(a.status, status, "{path}: {}", a.text);
+        spec.check("GET", subs, &a);
+    }
+    assert_eq!(bank.get(subs).body["subscriptions"], json!([sub.body]));
+
+    // New records: REG-01 of the Nanjing and Suzhou enterprises (pushed), REG-01 of the Wuxi one
+    // (another region) and TAX-03 (not public), not pushed.
+    let reg01 = |uscc: &str, date: &str, person: &str| {
+        json!({"uscc": uscc, "category": "REG-01", "date": date, "provider": "SAMR",
+               "fields": {"name": "示例有限公司", "legalRepresentative": person, "status": "active"}})
+    };
+    let lines = [
+        reg01(&nanjing, "2026-11-02", "王小明"),
+        reg01(&nanjing, "2026-11-20", "王小明"),
+        json!({"uscc": nanjing, "category": "TAX-03", "date": "2026-10-31", "provider": "STA", "fields": {"taxPaid": 100.0}}),
+        reg01(&nanjing2, "2026-11-03", "赵六"),
+        reg01(&suzhou, "2026-11-04", "李四"),
+        reg01(&wuxi, "2026-11-05", "钱七"),
+    ]
+    .iter()
+    .map(Value::to_string)
+    .collect::<Vec<_>>()
+    .join("\n");
+    let catalog = consentry::catalog::Catalog::builtin();
+    let records = consentry::node::data::parse_import(lines.as_bytes(), &catalog, 0).unwrap();
+    w.node
+        .node
+        .store
+        .run(|c| consentry::storage::data::insert(c, &records))
+        .unwrap();
+    // The push (every 2 seconds) makes one batch of the three enterprises, four records.
+    let batches = "/v1/feed/batches";
+    let start = std::time::Instant::now();
+    let list = loop {
+        let a = bank.get(batches);
+        assert_eq!(a.status, 200, "{}", a.text);
+        if !a.body["batches"].as_array().unwrap().is_empty() {
+            break a;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "no batch pushed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    spec.check("GET", batches, &list);
+    let summary = &list.body["batches"][0];
+    assert_eq!(list.body["batches"].as_array().unwrap().len(), 1, "{}", list.text);
+    assert_eq!(summary["enterprises"], 3, "{}", list.text);
+    assert_eq!(summary["records"], 4, "{}", list.text);
+    assert_eq!(
+        summary["lastIndex"].as_i64().unwrap() - summary["firstIndex"].as_i64().unwrap(),
+        2,
+        "one release entry per enterprise: {}",
+        list.text
+    );
+    assert!(list.body["next"].is_null(), "{}", list.text);
+    let bid = summary["id"].as_str().unwrap().to_owned();
+    let page = bank.get("/v1/feed/batches?limit=1");
+    let next = page.body["next"].as_i64().expect("a full page has a cursor");
+    for (c, path, status) in [
+        (&bank, "/v1/feed/batches?limit=1".to_owned(), 200),
+        (&bank, format!("/v1/feed/batches?after={next}&limit=200"), 200),
+        (&bank, "/v1/feed/batches?limit=0".into(), 400),
+        (&bank, "/v1/feed/batches?limit=201".into(), 400),
+        (&bank, "/v1/feed/batches?after=x".into(), 400),
+        (&bank, "/v1/feed/batches?region=320100".into(), 400),
+        (&plat, "/v1/feed/batches".into(), 403),
+        (&reg, "/v1/feed/batches".into(), 403),
+    ] {
+        let a = c.get(&path);
+        assert_eq!(a.status, status, "{path}: {}", a.text);
+        spec.check("GET", batches, &a);
+        if status == 400 {
+            assert_eq!(a.problem(), "invalid-query", "{path}: {}", a.text);
+        }
+    }
+    assert_eq!(
+        bank.get(&format!("/v1/feed/batches?after={next}")).body["batches"],
+        json!([])
+    );
+
+    // The batch in full: per enterprise its region, its entry and its records, persons masked.
+    let template = "/v1/feed/batches/{id}";
+    let full = bank.get(&format!("/v1/feed/batches/{bid}"));
+    assert_eq!(full.status, 200, "{}", full.text);
+    spec.check("GET", template, &full);
+    let b = &full.body;
+    assert_eq!(
+        (&b["id"], &b["subscription"], &b["bank"]),
+        (&json!(bid), &json!(sid), &json!(BANK))
+    );
+    for k in ["enterprises", "records", "firstIndex", "lastIndex", "createdAt"] {
+        assert_eq!(b[k], summary[k], "{k}");
+    }
+    let entries = b["entries"].as_array().unwrap();
+    let who: Vec<(&str, &str, usize)> = entries
+        .iter()
+        .map(|e| {
+            (
+                e["enterprise"].as_str().unwrap(),
+                e["region"].as_str().unwrap(),
+                e["records"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        who,
+        [
+            (nanjing.as_str(), "320100", 2),
+            (nanjing2.as_str(), "320100", 1),
+            (suzhou.as_str(), "320500", 1)
+        ],
+        "{}",
+        full.text
+    );
+    assert_eq!(entries[0]["records"][1]["date"], "2026-11-20");
+    assert_eq!(entries[0]["records"][0]["category"], "REG-01");
+    assert_eq!(entries[0]["records"][0]["provider"], "SAMR");
+    assert!(
+        !full.text.contains("王小明") && full.text.contains("王某"),
+        "{}",
+        full.text
+    );
+    assert!(
+        !full.text.contains("taxPaid") && !full.text.contains(&wuxi),
+        "{}",
+        full.text
+    );
+    for (c, path, status) in [
+        (
+            &bank,
+            "/v1/feed/batches/urn:uuid:00000000-0000-4000-8000-000000000000".to_owned(),
+            404,
+        ),
+        (&bank, format!("/v1/feed/batches/{sid}"), 404),
+        (&plat, format!("/v1/feed/batches/{bid}"), 403),
+        (&op, format!("/v1/feed/batches/{bid}"), 403),
+    ] {
+        let a = c.get(&path);
+        assert_eq!(a.status, status, "{path}: {}", a.text);
+        spec.check("GET", template, &a);
+    }
+    // The registered enterprise sees the release to the bank in its history; its `dataSha256` is
+    // the digest of its records in the batch.
+    let h = w.client(&nanjing_key).get("/v1/log/entries?kind=release");
+    assert_eq!(h.status, 200, "{}", h.text);
+    spec.check("GET", "/v1/log/entries", &h);
+    let mine = h.body["entries"].as_array().unwrap();
+    assert_eq!(mine.len(), 1, "{}", h.text);
+    assert_eq!(mine[0]["index"], entries[0]["logIndex"]);
+    let record = &mine[0]["record"];
+    assert_eq!(
+        (&record["bank"], &record["detail"]["batch"]),
+        (&json!(BANK), &json!(bid))
+    );
+    let digest = consentry::crypto::Sha256Digest::of(
+        &consentry::crypto::jcs::canonicalize(&entries[0]["records"]).unwrap(),
+    );
+    assert_eq!(record["dataSha256"], digest.to_hex(), "{}", h.text);
+
+    // The bank's notice of the batch.
+    let a = bank.get("/v1/notices");
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("GET", "/v1/notices", &a);
+    let notice = a.body["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["kind"] == "public-batch")
+        .unwrap_or_else(|| panic!("no public-batch notice: {}", a.text))
+        .clone();
+    assert_eq!(
+        notice["body"],
+        json!({"batch": bid, "subscription": sid, "enterprises": 3, "records": 4,
+               "firstIndex": summary["firstIndex"], "lastIndex": summary["lastIndex"]})
+    );
+
+    // At most 20 live subscriptions; deleting one (no body, or `{}`), once.
+    for i in 0..19 {
+        let a = bank.post(subs, &one(json!(["321300"]), json!(["REG-01"])));
+        assert_eq!(a.status, 201, "{i}: {}", a.text);
+    }
+    let a = bank.post(subs, &one(json!(["321300"]), json!(["REG-01"])));
+    assert_eq!(a.status, 409, "{}", a.text);
+    assert_eq!(a.problem(), "conflict");
+    spec.check("POST", subs, &a);
+    let listed = bank.get(subs);
+    spec.check("GET", subs, &listed);
+    assert_eq!(listed.body["subscriptions"].as_array().unwrap().len(), 20);
+    let delete = "/v1/feed/subscriptions/{id}/delete";
+    let path = format!("/v1/feed/subscriptions/{sid}/delete");
+    for (a, status, code) in [
+        (bank.post(&path, &json!({"x": 1})), 400, "invalid-body"),
+        (bank.post_raw(&path, "[", true), 400, "malformed-json"),
+        (plat.post_raw(&path, "", true), 403, "forbidden"),
+        (bank.post_raw(&path, "", true), 200, ""),
+        (bank.post(&path, &json!({})), 404, "not-found"),
+        (
+            bank.post_raw(
+                "/v1/feed/subscriptions/urn:uuid:00000000-0000-4000-8000-000000000000/delete",
+                "",
+                true,
+            ),
+            404,
+            "not-found",
+        ),
+    ] {
+        assert_eq!(a.status, status, "{code}: {}", a.text);
+        assert_eq!(a.problem(), code, "{}", a.text);
+        spec.check("POST", delete, &a);
+        if status == 200 {
+            assert_eq!(a.body, json!({"id": sid, "deleted": true}));
+        }
+    }
+    assert_eq!(bank.get(subs).body["subscriptions"].as_array().unwrap().len(), 19);
+    assert_eq!(
+        bank.get(&format!("/v1/feed/batches/{bid}")).status,
+        200,
+        "a deleted subscription's batches stay"
+    );
+
+    // Active enterprises by 设区市, JSON and CSV.
+    let stats = "/v1/stats/enterprises";
+    let a = reg.get(stats);
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("GET", stats, &a);
+    let rows = a.body["rows"].as_array().unwrap();
+    let sum: i64 = rows.iter().map(|r| r["enterprises"].as_i64().unwrap()).sum();
+    assert_eq!(a.body["total"], sum, "{}", a.text);
+    assert!(
+        rows.iter()
+            .any(|r| r["region"] == "320100" && r["regionName"] == "南京市" && r["enterprises"] == 1),
+        "{}",
+        a.text
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r["region"] == "000000" && r["regionName"] == "省外或未知"),
+        "the Zhejiang enterprise: {}",
+        a.text
+    );
+    let want_csv: String = std::iter::once("region,regionName,enterprises\r\n".to_owned())
+        .chain(rows.iter().map(|r| {
+            format!(
+                "{},{},{}\r\n",
+                r["region"].as_str().unwrap(),
+                r["regionName"].as_str().unwrap(),
+                r["enterprises"]
+            )
+        }))
+        .collect();
+    for (a, status) in [
+        (op.get("/v1/stats/enterprises?format=json"), 200),
+        (op.get("/v1/stats/enterprises?format=csv"), 200),
+        (get_accepting(&reg, stats, "text/csv"), 200),
+        (
+            get_accepting(&reg, stats, "text/csv;q=0.5, application/json"),
+            200,
+        ),
+        (reg.get("/v1/stats/enterprises?format=xml"), 400),
+        (reg.get("/v1/stats/enterprises?groupBy=region"), 400),
+        (bank.get(stats), 403),
+        (plat.get(stats), 403),
+        (ent.get("/v1/stats/enterprises?format=csv"), 403),
+    ] {
+        assert_eq!(a.status, status, "{}", a.text);
+        spec.check("GET", stats, &a);
+        let media = a.header("content-type").and_then(|t| t.split(';').next());
+        if media == Some("text/csv") {
+            assert_eq!(a.text, want_csv);
+        } else if status == 200 {
+            assert_eq!(a.body, reg.get(stats).body);
+        }
+    }
+    assert_eq!(
+        op.get("/v1/stats/enterprises?format=csv").header("content-type"),
+        Some("text/csv; charset=utf-8; header=present")
+    );
+    assert_eq!(get_accepting(&reg, stats, "text/csv").text, want_csv);
+    assert_eq!(
+        reg.get("/v1/stats/enterprises?format=xml").problem(),
+        "invalid-stats-query"
+    );
+    assert_eq!(reg.get("/v1/stats/enterprises?x=1").problem(), "invalid-query");
+
+    // `public.batch`: banks subscribe to it, platforms cannot (registered last, so that nothing
+    // is delivered to the example URL).
+    let hook = |events: Value| json!({"url": "https://hooks.example.com/consentry", "events": events});
+    let a = bank.post("/v1/webhooks", &hook(json!(["public.batch"])));
+    assert_eq!(a.status, 201, "{}", a.text);
+    spec.check("POST", "/v1/webhooks", &a);
+    assert_eq!(a.body["events"], json!(["public.batch"]));
+    let a = plat.post("/v1/webhooks", &hook(json!(["public.batch"])));
+    assert_eq!(a.status, 400, "{}", a.text);
+    assert_eq!(a.problem(), "invalid-webhook-events");
+    spec.check("POST", "/v1/webhooks", &a);
+}

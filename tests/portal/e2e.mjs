@@ -217,6 +217,11 @@ async function publicPage(page, uscc) {
   current = page;
   await page.goto(`${base}/sxm/${uscc}`);
   await page.waitForSelector('body[data-ready="1"]');
+  // The page is ready before its QR image has finished loading: wait for the image, if there is one.
+  await page.waitForFunction(() => {
+    const img = document.querySelector('#sxm-qr');
+    return !img || img.complete;
+  });
   return page.evaluate(() => ({
     display: document.body.dataset.display,
     grade: document.querySelector('#sxm-grade')?.textContent ?? null,
