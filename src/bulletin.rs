@@ -94,6 +94,19 @@ impl Month {
         format!("{:04}-{:02}", self.first.year(), u8::from(self.first.month()))
     }
 
+    /// The month after this one.
+    pub fn next(&self) -> Option<Self> {
+        let first = self.last.next_day()?;
+        Self::parse(&format!("{:04}-{:02}", first.year(), u8::from(first.month()))).ok()
+    }
+
+    /// The month holding instant `ms` (CST).
+    pub fn holding(ms: i64) -> Option<Self> {
+        let day = (ms + CST_MS).div_euclid(DAY_MS);
+        let date = time::Date::from_julian_day(i32::try_from(day + 2_440_588).ok()?).ok()?;
+        Self::parse(&format!("{:04}-{:02}", date.year(), u8::from(date.month()))).ok()
+    }
+
     /// The last month that has ended at `ms` (CST): the month before the one holding `ms`.
     pub fn last_ended(ms: i64) -> Option<Self> {
         let day = (ms + CST_MS).div_euclid(DAY_MS);
@@ -420,6 +433,7 @@ fn figures_of(event: &LoanEvent, delta: &crate::loan::Delta, f: &mut LoanFigures
             }
         }
         LoanEvent::Disbursement { .. } => f.disbursed = delta.disbursed,
+        LoanEvent::Cancellation { .. } => {}
         LoanEvent::Repayment { status, .. } => {
             f.repaid = delta.repaid;
             match status {
@@ -592,6 +606,9 @@ mod tests {
             assert!(Month::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(Month::last_ended(m.start_ms).unwrap().name(), "2026-11");
+        assert_eq!(m.next().unwrap().name(), "2027-01");
+        assert_eq!(Month::holding(m.start_ms).unwrap().name(), "2026-12");
+        assert_eq!(Month::holding(m.start_ms - 1).unwrap().name(), "2026-11");
         assert_eq!(Month::last_ended(m.start_ms - 1).unwrap().name(), "2026-10");
     }
 

@@ -123,6 +123,13 @@ pub enum LoanEvent {
         /// The day (`YYYY-MM-DD`).
         on: String,
     },
+    /// An approved loan withdrawn before anything was paid out (the enterprise did not draw it, or
+    /// the bank cancelled it): the loan ends without a balance.
+    #[serde(rename_all = "camelCase")]
+    Cancellation {
+        /// The day (`YYYY-MM-DD`).
+        on: String,
+    },
     /// A repayment event.
     #[serde(rename_all = "camelCase")]
     Repayment {
@@ -206,13 +213,16 @@ impl LoanEvent {
     /// The event's day, as written.
     pub fn on(&self) -> &str {
         match self {
-            Self::Decision { on, .. } | Self::Disbursement { on, .. } | Self::Repayment { on, .. } => on,
+            Self::Decision { on, .. }
+            | Self::Disbursement { on, .. }
+            | Self::Cancellation { on }
+            | Self::Repayment { on, .. } => on,
         }
     }
 
     /// The stable name of what happened, used as the log entry's `decision`:
     /// `loan-approved`, `loan-declined`, `loan-disbursed`, `loan-repaid`, `loan-overdue`,
-    /// `loan-settled`, `loan-default`.
+    /// `loan-settled`, `loan-default`, `loan-cancelled`.
     pub fn outcome(&self) -> &'static str {
         match self {
             Self::Decision {
@@ -224,6 +234,7 @@ impl LoanEvent {
                 ..
             } => "loan-declined",
             Self::Disbursement { .. } => "loan-disbursed",
+            Self::Cancellation { .. } => "loan-cancelled",
             Self::Repayment { status, .. } => match status {
                 Repayment::OnTime => "loan-repaid",
                 Repayment::Overdue => "loan-overdue",
@@ -348,6 +359,7 @@ impl LoanReport {
                 }
             }
             LoanEvent::Disbursement { amount, .. } => amount_ok("event.amount", *amount, &mut out),
+            LoanEvent::Cancellation { .. } => {}
             LoanEvent::Repayment {
                 status,
                 amount,
@@ -406,6 +418,8 @@ pub enum LoanState {
     Settled,
     /// In default (final).
     Defaulted,
+    /// Approved, then withdrawn before anything was paid out (final).
+    Cancelled,
 }
 
 impl LoanState {
@@ -418,6 +432,7 @@ impl LoanState {
             Self::Overdue => "overdue",
             Self::Settled => "settled",
             Self::Defaulted => "defaulted",
+            Self::Cancelled => "cancelled",
         }
     }
 
@@ -430,6 +445,7 @@ impl LoanState {
             Self::Overdue,
             Self::Settled,
             Self::Defaulted,
+            Self::Cancelled,
         ]
         .into_iter()
         .find(|x| x.as_str() == s)
@@ -437,7 +453,10 @@ impl LoanState {
 
     /// Whether no further event may follow.
     pub fn is_final(self) -> bool {
-        matches!(self, Self::Declined | Self::Settled | Self::Defaulted)
+        matches!(
+            self,
+            Self::Declined | Self::Settled | Self::Defaulted | Self::Cancelled
+        )
     }
 }
 
@@ -531,6 +550,14 @@ impl LoanState {
                     next.state = LoanState::Disbursed;
                 }
                 delta.disbursed = *amount;
+            }
+            LoanEvent::Cancellation { .. } => {
+                if l.state != LoanState::Approved || l.disbursed > 0 {
+                    return Err(out_of_order(
+                        "only an approved loan with nothing paid out can be cancelled",
+                    ));
+                }
+                next.state = LoanState::Cancelled;
             }
             LoanEvent::Repayment { status, amount, .. } => {
                 if l.state == LoanState::Approved {
@@ -683,6 +710,14 @@ mod tests {
         assert_eq!((l.state, l.balance, delta.repaid), (LoanState::Settled, 0, 90));
         // Nothing after the end.
         assert!(LoanState::after(Some(&l), &repay, day("2026-12-01")).is_err());
+        // An approval never drawn can be cancelled; nothing follows; a drawn loan cannot be.
+        let (fresh, _) = LoanState::after(None, &ev(approve(1000)), d).unwrap();
+        let cancel = ev(json!({"type": "cancellation", "on": "2026-11-05"}));
+        let (c, _) = LoanState::after(Some(&fresh), &cancel, day("2026-11-05")).unwrap();
+        assert_eq!((c.state, c.balance), (LoanState::Cancelled, 0));
+        assert!(LoanState::after(Some(&c), &pay, day("2026-11-06")).is_err());
+        let (drawn, _) = LoanState::after(Some(&fresh), &pay, day("2026-11-05")).unwrap();
+        assert!(LoanState::after(Some(&drawn), &cancel, day("2026-11-05")).is_err());
         for s in [
             "approved",
             "declined",
@@ -690,6 +725,7 @@ mod tests {
             "overdue",
             "settled",
             "defaulted",
+            "cancelled",
         ] {
             assert_eq!(LoanState::parse(s).unwrap().as_str(), s);
         }

@@ -6,7 +6,9 @@
 //! 1. it looks for the enterprise's grant that covers the alert: the loan's platform is its grantee,
 //!    `post-loan-management` among its purposes, the bank among its recipients with the record's
 //!    category, the record's date inside its data period;
-//! 2. none: no alert (no grant, no monitoring);
+//! 2. none: no alert (no grant, no monitoring); nor when, as committed at the time of writing, the
+//!    loan is no longer open, the bank is not an active bank of that platform, or the platform is
+//!    not active;
 //! 3. such a grant, active and inside its validity window: an alert — a `release` entry under the
 //!    grant (purpose `post-loan-management`, the one category, `derived`; the data digest is the
 //!    alert's), a `risk.alert` event to the bank and to the platform (signed webhook and inbox), and
@@ -30,12 +32,13 @@ use crate::crypto::Sha256Digest;
 use crate::error::{Error, Result};
 use crate::grant::GrantState;
 use crate::log::entry::{AccessRecord, CategoryRef, EntryKind, GrantRef, PartyRef, Reason};
-use crate::policy::Role;
+use crate::policy::{ParticipantState, Role};
 use crate::risk::{Hit, Rules};
 use crate::storage::alerts::{self as store, AlertFilter, AlertRow};
 use crate::storage::data::DataRecord;
 use crate::storage::grants::{self, StoredGrant};
 use crate::storage::log_store::NewEntry;
+use crate::storage::participants;
 
 /// The purpose a grant must name for monitoring.
 pub const PURPOSE: &str = "post-loan-management";
@@ -185,6 +188,19 @@ async fn alert(node: &Node, record: &DataRecord, bank: &str, platform: &str, hit
     node.committer
         .run(move |tx| -> Result<bool> {
             if store::exists(tx.conn, record_id, &bank, &platform, &hit.rule)? {
+                return Ok(false);
+            }
+            // As committed now: the loan still open through this platform, the bank an active bank
+            // of the platform, the platform active. Otherwise there is no one to alert.
+            if !store::open_loans(tx.conn, &enterprise)?.contains(&(bank.clone(), platform.clone())) {
+                return Ok(false);
+            }
+            let bank_ok = participants::find(tx.conn, &bank, Role::Bank)?.is_some_and(|b| {
+                b.state == ParticipantState::Active && b.platform_uscc.as_deref() == Some(platform.as_str())
+            });
+            let platform_ok = participants::find(tx.conn, &platform, Role::Platform)?
+                .is_some_and(|p| p.state == ParticipantState::Active);
+            if !bank_ok || !platform_ok {
                 return Ok(false);
             }
             // The grant's state as committed now: a revocation that raced the sweep is seen here.

@@ -86,26 +86,50 @@ pub async fn generate(node: &Node, month: &Month) -> Result<StoredBulletin> {
     Ok(stored)
 }
 
-/// The background round: archives the last month's bulletin once it has settled, if absent and if
-/// the log already had entries in that month (a node started later has nothing to report for it;
-/// the operator can still archive it).
+/// The background round: archives, oldest first, every month that has settled ([`SETTLE_DAYS`]
+/// after its end), has no bulletin, and that the log lived through (from the month of its first
+/// entry): a node that was down across a month's end catches up, up to 24 months back.
 pub async fn due(node: &Node) -> Result<()> {
     let now = node.now_ms();
-    let Some(month) = Month::last_ended(now - SETTLE_DAYS * 86_400_000) else {
+    let Some(last) = Month::last_ended(now - SETTLE_DAYS * 86_400_000) else {
         return Ok(());
     };
-    let name = month.name();
-    let (exists, first) = node
+    let Some(first) = node
         .store
-        .call(move |c| -> Result<_> { Ok((store::get(c, &name)?.is_some(), store::first_entry_time(c)?)) })
-        .await?;
-    if exists || first.is_none_or(|t| t >= month.end_ms) {
+        .call(|c| Ok::<_, Error>(store::first_entry_time(c)?))
+        .await?
+    else {
         return Ok(());
+    };
+    let Some(first) = Month::holding(first) else {
+        return Ok(());
+    };
+    // The last 24 months at most, back to the log's first month, then oldest first.
+    let mut months = Vec::new();
+    let mut m = Some(last);
+    while let Some(month) = m {
+        if month.first < first.first || months.len() == 24 {
+            break;
+        }
+        m = Month::last_ended(month.start_ms);
+        months.push(month);
     }
-    match generate(node, &month).await {
-        Ok(_) | Err(Error::Conflict(_)) => Ok(()),
-        Err(e) => Err(e),
+    months.reverse();
+    for month in months {
+        let name = month.name();
+        if node
+            .store
+            .call(move |c| Ok::<_, Error>(store::get(c, &name)?))
+            .await?
+            .is_none()
+        {
+            match generate(node, &month).await {
+                Ok(_) | Err(Error::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
     }
+    Ok(())
 }
 
 fn summary(month: &str, log_size: i64, sha256: &str, at: i64) -> Value {

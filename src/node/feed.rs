@@ -13,6 +13,10 @@
 //!   public release (`spec/derivations.md` §5);
 //! - a `public.batch` event to the bank (signed webhook and inbox) naming the batch.
 //!
+//! A batch is written only while the subscription is live and its bank active, and each record is
+//! pushed to a subscription once (a ledger written in the batch's transaction), however many rounds
+//! or node processes read it.
+//!
 //! Only public categories can be subscribed: non-public data never leaves without the enterprise's
 //! grant. Industry (GB/T 4754) is not a dimension yet: the classification is not available as data
 //! (`spec/loans.md` §8).
@@ -27,7 +31,7 @@ use crate::credential::datetime::format_utc_seconds;
 use crate::crypto::Sha256Digest;
 use crate::error::{Error, Result};
 use crate::log::entry::{AccessRecord, CategoryRef, EntryKind, PartyRef};
-use crate::policy::Role;
+use crate::policy::{ParticipantState, Role};
 use crate::region::{Level, Regions};
 use crate::storage::data::DataRecord;
 use crate::storage::feed::{self as store, Batch, Subscription};
@@ -195,19 +199,23 @@ async fn push(node: &Node, s: &Subscription, records: &[DataRecord]) -> Result<u
     }
     let catalog = node.catalog();
     let bank = s.bank_uscc.clone();
+    // A bank that is not active gets nothing (checked again in each batch's transaction).
     let platform = {
         let b = bank.clone();
-        node.store
+        match node
+            .store
             .call(move |c| Ok::<_, Error>(participants::find(c, &b, Role::Bank)?))
             .await?
-            .and_then(|p| p.platform_uscc)
-            .unwrap_or_default()
+        {
+            Some(p) if p.state == ParticipantState::Active => p.platform_uscc.unwrap_or_default(),
+            _ => return Ok(0),
+        }
     };
     let list: Vec<(&str, Vec<&DataRecord>)> = by_enterprise.into_iter().collect();
     let mut batches = 0;
     for chunk in list.chunks(BATCH_ENTERPRISES) {
-        // What the bank gets about each enterprise: its records, persons masked.
-        let entries: Vec<(String, Value, Vec<String>)> = chunk
+        // What the bank gets about each enterprise: its records, persons masked (with their ids).
+        let entries: Vec<(String, Value, Vec<String>, Vec<i64>)> = chunk
             .iter()
             .map(|(uscc, recs)| {
                 let mut cats: Vec<String> = recs.iter().map(|r| r.category.clone()).collect();
@@ -222,12 +230,13 @@ async fn push(node: &Node, s: &Subscription, records: &[DataRecord]) -> Result<u
                         row
                     })
                     .collect();
-                ((*uscc).to_owned(), Value::Array(rows), cats)
+                let ids = recs.iter().map(|r| r.id).collect();
+                ((*uscc).to_owned(), Value::Array(rows), cats, ids)
             })
             .collect();
         let providers: BTreeMap<String, Vec<String>> = entries
             .iter()
-            .flat_map(|(_, _, cats)| cats.iter())
+            .flat_map(|(_, _, cats, _)| cats.iter())
             .map(|c| {
                 (
                     c.clone(),
@@ -242,11 +251,29 @@ async fn push(node: &Node, s: &Subscription, records: &[DataRecord]) -> Result<u
             (bank.clone(), platform.clone(), s.id, s.public_id.clone());
         node.committer
             .run(move |tx| -> Result<()> {
+                // As committed now: the subscription live, its bank active; and each record pushed to
+                // it once, whichever round or process gets here first.
+                let bank_ok = participants::find(tx.conn, &bank, Role::Bank)?
+                    .is_some_and(|b| b.state == ParticipantState::Active);
+                if !bank_ok || !store::is_live(tx.conn, sub_id)? {
+                    return Ok(());
+                }
+                let all: Vec<i64> = entries.iter().flat_map(|e| e.3.iter().copied()).collect();
+                let done = store::pushed(tx.conn, sub_id, &all)?;
+                let entries: Vec<_> = entries
+                    .into_iter()
+                    .filter(|e| !e.3.iter().any(|id| done.contains(id)))
+                    .collect();
+                if entries.is_empty() {
+                    return Ok(());
+                }
+                let ids: Vec<i64> = entries.iter().flat_map(|e| e.3.iter().copied()).collect();
+                store::mark_pushed(tx.conn, sub_id, &ids)?;
                 let batch_id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
                 let regions = Regions::jiangsu();
                 let mut out = Vec::with_capacity(entries.len());
                 let (mut first, mut last, mut n_records) = (u64::MAX, 0u64, 0i64);
-                for (uscc, rows, cats) in &entries {
+                for (uscc, rows, cats, _) in &entries {
                     let digest = crate::crypto::jcs::canonicalize(rows)
                         .map(|b| Sha256Digest::of(&b).to_hex())
                         .map_err(|e| Error::Internal(e.to_string()))?;

@@ -111,6 +111,7 @@ fn counts(event: &LoanEvent, delta: &crate::loan::Delta) -> LoanCounts {
             }
         }
         LoanEvent::Disbursement { .. } => c.disbursed = delta.disbursed,
+        LoanEvent::Cancellation { .. } => {}
         LoanEvent::Repayment { status, .. } => {
             c.repaid = delta.repaid;
             match status {

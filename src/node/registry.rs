@@ -191,7 +191,12 @@ fn add_member(
     } else {
         "admitted"
     };
-    tx.append(participant_entry(action, &p, actor, json!({"did": m.did})))?;
+    let details = if m.regions.is_empty() {
+        json!({"did": m.did})
+    } else {
+        json!({"did": m.did, "regions": m.regions})
+    };
+    tx.append(participant_entry(action, &p, actor, details))?;
     Ok(p)
 }
 

@@ -45,13 +45,17 @@ pub fn records_after(
     settled: i64,
     limit: i64,
 ) -> StorageResult<Vec<DataRecord>> {
-    Ok(data_records::table
+    let rows: Vec<DataRecord> = data_records::table
         .filter(data_records::id.gt(after))
-        .filter(data_records::imported_at.le(settled))
         .order(data_records::id)
         .limit(limit)
         .select(DataRecord::as_select())
-        .load(conn)?)
+        .load(conn)?;
+    // In id order, up to the first row not yet settled: a cursor never passes an unsettled row.
+    Ok(rows
+        .into_iter()
+        .take_while(|r| r.imported_at <= settled)
+        .collect())
 }
 
 /// The (bank, platform) of every open loan (approved, disbursed or overdue) of `enterprise`.

@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 
-use super::schema::{feed_batches, feed_cursor, feed_subscriptions};
+use super::schema::{feed_batches, feed_cursor, feed_pushed, feed_subscriptions};
 use super::{DbConn, StorageResult};
 
 /// A subscription.
@@ -149,6 +149,44 @@ pub fn advance(conn: &mut DbConn, to: i64) -> StorageResult<()> {
         crate::on_backend!(conn, |c| diesel::insert_into(feed_cursor::table)
             .values((feed_cursor::id.eq(1i16), feed_cursor::last_record.eq(to)))
             .on_conflict_do_nothing()
+            .execute(c))?;
+    }
+    Ok(())
+}
+
+/// Whether subscription `id` is live (not deleted).
+pub fn is_live(conn: &mut DbConn, id: i64) -> StorageResult<bool> {
+    let n: i64 = feed_subscriptions::table
+        .filter(feed_subscriptions::id.eq(id))
+        .filter(feed_subscriptions::deleted_at.is_null())
+        .count()
+        .get_result(conn)?;
+    Ok(n == 1)
+}
+
+/// Of `records`, those already pushed to subscription `id`.
+pub fn pushed(conn: &mut DbConn, id: i64, records: &[i64]) -> StorageResult<Vec<i64>> {
+    let mut out = Vec::new();
+    for chunk in records.chunks(1000) {
+        let found: Vec<i64> = feed_pushed::table
+            .filter(feed_pushed::subscription_id.eq(id))
+            .filter(feed_pushed::record_id.eq_any(chunk))
+            .select(feed_pushed::record_id)
+            .load(conn)?;
+        out.extend(found);
+    }
+    Ok(out)
+}
+
+/// Marks `records` as pushed to subscription `id` (call in the batch's transaction).
+pub fn mark_pushed(conn: &mut DbConn, id: i64, records: &[i64]) -> StorageResult<()> {
+    for chunk in records.chunks(500) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|r| (feed_pushed::subscription_id.eq(id), feed_pushed::record_id.eq(*r)))
+            .collect();
+        crate::on_backend!(conn, |c| diesel::insert_into(feed_pushed::table)
+            .values(&rows)
             .execute(c))?;
     }
     Ok(())

@@ -375,6 +375,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    feed_pushed (subscription_id, record_id) {
+        subscription_id -> BigInt,
+        record_id -> BigInt,
+    }
+}
+
 diesel::joinable!(loan_reports -> loans (loan_id));
 
 diesel::allow_tables_to_appear_in_same_query!(

@@ -175,13 +175,25 @@ fn story(backend: Backend) {
     );
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.body["state"], "declined");
+    // An approval never drawn is cancelled: the loan ends without a balance (and stops being open).
+    let r = l.send(&l.bank1, &l.report("r-7", "L-3", approve(90_000, false, false)));
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = l.send(
+        &l.bank1,
+        &l.report("r-8", "L-3", json!({"type": "cancellation", "on": today()})),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(
+        (r.body["state"].as_str(), r.body["outcome"].as_str()),
+        (Some("cancelled"), Some("loan-cancelled"))
+    );
 
     // The enterprise sees every report in its history, names the bank, and may object to one.
     let ent = l.w.client(&l.w.enterprise);
     let h = ent.get("/v1/log/entries?kind=loan-report");
     assert_eq!(h.status, 200, "{}", h.text);
     let entries = h.body["entries"].as_array().unwrap();
-    assert_eq!(entries.len(), 6, "{}", h.text);
+    assert_eq!(entries.len(), 8, "{}", h.text);
     assert_eq!(entries[0]["record"]["decision"], "loan-approved");
     assert_eq!(entries[0]["record"]["bank"], BANK1);
     assert_eq!(entries[0]["record"]["grant"]["id"], l.grant.as_str());
@@ -201,7 +213,7 @@ fn story(backend: Backend) {
     let reg = l.regulator().get("/v1/loans");
     assert_eq!(reg.status, 200, "{}", reg.text);
     let loans = reg.body["loans"].as_array().unwrap();
-    assert_eq!(loans.len(), 2, "{}", reg.text);
+    assert_eq!(loans.len(), 3, "{}", reg.text);
     assert_eq!(loans[0]["loan"], "L-1");
     assert_eq!(loans[0]["reports"].as_array().unwrap().len(), 5);
     assert_eq!(loans[0]["state"], "settled");
@@ -209,7 +221,7 @@ fn story(backend: Backend) {
         loans[0]["region"], "000000",
         "a Zhejiang enterprise is outside Jiangsu"
     );
-    assert_eq!(ent.get("/v1/loans").body["loans"].as_array().unwrap().len(), 2);
+    assert_eq!(ent.get("/v1/loans").body["loans"].as_array().unwrap().len(), 3);
     let other = ent.get(&format!(
         "/v1/loans?enterprise={}",
         crate::service::OTHER_ENTERPRISE
@@ -221,10 +233,10 @@ fn story(backend: Backend) {
     assert_eq!(s.status, 200, "{}", s.text);
     let row = &s.body["rows"][0];
     assert_eq!(row["bank"], BANK1, "{}", s.text);
-    assert_eq!(row["applications"], 2);
-    assert_eq!(row["approvals"], 1);
-    assert_eq!(row["approvedAmount"], 500_000);
-    assert_eq!(row["creditShare"], 1.0);
+    assert_eq!(row["applications"], 3);
+    assert_eq!(row["approvals"], 2);
+    assert_eq!(row["approvedAmount"], 590_000);
+    assert_eq!(row["creditShare"], 0.8475);
     assert_eq!(row["firstLoans"], 1);
     assert_eq!(row["disbursed"], 300_000);
     assert_eq!(row["repaid"], 300_000);
@@ -237,7 +249,7 @@ fn story(backend: Backend) {
         "{}",
         csv.text
     );
-    assert!(csv.text.contains("000000,省外或未知,2,1,500000,"), "{}", csv.text);
+    assert!(csv.text.contains("000000,省外或未知,3,2,590000,"), "{}", csv.text);
     // A bank may read only its own figures; an enterprise none.
     assert_eq!(ent.get("/v1/stats/loans").status, 403);
 }

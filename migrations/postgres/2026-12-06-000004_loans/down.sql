@@ -1,3 +1,4 @@
+DROP TABLE feed_pushed;
 DROP TABLE platform_regions;
 DROP TABLE feed_cursor;
 DROP TABLE feed_batches;

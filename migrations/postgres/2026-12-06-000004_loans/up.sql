@@ -139,3 +139,11 @@ CREATE TABLE platform_regions (
     region        TEXT NOT NULL,
     PRIMARY KEY (platform_uscc, region)
 );
+
+-- Which records each subscription was pushed (written in the batch's transaction): a record is
+-- pushed to a subscription once, whichever process or round gets to it.
+CREATE TABLE feed_pushed (
+    subscription_id BIGINT NOT NULL,
+    record_id       BIGINT NOT NULL,
+    PRIMARY KEY (subscription_id, record_id)
+);
