@@ -249,14 +249,15 @@ async fn push(node: &Node, s: &Subscription, records: &[DataRecord]) -> Result<u
             .collect();
         let (bank, platform, sub_id, sub_public) =
             (bank.clone(), platform.clone(), s.id, s.public_id.clone());
-        node.committer
-            .run(move |tx| -> Result<()> {
+        let written = node
+            .committer
+            .run(move |tx| -> Result<bool> {
                 // As committed now: the subscription live, its bank active; and each record pushed to
                 // it once, whichever round or process gets here first.
                 let bank_ok = participants::find(tx.conn, &bank, Role::Bank)?
                     .is_some_and(|b| b.state == ParticipantState::Active);
                 if !bank_ok || !store::is_live(tx.conn, sub_id)? {
-                    return Ok(());
+                    return Ok(false);
                 }
                 let all: Vec<i64> = entries.iter().flat_map(|e| e.3.iter().copied()).collect();
                 let done = store::pushed(tx.conn, sub_id, &all)?;
@@ -265,7 +266,7 @@ async fn push(node: &Node, s: &Subscription, records: &[DataRecord]) -> Result<u
                     .filter(|e| !e.3.iter().any(|id| done.contains(id)))
                     .collect();
                 if entries.is_empty() {
-                    return Ok(());
+                    return Ok(false);
                 }
                 let ids: Vec<i64> = entries.iter().flat_map(|e| e.3.iter().copied()).collect();
                 store::mark_pushed(tx.conn, sub_id, &ids)?;
@@ -359,10 +360,12 @@ async fn push(node: &Node, s: &Subscription, records: &[DataRecord]) -> Result<u
                            "records": n_records, "firstIndex": fi, "lastIndex": li}),
                     now,
                 )?;
-                Ok(())
+                Ok(true)
             })
             .await?;
-        batches += 1;
+        if written {
+            batches += 1;
+        }
     }
     Ok(batches)
 }

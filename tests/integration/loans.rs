@@ -1229,6 +1229,49 @@ fn public_information_reaches_a_subscribed_bank_in_batches_for_10000_enterprises
     // The bank was told of each batch.
     let notices = bank.get("/v1/notices");
     assert!(notices.text.contains("public-batch"), "{}", notices.text);
+    // Read again from the start (a second process, a lost cursor): nothing is pushed twice.
+    let before = covered().1.len();
+    w.node
+        .node
+        .store
+        .run(|c| {
+            use consentry::storage::schema::feed_cursor as fc;
+            use diesel::prelude::*;
+            diesel::update(fc::table)
+                .set(fc::last_record.eq(0i64))
+                .execute(c)?;
+            Ok(())
+        })
+        .unwrap();
+    let again = actix_web::rt::System::new()
+        .block_on(consentry::node::feed::sweep(&w.node.node))
+        .unwrap();
+    assert_eq!(again, covered().1.len() - before, "{again}");
+    assert_eq!(covered().0, n as i64, "no enterprise pushed twice");
+    assert_eq!(count("91320102%"), n as i64);
+    // A suspended bank gets nothing.
+    let r = w.node.operator().post(
+        &format!("/v1/admin/participants/bank/{BANK}/state"),
+        &json!({"state": "suspended"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let line = json!({"uscc": code("320102", n + 1), "category": "REG-01", "date": "2026-11-03", "provider": "SAMR",
+        "fields": {"name": "南京新设有限公司", "status": "active"}});
+    let fresh = consentry::node::data::parse_import(line.to_string().as_bytes(), &catalog, 0).unwrap();
+    w.node
+        .node
+        .store
+        .run(|c| consentry::storage::data::insert(c, &fresh))
+        .unwrap();
+    actix_web::rt::System::new()
+        .block_on(consentry::node::feed::sweep(&w.node.node))
+        .unwrap();
+    assert_eq!(count("91320102%"), n as i64, "nothing for a suspended bank");
+    let r = w.node.operator().post(
+        &format!("/v1/admin/participants/bank/{BANK}/state"),
+        &json!({"state": "active"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
     // Unsubscribed: a new record is not pushed.
     let sid = sub.body["id"].as_str().unwrap();
     let r = bank.post(&format!("/v1/feed/subscriptions/{sid}/delete"), &json!({}));
