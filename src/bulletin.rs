@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::loan::{Decision, Loan, LoanEvent, LoanReport, LoanState, Repayment, Security, parse_day};
+use crate::loan::{Counts, Loan, LoanReport, LoanState, parse_day};
 use crate::log::entry::{AccessRecord, EntryKind};
 use crate::region::Regions;
 
@@ -116,32 +116,13 @@ impl Month {
     }
 }
 
-/// Counts of one group.
+/// Counts of one group, and what is outstanding.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LoanFigures {
-    /// Decisions.
-    pub applications: i64,
-    /// Approvals.
-    pub approvals: i64,
-    /// Yuan approved.
-    pub approved_amount: i64,
-    /// Credit-loan approvals.
-    pub credit_approvals: i64,
-    /// Yuan approved as credit loans.
-    pub credit_amount: i64,
-    /// First loans.
-    pub first_loans: i64,
-    /// Yuan paid out.
-    pub disbursed: i64,
-    /// Yuan repaid.
-    pub repaid: i64,
-    /// Overdue events.
-    pub overdue_events: i64,
-    /// Defaults.
-    pub defaults: i64,
-    /// Yuan outstanding at default.
-    pub defaulted: i64,
+    /// The events' counts ([`crate::loan::Counts`]).
+    #[serde(flatten)]
+    pub counts: Counts,
     /// Yuan outstanding at the month's end (from the first report on).
     pub balance: i64,
 }
@@ -246,11 +227,9 @@ pub struct Bulletin {
 }
 
 fn share(f: &LoanFigures) -> Option<String> {
-    (f.approved_amount > 0).then(|| {
-        let bp = (i128::from(f.credit_amount) * 10_000 + i128::from(f.approved_amount) / 2)
-            / i128::from(f.approved_amount);
-        format!("{}.{:04}", bp / 10_000, bp % 10_000)
-    })
+    f.counts
+        .credit_share_bp()
+        .map(|bp| format!("{}.{:04}", bp / 10_000, bp % 10_000))
 }
 
 fn rows(map: BTreeMap<String, LoanFigures>, named: bool) -> Vec<LoanRow> {
@@ -354,13 +333,14 @@ pub fn compute(origin: &str, month: &Month, log_size: u64, entries: &[Entry]) ->
                 if day > month.last {
                     continue;
                 }
-                let mut f = LoanFigures {
+                let f = LoanFigures {
+                    counts: if day >= month.first {
+                        Counts::of(&report.event, &delta)
+                    } else {
+                        Counts::default()
+                    },
                     balance: delta.disbursed - delta.repaid,
-                    ..Default::default()
                 };
-                if day >= month.first {
-                    figures_of(&report.event, &delta, &mut f);
-                }
                 let platform = e.record.platform.clone().unwrap_or_default();
                 let region = regions.key_of(&report.enterprise).to_owned();
                 for target in [
@@ -411,55 +391,8 @@ pub fn compute(origin: &str, month: &Month, log_size: u64, entries: &[Entry]) ->
     }
 }
 
-fn figures_of(event: &LoanEvent, delta: &crate::loan::Delta, f: &mut LoanFigures) {
-    match event {
-        LoanEvent::Decision {
-            decision,
-            amount,
-            security,
-            first_loan,
-            ..
-        } => {
-            f.applications = 1;
-            if *decision == Decision::Approved {
-                let a = amount.unwrap_or(0);
-                f.approvals = 1;
-                f.approved_amount = a;
-                if *security == Some(Security::Credit) {
-                    f.credit_approvals = 1;
-                    f.credit_amount = a;
-                }
-                f.first_loans = i64::from(*first_loan == Some(true));
-            }
-        }
-        LoanEvent::Disbursement { .. } => f.disbursed = delta.disbursed,
-        LoanEvent::Cancellation { .. } => {}
-        LoanEvent::Repayment { status, .. } => {
-            f.repaid = delta.repaid;
-            match status {
-                Repayment::Overdue => f.overdue_events = 1,
-                Repayment::Default => {
-                    f.defaults = 1;
-                    f.defaulted = delta.defaulted;
-                }
-                Repayment::OnTime | Repayment::Settled => {}
-            }
-        }
-    }
-}
-
 fn add(a: &mut LoanFigures, b: &LoanFigures) {
-    a.applications += b.applications;
-    a.approvals += b.approvals;
-    a.approved_amount += b.approved_amount;
-    a.credit_approvals += b.credit_approvals;
-    a.credit_amount += b.credit_amount;
-    a.first_loans += b.first_loans;
-    a.disbursed += b.disbursed;
-    a.repaid += b.repaid;
-    a.overdue_events += b.overdue_events;
-    a.defaults += b.defaults;
-    a.defaulted += b.defaulted;
+    a.counts.add(&b.counts);
     a.balance += b.balance;
 }
 
@@ -539,7 +472,7 @@ impl Bulletin {
         ];
         for (group, list) in groups {
             for r in list {
-                let f = &r.figures;
+                let (f, balance) = (&r.figures.counts, r.figures.balance);
                 let name = r.name.clone().unwrap_or_default();
                 for (figure, value) in [
                     ("applications", f.applications),
@@ -553,7 +486,7 @@ impl Bulletin {
                     ("overdueEvents", f.overdue_events),
                     ("defaults", f.defaults),
                     ("defaulted", f.defaulted),
-                    ("balance", f.balance),
+                    ("balance", balance),
                 ] {
                     row("loans", group, &r.key, &name, figure, value.to_string());
                 }
@@ -658,8 +591,8 @@ mod tests {
         ];
         let b = compute("o", &m, 9, &entries);
         let t = &b.loans.total;
-        assert_eq!(t.figures.applications, 1);
-        assert_eq!(t.figures.repaid, 100);
+        assert_eq!(t.figures.counts.applications, 1);
+        assert_eq!(t.figures.counts.repaid, 100);
         assert_eq!(t.figures.balance, 700);
         assert_eq!(t.credit_share.as_deref(), Some("1.0000"));
         assert_eq!(b.loans.by_region[0].key, "320100");

@@ -486,6 +486,107 @@ pub struct Delta {
     pub defaulted: i64,
 }
 
+/// What loan events add up to, for the figures (`spec/loans.md` §4): the one definition the
+/// rollups, the figures and the monthly bulletin all use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Counts {
+    /// Decisions reported (applications).
+    pub applications: i64,
+    /// Approvals.
+    pub approvals: i64,
+    /// Yuan approved.
+    pub approved_amount: i64,
+    /// Approvals of credit loans (信用贷款).
+    pub credit_approvals: i64,
+    /// Yuan approved as credit loans.
+    pub credit_amount: i64,
+    /// Approvals that were the enterprise's first loan (首贷).
+    pub first_loans: i64,
+    /// Yuan paid out.
+    pub disbursed: i64,
+    /// Yuan repaid (a settlement repays the whole balance).
+    pub repaid: i64,
+    /// Overdue events.
+    pub overdue_events: i64,
+    /// Loans that went into default.
+    pub defaults: i64,
+    /// Yuan outstanding when loans defaulted.
+    pub defaulted: i64,
+}
+
+impl Counts {
+    /// What one accepted `event` adds, given what it changed (`delta`, from [`LoanState::after`]).
+    pub fn of(event: &LoanEvent, delta: &Delta) -> Self {
+        let mut c = Self::default();
+        match event {
+            LoanEvent::Decision {
+                decision,
+                amount,
+                security,
+                first_loan,
+                ..
+            } => {
+                c.applications = 1;
+                if *decision == Decision::Approved {
+                    let a = amount.unwrap_or(0);
+                    c.approvals = 1;
+                    c.approved_amount = a;
+                    if *security == Some(Security::Credit) {
+                        c.credit_approvals = 1;
+                        c.credit_amount = a;
+                    }
+                    c.first_loans = i64::from(*first_loan == Some(true));
+                }
+            }
+            LoanEvent::Disbursement { .. } => c.disbursed = delta.disbursed,
+            LoanEvent::Cancellation { .. } => {}
+            LoanEvent::Repayment { status, .. } => {
+                c.repaid = delta.repaid;
+                match status {
+                    Repayment::Overdue => c.overdue_events = 1,
+                    Repayment::Default => {
+                        c.defaults = 1;
+                        c.defaulted = delta.defaulted;
+                    }
+                    Repayment::OnTime | Repayment::Settled => {}
+                }
+            }
+        }
+        c
+    }
+
+    /// Adds `other` to these counts.
+    pub fn add(&mut self, other: &Self) {
+        self.applications += other.applications;
+        self.approvals += other.approvals;
+        self.approved_amount += other.approved_amount;
+        self.credit_approvals += other.credit_approvals;
+        self.credit_amount += other.credit_amount;
+        self.first_loans += other.first_loans;
+        self.disbursed += other.disbursed;
+        self.repaid += other.repaid;
+        self.overdue_events += other.overdue_events;
+        self.defaults += other.defaults;
+        self.defaulted += other.defaulted;
+    }
+
+    /// What these events leave outstanding: paid out minus repaid.
+    pub fn outstanding(&self) -> i64 {
+        self.disbursed - self.repaid
+    }
+
+    /// The credit-loan share of approved amounts in basis points (1/10,000), rounded half up;
+    /// `None` when nothing was approved. Exact integer arithmetic, so every reader gets the same.
+    pub fn credit_share_bp(&self) -> Option<i64> {
+        (self.approved_amount > 0).then(|| {
+            let bp = (i128::from(self.credit_amount) * 10_000 + i128::from(self.approved_amount) / 2)
+                / i128::from(self.approved_amount);
+            i64::try_from(bp).unwrap_or(i64::MAX)
+        })
+    }
+}
+
 fn out_of_order(m: impl Into<String>) -> Problem {
     problem("loan-event-out-of-order", m)
 }

@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 use super::{Caller, Node};
 use crate::crypto::Sha256Digest;
 use crate::error::{Error, Result};
-use crate::loan::{Decision, Loan, LoanEvent, LoanReport, LoanState, Security, parse_day};
+use crate::loan::{Loan, LoanEvent, LoanReport, LoanState, parse_day};
 use crate::log::entry::{AccessRecord, EntryKind, GrantRef, PartyRef, Reason};
 use crate::policy::{ParticipantState, Role};
 use crate::region::Regions;
@@ -85,46 +85,6 @@ fn read(node: &Node, token: &str) -> Result<(crate::node::auth::SignedRequest, L
         return Err(Error::invalid(first.code, all.join("; ")));
     }
     Ok((req, report))
-}
-
-/// What one accepted event adds to the monthly rollup.
-fn counts(event: &LoanEvent, delta: &crate::loan::Delta) -> LoanCounts {
-    let mut c = LoanCounts::default();
-    match event {
-        LoanEvent::Decision {
-            decision,
-            amount,
-            security,
-            first_loan,
-            ..
-        } => {
-            c.applications = 1;
-            if *decision == Decision::Approved {
-                let a = amount.unwrap_or(0);
-                c.approvals = 1;
-                c.approved_amount = a;
-                if *security == Some(Security::Credit) {
-                    c.credit_approvals = 1;
-                    c.credit_amount = a;
-                }
-                c.first_loans = i64::from(*first_loan == Some(true));
-            }
-        }
-        LoanEvent::Disbursement { .. } => c.disbursed = delta.disbursed,
-        LoanEvent::Cancellation { .. } => {}
-        LoanEvent::Repayment { status, .. } => {
-            c.repaid = delta.repaid;
-            match status {
-                crate::loan::Repayment::Overdue => c.overdue_events = 1,
-                crate::loan::Repayment::Default => {
-                    c.defaults = 1;
-                    c.defaulted = delta.defaulted;
-                }
-                _ => {}
-            }
-        }
-    }
-    c
 }
 
 fn enum_word<T: serde::Serialize>(v: &T) -> Option<String> {
@@ -358,7 +318,7 @@ pub async fn report(node: &Node, caller: &Caller, body: ReportBody) -> Result<Va
                 &region,
                 &platform,
                 &bank,
-                &counts(&report.event, &delta),
+                &LoanCounts::of(&report.event, &delta),
             )?;
             let leaf_hash = hex::encode(appended.leaf_hash);
             Ok(json!({
@@ -630,7 +590,7 @@ pub async fn figures_as(
             .map(|d| value(*d))
             .collect();
         let bal = running.entry(static_key).or_insert(0);
-        *bal += c.disbursed - c.repaid;
+        *bal += c.outstanding();
         let balance_now = *bal;
         let key: Vec<String> = dims.iter().map(|d| value(*d)).collect();
         if by_month {
@@ -638,12 +598,12 @@ pub async fn figures_as(
                 continue;
             }
             let e = out.entry(key).or_default();
-            add(&mut e.0, &c);
+            e.0.add(&c);
             e.1 = balance_now;
         } else {
             let e = out.entry(key).or_default();
             if month >= from {
-                add(&mut e.0, &c);
+                e.0.add(&c);
             }
         }
     }
@@ -660,29 +620,11 @@ pub async fn figures_as(
     Ok((dims, from, until, rows))
 }
 
-fn add(a: &mut LoanCounts, b: &LoanCounts) {
-    a.applications += b.applications;
-    a.approvals += b.approvals;
-    a.approved_amount += b.approved_amount;
-    a.credit_approvals += b.credit_approvals;
-    a.credit_amount += b.credit_amount;
-    a.first_loans += b.first_loans;
-    a.disbursed += b.disbursed;
-    a.repaid += b.repaid;
-    a.overdue_events += b.overdue_events;
-    a.defaults += b.defaults;
-    a.defaulted += b.defaulted;
-}
-
 /// The credit-loan share of approved amounts, `credit / approved` rounded to 4 decimals (`None`
 /// when nothing was approved).
 pub fn credit_share(c: &LoanCounts) -> Option<f64> {
-    (c.approved_amount > 0).then(|| {
-        // Exact integer rounding, then one division: the figure is reproducible across platforms.
-        let bp =
-            (c.credit_amount as i128 * 10_000 + c.approved_amount as i128 / 2) / c.approved_amount as i128;
-        bp as f64 / 10_000.0
-    })
+    // Exact integer rounding, then one division: the figure is reproducible across platforms.
+    c.credit_share_bp().map(|bp| bp as f64 / 10_000.0)
 }
 
 /// The figures as JSON.

@@ -264,33 +264,8 @@ pub fn list(
         .collect())
 }
 
-/// One monthly rollup row's counts (`spec/loans.md` §4).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Queryable, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LoanCounts {
-    /// Decisions reported (applications).
-    pub applications: i64,
-    /// Approvals.
-    pub approvals: i64,
-    /// Yuan approved.
-    pub approved_amount: i64,
-    /// Approvals of credit loans (信用贷款).
-    pub credit_approvals: i64,
-    /// Yuan approved as credit loans.
-    pub credit_amount: i64,
-    /// Approvals that were the enterprise's first loan (首贷).
-    pub first_loans: i64,
-    /// Yuan paid out.
-    pub disbursed: i64,
-    /// Yuan repaid.
-    pub repaid: i64,
-    /// Overdue events.
-    pub overdue_events: i64,
-    /// Loans that went into default.
-    pub defaults: i64,
-    /// Yuan outstanding when loans defaulted.
-    pub defaulted: i64,
-}
+/// One monthly rollup row's counts: [`crate::loan::Counts`].
+pub type LoanCounts = crate::loan::Counts;
 
 /// Adds `c` to the rollup of (month, region, platform, bank).
 pub fn bump(
