@@ -139,6 +139,28 @@ fn wait_ready(url: &str, child: &mut Child) -> Result<(), CliError> {
     Err(CliError::usage(format!("demo: {url} did not come up")))
 }
 
+/// `consentry admin --data-dir DIR import FILE`, as the operator would run it; its output.
+fn import(data_dir: &str, file: &Path) -> Result<std::process::Output, CliError> {
+    let exe = std::env::current_exe().map_err(fail)?;
+    let out = Command::new(exe)
+        .args([
+            "admin",
+            "--data-dir",
+            data_dir,
+            "import",
+            &file.display().to_string(),
+        ])
+        .output()
+        .map_err(fail)?;
+    if !out.status.success() {
+        return Err(CliError::usage(format!(
+            "demo: import failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    Ok(out)
+}
+
 fn spawn(args: &[&str], log: &Path) -> Result<Child, CliError> {
     let exe = std::env::current_exe().map_err(fail)?;
     let out = std::fs::File::create(log).map_err(fail)?;
@@ -187,23 +209,7 @@ pub(super) fn run(args: DemoArgs) -> CliResult {
     );
     let data_file = root.join("records.jsonl");
     std::fs::write(&data_file, DEMO_RECORDS).map_err(fail)?;
-    let exe = std::env::current_exe().map_err(fail)?;
-    let out = Command::new(&exe)
-        .args([
-            "admin",
-            "--data-dir",
-            &node_dir_s,
-            "import",
-            &data_file.display().to_string(),
-        ])
-        .output()
-        .map_err(fail)?;
-    if !out.status.success() {
-        return Err(CliError::usage(format!(
-            "demo: import failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )));
-    }
+    let out = import(&node_dir_s, &data_file)?;
     ok(String::from_utf8_lossy(&out.stdout).trim());
 
     step(
@@ -565,22 +571,7 @@ pub(super) fn run(args: DemoArgs) -> CliResult {
                    "amountPaid": 0.0, "overdueBalance": 8120.4, "status": "overdue"}});
     let new_file = root.join("new-record.jsonl");
     std::fs::write(&new_file, format!("{new_record}\n")).map_err(fail)?;
-    let out = Command::new(&exe)
-        .args([
-            "admin",
-            "--data-dir",
-            &node_dir_s,
-            "import",
-            &new_file.display().to_string(),
-        ])
-        .output()
-        .map_err(fail)?;
-    if !out.status.success() {
-        return Err(CliError::usage(format!(
-            "demo: import failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )));
-    }
+    import(&node_dir_s, &new_file)?;
     let waited = Instant::now();
     let alert = loop {
         let (_, list) = api.get(&bank_key, "/v1/alerts")?;
