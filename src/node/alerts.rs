@@ -35,6 +35,7 @@ use crate::log::entry::{AccessRecord, CategoryRef, EntryKind, GrantRef, PartyRef
 use crate::policy::{ParticipantState, Role};
 use crate::risk::{Hit, Rules};
 use crate::storage::alerts::{self as store, AlertFilter, AlertRow};
+use crate::storage::cursors::{self, Reader};
 use crate::storage::data::DataRecord;
 use crate::storage::grants::{self, StoredGrant};
 use crate::storage::log_store::NewEntry;
@@ -44,7 +45,7 @@ use crate::storage::participants;
 pub const PURPOSE: &str = "post-loan-management";
 /// Records read per round.
 const BATCH: i64 = 500;
-/// Records are read once they are this old (ms): see [`crate::storage::alerts::records_after`].
+/// Records are read once they are this old (ms): see [`crate::storage::cursors::records_after`].
 pub const SETTLE_MS: i64 = 3_000;
 
 /// What the grants say about one (enterprise, bank, platform, category, day).
@@ -110,11 +111,14 @@ fn cover(node: &Node, naming: Vec<StoredGrant>, record: &DataRecord, bank: &str,
 /// One round: reads up to [`BATCH`] new records and alerts on them. Returns how many alerts (sent or
 /// refused) it recorded.
 pub async fn sweep(node: &Node) -> Result<usize> {
-    let after = node.store.call(store::cursor).await?;
+    let after = node
+        .store
+        .call(|c| Ok::<_, Error>(cursors::get(c, Reader::RiskAlerts)?))
+        .await?;
     let settled = node.now_ms() - SETTLE_MS;
     let records = node
         .store
-        .call(move |c| store::records_after(c, after, settled, BATCH))
+        .call(move |c| cursors::records_after(c, after, settled, BATCH))
         .await?;
     let Some(last) = records.last().map(|r| r.id) else {
         return Ok(0);
@@ -137,7 +141,7 @@ pub async fn sweep(node: &Node) -> Result<usize> {
         }
     }
     node.committer
-        .run(move |tx| Ok(store::advance(tx.conn, last)?))
+        .run(move |tx| Ok(cursors::advance(tx.conn, Reader::RiskAlerts, last)?))
         .await?;
     Ok(made)
 }

@@ -33,10 +33,11 @@ use crate::error::{Error, Result};
 use crate::log::entry::{AccessRecord, CategoryRef, EntryKind, PartyRef};
 use crate::policy::{ParticipantState, Role};
 use crate::region::{Level, Regions};
+use crate::storage::cursors::{self, Reader};
 use crate::storage::data::DataRecord;
 use crate::storage::feed::{self as store, Batch, Subscription};
 use crate::storage::log_store::NewEntry;
-use crate::storage::{alerts, from_millis, participants};
+use crate::storage::{from_millis, participants};
 
 /// The most enterprises in one batch (one transaction, one webhook).
 pub const BATCH_ENTERPRISES: usize = 1000;
@@ -156,11 +157,14 @@ pub async fn unsubscribe(node: &Node, caller: &Caller, id: String) -> Result<Val
 pub async fn sweep(node: &Node) -> Result<usize> {
     let mut pushed = 0;
     for _ in 0..ROUNDS {
-        let after = node.store.call(|c| Ok::<_, Error>(store::cursor(c)?)).await?;
+        let after = node
+            .store
+            .call(|c| Ok::<_, Error>(cursors::get(c, Reader::PublicPush)?))
+            .await?;
         let settled = node.now_ms() - super::alerts::SETTLE_MS;
         let records = node
             .store
-            .call(move |c| Ok::<_, Error>(alerts::records_after(c, after, settled, READ)?))
+            .call(move |c| Ok::<_, Error>(cursors::records_after(c, after, settled, READ)?))
             .await?;
         let Some(last) = records.last().map(|r| r.id) else {
             break;
@@ -177,7 +181,7 @@ pub async fn sweep(node: &Node) -> Result<usize> {
             }
         }
         node.committer
-            .run(move |tx| Ok(store::advance(tx.conn, last)?))
+            .run(move |tx| Ok(cursors::advance(tx.conn, Reader::PublicPush, last)?))
             .await?;
     }
     Ok(pushed)

@@ -1,62 +1,11 @@
-//! Post-loan risk alerts (`spec/loans.md` §7): the sweep's cursor over the data records, the
-//! records it reads, the open loans and grants it looks up, and the alerts it recorded.
+//! Post-loan risk alerts (`spec/loans.md` §7): the open loans the sweep looks up and the alerts it
+//! recorded (its cursor over the data records: [`super::cursors`]).
 
 use diesel::prelude::*;
 
-use super::data::DataRecord;
-use super::schema::{data_records, loans, risk_alerts, risk_cursor};
+use super::schema::{loans, risk_alerts};
 use super::{DbConn, StorageResult};
 use crate::loan::LoanState;
-
-/// The id of the last data record the sweep has read (0 at first).
-pub fn cursor(conn: &mut DbConn) -> StorageResult<i64> {
-    Ok(risk_cursor::table
-        .find(1i16)
-        .select(risk_cursor::last_record)
-        .first(conn)
-        .optional()?
-        .unwrap_or(0))
-}
-
-/// Moves the cursor forward to `to` (never back).
-pub fn advance(conn: &mut DbConn, to: i64) -> StorageResult<()> {
-    let n = diesel::update(risk_cursor::table.find(1i16))
-        .filter(risk_cursor::last_record.lt(to))
-        .set(risk_cursor::last_record.eq(to))
-        .execute(conn)?;
-    if n == 0 && cursor(conn)? < to {
-        crate::on_backend!(conn, |c| diesel::insert_into(risk_cursor::table)
-            .values((risk_cursor::id.eq(1i16), risk_cursor::last_record.eq(to)))
-            .on_conflict_do_nothing()
-            .execute(c))?;
-    }
-    Ok(())
-}
-
-/// Up to `limit` data records after id `after` imported at or before `settled` (ms), in id order.
-///
-/// Ids are given out when a row is inserted and become visible when its transaction commits, so
-/// with concurrent imports (several processes on PostgreSQL) a lower id can appear after a higher
-/// one. Readers that keep a cursor therefore read only rows older than a settling time, by which
-/// every transaction that took a lower id has committed (unless it ran longer than that).
-pub fn records_after(
-    conn: &mut DbConn,
-    after: i64,
-    settled: i64,
-    limit: i64,
-) -> StorageResult<Vec<DataRecord>> {
-    let rows: Vec<DataRecord> = data_records::table
-        .filter(data_records::id.gt(after))
-        .order(data_records::id)
-        .limit(limit)
-        .select(DataRecord::as_select())
-        .load(conn)?;
-    // In id order, up to the first row not yet settled: a cursor never passes an unsettled row.
-    Ok(rows
-        .into_iter()
-        .take_while(|r| r.imported_at <= settled)
-        .collect())
-}
 
 /// The (bank, platform) of every open loan (approved, disbursed or overdue) of `enterprise`.
 pub fn open_loans(conn: &mut DbConn, enterprise: &str) -> StorageResult<Vec<(String, String)>> {

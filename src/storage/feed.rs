@@ -1,9 +1,9 @@
-//! Batch push of public information (`spec/loans.md` §9): banks' subscriptions, the batches pushed,
-//! and the push's cursor over the data records.
+//! Batch push of public information (`spec/loans.md` §9): banks' subscriptions, the batches pushed
+//! and the ledger of records pushed (its cursor over the data records: [`super::cursors`]).
 
 use diesel::prelude::*;
 
-use super::schema::{feed_batches, feed_cursor, feed_pushed, feed_subscriptions};
+use super::schema::{feed_batches, feed_pushed, feed_subscriptions};
 use super::{DbConn, StorageResult};
 
 /// A subscription.
@@ -127,31 +127,6 @@ pub fn batch(conn: &mut DbConn, bank: &str, public_id: &str) -> StorageResult<Op
         .select(Batch::as_select())
         .first(conn)
         .optional()?)
-}
-
-/// The id of the last data record the push has read (0 at first).
-pub fn cursor(conn: &mut DbConn) -> StorageResult<i64> {
-    Ok(feed_cursor::table
-        .find(1i16)
-        .select(feed_cursor::last_record)
-        .first(conn)
-        .optional()?
-        .unwrap_or(0))
-}
-
-/// Moves the cursor forward to `to` (never back).
-pub fn advance(conn: &mut DbConn, to: i64) -> StorageResult<()> {
-    let n = diesel::update(feed_cursor::table.find(1i16))
-        .filter(feed_cursor::last_record.lt(to))
-        .set(feed_cursor::last_record.eq(to))
-        .execute(conn)?;
-    if n == 0 && cursor(conn)? < to {
-        crate::on_backend!(conn, |c| diesel::insert_into(feed_cursor::table)
-            .values((feed_cursor::id.eq(1i16), feed_cursor::last_record.eq(to)))
-            .on_conflict_do_nothing()
-            .execute(c))?;
-    }
-    Ok(())
 }
 
 /// Whether subscription `id` is live (not deleted).

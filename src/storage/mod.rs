@@ -25,6 +25,7 @@ pub mod audit;
 pub mod bulletins;
 pub mod checkpoints;
 mod conn;
+pub mod cursors;
 pub mod data;
 pub mod displays;
 pub mod evaluations;

@@ -328,8 +328,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    risk_cursor (id) {
-        id -> SmallInt,
+    record_cursors (reader) {
+        reader -> Text,
         last_record -> BigInt,
     }
 }
@@ -358,13 +358,6 @@ diesel::table! {
         last_index -> BigInt,
         body -> Text,
         created_at -> BigInt,
-    }
-}
-
-diesel::table! {
-    feed_cursor (id) {
-        id -> SmallInt,
-        last_record -> BigInt,
     }
 }
 

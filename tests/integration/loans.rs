@@ -808,7 +808,7 @@ fn swept(l: &Loop, id: i64) {
             l.w.node
                 .node
                 .store
-                .run(consentry::storage::alerts::cursor)
+                .run(|c| consentry::storage::cursors::get(c, consentry::storage::cursors::Reader::RiskAlerts))
                 .unwrap();
         if at >= id {
             return;
@@ -1235,10 +1235,10 @@ fn public_information_reaches_a_subscribed_bank_in_batches_for_10000_enterprises
         .node
         .store
         .run(|c| {
-            use consentry::storage::schema::feed_cursor as fc;
+            use consentry::storage::schema::record_cursors as rc;
             use diesel::prelude::*;
-            diesel::update(fc::table)
-                .set(fc::last_record.eq(0i64))
+            diesel::update(rc::table.find("public-push"))
+                .set(rc::last_record.eq(0i64))
                 .execute(c)?;
             Ok(())
         })

@@ -1920,7 +1920,14 @@ fn import_record(w: &World, category: &str, day: &str, fields: Value) -> i64 {
 /// Waits until the node's risk sweep has read record `id`.
 fn wait_swept(w: &World, id: i64) {
     let start = std::time::Instant::now();
-    while w.node.node.store.run(consentry::storage::alerts::cursor).unwrap() < id {
+    while w
+        .node
+        .node
+        .store
+        .run(|c| consentry::storage::cursors::get(c, consentry::storage::cursors::Reader::RiskAlerts))
+        .unwrap()
+        < id
+    {
         assert!(
             start.elapsed() < std::time::Duration::from_secs(30),
             "the sweep did not reach {id}"

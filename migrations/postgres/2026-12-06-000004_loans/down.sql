@@ -1,9 +1,8 @@
 DROP TABLE feed_pushed;
 DROP TABLE platform_regions;
-DROP TABLE feed_cursor;
 DROP TABLE feed_batches;
 DROP TABLE feed_subscriptions;
-DROP TABLE risk_cursor;
+DROP TABLE record_cursors;
 DROP TABLE risk_alerts;
 DROP TABLE bulletins;
 DROP TABLE stats_loans;

@@ -94,15 +94,14 @@ CREATE TABLE risk_alerts (
 );
 CREATE INDEX risk_alerts_bank ON risk_alerts (bank_uscc, id);
 CREATE INDEX risk_alerts_enterprise ON risk_alerts (enterprise_uscc, id);
--- How far the risk sweep has read the data records (one row).
-CREATE TABLE risk_cursor (
-    id          SMALLINT PRIMARY KEY,
+-- How far each reader of new data records (the risk sweep, the public push) has read them.
+CREATE TABLE record_cursors (
+    reader      TEXT PRIMARY KEY,
     last_record BIGINT NOT NULL
 );
 
 -- Batch push of public information (spec/loans.md §9): banks' subscriptions by region and public
--- category, the batches pushed (each enterprise in a batch has its own release entry), and how far
--- the push has read the data records.
+-- category, and the batches pushed (each enterprise in a batch has its own release entry).
 CREATE TABLE feed_subscriptions (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     public_id   TEXT NOT NULL UNIQUE,
@@ -127,11 +126,6 @@ CREATE TABLE feed_batches (
     created_at      BIGINT NOT NULL
 );
 CREATE INDEX feed_batches_bank ON feed_batches (bank_uscc, id);
-
-CREATE TABLE feed_cursor (
-    id          SMALLINT PRIMARY KEY,
-    last_record BIGINT NOT NULL
-);
 
 -- The 设区市 a platform declares it covers (spec/loans.md §8), set when it is admitted.
 CREATE TABLE platform_regions (
