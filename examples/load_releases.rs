@@ -385,6 +385,7 @@ fn main() {
         catalog_dir: None,
         witnesses: vec![],
         calendar: None,
+        industries: None,
         webhooks: Default::default(),
         database_wait_ms: 1000,
     };
@@ -445,7 +446,9 @@ fn main() {
         &json!({}),
     );
     assert_eq!(s, 200, "{b}");
-    let records = consentry::node::data::parse_import(RECORDS.as_bytes(), &Catalog::builtin(), 0).unwrap();
+    let records = consentry::node::data::parse_import(RECORDS.as_bytes(), &Catalog::builtin(), None, 0)
+        .unwrap()
+        .records;
     shared
         .store
         .run(|c| consentry::storage::data::insert(c, &records))

@@ -47,6 +47,7 @@ fn open(dir: &std::path::Path, database_url: String) -> Node {
         catalog_dir: None,
         witnesses: vec![],
         calendar: None,
+        industries: None,
         webhooks: Default::default(),
         database_wait_ms: 1000,
     };

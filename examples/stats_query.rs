@@ -245,6 +245,7 @@ fn main() {
                 did: regulator.did.as_str().to_owned(),
                 endpoint: None,
                 regions: vec![],
+                industry: None,
             },
             consentry::node::registry::Actor::operator(&node, consentry::node::start::DEFAULT_NODE_USCC),
         )

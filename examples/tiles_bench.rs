@@ -209,6 +209,7 @@ fn main() {
         catalog_dir: None,
         witnesses: vec![],
         calendar: None,
+        industries: None,
         webhooks: WebhookConfig::default(),
         database_wait_ms: 1000,
     };

@@ -145,6 +145,10 @@ settings! {
         /// Default: the built-in calendar.
         #[arg(long, env = "CONSENTRY_CALENDAR", value_name = "FILE")]
         pub calendar: Option<PathBuf>,
+        /// Industry table (GB/T 4754, format consentry-industries/v1, spec/industries.md), checked
+        /// at start. Default: none, and no enterprise is classified by industry.
+        #[arg(long, env = "CONSENTRY_INDUSTRIES", value_name = "FILE")]
+        pub industries: Option<PathBuf>,
         /// Longest wait for a database connection, in milliseconds: past it a request answers
         /// 503 storage-unavailable with Retry-After instead of hanging while the database is away.
         /// Default 1000.
@@ -209,6 +213,8 @@ pub struct Config {
     pub witnesses: Vec<String>,
     /// Working-day calendar file, if not the built-in one.
     pub calendar: Option<PathBuf>,
+    /// Industry table file (GB/T 4754), if the operator supplies one (`crate::industry`).
+    pub industries: Option<PathBuf>,
     /// Webhook delivery settings.
     pub webhooks: WebhookConfig,
     /// Longest wait for a database connection (ms) before a request fails with `503` and
@@ -263,6 +269,11 @@ impl Config {
         let workers = s
             .workers
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
+        if let Some(path) = &s.industries {
+            // Checked here so that a bad table is a configuration error naming the rule broken;
+            // the node loads it again when it starts.
+            crate::industry::Industries::load(path).map_err(|e| ConfigError(e.to_string()))?;
+        }
         let defaults = WebhookConfig::default();
         let retry_base_ms = s.webhook_retry_base_ms.unwrap_or(defaults.retry_base_ms);
         let retry_cap_ms = s.webhook_retry_cap_ms.unwrap_or(defaults.retry_cap_ms);
@@ -291,6 +302,7 @@ impl Config {
             catalog_dir: s.catalog_dir,
             witnesses: s.witnesses,
             calendar: s.calendar,
+            industries: s.industries,
             webhooks,
             database_wait_ms: s.database_wait_ms.unwrap_or(1000).clamp(10, 600_000),
         })

@@ -66,6 +66,7 @@ pub mod grant;
 pub mod http;
 pub mod identity;
 pub mod ids;
+pub mod industry;
 pub mod loan;
 pub mod log;
 pub mod node;

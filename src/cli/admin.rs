@@ -226,6 +226,7 @@ pub(super) fn run(args: AdminArgs) -> CliResult {
                             did: member.did,
                             endpoint: Some(endpoint),
                             regions,
+                            industry: None,
                         },
                         actor,
                     )
@@ -254,6 +255,7 @@ pub(super) fn run(args: AdminArgs) -> CliResult {
                 did: member.did,
                 endpoint: None,
                 regions: vec![],
+                industry: None,
             };
             let p = system
                 .block_on(registry::add_regulator(&node, m, actor))
@@ -442,12 +444,22 @@ fn stats(node: &Node, system: &actix_web::rt::SystemRunner, s: StatsArgs) -> Cli
 
 fn import(node: &Node, file: &std::path::Path) -> CliResult {
     let f = std::fs::File::open(file).map_err(|e| CliError::usage(format!("{}: {e}", file.display())))?;
-    let records = crate::node::data::parse_import(std::io::BufReader::new(f), &node.catalog(), node.now_ms())
-        .map_err(|e| CliError::Invalid(vec![(e.code().to_owned(), e.to_string())]))?;
-    let n = node
-        .store
-        .run(|c| crate::storage::Store::write_txn(c, |c| crate::storage::data::insert(c, &records)))
-        .map_err(fail)?;
-    outln!("imported {n} records from {}", file.display());
+    let parsed = crate::node::data::parse_import(
+        std::io::BufReader::new(f),
+        &node.catalog(),
+        node.industries.as_deref(),
+        node.now_ms(),
+    )
+    .map_err(|e| CliError::Invalid(vec![(e.code().to_owned(), e.to_string())]))?;
+    let n = crate::node::data::import(node, &parsed).map_err(fail)?;
+    if parsed.industries.is_empty() {
+        outln!("imported {n} records from {}", file.display());
+    } else {
+        outln!(
+            "imported {n} records and {} enterprises' industries from {}",
+            parsed.industries.len(),
+            file.display()
+        );
+    }
     Ok(())
 }

@@ -128,9 +128,27 @@ pub fn payload(
     })
 }
 
-/// Reads JSON Lines records, checking each against the catalog; errors name the line.
-pub fn parse_import(reader: impl BufRead, catalog: &Catalog, now_ms: i64) -> Result<Vec<NewRecord>> {
+/// What an import file holds: its records, and the industries its lines state (one per
+/// enterprise, checked against the node's table).
+#[derive(Debug, Clone, Default)]
+pub struct Import {
+    /// The records, in file order.
+    pub records: Vec<NewRecord>,
+    /// Enterprise → the industry a line of the file states for it.
+    pub industries: std::collections::BTreeMap<String, crate::industry::Industry>,
+}
+
+/// Reads JSON Lines records, checking each against the catalog; errors name the line. A line may
+/// state the enterprise's industry (`"industry": "C13"`, a GB/T 4754 code of `industries`, the
+/// node's table); the lines of one file must not state two industries for one enterprise.
+pub fn parse_import(
+    reader: impl BufRead,
+    catalog: &Catalog,
+    industries: Option<&crate::industry::Industries>,
+    now_ms: i64,
+) -> Result<Import> {
     let mut out = Vec::new();
+    let mut stated: std::collections::BTreeMap<String, crate::industry::Industry> = Default::default();
     for (i, line) in reader.lines().enumerate() {
         let n = i + 1;
         let line = line.map_err(|e| Error::invalid("import-read", format!("line {n}: {e}")))?;
@@ -180,6 +198,41 @@ pub fn parse_import(reader: impl BufRead, catalog: &Catalog, now_ms: i64) -> Res
                 ));
             }
         };
+        match v.get("industry") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(code)) => {
+                let table = industries.ok_or_else(|| {
+                    Error::invalid(
+                        "invalid-industry",
+                        format!(
+                            "line {n}: industry {code:?}: this node has no industry table (GB/T 4754); \
+                             its operator supplies one with --industries FILE"
+                        ),
+                    )
+                })?;
+                let i = table
+                    .classify(code)
+                    .map_err(|m| Error::invalid("invalid-industry", format!("line {n}: {m}")))?;
+                if let Some(before) = stated.get(&uscc) {
+                    if *before != i {
+                        return Err(Error::invalid(
+                            "invalid-industry",
+                            format!(
+                                "line {n}: industry {code} for {uscc}, an earlier line says {}",
+                                before.as_str()
+                            ),
+                        ));
+                    }
+                }
+                stated.insert(uscc.clone(), i);
+            }
+            Some(_) => {
+                return Err(Error::invalid(
+                    "invalid-industry",
+                    format!("line {n}: industry must be a string such as C13"),
+                ));
+            }
+        }
         out.push(NewRecord {
             uscc,
             category,
@@ -189,7 +242,31 @@ pub fn parse_import(reader: impl BufRead, catalog: &Catalog, now_ms: i64) -> Res
             imported_at: now_ms,
         });
     }
-    Ok(out)
+    Ok(Import {
+        records: out,
+        industries: stated,
+    })
+}
+
+/// Writes an import in one transaction: every record, and the industries its lines state (a
+/// providing department's word replaces what was stored). Returns the number of records.
+pub fn import(node: &super::Node, file: &Import) -> Result<usize> {
+    let now = node.now_ms();
+    Ok(node.store.run(|c| {
+        crate::storage::Store::write_txn(c, |c| {
+            let n = crate::storage::data::insert(c, &file.records)?;
+            for (uscc, i) in &file.industries {
+                crate::storage::industries::set(
+                    c,
+                    uscc,
+                    i.as_str(),
+                    crate::storage::industries::Source::Import,
+                    now,
+                )?;
+            }
+            Ok(n)
+        })
+    })?)
 }
 
 /// An enterprise's own records, free of charge (`GET /v1/enterprise/data`, the portal's "my data"):

@@ -1,6 +1,7 @@
 //! Batch push of public information (the measures §8; `spec/loans.md` §9).
 //!
-//! A bank subscribes to public categories for enterprises of some 设区市 ([`subscribe`]). The push
+//! A bank subscribes to public categories for enterprises of some 设区市 and/or some industries
+//! (GB/T 4754 sections or divisions of the node's table, `crate::industry`) ([`subscribe`]). The push
 //! ([`sweep`], every 2 seconds) reads the data records that arrived since it last looked, keeps the
 //! public ones, and for each live subscription groups the matching records by enterprise into
 //! batches of at most [`BATCH_ENTERPRISES`] enterprises. Each batch is one transaction:
@@ -18,8 +19,10 @@
 //! or node processes read it.
 //!
 //! Only public categories can be subscribed: non-public data never leaves without the enterprise's
-//! grant. Industry (GB/T 4754) is not a dimension yet: the classification is not available as data
-//! (`spec/loans.md` §8).
+//! grant. An enterprise matches a subscription's industries by the industry stored for it when the
+//! batch is made (an unclassified enterprise matches no industry); a subscription without regions
+//! matches every region, one without industries every industry, and it must name at least one of
+//! the two.
 
 use std::collections::BTreeMap;
 
@@ -52,16 +55,27 @@ pub const MAX_SUBSCRIPTIONS: usize = 20;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SubscribeBody {
-    /// 设区市 codes (`spec/regions/jiangsu.json`), 1–13, no repeats.
+    /// 设区市 codes (`spec/regions/jiangsu.json`), 0–13, no repeats.
+    #[serde(default)]
     pub regions: Vec<String>,
+    /// Industry codes (sections `C` or divisions `C13` of the node's GB/T 4754 table), 0–20, no
+    /// repeats. Regions and industries together: at least one.
+    #[serde(default)]
+    pub industries: Vec<String>,
     /// Public category codes of the catalog, 1–64, no repeats.
     pub categories: Vec<String>,
+}
+
+/// A stored comma-separated list (empty: none).
+fn split(s: &str) -> Vec<&str> {
+    s.split(',').filter(|x| !x.is_empty()).collect()
 }
 
 fn describe(s: &Subscription) -> Value {
     json!({
         "id": s.public_id,
-        "regions": s.regions.split(',').collect::<Vec<_>>(),
+        "regions": split(&s.regions),
+        "industries": split(&s.industries),
         "categories": s.categories.split(',').collect::<Vec<_>>(),
         "createdAt": format_utc_seconds(from_millis(s.created_at)),
     })
@@ -72,8 +86,13 @@ pub async fn subscribe(node: &Node, caller: &Caller, body: SubscribeBody) -> Res
     caller.require(&[Role::Bank])?;
     let bad = |m: String| Error::invalid("invalid-subscription", m);
     let regions = Regions::jiangsu();
-    if body.regions.is_empty() || body.regions.len() > 13 {
-        return Err(bad("regions: 1 to 13 设区市 codes".into()));
+    if body.regions.len() > 13 {
+        return Err(bad("regions: at most the 13 设区市".into()));
+    }
+    if body.regions.is_empty() && body.industries.is_empty() {
+        return Err(bad(
+            "regions, industries: name at least one 设区市 or one industry".into(),
+        ));
     }
     for (i, r) in body.regions.iter().enumerate() {
         if !regions.get(r).is_some_and(|d| d.level == Level::Prefecture) {
@@ -83,6 +102,16 @@ pub async fn subscribe(node: &Node, caller: &Caller, body: SubscribeBody) -> Res
         }
         if body.regions[..i].contains(r) {
             return Err(bad(format!("regions: {r} twice")));
+        }
+    }
+    if body.industries.len() > 20 {
+        return Err(bad("industries: at most 20 codes".into()));
+    }
+    let mut industries = Vec::with_capacity(body.industries.len());
+    for (i, code) in body.industries.iter().enumerate() {
+        industries.push(node.classify_industry(code)?);
+        if body.industries[..i].contains(code) {
+            return Err(bad(format!("industries: {code} twice")));
         }
     }
     let catalog = node.catalog();
@@ -105,6 +134,11 @@ pub async fn subscribe(node: &Node, caller: &Caller, body: SubscribeBody) -> Res
     }
     let (bank, a) = (caller.uscc().to_owned(), caller.assertion.clone());
     let (regions_s, categories_s) = (body.regions.join(","), body.categories.join(","));
+    let industries_s = industries
+        .iter()
+        .map(|i| i.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
     node.committer
         .run(move |tx| -> Result<Value> {
             tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
@@ -115,7 +149,15 @@ pub async fn subscribe(node: &Node, caller: &Caller, body: SubscribeBody) -> Res
             }
             let public_id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
             let now = tx.now();
-            store::subscribe(tx.conn, &public_id, &bank, &regions_s, &categories_s, now)?;
+            store::subscribe(
+                tx.conn,
+                &public_id,
+                &bank,
+                &regions_s,
+                &industries_s,
+                &categories_s,
+                now,
+            )?;
             let s = store::live(tx.conn, Some(&bank))?
                 .into_iter()
                 .find(|s| s.public_id == public_id)
@@ -190,13 +232,35 @@ pub async fn sweep(node: &Node) -> Result<usize> {
 /// Pushes to one subscription what it wants of `records`.
 async fn push(node: &Node, s: &Subscription, records: &[DataRecord]) -> Result<usize> {
     let regions = Regions::jiangsu();
-    let wanted_regions: Vec<&str> = s.regions.split(',').collect();
-    let wanted: Vec<&str> = s.categories.split(',').collect();
+    let wanted_regions = split(&s.regions);
+    let wanted_industries = split(&s.industries);
+    let wanted = split(&s.categories);
     let mut by_enterprise: BTreeMap<&str, Vec<&DataRecord>> = BTreeMap::new();
     for r in records {
-        if wanted.contains(&r.category.as_str()) && wanted_regions.contains(&regions.key_of(&r.uscc)) {
+        if wanted.contains(&r.category.as_str())
+            && (wanted_regions.is_empty() || wanted_regions.contains(&regions.key_of(&r.uscc)))
+        {
             by_enterprise.entry(&r.uscc).or_default().push(r);
         }
+    }
+    // The industries stored now (an unclassified enterprise matches no industry); the batch shows them.
+    let known = if by_enterprise.is_empty() {
+        BTreeMap::new()
+    } else {
+        let usccs: Vec<String> = by_enterprise.keys().map(|u| (*u).to_owned()).collect();
+        node.store
+            .call(move |c| {
+                let refs: Vec<&str> = usccs.iter().map(String::as_str).collect();
+                Ok::<_, Error>(crate::storage::industries::of_many(c, &refs)?)
+            })
+            .await?
+    };
+    if !wanted_industries.is_empty() {
+        by_enterprise.retain(|uscc, _| {
+            known
+                .get(*uscc)
+                .is_some_and(|have| wanted_industries.iter().any(|w| crate::industry::covers(w, have)))
+        });
     }
     if by_enterprise.is_empty() {
         return Ok(0);
@@ -250,6 +314,10 @@ async fn push(node: &Node, s: &Subscription, records: &[DataRecord]) -> Result<u
                         .unwrap_or_default(),
                 )
             })
+            .collect();
+        let industry_of: BTreeMap<String, String> = chunk
+            .iter()
+            .filter_map(|(u, _)| known.get(*u).map(|i| ((*u).to_owned(), i.clone())))
             .collect();
         let (bank, platform, sub_id, sub_public) =
             (bank.clone(), platform.clone(), s.id, s.public_id.clone());
@@ -321,6 +389,7 @@ async fn push(node: &Node, s: &Subscription, records: &[DataRecord]) -> Result<u
                     out.push(json!({
                         "enterprise": uscc,
                         "region": regions.key_of(uscc),
+                        "industry": industry_of.get(uscc),
                         "logIndex": appended.seq,
                         "records": rows,
                     }));

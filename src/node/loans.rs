@@ -29,9 +29,9 @@ use crate::loan::{Loan, LoanEvent, LoanReport, LoanState, parse_day};
 use crate::log::entry::{AccessRecord, EntryKind, GrantRef, PartyRef, Reason};
 use crate::policy::{ParticipantState, Role};
 use crate::region::Regions;
-use crate::storage::loans::{self as store, LoanCounts, LoanFilter, NewLoan, NewReport};
+use crate::storage::loans::{self as store, LoanCounts, LoanFilter, NewLoan, NewReport, RollupKey};
 use crate::storage::log_store::NewEntry;
-use crate::storage::{grants, participants};
+use crate::storage::{grants, industries, participants};
 
 /// The signed request's action.
 pub const ACTION: &str = "loan-report";
@@ -245,6 +245,13 @@ pub async fn report(node: &Node, caller: &Caller, body: ReportBody) -> Result<Va
             })?;
             let log_index =
                 i64::try_from(appended.seq).map_err(|_| Error::Internal("log index beyond i64".into()))?;
+            // A loan counts under the industry section its borrower had when it was first reported,
+            // so that its balance stays in one row of the figures.
+            let industry = match &existing {
+                Some(l) => l.industry.clone(),
+                None => crate::industry::key_of(industries::of(tx.conn, &report.enterprise)?.as_deref())
+                    .to_owned(),
+            };
             let loan_id = match &existing {
                 Some(l) => {
                     store::update_loan(
@@ -293,6 +300,7 @@ pub async fn report(node: &Node, caller: &Caller, body: ReportBody) -> Result<Va
                             last_on: report.event.on(),
                             created_at: now,
                             updated_at: now,
+                            industry: &industry,
                         },
                     )?
                 }
@@ -314,10 +322,13 @@ pub async fn report(node: &Node, caller: &Caller, body: ReportBody) -> Result<Va
             let month = &report.event.on()[..7];
             store::bump(
                 tx.conn,
-                month,
-                &region,
-                &platform,
-                &bank,
+                &RollupKey {
+                    month: month.to_owned(),
+                    region: region.clone(),
+                    industry,
+                    platform: platform.clone(),
+                    bank: bank.clone(),
+                },
                 &LoanCounts::of(&report.event, &delta),
             )?;
             let leaf_hash = hex::encode(appended.leaf_hash);
@@ -416,6 +427,8 @@ pub async fn list(node: &Node, caller: &Caller, q: LoansQuery) -> Result<Value> 
                 "platform": l.platform_uscc,
                 "region": l.region,
                 "regionName": Regions::jiangsu().name_of_key(&l.region),
+                "industry": l.industry,
+                "industryName": crate::industry::name_of_key(node.industries.as_deref(), &l.industry),
                 "state": l.state,
                 "approvedAmount": l.approved_amount,
                 "disbursed": l.disbursed,
@@ -446,7 +459,7 @@ pub struct FiguresQuery {
     pub from: Option<String>,
     /// Last month, `YYYY-MM` (default: this month, CST).
     pub until: Option<String>,
-    /// Comma-separated dimensions among `month`, `region`, `platform`, `bank` (default
+    /// Comma-separated dimensions among `month`, `region`, `industry`, `platform`, `bank` (default
     /// `month,region`; empty: one total row).
     pub group_by: Option<String>,
     /// `json` (default) or `csv`.
@@ -460,6 +473,9 @@ pub enum Dim {
     Month,
     /// The borrower's 设区市.
     Region,
+    /// The borrower's industry section (GB/T 4754, `crate::industry`; `unclassified` when not known), as when
+    /// its loan was first reported.
+    Industry,
     /// The platform the report came through.
     Platform,
     /// The reporting bank.
@@ -471,10 +487,29 @@ impl Dim {
         match s {
             "month" => Some(Self::Month),
             "region" => Some(Self::Region),
+            "industry" => Some(Self::Industry),
             "platform" => Some(Self::Platform),
             "bank" => Some(Self::Bank),
             _ => None,
         }
+    }
+
+    /// The dimensions of a `groupBy` value (comma-separated, each at most once, each one of
+    /// `allowed`; empty: none), else `400 invalid-stats-query` naming what is allowed.
+    pub fn list(group_by: &str, allowed: &[Dim]) -> Result<Vec<Dim>> {
+        let bad = |m: String| Error::invalid("invalid-stats-query", m);
+        let mut dims = Vec::new();
+        for d in group_by.split(',').filter(|s| !s.is_empty()) {
+            let dim = Self::parse(d).filter(|x| allowed.contains(x)).ok_or_else(|| {
+                let names: Vec<&str> = allowed.iter().map(|a| a.as_str()).collect();
+                bad(format!("groupBy: unknown dimension {d:?} ({})", names.join(", ")))
+            })?;
+            if dims.contains(&dim) {
+                return Err(bad(format!("groupBy: {d} twice")));
+            }
+            dims.push(dim);
+        }
+        Ok(dims)
     }
 
     /// The dimension's name.
@@ -482,6 +517,7 @@ impl Dim {
         match self {
             Self::Month => "month",
             Self::Region => "region",
+            Self::Industry => "industry",
             Self::Platform => "platform",
             Self::Bank => "bank",
         }
@@ -542,24 +578,10 @@ pub async fn figures_as(
     if !month_ok(&from) || from > until {
         return Err(bad(format!("from={from:?}: a month, YYYY-MM, not after until")));
     }
-    let mut dims = Vec::new();
-    for d in q
-        .group_by
-        .as_deref()
-        .unwrap_or("month,region")
-        .split(',')
-        .filter(|s| !s.is_empty())
-    {
-        let dim = Dim::parse(d).ok_or_else(|| {
-            bad(format!(
-                "groupBy: unknown dimension {d:?} (month, region, platform, bank)"
-            ))
-        })?;
-        if dims.contains(&dim) {
-            return Err(bad(format!("groupBy: {d} twice")));
-        }
-        dims.push(dim);
-    }
+    let dims = Dim::list(
+        q.group_by.as_deref().unwrap_or("month,region"),
+        &[Dim::Month, Dim::Region, Dim::Industry, Dim::Platform, Dim::Bank],
+    )?;
     let me = me.to_owned();
     let scope = role;
     let u = until.clone();
@@ -569,20 +591,22 @@ pub async fn figures_as(
     let mut out: std::collections::BTreeMap<Vec<String>, (LoanCounts, i64)> = Default::default();
     // Balances run per key without the month; rows arrive ordered by month first.
     let mut running: std::collections::BTreeMap<Vec<String>, i64> = Default::default();
-    for (month, region, platform, bank, c) in all {
+    for (k, c) in all {
         let visible = match scope {
-            Role::Platform => platform == me,
-            Role::Bank => bank == me,
+            Role::Platform => k.platform == me,
+            Role::Bank => k.bank == me,
             _ => true,
         };
         if !visible {
             continue;
         }
+        let month = k.month.clone();
         let value = |d: Dim| match d {
-            Dim::Month => month.clone(),
-            Dim::Region => region.clone(),
-            Dim::Platform => platform.clone(),
-            Dim::Bank => bank.clone(),
+            Dim::Month => k.month.clone(),
+            Dim::Region => k.region.clone(),
+            Dim::Industry => k.industry.clone(),
+            Dim::Platform => k.platform.clone(),
+            Dim::Bank => k.bank.clone(),
         };
         let static_key: Vec<String> = dims
             .iter()
@@ -627,8 +651,14 @@ pub fn credit_share(c: &LoanCounts) -> Option<f64> {
     c.credit_share_bp().map(|bp| bp as f64 / 10_000.0)
 }
 
-/// The figures as JSON.
-pub fn figures_json(dims: &[Dim], from: &str, until: &str, rows: &[FigureRow]) -> Value {
+/// The figures as JSON (industry names from `industries`, the node's table).
+pub fn figures_json(
+    dims: &[Dim],
+    from: &str,
+    until: &str,
+    rows: &[FigureRow],
+    industries: Option<&crate::industry::Industries>,
+) -> Value {
     let regions = Regions::jiangsu();
     json!({
         "from": from,
@@ -641,6 +671,9 @@ pub fn figures_json(dims: &[Dim], from: &str, until: &str, rows: &[FigureRow]) -
                 if *d == Dim::Region {
                     v["regionName"] = json!(regions.name_of_key(k));
                 }
+                if *d == Dim::Industry {
+                    v["industryName"] = json!(crate::industry::name_of_key(industries, k));
+                }
             }
             v["creditShare"] = json!(credit_share(&r.counts));
             v["balance"] = json!(r.balance);
@@ -649,14 +682,22 @@ pub fn figures_json(dims: &[Dim], from: &str, until: &str, rows: &[FigureRow]) -
     })
 }
 
-/// The figures as RFC 4180 CSV (header row first; CRLF line ends).
-pub fn figures_csv(dims: &[Dim], rows: &[FigureRow]) -> String {
+/// The figures as RFC 4180 CSV (header row first; CRLF line ends; text cells quoted and
+/// neutralized as every CSV of the node, [`super::stats::Csv`]; industry names from `industries`,
+/// the node's table).
+pub fn figures_csv(
+    dims: &[Dim],
+    rows: &[FigureRow],
+    industries: Option<&crate::industry::Industries>,
+) -> String {
     let regions = Regions::jiangsu();
     let mut head: Vec<&str> = Vec::new();
     for d in dims {
         head.push(d.as_str());
-        if *d == Dim::Region {
-            head.push("regionName");
+        match d {
+            Dim::Region => head.push("regionName"),
+            Dim::Industry => head.push("industryName"),
+            _ => {}
         }
     }
     head.extend([
@@ -674,13 +715,15 @@ pub fn figures_csv(dims: &[Dim], rows: &[FigureRow]) -> String {
         "defaulted",
         "balance",
     ]);
-    let mut out = head.join(",") + "\r\n";
+    let mut out = super::stats::Csv::new(&head);
     for r in rows {
         let mut cells: Vec<String> = Vec::new();
         for (d, k) in dims.iter().zip(&r.key) {
             cells.push(k.clone());
-            if *d == Dim::Region {
-                cells.push(regions.name_of_key(k).to_owned());
+            match d {
+                Dim::Region => cells.push(regions.name_of_key(k).to_owned()),
+                Dim::Industry => cells.push(crate::industry::name_of_key(industries, k).to_owned()),
+                _ => {}
             }
         }
         let c = &r.counts;
@@ -699,28 +742,112 @@ pub fn figures_csv(dims: &[Dim], rows: &[FigureRow]) -> String {
             c.defaulted.to_string(),
             r.balance.to_string(),
         ]);
-        out += &cells.join(",");
-        out += "\r\n";
+        out.row(&cells.iter().map(String::as_str).collect::<Vec<_>>());
     }
-    out
+    out.finish()
 }
 
-/// Active registered enterprises by 设区市 (`GET /v1/stats/enterprises`): `(region, count)` sorted by
-/// region, enterprises registered outside Jiangsu under [`crate::region::OUTSIDE`]. Regulators and
-/// the node's operator.
-pub async fn enterprises_by_region(node: &Node, caller: &Caller) -> Result<Vec<(String, i64)>> {
+/// The query of `GET /v1/stats/enterprises`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EnterprisesQuery {
+    /// Comma-separated dimensions among `region` and `industry` (default `region`; empty: one
+    /// total row).
+    pub group_by: Option<String>,
+    /// `json` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+/// Active registered enterprises counted by 设区市 and/or industry section: the dimensions asked
+/// (each `region` or `industry`) and the rows, each its key in that order and its count, sorted by
+/// key. Enterprises registered outside Jiangsu count under [`crate::region::OUTSIDE`], those without
+/// an industry under [`crate::industry::UNCLASSIFIED`]. Regulators and the node's operator.
+pub async fn enterprises(
+    node: &Node,
+    caller: &Caller,
+    q: &EnterprisesQuery,
+) -> Result<(Vec<Dim>, Vec<(Vec<String>, i64)>)> {
     caller.require(&[Role::Node, Role::Regulator])?;
+    let dims = Dim::list(
+        q.group_by.as_deref().unwrap_or("region"),
+        &[Dim::Region, Dim::Industry],
+    )?;
     let rows = node
         .store
-        .call(|c| Ok::<_, Error>(participants::enterprises_by_city_prefix(c)?))
+        .call(|c| Ok::<_, Error>(industries::enterprises_by_city_prefix_and_section(c)?))
         .await?;
     let regions = Regions::jiangsu();
-    let mut out: std::collections::BTreeMap<String, i64> = Default::default();
-    for (head, n) in rows {
-        let key = regions
+    let mut out: std::collections::BTreeMap<Vec<String>, i64> = Default::default();
+    for (head, section, n) in rows {
+        let region = regions
             .prefecture_of_division(&format!("{head}00"))
             .map_or(crate::region::OUTSIDE, |d| d.code.as_str());
-        *out.entry(key.to_owned()).or_default() += n;
+        let key = dims
+            .iter()
+            .map(|d| match d {
+                Dim::Region => region.to_owned(),
+                _ => section.clone(),
+            })
+            .collect();
+        *out.entry(key).or_default() += n;
     }
-    Ok(out.into_iter().collect())
+    Ok((dims, out.into_iter().collect()))
+}
+
+/// [`enterprises`] as JSON: `total` and a row per key with its names.
+pub fn enterprises_json(
+    dims: &[Dim],
+    rows: &[(Vec<String>, i64)],
+    industries: Option<&crate::industry::Industries>,
+) -> Value {
+    let regions = Regions::jiangsu();
+    json!({
+        "groupBy": dims.iter().map(|d| d.as_str()).collect::<Vec<_>>(),
+        "total": rows.iter().map(|r| r.1).sum::<i64>(),
+        "rows": rows.iter().map(|(key, n)| {
+            let mut v = json!({"enterprises": n});
+            for (d, k) in dims.iter().zip(key) {
+                v[d.as_str()] = json!(k);
+                match d {
+                    Dim::Region => v["regionName"] = json!(regions.name_of_key(k)),
+                    _ => v["industryName"] = json!(crate::industry::name_of_key(industries, k)),
+                }
+            }
+            v
+        }).collect::<Vec<_>>(),
+    })
+}
+
+/// [`enterprises`] as RFC 4180 CSV ([`super::stats::Csv`]).
+pub fn enterprises_csv(
+    dims: &[Dim],
+    rows: &[(Vec<String>, i64)],
+    industries: Option<&crate::industry::Industries>,
+) -> String {
+    let regions = Regions::jiangsu();
+    let mut head = Vec::new();
+    for d in dims {
+        head.push(d.as_str());
+        head.push(if *d == Dim::Region {
+            "regionName"
+        } else {
+            "industryName"
+        });
+    }
+    head.push("enterprises");
+    let mut out = super::stats::Csv::new(&head);
+    for (key, n) in rows {
+        let mut cells = Vec::new();
+        for (d, k) in dims.iter().zip(key) {
+            cells.push(k.clone());
+            cells.push(if *d == Dim::Region {
+                regions.name_of_key(k).to_owned()
+            } else {
+                crate::industry::name_of_key(industries, k).to_owned()
+            });
+        }
+        cells.push(n.to_string());
+        out.row(&cells.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+    out.finish()
 }

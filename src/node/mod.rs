@@ -112,6 +112,9 @@ pub struct Node {
     pub witnesses: crate::witness::client::Witnesses,
     /// The working-day calendar (objection deadlines).
     pub calendar: crate::calendar::SharedCalendar,
+    /// The industry table the operator supplied (GB/T 4754, `crate::industry`); `None`: no
+    /// enterprise is classified by industry.
+    pub industries: Option<Arc<crate::industry::Industries>>,
     /// Webhook settings, this process's delivery lease identity and subscriptions (spec/notifications.md).
     pub notify: notify::Notifier,
     /// What readiness keeps between probes ([`health`]).
@@ -128,6 +131,24 @@ impl std::fmt::Debug for Node {
 }
 
 impl Node {
+    /// Checks an industry code given with a registration, an import line or a subscription
+    /// against the node's table: `400 invalid-industry` when the code is not in it, or when the
+    /// node has no table (`crate::industry`: the official table is not shipped).
+    pub fn classify_industry(&self, code: &str) -> Result<crate::industry::Industry> {
+        let table = self.industries.as_deref().ok_or_else(|| {
+            Error::invalid(
+                "invalid-industry",
+                format!(
+                    "industry {code:?}: this node has no industry table (GB/T 4754); its operator \
+                     supplies one with --industries FILE (spec/industries.md)"
+                ),
+            )
+        })?;
+        table
+            .classify(code)
+            .map_err(|m| Error::invalid("invalid-industry", m))
+    }
+
     /// The node's DID (the audience of client assertions, the issuer of what it signs).
     pub fn did(&self) -> &str {
         self.key.did.as_str()

@@ -17,6 +17,7 @@ use crate::ids::Uscc;
 use crate::log::entry::{AccessRecord, EntryKind, PartyRef};
 use crate::policy::{ParticipantState, Role};
 use crate::storage::from_millis;
+use crate::storage::industries;
 use crate::storage::log_store::{NewEntry, Tx};
 use crate::storage::participants::{self, Delegation, NewParticipant, Participant};
 
@@ -36,6 +37,10 @@ pub struct NewMember {
     /// The 设区市 a platform covers (platforms only; codes of `spec/regions/jiangsu.json`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub regions: Vec<String>,
+    /// An enterprise's industry as it declared it when registering (a code checked against the
+    /// node's GB/T 4754 table, `crate::industry`); never read from an HTTP body of the other roles.
+    #[serde(skip)]
+    pub industry: Option<crate::industry::Industry>,
 }
 
 /// Who performed a registry change, as the log records it.
@@ -191,11 +196,23 @@ fn add_member(
     } else {
         "admitted"
     };
-    let details = if m.regions.is_empty() {
-        json!({"did": m.did})
-    } else {
-        json!({"did": m.did, "regions": m.regions})
-    };
+    let mut details = json!({"did": m.did});
+    if !m.regions.is_empty() {
+        details["regions"] = json!(m.regions);
+    }
+    if let Some(i) = &m.industry {
+        details["industry"] = json!(i.as_str());
+        // The enterprise's own word counts until a providing department's import says otherwise.
+        if industries::of(tx.conn, &m.uscc)?.is_none() {
+            industries::set(
+                tx.conn,
+                &m.uscc,
+                i.as_str(),
+                industries::Source::Registration,
+                now,
+            )?;
+        }
+    }
     tx.append(participant_entry(action, &p, actor, details))?;
     Ok(p)
 }
@@ -282,15 +299,27 @@ pub async fn register_bank(node: &Node, caller: &Caller, m: NewMember) -> Result
 }
 
 /// An enterprise's registration request: a signed request (`action: "register"`, claims `uscc`,
-/// `name`) made with the key it binds. Pending until the node approves.
+/// `name`, and optionally `industry`, a GB/T 4754 code of the node's table) made with the key it
+/// binds. Pending until the node approves.
 pub async fn submit_registration(node: &Node, token: &str) -> Result<Participant> {
     let req = super::auth::verify_request(token, "register", node.did(), node.clock.now(), &node.keys)?;
+    let industry = match req.claims.get("industry") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(code)) => Some(node.classify_industry(code)?),
+        Some(_) => {
+            return Err(Error::invalid(
+                "invalid-industry",
+                "industry: a string such as C13",
+            ));
+        }
+    };
     let m = NewMember {
         uscc: req.str("uscc").unwrap_or_default().to_owned(),
         name: req.str("name").unwrap_or_default().to_owned(),
         did: req.signer.as_str().to_owned(),
         endpoint: None,
         regions: vec![],
+        industry,
     };
     check_member(&m)?;
     let actor = Actor {
@@ -794,6 +823,7 @@ pub fn ensure_self(node: &Node, role: Role, uscc: &str, name: &str) -> Result<()
             did,
             endpoint: None,
             regions: vec![],
+            industry: None,
         };
         let actor = Actor {
             uscc: m.uscc.clone(),

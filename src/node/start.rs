@@ -57,6 +57,12 @@ pub fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<(Node, bool)> {
         witnesses: crate::witness::client::Witnesses::from_config(&config.witnesses)?,
         calendar: crate::calendar::SharedCalendar::open(config.calendar.clone())
             .map_err(|e| Error::Internal(format!("calendar: {e}")))?,
+        industries: match &config.industries {
+            None => None,
+            Some(path) => Some(Arc::new(
+                crate::industry::Industries::load(path).map_err(|e| Error::Internal(e.to_string()))?,
+            )),
+        },
         notify: super::notify::Notifier::new(config.webhooks.clone()),
         health: super::health::Health::new(config.checkpoint_interval_secs),
     };

@@ -16,7 +16,7 @@ pub struct Subscription {
     pub public_id: String,
     /// The subscribing bank.
     pub bank_uscc: String,
-    /// 设区市 codes, comma-separated.
+    /// 设区市 codes, comma-separated; empty: any region.
     pub regions: String,
     /// Public category codes, comma-separated.
     pub categories: String,
@@ -24,6 +24,8 @@ pub struct Subscription {
     pub created_at: i64,
     /// Deleted, ms.
     pub deleted_at: Option<i64>,
+    /// Industry codes (`crate::industry`), comma-separated; empty: any industry.
+    pub industries: String,
 }
 
 /// Inserts a subscription; returns its row id.
@@ -32,6 +34,7 @@ pub fn subscribe(
     public_id: &str,
     bank: &str,
     regions: &str,
+    industries: &str,
     categories: &str,
     now: i64,
 ) -> StorageResult<i64> {
@@ -40,6 +43,7 @@ pub fn subscribe(
             feed_subscriptions::public_id.eq(public_id),
             feed_subscriptions::bank_uscc.eq(bank),
             feed_subscriptions::regions.eq(regions),
+            feed_subscriptions::industries.eq(industries),
             feed_subscriptions::categories.eq(categories),
             feed_subscriptions::created_at.eq(now),
         ))

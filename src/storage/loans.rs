@@ -47,6 +47,9 @@ pub struct LoanRow {
     pub created_at: i64,
     /// Last changed, ms.
     pub updated_at: i64,
+    /// The borrower's industry section when the loan was first reported (`crate::industry::key_of`;
+    /// `unclassified` when not known).
+    pub industry: String,
 }
 
 /// A new loan.
@@ -85,6 +88,8 @@ pub struct NewLoan<'a> {
     pub created_at: i64,
     /// See [`LoanRow`].
     pub updated_at: i64,
+    /// See [`LoanRow`].
+    pub industry: &'a str,
 }
 
 /// A stored report.
@@ -267,21 +272,31 @@ pub fn list(
 /// One monthly rollup row's counts: [`crate::loan::Counts`].
 pub type LoanCounts = crate::loan::Counts;
 
-/// Adds `c` to the rollup of (month, region, platform, bank).
-pub fn bump(
-    conn: &mut DbConn,
-    month: &str,
-    region: &str,
-    platform: &str,
-    bank: &str,
-    c: &LoanCounts,
-) -> StorageResult<()> {
+/// The key of a monthly rollup row: the event's month (CST, `YYYY-MM`), the borrower's 设区市
+/// (`crate::region`) and industry section (`crate::industry`), the platform and the bank.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RollupKey {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// 设区市 statistics key.
+    pub region: String,
+    /// Industry section letter, or `unclassified`.
+    pub industry: String,
+    /// Platform USCC.
+    pub platform: String,
+    /// Bank USCC.
+    pub bank: String,
+}
+
+/// Adds `c` to the rollup row of `k`.
+pub fn bump(conn: &mut DbConn, k: &RollupKey, c: &LoanCounts) -> StorageResult<()> {
     use stats_loans::dsl as s;
     let row = (
-        s::month.eq(month),
-        s::region.eq(region),
-        s::platform.eq(platform),
-        s::bank.eq(bank),
+        s::month.eq(&k.month),
+        s::region.eq(&k.region),
+        s::industry.eq(&k.industry),
+        s::platform.eq(&k.platform),
+        s::bank.eq(&k.bank),
         s::applications.eq(c.applications),
         s::approvals.eq(c.approvals),
         s::approved_amount.eq(c.approved_amount),
@@ -296,7 +311,7 @@ pub fn bump(
     );
     crate::on_backend!(conn, |c| diesel::insert_into(s::stats_loans)
         .values(row)
-        .on_conflict((s::month, s::region, s::platform, s::bank))
+        .on_conflict((s::month, s::region, s::industry, s::platform, s::bank))
         .do_update()
         .set((
             s::applications.eq(s::applications + excluded(s::applications)),
@@ -321,6 +336,7 @@ pub fn bump(
 struct StoredRollup {
     month: String,
     region: String,
+    industry: String,
     platform: String,
     bank: String,
     applications: i64,
@@ -336,8 +352,8 @@ struct StoredRollup {
     defaulted: i64,
 }
 
-/// A rollup row: (month, region, platform, bank) and its counts.
-pub type RollupRow = (String, String, String, String, LoanCounts);
+/// A rollup row: its key and its counts.
+pub type RollupRow = (RollupKey, LoanCounts);
 
 /// Every rollup row with `from ≤ month ≤ to` (`YYYY-MM`), ordered by its key.
 pub fn rollups(conn: &mut DbConn, from: &str, to: &str) -> StorageResult<Vec<RollupRow>> {
@@ -345,17 +361,20 @@ pub fn rollups(conn: &mut DbConn, from: &str, to: &str) -> StorageResult<Vec<Rol
     let rows: Vec<StoredRollup> = s::stats_loans
         .filter(s::month.ge(from))
         .filter(s::month.le(to))
-        .order((s::month, s::region, s::platform, s::bank))
+        .order((s::month, s::region, s::industry, s::platform, s::bank))
         .select(StoredRollup::as_select())
         .load(conn)?;
     Ok(rows
         .into_iter()
         .map(|r| {
             (
-                r.month,
-                r.region,
-                r.platform,
-                r.bank,
+                RollupKey {
+                    month: r.month,
+                    region: r.region,
+                    industry: r.industry,
+                    platform: r.platform,
+                    bank: r.bank,
+                },
                 LoanCounts {
                     applications: r.applications,
                     approvals: r.approvals,

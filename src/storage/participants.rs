@@ -307,20 +307,6 @@ pub fn revoke_delegation(conn: &mut DbConn, id: &str, at: i64) -> StorageResult<
     .execute(conn)?)
 }
 
-/// Active enterprises counted by the first four digits of the division inside their code
-/// (positions 3–6 of the USCC: province and city), for the figures by 设区市 (`crate::region`).
-pub fn enterprises_by_city_prefix(conn: &mut DbConn) -> StorageResult<Vec<(String, i64)>> {
-    use diesel::dsl::{count_star, sql};
-    use diesel::sql_types::Text;
-    let head = || sql::<Text>("substr(uscc, 3, 4)");
-    Ok(participants::table
-        .filter(participants::role.eq(Role::Enterprise.as_str()))
-        .filter(participants::state.eq(ParticipantState::Active.as_str()))
-        .group_by(head())
-        .select((head(), count_star()))
-        .load(conn)?)
-}
-
 /// Records the 设区市 a platform covers (call inside the transaction that admits it).
 pub fn set_regions(conn: &mut DbConn, platform: &str, regions: &[String]) -> StorageResult<()> {
     use super::schema::platform_regions as r;

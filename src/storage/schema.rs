@@ -256,6 +256,7 @@ diesel::table! {
         last_on -> Text,
         created_at -> BigInt,
         updated_at -> BigInt,
+        industry -> Text,
     }
 }
 
@@ -275,9 +276,10 @@ diesel::table! {
 }
 
 diesel::table! {
-    stats_loans (month, region, platform, bank) {
+    stats_loans (month, region, industry, platform, bank) {
         month -> Text,
         region -> Text,
+        industry -> Text,
         platform -> Text,
         bank -> Text,
         applications -> BigInt,
@@ -343,6 +345,16 @@ diesel::table! {
         categories -> Text,
         created_at -> BigInt,
         deleted_at -> Nullable<BigInt>,
+        industries -> Text,
+    }
+}
+
+diesel::table! {
+    enterprise_industries (uscc) {
+        uscc -> Text,
+        industry -> Text,
+        source -> Text,
+        updated_at -> BigInt,
     }
 }
 
@@ -379,6 +391,7 @@ diesel::joinable!(loan_reports -> loans (loan_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     participants,
+    enterprise_industries,
     participant_keys,
     grants,
     grant_parties,

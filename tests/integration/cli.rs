@@ -370,6 +370,99 @@ fn evaluation_model_files_are_checked() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// The operator's industry table: a bad one stops `serve` and `admin` with the rule broken named
+/// (exit 2); an import stating an industry is refused without a table and accepted with one.
+#[test]
+fn industry_tables_are_checked_and_imports_classify() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/industries.fixture.json");
+    let mut t: serde_json::Value = serde_json::from_slice(&std::fs::read(&fixture).unwrap()).unwrap();
+    t["sections"][1]["divisions"][0]["code"] = "01".into();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, t.to_string()).unwrap();
+    let b = bad.to_str().unwrap();
+    for args in [
+        vec![
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            data,
+            "--industries",
+            b,
+        ],
+        vec!["admin", "--data-dir", data, "--industries", b, "registrations"],
+    ] {
+        let cmd = &args[..2];
+        let out = consentry(&args);
+        assert_eq!(out.status.code(), Some(2), "{cmd:?}: {}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("sections[1].divisions[0].code: 01 after 02"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    // A real-standard claim is held to the standard's shape.
+    t = serde_json::from_slice(&std::fs::read(&fixture).unwrap()).unwrap();
+    t["standard"] = "GB/T 4754-2017".into();
+    std::fs::write(&bad, t.to_string()).unwrap();
+    let out = consentry(&[
+        "admin",
+        "--data-dir",
+        data,
+        "--industries",
+        bad.to_str().unwrap(),
+        "registrations",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("20 sections A…T"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let file = dir.path().join("records.jsonl");
+    std::fs::write(
+        &file,
+        concat!(
+            r#"{"uscc":"91320102MA000001XX","category":"REG-01","date":"2026-11-02","provider":"SAMR","industry":"B03","fields":{"status":"active"}}"#,
+            "\n"
+        )
+        .replace("91320102MA000001XX", consentry::ids::Uscc::complete("91320102MA000001").unwrap().as_str()),
+    )
+    .unwrap();
+    let out = consentry(&["admin", "--data-dir", data, "import", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains("invalid-industry"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stderr).contains("no industry table"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = consentry(&[
+        "admin",
+        "--data-dir",
+        data,
+        "--industries",
+        fixture.to_str().unwrap(),
+        "import",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("imported 1 records and 1 enterprises' industries"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
 /// `consentry demo` plays the README's whole story as two processes and exits 0: every step
 /// prints, the loan is reported hop by hop, the risk alert arrives, last month's bulletin counts the
 /// approval, and the request after revocation is refused.

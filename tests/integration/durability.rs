@@ -189,7 +189,9 @@ fn set_up(base: &str, dir: &Path, database_url: &str) -> Parties {
         &json!({}),
     );
     assert_eq!(r.status, 200, "{}", r.text);
-    let records = consentry::node::data::parse_import(RECORDS.as_bytes(), &Catalog::builtin(), 0).unwrap();
+    let records = consentry::node::data::parse_import(RECORDS.as_bytes(), &Catalog::builtin(), None, 0)
+        .unwrap()
+        .records;
     let store = Store::open(database_url, 2).unwrap();
     store
         .run(|c| consentry::storage::data::insert(c, &records))

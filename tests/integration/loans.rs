@@ -782,7 +782,9 @@ fn import(l: &Loop, category: &str, fields: Value) -> i64 {
     let catalog = consentry::catalog::Catalog::builtin();
     let provider = catalog.category(category).unwrap().providers[0].clone();
     let line = json!({"uscc": ENTERPRISE, "category": category, "date": today(), "provider": provider, "fields": fields});
-    let records = consentry::node::data::parse_import(line.to_string().as_bytes(), &catalog, 0).unwrap();
+    let records = consentry::node::data::parse_import(line.to_string().as_bytes(), &catalog, None, 0)
+        .unwrap()
+        .records;
     l.w.node
         .node
         .store
@@ -1133,7 +1135,9 @@ fn public_information_reaches_a_subscribed_bank_in_batches_for_10000_enterprises
         lines.push('\n');
     }
     let catalog = consentry::catalog::Catalog::builtin();
-    let records = consentry::node::data::parse_import(lines.as_bytes(), &catalog, 0).unwrap();
+    let records = consentry::node::data::parse_import(lines.as_bytes(), &catalog, None, 0)
+        .unwrap()
+        .records;
     let start = std::time::Instant::now();
     w.node
         .node
@@ -1257,7 +1261,9 @@ fn public_information_reaches_a_subscribed_bank_in_batches_for_10000_enterprises
     assert_eq!(r.status, 200, "{}", r.text);
     let line = json!({"uscc": code("320102", n + 1), "category": "REG-01", "date": "2026-11-03", "provider": "SAMR",
         "fields": {"name": "南京新设有限公司", "status": "active"}});
-    let fresh = consentry::node::data::parse_import(line.to_string().as_bytes(), &catalog, 0).unwrap();
+    let fresh = consentry::node::data::parse_import(line.to_string().as_bytes(), &catalog, None, 0)
+        .unwrap()
+        .records;
     w.node
         .node
         .store

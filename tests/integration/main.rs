@@ -9,6 +9,7 @@ mod derivations;
 mod durability;
 mod evaluations;
 mod grants;
+mod industries;
 mod interop;
 #[path = "../support/jcs_reference.rs"]
 mod jcs_reference;

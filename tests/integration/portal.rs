@@ -66,9 +66,11 @@ fn portal_browser_end_to_end() {
     let records = consentry::node::data::parse_import(
         RECORDS.replace("USCC", OTHER_ENTERPRISE).as_bytes(),
         &catalog,
+        None,
         0,
     )
-    .unwrap();
+    .unwrap()
+    .records;
     w.node
         .node
         .store

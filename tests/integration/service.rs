@@ -69,7 +69,9 @@ impl World {
         assert_eq!(r.status, 201, "{}", r.text);
         register_enterprise(&node, &enterprise, ENTERPRISE, "杭州示例科技有限公司");
         let catalog = Catalog::builtin();
-        let records = consentry::node::data::parse_import(RECORDS.as_bytes(), &catalog, 0).unwrap();
+        let records = consentry::node::data::parse_import(RECORDS.as_bytes(), &catalog, None, 0)
+            .unwrap()
+            .records;
         node.node
             .store
             .run(|c| consentry::storage::data::insert(c, &records))

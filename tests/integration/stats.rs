@@ -954,6 +954,7 @@ fn stream(backend: Backend) {
                     did: key.did.as_str().to_owned(),
                     endpoint: Some(format!("https://platform{i}.example")),
                     regions: vec![],
+                    industry: None,
                 },
                 op.clone(),
             )
@@ -971,6 +972,7 @@ fn stream(backend: Backend) {
                         did: bkey.did.as_str().to_owned(),
                         endpoint: None,
                         regions: vec![],
+                        industry: None,
                     },
                 )
                 .await

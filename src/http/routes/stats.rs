@@ -149,42 +149,36 @@ async fn loans(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, 
     Ok(if as_csv {
         csv(
             &format!("consentry-loans-{from}-{until}.csv"),
-            figures_csv(&dims, &rows),
+            figures_csv(&dims, &rows, node.industries.as_deref()),
         )
-    } else {
-        json(StatusCode::OK, &figures_json(&dims, &from, &until, &rows))
-    })
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FormatOnly {
-    format: Option<String>,
-}
-
-/// `GET /v1/stats/enterprises`: active registered enterprises by 设区市, JSON or CSV.
-async fn enterprises(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
-    let c = caller_once(&node, &req).await?;
-    let q: FormatOnly = crate::http::query(&req)?;
-    let rows = crate::node::loans::enterprises_by_region(&node, &c).await?;
-    let as_csv = wants_csv(q.format.as_deref(), &req)?;
-    let regions = crate::region::Regions::jiangsu();
-    let total: i64 = rows.iter().map(|r| r.1).sum();
-    Ok(if as_csv {
-        let mut out = String::from("region,regionName,enterprises\r\n");
-        for (r, n) in &rows {
-            out += &format!("{r},{},{n}\r\n", regions.name_of_key(r));
-        }
-        csv("consentry-enterprises-by-region.csv", out)
     } else {
         json(
             StatusCode::OK,
-            &serde_json::json!({
-                "total": total,
-                "rows": rows.iter().map(|(r, n)| serde_json::json!({
-                    "region": r, "regionName": regions.name_of_key(r), "enterprises": n
-                })).collect::<Vec<_>>(),
-            }),
+            &figures_json(&dims, &from, &until, &rows, node.industries.as_deref()),
         )
+    })
+}
+
+/// `GET /v1/stats/enterprises`: active registered enterprises by 设区市 and/or industry, JSON or CSV.
+async fn enterprises(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
+    use crate::node::loans::{EnterprisesQuery, enterprises, enterprises_csv, enterprises_json};
+    let c = caller_once(&node, &req).await?;
+    let q: EnterprisesQuery = crate::http::query(&req)?;
+    let (dims, rows) = enterprises(&node, &c, &q).await?;
+    let as_csv = wants_csv(q.format.as_deref(), &req)?;
+    let table = node.industries.as_deref();
+    Ok(if as_csv {
+        let by: Vec<&str> = dims.iter().map(|d| d.as_str()).collect();
+        let name = if by.is_empty() {
+            "total".to_owned()
+        } else {
+            by.join("-")
+        };
+        csv(
+            &format!("consentry-enterprises-by-{name}.csv"),
+            enterprises_csv(&dims, &rows, table),
+        )
+    } else {
+        json(StatusCode::OK, &enterprises_json(&dims, &rows, table))
     })
 }

@@ -142,6 +142,8 @@ impl TestNode {
             catalog_dir: None,
             witnesses: vec![],
             calendar,
+            // A made-up industry table (tests/support): GB/T 4754 itself is not shipped.
+            industries: Some(industry_fixture()),
             webhooks,
             database_wait_ms: 1000,
         };
@@ -399,6 +401,12 @@ pub fn new_key() -> KeyFile {
     KeyFile::new(SecretKey::generate().unwrap())
 }
 
+/// The made-up industry table every test node loads (`tests/support/industries.fixture.json`; its
+/// codes and names are not GB/T 4754's, which is not shipped: `src/industry.rs`).
+pub fn industry_fixture() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/industries.fixture.json")
+}
+
 /// A running platform (its own folder, SQLite database and log), connected to a node.
 #[allow(dead_code)]
 pub struct TestPlatform {
@@ -432,6 +440,7 @@ impl TestPlatform {
             catalog_dir: None,
             witnesses: vec![],
             calendar: None,
+            industries: None,
             webhooks: Default::default(),
             database_wait_ms: 1000,
         };
