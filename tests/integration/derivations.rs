@@ -627,3 +627,95 @@ fn a_grant_citing_an_unknown_catalog_version_is_refused() {
         );
     }
 }
+
+#[test]
+fn a_grant_citing_an_older_catalog_version_is_released_with_that_versions_definitions() {
+    // A catalog with two definition sets: an older one (2026-06-01.1) where TAX-03 is yearly, with
+    // two indicators and a coarser rounding, and the current one. A grant signed under the older
+    // version keeps the older forms after the catalog moved on; the release path computes with the
+    // version the relied-on grant cites (`Scope::catalog_version`, as `node::release` passes it).
+    use consentry::catalog::{BUILTIN_CATALOG, BUILTIN_DERIVATIONS, BUILTIN_LETTERS};
+    use consentry::grant::Granularity;
+    use consentry::node::data::{Scope, payload};
+    const OLD: &str = "2026-06-01.1";
+    let mut file: Value = serde_json::from_str(BUILTIN_DERIVATIONS).unwrap_or(Value::Null);
+    let mut old = file["sets"][0].clone();
+    old["catalogVersion"] = json!(OLD);
+    old["categories"]["TAX-03"] = json!({
+        "block": "year", "minRecords": 6, "minPeriods": 6, "settleDays": 30,
+        "indicators": [
+            {"of": "count", "id": "filings"},
+            {"of": "sum", "id": "taxPaid", "field": "taxPaid", "coarsen": {"roundTo": 100000}}
+        ]
+    });
+    file["sets"] = json!([old, file["sets"][0].clone()]);
+    let catalog = Catalog::from_json(BUILTIN_CATALOG, BUILTIN_LETTERS, &file.to_string())
+        .unwrap_or_else(|e| panic!("two sets load: {e}"));
+    let current = catalog.version().to_owned();
+    assert_ne!(current, OLD);
+
+    // The grant may cite either version of this catalog; the built-in catalog, without the older
+    // set, refuses the older one.
+    let example: Value =
+        serde_json::from_str(include_str!("../../spec/examples/grant.unsigned.json")).unwrap_or(Value::Null);
+    let mut cites_old = example.clone();
+    cites_old["credentialSubject"]["catalogVersion"] = json!(OLD);
+    assert!(consentry::grant::check_unsigned(&cites_old, &catalog).is_ok());
+    assert!(consentry::grant::check_unsigned(&cites_old, &Catalog::builtin()).is_err());
+
+    let (_, d) = tax03();
+    let mut g = Gen(0x01d);
+    let rows = monthly(&d, &mut g, (2024, 1), 12);
+    let records: Vec<consentry::storage::data::DataRecord> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (date, fields))| consentry::storage::data::DataRecord {
+            id: i64::try_from(i).unwrap_or(0) + 1,
+            uscc: "91330100716105852F".into(),
+            category: "TAX-03".into(),
+            record_date: date.clone(),
+            body: Value::Object(fields.clone()).to_string(),
+            provider: "STA".into(),
+            imported_at: 0,
+        })
+        .collect();
+    let release = |cited: Option<&str>| {
+        let scope = Scope {
+            catalog_version: cited,
+            from: day(2024, 1, 1),
+            until: day(2024, 12, 31),
+            today: day(2026, 12, 6),
+        };
+        payload(&catalog, "TAX-03", &records, Granularity::Derived, scope)
+            .unwrap_or_else(|e| panic!("{cited:?}: {e}"))
+    };
+
+    let older = release(Some(OLD));
+    assert_eq!(older["derivation"]["catalogVersion"], OLD);
+    assert_eq!(older["block"], "year");
+    assert_eq!(older["releasedBlocks"], json!(["2024"]));
+    let ids: Vec<&String> = older["indicators"]
+        .as_object()
+        .map(|m| m.keys().collect())
+        .unwrap_or_default();
+    assert_eq!(ids, ["filings", "taxPaid"]);
+    let paid: f64 = rows.iter().filter_map(|(_, f)| f["taxPaid"].as_f64()).sum();
+    assert_eq!(older["indicators"]["filings"], 12);
+    assert_eq!(
+        older["indicators"]["taxPaid"].as_f64(),
+        Some((paid / 100_000.0).round() * 100_000.0)
+    );
+
+    let newer = release(Some(&current));
+    assert_eq!(newer["derivation"]["catalogVersion"], current.as_str());
+    assert_eq!(newer["block"], "quarter");
+    assert_eq!(
+        newer["releasedBlocks"],
+        json!(["2024-Q1", "2024-Q2", "2024-Q3", "2024-Q4"])
+    );
+    assert!(newer["indicators"]["taxBurden"].is_number(), "{newer}");
+    assert_ne!(older["indicators"]["taxPaid"], newer["indicators"]["taxPaid"]);
+
+    // A grant that cites no version was signed before grants cited one: the oldest set.
+    assert_eq!(release(None), older);
+}
