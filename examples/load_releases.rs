@@ -387,6 +387,7 @@ fn main() {
         calendar: None,
         webhooks: Default::default(),
         database_wait_ms: 1000,
+        evaluation_model: None,
     };
     let (node, _) = consentry::node::start::open(&config, Arc::new(SystemClock)).unwrap();
     let node = web::Data::new(node);

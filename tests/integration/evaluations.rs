@@ -598,3 +598,77 @@ fn the_public_display_needs_the_enterprises_consent() {
     }
     assert_eq!(w.log_size(), size, "public reads write nothing");
 }
+
+#[test]
+fn a_platforms_own_model_is_used_for_its_banks_and_a_bad_one_stops_its_start() {
+    use crate::common::server::{TestPlatform, new_key};
+    let w = World::new(Backend::Sqlite);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let write = |name: &str, doc: &Value| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, doc.to_string()).unwrap_or_else(|e| panic!("{e}"));
+        path
+    };
+    let builtin: Value = serde_json::from_str(consentry::evaluation::BUILTIN_MODEL).unwrap_or(Value::Null);
+
+    // Files that cannot be used stop the start, naming the file and the problem.
+    let mut unknown_input = builtin.clone();
+    unknown_input["modelId"] = json!("plat-own");
+    unknown_input["indicators"][0]["input"]["indicator"] = json!("noSuchIndicator");
+    let mut passes_for_builtin = builtin.clone();
+    passes_for_builtin["grades"][0]["minScore"] = json!(95);
+    let missing = dir.path().join("absent.json");
+    for (path, problem) in [
+        (write("unknown.json", &unknown_input), "noSuchIndicator"),
+        (write("spoof.json", &passes_for_builtin), "needs its own id"),
+        (write("not-json.json", &json!("model")), "invalid type"),
+        (missing, "absent.json"),
+    ] {
+        let err = TestPlatform::try_start(&w.node.url, "91330000MA28PLAT2L", Some(path.clone()))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_else(|| panic!("{} was accepted", path.display()));
+        assert!(err.contains(&path.display().to_string()), "{err}");
+        assert!(err.contains(problem), "{err}");
+    }
+
+    // A good file: the platform's banks are evaluated with it.
+    let mut own = builtin.clone();
+    own["modelId"] = json!("plat-own-sme");
+    own["nameEn"] = json!("The platform's own SME model");
+    let path = write("own.json", &own);
+    let p = TestPlatform::try_start(&w.node.url, "91330000MA28PLAT2L", Some(path))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let r = w.node.operator().post(
+        "/v1/admin/platforms",
+        &json!({"uscc": p.uscc, "name": "平台服务", "did": p.key.did.as_str(), "endpoint": p.url}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let bank = new_key();
+    let bank_uscc = "91330300MA2GHJK66N";
+    let r = p.client(&p.key).post(
+        "/v1/banks",
+        &json!({"uscc": bank_uscc, "name": "平台银行", "did": bank.did.as_str()}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let (grant, r) = w.grant_with(&w.enterprise.clone(), |d| {
+        d.terms.grantee.uscc = p.uscc.clone();
+        d.terms.onward_recipients[0].uscc = bank_uscc.to_owned();
+        d.terms.purposes.push(PURPOSE.into());
+    });
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = p.client(&bank).post(
+        "/v1/evaluations",
+        &json!({"enterprise": ENTERPRISE, "grant": grant}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let subject = &r.body["evaluation"]["credentialSubject"];
+    assert_eq!(subject["modelId"], "plat-own-sme", "{subject}");
+    let catalog = Catalog::builtin();
+    let sha = |doc: &Value| {
+        let m = Model::from_json(&doc.to_string(), &catalog).unwrap_or_else(|e| panic!("{e}"));
+        digest(&serde_json::to_value(m).unwrap_or(Value::Null))
+    };
+    assert_eq!(subject["modelSha256"], sha(&own));
+    assert_ne!(subject["modelSha256"], sha(&builtin));
+}
