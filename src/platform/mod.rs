@@ -52,7 +52,7 @@ pub fn load_evaluation_model(
 ) -> Result<serde_json::Value> {
     let bad = |e: String| {
         Error::invalid(
-            "evaluation-model",
+            "invalid-evaluation-model",
             format!("evaluation model file {}: {e}", path.display()),
         )
     };
