@@ -388,6 +388,7 @@ fn main() {
         industries: None,
         webhooks: Default::default(),
         database_wait_ms: 1000,
+        evaluation_model: None,
     };
     let (node, _) = consentry::node::start::open(&config, Arc::new(SystemClock)).unwrap();
     let node = web::Data::new(node);

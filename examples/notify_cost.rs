@@ -50,6 +50,7 @@ fn open(dir: &std::path::Path, database_url: String) -> Node {
         industries: None,
         webhooks: Default::default(),
         database_wait_ms: 1000,
+        evaluation_model: None,
     };
     consentry::node::start::open(&config, Arc::new(SystemClock))
         .unwrap()

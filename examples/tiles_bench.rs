@@ -212,6 +212,7 @@ fn main() {
         industries: None,
         webhooks: WebhookConfig::default(),
         database_wait_ms: 1000,
+        evaluation_model: None,
     };
     let (node, _) = consentry::node::start::open(&config, Arc::new(SystemClock)).unwrap();
     let node = web::Data::new(node);

@@ -154,6 +154,11 @@ settings! {
         /// Default 1000.
         #[arg(long, env = "CONSENTRY_DATABASE_WAIT_MS", value_name = "MS")]
         pub database_wait_ms: Option<u64>,
+        /// The platform's own credit-evaluation model (JSON, `spec/evaluation.md` §6), used for its
+        /// banks' evaluation requests instead of the node's built-in model; checked at start.
+        /// Platform role only. Default: the built-in model.
+        #[arg(long, env = "CONSENTRY_EVALUATION_MODEL", value_name = "FILE")]
+        pub evaluation_model: Option<PathBuf>,
     }
 }
 
@@ -220,6 +225,8 @@ pub struct Config {
     /// Longest wait for a database connection (ms) before a request fails with `503` and
     /// `Retry-After`. Default 1000.
     pub database_wait_ms: u64,
+    /// The platform's own evaluation model file (platform role); `None`: the built-in model.
+    pub evaluation_model: Option<PathBuf>,
 }
 
 /// A configuration that cannot be used.
@@ -305,6 +312,7 @@ impl Config {
             industries: s.industries,
             webhooks,
             database_wait_ms: s.database_wait_ms.unwrap_or(1000).clamp(10, 600_000),
+            evaluation_model: s.evaluation_model,
         })
     }
 }
@@ -371,7 +379,8 @@ mod tests {
         std::fs::write(
             &file,
             "witnesses = [\"https://w1.test\"]\ninsecure-webhooks = true\nlog-batch-max = 7\n\
-             webhook-retry-base-ms = 5\nwebhook-retry-cap-ms = 50\nnode-url = \"https://node.test/\"\n",
+             webhook-retry-base-ms = 5\nwebhook-retry-cap-ms = 50\nnode-url = \"https://node.test/\"\n\
+             evaluation-model = \"/etc/consentry/model.json\"\n",
         )
         .unwrap();
         let from_file = Config::resolve(&ServeArgs {
@@ -387,6 +396,10 @@ mod tests {
             (5, 50)
         );
         assert_eq!(from_file.node_url.as_deref(), Some("https://node.test"));
+        assert_eq!(
+            from_file.evaluation_model.as_deref(),
+            Some(Path::new("/etc/consentry/model.json"))
+        );
         let flags = Config::resolve(&ServeArgs {
             config: Some(file),
             witnesses: vec!["https://w2.test".into()],
@@ -402,6 +415,7 @@ mod tests {
         assert_eq!(flags.node_url.as_deref(), Some("https://other.test"));
         let defaults = Config::resolve(&ServeArgs::default()).unwrap();
         assert!(defaults.witnesses.is_empty() && !defaults.webhooks.allow_insecure);
+        assert_eq!(defaults.evaluation_model, None, "the built-in model by default");
         assert_eq!(defaults.log_batch_max, 1024);
     }
 

@@ -71,6 +71,18 @@ fn ok(what: impl std::fmt::Display) {
     println!("    ✓ {what}");
 }
 
+/// The public 苏信码 view must say `want` (`shown`, `display-revoked`, …): the demo fails otherwise.
+fn expect_display(what: &str, view: &Value, want: &str) -> Result<(), CliError> {
+    let got = view["display"].as_str().unwrap_or("");
+    if got == want {
+        Ok(())
+    } else {
+        Err(fail(format!(
+            "{what}: the public page says {got:?}, expected {want:?}: {view}"
+        )))
+    }
+}
+
 struct Api {
     base: String,
     audience: String,
@@ -477,6 +489,12 @@ pub(super) fn run(args: DemoArgs) -> CliResult {
         200,
     )?;
     let shown = call(ureq::get(&sxm).call())?.1;
+    expect_display("after the display consent", &shown, "shown")?;
+    if !shown["evaluation"]["credentialSubject"]["grade"].is_string() {
+        return Err(fail(format!(
+            "the shown page carries no graded evaluation: {shown}"
+        )));
+    }
     ok(format!(
         "{}: grade {} on {} (QR code: {}/qr.svg)",
         shown["display"].as_str().unwrap_or(""),
@@ -506,6 +524,12 @@ pub(super) fn run(args: DemoArgs) -> CliResult {
         200,
     )?;
     let hidden = call(ureq::get(&sxm).call())?.1;
+    expect_display("after the display revocation", &hidden, "display-revoked")?;
+    if !hidden["evaluation"].is_null() {
+        return Err(fail(format!(
+            "the revoked page still carries the evaluation: {hidden}"
+        )));
+    }
     ok(format!(
         "{}: {}",
         hidden["display"].as_str().unwrap_or(""),

@@ -490,7 +490,8 @@ fn value_of(d: &Derivation, ind: &Indicator, released: &[(&BlockKey, &BlockRecor
 #[cfg(test)]
 mod tests {
     //! Properties of [`derive`] over random record sets and random windows (`spec/derivations.md`
-    //! §3). Amounts carry fen that are never `.00`, as real amounts do.
+    //! §3), for every definition of the shipped derivations (each set, each category). Amounts
+    //! carry fen that are never `.00`, as real amounts do.
     use super::*;
     use crate::catalog::Catalog;
     use proptest::prelude::*;
@@ -503,34 +504,101 @@ mod tests {
             .unwrap_or(Date::MIN)
     }
 
-    /// Records of TAX-03's fields: (year offset, month, day, fen-carrying amounts).
-    fn records() -> impl Strategy<Value = Vec<(String, Map<String, Value>)>> {
+    /// Every definition of the shipped derivations (`spec/derivations.json`): each set, each
+    /// category, with the set's catalog version.
+    fn definitions() -> Vec<(String, String, Derivation)> {
+        Catalog::builtin()
+            .derivations()
+            .sets()
+            .iter()
+            .flat_map(|set| {
+                set.categories
+                    .iter()
+                    .map(|(code, d)| (set.catalog_version.clone(), code.clone(), d.clone()))
+            })
+            .collect()
+    }
+
+    /// The fields a definition reads: numeric ones, and categorical ones with their vocabulary.
+    fn fields_of(d: &Derivation) -> (Vec<&str>, Vec<(&str, &[String])>) {
+        let mut numeric = BTreeSet::new();
+        let mut categorical = vec![];
+        for i in &d.indicators {
+            match i {
+                Indicator::Sum { field, .. }
+                | Indicator::Mean { field, .. }
+                | Indicator::Trend { field, .. } => {
+                    numeric.insert(field.as_str());
+                }
+                Indicator::MonthsWhere { test, .. } => {
+                    numeric.insert(test.field.as_str());
+                }
+                Indicator::Ratio {
+                    numerator,
+                    denominator,
+                    ..
+                } => {
+                    numeric.insert(numerator.as_str());
+                    numeric.insert(denominator.as_str());
+                }
+                Indicator::Latest { field, values, .. } => {
+                    categorical.push((field.as_str(), values.as_slice()))
+                }
+                Indicator::Count { .. } | Indicator::Periods { .. } => {}
+            }
+        }
+        (numeric.into_iter().collect(), categorical)
+    }
+
+    /// One random row: (year offset, month, day, six fen-carrying amounts each possibly absent, a
+    /// vocabulary pick).
+    type Row = (i32, u8, u8, Vec<Option<(u32, u32)>>, usize);
+
+    fn rows() -> impl Strategy<Value = Vec<Row>> {
         proptest::collection::vec(
             (
                 0i32..3,
                 1u8..=12,
                 1u8..=28,
-                100u32..900_000,
-                1u32..99,
-                100u32..900_000,
-                1u32..99,
+                proptest::collection::vec(proptest::option::weighted(0.9, (100u32..900_000, 1u32..99)), 6),
+                0usize..16,
             ),
             0..60,
         )
-        .prop_map(|rows| {
-            rows.into_iter()
-                .map(|(y, m, d, a, af, b, bf)| {
-                    let f = json!({
-                        "taxPaid": f64::from(a) + f64::from(af) / 100.0,
-                        "declaredSales": f64::from(b) * 10.0 + f64::from(bf) / 100.0,
-                    });
-                    (
-                        format!("{:04}-{m:02}-{d:02}", 2022 + y),
-                        f.as_object().cloned().unwrap_or_default(),
-                    )
-                })
-                .collect()
-        })
+    }
+
+    /// The rows as records of `d`'s fields: the k-th numeric field takes the k-th amount (mod 6;
+    /// a ratio's denominator in thousands, so ratios stay below 10 while raw amounts are at least
+    /// 100), a categorical field a word of its vocabulary.
+    fn records_for(d: &Derivation, rows: &[Row]) -> Vec<(String, Map<String, Value>)> {
+        let (numeric, categorical) = fields_of(d);
+        let denominators: Vec<&str> = d
+            .indicators
+            .iter()
+            .filter_map(|i| match i {
+                Indicator::Ratio { denominator, .. } => Some(denominator.as_str()),
+                _ => None,
+            })
+            .collect();
+        rows.iter()
+            .map(|(y, m, day, amounts, pick)| {
+                let mut f = Map::new();
+                for (k, name) in numeric.iter().enumerate() {
+                    if let Some((a, fen)) = amounts[k % amounts.len()] {
+                        // A ratio's denominator is the larger amount, as sales are to tax.
+                        let scale = if denominators.contains(name) { 1000.0 } else { 1.0 };
+                        f.insert(
+                            (*name).to_owned(),
+                            json!(f64::from(a) * scale + f64::from(fen) / 100.0),
+                        );
+                    }
+                }
+                for (name, vocab) in &categorical {
+                    f.insert((*name).to_owned(), json!(vocab[pick % vocab.len()]));
+                }
+                (format!("{:04}-{m:02}-{day:02}", 2022 + y), f)
+            })
+            .collect()
     }
 
     fn window() -> impl Strategy<Value = (Date, Date)> {
@@ -540,17 +608,16 @@ mod tests {
         })
     }
 
-    fn run(records: &[(String, Map<String, Value>)], (from, until): (Date, Date)) -> (Derivation, Derived) {
-        let catalog = Catalog::builtin();
-        let Some((version, d)) = catalog.derivation(None, "TAX-03") else {
-            unreachable!("the built-in catalog defines TAX-03")
-        };
+    fn run(
+        (version, code, d): &(String, String, Derivation),
+        records: &[(String, Map<String, Value>)],
+        (from, until): (Date, Date),
+    ) -> Derived {
         let input: Vec<Record<'_>> = records
             .iter()
             .map(|(date, fields)| Record { date, fields })
             .collect();
-        let out = derive(&d, &version, "TAX-03", &input, from, until, day(2026, 12, 6));
-        (d, out)
+        derive(d, version, code, &input, from, until, day(2026, 12, 6))
     }
 
     fn on_lattice(x: f64, unit: f64) -> bool {
@@ -558,62 +625,112 @@ mod tests {
         (k - k.round()).abs() < 1e-6
     }
 
+    fn raw_numbers(records: &[(String, Map<String, Value>)]) -> Vec<f64> {
+        records
+            .iter()
+            .flat_map(|(_, f)| f.values().filter_map(Value::as_f64))
+            .collect()
+    }
+
     proptest! {
+        // Each case runs every definition; 128 cases keep the three properties to about a second.
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
         #[test]
-        fn every_figure_is_on_its_lattice_and_no_raw_value(rs in records(), w in window()) {
-            let (d, out) = run(&rs, w);
-            for ind in &d.indicators {
-                let Some(v) = out.indicators.get(ind.id()) else { continue };
-                match ind {
-                    Indicator::Sum { coarsen: Coarsen::RoundTo(u), .. } | Indicator::Mean { coarsen: Coarsen::RoundTo(u), .. } => {
-                        prop_assert!(on_lattice(v.as_f64().unwrap_or(f64::NAN), *u), "{} = {v}", ind.id());
-                    }
-                    Indicator::Ratio { step, .. } => {
-                        prop_assert!(on_lattice(v.as_f64().unwrap_or(f64::NAN), *step), "{} = {v}", ind.id());
-                    }
-                    _ => {}
+        fn every_figure_is_on_its_lattice_and_no_raw_value(rs in rows(), w in window()) {
+            let all = definitions();
+            prop_assert!(all.len() >= 14, "the shipped definitions: {}", all.len());
+            for def in &all {
+                let (_, code, d) = def;
+                let records = records_for(d, &rs);
+                let out = run(def, &records, w);
+                let declared: BTreeSet<&str> = d.indicators.iter().map(Indicator::id).collect();
+                for id in out.indicators.keys() {
+                    prop_assert!(declared.contains(id.as_str()), "{code}: undeclared {id}");
                 }
-                for (_, f) in &rs {
-                    for raw in f.values() {
-                        prop_assert!(v.as_f64() != raw.as_f64(), "{} = {v} is a raw value", ind.id());
+                let raw = raw_numbers(&records);
+                for ind in &d.indicators {
+                    let Some(v) = out.indicators.get(ind.id()) else { continue };
+                    let id = ind.id();
+                    match ind {
+                        Indicator::Sum { coarsen: Coarsen::RoundTo(u), .. } | Indicator::Mean { coarsen: Coarsen::RoundTo(u), .. } => {
+                            prop_assert!(on_lattice(v.as_f64().unwrap_or(f64::NAN), *u), "{code} {id} = {v}");
+                        }
+                        Indicator::Sum { coarsen: Coarsen::Bands(edges), .. } | Indicator::Mean { coarsen: Coarsen::Bands(edges), .. } => {
+                            let band = v.as_object().cloned().unwrap_or_default();
+                            prop_assert!(!band.is_empty() && band.keys().all(|k| k == "from" || k == "below"), "{code} {id} = {v}");
+                            for edge in band.values() {
+                                prop_assert!(edges.iter().any(|e| Some(*e) == edge.as_f64()), "{code} {id} = {v}");
+                            }
+                        }
+                        Indicator::Ratio { step, .. } => {
+                            prop_assert!(on_lattice(v.as_f64().unwrap_or(f64::NAN), *step), "{code} {id} = {v}");
+                        }
+                        Indicator::Trend { .. } => {
+                            prop_assert!(["rising", "stable", "falling"].contains(&v.as_str().unwrap_or("")), "{code} {id} = {v}");
+                        }
+                        Indicator::Latest { values, .. } => {
+                            prop_assert!(values.iter().any(|x| Some(x.as_str()) == v.as_str()), "{code} {id} = {v}");
+                        }
+                        Indicator::Count { .. } | Indicator::Periods { .. } | Indicator::MonthsWhere { .. } => {
+                            prop_assert!(v.as_u64().is_some(), "{code} {id} = {v}");
+                        }
+                    }
+                    let mut numbers = vec![];
+                    if let Some(x) = v.as_f64() {
+                        numbers.push(x);
+                    }
+                    numbers.extend(v.as_object().into_iter().flat_map(|m| m.values().filter_map(Value::as_f64)));
+                    for x in numbers {
+                        if let Indicator::Sum { coarsen: Coarsen::Bands(_), .. } | Indicator::Mean { coarsen: Coarsen::Bands(_), .. } = ind {
+                            // A band edge is a declared constant, not a computed value.
+                            continue;
+                        }
+                        prop_assert!(!raw.contains(&x), "{code} {id} = {v} is a raw value");
                     }
                 }
             }
         }
 
         #[test]
-        fn only_whole_thresholded_blocks_count(rs in records(), w in window()) {
-            let (d, out) = run(&rs, w);
-            // Each released block reaches the threshold.
-            for label in &out.released_blocks {
-                let inside: Vec<&(String, Map<String, Value>)> = rs.iter().filter(|(date, _)| {
-                    crate::grant::rules::parse_date(date).is_some_and(|x| block_label(d.block, block_of(d.block, x)) == *label)
-                }).collect();
-                let months: BTreeSet<&str> = inside.iter().map(|(date, _)| &date[..7]).collect();
-                prop_assert!(inside.len() >= d.min_records as usize && months.len() >= d.min_periods as usize);
-            }
-            // Records outside the released window do not matter: dropping them changes nothing.
-            let span = out.window.clone();
-            let kept: Vec<_> = rs.iter().filter(|(date, _)| span.as_ref().is_some_and(|s| *date >= s.from && *date <= s.until)).cloned().collect();
-            let (_, again) = run(&kept, w);
-            prop_assert_eq!(&again, &out);
-            if out.released_blocks.is_empty() {
-                prop_assert!(out.indicators.is_empty());
+        fn only_whole_thresholded_blocks_count(rs in rows(), w in window()) {
+            for def in &definitions() {
+                let (_, code, d) = def;
+                let records = records_for(d, &rs);
+                let out = run(def, &records, w);
+                // Each released block reaches the threshold.
+                for label in &out.released_blocks {
+                    let inside: Vec<&(String, Map<String, Value>)> = records.iter().filter(|(date, _)| {
+                        crate::grant::rules::parse_date(date).is_some_and(|x| block_label(d.block, block_of(d.block, x)) == *label)
+                    }).collect();
+                    let months: BTreeSet<&str> = inside.iter().map(|(date, _)| &date[..7]).collect();
+                    prop_assert!(inside.len() >= d.min_records as usize && months.len() >= d.min_periods as usize, "{code} {label}");
+                }
+                // Records outside the released window do not matter: dropping them changes nothing.
+                let span = out.window.clone();
+                let kept: Vec<_> = records.iter().filter(|(date, _)| span.as_ref().is_some_and(|s| *date >= s.from && *date <= s.until)).cloned().collect();
+                let again = run(def, &kept, w);
+                prop_assert_eq!(&again, &out, "{}", code);
+                if out.released_blocks.is_empty() {
+                    prop_assert!(out.indicators.is_empty(), "{code}: {:?}", out.indicators);
+                }
             }
         }
 
         #[test]
-        fn two_windows_never_difference_to_one_record(rs in records(), w1 in window(), w2 in window()) {
-            let (d, a) = run(&rs, w1);
-            let (_, b) = run(&rs, w2);
-            for ind in d.indicators.iter().filter(|i| matches!(i, Indicator::Sum { .. })) {
-                let (Some(x), Some(y)) = (
-                    a.indicators.get(ind.id()).and_then(Value::as_f64),
-                    b.indicators.get(ind.id()).and_then(Value::as_f64),
-                ) else { continue };
-                for (_, f) in &rs {
-                    for raw in f.values().filter_map(Value::as_f64) {
-                        prop_assert!(((x - y).abs() - raw).abs() > 1e-6, "{}: {x} − {y} = a record's {raw}", ind.id());
+        fn two_windows_never_difference_to_one_record(rs in rows(), w1 in window(), w2 in window()) {
+            for def in &definitions() {
+                let (_, code, d) = def;
+                let records = records_for(d, &rs);
+                let (a, b) = (run(def, &records, w1), run(def, &records, w2));
+                let raw = raw_numbers(&records);
+                for ind in d.indicators.iter().filter(|i| i.is_numeric()) {
+                    let (Some(x), Some(y)) = (
+                        a.indicators.get(ind.id()).and_then(Value::as_f64),
+                        b.indicators.get(ind.id()).and_then(Value::as_f64),
+                    ) else { continue };
+                    for r in &raw {
+                        prop_assert!(((x - y).abs() - r).abs() > 1e-6, "{code} {}: {x} − {y} = a record's {r}", ind.id());
                     }
                 }
             }

@@ -128,6 +128,20 @@ impl Model {
         Self::from_json(BUILTIN_MODEL, catalog)
     }
 
+    /// A platform's own model (`spec/evaluation.md` §6): [`Model::from_json`], and it may not pass
+    /// for the built-in one: a model with the built-in model's id must be that very document.
+    pub fn own(text: &str, catalog: &Catalog) -> Result<Self, ModelError> {
+        let model = Self::from_json(text, catalog)?;
+        let builtin = Self::builtin(catalog)?;
+        if model.model_id == builtin.model_id && model != builtin {
+            return Err(ModelError(format!(
+                "modelId {} is the built-in model's; a platform's own model needs its own id",
+                model.model_id
+            )));
+        }
+        Ok(model)
+    }
+
     /// Reads and checks a model: no unknown member; ids well formed and unique; every input an
     /// indicator of the derived form of its category in the model's catalog version (an unknown
     /// indicator is an error naming it); weights in (0, 1] summing to 1; points in 0–100; each

@@ -81,22 +81,10 @@ pub async fn evaluate(node: &Node, caller: &Caller, body: &[u8]) -> Result<Value
     let catalog = node.catalog();
     let model = match &b.model {
         None => Model::builtin(&catalog),
-        Some(doc) => Model::from_json(&doc.to_string(), &catalog),
+        // A caller's own model may not pass for the built-in one: same id, then the same document.
+        Some(doc) => Model::own(&doc.to_string(), &catalog),
     }
     .map_err(|e| Error::invalid("invalid-evaluation-model", e.to_string()))?;
-    // A caller's own model may not pass for the built-in one: same id, then the same document.
-    if b.model.is_some() {
-        let builtin = Model::builtin(&catalog).map_err(|e| Error::Internal(e.to_string()))?;
-        if model.model_id == builtin.model_id && model != builtin {
-            return Err(Error::invalid(
-                "invalid-evaluation-model",
-                format!(
-                    "modelId {} is the built-in model's; a platform's own model needs its own id",
-                    model.model_id
-                ),
-            ));
-        }
-    }
     // The model's inputs the grant covers; the rest score their "missing" points. When the grant
     // cannot be read, ask for all of them and let the release refuse, with its reasons logged.
     let grant = {

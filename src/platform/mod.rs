@@ -39,20 +39,65 @@ pub struct Platform {
     pub node: client::NodeClient,
     /// Status lists fetched from the node.
     pub lists: release::ListCache,
+    /// The platform's own evaluation model (`evaluation-model`), sent with its banks' evaluation
+    /// requests; `None`: the node's built-in model.
+    pub evaluation_model: Option<serde_json::Value>,
+}
+
+/// Reads and checks the platform's own evaluation model file against `catalog`
+/// ([`crate::evaluation::Model::own`]). The error names the file and the problem.
+pub fn load_evaluation_model(
+    path: &std::path::Path,
+    catalog: &crate::catalog::Catalog,
+) -> Result<serde_json::Value> {
+    let bad = |e: String| {
+        Error::invalid(
+            "invalid-evaluation-model",
+            format!("evaluation model file {}: {e}", path.display()),
+        )
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+    crate::evaluation::Model::own(&text, catalog).map_err(|e| bad(e.to_string()))?;
+    serde_json::from_str(&text).map_err(|e| bad(e.to_string()))
+}
+
+impl Platform {
+    /// Opens the platform of `config` (platform role): its service core, the way to the node, and
+    /// its own evaluation model if one is configured, checked here so that a bad file stops the
+    /// start. Also returns whether the platform key was created now.
+    pub fn open(config: &Config, clock: Arc<dyn crate::clock::Clock>) -> Result<(Self, bool)> {
+        let (core, created) = crate::node::start::open(config, clock)?;
+        let uscc = config
+            .platform_uscc
+            .clone()
+            .ok_or_else(|| Error::Internal("platform USCC".into()))?;
+        let node_url = config
+            .node_url
+            .clone()
+            .ok_or_else(|| Error::Internal("node URL".into()))?;
+        let evaluation_model = match &config.evaluation_model {
+            Some(path) => Some(load_evaluation_model(path, &core.catalog())?),
+            None => None,
+        };
+        let node = client::NodeClient::new(&node_url, core.key.clone());
+        Ok((
+            Self {
+                core,
+                uscc,
+                node,
+                lists: release::ListCache::default(),
+                evaluation_model,
+            },
+            created,
+        ))
+    }
 }
 
 /// Runs the platform service until stopped.
 pub fn serve(config: Config) -> Result<()> {
-    let (core, created) = crate::node::start::open(&config, Arc::new(SystemClock))?;
-    let uscc = config
-        .platform_uscc
-        .clone()
-        .ok_or_else(|| Error::Internal("platform USCC".into()))?;
-    let node_url = config
-        .node_url
-        .clone()
-        .ok_or_else(|| Error::Internal("node URL".into()))?;
-    let node = client::NodeClient::new(&node_url, core.key.clone());
+    let (platform, created) = Platform::open(&config, Arc::new(SystemClock))?;
+    let node_url = config.node_url.clone().unwrap_or_default();
+    let (core, uscc) = (&platform.core, platform.uscc.clone());
     if created {
         println!(
             "first start: created the platform key {}; the node operator admits it with:",
@@ -64,12 +109,7 @@ pub fn serve(config: Config) -> Result<()> {
             config.public_url
         );
     }
-    let platform = web::Data::new(Platform {
-        core,
-        uscc,
-        node,
-        lists: release::ListCache::default(),
-    });
+    let platform = web::Data::new(platform);
     actix_web::rt::System::new().block_on(async move {
         let p = platform.clone();
         actix_web::rt::spawn(async move {

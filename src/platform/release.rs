@@ -523,7 +523,10 @@ pub async fn evaluate(p: &Platform, bank: &Caller, body: &[u8]) -> Result<Value>
     if let Decision::Refuse(reasons) = policy::decide_evaluation(&facts) {
         return Err(refuse(&ask, gref, reasons).await);
     }
-    let body = json!({"enterprise": req.enterprise, "grant": asked.grant, "requestId": request_id, "forBank": bank.uscc()});
+    let mut body = json!({"enterprise": req.enterprise, "grant": asked.grant, "requestId": request_id, "forBank": bank.uscc()});
+    if let Some(model) = &p.evaluation_model {
+        body["model"] = model.clone();
+    }
     let node = p.node.clone();
     let (code, text) = match blocking(move || node.post("/v1/evaluations", &body)).await {
         Ok(a) => a,

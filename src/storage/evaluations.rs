@@ -77,3 +77,8 @@ pub fn mark_withdrawn(conn: &mut DbConn, id: &str, at: i64) -> StorageResult<()>
         .execute(conn)?;
     Ok(())
 }
+
+/// How many evaluations are stored (withdrawn or not).
+pub fn count(conn: &mut DbConn) -> StorageResult<i64> {
+    Ok(evaluations::table.count().get_result(conn)?)
+}

@@ -80,6 +80,11 @@ pub fn allocate_slot(conn: &mut DbConn, enterprise: &str, now: i64) -> StorageRe
     )))
 }
 
+/// How many status slots are allocated, over every list.
+pub fn slot_count(conn: &mut DbConn) -> StorageResult<i64> {
+    Ok(status_slots::table.count().get_result(conn)?)
+}
+
 /// The enterprise a slot was allocated to, and the grant using it.
 pub fn slot(conn: &mut DbConn, list_no: i64, idx: i64) -> StorageResult<Option<(String, Option<String>)>> {
     Ok(status_slots::table

@@ -465,7 +465,8 @@ fn industry_tables_are_checked_and_imports_classify() {
 
 /// `consentry demo` plays the README's whole story as two processes and exits 0: every step
 /// prints, the loan is reported hop by hop, the risk alert arrives, last month's bulletin counts the
-/// approval, and the request after revocation is refused.
+/// approval, the 苏信码 page shows the evaluation after the enterprise's consent and nothing after
+/// its revocation (the demo itself fails otherwise), and the request after revocation is refused.
 #[test]
 fn the_demo_plays_the_whole_story() {
     let out = consentry(&["demo"]);
@@ -483,6 +484,8 @@ fn the_demo_plays_the_whole_story() {
         "electricity-overdue",
         "1 approval(s), ¥800000 approved, credit-loan share 1.0000",
         "refused: grant-revoked",
+        "✓ shown: grade ",
+        "✓ display-revoked: ",
     ] {
         assert!(stdout.contains(want), "{want:?} missing:\n{stdout}");
     }

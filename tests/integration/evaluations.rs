@@ -203,6 +203,7 @@ fn bad_evaluation_requests_change_nothing() {
     let grant = evaluation_grant(&w);
     let platform = w.client(&w.platform);
     let size = w.log_size();
+    let stored_before = stored(&w);
     let mut model: Value = serde_json::from_str(consentry::evaluation::BUILTIN_MODEL).unwrap_or(Value::Null);
     model["indicators"][0]["input"]["indicator"] = json!("noSuchIndicator");
     let mut spoof: Value = serde_json::from_str(consentry::evaluation::BUILTIN_MODEL).unwrap_or(Value::Null);
@@ -239,6 +240,11 @@ fn bad_evaluation_requests_change_nothing() {
         assert!(r.text.contains(code), "{body}: {}", r.text);
     }
     assert_eq!(w.log_size(), size, "bad input writes no log entry");
+    assert_eq!(
+        stored(&w),
+        stored_before,
+        "bad input stores no evaluation and takes no status slot"
+    );
     // A bank cannot ask the node directly; an unknown evaluation is not found.
     assert_eq!(
         w.client(&w.bank)
@@ -273,6 +279,11 @@ fn bad_evaluation_requests_change_nothing() {
         &json!({"enterprise": ENTERPRISE, "grant": grant, "model": public_only}),
     );
     assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        stored(&w).0,
+        stored_before.0 + 1,
+        "a good request stores one evaluation (the count can move)"
+    );
     assert_eq!(w.change(&w.enterprise, "revoke", &grant).status, 200);
     let r = platform.post(
         "/v1/evaluations",
@@ -284,6 +295,20 @@ fn bad_evaluation_requests_change_nothing() {
         "{:?}",
         r.reasons()
     );
+}
+
+/// What an evaluation writes besides its log entry: (stored evaluations, allocated status slots).
+fn stored(w: &World) -> (i64, i64) {
+    w.node
+        .node
+        .store
+        .run(|c| {
+            Ok((
+                consentry::storage::evaluations::count(c)?,
+                consentry::storage::status_lists::slot_count(c)?,
+            ))
+        })
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The latest access-log record of the database at `url`, as JSON.
@@ -445,8 +470,19 @@ fn the_public_display_needs_the_enterprises_consent() {
     let grant = evaluation_grant(&w);
     // Nothing to show yet: consent needs a current evaluation, and nothing is written.
     let size = w.log_size();
-    assert_eq!(display(&w, &w.enterprise.clone(), "authorize").status, 409);
+    let r = display(&w, &w.enterprise.clone(), "authorize");
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert_eq!(r.problem(), "conflict", "{}", r.text);
     assert_eq!(w.log_size(), size);
+    let no_consent = || {
+        w.node
+            .node
+            .store
+            .run(|c| consentry::storage::displays::get(c, ENTERPRISE))
+            .unwrap_or_else(|e| panic!("{e}"))
+            .is_none()
+    };
+    assert!(no_consent(), "a refused consent stores nothing");
     let vc = evaluate_now(&w, &grant);
 
     // Never authorized: nothing of the evaluation.
@@ -456,7 +492,9 @@ fn the_public_display_needs_the_enterprises_consent() {
     let size = w.log_size();
     let r = display(&w, &w.bank.clone(), "authorize");
     assert_eq!(r.status, 403, "{}", r.text);
+    assert_eq!(r.problem(), "forbidden", "{}", r.text);
     assert_eq!(w.log_size(), size);
+    assert!(no_consent());
     assert_eq!(public(&w).0, "not-authorized");
     // A request for another action, or without the scope: refused as a bad signed request.
     let c = w.client(&w.enterprise);
@@ -528,19 +566,109 @@ fn the_public_display_needs_the_enterprises_consent() {
     assert_eq!(r.body["authorized"], false);
     assert_eq!(public(&w), ("display-revoked".to_owned(), Value::Null));
 
-    // Unknown and malformed codes.
+    // Unknown and malformed codes: problem+json with a stable type (the HTML page says so itself,
+    // with the same status), and nothing written.
+    let size = w.log_size();
     let unknown = "91330200MA2CDEF57N";
-    assert_eq!(
-        get_public(&format!("{}/v1/public/sxm/{unknown}", w.node.url)).status,
-        404
+    for path in [
+        format!("/v1/public/sxm/{unknown}"),
+        format!("/sxm/{unknown}/qr.svg"),
+    ] {
+        let r = get_public(&format!("{}{path}", w.node.url));
+        assert_eq!(r.status, 404, "{path}: {}", r.text);
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/problem+json"),
+            "{path}"
+        );
+        assert_eq!(r.problem(), "not-found", "{path}: {}", r.text);
+    }
+    let page = get_public(&format!("{}/sxm/{unknown}", w.node.url));
+    assert_eq!(page.status, 404);
+    assert!(
+        page.header("content-type")
+            .is_some_and(|t| t.starts_with("text/html")),
+        "{:?}",
+        page.headers
     );
-    assert_eq!(get_public(&format!("{}/sxm/{unknown}", w.node.url)).status, 404);
-    assert_eq!(
-        get_public(&format!("{}/sxm/{unknown}/qr.svg", w.node.url)).status,
-        404
+    for path in ["/v1/public/sxm/NOT-A-CODE", "/sxm/NOT-A-CODE/qr.svg"] {
+        let r = get_public(&format!("{}{path}", w.node.url));
+        assert_eq!(r.status, 400, "{path}: {}", r.text);
+        assert_eq!(r.problem(), "invalid-uscc", "{path}: {}", r.text);
+    }
+    assert_eq!(w.log_size(), size, "public reads write nothing");
+}
+
+#[test]
+fn a_platforms_own_model_is_used_for_its_banks_and_a_bad_one_stops_its_start() {
+    use crate::common::server::{TestPlatform, new_key};
+    let w = World::new(Backend::Sqlite);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let write = |name: &str, doc: &Value| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, doc.to_string()).unwrap_or_else(|e| panic!("{e}"));
+        path
+    };
+    let builtin: Value = serde_json::from_str(consentry::evaluation::BUILTIN_MODEL).unwrap_or(Value::Null);
+
+    // Files that cannot be used stop the start, naming the file and the problem.
+    let mut unknown_input = builtin.clone();
+    unknown_input["modelId"] = json!("plat-own");
+    unknown_input["indicators"][0]["input"]["indicator"] = json!("noSuchIndicator");
+    let mut passes_for_builtin = builtin.clone();
+    passes_for_builtin["grades"][0]["minScore"] = json!(95);
+    let missing = dir.path().join("absent.json");
+    for (path, problem) in [
+        (write("unknown.json", &unknown_input), "noSuchIndicator"),
+        (write("spoof.json", &passes_for_builtin), "needs its own id"),
+        (write("not-json.json", &json!("model")), "invalid type"),
+        (missing, "absent.json"),
+    ] {
+        let err = TestPlatform::try_start(&w.node.url, "91330000MA28PLAT2L", Some(path.clone()))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_else(|| panic!("{} was accepted", path.display()));
+        assert!(err.contains(&path.display().to_string()), "{err}");
+        assert!(err.contains(problem), "{err}");
+    }
+
+    // A good file: the platform's banks are evaluated with it.
+    let mut own = builtin.clone();
+    own["modelId"] = json!("plat-own-sme");
+    own["nameEn"] = json!("The platform's own SME model");
+    let path = write("own.json", &own);
+    let p = TestPlatform::try_start(&w.node.url, "91330000MA28PLAT2L", Some(path))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let r = w.node.operator().post(
+        "/v1/admin/platforms",
+        &json!({"uscc": p.uscc, "name": "平台服务", "did": p.key.did.as_str(), "endpoint": p.url}),
     );
-    assert_eq!(
-        get_public(&format!("{}/v1/public/sxm/NOT-A-CODE", w.node.url)).status,
-        400
+    assert_eq!(r.status, 201, "{}", r.text);
+    let bank = new_key();
+    let bank_uscc = "91330300MA2GHJK66N";
+    let r = p.client(&p.key).post(
+        "/v1/banks",
+        &json!({"uscc": bank_uscc, "name": "平台银行", "did": bank.did.as_str()}),
     );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let (grant, r) = w.grant_with(&w.enterprise.clone(), |d| {
+        d.terms.grantee.uscc = p.uscc.clone();
+        d.terms.onward_recipients[0].uscc = bank_uscc.to_owned();
+        d.terms.purposes.push(PURPOSE.into());
+    });
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = p.client(&bank).post(
+        "/v1/evaluations",
+        &json!({"enterprise": ENTERPRISE, "grant": grant}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let subject = &r.body["evaluation"]["credentialSubject"];
+    assert_eq!(subject["modelId"], "plat-own-sme", "{subject}");
+    let catalog = Catalog::builtin();
+    let sha = |doc: &Value| {
+        let m = Model::from_json(&doc.to_string(), &catalog).unwrap_or_else(|e| panic!("{e}"));
+        digest(&serde_json::to_value(m).unwrap_or(Value::Null))
+    };
+    assert_eq!(subject["modelSha256"], sha(&own));
+    assert_ne!(subject["modelSha256"], sha(&builtin));
 }

@@ -146,6 +146,7 @@ impl TestNode {
             industries: Some(industry_fixture()),
             webhooks,
             database_wait_ms: 1000,
+            evaluation_model: None,
         };
         let (node, _) = consentry::node::start::open(&config, clock.clone()).unwrap();
         let node = web::Data::new(node);
@@ -421,6 +422,16 @@ pub struct TestPlatform {
 impl TestPlatform {
     /// Starts a platform for `uscc` against `node_url` (not yet admitted at the node).
     pub fn start(node_url: &str, uscc: &str) -> Self {
+        Self::try_start(node_url, uscc, None).unwrap()
+    }
+
+    /// Starts a platform with its own evaluation model file ([`consentry::platform::Platform::open`]:
+    /// the error of a file that cannot be used).
+    pub fn try_start(
+        node_url: &str,
+        uscc: &str,
+        evaluation_model: Option<std::path::PathBuf>,
+    ) -> consentry::error::Result<Self> {
         let dir = tempfile::tempdir().unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
@@ -443,16 +454,11 @@ impl TestPlatform {
             industries: None,
             webhooks: Default::default(),
             database_wait_ms: 1000,
+            evaluation_model,
         };
-        let (core, _) = consentry::node::start::open(&config, Arc::new(SystemClock)).unwrap();
-        let key = core.key.clone();
-        let node = consentry::platform::client::NodeClient::new(node_url, key.clone());
-        let platform = web::Data::new(consentry::platform::Platform {
-            core,
-            uscc: uscc.to_owned(),
-            node,
-            lists: Default::default(),
-        });
+        let (platform, _) = consentry::platform::Platform::open(&config, Arc::new(SystemClock))?;
+        let key = platform.core.key.clone();
+        let platform = web::Data::new(platform);
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
@@ -472,14 +478,14 @@ impl TestPlatform {
             });
         });
         let server = rx.recv().unwrap();
-        Self {
+        Ok(Self {
             url,
             key,
             uscc: uscc.to_owned(),
             dir,
             server,
             thread: Some(thread),
-        }
+        })
     }
 
     /// A client of the platform acting with `key` (assertions addressed to the platform's DID).
