@@ -234,6 +234,120 @@ async fn refuse(ask: &Ask<'_>, grant: Option<(&str, Sha256Digest)>, reasons: Vec
     }
 }
 
+/// The first steps of every bank request at the platform: the caller must be a bank (`what` says
+/// what banks ask for); the grant is verified here; the policy (`decide`) judges the request with
+/// the platform as the caller on the bank's behalf. A refusal is logged and returned as the error.
+/// On success: the grant's id and digest, and the instant of the decision.
+async fn admit(
+    ask: &Ask<'_>,
+    what: &str,
+    request: ReleaseRequest,
+    decide: impl Fn(&Facts<'_>) -> Decision,
+) -> Result<(Option<(String, Sha256Digest)>, OffsetDateTime)> {
+    let (p, bank) = (ask.p, ask.bank);
+    if bank.role != Role::Bank {
+        let why = format!("only banks ask their platform for {what}");
+        return Err(refuse(ask, None, vec![reason("caller-role", why)]).await);
+    }
+    let now = p.core.clock.now();
+    let GrantFacts {
+        grant,
+        problem,
+        status,
+    } = grant_facts(ask, now).await?;
+    let grant_ref = grant.as_ref().map(|g| (g.id().as_str().to_owned(), g.digest()));
+    let gref = grant_ref.as_ref().map(|(id, d)| (id.as_str(), *d));
+    let facts = Facts {
+        request: &request,
+        caller: &CallerFacts {
+            uscc: p.uscc.clone(),
+            role: Role::Platform,
+            active: true,
+        },
+        bank: Some(&BankFacts {
+            uscc: bank.uscc().to_owned(),
+            active: bank.active(),
+            platform: bank.participant.platform_uscc.clone(),
+        }),
+        grant: grant.as_ref(),
+        grant_problem: problem,
+        status,
+        // The node counts uses; it refuses past the grant's rate.
+        used_in_period: 0,
+        now,
+    };
+    if let Decision::Refuse(reasons) = decide(&facts) {
+        return Err(refuse(ask, gref, reasons).await);
+    }
+    Ok((grant_ref, now))
+}
+
+/// Asks the node (`POST path` with `body`) on the bank's behalf. An unreachable node, or any answer
+/// but `200`, is a logged refusal carrying the node's reasons (or its status and detail).
+async fn upstream(
+    ask: &Ask<'_>,
+    gref: Option<(&str, Sha256Digest)>,
+    path: &'static str,
+    body: Value,
+) -> Result<Value> {
+    let node = ask.p.node.clone();
+    let (status, text) = match blocking(move || node.post(path, &body)).await {
+        Ok(a) => a,
+        Err(e) => return Err(refuse(ask, gref, vec![reason("upstream-unavailable", e.to_string())]).await),
+    };
+    let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    if status != 200 {
+        let mut reasons: Vec<Reason> = serde_json::from_value(v["reasons"].clone()).unwrap_or_default();
+        if reasons.is_empty() {
+            reasons.push(reason(
+                "upstream-refused",
+                format!(
+                    "the node answered {status}: {}",
+                    v["detail"].as_str().unwrap_or(&text)
+                ),
+            ));
+        }
+        return Err(refuse(ask, gref, reasons).await);
+    }
+    Ok(v)
+}
+
+/// Records the onward release in the platform's log (spending the bank's assertion), citing the
+/// grant, the digest of what the bank gets, and the node's entry in its answer `v`.
+async fn record_onward(
+    ask: &Ask<'_>,
+    gref: Option<(&str, Sha256Digest)>,
+    digest: &str,
+    v: &Value,
+    detail: Option<Value>,
+) -> Result<(crate::storage::log_store::Appended, UpstreamRef)> {
+    let upstream = UpstreamRef {
+        origin: v["receipt"]["origin"].as_str().unwrap_or_default().to_owned(),
+        index: v["logIndex"].as_u64().unwrap_or_default(),
+        leaf_hash: v["leafHash"].as_str().unwrap_or_default().to_owned(),
+    };
+    let mut e = entry(
+        EntryKind::OnwardRelease,
+        ask,
+        gref,
+        vec![],
+        Some(digest.to_owned()),
+        Some(upstream.clone()),
+    );
+    e.record.detail = detail;
+    let a = ask.bank.assertion.clone();
+    let appended = ask
+        .p
+        .core
+        .committer
+        .run(move |tx| {
+            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            tx.append(e)
+        })
+        .await?;
+    Ok((appended, upstream))
+}
+
 /// The grant a bank's request names, verified here (offline, with the node's signed status lists).
 struct GrantFacts {
     grant: Option<VerifiedGrant>,
@@ -310,80 +424,27 @@ pub async fn release(p: &Platform, bank: &Caller, body: &[u8]) -> Result<Value> 
         req: &req,
         request_id: &request_id,
     };
-    if bank.role != Role::Bank {
-        return Err(refuse(
-            &ask,
-            None,
-            vec![reason("caller-role", "only banks ask their platform for data")],
-        )
-        .await);
-    }
-    let now = p.core.clock.now();
-    // The grant, verified here.
-    let GrantFacts {
-        grant,
-        problem: grant_problem,
-        status,
-    } = grant_facts(&ask, now).await?;
-    let grant_ref = grant.as_ref().map(|g| (g.id().as_str().to_owned(), g.digest()));
-    let gref = grant_ref.as_ref().map(|(id, d)| (id.as_str(), *d));
-    let policy_req = ReleaseRequest {
-        enterprise: req.enterprise.clone(),
-        categories: req.categories.clone(),
-        granularity: req.granularity,
-        purpose: req.purpose.clone(),
-        on_behalf_of: Some(bank.uscc().to_owned()),
-        grant_required: false,
-    };
-    let facts = Facts {
-        request: &policy_req,
-        caller: &CallerFacts {
-            uscc: p.uscc.clone(),
-            role: Role::Platform,
-            active: true,
+    let (grant_ref, _) = admit(
+        &ask,
+        "data",
+        ReleaseRequest {
+            enterprise: req.enterprise.clone(),
+            categories: req.categories.clone(),
+            granularity: req.granularity,
+            purpose: req.purpose.clone(),
+            on_behalf_of: Some(bank.uscc().to_owned()),
+            grant_required: false,
         },
-        bank: Some(&BankFacts {
-            uscc: bank.uscc().to_owned(),
-            active: bank.active(),
-            platform: bank.participant.platform_uscc.clone(),
-        }),
-        grant: grant.as_ref(),
-        grant_problem,
-        status,
-        // The node counts uses; it refuses past the grant's rate.
-        used_in_period: 0,
-        now,
-    };
-    if let Decision::Refuse(reasons) = policy::decide(&facts, &p.core.catalog()) {
-        return Err(refuse(&ask, gref, reasons).await);
-    }
+        |f| policy::decide(f, &p.core.catalog()),
+    )
+    .await?;
+    let gref = grant_ref.as_ref().map(|(id, d)| (id.as_str(), *d));
     // Ask the node on the bank's behalf.
     let body = json!({
         "enterprise": req.enterprise, "grant": req.grant, "categories": req.categories,
         "granularity": req.granularity, "purpose": req.purpose, "onBehalfOf": bank.uscc(), "requestId": request_id,
     });
-    let node = p.node.clone();
-    let answer = blocking(move || node.post("/v1/releases", &body)).await;
-    let (status, text) = match answer {
-        Ok(a) => a,
-        Err(e) => {
-            return Err(refuse(&ask, gref, vec![reason("upstream-unavailable", e.to_string())]).await);
-        }
-    };
-    let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-    if status != 200 {
-        let mut reasons: Vec<Reason> = serde_json::from_value(v["reasons"].clone()).unwrap_or_default();
-        if reasons.is_empty() {
-            reasons.push(reason(
-                "upstream-refused",
-                format!(
-                    "the node answered {status}: {}",
-                    v["detail"].as_str().unwrap_or(&text)
-                ),
-            ));
-        }
-        return Err(refuse(&ask, gref, reasons).await);
-    }
+    let v = upstream(&ask, gref, "/v1/releases", body).await?;
     let data = v["data"].clone();
     let digest =
         Sha256Digest::of(&jcs::canonicalize(&data).map_err(|e| Error::Upstream(e.to_string()))?).to_hex();
@@ -398,28 +459,7 @@ pub async fn release(p: &Platform, bank: &Caller, body: &[u8]) -> Result<Value> 
         )
         .await);
     }
-    let upstream = UpstreamRef {
-        origin: v["receipt"]["origin"].as_str().unwrap_or_default().to_owned(),
-        index: v["logIndex"].as_u64().unwrap_or_default(),
-        leaf_hash: v["leafHash"].as_str().unwrap_or_default().to_owned(),
-    };
-    let e = entry(
-        EntryKind::OnwardRelease,
-        &ask,
-        gref,
-        vec![],
-        Some(digest.clone()),
-        Some(upstream.clone()),
-    );
-    let a = bank.assertion.clone();
-    let appended = p
-        .core
-        .committer
-        .run(move |tx| {
-            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
-            tx.append(e)
-        })
-        .await?;
+    let (appended, upstream) = record_onward(&ask, gref, &digest, &v, None).await?;
     let leaf_hash = hex::encode(appended.leaf_hash);
     Ok(json!({
         "requestId": request_id,
@@ -475,77 +515,26 @@ pub async fn evaluate(p: &Platform, bank: &Caller, body: &[u8]) -> Result<Value>
         req: &req,
         request_id: &request_id,
     };
-    if bank.role != Role::Bank {
-        return Err(refuse(
-            &ask,
-            None,
-            vec![reason(
-                "caller-role",
-                "only banks ask their platform for evaluations",
-            )],
-        )
-        .await);
-    }
-    let now = p.core.clock.now();
-    let GrantFacts {
-        grant,
-        problem,
-        status,
-    } = grant_facts(&ask, now).await?;
-    let grant_ref = grant.as_ref().map(|g| (g.id().as_str().to_owned(), g.digest()));
-    let gref = grant_ref.as_ref().map(|(id, d)| (id.as_str(), *d));
-    let policy_req = ReleaseRequest {
-        enterprise: req.enterprise.clone(),
-        categories: vec![],
-        granularity: Granularity::Derived,
-        purpose: purpose.to_owned(),
-        on_behalf_of: Some(bank.uscc().to_owned()),
-        grant_required: false,
-    };
-    let facts = Facts {
-        request: &policy_req,
-        caller: &CallerFacts {
-            uscc: p.uscc.clone(),
-            role: Role::Platform,
-            active: true,
+    let (grant_ref, now) = admit(
+        &ask,
+        "evaluations",
+        ReleaseRequest {
+            enterprise: req.enterprise.clone(),
+            categories: vec![],
+            granularity: Granularity::Derived,
+            purpose: purpose.to_owned(),
+            on_behalf_of: Some(bank.uscc().to_owned()),
+            grant_required: false,
         },
-        bank: Some(&BankFacts {
-            uscc: bank.uscc().to_owned(),
-            active: bank.active(),
-            platform: bank.participant.platform_uscc.clone(),
-        }),
-        grant: grant.as_ref(),
-        grant_problem: problem,
-        status,
-        used_in_period: 0,
-        now,
-    };
-    if let Decision::Refuse(reasons) = policy::decide_evaluation(&facts) {
-        return Err(refuse(&ask, gref, reasons).await);
-    }
+        policy::decide_evaluation,
+    )
+    .await?;
+    let gref = grant_ref.as_ref().map(|(id, d)| (id.as_str(), *d));
     let mut body = json!({"enterprise": req.enterprise, "grant": asked.grant, "requestId": request_id, "forBank": bank.uscc()});
     if let Some(model) = &p.evaluation_model {
         body["model"] = model.clone();
     }
-    let node = p.node.clone();
-    let (code, text) = match blocking(move || node.post("/v1/evaluations", &body)).await {
-        Ok(a) => a,
-        Err(e) => return Err(refuse(&ask, gref, vec![reason("upstream-unavailable", e.to_string())]).await),
-    };
-    let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-    if code != 200 {
-        let mut reasons: Vec<Reason> = serde_json::from_value(v["reasons"].clone()).unwrap_or_default();
-        if reasons.is_empty() {
-            reasons.push(reason(
-                "upstream-refused",
-                format!(
-                    "the node answered {code}: {}",
-                    v["detail"].as_str().unwrap_or(&text)
-                ),
-            ));
-        }
-        return Err(refuse(&ask, gref, reasons).await);
-    }
+    let v = upstream(&ask, gref, "/v1/evaluations", body).await?;
     // What the node logged is what it sent; the credential is the node's.
     let data = &v["data"];
     let logged = jcs::canonicalize(data)
@@ -573,30 +562,8 @@ pub async fn evaluate(p: &Platform, bank: &Caller, body: &[u8]) -> Result<Value>
     let digest =
         Sha256Digest::of(&jcs::canonicalize(&evaluation).map_err(|e| Error::Upstream(e.to_string()))?)
             .to_hex();
-    let upstream = UpstreamRef {
-        origin: v["receipt"]["origin"].as_str().unwrap_or_default().to_owned(),
-        index: v["logIndex"].as_u64().unwrap_or_default(),
-        leaf_hash: v["leafHash"].as_str().unwrap_or_default().to_owned(),
-    };
-    let mut e = entry(
-        EntryKind::OnwardRelease,
-        &ask,
-        gref,
-        vec![],
-        Some(digest.clone()),
-        Some(upstream.clone()),
-    );
-    e.record.detail =
-        Some(json!({"evaluation": evaluation["id"], "grade": evaluation["credentialSubject"]["grade"]}));
-    let a = bank.assertion.clone();
-    let appended = p
-        .core
-        .committer
-        .run(move |tx| {
-            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
-            tx.append(e)
-        })
-        .await?;
+    let detail = json!({"evaluation": evaluation["id"], "grade": evaluation["credentialSubject"]["grade"]});
+    let (appended, upstream) = record_onward(&ask, gref, &digest, &v, Some(detail)).await?;
     let leaf_hash = hex::encode(appended.leaf_hash);
     Ok(json!({
         "requestId": request_id,

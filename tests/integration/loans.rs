@@ -5,6 +5,7 @@
 use consentry::identity::KeyFile;
 use serde_json::{Value, json};
 
+use crate::common::interop::PyReceiver;
 use crate::common::server::{Answer, Backend, Client, TestPlatform, new_key};
 use crate::service::{ENTERPRISE, World};
 
@@ -820,77 +821,6 @@ fn swept(l: &Loop, id: i64) {
             "the sweep did not reach {id}"
         );
         std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-}
-
-/// The Python receiver of tests/interop (an independent RFC 9421 verifier): its port and the lines it
-/// wrote.
-struct PyReceiver {
-    child: std::process::Child,
-    port: u16,
-    out: std::path::PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl PyReceiver {
-    fn start(node_did: &str) -> Self {
-        use std::io::BufRead as _;
-        let ok = std::process::Command::new("python3")
-            .args(["-c", "import http_message_signatures, cryptography"])
-            .status()
-            .unwrap()
-            .success();
-        if !ok {
-            let req = format!("{}/tests/interop/requirements.txt", env!("CARGO_MANIFEST_DIR"));
-            let st = std::process::Command::new("python3")
-                .args(["-m", "pip", "install", "--quiet", "-r", &req])
-                .status()
-                .unwrap();
-            assert!(st.success(), "pip install -r {req}");
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("received.jsonl");
-        let mut child = std::process::Command::new("python3")
-            .arg(format!(
-                "{}/tests/interop/webhook_receiver.py",
-                env!("CARGO_MANIFEST_DIR")
-            ))
-            .args(["serve", "--node-did", node_did, "--out"])
-            .arg(&out)
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut first = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut first)
-            .unwrap();
-        let port = first
-            .trim()
-            .strip_prefix("listening ")
-            .unwrap_or_else(|| panic!("receiver said {first:?}"))
-            .parse()
-            .unwrap();
-        Self {
-            child,
-            port,
-            out,
-            _dir: dir,
-        }
-    }
-
-    fn lines(&self) -> Vec<Value> {
-        std::fs::read_to_string(&self.out)
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    }
-}
-
-impl Drop for PyReceiver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -20,6 +20,7 @@ use consentry::node::notify;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
+use crate::common::interop::{PyReceiver, python_deps};
 use crate::common::server::{Answer, Backend, Client, TestNode, new_key};
 use crate::common::vector_json;
 use crate::service::{BANK, ENTERPRISE, OTHER_PLATFORM, PLATFORM, World};
@@ -935,22 +936,6 @@ fn two_processes_on_one_postgres_database_deliver_in_order_one_at_a_time() {
 // The independent verifier
 // ---------------------------------------------------------------------------------------------
 
-fn python_deps() {
-    let ok = std::process::Command::new("python3")
-        .args(["-c", "import http_message_signatures, cryptography"])
-        .status()
-        .unwrap()
-        .success();
-    if !ok {
-        let req = format!("{}/tests/interop/requirements.txt", env!("CARGO_MANIFEST_DIR"));
-        let st = std::process::Command::new("python3")
-            .args(["-m", "pip", "install", "--quiet", "-r", &req])
-            .status()
-            .unwrap();
-        assert!(st.success(), "pip install -r {req}");
-    }
-}
-
 fn py_verify(node_did: &str, captured: &Value) -> (bool, String) {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("captured.json");
@@ -1034,28 +1019,8 @@ fn resign(captured: &Value, key: &SecretKey, keyid: &str) -> Value {
 fn python_receiver_verifies_real_deliveries_and_rejects_tampered_ones() {
     python_deps();
     let w = World::new(Backend::Sqlite);
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("received.jsonl");
-    let mut child = std::process::Command::new("python3")
-        .arg(format!(
-            "{}/tests/interop/webhook_receiver.py",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .args(["serve", "--node-did", &w.node.did, "--out"])
-        .arg(&out)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let port: u16 = first
-        .trim()
-        .strip_prefix("listening ")
-        .unwrap_or_else(|| panic!("receiver said {first:?}"))
-        .parse()
-        .unwrap();
+    let mut py = PyReceiver::start(&w.node.did);
+    let port = py.port;
     let url = format!("http://127.0.0.1:{port}/hooks/consentry?tenant=a");
     register(
         &w.client(&w.platform),
@@ -1065,19 +1030,11 @@ fn python_receiver_verifies_real_deliveries_and_rejects_tampered_ones() {
     let grant = w.grant();
     assert_eq!(w.change(&w.enterprise, "revoke", &grant).status, 200);
     objection_event(&w.node, PLATFORM, 1);
-    let lines = || -> Vec<Value> {
-        std::fs::read_to_string(&out)
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    };
     wait_until("two deliveries in Python", Duration::from_secs(30), || {
-        lines().len() >= 2
+        py.lines().len() >= 2
     });
-    let _ = child.kill();
-    let _ = child.wait();
-    let got = lines();
+    py.stop();
+    let got = py.lines();
     for l in &got {
         assert_eq!(l["verified"], true, "Python refused a real delivery: {l}");
     }

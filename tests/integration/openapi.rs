@@ -1650,6 +1650,50 @@ fn live_answers_of_objections_webhooks_and_log_match_the_spec() {
     }
 }
 
+/// What the loan tests start from: a grant of the enterprise naming the bank, one release of its data
+/// to the bank under it (what loan reports rely on), and today's date in China Standard Time.
+struct LoanStart {
+    grant: String,
+    release: u64,
+    today: String,
+}
+
+impl LoanStart {
+    fn new(w: &World) -> Self {
+        let (grant, a) = w.grant_with(&w.enterprise.clone(), |_| {});
+        assert_eq!(a.status, 201, "{}", a.text);
+        let a = w.release(json!({"enterprise": ENTERPRISE, "grant": grant, "categories": ["TAX-03"], "granularity": "derived", "purpose": "credit-approval", "onBehalfOf": BANK}));
+        assert_eq!(a.status, 200, "{}", a.text);
+        let release = a.body["logIndex"].as_u64().unwrap();
+        let today = w
+            .node
+            .clock_now()
+            .to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap())
+            .date()
+            .to_string();
+        Self {
+            grant,
+            release,
+            today,
+        }
+    }
+
+    /// A report of the enterprise's loan `loan` under the grant, citing the release.
+    fn report(&self, id: &str, loan: &str, event: Value) -> Value {
+        json!({"reportId": id, "loan": loan, "enterprise": ENTERPRISE, "grant": self.grant,
+               "releases": [self.release], "event": event})
+    }
+
+    /// The bank signs `report`; its platform relays it to the node.
+    fn send(w: &World, report: Value) -> Answer {
+        let token = w
+            .client(&w.bank)
+            .signed_request("loan-report", json!({"report": report}));
+        w.client(&w.platform)
+            .post("/v1/loan-reports", &json!({"request": token}))
+    }
+}
+
 /// The loan routes of a node: a bank's reports relayed by its platform (accepted; refused,
 /// conflicting and malformed), the loans each role may see, the loan figures in JSON and CSV, and
 /// the `loan-report` entries of the access log.
@@ -1659,27 +1703,10 @@ fn live_answers_of_loans_match_the_spec() {
     let w = World::new(Backend::Sqlite);
     let (plat, bank) = (w.client(&w.platform), w.client(&w.bank));
     let (ent, reg, op) = (w.client(&w.enterprise), w.client(&w.regulator), w.node.operator());
-    // A release of the enterprise's data to the bank under the grant: what the reports rely on.
-    let (grant, a) = w.grant_with(&w.enterprise.clone(), |_| {});
-    assert_eq!(a.status, 201, "{}", a.text);
-    let a = w.release(json!({"enterprise": ENTERPRISE, "grant": grant, "categories": ["TAX-03"], "granularity": "derived", "purpose": "credit-approval", "onBehalfOf": BANK}));
-    assert_eq!(a.status, 200, "{}", a.text);
-    let release = a.body["logIndex"].as_u64().unwrap();
-    let today = w
-        .node
-        .clock_now()
-        .to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap())
-        .date()
-        .to_string();
-    let report = |id: &str, loan: &str, event: Value| {
-        json!({"reportId": id, "loan": loan, "enterprise": ENTERPRISE, "grant": grant,
-               "releases": [release], "event": event})
-    };
-    // The bank signs, the platform relays to the node.
-    let send = |report: Value| {
-        let token = bank.signed_request("loan-report", json!({"report": report}));
-        plat.post("/v1/loan-reports", &json!({"request": token}))
-    };
+    let start = LoanStart::new(&w);
+    let (release, today) = (start.release, start.today.clone());
+    let report = |id: &str, loan: &str, event: Value| start.report(id, loan, event);
+    let send = |report: Value| LoanStart::send(&w, report);
     let template = "/v1/loan-reports";
     let approve = json!({"type": "decision", "decision": "approved", "amount": 500_000, "termMonths": 12,
                          "rateBand": "3-4", "security": "credit", "firstLoan": true, "on": today});
@@ -1948,24 +1975,10 @@ fn live_answers_of_alerts_and_bulletins_match_the_spec() {
     let w = World::new(Backend::Sqlite);
     let (plat, bank) = (w.client(&w.platform), w.client(&w.bank));
     let (ent, reg, op) = (w.client(&w.enterprise), w.client(&w.regulator), w.node.operator());
-    let (grant, a) = w.grant_with(&w.enterprise.clone(), |_| {});
-    assert_eq!(a.status, 201, "{}", a.text);
-    let a = w.release(json!({"enterprise": ENTERPRISE, "grant": grant, "categories": ["TAX-03"], "granularity": "derived", "purpose": "credit-approval", "onBehalfOf": BANK}));
-    assert_eq!(a.status, 200, "{}", a.text);
-    let release = a.body["logIndex"].as_u64().unwrap();
-    let today = w
-        .node
-        .clock_now()
-        .to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap())
-        .date()
-        .to_string();
+    let start = LoanStart::new(&w);
+    let today = start.today.clone();
     let send = |id: &str, loan: &str, event: Value| {
-        let report = json!({"reportId": id, "loan": loan, "enterprise": ENTERPRISE, "grant": grant,
-                            "releases": [release], "event": event});
-        let a = plat.post(
-            "/v1/loan-reports",
-            &json!({"request": bank.signed_request("loan-report", json!({"report": report}))}),
-        );
+        let a = LoanStart::send(&w, start.report(id, loan, event));
         assert_eq!(a.status, 201, "{id}: {}", a.text);
     };
     let approve = |on: &str| {

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 
 pub mod cluster;
+pub mod interop;
 pub mod server;
 
 use std::path::PathBuf;
