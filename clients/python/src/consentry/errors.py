@@ -30,9 +30,14 @@ class ConsentryError(Exception):
 
 
 class JsonError(ConsentryError):
-    """A JSON text is not strict I-JSON (syntax, duplicate member, unsafe integer, lone surrogate)."""
+    """A JSON text is not strict I-JSON. ``code`` is ``malformed-json``; ``reason`` says which
+    rule: ``invalid-json``, ``duplicate-key``, ``unsafe-integer`` or ``not-a-finite-number``."""
 
     code = "malformed-json"
+
+    def __init__(self, message: str, reason: str = "invalid-json") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class EncodingError(ConsentryError):

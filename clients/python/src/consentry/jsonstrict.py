@@ -33,7 +33,7 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in pairs:
         if k in out:
-            raise JsonError(f"duplicate member name {k!r}: I-JSON forbids it (RFC 7493 §2.3)")
+            raise JsonError(f"duplicate member name {k!r}: I-JSON forbids it (RFC 7493 §2.3)", "duplicate-key")
         if _has_surrogate(k):
             raise JsonError("lone surrogate in a member name (RFC 7493 §2.1)")
         out[k] = v
@@ -51,7 +51,8 @@ def _int(lit: str) -> int | float:
         return f
     raise JsonError(
         f"integer {lit} is not exactly an IEEE double: JCS would round it to "
-        f"{int(f)} (RFC 8785 §3.2.2.3)"
+        f"{int(f)} (RFC 8785 §3.2.2.3)",
+        "unsafe-integer",
     )
 
 
@@ -110,7 +111,7 @@ def parse(text: str | bytes) -> JsonValue:
 def number_to_string(f: float) -> str:
     """ECMAScript ``Number::toString`` for a finite double (RFC 8785 §3.2.2.3)."""
     if math.isnan(f) or math.isinf(f):
-        raise JsonError("NaN and Infinity cannot be canonicalized")
+        raise JsonError("NaN and Infinity cannot be canonicalized", "not-a-finite-number")
     if f == 0:
         return "0"
     sign = "-" if f < 0 else ""
@@ -166,7 +167,7 @@ def _canon(v: Any, out: list[str], depth: int, sort: bool = True) -> None:
         if abs(v) > MAX_SAFE_INTEGER:
             f = float(v)
             if int(f) != v:
-                raise JsonError(f"integer {v} is not exactly an IEEE double")
+                raise JsonError(f"integer {v} is not exactly an IEEE double", "unsafe-integer")
             out.append(number_to_string(f))
         else:
             out.append(str(v))

@@ -111,6 +111,37 @@ def verify_compact(
     return VerifiedJws(signer, header, payload)
 
 
+def verify_jws_with_key(token: str, public_key: bytes) -> bytes:
+    """Verifies a compact EdDSA JWS under a known Ed25519 key (no ``kid`` needed); returns the
+    payload. Raises :class:`ProofError` (``jws-format``, ``jws-base64``, ``jws-algorithm``,
+    ``bad-signature``) or :class:`~consentry.errors.InvalidKey` for a weak key."""
+    from .keys import PublicKey
+
+    pk = PublicKey(bytes(public_key))
+    parts = token.strip().split(".")
+    if len(parts) != 3:
+        raise ProofError("expected header.payload.signature", "jws-format")
+    try:
+        header = parse(b64url_decode(parts[0]))
+        payload = b64url_decode(parts[1])
+        sig = b64url_decode(parts[2])
+    except EncodingError:
+        raise ProofError("a segment is not canonical unpadded base64url", "jws-base64") from None
+    except JsonError as e:
+        raise ProofError(f"header: {e.message}", "malformed-json") from None
+    if not isinstance(header, dict):
+        raise ProofError("header is not a JSON object", "jws-header")
+    if header.get("alg") != ALG:
+        raise ProofError(f"JWS alg {header.get('alg')!r} refused: only EdDSA is accepted", "jws-algorithm")
+    if "crit" in header:
+        raise ProofError("JWS crit is not supported", "jws-crit")
+    try:
+        pk.verify(f"{parts[0]}.{parts[1]}".encode("ascii"), sig)
+    except SignatureError:
+        raise ProofError("signature does not verify", "bad-signature") from None
+    return payload
+
+
 def sign_vc_jwt(credential: dict[str, Any], key: KeyPair, iat: datetime | None = None) -> str:
     """Signs an unsigned credential as a VC-JWT: payload = credential + ``iss`` + ``iat``, written
     as compact JSON in the credential's member order (as the reference signer does); header ``{"typ":"vc+jwt","kid":…,"alg":"EdDSA"}`` as the reference signer."""

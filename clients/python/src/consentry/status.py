@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Mapping
 from ._time import parse_datetime_stamp, utcnow
 from .dataintegrity import verify_proof
 from .encoding import EncodingError, b64url_decode
-from .errors import GrantStatusError, ProofError, StatusError
+from .errors import GrantStatusError, StatusError
 from .grant import VerifiedGrant
 
 MIN_ENTRIES = 131072
@@ -26,17 +26,17 @@ def decode_list(encoded: str, status_size: int = 1) -> bytes:
     """Decodes ``encodedList`` (multibase ``u`` + base64url of GZIP); checks the minimum length
     (131,072 entries), raising :class:`StatusError` (``STATUS_LIST_LENGTH_ERROR`` / encoding)."""
     if not isinstance(encoded, str) or not encoded.startswith("u"):
-        raise StatusError("encodedList must be multibase base64url ('u' prefix)", "STATUS_LIST_ENCODING_ERROR")
+        raise StatusError("encodedList must be multibase base64url ('u' prefix)", "MALFORMED_VALUE_ERROR")
     try:
         packed = b64url_decode(encoded[1:])
     except EncodingError as e:
-        raise StatusError(f"encodedList: {e.message}", "STATUS_LIST_ENCODING_ERROR") from None
+        raise StatusError(f"encodedList: {e.message}", "MALFORMED_VALUE_ERROR") from None
     if packed[:2] != b"\x1f\x8b":
-        raise StatusError("encodedList is not GZIP", "STATUS_LIST_ENCODING_ERROR")
+        raise StatusError("encodedList is not GZIP", "MALFORMED_VALUE_ERROR")
     try:
         bits = gzip.decompress(packed)
     except (OSError, EOFError, zlib.error) as e:
-        raise StatusError(f"encodedList: not GZIP: {e}", "STATUS_LIST_ENCODING_ERROR") from None
+        raise StatusError(f"encodedList: not GZIP: {e}", "MALFORMED_VALUE_ERROR") from None
     if status_size < 1 or len(bits) * 8 // status_size < MIN_ENTRIES:
         raise StatusError(
             f"the list holds {len(bits) * 8 // max(status_size, 1)} entries, fewer than {MIN_ENTRIES}",
@@ -79,12 +79,10 @@ def verify_status_list(
     now: datetime | None = None,
 ) -> StatusList:
     """Verifies a ``BitstringStatusListCredential`` (its eddsa-jcs-2022 proof, its type, its
-    validity, the issuer among ``issuers`` when given) and decodes its list."""
+    validity, the issuer among ``issuers`` when given) and decodes its list. A proof that does not
+    verify raises :class:`~consentry.errors.ProofError`; the rest :class:`StatusError`."""
     now = now or utcnow()
-    try:
-        vp = verify_proof(credential if not isinstance(credential, Mapping) else dict(credential), now=now)
-    except ProofError as e:
-        raise StatusError(f"status list proof: {e}", "STATUS_VERIFICATION_ERROR") from None
+    vp = verify_proof(credential if not isinstance(credential, Mapping) else dict(credential), now=now)
     doc = vp.document
     issuer = doc.get("issuer")
     iid = issuer.get("id") if isinstance(issuer, dict) else issuer
@@ -172,3 +170,33 @@ class StatusChecker:
             if lst.status(grant.status.index):
                 state = "revoked" if purpose == "revocation" else "suspended"
                 raise GrantStatusError(f"grant {grant.id} is {state}", f"grant-{state}")
+
+
+def check_credential_status(
+    credential: Mapping[str, Any] | str | bytes,
+    list_credential: Mapping[str, Any] | str | bytes,
+    *,
+    now: datetime | None = None,
+) -> int:
+    """Verifies ``credential`` (eddsa-jcs-2022) and the status list credential, checks that the
+    credential's ``BitstringStatusListEntry`` names that list and its purpose, and returns the
+    entry's status value. Raises :class:`~consentry.errors.ProofError` or :class:`StatusError`."""
+    vp = verify_proof(credential if not isinstance(credential, Mapping) else dict(credential), now=now)
+    lst = verify_status_list(list_credential, now=now)
+    entries = vp.document.get("credentialStatus")
+    items = entries if isinstance(entries, list) else [entries]
+    for e in items:
+        if not isinstance(e, dict) or e.get("statusListCredential") != lst.url:
+            continue
+        if e.get("type") != "BitstringStatusListEntry":
+            raise StatusError("the entry is not a BitstringStatusListEntry", "STATUS_VERIFICATION_ERROR")
+        if e.get("statusPurpose") not in lst.purposes:
+            raise StatusError(
+                f"the entry's purpose {e.get('statusPurpose')!r} is not the list's {list(lst.purposes)}",
+                "STATUS_VERIFICATION_ERROR",
+            )
+        idx = e.get("statusListIndex")
+        if not isinstance(idx, str) or not idx.isdigit() or (idx != "0" and idx.startswith("0")):
+            raise StatusError(f"statusListIndex {idx!r} is not a base-10 string", "STATUS_VERIFICATION_ERROR")
+        return lst.status(int(idx))
+    raise StatusError("the credential has no entry in this status list", "STATUS_VERIFICATION_ERROR")
