@@ -46,7 +46,8 @@ from .log import (
     verify_inclusion_promise,
     verify_receipt,
 )
-from .status import StatusChecker, StatusList, verify_status_list
+from .status import StatusChecker, StatusList, check_credential_status, verify_status_list
+from .webhook import WebhookEvent, verify_webhook
 from .uscc import is_valid_uscc
 
 __version__ = "0.1.0"
@@ -61,5 +62,6 @@ __all__ = [
     "WebhookVerificationError", "canonicalize", "create_proof", "is_valid_uscc", "make_assertion",
     "make_signed_request", "parse_json", "sign_vc_jwt", "verify_checkpoint", "verify_consistency",
     "verify_grant", "verify_inclusion", "verify_inclusion_promise", "verify_proof", "verify_receipt",
-    "verify_status_list", "verify_vc_jwt", "__version__",
+    "verify_status_list", "verify_vc_jwt", "verify_webhook", "WebhookEvent", "check_credential_status",
+    "__version__",
 ]
