@@ -10,7 +10,7 @@ import base64
 import binascii
 import re
 
-from .errors import EncodingError
+from .errors import EncodingError as EncodingError
 
 _B64URL = re.compile(r"^[A-Za-z0-9_-]*$")
 _B64 = re.compile(r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$")

@@ -404,7 +404,10 @@ def _check_status(value: Any, out: list[Reason]) -> tuple[str, int] | None:
 def check_rules(doc: Mapping[str, Any], catalog: Catalog) -> list[Reason]:
     """Every rule of spec/grant.md §4 except the two time rules; returns every violation."""
     v: list[Reason] = []
-    add = lambda code, msg: v.append(Reason(code, msg))  # noqa: E731
+
+    def add(code: str, msg: str) -> None:
+        v.append(Reason(code, msg))
+
     for k in doc:
         if k not in TOP_MEMBERS:
             add("unexpected-member", f"unexpected member {k!r}: a grant has only the members listed in spec/grant.md §2.2")
@@ -618,6 +621,8 @@ def verify_grant(
     trimmed = raw.strip(b" \t\r\n")
     digest = hashlib.sha256(trimmed).hexdigest()
     first = trimmed[:1]
+    signed_at: datetime | None
+    envelope: Literal["di", "jwt"]
     try:
         if first == b"{":
             p = verify_proof(trimmed, now=now)
@@ -657,7 +662,7 @@ def verify_grant(
     assert slot is not None
     terms = doc["credentialSubject"]
     return VerifiedGrant(
-        id=doc["id"], sha256=digest, signer=signer, signed_at=signed_at, envelope=envelope,  # type: ignore[arg-type]
+        id=doc["id"], sha256=digest, signer=signer, signed_at=signed_at, envelope=envelope,
         enterprise=terms["enterprise"]["uscc"], terms=terms, valid_from=vf, valid_until=vu,
         status=StatusRef(slot[0], slot[1]), credential=doc,
     )

@@ -25,8 +25,8 @@ from typing import Any
 import nacl.bindings
 import nacl.exceptions
 
-from .encoding import EncodingError, multibase_decode, multibase_encode
-from .errors import InvalidKey, SignatureError
+from .encoding import multibase_decode, multibase_encode
+from .errors import EncodingError, InvalidKey, SignatureError
 
 ED25519_PUB = b"\xed\x01"
 ED25519_PRIV = b"\x80\x26"

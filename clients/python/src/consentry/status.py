@@ -14,7 +14,8 @@ from typing import Any, Callable, Iterable, Mapping
 
 from ._time import parse_datetime_stamp, utcnow
 from .dataintegrity import verify_proof
-from .encoding import EncodingError, b64url_decode
+from .encoding import b64url_decode
+from .errors import EncodingError
 from .errors import GrantStatusError, StatusError
 from .grant import VerifiedGrant
 
