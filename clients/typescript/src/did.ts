@@ -37,23 +37,25 @@ export class DidKey {
   }
 
   /**
-   * Parses `did:key:z6Mk…`. Refuses versioned forms, other multicodecs, non-canonical base58 and
-   * weak (small-order, non-canonical or off-curve) keys, with code `invalid-did` by default.
+   * Parses `did:key:z6Mk…`. Refuses versioned forms and non-base58btc text (code `invalidDid`),
+   * other multicodecs, wrong lengths, non-canonical base58 and weak (small-order, non-canonical or
+   * off-curve) keys (code `invalidPublicKey`), as the did:key resolution errors are named.
    */
-  static parse(did: string, code = 'invalid-did'): DidKey {
-    if (typeof did !== 'string' || !did.startsWith('did:key:')) throw new VerificationError(code, `not a did:key: ${String(did).slice(0, 80)}`);
+  static parse(did: string): DidKey {
+    if (typeof did !== 'string' || !did.startsWith('did:key:z')) throw new VerificationError('invalidDid', `not a did:key:z…: ${String(did).slice(0, 80)}`);
     const mb = did.slice('did:key:'.length);
     if (mb.includes(':') || mb.includes('#') || mb.includes('/') || mb.includes('?')) {
-      throw new VerificationError(code, `unsupported did:key form (versioned, path, query or fragment): ${did.slice(0, 80)}`);
+      throw new VerificationError('invalidDid', `unsupported did:key form (versioned, path, query or fragment): ${did.slice(0, 80)}`);
     }
-    const pub = decodeMultikey(mb, ED25519_PUB, code, 'did:key');
-    if (!isStrongPublicKey(pub)) throw new VerificationError(code, `did:key is a weak Ed25519 key (small order, non-canonical or not on the curve): ${did}`);
+    b58Decode(mb.slice(1), 'invalidDid', 'did:key');
+    const pub = decodeMultikey(mb, ED25519_PUB, 'invalidPublicKey', 'did:key');
+    if (!isStrongPublicKey(pub)) throw new VerificationError('invalidPublicKey', `did:key is a weak Ed25519 key (small order, non-canonical or not on the curve): ${did}`);
     return new DidKey(mb, pub);
   }
 
   /** The did:key of a 32-byte Ed25519 public key (refuses weak keys). */
   static fromPublicKey(pub: Uint8Array): DidKey {
-    if (!isStrongPublicKey(pub)) throw new VerificationError('invalid-did', 'weak or invalid Ed25519 public key');
+    if (!isStrongPublicKey(pub)) throw new VerificationError('invalidPublicKey', 'weak or invalid Ed25519 public key');
     return new DidKey(`z${b58Encode(concat(ED25519_PUB, pub))}`, Uint8Array.from(pub));
   }
 
@@ -69,7 +71,8 @@ export class DidKey {
     try {
       key = DidKey.parse(vm.slice(0, hash));
     } catch (e) {
-      throw new VerificationError(code, e instanceof Error ? e.message : String(e));
+      const inner = e as VerificationError;
+      throw new VerificationError(code, `${vm.slice(0, 120)}: ${inner.message}`, undefined, inner.code);
     }
     if (vm.slice(hash + 1) !== key.multibase) throw new VerificationError(code, `fragment of ${vm.slice(0, 120)} names no key of that DID`);
     return key;

@@ -23,9 +23,12 @@ export class ConsentryError extends Error {
  */
 export class VerificationError extends ConsentryError {
   readonly reasons: Reason[];
-  constructor(code: string, message: string, reasons?: Reason[]) {
+  /** A more specific code from a lower layer (for example `invalidPublicKey` under `verification-method`). */
+  readonly causeCode?: string;
+  constructor(code: string, message: string, reasons?: Reason[], causeCode?: string) {
     super(code, message);
     this.name = 'VerificationError';
+    if (causeCode !== undefined) this.causeCode = causeCode;
     this.reasons = reasons && reasons.length > 0 ? reasons : [{ code, message }];
   }
   /** Throws a VerificationError carrying every reason of `reasons` (which must not be empty). */
