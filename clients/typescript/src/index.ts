@@ -17,3 +17,4 @@ export * from './grant.js';
 export * from './client.js';
 export * from './log.js';
 export * from './statuslist.js';
+export * from './webhook.js';

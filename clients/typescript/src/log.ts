@@ -131,9 +131,9 @@ function keyIdOf(name: string, type: number, pub: Uint8Array): Uint8Array {
 
 /** Parses a vkey `<name>+<8 hex key ID>+<base64(type ‖ public key)>` (types 0x01 Ed25519, 0x04 cosignature/v1). */
 export function parseVkey(vkey: string): NoteKey {
-  const parts = vkey.split('+');
-  if (parts.length !== 3) fail('checkpoint-key', 'a vkey is <name>+<key id>+<base64 key>');
-  const [name, idHex, b64] = parts;
+  const m = /^([^+\s]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/=]+)$/.exec(vkey);
+  if (!m) fail('checkpoint-key', 'a vkey is <name>+<8 hex key id>+<base64 key>');
+  const [, name, idHex, b64] = m;
   if (!name || /[\s+]/.test(name)) fail('checkpoint-key', 'invalid vkey name');
   const raw = b64Decode(b64, 'checkpoint-key', 'vkey');
   if (raw.length !== 33 || (raw[0] !== 0x01 && raw[0] !== 0x04)) fail('checkpoint-key', 'vkey is not an Ed25519 (0x01) or cosignature/v1 (0x04) key');
