@@ -21,6 +21,9 @@ function decodeMultikey(mb: string, prefix: Uint8Array, code: string, what: stri
   return raw.slice(2);
 }
 
+/** Keys already decoded and checked (decompressing a point to check it is costly in JS). */
+const PARSED = new Map<string, DidKey>();
+
 /** An Ed25519 `did:key`, decoded and checked (canonical base58, multicodec ed25519-pub, strong key). */
 export class DidKey {
   /** `did:key:z6Mk…`. */
@@ -42,6 +45,15 @@ export class DidKey {
    * off-curve) keys (code `invalidPublicKey`), as the did:key resolution errors are named.
    */
   static parse(did: string): DidKey {
+    const hit = typeof did === 'string' ? PARSED.get(did) : undefined;
+    if (hit) return hit;
+    const k = DidKey.#parse(did);
+    if (PARSED.size > 4096) PARSED.clear();
+    PARSED.set(did, k);
+    return k;
+  }
+
+  static #parse(did: string): DidKey {
     if (typeof did !== 'string' || !did.startsWith('did:key:z')) throw new VerificationError('invalidDid', `not a did:key:z…: ${String(did).slice(0, 80)}`);
     const mb = did.slice('did:key:'.length);
     if (mb.includes(':') || mb.includes('#') || mb.includes('/') || mb.includes('?')) {
