@@ -1,0 +1,50 @@
+/**
+ * `npm run bench`: per-request cost of what a platform runs offline for each request — verify the
+ * grant (proof, VC data model, every rule, window) and check both status bits against cached,
+ * verified status lists — in both envelopes, with WebCrypto Ed25519 and with @noble/ed25519.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import * as C from '../src/index.js';
+import { SPEC } from '../test/paths.js';
+
+const read = (p: string) => fs.readFileSync(path.join(SPEC, p), 'utf8');
+const AT = Date.parse('2027-01-01T00:00:00Z');
+
+async function main() {
+  const key = C.KeyPair.fromJson(read('examples/enterprise.key.json'));
+  const unsigned = C.parseStrict(read('examples/grant.unsigned.json')) as C.JsonObject;
+  // A status list pair signed by a "node" key, with the grant's slot (index 4242) not set.
+  const nodeKey = C.KeyPair.generate();
+  const bits = new Uint8Array(16384);
+  const gz = new Uint8Array(await new Response(new Blob([bits]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer());
+  const lists: Record<string, string> = {};
+  for (const p of ['revocation', 'suspension']) {
+    const url = `https://node.example/status/1/${p}`;
+    const cred = { '@context': ['https://www.w3.org/ns/credentials/v2'], id: url, type: ['VerifiableCredential', 'BitstringStatusListCredential'], issuer: nodeKey.did, validFrom: '2026-01-01T00:00:00Z', credentialSubject: { id: `${url}#list`, type: 'BitstringStatusList', statusPurpose: p, encodedList: `u${C.b64urlEncode(gz)}` } };
+    lists[url] = JSON.stringify(await C.signDataIntegrity(cred as C.JsonObject, nodeKey, Date.parse('2026-01-01T00:00:00Z')));
+  }
+  const cache = new C.StatusListCache(async (u) => lists[u], { ttlMs: 3_600_000 });
+  const grants = {
+    'data-integrity': JSON.stringify(await C.signDataIntegrity(unsigned, key, Date.parse('2026-11-30T08:00:00Z'))),
+    'vc-jwt': await C.signVcJwt(unsigned, key, Date.parse('2026-11-30T08:00:00Z')),
+  };
+  console.log(`node ${process.version}, ${(await import('node:os')).cpus().length} cpu(s): ${(await import('node:os')).cpus()[0]?.model}`);
+  for (const noble of [false, true]) {
+    C.useNobleEd25519(noble);
+    for (const [env, text] of Object.entries(grants)) {
+      const once = async () => {
+        const g = await C.verifyGrant(text, { now: AT });
+        await cache.assertActive(g, AT);
+      };
+      for (let i = 0; i < 200; i++) await once();
+      const n = noble ? 500 : 3000;
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) await once();
+      const us = ((performance.now() - t0) * 1000) / n;
+      console.log(`grant verify + status check  ${env.padEnd(15)} ${noble ? '@noble/ed25519' : 'WebCrypto     '}  ${us.toFixed(1)} µs/op`);
+    }
+  }
+  C.useNobleEd25519(false);
+}
+await main();

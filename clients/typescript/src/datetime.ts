@@ -1,0 +1,48 @@
+/** XML Schema dateTimeStamp / RFC 3339 instants, strictly (upper-case T and Z, a zone required). */
+import { VerificationError } from './errors.js';
+
+const RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+/** Days in a month of the proleptic Gregorian calendar. */
+export function daysInMonth(y: number, m: number): number {
+  return [31, y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1];
+}
+
+/**
+ * Parses a dateTimeStamp (`YYYY-MM-DDThh:mm:ss[.f](Z|±hh:mm)`) to milliseconds since the epoch;
+ * throws `code` otherwise (24:00:00, lower-case t/z, missing zone, impossible dates, offsets beyond ±14:00).
+ */
+export function parseDateTimeStamp(value: unknown, code: string, field: string): number {
+  const bad = (why: string): never => {
+    throw new VerificationError(code, `${field}: ${JSON.stringify(value)} is not a dateTimeStamp: ${why}`);
+  };
+  if (typeof value !== 'string') return bad('not a string');
+  const m = RE.exec(value);
+  if (!m) return bad('expected YYYY-MM-DDThh:mm:ss[.fff](Z|±hh:mm)');
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number);
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) bad('no such date');
+  if (h > 23 || mi > 59 || s > 59) bad('no such time');
+  let off = 0;
+  if (m[8] !== 'Z') {
+    const oh = Number(m[8].slice(1, 3));
+    const om = Number(m[8].slice(4, 6));
+    if (oh > 14 || om > 59 || (oh === 14 && om > 0)) bad('time-zone offset beyond ±14:00');
+    off = (m[8][0] === '-' ? -1 : 1) * (oh * 60 + om);
+  }
+  const ms = m[7] ? Math.floor(Number(`0${m[7]}`) * 1000) : 0;
+  return Date.UTC(y, mo - 1, d, h, mi, s, ms) - off * 60000;
+}
+
+/** `YYYY-MM-DDTHH:MM:SSZ` in UTC (whole seconds). */
+export function formatUtcSeconds(t: Date | number): string {
+  const d = new Date(typeof t === 'number' ? t : t.getTime());
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** A real calendar date written `YYYY-MM-DD`, or null. */
+export function parseDate(value: unknown): { y: number; m: number; d: number } | null {
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return null;
+  const [y, m, d] = value.split('-').map(Number);
+  if (m < 1 || m > 12 || d < 1 || d > daysInMonth(y, m)) return null;
+  return { y, m, d };
+}

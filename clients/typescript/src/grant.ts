@@ -1,0 +1,488 @@
+/**
+ * The Consentry grant (spec/grant.md): a `CreditDataAuthorization` Verifiable Credential. Build
+ * it, sign it in either envelope, and verify it with every rule of §4 (all violations reported).
+ */
+import { Catalog } from './catalog.js';
+import {
+  type Envelope,
+  checkVcDataModel,
+  detectEnvelope,
+  issuerOf,
+  signDataIntegrity,
+  signVcJwt,
+  verifyCredential,
+} from './credential.js';
+import type { DidKey, KeyPair } from './did.js';
+import { hexEncode, utf8 } from './encoding.js';
+import { type Reason, VerificationError } from './errors.js';
+import { sha256 } from './crypto.js';
+import { type Json, type JsonObject, isObject } from './json.js';
+import { formatUtcSeconds, parseDate } from './datetime.js';
+
+/** The grant's JSON-LD context. */
+export const GRANT_CONTEXT = 'https://w3id.org/consentry/v1';
+/** The grant's credential type. */
+export const GRANT_TYPE = 'CreditDataAuthorization';
+
+/** `raw` records or `derived` results; `raw` covers `derived`. */
+export type Granularity = 'raw' | 'derived';
+/** A category and its granularity. */
+export interface CategoryGrant {
+  code: string;
+  granularity: Granularity;
+}
+/** The grant's terms (`credentialSubject`, spec/grant.md §3). */
+export interface GrantTerms {
+  enterprise: { uscc: string; name: string };
+  grantee: { uscc: string; name: string; role: 'platform' | 'node' };
+  onwardRecipients?: { uscc: string; name: string; role: 'bank'; categories: CategoryGrant[] }[];
+  categories: CategoryGrant[];
+  purposes: string[];
+  dataPeriod: { from: string; until: string };
+  usage: { mode: 'one-off' } | { mode: 'periodic'; maxReleases: number; per: 'day' | 'week' | 'month' };
+  letters?: { id: string; sha256: string }[];
+  catalogVersion?: string;
+}
+/** One status entry (`BitstringStatusListEntry`). */
+export interface StatusEntry {
+  id?: string;
+  type: 'BitstringStatusListEntry';
+  statusPurpose: 'revocation' | 'suspension';
+  statusListIndex: string;
+  statusListCredential: string;
+}
+/** A status slot allocated by the node (`POST /v1/status/slots`): the list-pair base and an index. */
+export interface StatusSlot {
+  /** `<base>`, for example `https://node.example/status/1`. */
+  statusList: string;
+  /** The index in both lists. */
+  statusIndex: number | string;
+}
+
+/** What `buildGrant` needs. */
+export interface GrantDraft {
+  /** `urn:uuid:…`; a random v4 UUID if omitted. */
+  id?: string;
+  /** The enterprise's did:key (the signer). */
+  issuer: string | DidKey | KeyPair;
+  terms: GrantTerms;
+  validFrom: Date | number;
+  validUntil: Date | number;
+  status: StatusSlot;
+  /** Attach the newest letter of every provider that the grantee's non-public categories need (default true when `terms.letters` is absent). */
+  attachLetters?: boolean;
+  catalog?: Catalog;
+}
+
+/** A random version-4 UUID as `urn:uuid:…` (lowercase). */
+export function randomGrantId(): string {
+  return `urn:uuid:${globalThis.crypto.randomUUID()}`;
+}
+
+/** The two status entries of a slot. */
+export function statusEntries(slot: StatusSlot): StatusEntry[] {
+  const i = String(slot.statusIndex);
+  return (['revocation', 'suspension'] as const).map((p) => ({
+    id: `${slot.statusList}/${p}#${i}`,
+    type: 'BitstringStatusListEntry' as const,
+    statusPurpose: p,
+    statusListIndex: i,
+    statusListCredential: `${slot.statusList}/${p}`,
+  }));
+}
+
+/**
+ * Builds the unsigned grant credential. Throws a `VerificationError` with every violation if
+ * the terms break a rule (like `consentry grant new`).
+ */
+export function buildGrant(draft: GrantDraft, catalog: Catalog = draft.catalog ?? Catalog.builtin()): JsonObject {
+  const issuer = typeof draft.issuer === 'string' ? draft.issuer : draft.issuer.did;
+  const terms: GrantTerms = { ...draft.terms };
+  if (terms.letters === undefined && draft.attachLetters !== false) terms.letters = catalog.lettersFor(terms.categories.map((c) => c.code));
+  const grant = {
+    '@context': ['https://www.w3.org/ns/credentials/v2', GRANT_CONTEXT],
+    id: draft.id ?? randomGrantId(),
+    type: ['VerifiableCredential', GRANT_TYPE],
+    issuer,
+    validFrom: formatUtcSeconds(draft.validFrom),
+    validUntil: formatUtcSeconds(draft.validUntil),
+    credentialSubject: terms,
+    credentialStatus: statusEntries(draft.status),
+  } as unknown as JsonObject;
+  checkVcDataModel(grant);
+  const v = checkGrantDocument(grant, catalog);
+  if (!issuer.startsWith('did:key:')) v.push({ code: 'issuer', message: `${issuer} is not a did:key` });
+  if (v.length) throw VerificationError.of(v);
+  return grant;
+}
+
+/** Signs a grant: `data-integrity` (eddsa-jcs-2022, JSON text) or `vc-jwt` (compact JWS). */
+export async function signGrant(grant: JsonObject, key: KeyPair, envelope: Envelope = 'data-integrity', at: Date | number = Date.now()): Promise<string> {
+  return envelope === 'data-integrity' ? JSON.stringify(await signDataIntegrity(grant, key, at)) : signVcJwt(grant, key, at);
+}
+
+// --- USCC (GB 32100-2015 with GB 11714-1997) ---
+
+const USCC_SET = '0123456789ABCDEFGHJKLMNPQRTUWXY';
+const ORG_W = [3, 7, 9, 10, 5, 8, 4, 2];
+
+/** Why a USCC is invalid, or null if it is valid (spec/grant.md §6.1). */
+export function usccProblem(code: unknown): string | null {
+  if (typeof code !== 'string') return 'not a string';
+  if (code.length !== 18) return `length ${code.length}, not 18`;
+  for (const ch of code) if (!USCC_SET.includes(ch)) return `character ${JSON.stringify(ch)} is not allowed`;
+  if (!/^[0-9]{6}$/.test(code.slice(2, 8))) return 'positions 3–8 (administrative division) must be digits';
+  let s = 0;
+  for (let i = 0; i < 8; i++) {
+    const c = code[8 + i];
+    const v = c >= '0' && c <= '9' ? c.charCodeAt(0) - 48 : c.charCodeAt(0) - 55;
+    s += v * ORG_W[i];
+  }
+  const c17 = 11 - (s % 11);
+  const want17 = c17 === 10 ? 'X' : c17 === 11 ? '0' : String(c17);
+  if (code[16] !== want17) return `organization-code check character is ${code[16]}, expected ${want17}`;
+  let t = 0;
+  let w = 1;
+  for (let i = 0; i < 17; i++) {
+    t += USCC_SET.indexOf(code[i]) * w;
+    w = (w * 3) % 31;
+  }
+  const c18 = (31 - (t % 31)) % 31;
+  if (code[17] !== USCC_SET[c18]) return `final check character is ${code[17]}, expected ${USCC_SET[c18]}`;
+  return null;
+}
+
+// --- rules ---
+
+const GRANT_MEMBERS = ['@context', 'id', 'type', 'issuer', 'validFrom', 'validUntil', 'credentialSubject', 'credentialStatus', 'name', 'description'];
+const UUID_RE = /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+type Shape = 'string' | 'number' | 'array' | 'object';
+function exactMembers(o: Json | undefined, where: string, spec: Record<string, [Shape, boolean]>, out: Reason[]): o is JsonObject {
+  if (!isObject(o)) {
+    out.push({ code: 'malformed-terms', message: `${where} must be a JSON object` });
+    return false;
+  }
+  let ok = true;
+  for (const k of Object.keys(o)) {
+    if (!(k in spec)) {
+      out.push({ code: 'malformed-terms', message: `${where}: unknown member ${k}` });
+      ok = false;
+    }
+  }
+  for (const [k, [shape, required]] of Object.entries(spec)) {
+    const v = o[k];
+    if (v === undefined) {
+      if (required) {
+        out.push({ code: 'malformed-terms', message: `${where}: missing member ${k}` });
+        ok = false;
+      }
+      continue;
+    }
+    const actual = Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v;
+    if (actual !== shape) {
+      out.push({ code: 'malformed-terms', message: `${where}.${k} must be a JSON ${shape}` });
+      ok = false;
+    }
+  }
+  return ok;
+}
+function oneOf(v: Json, allowed: string[], where: string, out: Reason[]): boolean {
+  if (typeof v === 'string' && allowed.includes(v)) return true;
+  out.push({ code: 'malformed-terms', message: `${where}: ${JSON.stringify(v)} is not one of ${allowed.join(', ')}` });
+  return false;
+}
+
+/** Checks the shape of `credentialSubject` (code `malformed-terms`); returns the terms if well-formed. */
+function checkTermsShape(cs: Json | undefined, out: Reason[]): GrantTerms | null {
+  const before = out.length;
+  if (cs === undefined) {
+    out.push({ code: 'malformed-terms', message: 'credentialSubject: missing' });
+    return null;
+  }
+  if (!isObject(cs)) {
+    out.push({ code: 'malformed-terms', message: 'credentialSubject must be a single JSON object' });
+    return null;
+  }
+  const top = exactMembers(cs, 'credentialSubject', {
+    enterprise: ['object', true],
+    grantee: ['object', true],
+    onwardRecipients: ['array', false],
+    categories: ['array', true],
+    purposes: ['array', true],
+    dataPeriod: ['object', true],
+    usage: ['object', true],
+    letters: ['array', false],
+    catalogVersion: ['string', false],
+  }, out);
+  if (!top) return null;
+  const cats = (list: Json[], where: string) =>
+    list.forEach((c, i) => {
+      if (exactMembers(c, `${where}[${i}]`, { code: ['string', true], granularity: ['string', true] }, out)) oneOf(c.granularity, ['raw', 'derived'], `${where}[${i}].granularity`, out);
+    });
+  exactMembers(cs.enterprise, 'enterprise', { uscc: ['string', true], name: ['string', true] }, out);
+  if (exactMembers(cs.grantee, 'grantee', { uscc: ['string', true], name: ['string', true], role: ['string', true] }, out)) oneOf(cs.grantee.role, ['platform', 'node'], 'grantee.role', out);
+  ((cs.onwardRecipients as Json[] | undefined) ?? []).forEach((r, i) => {
+    const w = `onwardRecipients[${i}]`;
+    if (exactMembers(r, w, { uscc: ['string', true], name: ['string', true], role: ['string', true], categories: ['array', true] }, out)) {
+      oneOf(r.role, ['bank'], `${w}.role`, out);
+      cats(r.categories as Json[], `${w}.categories`);
+    }
+  });
+  cats(cs.categories as Json[], 'categories');
+  (cs.purposes as Json[]).forEach((p, i) => {
+    if (typeof p !== 'string') out.push({ code: 'malformed-terms', message: `purposes[${i}] must be a string` });
+  });
+  exactMembers(cs.dataPeriod, 'dataPeriod', { from: ['string', true], until: ['string', true] }, out);
+  const u = cs.usage;
+  if (isObject(u)) {
+    if (u.mode === 'one-off') exactMembers(u, 'usage', { mode: ['string', true] }, out);
+    else if (u.mode === 'periodic') {
+      if (exactMembers(u, 'usage', { mode: ['string', true], maxReleases: ['number', true], per: ['string', true] }, out)) {
+        const n = u.maxReleases as number;
+        if (!Number.isInteger(n) || n < 0 || n > 4294967295) out.push({ code: 'malformed-terms', message: 'usage.maxReleases must be a whole number from 0 to 4294967295' });
+        oneOf(u.per, ['day', 'week', 'month'], 'usage.per', out);
+      }
+    } else oneOf(u.mode ?? null, ['one-off', 'periodic'], 'usage.mode', out);
+  }
+  ((cs.letters as Json[] | undefined) ?? []).forEach((l, i) => exactMembers(l, `letters[${i}]`, { id: ['string', true], sha256: ['string', true] }, out));
+  return out.length === before ? (cs as unknown as GrantTerms) : null;
+}
+
+function checkStatus(value: Json | undefined, out: Reason[]): StatusEntry[] | null {
+  const bad = (m: string) => {
+    out.push({ code: 'credential-status', message: m });
+    return null;
+  };
+  if (!Array.isArray(value)) return bad('a grant needs an array with a revocation and a suspension entry');
+  let rev: StatusEntry | undefined;
+  let sus: StatusEntry | undefined;
+  const before = out.length;
+  for (const e of value) {
+    if (!isObject(e)) {
+      bad('a status entry must be an object');
+      continue;
+    }
+    const allowed = ['id', 'type', 'statusPurpose', 'statusListIndex', 'statusListCredential'];
+    const unknown = Object.keys(e).filter((k) => !allowed.includes(k));
+    if (unknown.length) {
+      bad(`unknown member ${unknown[0]} in a status entry`);
+      continue;
+    }
+    if (e.type !== 'BitstringStatusListEntry') {
+      bad('status entry type must be BitstringStatusListEntry');
+      continue;
+    }
+    if (e.statusPurpose !== 'revocation' && e.statusPurpose !== 'suspension') {
+      bad(`status purpose ${JSON.stringify(e.statusPurpose)} is not revocation or suspension`);
+      continue;
+    }
+    const idx = e.statusListIndex;
+    if (typeof idx !== 'string' || !/^(0|[1-9][0-9]*)$/.test(idx) || BigInt(idx) > 18446744073709551615n) {
+      bad(`statusListIndex ${JSON.stringify(idx)} must be a base-10 string without sign or leading zeros that fits in 64 bits`);
+      continue;
+    }
+    const url = e.statusListCredential;
+    if (typeof url !== 'string' || !/^https?:\/\/[^\s]+$/.test(url)) {
+      bad('statusListCredential must be an http(s) URL without whitespace');
+      continue;
+    }
+    if (e.id !== undefined && (typeof e.id !== 'string' || e.id === url)) {
+      bad('status entry id must be a string other than statusListCredential');
+      continue;
+    }
+    const entry = e as unknown as StatusEntry;
+    if (entry.statusPurpose === 'revocation') {
+      if (rev) bad('more than one revocation entry');
+      rev = entry;
+    } else {
+      if (sus) bad('more than one suspension entry');
+      sus = entry;
+    }
+  }
+  if (out.length > before) return null;
+  if (!rev || !sus) {
+    if (!rev) bad('no revocation entry');
+    if (!sus) bad('no suspension entry');
+    return null;
+  }
+  const rb = rev.statusListCredential.endsWith('/revocation') ? rev.statusListCredential.slice(0, -'/revocation'.length) : null;
+  const sb = sus.statusListCredential.endsWith('/suspension') ? sus.statusListCredential.slice(0, -'/suspension'.length) : null;
+  if (rev.statusListIndex !== sus.statusListIndex || rb === null || rb !== sb) {
+    return bad('revocation and suspension must share one index in <base>/revocation and <base>/suspension');
+  }
+  return [rev, sus];
+}
+
+function checkTerms(t: GrantTerms, catalog: Catalog, out: Reason[]): void {
+  const push = (code: string, message: string) => out.push({ code, message });
+  const banks = t.onwardRecipients ?? [];
+  for (const [party, name] of [['enterprise', t.enterprise.name], ['grantee', t.grantee.name], ...banks.map((r) => ['onward recipient', r.name])] as [string, string][]) {
+    if (name.trim() === '') push('malformed-terms', `${party} name is empty`);
+  }
+  const uscc = (party: string, code: string) => {
+    const p = usccProblem(code);
+    if (p) push('invalid-uscc', `${party} USCC ${code}: ${p}`);
+  };
+  uscc('enterprise', t.enterprise.uscc);
+  uscc('grantee', t.grantee.uscc);
+  const parties = new Set([t.enterprise.uscc]);
+  if (parties.has(t.grantee.uscc)) push('duplicate-participant', `${t.grantee.uscc} appears twice among the parties`);
+  parties.add(t.grantee.uscc);
+  if (t.catalogVersion !== undefined && !catalog.hasCatalogVersion(t.catalogVersion)) push('unknown-catalog-version', `catalogVersion ${JSON.stringify(t.catalogVersion)} is not a catalog version this node holds derived forms for`);
+  if (t.categories.length === 0) push('no-categories', 'the grantee has no categories');
+  const seen = new Set<string>();
+  for (const c of t.categories) {
+    if (seen.has(c.code)) push('duplicate-category', `category ${c.code} appears twice`);
+    seen.add(c.code);
+    if (!catalog.category(c.code)) push('unknown-category', `category ${c.code} is not in the catalog`);
+  }
+  if (banks.length > 0 && t.grantee.role !== 'platform') push('recipients-without-platform', 'onward recipients need a platform grantee');
+  for (const r of banks) {
+    uscc('onward recipient', r.uscc);
+    if (parties.has(r.uscc)) push('duplicate-participant', `${r.uscc} appears twice among the parties`);
+    parties.add(r.uscc);
+    const s = new Set<string>();
+    for (const c of r.categories) {
+      if (s.has(c.code)) push('duplicate-category', `category ${c.code} (for ${r.uscc}) appears twice`);
+      s.add(c.code);
+      const cat = catalog.category(c.code);
+      if (!cat) {
+        push('unknown-category', `category ${c.code} is not in the catalog`);
+        continue;
+      }
+      if (c.granularity === 'raw' && !cat.public) push('bank-raw-non-public', `bank ${r.uscc} may not receive raw records of non-public category ${c.code}: banks get derived results only`);
+      const g = t.categories.find((x) => x.code === c.code);
+      if (!g || (g.granularity === 'derived' && c.granularity === 'raw')) push('recipient-not-covered', `bank ${r.uscc}: ${c.code} (${c.granularity}) is not covered by the grantee's categories`);
+    }
+    if (r.categories.length === 0) push('no-categories', `bank ${r.uscc} has no categories`);
+  }
+  if (t.purposes.length === 0) push('no-purposes', 'no purposes');
+  const ps = new Set<string>();
+  for (const p of t.purposes) {
+    if (ps.has(p)) push('duplicate-purpose', `purpose ${p} appears twice`);
+    ps.add(p);
+    if (!catalog.hasPurpose(p)) push('unknown-purpose', `purpose ${p} is not in the catalog`);
+  }
+  const providers = new Set<string>();
+  const ls = new Set<string>();
+  for (const l of t.letters ?? []) {
+    if (ls.has(l.id)) push('duplicate-letter', `letter ${l.id} is cited twice`);
+    ls.add(l.id);
+    const known = catalog.letter(l.id);
+    if (!known) push('unknown-letter', `authorization letter ${l.id} is unknown`);
+    else if (l.sha256 !== known.sha256) push('letter-digest', `authorization letter ${l.id}: digest ${l.sha256} is not the letter's digest ${known.sha256}`);
+    else providers.add(known.provider);
+  }
+  for (const c of t.categories) {
+    const cat = catalog.category(c.code);
+    if (!cat || cat.public) continue;
+    for (const p of cat.providers) if (!providers.has(p)) push('missing-letter', `non-public category ${c.code} needs the authorization letter of ${p}`);
+  }
+  const from = parseDate(t.dataPeriod.from);
+  const until = parseDate(t.dataPeriod.until);
+  if (!from || !until) push('data-period', 'dataPeriod: from and until must be dates YYYY-MM-DD');
+  else if (t.dataPeriod.from > t.dataPeriod.until) push('data-period', 'dataPeriod: from is after until');
+  if (t.usage.mode === 'periodic' && t.usage.maxReleases === 0) push('usage-rate', 'a periodic grant needs maxReleases ≥ 1');
+}
+
+/**
+ * The rules of spec/grant.md §4 except time (steps 3's did:key half and 4 of §5): every violation,
+ * in order. The document must already pass the VC Data Model checks.
+ */
+export function checkGrantDocument(doc: JsonObject, catalog: Catalog = Catalog.builtin()): Reason[] {
+  const out: Reason[] = [];
+  for (const k of Object.keys(doc)) if (!GRANT_MEMBERS.includes(k)) out.push({ code: 'unexpected-member', message: `top-level member ${k} is not allowed in a grant` });
+  const ctx = Array.isArray(doc['@context']) ? doc['@context'] : [doc['@context']];
+  const types = Array.isArray(doc.type) ? doc.type : [doc.type];
+  if (!ctx.includes(GRANT_CONTEXT) || !types.includes(GRANT_TYPE)) out.push({ code: 'not-a-grant', message: `not a grant: @context must contain ${GRANT_CONTEXT} and type ${GRANT_TYPE}` });
+  if (doc.id === undefined) out.push({ code: 'grant-id', message: 'id: missing' });
+  else if (typeof doc.id !== 'string' || !UUID_RE.test(doc.id)) out.push({ code: 'grant-id', message: `id ${JSON.stringify(doc.id)} is not urn:uuid: with a lowercase hyphenated UUID` });
+  const issuer = issuerOf(doc) ?? '';
+  if (!issuer.startsWith('did:key:')) out.push({ code: 'issuer', message: `${issuer} is not a did:key` });
+  if (doc.validFrom === undefined || doc.validUntil === undefined) out.push({ code: 'validity-window', message: 'validFrom and validUntil are both required' });
+  checkStatus(doc.credentialStatus, out);
+  const terms = checkTermsShape(doc.credentialSubject, out);
+  if (terms) checkTerms(terms, catalog, out);
+  return out;
+}
+
+/** A grant whose proof, credential and rules verified (spec/grant.md §8). Holds no status. */
+export interface VerifiedGrant {
+  /** `urn:uuid:…`. */
+  id: string;
+  /** SHA-256 (hex) of the exact bytes verified, surrounding ASCII whitespace removed. */
+  sha256: string;
+  /** The signer (the issuer). */
+  signer: DidKey;
+  /** `created` or `iat` (ms). */
+  signedAt?: number;
+  envelope: Envelope;
+  /** The enterprise's USCC. */
+  enterprise: string;
+  terms: GrantTerms;
+  validFrom: number;
+  validUntil: number;
+  revocation: StatusEntry;
+  suspension: StatusEntry;
+  /** The verified document. */
+  document: JsonObject;
+}
+
+/** Options of `verifyGrant`. */
+export interface VerifyGrantOptions {
+  /** The instant to verify at (ms, default now). */
+  now?: number;
+  catalog?: Catalog;
+}
+
+/**
+ * Verifies a grant as received (spec/grant.md §5): the proof in either envelope, the VC Data Model,
+ * issuer = signer, every rule, the validity window. Throws a `VerificationError` whose `reasons`
+ * list every violation of the rules family (one reason for the proof and credential families).
+ */
+export async function verifyGrant(input: string | Uint8Array, opts: VerifyGrantOptions = {}): Promise<VerifiedGrant> {
+  const now = opts.now ?? Date.now();
+  const catalog = opts.catalog ?? Catalog.builtin();
+  const text = typeof input === 'string' ? input : new TextDecoder().decode(input);
+  const trimmed = text.replace(/^[ \t\r\n\f]+|[ \t\r\n\f]+$/g, '');
+  detectEnvelope(trimmed);
+  const v = await verifyCredential(trimmed, now);
+  const { validFrom, validUntil } = checkVcDataModel(v.document);
+  const reasons: Reason[] = [];
+  if (!v.issuerBound) reasons.push({ code: 'issuer', message: `issuer ${v.issuer} did not sign; ${v.signer.did} did` });
+  reasons.push(...checkGrantDocument(v.document, catalog));
+  if (validFrom !== undefined && validUntil !== undefined) {
+    const w = windowReason(validFrom, validUntil, now);
+    if (w) reasons.push(w);
+  }
+  if (reasons.length) throw VerificationError.of(reasons);
+  const status = v.document.credentialStatus as unknown as StatusEntry[];
+  const terms = v.document.credentialSubject as unknown as GrantTerms;
+  return {
+    id: v.document.id as string,
+    sha256: hexEncode(sha256(utf8(trimmed))),
+    signer: v.signer,
+    signedAt: v.signedAt,
+    envelope: v.envelope,
+    enterprise: terms.enterprise.uscc,
+    terms,
+    validFrom: validFrom as number,
+    validUntil: validUntil as number,
+    revocation: status.find((s) => s.statusPurpose === 'revocation') as StatusEntry,
+    suspension: status.find((s) => s.statusPurpose === 'suspension') as StatusEntry,
+    document: v.document,
+  };
+}
+
+function windowReason(from: number, until: number, now: number): Reason | null {
+  if (now < from) return { code: 'not-yet-valid', message: `not valid before ${formatUtcSeconds(from)}` };
+  if (now > until) return { code: 'expired', message: `expired at ${formatUtcSeconds(until)}` };
+  return null;
+}
+
+/** Checks a verified grant's validity window again at use (`VerifiedGrant::check_time`). */
+export function checkGrantTime(g: VerifiedGrant, now: number = Date.now()): void {
+  const w = windowReason(g.validFrom, g.validUntil, now);
+  if (w) throw new VerificationError(w.code, w.message);
+}

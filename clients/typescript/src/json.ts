@@ -1,0 +1,262 @@
+/**
+ * Strict I-JSON (RFC 7493) parsing and RFC 8785 canonicalization (JCS).
+ *
+ * `parseStrict` refuses duplicate member names, lone surrogates, numbers no double can hold
+ * (overflow), and integer literals beyond ±(2^53 − 1) that no IEEE double holds exactly — unless
+ * the literal is exactly what JCS writes for the double it reads as (spec/grant.md §2.1).
+ */
+import { VerificationError } from './errors.js';
+import { utf8, fromUtf8 } from './encoding.js';
+
+/** A JSON value as this library represents it. */
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+/** A JSON object. */
+export type JsonObject = { [k: string]: Json };
+
+const MAX_SAFE = 9007199254740991n;
+
+class Parser {
+  i = 0;
+  constructor(readonly s: string, readonly code: string) {}
+  err(msg: string): never {
+    throw new VerificationError(this.code, `${msg} at offset ${this.i}`);
+  }
+  ws(): void {
+    const s = this.s;
+    while (this.i < s.length) {
+      const c = s.charCodeAt(this.i);
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) this.i++;
+      else break;
+    }
+  }
+  value(depth: number): Json {
+    if (depth > 128) this.err('JSON nested too deeply');
+    this.ws();
+    const c = this.s[this.i];
+    switch (c) {
+      case '{':
+        return this.object(depth);
+      case '[':
+        return this.array(depth);
+      case '"':
+        return this.string();
+      case 't':
+        return this.lit('true', true);
+      case 'f':
+        return this.lit('false', false);
+      case 'n':
+        return this.lit('null', null);
+      default:
+        if (c === '-' || (c >= '0' && c <= '9')) return this.number();
+        this.err(c === undefined ? 'unexpected end of JSON' : `unexpected character ${JSON.stringify(c)}`);
+    }
+  }
+  lit<T extends Json>(word: string, v: T): T {
+    if (this.s.startsWith(word, this.i)) {
+      this.i += word.length;
+      return v;
+    }
+    this.err('invalid literal');
+  }
+  object(depth: number): JsonObject {
+    this.i++;
+    const out: JsonObject = {};
+    const seen = new Set<string>();
+    this.ws();
+    if (this.s[this.i] === '}') {
+      this.i++;
+      return out;
+    }
+    for (;;) {
+      this.ws();
+      if (this.s[this.i] !== '"') this.err('expected a member name');
+      const k = this.string();
+      if (seen.has(k)) this.err(`duplicate member name ${JSON.stringify(k)}`);
+      seen.add(k);
+      this.ws();
+      if (this.s[this.i] !== ':') this.err("expected ':'");
+      this.i++;
+      const v = this.value(depth + 1);
+      Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+      this.ws();
+      const c = this.s[this.i++];
+      if (c === '}') return out;
+      if (c !== ',') this.err("expected ',' or '}'");
+    }
+  }
+  array(depth: number): Json[] {
+    this.i++;
+    const out: Json[] = [];
+    this.ws();
+    if (this.s[this.i] === ']') {
+      this.i++;
+      return out;
+    }
+    for (;;) {
+      out.push(this.value(depth + 1));
+      this.ws();
+      const c = this.s[this.i++];
+      if (c === ']') return out;
+      if (c !== ',') this.err("expected ',' or ']'");
+    }
+  }
+  string(): string {
+    const s = this.s;
+    this.i++;
+    let out = '';
+    let start = this.i;
+    for (;;) {
+      if (this.i >= s.length) this.err('unterminated string');
+      const c = s.charCodeAt(this.i);
+      if (c === 0x22) {
+        out += s.slice(start, this.i);
+        this.i++;
+        return out;
+      }
+      if (c < 0x20) this.err('control character in string');
+      if (c >= 0xd800 && c <= 0xdfff) {
+        // Raw surrogates can only come from a JS string that was not valid UTF-8 text.
+        const hi = c <= 0xdbff;
+        const n = s.charCodeAt(this.i + 1);
+        if (!hi || !(n >= 0xdc00 && n <= 0xdfff)) this.err('lone surrogate in string');
+        this.i += 2;
+        continue;
+      }
+      if (c === 0x5c) {
+        out += s.slice(start, this.i);
+        const e = s[this.i + 1];
+        this.i += 2;
+        switch (e) {
+          case '"': out += '"'; break;
+          case '\\': out += '\\'; break;
+          case '/': out += '/'; break;
+          case 'b': out += '\b'; break;
+          case 'f': out += '\f'; break;
+          case 'n': out += '\n'; break;
+          case 'r': out += '\r'; break;
+          case 't': out += '\t'; break;
+          case 'u': {
+            const u = this.hex4();
+            if (u >= 0xd800 && u <= 0xdbff) {
+              if (s[this.i] !== '\\' || s[this.i + 1] !== 'u') this.err('lone surrogate escape');
+              this.i += 2;
+              const lo = this.hex4();
+              if (lo < 0xdc00 || lo > 0xdfff) this.err('lone surrogate escape');
+              out += String.fromCharCode(u, lo);
+            } else if (u >= 0xdc00 && u <= 0xdfff) {
+              this.err('lone surrogate escape');
+            } else out += String.fromCharCode(u);
+            break;
+          }
+          default:
+            this.i -= 2;
+            this.err('invalid escape');
+        }
+        start = this.i;
+        continue;
+      }
+      this.i++;
+    }
+  }
+  hex4(): number {
+    const h = this.s.slice(this.i, this.i + 4);
+    if (!/^[0-9a-fA-F]{4}$/.test(h)) this.err('invalid \\u escape');
+    this.i += 4;
+    return parseInt(h, 16);
+  }
+  number(): number {
+    const s = this.s;
+    const start = this.i;
+    const m = /-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
+    m.lastIndex = start;
+    const r = m.exec(s);
+    if (!r || r[0].length === 0 || r[0] === '-') this.err('invalid number');
+    const text = r[0];
+    this.i = start + text.length;
+    const c = s[this.i];
+    if (c !== undefined && /[0-9.eE+\-]/.test(c)) this.err('invalid number');
+    const v = Number(text);
+    if (!Number.isFinite(v)) this.err(`number ${text} is out of range for an IEEE double`);
+    if (r[1] === undefined && r[2] === undefined) {
+      const digits = text.length - (text[0] === '-' ? 1 : 0);
+      if (digits > 15) {
+        const big = BigInt(text);
+        const abs = big < 0n ? -big : big;
+        if (abs > MAX_SAFE && BigInt(v) !== big && numberToJcs(v) !== text) {
+          this.err(
+            `integer ${text} cannot be represented exactly as an IEEE double (JCS would write ${numberToJcs(v)})`,
+          );
+        }
+      }
+    }
+    return v;
+  }
+}
+
+/**
+ * Parses strict I-JSON text (or UTF-8 bytes). Throws a `VerificationError` with `code`
+ * (default `malformed-json`) on any violation; the whole text must be one value.
+ */
+export function parseStrict(input: string | Uint8Array, code = 'malformed-json'): Json {
+  const text = typeof input === 'string' ? input : fromUtf8(input, code, 'JSON text');
+  const p = new Parser(text, code);
+  const v = p.value(0);
+  p.ws();
+  if (p.i !== text.length) p.err('trailing characters after the JSON value');
+  return v;
+}
+
+/** The RFC 8785 (ECMAScript) form of a finite number. */
+export function numberToJcs(n: number): string {
+  if (!Number.isFinite(n)) throw new VerificationError('canonicalization', `${n} is not a finite number`);
+  if (Object.is(n, -0)) return '0';
+  return String(n);
+}
+
+const LONE_SURROGATE = /[\ud800-\udfff]/u;
+function jcsString(s: string): string {
+  if (LONE_SURROGATE.test(s)) throw new VerificationError('canonicalization', 'string with a lone surrogate');
+  return JSON.stringify(s);
+}
+
+function jcsInto(v: unknown, out: string[]): void {
+  if (v === null) out.push('null');
+  else if (typeof v === 'boolean') out.push(v ? 'true' : 'false');
+  else if (typeof v === 'number') out.push(numberToJcs(v));
+  else if (typeof v === 'string') out.push(jcsString(v));
+  else if (Array.isArray(v)) {
+    out.push('[');
+    for (let i = 0; i < v.length; i++) {
+      if (i) out.push(',');
+      jcsInto(v[i], out);
+    }
+    out.push(']');
+  } else if (typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort();
+    out.push('{');
+    for (let i = 0; i < keys.length; i++) {
+      if (i) out.push(',');
+      out.push(jcsString(keys[i]), ':');
+      jcsInto(o[keys[i]], out);
+    }
+    out.push('}');
+  } else throw new VerificationError('canonicalization', `cannot canonicalize a ${typeof v}`);
+}
+
+/** RFC 8785 canonical JSON text of `v` (members sorted by UTF-16 code units, ES6 numbers). */
+export function canonicalize(v: unknown): string {
+  const out: string[] = [];
+  jcsInto(v, out);
+  return out.join('');
+}
+
+/** UTF-8 bytes of the RFC 8785 canonical form. */
+export function canonicalBytes(v: unknown): Uint8Array {
+  return utf8(canonicalize(v));
+}
+
+/** True if `v` is a JSON object (not an array, not null). */
+export function isObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
