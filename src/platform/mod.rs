@@ -231,10 +231,19 @@ async fn add_bank(p: web::Data<Platform>, req: HttpRequest, body: Body) -> Resul
     // Only a bank the node registered for this platform (201, or 200 when it already had) is
     // recorded here: a 409 means the code names another participant at the node.
     if !(200..300).contains(&at_node.0) {
-        return Err(Error::Upstream(format!(
-            "the node refused the bank ({}): {}",
-            at_node.0, at_node.1
-        )));
+        // The node's verdict on the bank is the answer (a 409 stays a conflict: retrying cannot
+        // help); only a node that failed is an upstream problem.
+        let detail = serde_json::from_str::<serde_json::Value>(&at_node.1)
+            .ok()
+            .and_then(|v| v["detail"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| at_node.1.clone());
+        let said = format!("the node refused the bank: {detail}");
+        return Err(match at_node.0 {
+            409 => Error::Conflict(said),
+            400 => Error::invalid("invalid-body", said),
+            403 => Error::Forbidden(said),
+            s => Error::Upstream(format!("the node answered {s} for the bank: {detail}")),
+        });
     }
     let actor = Actor::caller(&caller);
     let (a, uscc) = (caller.assertion.clone(), p.uscc.clone());

@@ -27,6 +27,15 @@ fn bank_through_platform_hop_by_hop() {
         &json!({"uscc": bank_uscc, "name": "平台银行", "did": bank.did.as_str()}),
     );
     assert_eq!(r.status, 201, "{}", r.text);
+    // A code that names another participant at the node is the node's conflict, passed on as such
+    // (not a 503 a client would retry), and nothing is recorded at the platform.
+    let r = p.client(&p.key).post(
+        "/v1/banks",
+        &json!({"uscc": ENTERPRISE, "name": "冒名银行", "did": new_key().did.as_str()}),
+    );
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert_eq!(r.problem(), "conflict");
+    assert!(r.text.contains("the node refused the bank"), "{}", r.text);
     // A grant naming this platform and this bank.
     let (grant, r) = w.grant_with(&w.enterprise.clone(), |d| {
         d.terms.grantee.uscc = p.uscc.clone();

@@ -49,3 +49,24 @@ fn unsigned_example_passes_every_rule_and_signs_to_the_committed_bytes() {
     let committed: serde_json::Value = serde_json::from_slice(&example("grant.signed.di.json")).unwrap();
     assert_eq!(signed, committed);
 }
+
+/// The digests `spec/examples/README.md` gives are the SHA-256 of each file with surrounding
+/// whitespace removed (what `consentry grant verify` prints), for every file it lists.
+#[test]
+fn the_readme_digests_are_the_files_digests() {
+    let readme = String::from_utf8(example("README.md")).unwrap();
+    let mut seen = 0;
+    for line in readme.lines() {
+        let Some(rest) = line.strip_prefix("* `") else { continue };
+        let Some((name, tail)) = rest.split_once("`: `") else { continue };
+        let Some(hex) = tail.strip_suffix('`') else { continue };
+        if hex.len() != 64 {
+            continue;
+        }
+        let bytes = example(name);
+        let got = consentry::crypto::Sha256Digest::of(consentry::credential::trim(&bytes)).to_hex();
+        assert_eq!(got, hex, "{name}");
+        seen += 1;
+    }
+    assert!(seen >= 2, "the README lists the signed examples' digests");
+}
