@@ -5,6 +5,7 @@ mod architecture;
 mod audit;
 mod cli;
 mod common;
+mod conformance;
 mod derivations;
 mod durability;
 mod evaluations;
