@@ -116,6 +116,49 @@ public final class Jws {
         return new Verified(signer, payload);
     }
 
+    /**
+     * Verifies a compact JWS (any {@code typ}) under a given Ed25519 key: {@code alg} must be
+     * {@code EdDSA}, segments canonical base64url, the signature strict.
+     *
+     * @param token the compact JWS
+     * @param publicKey the 32-byte key
+     * @return the payload
+     * @throws ProofException {@code jws-format}, {@code jws-base64}, {@code malformed-json},
+     *     {@code jws-header}, {@code jws-algorithm}, {@code jws-crit}, {@code weak-key} or {@code bad-signature}
+     */
+    public static byte[] verifyWithKey(String token, byte[] publicKey) throws ProofException {
+        String[] parts = token.split("\\.", -1);
+        if (parts.length != 3) {
+            throw new ProofException("jws-format", "expected header.payload.signature");
+        }
+        Object header;
+        try {
+            header = Json.parse(segment(parts[0], "header"));
+        } catch (JsonException e) {
+            throw new ProofException("malformed-json", e.getMessage());
+        }
+        if (!(header instanceof Map)) {
+            throw new ProofException("jws-header", "not a JSON object");
+        }
+        if (!"EdDSA".equals(((Map<?, ?>) header).get("alg"))) {
+            throw new ProofException("jws-algorithm", "only EdDSA");
+        }
+        if (((Map<?, ?>) header).containsKey("crit")) {
+            throw new ProofException("jws-crit", "critical header parameters are refused");
+        }
+        byte[] payload = segment(parts[1], "payload");
+        byte[] sig = segment(parts[2], "signature");
+        try {
+            cn.consentry.client.crypto.Ed25519.checkPublicKey(publicKey);
+        } catch (IllegalArgumentException e) {
+            throw new ProofException("weak-key", e.getMessage());
+        }
+        if (!cn.consentry.client.crypto.Ed25519.verify(publicKey, (parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII), sig)) {
+            throw new ProofException("bad-signature", "the signature does not verify");
+        }
+        return payload;
+    }
+
     private static void checkMediaType(Map<?, ?> h, String param, List<String> accepted, boolean optional) throws ProofException {
         Object v = h.get(param);
         if (v == null && !h.containsKey(param) && (optional || accepted.isEmpty())) {

@@ -59,7 +59,22 @@ public final class Json {
      * @throws JsonException if the text is not strict I-JSON
      */
     public static Object parse(String text) {
+        return parse(text, false);
+    }
+
+    /**
+     * Parses a JSON text strictly, except that, with {@code bigIntegers}, an integer literal no
+     * double holds is returned as a {@link BigInteger} instead of refused (for reading test data,
+     * never for verifying).
+     *
+     * @param text the JSON text
+     * @param bigIntegers whether to keep unsafe integers as {@link BigInteger}
+     * @return the value
+     * @throws JsonException if the text is not strict JSON
+     */
+    public static Object parse(String text, boolean bigIntegers) {
         Parser p = new Parser(text);
+        p.bigIntegers = bigIntegers;
         p.skipWs();
         Object v = p.value(0);
         p.skipWs();
@@ -188,6 +203,7 @@ public final class Json {
     private static final class Parser {
         final String s;
         int pos;
+        boolean bigIntegers;
 
         Parser(String s) {
             this.s = s;
@@ -458,6 +474,9 @@ public final class Json {
                 }
                 boolean exact = new BigDecimal(f).toBigInteger().equals(new BigInteger(literal));
                 if (!exact && !Jcs.formatNumber(f).equals(literal)) {
+                    if (bigIntegers) {
+                        return new BigInteger(literal);
+                    }
                     throw new JsonException(JsonException.Kind.UNSAFE_INTEGER, "integer " + literal
                             + " is not exactly an IEEE double: JCS would round it to "
                             + roundedInteger(literal) + " (RFC 8785 §3.2.2.3)");
