@@ -1,0 +1,246 @@
+package cn.consentry.client.crypto;
+
+import java.math.BigInteger;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.SecureRandom;
+import java.security.Signature;
+import java.security.interfaces.EdECPublicKey;
+import java.security.spec.EdECPoint;
+import java.security.spec.EdECPrivateKeySpec;
+import java.security.spec.EdECPublicKeySpec;
+import java.security.spec.NamedParameterSpec;
+import java.util.Arrays;
+
+/**
+ * Ed25519 (RFC 8032) on the JDK's own implementation ({@code Signature.getInstance("Ed25519")}),
+ * with the strict checks of RFC 8032 §5.1.7 that the JDK leaves out added here.
+ *
+ * <p>The JDK's verifier accepts a signature whose {@code S} is not reduced (S ≥ L) in some
+ * versions, and it accepts small-order public keys, for which the identity "signature" (R = the
+ * identity point, S = 0) verifies for every message. {@link #verify} refuses non-canonical and
+ * small-order keys, small-order {@code R}, and {@code S ≥ L} before the JDK is asked, matching
+ * ed25519-dalek's {@code verify_strict}.
+ */
+public final class Ed25519 {
+    /** Length of a public key, a seed and half a signature. */
+    public static final int KEY_LEN = 32;
+    /** Length of a signature. */
+    public static final int SIGNATURE_LEN = 64;
+
+    private static final BigInteger P = BigInteger.TWO.pow(255).subtract(BigInteger.valueOf(19));
+    private static final BigInteger L = BigInteger.TWO.pow(252).add(new BigInteger("27742317777372353535851937790883648493"));
+    private static final BigInteger D = BigInteger.valueOf(-121665)
+            .multiply(BigInteger.valueOf(121666).modInverse(P)).mod(P);
+
+    /** Encodings of the small-order points, ignoring the sign bit (libsodium's block list). */
+    private static final byte[][] SMALL_ORDER = {
+        Encoding.hexDecode("0000000000000000000000000000000000000000000000000000000000000000"),
+        Encoding.hexDecode("0100000000000000000000000000000000000000000000000000000000000000"),
+        Encoding.hexDecode("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"),
+        Encoding.hexDecode("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"),
+        Encoding.hexDecode("ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"),
+        Encoding.hexDecode("edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"),
+        Encoding.hexDecode("eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"),
+    };
+
+    private Ed25519() {}
+
+    /** Why a public key was refused. */
+    public static final class KeyException extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+
+        KeyException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Checks that 32 bytes are an acceptable Ed25519 public key: canonical, a point of the curve,
+     * and not of small order.
+     *
+     * @param key the encoded key
+     * @throws KeyException naming the reason
+     */
+    public static void checkPublicKey(byte[] key) {
+        if (key.length != KEY_LEN) {
+            throw new KeyException("an Ed25519 public key has 32 bytes, not " + key.length);
+        }
+        if (isSmallOrder(key)) {
+            throw new KeyException("weak Ed25519 public key (a point of small order)");
+        }
+        BigInteger y = yOf(key);
+        if (y.compareTo(P) >= 0) {
+            throw new KeyException("non-canonical Ed25519 public key encoding");
+        }
+        if (!isOnCurve(y, (key[31] & 0x80) != 0)) {
+            throw new KeyException("the bytes are not an Ed25519 point");
+        }
+    }
+
+    /**
+     * Whether an encoded point is of small order (any of the eight torsion points, in any
+     * encoding).
+     *
+     * @param point 32 bytes
+     * @return true for a small-order encoding
+     */
+    public static boolean isSmallOrder(byte[] point) {
+        byte[] c = point.clone();
+        c[31] &= 0x7f;
+        for (byte[] bad : SMALL_ORDER) {
+            if (Arrays.equals(c, bad)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static BigInteger yOf(byte[] enc) {
+        byte[] be = new byte[KEY_LEN];
+        for (int i = 0; i < KEY_LEN; i++) {
+            be[i] = enc[KEY_LEN - 1 - i];
+        }
+        be[0] &= 0x7f;
+        return new BigInteger(1, be);
+    }
+
+    private static boolean isOnCurve(BigInteger y, boolean xOdd) {
+        BigInteger y2 = y.multiply(y).mod(P);
+        BigInteger u = y2.subtract(BigInteger.ONE).mod(P);
+        BigInteger v = D.multiply(y2).add(BigInteger.ONE).mod(P);
+        BigInteger x2 = u.multiply(v.modPow(P.subtract(BigInteger.TWO), P)).mod(P);
+        if (x2.signum() == 0) {
+            return !xOdd; // x = 0 has no negative form
+        }
+        return x2.modPow(P.subtract(BigInteger.ONE).shiftRight(1), P).equals(BigInteger.ONE);
+    }
+
+    /**
+     * Verifies strictly (RFC 8032 §5.1.7 with the checks above).
+     *
+     * @param publicKey 32 bytes
+     * @param message the signed bytes
+     * @param signature 64 bytes
+     * @return true only when the signature is valid and canonical under an acceptable key
+     */
+    public static boolean verify(byte[] publicKey, byte[] message, byte[] signature) {
+        if (publicKey.length != KEY_LEN || signature.length != SIGNATURE_LEN) {
+            return false;
+        }
+        try {
+            checkPublicKey(publicKey);
+        } catch (KeyException e) {
+            return false;
+        }
+        byte[] r = Arrays.copyOfRange(signature, 0, 32);
+        if (isSmallOrder(r)) {
+            return false;
+        }
+        byte[] sLe = Arrays.copyOfRange(signature, 32, 64);
+        byte[] sBe = new byte[32];
+        for (int i = 0; i < 32; i++) {
+            sBe[i] = sLe[31 - i];
+        }
+        if (new BigInteger(1, sBe).compareTo(L) >= 0) {
+            return false;
+        }
+        try {
+            Signature v = Signature.getInstance("Ed25519");
+            v.initVerify(toJdkPublic(publicKey));
+            v.update(message);
+            return v.verify(signature);
+        } catch (GeneralSecurityException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Signs with a 32-byte seed (RFC 8032 §5.1.6; deterministic).
+     *
+     * @param seed the secret seed
+     * @param message the bytes to sign
+     * @return the 64-byte signature
+     */
+    public static byte[] sign(byte[] seed, byte[] message) {
+        try {
+            Signature s = Signature.getInstance("Ed25519");
+            s.initSign(toJdkPrivate(seed));
+            s.update(message);
+            return s.sign();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("Ed25519 signing failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The public key of a seed.
+     *
+     * @param seed 32 secret bytes
+     * @return the 32-byte public key
+     */
+    public static byte[] publicKeyOf(byte[] seed) {
+        if (seed.length != KEY_LEN) {
+            throw new IllegalArgumentException("an Ed25519 seed has 32 bytes");
+        }
+        try {
+            KeyPairGenerator g = KeyPairGenerator.getInstance("Ed25519");
+            g.initialize(NamedParameterSpec.ED25519, new FixedRandom(seed));
+            KeyPair kp = g.generateKeyPair();
+            return encode((EdECPublicKey) kp.getPublic());
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("Ed25519 unavailable: " + e.getMessage(), e);
+        }
+    }
+
+    /** @return 32 fresh bytes from the operating system's CSPRNG */
+    public static byte[] newSeed() {
+        byte[] seed = new byte[KEY_LEN];
+        new SecureRandom().nextBytes(seed);
+        return seed;
+    }
+
+    static PublicKey toJdkPublic(byte[] key) throws GeneralSecurityException {
+        boolean xOdd = (key[31] & 0x80) != 0;
+        EdECPoint point = new EdECPoint(xOdd, yOf(key));
+        return KeyFactory.getInstance("Ed25519").generatePublic(new EdECPublicKeySpec(NamedParameterSpec.ED25519, point));
+    }
+
+    static PrivateKey toJdkPrivate(byte[] seed) throws GeneralSecurityException {
+        return KeyFactory.getInstance("Ed25519").generatePrivate(new EdECPrivateKeySpec(NamedParameterSpec.ED25519, seed));
+    }
+
+    private static byte[] encode(EdECPublicKey k) {
+        byte[] be = k.getPoint().getY().toByteArray();
+        byte[] out = new byte[KEY_LEN];
+        for (int i = 0; i < be.length && i < KEY_LEN; i++) {
+            out[i] = be[be.length - 1 - i];
+        }
+        if (k.getPoint().isXOdd()) {
+            out[31] |= (byte) 0x80;
+        }
+        return out;
+    }
+
+    /** Hands the key pair generator the given seed as its "random" bytes. */
+    private static final class FixedRandom extends SecureRandom {
+        private static final long serialVersionUID = 1L;
+        private final byte[] seed;
+
+        FixedRandom(byte[] seed) {
+            this.seed = seed.clone();
+        }
+
+        @Override
+        public void nextBytes(byte[] bytes) {
+            if (bytes.length != seed.length) {
+                throw new IllegalStateException("unexpected request for " + bytes.length + " bytes");
+            }
+            System.arraycopy(seed, 0, bytes, 0, bytes.length);
+        }
+    }
+}

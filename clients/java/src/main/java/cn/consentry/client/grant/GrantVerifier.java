@@ -1,0 +1,91 @@
+package cn.consentry.client.grant;
+
+import cn.consentry.client.credential.Credentials;
+import cn.consentry.client.credential.Dates;
+import cn.consentry.client.credential.ProofException;
+import cn.consentry.client.credential.VerifiedCredential;
+import cn.consentry.client.crypto.Encoding;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Verifies a grant in either envelope (spec/grant.md §5): the proof (one reason, stops), the VC
+ * data model (one reason, stops), then every grant rule and the validity window (all reasons).
+ */
+public final class GrantVerifier {
+    private final Catalog catalog;
+
+    /** @param catalog the catalog to judge grants by */
+    public GrantVerifier(Catalog catalog) {
+        this.catalog = catalog;
+    }
+
+    /** @return a verifier with the built-in catalog */
+    public static GrantVerifier withBuiltinCatalog() {
+        return new GrantVerifier(Catalog.builtin());
+    }
+
+    static GrantException.Violation window(Instant from, Instant until, Instant now) {
+        if (now.isBefore(from)) {
+            return new GrantException.Violation("not-yet-valid", "valid from " + Dates.formatSeconds(from));
+        }
+        if (now.isAfter(until)) {
+            return new GrantException.Violation("expired", "valid until " + Dates.formatSeconds(until));
+        }
+        return null;
+    }
+
+    /**
+     * Verifies a secured grant.
+     *
+     * @param text the Data Integrity JSON or the VC-JWT, as received
+     * @param now the verifier's time
+     * @return the verified grant
+     * @throws GrantException every reason: the proof's code (e.g. {@code bad-signature}),
+     *     {@code vc-data-model}, or the rules' codes
+     */
+    @SuppressWarnings("unchecked")
+    public VerifiedGrant verify(String text, Instant now) throws GrantException {
+        VerifiedCredential vc;
+        try {
+            vc = Credentials.verify(text, now);
+        } catch (ProofException e) {
+            String msg = e.getMessage().startsWith(e.code() + ": ") ? e.getMessage().substring(e.code().length() + 2) : e.getMessage();
+            throw new GrantException(List.of(new GrantException.Violation(e.code(), msg)));
+        }
+        Map<String, Object> doc = vc.document();
+        GrantRules.Info info = GrantRules.checkCredential(doc);
+        List<GrantException.Violation> v = new ArrayList<>();
+        if (!info.issuer().equals(vc.signer().did())) {
+            v.add(new GrantException.Violation("issuer", "issuer " + info.issuer() + " did not sign; " + vc.signer() + " did"));
+        }
+        v.addAll(GrantRules.checkDocument(doc, info, catalog));
+        if (info.validFrom() != null && info.validUntil() != null) {
+            GrantException.Violation w = window(info.validFrom(), info.validUntil(), now);
+            if (w != null) {
+                v.add(w);
+            }
+        }
+        if (!v.isEmpty()) {
+            throw new GrantException(v);
+        }
+        String stripped = text.strip();
+        String digest = Encoding.hex(cn.consentry.client.grant.Catalog.sha256(stripped.getBytes(StandardCharsets.UTF_8)));
+        Map<String, Object> terms = (Map<String, Object>) doc.get("credentialSubject");
+        Map<String, Object> rev = null;
+        Map<String, Object> sus = null;
+        for (Object o : (List<?>) doc.get("credentialStatus")) {
+            Map<String, Object> e = (Map<String, Object>) o;
+            if ("revocation".equals(e.get("statusPurpose"))) {
+                rev = e;
+            } else {
+                sus = e;
+            }
+        }
+        return new VerifiedGrant(info.id(), digest, vc.signer(), vc.signedAt(), vc.envelope(),
+                (String) ((Map<String, Object>) terms.get("enterprise")).get("uscc"), terms, info.validFrom(), info.validUntil(), rev, sus);
+    }
+}

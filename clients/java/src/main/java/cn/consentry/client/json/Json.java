@@ -1,0 +1,488 @@
+package cn.consentry.client.json;
+
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A strict JSON reader and a plain writer.
+ *
+ * <p>Values are plain Java objects: {@code Map<String, Object>} (a {@link LinkedHashMap} keeping the
+ * members' order), {@code List<Object>}, {@link String}, {@link Boolean}, {@code null} for JSON
+ * {@code null}, {@link Long} for integers within ±(2<sup>53</sup> − 1), and {@link Double} for
+ * every other number.
+ *
+ * <p>{@link #parse} accepts only I-JSON as the Consentry grant format (spec/grant.md §2.1) defines
+ * it: valid UTF-8, no duplicate member names at any depth, no lone surrogates, nesting at most 128
+ * deep, and an integer literal beyond ±(2<sup>53</sup> − 1) only when an IEEE double holds it
+ * exactly or when it is exactly the digits RFC 8785 writes for the double it reads as.
+ */
+public final class Json {
+    /** Largest integer every double holds exactly. */
+    public static final long MAX_SAFE_INTEGER = (1L << 53) - 1;
+    private static final int MAX_DEPTH = 128;
+
+    private Json() {}
+
+    /**
+     * Parses UTF-8 bytes strictly.
+     *
+     * @param bytes the JSON text
+     * @return the value
+     * @throws JsonException if the text is not strict I-JSON
+     */
+    public static Object parse(byte[] bytes) {
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw new JsonException(JsonException.Kind.SYNTAX, "malformed JSON: invalid UTF-8");
+        }
+        return parse(text);
+    }
+
+    /**
+     * Parses a JSON text strictly.
+     *
+     * @param text the JSON text
+     * @return the value
+     * @throws JsonException if the text is not strict I-JSON
+     */
+    public static Object parse(String text) {
+        return parse(text, false);
+    }
+
+    /**
+     * Parses a JSON text strictly, except that, with {@code bigIntegers}, an integer literal no
+     * double holds is returned as a {@link BigInteger} instead of refused (for reading test data,
+     * never for verifying).
+     *
+     * @param text the JSON text
+     * @param bigIntegers whether to keep unsafe integers as {@link BigInteger}
+     * @return the value
+     * @throws JsonException if the text is not strict JSON
+     */
+    public static Object parse(String text, boolean bigIntegers) {
+        Parser p = new Parser(text);
+        p.bigIntegers = bigIntegers;
+        p.skipWs();
+        Object v = p.value(0);
+        p.skipWs();
+        if (p.pos != text.length()) {
+            throw p.error("trailing characters after the JSON value");
+        }
+        return v;
+    }
+
+    /**
+     * Parses a JSON text that must be an object.
+     *
+     * @param text the JSON text
+     * @return the object
+     * @throws JsonException if the text is not strict I-JSON or not an object
+     */
+    @SuppressWarnings("unchecked")
+    public static Map<String, Object> parseObject(String text) {
+        Object v = parse(text);
+        if (!(v instanceof Map)) {
+            throw new JsonException(JsonException.Kind.SYNTAX, "malformed JSON: expected an object");
+        }
+        return (Map<String, Object>) v;
+    }
+
+    /**
+     * Writes a value as compact JSON, members in their map order (not canonical: see {@link Jcs}).
+     *
+     * @param value a value made of the types listed in the class comment
+     * @return the JSON text
+     */
+    public static String write(Object value) {
+        StringBuilder sb = new StringBuilder();
+        write(sb, value, false);
+        return sb.toString();
+    }
+
+    static void write(StringBuilder sb, Object v, boolean canonical) {
+        if (v == null) {
+            sb.append("null");
+        } else if (v instanceof String) {
+            writeString(sb, (String) v);
+        } else if (v instanceof Boolean) {
+            sb.append(v.toString());
+        } else if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) {
+            long l = ((Number) v).longValue();
+            if (Math.abs(l) > MAX_SAFE_INTEGER) {
+                sb.append(Jcs.formatNumber((double) l));
+            } else {
+                sb.append(l);
+            }
+        } else if (v instanceof BigInteger) {
+            sb.append(Jcs.formatNumber(((BigInteger) v).doubleValue()));
+        } else if (v instanceof Number) {
+            sb.append(Jcs.formatNumber(((Number) v).doubleValue()));
+        } else if (v instanceof Map) {
+            Map<?, ?> m = (Map<?, ?>) v;
+            List<String> keys = new ArrayList<>();
+            for (Object k : m.keySet()) {
+                keys.add((String) k);
+            }
+            if (canonical) {
+                keys.sort(null); // String.compareTo compares UTF-16 code units: RFC 8785 §3.2.3
+            }
+            sb.append('{');
+            boolean first = true;
+            for (String k : keys) {
+                if (!first) {
+                    sb.append(',');
+                }
+                first = false;
+                writeString(sb, k);
+                sb.append(':');
+                write(sb, m.get(k), canonical);
+            }
+            sb.append('}');
+        } else if (v instanceof List) {
+            sb.append('[');
+            boolean first = true;
+            for (Object e : (List<?>) v) {
+                if (!first) {
+                    sb.append(',');
+                }
+                first = false;
+                write(sb, e, canonical);
+            }
+            sb.append(']');
+        } else {
+            throw new IllegalArgumentException("not a JSON value: " + v.getClass().getName());
+        }
+    }
+
+    /** RFC 8785 §3.2.2.2 string serialization (also used for plain output). */
+    static void writeString(StringBuilder sb, String s) {
+        sb.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"': sb.append("\\\""); break;
+                case '\\': sb.append("\\\\"); break;
+                case '\b': sb.append("\\b"); break;
+                case '\f': sb.append("\\f"); break;
+                case '\n': sb.append("\\n"); break;
+                case '\r': sb.append("\\r"); break;
+                case '\t': sb.append("\\t"); break;
+                default:
+                    if (c < 0x20) {
+                        sb.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        sb.append(c);
+                    }
+            }
+        }
+        sb.append('"');
+    }
+
+    /**
+     * What RFC 8785 would write for an integer literal that no double holds: the ECMAScript form of
+     * the nearest double.
+     */
+    static String roundedInteger(String literal) {
+        double d = Double.parseDouble(literal);
+        return Double.isFinite(d) ? Jcs.formatNumber(d) : "another value";
+    }
+
+    private static final class Parser {
+        final String s;
+        int pos;
+        boolean bigIntegers;
+
+        Parser(String s) {
+            this.s = s;
+        }
+
+        JsonException error(String what) {
+            return new JsonException(JsonException.Kind.SYNTAX, "malformed JSON: " + what + " at offset " + pos);
+        }
+
+        void skipWs() {
+            while (pos < s.length()) {
+                char c = s.charAt(pos);
+                if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+                    pos++;
+                } else {
+                    break;
+                }
+            }
+        }
+
+        Object value(int depth) {
+            if (pos >= s.length()) {
+                throw error("unexpected end of input");
+            }
+            char c = s.charAt(pos);
+            switch (c) {
+                case '{': return object(depth + 1);
+                case '[': return array(depth + 1);
+                case '"': return string();
+                case 't': return literal("true", Boolean.TRUE);
+                case 'f': return literal("false", Boolean.FALSE);
+                case 'n': return literal("null", null);
+                default:
+                    if (c == '-' || (c >= '0' && c <= '9')) {
+                        return number();
+                    }
+                    throw error("unexpected character");
+            }
+        }
+
+        Object literal(String word, Object v) {
+            if (s.startsWith(word, pos)) {
+                pos += word.length();
+                return v;
+            }
+            throw error("invalid literal");
+        }
+
+        Map<String, Object> object(int depth) {
+            if (depth > MAX_DEPTH) {
+                throw error("nesting deeper than " + MAX_DEPTH);
+            }
+            pos++;
+            Map<String, Object> m = new LinkedHashMap<>();
+            skipWs();
+            if (pos < s.length() && s.charAt(pos) == '}') {
+                pos++;
+                return m;
+            }
+            while (true) {
+                skipWs();
+                if (pos >= s.length() || s.charAt(pos) != '"') {
+                    throw error("expected a member name");
+                }
+                String k = string();
+                skipWs();
+                expect(':');
+                skipWs();
+                Object v = value(depth);
+                if (m.containsKey(k)) {
+                    throw new JsonException(JsonException.Kind.DUPLICATE_KEY,
+                            "duplicate member name \"" + k + "\": I-JSON forbids it (RFC 7493 §2.3)");
+                }
+                m.put(k, v);
+                skipWs();
+                if (pos >= s.length()) {
+                    throw error("expected ',' or '}'");
+                }
+                char c = s.charAt(pos++);
+                if (c == '}') {
+                    return m;
+                }
+                if (c != ',') {
+                    pos--;
+                    throw error("expected ',' or '}'");
+                }
+            }
+        }
+
+        List<Object> array(int depth) {
+            if (depth > MAX_DEPTH) {
+                throw error("nesting deeper than " + MAX_DEPTH);
+            }
+            pos++;
+            List<Object> l = new ArrayList<>();
+            skipWs();
+            if (pos < s.length() && s.charAt(pos) == ']') {
+                pos++;
+                return l;
+            }
+            while (true) {
+                skipWs();
+                l.add(value(depth));
+                skipWs();
+                if (pos >= s.length()) {
+                    throw error("expected ',' or ']'");
+                }
+                char c = s.charAt(pos++);
+                if (c == ']') {
+                    return l;
+                }
+                if (c != ',') {
+                    pos--;
+                    throw error("expected ',' or ']'");
+                }
+            }
+        }
+
+        void expect(char c) {
+            if (pos < s.length() && s.charAt(pos) == c) {
+                pos++;
+            } else {
+                throw error("expected '" + c + "'");
+            }
+        }
+
+        String string() {
+            pos++; // opening quote
+            StringBuilder sb = null;
+            int start = pos;
+            while (true) {
+                if (pos >= s.length()) {
+                    throw error("unterminated string");
+                }
+                char c = s.charAt(pos);
+                if (c == '"') {
+                    String out = sb == null ? s.substring(start, pos) : sb.append(s, start, pos).toString();
+                    pos++;
+                    return out;
+                }
+                if (c < 0x20) {
+                    throw error("unescaped control character in string");
+                }
+                if (Character.isSurrogate(c)) {
+                    if (Character.isHighSurrogate(c) && pos + 1 < s.length()
+                            && Character.isLowSurrogate(s.charAt(pos + 1))) {
+                        pos += 2;
+                        continue;
+                    }
+                    throw error("lone surrogate in string");
+                }
+                if (c != '\\') {
+                    pos++;
+                    continue;
+                }
+                if (sb == null) {
+                    sb = new StringBuilder();
+                }
+                sb.append(s, start, pos);
+                pos++;
+                if (pos >= s.length()) {
+                    throw error("unterminated string");
+                }
+                char e = s.charAt(pos++);
+                switch (e) {
+                    case '"': sb.append('"'); break;
+                    case '\\': sb.append('\\'); break;
+                    case '/': sb.append('/'); break;
+                    case 'b': sb.append('\b'); break;
+                    case 'f': sb.append('\f'); break;
+                    case 'n': sb.append('\n'); break;
+                    case 'r': sb.append('\r'); break;
+                    case 't': sb.append('\t'); break;
+                    case 'u': {
+                        int u = hex4();
+                        if (Character.isHighSurrogate((char) u)) {
+                            if (s.startsWith("\\u", pos)) {
+                                pos += 2;
+                                int lo = hex4();
+                                if (!Character.isLowSurrogate((char) lo)) {
+                                    throw error("invalid trailing surrogate in \\u escape");
+                                }
+                                sb.append((char) u).append((char) lo);
+                            } else {
+                                throw error("lone leading surrogate in \\u escape");
+                            }
+                        } else if (Character.isLowSurrogate((char) u)) {
+                            throw error("lone trailing surrogate in \\u escape");
+                        } else {
+                            sb.append((char) u);
+                        }
+                        break;
+                    }
+                    default:
+                        pos--;
+                        throw error("invalid escape");
+                }
+                start = pos;
+            }
+        }
+
+        int hex4() {
+            if (pos + 4 > s.length()) {
+                throw error("invalid \\u escape");
+            }
+            int v = 0;
+            for (int i = 0; i < 4; i++) {
+                int d = Character.digit(s.charAt(pos + i), 16);
+                if (d < 0) {
+                    throw error("invalid \\u escape");
+                }
+                v = v * 16 + d;
+            }
+            pos += 4;
+            return v;
+        }
+
+        int digits() {
+            int start = pos;
+            while (pos < s.length() && s.charAt(pos) >= '0' && s.charAt(pos) <= '9') {
+                pos++;
+            }
+            return pos - start;
+        }
+
+        Object number() {
+            int start = pos;
+            if (s.charAt(pos) == '-') {
+                pos++;
+            }
+            int intStart = pos;
+            int intLen = digits();
+            if (intLen == 0) {
+                throw error("invalid number");
+            }
+            if (intLen > 1 && s.charAt(intStart) == '0') {
+                throw error("leading zero in number");
+            }
+            boolean integer = true;
+            if (pos < s.length() && s.charAt(pos) == '.') {
+                pos++;
+                if (digits() == 0) {
+                    throw error("invalid number");
+                }
+                integer = false;
+            }
+            if (pos < s.length() && (s.charAt(pos) == 'e' || s.charAt(pos) == 'E')) {
+                pos++;
+                if (pos < s.length() && (s.charAt(pos) == '+' || s.charAt(pos) == '-')) {
+                    pos++;
+                }
+                if (digits() == 0) {
+                    throw error("invalid number");
+                }
+                integer = false;
+            }
+            String literal = s.substring(start, pos);
+            if (integer && intLen <= 15) {
+                return Long.parseLong(literal);
+            }
+            double f = Double.parseDouble(literal);
+            if (!Double.isFinite(f)) {
+                throw error("number out of range");
+            }
+            if (integer) {
+                if (Math.abs(f) <= MAX_SAFE_INTEGER) {
+                    return (long) f;
+                }
+                boolean exact = new BigDecimal(f).toBigInteger().equals(new BigInteger(literal));
+                if (!exact && !Jcs.formatNumber(f).equals(literal)) {
+                    if (bigIntegers) {
+                        return new BigInteger(literal);
+                    }
+                    throw new JsonException(JsonException.Kind.UNSAFE_INTEGER, "integer " + literal
+                            + " is not exactly an IEEE double: JCS would round it to "
+                            + roundedInteger(literal) + " (RFC 8785 §3.2.2.3)");
+                }
+            }
+            return f;
+        }
+    }
+}
