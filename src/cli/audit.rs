@@ -322,9 +322,13 @@ fn get_json(agent: &ureq::Agent, url: &str) -> Result<Value, CliError> {
     serde_json::from_slice(&bytes).map_err(|e| usage(format!("{url}: {e}")))
 }
 
-/// The node's description: its DID (the audience of assertions) and its log's origin.
+/// The service's description: its DID (the audience of assertions, its log key) and its log's
+/// origin — the node's (`/v1/node`), or a platform's (`/v1/platform`), which serves its own log.
 fn node_info(agent: &ureq::Agent, base: &str) -> Result<(String, String), CliError> {
-    let url = format!("{base}/v1/node");
+    let mut url = format!("{base}/v1/node");
+    if let Err((404, _)) = get(agent, &url, None) {
+        url = format!("{base}/v1/platform");
+    }
     let info = get_json(agent, &url)?;
     match (info["did"].as_str(), info["logOrigin"].as_str()) {
         (Some(did), Some(origin)) => Ok((did.to_owned(), origin.to_owned())),

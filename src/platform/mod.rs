@@ -93,6 +93,22 @@ impl Platform {
     }
 }
 
+/// Starts the platform's background work on the current actix runtime: a signed checkpoint of its
+/// log every `interval_secs` (at least 1), which its receipts and audits read.
+pub fn spawn_background(p: web::Data<Platform>, interval_secs: u64) {
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(interval_secs.max(1)));
+        loop {
+            tick.tick().await;
+            if let Err(e) = crate::node::checkpoints::publish(&p.core).await {
+                if !e.is_outage() {
+                    tracing::warn!(error = %e, "checkpoint not published");
+                }
+            }
+        }
+    });
+}
+
 /// Runs the platform service until stopped.
 pub fn serve(config: Config) -> Result<()> {
     let (platform, created) = Platform::open(&config, Arc::new(SystemClock))?;
@@ -111,20 +127,7 @@ pub fn serve(config: Config) -> Result<()> {
     }
     let platform = web::Data::new(platform);
     actix_web::rt::System::new().block_on(async move {
-        let p = platform.clone();
-        actix_web::rt::spawn(async move {
-            let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(
-                config.checkpoint_interval_secs.max(1),
-            ));
-            loop {
-                tick.tick().await;
-                if let Err(e) = crate::node::checkpoints::publish(&p.core).await {
-                    if !e.is_outage() {
-                        tracing::warn!(error = %e, "checkpoint not published");
-                    }
-                }
-            }
-        });
+        spawn_background(platform.clone(), config.checkpoint_interval_secs);
         let data = platform.clone();
         let server = HttpServer::new(move || {
             App::new()
@@ -161,8 +164,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/v1/releases", web::post().to(release_handler))
             .route("/v1/evaluations", web::post().to(evaluation_handler))
             .route("/v1/loan-reports", web::post().to(loan_report_handler))
+            // The platform's own access log, public part (spec/access-log.md §1, §4–§7): the same
+            // handlers as the node's, over the platform's log.
+            .configure(crate::http::routes::audit::configure_public::<Platform>)
+            .configure(crate::http::routes::tiles::configure_for::<Platform>)
             .default_service(web::to(|req: HttpRequest| async move {
-                crate::http::not_routed_in(&req, &[ROUTES])
+                crate::http::not_routed_in(&req, &all_routes())
             })),
     );
 }
@@ -179,6 +186,22 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/evaluations"),
     ("POST", "/v1/loan-reports"),
 ];
+
+/// Every route the platform serves: its own, and its log's ([`crate::http::routes::audit::PUBLIC_ROUTES`],
+/// [`crate::http::routes::tiles::ROUTES`]).
+pub fn all_routes() -> [&'static [(&'static str, &'static str)]; 3] {
+    [
+        ROUTES,
+        crate::http::routes::audit::PUBLIC_ROUTES,
+        crate::http::routes::tiles::ROUTES,
+    ]
+}
+
+impl crate::http::routes::audit::LogHost for Platform {
+    fn log_core(&self) -> &Node {
+        &self.core
+    }
+}
 
 /// Readiness (`/readyz`, alias `/healthz`): the platform's own database, committer and checkpoints.
 async fn health(p: web::Data<Platform>) -> Result<HttpResponse> {

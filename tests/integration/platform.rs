@@ -90,6 +90,11 @@ fn bank_through_platform_hop_by_hop() {
         "the node's record names the bank: {record}"
     );
 
+    // The platform serves its own log (spec/access-log.md §1): the bank's receipt resolves to a
+    // proof at the platform, which verifies against the platform's key; a changed leaf or another
+    // key does not; the whole log audits with `consentry audit verify --node PLATFORM_URL`.
+    platform_receipt_verifies(&p, &r.body);
+
     // A bank not named by the grant is refused by the platform itself (the node is not asked).
     let stranger_bank = new_key();
     assert_eq!(
@@ -138,4 +143,83 @@ fn bank_through_platform_hop_by_hop() {
         r.reasons()
     );
     let _ = (PLATFORM, BANK, TestNode::start as fn(Backend) -> TestNode);
+}
+
+/// The platform's receipt for a release answer `answer`: fetched from the platform's own log,
+/// checked with the platform's log key only.
+fn platform_receipt_verifies(p: &TestPlatform, answer: &serde_json::Value) {
+    use consentry::log::checkpoint::CheckpointPolicy;
+    use consentry::log::merkle;
+    use consentry::log::note::VerifierKey;
+    use consentry::log::tlog_proof::verify_receipt;
+    let index = answer["logIndex"].as_u64().unwrap();
+    let leaf: [u8; 32] = hex::decode(answer["leafHash"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let path = answer["receipt"]["proof"].as_str().unwrap();
+    assert_eq!(path, format!("/v1/log/receipts/{index}"));
+    let info = get_public(&format!("{}/v1/platform", p.url));
+    let origin = info.body["logOrigin"].as_str().unwrap().to_owned();
+    let policy = |key: &consentry::identity::KeyFile| {
+        let vkey = VerifierKey::ed25519(origin.clone(), *key.did.public_key()).unwrap();
+        CheckpointPolicy::new(origin.clone(), vkey, vec![], 0).unwrap()
+    };
+    let start = std::time::Instant::now();
+    let receipt = loop {
+        let a = get_public(&format!("{}{path}", p.url));
+        if a.status == 200 {
+            break a.text;
+        }
+        assert_eq!(a.status, 404, "{}", a.text);
+        assert!(
+            start.elapsed().as_secs() < 20,
+            "no checkpoint covers {index}: {}",
+            a.text
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let now = consentry::clock::Clock::now(&consentry::clock::SystemClock);
+    let v = verify_receipt(
+        receipt.as_bytes(),
+        &leaf,
+        &policy(&p.key),
+        now,
+        merkle::verify_inclusion,
+    )
+    .unwrap();
+    assert_eq!(v.index(), index);
+    let mut other = leaf;
+    other[0] ^= 1;
+    assert!(
+        verify_receipt(
+            receipt.as_bytes(),
+            &other,
+            &policy(&p.key),
+            now,
+            merkle::verify_inclusion
+        )
+        .is_err()
+    );
+    assert!(
+        verify_receipt(
+            receipt.as_bytes(),
+            &leaf,
+            &policy(&new_key()),
+            now,
+            merkle::verify_inclusion
+        )
+        .is_err()
+    );
+    // The platform's checkpoints, leaves and tiles, audited from outside as the node's are.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(["audit", "verify", "--node", &p.url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

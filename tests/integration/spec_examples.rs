@@ -57,9 +57,15 @@ fn the_readme_digests_are_the_files_digests() {
     let readme = String::from_utf8(example("README.md")).unwrap();
     let mut seen = 0;
     for line in readme.lines() {
-        let Some(rest) = line.strip_prefix("* `") else { continue };
-        let Some((name, tail)) = rest.split_once("`: `") else { continue };
-        let Some(hex) = tail.strip_suffix('`') else { continue };
+        let Some(rest) = line.strip_prefix("* `") else {
+            continue;
+        };
+        let Some((name, tail)) = rest.split_once("`: `") else {
+            continue;
+        };
+        let Some(hex) = tail.strip_suffix('`') else {
+            continue;
+        };
         if hex.len() != 64 {
             continue;
         }

@@ -12,18 +12,48 @@ use crate::node::Node;
 use crate::node::audit::{self, EntryQuery};
 use crate::policy::Role;
 
+/// The service whose access log is served: the node, or a platform (spec/access-log.md §1: each
+/// serves its own log, from the same code).
+pub trait LogHost: Send + Sync + 'static {
+    /// The service core holding the log.
+    fn log_core(&self) -> &Node;
+}
+
+impl LogHost for Node {
+    fn log_core(&self) -> &Node {
+        self
+    }
+}
+
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/v1/log/checkpoint", web::get().to(checkpoint))
-        .route("/v1/log/checkpoints", web::get().to(checkpoints))
-        .route("/v1/log/leaves", web::get().to(leaves))
-        .route("/v1/log/proof/inclusion", web::get().to(inclusion))
-        .route("/v1/log/proof/consistency", web::get().to(consistency))
-        .route("/v1/log/receipts/{index}", web::get().to(receipt))
-        .route("/v1/log/entries", web::get().to(entries))
+    configure_public::<Node>(cfg);
+    cfg.route("/v1/log/entries", web::get().to(entries))
         .route("/v1/log/export", web::get().to(export));
 }
 
-async fn checkpoint(node: web::Data<Node>) -> Result<HttpResponse, Error> {
+/// The public part of a log's HTTP face (no business data: checkpoints, leaves, proofs, receipts),
+/// served for `H`'s log.
+pub fn configure_public<H: LogHost>(cfg: &mut web::ServiceConfig) {
+    cfg.route("/v1/log/checkpoint", web::get().to(checkpoint::<H>))
+        .route("/v1/log/checkpoints", web::get().to(checkpoints::<H>))
+        .route("/v1/log/leaves", web::get().to(leaves::<H>))
+        .route("/v1/log/proof/inclusion", web::get().to(inclusion::<H>))
+        .route("/v1/log/proof/consistency", web::get().to(consistency::<H>))
+        .route("/v1/log/receipts/{index}", web::get().to(receipt::<H>));
+}
+
+/// The routes of [`configure_public`] (method, path), for a service's route list.
+pub const PUBLIC_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/v1/log/checkpoint"),
+    ("GET", "/v1/log/checkpoints"),
+    ("GET", "/v1/log/leaves"),
+    ("GET", "/v1/log/proof/inclusion"),
+    ("GET", "/v1/log/proof/consistency"),
+    ("GET", "/v1/log/receipts/{index}"),
+];
+
+async fn checkpoint<H: LogHost>(host: web::Data<H>) -> Result<HttpResponse, Error> {
+    let node = host.log_core();
     let cp = node.store.call(audit::latest_checkpoint).await?;
     let (_, note) = cp.ok_or_else(|| Error::NotFound("no checkpoint yet: the log is empty".into()))?;
     Ok(HttpResponse::Ok()
@@ -39,7 +69,8 @@ struct After {
     limit: Option<i64>,
 }
 
-async fn checkpoints(node: web::Data<Node>, q: web::Query<After>) -> Result<HttpResponse, Error> {
+async fn checkpoints<H: LogHost>(host: web::Data<H>, q: web::Query<After>) -> Result<HttpResponse, Error> {
+    let node = host.log_core();
     let q = q.into_inner();
     let list = node
         .store
@@ -55,7 +86,8 @@ struct Range {
     limit: Option<i64>,
 }
 
-async fn leaves(node: web::Data<Node>, q: web::Query<Range>) -> Result<HttpResponse, Error> {
+async fn leaves<H: LogHost>(host: web::Data<H>, q: web::Query<Range>) -> Result<HttpResponse, Error> {
+    let node = host.log_core();
     let q = q.into_inner();
     let bytes = node
         .store
@@ -73,7 +105,11 @@ struct InclusionQuery {
     size: Option<u64>,
 }
 
-async fn inclusion(node: web::Data<Node>, q: web::Query<InclusionQuery>) -> Result<HttpResponse, Error> {
+async fn inclusion<H: LogHost>(
+    host: web::Data<H>,
+    q: web::Query<InclusionQuery>,
+) -> Result<HttpResponse, Error> {
+    let node = host.log_core();
     let q = q.into_inner();
     Ok(json(
         StatusCode::OK,
@@ -91,7 +127,11 @@ struct ConsistencyQuery {
     to: u64,
 }
 
-async fn consistency(node: web::Data<Node>, q: web::Query<ConsistencyQuery>) -> Result<HttpResponse, Error> {
+async fn consistency<H: LogHost>(
+    host: web::Data<H>,
+    q: web::Query<ConsistencyQuery>,
+) -> Result<HttpResponse, Error> {
+    let node = host.log_core();
     let q = q.into_inner();
     Ok(json(
         StatusCode::OK,
@@ -102,7 +142,8 @@ async fn consistency(node: web::Data<Node>, q: web::Query<ConsistencyQuery>) -> 
     ))
 }
 
-async fn receipt(node: web::Data<Node>, index: web::Path<u64>) -> Result<HttpResponse, Error> {
+async fn receipt<H: LogHost>(host: web::Data<H>, index: web::Path<u64>) -> Result<HttpResponse, Error> {
+    let node = host.log_core();
     let index = index.into_inner();
     match node.store.call(move |c| audit::receipt(c, index)).await? {
         Some(text) => Ok(HttpResponse::Ok()

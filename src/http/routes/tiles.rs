@@ -16,12 +16,24 @@ pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 pub const PARTIAL: &str = "public, max-age=60";
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    // One route for both forms: `<N>` spans several path segments (`x001/234`), so the whole tail is
-    // taken and parsed strictly (`crate::log::tiles::Tile::parse`).
-    cfg.route("/v1/log/tile/{tail:.+}", web::get().to(tile));
+    configure_for::<Node>(cfg);
 }
 
-async fn tile(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
+/// The tile routes for `H`'s log (the node's, or a platform's).
+pub fn configure_for<H: super::audit::LogHost>(cfg: &mut web::ServiceConfig) {
+    // One route for both forms: `<N>` spans several path segments (`x001/234`), so the whole tail is
+    // taken and parsed strictly (`crate::log::tiles::Tile::parse`).
+    cfg.route("/v1/log/tile/{tail:.+}", web::get().to(tile::<H>));
+}
+
+/// The tile routes (method, path) as a service's route list names them.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/v1/log/tile/{level}/{n}"),
+    ("GET", "/v1/log/tile/entries/{n}"),
+];
+
+async fn tile<H: super::audit::LogHost>(host: web::Data<H>, req: HttpRequest) -> Result<HttpResponse, Error> {
+    let node = host.log_core();
     let tail = req.match_info().get("tail").unwrap_or_default();
     let path = format!("tile/{tail}");
     let tile = Tile::parse(&path).map_err(|e| Error::invalid("invalid-path", format!("{path}: {e}")))?;

@@ -462,6 +462,7 @@ impl TestPlatform {
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
+                consentry::platform::spawn_background(platform.clone(), 1);
                 let data = platform.clone();
                 let server = HttpServer::new(move || {
                     App::new()
