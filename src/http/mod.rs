@@ -30,6 +30,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/participants/me"),
     ("POST", "/v1/participants/me/keys"),
     ("POST", "/v1/banks"),
+    ("POST", "/v1/banks/{uscc}/state"),
     ("POST", "/v1/delegations"),
     ("POST", "/v1/status/slots"),
     ("POST", "/v1/grants"),

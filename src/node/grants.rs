@@ -431,14 +431,20 @@ fn apply_state(tx: &mut Tx<'_>, g: &StoredGrant, kind: EntryKind, new_state: Gra
     Ok(())
 }
 
-/// Suspends every active grant naming `platform` as grantee (its removal), logging each and telling
-/// each enterprise. Runs inside the removal's own transaction. Returns how many were suspended.
-pub fn cascade_suspend(tx: &mut Tx<'_>, platform: &str, actor: &PartyRef, reason: &str) -> Result<usize> {
-    let affected = store::naming(tx.conn, platform)?;
+/// Suspends every active grant that names `removed` — a platform as grantee, or a bank as an onward
+/// recipient — because it was removed, logging each and telling each enterprise. Runs inside the
+/// removal's own transaction. Returns how many were suspended.
+pub fn cascade_suspend(tx: &mut Tx<'_>, removed: &str, role: Role, actor: &PartyRef) -> Result<usize> {
+    let (reason, member) = if role == Role::Bank {
+        ("bank-removed", "bank")
+    } else {
+        ("platform-removed", "platform")
+    };
+    let affected = store::naming(tx.conn, removed)?;
     let mut n = 0;
     for g in affected
         .into_iter()
-        .filter(|g| g.state == GrantState::Active && g.grantee_uscc == platform)
+        .filter(|g| g.state == GrantState::Active && (role == Role::Bank || g.grantee_uscc == removed))
     {
         apply_state(tx, &g, EntryKind::GrantSuspended, GrantState::Suspended)?;
         let digest = Sha256Digest::from_hex(&g.sha256).unwrap_or(Sha256Digest([0; 32]));
@@ -447,7 +453,7 @@ pub fn cascade_suspend(tx: &mut Tx<'_>, platform: &str, actor: &PartyRef, reason
             &g,
             digest,
             actor,
-            json!({"cascade": reason, "platform": platform}),
+            json!({"cascade": reason, member: removed}),
         ))?;
         store::add_event(
             tx.conn,
@@ -459,25 +465,27 @@ pub fn cascade_suspend(tx: &mut Tx<'_>, platform: &str, actor: &PartyRef, reason
             i64::try_from(e.seq).unwrap_or(0),
         )?;
         // The enterprise, the platform and its banks are told in the same transaction.
-        let data = json!({
+        let mut data = json!({
             "grant": g.id, "enterprise": g.enterprise_uscc, "grantee": g.grantee_uscc,
             "state": GrantState::Suspended, "previousState": g.state, "action": GrantAction::Suspend.as_str(),
-            "reason": reason, "platform": platform, "logIndex": e.seq,
+            "reason": reason, "logIndex": e.seq,
         });
+        data[member] = json!(removed);
         let now = tx.now();
+        let why = super::notify::Removed { role, uscc: removed };
         super::notify::grant_changed(
             tx.conn,
             &g.id,
             &g.enterprise_uscc,
             super::notify::GRANT_SUSPENDED,
             &data,
-            &|role| {
+            &|who| {
                 Some(super::notify::grant_message(
                     super::notify::GRANT_SUSPENDED,
                     &g.id,
                     &g.enterprise_uscc,
-                    role,
-                    Some(platform),
+                    who,
+                    Some(why),
                 ))
             },
             now,

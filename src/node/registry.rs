@@ -461,8 +461,8 @@ pub fn settable_state(s: &str) -> Result<ParticipantState> {
 }
 
 /// Sets a platform's (or bank's, or regulator's) state: `active`, `suspended` or `removed` (node
-/// operators only). Removing a platform suspends every grant naming it in the status lists and
-/// tells each enterprise.
+/// operators only). Removing a platform suspends every grant naming it as grantee, removing a bank
+/// every grant naming it as a recipient, in the status lists, and tells each enterprise.
 pub async fn set_state(
     node: &Node,
     uscc: String,
@@ -470,6 +470,45 @@ pub async fn set_state(
     state: ParticipantState,
     actor: Actor,
 ) -> Result<Value> {
+    check_settable(role, state)?;
+    node.committer
+        .run(move |tx| -> Result<Value> {
+            let p = participants::find(tx.conn, &uscc, role)?
+                .ok_or_else(|| Error::NotFound(format!("no {} {uscc}", role.as_str())))?;
+            change_state(tx, &p, state, &actor)
+        })
+        .await
+}
+
+/// A platform suspends, resumes or removes one of its own banks (`POST /v1/banks/{uscc}/{action}`,
+/// spec/openapi.yaml): as [`set_state`] does for the node's operator, with the platform as the
+/// actor, and only for a bank this platform registered (another's bank, or a code that is no
+/// bank, is `404`: the platform learns nothing of others' banks).
+pub async fn set_bank_state(
+    node: &Node,
+    caller: &Caller,
+    uscc: String,
+    state: ParticipantState,
+) -> Result<Value> {
+    caller.require(&[Role::Platform])?;
+    check_settable(Role::Bank, state)?;
+    let (platform, actor, a) = (
+        caller.uscc().to_owned(),
+        Actor::caller(caller),
+        caller.assertion.clone(),
+    );
+    node.committer
+        .run(move |tx| -> Result<Value> {
+            let p = participants::find(tx.conn, &uscc, Role::Bank)?
+                .filter(|b| b.platform_uscc.as_deref() == Some(platform.as_str()))
+                .ok_or_else(|| Error::NotFound(format!("{platform} has no bank {uscc}")))?;
+            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            change_state(tx, &p, state, &actor)
+        })
+        .await
+}
+
+fn check_settable(role: Role, state: ParticipantState) -> Result<()> {
     if !matches!(
         state,
         ParticipantState::Active | ParticipantState::Suspended | ParticipantState::Removed
@@ -484,41 +523,43 @@ pub async fn set_state(
             "the node's own entry cannot change state".into(),
         ));
     }
-    node.committer
-        .run(move |tx| -> Result<Value> {
-            let p = participants::find(tx.conn, &uscc, role)?
-                .ok_or_else(|| Error::NotFound(format!("no {} {uscc}", role.as_str())))?;
-            if p.state == ParticipantState::Removed {
-                return Err(Error::Conflict(format!("{uscc} was removed; removal is final")));
-            }
-            if p.state == state {
-                return Ok(json!({"uscc": uscc, "state": state, "suspendedGrants": 0}));
-            }
-            participants::set_state(tx.conn, p.id, state, tx.now())?;
-            if state != ParticipantState::Active {
-                crate::storage::sessions::end_all_of(tx.conn, p.id, tx.now())?;
-            }
-            tx.append(participant_entry(
-                state.as_str(),
-                &p,
-                &actor,
-                json!({"from": p.state}),
-            ))?;
-            super::notify::participant_state(
-                tx.conn,
-                &uscc,
-                role.as_str(),
-                state.as_str(),
-                p.platform_uscc.as_deref(),
-                tx.now(),
-            )?;
-            let mut suspended = 0;
-            if state == ParticipantState::Removed && role == Role::Platform {
-                suspended = super::grants::cascade_suspend(tx, &uscc, &actor.party(), "platform-removed")?;
-            }
-            Ok(json!({"uscc": uscc, "state": state, "suspendedGrants": suspended}))
-        })
-        .await
+    Ok(())
+}
+
+/// The change itself, in the caller's transaction: removal is final; the same state again changes
+/// nothing; otherwise the state, the end of the participant's portal sessions, the log entry, the
+/// `participant.state` event, and a removal's cascade to the grants naming it.
+fn change_state(tx: &mut Tx<'_>, p: &Participant, state: ParticipantState, actor: &Actor) -> Result<Value> {
+    let uscc = p.uscc.clone();
+    if p.state == ParticipantState::Removed {
+        return Err(Error::Conflict(format!("{uscc} was removed; removal is final")));
+    }
+    if p.state == state {
+        return Ok(json!({"uscc": uscc, "state": state, "suspendedGrants": 0}));
+    }
+    participants::set_state(tx.conn, p.id, state, tx.now())?;
+    if state != ParticipantState::Active {
+        crate::storage::sessions::end_all_of(tx.conn, p.id, tx.now())?;
+    }
+    tx.append(participant_entry(
+        state.as_str(),
+        p,
+        actor,
+        json!({"from": p.state}),
+    ))?;
+    super::notify::participant_state(
+        tx.conn,
+        &uscc,
+        p.role.as_str(),
+        state.as_str(),
+        p.platform_uscc.as_deref(),
+        tx.now(),
+    )?;
+    let mut suspended = 0;
+    if state == ParticipantState::Removed && matches!(p.role, Role::Platform | Role::Bank) {
+        suspended = super::grants::cascade_suspend(tx, &uscc, p.role, &actor.party())?;
+    }
+    Ok(json!({"uscc": uscc, "state": state, "suspendedGrants": suspended}))
 }
 
 /// Rotates the caller's key: a signed request by the current key (`action: "rotate-key"`, claim

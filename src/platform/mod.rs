@@ -161,6 +161,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/livez", web::get().to(crate::http::routes::public::live))
             .route("/v1/platform", web::get().to(info))
             .route("/v1/banks", web::post().to(add_bank))
+            .route("/v1/banks", web::get().to(list_banks))
+            .route("/v1/banks/{uscc}/state", web::post().to(set_bank_state))
             .route("/v1/releases", web::post().to(release_handler))
             .route("/v1/evaluations", web::post().to(evaluation_handler))
             .route("/v1/loan-reports", web::post().to(loan_report_handler))
@@ -182,6 +184,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/livez"),
     ("GET", "/v1/platform"),
     ("POST", "/v1/banks"),
+    ("GET", "/v1/banks"),
+    ("POST", "/v1/banks/{uscc}/state"),
     ("POST", "/v1/releases"),
     ("POST", "/v1/evaluations"),
     ("POST", "/v1/loan-reports"),
@@ -233,15 +237,85 @@ async fn info(p: web::Data<Platform>) -> Result<HttpResponse> {
     ))
 }
 
-/// The platform's operator (holding the platform key) registers a bank, at the node and here.
-async fn add_bank(p: web::Data<Platform>, req: HttpRequest, body: Body) -> Result<HttpResponse> {
-    let caller = crate::http::caller(&p.core, &req).await?;
+/// The node's answer to a change the platform asked for one of its banks: the node's verdict is the
+/// answer (a 409 stays a conflict, a 404 a not-found: retrying cannot help); only a node that failed
+/// is an upstream problem.
+fn node_verdict((status, text): (u16, String)) -> Result<serde_json::Value> {
+    if (200..300).contains(&status) {
+        return Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null));
+    }
+    let detail = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v["detail"].as_str().map(str::to_owned))
+        .unwrap_or(text);
+    let said = format!("the node refused the bank: {detail}");
+    Err(match status {
+        409 => Error::Conflict(said),
+        404 => Error::NotFound(said),
+        400 => Error::invalid("invalid-body", said),
+        403 => Error::Forbidden(said),
+        s => Error::Upstream(format!("the node answered {s} for the bank: {detail}")),
+    })
+}
+
+/// The caller, who must be this platform's own key (its operator).
+async fn operator(p: &Platform, req: &HttpRequest) -> Result<crate::node::Caller> {
+    let caller = crate::http::caller(&p.core, req).await?;
     caller.require(&[Role::Platform])?;
     if caller.uscc() != p.uscc {
         return Err(Error::Forbidden(
-            "only this platform's own key registers its banks".into(),
+            "only this platform's own key manages its banks".into(),
         ));
     }
+    Ok(caller)
+}
+
+/// `GET /v1/banks`: the platform's banks as it holds them (its operator only), with their states.
+async fn list_banks(p: web::Data<Platform>, req: HttpRequest) -> Result<HttpResponse> {
+    operator(&p, &req).await?;
+    let rows = crate::node::registry::list(&p.core, Some("bank".into()), None, None).await?;
+    Ok(json(StatusCode::OK, &json!({"banks": rows})))
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateBody {
+    state: String,
+}
+
+/// `POST /v1/banks/{uscc}/state`: the platform's operator suspends, resumes or removes one of its
+/// banks — at the node first (which logs it, tells the bank and, on removal, suspends every grant
+/// naming the bank), then here, in the platform's own log. The node's refusal is the answer, and
+/// nothing changes here.
+async fn set_bank_state(
+    p: web::Data<Platform>,
+    req: HttpRequest,
+    uscc: web::Path<String>,
+    body: Body,
+) -> Result<HttpResponse> {
+    let caller = operator(&p, &req).await?;
+    let b: StateBody = parse_body(&body)?;
+    let state = crate::node::registry::settable_state(&b.state)?;
+    let uscc = uscc.into_inner();
+    let at_node = {
+        let (node, path) = (p.node.clone(), format!("/v1/banks/{uscc}/state"));
+        let body = json!({"state": state});
+        actix_web::rt::task::spawn_blocking(move || node.post(&path, &body))
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))??
+    };
+    let at_node = node_verdict(at_node)?;
+    let here =
+        crate::node::registry::set_state(&p.core, uscc, Role::Bank, state, Actor::caller(&caller)).await?;
+    Ok(json(
+        StatusCode::OK,
+        &json!({"uscc": here["uscc"], "state": here["state"], "suspendedGrants": at_node["suspendedGrants"]}),
+    ))
+}
+
+/// The platform's operator (holding the platform key) registers a bank, at the node and here.
+async fn add_bank(p: web::Data<Platform>, req: HttpRequest, body: Body) -> Result<HttpResponse> {
+    let caller = operator(&p, &req).await?;
     let m: NewMember = parse_body(&body)?;
     let at_node = {
         let (node, m) = (p.node.clone(), m.clone());
@@ -253,21 +327,7 @@ async fn add_bank(p: web::Data<Platform>, req: HttpRequest, body: Body) -> Resul
     };
     // Only a bank the node registered for this platform (201, or 200 when it already had) is
     // recorded here: a 409 means the code names another participant at the node.
-    if !(200..300).contains(&at_node.0) {
-        // The node's verdict on the bank is the answer (a 409 stays a conflict: retrying cannot
-        // help); only a node that failed is an upstream problem.
-        let detail = serde_json::from_str::<serde_json::Value>(&at_node.1)
-            .ok()
-            .and_then(|v| v["detail"].as_str().map(str::to_owned))
-            .unwrap_or_else(|| at_node.1.clone());
-        let said = format!("the node refused the bank: {detail}");
-        return Err(match at_node.0 {
-            409 => Error::Conflict(said),
-            400 => Error::invalid("invalid-body", said),
-            403 => Error::Forbidden(said),
-            s => Error::Upstream(format!("the node answered {s} for the bank: {detail}")),
-        });
-    }
+    node_verdict(at_node)?;
     let actor = Actor::caller(&caller);
     let (a, uscc) = (caller.assertion.clone(), p.uscc.clone());
     let bank = p

@@ -223,3 +223,122 @@ fn platform_receipt_verifies(p: &TestPlatform, answer: &serde_json::Value) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A platform manages its banks (issue #13): it lists them, suspends, resumes and removes them — at
+/// the node first, then in its own log; a suspended bank is refused at both hops; removal is final
+/// and suspends every grant naming the bank, telling the enterprise; another platform cannot touch
+/// the bank; a bad state changes nothing.
+#[test]
+fn platforms_suspend_resume_and_remove_their_banks() {
+    let w = World::new(Backend::Sqlite);
+    let p = TestPlatform::start(&w.node.url, "91330000MA28PLAT2L");
+    let r = w.node.operator().post(
+        "/v1/admin/platforms",
+        &json!({"uscc": p.uscc, "name": "平台服务", "did": p.key.did.as_str(), "endpoint": p.url}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let (bank, bank_uscc) = (new_key(), "91330300MA2GHJK66N");
+    let op = p.client(&p.key);
+    let r = op.post(
+        "/v1/banks",
+        &json!({"uscc": bank_uscc, "name": "平台银行", "did": bank.did.as_str()}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let (grant, r) = w.grant_with(&w.enterprise.clone(), |d| {
+        d.terms.grantee.uscc = p.uscc.clone();
+        d.terms.onward_recipients[0].uscc = bank_uscc.to_owned();
+    });
+    assert_eq!(r.status, 201, "{}", r.text);
+    let ask = json!({"enterprise": ENTERPRISE, "grant": grant, "categories": ["TAX-03"], "purpose": "credit-approval"});
+    assert_eq!(p.client(&bank).post("/v1/releases", &ask).status, 200);
+
+    // Listed, to the platform's own key only.
+    let list = op.get("/v1/banks");
+    assert_eq!(list.status, 200, "{}", list.text);
+    let states = |l: &crate::common::server::Answer| -> Vec<(String, String)> {
+        l.body["banks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| {
+                (
+                    b["uscc"].as_str().unwrap().to_owned(),
+                    b["state"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(states(&list), vec![(bank_uscc.to_owned(), "active".to_owned())]);
+    assert_eq!(p.client(&bank).get("/v1/banks").status, 403);
+    let at_node = |state: &str| {
+        let l = w.node.operator().get("/v1/participants?role=bank");
+        l.body["participants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["uscc"] == bank_uscc && b["state"] == state)
+    };
+
+    // A bad state: a clear error, nothing changed.
+    let node_size = w.log_size();
+    let r = op.post(
+        &format!("/v1/banks/{bank_uscc}/state"),
+        &json!({"state": "frozen"}),
+    );
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.problem(), "invalid-state");
+    assert_eq!(w.log_size(), node_size);
+    assert!(at_node("active"));
+
+    // Suspended: refused at the platform; the node logged the change by the platform.
+    let r = op.post(
+        &format!("/v1/banks/{bank_uscc}/state"),
+        &json!({"state": "suspended"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["state"], "suspended");
+    assert!(at_node("suspended"));
+    assert_eq!(states(&op.get("/v1/banks"))[0].1, "suspended");
+    assert_eq!(w.log_size(), node_size + 1);
+    let refused = p.client(&bank).post("/v1/releases", &ask);
+    assert!(refused.status == 401 || refused.status == 403, "{}", refused.text);
+    // Resumed: served again.
+    let r = op.post(
+        &format!("/v1/banks/{bank_uscc}/state"),
+        &json!({"state": "active"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(at_node("active"));
+    assert_eq!(p.client(&bank).post("/v1/releases", &ask).status, 200);
+
+    // Another platform cannot change this bank at the node (it learns nothing of it either).
+    let other = w.client(&w.platform).post(
+        &format!("/v1/banks/{bank_uscc}/state"),
+        &json!({"state": "suspended"}),
+    );
+    assert_eq!(other.status, 404, "{}", other.text);
+    assert!(at_node("active"));
+
+    // Removed: final; the grant naming the bank is suspended and the enterprise told why.
+    let r = op.post(
+        &format!("/v1/banks/{bank_uscc}/state"),
+        &json!({"state": "removed"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["suspendedGrants"], 1, "{}", r.text);
+    assert!(at_node("removed"));
+    let g = w.client(&w.enterprise).get(&format!("/v1/grants/{grant}"));
+    assert_eq!(g.body["state"], "suspended", "{}", g.text);
+    let notices = w.client(&w.enterprise).get("/v1/notices");
+    assert!(
+        notices.text.contains(&format!("所列银行 {bank_uscc} 被移除")),
+        "{}",
+        notices.text
+    );
+    let again = op.post(
+        &format!("/v1/banks/{bank_uscc}/state"),
+        &json!({"state": "active"}),
+    );
+    assert_eq!(again.status, 409, "{}", again.text);
+    assert_eq!(states(&op.get("/v1/banks"))[0].1, "removed");
+}

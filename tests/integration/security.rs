@@ -1086,7 +1086,7 @@ fn platform_process_protocol_and_foreign_codes() {
     assert_eq!(r.status, 201, "{}", r.text);
     for (method, path, allow) in [
         ("GET", "/v1/releases", "POST"),
-        ("PUT", "/v1/banks", "POST"),
+        ("PUT", "/v1/banks", "GET, POST"),
         ("POST", "/v1/platform", "GET"),
     ] {
         let r = raw(&p.url, method, path, &[], None);

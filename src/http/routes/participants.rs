@@ -18,6 +18,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/v1/participants/me", web::get().to(me))
         .route("/v1/participants/me/keys", web::post().to(rotate))
         .route("/v1/banks", web::post().to(add_bank))
+        .route("/v1/banks/{uscc}/state", web::post().to(set_bank_state))
         .route("/v1/delegations", web::post().to(add_delegation))
         .route("/v1/notices", web::get().to(notices))
         .route("/v1/enterprise/data", web::get().to(own_data));
@@ -91,6 +92,29 @@ async fn add_bank(node: web::Data<Node>, req: HttpRequest, body: Body) -> Result
             StatusCode::OK
         },
         &json!({"uscc": p.uscc, "name": p.name, "role": p.role, "state": p.state, "platform": p.platform_uscc}),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateBody {
+    state: String,
+}
+
+/// `POST /v1/banks/{uscc}/state`: a platform suspends, resumes or removes one of its banks.
+async fn set_bank_state(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    uscc: web::Path<String>,
+    body: Body,
+) -> Result<HttpResponse, Error> {
+    let c = caller(&node, &req).await?;
+    c.require(&[Role::Platform])?;
+    let b: StateBody = parse_body(&body)?;
+    let state = registry::settable_state(&b.state)?;
+    Ok(json(
+        StatusCode::OK,
+        &registry::set_bank_state(&node, &c, uscc.into_inner(), state).await?,
     ))
 }
 

@@ -187,25 +187,43 @@ pub fn grant_event(kind: crate::log::entry::EntryKind) -> Result<&'static str> {
     }
 }
 
-/// The bilingual message of a grant event for a recipient of `role`; `removed_platform` names the
-/// platform whose removal suspended the grant (the cascade).
+/// The bilingual message of a grant event for a recipient of `role`; `removed` names the platform or
+/// bank whose removal suspended the grant (the cascade).
 pub fn grant_message(
     event: &str,
     grant: &str,
     enterprise: &str,
     role: &str,
-    removed_platform: Option<&str>,
+    removed: Option<Removed<'_>>,
 ) -> String {
     let (zh, en) = match event {
         GRANT_REVOKED => ("已撤销", "revoked"),
         GRANT_SUSPENDED => ("已暂停", "suspended"),
         _ => ("已恢复", "resumed"),
     };
-    match (role, removed_platform) {
-        ("enterprise", Some(p)) => format!(
+    match (role, removed) {
+        (
+            "enterprise",
+            Some(Removed {
+                role: Role::Bank,
+                uscc: b,
+            }),
+        ) => format!(
+            "您的授权 {grant} 所列银行 {b} 被移除，该授权已暂停。Your grant {grant} was suspended because bank {b}, which it names, was removed."
+        ),
+        (
+            _,
+            Some(Removed {
+                role: Role::Bank,
+                uscc: b,
+            }),
+        ) => format!(
+            "企业 {enterprise} 的授权 {grant} 因银行 {b} 被移除已暂停。Grant {grant} of enterprise {enterprise} was suspended because bank {b} was removed."
+        ),
+        ("enterprise", Some(Removed { uscc: p, .. })) => format!(
             "您授权给平台 {p} 的授权 {grant} 因该平台被移除已暂停。Your grant {grant} to platform {p} was suspended because the platform was removed."
         ),
-        (_, Some(p)) => format!(
+        (_, Some(Removed { uscc: p, .. })) => format!(
             "企业 {enterprise} 的授权 {grant} 因平台 {p} 被移除已暂停。Grant {grant} of enterprise {enterprise} was suspended because platform {p} was removed."
         ),
         ("enterprise", None) => format!("您的授权 {grant} {zh}。Your grant {grant} was {en}."),
@@ -213,6 +231,16 @@ pub fn grant_message(
             "企业 {enterprise} 的授权 {grant} {zh}，请按此调整数据使用。Grant {grant} of enterprise {enterprise} was {en}; act on it."
         ),
     }
+}
+
+/// The participant whose removal suspended a grant (a platform it names as grantee, or a bank it
+/// names as a recipient), for [`grant_message`].
+#[derive(Debug, Clone, Copy)]
+pub struct Removed<'a> {
+    /// Platform or bank.
+    pub role: Role,
+    /// Its code.
+    pub uscc: &'a str,
 }
 
 /// Notifies a participant that its admission state changed (`participant.state`), and for a bank
