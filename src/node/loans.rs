@@ -22,6 +22,8 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::answers::loans::{self as answer, LoanReportAnswer, LoanReportLine};
+use super::answers::{Page, Paged};
 use super::{Caller, Node};
 use crate::crypto::Sha256Digest;
 use crate::error::{Error, Result};
@@ -92,7 +94,7 @@ fn enum_word<T: serde::Serialize>(v: &T) -> Option<String> {
 }
 
 /// Records a bank's loan report relayed by the calling platform (the steps in the module doc).
-pub async fn report(node: &Node, caller: &Caller, body: ReportBody) -> Result<Value> {
+pub async fn report(node: &Node, caller: &Caller, body: ReportBody) -> Result<LoanReportAnswer> {
     caller.require(&[Role::Platform])?;
     let token = body.request;
     let (req, report) = read(node, &token)?;
@@ -100,9 +102,9 @@ pub async fn report(node: &Node, caller: &Caller, body: ReportBody) -> Result<Va
     let a = caller.assertion.clone();
     let evidence_sha = Sha256Digest::of(token.as_bytes()).to_hex();
     let region = Regions::jiangsu().key_of(&report.enterprise).to_owned();
-    let appended = node
+    let recorded = node
         .committer
-        .run(move |tx| -> Result<Value> {
+        .run(move |tx| -> Result<_> {
             // Step 3: the signer is the current key of an active bank of this platform.
             let signer = req.signer.as_str().to_owned();
             let bank = match participants::find_by_did(tx.conn, &signer)? {
@@ -331,34 +333,28 @@ pub async fn report(node: &Node, caller: &Caller, body: ReportBody) -> Result<Va
                 },
                 &LoanCounts::of(&report.event, &delta),
             )?;
-            let leaf_hash = hex::encode(appended.leaf_hash);
-            Ok(json!({
-                "reportId": report.report_id,
-                "loan": report.loan,
-                "enterprise": report.enterprise,
-                "bank": bank,
-                "grant": grant.id,
-                "grantSha256": grant.sha256,
-                "outcome": outcome,
-                "state": after.state.as_str(),
-                "approvedAmount": after.approved,
-                "disbursed": after.disbursed,
-                "balance": after.balance,
-                "logIndex": appended.seq,
-                "leafHash": leaf_hash,
-                "timeMs": appended.leaf.time_ms,
-            }))
+            Ok((report, bank, grant.id, grant.sha256, outcome, after, appended))
         })
         .await?;
-    let mut v = appended;
-    let index = v["logIndex"].as_u64().unwrap_or_default();
-    let leaf = v["leafHash"].as_str().unwrap_or_default().to_owned();
-    let time_ms = v["timeMs"].as_u64().unwrap_or_default();
-    if let Some(m) = v.as_object_mut() {
-        m.remove("timeMs");
-    }
-    v["receipt"] = super::receipts::promise(node, index, &leaf, time_ms);
-    Ok(v)
+    let (report, bank, grant, grant_sha256, outcome, after, appended) = recorded;
+    let leaf_hash = hex::encode(appended.leaf_hash);
+    let receipt = super::receipts::promise(node, appended.seq, &leaf_hash, appended.leaf.time_ms);
+    Ok(LoanReportAnswer {
+        report_id: report.report_id,
+        loan: report.loan,
+        enterprise: report.enterprise,
+        bank,
+        grant,
+        grant_sha256,
+        outcome: outcome.to_owned(),
+        state: after.state,
+        approved_amount: after.approved,
+        disbursed: after.disbursed,
+        balance: after.balance,
+        log_index: appended.seq,
+        leaf_hash,
+        receipt,
+    })
 }
 
 /// The query of `GET /v1/loans`.
@@ -378,7 +374,7 @@ pub struct LoansQuery {
 /// Loans the caller may see, with their reports: a regulator or the node's operator every loan, a
 /// platform those reported through it, a bank its own, an enterprise its own. A filter outside the
 /// caller's own scope answers nothing rather than another participant's loans.
-pub async fn list(node: &Node, caller: &Caller, q: LoansQuery) -> Result<Value> {
+pub async fn list(node: &Node, caller: &Caller, q: LoansQuery) -> Result<Paged<answer::Loan>> {
     caller.require(&[
         Role::Node,
         Role::Regulator,
@@ -386,10 +382,7 @@ pub async fn list(node: &Node, caller: &Caller, q: LoansQuery) -> Result<Value> 
         Role::Bank,
         Role::Enterprise,
     ])?;
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(Error::invalid("invalid-query", "limit: 1–200"));
-    }
+    let page = Page::parse(q.after, q.limit)?;
     let me = caller.uscc().to_owned();
     let mut f = LoanFilter {
         enterprise: q.enterprise,
@@ -412,43 +405,50 @@ pub async fn list(node: &Node, caller: &Caller, q: LoansQuery) -> Result<Value> 
         }
         _ => {}
     }
-    let after = q.after.unwrap_or(0);
-    let rows = node.store.call(move |c| store::list(c, &f, after, limit)).await?;
-    let next = (i64::try_from(rows.len()).unwrap_or(0) == limit)
-        .then(|| rows.last().map(|(l, _)| l.id))
-        .flatten();
-    let loans: Vec<Value> = rows
+    let rows = node
+        .store
+        .call(move |c| store::list(c, &f, page.after, page.limit))
+        .await?;
+    let next = Page::next(page.limit, &rows, |(l, _)| l.id);
+    let items = rows
         .into_iter()
-        .map(|(l, reports)| {
-            json!({
-                "bank": l.bank_uscc,
-                "loan": l.loan_ref,
-                "enterprise": l.enterprise_uscc,
-                "platform": l.platform_uscc,
-                "region": l.region,
-                "regionName": Regions::jiangsu().name_of_key(&l.region),
-                "industry": l.industry,
-                "industryName": crate::industry::name_of_key(node.industries.as_deref(), &l.industry),
-                "state": l.state,
-                "approvedAmount": l.approved_amount,
-                "disbursed": l.disbursed,
-                "balance": l.balance,
-                "termMonths": l.term_months,
-                "rateBand": l.rate_band,
-                "security": l.security,
-                "firstLoan": l.first_loan,
-                "lastEventOn": l.last_on,
-                "reports": reports.iter().map(|r| json!({
-                    "reportId": r.report_id,
-                    "outcome": r.outcome,
-                    "on": r.event_on,
-                    "logIndex": r.log_index,
-                    "event": serde_json::from_str::<Value>(&r.report).map(|v| v["event"].clone()).unwrap_or(Value::Null),
-                })).collect::<Vec<_>>(),
+        .map(|(l, reports)| -> Result<answer::Loan> {
+            Ok(answer::Loan {
+                region_name: Regions::jiangsu().name_of_key(&l.region).to_owned(),
+                industry_name: crate::industry::name_of_key(node.industries.as_deref(), &l.industry)
+                    .to_owned(),
+                state: LoanState::parse(&l.state)
+                    .ok_or_else(|| Error::Internal(format!("stored loan state {:?}", l.state)))?,
+                bank: l.bank_uscc,
+                loan: l.loan_ref,
+                enterprise: l.enterprise_uscc,
+                platform: l.platform_uscc,
+                region: l.region,
+                industry: l.industry,
+                approved_amount: l.approved_amount,
+                disbursed: l.disbursed,
+                balance: l.balance,
+                term_months: l.term_months,
+                rate_band: l.rate_band,
+                security: l.security,
+                first_loan: l.first_loan,
+                last_event_on: l.last_on,
+                reports: reports
+                    .into_iter()
+                    .map(|r| LoanReportLine {
+                        event: serde_json::from_str::<Value>(&r.report)
+                            .map(|v| v["event"].clone())
+                            .unwrap_or(Value::Null),
+                        report_id: r.report_id,
+                        outcome: r.outcome,
+                        on: r.event_on,
+                        log_index: r.log_index,
+                    })
+                    .collect(),
             })
         })
-        .collect();
-    Ok(json!({"loans": loans, "next": next}))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Paged { items, next })
 }
 
 /// The query of `GET /v1/stats/loans`.

@@ -1,0 +1,337 @@
+//! The answer types of [`consentry::node::answers`] against the schemas they implement: a
+//! representative value of every type, serialized, must validate against its schema in
+//! spec/openapi.yaml (with the checker of [`super`]); and the types must cover the JSON success
+//! answer of every route, except the answers listed in [`UNTYPED`] with the reason.
+
+use std::collections::BTreeSet;
+
+use consentry::loan::LoanState;
+use consentry::node::answers::Paged;
+use consentry::node::answers::loans as l;
+use consentry::node::answers::log::InclusionPromise;
+use consentry::risk::Severity;
+use serde_json::{Value, json};
+
+use super::{NON_JSON, Spec, validate};
+use crate::service::{BANK, ENTERPRISE, PLATFORM};
+
+/// JSON success schemas answered without an answer type, and why.
+const UNTYPED: &[(&str, &str)] = &[
+    ("BankCreated", "not yet typed"),
+    ("Catalog", "not yet typed"),
+    ("CheckpointList", "not yet typed"),
+    ("ConsistencyProof", "not yet typed"),
+    ("DelegationCreated", "not yet typed"),
+    ("DerivationSets", "not yet typed"),
+    ("EnterpriseCounts", "not yet typed"),
+    ("EnterpriseData", "not yet typed"),
+    ("EvaluationAnswer", "not yet typed"),
+    ("EvaluationView", "not yet typed"),
+    ("GET /v1/public/sxm/{uscc} 200 (inline)", "not yet typed"),
+    ("Grant", "not yet typed"),
+    ("GrantDetail", "not yet typed"),
+    ("GrantList", "not yet typed"),
+    ("GrantStatusChanged", "not yet typed"),
+    ("Health", "not yet typed"),
+    ("InclusionProof", "not yet typed"),
+    ("JsonLdContext", "not yet typed"),
+    ("KeyRotated", "not yet typed"),
+    ("LetterAnswer", "not yet typed"),
+    ("LetterList", "not yet typed"),
+    ("LetterPublished", "not yet typed"),
+    ("Liveness", "not yet typed"),
+    ("LoanFigures", "not yet typed"),
+    ("LogEntryPage", "not yet typed"),
+    ("Me", "not yet typed"),
+    ("MemberCreated", "not yet typed"),
+    ("NodeInfo", "not yet typed"),
+    ("NoticeList", "not yet typed"),
+    ("Objection", "not yet typed"),
+    ("ObjectionList", "not yet typed"),
+    ("POST /v1/display/{action} 200 (inline)", "not yet typed"),
+    ("ParticipantList", "not yet typed"),
+    ("RegistrationAccepted", "not yet typed"),
+    ("RegistrationDecision", "not yet typed"),
+    ("RegistrationList", "not yet typed"),
+    ("ReleaseAnswer", "not yet typed"),
+    ("StateChanged", "not yet typed"),
+    ("StatsAccess", "not yet typed"),
+    ("StatsSummary", "not yet typed"),
+    ("StatusListCredential", "not yet typed"),
+    ("StatusSlot", "not yet typed"),
+    ("Webhook", "not yet typed"),
+    ("WebhookDeleted", "not yet typed"),
+    ("WebhookDeliveries", "not yet typed"),
+    ("WebhookList", "not yet typed"),
+];
+
+const HASH: &str = "0d1f6c5a4e3b2a19080706050403020100f0e0d0c0b0a0908070605040302010";
+const DID: &str = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
+const WHEN: &str = "2025-03-01T08:00:00Z";
+const UUID: &str = "urn:uuid:0f8fad5b-d9cb-469f-a165-70867728950e";
+const GRANT: &str = "urn:uuid:7d444840-9dc0-11d1-b245-5ffdce74fad2";
+
+fn promise() -> InclusionPromise {
+    InclusionPromise {
+        kind: "inclusion-promise",
+        origin: "consentry.example/log".into(),
+        index: 7,
+        leaf_hash: "AAAA".into(),
+        time_ms: 1_740_816_000_000,
+        signer: DID.into(),
+        signature: "c2ln".into(),
+        proof: "/v1/log/receipts/7".into(),
+    }
+}
+
+/// (schema name, a representative answer of the type that implements it).
+fn samples() -> Vec<(&'static str, Value)> {
+    let v = |x: &dyn erased::Ser| x.value();
+    let loan = l::Loan {
+        bank: BANK.into(),
+        loan: "L-1".into(),
+        enterprise: ENTERPRISE.into(),
+        platform: PLATFORM.into(),
+        region: "320100".into(),
+        region_name: "南京市".into(),
+        industry: "C".into(),
+        industry_name: "制造业".into(),
+        state: LoanState::Disbursed,
+        approved_amount: 1_000_000,
+        disbursed: 500_000,
+        balance: 400_000,
+        term_months: Some(12),
+        rate_band: None,
+        security: Some("credit".into()),
+        first_loan: None,
+        last_event_on: "2025-02-28".into(),
+        reports: vec![l::LoanReportLine {
+            report_id: "R-1".into(),
+            outcome: "loan-disbursed".into(),
+            on: "2025-02-28".into(),
+            log_index: 9,
+            event: Value::Null,
+        }],
+    };
+    let sent = l::RiskAlertSent {
+        id: UUID.into(),
+        enterprise: ENTERPRISE.into(),
+        bank: BANK.into(),
+        platform: PLATFORM.into(),
+        grant: GRANT.into(),
+        rule: "social-insurance-arrears".into(),
+        severity: Severity::High,
+        name_zh: "社保欠缴".into(),
+        name_en: "Social insurance arrears".into(),
+        category: "social-insurance".into(),
+        record_date: "2025-02-01".into(),
+    };
+    let subscription = l::FeedSubscription {
+        id: UUID.into(),
+        regions: vec!["320100".into()],
+        industries: vec![],
+        categories: vec!["administrative-penalty".into()],
+        created_at: WHEN.into(),
+    };
+    let summary = l::BulletinSummary {
+        month: "2025-02".into(),
+        log_size: 10,
+        sha256: HASH.into(),
+        generated_at: WHEN.into(),
+    };
+    vec![
+        ("InclusionPromise", v(&promise())),
+        (
+            "LoanReportAnswer",
+            v(&l::LoanReportAnswer {
+                report_id: "R-1".into(),
+                loan: "L-1".into(),
+                enterprise: ENTERPRISE.into(),
+                bank: BANK.into(),
+                grant: GRANT.into(),
+                grant_sha256: HASH.into(),
+                outcome: "loan-approved".into(),
+                state: LoanState::Approved,
+                approved_amount: 1_000_000,
+                disbursed: 0,
+                balance: 0,
+                log_index: 8,
+                leaf_hash: HASH.into(),
+                receipt: promise(),
+            }),
+        ),
+        ("Loan", v(&loan)),
+        (
+            "LoanList",
+            v(&Paged {
+                items: vec![loan],
+                next: Some(3),
+            }),
+        ),
+        (
+            "RiskAlertList",
+            v(&Paged::<l::RiskAlert> {
+                items: vec![l::RiskAlert {
+                    alert: sent,
+                    outcome: "sent".into(),
+                    log_index: 11,
+                }],
+                next: None,
+            }),
+        ),
+        ("FeedSubscription", v(&subscription)),
+        (
+            "FeedSubscriptionList",
+            v(&l::FeedSubscriptionList {
+                subscriptions: vec![subscription],
+            }),
+        ),
+        (
+            "FeedSubscriptionDeleted",
+            v(&l::FeedSubscriptionDeleted {
+                id: UUID.into(),
+                deleted: true,
+            }),
+        ),
+        (
+            "FeedBatchList",
+            v(&Paged {
+                items: vec![l::FeedBatchSummary {
+                    id: UUID.into(),
+                    enterprises: 1,
+                    records: 2,
+                    first_index: 3,
+                    last_index: 3,
+                    created_at: WHEN.into(),
+                }],
+                next: Some(1),
+            }),
+        ),
+        (
+            "FeedBatch",
+            v(&l::FeedBatch {
+                id: UUID.into(),
+                subscription: UUID.into(),
+                bank: BANK.into(),
+                created_at: WHEN.into(),
+                enterprises: 1,
+                records: 1,
+                first_index: 3,
+                last_index: 3,
+                entries: vec![l::FeedBatchEntry {
+                    enterprise: ENTERPRISE.into(),
+                    region: "320100".into(),
+                    industry: None,
+                    log_index: 3,
+                    records: vec![json!({"date": "2025-02-01", "provider": "jiangsu-amr",
+                        "fields": {"x": 1}, "category": "administrative-penalty"})],
+                }],
+            }),
+        ),
+        ("BulletinSummary", v(&summary)),
+        (
+            "BulletinEnvelope",
+            v(&l::BulletinEnvelope {
+                bulletin: serde_json::from_slice(
+                    &consentry::bulletin::compute(
+                        "consentry.example/log",
+                        &consentry::bulletin::Month::parse("2025-02").expect("a month"),
+                        0,
+                        &[],
+                    )
+                    .canonical(),
+                )
+                .expect("JSON"),
+                sha256: HASH.into(),
+                signature: "A".repeat(86),
+                signer: DID.into(),
+                generated_at: WHEN.into(),
+            }),
+        ),
+        (
+            "BulletinList",
+            v(&l::BulletinList {
+                bulletins: vec![summary],
+            }),
+        ),
+    ]
+}
+
+/// Serializes any answer type (the samples differ in type).
+mod erased {
+    pub trait Ser {
+        fn value(&self) -> serde_json::Value;
+    }
+    impl<T: serde::Serialize> Ser for T {
+        fn value(&self) -> serde_json::Value {
+            serde_json::to_value(self).expect("an answer serializes")
+        }
+    }
+}
+
+#[test]
+fn answer_types_match_their_schemas() {
+    let spec = Spec::load();
+    let mut failures = Vec::new();
+    for (name, value) in samples() {
+        let schema = json!({"$ref": format!("#/components/schemas/{name}")});
+        assert!(
+            spec.target(&format!("#/components/schemas/{name}")).is_some(),
+            "no schema {name}"
+        );
+        let mut errors = Vec::new();
+        validate(&spec, &schema, &value, "$", &mut errors);
+        if !errors.is_empty() {
+            failures.push(format!("{name}: {errors:?}\n  {value}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The schema names of the JSON success answers of the served routes.
+fn success_schemas(spec: &Spec) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for (method, path) in consentry::http::ROUTES {
+        let op = spec.op(method, path);
+        for (status, response) in spec.responses(op) {
+            if !status.starts_with('2') {
+                continue;
+            }
+            let Some(content) = response["content"].as_object() else {
+                continue;
+            };
+            for (media, m) in content {
+                if NON_JSON.contains(&media.as_str()) {
+                    continue;
+                }
+                let name = m["schema"]["$ref"]
+                    .as_str()
+                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                    .map_or_else(|| format!("{method} {path} {status} (inline)"), str::to_owned);
+                out.insert(name);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn answer_types_cover_every_route() {
+    let spec = Spec::load();
+    let typed: BTreeSet<String> = samples().into_iter().map(|(n, _)| n.to_owned()).collect();
+    let untyped: BTreeSet<String> = UNTYPED.iter().map(|(n, _)| (*n).to_owned()).collect();
+    let wanted = success_schemas(&spec);
+    let missing: Vec<&String> = wanted
+        .iter()
+        .filter(|n| !typed.contains(*n) && !untyped.contains(*n))
+        .collect();
+    assert!(missing.is_empty(), "success answers without a type: {missing:?}");
+    let stale: Vec<&String> = untyped
+        .iter()
+        .filter(|n| !wanted.contains(*n) || typed.contains(*n))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "UNTYPED lists answers typed or not served: {stale:?}"
+    );
+}
