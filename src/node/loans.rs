@@ -23,6 +23,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::answers::loans::{self as answer, LoanReportAnswer, LoanReportLine};
+use super::answers::stats::{EnterpriseCountRow, EnterpriseCounts, LoanFigureRow, LoanFigures};
 use super::answers::{Page, Paged};
 use super::{Caller, Node};
 use crate::crypto::Sha256Digest;
@@ -651,35 +652,50 @@ pub fn credit_share(c: &LoanCounts) -> Option<f64> {
     c.credit_share_bp().map(|bp| bp as f64 / 10_000.0)
 }
 
-/// The figures as JSON (industry names from `industries`, the node's table).
+/// The figures as JSON (`LoanFigures`; industry names from `industries`, the node's table).
 pub fn figures_json(
     dims: &[Dim],
     from: &str,
     until: &str,
     rows: &[FigureRow],
     industries: Option<&crate::industry::Industries>,
-) -> Value {
+) -> LoanFigures {
     let regions = Regions::jiangsu();
-    json!({
-        "from": from,
-        "until": until,
-        "groupBy": dims.iter().map(|d| d.as_str()).collect::<Vec<_>>(),
-        "rows": rows.iter().map(|r| {
-            let mut v = serde_json::to_value(r.counts).unwrap_or_default();
-            for (d, k) in dims.iter().zip(&r.key) {
-                v[d.as_str()] = json!(k);
-                if *d == Dim::Region {
-                    v["regionName"] = json!(regions.name_of_key(k));
+    LoanFigures {
+        from: from.to_owned(),
+        until: until.to_owned(),
+        group_by: dims.iter().map(|d| d.as_str()).collect(),
+        rows: rows
+            .iter()
+            .map(|r| {
+                let mut row = LoanFigureRow {
+                    counts: r.counts,
+                    credit_share: credit_share(&r.counts),
+                    balance: r.balance,
+                    ..Default::default()
+                };
+                for (d, k) in dims.iter().zip(&r.key) {
+                    let k = Some(k.clone());
+                    match d {
+                        Dim::Month => row.month = k,
+                        Dim::Region => {
+                            row.region_name = k.as_deref().map(|k| regions.name_of_key(k).to_owned());
+                            row.region = k;
+                        }
+                        Dim::Industry => {
+                            row.industry_name = k
+                                .as_deref()
+                                .map(|k| crate::industry::name_of_key(industries, k).to_owned());
+                            row.industry = k;
+                        }
+                        Dim::Platform => row.platform = k,
+                        Dim::Bank => row.bank = k,
+                    }
                 }
-                if *d == Dim::Industry {
-                    v["industryName"] = json!(crate::industry::name_of_key(industries, k));
-                }
-            }
-            v["creditShare"] = json!(credit_share(&r.counts));
-            v["balance"] = json!(r.balance);
-            v
-        }).collect::<Vec<_>>(),
-    })
+                row
+            })
+            .collect(),
+    }
 }
 
 /// The figures as RFC 4180 CSV (header row first; CRLF line ends; text cells quoted and
@@ -794,28 +810,39 @@ pub async fn enterprises(
     Ok((dims, out.into_iter().collect()))
 }
 
-/// [`enterprises`] as JSON: `total` and a row per key with its names.
+/// [`enterprises`] as JSON (`EnterpriseCounts`): `total` and a row per key with its names.
 pub fn enterprises_json(
     dims: &[Dim],
     rows: &[(Vec<String>, i64)],
     industries: Option<&crate::industry::Industries>,
-) -> Value {
+) -> EnterpriseCounts {
     let regions = Regions::jiangsu();
-    json!({
-        "groupBy": dims.iter().map(|d| d.as_str()).collect::<Vec<_>>(),
-        "total": rows.iter().map(|r| r.1).sum::<i64>(),
-        "rows": rows.iter().map(|(key, n)| {
-            let mut v = json!({"enterprises": n});
-            for (d, k) in dims.iter().zip(key) {
-                v[d.as_str()] = json!(k);
-                match d {
-                    Dim::Region => v["regionName"] = json!(regions.name_of_key(k)),
-                    _ => v["industryName"] = json!(crate::industry::name_of_key(industries, k)),
+    EnterpriseCounts {
+        group_by: dims.iter().map(|d| d.as_str()).collect(),
+        total: rows.iter().map(|r| r.1).sum::<i64>(),
+        rows: rows
+            .iter()
+            .map(|(key, n)| {
+                let mut row = EnterpriseCountRow {
+                    enterprises: *n,
+                    ..Default::default()
+                };
+                for (d, k) in dims.iter().zip(key) {
+                    match d {
+                        Dim::Region => {
+                            row.region = Some(k.clone());
+                            row.region_name = Some(regions.name_of_key(k).to_owned());
+                        }
+                        _ => {
+                            row.industry = Some(k.clone());
+                            row.industry_name = Some(crate::industry::name_of_key(industries, k).to_owned());
+                        }
+                    }
                 }
-            }
-            v
-        }).collect::<Vec<_>>(),
-    })
+                row
+            })
+            .collect(),
+    }
 }
 
 /// [`enterprises`] as RFC 4180 CSV ([`super::stats::Csv`]).

@@ -25,5 +25,6 @@
 pub mod loans;
 pub mod log;
 mod paging;
+pub mod stats;
 
 pub use paging::{Listed, Page, PageQuery, Paged};

@@ -9,6 +9,7 @@ use consentry::loan::LoanState;
 use consentry::node::answers::Paged;
 use consentry::node::answers::loans as l;
 use consentry::node::answers::log::InclusionPromise;
+use consentry::node::answers::stats as st;
 use consentry::risk::Severity;
 use serde_json::{Value, json};
 
@@ -23,7 +24,6 @@ const UNTYPED: &[(&str, &str)] = &[
     ("ConsistencyProof", "not yet typed"),
     ("DelegationCreated", "not yet typed"),
     ("DerivationSets", "not yet typed"),
-    ("EnterpriseCounts", "not yet typed"),
     ("EnterpriseData", "not yet typed"),
     ("EvaluationAnswer", "not yet typed"),
     ("EvaluationView", "not yet typed"),
@@ -40,7 +40,6 @@ const UNTYPED: &[(&str, &str)] = &[
     ("LetterList", "not yet typed"),
     ("LetterPublished", "not yet typed"),
     ("Liveness", "not yet typed"),
-    ("LoanFigures", "not yet typed"),
     ("LogEntryPage", "not yet typed"),
     ("Me", "not yet typed"),
     ("MemberCreated", "not yet typed"),
@@ -55,8 +54,6 @@ const UNTYPED: &[(&str, &str)] = &[
     ("RegistrationList", "not yet typed"),
     ("ReleaseAnswer", "not yet typed"),
     ("StateChanged", "not yet typed"),
-    ("StatsAccess", "not yet typed"),
-    ("StatsSummary", "not yet typed"),
     ("StatusListCredential", "not yet typed"),
     ("StatusSlot", "not yet typed"),
     ("Webhook", "not yet typed"),
@@ -139,7 +136,120 @@ fn samples() -> Vec<(&'static str, Value)> {
         sha256: HASH.into(),
         generated_at: WHEN.into(),
     };
+    let scope = st::StatsScope {
+        kind: "platform",
+        uscc: Some(PLATFORM.into()),
+    };
+    let period = st::StatsPeriod {
+        from: "2025-02-01".into(),
+        until: "2025-02-28".into(),
+        days: 28,
+    };
+    let counts = |head: st::StatsKindCounts| st::StatsKindCounts {
+        releases: 3,
+        refusals: 1,
+        onward_releases: 0,
+        ..head
+    };
     vec![
+        (
+            "StatsSummary",
+            v(&st::StatsSummary {
+                as_of: WHEN.into(),
+                time_zone: "+08:00",
+                log_size: 9,
+                scope: scope.clone(),
+                period: period.clone(),
+                access: st::StatsAccessFigures {
+                    totals: counts(Default::default()),
+                    by_day: vec![counts(st::StatsKindCounts {
+                        date: Some("2025-02-01".into()),
+                        ..Default::default()
+                    })],
+                    by_platform: vec![counts(st::StatsKindCounts {
+                        platform: Some(None),
+                        ..Default::default()
+                    })],
+                    by_bank: vec![counts(st::StatsKindCounts {
+                        bank: Some(Some(BANK.into())),
+                        ..Default::default()
+                    })],
+                    by_category: vec![counts(st::StatsKindCounts {
+                        category: Some(Some("tax".into())),
+                        ..Default::default()
+                    })],
+                },
+                enterprises: Some(st::StatsEnterprises {
+                    registered: 1,
+                    by_state: ["pending", "active", "suspended", "removed", "rejected"]
+                        .into_iter()
+                        .map(|s| (s.to_owned(), 0))
+                        .collect(),
+                }),
+                grants: Some(Default::default()),
+                objections: Some(st::StatsObjections {
+                    by_state: ["received", "forwarded", "under-review", "corrected", "rejected"]
+                        .into_iter()
+                        .map(|s| (s.to_owned(), 1))
+                        .collect(),
+                    deadline: st::StatsDeadlines {
+                        kept: 1,
+                        missed: 0,
+                        pending: 0,
+                        unknown: 0,
+                    },
+                }),
+            }),
+        ),
+        (
+            "StatsAccess",
+            v(&st::StatsAccess {
+                as_of: WHEN.into(),
+                time_zone: "+08:00",
+                log_size: 9,
+                scope,
+                period,
+                group_by: vec!["day", "kind", "platform"],
+                rows: vec![st::StatsAccessRow {
+                    date: Some(Some("2025-02-01".into())),
+                    kind: Some(Some("release")),
+                    platform: Some(None),
+                    count: 2,
+                    ..Default::default()
+                }],
+            }),
+        ),
+        (
+            "LoanFigures",
+            v(&st::LoanFigures {
+                from: "2024-03".into(),
+                until: "2025-02".into(),
+                group_by: vec!["month", "region", "industry"],
+                rows: vec![st::LoanFigureRow {
+                    month: Some("2025-02".into()),
+                    region: Some("320100".into()),
+                    region_name: Some("南京市".into()),
+                    industry: Some("C".into()),
+                    industry_name: Some("制造业".into()),
+                    credit_share: Some(0.25),
+                    balance: 10,
+                    ..Default::default()
+                }],
+            }),
+        ),
+        (
+            "EnterpriseCounts",
+            v(&st::EnterpriseCounts {
+                group_by: vec!["region"],
+                total: 2,
+                rows: vec![st::EnterpriseCountRow {
+                    region: Some("320100".into()),
+                    region_name: Some("南京市".into()),
+                    enterprises: 2,
+                    ..Default::default()
+                }],
+            }),
+        ),
         ("InclusionPromise", v(&promise())),
         (
             "LoanReportAnswer",
