@@ -5,8 +5,11 @@
 
 use std::collections::BTreeSet;
 
+use consentry::evaluation::EvaluationState;
+use consentry::grant::{GrantState, Granularity};
 use consentry::loan::LoanState;
 use consentry::node::answers::Paged;
+use consentry::node::answers::grants as g;
 use consentry::node::answers::loans as l;
 use consentry::node::answers::log::InclusionPromise;
 use consentry::node::answers::stats as st;
@@ -25,13 +28,7 @@ const UNTYPED: &[(&str, &str)] = &[
     ("DelegationCreated", "not yet typed"),
     ("DerivationSets", "not yet typed"),
     ("EnterpriseData", "not yet typed"),
-    ("EvaluationAnswer", "not yet typed"),
-    ("EvaluationView", "not yet typed"),
     ("GET /v1/public/sxm/{uscc} 200 (inline)", "not yet typed"),
-    ("Grant", "not yet typed"),
-    ("GrantDetail", "not yet typed"),
-    ("GrantList", "not yet typed"),
-    ("GrantStatusChanged", "not yet typed"),
     ("Health", "not yet typed"),
     ("InclusionProof", "not yet typed"),
     ("JsonLdContext", "not yet typed"),
@@ -44,7 +41,6 @@ const UNTYPED: &[(&str, &str)] = &[
     ("Me", "not yet typed"),
     ("MemberCreated", "not yet typed"),
     ("NodeInfo", "not yet typed"),
-    ("NoticeList", "not yet typed"),
     ("Objection", "not yet typed"),
     ("ObjectionList", "not yet typed"),
     ("POST /v1/display/{action} 200 (inline)", "not yet typed"),
@@ -52,10 +48,8 @@ const UNTYPED: &[(&str, &str)] = &[
     ("RegistrationAccepted", "not yet typed"),
     ("RegistrationDecision", "not yet typed"),
     ("RegistrationList", "not yet typed"),
-    ("ReleaseAnswer", "not yet typed"),
     ("StateChanged", "not yet typed"),
     ("StatusListCredential", "not yet typed"),
-    ("StatusSlot", "not yet typed"),
     ("Webhook", "not yet typed"),
     ("WebhookDeleted", "not yet typed"),
     ("WebhookDeliveries", "not yet typed"),
@@ -151,7 +145,124 @@ fn samples() -> Vec<(&'static str, Value)> {
         onward_releases: 0,
         ..head
     };
+    let grant = g::Grant {
+        id: GRANT.into(),
+        sha256: HASH.into(),
+        envelope: "di".into(),
+        enterprise: ENTERPRISE.into(),
+        grantee: PLATFORM.into(),
+        signer: DID.into(),
+        delegation: None,
+        state: GrantState::Active,
+        status_list_number: 1,
+        status_list_index: 4,
+        valid_from: WHEN.into(),
+        valid_until: WHEN.into(),
+        submitted_at: WHEN.into(),
+        log_index: 2,
+    };
+    let release = |data: Value| g::ReleaseAnswer {
+        request_id: "req-1".into(),
+        enterprise: ENTERPRISE.into(),
+        grant: Some(GRANT.into()),
+        purpose: "loan-application".into(),
+        granularity: Granularity::Derived,
+        on_behalf_of: None,
+        data,
+        data_sha256: HASH.into(),
+        log_index: 5,
+        leaf_hash: HASH.into(),
+        receipt: promise(),
+    };
+    let evaluation = json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "id": UUID,
+        "type": ["VerifiableCredential", "CreditEvaluation"],
+        "issuer": DID,
+        "validFrom": WHEN,
+        "validUntil": WHEN,
+        "credentialSubject": {
+            "enterprise": {"uscc": ENTERPRISE}, "modelId": "m", "modelVersion": 1,
+            "modelSha256": HASH, "grade": "A", "score": 80, "keyIndicators": [],
+            "evaluatedOn": "2025-03-01", "inputsSha256": HASH,
+        },
+        "credentialStatus": {},
+        "proof": {},
+    });
     vec![
+        (
+            "StatusSlot",
+            v(&g::StatusSlot {
+                status_list: "https://node.example/status/1".into(),
+                status_index: 4,
+            }),
+        ),
+        ("Grant", v(&grant)),
+        (
+            "GrantList",
+            v(&g::GrantList {
+                grants: vec![grant.clone()],
+            }),
+        ),
+        (
+            "GrantDetail",
+            v(&g::GrantDetail {
+                grant,
+                credential: "{}".into(),
+                events: vec![g::GrantEvent {
+                    action: "suspend".into(),
+                    actor: ENTERPRISE.into(),
+                    evidence: "eyJ".into(),
+                    at: WHEN.into(),
+                    log_index: 3,
+                }],
+            }),
+        ),
+        (
+            "GrantStatusChanged",
+            v(&g::GrantStatusChanged {
+                id: GRANT.into(),
+                state: GrantState::Revoked,
+                log_index: 3,
+            }),
+        ),
+        (
+            "NoticeList",
+            v(&g::NoticeList {
+                notices: vec![g::Notice {
+                    id: 1,
+                    kind: "grant.revoked".into(),
+                    at: WHEN.into(),
+                    body: json!({"grant": GRANT}),
+                }],
+            }),
+        ),
+        ("ReleaseAnswer", v(&release(json!({})))),
+        (
+            "EvaluationAnswer",
+            v(&release(json!({"inputs": {}, "evaluation": evaluation.clone()}))),
+        ),
+        (
+            "EvaluationView",
+            v(&g::EvaluationView {
+                id: UUID.into(),
+                enterprise: ENTERPRISE.into(),
+                requested_by: PLATFORM.into(),
+                grant: GRANT.into(),
+                model: g::EvaluationModelRef {
+                    id: "m".into(),
+                    version: 1,
+                },
+                grade: "A".into(),
+                score: 80,
+                state: EvaluationState::Withdrawn,
+                issued_at: WHEN.into(),
+                valid_until: WHEN.into(),
+                withdrawn_at: Some(WHEN.into()),
+                log_index: 6,
+                credential: evaluation,
+            }),
+        ),
         (
             "StatsSummary",
             v(&st::StatsSummary {
@@ -384,6 +495,28 @@ fn answer_types_match_their_schemas() {
     let spec = Spec::load();
     let mut failures = Vec::new();
     for (name, value) in samples() {
+        if name == "EvaluationAnswer" {
+            // The schema is `allOf: [ReleaseAnswer, {data: {inputs, evaluation}}]`, but
+            // `ReleaseAnswer.data` admits only `CategoryData` members, so no answer can match
+            // both: each branch is checked on its own (the release with its data set aside).
+            let mut errors = Vec::new();
+            let both = &spec.doc["components"]["schemas"][name]["allOf"];
+            validate(&spec, &both[1], &value, "$", &mut errors);
+            let mut release = value.clone();
+            release["data"] = json!({});
+            validate(&spec, &both[0], &release, "$", &mut errors);
+            let mut whole = Vec::new();
+            let schema = json!({"$ref": format!("#/components/schemas/{name}")});
+            validate(&spec, &schema, &value, "$", &mut whole);
+            assert!(
+                !whole.is_empty(),
+                "EvaluationAnswer validates as a whole now: drop this special case"
+            );
+            if !errors.is_empty() {
+                failures.push(format!("{name}: {errors:?}\n  {value}"));
+            }
+            continue;
+        }
         let schema = json!({"$ref": format!("#/components/schemas/{name}")});
         assert!(
             spec.target(&format!("#/components/schemas/{name}")).is_some(),
