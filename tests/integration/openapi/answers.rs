@@ -19,19 +19,21 @@ use serde_json::{Value, json};
 use super::{NON_JSON, Spec, validate};
 use crate::service::{BANK, ENTERPRISE, PLATFORM};
 
-/// JSON success schemas answered without an answer type, and why.
+/// JSON success schemas answered without an answer type, and why. "not yet typed": the areas
+/// #10 has still to convert (registry and participants, display, objections, webhooks, the log
+/// views, health, letters); each leaves this list when its type and sample are added.
 const UNTYPED: &[(&str, &str)] = &[
     ("BankCreated", "not yet typed"),
-    ("Catalog", "not yet typed"),
+    ("Catalog", "spec/catalog.json served as it is"),
     ("CheckpointList", "not yet typed"),
     ("ConsistencyProof", "not yet typed"),
     ("DelegationCreated", "not yet typed"),
-    ("DerivationSets", "not yet typed"),
+    ("DerivationSets", "spec/derivations.json served as it is"),
     ("EnterpriseData", "not yet typed"),
     ("GET /v1/public/sxm/{uscc} 200 (inline)", "not yet typed"),
     ("Health", "not yet typed"),
     ("InclusionProof", "not yet typed"),
-    ("JsonLdContext", "not yet typed"),
+    ("JsonLdContext", "the JSON-LD context, a static document"),
     ("KeyRotated", "not yet typed"),
     ("LetterAnswer", "not yet typed"),
     ("LetterList", "not yet typed"),
@@ -49,7 +51,7 @@ const UNTYPED: &[(&str, &str)] = &[
     ("RegistrationDecision", "not yet typed"),
     ("RegistrationList", "not yet typed"),
     ("StateChanged", "not yet typed"),
-    ("StatusListCredential", "not yet typed"),
+    ("StatusListCredential", "a signed credential served as signed"),
     ("Webhook", "not yet typed"),
     ("WebhookDeleted", "not yet typed"),
     ("WebhookDeliveries", "not yet typed"),
