@@ -20,11 +20,14 @@ pub fn query<T: serde::de::DeserializeOwned>(req: &HttpRequest) -> Result<T, Err
         .map_err(|e| Error::invalid("invalid-query", e.to_string()))
 }
 
-/// A JSON answer.
-pub fn json(status: actix_web::http::StatusCode, body: &serde_json::Value) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("application/json")
-        .body(body.to_string())
+/// A JSON answer: `body` serialized (an answer type of [`crate::node::answers`], or a JSON value).
+pub fn json<T: serde::Serialize + ?Sized>(status: actix_web::http::StatusCode, body: &T) -> HttpResponse {
+    match serde_json::to_string(body) {
+        Ok(text) => HttpResponse::build(status)
+            .content_type("application/json")
+            .body(text),
+        Err(e) => actix_web::ResponseError::error_response(&Error::Internal(format!("answer: {e}"))),
+    }
 }
 
 /// Reads a JSON body strictly (duplicate keys refused) into `T`.

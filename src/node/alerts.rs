@@ -27,6 +27,8 @@
 
 use serde_json::{Value, json};
 
+use super::answers::loans::{RiskAlert, RiskAlertSent};
+use super::answers::{Page, PageQuery, Paged};
 use super::{Caller, Node};
 use crate::crypto::Sha256Digest;
 use crate::error::{Error, Result};
@@ -170,19 +172,21 @@ async fn alert(node: &Node, record: &DataRecord, bank: &str, platform: &str, hit
         .map(|c| c.providers.clone())
         .unwrap_or_default();
     let public_id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
-    let alert = json!({
-        "id": public_id,
-        "enterprise": record.uscc,
-        "bank": bank,
-        "platform": platform,
-        "grant": grant.id,
-        "rule": hit.rule,
-        "severity": hit.severity,
-        "nameZh": hit.name_zh,
-        "nameEn": hit.name_en,
-        "category": hit.category,
-        "recordDate": hit.record_date,
-    });
+    // As a JSON value: the webhook's `data`, the stored body and its digest, as it always was.
+    let alert = serde_json::to_value(RiskAlertSent {
+        id: public_id.clone(),
+        enterprise: record.uscc.clone(),
+        bank: bank.to_owned(),
+        platform: platform.to_owned(),
+        grant: grant.id.clone(),
+        rule: hit.rule.clone(),
+        severity: hit.severity,
+        name_zh: hit.name_zh.clone(),
+        name_en: hit.name_en.clone(),
+        category: hit.category.clone(),
+        record_date: hit.record_date.clone(),
+    })
+    .map_err(|e| Error::Internal(e.to_string()))?;
     let body = alert.to_string();
     let digest = crate::crypto::jcs::canonicalize(&alert)
         .map(|b| Sha256Digest::of(&b).to_hex())
@@ -295,7 +299,7 @@ async fn alert(node: &Node, record: &DataRecord, bank: &str, platform: &str, hit
 /// Risk alerts the caller may see, oldest first (`after`/`limit` paging): a bank those sent to it, a
 /// platform those sent under its grants, an enterprise those about it (refused ones too), a regulator
 /// or the node's operator all.
-pub async fn list(node: &Node, caller: &Caller, after: Option<i64>, limit: Option<i64>) -> Result<Value> {
+pub async fn list(node: &Node, caller: &Caller, q: PageQuery) -> Result<Paged<RiskAlert>> {
     caller.require(&[
         Role::Node,
         Role::Regulator,
@@ -303,10 +307,7 @@ pub async fn list(node: &Node, caller: &Caller, after: Option<i64>, limit: Optio
         Role::Bank,
         Role::Enterprise,
     ])?;
-    let limit = limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(Error::invalid("invalid-query", "limit: 1–200"));
-    }
+    let page = q.page()?;
     let me = caller.uscc().to_owned();
     let f = match caller.role {
         // A refused alert was not sent: the bank and the platform never learn of it.
@@ -326,18 +327,21 @@ pub async fn list(node: &Node, caller: &Caller, after: Option<i64>, limit: Optio
         },
         _ => AlertFilter::default(),
     };
-    let after = after.unwrap_or(0);
-    let rows = node.store.call(move |c| store::list(c, &f, after, limit)).await?;
-    let next = (i64::try_from(rows.len()).unwrap_or(0) == limit)
-        .then(|| rows.last().map(|(id, _)| *id))
-        .flatten();
-    Ok(json!({
-        "alerts": rows.iter().map(|(_, a)| {
-            let mut v = serde_json::from_str::<Value>(&a.body).unwrap_or(Value::Null);
-            v["outcome"] = json!(a.outcome);
-            v["logIndex"] = json!(a.log_index);
-            v
-        }).collect::<Vec<_>>(),
-        "next": next,
-    }))
+    let rows = node
+        .store
+        .call(move |c| store::list(c, &f, page.after, page.limit))
+        .await?;
+    let next = Page::next(page.limit, &rows, |(id, _)| *id);
+    let items = rows
+        .into_iter()
+        .map(|(_, a)| -> Result<RiskAlert> {
+            Ok(RiskAlert {
+                alert: serde_json::from_str(&a.body)
+                    .map_err(|e| Error::Internal(format!("stored alert: {e}")))?,
+                outcome: a.outcome,
+                log_index: a.log_index,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Paged { items, next })
 }

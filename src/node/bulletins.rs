@@ -11,8 +11,9 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use super::answers::loans::{BulletinEnvelope, BulletinList, BulletinSummary};
 use super::{Caller, Node};
 use crate::bulletin::{Entry, Month, compute};
 use crate::credential::datetime::format_utc_seconds;
@@ -132,17 +133,17 @@ pub async fn due(node: &Node) -> Result<()> {
     Ok(())
 }
 
-fn summary(month: &str, log_size: i64, sha256: &str, at: i64) -> Value {
-    json!({
-        "month": month,
-        "logSize": log_size,
-        "sha256": sha256,
-        "generatedAt": format_utc_seconds(from_millis(at)),
-    })
+fn summary(month: &str, log_size: i64, sha256: &str, at: i64) -> BulletinSummary {
+    BulletinSummary {
+        month: month.to_owned(),
+        log_size,
+        sha256: sha256.to_owned(),
+        generated_at: format_utc_seconds(from_millis(at)),
+    }
 }
 
 /// The operator archives a month's bulletin now.
-pub async fn create(node: &Node, caller: &Caller, body: GenerateBody) -> Result<Value> {
+pub async fn create(node: &Node, caller: &Caller, body: GenerateBody) -> Result<BulletinSummary> {
     caller.require(&[Role::Node])?;
     let month = Month::parse(&body.month).map_err(|e| Error::invalid("invalid-month", e.to_string()))?;
     let b = generate(node, &month).await?;
@@ -150,12 +151,12 @@ pub async fn create(node: &Node, caller: &Caller, body: GenerateBody) -> Result<
 }
 
 /// Archived bulletins, newest first (regulators and the node's operator).
-pub async fn list(node: &Node, caller: &Caller) -> Result<Value> {
+pub async fn list(node: &Node, caller: &Caller) -> Result<BulletinList> {
     caller.require(&[Role::Node, Role::Regulator])?;
     let rows = node.store.call(store::list).await?;
-    Ok(json!({
-        "bulletins": rows.iter().map(|(m, s, d, t)| summary(m, *s, d, *t)).collect::<Vec<_>>(),
-    }))
+    Ok(BulletinList {
+        bulletins: rows.iter().map(|(m, s, d, t)| summary(m, *s, d, *t)).collect(),
+    })
 }
 
 /// One archived bulletin (regulators and the node's operator): `404` if the month has none.
@@ -170,12 +171,12 @@ pub async fn get(node: &Node, caller: &Caller, month: &str) -> Result<StoredBull
 }
 
 /// The JSON answer of a bulletin: the signed bulletin, its digest and signature, and who signed.
-pub fn envelope(b: &StoredBulletin) -> Value {
-    json!({
-        "bulletin": serde_json::from_str::<Value>(&b.content).unwrap_or(Value::Null),
-        "sha256": b.sha256,
-        "signature": b.signature,
-        "signer": b.signer,
-        "generatedAt": format_utc_seconds(from_millis(b.generated_at)),
-    })
+pub fn envelope(b: &StoredBulletin) -> BulletinEnvelope {
+    BulletinEnvelope {
+        bulletin: serde_json::from_str::<Value>(&b.content).unwrap_or(Value::Null),
+        sha256: b.sha256.clone(),
+        signature: b.signature.clone(),
+        signer: b.signer.clone(),
+        generated_at: format_utc_seconds(from_millis(b.generated_at)),
+    }
 }

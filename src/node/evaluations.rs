@@ -19,6 +19,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
+use super::answers::grants::{EvaluationModelRef, EvaluationView, ReleaseAnswer};
 use super::release::{ReleaseBody, release_request};
 use super::{Caller, Node};
 use crate::credential::data_integrity;
@@ -72,7 +73,7 @@ fn model_digest(model: &Model) -> Result<String> {
 }
 
 /// Step 1: handles `POST /v1/evaluations` from a platform (or the node itself).
-pub async fn evaluate(node: &Node, caller: &Caller, body: &[u8]) -> Result<Value> {
+pub async fn evaluate(node: &Node, caller: &Caller, body: &[u8]) -> Result<ReleaseAnswer> {
     caller.require(&[Role::Platform, Role::Node])?;
     let node_json =
         crate::crypto::json::parse(body).map_err(|e| Error::invalid("malformed-json", e.to_string()))?;
@@ -236,23 +237,26 @@ pub(crate) async fn finish(
 }
 
 /// The public view of a stored evaluation.
-pub fn describe(e: &StoredEvaluation, now_ms: i64) -> Value {
-    let credential: Value = serde_json::from_str(&e.credential).unwrap_or(Value::Null);
-    json!({
-        "id": e.id,
-        "enterprise": e.enterprise_uscc,
-        "requestedBy": e.requested_by,
-        "grant": e.grant_id,
-        "model": {"id": e.model_id, "version": e.model_version},
-        "grade": e.grade,
-        "score": e.score,
-        "state": EvaluationState::at(e.withdrawn_at.is_some(), e.valid_until, now_ms).as_str(),
-        "issuedAt": crate::credential::datetime::format_utc_seconds(from_millis(e.issued_at)),
-        "validUntil": crate::credential::datetime::format_utc_seconds(from_millis(e.valid_until)),
-        "withdrawnAt": e.withdrawn_at.map(|t| crate::credential::datetime::format_utc_seconds(from_millis(t))),
-        "logIndex": e.log_index,
-        "credential": credential,
-    })
+pub fn describe(e: &StoredEvaluation, now_ms: i64) -> EvaluationView {
+    use crate::credential::datetime::format_utc_seconds;
+    EvaluationView {
+        id: e.id.clone(),
+        enterprise: e.enterprise_uscc.clone(),
+        requested_by: e.requested_by.clone(),
+        grant: e.grant_id.clone(),
+        model: EvaluationModelRef {
+            id: e.model_id.clone(),
+            version: e.model_version,
+        },
+        grade: e.grade.clone(),
+        score: e.score,
+        state: EvaluationState::at(e.withdrawn_at.is_some(), e.valid_until, now_ms),
+        issued_at: format_utc_seconds(from_millis(e.issued_at)),
+        valid_until: format_utc_seconds(from_millis(e.valid_until)),
+        withdrawn_at: e.withdrawn_at.map(|t| format_utc_seconds(from_millis(t))),
+        log_index: e.log_index,
+        credential: serde_json::from_str(&e.credential).unwrap_or(Value::Null),
+    }
 }
 
 /// Whether `caller` may see or act on `e`: the platform that asked, the node; for viewing also the
@@ -268,7 +272,7 @@ fn may(caller: &Caller, e: &StoredEvaluation, viewing: bool) -> bool {
 }
 
 /// Step 3: `GET /v1/evaluations/{id}`.
-pub async fn view(node: &Node, caller: &Caller, id: &str) -> Result<Value> {
+pub async fn view(node: &Node, caller: &Caller, id: &str) -> Result<EvaluationView> {
     caller.require(&[Role::Platform, Role::Node, Role::Enterprise, Role::Regulator])?;
     let key = id.to_owned();
     let row = node.store.call(move |c| store::get(c, &key)).await?;
@@ -281,7 +285,7 @@ pub async fn view(node: &Node, caller: &Caller, id: &str) -> Result<Value> {
 
 /// Step 4: `POST /v1/evaluations/{id}/withdraw`. Withdrawing a withdrawn evaluation changes
 /// nothing and answers its state.
-pub async fn withdraw(node: &Node, caller: &Caller, id: &str) -> Result<Value> {
+pub async fn withdraw(node: &Node, caller: &Caller, id: &str) -> Result<EvaluationView> {
     caller.require(&[Role::Platform, Role::Node])?;
     let key = id.to_owned();
     let row = node.store.call(move |c| store::get(c, &key)).await?;

@@ -29,6 +29,11 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::answers::loans::{
+    FeedBatch, FeedBatchEntry, FeedBatchSummary, FeedSubscription, FeedSubscriptionDeleted,
+    FeedSubscriptionList,
+};
+use super::answers::{Page, PageQuery, Paged};
 use super::{Caller, Node};
 use crate::credential::datetime::format_utc_seconds;
 use crate::crypto::Sha256Digest;
@@ -71,18 +76,19 @@ fn split(s: &str) -> Vec<&str> {
     s.split(',').filter(|x| !x.is_empty()).collect()
 }
 
-fn describe(s: &Subscription) -> Value {
-    json!({
-        "id": s.public_id,
-        "regions": split(&s.regions),
-        "industries": split(&s.industries),
-        "categories": s.categories.split(',').collect::<Vec<_>>(),
-        "createdAt": format_utc_seconds(from_millis(s.created_at)),
-    })
+fn describe(s: &Subscription) -> FeedSubscription {
+    let owned = |v: Vec<&str>| v.into_iter().map(str::to_owned).collect();
+    FeedSubscription {
+        id: s.public_id.clone(),
+        regions: owned(split(&s.regions)),
+        industries: owned(split(&s.industries)),
+        categories: owned(s.categories.split(',').collect()),
+        created_at: format_utc_seconds(from_millis(s.created_at)),
+    }
 }
 
 /// A bank subscribes; nothing is written unless every region and category is acceptable.
-pub async fn subscribe(node: &Node, caller: &Caller, body: SubscribeBody) -> Result<Value> {
+pub async fn subscribe(node: &Node, caller: &Caller, body: SubscribeBody) -> Result<FeedSubscription> {
     caller.require(&[Role::Bank])?;
     let bad = |m: String| Error::invalid("invalid-subscription", m);
     let regions = Regions::jiangsu();
@@ -140,7 +146,7 @@ pub async fn subscribe(node: &Node, caller: &Caller, body: SubscribeBody) -> Res
         .collect::<Vec<_>>()
         .join(",");
     node.committer
-        .run(move |tx| -> Result<Value> {
+        .run(move |tx| -> Result<FeedSubscription> {
             tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
             if store::live(tx.conn, Some(&bank))?.len() >= MAX_SUBSCRIPTIONS {
                 return Err(Error::Conflict(format!(
@@ -168,28 +174,30 @@ pub async fn subscribe(node: &Node, caller: &Caller, body: SubscribeBody) -> Res
 }
 
 /// The bank's live subscriptions.
-pub async fn subscriptions(node: &Node, caller: &Caller) -> Result<Value> {
+pub async fn subscriptions(node: &Node, caller: &Caller) -> Result<FeedSubscriptionList> {
     caller.require(&[Role::Bank])?;
     let bank = caller.uscc().to_owned();
     let rows = node
         .store
         .call(move |c| Ok::<_, Error>(store::live(c, Some(&bank))?))
         .await?;
-    Ok(json!({"subscriptions": rows.iter().map(describe).collect::<Vec<_>>()}))
+    Ok(FeedSubscriptionList {
+        subscriptions: rows.iter().map(describe).collect(),
+    })
 }
 
 /// The bank deletes one of its subscriptions (`404` if it has none by that id).
-pub async fn unsubscribe(node: &Node, caller: &Caller, id: String) -> Result<Value> {
+pub async fn unsubscribe(node: &Node, caller: &Caller, id: String) -> Result<FeedSubscriptionDeleted> {
     caller.require(&[Role::Bank])?;
     let (bank, a) = (caller.uscc().to_owned(), caller.assertion.clone());
     node.committer
-        .run(move |tx| -> Result<Value> {
+        .run(move |tx| -> Result<FeedSubscriptionDeleted> {
             let now = tx.now();
             if !store::unsubscribe(tx.conn, &bank, &id, now)? {
                 return Err(Error::NotFound(format!("subscription {id}")));
             }
             tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
-            Ok(json!({"id": id, "deleted": true}))
+            Ok(FeedSubscriptionDeleted { id, deleted: true })
         })
         .await
 }
@@ -386,13 +394,13 @@ async fn push(node: &Node, s: &Subscription, records: &[DataRecord]) -> Result<u
                     first = first.min(appended.seq);
                     last = last.max(appended.seq);
                     n_records += i64::try_from(rows.as_array().map_or(0, Vec::len)).unwrap_or(0);
-                    out.push(json!({
-                        "enterprise": uscc,
-                        "region": regions.key_of(uscc),
-                        "industry": industry_of.get(uscc),
-                        "logIndex": appended.seq,
-                        "records": rows,
-                    }));
+                    out.push(FeedBatchEntry {
+                        enterprise: uscc.clone(),
+                        region: regions.key_of(uscc).to_owned(),
+                        industry: industry_of.get(uscc).cloned(),
+                        log_index: appended.seq,
+                        records: rows.as_array().cloned().unwrap_or_default(),
+                    });
                 }
                 let now = tx.now();
                 let n = i64::try_from(out.len()).unwrap_or(0);
@@ -400,17 +408,19 @@ async fn push(node: &Node, s: &Subscription, records: &[DataRecord]) -> Result<u
                     i64::try_from(first).unwrap_or(0),
                     i64::try_from(last).unwrap_or(0),
                 );
-                let body = json!({
-                    "id": batch_id,
-                    "subscription": sub_public,
-                    "bank": bank,
-                    "createdAt": format_utc_seconds(from_millis(now)),
-                    "enterprises": n,
-                    "records": n_records,
-                    "firstIndex": fi,
-                    "lastIndex": li,
-                    "entries": out,
-                });
+                // Stored as a JSON value's text (members in order), as it always was.
+                let body = serde_json::to_value(FeedBatch {
+                    id: batch_id.clone(),
+                    subscription: sub_public.clone(),
+                    bank: bank.clone(),
+                    created_at: format_utc_seconds(from_millis(now)),
+                    enterprises: n,
+                    records: n_records,
+                    first_index: fi,
+                    last_index: li,
+                    entries: out,
+                })
+                .map_err(|e| Error::Internal(e.to_string()))?;
                 store::insert_batch(
                     tx.conn,
                     &Batch {
@@ -444,36 +454,31 @@ async fn push(node: &Node, s: &Subscription, records: &[DataRecord]) -> Result<u
 }
 
 /// The bank's batches (summaries), oldest first, `after`/`limit` paging.
-pub async fn batches(node: &Node, caller: &Caller, after: Option<i64>, limit: Option<i64>) -> Result<Value> {
+pub async fn batches(node: &Node, caller: &Caller, q: PageQuery) -> Result<Paged<FeedBatchSummary>> {
     caller.require(&[Role::Bank])?;
-    let limit = limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(Error::invalid("invalid-query", "limit: 1–200"));
-    }
+    let page = q.page()?;
     let bank = caller.uscc().to_owned();
-    let after = after.unwrap_or(0);
     let rows = node
         .store
-        .call(move |c| Ok::<_, Error>(store::batches(c, &bank, after, limit)?))
+        .call(move |c| Ok::<_, Error>(store::batches(c, &bank, page.after, page.limit)?))
         .await?;
-    let next = (i64::try_from(rows.len()).unwrap_or(0) == limit)
-        .then(|| rows.last().map(|(id, _)| *id))
-        .flatten();
-    Ok(json!({
-        "batches": rows.iter().map(|(_, b)| json!({
-            "id": b.public_id,
-            "enterprises": b.enterprises,
-            "records": b.records,
-            "firstIndex": b.first_index,
-            "lastIndex": b.last_index,
-            "createdAt": format_utc_seconds(from_millis(b.created_at)),
-        })).collect::<Vec<_>>(),
-        "next": next,
-    }))
+    let next = Page::next(page.limit, &rows, |(id, _)| *id);
+    let items = rows
+        .into_iter()
+        .map(|(_, b)| FeedBatchSummary {
+            id: b.public_id,
+            enterprises: b.enterprises,
+            records: b.records,
+            first_index: b.first_index,
+            last_index: b.last_index,
+            created_at: format_utc_seconds(from_millis(b.created_at)),
+        })
+        .collect();
+    Ok(Paged { items, next })
 }
 
 /// One batch of the caller's, in full.
-pub async fn batch(node: &Node, caller: &Caller, id: String) -> Result<Value> {
+pub async fn batch(node: &Node, caller: &Caller, id: String) -> Result<FeedBatch> {
     caller.require(&[Role::Bank])?;
     let bank = caller.uscc().to_owned();
     let b = node

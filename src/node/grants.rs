@@ -4,6 +4,9 @@
 
 use serde_json::{Value, json};
 
+use super::answers::grants::{
+    Grant, GrantDetail, GrantEvent, GrantList, GrantStatusChanged, Notice, NoticeList, StatusSlot,
+};
 use super::registry::{Actor, delegated};
 use super::{Caller, Node};
 use crate::credential::datetime::format_utc_seconds;
@@ -23,7 +26,7 @@ pub fn list_base(node: &Node, n: i64) -> String {
 }
 
 /// Allocates a status slot for the caller's next grant (an enterprise, or an agent signing for one).
-pub async fn allocate_slot(node: &Node, caller: &Caller) -> Result<Value> {
+pub async fn allocate_slot(node: &Node, caller: &Caller) -> Result<StatusSlot> {
     caller.require(&[Role::Enterprise])?;
     let (uscc, a) = (caller.uscc().to_owned(), caller.assertion.clone());
     let (list, idx) = node
@@ -33,7 +36,10 @@ pub async fn allocate_slot(node: &Node, caller: &Caller) -> Result<Value> {
             Ok(status_lists::allocate_slot(tx.conn, &uscc, tx.now())?)
         })
         .await?;
-    Ok(json!({"statusList": list_base(node, list), "statusIndex": idx}))
+    Ok(StatusSlot {
+        status_list: list_base(node, list),
+        status_index: idx,
+    })
 }
 
 fn grant_entry(
@@ -79,7 +85,7 @@ fn list_number(node: &Node, url: &str, purpose: StatusPurpose) -> Option<i64> {
 /// grantee and banks are admitted, and that the status slot was allocated to this enterprise; then
 /// stores the exact bytes and logs the submission. Submitting the same bytes again returns the stored
 /// grant (and `false`: nothing new was stored).
-pub async fn submit(node: &Node, bytes: Vec<u8>) -> Result<(Value, bool)> {
+pub async fn submit(node: &Node, bytes: Vec<u8>) -> Result<(Grant, bool)> {
     let now = node.clock.now();
     let catalog = node.catalog();
     let g = grant::verify::verify_using(&bytes, &catalog, &node.keys, now)?;
@@ -115,7 +121,7 @@ pub async fn submit(node: &Node, bytes: Vec<u8>) -> Result<(Value, bool)> {
     let g2 = g.clone();
     let stored = node
         .committer
-        .run(move |tx| -> Result<(Value, bool)> {
+        .run(move |tx| -> Result<(Grant, bool)> {
             let g = g2;
             if let Some(existing) = store::get(tx.conn, g.id().as_str())? {
                 if existing.sha256 == g.digest().to_hex() {
@@ -263,23 +269,23 @@ pub async fn submit(node: &Node, bytes: Vec<u8>) -> Result<(Value, bool)> {
 }
 
 /// The public description of a stored grant.
-pub fn describe(g: &StoredGrant) -> Value {
-    json!({
-        "id": g.id,
-        "sha256": g.sha256,
-        "envelope": g.envelope,
-        "enterprise": g.enterprise_uscc,
-        "grantee": g.grantee_uscc,
-        "signer": g.signer_did,
-        "delegation": g.delegation_id,
-        "state": g.state,
-                "statusListNumber": g.status_list,
-        "statusListIndex": g.status_index,
-        "validFrom": format_utc_seconds(from_millis(g.valid_from)),
-        "validUntil": format_utc_seconds(from_millis(g.valid_until)),
-        "submittedAt": format_utc_seconds(from_millis(g.submitted_at)),
-        "logIndex": g.submitted_seq,
-    })
+pub fn describe(g: &StoredGrant) -> Grant {
+    Grant {
+        id: g.id.clone(),
+        sha256: g.sha256.clone(),
+        envelope: g.envelope.clone(),
+        enterprise: g.enterprise_uscc.clone(),
+        grantee: g.grantee_uscc.clone(),
+        signer: g.signer_did.clone(),
+        delegation: g.delegation_id.clone(),
+        state: g.state,
+        status_list_number: g.status_list,
+        status_list_index: g.status_index,
+        valid_from: format_utc_seconds(from_millis(g.valid_from)),
+        valid_until: format_utc_seconds(from_millis(g.valid_until)),
+        submitted_at: format_utc_seconds(from_millis(g.submitted_at)),
+        log_index: g.submitted_seq,
+    }
 }
 
 /// The verified grant for stored bytes, from the cache or verified now.
@@ -300,7 +306,7 @@ pub fn verified(node: &Node, g: &StoredGrant) -> std::result::Result<VerifiedGra
 /// A status change by signed request: `action` is `revoke`, `suspend` or `resume`; the request's
 /// claim `grant` names the grant. The signer must be the enterprise's current key, or an agent it
 /// delegated that action to. The request is kept as evidence and the change logged.
-pub async fn change_status(node: &Node, action: GrantAction, token: &str) -> Result<Value> {
+pub async fn change_status(node: &Node, action: GrantAction, token: &str) -> Result<GrantStatusChanged> {
     let now = node.clock.now();
     let req = super::auth::verify_request(token, action.as_str(), node.did(), now, &node.keys)?;
     let grant_id = req
@@ -309,7 +315,7 @@ pub async fn change_status(node: &Node, action: GrantAction, token: &str) -> Res
         .to_owned();
     let evidence = token.to_owned();
     node.committer
-        .run(move |tx| -> Result<Value> {
+        .run(move |tx| -> Result<GrantStatusChanged> {
             let g = store::get(tx.conn, &grant_id)?
                 .ok_or_else(|| Error::NotFound(format!("grant {grant_id}")))?;
             let signer = req.signer.as_str();
@@ -392,7 +398,11 @@ pub async fn change_status(node: &Node, action: GrantAction, token: &str) -> Res
                 },
                 now,
             )?;
-            Ok(json!({"id": g.id, "state": new_state, "logIndex": e.seq}))
+            Ok(GrantStatusChanged {
+                id: g.id,
+                state: new_state,
+                log_index: e.seq,
+            })
         })
         .await
 }
@@ -497,25 +507,27 @@ pub fn cascade_suspend(tx: &mut Tx<'_>, removed: &str, role: Role, actor: &Party
 
 /// Grants visible to a caller: an enterprise sees its own, a platform or bank those naming it, a
 /// regulator or the node all of them.
-pub async fn list_for(node: &Node, caller: &Caller) -> Result<Vec<Value>> {
+pub async fn list_for(node: &Node, caller: &Caller) -> Result<GrantList> {
     let (role, uscc) = (caller.role, caller.uscc().to_owned());
     node.store
-        .call(move |c| -> Result<Vec<Value>> {
+        .call(move |c| -> Result<GrantList> {
             let rows = match role {
                 Role::Enterprise => store::of_enterprise(c, &uscc)?,
                 Role::Platform | Role::Bank => store::naming(c, &uscc)?,
                 Role::Regulator | Role::Node => store::all(c, 1000, 0)?,
             };
-            Ok(rows.iter().map(describe).collect())
+            Ok(GrantList {
+                grants: rows.iter().map(describe).collect(),
+            })
         })
         .await
 }
 
 /// One grant, if the caller may see it: its description, the signed credential and its events.
-pub async fn get_for(node: &Node, caller: &Caller, id: String) -> Result<Value> {
+pub async fn get_for(node: &Node, caller: &Caller, id: String) -> Result<GrantDetail> {
     let (role, uscc) = (caller.role, caller.uscc().to_owned());
     node.store
-        .call(move |c| -> Result<Value> {
+        .call(move |c| -> Result<GrantDetail> {
             let g = store::get(c, &id)?.ok_or_else(|| Error::NotFound(format!("grant {id}")))?;
             let mut named = || -> Result<bool> { Ok(store::naming(c, &uscc)?.iter().any(|x| x.id == g.id)) };
             let visible = match role {
@@ -526,22 +538,21 @@ pub async fn get_for(node: &Node, caller: &Caller, id: String) -> Result<Value> 
             if !visible {
                 return Err(Error::NotFound(format!("grant {id}")));
             }
-            let events: Vec<Value> = store::events(c, &g.id)?
+            let events = store::events(c, &g.id)?
                 .into_iter()
-                .map(|e| {
-                    json!({
-                        "action": e.action,
-                        "actor": e.actor,
-                        "evidence": e.evidence,
-                        "at": format_utc_seconds(from_millis(e.at)),
-                        "logIndex": e.log_seq,
-                    })
+                .map(|e| GrantEvent {
+                    action: e.action,
+                    actor: e.actor,
+                    evidence: e.evidence,
+                    at: format_utc_seconds(from_millis(e.at)),
+                    log_index: e.log_seq,
                 })
                 .collect();
-            let mut v = describe(&g);
-            v["credential"] = Value::String(String::from_utf8_lossy(&g.body).into_owned());
-            v["events"] = Value::Array(events);
-            Ok(v)
+            Ok(GrantDetail {
+                grant: describe(&g),
+                credential: String::from_utf8_lossy(&g.body).into_owned(),
+                events,
+            })
         })
         .await
 }
@@ -555,17 +566,22 @@ pub fn reasons_of(e: &grant::GrantError) -> Vec<Reason> {
 }
 
 /// Notices for a participant, newest first.
-pub async fn notices_for(node: &Node, caller: &Caller) -> Result<Vec<Value>> {
+pub async fn notices_for(node: &Node, caller: &Caller) -> Result<NoticeList> {
     let uscc = caller.uscc().to_owned();
     node.store
-        .call(move |c| -> Result<Vec<Value>> {
+        .call(move |c| -> Result<NoticeList> {
             let rows = notices::of_participant(c, &uscc, 200)?;
-            Ok(rows
-                .into_iter()
-                .map(|n| {
-                    json!({"id": n.id, "kind": n.kind, "at": format_utc_seconds(from_millis(n.created_at)), "body": serde_json::from_str::<Value>(&n.body).unwrap_or(Value::Null)})
-                })
-                .collect())
+            Ok(NoticeList {
+                notices: rows
+                    .into_iter()
+                    .map(|n| Notice {
+                        body: serde_json::from_str::<Value>(&n.body).unwrap_or(Value::Null),
+                        id: n.id,
+                        kind: n.kind,
+                        at: format_utc_seconds(from_millis(n.created_at)),
+                    })
+                    .collect(),
+            })
         })
         .await
 }

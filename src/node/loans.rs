@@ -22,6 +22,9 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::answers::loans::{self as answer, LoanReportAnswer, LoanReportLine};
+use super::answers::stats::{EnterpriseCountRow, EnterpriseCounts, LoanFigureRow, LoanFigures};
+use super::answers::{Page, Paged};
 use super::{Caller, Node};
 use crate::crypto::Sha256Digest;
 use crate::error::{Error, Result};
@@ -92,7 +95,7 @@ fn enum_word<T: serde::Serialize>(v: &T) -> Option<String> {
 }
 
 /// Records a bank's loan report relayed by the calling platform (the steps in the module doc).
-pub async fn report(node: &Node, caller: &Caller, body: ReportBody) -> Result<Value> {
+pub async fn report(node: &Node, caller: &Caller, body: ReportBody) -> Result<LoanReportAnswer> {
     caller.require(&[Role::Platform])?;
     let token = body.request;
     let (req, report) = read(node, &token)?;
@@ -100,9 +103,9 @@ pub async fn report(node: &Node, caller: &Caller, body: ReportBody) -> Result<Va
     let a = caller.assertion.clone();
     let evidence_sha = Sha256Digest::of(token.as_bytes()).to_hex();
     let region = Regions::jiangsu().key_of(&report.enterprise).to_owned();
-    let appended = node
+    let recorded = node
         .committer
-        .run(move |tx| -> Result<Value> {
+        .run(move |tx| -> Result<_> {
             // Step 3: the signer is the current key of an active bank of this platform.
             let signer = req.signer.as_str().to_owned();
             let bank = match participants::find_by_did(tx.conn, &signer)? {
@@ -331,34 +334,28 @@ pub async fn report(node: &Node, caller: &Caller, body: ReportBody) -> Result<Va
                 },
                 &LoanCounts::of(&report.event, &delta),
             )?;
-            let leaf_hash = hex::encode(appended.leaf_hash);
-            Ok(json!({
-                "reportId": report.report_id,
-                "loan": report.loan,
-                "enterprise": report.enterprise,
-                "bank": bank,
-                "grant": grant.id,
-                "grantSha256": grant.sha256,
-                "outcome": outcome,
-                "state": after.state.as_str(),
-                "approvedAmount": after.approved,
-                "disbursed": after.disbursed,
-                "balance": after.balance,
-                "logIndex": appended.seq,
-                "leafHash": leaf_hash,
-                "timeMs": appended.leaf.time_ms,
-            }))
+            Ok((report, bank, grant.id, grant.sha256, outcome, after, appended))
         })
         .await?;
-    let mut v = appended;
-    let index = v["logIndex"].as_u64().unwrap_or_default();
-    let leaf = v["leafHash"].as_str().unwrap_or_default().to_owned();
-    let time_ms = v["timeMs"].as_u64().unwrap_or_default();
-    if let Some(m) = v.as_object_mut() {
-        m.remove("timeMs");
-    }
-    v["receipt"] = super::receipts::promise(node, index, &leaf, time_ms);
-    Ok(v)
+    let (report, bank, grant, grant_sha256, outcome, after, appended) = recorded;
+    let leaf_hash = hex::encode(appended.leaf_hash);
+    let receipt = super::receipts::promise(node, appended.seq, &leaf_hash, appended.leaf.time_ms);
+    Ok(LoanReportAnswer {
+        report_id: report.report_id,
+        loan: report.loan,
+        enterprise: report.enterprise,
+        bank,
+        grant,
+        grant_sha256,
+        outcome: outcome.to_owned(),
+        state: after.state,
+        approved_amount: after.approved,
+        disbursed: after.disbursed,
+        balance: after.balance,
+        log_index: appended.seq,
+        leaf_hash,
+        receipt,
+    })
 }
 
 /// The query of `GET /v1/loans`.
@@ -378,7 +375,7 @@ pub struct LoansQuery {
 /// Loans the caller may see, with their reports: a regulator or the node's operator every loan, a
 /// platform those reported through it, a bank its own, an enterprise its own. A filter outside the
 /// caller's own scope answers nothing rather than another participant's loans.
-pub async fn list(node: &Node, caller: &Caller, q: LoansQuery) -> Result<Value> {
+pub async fn list(node: &Node, caller: &Caller, q: LoansQuery) -> Result<Paged<answer::Loan>> {
     caller.require(&[
         Role::Node,
         Role::Regulator,
@@ -386,10 +383,7 @@ pub async fn list(node: &Node, caller: &Caller, q: LoansQuery) -> Result<Value> 
         Role::Bank,
         Role::Enterprise,
     ])?;
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(Error::invalid("invalid-query", "limit: 1–200"));
-    }
+    let page = Page::parse(q.after, q.limit)?;
     let me = caller.uscc().to_owned();
     let mut f = LoanFilter {
         enterprise: q.enterprise,
@@ -412,43 +406,50 @@ pub async fn list(node: &Node, caller: &Caller, q: LoansQuery) -> Result<Value> 
         }
         _ => {}
     }
-    let after = q.after.unwrap_or(0);
-    let rows = node.store.call(move |c| store::list(c, &f, after, limit)).await?;
-    let next = (i64::try_from(rows.len()).unwrap_or(0) == limit)
-        .then(|| rows.last().map(|(l, _)| l.id))
-        .flatten();
-    let loans: Vec<Value> = rows
+    let rows = node
+        .store
+        .call(move |c| store::list(c, &f, page.after, page.limit))
+        .await?;
+    let next = Page::next(page.limit, &rows, |(l, _)| l.id);
+    let items = rows
         .into_iter()
-        .map(|(l, reports)| {
-            json!({
-                "bank": l.bank_uscc,
-                "loan": l.loan_ref,
-                "enterprise": l.enterprise_uscc,
-                "platform": l.platform_uscc,
-                "region": l.region,
-                "regionName": Regions::jiangsu().name_of_key(&l.region),
-                "industry": l.industry,
-                "industryName": crate::industry::name_of_key(node.industries.as_deref(), &l.industry),
-                "state": l.state,
-                "approvedAmount": l.approved_amount,
-                "disbursed": l.disbursed,
-                "balance": l.balance,
-                "termMonths": l.term_months,
-                "rateBand": l.rate_band,
-                "security": l.security,
-                "firstLoan": l.first_loan,
-                "lastEventOn": l.last_on,
-                "reports": reports.iter().map(|r| json!({
-                    "reportId": r.report_id,
-                    "outcome": r.outcome,
-                    "on": r.event_on,
-                    "logIndex": r.log_index,
-                    "event": serde_json::from_str::<Value>(&r.report).map(|v| v["event"].clone()).unwrap_or(Value::Null),
-                })).collect::<Vec<_>>(),
+        .map(|(l, reports)| -> Result<answer::Loan> {
+            Ok(answer::Loan {
+                region_name: Regions::jiangsu().name_of_key(&l.region).to_owned(),
+                industry_name: crate::industry::name_of_key(node.industries.as_deref(), &l.industry)
+                    .to_owned(),
+                state: LoanState::parse(&l.state)
+                    .ok_or_else(|| Error::Internal(format!("stored loan state {:?}", l.state)))?,
+                bank: l.bank_uscc,
+                loan: l.loan_ref,
+                enterprise: l.enterprise_uscc,
+                platform: l.platform_uscc,
+                region: l.region,
+                industry: l.industry,
+                approved_amount: l.approved_amount,
+                disbursed: l.disbursed,
+                balance: l.balance,
+                term_months: l.term_months,
+                rate_band: l.rate_band,
+                security: l.security,
+                first_loan: l.first_loan,
+                last_event_on: l.last_on,
+                reports: reports
+                    .into_iter()
+                    .map(|r| LoanReportLine {
+                        event: serde_json::from_str::<Value>(&r.report)
+                            .map(|v| v["event"].clone())
+                            .unwrap_or(Value::Null),
+                        report_id: r.report_id,
+                        outcome: r.outcome,
+                        on: r.event_on,
+                        log_index: r.log_index,
+                    })
+                    .collect(),
             })
         })
-        .collect();
-    Ok(json!({"loans": loans, "next": next}))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Paged { items, next })
 }
 
 /// The query of `GET /v1/stats/loans`.
@@ -651,35 +652,50 @@ pub fn credit_share(c: &LoanCounts) -> Option<f64> {
     c.credit_share_bp().map(|bp| bp as f64 / 10_000.0)
 }
 
-/// The figures as JSON (industry names from `industries`, the node's table).
+/// The figures as JSON (`LoanFigures`; industry names from `industries`, the node's table).
 pub fn figures_json(
     dims: &[Dim],
     from: &str,
     until: &str,
     rows: &[FigureRow],
     industries: Option<&crate::industry::Industries>,
-) -> Value {
+) -> LoanFigures {
     let regions = Regions::jiangsu();
-    json!({
-        "from": from,
-        "until": until,
-        "groupBy": dims.iter().map(|d| d.as_str()).collect::<Vec<_>>(),
-        "rows": rows.iter().map(|r| {
-            let mut v = serde_json::to_value(r.counts).unwrap_or_default();
-            for (d, k) in dims.iter().zip(&r.key) {
-                v[d.as_str()] = json!(k);
-                if *d == Dim::Region {
-                    v["regionName"] = json!(regions.name_of_key(k));
+    LoanFigures {
+        from: from.to_owned(),
+        until: until.to_owned(),
+        group_by: dims.iter().map(|d| d.as_str()).collect(),
+        rows: rows
+            .iter()
+            .map(|r| {
+                let mut row = LoanFigureRow {
+                    counts: r.counts,
+                    credit_share: credit_share(&r.counts),
+                    balance: r.balance,
+                    ..Default::default()
+                };
+                for (d, k) in dims.iter().zip(&r.key) {
+                    let k = Some(k.clone());
+                    match d {
+                        Dim::Month => row.month = k,
+                        Dim::Region => {
+                            row.region_name = k.as_deref().map(|k| regions.name_of_key(k).to_owned());
+                            row.region = k;
+                        }
+                        Dim::Industry => {
+                            row.industry_name = k
+                                .as_deref()
+                                .map(|k| crate::industry::name_of_key(industries, k).to_owned());
+                            row.industry = k;
+                        }
+                        Dim::Platform => row.platform = k,
+                        Dim::Bank => row.bank = k,
+                    }
                 }
-                if *d == Dim::Industry {
-                    v["industryName"] = json!(crate::industry::name_of_key(industries, k));
-                }
-            }
-            v["creditShare"] = json!(credit_share(&r.counts));
-            v["balance"] = json!(r.balance);
-            v
-        }).collect::<Vec<_>>(),
-    })
+                row
+            })
+            .collect(),
+    }
 }
 
 /// The figures as RFC 4180 CSV (header row first; CRLF line ends; text cells quoted and
@@ -794,28 +810,39 @@ pub async fn enterprises(
     Ok((dims, out.into_iter().collect()))
 }
 
-/// [`enterprises`] as JSON: `total` and a row per key with its names.
+/// [`enterprises`] as JSON (`EnterpriseCounts`): `total` and a row per key with its names.
 pub fn enterprises_json(
     dims: &[Dim],
     rows: &[(Vec<String>, i64)],
     industries: Option<&crate::industry::Industries>,
-) -> Value {
+) -> EnterpriseCounts {
     let regions = Regions::jiangsu();
-    json!({
-        "groupBy": dims.iter().map(|d| d.as_str()).collect::<Vec<_>>(),
-        "total": rows.iter().map(|r| r.1).sum::<i64>(),
-        "rows": rows.iter().map(|(key, n)| {
-            let mut v = json!({"enterprises": n});
-            for (d, k) in dims.iter().zip(key) {
-                v[d.as_str()] = json!(k);
-                match d {
-                    Dim::Region => v["regionName"] = json!(regions.name_of_key(k)),
-                    _ => v["industryName"] = json!(crate::industry::name_of_key(industries, k)),
+    EnterpriseCounts {
+        group_by: dims.iter().map(|d| d.as_str()).collect(),
+        total: rows.iter().map(|r| r.1).sum::<i64>(),
+        rows: rows
+            .iter()
+            .map(|(key, n)| {
+                let mut row = EnterpriseCountRow {
+                    enterprises: *n,
+                    ..Default::default()
+                };
+                for (d, k) in dims.iter().zip(key) {
+                    match d {
+                        Dim::Region => {
+                            row.region = Some(k.clone());
+                            row.region_name = Some(regions.name_of_key(k).to_owned());
+                        }
+                        _ => {
+                            row.industry = Some(k.clone());
+                            row.industry_name = Some(crate::industry::name_of_key(industries, k).to_owned());
+                        }
+                    }
                 }
-            }
-            v
-        }).collect::<Vec<_>>(),
-    })
+                row
+            })
+            .collect(),
+    }
 }
 
 /// [`enterprises`] as RFC 4180 CSV ([`super::stats::Csv`]).

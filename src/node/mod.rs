@@ -8,6 +8,7 @@
 //! data and a receipt.
 
 pub mod alerts;
+pub mod answers;
 pub mod audit;
 pub mod auth;
 pub mod background;

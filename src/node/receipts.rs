@@ -4,11 +4,10 @@
 //! A checkpoint covering the entry follows within the checkpoint interval; the full C2SP tlog-proof
 //! receipt is then served at `GET /v1/log/receipts/{index}` (spec/access-log.md §6).
 
+use super::Node;
+use super::answers::log::InclusionPromise;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use serde_json::{Value, json};
-
-use super::Node;
 
 /// The statement an inclusion promise signs.
 pub fn promise_statement(origin: &str, index: u64, leaf_hash: &[u8], time_ms: u64) -> String {
@@ -19,18 +18,18 @@ pub fn promise_statement(origin: &str, index: u64, leaf_hash: &[u8], time_ms: u6
 }
 
 /// A signed inclusion promise for entry `index`.
-pub fn promise(node: &Node, index: u64, leaf_hash_hex: &str, time_ms: u64) -> Value {
+pub fn promise(node: &Node, index: u64, leaf_hash_hex: &str, time_ms: u64) -> InclusionPromise {
     let leaf_hash = hex::decode(leaf_hash_hex).unwrap_or_default();
     let statement = promise_statement(&node.origin, index, &leaf_hash, time_ms);
     let signature = node.key.secret.sign(statement.as_bytes());
-    json!({
-        "type": "inclusion-promise",
-        "origin": node.origin,
-        "index": index,
-        "leafHash": STANDARD.encode(&leaf_hash),
-        "timeMs": time_ms,
-        "signer": node.did(),
-        "signature": STANDARD.encode(signature),
-        "proof": format!("/v1/log/receipts/{index}"),
-    })
+    InclusionPromise {
+        kind: "inclusion-promise",
+        origin: node.origin.clone(),
+        index,
+        leaf_hash: STANDARD.encode(&leaf_hash),
+        time_ms,
+        signer: node.did().to_owned(),
+        signature: STANDARD.encode(signature),
+        proof: format!("/v1/log/receipts/{index}"),
+    }
 }

@@ -19,6 +19,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use super::answers::grants::ReleaseAnswer;
 use super::{Caller, Node};
 use crate::crypto::{Sha256Digest, jcs};
 use crate::error::{Error, Result};
@@ -165,7 +166,7 @@ async fn refuse(node: &Node, caller: &Caller, s: Subject, reasons: Vec<Reason>) 
 }
 
 /// Handles a release request from an authenticated caller. `body` is the raw JSON body.
-pub async fn release(node: &Node, caller: &Caller, body: &[u8]) -> Result<Value> {
+pub async fn release(node: &Node, caller: &Caller, body: &[u8]) -> Result<ReleaseAnswer> {
     let parsed: std::result::Result<ReleaseBody, String> = crate::crypto::json::parse(body)
         .map_err(|e| e.to_string())
         .and_then(|n| crate::crypto::json::de::from_node(&n).map_err(|e| e.to_string()));
@@ -442,7 +443,7 @@ pub(crate) async fn release_request(
     caller: &Caller,
     req: ReleaseBody,
     evaluation: Option<super::evaluations::EvaluationJob>,
-) -> Result<Value> {
+) -> Result<ReleaseAnswer> {
     let catalog = node.catalog();
     // 1. Read: what is asked, kept for the log even when it is refused.
     let mut subject = subject_of(&req, &catalog, evaluation.as_ref());
@@ -581,19 +582,19 @@ pub(crate) async fn release_request(
             time_ms,
         } => {
             let promise = super::receipts::promise(node, seq, &leaf_hash, time_ms);
-            Ok(json!({
-                "requestId": request_id,
-                "enterprise": req.enterprise,
-                "grant": req.grant,
-                "purpose": req.purpose,
-                "granularity": req.granularity,
-                "onBehalfOf": req.on_behalf_of,
-                "data": data,
-                "dataSha256": data_sha256,
-                "logIndex": seq,
-                "leafHash": leaf_hash,
-                "receipt": promise,
-            }))
+            Ok(ReleaseAnswer {
+                request_id,
+                enterprise: req.enterprise,
+                grant: req.grant,
+                purpose: req.purpose,
+                granularity: req.granularity,
+                on_behalf_of: req.on_behalf_of,
+                data,
+                data_sha256,
+                log_index: seq,
+                leaf_hash,
+                receipt: promise,
+            })
         }
     }
 }

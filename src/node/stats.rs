@@ -10,8 +10,9 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
+use super::answers::stats as answer;
 use super::objections::ObjectionState;
 use super::{Caller, Node};
 use crate::error::{Error, Result};
@@ -73,12 +74,13 @@ impl Scope {
         })
     }
 
-    fn to_json(&self) -> Value {
-        match self {
-            Self::All => json!({"kind": "all"}),
-            Self::Platform(u) => json!({"kind": "platform", "uscc": u}),
-            Self::Bank(u) => json!({"kind": "bank", "uscc": u}),
-        }
+    fn answer(&self) -> answer::StatsScope {
+        let (kind, uscc) = match self {
+            Self::All => ("all", None),
+            Self::Platform(u) => ("platform", Some(u.clone())),
+            Self::Bank(u) => ("bank", Some(u.clone())),
+        };
+        answer::StatsScope { kind, uscc }
     }
 }
 
@@ -137,8 +139,12 @@ impl Period {
         self.until_day - self.from_day + 1
     }
 
-    fn to_json(self) -> Value {
-        json!({"from": rollups::day_date(self.from_day), "until": rollups::day_date(self.until_day), "days": self.days()})
+    fn answer(self) -> answer::StatsPeriod {
+        answer::StatsPeriod {
+            from: rollups::day_date(self.from_day),
+            until: rollups::day_date(self.until_day),
+            days: self.days(),
+        }
     }
 }
 
@@ -185,19 +191,14 @@ impl KindCounts {
         }
     }
 
-    fn members(&self) -> [(&'static str, i64); 3] {
-        [
-            ("releases", self.releases),
-            ("refusals", self.refusals),
-            ("onwardReleases", self.onward_releases),
-        ]
-    }
-
-    fn to_json(self, mut head: Map<String, Value>) -> Value {
-        for (k, v) in self.members() {
-            head.insert(k.to_owned(), json!(v));
+    /// The counts under `head` (the group's member, if any).
+    fn answer(self, head: answer::StatsKindCounts) -> answer::StatsKindCounts {
+        answer::StatsKindCounts {
+            releases: self.releases,
+            refusals: self.refusals,
+            onward_releases: self.onward_releases,
+            ..head
         }
-        Value::Object(head)
     }
 }
 
@@ -373,8 +374,8 @@ pub async fn summary(node: &Node, scope: Scope, period: Period) -> Result<Summar
         .await
 }
 
-fn none_if_empty(s: &str) -> Value {
-    if s.is_empty() { Value::Null } else { json!(s) }
+fn none_if_empty(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_owned())
 }
 
 fn as_of(ms: i64) -> String {
@@ -391,51 +392,76 @@ impl Summary {
     }
 
     /// The JSON answer (schema `StatsSummary` in spec/openapi.yaml).
-    pub fn to_json(&self) -> Value {
-        let per = |rows: &[(String, KindCounts)], key: &str| -> Vec<Value> {
+    pub fn answer(&self) -> answer::StatsSummary {
+        type Head = answer::StatsKindCounts;
+        let per = |rows: &[(String, KindCounts)], head: &dyn Fn(Option<String>) -> Head| {
             rows.iter()
-                .map(|(k, c)| {
-                    let mut head = Map::new();
-                    head.insert(key.to_owned(), none_if_empty(k));
-                    c.to_json(head)
-                })
-                .collect()
+                .map(|(k, c)| c.answer(head(none_if_empty(k))))
+                .collect::<Vec<_>>()
         };
-        let mut out = json!({
-            "asOf": as_of(self.as_of_ms),
-            "timeZone": "+08:00",
-            "logSize": self.log_size,
-            "scope": self.scope.to_json(),
-            "period": self.period.to_json(),
-            "access": {
-                "totals": self.totals.to_json(Map::new()),
-                "byDay": self.by_day.iter().map(|(d, c)| {
-                    let mut head = Map::new();
-                    head.insert("date".into(), json!(rollups::day_date(*d)));
-                    c.to_json(head)
-                }).collect::<Vec<_>>(),
-                "byPlatform": per(&self.by_platform, "platform"),
-                "byBank": per(&self.by_bank, "bank"),
-                "byCategory": per(&self.by_category, "category"),
-            },
-        });
-        if let (Some(states), Some(registered)) = (&self.enterprises, self.registered_enterprises()) {
-            out["enterprises"] = json!({"registered": registered, "byState": states});
-        }
-        if let Some(g) = &self.grants {
-            out["grants"] = json!(g);
-        }
-        if let Some(o) = &self.objections {
-            let mut states: BTreeMap<&str, i64> = OBJECTION_STATES.iter().map(|s| (*s, 0)).collect();
+        let enterprises = match (&self.enterprises, self.registered_enterprises()) {
+            (Some(states), Some(registered)) => Some(answer::StatsEnterprises {
+                registered,
+                by_state: states.clone(),
+            }),
+            _ => None,
+        };
+        let objections = self.objections.as_ref().map(|o| {
+            let mut states: BTreeMap<String, i64> =
+                OBJECTION_STATES.iter().map(|s| ((*s).to_owned(), 0)).collect();
             for (s, n) in &o.by_state {
-                *states.entry(s.as_str()).or_insert(0) += n;
+                *states.entry(s.clone()).or_insert(0) += n;
             }
-            out["objections"] = json!({
-                "byState": states,
-                "deadline": {"kept": o.kept, "missed": o.missed, "pending": o.pending, "unknown": o.unknown},
-            });
+            answer::StatsObjections {
+                by_state: states,
+                deadline: answer::StatsDeadlines {
+                    kept: o.kept,
+                    missed: o.missed,
+                    pending: o.pending,
+                    unknown: o.unknown,
+                },
+            }
+        });
+        answer::StatsSummary {
+            as_of: as_of(self.as_of_ms),
+            time_zone: "+08:00",
+            log_size: self.log_size,
+            scope: self.scope.answer(),
+            period: self.period.answer(),
+            access: answer::StatsAccessFigures {
+                totals: self.totals.answer(Head::default()),
+                by_day: self
+                    .by_day
+                    .iter()
+                    .map(|(d, c)| {
+                        c.answer(Head {
+                            date: Some(rollups::day_date(*d)),
+                            ..Head::default()
+                        })
+                    })
+                    .collect(),
+                by_platform: per(&self.by_platform, &|k| Head {
+                    platform: Some(k),
+                    ..Head::default()
+                }),
+                by_bank: per(&self.by_bank, &|k| Head {
+                    bank: Some(k),
+                    ..Head::default()
+                }),
+                by_category: per(&self.by_category, &|k| Head {
+                    category: Some(k),
+                    ..Head::default()
+                }),
+            },
+            enterprises,
+            grants: self.grants,
+            objections,
         }
-        out
+    }
+
+    /// [`Summary::answer`] as a JSON value (for the portal's pages).
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self.answer()).unwrap_or_default()
     }
 
     /// The CSV answer: RFC 4180, header `figure,dimension,key,kind,count`, one figure per row, in a
@@ -665,46 +691,35 @@ pub async fn access(node: &Node, scope: Scope, period: Period, f: AccessFilters)
 }
 
 impl AccessTable {
-    fn cells(&self, r: &AccessRow) -> Vec<(&'static str, Value)> {
-        let mut out = Vec::new();
+    fn cells(&self, r: &AccessRow) -> answer::StatsAccessRow {
+        let mut out = answer::StatsAccessRow {
+            count: r.entries,
+            ..Default::default()
+        };
         for d in &self.group_by {
-            let v = match *d {
-                "day" => json!(r.day.map(rollups::day_date)),
-                "kind" => json!(r.kind.map(kind_name)),
-                "platform" => r.platform.as_deref().map_or(Value::Null, none_if_empty),
-                "bank" => r.bank.as_deref().map_or(Value::Null, none_if_empty),
-                _ => json!(r.category),
-            };
-            out.push((if *d == "day" { "date" } else { d }, v));
+            match *d {
+                "day" => out.date = Some(r.day.map(rollups::day_date)),
+                "kind" => out.kind = Some(r.kind.map(kind_name)),
+                "platform" => out.platform = Some(r.platform.as_deref().and_then(none_if_empty)),
+                "bank" => out.bank = Some(r.bank.as_deref().and_then(none_if_empty)),
+                _ => out.category = Some(r.category.clone()),
+            }
         }
         out
     }
 
     /// The JSON answer (schema `StatsAccess` in spec/openapi.yaml): grouped dimensions as members
     /// (`date` for the day), `count`.
-    pub fn to_json(&self) -> Value {
-        let rows: Vec<Value> = self
-            .rows
-            .iter()
-            .map(|r| {
-                let mut m: Map<String, Value> = self
-                    .cells(r)
-                    .into_iter()
-                    .map(|(k, v)| (k.to_owned(), v))
-                    .collect();
-                m.insert("count".into(), json!(r.entries));
-                Value::Object(m)
-            })
-            .collect();
-        json!({
-            "asOf": as_of(self.as_of_ms),
-            "timeZone": "+08:00",
-            "logSize": self.log_size,
-            "scope": self.scope.to_json(),
-            "period": self.period.to_json(),
-            "groupBy": self.group_by,
-            "rows": rows,
-        })
+    pub fn answer(&self) -> answer::StatsAccess {
+        answer::StatsAccess {
+            as_of: as_of(self.as_of_ms),
+            time_zone: "+08:00",
+            log_size: self.log_size,
+            scope: self.scope.answer(),
+            period: self.period.answer(),
+            group_by: self.group_by.clone(),
+            rows: self.rows.iter().map(|r| self.cells(r)).collect(),
+        }
     }
 
     /// The CSV answer: RFC 4180, header = the grouped dimensions in canonical order (`date` for the
@@ -718,10 +733,18 @@ impl AccessTable {
         header.push("count");
         let mut w = Csv::new(&header);
         for r in &self.rows {
+            let c = self.cells(r);
+            let text = |v: &Option<Option<String>>| v.clone().flatten().unwrap_or_default();
             let mut cells: Vec<String> = self
-                .cells(r)
-                .into_iter()
-                .map(|(_, v)| v.as_str().map(str::to_owned).unwrap_or_default())
+                .group_by
+                .iter()
+                .map(|d| match *d {
+                    "day" => text(&c.date),
+                    "kind" => c.kind.flatten().unwrap_or_default().to_owned(),
+                    "platform" => text(&c.platform),
+                    "bank" => text(&c.bank),
+                    _ => text(&c.category),
+                })
                 .collect();
             cells.push(r.entries.to_string());
             let refs: Vec<&str> = cells.iter().map(String::as_str).collect();

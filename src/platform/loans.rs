@@ -123,6 +123,11 @@ pub async fn relay(p: &Platform, bank: &Caller, body: ReportBody) -> Result<Http
     });
     out["logIndex"] = json!(appended.seq);
     out["leafHash"] = json!(leaf_hash);
-    out["receipt"] = crate::node::receipts::promise(&p.core, appended.seq, &leaf_hash, appended.leaf.time_ms);
+    out["receipt"] = json!(crate::node::receipts::promise(
+        &p.core,
+        appended.seq,
+        &leaf_hash,
+        appended.leaf.time_ms
+    ));
     Ok(crate::http::json(StatusCode::CREATED, &out))
 }

@@ -294,7 +294,7 @@ async fn list_grants(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResp
     need(&s, &[Role::Enterprise, Role::Regulator, Role::Node])?;
     Ok(json(
         StatusCode::OK,
-        &json!({"grants": grants::list_for(&node, &s.caller(&node)?).await?}),
+        &grants::list_for(&node, &s.caller(&node)?).await?,
     ))
 }
 
@@ -365,7 +365,7 @@ async fn notices(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse
     let s = session(&node, &req).await?;
     Ok(json(
         StatusCode::OK,
-        &json!({"notices": grants::notices_for(&node, &s.caller(&node)?).await?}),
+        &grants::notices_for(&node, &s.caller(&node)?).await?,
     ))
 }
 

@@ -63,13 +63,13 @@ async fn loans_by_region(node: &Node) -> Result<Value> {
         ..Default::default()
     };
     let (dims, from, until, rows) = figures_as(node, crate::policy::Role::Regulator, "", &q).await?;
-    Ok(figures_json(
+    Ok(json!(figures_json(
         &dims,
         &from,
         &until,
         &rows,
         node.industries.as_deref(),
-    ))
+    )))
 }
 
 fn escape(s: &str) -> String {

@@ -2610,3 +2610,6 @@ fn live_answers_of_the_public_feed_and_enterprise_counts_match_the_spec() {
     assert_eq!(a.problem(), "invalid-webhook-events");
     spec.check("POST", "/v1/webhooks", &a);
 }
+
+/// The answer types against their schemas (`consentry::node::answers`).
+mod answers;

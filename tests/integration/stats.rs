@@ -735,7 +735,15 @@ async fn new_grant(env: &Env, w: &mut World, rng: &mut Rng) {
             per: RatePeriod::Day,
         }
     };
-    let d = draft(env, e, &p.uscc, bank.as_deref(), &slot, until, usage);
+    let d = draft(
+        env,
+        e,
+        &p.uscc,
+        bank.as_deref(),
+        &serde_json::to_value(&slot).unwrap(),
+        until,
+        usage,
+    );
     let bytes = serde_json::to_vec(&create_proof(&d.to_credential(), &e.key, env.now()).unwrap()).unwrap();
     if consentry::node::grants::submit(&env.node, bytes).await.is_ok() {
         w.grants.push(GrantInfo {

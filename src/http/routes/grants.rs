@@ -2,7 +2,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::json;
 
 use crate::error::Error;
 use crate::grant::GrantAction;
@@ -53,10 +52,7 @@ async fn list(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, E
             c.participant.state
         )));
     }
-    Ok(json(
-        StatusCode::OK,
-        &json!({"grants": grants::list_for(&node, &c).await?}),
-    ))
+    Ok(json(StatusCode::OK, &grants::list_for(&node, &c).await?))
 }
 
 async fn get(node: web::Data<Node>, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, Error> {
@@ -79,7 +75,7 @@ async fn change(node: &Node, action: GrantAction, id: &str, body: &Body) -> Resu
         .map_err(|_| Error::invalid("malformed-body", "body must be a signed request"))?
         .trim();
     let v = grants::change_status(node, action, token).await?;
-    if v["id"] != id {
+    if v.id != id {
         return Err(Error::Internal(
             "changed another grant than the path names".into(),
         ));

@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::error::Error;
 use crate::http::{Body, caller, caller_once, json, parse_body};
+use crate::node::answers::PageQuery;
 use crate::node::{Node, alerts, bulletins, feed, loans};
 use crate::policy::Role;
 
@@ -92,21 +93,11 @@ async fn bulletin_create(node: web::Data<Node>, req: HttpRequest, body: Body) ->
     Ok(json(StatusCode::CREATED, &bulletins::create(&node, &c, b).await?))
 }
 
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PageQuery {
-    after: Option<i64>,
-    limit: Option<i64>,
-}
-
 /// `GET /v1/alerts`: the post-loan risk alerts the caller may see.
 async fn alert_list(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
     let c = caller_once(&node, &req).await?;
     let q: PageQuery = crate::http::query(&req)?;
-    Ok(json(
-        StatusCode::OK,
-        &alerts::list(&node, &c, q.after, q.limit).await?,
-    ))
+    Ok(json(StatusCode::OK, &alerts::list(&node, &c, q).await?))
 }
 
 /// `POST /v1/feed/subscriptions`: a bank subscribes to public categories by region (`201`).
@@ -143,10 +134,7 @@ async fn feed_unsubscribe(
 async fn feed_batches(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
     let c = caller_once(&node, &req).await?;
     let q: PageQuery = crate::http::query(&req)?;
-    Ok(json(
-        StatusCode::OK,
-        &feed::batches(&node, &c, q.after, q.limit).await?,
-    ))
+    Ok(json(StatusCode::OK, &feed::batches(&node, &c, q).await?))
 }
 
 /// `GET /v1/feed/batches/{id}`.

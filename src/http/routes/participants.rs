@@ -129,8 +129,10 @@ async fn add_delegation(node: web::Data<Node>, req: HttpRequest, body: Body) -> 
 
 async fn notices(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
     let c = caller_once(&node, &req).await?;
-    let list = crate::node::grants::notices_for(&node, &c).await?;
-    Ok(json(StatusCode::OK, &json!({"notices": list})))
+    Ok(json(
+        StatusCode::OK,
+        &crate::node::grants::notices_for(&node, &c).await?,
+    ))
 }
 
 async fn own_data(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {

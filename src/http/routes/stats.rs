@@ -108,7 +108,7 @@ async fn summary(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse
         );
         csv(&name, s.to_csv())
     } else {
-        json(StatusCode::OK, &s.to_json())
+        json(StatusCode::OK, &s.answer())
     })
 }
 
@@ -134,7 +134,7 @@ async fn access(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse,
         );
         csv(&name, t.to_csv())
     } else {
-        json(StatusCode::OK, &t.to_json())
+        json(StatusCode::OK, &t.answer())
     })
 }
 

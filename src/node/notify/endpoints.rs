@@ -255,10 +255,7 @@ pub async fn deliveries(
     limit: Option<i64>,
 ) -> Result<Value> {
     caller.require(&MANAGERS)?;
-    let limit = limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(Error::invalid("invalid-query", "limit: 1–200"));
-    }
+    let limit = crate::node::answers::Page::limit(limit)?;
     let owner = caller.uscc().to_owned();
     node.store
         .call(move |c| -> Result<Value> {
