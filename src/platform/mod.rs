@@ -191,7 +191,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/loan-reports"),
 ];
 
-/// Every route the platform serves: its own, and its log's ([`crate::http::routes::audit::PUBLIC_ROUTES`],
+/// Every route the platform serves (spec/openapi-platform.yaml, compared both ways by
+/// `tests/integration/openapi_platform.rs`): its own, and its log's ([`crate::http::routes::audit::PUBLIC_ROUTES`],
 /// [`crate::http::routes::tiles::ROUTES`]).
 pub fn all_routes() -> [&'static [(&'static str, &'static str)]; 3] {
     [

@@ -19,6 +19,7 @@ mod migrations;
 mod notifications;
 mod objections;
 mod openapi;
+mod openapi_platform;
 mod platform;
 mod portal;
 mod security;

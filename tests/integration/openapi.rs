@@ -10,6 +10,9 @@
 //! `contentSchema` (annotations in JSON Schema 2020-12 too: the payload of a signed string is not
 //! decoded); any other keyword makes the checker fail, so the document cannot use a keyword these
 //! tests silently skip.
+//!
+//! [`Spec`] also resolves references into a document next to the one loaded (`openapi.yaml#/…`, as
+//! spec/openapi-platform.yaml uses them; tests/integration/openapi_platform.rs).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -18,7 +21,7 @@ use serde_json::{Value, json};
 use crate::common::server::{Answer, Backend, TestNode, get_public, new_key};
 use crate::service::{BANK, ENTERPRISE, OTHER_ENTERPRISE, OTHER_PLATFORM, PLATFORM, World, now};
 
-const METHODS: [&str; 8] = [
+pub(crate) const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "patch", "head", "options", "trace",
 ];
 
@@ -44,9 +47,11 @@ const NON_JSON: [&str; 4] = [
 ];
 
 const PROBLEM_REF: &str = "#/components/schemas/Problem";
-const PROBLEM_JSON: &str = "application/problem+json";
+/// The same schema referenced from another document next to spec/openapi.yaml.
+const PROBLEM_REF_EXTERNAL: &str = "openapi.yaml#/components/schemas/Problem";
+pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
 
-fn spec_path(name: &str) -> std::path::PathBuf {
+pub(crate) fn spec_path(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("spec")
         .join(name)
@@ -90,22 +95,58 @@ fn to_json(y: &serde_yaml::Value) -> Value {
     }
 }
 
-/// The parsed document.
-struct Spec {
-    yaml: serde_yaml::Value,
-    doc: Value,
+/// The parsed document, with the documents next to it that its `$ref`s name (`openapi.yaml#/…`).
+pub(crate) struct Spec {
+    /// The file name under spec/.
+    pub(crate) name: &'static str,
+    pub(crate) yaml: serde_yaml::Value,
+    pub(crate) doc: Value,
+    /// Other documents by file name, their own local references rewritten to `<file>#/…` so that
+    /// every reference resolves wherever it is met.
+    pub(crate) external: BTreeMap<String, Value>,
 }
 
 impl Spec {
     fn load() -> Self {
-        let text = read(&spec_path("openapi.yaml"));
-        let yaml: serde_yaml::Value = serde_yaml::from_str(&text).expect("spec/openapi.yaml is YAML");
+        Self::load_named("openapi.yaml")
+    }
+
+    /// Loads spec/`name` and every document under spec/ its references name.
+    pub(crate) fn load_named(name: &'static str) -> Self {
+        let parse = |file: &str| -> serde_yaml::Value {
+            let text = read(&spec_path(file));
+            serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("spec/{file} is not YAML: {e}"))
+        };
+        let yaml = parse(name);
         let doc = to_json(&yaml);
-        Self { yaml, doc }
+        let mut found = Vec::new();
+        refs(&doc, "#", &mut found);
+        let mut external = BTreeMap::new();
+        for (_, r) in found {
+            let Some((file, _)) = r.split_once('#') else {
+                panic!("{name}: $ref {r} has no fragment");
+            };
+            if file.is_empty() || external.contains_key(file) {
+                continue;
+            }
+            assert!(
+                !file.contains('/') && file.ends_with(".yaml") && file != name,
+                "{name}: $ref {r} must name a document next to it"
+            );
+            let mut other = to_json(&parse(file));
+            qualify_refs(&mut other, file);
+            external.insert(file.to_owned(), other);
+        }
+        Self {
+            name,
+            yaml,
+            doc,
+            external,
+        }
     }
 
     /// Every operation: (METHOD, path, operation object).
-    fn operations(&self) -> Vec<(String, String, &Value)> {
+    pub(crate) fn operations(&self) -> Vec<(String, String, &Value)> {
         let mut out = Vec::new();
         for (path, item) in self.doc["paths"].as_object().expect("paths") {
             for (key, op) in item.as_object().expect("path item") {
@@ -122,22 +163,29 @@ impl Spec {
         out
     }
 
-    fn op(&self, method: &str, path: &str) -> &Value {
+    pub(crate) fn op(&self, method: &str, path: &str) -> &Value {
         let op = &self.doc["paths"][path][method.to_ascii_lowercase()];
         assert!(
             op.is_object(),
-            "no operation {method} {path} in spec/openapi.yaml"
+            "no operation {method} {path} in spec/{}",
+            self.name
         );
         op
     }
 
-    /// The target of a local `$ref`.
-    fn target(&self, r: &str) -> Option<&Value> {
-        r.strip_prefix('#').and_then(|p| self.doc.pointer(p))
+    /// The target of a `$ref`: local (`#/…`) or into a document next to this one (`file#/…`).
+    pub(crate) fn target(&self, r: &str) -> Option<&Value> {
+        let (file, pointer) = r.split_once('#')?;
+        let doc = if file.is_empty() {
+            &self.doc
+        } else {
+            self.external.get(file)?
+        };
+        doc.pointer(pointer)
     }
 
     /// Follows `$ref` until an object without one.
-    fn resolve<'a>(&'a self, mut v: &'a Value) -> &'a Value {
+    pub(crate) fn resolve<'a>(&'a self, mut v: &'a Value) -> &'a Value {
         for _ in 0..16 {
             match v.get("$ref").and_then(Value::as_str) {
                 Some(r) => v = self.target(r).unwrap_or_else(|| panic!("unresolved {r}")),
@@ -149,14 +197,14 @@ impl Spec {
 
     /// Whether the operation needs the bearer client assertion (its own `security`, else the
     /// document's).
-    fn needs_assertion(&self, op: &Value) -> bool {
+    pub(crate) fn needs_assertion(&self, op: &Value) -> bool {
         let security = op.get("security").unwrap_or(&self.doc["security"]);
         let list = security.as_array().expect("security is an array");
         list.iter().any(|req| req.get("clientAssertion").is_some())
     }
 
     /// The responses of an operation, resolved, by status.
-    fn responses<'a>(&'a self, op: &'a Value) -> BTreeMap<String, &'a Value> {
+    pub(crate) fn responses<'a>(&'a self, op: &'a Value) -> BTreeMap<String, &'a Value> {
         op["responses"]
             .as_object()
             .expect("responses")
@@ -166,12 +214,13 @@ impl Spec {
     }
 
     /// Whether a (resolved) response is a problem with the shared schema.
-    fn is_problem(response: &Value) -> bool {
-        response["content"][PROBLEM_JSON]["schema"]["$ref"] == PROBLEM_REF
+    pub(crate) fn is_problem(response: &Value) -> bool {
+        let r = &response["content"][PROBLEM_JSON]["schema"]["$ref"];
+        r == PROBLEM_REF || r == PROBLEM_REF_EXTERNAL
     }
 
     /// Checks a real answer against the operation's declared response for its status.
-    fn check(&self, method: &str, template: &str, a: &Answer) {
+    pub(crate) fn check(&self, method: &str, template: &str, a: &Answer) {
         let what = format!("{method} {template} → {}", a.status);
         let op = self.op(method, template);
         let response = op["responses"]
@@ -248,8 +297,26 @@ const ANNOTATIONS: [&str; 11] = [
     "contentSchema",
 ];
 
+/// Rewrites the local references of a document read as `file` to `file#/…`.
+fn qualify_refs(v: &mut Value, file: &str) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                match x {
+                    Value::String(r) if k == "$ref" && r.starts_with('#') => {
+                        *r = format!("{file}{r}");
+                    }
+                    _ => qualify_refs(x, file),
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| qualify_refs(x, file)),
+        _ => {}
+    }
+}
+
 /// Validates `v` against `schema` (the subset of JSON Schema 2020-12 listed in the module doc).
-fn validate(spec: &Spec, schema: &Value, v: &Value, at: &str, errors: &mut Vec<String>) {
+pub(crate) fn validate(spec: &Spec, schema: &Value, v: &Value, at: &str, errors: &mut Vec<String>) {
     let map = match schema {
         Value::Bool(true) => return,
         Value::Bool(false) => {
@@ -461,7 +528,7 @@ fn schema_checker_refuses_wrong_answers() {
 }
 
 /// Every `$ref` string in the document, with where it is.
-fn refs(v: &Value, at: &str, out: &mut Vec<(String, String)>) {
+pub(crate) fn refs(v: &Value, at: &str, out: &mut Vec<(String, String)>) {
     match v {
         Value::Object(m) => {
             for (k, x) in m {
@@ -843,7 +910,7 @@ fn problems_md_lists_every_code() {
     assert!(listed("vc-data-model"));
 
     // Literal codes in the source: `Error::invalid("code", …)`, the release reasons
-    // `reason("code", …)` of the policy and the release path, and the loan report reasons
+    // `reason("code", …)` of the policy and the release paths (node and platform), and the loan report reasons
     // (`problem("code", …)` of the report's checks, `reason("code", …)` and
     // `refused(conflict, "code", …)` of the node's).
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
@@ -857,7 +924,8 @@ fn problems_md_lists_every_code() {
             codes.extend(literal_arguments(&text, "Error::invalid("));
             let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default();
             let in_node = f.parent().is_some_and(|p| p.ends_with("node"));
-            if f.ends_with("policy/mod.rs") || (name == "release.rs" && in_node) {
+            let in_platform = f.parent().is_some_and(|p| p.ends_with("platform"));
+            if f.ends_with("policy/mod.rs") || (name == "release.rs" && (in_node || in_platform)) {
                 codes.extend(literal_arguments(&text, "reason("));
             }
             if f.ends_with("src/loan.rs") {
@@ -874,7 +942,8 @@ fn problems_md_lists_every_code() {
             && codes.contains("grant-required")
             && codes.contains("invalid-amount")
             && codes.contains("duplicate-report-id")
-            && codes.contains("release-not-under-grant"),
+            && codes.contains("release-not-under-grant")
+            && codes.contains("upstream-digest"),
         "{codes:?}"
     );
     for code in &codes {

@@ -465,7 +465,9 @@ impl TestPlatform {
                 consentry::platform::spawn_background(platform.clone(), 1);
                 let data = platform.clone();
                 let server = HttpServer::new(move || {
+                    // As `consentry serve --role platform` (`consentry::platform::serve`).
                     App::new()
+                        .wrap(consentry::http::problems())
                         .app_data(data.clone())
                         .configure(consentry::platform::configure)
                 })
