@@ -154,7 +154,7 @@ PY
         for v in "${LANGS[@]}"; do
             if cli "$v" verify-receipt "$work/$case.json" >"$work/out" 2>&1; then ok=1; else ok=0; fi
             if [[ "$case" == receipt ]]; then
-                if ((ok)); then cell=ok; else cell=FAIL; bad=1; sed 's/^/    /' "$work/out" >&2; fi
+                if ((ok)); then cell=ok; else cell=FAIL; bad=1; { echo "$v on $case:"; sed 's/^/    /' "$work/out"; } >>"$work/failures"; fi
             else
                 if ((ok)); then cell=ACCEPTED; bad=1; else cell=refused; fi
             fi
@@ -164,6 +164,9 @@ PY
     done
 fi
 
+if [[ -s "$work/failures" ]]; then
+    cat "$work/failures" >&2
+fi
 if ((bad)); then
     echo "cross.sh: DISAGREEMENT (see FAIL / ACCEPTED above)" >&2
     exit 1
