@@ -35,14 +35,23 @@ fn status_bit(lists: &Lists, entry: &StatusEntry, now: OffsetDateTime) -> bool {
     list.get(index).unwrap() == 1
 }
 
-fn once(bytes: &[u8], catalog: &Catalog, keys: &KeyResolver, lists: &Lists, now: OffsetDateTime) -> VerifiedGrant {
+fn once(
+    bytes: &[u8],
+    catalog: &Catalog,
+    keys: &KeyResolver,
+    lists: &Lists,
+    now: OffsetDateTime,
+) -> VerifiedGrant {
     let g = verify_using(bytes, catalog, keys, now).unwrap();
     assert!(!status_bit(lists, g.revocation_entry(), now) && !status_bit(lists, g.suspension_entry(), now));
     g
 }
 
 fn main() {
-    let n: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(2000);
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2000);
     let now = datetime!(2027-01-01 00:00 UTC);
     let catalog = Catalog::builtin();
     let keys = KeyResolver::default();
@@ -61,10 +70,17 @@ fn main() {
         let signed = data_integrity::create_proof(&cred, &node, datetime!(2026-01-01 00:00 UTC)).unwrap();
         let vc = credential::verify(signed.to_string().as_bytes(), now).unwrap();
         assert_eq!(vc.signer.as_str(), node.did.as_str());
-        let bits = Bitstring::decode(vc.document["credentialSubject"]["encodedList"].as_str().unwrap(), 1).unwrap();
+        let bits = Bitstring::decode(
+            vc.document["credentialSubject"]["encodedList"].as_str().unwrap(),
+            1,
+        )
+        .unwrap();
         lists.lock().unwrap().insert(url, (now, Arc::new(bits)));
     }
-    for (name, file) in [("data-integrity", "spec/examples/grant.signed.di.json"), ("vc-jwt", "spec/examples/grant.signed.jwt")] {
+    for (name, file) in [
+        ("data-integrity", "spec/examples/grant.signed.di.json"),
+        ("vc-jwt", "spec/examples/grant.signed.jwt"),
+    ] {
         let bytes = std::fs::read(file).unwrap();
         for _ in 0..n / 2 {
             once(&bytes, &catalog, &keys, &lists, now);
