@@ -261,3 +261,11 @@ def test_problem_details_become_typed_errors() -> None:
     assert "grant-revoked" in str(e)
     e2 = _problem(Response(502, {}, b"<html>bad gateway</html>"))
     assert e2.status == 502 and "bad gateway" in e2.detail
+
+
+def test_vkey_whose_key_contains_plus() -> None:
+    # Found by clients/cross.sh: standard base64 may put "+" in the key part of a vkey.
+    from consentry import NoteVerifier
+
+    vkey = "127.0.0.1:37009/consentry/access-log+9e388ba8+AWVREitU/VQ6/iEeBmFPRc3nx885Onk+htS3Z3F5+vrY"
+    assert NoteVerifier.parse(vkey).vkey == vkey

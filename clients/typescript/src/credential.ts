@@ -7,7 +7,7 @@ import { b58Decode, b58Encode, b64urlDecode, b64urlEncode, concat, fromUtf8, utf
 import { VerificationError, fail } from './errors.js';
 import { ed25519Verify, sha256 } from './crypto.js';
 import { DidKey, KeyPair } from './did.js';
-import { type Json, type JsonObject, canonicalize, isObject, parseStrict } from './json.js';
+import { type Json, type JsonObject, canonicalize, isObject, parseStrict, trimAsciiWhitespace } from './json.js';
 import { formatUtcSeconds, parseDateTimeStamp } from './datetime.js';
 
 /** The VC Data Model 2.0 context. */
@@ -256,7 +256,7 @@ export async function verifyVcJwt(token: string, now: number = Date.now()): Prom
 
 /** Detects the envelope after trimming ASCII whitespace: `{` is Data Integrity, base64url is a JWT. */
 export function detectEnvelope(input: string): Envelope {
-  const t = input.replace(/^[ \t\r\n\f]+|[ \t\r\n\f]+$/g, '');
+  const t = trimAsciiWhitespace(input);
   if (t.startsWith('{')) return 'data-integrity';
   if (/^[A-Za-z0-9_-]/.test(t)) return 'vc-jwt';
   fail('unknown-envelope', 'neither a JSON document nor a JWT');
@@ -269,7 +269,7 @@ export function detectEnvelope(input: string): Envelope {
 export async function verifyCredential(input: string | Uint8Array, now: number = Date.now()): Promise<VerifiedProof> {
   const text = typeof input === 'string' ? input : fromUtf8(input, 'malformed-json', 'input');
   const env = detectEnvelope(text);
-  const t = text.replace(/^[ \t\r\n\f]+|[ \t\r\n\f]+$/g, '');
+  const t = trimAsciiWhitespace(text);
   let v: VerifiedProof;
   if (env === 'data-integrity') {
     const doc = parseStrict(t);

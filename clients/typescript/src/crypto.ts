@@ -19,9 +19,27 @@ const buf = (b: Uint8Array): Uint8Array<ArrayBuffer> => (b.buffer instanceof Arr
 
 ed.hashes.sha512 = sha512;
 
-/** SHA-256 of bytes (or of the UTF-8 of a string). */
+/** Node's own crypto module when running under Node ≥ 20.16 (synchronous lookup), else undefined. */
+type NodeHash = { update(d: Uint8Array): NodeHash; digest(): Uint8Array };
+type NodeKeyObject = object;
+const nodeCrypto = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:crypto') as
+  | {
+      createHash(alg: string): NodeHash;
+      createPublicKey(k: { key: Uint8Array; format: 'der'; type: 'spki' }): NodeKeyObject;
+      verify(alg: null, data: Uint8Array, key: NodeKeyObject, sig: Uint8Array): boolean;
+    }
+  | undefined;
+
+/**
+ * SHA-256 of bytes (or of the UTF-8 of a string): OpenSSL's under Node (4–8× faster than the
+ * pure-JS one on a 2 KB grant), @noble/hashes elsewhere.
+ */
 export function sha256(data: Uint8Array | string): Uint8Array {
-  return nobleSha256(typeof data === 'string' ? utf8(data) : data);
+  const bytes = typeof data === 'string' ? utf8(data) : data;
+  if (nodeCrypto) {
+    return new Uint8Array(nodeCrypto.createHash('sha256').update(bytes).digest()); // a copy, not a view of Node's pool
+  }
+  return nobleSha256(bytes);
 }
 /** HMAC-SHA256. */
 export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
@@ -135,6 +153,19 @@ function importPublic(subtle: SubtleCrypto, pub: Uint8Array): Promise<CryptoKey>
   return p;
 }
 
+const SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]);
+const nodeKeyCache = new Map<string, NodeKeyObject>();
+function nodePublic(pub: Uint8Array): NodeKeyObject {
+  const k = hexEncode(pub);
+  let o = nodeKeyCache.get(k);
+  if (!o) {
+    if (nodeKeyCache.size > 1024) nodeKeyCache.clear();
+    o = nodeCrypto!.createPublicKey({ key: concat(SPKI_PREFIX, pub), format: 'der', type: 'spki' });
+    nodeKeyCache.set(k, o);
+  }
+  return o;
+}
+
 /**
  * Strict Ed25519 verification (RFC 8032 §5.1.7 with S < L, canonical A and R, no small-order A or
  * R). Never throws for a bad signature or key: returns false.
@@ -144,6 +175,15 @@ export async function ed25519Verify(pub: Uint8Array, msg: Uint8Array, sig: Uint8
   const r = sig.subarray(0, 32);
   if (!scalarIsCanonical(sig.subarray(32))) return false;
   if (!pointIsCanonical(pub) || !pointIsCanonical(r) || isSmallOrder(pub) || isSmallOrder(r)) return false;
+  if (nodeCrypto && !forceNoble) {
+    // Under Node: OpenSSL's Ed25519 called synchronously (WebCrypto would queue the same call on
+    // the thread pool and resolve a promise: ~40–100 µs more per verification on a loaded machine).
+    try {
+      return nodeCrypto.verify(null, msg, nodePublic(pub), sig);
+    } catch {
+      return false;
+    }
+  }
   const subtle = forceNoble ? null : await subtleEd25519();
   if (subtle) {
     try {

@@ -16,7 +16,7 @@ import type { DidKey, KeyPair } from './did.js';
 import { hexEncode, utf8 } from './encoding.js';
 import { type Reason, VerificationError } from './errors.js';
 import { sha256 } from './crypto.js';
-import { type Json, type JsonObject, isObject } from './json.js';
+import { type Json, type JsonObject, isObject, trimAsciiWhitespace } from './json.js';
 import { formatUtcSeconds, parseDate } from './datetime.js';
 
 /** The grant's JSON-LD context. */
@@ -445,7 +445,7 @@ export async function verifyGrant(input: string | Uint8Array, opts: VerifyGrantO
   const now = opts.now ?? Date.now();
   const catalog = opts.catalog ?? Catalog.builtin();
   const text = typeof input === 'string' ? input : new TextDecoder().decode(input);
-  const trimmed = text.replace(/^[ \t\r\n\f]+|[ \t\r\n\f]+$/g, '');
+  const trimmed = trimAsciiWhitespace(text);
   detectEnvelope(trimmed);
   const v = await verifyCredential(trimmed, now);
   const { validFrom, validUntil } = checkVcDataModel(v.document);

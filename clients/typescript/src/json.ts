@@ -260,3 +260,17 @@ export function canonicalBytes(v: unknown): Uint8Array {
 export function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
+
+const isAsciiWs = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0c;
+/**
+ * The text without surrounding ASCII whitespace (space, tab, LF, CR, FF). A loop, not the regular
+ * expression `/^[ \t\r\n\f]+|[ \t\r\n\f]+$/g`, which tries its second branch at every
+ * position of a 2–3 KB grant (7 % of a verification's time).
+ */
+export function trimAsciiWhitespace(text: string): string {
+  let a = 0;
+  let b = text.length;
+  while (a < b && isAsciiWs(text.charCodeAt(a))) a++;
+  while (b > a && isAsciiWs(text.charCodeAt(b - 1))) b--;
+  return a === 0 && b === text.length ? text : text.slice(a, b);
+}

@@ -148,7 +148,7 @@ class NoteVerifier:
     @classmethod
     def parse(cls, vkey: str) -> "NoteVerifier":
         """Parses a vkey ``<name>+<8 hex key ID>+<base64(type ‖ public key)>``; checks the key ID."""
-        parts = vkey.split("+")
+        parts = vkey.split("+", 2)  # the base64 key may itself contain "+"
         if len(parts) != 3 or not re.fullmatch(r"[0-9a-f]{8}", parts[1]) or not parts[0]:
             raise _fail(f"not a vkey: {vkey!r}")
         try:

@@ -192,4 +192,11 @@ class CoreTest {
         assertEquals("bad-signature", assertThrows(ProofException.class,
                 () -> Credentials.verify(Vectors.text("spec/examples/grant.invalid.tampered.di.json"), NOW)).code());
     }
+
+    @Test
+    void vkeyWhoseKeyContainsPlus() {
+        // Found by clients/cross.sh: standard base64 may put "+" in the key part of a vkey.
+        String vkey = "127.0.0.1:37009/consentry/access-log+9e388ba8+AWVREitU/VQ6/iEeBmFPRc3nx885Onk+htS3Z3F5+vrY";
+        assertEquals(vkey, cn.consentry.client.log.Checkpoint.NoteKey.parseVkey(vkey).vkey());
+    }
 }

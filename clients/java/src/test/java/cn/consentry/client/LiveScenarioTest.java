@@ -109,6 +109,7 @@ class LiveScenarioTest {
 
         // Bad input from the server side is an exception with a reason, never a success.
         String text = node.receipt(up.index());
+        writeReceiptBundle(text, leaf, up.index(), nodeLog, up.receipt());
         String truncated = truncateProof(text);
         if (truncated != null) {
             LogException e = assertThrows(LogException.class, () -> Receipts.verifyReceipt(truncated, leaf, up.index(), policy));
@@ -141,6 +142,25 @@ class LiveScenarioTest {
         // A call without a valid assertion is a typed 401.
         ApiException unauth = assertThrows(ApiException.class, () -> node.as(KeyFile.generate()).allocateStatusSlot());
         assertEquals("unauthenticated", unauth.code());
+    }
+
+    /**
+     * When CONSENTRY_RECEIPT_BUNDLE names a file, writes the receipt this caller got for its release
+     * there, for the other libraries to verify (clients/cross.sh): {@code {"receipt", "leafHash",
+     * "index", "logKey", "promise"}}.
+     */
+    static void writeReceiptBundle(String receipt, byte[] leaf, long index, Checkpoint.NoteKey logKey, Map<String, Object> promise) throws Exception {
+        String out = System.getenv("CONSENTRY_RECEIPT_BUNDLE");
+        if (out == null || out.isEmpty()) {
+            return;
+        }
+        Map<String, Object> bundle = new java.util.LinkedHashMap<>();
+        bundle.put("receipt", receipt);
+        bundle.put("leafHash", Encoding.hex(leaf));
+        bundle.put("index", index);
+        bundle.put("logKey", logKey.vkey());
+        bundle.put("promise", promise);
+        Files.writeString(Path.of(out), Json.write(bundle) + "\n");
     }
 
     /** The receipt with its last proof line removed, or null when it has none. */

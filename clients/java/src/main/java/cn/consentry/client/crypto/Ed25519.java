@@ -1,6 +1,7 @@
 package cn.consentry.client.crypto;
 
 import java.math.BigInteger;
+import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
@@ -15,6 +16,7 @@ import java.security.spec.EdECPrivateKeySpec;
 import java.security.spec.EdECPublicKeySpec;
 import java.security.spec.NamedParameterSpec;
 import java.util.Arrays;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Ed25519 (RFC 8032) on the JDK's own implementation ({@code Signature.getInstance("Ed25519")}),
@@ -70,6 +72,9 @@ public final class Ed25519 {
         if (key.length != KEY_LEN) {
             throw new KeyException("an Ed25519 public key has 32 bytes, not " + key.length);
         }
+        if (CHECKED.containsKey(ByteBuffer.wrap(key))) {
+            return;
+        }
         if (isSmallOrder(key)) {
             throw new KeyException("weak Ed25519 public key (a point of small order)");
         }
@@ -79,6 +84,11 @@ public final class Ed25519 {
         }
         if (!isOnCurve(y, (key[31] & 0x80) != 0)) {
             throw new KeyException("the bytes are not an Ed25519 point");
+        }
+        try {
+            jdkPublic(key); // remembered: the next check of this key is a lookup
+        } catch (GeneralSecurityException e) {
+            throw new KeyException("the JDK refuses the key: " + e.getMessage());
         }
     }
 
@@ -150,8 +160,8 @@ public final class Ed25519 {
             return false;
         }
         try {
-            Signature v = Signature.getInstance("Ed25519");
-            v.initVerify(toJdkPublic(publicKey));
+            Signature v = VERIFIER.get();
+            v.initVerify(jdkPublic(publicKey));
             v.update(message);
             return v.verify(signature);
         } catch (GeneralSecurityException | RuntimeException e) {
@@ -202,6 +212,35 @@ public final class Ed25519 {
         byte[] seed = new byte[KEY_LEN];
         new SecureRandom().nextBytes(seed);
         return seed;
+    }
+
+    /**
+     * Public keys already checked by {@link #checkPublicKey} (two modular exponentiations with
+     * BigInteger), with their JDK form: a verifier sees the same few keys again and again (an
+     * enterprise's, the node's). Bounded: cleared when it grows past {@code MAX_CACHED}.
+     */
+    private static final int MAX_CACHED = 1024;
+    private static final ConcurrentHashMap<ByteBuffer, PublicKey> CHECKED = new ConcurrentHashMap<>();
+    private static final ThreadLocal<Signature> VERIFIER = ThreadLocal.withInitial(() -> {
+        try {
+            return Signature.getInstance("Ed25519");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("Ed25519 unavailable: " + e.getMessage(), e);
+        }
+    });
+
+    /** The JDK key of a public key that passed {@link #checkPublicKey} (cached). */
+    private static PublicKey jdkPublic(byte[] key) throws GeneralSecurityException {
+        ByteBuffer k = ByteBuffer.wrap(key.clone());
+        PublicKey pk = CHECKED.get(k);
+        if (pk == null) {
+            pk = toJdkPublic(key);
+            if (CHECKED.size() >= MAX_CACHED) {
+                CHECKED.clear();
+            }
+            CHECKED.put(k, pk);
+        }
+        return pk;
     }
 
     static PublicKey toJdkPublic(byte[] key) throws GeneralSecurityException {

@@ -82,7 +82,7 @@ public final class Checkpoint {
          * @throws IllegalArgumentException if malformed or inconsistent
          */
         public static NoteKey parseVkey(String vkey) {
-            String[] p = vkey.split("\\+", -1);
+            String[] p = vkey.split("\\+", 3); // the base64 key may itself contain "+"
             if (p.length != 3 || p[0].isEmpty() || p[1].length() != 8) {
                 throw new IllegalArgumentException("a vkey is <name>+<key ID>+<key>");
             }
