@@ -201,17 +201,8 @@ fn add_member(
         details["regions"] = json!(m.regions);
     }
     if let Some(i) = &m.industry {
+        // The claim, as registered; it counts once the node approves the registration.
         details["industry"] = json!(i.as_str());
-        // The enterprise's own word counts until a providing department's import says otherwise.
-        if industries::of(tx.conn, &m.uscc)?.is_none() {
-            industries::set(
-                tx.conn,
-                &m.uscc,
-                i.as_str(),
-                industries::Source::Registration,
-                now,
-            )?;
-        }
     }
     tx.append(participant_entry(action, &p, actor, details))?;
     Ok(p)
@@ -344,6 +335,18 @@ pub async fn submit_registration(node: &Node, token: &str) -> Result<Participant
         .await
 }
 
+/// The `industry` claim of a stored registration request (a compact JWS the node verified when it
+/// was submitted), if it has one.
+fn registration_industry(token: &str) -> Option<String> {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let claims: Value = serde_json::from_slice(&bytes).ok()?;
+    claims.get("industry")?.as_str().map(str::to_owned)
+}
+
 /// The identity credential the node issues an approved enterprise: the node vouches that this
 /// did:key belongs to this USCC.
 pub fn identity_credential(
@@ -424,6 +427,12 @@ pub async fn decide_registration(
         None
     };
     let cred = credential.clone();
+    // The industry the enterprise stated in its signed registration (checked against the node's
+    // table when it was submitted, and again now): stored on approval only.
+    let industry = match (approve, p.evidence.as_deref().and_then(registration_industry)) {
+        (true, Some(code)) => node.classify_industry(&code).ok(),
+        _ => None,
+    };
     node.committer
         .run(move |tx| -> Result<()> {
             let state = decision.state();
@@ -442,7 +451,22 @@ pub async fn decide_registration(
             } else {
                 "registration-rejected"
             };
-            tx.append(participant_entry(action, &p, &actor, json!({"did": key.did})))?;
+            let mut details = json!({"did": key.did});
+            if let Some(i) = &industry {
+                details["industry"] = json!(i.as_str());
+                // The enterprise's own word counts until a providing department's import says
+                // otherwise.
+                if industries::of(tx.conn, &p.uscc)?.is_none() {
+                    industries::set(
+                        tx.conn,
+                        &p.uscc,
+                        i.as_str(),
+                        industries::Source::Registration,
+                        tx.now(),
+                    )?;
+                }
+            }
+            tx.append(participant_entry(action, &p, &actor, details))?;
             Ok(())
         })
         .await?;
@@ -470,20 +494,37 @@ pub async fn set_state(
     state: ParticipantState,
     actor: Actor,
 ) -> Result<Value> {
+    set_state_spending(node, uscc, role, state, actor, None).await
+}
+
+/// [`set_state`] for a caller authenticated by a client assertion (`spend`): the assertion is spent
+/// in the change's own transaction, so that it is never accepted twice, across restarts too.
+pub async fn set_state_spending(
+    node: &Node,
+    uscc: String,
+    role: Role,
+    state: ParticipantState,
+    actor: Actor,
+    spend: Option<super::auth::Assertion>,
+) -> Result<Value> {
     check_settable(role, state)?;
     node.committer
         .run(move |tx| -> Result<Value> {
             let p = participants::find(tx.conn, &uscc, role)?
                 .ok_or_else(|| Error::NotFound(format!("no {} {uscc}", role.as_str())))?;
+            if let Some(a) = &spend {
+                tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            }
             change_state(tx, &p, state, &actor)
         })
         .await
 }
 
-/// A platform suspends, resumes or removes one of its own banks (`POST /v1/banks/{uscc}/{action}`,
+/// A platform suspends, resumes or removes one of its own banks (`POST /v1/banks/{uscc}/state`,
 /// spec/openapi.yaml): as [`set_state`] does for the node's operator, with the platform as the
 /// actor, and only for a bank this platform registered (another's bank, or a code that is no
-/// bank, is `404`: the platform learns nothing of others' banks).
+/// bank, is `404`: the platform learns nothing of others' banks). A suspension the node's operator
+/// made is the operator's to lift: the platform resuming it is `403`.
 pub async fn set_bank_state(
     node: &Node,
     caller: &Caller,
@@ -502,6 +543,14 @@ pub async fn set_bank_state(
             let p = participants::find(tx.conn, &uscc, Role::Bank)?
                 .filter(|b| b.platform_uscc.as_deref() == Some(platform.as_str()))
                 .ok_or_else(|| Error::NotFound(format!("{platform} has no bank {uscc}")))?;
+            if state == ParticipantState::Active && p.state == ParticipantState::Suspended {
+                let by = participants::last_set_by(tx.conn, &uscc, ParticipantState::Suspended.as_str())?;
+                if let Some(by) = by.filter(|b| *b != platform) {
+                    return Err(Error::Forbidden(format!(
+                        "{uscc} was suspended by {by}, not by {platform}: only {by} resumes it"
+                    )));
+                }
+            }
             tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
             change_state(tx, &p, state, &actor)
         })

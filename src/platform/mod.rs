@@ -298,6 +298,8 @@ async fn set_bank_state(
     let b: StateBody = parse_body(&body)?;
     let state = crate::node::registry::settable_state(&b.state)?;
     let uscc = uscc.into_inner();
+    // Checked before it goes into the node's URL.
+    crate::ids::Uscc::parse(&uscc).map_err(|e| Error::invalid("invalid-uscc", format!("uscc: {e}")))?;
     let at_node = {
         let (node, path) = (p.node.clone(), format!("/v1/banks/{uscc}/state"));
         let body = json!({"state": state});
@@ -305,9 +307,22 @@ async fn set_bank_state(
             .await
             .map_err(|e| Error::Internal(e.to_string()))??
     };
-    let at_node = node_verdict(at_node)?;
-    let here =
-        crate::node::registry::set_state(&p.core, uscc, Role::Bank, state, Actor::caller(&caller)).await?;
+    // A removal the node already made (a retry after this side failed) is finished here.
+    let at_node = match node_verdict(at_node) {
+        Err(Error::Conflict(_)) if state == crate::policy::ParticipantState::Removed => {
+            json!({"suspendedGrants": 0})
+        }
+        other => other?,
+    };
+    let here = crate::node::registry::set_state_spending(
+        &p.core,
+        uscc,
+        Role::Bank,
+        state,
+        Actor::caller(&caller),
+        Some(caller.assertion.clone()),
+    )
+    .await?;
     Ok(json(
         StatusCode::OK,
         &json!({"uscc": here["uscc"], "state": here["state"], "suspendedGrants": at_node["suspendedGrants"]}),

@@ -329,6 +329,21 @@ pub fn regions(conn: &mut DbConn, platform: &str) -> StorageResult<Vec<String>> 
         .load(conn)?)
 }
 
+/// Who (USCC) last set the bank `bank` to `state`, read from the access log's participant entries
+/// (the actor is the entry's caller): the node's operator, or the bank's platform.
+pub fn last_set_by(conn: &mut DbConn, bank: &str, state: &str) -> StorageResult<Option<String>> {
+    use super::schema::log_leaves as l;
+    Ok(l::table
+        .filter(l::kind.eq(i16::from(crate::log::entry::EntryKind::Participant as u8)))
+        .filter(l::bank_uscc.eq(bank))
+        .filter(l::decision.eq(state))
+        .order(l::seq.desc())
+        .select(l::caller_uscc)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -192,6 +192,22 @@ fn unknown_industries_are_refused_and_nothing_is_written() {
     let r = register(&w.node, &new_key(), &code, Some("B03"));
     assert_eq!(r.status, 202, "{}", r.text);
     assert_eq!(stored(&w.node, &code).as_deref(), Some("B03"));
+    // A registration the node rejects classifies nothing: the industry counts on approval only.
+    let rejected = uscc("320102", 3);
+    let key = new_key();
+    let c = w.node.client(&key);
+    let token = c.signed_request(
+        "register",
+        json!({"uscc": rejected, "name": "示例", "industry": "A01"}),
+    );
+    assert_eq!(c.post_raw("/v1/registrations", &token, false).status, 202);
+    assert_eq!(stored(&w.node, &rejected), None, "not before approval");
+    let r = w
+        .node
+        .operator()
+        .post(&format!("/v1/admin/registrations/{rejected}/reject"), &json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(stored(&w.node, &rejected), None, "nor after rejection");
 
     // Import: an unknown code, two industries for one enterprise, a number — the line is named and
     // nothing of the file is written (not even its good lines).

@@ -311,6 +311,25 @@ fn platforms_suspend_resume_and_remove_their_banks() {
     assert!(at_node("active"));
     assert_eq!(p.client(&bank).post("/v1/releases", &ask).status, 200);
 
+    // A suspension by the node's operator is the operator's to lift: the platform may not.
+    let admin = format!("/v1/admin/participants/bank/{bank_uscc}/state");
+    let r = w.node.operator().post(&admin, &json!({"state": "suspended"}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = op.post(
+        &format!("/v1/banks/{bank_uscc}/state"),
+        &json!({"state": "active"}),
+    );
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert!(r.text.contains("only"), "{}", r.text);
+    assert!(at_node("suspended"));
+    let r = w.node.operator().post(&admin, &json!({"state": "active"}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(at_node("active"));
+    // A code that is no USCC never reaches the node.
+    let r = op.post("/v1/banks/..%2Fx/state", &json!({"state": "suspended"}));
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.problem(), "invalid-uscc");
+
     // Another platform cannot change this bank at the node (it learns nothing of it either).
     let other = w.client(&w.platform).post(
         &format!("/v1/banks/{bank_uscc}/state"),

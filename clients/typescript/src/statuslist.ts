@@ -101,16 +101,17 @@ export function statusOf(entry: StatusEntry | JsonObject, list: VerifiedStatusLi
 }
 
 /**
- * Checks a verified credential's status entry (the first with the list's purpose, or every entry
- * for that purpose) against a verified status list credential. Returns the status value.
+ * Checks a verified credential's status entry that names the given verified status list credential
+ * (none naming it is `STATUS_VERIFICATION_ERROR`). Returns the status value.
  */
 export function checkCredentialStatus(credential: JsonObject, list: VerifiedStatusList): number {
   const cs = credential.credentialStatus;
   const entries = (Array.isArray(cs) ? cs : cs === undefined ? [] : [cs]).filter(isObject);
   if (entries.length === 0) fail('STATUS_VERIFICATION_ERROR', 'the credential has no credentialStatus');
   const mine = entries.filter((e) => e.statusListCredential === list.id);
-  const entry = mine[0] ?? entries[0];
-  return statusOf(entry, list, false);
+  // An entry is read only against the list it names.
+  if (mine.length === 0) fail('STATUS_VERIFICATION_ERROR', `no credentialStatus entry names ${String(list.id)}`);
+  return statusOf(mine[0], list, false);
 }
 
 /** How to fetch a status list credential's text by URL. */

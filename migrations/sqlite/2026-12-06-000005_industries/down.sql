@@ -1,3 +1,5 @@
+-- Lossy by design: the industries stated by registrations and imports, and the loans' industry
+-- sections, are dropped with their tables and columns (rollups are summed back over industry).
 -- Back to rollups without industry: the industries of a key are added up.
 CREATE TABLE stats_loans_old (
     month            TEXT NOT NULL,
