@@ -131,8 +131,8 @@ const STATE_WORD_EXCEPTIONS: &[(&str, &str, usize, &str)] = &[
     (
         "node/stats.rs",
         "pending",
-        2,
-        "the objection forwarding deadline's `pending` count (JSON field and CSV key), not a state",
+        1,
+        "the objection forwarding deadline's `pending` count as a CSV key (the JSON field is the answer type's), not a state",
     ),
     (
         "node/objections/deadlines.rs",
