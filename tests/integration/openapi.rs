@@ -607,61 +607,77 @@ fn routes_and_operations_match_both_ways() {
 #[test]
 fn every_operation_is_described() {
     let spec = Spec::load();
-    let mut ids = BTreeSet::new();
-    for (method, path, op) in spec.operations() {
-        let what = format!("{method} {path}");
-        for field in ["operationId", "summary", "description"] {
+    spec.each_operation_described(|_, _, _, _| {});
+}
+
+impl Spec {
+    /// The checks every operation of a spec passes (the node's and the platform's): a method,
+    /// `operationId` (unique), `summary` and `description`; exactly the template's path parameters,
+    /// all required, every parameter with a schema; a success answer; every answer described, with
+    /// a schema per media type; a request body exactly when a `413` answer is declared. `more` adds a
+    /// spec's own checks, given the operation's description, method, operation and answers.
+    pub(crate) fn each_operation_described(
+        &self,
+        mut more: impl FnMut(&str, &str, &Value, &BTreeMap<String, &Value>),
+    ) {
+        let mut ids = BTreeSet::new();
+        for (method, path, op) in self.operations() {
+            let what = format!("{method} {path}");
+            assert!(METHODS.contains(&method.to_ascii_lowercase().as_str()), "{what}");
+            for field in ["operationId", "summary", "description"] {
+                assert!(
+                    op[field].as_str().is_some_and(|s| !s.trim().is_empty()),
+                    "{what}: {field} missing"
+                );
+            }
             assert!(
-                op[field].as_str().is_some_and(|s| !s.trim().is_empty()),
-                "{what}: {field} missing"
+                ids.insert(op["operationId"].as_str().unwrap_or_default().to_owned()),
+                "{what}: duplicate operationId"
             );
-        }
-        assert!(
-            ids.insert(op["operationId"].as_str().unwrap_or_default().to_owned()),
-            "{what}: duplicate operationId"
-        );
-        // Path parameters: exactly the template's, all required.
-        let template: BTreeSet<String> = path
-            .split('/')
-            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(str::to_owned)
-            .collect();
-        let mut declared = BTreeSet::new();
-        for p in op["parameters"].as_array().into_iter().flatten() {
-            let p = spec.resolve(p);
-            if p["in"] == "path" {
-                assert_eq!(
-                    p["required"], true,
-                    "{what}: path parameter {} must be required",
+            // Path parameters: exactly the template's, all required.
+            let template: BTreeSet<String> = path
+                .split('/')
+                .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+                .map(str::to_owned)
+                .collect();
+            let mut declared = BTreeSet::new();
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let p = self.resolve(p);
+                if p["in"] == "path" {
+                    assert_eq!(
+                        p["required"], true,
+                        "{what}: path parameter {} must be required",
+                        p["name"]
+                    );
+                    declared.insert(p["name"].as_str().expect("parameter name").to_owned());
+                }
+                assert!(
+                    p["schema"].is_object(),
+                    "{what}: parameter {} has no schema",
                     p["name"]
                 );
-                declared.insert(p["name"].as_str().expect("parameter name").to_owned());
             }
+            assert_eq!(declared, template, "{what}: path parameters");
+            // A success answer with a body schema (or none at all, for 304).
+            let responses = self.responses(op);
             assert!(
-                p["schema"].is_object(),
-                "{what}: parameter {} has no schema",
-                p["name"]
+                responses.keys().any(|s| s.starts_with('2')),
+                "{what}: no success response"
             );
-        }
-        assert_eq!(declared, template, "{what}: path parameters");
-        // A success answer with a body schema (or none at all, for 304).
-        let responses = spec.responses(op);
-        assert!(
-            responses.keys().any(|s| s.starts_with('2')),
-            "{what}: no success response"
-        );
-        for (status, r) in &responses {
-            assert!(r["description"].is_string(), "{what} {status}: no description");
-            for (media, m) in r["content"].as_object().into_iter().flatten() {
-                assert!(m["schema"].is_object(), "{what} {status} {media}: no schema");
+            for (status, r) in &responses {
+                assert!(r["description"].is_string(), "{what} {status}: no description");
+                for (media, m) in r["content"].as_object().into_iter().flatten() {
+                    assert!(m["schema"].is_object(), "{what} {status} {media}: no schema");
+                }
             }
+            // A body read by the handler can be too large; one that is not read cannot.
+            assert_eq!(
+                op.get("requestBody").is_some(),
+                responses.contains_key("413"),
+                "{what}: a request body and a 413 answer go together"
+            );
+            more(&what, &method, op, &responses);
         }
-        // A body read by the handler can be too large; one that is not read cannot.
-        assert_eq!(
-            op.get("requestBody").is_some(),
-            responses.contains_key("413"),
-            "{what}: a request body and a 413 answer go together"
-        );
     }
 }
 
