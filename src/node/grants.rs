@@ -5,8 +5,9 @@
 use serde_json::{Value, json};
 
 use super::answers::grants::{
-    Grant, GrantDetail, GrantEvent, GrantList, GrantStatusChanged, Notice, NoticeList, StatusSlot,
+    Grant, GrantDetail, GrantEvent, GrantStatusChanged, Notice, NoticeList, StatusSlot,
 };
+use super::answers::{Page, Paged};
 use super::registry::{Actor, delegated};
 use super::{Caller, Node};
 use crate::credential::datetime::format_utc_seconds;
@@ -246,7 +247,8 @@ pub async fn submit(node: &Node, bytes: Vec<u8>) -> Result<(Grant, bool)> {
                     .iter()
                     .map(|r| (r.uscc.clone(), "bank")),
             );
-            store::insert(tx.conn, &row, &parties)?;
+            let categories: Vec<&str> = g.terms().categories.iter().map(|c| c.code.as_str()).collect();
+            store::insert(tx.conn, &row, &parties, &categories)?;
             let actor = PartyRef {
                 uscc: enterprise.uscc.clone(),
                 role: "enterprise".into(),
@@ -505,22 +507,162 @@ pub fn cascade_suspend(tx: &mut Tx<'_>, removed: &str, role: Role, actor: &Party
     Ok(n)
 }
 
-/// Grants visible to a caller: an enterprise sees its own, a platform or bank those naming it, a
-/// regulator or the node all of them.
-pub async fn list_for(node: &Node, caller: &Caller) -> Result<GrantList> {
-    let (role, uscc) = (caller.role, caller.uscc().to_owned());
-    node.store
-        .call(move |c| -> Result<GrantList> {
-            let rows = match role {
-                Role::Enterprise => store::of_enterprise(c, &uscc)?,
-                Role::Platform | Role::Bank => store::naming(c, &uscc)?,
-                Role::Regulator | Role::Node => store::all(c, 1000, 0)?,
-            };
-            Ok(GrantList {
-                grants: rows.iter().map(describe).collect(),
+/// The query of `GET /v1/grants` (spec/openapi.yaml `listGrants`), as sent: [`list_for`] checks
+/// it after it has checked who is asking.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GrantsQuery {
+    /// Only this enterprise's grants (USCC).
+    pub enterprise: Option<String>,
+    /// Only grants to this platform (the grantee's USCC).
+    pub platform: Option<String>,
+    /// Only grants naming this bank as an onward recipient (USCC).
+    pub bank: Option<String>,
+    /// Only grants covering this catalog category.
+    pub category: Option<String>,
+    /// Only grants in this state: `active`, `suspended` or `revoked`.
+    pub state: Option<String>,
+    /// Only grants submitted at or after this instant (RFC 3339).
+    pub submitted_from: Option<String>,
+    /// Only grants submitted at or before this instant (RFC 3339).
+    pub submitted_until: Option<String>,
+    /// Only grants older than this cursor (the `next` of the previous page: a log index).
+    pub after: Option<i64>,
+    /// At most this many (1–200, default 50).
+    pub limit: Option<i64>,
+}
+
+impl GrantsQuery {
+    /// The filter this query asks for, each member checked: a USCC's check character, a category
+    /// of the catalog, a known state, RFC 3339 instants in order; the first member at fault is
+    /// `400 invalid-query`, naming it.
+    fn filter(&self, node: &Node) -> Result<store::GrantFilter> {
+        let uscc = |name: &str, v: &Option<String>| -> Result<Option<String>> {
+            v.as_deref()
+                .map(|u| {
+                    crate::ids::Uscc::parse(u)
+                        .map(|u| u.as_str().to_owned())
+                        .map_err(|e| Error::invalid("invalid-query", format!("{name}: {e}")))
+                })
+                .transpose()
+        };
+        let instant = |name: &str, v: &Option<String>| -> Result<Option<i64>> {
+            v.as_deref()
+                .map(|t| {
+                    crate::credential::datetime::parse_datetime_stamp(t)
+                        .map(millis)
+                        .map_err(|e| Error::invalid("invalid-query", format!("{name}: {e}")))
+                })
+                .transpose()
+        };
+        let category = match self.category.as_deref() {
+            Some(c) if node.catalog().category(c).is_none() => {
+                return Err(Error::invalid(
+                    "invalid-query",
+                    format!("category: {c:?} is not a category of the catalog"),
+                ));
+            }
+            c => c.map(str::to_owned),
+        };
+        let state = self
+            .state
+            .as_deref()
+            .map(|s| {
+                GrantState::parse(s).ok_or_else(|| {
+                    Error::invalid(
+                        "invalid-query",
+                        format!("state: {s:?} is not one of active, suspended, revoked"),
+                    )
+                })
             })
-        })
-        .await
+            .transpose()?;
+        let f = store::GrantFilter {
+            enterprise: uscc("enterprise", &self.enterprise)?,
+            grantee: uscc("platform", &self.platform)?,
+            bank: uscc("bank", &self.bank)?,
+            naming: None,
+            category,
+            state,
+            submitted_from: instant("submittedFrom", &self.submitted_from)?,
+            submitted_until: instant("submittedUntil", &self.submitted_until)?,
+        };
+        if let (Some(a), Some(b)) = (f.submitted_from, f.submitted_until)
+            && a > b
+        {
+            return Err(Error::invalid(
+                "invalid-query",
+                "submittedFrom is after submittedUntil",
+            ));
+        }
+        Ok(f)
+    }
+}
+
+/// Grants visible to a caller, newest first, one page at a time, filtered by `q`: an enterprise
+/// sees its own, a platform or bank those naming it (as grantee or onward recipient), a regulator
+/// or the node every grant (§12's oversight). A filter outside the caller's own scope answers
+/// nothing rather than another participant's grants; an enterprise naming another enterprise is
+/// `403`.
+pub async fn list_for(node: &Node, caller: &Caller, q: GrantsQuery) -> Result<Paged<Grant>> {
+    let limit = Page::limit(q.limit)?;
+    let mut f = q.filter(node)?;
+    let me = caller.uscc().to_owned();
+    match caller.role {
+        Role::Enterprise => {
+            if f.enterprise.as_ref().is_some_and(|e| *e != me) {
+                return Err(Error::Forbidden("an enterprise sees its own grants only".into()));
+            }
+            f.enterprise = Some(me);
+        }
+        Role::Platform | Role::Bank => f.naming = Some(me),
+        Role::Regulator | Role::Node => {}
+    }
+    let before = q.after;
+    let rows = node
+        .store
+        .call(move |c| Ok::<_, Error>(store::search(c, &f, before, limit)?))
+        .await?;
+    let next = Page::next(limit, &rows, |g| g.submitted_seq);
+    Ok(Paged {
+        items: rows.iter().map(describe).collect(),
+        next,
+    })
+}
+
+/// Fills in the categories of grants stored before they were kept (migration
+/// `2026-12-07-000003_grant_search`), from their signed bytes, in batches; a grant whose bytes no
+/// longer verify is left out of category searches and reported. Returns how many were filled.
+pub fn backfill_categories(node: &Node) -> Result<usize> {
+    let mut after = -1_i64;
+    let mut filled = 0;
+    loop {
+        let batch = node.store.run(|c| store::without_categories(c, after, 500))?;
+        let Some(last) = batch.last() else {
+            return Ok(filled);
+        };
+        after = last.submitted_seq;
+        let found: Vec<(String, Vec<String>)> = batch
+            .iter()
+            .filter_map(|g| match verified(node, g) {
+                Ok(v) => Some((
+                    g.id.clone(),
+                    v.terms().categories.iter().map(|c| c.code.clone()).collect(),
+                )),
+                Err(e) => {
+                    tracing::warn!(grant = %g.id, error = %e, "stored grant no longer verifies; not searchable by category");
+                    None
+                }
+            })
+            .collect();
+        node.store.run(|c| -> crate::storage::StorageResult<()> {
+            for (id, cats) in &found {
+                let cats: Vec<&str> = cats.iter().map(String::as_str).collect();
+                store::add_categories(c, id, &cats)?;
+            }
+            Ok(())
+        })?;
+        filled += found.len();
+    }
 }
 
 /// One grant, if the caller may see it: its description, the signed credential and its events.

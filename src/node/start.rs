@@ -9,8 +9,8 @@ use crate::config::{Config, ServiceRole};
 use crate::error::{Error, Result};
 use crate::identity::KeyResolver;
 use crate::policy::Role;
-use crate::storage::Store;
 use crate::storage::log_store::Committer;
+use crate::storage::{Store, settings};
 
 /// The node's own code and name in the registry, unless configured otherwise.
 pub const DEFAULT_NODE_USCC: &str = "11330000MB0000019E";
@@ -70,6 +70,21 @@ pub fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<(Node, bool)> {
     match (&config.platform_uscc, platform) {
         (Some(uscc), true) => registry::ensure_self(&node, Role::Platform, uscc, "financing platform")?,
         _ => registry::ensure_self(&node, Role::Node, DEFAULT_NODE_USCC, DEFAULT_NODE_NAME)?,
+    }
+    // Grants stored before their categories were kept (migration 2026-12-07-000003) become
+    // searchable by category once; the setting records that no older grant is left.
+    const CATEGORIES_SETTING: &str = "grant-categories";
+    if node
+        .store
+        .run(|c| settings::get(c, CATEGORIES_SETTING))?
+        .is_none()
+    {
+        let n = super::grants::backfill_categories(&node)?;
+        if n > 0 {
+            tracing::info!(grants = n, "categories of earlier grants recorded for search");
+        }
+        node.store
+            .run(|c| settings::init(c, CATEGORIES_SETTING, "complete"))?;
     }
     Ok((node, created_key))
 }

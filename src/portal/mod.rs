@@ -294,7 +294,7 @@ async fn list_grants(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResp
     need(&s, &[Role::Enterprise, Role::Regulator, Role::Node])?;
     Ok(json(
         StatusCode::OK,
-        &grants::list_for(&node, &s.caller(&node)?).await?,
+        &grants::list_for(&node, &s.caller(&node)?, query(&req)?).await?,
     ))
 }
 

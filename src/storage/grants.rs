@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use super::schema::{grant_events, grant_parties, grant_usage, grants};
+use super::schema::{grant_categories, grant_events, grant_parties, grant_usage, grants};
 use super::{DbConn, StorageResult};
 use crate::grant::GrantState;
 
@@ -43,9 +43,15 @@ pub struct StoredGrant {
     pub submitted_seq: i64,
 }
 
-/// Inserts a grant and the parties it names (`(uscc, role)`), and counts it in the statistics
-/// rollup (state × CST day of `validUntil`, spec/statistics.md §3.2) in the same transaction.
-pub fn insert(conn: &mut DbConn, g: &StoredGrant, parties: &[(String, &'static str)]) -> StorageResult<()> {
+/// Inserts a grant, the parties it names (`(uscc, role)`) and the catalog categories it covers
+/// (for [`search`]), and counts it in the statistics rollup (state × CST day of `validUntil`,
+/// spec/statistics.md §3.2) in the same transaction.
+pub fn insert(
+    conn: &mut DbConn,
+    g: &StoredGrant,
+    parties: &[(String, &'static str)],
+    categories: &[&str],
+) -> StorageResult<()> {
     // By value: the state is written through its `serialize_as` conversion.
     diesel::insert_into(grants::table)
         .values(g.clone())
@@ -60,7 +66,121 @@ pub fn insert(conn: &mut DbConn, g: &StoredGrant, parties: &[(String, &'static s
             ))
             .execute(conn)?;
     }
+    add_categories(conn, &g.id, categories)?;
     Ok(())
+}
+
+/// Records the catalog categories a grant covers (each once).
+pub fn add_categories(conn: &mut DbConn, grant_id: &str, categories: &[&str]) -> StorageResult<()> {
+    let mut seen: Vec<&str> = categories.to_vec();
+    seen.sort_unstable();
+    seen.dedup();
+    for c in seen {
+        diesel::insert_into(grant_categories::table)
+            .values((
+                grant_categories::grant_id.eq(grant_id),
+                grant_categories::category.eq(c),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Up to `limit` grants logged after `after_seq` with no recorded categories (stored before the
+/// categories were kept), oldest first: the node's start fills them in from the signed bytes.
+pub fn without_categories(conn: &mut DbConn, after_seq: i64, limit: i64) -> StorageResult<Vec<StoredGrant>> {
+    Ok(grants::table
+        .filter(grants::submitted_seq.gt(after_seq))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            grant_categories::table.filter(grant_categories::grant_id.eq(grants::id)),
+        )))
+        .order(grants::submitted_seq.asc())
+        .limit(limit)
+        .select(StoredGrant::as_select())
+        .load(conn)?)
+}
+
+/// What a grant search asks for: every member given must hold (spec/openapi.yaml `listGrants`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GrantFilter {
+    /// Only this enterprise's grants.
+    pub enterprise: Option<String>,
+    /// Only grants to this grantee (a platform, or the node).
+    pub grantee: Option<String>,
+    /// Only grants naming this bank as an onward recipient.
+    pub bank: Option<String>,
+    /// Only grants naming this participant other than as the enterprise (a platform's or a bank's
+    /// own view).
+    pub naming: Option<String>,
+    /// Only grants covering this catalog category.
+    pub category: Option<String>,
+    /// Only grants in this state.
+    pub state: Option<GrantState>,
+    /// Only grants submitted at or after this time, ms.
+    pub submitted_from: Option<i64>,
+    /// Only grants submitted at or before this time, ms.
+    pub submitted_until: Option<i64>,
+}
+
+/// Grants matching `f`, newest first (by the log index of their submission), only those older than
+/// the grant logged at `before` when given, at most `limit`. Each filter is served by an index
+/// that lists its grants in log order (migration `2026-12-07-000003_grant_search`).
+pub fn search(
+    conn: &mut DbConn,
+    f: &GrantFilter,
+    before: Option<i64>,
+    limit: i64,
+) -> StorageResult<Vec<StoredGrant>> {
+    let mut q = grants::table.into_boxed();
+    if let Some(e) = &f.enterprise {
+        q = q.filter(grants::enterprise_uscc.eq(e.clone()));
+    }
+    if let Some(p) = &f.grantee {
+        q = q.filter(grants::grantee_uscc.eq(p.clone()));
+    }
+    if let Some(b) = &f.bank {
+        q = q.filter(
+            grants::id.eq_any(
+                grant_parties::table
+                    .filter(grant_parties::uscc.eq(b.clone()))
+                    .filter(grant_parties::role.eq("bank"))
+                    .select(grant_parties::grant_id),
+            ),
+        );
+    }
+    if let Some(n) = &f.naming {
+        q = q.filter(
+            grants::id.eq_any(
+                grant_parties::table
+                    .filter(grant_parties::uscc.eq(n.clone()))
+                    .filter(grant_parties::role.ne("enterprise"))
+                    .select(grant_parties::grant_id),
+            ),
+        );
+    }
+    if let Some(c) = &f.category {
+        q = q.filter(diesel::dsl::exists(
+            grant_categories::table
+                .filter(grant_categories::grant_id.eq(grants::id))
+                .filter(grant_categories::category.eq(c.clone())),
+        ));
+    }
+    if let Some(s) = f.state {
+        q = q.filter(grants::state.eq(s.as_str()));
+    }
+    if let Some(t) = f.submitted_from {
+        q = q.filter(grants::submitted_at.ge(t));
+    }
+    if let Some(t) = f.submitted_until {
+        q = q.filter(grants::submitted_at.le(t));
+    }
+    if let Some(b) = before {
+        q = q.filter(grants::submitted_seq.lt(b));
+    }
+    Ok(q.order(grants::submitted_seq.desc())
+        .limit(limit)
+        .select(StoredGrant::as_select())
+        .load(conn)?)
 }
 
 /// A grant by id.
@@ -118,16 +238,6 @@ pub fn naming(conn: &mut DbConn, uscc: &str) -> StorageResult<Vec<StoredGrant>> 
     Ok(grants::table
         .filter(grants::id.eq_any(ids))
         .order(grants::submitted_at.desc())
-        .select(StoredGrant::as_select())
-        .load(conn)?)
-}
-
-/// Every grant, newest first, paginated.
-pub fn all(conn: &mut DbConn, limit: i64, offset: i64) -> StorageResult<Vec<StoredGrant>> {
-    Ok(grants::table
-        .order(grants::submitted_at.desc())
-        .limit(limit)
-        .offset(offset)
         .select(StoredGrant::as_select())
         .load(conn)?)
 }

@@ -80,6 +80,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    grant_categories (grant_id, category) {
+        grant_id -> Text,
+        category -> Text,
+    }
+}
+
+diesel::table! {
     grant_events (id) {
         id -> BigInt,
         grant_id -> Text,
@@ -395,6 +402,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     participant_keys,
     grants,
     grant_parties,
+    grant_categories,
     log_leaves,
     log_records,
     loans,

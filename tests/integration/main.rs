@@ -9,6 +9,7 @@ mod conformance;
 mod derivations;
 mod durability;
 mod evaluations;
+mod grant_search;
 mod grants;
 mod industries;
 mod interop;

@@ -1231,7 +1231,7 @@ fn failed_jobs(backend: Backend) {
             submitted_at: 0,
             submitted_seq: 0,
         };
-        consentry::storage::grants::insert(tx.conn, &g, &[])?;
+        consentry::storage::grants::insert(tx.conn, &g, &[], &["TAX-03"])?;
         Err(consentry::error::Error::Conflict("changed its mind".into()))
     });
     assert!(r.is_err());

@@ -261,9 +261,10 @@ export class NodeClient extends BaseClient {
     const jwt = !signed.trimStart().startsWith('{');
     return this.request('POST', '/v1/grants', { text: signed, contentType: jwt ? 'application/vc+jwt' : 'application/json', auth: false });
   }
-  /** Grants the caller may see. */
-  listGrants(): Promise<JsonObject> {
-    return this.request('GET', '/v1/grants');
+  /** Grants the caller may see: one page, newest first (filters `enterprise`, `platform`, `bank`,
+   * `category`, `state`, `submittedFrom`, `submittedUntil`; pass the answer's `next` as `after`). */
+  listGrants(query?: RequestOptions['query']): Promise<JsonObject> {
+    return this.request('GET', '/v1/grants', { query });
   }
   /** One grant, with its credential and status events. */
   getGrant(id: string): Promise<JsonObject> {

@@ -52,7 +52,8 @@ async fn list(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, E
             c.participant.state
         )));
     }
-    Ok(json(StatusCode::OK, &grants::list_for(&node, &c).await?))
+    let q: grants::GrantsQuery = crate::wire::query(&req)?;
+    Ok(json(StatusCode::OK, &grants::list_for(&node, &c, q).await?))
 }
 
 async fn get(node: web::Data<Node>, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, Error> {

@@ -52,11 +52,9 @@ pub struct Grant {
     pub log_index: i64,
 }
 
-/// `GET /v1/grants` (`components/schemas/GrantList`).
-#[derive(Debug, Clone, Serialize)]
-pub struct GrantList {
-    /// `GrantList.grants`.
-    pub grants: Vec<Grant>,
+/// The items of `GET /v1/grants` (`components/schemas/GrantList`): a page of [`Grant`]s.
+impl super::Listed for Grant {
+    const MEMBER: &'static str = "grants";
 }
 
 /// `GET /v1/grants/{id}` (`components/schemas/GrantDetail`): the grant, its signed credential and

@@ -202,8 +202,9 @@ fn samples() -> Vec<(&'static str, Value)> {
         ("Grant", v(&grant)),
         (
             "GrantList",
-            v(&g::GrantList {
-                grants: vec![grant.clone()],
+            v(&Paged {
+                items: vec![grant.clone()],
+                next: Some(12),
             }),
         ),
         (

@@ -725,7 +725,7 @@ async function runNode(dataDir) {
   for(let i = 0; i < 2; i++) await expect('allocate slot', 201, await call('POST', '/v1/status/slots', {as: enterprise.auth}));
 
   // 4. what the node says: every grant's state and slot
-  const listed = (await expect('GET /v1/grants', 200, await call('GET', '/v1/grants', {as: enterprise.auth}))).grants;
+  const listed = (await expect('GET /v1/grants', 200, await call('GET', '/v1/grants?limit=200', {as: enterprise.auth}))).grants;
   const byList = new Map();
   for(const g of listed) {
     if(!byList.has(g.statusListNumber)) byList.set(g.statusListNumber, []);

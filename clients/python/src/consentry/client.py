@@ -347,9 +347,11 @@ class NodeClient(_Http):
         ctype = "application/json" if text.lstrip().startswith("{") else "application/vc+jwt"
         return cast(Grant, self._post_text("/v1/grants", text, ctype))
 
-    def grants(self) -> dict[str, Any]:
-        """``GET /v1/grants``."""
-        return cast(dict[str, Any], self._get("/v1/grants", auth=True))
+    def grants(self, **filters: Any) -> dict[str, Any]:
+        """``GET /v1/grants``: one page, newest first. Filters as the API names them
+        (``enterprise``, ``platform``, ``bank``, ``category``, ``state``, ``submittedFrom``,
+        ``submittedUntil``, ``after``, ``limit``); pass the answer's ``next`` as ``after``."""
+        return cast(dict[str, Any], self._get("/v1/grants", auth=True, query=filters))
 
     def grant(self, grant_id: str) -> dict[str, Any]:
         """``GET /v1/grants/{id}``."""

@@ -81,7 +81,7 @@ async function downloadGrant(id) {
 export async function grantsPage(root, _p, app) {
   root.append(h('h1', {}, T('我的授权', 'My grants')));
   const st = statusLine();
-  const list = (await get('/portal/api/grants')).grants;
+  const list = (await get('/portal/api/grants?limit=200')).grants;
   root.append(h('p', {}, h('a', { class: 'button primary', href: '#/wizard/new' }, T('签署新授权', 'Sign a new grant'))), st);
   if (!list.length) {
     root.append(h('p', { class: 'empty' }, T('还没有授权。', 'No grant yet.')));
