@@ -7,7 +7,7 @@
 //! Fills a fresh database with `grants` grants (default 1,000,000) as the node stores them — rows in
 //! `grants`, `grant_parties` and `grant_categories` (the signed bytes are left empty: the search
 //! never reads them) — from 200,000 enterprises to 50 platforms with 10 banks each: 0–2 banks
-//! per grant, 1–3 of 20 categories (one of them, `CAT-19`, in one grant in a thousand), 80%
+//! per grant, 1–3 of 20 categories (the built-in catalog's first 20; the last of them in one grant in a thousand), 80%
 //! active, 12% suspended, 8% revoked, submitted 30 s apart (about a year). Then a regulator asks
 //! `GET /v1/grants` over HTTP with a fresh client assertion per request (as a client sees it), for
 //! each filter alone, in combinations, and deep in the list; each query `rounds` times (default
@@ -68,12 +68,17 @@ type GrantRow = (
     i64,
 );
 
+/// The log index of grant `urn:uuid:…-<i>` (its number).
+fn seq_of(id: &str) -> i64 {
+    id.rsplit('-').next().unwrap().parse().unwrap()
+}
+
 fn fill(conn: &mut DbConn, n: usize) {
     let platforms: Vec<String> = (0..PLATFORMS).map(|p| code("PL", p)).collect();
     let banks: Vec<Vec<String>> = (0..PLATFORMS)
         .map(|p| (0..BANKS_PER_PLATFORM).map(|b| code("BK", p * 100 + b)).collect())
         .collect();
-    let cats: Vec<String> = (0..CATEGORIES).map(|c| format!("CAT-{c:02}")).collect();
+    let cats = categories();
     let mut rand = Rand(0x9E37_79B9_7F4A_7C15);
     const CHUNK: usize = 50_000;
     for start in (0..n).step_by(CHUNK) {
@@ -162,6 +167,7 @@ fn fill(conn: &mut DbConn, n: usize) {
                             grant_parties::grant_id.eq(g),
                             grant_parties::uscc.eq(u),
                             grant_parties::role.eq(*r),
+                            grant_parties::submitted_seq.eq(seq_of(g)),
                         )
                     })
                     .collect();
@@ -172,7 +178,13 @@ fn fill(conn: &mut DbConn, n: usize) {
             for rows in categories.chunks(5000) {
                 let values: Vec<_> = rows
                     .iter()
-                    .map(|(g, c)| (grant_categories::grant_id.eq(g), grant_categories::category.eq(c)))
+                    .map(|(g, c)| {
+                        (
+                            grant_categories::grant_id.eq(g),
+                            grant_categories::category.eq(c),
+                            grant_categories::submitted_seq.eq(seq_of(g)),
+                        )
+                    })
                     .collect();
                 consentry::on_backend!(&mut *conn, |x| diesel::insert_into(grant_categories::table)
                     .values(&values)
@@ -184,6 +196,18 @@ fn fill(conn: &mut DbConn, n: usize) {
     }
     // What an operator's database has after it has run a while: the planner's statistics.
     consentry::on_backend!(&mut *conn, |x| diesel::sql_query("ANALYZE").execute(x)).unwrap();
+}
+
+/// The first [`CATEGORIES`] codes of the built-in catalog (a search names a category the catalog
+/// has).
+fn categories() -> Vec<String> {
+    let cats: Vec<String> = consentry::catalog::Catalog::builtin()
+        .categories()
+        .map(|c| c.code.clone())
+        .take(CATEGORIES)
+        .collect();
+    assert_eq!(cats.len(), CATEGORIES);
+    cats
 }
 
 fn ms_to_rfc3339(ms: i64) -> String {
@@ -291,13 +315,15 @@ fn main() {
         code("EN", (n / 2 * 7919) % ENTERPRISES),
     );
     let (from, until) = (ms_to_rfc3339(mid), ms_to_rfc3339(mid + week));
+    let cats = categories();
+    let (common, rare, other) = (&cats[3], &cats[CATEGORIES - 1], &cats[5]);
     let queries: Vec<(&str, String)> = vec![
         ("newest 50, no filter", String::new()),
         ("platform", format!("platform={p}")),
         ("bank", format!("bank={b}")),
         ("enterprise", format!("enterprise={e}")),
-        ("category (common)", "category=CAT-03".into()),
-        ("category (1 in 1,000)", "category=CAT-19".into()),
+        ("category (common)", format!("category={common}")),
+        ("category (1 in 1,000)", format!("category={rare}")),
         ("state=revoked", "state=revoked".into()),
         (
             "one week (submittedFrom/Until)",
@@ -305,12 +331,12 @@ fn main() {
         ),
         (
             "platform + category + state",
-            format!("platform={p}&category=CAT-03&state=suspended"),
+            format!("platform={p}&category={common}&state=suspended"),
         ),
         ("bank + state", format!("bank={b}&state=active")),
         (
             "category + one week",
-            format!("category=CAT-05&submittedFrom={from}&submittedUntil={until}"),
+            format!("category={other}&submittedFrom={from}&submittedUntil={until}"),
         ),
         ("page deep in the list (after = n/2)", format!("after={}", n / 2)),
         (

@@ -614,7 +614,7 @@ pub async fn list_for(node: &Node, caller: &Caller, q: GrantsQuery) -> Result<Pa
             }
             f.enterprise = Some(me);
         }
-        Role::Platform | Role::Bank => f.naming = Some(me),
+        Role::Platform | Role::Bank => f.naming = Some((me, caller.role)),
         Role::Regulator | Role::Node => {}
     }
     let before = q.after;
@@ -641,11 +641,12 @@ pub fn backfill_categories(node: &Node) -> Result<usize> {
             return Ok(filled);
         };
         after = last.submitted_seq;
-        let found: Vec<(String, Vec<String>)> = batch
+        let found: Vec<(String, i64, Vec<String>)> = batch
             .iter()
             .filter_map(|g| match verified(node, g) {
                 Ok(v) => Some((
                     g.id.clone(),
+                    g.submitted_seq,
                     v.terms().categories.iter().map(|c| c.code.clone()).collect(),
                 )),
                 Err(e) => {
@@ -655,9 +656,9 @@ pub fn backfill_categories(node: &Node) -> Result<usize> {
             })
             .collect();
         node.store.run(|c| -> crate::storage::StorageResult<()> {
-            for (id, cats) in &found {
+            for (id, seq, cats) in &found {
                 let cats: Vec<&str> = cats.iter().map(String::as_str).collect();
-                store::add_categories(c, id, &cats)?;
+                store::add_categories(c, id, *seq, &cats)?;
             }
             Ok(())
         })?;

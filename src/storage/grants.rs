@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use super::schema::{grant_categories, grant_events, grant_parties, grant_usage, grants};
 use super::{DbConn, StorageResult};
 use crate::grant::GrantState;
+use crate::policy::Role;
 
 /// A stored grant.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
@@ -63,15 +64,21 @@ pub fn insert(
                 grant_parties::grant_id.eq(&g.id),
                 grant_parties::uscc.eq(uscc),
                 grant_parties::role.eq(*role),
+                grant_parties::submitted_seq.eq(g.submitted_seq),
             ))
             .execute(conn)?;
     }
-    add_categories(conn, &g.id, categories)?;
+    add_categories(conn, &g.id, g.submitted_seq, categories)?;
     Ok(())
 }
 
 /// Records the catalog categories a grant covers (each once).
-pub fn add_categories(conn: &mut DbConn, grant_id: &str, categories: &[&str]) -> StorageResult<()> {
+pub fn add_categories(
+    conn: &mut DbConn,
+    grant_id: &str,
+    submitted_seq: i64,
+    categories: &[&str],
+) -> StorageResult<()> {
     let mut seen: Vec<&str> = categories.to_vec();
     seen.sort_unstable();
     seen.dedup();
@@ -80,6 +87,7 @@ pub fn add_categories(conn: &mut DbConn, grant_id: &str, categories: &[&str]) ->
             .values((
                 grant_categories::grant_id.eq(grant_id),
                 grant_categories::category.eq(c),
+                grant_categories::submitted_seq.eq(submitted_seq),
             ))
             .execute(conn)?;
     }
@@ -109,9 +117,9 @@ pub struct GrantFilter {
     pub grantee: Option<String>,
     /// Only grants naming this bank as an onward recipient.
     pub bank: Option<String>,
-    /// Only grants naming this participant other than as the enterprise (a platform's or a bank's
-    /// own view).
-    pub naming: Option<String>,
+    /// Only grants naming this participant in this role (`platform` as grantee, `bank` as onward
+    /// recipient): a platform's or a bank's own view.
+    pub naming: Option<(String, Role)>,
     /// Only grants covering this catalog category.
     pub category: Option<String>,
     /// Only grants in this state.
@@ -122,65 +130,189 @@ pub struct GrantFilter {
     pub submitted_until: Option<i64>,
 }
 
+/// A value bound into the search's SQL.
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+#[derive(QueryableByName)]
+struct GrantIdRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    id: String,
+}
+
+/// The log index of the first (`first`) or last grant submitted on the far side of `at`: with
+/// `first`, the oldest grant submitted at or after `at`; else the newest at or before it.
+/// Submission times never decrease along the log ([`super::log_store::Tx::now`]), so a time window
+/// is exactly the grants between two log indexes.
+fn seq_bound(conn: &mut DbConn, at: i64, first: bool) -> StorageResult<Option<i64>> {
+    let q = if first {
+        grants::table
+            .filter(grants::submitted_at.ge(at))
+            .order((grants::submitted_at.asc(), grants::submitted_seq.asc()))
+            .select(grants::submitted_seq)
+            .into_boxed()
+    } else {
+        grants::table
+            .filter(grants::submitted_at.le(at))
+            .order((grants::submitted_at.desc(), grants::submitted_seq.desc()))
+            .select(grants::submitted_seq)
+            .into_boxed()
+    };
+    Ok(q.first(conn).optional()?)
+}
+
 /// Grants matching `f`, newest first (by the log index of their submission), only those older than
-/// the grant logged at `before` when given, at most `limit`. Each filter is served by an index
-/// that lists its grants in log order (migration `2026-12-07-000003_grant_search`).
+/// the grant logged at `before` when given, at most `limit`.
+///
+/// One filter drives the search through an index that lists its grants in log order (migration
+/// `2026-12-07-000003_grant_search`), so a page reads about as many rows as it answers plus those
+/// the other filters reject: a named bank or participant first (`grant_parties`), then an
+/// enterprise, a platform, a category (`grant_categories`), a state, else the whole log; a time
+/// window becomes a range of log indexes. The other filters are checked row by row.
 pub fn search(
     conn: &mut DbConn,
     f: &GrantFilter,
     before: Option<i64>,
     limit: i64,
 ) -> StorageResult<Vec<StoredGrant>> {
-    let mut q = grants::table.into_boxed();
-    if let Some(e) = &f.enterprise {
-        q = q.filter(grants::enterprise_uscc.eq(e.clone()));
-    }
-    if let Some(p) = &f.grantee {
-        q = q.filter(grants::grantee_uscc.eq(p.clone()));
-    }
-    if let Some(b) = &f.bank {
-        q = q.filter(
-            grants::id.eq_any(
-                grant_parties::table
-                    .filter(grant_parties::uscc.eq(b.clone()))
-                    .filter(grant_parties::role.eq("bank"))
-                    .select(grant_parties::grant_id),
-            ),
-        );
-    }
-    if let Some(n) = &f.naming {
-        q = q.filter(
-            grants::id.eq_any(
-                grant_parties::table
-                    .filter(grant_parties::uscc.eq(n.clone()))
-                    .filter(grant_parties::role.ne("enterprise"))
-                    .select(grant_parties::grant_id),
-            ),
-        );
-    }
-    if let Some(c) = &f.category {
-        q = q.filter(diesel::dsl::exists(
-            grant_categories::table
-                .filter(grant_categories::grant_id.eq(grants::id))
-                .filter(grant_categories::category.eq(c.clone())),
-        ));
-    }
-    if let Some(s) = f.state {
-        q = q.filter(grants::state.eq(s.as_str()));
+    // The time window as log indexes (exact: times never decrease along the log).
+    let mut hi = before.map(|b| b.saturating_sub(1));
+    let mut lo = None;
+    if let Some(t) = f.submitted_until {
+        match seq_bound(conn, t, false)? {
+            Some(s) => hi = Some(hi.map_or(s, |h| h.min(s))),
+            None => return Ok(Vec::new()),
+        }
     }
     if let Some(t) = f.submitted_from {
-        q = q.filter(grants::submitted_at.ge(t));
+        match seq_bound(conn, t, true)? {
+            Some(s) => lo = Some(s),
+            None => return Ok(Vec::new()),
+        }
     }
-    if let Some(t) = f.submitted_until {
-        q = q.filter(grants::submitted_at.le(t));
+    let pg = matches!(conn, DbConn::Pg(_));
+    let mut binds: Vec<Bind> = Vec::new();
+    let mut arg = |b: Bind| -> String {
+        binds.push(b);
+        if pg {
+            format!("${}", binds.len())
+        } else {
+            "?".to_owned()
+        }
+    };
+    let bank = f.bank.as_ref().map(|b| (b.clone(), Role::Bank));
+    let mut sql = String::new();
+    let mut where_: Vec<String> = Vec::new();
+    // Driver.
+    let driver = if let Some((uscc, role)) = f.naming.as_ref().or(bank.as_ref()) {
+        let (u, r) = (
+            arg(Bind::Text(uscc.clone())),
+            arg(Bind::Text(role.as_str().to_owned())),
+        );
+        where_.push(format!("d.uscc = {u}"));
+        where_.push(format!("d.role = {r}"));
+        "grant_parties"
+    } else if let Some(e) = &f.enterprise {
+        where_.push(format!("g.enterprise_uscc = {}", arg(Bind::Text(e.clone()))));
+        "enterprise"
+    } else if let Some(p) = &f.grantee {
+        where_.push(format!("g.grantee_uscc = {}", arg(Bind::Text(p.clone()))));
+        "grantee"
+    } else if let Some(c) = &f.category {
+        where_.push(format!("d.category = {}", arg(Bind::Text(c.clone()))));
+        "grant_categories"
+    } else if let Some(s) = f.state {
+        where_.push(format!("g.state = {}", arg(Bind::Text(s.as_str().to_owned()))));
+        "state"
+    } else {
+        "grants"
+    };
+    let seq = match driver {
+        "grant_parties" | "grant_categories" => {
+            sql.push_str(&format!(
+                "SELECT g.id AS id FROM {driver} d JOIN grants g ON g.id = d.grant_id"
+            ));
+            "d.submitted_seq"
+        }
+        _ => {
+            sql.push_str("SELECT g.id AS id FROM grants g");
+            "g.submitted_seq"
+        }
+    };
+    // The other filters, row by row.
+    if driver != "grant_parties" {
+        if let Some(b) = &f.bank {
+            let (u, r) = (
+                arg(Bind::Text(b.clone())),
+                arg(Bind::Text(Role::Bank.as_str().to_owned())),
+            );
+            where_.push(format!(
+                "EXISTS (SELECT 1 FROM grant_parties p WHERE p.grant_id = g.id AND p.uscc = {u} AND p.role = {r})"
+            ));
+        }
+    } else if let (Some(_), Some(b)) = (&f.naming, &f.bank) {
+        // A platform asking for one of its banks' grants.
+        let (u, r) = (
+            arg(Bind::Text(b.clone())),
+            arg(Bind::Text(Role::Bank.as_str().to_owned())),
+        );
+        where_.push(format!(
+            "EXISTS (SELECT 1 FROM grant_parties p WHERE p.grant_id = g.id AND p.uscc = {u} AND p.role = {r})"
+        ));
     }
-    if let Some(b) = before {
-        q = q.filter(grants::submitted_seq.lt(b));
+    if driver != "enterprise" {
+        if let Some(e) = &f.enterprise {
+            where_.push(format!("g.enterprise_uscc = {}", arg(Bind::Text(e.clone()))));
+        }
     }
-    Ok(q.order(grants::submitted_seq.desc())
-        .limit(limit)
+    if driver != "grantee" {
+        if let Some(p) = &f.grantee {
+            where_.push(format!("g.grantee_uscc = {}", arg(Bind::Text(p.clone()))));
+        }
+    }
+    if driver != "grant_categories" {
+        if let Some(c) = &f.category {
+            where_.push(format!(
+                "EXISTS (SELECT 1 FROM grant_categories c WHERE c.grant_id = g.id AND c.category = {})",
+                arg(Bind::Text(c.clone()))
+            ));
+        }
+    }
+    if driver != "state" {
+        if let Some(s) = f.state {
+            where_.push(format!("g.state = {}", arg(Bind::Text(s.as_str().to_owned()))));
+        }
+    }
+    if let Some(h) = hi {
+        where_.push(format!("{seq} <= {}", arg(Bind::Int(h))));
+    }
+    if let Some(l) = lo {
+        where_.push(format!("{seq} >= {}", arg(Bind::Int(l))));
+    }
+    if !where_.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&where_.join(" AND "));
+    }
+    sql.push_str(&format!(" ORDER BY {seq} DESC LIMIT {}", arg(Bind::Int(limit))));
+    let ids: Vec<GrantIdRow> = crate::on_backend!(&mut *conn, |c| {
+        let mut q = diesel::sql_query(&sql).into_boxed();
+        for b in &binds {
+            q = match b {
+                Bind::Text(t) => q.bind::<diesel::sql_types::Text, _>(t.clone()),
+                Bind::Int(i) => q.bind::<diesel::sql_types::BigInt, _>(*i),
+            };
+        }
+        q.load(c)
+    })?;
+    let ids: Vec<String> = ids.into_iter().map(|r| r.id).collect();
+    let mut rows: Vec<StoredGrant> = grants::table
+        .filter(grants::id.eq_any(&ids))
         .select(StoredGrant::as_select())
-        .load(conn)?)
+        .load(conn)?;
+    rows.sort_by_key(|g| std::cmp::Reverse(g.submitted_seq));
+    Ok(rows)
 }
 
 /// A grant by id.

@@ -76,6 +76,7 @@ diesel::table! {
         grant_id -> Text,
         uscc -> Text,
         role -> Text,
+        submitted_seq -> BigInt,
     }
 }
 
@@ -83,6 +84,7 @@ diesel::table! {
     grant_categories (grant_id, category) {
         grant_id -> Text,
         category -> Text,
+        submitted_seq -> BigInt,
     }
 }
 
