@@ -136,10 +136,73 @@ enum Bind {
     Int(i64),
 }
 
+/// The search's SQL text and its values, bound in order (`?` on SQLite, `$n` on PostgreSQL).
+struct Sql {
+    pg: bool,
+    text: String,
+    binds: Vec<Bind>,
+}
+
+impl Sql {
+    /// The placeholder of a new value.
+    fn arg(&mut self, b: Bind) -> String {
+        self.binds.push(b);
+        if self.pg {
+            format!("${}", self.binds.len())
+        } else {
+            "?".to_owned()
+        }
+    }
+
+    fn text(&mut self, t: &str) -> String {
+        self.arg(Bind::Text(t.to_owned()))
+    }
+}
+
 #[derive(QueryableByName)]
 struct GrantIdRow {
     #[diesel(sql_type = diesel::sql_types::Text)]
     id: String,
+}
+
+/// The filter whose index a search walks, newest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Driver<'a> {
+    /// A named party (`grant_parties (uscc, role, submitted_seq)`): the caller's own view, else
+    /// the bank asked for.
+    Party(&'a str, Role),
+    /// The enterprise (`grants (enterprise_uscc, submitted_seq)`).
+    Enterprise,
+    /// The grantee (`grants (grantee_uscc, submitted_seq)`).
+    Grantee,
+    /// A category (`grant_categories (category, submitted_seq)`).
+    Category,
+    /// A state (`grants (state, submitted_seq)`).
+    State,
+    /// No filter that narrows by index: the log order itself (`grants (submitted_seq)`).
+    Log,
+}
+
+impl<'a> Driver<'a> {
+    /// The most selective filter `f` has, in this order: a named party, the enterprise, the
+    /// grantee, a category, a state.
+    fn of(f: &'a GrantFilter) -> Self {
+        if let Some((uscc, role)) = &f.naming {
+            Self::Party(uscc, *role)
+        } else if let Some(bank) = &f.bank {
+            Self::Party(bank, Role::Bank)
+        } else if f.enterprise.is_some() {
+            Self::Enterprise
+        } else if f.grantee.is_some() {
+            Self::Grantee
+        } else if f.category.is_some() {
+            Self::Category
+        } else if f.state.is_some() {
+            Self::State
+        } else {
+            Self::Log
+        }
+    }
 }
 
 /// The log index of the first (`first`) or last grant submitted on the far side of `at`: with
@@ -166,145 +229,109 @@ fn seq_bound(conn: &mut DbConn, at: i64, first: bool) -> StorageResult<Option<i6
 /// Grants matching `f`, newest first (by the log index of their submission), only those older than
 /// the grant logged at `before` when given, at most `limit`.
 ///
-/// One filter drives the search through an index that lists its grants in log order (migration
-/// `2026-12-07-000003_grant_search`), so a page reads about as many rows as it answers plus those
-/// the other filters reject: a named bank or participant first (`grant_parties`), then an
-/// enterprise, a platform, a category (`grant_categories`), a state, else the whole log; a time
-/// window becomes a range of log indexes. The other filters are checked row by row.
+/// One filter ([`Driver`]) drives the search through an index that lists its grants in log order
+/// (migration `2026-12-07-000003_grant_search`), so a page reads about as many rows as it answers
+/// plus those the other filters reject; a time window becomes a range of log indexes; the other
+/// filters are checked row by row. Written as SQL text (with bound values) rather than diesel's
+/// query builder so that the driving table, and with it the plan, is chosen here, not left to the
+/// planner's estimates (measured: examples/grant_search, BENCHMARKS.md "Grant search").
 pub fn search(
     conn: &mut DbConn,
     f: &GrantFilter,
     before: Option<i64>,
     limit: i64,
 ) -> StorageResult<Vec<StoredGrant>> {
-    // The time window as log indexes (exact: times never decrease along the log).
+    // The time window as log indexes.
     let mut hi = before.map(|b| b.saturating_sub(1));
     let mut lo = None;
     if let Some(t) = f.submitted_until {
-        match seq_bound(conn, t, false)? {
-            Some(s) => hi = Some(hi.map_or(s, |h| h.min(s))),
-            None => return Ok(Vec::new()),
-        }
+        let Some(s) = seq_bound(conn, t, false)? else {
+            return Ok(Vec::new());
+        };
+        hi = Some(hi.map_or(s, |h| h.min(s)));
     }
     if let Some(t) = f.submitted_from {
-        match seq_bound(conn, t, true)? {
-            Some(s) => lo = Some(s),
-            None => return Ok(Vec::new()),
-        }
+        let Some(s) = seq_bound(conn, t, true)? else {
+            return Ok(Vec::new());
+        };
+        lo = Some(s);
     }
-    let pg = matches!(conn, DbConn::Pg(_));
-    let mut binds: Vec<Bind> = Vec::new();
-    let mut arg = |b: Bind| -> String {
-        binds.push(b);
-        if pg {
-            format!("${}", binds.len())
-        } else {
-            "?".to_owned()
-        }
+    let driver = Driver::of(f);
+    let mut q = Sql {
+        pg: matches!(conn, DbConn::Pg(_)),
+        text: String::new(),
+        binds: Vec::new(),
     };
-    let bank = f.bank.as_ref().map(|b| (b.clone(), Role::Bank));
-    let mut sql = String::new();
-    let mut where_: Vec<String> = Vec::new();
-    // Driver.
-    let driver = if let Some((uscc, role)) = f.naming.as_ref().or(bank.as_ref()) {
-        let (u, r) = (
-            arg(Bind::Text(uscc.clone())),
-            arg(Bind::Text(role.as_str().to_owned())),
-        );
-        where_.push(format!("d.uscc = {u}"));
-        where_.push(format!("d.role = {r}"));
-        "grant_parties"
-    } else if let Some(e) = &f.enterprise {
-        where_.push(format!("g.enterprise_uscc = {}", arg(Bind::Text(e.clone()))));
-        "enterprise"
-    } else if let Some(p) = &f.grantee {
-        where_.push(format!("g.grantee_uscc = {}", arg(Bind::Text(p.clone()))));
-        "grantee"
-    } else if let Some(c) = &f.category {
-        where_.push(format!("d.category = {}", arg(Bind::Text(c.clone()))));
-        "grant_categories"
-    } else if let Some(s) = f.state {
-        where_.push(format!("g.state = {}", arg(Bind::Text(s.as_str().to_owned()))));
-        "state"
-    } else {
-        "grants"
+    let mut conds: Vec<String> = Vec::new();
+    let bank_named = |q: &mut Sql, bank: &str| {
+        let (u, r) = (q.text(bank), q.text(Role::Bank.as_str()));
+        format!(
+            "EXISTS (SELECT 1 FROM grant_parties p WHERE p.grant_id = g.id AND p.uscc = {u} AND p.role = {r})"
+        )
     };
     let seq = match driver {
-        "grant_parties" | "grant_categories" => {
-            sql.push_str(&format!(
-                "SELECT g.id AS id FROM {driver} d JOIN grants g ON g.id = d.grant_id"
-            ));
+        Driver::Party(uscc, role) => {
+            q.text
+                .push_str("SELECT g.id AS id FROM grant_parties d JOIN grants g ON g.id = d.grant_id");
+            // A platform's or bank's own view drives; a bank asked for within it is checked.
+            let (u, r) = (q.text(uscc), q.text(role.as_str()));
+            conds.push(format!("d.uscc = {u} AND d.role = {r}"));
+            if let (Some(_), Some(b)) = (&f.naming, &f.bank) {
+                conds.push(bank_named(&mut q, b));
+            }
+            "d.submitted_seq"
+        }
+        Driver::Category => {
+            q.text
+                .push_str("SELECT g.id AS id FROM grant_categories d JOIN grants g ON g.id = d.grant_id");
             "d.submitted_seq"
         }
         _ => {
-            sql.push_str("SELECT g.id AS id FROM grants g");
+            q.text.push_str("SELECT g.id AS id FROM grants g");
+            if let Some(b) = &f.bank {
+                conds.push(bank_named(&mut q, b));
+            }
             "g.submitted_seq"
         }
     };
-    // The other filters, row by row.
-    if driver != "grant_parties" {
-        if let Some(b) = &f.bank {
-            let (u, r) = (
-                arg(Bind::Text(b.clone())),
-                arg(Bind::Text(Role::Bank.as_str().to_owned())),
-            );
-            where_.push(format!(
-                "EXISTS (SELECT 1 FROM grant_parties p WHERE p.grant_id = g.id AND p.uscc = {u} AND p.role = {r})"
-            ));
-        }
-    } else if let (Some(_), Some(b)) = (&f.naming, &f.bank) {
-        // A platform asking for one of its banks' grants.
-        let (u, r) = (
-            arg(Bind::Text(b.clone())),
-            arg(Bind::Text(Role::Bank.as_str().to_owned())),
-        );
-        where_.push(format!(
-            "EXISTS (SELECT 1 FROM grant_parties p WHERE p.grant_id = g.id AND p.uscc = {u} AND p.role = {r})"
-        ));
+    if let Some(e) = &f.enterprise {
+        conds.push(format!("g.enterprise_uscc = {}", q.text(e)));
     }
-    if driver != "enterprise" {
-        if let Some(e) = &f.enterprise {
-            where_.push(format!("g.enterprise_uscc = {}", arg(Bind::Text(e.clone()))));
-        }
+    if let Some(p) = &f.grantee {
+        conds.push(format!("g.grantee_uscc = {}", q.text(p)));
     }
-    if driver != "grantee" {
-        if let Some(p) = &f.grantee {
-            where_.push(format!("g.grantee_uscc = {}", arg(Bind::Text(p.clone()))));
-        }
+    if let Some(c) = &f.category {
+        let c = q.text(c);
+        conds.push(if driver == Driver::Category {
+            format!("d.category = {c}")
+        } else {
+            format!("EXISTS (SELECT 1 FROM grant_categories c WHERE c.grant_id = g.id AND c.category = {c})")
+        });
     }
-    if driver != "grant_categories" {
-        if let Some(c) = &f.category {
-            where_.push(format!(
-                "EXISTS (SELECT 1 FROM grant_categories c WHERE c.grant_id = g.id AND c.category = {})",
-                arg(Bind::Text(c.clone()))
-            ));
-        }
-    }
-    if driver != "state" {
-        if let Some(s) = f.state {
-            where_.push(format!("g.state = {}", arg(Bind::Text(s.as_str().to_owned()))));
-        }
+    if let Some(s) = f.state {
+        conds.push(format!("g.state = {}", q.text(s.as_str())));
     }
     if let Some(h) = hi {
-        where_.push(format!("{seq} <= {}", arg(Bind::Int(h))));
+        conds.push(format!("{seq} <= {}", q.arg(Bind::Int(h))));
     }
     if let Some(l) = lo {
-        where_.push(format!("{seq} >= {}", arg(Bind::Int(l))));
+        conds.push(format!("{seq} >= {}", q.arg(Bind::Int(l))));
     }
-    if !where_.is_empty() {
-        sql.push_str(" WHERE ");
-        sql.push_str(&where_.join(" AND "));
+    if !conds.is_empty() {
+        q.text.push_str(" WHERE ");
+        q.text.push_str(&conds.join(" AND "));
     }
-    sql.push_str(&format!(" ORDER BY {seq} DESC LIMIT {}", arg(Bind::Int(limit))));
+    let l = q.arg(Bind::Int(limit));
+    q.text.push_str(&format!(" ORDER BY {seq} DESC LIMIT {l}"));
     let ids: Vec<GrantIdRow> = crate::on_backend!(&mut *conn, |c| {
-        let mut q = diesel::sql_query(&sql).into_boxed();
-        for b in &binds {
-            q = match b {
-                Bind::Text(t) => q.bind::<diesel::sql_types::Text, _>(t.clone()),
-                Bind::Int(i) => q.bind::<diesel::sql_types::BigInt, _>(*i),
+        let mut sql = diesel::sql_query(&q.text).into_boxed();
+        for b in &q.binds {
+            sql = match b {
+                Bind::Text(t) => sql.bind::<diesel::sql_types::Text, _>(t.clone()),
+                Bind::Int(i) => sql.bind::<diesel::sql_types::BigInt, _>(*i),
             };
         }
-        q.load(c)
+        sql.load(c)
     })?;
     let ids: Vec<String> = ids.into_iter().map(|r| r.id).collect();
     let mut rows: Vec<StoredGrant> = grants::table
