@@ -451,7 +451,10 @@ fn import(node: &Node, file: &std::path::Path) -> CliResult {
         node.now_ms(),
     )
     .map_err(|e| CliError::Invalid(vec![(e.code().to_owned(), e.to_string())]))?;
-    let n = crate::node::data::import(node, &parsed).map_err(fail)?;
+    let batches = crate::node::intake::import_as_node(node, &parsed)
+        .map_err(|e| CliError::Invalid(vec![(e.code().to_owned(), e.to_string())]))?;
+    let n: i64 = batches.iter().map(|b| b.new_records + b.new_versions).sum();
+    let held: i64 = batches.iter().map(|b| b.already_held).sum();
     if parsed.industries.is_empty() {
         outln!("imported {n} records from {}", file.display());
     } else {
@@ -460,6 +463,22 @@ fn import(node: &Node, file: &std::path::Path) -> CliResult {
             parsed.industries.len(),
             file.display()
         );
+    }
+    for b in &batches {
+        outln!(
+            "batch {} ({}): {} records, {} new, {} new versions, {} already held{}; log entry {}",
+            b.batch,
+            b.provider,
+            b.records,
+            b.new_records,
+            b.new_versions,
+            b.already_held,
+            if b.resubmitted { ", batch already received" } else { "" },
+            b.log_index
+        );
+    }
+    if held > 0 && n == 0 {
+        outln!("nothing new: every record was already held");
     }
     Ok(())
 }

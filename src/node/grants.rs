@@ -515,6 +515,9 @@ pub async fn list_for(node: &Node, caller: &Caller) -> Result<GrantList> {
                 Role::Enterprise => store::of_enterprise(c, &uscc)?,
                 Role::Platform | Role::Bank => store::naming(c, &uscc)?,
                 Role::Regulator | Role::Node => store::all(c, 1000, 0)?,
+                Role::Department => {
+                    return Err(Error::Forbidden("a providing department sees no grants".into()));
+                }
             };
             Ok(GrantList {
                 grants: rows.iter().map(describe).collect(),
@@ -534,6 +537,7 @@ pub async fn get_for(node: &Node, caller: &Caller, id: String) -> Result<GrantDe
                 Role::Enterprise => g.enterprise_uscc == uscc,
                 Role::Platform | Role::Bank => named()?,
                 Role::Regulator | Role::Node => true,
+                Role::Department => false,
             };
             if !visible {
                 return Err(Error::NotFound(format!("grant {id}")));

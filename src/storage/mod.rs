@@ -31,6 +31,7 @@ pub mod displays;
 pub mod evaluations;
 pub mod feed;
 pub mod grants;
+pub mod intake;
 pub mod industries;
 pub mod letters;
 pub mod loans;
