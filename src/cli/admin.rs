@@ -24,7 +24,9 @@ pub(super) struct AdminArgs {
 
 #[derive(Debug, Subcommand)]
 enum AdminCommand {
-    /// Import data records (JSON Lines: uscc, category, date, provider, fields) into the node.
+    /// Import data records (JSON Lines: uscc, category, date, provider, fields) into the node, as
+    /// batches signed by the node's key (one per provider; spec/intake.md §8). Importing the same
+    /// file again writes nothing.
     Import {
         /// The file.
         file: PathBuf,
@@ -32,6 +34,15 @@ enum AdminCommand {
     /// Financing platforms.
     #[command(subcommand)]
     Platform(PlatformCommand),
+    /// Register a providing department (spec/intake.md §2), bound to one catalog provider, which
+    /// then submits signed data batches with its key.
+    Department {
+        #[command(flatten)]
+        member: MemberArgs,
+        /// The catalog provider code it submits for (e.g. STA; spec/catalog.json `providers`).
+        #[arg(long)]
+        provider: String,
+    },
     /// Register a regulator.
     Regulator {
         #[command(flatten)]
@@ -247,6 +258,22 @@ pub(super) fn run(args: AdminArgs) -> CliResult {
                 }
             });
             print_json(&v.map_err(fail)?)
+        }
+        AdminCommand::Department { member, provider } => {
+            let m = NewMember {
+                uscc: member.uscc,
+                name: member.name,
+                did: member.did,
+                endpoint: None,
+                regions: vec![],
+                industry: None,
+            };
+            let p = system
+                .block_on(registry::add_department(&node, m, provider.clone(), actor))
+                .map_err(fail)?;
+            print_json(
+                &json!({"uscc": p.uscc, "name": p.name, "role": p.role, "state": p.state, "provider": provider}),
+            )
         }
         AdminCommand::Regulator { member } => {
             let m = NewMember {
