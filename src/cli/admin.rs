@@ -480,8 +480,12 @@ fn import(node: &Node, file: &std::path::Path) -> CliResult {
     .map_err(|e| CliError::Invalid(vec![(e.code().to_owned(), e.to_string())]))?;
     let batches = crate::node::intake::import_as_node(node, &parsed)
         .map_err(|e| CliError::Invalid(vec![(e.code().to_owned(), e.to_string())]))?;
-    let n: i64 = batches.iter().map(|b| b.new_records + b.new_versions).sum();
-    let held: i64 = batches.iter().map(|b| b.already_held).sum();
+    let fresh = batches.iter().filter(|b| !b.resubmitted);
+    let n: i64 = fresh.clone().map(|b| b.new_records + b.new_versions).sum();
+    let held: i64 = batches
+        .iter()
+        .map(|b| if b.resubmitted { b.records } else { b.already_held })
+        .sum();
     if parsed.industries.is_empty() {
         outln!("imported {n} records from {}", file.display());
     } else {

@@ -261,6 +261,7 @@ pub fn import(node: &super::Node, file: &Import) -> Result<usize> {
     let batches = super::intake::import_as_node(node, file)?;
     Ok(batches
         .iter()
+        .filter(|b| !b.resubmitted)
         .map(|b| usize::try_from(b.new_records + b.new_versions).unwrap_or(0))
         .sum())
 }

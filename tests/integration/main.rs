@@ -11,6 +11,7 @@ mod durability;
 mod evaluations;
 mod grants;
 mod industries;
+mod intake;
 mod interop;
 #[path = "../support/jcs_reference.rs"]
 mod jcs_reference;

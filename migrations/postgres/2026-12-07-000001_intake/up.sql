@@ -2,6 +2,10 @@
 -- batches they sign, and on every record its content id, its batch and its version. Records held
 -- before this migration keep a null content id and batch (their content id is computed when a batch
 -- touches their key, spec/intake.md §5); they are version 1 and current.
+-- Participants gain the role `department` (a providing department, spec/intake.md §2).
+ALTER TABLE participants DROP CONSTRAINT participants_role_check;
+ALTER TABLE participants ADD CONSTRAINT participants_role_check CHECK (role IN ('node', 'platform', 'bank', 'regulator', 'enterprise', 'department'));
+
 CREATE TABLE department_providers (
     participant_id  BIGINT PRIMARY KEY,
     provider        TEXT NOT NULL

@@ -2,6 +2,29 @@
 -- batches they sign, and on every record its content id, its batch and its version. Records held
 -- before this migration keep a null content id and batch (their content id is computed when a batch
 -- touches their key, spec/intake.md §5); they are version 1 and current.
+-- Participants gain the role `department` (a providing department, spec/intake.md §2). SQLite
+-- cannot alter a CHECK constraint: the table is rebuilt with the same rows and ids (foreign keys
+-- are checked at commit, when every reference points at the rebuilt table again).
+PRAGMA defer_foreign_keys = ON;
+CREATE TABLE participants_new (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    uscc            TEXT NOT NULL,
+    role            TEXT NOT NULL CHECK (role IN ('node', 'platform', 'bank', 'regulator', 'enterprise', 'department')),
+    name            TEXT NOT NULL,
+    state           TEXT NOT NULL CHECK (state IN ('pending', 'active', 'suspended', 'removed', 'rejected')),
+    platform_uscc   TEXT,
+    endpoint        TEXT,
+    evidence        TEXT,
+    created_at      BIGINT NOT NULL,
+    updated_at      BIGINT NOT NULL,
+    UNIQUE (uscc, role)
+);
+INSERT INTO participants_new (id, uscc, role, name, state, platform_uscc, endpoint, evidence, created_at, updated_at)
+SELECT id, uscc, role, name, state, platform_uscc, endpoint, evidence, created_at, updated_at FROM participants;
+DROP TABLE participants;
+ALTER TABLE participants_new RENAME TO participants;
+CREATE UNIQUE INDEX participants_one_per_uscc ON participants (uscc);
+
 CREATE TABLE department_providers (
     participant_id  BIGINT PRIMARY KEY,
     provider        TEXT NOT NULL
