@@ -17,7 +17,7 @@ fn uscc(first16: &str) -> String {
 
 /// The 税务 department's code.
 fn dept_uscc() -> String {
-    uscc("11320000MB01TAX0")
+    uscc("1132000001000001")
 }
 
 fn register_department(w: &World, key: &KeyFile, code: &str, provider: &str) {
@@ -236,7 +236,7 @@ fn story(backend: Backend) {
     assert_eq!(one.body["newVersions"], 1);
     // Another department does not see it.
     let other = new_key();
-    register_department(&w, &other, &uscc("11320000MB02SAMR"), "SAMR");
+    register_department(&w, &other, &uscc("1132000001000002"), "SAMR");
     let r = w.client(&other).get(&format!("/v1/intake/batches/{id2}"));
     assert_eq!(r.status, 404, "{}", r.text);
     let r = w.client(&other).get("/v1/intake/batches");
@@ -337,7 +337,7 @@ fn refusals(backend: Backend) {
     }
     let r = dept.post(
         "/v1/admin/regulators",
-        &json!({"uscc": uscc("11320000MB03REG0"), "name": "x", "did": new_key().did.as_str()}),
+        &json!({"uscc": uscc("1132000001000003"), "name": "x", "did": new_key().did.as_str()}),
     );
     assert_eq!(r.status, 403, "{}", r.text);
     // And another role cannot submit a batch.
@@ -348,7 +348,7 @@ fn refusals(backend: Backend) {
     // A department bound to an unknown provider cannot be registered.
     let r = w.node.operator().post(
         "/v1/admin/departments",
-        &json!({"uscc": uscc("11320000MB04XYZ0"), "name": "x", "did": new_key().did.as_str(), "provider": "XYZ"}),
+        &json!({"uscc": uscc("1132000001000004"), "name": "x", "did": new_key().did.as_str(), "provider": "XYZ"}),
     );
     assert_eq!((r.status, r.problem()), (400, "unknown-provider"), "{}", r.text);
 }
