@@ -268,12 +268,10 @@ pub(super) fn run(args: AdminArgs) -> CliResult {
                 regions: vec![],
                 industry: None,
             };
-            let p = system
-                .block_on(registry::add_department(&node, m, provider.clone(), actor))
+            let d = system
+                .block_on(registry::add_department(&node, m, provider, actor))
                 .map_err(fail)?;
-            print_json(
-                &json!({"uscc": p.uscc, "name": p.name, "role": p.role, "state": p.state, "provider": provider}),
-            )
+            print_json(&json!(d))
         }
         AdminCommand::Regulator { member } => {
             let m = NewMember {

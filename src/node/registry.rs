@@ -276,7 +276,12 @@ pub async fn add_regulator(node: &Node, m: NewMember, actor: Actor) -> Result<Pa
 /// Registers a providing department (node operators only, `spec/intake.md` §2): a participant of
 /// role `department`, active at once, bound to one catalog provider (`provider`, e.g. `STA`), for
 /// which alone it may submit signed data batches. The binding is logged with the admission.
-pub async fn add_department(node: &Node, m: NewMember, provider: String, actor: Actor) -> Result<Participant> {
+pub async fn add_department(
+    node: &Node,
+    m: NewMember,
+    provider: String,
+    actor: Actor,
+) -> Result<super::answers::intake::DepartmentCreated> {
     check_member(&m)?;
     no_regions(&m)?;
     if node.catalog().provider(&provider).is_none() {
@@ -302,7 +307,13 @@ pub async fn add_department(node: &Node, m: NewMember, provider: String, actor: 
                 json!({"provider": provider}),
             )?;
             crate::storage::intake::bind(tx.conn, p.id, &provider)?;
-            Ok(p)
+            Ok(super::answers::intake::DepartmentCreated {
+                uscc: p.uscc,
+                name: p.name,
+                role: p.role,
+                state: p.state,
+                provider,
+            })
         })
         .await
 }

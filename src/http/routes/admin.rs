@@ -79,11 +79,9 @@ async fn add_department(node: web::Data<Node>, req: HttpRequest, body: Body) -> 
         regions: vec![],
         industry: None,
     };
-    let provider = b.provider.clone();
-    let p = registry::add_department(&node, m, b.provider, Actor::caller(&c)).await?;
     Ok(json(
         StatusCode::CREATED,
-        &json!({"uscc": p.uscc, "name": p.name, "role": p.role, "state": p.state, "provider": provider}),
+        &registry::add_department(&node, m, b.provider, Actor::caller(&c)).await?,
     ))
 }
 

@@ -42,3 +42,20 @@ pub struct IntakeBatch {
 impl Listed for IntakeBatch {
     const MEMBER: &'static str = "batches";
 }
+
+/// `POST /v1/admin/departments` (`components/schemas/DepartmentCreated`): the department as
+/// registered, with the provider it is bound to.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DepartmentCreated {
+    /// `DepartmentCreated.uscc`.
+    pub uscc: String,
+    /// `DepartmentCreated.name`.
+    pub name: String,
+    /// `DepartmentCreated.role` (always `department`).
+    pub role: Role,
+    /// `DepartmentCreated.state`.
+    pub state: crate::policy::ParticipantState,
+    /// `DepartmentCreated.provider`.
+    pub provider: String,
+}

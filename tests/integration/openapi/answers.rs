@@ -404,6 +404,16 @@ fn samples() -> Vec<(&'static str, Value)> {
         ),
         ("IntakeBatch", v(&intake_batch())),
         (
+            "DepartmentCreated",
+            v(&consentry::node::answers::intake::DepartmentCreated {
+                uscc: ENTERPRISE.into(),
+                name: "江苏省税务局".into(),
+                role: consentry::policy::Role::Department,
+                state: consentry::policy::ParticipantState::Active,
+                provider: "STA".into(),
+            }),
+        ),
+        (
             "IntakeBatchList",
             v(&Paged {
                 items: vec![intake_batch()],
