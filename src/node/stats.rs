@@ -231,6 +231,9 @@ pub struct Summary {
     pub by_category: Vec<(String, KindCounts)>,
     /// Objections (scope `All`: all; `Platform`: those it received; `Bank`: none).
     pub objections: Option<ObjectionCounts>,
+    /// Per providing department (scope `All` only): `(provider, batches, records received,
+    /// records already held, category releases in the period)`, every catalog provider.
+    pub departments: Option<Vec<(String, i64, i64, i64, i64)>>,
 }
 
 fn grouped(rows: &[AccessRow], key: impl Fn(&AccessRow) -> String) -> Vec<(String, KindCounts)> {
@@ -272,6 +275,7 @@ fn access_rows(conn: &mut crate::storage::DbConn, q: &AccessQuery) -> Result<Vec
 /// Reads the summary for `scope` over `period` in one snapshot (spec/statistics.md §3).
 pub async fn summary(node: &Node, scope: Scope, period: Period) -> Result<Summary> {
     let now = node.now_ms();
+    let catalog = node.catalog();
     node.store
         .call(move |c| {
             rollups::snapshot(c, |c| -> Result<Summary> {
@@ -349,6 +353,33 @@ pub async fn summary(node: &Node, scope: Scope, period: Period) -> Result<Summar
                     },
                     c,
                 )?;
+                let by_category = grouped(&categories, |r| r.category.clone().unwrap_or_default());
+                let departments = if scope == Scope::All {
+                    let intake = crate::storage::intake::by_provider(c)?;
+                    Some(
+                        catalog
+                            .providers()
+                            .map(|p| {
+                                let (b, r, h) = intake
+                                    .iter()
+                                    .find(|x| x.0 == p.id)
+                                    .map_or((0, 0, 0), |x| (x.1, x.2, x.3));
+                                let released: i64 = by_category
+                                    .iter()
+                                    .filter(|(code, _)| {
+                                        catalog
+                                            .category(code)
+                                            .is_some_and(|cat| cat.providers.contains(&p.id))
+                                    })
+                                    .map(|(_, k)| k.releases)
+                                    .sum();
+                                (p.id.clone(), b, r, h, released)
+                            })
+                            .collect(),
+                    )
+                } else {
+                    None
+                };
                 let objections = match &scope {
                     Scope::All => Some(rollups::objection_counts(c, now, None)?),
                     Scope::Platform(u) => Some(rollups::objection_counts(c, now, Some(u))?),
@@ -366,8 +397,9 @@ pub async fn summary(node: &Node, scope: Scope, period: Period) -> Result<Summar
                     by_day,
                     by_platform: grouped(&platforms, |r| r.platform.clone().unwrap_or_default()),
                     by_bank: grouped(&banks, |r| r.bank.clone().unwrap_or_default()),
-                    by_category: grouped(&categories, |r| r.category.clone().unwrap_or_default()),
+                    by_category,
                     objections,
+                    departments,
                 })
             })
         })
@@ -456,6 +488,17 @@ impl Summary {
             enterprises,
             grants: self.grants,
             objections,
+            departments: self.departments.as_ref().map(|rows| {
+                rows.iter()
+                    .map(|(p, b, r, h, released)| answer::StatsDepartment {
+                        provider: p.clone(),
+                        batches: *b,
+                        records_received: *r,
+                        records_already_held: *h,
+                        category_releases: *released,
+                    })
+                    .collect()
+            }),
         }
     }
 
@@ -518,6 +561,16 @@ impl Summary {
                 ("unknown", o.unknown),
             ] {
                 w.row(&["objections", "deadline", s, "", &n.to_string()]);
+            }
+        }
+        for (p, b, r, h, released) in self.departments.iter().flatten() {
+            for (key, n) in [
+                ("batches", b),
+                ("recordsReceived", r),
+                ("recordsAlreadyHeld", h),
+                ("categoryReleases", released),
+            ] {
+                w.row(&["departments", p, key, "", &n.to_string()]);
             }
         }
         w.finish()

@@ -101,6 +101,28 @@ pub fn list(conn: &mut DbConn, submitter: Option<&str>, after: i64, limit: i64) 
     })
 }
 
+/// Per providing department (catalog provider code, in code order): batches received, records
+/// they wrote (new records and new versions) and records they repeated (already held). Reads the
+/// batches, never the records.
+pub fn by_provider(conn: &mut DbConn) -> StorageResult<Vec<(String, i64, i64, i64)>> {
+    let rows: Vec<(String, i64, i64, i64)> = intake_batches::table
+        .select((
+            intake_batches::provider,
+            intake_batches::new_records,
+            intake_batches::new_versions,
+            intake_batches::already_held,
+        ))
+        .load(conn)?;
+    let mut out: std::collections::BTreeMap<String, (i64, i64, i64)> = Default::default();
+    for (p, new, versions, held) in rows {
+        let e = out.entry(p).or_default();
+        e.0 += 1;
+        e.1 += new + versions;
+        e.2 += held;
+    }
+    Ok(out.into_iter().map(|(p, (b, r, h))| (p, b, r, h)).collect())
+}
+
 /// Number of batches stored.
 pub fn count(conn: &mut DbConn) -> StorageResult<i64> {
     Ok(intake_batches::table.count().get_result(conn)?)

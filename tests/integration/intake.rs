@@ -241,6 +241,27 @@ fn story(backend: Backend) {
     assert_eq!(r.status, 404, "{}", r.text);
     let r = w.client(&other).get("/v1/intake/batches");
     assert_eq!(r.body["batches"], json!([]), "{}", r.text);
+
+    // 6. The statistics count what each department shared (§20).
+    let s = w.client(&w.regulator).get("/v1/stats");
+    assert_eq!(s.status, 200, "{}", s.text);
+    let sta = s.body["departments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["provider"] == "STA")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        sta,
+        json!({"provider": "STA", "batches": 2, "recordsReceived": 3, "recordsAlreadyHeld": 1, "categoryReleases": 1}),
+        "{}",
+        s.text
+    );
+    let csv = w.client(&w.regulator).get("/v1/stats?format=csv");
+    assert!(csv.text.contains("departments,STA,batches,,2\r\n"), "{}", csv.text);
+    let platform_view = w.client(&w.platform).get("/v1/stats");
+    assert!(platform_view.body.get("departments").is_none(), "{}", platform_view.text);
 }
 
 #[test]

@@ -331,6 +331,13 @@ fn samples() -> Vec<(&'static str, Value)> {
                         unknown: 0,
                     },
                 }),
+                departments: Some(vec![st::StatsDepartment {
+                    provider: "STA".into(),
+                    batches: 2,
+                    records_received: 3,
+                    records_already_held: 1,
+                    category_releases: 4,
+                }]),
             }),
         ),
         (
