@@ -168,7 +168,10 @@ pub fn check(
         Some(Value::Array(a)) if a.len() > MAX_RECORDS => {
             problems.push(Problem::batch(
                 "batch-too-large",
-                format!("a batch carries at most {MAX_RECORDS} records, this one {}", a.len()),
+                format!(
+                    "a batch carries at most {MAX_RECORDS} records, this one {}",
+                    a.len()
+                ),
             ));
             &[]
         }
@@ -273,10 +276,7 @@ fn check_record(
                 problems.push(Problem::record(
                     i,
                     "category-of-another-provider",
-                    format!(
-                        "{c} is provided by {}, not {provider}",
-                        cat.providers.join("/")
-                    ),
+                    format!("{c} is provided by {}, not {provider}", cat.providers.join("/")),
                 ));
                 None
             }
@@ -305,7 +305,11 @@ fn check_record(
     let fields = match o.get("fields") {
         Some(Value::Object(f)) => Some(f.clone()),
         _ => {
-            problems.push(Problem::record(i, "invalid-fields", "fields must be a JSON object"));
+            problems.push(Problem::record(
+                i,
+                "invalid-fields",
+                "fields must be a JSON object",
+            ));
             None
         }
     };

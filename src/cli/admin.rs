@@ -502,7 +502,11 @@ fn import(node: &Node, file: &std::path::Path) -> CliResult {
             b.new_records,
             b.new_versions,
             b.already_held,
-            if b.resubmitted { ", batch already received" } else { "" },
+            if b.resubmitted {
+                ", batch already received"
+            } else {
+                ""
+            },
             b.log_index
         );
     }

@@ -78,7 +78,15 @@ fn view(b: store::Batch, resubmitted: bool) -> Result<IntakeBatch> {
 
 /// Reads the statement: signature and freshness (`400 signed-request` when they fail), then the
 /// batch document checked against the catalog (its problems returned, not raised).
-fn read(node: &Node, token: &str) -> Result<(crate::node::auth::SignedRequest, Value, Vec<Problem>, Option<CheckedBatch>)> {
+fn read(
+    node: &Node,
+    token: &str,
+) -> Result<(
+    crate::node::auth::SignedRequest,
+    Value,
+    Vec<Problem>,
+    Option<CheckedBatch>,
+)> {
     let req = super::auth::verify_statement(
         token,
         intake::ACTION,
@@ -305,7 +313,8 @@ fn record(tx: &mut Tx<'_>, batch: &CheckedBatch, signer: &str, token: &str) -> R
             ..Default::default()
         },
     })?;
-    let log_index = i64::try_from(appended.seq).map_err(|_| Error::Internal("log index beyond i64".into()))?;
+    let log_index =
+        i64::try_from(appended.seq).map_err(|_| Error::Internal("log index beyond i64".into()))?;
     let row = store::NewBatch {
         batch_id: &batch.id,
         provider: &batch.provider,
@@ -347,7 +356,8 @@ pub fn import_as_node(node: &Node, file: &super::data::Import) -> Result<Vec<Int
             .filter(|r| r.provider == provider)
             .map(|r| {
                 let fields: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
-                let mut v = json!({"uscc": r.uscc, "category": r.category, "date": r.record_date, "fields": fields});
+                let mut v =
+                    json!({"uscc": r.uscc, "category": r.category, "date": r.record_date, "fields": fields});
                 if let Some(i) = file.industries.get(&r.uscc) {
                     v["industry"] = json!(i.as_str());
                 }

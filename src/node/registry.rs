@@ -292,10 +292,7 @@ pub async fn add_department(
     }
     node.committer
         .run(move |tx| {
-            let m = NewMember {
-                endpoint: None,
-                ..m
-            };
+            let m = NewMember { endpoint: None, ..m };
             let p = add_member_with(
                 tx,
                 &m,

@@ -231,9 +231,8 @@ pub struct Summary {
     pub by_category: Vec<(String, KindCounts)>,
     /// Objections (scope `All`: all; `Platform`: those it received; `Bank`: none).
     pub objections: Option<ObjectionCounts>,
-    /// Per providing department (scope `All` only): `(provider, batches, records received,
-    /// records already held, category releases in the period)`, every catalog provider.
-    pub departments: Option<Vec<(String, i64, i64, i64, i64)>>,
+    /// Per providing department (scope `All` only), every catalog provider in code order.
+    pub departments: Option<Vec<answer::StatsDepartment>>,
 }
 
 fn grouped(rows: &[AccessRow], key: impl Fn(&AccessRow) -> String) -> Vec<(String, KindCounts)> {
@@ -373,7 +372,13 @@ pub async fn summary(node: &Node, scope: Scope, period: Period) -> Result<Summar
                                     })
                                     .map(|(_, k)| k.releases)
                                     .sum();
-                                (p.id.clone(), b, r, h, released)
+                                answer::StatsDepartment {
+                                    provider: p.id.clone(),
+                                    batches: b,
+                                    records_received: r,
+                                    records_already_held: h,
+                                    category_releases: released,
+                                }
                             })
                             .collect(),
                     )
@@ -488,17 +493,7 @@ impl Summary {
             enterprises,
             grants: self.grants,
             objections,
-            departments: self.departments.as_ref().map(|rows| {
-                rows.iter()
-                    .map(|(p, b, r, h, released)| answer::StatsDepartment {
-                        provider: p.clone(),
-                        batches: *b,
-                        records_received: *r,
-                        records_already_held: *h,
-                        category_releases: *released,
-                    })
-                    .collect()
-            }),
+            departments: self.departments.clone(),
         }
     }
 
@@ -563,14 +558,14 @@ impl Summary {
                 w.row(&["objections", "deadline", s, "", &n.to_string()]);
             }
         }
-        for (p, b, r, h, released) in self.departments.iter().flatten() {
+        for d in self.departments.iter().flatten() {
             for (key, n) in [
-                ("batches", b),
-                ("recordsReceived", r),
-                ("recordsAlreadyHeld", h),
-                ("categoryReleases", released),
+                ("batches", d.batches),
+                ("recordsReceived", d.records_received),
+                ("recordsAlreadyHeld", d.records_already_held),
+                ("categoryReleases", d.category_releases),
             ] {
-                w.row(&["departments", p, key, "", &n.to_string()]);
+                w.row(&["departments", &d.provider, key, "", &n.to_string()]);
             }
         }
         w.finish()

@@ -162,12 +162,14 @@ pub fn last_version(conn: &mut DbConn, uscc: &str, category: &str, date: &str) -
 
 /// Marks records superseded by `batch` at `at` (they are kept; releases no longer read them).
 pub fn supersede(conn: &mut DbConn, ids: &[i64], batch: &str, at: i64) -> StorageResult<usize> {
-    Ok(diesel::update(data_records::table.filter(data_records::id.eq_any(ids)))
-        .set((
-            data_records::superseded_by.eq(batch),
-            data_records::superseded_at.eq(at),
-        ))
-        .execute(conn)?)
+    Ok(
+        diesel::update(data_records::table.filter(data_records::id.eq_any(ids)))
+            .set((
+                data_records::superseded_by.eq(batch),
+                data_records::superseded_at.eq(at),
+            ))
+            .execute(conn)?,
+    )
 }
 
 /// Stores the content id of a record held before signed intake (computed when a batch first

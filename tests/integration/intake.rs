@@ -12,7 +12,10 @@ use crate::common::server::{Answer, Backend, Client, new_key};
 use crate::service::{ENTERPRISE, World};
 
 fn uscc(first16: &str) -> String {
-    consentry::ids::Uscc::complete(first16).unwrap().as_str().to_owned()
+    consentry::ids::Uscc::complete(first16)
+        .unwrap()
+        .as_str()
+        .to_owned()
 }
 
 /// The 税务 department's code.
@@ -149,7 +152,13 @@ fn story(backend: Backend) {
     assert_eq!(e["record"]["dataSha256"], id1.as_str());
     let d = &e["record"]["detail"];
     assert_eq!(
-        (&d["batch"], &d["provider"], &d["records"], &d["newRecords"], &d["alreadyHeld"]),
+        (
+            &d["batch"],
+            &d["provider"],
+            &d["records"],
+            &d["newRecords"],
+            &d["alreadyHeld"]
+        ),
         (&json!(id1), &json!("STA"), &json!(2), &json!(2), &json!(0)),
         "{d}"
     );
@@ -180,7 +189,11 @@ fn story(backend: Backend) {
     let id2 = r.body["batch"].as_str().unwrap().to_owned();
     assert_ne!(id1, id2);
     assert_eq!(
-        (&r.body["newRecords"], &r.body["newVersions"], &r.body["alreadyHeld"]),
+        (
+            &r.body["newRecords"],
+            &r.body["newVersions"],
+            &r.body["alreadyHeld"]
+        ),
         (&json!(0), &json!(1), &json!(1)),
         "{}",
         r.text
@@ -259,9 +272,17 @@ fn story(backend: Backend) {
         s.text
     );
     let csv = w.client(&w.regulator).get("/v1/stats?format=csv");
-    assert!(csv.text.contains("departments,STA,batches,,2\r\n"), "{}", csv.text);
+    assert!(
+        csv.text.contains("departments,STA,batches,,2\r\n"),
+        "{}",
+        csv.text
+    );
     let platform_view = w.client(&w.platform).get("/v1/stats");
-    assert!(platform_view.body.get("departments").is_none(), "{}", platform_view.text);
+    assert!(
+        platform_view.body.get("departments").is_none(),
+        "{}",
+        platform_view.text
+    );
 }
 
 #[test]
@@ -284,7 +305,11 @@ fn refusals(backend: Backend) {
 
     // Signed by a key that is not the department's: refused, nothing written.
     let stranger = w.client(&new_key());
-    let r = submit(&dept, &stranger, &json!({"provider": "STA", "records": [good.clone()]}));
+    let r = submit(
+        &dept,
+        &stranger,
+        &json!({"provider": "STA", "records": [good.clone()]}),
+    );
     assert_eq!(r.status, 422, "{}", r.text);
     assert_eq!(r.problem(), "batch-refused");
     assert_eq!(r.reasons(), vec!["wrong-signer"]);
@@ -362,7 +387,11 @@ fn refusals(backend: Backend) {
     );
     assert_eq!(r.status, 403, "{}", r.text);
     // And another role cannot submit a batch.
-    let r = submit(&w.client(&w.platform), &w.client(&w.platform), &json!({"provider": "STA", "records": [good]}));
+    let r = submit(
+        &w.client(&w.platform),
+        &w.client(&w.platform),
+        &json!({"provider": "STA", "records": [good]}),
+    );
     assert_eq!(r.status, 403, "{}", r.text);
     let r = w.client(&w.platform).get("/v1/intake/batches");
     assert_eq!(r.status, 403, "{}", r.text);
@@ -410,7 +439,11 @@ fn admin_import(backend: Backend) {
             .collect::<Vec<_>>(),
         vec![("STA", 1, false), ("SAMR", 2, false)]
     );
-    assert!(first.iter().all(|b| b.submitter_role == consentry::policy::Role::Node));
+    assert!(
+        first
+            .iter()
+            .all(|b| b.submitter_role == consentry::policy::Role::Node)
+    );
     assert_eq!(counts(&w), (rows0 + 3, batches0 + 2));
     let logged = entries(&w, "data-intake");
     assert_eq!(logged.len(), 2);
@@ -428,7 +461,8 @@ fn admin_import(backend: Backend) {
     assert_eq!(counts(&w), (rows0 + 3, batches0 + 2));
     assert_eq!(w.log_size(), size);
     // The library's import (what the CLI calls) writes nothing either.
-    let parsed = consentry::node::data::parse_import(lines.as_bytes(), &w.node.node.catalog(), None, 0).unwrap();
+    let parsed =
+        consentry::node::data::parse_import(lines.as_bytes(), &w.node.node.catalog(), None, 0).unwrap();
     assert_eq!(consentry::node::data::import(&w.node.node, &parsed).unwrap(), 0);
     assert_eq!(w.log_size(), size);
 }

@@ -1387,7 +1387,12 @@ fn csv_of_summary_json(j: &Value) -> Vec<Vec<String>> {
     }
     if let Some(list) = j["departments"].as_array() {
         for d in list {
-            for m in ["batches", "recordsReceived", "recordsAlreadyHeld", "categoryReleases"] {
+            for m in [
+                "batches",
+                "recordsReceived",
+                "recordsAlreadyHeld",
+                "categoryReleases",
+            ] {
                 push("departments", d["provider"].as_str().unwrap(), m, "", &d[m]);
             }
         }

@@ -42,5 +42,8 @@ async fn list(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, E
 /// `GET /v1/intake/batches/{id}`.
 async fn get(node: web::Data<Node>, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, Error> {
     let c = caller_once(&node, &req).await?;
-    Ok(json(StatusCode::OK, &intake::get(&node, &c, id.into_inner()).await?))
+    Ok(json(
+        StatusCode::OK,
+        &intake::get(&node, &c, id.into_inner()).await?,
+    ))
 }

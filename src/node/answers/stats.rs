@@ -90,7 +90,7 @@ pub struct StatsSummary {
 }
 
 /// One providing department's figures (`components/schemas/StatsDepartment`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatsDepartment {
     /// `StatsDepartment.provider`: the catalog provider code.
