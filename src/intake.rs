@@ -111,11 +111,22 @@ const BATCH_KEYS: [&str; 3] = ["provider", "reference", "records"];
 
 /// Checks a batch document against the catalog (and the node's industry table, for records that
 /// state an industry). Every problem is reported, each bad record with its index; `Ok` only when
-/// there is none.
+/// there is none. At most [`MAX_RECORDS`] records.
 pub fn check(
     doc: &Value,
     catalog: &Catalog,
     industries: Option<&Industries>,
+) -> Result<CheckedBatch, Vec<Problem>> {
+    check_with_limit(doc, catalog, industries, MAX_RECORDS)
+}
+
+/// [`check`] with another record limit: the operator's import (`consentry admin import`) keeps a
+/// provider's records of one file in one batch, however many.
+pub fn check_with_limit(
+    doc: &Value,
+    catalog: &Catalog,
+    industries: Option<&Industries>,
+    max_records: usize,
 ) -> Result<CheckedBatch, Vec<Problem>> {
     let mut problems = Vec::new();
     let Value::Object(batch) = doc else {
@@ -165,11 +176,11 @@ pub fn check(
             problems.push(Problem::batch("empty-batch", "the batch carries no record"));
             &[]
         }
-        Some(Value::Array(a)) if a.len() > MAX_RECORDS => {
+        Some(Value::Array(a)) if a.len() > max_records => {
             problems.push(Problem::batch(
                 "batch-too-large",
                 format!(
-                    "a batch carries at most {MAX_RECORDS} records, this one {}",
+                    "a batch carries at most {max_records} records, this one {}",
                     a.len()
                 ),
             ));

@@ -81,6 +81,7 @@ fn view(b: store::Batch, resubmitted: bool) -> Result<IntakeBatch> {
 fn read(
     node: &Node,
     token: &str,
+    max_records: usize,
 ) -> Result<(
     crate::node::auth::SignedRequest,
     Value,
@@ -101,10 +102,11 @@ fn read(
         .cloned()
         .ok_or_else(|| Error::invalid("signed-request", "claim batch is missing"))?;
     let catalog = node.catalog();
-    let (problems, checked) = match intake::check(&doc, &catalog, node.industries.as_deref()) {
-        Ok(b) => (vec![], Some(b)),
-        Err(p) => (p, None),
-    };
+    let (problems, checked) =
+        match intake::check_with_limit(&doc, &catalog, node.industries.as_deref(), max_records) {
+            Ok(b) => (vec![], Some(b)),
+            Err(p) => (p, None),
+        };
     Ok((req, doc, problems, checked))
 }
 
@@ -114,7 +116,7 @@ fn read(
 pub async fn submit(node: &Node, caller: &Caller, body: SubmitBody) -> Result<IntakeBatch> {
     caller.require(&[Role::Department, Role::Node])?;
     let token = body.statement;
-    let (req, doc, problems, checked) = read(node, &token)?;
+    let (req, doc, problems, checked) = read(node, &token, intake::MAX_RECORDS)?;
     let stated_provider = doc
         .get("provider")
         .and_then(Value::as_str)
@@ -372,7 +374,7 @@ pub fn import_as_node(node: &Node, file: &super::data::Import) -> Result<Vec<Int
             json!({ intake::CLAIM: doc }),
             node.clock.now(),
         )?;
-        let (req, _, problems, checked) = read(node, &statement)?;
+        let (req, _, problems, checked) = read(node, &statement, usize::MAX)?;
         let batch = match checked {
             Some(b) if problems.is_empty() => b,
             _ => return Err(Error::Batch(problems)),
