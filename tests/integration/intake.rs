@@ -395,6 +395,20 @@ fn refusals(backend: Backend) {
     assert_eq!(r.status, 403, "{}", r.text);
     let r = w.client(&w.platform).get("/v1/intake/batches");
     assert_eq!(r.status, 403, "{}", r.text);
+    // A suspended department's batch is refused; resumed, it is accepted.
+    let path = format!("/v1/admin/participants/department/{}/state", dept_uscc());
+    let r = w.node.operator().post(&path, &json!({"state": "suspended"}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let before = (counts(&w), w.log_size());
+    let ok_batch =
+        json!({"provider": "STA", "records": [record("2025-09-30", "TAX-04", json!({"level": "B"}))]});
+    let r = submit(&dept, &dept, &ok_batch);
+    assert!(matches!(r.status, 403 | 422), "{}", r.text);
+    assert_eq!((counts(&w), w.log_size()), before);
+    let r = w.node.operator().post(&path, &json!({"state": "active"}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = submit(&dept, &dept, &ok_batch);
+    assert_eq!(r.status, 201, "{}", r.text);
     // A department bound to an unknown provider cannot be registered.
     let r = w.node.operator().post(
         "/v1/admin/departments",
