@@ -60,6 +60,10 @@ pub enum Error {
         /// The reasons.
         reasons: Vec<Reason>,
     },
+    /// A data batch (`spec/intake.md`) was refused whole (`422 batch-refused`): every problem is
+    /// listed, each bad record with its index. Nothing was written.
+    #[error("batch refused: {}", .0.iter().map(|p| p.message.as_str()).collect::<Vec<_>>().join("; "))]
+    Batch(Vec<crate::intake::Problem>),
     /// The request body exceeds the limit.
     #[error("request body exceeds {0} bytes")]
     TooLarge(usize),
@@ -100,6 +104,7 @@ impl Error {
             Self::Refused { .. } => "release-refused",
             Self::Report { conflict: false, .. } => "report-refused",
             Self::Report { conflict: true, .. } => "report-conflict",
+            Self::Batch(_) => "batch-refused",
             Self::TooLarge(_) => "payload-too-large",
             Self::Storage(_) | Self::NotReady(_) => "storage-unavailable",
             Self::Upstream(_) => "upstream-unavailable",

@@ -27,6 +27,7 @@
 //! | [`grant`] | the `CreditDataAuthorization` credential: model, rules, verification → [`grant::VerifiedGrant`] |
 //! | [`status`] | W3C Bitstring Status List entries and bitstrings (revocation, suspension) |
 //! | [`calendar`] | Chinese working days (holidays and make-up days) and working-day deadlines in CST |
+//! | [`intake`] | signed data batches of the providing departments: checked whole, content-addressed records |
 //! | [`policy`] | the release decision: facts in, allow or refuse with every reason out |
 //! | [`log`] | the access log as data: entries, Merkle tree, signed checkpoints, tiles, receipts, the auditor |
 //!
@@ -67,6 +68,7 @@ pub mod http;
 pub mod identity;
 pub mod ids;
 pub mod industry;
+pub mod intake;
 pub mod loan;
 pub mod log;
 pub mod node;

@@ -24,7 +24,9 @@ pub(super) struct AdminArgs {
 
 #[derive(Debug, Subcommand)]
 enum AdminCommand {
-    /// Import data records (JSON Lines: uscc, category, date, provider, fields) into the node.
+    /// Import data records (JSON Lines: uscc, category, date, provider, fields) into the node, as
+    /// batches signed by the node's key (one per provider; spec/intake.md §8). Importing the same
+    /// file again writes nothing.
     Import {
         /// The file.
         file: PathBuf,
@@ -32,6 +34,15 @@ enum AdminCommand {
     /// Financing platforms.
     #[command(subcommand)]
     Platform(PlatformCommand),
+    /// Register a providing department (spec/intake.md §2), bound to one catalog provider, which
+    /// then submits signed data batches with its key.
+    Department {
+        #[command(flatten)]
+        member: MemberArgs,
+        /// The catalog provider code it submits for (e.g. STA; spec/catalog.json `providers`).
+        #[arg(long)]
+        provider: String,
+    },
     /// Register a regulator.
     Regulator {
         #[command(flatten)]
@@ -248,6 +259,20 @@ pub(super) fn run(args: AdminArgs) -> CliResult {
             });
             print_json(&v.map_err(fail)?)
         }
+        AdminCommand::Department { member, provider } => {
+            let m = NewMember {
+                uscc: member.uscc,
+                name: member.name,
+                did: member.did,
+                endpoint: None,
+                regions: vec![],
+                industry: None,
+            };
+            let d = system
+                .block_on(registry::add_department(&node, m, provider, actor))
+                .map_err(fail)?;
+            print_json(&json!(d))
+        }
         AdminCommand::Regulator { member } => {
             let m = NewMember {
                 uscc: member.uscc,
@@ -451,7 +476,14 @@ fn import(node: &Node, file: &std::path::Path) -> CliResult {
         node.now_ms(),
     )
     .map_err(|e| CliError::Invalid(vec![(e.code().to_owned(), e.to_string())]))?;
-    let n = crate::node::data::import(node, &parsed).map_err(fail)?;
+    let batches = crate::node::intake::import_as_node(node, &parsed)
+        .map_err(|e| CliError::Invalid(vec![(e.code().to_owned(), e.to_string())]))?;
+    let fresh = batches.iter().filter(|b| !b.resubmitted);
+    let n: i64 = fresh.clone().map(|b| b.new_records + b.new_versions).sum();
+    let held: i64 = batches
+        .iter()
+        .map(|b| if b.resubmitted { b.records } else { b.already_held })
+        .sum();
     if parsed.industries.is_empty() {
         outln!("imported {n} records from {}", file.display());
     } else {
@@ -460,6 +492,26 @@ fn import(node: &Node, file: &std::path::Path) -> CliResult {
             parsed.industries.len(),
             file.display()
         );
+    }
+    for b in &batches {
+        outln!(
+            "batch {} ({}): {} records, {} new, {} new versions, {} already held{}; log entry {}",
+            b.batch,
+            b.provider,
+            b.records,
+            b.new_records,
+            b.new_versions,
+            b.already_held,
+            if b.resubmitted {
+                ", batch already received"
+            } else {
+                ""
+            },
+            b.log_index
+        );
+    }
+    if held > 0 && n == 0 {
+        outln!("nothing new: every record was already held");
     }
     Ok(())
 }

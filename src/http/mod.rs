@@ -80,6 +80,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/stats/loans"),
     ("GET", "/v1/stats/enterprises"),
     ("POST", "/v1/loan-reports"),
+    ("POST", "/v1/intake/batches"),
+    ("GET", "/v1/intake/batches"),
+    ("GET", "/v1/intake/batches/{id}"),
+    ("POST", "/v1/admin/departments"),
     ("GET", "/v1/loans"),
     ("GET", "/v1/alerts"),
     ("POST", "/v1/feed/subscriptions"),
@@ -123,6 +127,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(routes::tiles::configure)
             .configure(routes::stats::configure)
             .configure(routes::loans::configure)
+            .configure(routes::intake::configure)
             .configure(routes::objections::configure)
             .configure(crate::portal::configure)
             .default_service(web::to(not_routed)),

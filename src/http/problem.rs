@@ -23,7 +23,7 @@ impl ResponseError for Error {
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) | Self::Report { conflict: true, .. } => StatusCode::CONFLICT,
             Self::Report { .. } => StatusCode::FORBIDDEN,
-            Self::Grant(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Grant(_) | Self::Batch(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Storage(_) | Self::Upstream(_) | Self::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -71,6 +71,9 @@ impl ResponseError for Error {
             Self::Report { reasons, .. } => {
                 body["reasons"] = serde_json::to_value(reasons).unwrap_or_default();
             }
+            Self::Batch(problems) => {
+                body["reasons"] = serde_json::to_value(problems).unwrap_or_default();
+            }
             Self::Invalid { code, .. } => body["reasons"] = json!([{"code": code, "message": detail}]),
             Self::NotReady(checks) => {
                 body["checks"] = checks.iter().map(|(k, v)| ((*k).to_owned(), json!(v))).collect();
@@ -100,6 +103,7 @@ fn title(code: &str) -> &'static str {
         "release-refused" => "Release refused",
         "report-refused" => "Loan report refused",
         "report-conflict" => "Loan report conflicts with the loan",
+        "batch-refused" => "Data batch refused",
         "payload-too-large" => "Request body too large",
         "storage-unavailable" => "Storage unavailable",
         "upstream-unavailable" => "Upstream unavailable",

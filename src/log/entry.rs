@@ -63,11 +63,13 @@ pub enum EntryKind {
     /// A bank reported a loan outcome (decision, disbursement, repayment) through its platform
     /// (`spec/loans.md`).
     LoanReport = 12,
+    /// A providing department's signed data batch was accepted (`spec/intake.md`).
+    DataIntake = 13,
 }
 
 impl EntryKind {
     /// Every kind, in the order of their codes.
-    pub const ALL: [EntryKind; 12] = [
+    pub const ALL: [EntryKind; 13] = [
         Self::Release,
         Self::Refusal,
         Self::GrantSubmitted,
@@ -80,6 +82,7 @@ impl EntryKind {
         Self::EvaluationWithdrawn,
         Self::PublicDisplay,
         Self::LoanReport,
+        Self::DataIntake,
     ];
 
     /// The kind for its byte.
@@ -97,6 +100,7 @@ impl EntryKind {
             10 => Self::EvaluationWithdrawn,
             11 => Self::PublicDisplay,
             12 => Self::LoanReport,
+            13 => Self::DataIntake,
             _ => return None,
         })
     }
@@ -116,6 +120,7 @@ impl EntryKind {
             Self::EvaluationWithdrawn => "evaluation-withdrawn",
             Self::PublicDisplay => "public-display",
             Self::LoanReport => "loan-report",
+            Self::DataIntake => "data-intake",
         }
     }
 }
@@ -126,7 +131,7 @@ impl EntryKind {
 pub struct PartyRef {
     /// Unified Social Credit Code.
     pub uscc: String,
-    /// `node`, `platform`, `bank`, `regulator` or `enterprise`.
+    /// `node`, `platform`, `bank`, `regulator`, `enterprise` or `department`.
     pub role: String,
     /// The key that authenticated, when there was one.
     #[serde(default, skip_serializing_if = "Option::is_none")]

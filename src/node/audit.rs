@@ -166,6 +166,11 @@ pub fn entries(c: &mut DbConn, caller: &Caller, mut q: EntryQuery) -> Result<Val
         Role::Enterprise => q.enterprise = Some(caller.uscc().to_owned()),
         Role::Platform => q.platform = Some(caller.uscc().to_owned()),
         Role::Bank => q.bank = Some(caller.uscc().to_owned()),
+        Role::Department => {
+            return Err(Error::Forbidden(
+                "a providing department reads its own batches (GET /v1/intake/batches), not the log".into(),
+            ));
+        }
     }
     let limit = q.limit.unwrap_or(100).clamp(1, MAX_PAGE);
     let kind = match q.kind {

@@ -233,11 +233,15 @@ pub fn parse_import(
                 ));
             }
         }
+        let content_id = crate::intake::content_id_of_text(&uscc, &category, &date, &fields);
         out.push(NewRecord {
             uscc,
             category,
             record_date: date,
             body: fields,
+            content_id,
+            batch_id: None,
+            version: 1,
             provider,
             imported_at: now_ms,
         });
@@ -248,25 +252,18 @@ pub fn parse_import(
     })
 }
 
-/// Writes an import in one transaction: every record, and the industries its lines state (a
-/// providing department's word replaces what was stored). Returns the number of records.
+/// Writes an import as the node's own signed batches (`spec/intake.md` §8): one batch per provider
+/// of the file, each checked, content-addressed and logged as a department's batch is, with the
+/// industries its lines state (a providing department's word replaces what was stored). Importing
+/// the same file again writes nothing. Returns the number of records written (new records and new
+/// versions). Blocking: call it outside an async runtime.
 pub fn import(node: &super::Node, file: &Import) -> Result<usize> {
-    let now = node.now_ms();
-    Ok(node.store.run(|c| {
-        crate::storage::Store::write_txn(c, |c| {
-            let n = crate::storage::data::insert(c, &file.records)?;
-            for (uscc, i) in &file.industries {
-                crate::storage::industries::set(
-                    c,
-                    uscc,
-                    i.as_str(),
-                    crate::storage::industries::Source::Import,
-                    now,
-                )?;
-            }
-            Ok(n)
-        })
-    })?)
+    let batches = super::intake::import_as_node(node, file)?;
+    Ok(batches
+        .iter()
+        .filter(|b| !b.resubmitted)
+        .map(|b| usize::try_from(b.new_records + b.new_versions).unwrap_or(0))
+        .sum())
 }
 
 /// An enterprise's own records, free of charge (`GET /v1/enterprise/data`, the portal's "my data"):

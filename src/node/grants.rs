@@ -616,6 +616,9 @@ pub async fn list_for(node: &Node, caller: &Caller, q: GrantsQuery) -> Result<Pa
         }
         Role::Platform | Role::Bank => f.naming = Some((me, caller.role)),
         Role::Regulator | Role::Node => {}
+        Role::Department => {
+            return Err(Error::Forbidden("a providing department sees no grants".into()));
+        }
     }
     let before = q.after;
     let rows = node
@@ -677,6 +680,7 @@ pub async fn get_for(node: &Node, caller: &Caller, id: String) -> Result<GrantDe
                 Role::Enterprise => g.enterprise_uscc == uscc,
                 Role::Platform | Role::Bank => named()?,
                 Role::Regulator | Role::Node => true,
+                Role::Department => false,
             };
             if !visible {
                 return Err(Error::NotFound(format!("grant {id}")));

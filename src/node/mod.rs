@@ -21,6 +21,7 @@ pub mod feed;
 pub mod grants;
 pub mod health;
 pub mod identity;
+pub mod intake;
 pub mod letters;
 pub mod loans;
 pub mod notify;

@@ -156,6 +156,21 @@ fn add_member(
     actor: &Actor,
     evidence: Option<&str>,
 ) -> Result<Participant> {
+    add_member_with(tx, m, role, state, platform, actor, evidence, json!({}))
+}
+
+/// [`add_member`] with further details for the log entry (merged into `details`).
+#[allow(clippy::too_many_arguments)]
+fn add_member_with(
+    tx: &mut Tx<'_>,
+    m: &NewMember,
+    role: Role,
+    state: ParticipantState,
+    platform: Option<&str>,
+    actor: &Actor,
+    evidence: Option<&str>,
+    extra: Value,
+) -> Result<Participant> {
     // A code names one legal entity: whoever registers it, in whatever role, it must be new. This is
     // what keeps a platform from registering another participant's code as its "bank" and then
     // reading that participant's grants, webhooks and notices (spec/security.md §3.1).
@@ -204,6 +219,11 @@ fn add_member(
         // The claim, as registered; it counts once the node approves the registration.
         details["industry"] = json!(i.as_str());
     }
+    if let Value::Object(more) = extra {
+        for (k, v) in more {
+            details[k.as_str()] = v;
+        }
+    }
     tx.append(participant_entry(action, &p, actor, details))?;
     Ok(p)
 }
@@ -249,6 +269,48 @@ pub async fn add_regulator(node: &Node, m: NewMember, actor: Actor) -> Result<Pa
                 &actor,
                 None,
             )
+        })
+        .await
+}
+
+/// Registers a providing department (node operators only, `spec/intake.md` §2): a participant of
+/// role `department`, active at once, bound to one catalog provider (`provider`, e.g. `STA`), for
+/// which alone it may submit signed data batches. The binding is logged with the admission.
+pub async fn add_department(
+    node: &Node,
+    m: NewMember,
+    provider: String,
+    actor: Actor,
+) -> Result<super::answers::intake::DepartmentCreated> {
+    check_member(&m)?;
+    no_regions(&m)?;
+    if node.catalog().provider(&provider).is_none() {
+        return Err(Error::invalid(
+            "unknown-provider",
+            format!("{provider:?} is not a providing department of the catalog"),
+        ));
+    }
+    node.committer
+        .run(move |tx| {
+            let m = NewMember { endpoint: None, ..m };
+            let p = add_member_with(
+                tx,
+                &m,
+                Role::Department,
+                ParticipantState::Active,
+                None,
+                &actor,
+                None,
+                json!({"provider": provider}),
+            )?;
+            crate::storage::intake::bind(tx.conn, p.id, &provider)?;
+            Ok(super::answers::intake::DepartmentCreated {
+                uscc: p.uscc,
+                name: p.name,
+                role: p.role,
+                state: p.state,
+                provider,
+            })
         })
         .await
 }

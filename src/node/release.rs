@@ -91,6 +91,8 @@ struct Subject {
     purpose: Option<String>,
     bank: Option<String>,
     request_id: String,
+    /// The intake batches the released records came in (sorted, deduplicated; spec/intake.md §7).
+    batches: Vec<String>,
 }
 
 fn entry(
@@ -134,7 +136,13 @@ fn entry(
             reasons,
             request_id: Some(s.request_id.clone()),
             data_sha256,
-            detail: s.granularity.map(|g| json!({"granularity": g.as_str()})),
+            detail: s.granularity.map(|g| {
+                let mut d = json!({"granularity": g.as_str()});
+                if kind == EntryKind::Release && !s.batches.is_empty() {
+                    d["batches"] = json!(s.batches);
+                }
+                d
+            }),
             ..Default::default()
         },
     }
@@ -181,6 +189,7 @@ pub async fn release(node: &Node, caller: &Caller, body: &[u8]) -> Result<Releas
                 purpose: None,
                 bank: None,
                 request_id: random_request_id(),
+                batches: vec![],
             };
             Err(refuse(node, caller, s, vec![reason("malformed-request", e)]).await)
         }
@@ -221,6 +230,7 @@ fn subject_of(
             .clone()
             .or_else(|| evaluation.and_then(|j| j.for_bank.clone())),
         request_id,
+        batches: vec![],
     }
 }
 
@@ -387,7 +397,7 @@ async fn fetch(
     relied_on: Option<&VerifiedGrant>,
     now: time::OffsetDateTime,
     catalog: &std::sync::Arc<crate::catalog::Catalog>,
-) -> Result<Map<String, Value>> {
+) -> Result<(Map<String, Value>, Vec<String>)> {
     let (from, until) = match relied_on {
         Some(g) => (
             g.terms().data_period.from.clone(),
@@ -412,26 +422,31 @@ async fn fetch(
         req.granularity,
         std::sync::Arc::clone(catalog),
     );
-    let fetched = actix_web::rt::task::spawn_blocking(move || -> Result<Vec<(String, Value)>> {
+    type Fetched = (Vec<(String, Value)>, std::collections::BTreeSet<String>);
+    let (fetched, batches) = actix_web::rt::task::spawn_blocking(move || -> Result<Fetched> {
         let scope = super::data::Scope {
             catalog_version: catalog_version.as_deref(),
             from: from_day,
             until: until_day,
             today,
         };
-        cats.iter()
+        let mut batches = std::collections::BTreeSet::new();
+        let payloads = cats
+            .iter()
             .map(|c| {
                 let records = src.fetch(&ent, c, &from, &until)?;
+                batches.extend(records.iter().filter_map(|r| r.batch_id.clone()));
                 Ok((
                     c.clone(),
                     super::data::payload(&catalog, c, &records, gran, scope)?,
                 ))
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        Ok((payloads, batches))
     })
     .await
     .map_err(|e| Error::Internal(e.to_string()))??;
-    Ok(fetched.into_iter().collect())
+    Ok((fetched.into_iter().collect(), batches.into_iter().collect()))
 }
 
 /// The steps of a release after its body was read: gather the facts, decide, fetch, (for an
@@ -466,7 +481,8 @@ pub(crate) async fn release_request(
     let verified = gathered.verified;
     let relied_on = verified.as_ref().filter(|_| needs_grant);
     // 4. Fetch the data.
-    let data = fetch(node, &req, relied_on, now, &catalog).await?;
+    let (data, batches) = fetch(node, &req, relied_on, now, &catalog).await?;
+    subject.batches = batches;
     // 5. An evaluation evaluates and signs; its inputs and credential are what is released.
     let (data, evaluation_row) = match evaluation {
         None => (Value::Object(data), None),
@@ -478,6 +494,7 @@ pub(crate) async fn release_request(
     let data_sha256 =
         Sha256Digest::of(&jcs::canonicalize(&data).map_err(|e| Error::Internal(e.to_string()))?).to_hex();
 
+    let answer_batches = subject.batches.clone();
     // 6. Commit: re-check under the log lock, count, append.
     let (c, a) = (caller.clone(), caller.assertion.clone());
     let digest = data_sha256.clone();
@@ -594,6 +611,7 @@ pub(crate) async fn release_request(
                 log_index: seq,
                 leaf_hash,
                 receipt: promise,
+                batches: answer_batches,
             })
         }
     }

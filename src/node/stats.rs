@@ -231,6 +231,8 @@ pub struct Summary {
     pub by_category: Vec<(String, KindCounts)>,
     /// Objections (scope `All`: all; `Platform`: those it received; `Bank`: none).
     pub objections: Option<ObjectionCounts>,
+    /// Per providing department (scope `All` only), every catalog provider in code order.
+    pub departments: Option<Vec<answer::StatsDepartment>>,
 }
 
 fn grouped(rows: &[AccessRow], key: impl Fn(&AccessRow) -> String) -> Vec<(String, KindCounts)> {
@@ -272,6 +274,7 @@ fn access_rows(conn: &mut crate::storage::DbConn, q: &AccessQuery) -> Result<Vec
 /// Reads the summary for `scope` over `period` in one snapshot (spec/statistics.md §3).
 pub async fn summary(node: &Node, scope: Scope, period: Period) -> Result<Summary> {
     let now = node.now_ms();
+    let catalog = node.catalog();
     node.store
         .call(move |c| {
             rollups::snapshot(c, |c| -> Result<Summary> {
@@ -349,6 +352,39 @@ pub async fn summary(node: &Node, scope: Scope, period: Period) -> Result<Summar
                     },
                     c,
                 )?;
+                let by_category = grouped(&categories, |r| r.category.clone().unwrap_or_default());
+                let departments = if scope == Scope::All {
+                    let intake = crate::storage::intake::by_provider(c)?;
+                    Some(
+                        catalog
+                            .providers()
+                            .map(|p| {
+                                let (b, r, h) = intake
+                                    .iter()
+                                    .find(|x| x.0 == p.id)
+                                    .map_or((0, 0, 0), |x| (x.1, x.2, x.3));
+                                let released: i64 = by_category
+                                    .iter()
+                                    .filter(|(code, _)| {
+                                        catalog
+                                            .category(code)
+                                            .is_some_and(|cat| cat.providers.contains(&p.id))
+                                    })
+                                    .map(|(_, k)| k.releases)
+                                    .sum();
+                                answer::StatsDepartment {
+                                    provider: p.id.clone(),
+                                    batches: b,
+                                    records_received: r,
+                                    records_already_held: h,
+                                    category_releases: released,
+                                }
+                            })
+                            .collect(),
+                    )
+                } else {
+                    None
+                };
                 let objections = match &scope {
                     Scope::All => Some(rollups::objection_counts(c, now, None)?),
                     Scope::Platform(u) => Some(rollups::objection_counts(c, now, Some(u))?),
@@ -366,8 +402,9 @@ pub async fn summary(node: &Node, scope: Scope, period: Period) -> Result<Summar
                     by_day,
                     by_platform: grouped(&platforms, |r| r.platform.clone().unwrap_or_default()),
                     by_bank: grouped(&banks, |r| r.bank.clone().unwrap_or_default()),
-                    by_category: grouped(&categories, |r| r.category.clone().unwrap_or_default()),
+                    by_category,
                     objections,
+                    departments,
                 })
             })
         })
@@ -456,6 +493,7 @@ impl Summary {
             enterprises,
             grants: self.grants,
             objections,
+            departments: self.departments.clone(),
         }
     }
 
@@ -518,6 +556,16 @@ impl Summary {
                 ("unknown", o.unknown),
             ] {
                 w.row(&["objections", "deadline", s, "", &n.to_string()]);
+            }
+        }
+        for d in self.departments.iter().flatten() {
+            for (key, n) in [
+                ("batches", d.batches),
+                ("recordsReceived", d.records_received),
+                ("recordsAlreadyHeld", d.records_already_held),
+                ("categoryReleases", d.category_releases),
+            ] {
+                w.row(&["departments", &d.provider, key, "", &n.to_string()]);
             }
         }
         w.finish()

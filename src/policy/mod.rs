@@ -27,6 +27,10 @@ pub enum Role {
     Regulator,
     /// An enterprise.
     Enterprise,
+    /// A providing department (提供部门), registered by the node's operator and bound to one
+    /// catalog provider: it submits signed data batches for that provider and reads its own
+    /// batches, nothing else (`spec/intake.md`).
+    Department,
 }
 
 impl Role {
@@ -38,6 +42,7 @@ impl Role {
             Self::Bank => "bank",
             Self::Regulator => "regulator",
             Self::Enterprise => "enterprise",
+            Self::Department => "department",
         }
     }
 
@@ -49,6 +54,7 @@ impl Role {
             "bank" => Self::Bank,
             "regulator" => Self::Regulator,
             "enterprise" => Self::Enterprise,
+            "department" => Self::Department,
             _ => return None,
         })
     }

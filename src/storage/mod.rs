@@ -32,6 +32,7 @@ pub mod evaluations;
 pub mod feed;
 pub mod grants;
 pub mod industries;
+pub mod intake;
 pub mod letters;
 pub mod loans;
 pub mod log_store;

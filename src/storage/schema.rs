@@ -156,6 +156,38 @@ diesel::table! {
         body -> Text,
         provider -> Text,
         imported_at -> BigInt,
+        content_id -> Nullable<Text>,
+        batch_id -> Nullable<Text>,
+        version -> BigInt,
+        superseded_by -> Nullable<Text>,
+        superseded_at -> Nullable<BigInt>,
+    }
+}
+
+// Signed data intake (spec/intake.md).
+diesel::table! {
+    department_providers (participant_id) {
+        participant_id -> BigInt,
+        provider -> Text,
+    }
+}
+
+diesel::table! {
+    intake_batches (id) {
+        id -> BigInt,
+        batch_id -> Text,
+        provider -> Text,
+        submitter_uscc -> Text,
+        submitter_role -> Text,
+        signer_did -> Text,
+        reference -> Nullable<Text>,
+        records -> BigInt,
+        new_records -> BigInt,
+        new_versions -> BigInt,
+        already_held -> BigInt,
+        evidence -> Text,
+        log_index -> BigInt,
+        received_at -> BigInt,
     }
 }
 

@@ -461,6 +461,49 @@ fn industry_tables_are_checked_and_imports_classify() {
         "{}",
         text(&out.stdout)
     );
+    assert!(text(&out.stdout).contains("batch "), "{}", text(&out.stdout));
+    // The same file again: the same batch, nothing written (spec/intake.md §8).
+    let again = consentry(&[
+        "admin",
+        "--data-dir",
+        data,
+        "--industries",
+        fixture.to_str().unwrap(),
+        "import",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    let out2 = text(&again.stdout);
+    assert!(out2.contains("imported 0 records"), "{out2}");
+    assert!(out2.contains("batch already received"), "{out2}");
+    assert!(
+        out2.contains("nothing new: every record was already held"),
+        "{out2}"
+    );
+
+    // A providing department, bound to a catalog provider (spec/intake.md §2).
+    let key = crate::common::server::new_key();
+    let code = consentry::ids::Uscc::complete("1132000001000009").unwrap();
+    let out = consentry(&[
+        "admin",
+        "--data-dir",
+        data,
+        "department",
+        "--uscc",
+        code.as_str(),
+        "--name",
+        "江苏省税务局",
+        "--did",
+        key.did.as_str(),
+        "--provider",
+        "STA",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (&v["role"], &v["provider"]),
+        (&serde_json::json!("department"), &serde_json::json!("STA"))
+    );
 }
 
 /// `consentry demo` plays the README's whole story as two processes and exits 0: every step

@@ -579,6 +579,11 @@ fn every_marked_personal_field_is_masked_in_raw_releases() {
                 body: json!({ field.as_str(): raw, "other": "kept" }).to_string(),
                 provider: category.providers[0].clone(),
                 imported_at: 0,
+                content_id: None,
+                batch_id: None,
+                version: 1,
+                superseded_by: None,
+                superseded_at: None,
             };
             let out = consentry::node::data::raw(&catalog, &category.code, &[record]);
             assert_eq!(
@@ -677,6 +682,11 @@ fn a_grant_citing_an_older_catalog_version_is_released_with_that_versions_defini
             body: Value::Object(fields.clone()).to_string(),
             provider: "STA".into(),
             imported_at: 0,
+            content_id: None,
+            batch_id: None,
+            version: 1,
+            superseded_by: None,
+            superseded_at: None,
         })
         .collect();
     let release = |cited: Option<&str>| {

@@ -12,6 +12,7 @@ mod evaluations;
 mod grant_search;
 mod grants;
 mod industries;
+mod intake;
 mod interop;
 #[path = "../support/jcs_reference.rs"]
 mod jcs_reference;

@@ -944,6 +944,10 @@ fn problems_md_lists_every_code() {
             if f.ends_with("policy/mod.rs") || (name == "release.rs" && (in_node || in_platform)) {
                 codes.extend(literal_arguments(&text, "reason("));
             }
+            if f.ends_with("src/intake.rs") || (name == "intake.rs" && in_node) {
+                codes.extend(literal_arguments(&text, "Problem::batch("));
+                codes.extend(second_literal_arguments(&text, "Problem::record("));
+            }
             if f.ends_with("src/loan.rs") {
                 codes.extend(literal_arguments(&text, "problem("));
             }

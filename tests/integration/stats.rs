@@ -1385,6 +1385,18 @@ fn csv_of_summary_json(j: &Value) -> Vec<Vec<String>> {
             push("objections", "deadline", s, "", &j["objections"]["deadline"][s]);
         }
     }
+    if let Some(list) = j["departments"].as_array() {
+        for d in list {
+            for m in [
+                "batches",
+                "recordsReceived",
+                "recordsAlreadyHeld",
+                "categoryReleases",
+            ] {
+                push("departments", d["provider"].as_str().unwrap(), m, "", &d[m]);
+            }
+        }
+    }
     out
 }
 

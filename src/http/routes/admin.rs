@@ -15,6 +15,7 @@ use crate::policy::{ParticipantState, Role};
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/admin/platforms", web::post().to(admit_platform))
         .route("/v1/admin/regulators", web::post().to(add_regulator))
+        .route("/v1/admin/departments", web::post().to(add_department))
         .route("/v1/admin/registrations", web::get().to(registrations))
         .route("/v1/admin/registrations/{uscc}/approve", web::post().to(approve))
         .route("/v1/admin/registrations/{uscc}/reject", web::post().to(reject))
@@ -53,6 +54,34 @@ async fn add_regulator(node: web::Data<Node>, req: HttpRequest, body: Body) -> R
     Ok(json(
         StatusCode::CREATED,
         &json!({"uscc": p.uscc, "name": p.name, "role": p.role, "state": p.state}),
+    ))
+}
+
+/// The body of `POST /v1/admin/departments`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DepartmentBody {
+    uscc: String,
+    name: String,
+    did: String,
+    provider: String,
+}
+
+/// `POST /v1/admin/departments`: registers a providing department bound to a catalog provider.
+async fn add_department(node: web::Data<Node>, req: HttpRequest, body: Body) -> Result<HttpResponse, Error> {
+    let c = operator(&node, &req).await?;
+    let b: DepartmentBody = parse_body(&body)?;
+    let m = NewMember {
+        uscc: b.uscc,
+        name: b.name,
+        did: b.did,
+        endpoint: None,
+        regions: vec![],
+        industry: None,
+    };
+    Ok(json(
+        StatusCode::CREATED,
+        &registry::add_department(&node, m, b.provider, Actor::caller(&c)).await?,
     ))
 }
 

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod audit;
 pub mod grants;
+pub mod intake;
 pub mod loans;
 pub mod notifications;
 pub mod objections;

@@ -145,6 +145,9 @@ pub struct ReleaseAnswer {
     pub leaf_hash: String,
     /// `ReleaseAnswer.receipt`.
     pub receipt: InclusionPromise,
+    /// `ReleaseAnswer.batches`: the intake batches the released records came in, sorted, without
+    /// repeats (empty for records held from before signed intake; spec/intake.md §7).
+    pub batches: Vec<String>,
 }
 
 /// `GET /v1/evaluations/{id}`, `POST /v1/evaluations/{id}/withdraw`

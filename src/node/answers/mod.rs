@@ -23,6 +23,7 @@
 //! success answer of [`crate::http::ROUTES`] except the documents served as they are stored.
 
 pub mod grants;
+pub mod intake;
 pub mod loans;
 pub mod log;
 mod paging;

@@ -83,6 +83,27 @@ pub struct StatsSummary {
     /// `StatsSummary.objections` (not for a bank).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub objections: Option<StatsObjections>,
+    /// `StatsSummary.departments` (the node and regulators only): data shared per providing
+    /// department (§20; spec/statistics.md §3.5).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub departments: Option<Vec<StatsDepartment>>,
+}
+
+/// One providing department's figures (`components/schemas/StatsDepartment`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatsDepartment {
+    /// `StatsDepartment.provider`: the catalog provider code.
+    pub provider: String,
+    /// `StatsDepartment.batches`: signed batches received (all time).
+    pub batches: i64,
+    /// `StatsDepartment.recordsReceived`: records its batches wrote (new records and new versions).
+    pub records_received: i64,
+    /// `StatsDepartment.recordsAlreadyHeld`: records its batches repeated (nothing written).
+    pub records_already_held: i64,
+    /// `StatsDepartment.categoryReleases`: over the period, release entries naming each of its
+    /// categories, summed over its categories.
+    pub category_releases: i64,
 }
 
 /// `StatsSummary.access` (`components/schemas/StatsSummary`).

@@ -76,7 +76,7 @@ pub fn events_for(role: Role) -> &'static [&'static str] {
             RISK_ALERT,
             PUBLIC_BATCH,
         ],
-        Role::Node | Role::Regulator => &[],
+        Role::Node | Role::Regulator | Role::Department => &[],
     }
 }
 

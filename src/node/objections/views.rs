@@ -100,7 +100,7 @@ fn visible(viewer: &Actor, o: &ObjectionRow) -> bool {
         Role::Node | Role::Regulator => true,
         Role::Enterprise => o.enterprise_uscc == viewer.uscc,
         Role::Platform => o.received_by == viewer.uscc,
-        Role::Bank => false,
+        Role::Bank | Role::Department => false,
     }
 }
 

@@ -78,6 +78,24 @@ fn promise() -> InclusionPromise {
 }
 
 /// (schema name, a representative answer of the type that implements it).
+fn intake_batch() -> consentry::node::answers::intake::IntakeBatch {
+    consentry::node::answers::intake::IntakeBatch {
+        batch: HASH.into(),
+        provider: "STA".into(),
+        submitter: ENTERPRISE.into(),
+        submitter_role: consentry::policy::Role::Department,
+        signer: DID.into(),
+        reference: Some("2025-06".into()),
+        records: 3,
+        new_records: 1,
+        new_versions: 1,
+        already_held: 1,
+        received_at: WHEN.into(),
+        log_index: 4,
+        resubmitted: false,
+    }
+}
+
 fn samples() -> Vec<(&'static str, Value)> {
     let v = |x: &dyn erased::Ser| x.value();
     let loan = l::Loan {
@@ -175,6 +193,7 @@ fn samples() -> Vec<(&'static str, Value)> {
         log_index: 5,
         leaf_hash: HASH.into(),
         receipt: promise(),
+        batches: vec![HASH.into()],
     };
     let evaluation = json!({
         "@context": ["https://www.w3.org/ns/credentials/v2"],
@@ -313,6 +332,13 @@ fn samples() -> Vec<(&'static str, Value)> {
                         unknown: 0,
                     },
                 }),
+                departments: Some(vec![st::StatsDepartment {
+                    provider: "STA".into(),
+                    batches: 2,
+                    records_received: 3,
+                    records_already_held: 1,
+                    category_releases: 4,
+                }]),
             }),
         ),
         (
@@ -382,6 +408,24 @@ fn samples() -> Vec<(&'static str, Value)> {
                 log_index: 8,
                 leaf_hash: HASH.into(),
                 receipt: promise(),
+            }),
+        ),
+        ("IntakeBatch", v(&intake_batch())),
+        (
+            "DepartmentCreated",
+            v(&consentry::node::answers::intake::DepartmentCreated {
+                uscc: ENTERPRISE.into(),
+                name: "江苏省税务局".into(),
+                role: consentry::policy::Role::Department,
+                state: consentry::policy::ParticipantState::Active,
+                provider: "STA".into(),
+            }),
+        ),
+        (
+            "IntakeBatchList",
+            v(&Paged {
+                items: vec![intake_batch()],
+                next: Some(1),
             }),
         ),
         ("Loan", v(&loan)),
