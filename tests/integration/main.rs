@@ -4,6 +4,7 @@
 mod architecture;
 mod audit;
 mod cli;
+mod consent;
 mod common;
 mod conformance;
 mod derivations;
