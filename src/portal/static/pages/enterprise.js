@@ -6,7 +6,7 @@
 
 import { T, fmtTime } from '../i18n.js';
 import { h, clear, confirmDialog, download, statusLine, say, errorBox, badge, table } from '../ui.js';
-import { ApiError, get, post, nodeInfo, session } from '../api.js';
+import { ApiError, get, post, nodeInfo, session, catalog } from '../api.js';
 import * as c from '../crypto.js';
 import { entryItem, verifyAll } from './entries.js';
 import { requesterName } from './wizard.js';
@@ -84,9 +84,13 @@ async function downloadGrant(id) {
 const GRAN = { raw: ['原始明细', 'raw records'], derived: ['加工结果', 'derived results'] };
 const PER = { day: ['日', 'day'], week: ['周', 'week'], month: ['月', 'month'] };
 
-/** What a request asks for, in the current language. */
-function requestTerms(r) {
+/** What a request asks for, in the current language (`cat`: the catalog, for the purposes' names). */
+function requestTerms(r, cat) {
   const t = r.terms;
+  const purpose = (code) => {
+    const p = cat.purposes.find((x) => x.code === code);
+    return p ? T(p.nameZh, p.nameEn) : code;
+  };
   const cats = (list) => list.map((x) => `${x.code} ${T(...GRAN[x.granularity])}`).join(T('、', ', '));
   const usage = t.usage.mode === 'one-off'
     ? T('一次', 'once')
@@ -94,7 +98,7 @@ function requestTerms(r) {
   return h('dl', { class: 'facts' },
     h('dt', {}, T('接收平台', 'Platform')), h('dd', {}, `${t.grantee.name} (${t.grantee.uscc}): ${cats(t.categories)}`),
     (t.onwardRecipients || []).map((b) => [h('dt', {}, T('银行', 'Bank')), h('dd', {}, `${b.name} (${b.uscc}): ${cats(b.categories)}`)]),
-    h('dt', {}, T('用途', 'Purposes')), h('dd', {}, t.purposes.join(T('、', ', '))),
+    h('dt', {}, T('用途', 'Purposes')), h('dd', {}, t.purposes.map(purpose).join(T('、', ', '))),
     h('dt', {}, T('数据期间', 'Records dated')), h('dd', {}, `${t.dataPeriod.from} – ${t.dataPeriod.until}`),
     h('dt', {}, T('有效期', 'Valid')), h('dd', {}, `${fmtTime(r.validFrom)} – ${fmtTime(r.validUntil)}`),
     h('dt', {}, T('次数', 'How often')), h('dd', {}, usage),
@@ -128,6 +132,7 @@ async function declineRequest(r, statusEl) {
 async function requestsSection(root, app, statusEl) {
   const list = (await get('/portal/api/consent-requests?state=pending&limit=200')).consentRequests;
   if (!list.length) return;
+  const cat = await catalog();
   root.append(
     h('section', { class: 'requests', id: 'consent-requests', 'aria-labelledby': 'requests-title' },
       h('h2', { id: 'requests-title' }, T(`待处理的授权请求(${list.length})`, `Consent requests waiting for you (${list.length})`)),
@@ -135,7 +140,7 @@ async function requestsSection(root, app, statusEl) {
         h('p', {}, h('strong', {}, requesterName(r)), ' ', h('span', { class: 'mono muted' }, r.requester.uscc), ' ',
           badge(r.requester.role === 'bank' ? T('银行', 'bank') : T('平台', 'platform'), ''), ' ', T('请求您授权', 'asks you for a grant')),
         r.message ? h('p', { class: 'request-message' }, `${T('理由', 'Why')}: ${r.message}`) : null,
-        requestTerms(r),
+        requestTerms(r, cat),
         h('div', { class: 'actions' },
           h('a', { class: 'button primary', href: `#/wizard/request/${encodeURIComponent(r.id)}`, 'data-review': r.id }, T('审阅并签署', 'Review and sign')),
           h('button', { type: 'button', class: 'danger', 'data-decline': r.id, onclick: async () => { if (await declineRequest(r, statusEl)) app.render(); } }, T('拒绝', 'Decline'))))))),
