@@ -123,7 +123,12 @@ pub fn usage_within(granted: Usage, requested: Usage) -> bool {
 }
 
 /// Checks categories of one party against the requested ones for that party.
-fn categories_within(party: &str, granted: &[CategoryGrant], requested: &[CategoryGrant], out: &mut Vec<Exceeds>) {
+fn categories_within(
+    party: &str,
+    granted: &[CategoryGrant],
+    requested: &[CategoryGrant],
+    out: &mut Vec<Exceeds>,
+) {
     for c in granted {
         match requested.iter().find(|r| r.code == c.code) {
             None => out.push(exceeds(
@@ -189,7 +194,12 @@ pub fn within(
                 "recipient-not-requested",
                 format!("bank {} is not a recipient the request names", b.uscc),
             )),
-            Some(rb) => categories_within(&format!("bank {}", b.uscc), &b.categories, &rb.categories, &mut out),
+            Some(rb) => categories_within(
+                &format!("bank {}", b.uscc),
+                &b.categories,
+                &rb.categories,
+                &mut out,
+            ),
         }
     }
     for p in &terms.purposes {
@@ -274,9 +284,15 @@ mod tests {
                 uscc: "911000001000013428".into(),
                 name: "b".into(),
                 role: RecipientRole::Bank,
-                categories: vec![cat("TAX-03", Granularity::Derived), cat("SOC-01", Granularity::Derived)],
+                categories: vec![
+                    cat("TAX-03", Granularity::Derived),
+                    cat("SOC-01", Granularity::Derived),
+                ],
             }],
-            categories: vec![cat("TAX-03", Granularity::Raw), cat("SOC-01", Granularity::Derived)],
+            categories: vec![
+                cat("TAX-03", Granularity::Raw),
+                cat("SOC-01", Granularity::Derived),
+            ],
             purposes: vec!["credit-approval".into(), "post-loan-management".into()],
             data_period: DataPeriod {
                 from: "2024-01-01".into(),
@@ -300,7 +316,10 @@ mod tests {
     }
 
     fn codes(t: &GrantTerms, from: OffsetDateTime, until: OffsetDateTime) -> Vec<&'static str> {
-        within(t, from, until, &request()).into_iter().map(|e| e.code).collect()
+        within(t, from, until, &request())
+            .into_iter()
+            .map(|e| e.code)
+            .collect()
     }
 
     const FROM: OffsetDateTime = datetime!(2026-02-01 0:00 UTC);
@@ -349,7 +368,11 @@ mod tests {
             ["grantee-not-requested"]
         );
         assert_eq!(
-            one(&|t| t.categories.push(cat("REG-01", Granularity::Derived)), FROM, UNTIL),
+            one(
+                &|t| t.categories.push(cat("REG-01", Granularity::Derived)),
+                FROM,
+                UNTIL
+            ),
             ["category-not-requested"]
         );
         assert_eq!(
@@ -357,11 +380,21 @@ mod tests {
             ["granularity-not-requested"]
         );
         assert_eq!(
-            one(&|t| t.onward_recipients[0].uscc = "91330000MA28PLAT2L".into(), FROM, UNTIL),
+            one(
+                &|t| t.onward_recipients[0].uscc = "91330000MA28PLAT2L".into(),
+                FROM,
+                UNTIL
+            ),
             ["recipient-not-requested"]
         );
         assert_eq!(
-            one(&|t| t.onward_recipients[0].categories.push(cat("REG-01", Granularity::Derived)), FROM, UNTIL),
+            one(
+                &|t| t.onward_recipients[0]
+                    .categories
+                    .push(cat("REG-01", Granularity::Derived)),
+                FROM,
+                UNTIL
+            ),
             ["category-not-requested"]
         );
         assert_eq!(

@@ -125,7 +125,10 @@ fn party_reasons(tx: &mut Tx<'_>, t: &GrantTerms, caller: &Caller) -> Result<Vec
         Some(e) if e.state == ParticipantState::Active => {}
         _ => out.push(reason(
             "unknown-enterprise",
-            format!("enterprise {} is not a registered, active enterprise", t.enterprise.uscc),
+            format!(
+                "enterprise {} is not a registered, active enterprise",
+                t.enterprise.uscc
+            ),
         )),
     }
     let grantee_ok = t.grantee.role == GranteeRole::Platform
@@ -139,7 +142,9 @@ fn party_reasons(tx: &mut Tx<'_>, t: &GrantTerms, caller: &Caller) -> Result<Vec
     }
     for b in &t.onward_recipients {
         match participants::find(tx.conn, &b.uscc, Role::Bank)? {
-            Some(p) if p.state == ParticipantState::Active && p.platform_uscc.as_deref() == Some(&t.grantee.uscc) => {}
+            Some(p)
+                if p.state == ParticipantState::Active
+                    && p.platform_uscc.as_deref() == Some(&t.grantee.uscc) => {}
             _ => out.push(reason(
                 "bank-not-of-platform",
                 format!(
@@ -196,7 +201,10 @@ pub async fn create(node: &Node, caller: &Caller, body: CreateBody) -> Result<Co
     ) {
         (Ok(f), Ok(u)) if f <= u => {
             if u <= now {
-                reasons.push(reason("expired", format!("validUntil {} has passed", body.valid_until)));
+                reasons.push(reason(
+                    "expired",
+                    format!("validUntil {} has passed", body.valid_until),
+                ));
             }
             Some((f, u))
         }
@@ -218,7 +226,11 @@ pub async fn create(node: &Node, caller: &Caller, body: CreateBody) -> Result<Co
     let row = node
         .committer
         .run(move |tx| -> Result<ConsentRequestRow> {
-            tx.consume_jti(&c.assertion.jti, c.assertion.signer.as_str(), c.assertion.expires_ms)?;
+            tx.consume_jti(
+                &c.assertion.jti,
+                c.assertion.signer.as_str(),
+                c.assertion.expires_ms,
+            )?;
             let mut reasons = reasons.clone();
             reasons.extend(party_reasons(tx, &terms, &c)?);
             let Some((from, until)) = window else {
@@ -309,7 +321,11 @@ pub async fn get(node: &Node, caller: &Caller, id: &str) -> Result<ConsentReques
 
 /// The request `id` as `uscc` in `role` may act on it: `404` when it does not exist or the caller
 /// is not the party `role` names; `409` when it is no longer pending or its time ran out.
-fn pending_for(tx: &mut Tx<'_>, id: &str, party: impl Fn(&ConsentRequestRow) -> bool) -> Result<ConsentRequestRow> {
+fn pending_for(
+    tx: &mut Tx<'_>,
+    id: &str,
+    party: impl Fn(&ConsentRequestRow) -> bool,
+) -> Result<ConsentRequestRow> {
     let r = store::get(tx.conn, id)?
         .filter(&party)
         .ok_or_else(|| Error::NotFound(format!("consent request {id}")))?;
@@ -329,7 +345,9 @@ fn message(event: &str, id: &str, enterprise: &str) -> String {
         super::notify::CONSENT_REQUEST_DECLINED => ("已拒绝", "declined"),
         _ => ("未获答复，已过期", "did not answer; it expired:"),
     };
-    format!("企业 {enterprise} {zh}您的授权请求 {id}。Enterprise {enterprise} {en} your consent request {id}.")
+    format!(
+        "企业 {enterprise} {zh}您的授权请求 {id}。Enterprise {enterprise} {en} your consent request {id}."
+    )
 }
 
 /// Queues the requester's event for a request that just left `pending`.
@@ -359,7 +377,11 @@ pub async fn withdraw(node: &Node, caller: &Caller, id: String) -> Result<Consen
     let row = node
         .committer
         .run(move |tx| -> Result<ConsentRequestRow> {
-            tx.consume_jti(&c.assertion.jti, c.assertion.signer.as_str(), c.assertion.expires_ms)?;
+            tx.consume_jti(
+                &c.assertion.jti,
+                c.assertion.signer.as_str(),
+                c.assertion.expires_ms,
+            )?;
             let r = pending_for(tx, &id, |r| r.requester_uscc == c.uscc())?;
             let now = tx.now();
             store::finish(tx.conn, &id, ConsentRequestState::Withdrawn, None, None, now)?;
@@ -385,10 +407,21 @@ pub async fn decline(node: &Node, caller: &Caller, id: String, body: DeclineBody
     let row = node
         .committer
         .run(move |tx| -> Result<ConsentRequestRow> {
-            tx.consume_jti(&c.assertion.jti, c.assertion.signer.as_str(), c.assertion.expires_ms)?;
+            tx.consume_jti(
+                &c.assertion.jti,
+                c.assertion.signer.as_str(),
+                c.assertion.expires_ms,
+            )?;
             let r = pending_for(tx, &id, |r| r.enterprise_uscc == c.uscc())?;
             let now = tx.now();
-            store::finish(tx.conn, &id, ConsentRequestState::Declined, None, why.as_deref(), now)?;
+            store::finish(
+                tx.conn,
+                &id,
+                ConsentRequestState::Declined,
+                None,
+                why.as_deref(),
+                now,
+            )?;
             let r = reread(tx, r.id.as_str())?;
             tell_requester(
                 tx,
@@ -424,49 +457,61 @@ pub async fn accept(
     let g = p.grant.clone();
     let (row, grant, created) = node
         .committer
-        .run(move |tx| -> Result<(ConsentRequestRow, super::answers::grants::Grant, bool)> {
-            let r = store::get(tx.conn, &id)?
-                .filter(|r| r.enterprise_uscc == enterprise)
-                .ok_or_else(|| Error::NotFound(format!("consent request {id}")))?;
-            let grant_id = p.grant.id().as_str().to_owned();
-            if r.state == ConsentRequestState::Signed && r.grant_id.as_deref() == Some(grant_id.as_str()) {
-                let (grant, _) = grants::store_verified(tx, &p, Some(&id))?;
-                return Ok((r, grant, false));
-            }
-            let r = pending_for(tx, &id, |_| true)?;
-            if crate::storage::grants::get(tx.conn, &grant_id)?.is_some() {
-                return Err(Error::Conflict(format!(
-                    "grant {grant_id} is already held; answer a request with a new grant"
-                )));
-            }
-            let terms: GrantTerms = serde_json::from_str(&r.terms)
-                .map_err(|e| Error::Internal(format!("stored terms of {id}: {e}")))?;
-            let requested = RequestedGrant {
-                terms,
-                valid_from: from_millis(r.valid_from),
-                valid_until: from_millis(r.valid_until),
-            };
-            let g = &p.grant;
-            let exceeds = within(g.terms(), g.valid_from(), g.valid_until(), &requested);
-            if !exceeds.is_empty() {
-                return Err(Error::ExceedsRequest(
-                    exceeds.into_iter().map(|e| reason(e.code, e.message)).collect(),
-                ));
-            }
-            let (grant, created) = grants::store_verified(tx, &p, Some(&id))?;
-            let now = tx.now();
-            if !store::finish(tx.conn, &id, ConsentRequestState::Signed, Some(&grant.id), None, now)? {
-                return Err(Error::Conflict(format!("consent request {id} is no longer pending")));
-            }
-            let r = reread(tx, &id)?;
-            tell_requester(
-                tx,
-                &r,
-                super::notify::CONSENT_REQUEST_SIGNED,
-                json!({"state": r.state, "grant": grant.id, "logIndex": grant.log_index}),
-            )?;
-            Ok((r, grant, created))
-        })
+        .run(
+            move |tx| -> Result<(ConsentRequestRow, super::answers::grants::Grant, bool)> {
+                let r = store::get(tx.conn, &id)?
+                    .filter(|r| r.enterprise_uscc == enterprise)
+                    .ok_or_else(|| Error::NotFound(format!("consent request {id}")))?;
+                let grant_id = p.grant.id().as_str().to_owned();
+                if r.state == ConsentRequestState::Signed && r.grant_id.as_deref() == Some(grant_id.as_str())
+                {
+                    let (grant, _) = grants::store_verified(tx, &p, Some(&id))?;
+                    return Ok((r, grant, false));
+                }
+                let r = pending_for(tx, &id, |_| true)?;
+                if crate::storage::grants::get(tx.conn, &grant_id)?.is_some() {
+                    return Err(Error::Conflict(format!(
+                        "grant {grant_id} is already held; answer a request with a new grant"
+                    )));
+                }
+                let terms: GrantTerms = serde_json::from_str(&r.terms)
+                    .map_err(|e| Error::Internal(format!("stored terms of {id}: {e}")))?;
+                let requested = RequestedGrant {
+                    terms,
+                    valid_from: from_millis(r.valid_from),
+                    valid_until: from_millis(r.valid_until),
+                };
+                let g = &p.grant;
+                let exceeds = within(g.terms(), g.valid_from(), g.valid_until(), &requested);
+                if !exceeds.is_empty() {
+                    return Err(Error::ExceedsRequest(
+                        exceeds.into_iter().map(|e| reason(e.code, e.message)).collect(),
+                    ));
+                }
+                let (grant, created) = grants::store_verified(tx, &p, Some(&id))?;
+                let now = tx.now();
+                if !store::finish(
+                    tx.conn,
+                    &id,
+                    ConsentRequestState::Signed,
+                    Some(&grant.id),
+                    None,
+                    now,
+                )? {
+                    return Err(Error::Conflict(format!(
+                        "consent request {id} is no longer pending"
+                    )));
+                }
+                let r = reread(tx, &id)?;
+                tell_requester(
+                    tx,
+                    &r,
+                    super::notify::CONSENT_REQUEST_SIGNED,
+                    json!({"state": r.state, "grant": grant.id, "logIndex": grant.log_index}),
+                )?;
+                Ok((r, grant, created))
+            },
+        )
         .await?;
     node.grants.get_or_verify(g.digest(), || Ok(g.clone()))?;
     if created {
@@ -486,7 +531,10 @@ pub async fn accept(
 /// Returns how many expired.
 pub async fn expire_due(node: &Node) -> Result<usize> {
     let now = node.now_ms();
-    let any = node.store.call(move |c| -> Result<Vec<ConsentRequestRow>> { Ok(store::due(c, now, 1)?) }).await?;
+    let any = node
+        .store
+        .call(move |c| -> Result<Vec<ConsentRequestRow>> { Ok(store::due(c, now, 1)?) })
+        .await?;
     if any.is_empty() {
         return Ok(0);
     }
@@ -496,9 +544,21 @@ pub async fn expire_due(node: &Node) -> Result<usize> {
             let now = tx.now();
             let mut done = Vec::new();
             for r in store::due(tx.conn, now, 100)? {
-                if store::finish(tx.conn, r.id.as_str(), ConsentRequestState::Expired, None, None, now)? {
+                if store::finish(
+                    tx.conn,
+                    r.id.as_str(),
+                    ConsentRequestState::Expired,
+                    None,
+                    None,
+                    now,
+                )? {
                     let r = reread(tx, r.id.as_str())?;
-                    tell_requester(tx, &r, super::notify::CONSENT_REQUEST_EXPIRED, json!({"state": r.state}))?;
+                    tell_requester(
+                        tx,
+                        &r,
+                        super::notify::CONSENT_REQUEST_EXPIRED,
+                        json!({"state": r.state}),
+                    )?;
                     done.push(r.id.as_str().to_owned());
                 }
             }

@@ -146,10 +146,7 @@ pub fn prepare(node: &Node, bytes: &[u8]) -> Result<Prepared> {
 pub async fn submit(node: &Node, bytes: Vec<u8>) -> Result<(Grant, bool)> {
     let p = prepare(node, &bytes)?;
     let g = p.grant.clone();
-    let stored = node
-        .committer
-        .run(move |tx| store_verified(tx, &p, None))
-        .await?;
+    let stored = node.committer.run(move |tx| store_verified(tx, &p, None)).await?;
     // Warm the verified-grant cache: the first release will not verify again.
     node.grants.get_or_verify(g.digest(), || Ok(g.clone()))?;
     Ok(stored)
@@ -159,11 +156,7 @@ pub async fn submit(node: &Node, bytes: Vec<u8>) -> Result<(Grant, bool)> {
 /// returned with `false`; another grant with its id: `409`; enterprise, signer, grantee, banks and
 /// slot), the row, its parties, the slot's binding and the `grant-submitted` log entry (whose
 /// detail names `consent_request` when the grant answers one). Nothing is written when a check fails.
-pub fn store_verified(
-    tx: &mut Tx<'_>,
-    p: &Prepared,
-    consent_request: Option<&str>,
-) -> Result<(Grant, bool)> {
+pub fn store_verified(tx: &mut Tx<'_>, p: &Prepared, consent_request: Option<&str>) -> Result<(Grant, bool)> {
     let (g, body, slot_list, slot_index, signed_ms) =
         (&p.grant, p.body.clone(), p.slot_list, p.slot_index, p.signed_ms);
     if let Some(existing) = store::get(tx.conn, g.id().as_str())? {
@@ -177,9 +170,7 @@ pub fn store_verified(
     }
     // The enterprise, and the key that signed.
     let enterprise = participants::find(tx.conn, g.enterprise().as_str(), Role::Enterprise)?
-        .ok_or_else(|| {
-            Error::Forbidden(format!("enterprise {} is not registered", g.enterprise()))
-        })?;
+        .ok_or_else(|| Error::Forbidden(format!("enterprise {} is not registered", g.enterprise())))?;
     if enterprise.state != ParticipantState::Active {
         return Err(Error::Forbidden(format!(
             "enterprise {} is {}",
@@ -219,14 +210,13 @@ pub fn store_verified(
         grant::model::GranteeRole::Platform => Role::Platform,
         grant::model::GranteeRole::Node => Role::Node,
     };
-    let grantee =
-        participants::find(tx.conn, &g.terms().grantee.uscc, grantee_role)?.ok_or_else(|| {
-            Error::Forbidden(format!(
-                "grantee {} is not an admitted {}",
-                g.terms().grantee.uscc,
-                grantee_role.as_str()
-            ))
-        })?;
+    let grantee = participants::find(tx.conn, &g.terms().grantee.uscc, grantee_role)?.ok_or_else(|| {
+        Error::Forbidden(format!(
+            "grantee {} is not an admitted {}",
+            g.terms().grantee.uscc,
+            grantee_role.as_str()
+        ))
+    })?;
     if grantee.state != ParticipantState::Active {
         return Err(Error::Forbidden(format!(
             "grantee {} is {}",

@@ -98,8 +98,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/portal/api/grants", web::get().to(list_grants))
     .route("/portal/api/grants/{id}", web::get().to(get_grant))
     .route("/portal/api/grants/{id}/{action}", web::post().to(change_grant))
-    .route("/portal/api/consent-requests", web::get().to(list_consent_requests))
-    .route("/portal/api/consent-requests/{id}", web::get().to(get_consent_request))
+    .route(
+        "/portal/api/consent-requests",
+        web::get().to(list_consent_requests),
+    )
+    .route(
+        "/portal/api/consent-requests/{id}",
+        web::get().to(get_consent_request),
+    )
     .route(
         "/portal/api/consent-requests/{id}/accept",
         web::post().to(accept_consent_request),

@@ -123,7 +123,10 @@ const STATE_ENUM_MODULES: [(&str, &str); 6] = [
     ),
     ("storage/objections.rs", "ObjectionState (an objection's state)"),
     ("evaluation/mod.rs", "EvaluationState"),
-    ("grant/request.rs", "ConsentRequestState (a consent request's state)"),
+    (
+        "grant/request.rs",
+        "ConsentRequestState (a consent request's state)",
+    ),
 ];
 
 /// State words that are not states, by file: `(file, word, how many times, why)`. The count is exact,

@@ -16,7 +16,9 @@ use serde_json::{Value, json};
 
 use crate::common::server::{Answer, Backend, new_key};
 use crate::notifications::{Receiver, register, verify, wait_until};
-use crate::service::{BANK, ENTERPRISE, OTHER_ENTERPRISE, OTHER_PLATFORM, World, draft, now, register_enterprise};
+use crate::service::{
+    BANK, ENTERPRISE, OTHER_ENTERPRISE, OTHER_PLATFORM, World, draft, now, register_enterprise,
+};
 
 /// A second bank of the test platform.
 const BANK2: &str = "91330300MA2GHJK66N";
@@ -50,17 +52,22 @@ fn answer(w: &World, request: &str, edit: impl FnOnce(&mut GrantDraft)) -> (Stri
         slot.body["statusIndex"].as_u64().unwrap(),
     );
     // The requested window, as the portal's wizard fills it in.
-    let r = w.client(&w.enterprise).get(&format!("/v1/consent-requests/{request}"));
+    let r = w
+        .client(&w.enterprise)
+        .get(&format!("/v1/consent-requests/{request}"));
     if r.status == 200 {
-        let at = |k: &str| consentry::credential::datetime::parse_datetime_stamp(r.body[k].as_str().unwrap()).unwrap();
+        let at = |k: &str| {
+            consentry::credential::datetime::parse_datetime_stamp(r.body[k].as_str().unwrap()).unwrap()
+        };
         (d.valid_from, d.valid_until) = (at("validFrom"), at("validUntil"));
     }
     edit(&mut d);
     d.attach_current_letters(&consentry::catalog::Catalog::builtin());
-    let bytes = serde_json::to_string(&create_proof(&d.to_credential(), &w.enterprise, now()).unwrap()).unwrap();
-    let a = w
-        .client(&w.enterprise)
-        .post_raw(&format!("/v1/consent-requests/{request}/accept"), &bytes, false);
+    let bytes =
+        serde_json::to_string(&create_proof(&d.to_credential(), &w.enterprise, now()).unwrap()).unwrap();
+    let a =
+        w.client(&w.enterprise)
+            .post_raw(&format!("/v1/consent-requests/{request}/accept"), &bytes, false);
     (d.id.as_str().to_owned(), bytes, a)
 }
 
@@ -99,24 +106,38 @@ fn scoping_and_refusals(backend: Backend) {
     assert_eq!(a.status, 201, "{}", a.text);
 
     // The bank asks; the requester is the authenticated bank, whatever the body says.
-    let a = w.client(&w.bank).post("/v1/consent-requests", &request_body(|_| {}));
+    let a = w
+        .client(&w.bank)
+        .post("/v1/consent-requests", &request_body(|_| {}));
     assert_eq!(a.status, 201, "{}", a.text);
     assert_eq!(a.body["requester"], json!({"uscc": BANK, "role": "bank"}));
     assert_eq!(a.body["enterprise"], ENTERPRISE);
     assert_eq!(a.body["grant"], Value::Null);
-    assert!(a.body["terms"].get("letters").is_none_or(|l| l == &json!([])), "{}", a.text);
-    let created = consentry::credential::datetime::parse_datetime_stamp(a.body["createdAt"].as_str().unwrap()).unwrap();
-    let expires = consentry::credential::datetime::parse_datetime_stamp(a.body["expiresAt"].as_str().unwrap()).unwrap();
+    assert!(
+        a.body["terms"].get("letters").is_none_or(|l| l == &json!([])),
+        "{}",
+        a.text
+    );
+    let created =
+        consentry::credential::datetime::parse_datetime_stamp(a.body["createdAt"].as_str().unwrap()).unwrap();
+    let expires =
+        consentry::credential::datetime::parse_datetime_stamp(a.body["expiresAt"].as_str().unwrap()).unwrap();
     assert_eq!(expires - created, time::Duration::days(30));
     let by_bank = a.body["id"].as_str().unwrap().to_owned();
-    let by_platform = create(&w, &w.platform, &request_body(|b| b["terms"]["onwardRecipients"] = json!([])));
+    let by_platform = create(
+        &w,
+        &w.platform,
+        &request_body(|b| b["terms"]["onwardRecipients"] = json!([])),
+    );
 
     // Wrong roles: the body is not even read.
     for who in [&w.enterprise, &w.regulator, &w.node.node_key] {
         let a = w.client(who).post("/v1/consent-requests", &request_body(|_| {}));
         assert_eq!((a.status, a.problem()), (403, "forbidden"), "{}", a.text);
     }
-    let a = w.client(&w.bank).post("/v1/consent-requests", &request_body(|b| b["extra"] = json!(1)));
+    let a = w
+        .client(&w.bank)
+        .post("/v1/consent-requests", &request_body(|b| b["extra"] = json!(1)));
     assert_eq!((a.status, a.problem()), (400, "invalid-body"), "{}", a.text);
 
     // Refused with every reason, nothing written.
@@ -132,12 +153,16 @@ fn scoping_and_refusals(backend: Backend) {
         ),
         (
             "raw non-public data for a bank",
-            request_body(|b| b["terms"]["onwardRecipients"][0]["categories"][0]["granularity"] = json!("raw")),
+            request_body(|b| {
+                b["terms"]["onwardRecipients"][0]["categories"][0]["granularity"] = json!("raw")
+            }),
             vec!["bank-raw-non-public"],
         ),
         (
             "letters",
-            request_body(|b| b["terms"]["letters"] = json!([{"id": "STA/1", "sha256": "e2d738ecc2375ba82886b3d000885d3a7872cbcb8a005ef6a5fca0f4c382643b"}])),
+            request_body(
+                |b| b["terms"]["letters"] = json!([{"id": "STA/1", "sha256": "e2d738ecc2375ba82886b3d000885d3a7872cbcb8a005ef6a5fca0f4c382643b"}]),
+            ),
             vec!["malformed-terms"],
         ),
         (
@@ -175,7 +200,12 @@ fn scoping_and_refusals(backend: Backend) {
     ];
     for (what, body, want) in cases {
         let a = w.client(&w.bank).post("/v1/consent-requests", &body);
-        assert_eq!((a.status, a.problem()), (422, "consent-request-invalid"), "{what}: {}", a.text);
+        assert_eq!(
+            (a.status, a.problem()),
+            (422, "consent-request-invalid"),
+            "{what}: {}",
+            a.text
+        );
         let mut got = a.reasons();
         got.sort();
         got.dedup();
@@ -195,8 +225,14 @@ fn scoping_and_refusals(backend: Backend) {
     assert_eq!(count(&w), before, "a refused request writes nothing");
 
     // Lists: each sees its own; paging by cursor.
-    assert_eq!(ids(&w.client(&w.bank).get("/v1/consent-requests")), [by_bank.clone()]);
-    assert_eq!(ids(&w.client(&w.platform).get("/v1/consent-requests")), [by_platform.clone()]);
+    assert_eq!(
+        ids(&w.client(&w.bank).get("/v1/consent-requests")),
+        [by_bank.as_str()]
+    );
+    assert_eq!(
+        ids(&w.client(&w.platform).get("/v1/consent-requests")),
+        [by_platform.as_str()]
+    );
     assert_eq!(
         ids(&w.client(&w.enterprise).get("/v1/consent-requests")),
         [by_bank.clone(), by_platform.clone()]
@@ -204,10 +240,12 @@ fn scoping_and_refusals(backend: Backend) {
     assert!(ids(&w.client(&other_ent).get("/v1/consent-requests")).is_empty());
     assert!(ids(&w.client(&other_platform).get("/v1/consent-requests")).is_empty());
     let page = w.client(&w.regulator).get("/v1/consent-requests?limit=1");
-    assert_eq!(ids(&page), [by_bank.clone()]);
+    assert_eq!(ids(&page), [by_bank.as_str()]);
     let next = page.body["next"].as_i64().unwrap();
-    let page = w.client(&w.regulator).get(&format!("/v1/consent-requests?limit=1&after={next}"));
-    assert_eq!(ids(&page), [by_platform.clone()]);
+    let page = w
+        .client(&w.regulator)
+        .get(&format!("/v1/consent-requests?limit=1&after={next}"));
+    assert_eq!(ids(&page), [by_platform.as_str()]);
     let a = w.client(&w.enterprise).get("/v1/consent-requests?state=pending");
     assert_eq!(ids(&a).len(), 2);
     let a = w.client(&w.enterprise).get("/v1/consent-requests?state=nonsense");
@@ -229,25 +267,49 @@ fn scoping_and_refusals(backend: Backend) {
     assert_eq!(a.status, 404, "{}", a.text);
 
     // Withdraw: the requester, while pending.
-    let a = w.client(&w.platform).post(&format!("/v1/consent-requests/{by_bank}/withdraw"), &json!({}));
+    let a = w
+        .client(&w.platform)
+        .post(&format!("/v1/consent-requests/{by_bank}/withdraw"), &json!({}));
     assert_eq!(a.status, 404, "another requester: {}", a.text);
-    let a = w.client(&w.enterprise).post(&format!("/v1/consent-requests/{by_bank}/withdraw"), &json!({}));
+    let a = w
+        .client(&w.enterprise)
+        .post(&format!("/v1/consent-requests/{by_bank}/withdraw"), &json!({}));
     assert_eq!((a.status, a.problem()), (403, "forbidden"), "{}", a.text);
-    let a = w.client(&w.bank).post(&format!("/v1/consent-requests/{by_bank}/withdraw"), &json!({}));
+    let a = w
+        .client(&w.bank)
+        .post(&format!("/v1/consent-requests/{by_bank}/withdraw"), &json!({}));
     assert_eq!(a.status, 200, "{}", a.text);
     assert_eq!(a.body["state"], "withdrawn");
     assert!(a.body["answeredAt"].is_string());
-    let a = w.client(&w.bank).post(&format!("/v1/consent-requests/{by_bank}/withdraw"), &json!({}));
+    let a = w
+        .client(&w.bank)
+        .post(&format!("/v1/consent-requests/{by_bank}/withdraw"), &json!({}));
     assert_eq!((a.status, a.problem()), (409, "conflict"), "{}", a.text);
-    let a = w.client(&w.enterprise).post(&format!("/v1/consent-requests/{by_bank}/decline"), &json!({}));
-    assert_eq!((a.status, a.problem()), (409, "conflict"), "a withdrawn request: {}", a.text);
+    let a = w
+        .client(&w.enterprise)
+        .post(&format!("/v1/consent-requests/{by_bank}/decline"), &json!({}));
+    assert_eq!(
+        (a.status, a.problem()),
+        (409, "conflict"),
+        "a withdrawn request: {}",
+        a.text
+    );
     let (_, _, a) = answer(&w, &by_bank, |_| {});
-    assert_eq!((a.status, a.problem()), (409, "conflict"), "a withdrawn request: {}", a.text);
+    assert_eq!(
+        (a.status, a.problem()),
+        (409, "conflict"),
+        "a withdrawn request: {}",
+        a.text
+    );
 
     // Decline: the enterprise it is addressed to, while pending.
-    let a = w.client(&other_ent).post(&format!("/v1/consent-requests/{by_platform}/decline"), &json!({}));
+    let a = w
+        .client(&other_ent)
+        .post(&format!("/v1/consent-requests/{by_platform}/decline"), &json!({}));
     assert_eq!(a.status, 404, "{}", a.text);
-    let a = w.client(&w.platform).post(&format!("/v1/consent-requests/{by_platform}/decline"), &json!({}));
+    let a = w
+        .client(&w.platform)
+        .post(&format!("/v1/consent-requests/{by_platform}/decline"), &json!({}));
     assert_eq!((a.status, a.problem()), (403, "forbidden"), "{}", a.text);
     let a = w.client(&w.enterprise).post(
         &format!("/v1/consent-requests/{by_platform}/decline"),
@@ -261,7 +323,9 @@ fn scoping_and_refusals(backend: Backend) {
     assert_eq!(a.status, 200, "{}", a.text);
     assert_eq!(a.body["state"], "declined");
     assert_eq!(a.body["declineReason"], "暂不需要融资");
-    let a = w.client(&w.enterprise).post(&format!("/v1/consent-requests/{by_platform}/decline"), &json!({}));
+    let a = w
+        .client(&w.enterprise)
+        .post(&format!("/v1/consent-requests/{by_platform}/decline"), &json!({}));
     assert_eq!((a.status, a.problem()), (409, "conflict"), "{}", a.text);
     let a = w.client(&w.enterprise).get("/v1/consent-requests?state=pending");
     assert!(ids(&a).is_empty());
@@ -276,6 +340,9 @@ fn scoping_and_refusals_sqlite() {
 fn scoping_and_refusals_postgres() {
     scoping_and_refusals(Backend::Postgres);
 }
+
+/// A change to a grant draft.
+type Edit = Box<dyn FnOnce(&mut GrantDraft)>;
 
 const EVENTS: [&str; 3] = [
     "consent-request.signed",
@@ -292,7 +359,12 @@ fn answers_and_webhooks(backend: Backend) {
         "/v1/webhooks",
         &json!({"url": receiver.url("/enterprise"), "events": ["consent-request.signed"]}),
     );
-    assert_eq!((a.status, a.problem()), (400, "invalid-webhook-events"), "{}", a.text);
+    assert_eq!(
+        (a.status, a.problem()),
+        (400, "invalid-webhook-events"),
+        "{}",
+        a.text
+    );
     let a = w.client(&w.platform).post(
         "/v1/banks",
         &json!({"uscc": BANK2, "name": "第二银行", "did": new_key().did.as_str()}),
@@ -305,13 +377,12 @@ fn answers_and_webhooks(backend: Backend) {
         &w,
         &w.bank,
         &request_body(|b| {
-            b["terms"]["onwardRecipients"][0]["categories"] =
-                json!([{"code": "TAX-03", "granularity": "derived"}, {"code": "SOC-01", "granularity": "derived"}]);
+            b["terms"]["onwardRecipients"][0]["categories"] = json!([{"code": "TAX-03", "granularity": "derived"}, {"code": "SOC-01", "granularity": "derived"}]);
             b["terms"]["dataPeriod"] = json!({"from": "2024-01-01", "until": "2026-10-31"});
         }),
     );
     let t = now();
-    let cases: Vec<(&str, Box<dyn FnOnce(&mut GrantDraft)>)> = vec![
+    let cases: Vec<(&str, Edit)> = vec![
         (
             "category-not-requested",
             Box::new(|d| {
@@ -367,7 +438,12 @@ fn answers_and_webhooks(backend: Backend) {
     ];
     for (code, edit) in cases {
         let (grant, _, a) = answer(&w, &req, edit);
-        assert_eq!((a.status, a.problem()), (422, "grant-exceeds-request"), "{code}: {}", a.text);
+        assert_eq!(
+            (a.status, a.problem()),
+            (422, "grant-exceeds-request"),
+            "{code}: {}",
+            a.text
+        );
         assert_eq!(a.reasons(), [code], "{}", a.text);
         let g = w.client(&w.enterprise).get(&format!("/v1/grants/{grant}"));
         assert_eq!(g.status, 404, "{code}: nothing stored: {}", g.text);
@@ -378,13 +454,21 @@ fn answers_and_webhooks(backend: Backend) {
     let other = new_key();
     register_enterprise(&w.node, &other, OTHER_ENTERPRISE, "其他企业有限公司");
     let slot = w.client(&other).post("/v1/status/slots", &json!({}));
-    let mut d = draft(&other, slot.body["statusList"].as_str().unwrap(), slot.body["statusIndex"].as_u64().unwrap());
+    let mut d = draft(
+        &other,
+        slot.body["statusList"].as_str().unwrap(),
+        slot.body["statusIndex"].as_u64().unwrap(),
+    );
     d.terms.enterprise.uscc = OTHER_ENTERPRISE.into();
     let bytes = serde_json::to_string(&create_proof(&d.to_credential(), &other, now()).unwrap()).unwrap();
-    let a = w.client(&other).post_raw(&format!("/v1/consent-requests/{req}/accept"), &bytes, false);
+    let a = w
+        .client(&other)
+        .post_raw(&format!("/v1/consent-requests/{req}/accept"), &bytes, false);
     assert_eq!((a.status, a.problem()), (404, "not-found"), "{}", a.text);
     // A grant that does not verify is refused as a submission is.
-    let a = w.client(&w.enterprise).post_raw(&format!("/v1/consent-requests/{req}/accept"), "{}", false);
+    let a = w
+        .client(&w.enterprise)
+        .post_raw(&format!("/v1/consent-requests/{req}/accept"), "{}", false);
     assert_eq!((a.status, a.problem()), (422, "grant-invalid"), "{}", a.text);
 
     // Within: narrower in every term (SOC-01 dropped for the bank, 2 a month, a shorter period).
@@ -402,16 +486,18 @@ fn answers_and_webhooks(backend: Backend) {
     assert_eq!(a.body["grant"]["state"], "active");
     let log_index = a.body["grant"]["logIndex"].as_u64().unwrap();
     // The same bytes again: the same answer, nothing new.
-    let again = w
-        .client(&w.enterprise)
-        .post_raw(&format!("/v1/consent-requests/{req}/accept"), &bytes, false);
+    let again =
+        w.client(&w.enterprise)
+            .post_raw(&format!("/v1/consent-requests/{req}/accept"), &bytes, false);
     assert_eq!(again.status, 200, "{}", again.text);
     assert_eq!(again.body["grant"]["id"], grant.as_str());
     // Another grant for a signed request: conflict.
     let (_, _, a) = answer(&w, &req, |_| {});
     assert_eq!((a.status, a.problem()), (409, "conflict"), "{}", a.text);
     // The log entry of the submission names the request.
-    let e = w.client(&w.regulator).get(&format!("/v1/log/entries?grant={grant}&kind=grant-submitted"));
+    let e = w
+        .client(&w.regulator)
+        .get(&format!("/v1/log/entries?grant={grant}&kind=grant-submitted"));
     assert_eq!(e.status, 200, "{}", e.text);
     assert!(e.text.contains(&req), "{}", e.text);
 
@@ -421,7 +507,9 @@ fn answers_and_webhooks(backend: Backend) {
     assert_eq!(r.body["data"]["TAX-03"]["granularity"], "derived");
 
     // The bank is told, by a delivery signed by the node; the platform asked nothing and hears nothing.
-    wait_until("the signed event", Duration::from_secs(30), || !receiver.deliveries("/bank").is_empty());
+    wait_until("the signed event", Duration::from_secs(30), || {
+        !receiver.deliveries("/bank").is_empty()
+    });
     let d = &receiver.deliveries("/bank")[0];
     verify(d, receiver.port, &w.node.did).unwrap();
     let p = d.payload();
@@ -436,12 +524,19 @@ fn answers_and_webhooks(backend: Backend) {
     assert!(n.text.contains("consent-request-signed"), "{}", n.text);
 
     // A declined request: the platform is told, with the reason.
-    let declined = create(&w, &w.platform, &request_body(|b| b["terms"]["onwardRecipients"] = json!([])));
-    let a = w
-        .client(&w.enterprise)
-        .post(&format!("/v1/consent-requests/{declined}/decline"), &json!({"reason": "条件不合适"}));
+    let declined = create(
+        &w,
+        &w.platform,
+        &request_body(|b| b["terms"]["onwardRecipients"] = json!([])),
+    );
+    let a = w.client(&w.enterprise).post(
+        &format!("/v1/consent-requests/{declined}/decline"),
+        &json!({"reason": "条件不合适"}),
+    );
     assert_eq!(a.status, 200, "{}", a.text);
-    wait_until("the declined event", Duration::from_secs(30), || !receiver.deliveries("/platform").is_empty());
+    wait_until("the declined event", Duration::from_secs(30), || {
+        !receiver.deliveries("/platform").is_empty()
+    });
     let d = &receiver.deliveries("/platform")[0];
     verify(d, receiver.port, &w.node.did).unwrap();
     let p = d.payload();
@@ -460,7 +555,9 @@ fn answers_and_webhooks(backend: Backend) {
             ))
         }),
     );
-    wait_until("the expired event", Duration::from_secs(30), || receiver.deliveries("/bank").len() >= 2);
+    wait_until("the expired event", Duration::from_secs(30), || {
+        receiver.deliveries("/bank").len() >= 2
+    });
     let d = &receiver.deliveries("/bank")[1];
     verify(d, receiver.port, &w.node.did).unwrap();
     assert_eq!(d.payload()["type"], "consent-request.expired");

@@ -4,9 +4,9 @@
 mod architecture;
 mod audit;
 mod cli;
-mod consent;
 mod common;
 mod conformance;
+mod consent;
 mod derivations;
 mod durability;
 mod evaluations;

@@ -953,7 +953,11 @@ fn problems_md_lists_every_code() {
                 codes.extend(literal_arguments(&text, "reason("));
             }
             if f.ends_with("grant/request.rs") {
-                codes.extend(literal_arguments(&text, "exceeds(").into_iter().filter(|c| !c.is_empty()));
+                codes.extend(
+                    literal_arguments(&text, "exceeds(")
+                        .into_iter()
+                        .filter(|c| !c.is_empty()),
+                );
             }
             if name == "loans.rs" && in_node {
                 codes.extend(literal_arguments(&text, "reason("));

@@ -255,9 +255,18 @@ fn portal_consent_request_in_the_browser() {
         .arg(root().join("tests/portal/consent.mjs"))
         .arg(&w.node.url)
         .arg(&shots)
-        .env("PORTAL_ENTERPRISE_KEY", write_key(keys.path(), "enterprise.key.json", &w.enterprise))
-        .env("PORTAL_BANK_KEY", write_key(keys.path(), "bank.key.json", &w.bank))
-        .env("PORTAL_PLATFORM_KEY", write_key(keys.path(), "platform.key.json", &w.platform))
+        .env(
+            "PORTAL_ENTERPRISE_KEY",
+            write_key(keys.path(), "enterprise.key.json", &w.enterprise),
+        )
+        .env(
+            "PORTAL_BANK_KEY",
+            write_key(keys.path(), "bank.key.json", &w.bank),
+        )
+        .env(
+            "PORTAL_PLATFORM_KEY",
+            write_key(keys.path(), "platform.key.json", &w.platform),
+        )
         .env("PORTAL_ENTERPRISE_USCC", ENTERPRISE)
         .env("PORTAL_BANK_USCC", crate::service::BANK)
         .env("PORTAL_PLATFORM_USCC", crate::service::PLATFORM)

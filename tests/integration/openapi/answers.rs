@@ -6,10 +6,10 @@
 use std::collections::BTreeSet;
 
 use consentry::evaluation::EvaluationState;
+use consentry::grant::request::ConsentRequestState;
 use consentry::grant::{GrantState, Granularity};
 use consentry::loan::LoanState;
 use consentry::node::answers::Paged;
-use consentry::grant::request::ConsentRequestState;
 use consentry::node::answers::consent as c;
 use consentry::node::answers::grants as g;
 use consentry::node::answers::loans as l;
@@ -81,7 +81,8 @@ fn promise() -> InclusionPromise {
 
 /// A pending consent request of the test bank.
 fn consent_request() -> c::ConsentRequest {
-    let terms = crate::service::draft(&crate::common::server::new_key(), "https://n.example/status/1", 1).terms;
+    let terms =
+        crate::service::draft(&crate::common::server::new_key(), "https://n.example/status/1", 1).terms;
     c::ConsentRequest {
         id: "creq-0f8fad5b-d9cb-469f-a165-70867728950e".into(),
         requester: c::Requester {
