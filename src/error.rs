@@ -64,6 +64,16 @@ pub enum Error {
     /// listed, each bad record with its index. Nothing was written.
     #[error("batch refused: {}", .0.iter().map(|p| p.message.as_str()).collect::<Vec<_>>().join("; "))]
     Batch(Vec<crate::intake::Problem>),
+    /// A consent request (spec/consent-requests.md §3) was refused: its terms break the grant rules,
+    /// or a party it names is not what the request needs (`422 consent-request-invalid`). Every
+    /// reason is listed; nothing was written.
+    #[error("consent request refused: {}", .0.iter().map(|r| r.code.as_str()).collect::<Vec<_>>().join(", "))]
+    ConsentRequest(Vec<Reason>),
+    /// A grant answering a consent request goes beyond it (spec/consent-requests.md §5, `422
+    /// grant-exceeds-request`). Every reason is listed; nothing was written and the request stays
+    /// pending.
+    #[error("the grant exceeds the consent request: {}", .0.iter().map(|r| r.code.as_str()).collect::<Vec<_>>().join(", "))]
+    ExceedsRequest(Vec<Reason>),
     /// The request body exceeds the limit.
     #[error("request body exceeds {0} bytes")]
     TooLarge(usize),
@@ -105,6 +115,8 @@ impl Error {
             Self::Report { conflict: false, .. } => "report-refused",
             Self::Report { conflict: true, .. } => "report-conflict",
             Self::Batch(_) => "batch-refused",
+            Self::ConsentRequest(_) => "consent-request-invalid",
+            Self::ExceedsRequest(_) => "grant-exceeds-request",
             Self::TooLarge(_) => "payload-too-large",
             Self::Storage(_) | Self::NotReady(_) => "storage-unavailable",
             Self::Upstream(_) => "upstream-unavailable",

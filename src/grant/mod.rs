@@ -6,10 +6,12 @@
 //! * [`verify()`] — proof, data model, rules and time → [`VerifiedGrant`];
 //! * [`draft`] — building an unsigned grant;
 //! * [`summary`] — the bilingual plain-language account;
-//! * [`state`] — a stored grant's state and the enterprise's actions on it.
+//! * [`state`] — a stored grant's state and the enterprise's actions on it;
+//! * [`request`] — consent requests: their state and the rule that a grant lies within one.
 
 pub mod draft;
 pub mod model;
+pub mod request;
 pub mod rules;
 pub mod state;
 pub mod summary;

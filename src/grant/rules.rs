@@ -369,6 +369,22 @@ fn check_uscc(party: &'static str, code: &str, v: &mut Vec<Violation>) -> Option
         .ok()
 }
 
+/// The rules of spec/grant.md §4 that a consent request's requested terms must satisfy
+/// (spec/consent-requests.md §3): every rule on the terms except the letters, which the enterprise
+/// accepts when it signs and which a request therefore must not cite. Returns every violation
+/// (empty: the terms are acceptable as a request).
+pub fn check_requested_terms(t: &GrantTerms, catalog: &Catalog) -> Vec<Violation> {
+    let mut v = Vec::new();
+    check_terms(t, catalog, &mut v);
+    v.retain(|x| !matches!(x, Violation::MissingLetter { .. }));
+    if !t.letters.is_empty() {
+        v.push(Violation::Malformed(
+            "a consent request cites no letters: the enterprise accepts them when it signs".into(),
+        ));
+    }
+    v
+}
+
 /// The terms' rules; returns the enterprise's parsed code when it is valid.
 fn check_terms(t: &GrantTerms, catalog: &Catalog, v: &mut Vec<Violation>) -> Option<Uscc> {
     let names = std::iter::once(("enterprise", &t.enterprise.name))

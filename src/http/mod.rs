@@ -39,6 +39,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/grants/{id}/revoke"),
     ("POST", "/v1/grants/{id}/suspend"),
     ("POST", "/v1/grants/{id}/resume"),
+    ("POST", "/v1/consent-requests"),
+    ("GET", "/v1/consent-requests"),
+    ("GET", "/v1/consent-requests/{id}"),
+    ("POST", "/v1/consent-requests/{id}/withdraw"),
+    ("POST", "/v1/consent-requests/{id}/decline"),
+    ("POST", "/v1/consent-requests/{id}/accept"),
     ("POST", "/v1/releases"),
     ("POST", "/v1/evaluations"),
     ("GET", "/v1/evaluations/{id}"),
@@ -121,6 +127,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(routes::public::configure)
             .configure(routes::participants::configure)
             .configure(routes::grants::configure)
+            .configure(routes::consent::configure)
             .configure(routes::notifications::configure)
             .configure(routes::admin::configure)
             .configure(routes::audit::configure)

@@ -23,7 +23,9 @@ impl ResponseError for Error {
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) | Self::Report { conflict: true, .. } => StatusCode::CONFLICT,
             Self::Report { .. } => StatusCode::FORBIDDEN,
-            Self::Grant(_) | Self::Batch(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Grant(_) | Self::Batch(_) | Self::ConsentRequest(_) | Self::ExceedsRequest(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Storage(_) | Self::Upstream(_) | Self::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -68,7 +70,7 @@ impl ResponseError for Error {
                     body["logIndex"] = json!(i);
                 }
             }
-            Self::Report { reasons, .. } => {
+            Self::Report { reasons, .. } | Self::ConsentRequest(reasons) | Self::ExceedsRequest(reasons) => {
                 body["reasons"] = serde_json::to_value(reasons).unwrap_or_default();
             }
             Self::Batch(problems) => {
@@ -104,6 +106,8 @@ fn title(code: &str) -> &'static str {
         "report-refused" => "Loan report refused",
         "report-conflict" => "Loan report conflicts with the loan",
         "batch-refused" => "Data batch refused",
+        "consent-request-invalid" => "The consent request is not acceptable",
+        "grant-exceeds-request" => "The grant goes beyond the consent request",
         "payload-too-large" => "Request body too large",
         "storage-unavailable" => "Storage unavailable",
         "upstream-unavailable" => "Upstream unavailable",

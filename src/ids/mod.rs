@@ -87,6 +87,16 @@ uuid_id!(
     "objection id"
 );
 
+uuid_id!(
+    /// A consent request's id: `creq-` and a lowercase hyphenated UUID (RFC 9562), given by the node
+    /// when a platform or bank drafts the request (spec/consent-requests.md).
+    ConsentRequestId,
+    /// A text that is not a consent request id.
+    ConsentRequestIdError,
+    prefix "creq-",
+    "consent request id"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +120,16 @@ mod tests {
             "OBJ-0e0c3c47-33b4-4c5f-8a44-9c2d3f1e2a10",
         ] {
             assert!(ObjectionId::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn consent_request_ids() {
+        let id = ConsentRequestId::random();
+        assert!(id.as_str().starts_with("creq-"));
+        assert_eq!(ConsentRequestId::parse(id.as_str()), Ok(id.clone()));
+        for bad in ["", "creq-", "creq-X", "obj-0e0c3c47-33b4-4c5f-8a44-9c2d3f1e2a10"] {
+            assert!(ConsentRequestId::parse(bad).is_err(), "{bad}");
         }
     }
 

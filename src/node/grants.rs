@@ -81,15 +81,28 @@ fn list_number(node: &Node, url: &str, purpose: StatusPurpose) -> Option<i64> {
     n.parse().ok().filter(|v: &i64| *v > 0 && v.to_string() == n)
 }
 
-/// Submits a signed grant (either envelope). The node verifies it completely, checks that the signer
-/// is the enterprise's key valid when it signed (or an agent it delegated `sign-grants` to), that the
-/// grantee and banks are admitted, and that the status slot was allocated to this enterprise; then
-/// stores the exact bytes and logs the submission. Submitting the same bytes again returns the stored
-/// grant (and `false`: nothing new was stored).
-pub async fn submit(node: &Node, bytes: Vec<u8>) -> Result<(Grant, bool)> {
+/// A signed grant verified completely and its status slot read, ready to be stored
+/// ([`store_verified`]) in a committer job.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The verified grant.
+    pub grant: VerifiedGrant,
+    /// The exact bytes (surrounding whitespace trimmed).
+    pub body: Vec<u8>,
+    /// Its status list number at this node.
+    pub slot_list: i64,
+    /// Its status index.
+    pub slot_index: i64,
+    /// When it says it was signed, ms.
+    pub signed_ms: i64,
+}
+
+/// Verifies a signed grant (either envelope) completely and reads its status slot, which must be
+/// at this node's lists (`400 status-slot`).
+pub fn prepare(node: &Node, bytes: &[u8]) -> Result<Prepared> {
     let now = node.clock.now();
     let catalog = node.catalog();
-    let g = grant::verify::verify_using(&bytes, &catalog, &node.keys, now)?;
+    let g = grant::verify::verify_using(bytes, &catalog, &node.keys, now)?;
     let slot_list = list_number(
         node,
         &g.revocation_entry().status_list_credential,
@@ -117,157 +130,175 @@ pub async fn submit(node: &Node, bytes: Vec<u8>) -> Result<(Grant, bool)> {
         .status_list_index
         .parse()
         .map_err(|_| Error::invalid("status-slot", "bad index"))?;
-    let body = crate::credential::trim(&bytes).to_vec();
-    let signed_ms = millis(g.signed_at().unwrap_or(now));
-    let g2 = g.clone();
-    let stored = node
-        .committer
-        .run(move |tx| -> Result<(Grant, bool)> {
-            let g = g2;
-            if let Some(existing) = store::get(tx.conn, g.id().as_str())? {
-                if existing.sha256 == g.digest().to_hex() {
-                    return Ok((describe(&existing), false));
-                }
-                return Err(Error::Conflict(format!(
-                    "another grant with id {} is already held",
-                    g.id()
-                )));
-            }
-            // The enterprise, and the key that signed.
-            let enterprise = participants::find(tx.conn, g.enterprise().as_str(), Role::Enterprise)?
-                .ok_or_else(|| {
-                    Error::Forbidden(format!("enterprise {} is not registered", g.enterprise()))
-                })?;
-            if enterprise.state != ParticipantState::Active {
-                return Err(Error::Forbidden(format!(
-                    "enterprise {} is {}",
-                    enterprise.uscc, enterprise.state
-                )));
-            }
-            let signer = g.signer().as_str();
-            let delegation_id = match participants::find_by_did(tx.conn, signer)? {
-                Some((p, key)) if p.id == enterprise.id => {
-                    // A new grant must come from the key valid now (a rotated-out key may be the
-                    // compromised one, and `created` is the signer's word); grants stored before a
-                    // rotation stay valid. `created` has whole seconds, the key's start milliseconds.
-                    if key.valid_until.is_some_and(|u| u <= tx.now()) {
-                        return Err(Error::Forbidden(format!(
-                            "{signer} is no longer the enterprise's key; sign with the current key"
-                        )));
-                    }
-                    if key.valid_from / 1000 * 1000 > signed_ms {
-                        return Err(Error::Forbidden(format!(
-                            "{signer} was not yet the enterprise's key when the grant says it was signed"
-                        )));
-                    }
-                    None
-                }
-                _ => match delegated(tx.conn, signer, enterprise.id, "sign-grants", signed_ms)? {
-                    Some(d) => Some(d.id),
-                    None => {
-                        return Err(Error::Forbidden(format!(
-                            "{signer} is neither a key of {} nor an agent it delegated sign-grants to",
-                            enterprise.uscc
-                        )));
-                    }
-                },
-            };
-            // The grantee and banks.
-            let grantee_role = match g.terms().grantee.role {
-                grant::model::GranteeRole::Platform => Role::Platform,
-                grant::model::GranteeRole::Node => Role::Node,
-            };
-            let grantee =
-                participants::find(tx.conn, &g.terms().grantee.uscc, grantee_role)?.ok_or_else(|| {
-                    Error::Forbidden(format!(
-                        "grantee {} is not an admitted {}",
-                        g.terms().grantee.uscc,
-                        grantee_role.as_str()
-                    ))
-                })?;
-            if grantee.state != ParticipantState::Active {
-                return Err(Error::Forbidden(format!(
-                    "grantee {} is {}",
-                    grantee.uscc, grantee.state
-                )));
-            }
-            for r in &g.terms().onward_recipients {
-                let bank = participants::find(tx.conn, &r.uscc, Role::Bank)?
-                    .ok_or_else(|| Error::Forbidden(format!("bank {} is not registered", r.uscc)))?;
-                if bank.platform_uscc.as_deref() != Some(grantee.uscc.as_str()) {
-                    return Err(Error::Forbidden(format!(
-                        "bank {} is not registered by platform {}",
-                        r.uscc, grantee.uscc
-                    )));
-                }
-            }
-            // The status slot.
-            match status_lists::slot(tx.conn, slot_list, slot_index)? {
-                Some((owner, None)) if owner == enterprise.uscc => {}
-                Some((_, Some(used))) => {
-                    return Err(Error::Conflict(format!(
-                        "status slot {slot_list}/{slot_index} is used by {used}"
-                    )));
-                }
-                _ => {
-                    return Err(Error::invalid(
-                        "status-slot",
-                        format!(
-                            "status slot {slot_list}/{slot_index} was not allocated to {}",
-                            enterprise.uscc
-                        ),
-                    ));
-                }
-            }
-            status_lists::bind_slot(tx.conn, slot_list, slot_index, g.id().as_str())?;
-            let mut row = StoredGrant {
-                id: g.id().as_str().to_owned(),
-                sha256: g.digest().to_hex(),
-                body,
-                envelope: g.envelope().short_name().to_owned(),
-                enterprise_uscc: enterprise.uscc.clone(),
-                grantee_uscc: grantee.uscc.clone(),
-                signer_did: signer.to_owned(),
-                delegation_id,
-                status_list: slot_list,
-                status_index: slot_index,
-                valid_from: millis(g.valid_from()),
-                valid_until: millis(g.valid_until()),
-                state: GrantState::Active,
-                submitted_at: tx.now(),
-                submitted_seq: i64::try_from(tx.size()).unwrap_or(i64::MAX),
-            };
-            let mut parties = vec![
-                (enterprise.uscc.clone(), "enterprise"),
-                (grantee.uscc.clone(), grantee_role.as_str()),
-            ];
-            parties.extend(
-                g.terms()
-                    .onward_recipients
-                    .iter()
-                    .map(|r| (r.uscc.clone(), "bank")),
-            );
-            let categories: Vec<&str> = g.terms().categories.iter().map(|c| c.code.as_str()).collect();
-            store::insert(tx.conn, &row, &parties, &categories)?;
-            let actor = PartyRef {
-                uscc: enterprise.uscc.clone(),
-                role: "enterprise".into(),
-                did: Some(signer.to_owned()),
-            };
-            let e = tx.append(grant_entry(
-                EntryKind::GrantSubmitted,
-                &row,
-                g.digest(),
-                &actor,
-                json!({"envelope": row.envelope}),
-            ))?;
-            row.submitted_seq = i64::try_from(e.seq).unwrap_or(i64::MAX);
-            Ok((describe(&row), true))
-        })
-        .await?;
+    Ok(Prepared {
+        body: crate::credential::trim(bytes).to_vec(),
+        signed_ms: millis(g.signed_at().unwrap_or(now)),
+        grant: g,
+        slot_list,
+        slot_index,
+    })
+}
+
+/// Submits a signed grant (either envelope). The node verifies it completely, checks that the signer
+/// is the enterprise's key valid when it signed (or an agent it delegated `sign-grants` to), that the
+/// grantee and banks are admitted, and that the status slot was allocated to this enterprise; then
+/// stores the exact bytes and logs the submission. Submitting the same bytes again returns the stored
+/// grant (and `false`: nothing new was stored).
+pub async fn submit(node: &Node, bytes: Vec<u8>) -> Result<(Grant, bool)> {
+    let p = prepare(node, &bytes)?;
+    let g = p.grant.clone();
+    let stored = node.committer.run(move |tx| store_verified(tx, &p, None)).await?;
     // Warm the verified-grant cache: the first release will not verify again.
     node.grants.get_or_verify(g.digest(), || Ok(g.clone()))?;
     Ok(stored)
+}
+
+/// Stores a prepared grant inside a committer job: the checks of [`submit`] (same bytes held:
+/// returned with `false`; another grant with its id: `409`; enterprise, signer, grantee, banks and
+/// slot), the row, its parties, the slot's binding and the `grant-submitted` log entry (whose
+/// detail names `consent_request` when the grant answers one). Nothing is written when a check fails.
+pub fn store_verified(tx: &mut Tx<'_>, p: &Prepared, consent_request: Option<&str>) -> Result<(Grant, bool)> {
+    let (g, body, slot_list, slot_index, signed_ms) =
+        (&p.grant, p.body.clone(), p.slot_list, p.slot_index, p.signed_ms);
+    if let Some(existing) = store::get(tx.conn, g.id().as_str())? {
+        if existing.sha256 == g.digest().to_hex() {
+            return Ok((describe(&existing), false));
+        }
+        return Err(Error::Conflict(format!(
+            "another grant with id {} is already held",
+            g.id()
+        )));
+    }
+    // The enterprise, and the key that signed.
+    let enterprise = participants::find(tx.conn, g.enterprise().as_str(), Role::Enterprise)?
+        .ok_or_else(|| Error::Forbidden(format!("enterprise {} is not registered", g.enterprise())))?;
+    if enterprise.state != ParticipantState::Active {
+        return Err(Error::Forbidden(format!(
+            "enterprise {} is {}",
+            enterprise.uscc, enterprise.state
+        )));
+    }
+    let signer = g.signer().as_str();
+    let delegation_id = match participants::find_by_did(tx.conn, signer)? {
+        Some((p, key)) if p.id == enterprise.id => {
+            // A new grant must come from the key valid now (a rotated-out key may be the
+            // compromised one, and `created` is the signer's word); grants stored before a
+            // rotation stay valid. `created` has whole seconds, the key's start milliseconds.
+            if key.valid_until.is_some_and(|u| u <= tx.now()) {
+                return Err(Error::Forbidden(format!(
+                    "{signer} is no longer the enterprise's key; sign with the current key"
+                )));
+            }
+            if key.valid_from / 1000 * 1000 > signed_ms {
+                return Err(Error::Forbidden(format!(
+                    "{signer} was not yet the enterprise's key when the grant says it was signed"
+                )));
+            }
+            None
+        }
+        _ => match delegated(tx.conn, signer, enterprise.id, "sign-grants", signed_ms)? {
+            Some(d) => Some(d.id),
+            None => {
+                return Err(Error::Forbidden(format!(
+                    "{signer} is neither a key of {} nor an agent it delegated sign-grants to",
+                    enterprise.uscc
+                )));
+            }
+        },
+    };
+    // The grantee and banks.
+    let grantee_role = match g.terms().grantee.role {
+        grant::model::GranteeRole::Platform => Role::Platform,
+        grant::model::GranteeRole::Node => Role::Node,
+    };
+    let grantee = participants::find(tx.conn, &g.terms().grantee.uscc, grantee_role)?.ok_or_else(|| {
+        Error::Forbidden(format!(
+            "grantee {} is not an admitted {}",
+            g.terms().grantee.uscc,
+            grantee_role.as_str()
+        ))
+    })?;
+    if grantee.state != ParticipantState::Active {
+        return Err(Error::Forbidden(format!(
+            "grantee {} is {}",
+            grantee.uscc, grantee.state
+        )));
+    }
+    for r in &g.terms().onward_recipients {
+        let bank = participants::find(tx.conn, &r.uscc, Role::Bank)?
+            .ok_or_else(|| Error::Forbidden(format!("bank {} is not registered", r.uscc)))?;
+        if bank.platform_uscc.as_deref() != Some(grantee.uscc.as_str()) {
+            return Err(Error::Forbidden(format!(
+                "bank {} is not registered by platform {}",
+                r.uscc, grantee.uscc
+            )));
+        }
+    }
+    // The status slot.
+    match status_lists::slot(tx.conn, slot_list, slot_index)? {
+        Some((owner, None)) if owner == enterprise.uscc => {}
+        Some((_, Some(used))) => {
+            return Err(Error::Conflict(format!(
+                "status slot {slot_list}/{slot_index} is used by {used}"
+            )));
+        }
+        _ => {
+            return Err(Error::invalid(
+                "status-slot",
+                format!(
+                    "status slot {slot_list}/{slot_index} was not allocated to {}",
+                    enterprise.uscc
+                ),
+            ));
+        }
+    }
+    status_lists::bind_slot(tx.conn, slot_list, slot_index, g.id().as_str())?;
+    let mut row = StoredGrant {
+        id: g.id().as_str().to_owned(),
+        sha256: g.digest().to_hex(),
+        body,
+        envelope: g.envelope().short_name().to_owned(),
+        enterprise_uscc: enterprise.uscc.clone(),
+        grantee_uscc: grantee.uscc.clone(),
+        signer_did: signer.to_owned(),
+        delegation_id,
+        status_list: slot_list,
+        status_index: slot_index,
+        valid_from: millis(g.valid_from()),
+        valid_until: millis(g.valid_until()),
+        state: GrantState::Active,
+        submitted_at: tx.now(),
+        submitted_seq: i64::try_from(tx.size()).unwrap_or(i64::MAX),
+    };
+    let mut parties = vec![
+        (enterprise.uscc.clone(), "enterprise"),
+        (grantee.uscc.clone(), grantee_role.as_str()),
+    ];
+    parties.extend(
+        g.terms()
+            .onward_recipients
+            .iter()
+            .map(|r| (r.uscc.clone(), "bank")),
+    );
+    let categories: Vec<&str> = g.terms().categories.iter().map(|c| c.code.as_str()).collect();
+    store::insert(tx.conn, &row, &parties, &categories)?;
+    let actor = PartyRef {
+        uscc: enterprise.uscc.clone(),
+        role: "enterprise".into(),
+        did: Some(signer.to_owned()),
+    };
+    let e = tx.append(grant_entry(
+        EntryKind::GrantSubmitted,
+        &row,
+        g.digest(),
+        &actor,
+        match consent_request {
+            Some(r) => json!({"envelope": row.envelope, "consentRequest": r}),
+            None => json!({"envelope": row.envelope}),
+        },
+    ))?;
+    row.submitted_seq = i64::try_from(e.seq).unwrap_or(i64::MAX);
+    Ok((describe(&row), true))
 }
 
 /// The public description of a stored grant.

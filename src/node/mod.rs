@@ -14,6 +14,7 @@ pub mod auth;
 pub mod background;
 pub mod bulletins;
 pub mod checkpoints;
+pub mod consent;
 pub mod data;
 pub mod display;
 pub mod evaluations;

@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::grant::GrantAction;
 use crate::node::objections::{self, ListQuery, Lodge, StepBody};
 use crate::node::registry::{self, Actor, NewMember, RegistrationDecision};
-use crate::node::{Node, audit, grants};
+use crate::node::{Node, audit, consent, grants};
 use crate::policy::{ParticipantState, Role};
 use crate::wire::{Body, json, parse_body, query};
 use session::Session;
@@ -44,6 +44,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/portal/api/grants"),
     ("GET", "/portal/api/grants/{id}"),
     ("POST", "/portal/api/grants/{id}/{action}"),
+    ("GET", "/portal/api/consent-requests"),
+    ("GET", "/portal/api/consent-requests/{id}"),
+    ("POST", "/portal/api/consent-requests/{id}/accept"),
+    ("POST", "/portal/api/consent-requests/{id}/decline"),
     ("GET", "/portal/api/history"),
     ("GET", "/portal/api/data"),
     ("GET", "/portal/api/notices"),
@@ -94,6 +98,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/portal/api/grants", web::get().to(list_grants))
     .route("/portal/api/grants/{id}", web::get().to(get_grant))
     .route("/portal/api/grants/{id}/{action}", web::post().to(change_grant))
+    .route(
+        "/portal/api/consent-requests",
+        web::get().to(list_consent_requests),
+    )
+    .route(
+        "/portal/api/consent-requests/{id}",
+        web::get().to(get_consent_request),
+    )
+    .route(
+        "/portal/api/consent-requests/{id}/accept",
+        web::post().to(accept_consent_request),
+    )
+    .route(
+        "/portal/api/consent-requests/{id}/decline",
+        web::post().to(decline_consent_request),
+    )
     .route("/portal/api/history", web::get().to(history))
     .route("/portal/api/data", web::get().to(own_data))
     .route("/portal/api/notices", web::get().to(notices))
@@ -286,6 +306,77 @@ async fn submit_grant(node: web::Data<Node>, req: HttpRequest, body: Body) -> Re
             StatusCode::OK
         },
         &v,
+    ))
+}
+
+/// The consent requests addressed to the signed-in enterprise (regulators and the node: all), as
+/// `GET /v1/consent-requests` answers them.
+async fn list_consent_requests(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse> {
+    let s = session(&node, &req).await?;
+    need(&s, &[Role::Enterprise, Role::Regulator, Role::Node])?;
+    let q: consent::ListQuery = query(&req)?;
+    Ok(json(
+        StatusCode::OK,
+        &consent::list(&node, &s.caller(&node)?, q).await?,
+    ))
+}
+
+async fn get_consent_request(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    let s = session(&node, &req).await?;
+    need(&s, &[Role::Enterprise, Role::Regulator, Role::Node])?;
+    Ok(json(
+        StatusCode::OK,
+        &consent::get(&node, &s.caller(&node)?, &id).await?,
+    ))
+}
+
+/// The signed-in enterprise answers a request with the grant it signed in this browser (the body):
+/// the grant must be its own, and within the request (`crate::node::consent::accept`).
+async fn accept_consent_request(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Body,
+) -> Result<HttpResponse> {
+    let s = session_csrf(&node, &req).await?;
+    need(&s, &[Role::Enterprise])?;
+    let (v, created) = consent::accept(
+        &node,
+        id.into_inner(),
+        body.to_vec(),
+        Some(s.participant.uscc.clone()),
+    )
+    .await?;
+    Ok(json(
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        &v,
+    ))
+}
+
+async fn decline_consent_request(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Body,
+) -> Result<HttpResponse> {
+    let s = session_csrf(&node, &req).await?;
+    need(&s, &[Role::Enterprise])?;
+    let b: consent::DeclineBody = if body.iter().all(u8::is_ascii_whitespace) {
+        consent::DeclineBody::default()
+    } else {
+        parse_body(&body)?
+    };
+    Ok(json(
+        StatusCode::OK,
+        &consent::decline(&node, &s.caller(&node)?, id.into_inner(), b).await?,
     ))
 }
 

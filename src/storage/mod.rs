@@ -25,6 +25,7 @@ pub mod audit;
 pub mod bulletins;
 pub mod checkpoints;
 mod conn;
+pub mod consent_requests;
 pub mod cursors;
 pub mod data;
 pub mod displays;
@@ -194,6 +195,7 @@ stored_enum! {
     webhooks::EndpointState => "webhook endpoint state",
     webhooks::DeliveryState => "webhook delivery state",
     objections::ObjectionState => "objection state",
+    crate::grant::request::ConsentRequestState => "consent request state",
 }
 
 /// Whether a diesel error means the connection itself is unusable (closed by the server, or its

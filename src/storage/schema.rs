@@ -601,3 +601,23 @@ diesel::table! {
         delivered_at -> Nullable<BigInt>,
     }
 }
+
+diesel::table! {
+    consent_requests (seq) {
+        seq -> BigInt,
+        id -> Text,
+        requester_uscc -> Text,
+        requester_role -> Text,
+        enterprise_uscc -> Text,
+        terms -> Text,
+        valid_from -> BigInt,
+        valid_until -> BigInt,
+        message -> Text,
+        state -> Text,
+        grant_id -> Nullable<Text>,
+        decline_reason -> Nullable<Text>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        answered_at -> Nullable<BigInt>,
+    }
+}

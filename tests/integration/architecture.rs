@@ -116,7 +116,7 @@ const STATE_WORDS: [&str; 10] = [
 
 /// The files (relative to `src/`) that define the state enums: the one place each spelling is
 /// written.
-const STATE_ENUM_MODULES: [(&str, &str); 5] = [
+const STATE_ENUM_MODULES: [(&str, &str); 6] = [
     ("policy/mod.rs", "ParticipantState"),
     ("grant/state.rs", "GrantState, GrantAction"),
     (
@@ -125,6 +125,10 @@ const STATE_ENUM_MODULES: [(&str, &str); 5] = [
     ),
     ("storage/objections.rs", "ObjectionState (an objection's state)"),
     ("evaluation/mod.rs", "EvaluationState"),
+    (
+        "grant/request.rs",
+        "ConsentRequestState (a consent request's state)",
+    ),
 ];
 
 /// State words that are not states, by file: `(file, word, how many times, why)`. The count is exact,

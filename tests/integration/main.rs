@@ -6,6 +6,7 @@ mod audit;
 mod cli;
 mod common;
 mod conformance;
+mod consent;
 mod derivations;
 mod durability;
 mod evaluations;

@@ -31,21 +31,21 @@ use crate::service::{BANK, ENTERPRISE, OTHER_PLATFORM, PLATFORM, World};
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
-struct Delivery {
+pub(crate) struct Delivery {
     path: String,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
 }
 
 impl Delivery {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
 
-    fn payload(&self) -> Value {
+    pub(crate) fn payload(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap()
     }
 
@@ -63,8 +63,8 @@ struct Shared {
 
 /// A plain HTTP/1.1 receiver on 127.0.0.1 that answers 204 after `delay`, and can go down (its
 /// port closed: connections are refused) and come back on the same port.
-struct Receiver {
-    port: u16,
+pub(crate) struct Receiver {
+    pub(crate) port: u16,
     delay: Duration,
     shared: Arc<Mutex<Shared>>,
     stop: Arc<AtomicBool>,
@@ -72,7 +72,7 @@ struct Receiver {
 }
 
 impl Receiver {
-    fn start(delay: Duration) -> Self {
+    pub(crate) fn start(delay: Duration) -> Self {
         let mut r = Self {
             port: 0,
             delay,
@@ -84,7 +84,7 @@ impl Receiver {
         r
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
@@ -115,7 +115,7 @@ impl Receiver {
         }
     }
 
-    fn deliveries(&self, path: &str) -> Vec<Delivery> {
+    pub(crate) fn deliveries(&self, path: &str) -> Vec<Delivery> {
         let s = self.shared.lock().unwrap();
         s.log.iter().filter(|d| d.path == path).cloned().collect()
     }
@@ -188,7 +188,7 @@ fn unix_now() -> i64 {
 
 /// Verifies a delivery with this crate's strict verifier: the node's did:key, every component of
 /// the profile, the tag, `alg`, the time window and the body digest.
-fn verify(d: &Delivery, port: u16, node_did: &str) -> Result<httpsig::Verified, HttpSigError> {
+pub(crate) fn verify(d: &Delivery, port: u16, node_did: &str) -> Result<httpsig::Verified, HttpSigError> {
     let req = Request {
         method: "POST".into(),
         target_uri: format!("http://127.0.0.1:{port}{}", d.path),
@@ -214,7 +214,7 @@ fn verify(d: &Delivery, port: u16, node_did: &str) -> Result<httpsig::Verified, 
     })
 }
 
-fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+pub(crate) fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {
         assert!(start.elapsed() < timeout, "timed out waiting for {what}");
@@ -223,7 +223,7 @@ fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
 }
 
 /// Registers an endpoint and returns its id.
-fn register(c: &Client, url: &str, events: &[&str]) -> String {
+pub(crate) fn register(c: &Client, url: &str, events: &[&str]) -> String {
     let a = c.post("/v1/webhooks", &json!({"url": url, "events": events}));
     assert_eq!(a.status, 201, "{}", a.text);
     a.body["id"].as_str().unwrap().to_owned()

@@ -806,6 +806,8 @@ fn problems_md_lists_every_code() {
             conflict: true,
             reasons: vec![],
         },
+        Error::ConsentRequest(vec![]),
+        Error::ExceedsRequest(vec![]),
         Error::TooLarge(1),
         Error::Storage(consentry::storage::StorageError::Task("x".into())),
         Error::Upstream("x".into()),
@@ -951,6 +953,16 @@ fn problems_md_lists_every_code() {
             if f.ends_with("src/loan.rs") {
                 codes.extend(literal_arguments(&text, "problem("));
             }
+            if name == "consent.rs" && in_node {
+                codes.extend(literal_arguments(&text, "reason("));
+            }
+            if f.ends_with("grant/request.rs") {
+                codes.extend(
+                    literal_arguments(&text, "exceeds(")
+                        .into_iter()
+                        .filter(|c| !c.is_empty()),
+                );
+            }
             if name == "loans.rs" && in_node {
                 codes.extend(literal_arguments(&text, "reason("));
                 codes.extend(second_literal_arguments(&text, "refused("));
@@ -963,7 +975,9 @@ fn problems_md_lists_every_code() {
             && codes.contains("invalid-amount")
             && codes.contains("duplicate-report-id")
             && codes.contains("release-not-under-grant")
-            && codes.contains("upstream-digest"),
+            && codes.contains("upstream-digest")
+            && codes.contains("requester-not-recipient")
+            && codes.contains("usage-exceeds"),
         "{codes:?}"
     );
     for code in &codes {

@@ -239,6 +239,72 @@ fn portal_browser_end_to_end() {
     );
 }
 
+/// A consent request from the bank, answered in the browser (`tests/portal/consent.mjs`): the
+/// enterprise sees it, narrows one term in the pre-filled wizard, signs; the request is signed with
+/// that grant, the bank receives data under it through its platform; a second request is declined.
+/// Screenshots in `target/portal-screenshots/consent/`.
+#[test]
+fn portal_consent_request_in_the_browser() {
+    if let Err(m) = browser_tools() {
+        panic!("{m}");
+    }
+    let w = World::new(Backend::Sqlite);
+    let keys = tempfile::tempdir().unwrap();
+    let shots = root().join("target/portal-screenshots/consent");
+    let out = Command::new("node")
+        .arg(root().join("tests/portal/consent.mjs"))
+        .arg(&w.node.url)
+        .arg(&shots)
+        .env(
+            "PORTAL_ENTERPRISE_KEY",
+            write_key(keys.path(), "enterprise.key.json", &w.enterprise),
+        )
+        .env(
+            "PORTAL_BANK_KEY",
+            write_key(keys.path(), "bank.key.json", &w.bank),
+        )
+        .env(
+            "PORTAL_PLATFORM_KEY",
+            write_key(keys.path(), "platform.key.json", &w.platform),
+        )
+        .env("PORTAL_ENTERPRISE_USCC", ENTERPRISE)
+        .env("PORTAL_BANK_USCC", crate::service::BANK)
+        .env("PORTAL_PLATFORM_USCC", crate::service::PLATFORM)
+        .current_dir(root())
+        .output()
+        .expect("run node tests/portal/consent.mjs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let events: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let last = events.last().cloned().unwrap_or(Value::Null);
+    assert!(
+        out.status.success() && last["event"] == "done" && last["ok"] == true,
+        "the consent request story failed ({}):\n{stderr}\n{stdout}",
+        out.status
+    );
+    // What the node holds: the request signed with the grant signed in the browser, narrowed.
+    let (request, grant) = (last["request"].as_str().unwrap(), last["grant"].as_str().unwrap());
+    let op = w.node.operator();
+    let r = op.get(&format!("/v1/consent-requests/{request}"));
+    assert_eq!(r.body["state"], "signed", "{}", r.text);
+    assert_eq!(r.body["grant"], grant);
+    let g = op.get(&format!("/v1/grants/{grant}"));
+    assert_eq!(g.body["state"], "active", "{}", g.text);
+    let credential: Value = serde_json::from_str(g.body["credential"].as_str().unwrap()).unwrap();
+    assert_eq!(credential["credentialSubject"]["usage"]["maxReleases"], 2);
+    let mut pngs: Vec<String> = std::fs::read_dir(&shots)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".png"))
+        .collect();
+    pngs.sort();
+    assert!(pngs.len() >= 9, "screenshots: {pngs:?}");
+    assert!(pngs.iter().all(|n| !n.contains("FAILED")), "{pngs:?}");
+}
+
 // ------------------------------------------------------------------ the session rules, over HTTP
 
 pub(crate) struct Reply {

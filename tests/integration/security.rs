@@ -699,8 +699,10 @@ fn bearer_routes() -> Vec<(&'static str, &'static str)> {
         .iter()
         .copied()
         .filter(|(m, p)| {
-            // Grant submission and grant actions are authenticated by their signed bodies.
-            let signed_body = *m == "POST" && p.starts_with("/v1/grants");
+            // Grant submission and grant actions are authenticated by their signed bodies, and so
+            // is a grant answering a consent request.
+            let signed_body =
+                *m == "POST" && (p.starts_with("/v1/grants") || *p == "/v1/consent-requests/{id}/accept");
             !public.contains(p) && !signed_body
         })
         .collect()

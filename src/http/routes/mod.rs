@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod consent;
 pub mod grants;
 pub mod intake;
 pub mod loans;

@@ -22,6 +22,7 @@
 //! type and checks it against the schema its doc names, and checks that the types cover every JSON
 //! success answer of [`crate::http::ROUTES`] except the documents served as they are stored.
 
+pub mod consent;
 pub mod grants;
 pub mod intake;
 pub mod loans;

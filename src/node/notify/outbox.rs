@@ -36,8 +36,16 @@ pub const RISK_ALERT: &str = "risk.alert";
 /// (spec/loans.md §9).
 pub const PUBLIC_BATCH: &str = "public.batch";
 
+/// `consent-request.signed`: the enterprise answered the recipient's consent request with a grant
+/// within it (spec/consent-requests.md §6).
+pub const CONSENT_REQUEST_SIGNED: &str = "consent-request.signed";
+/// `consent-request.declined`: the enterprise declined the recipient's consent request.
+pub const CONSENT_REQUEST_DECLINED: &str = "consent-request.declined";
+/// `consent-request.expired`: the recipient's consent request expired unanswered.
+pub const CONSENT_REQUEST_EXPIRED: &str = "consent-request.expired";
+
 /// Every event type, in documentation order.
-pub const EVENTS: [&str; 8] = [
+pub const EVENTS: [&str; 11] = [
     GRANT_REVOKED,
     GRANT_SUSPENDED,
     GRANT_RESUMED,
@@ -46,6 +54,9 @@ pub const EVENTS: [&str; 8] = [
     PARTICIPANT_STATE,
     RISK_ALERT,
     PUBLIC_BATCH,
+    CONSENT_REQUEST_SIGNED,
+    CONSENT_REQUEST_DECLINED,
+    CONSENT_REQUEST_EXPIRED,
 ];
 
 /// The event types a participant of `role` can receive, hence subscribe to.
@@ -66,6 +77,9 @@ pub fn events_for(role: Role) -> &'static [&'static str] {
             OBJECTION_UPDATED,
             PARTICIPANT_STATE,
             RISK_ALERT,
+            CONSENT_REQUEST_SIGNED,
+            CONSENT_REQUEST_DECLINED,
+            CONSENT_REQUEST_EXPIRED,
         ],
         Role::Bank => &[
             GRANT_REVOKED,
@@ -75,6 +89,9 @@ pub fn events_for(role: Role) -> &'static [&'static str] {
             PARTICIPANT_STATE,
             RISK_ALERT,
             PUBLIC_BATCH,
+            CONSENT_REQUEST_SIGNED,
+            CONSENT_REQUEST_DECLINED,
+            CONSENT_REQUEST_EXPIRED,
         ],
         Role::Node | Role::Regulator | Role::Department => &[],
     }

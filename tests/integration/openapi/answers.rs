@@ -6,9 +6,11 @@
 use std::collections::BTreeSet;
 
 use consentry::evaluation::EvaluationState;
+use consentry::grant::request::ConsentRequestState;
 use consentry::grant::{GrantState, Granularity};
 use consentry::loan::LoanState;
 use consentry::node::answers::Paged;
+use consentry::node::answers::consent as c;
 use consentry::node::answers::grants as g;
 use consentry::node::answers::loans as l;
 use consentry::node::answers::log::InclusionPromise;
@@ -74,6 +76,33 @@ fn promise() -> InclusionPromise {
         signer: DID.into(),
         signature: "c2ln".into(),
         proof: "/v1/log/receipts/7".into(),
+    }
+}
+
+/// A pending consent request of the test bank.
+fn consent_request() -> c::ConsentRequest {
+    let terms =
+        crate::service::draft(&crate::common::server::new_key(), "https://n.example/status/1", 1).terms;
+    c::ConsentRequest {
+        id: "creq-0f8fad5b-d9cb-469f-a165-70867728950e".into(),
+        requester: c::Requester {
+            uscc: BANK.into(),
+            role: consentry::policy::Role::Bank,
+        },
+        enterprise: ENTERPRISE.into(),
+        terms: consentry::grant::GrantTerms {
+            letters: vec![],
+            ..terms
+        },
+        valid_from: WHEN.into(),
+        valid_until: WHEN.into(),
+        message: "贷前调查".into(),
+        state: ConsentRequestState::Pending,
+        grant: None,
+        decline_reason: None,
+        created_at: WHEN.into(),
+        expires_at: WHEN.into(),
+        answered_at: None,
     }
 }
 
@@ -219,6 +248,26 @@ fn samples() -> Vec<(&'static str, Value)> {
             }),
         ),
         ("Grant", v(&grant)),
+        ("ConsentRequest", v(&consent_request())),
+        (
+            "ConsentRequestList",
+            v(&Paged {
+                items: vec![consent_request()],
+                next: Some(3),
+            }),
+        ),
+        (
+            "ConsentRequestAccepted",
+            v(&c::ConsentRequestAccepted {
+                consent_request: c::ConsentRequest {
+                    state: ConsentRequestState::Signed,
+                    grant: Some(GRANT.into()),
+                    answered_at: Some(WHEN.into()),
+                    ..consent_request()
+                },
+                grant: grant.clone(),
+            }),
+        ),
         (
             "GrantList",
             v(&Paged {

@@ -1,12 +1,15 @@
 // The enterprise's pages: its grants (status, revoke / suspend / resume by a request signed in this
 // browser, download), who accessed its data (each entry verified here), its own data, notices. Each
-// history entry and data record offers "object" (pages/objections.js).
+// history entry and data record offers "object" (pages/objections.js). Pending consent requests
+// from platforms and banks are listed above the grants: "review and sign" opens the wizard
+// pre-filled from the request (pages/wizard.js), "decline" answers it with an optional reason.
 
 import { T, fmtTime } from '../i18n.js';
 import { h, clear, confirmDialog, download, statusLine, say, errorBox, badge, table } from '../ui.js';
-import { ApiError, get, post, nodeInfo, session } from '../api.js';
+import { ApiError, get, post, nodeInfo, session, catalog } from '../api.js';
 import * as c from '../crypto.js';
 import { entryItem, verifyAll } from './entries.js';
+import { requesterName } from './wizard.js';
 
 const STATES = {
   active: ['有效', 'active', 'ok'],
@@ -78,9 +81,76 @@ async function downloadGrant(id) {
   download(`grant-${id.replace(/^urn:uuid:/, '')}.json`, g.credential);
 }
 
+const GRAN = { raw: ['原始明细', 'raw records'], derived: ['加工结果', 'derived results'] };
+const PER = { day: ['日', 'day'], week: ['周', 'week'], month: ['月', 'month'] };
+
+/** What a request asks for, in the current language (`cat`: the catalog, for the purposes' names). */
+function requestTerms(r, cat) {
+  const t = r.terms;
+  const purpose = (code) => {
+    const p = cat.purposes.find((x) => x.code === code);
+    return p ? T(p.nameZh, p.nameEn) : code;
+  };
+  const cats = (list) => list.map((x) => `${x.code} ${T(...GRAN[x.granularity])}`).join(T('、', ', '));
+  const usage = t.usage.mode === 'one-off'
+    ? T('一次', 'once')
+    : T(`每${PER[t.usage.per][0]}最多 ${t.usage.maxReleases} 次`, `at most ${t.usage.maxReleases} per ${PER[t.usage.per][1]}`);
+  return h('dl', { class: 'facts' },
+    h('dt', {}, T('接收平台', 'Platform')), h('dd', {}, `${t.grantee.name} (${t.grantee.uscc}): ${cats(t.categories)}`),
+    (t.onwardRecipients || []).map((b) => [h('dt', {}, T('银行', 'Bank')), h('dd', {}, `${b.name} (${b.uscc}): ${cats(b.categories)}`)]),
+    h('dt', {}, T('用途', 'Purposes')), h('dd', {}, t.purposes.map(purpose).join(T('、', ', '))),
+    h('dt', {}, T('数据期间', 'Records dated')), h('dd', {}, `${t.dataPeriod.from} – ${t.dataPeriod.until}`),
+    h('dt', {}, T('有效期', 'Valid')), h('dd', {}, `${fmtTime(r.validFrom)} – ${fmtTime(r.validUntil)}`),
+    h('dt', {}, T('次数', 'How often')), h('dd', {}, usage),
+    h('dt', {}, T('请求截止', 'Answer by')), h('dd', {}, fmtTime(r.expiresAt)));
+}
+
+/** Declines a request, with the reason typed in the dialog. Returns whether it was declined. */
+async function declineRequest(r, statusEl) {
+  const reason = h('textarea', { id: 'decline-reason', rows: '3', maxlength: '500', 'aria-label': T('拒绝理由(可选)', 'Reason (optional)') });
+  const ok = await confirmDialog({
+    title: T('拒绝此授权请求?', 'Decline this consent request?'),
+    body: [T(`${requesterName(r)} 将收到拒绝通知。`, `${requesterName(r)} will be told you declined.`), h('label', { for: 'decline-reason' }, T('理由(可选)', 'Reason (optional)')), reason],
+    confirm: T('拒绝', 'Decline'),
+    danger: true,
+  });
+  if (!ok) {
+    say(statusEl, T('已取消。', 'Cancelled.'));
+    return false;
+  }
+  try {
+    await post(`/portal/api/consent-requests/${encodeURIComponent(r.id)}/decline`, { json: reason.value.trim() ? { reason: reason.value.trim() } : {} });
+    say(statusEl, T('已拒绝该请求。', 'The request is declined.'), 'ok');
+    return true;
+  } catch (e) {
+    clear(statusEl, errorBox(e instanceof ApiError ? e.describe() : e.message));
+    return false;
+  }
+}
+
+/** The pending consent requests addressed to the enterprise: who asks, what, why. */
+async function requestsSection(root, app, statusEl) {
+  const list = (await get('/portal/api/consent-requests?state=pending&limit=200')).consentRequests;
+  if (!list.length) return;
+  const cat = await catalog();
+  root.append(
+    h('section', { class: 'requests', id: 'consent-requests', 'aria-labelledby': 'requests-title' },
+      h('h2', { id: 'requests-title' }, T(`待处理的授权请求(${list.length})`, `Consent requests waiting for you (${list.length})`)),
+      h('ul', { class: 'plain' }, list.map((r) => h('li', { class: 'card request', 'data-request': r.id },
+        h('p', {}, h('strong', {}, requesterName(r)), ' ', h('span', { class: 'mono muted' }, r.requester.uscc), ' ',
+          badge(r.requester.role === 'bank' ? T('银行', 'bank') : T('平台', 'platform'), ''), ' ', T('请求您授权', 'asks you for a grant')),
+        r.message ? h('p', { class: 'request-message' }, `${T('理由', 'Why')}: ${r.message}`) : null,
+        requestTerms(r, cat),
+        h('div', { class: 'actions' },
+          h('a', { class: 'button primary', href: `#/wizard/request/${encodeURIComponent(r.id)}`, 'data-review': r.id }, T('审阅并签署', 'Review and sign')),
+          h('button', { type: 'button', class: 'danger', 'data-decline': r.id, onclick: async () => { if (await declineRequest(r, statusEl)) app.render(); } }, T('拒绝', 'Decline'))))))),
+  );
+}
+
 export async function grantsPage(root, _p, app) {
   root.append(h('h1', {}, T('我的授权', 'My grants')));
   const st = statusLine();
+  await requestsSection(root, app, st);
   const list = (await get('/portal/api/grants?limit=200')).grants;
   root.append(h('p', {}, h('a', { class: 'button primary', href: '#/wizard/new' }, T('签署新授权', 'Sign a new grant'))), st);
   if (!list.length) {

@@ -2,6 +2,10 @@
 // kept in sessionStorage, so a cancelled signature, a reload or a failed network call loses nothing;
 // the signed bytes are kept too, so a retry submits exactly the same grant (the node answers 200 for
 // a grant it already holds).
+//
+// Answering a consent request (#/wizard/request/<id>): the wizard starts from the requested terms,
+// and the enterprise may narrow them but not widen them (checked here per step, and by the node,
+// which refuses a grant that goes beyond the request with every reason).
 
 import { T } from '../i18n.js';
 import { h, clear, field, setFieldError, clearFieldErrors, focusFirstError, confirmDialog, statusLine, say, errorBox, newId, badge } from '../ui.js';
@@ -64,8 +68,81 @@ function fresh() {
     created: null,
     signed: null,
     result: null,
+    request: null,
+    answered: null,
     errors: {},
   };
+}
+
+/** Who asked: the requester's name as the requested terms give it. */
+export function requesterName(r) {
+  const t = r.terms;
+  if (t.grantee.uscc === r.requester.uscc) return t.grantee.name;
+  return (t.onwardRecipients || []).find((b) => b.uscc === r.requester.uscc)?.name || r.requester.uscc;
+}
+
+/** The wizard's state pre-filled from a consent request `r` (GET /portal/api/consent-requests/{id}). */
+function fromRequest(r) {
+  const t = r.terms;
+  const s = fresh();
+  s.request = r;
+  s.platform = t.grantee.uscc;
+  s.banks = (t.onwardRecipients || []).map((b) => b.uscc);
+  s.categories = Object.fromEntries(t.categories.map((x) => [x.code, x.granularity]));
+  s.bankCats = Object.fromEntries((t.onwardRecipients || []).map((b) => [b.uscc, Object.fromEntries(b.categories.map((x) => [x.code, x.granularity]))]));
+  s.purposes = [...t.purposes];
+  s.dataFrom = t.dataPeriod.from;
+  s.dataUntil = t.dataPeriod.until;
+  // Whole minutes inside the requested window: the start rounded up (and not after now), the end down.
+  const from = new Date(r.validFrom);
+  const up = new Date(Math.ceil(from.getTime() / 60000) * 60000);
+  s.validFrom = localInput(up.getTime() <= Date.now() ? up : new Date());
+  s.validUntil = localInput(new Date(r.validUntil));
+  if (t.usage.mode === 'one-off') s.usageMode = 'one-off';
+  else {
+    s.usageMode = 'periodic';
+    s.maxReleases = String(t.usage.maxReleases);
+    s.per = t.usage.per;
+  }
+  return s;
+}
+
+const PER_RANK = { day: 0, week: 1, month: 2 };
+
+/** What the wizard's choices at `step` ask beyond the consent request being answered. */
+function beyondRequest(step) {
+  const r = st.request;
+  const errs = {};
+  if (!r) return errs;
+  const t = r.terms;
+  const reqBanks = Object.fromEntries((t.onwardRecipients || []).map((b) => [b.uscc, b]));
+  const within = (mine, asked) => Object.entries(mine).filter(([, g]) => g).every(([code, g]) => {
+    const a = asked.find((x) => x.code === code);
+    return a && (a.granularity === 'raw' || g === 'derived');
+  });
+  if (step === 0) {
+    if (st.platform !== t.grantee.uscc) errs.platform = T('请求只涉及该平台,不能更换', 'The request names this platform: it cannot be changed');
+    if (st.banks.some((b) => !reqBanks[b])) errs.banks = T('不能加入请求之外的银行', 'You cannot add a bank the request does not name');
+  }
+  if (step === 1) {
+    if (!within(st.categories, t.categories)) errs.categories = T('只能选择请求中的类别,粒度不能更细(加工结果不能改为原始明细)', 'Only the requested categories, at no finer granularity (derived cannot become raw)');
+    for (const b of st.banks) {
+      if (reqBanks[b] && !within(st.bankCats[b] || {}, reqBanks[b].categories)) errs[`bank-${b}`] = T('该银行只能获得请求中为其列出的类别与粒度', 'This bank may get only what the request asks for it');
+    }
+  }
+  if (step === 2) {
+    if (st.purposes.some((p) => !t.purposes.includes(p))) errs.purposes = T('只能选择请求中的用途', 'Only the requested purposes');
+    if (st.dataFrom < t.dataPeriod.from) errs.dataFrom = T(`不能早于请求的 ${t.dataPeriod.from}`, `Not before the requested ${t.dataPeriod.from}`);
+    if (st.dataUntil > t.dataPeriod.until) errs.dataUntil = T(`不能晚于请求的 ${t.dataPeriod.until}`, `Not after the requested ${t.dataPeriod.until}`);
+    if (new Date(st.validFrom) < new Date(r.validFrom)) errs.validFrom = T('不能早于请求的生效时间', 'Not before the requested start');
+    if (new Date(st.validUntil) > new Date(r.validUntil)) errs.validUntil = T('不能晚于请求的失效时间', 'Not after the requested end');
+    const u = t.usage;
+    const more = st.usageMode === 'one-off'
+      ? false
+      : u.mode === 'one-off' || Number(st.maxReleases) > u.maxReleases || PER_RANK[st.per] < PER_RANK[u.per];
+    if (more) errs.maxReleases = T('使用次数不能多于请求', 'No more releases than the request asks for');
+  }
+  return errs;
 }
 
 function load() {
@@ -229,7 +306,7 @@ export function summary(ref, cred, l) {
 // ---------------------------------------------------------------- validation per step
 
 function validate(ref, step) {
-  const errs = {};
+  const errs = beyondRequest(step);
   if (step === 0) {
     if (!platformOf(ref)) errs.platform = T('请选择接收数据的平台', 'Choose the platform that receives the data');
   }
@@ -292,6 +369,14 @@ const REASON_PLACE = {
   'missing-letter': [3, 'letters'],
   'unknown-letter': [3, 'letters'],
   'letter-digest': [3, 'letters'],
+  'grantee-not-requested': [0, 'platform'],
+  'recipient-not-requested': [0, 'banks'],
+  'category-not-requested': [1, 'categories'],
+  'granularity-not-requested': [1, 'categories'],
+  'purpose-not-requested': [2, 'purposes'],
+  'data-period-outside': [2, 'dataFrom'],
+  'validity-outside': [2, 'validUntil'],
+  'usage-exceeds': [2, 'maxReleases'],
 };
 
 // ---------------------------------------------------------------- the page
@@ -302,10 +387,21 @@ export async function wizardPage(root, params) {
     st = fresh();
     save();
   }
+  if (params[0] === 'request' && params[1]) {
+    st = fromRequest(await get(`/portal/api/consent-requests/${encodeURIComponent(params[1])}`));
+    save();
+  }
   // A reload must continue this draft, not start another.
-  if (params[0] === 'new') history.replaceState(null, '', '#/wizard');
+  if (params[0] === 'new' || params[0] === 'request') history.replaceState(null, '', '#/wizard');
   const ref = await references();
-  root.append(h('h1', {}, T('签署授权', 'Sign a grant')));
+  root.append(h('h1', {}, st.request ? T('答复授权请求', 'Answer a consent request') : T('签署授权', 'Sign a grant')));
+  if (st.request) {
+    const r = st.request;
+    root.append(h('div', { class: 'card request-banner', id: 'request-banner', 'data-request': r.id },
+      h('p', {}, T(`${requesterName(r)}(${r.requester.uscc})请求您签署以下授权。您可以缩小范围,但不能超出请求。`, `${requesterName(r)} (${r.requester.uscc}) asks you to sign this grant. You may narrow it, not widen it.`)),
+      r.message ? h('p', { class: 'muted' }, `${T('留言', 'Message')}: ${r.message}`) : null,
+      h('p', { class: 'mono muted' }, r.id)));
+  }
   const steps = h('ol', { class: 'steps', 'aria-label': T('步骤', 'Steps') });
   const body = h('div', { class: 'wizard-body' });
   root.append(steps, body);
@@ -748,8 +844,13 @@ export async function wizardPage(root, params) {
       say(st2, T('正在提交…', 'Submitting…'));
       clear(problems);
       try {
-        const r = await post('/portal/api/grants', { body: st.signed });
-        st.result = r;
+        if (st.request) {
+          const r = await post(`/portal/api/consent-requests/${encodeURIComponent(st.request.id)}/accept`, { body: st.signed });
+          st.result = r.grant;
+          st.answered = r.consentRequest;
+        } else {
+          st.result = await post('/portal/api/grants', { body: st.signed });
+        }
         save();
         go(5);
       } catch (e) {
@@ -817,6 +918,9 @@ export async function wizardPage(root, params) {
       h('h2', {}, T('授权已提交', 'The grant is in force')),
       h('p', { class: 'status ok', id: 'grant-done' }, T('节点已验证并登记该授权:', 'The node verified and recorded the grant: '), h('code', { id: 'grant-id' }, r.id)),
       h('p', {}, `${T('状态', 'State')}: ${r.state} · ${T('日志序号', 'Log index')} ${r.logIndex} · SHA-256 ${r.sha256}`),
+      st.answered
+        ? h('p', { class: 'status ok', id: 'request-signed', 'data-request': st.answered.id }, T(`已答复授权请求 ${st.answered.id},请求方已收到通知。`, `Consent request ${st.answered.id} is answered; the requester has been told.`))
+        : null,
       h('div', { class: 'actions' },
         h('a', { class: 'button secondary', href: `#/grant/${encodeURIComponent(r.id)}` }, T('查看与下载', 'View and download')),
         h('a', { class: 'button primary', href: '#/wizard/new', id: 'wizard-again' }, T('再签一份', 'Sign another'))),
