@@ -11,6 +11,7 @@
 //! Its banks are registered through it: `POST /v1/banks` (signed by the platform's own key)
 //! registers the bank at the node and in the platform's registry.
 
+pub mod callers;
 pub mod client;
 pub mod loans;
 pub mod release;
@@ -80,6 +81,13 @@ impl Platform {
             None => None,
         };
         let node = client::NodeClient::new(&node_url, core.key.clone());
+        // Regulators, enterprises and the node's operator are registered at the node: their keys
+        // are resolved there (spec/access-log.md §1.1), for every route of the platform.
+        let resolver = callers::NodeCallers::new(
+            node.clone(),
+            std::time::Duration::from_secs(callers::CACHE_SECS),
+        );
+        let _ = core.foreign_callers.set(Arc::new(resolver));
         Ok((
             Self {
                 core,
@@ -166,9 +174,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/v1/releases", web::post().to(release_handler))
             .route("/v1/evaluations", web::post().to(evaluation_handler))
             .route("/v1/loan-reports", web::post().to(loan_report_handler))
-            // The platform's own access log, public part (spec/access-log.md §1, §4–§7): the same
-            // handlers as the node's, over the platform's log.
-            .configure(crate::http::routes::audit::configure_public::<Platform>)
+            // The platform's own access log (spec/access-log.md §1, §4–§7): the same handlers as
+            // the node's, over the platform's log — public reads, and access chains and evidence
+            // bundles for callers scoped by role (those the node registered resolved there).
+            .configure(crate::http::routes::audit::configure_log::<Platform>)
             .configure(crate::http::routes::tiles::configure_for::<Platform>)
             .default_service(web::to(|req: HttpRequest| async move {
                 crate::http::not_routed_in(&req, &all_routes())
@@ -193,11 +202,12 @@ pub const ROUTES: &[(&str, &str)] = &[
 
 /// Every route the platform serves (spec/openapi-platform.yaml, compared both ways by
 /// `tests/integration/openapi_platform.rs`): its own, and its log's ([`crate::http::routes::audit::PUBLIC_ROUTES`],
-/// [`crate::http::routes::tiles::ROUTES`]).
-pub fn all_routes() -> [&'static [(&'static str, &'static str)]; 3] {
+/// [`crate::http::routes::audit::AUDIT_ROUTES`], [`crate::http::routes::tiles::ROUTES`]).
+pub fn all_routes() -> [&'static [(&'static str, &'static str)]; 4] {
     [
         ROUTES,
         crate::http::routes::audit::PUBLIC_ROUTES,
+        crate::http::routes::audit::AUDIT_ROUTES,
         crate::http::routes::tiles::ROUTES,
     ]
 }

@@ -26,6 +26,7 @@ pub mod grants;
 pub mod loans;
 pub mod log;
 mod paging;
+pub mod registry;
 pub mod stats;
 
 pub use paging::{Listed, Page, PageQuery, Paged};
