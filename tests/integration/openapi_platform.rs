@@ -453,6 +453,25 @@ fn live_platform_answers_match_the_platform_spec() {
     ] {
         check("GET", template, &public(&path), status);
     }
+    // The platform's log for callers the node registered (resolved there): a regulator reads and
+    // exports it; the enterprise reads its own entries and may not export; the bank reads its
+    // own; an unknown kind is 400.
+    let regulator = p.client(&w.regulator);
+    let a = regulator.get("/v1/log/entries?kind=onward-release");
+    check("GET", "/v1/log/entries", &a, 200);
+    assert_eq!(a.body["entries"][0]["index"], release_index);
+    let a = regulator.get("/v1/log/entries?kind=no-such-kind");
+    check("GET", "/v1/log/entries", &a, 400);
+    problem(&a, "invalid-query");
+    let a = p.client(&w.enterprise).get("/v1/log/entries");
+    check("GET", "/v1/log/entries", &a, 200);
+    assert!(!a.body["entries"].as_array().unwrap().is_empty());
+    check("GET", "/v1/log/entries", &bank_client.get("/v1/log/entries"), 200);
+    check("GET", "/v1/log/export", &regulator.get("/v1/log/export"), 200);
+    let a = p.client(&w.enterprise).get("/v1/log/export");
+    check("GET", "/v1/log/export", &a, 403);
+    problem(&a, "forbidden");
+
     // A query or path that does not parse: a problem, though not with the node's code (the
     // platform's routes lack the node's query and path error handlers; the spec says so).
     let a = public("/v1/log/leaves?from=x");
