@@ -1,5 +1,5 @@
 //! The platform serves its own log to regulators, enterprises and banks, and `consentry audit
-//! chain` verifies a bank's release hop by hop (issue #13 item 1, spec/access-log.md §1.1, §8.5):
+//! chain` verifies a bank's release hop by hop (issue #13 item 1, spec/access-log.md §1.1, §8.7):
 //! on SQLite and on PostgreSQL (the node's and the platform's databases on the same backend), a
 //! bank's release through the platform is verified to a signed platform checkpoint and its
 //! `upstream` node entry to a signed node checkpoint in one `consentry audit chain` call; the

@@ -1,5 +1,5 @@
 //! `consentry audit chain`: the two-hop chain of a platform's onward releases, verified end to end
-//! (spec/access-log.md §8.5). For every `onward-release` entry the platform holds about one
+//! (spec/access-log.md §8.7). For every `onward-release` entry the platform holds about one
 //! enterprise or one grant (read with a regulator's key from the platform's `GET /v1/log/entries`):
 //!
 //! 1. the platform's hop — the record opens its leaf's commitment, and the leaf is included in a
