@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
@@ -42,13 +43,15 @@ enum Verdict {
 /// Resolves callers' keys at the node, with a short cache.
 pub struct NodeCallers {
     node: NodeClient,
-    ttl: Duration,
+    ttl_ms: AtomicU64,
     cache: Mutex<HashMap<String, (Instant, Verdict)>>,
 }
 
 impl std::fmt::Debug for NodeCallers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NodeCallers").field("ttl", &self.ttl).finish_non_exhaustive()
+        f.debug_struct("NodeCallers")
+            .field("ttl_ms", &self.ttl_ms.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
     }
 }
 
@@ -67,16 +70,29 @@ impl NodeCallers {
     pub fn new(node: NodeClient, ttl: Duration) -> Self {
         Self {
             node,
-            ttl,
+            ttl_ms: AtomicU64::new(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX)),
             cache: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Changes how long answers are kept from now on (answers already kept are judged by the new
+    /// time); [`CACHE_SECS`] unless changed. For operators who need a shorter delay, and for tests.
+    pub fn set_ttl(&self, ttl: Duration) {
+        self.ttl_ms.store(
+            u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
+    fn ttl(&self) -> Duration {
+        Duration::from_millis(self.ttl_ms.load(Ordering::Relaxed))
     }
 
     fn cached(&self, did: &str) -> Option<Verdict> {
         let cache = self.cache.lock().ok()?;
         cache
             .get(did)
-            .filter(|(at, _)| at.elapsed() < self.ttl)
+            .filter(|(at, _)| at.elapsed() < self.ttl())
             .map(|(_, v)| v.clone())
     }
 
@@ -114,7 +130,9 @@ impl NodeCallers {
             return Ok(Verdict::Unknown);
         }
         if !h.current {
-            return Ok(Verdict::Stale(format!("{did} is not the participant's current key at the node")));
+            return Ok(Verdict::Stale(format!(
+                "{did} is not the participant's current key at the node"
+            )));
         }
         if state != ParticipantState::Active {
             return Ok(Verdict::Refuse(format!("{} is {state} at the node", h.uscc)));

@@ -40,6 +40,9 @@ pub struct Platform {
     pub node: client::NodeClient,
     /// Status lists fetched from the node.
     pub lists: release::ListCache,
+    /// Callers the node registered, resolved at the node (also installed as the core's
+    /// [`crate::node::Node::foreign_callers`]; spec/access-log.md §1.1).
+    pub callers: Arc<callers::NodeCallers>,
     /// The platform's own evaluation model (`evaluation-model`), sent with its banks' evaluation
     /// requests; `None`: the node's built-in model.
     pub evaluation_model: Option<serde_json::Value>,
@@ -83,17 +86,18 @@ impl Platform {
         let node = client::NodeClient::new(&node_url, core.key.clone());
         // Regulators, enterprises and the node's operator are registered at the node: their keys
         // are resolved there (spec/access-log.md §1.1), for every route of the platform.
-        let resolver = callers::NodeCallers::new(
+        let resolver = Arc::new(callers::NodeCallers::new(
             node.clone(),
             std::time::Duration::from_secs(callers::CACHE_SECS),
-        );
-        let _ = core.foreign_callers.set(Arc::new(resolver));
+        ));
+        let _ = core.foreign_callers.set(resolver.clone());
         Ok((
             Self {
                 core,
                 uscc,
                 node,
                 lists: release::ListCache::default(),
+                callers: resolver,
                 evaluation_model,
             },
             created,

@@ -120,8 +120,14 @@ fn chain_verified(backend: Backend) {
         a.stdout
     );
     assert!(a.stderr.contains("log key is not pinned"), "{}", a.stderr);
-    let platform_vkey = consentry::node::checkpoints::signer(&p.platform.core).unwrap().verifier_key().to_vkey();
-    let node_vkey = consentry::node::checkpoints::signer(&w.node.node).unwrap().verifier_key().to_vkey();
+    let platform_vkey = consentry::node::checkpoints::signer(&p.platform.core)
+        .unwrap()
+        .verifier_key()
+        .to_vkey();
+    let node_vkey = consentry::node::checkpoints::signer(&w.node.node)
+        .unwrap()
+        .verifier_key()
+        .to_vkey();
     let a = chain(&[
         "--grant",
         &grant,
@@ -131,7 +137,11 @@ fn chain_verified(backend: Backend) {
         &node_vkey,
     ]);
     assert_eq!(a.code, Some(0), "{}\n{}", a.stdout, a.stderr);
-    assert!(a.stdout.contains("valid: 2 onward releases of grant="), "{}", a.stdout);
+    assert!(
+        a.stdout.contains("valid: 2 onward releases of grant="),
+        "{}",
+        a.stdout
+    );
     assert!(!a.stderr.contains("not pinned"), "{}", a.stderr);
     // Pinned to the wrong key: the platform's checkpoints are not its.
     let a = chain(&[
@@ -144,8 +154,10 @@ fn chain_verified(backend: Backend) {
     ]);
     assert_eq!(a.code, Some(1), "{}\n{}", a.stdout, a.stderr);
     assert!(
-        a.stderr
-            .contains(&format!("invalid: inclusion: platform entry {}: not included", onward[0])),
+        a.stderr.contains(&format!(
+            "invalid: inclusion: platform entry {}: not included",
+            onward[0]
+        )),
         "{}",
         a.stderr
     );
@@ -158,24 +170,40 @@ fn chain_verified(backend: Backend) {
     let regulator_view = p.client(&w.regulator).get("/v1/log/entries");
     assert_eq!(regulator_view.status, 200, "{}", regulator_view.text);
     let all = indices(&regulator_view.body);
-    let size = p.platform.core.store.run(consentry::storage::log_store::head).unwrap().0 as u64;
+    let size = p
+        .platform
+        .core
+        .store
+        .run(consentry::storage::log_store::head)
+        .unwrap()
+        .0 as u64;
     assert_eq!(all.len() as u64, size, "a regulator sees the whole platform log");
     let enterprise_view = p
         .client(&w.enterprise)
         .get("/v1/log/entries?enterprise=91330106MA2B3C4D11");
     assert_eq!(enterprise_view.status, 200, "{}", enterprise_view.text);
     let own = enterprise_view.body["entries"].as_array().unwrap();
-    assert_eq!(own.len(), 3, "two releases and the refusal: {}", enterprise_view.text);
+    assert_eq!(
+        own.len(),
+        3,
+        "two releases and the refusal: {}",
+        enterprise_view.text
+    );
     assert!(own.iter().all(|e| e["record"]["enterprise"] == ENTERPRISE));
-    assert!(own.len() < all.len(), "the bank's registration is not the enterprise's");
+    assert!(
+        own.len() < all.len(),
+        "the bank's registration is not the enterprise's"
+    );
     let bank_view = p.client(&bank).get("/v1/log/entries");
     assert_eq!(bank_view.status, 200, "{}", bank_view.text);
     let banks = bank_view.body["entries"].as_array().unwrap();
     // Its releases, its refusal and its own registration; not the platform's own entries.
     assert_eq!(banks.len(), 4, "{}", bank_view.text);
     assert!(
-        banks.iter().all(|e| e["record"]["bank"] == BANK_USCC
-            || e["record"]["detail"]["participant"]["uscc"] == BANK_USCC),
+        banks
+            .iter()
+            .all(|e| e["record"]["bank"] == BANK_USCC
+                || e["record"]["detail"]["participant"]["uscc"] == BANK_USCC),
         "{}",
         bank_view.text
     );
@@ -211,6 +239,34 @@ fn chain_verified(backend: Backend) {
     let a = p.client(&suspended).get("/v1/log/entries");
     assert_eq!(a.status, 403, "{}", a.text);
     assert!(a.text.contains("suspended at the node"), "{}", a.text);
+    // A regulator the platform already resolved keeps its answer for the cache time, then the
+    // node's suspension holds at the platform too.
+    // (The world's regulator was resolved by the reads above.)
+    p.platform.callers.set_ttl(std::time::Duration::from_secs(3600));
+    let r = op.post(
+        &format!(
+            "/v1/admin/participants/regulator/{}/state",
+            crate::service::REGULATOR
+        ),
+        &json!({"state": "suspended"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        p.client(&w.regulator).get("/v1/log/entries").status,
+        200,
+        "cached"
+    );
+    p.platform.callers.set_ttl(std::time::Duration::ZERO);
+    let a = p.client(&w.regulator).get("/v1/log/entries");
+    assert_eq!(a.status, 403, "{}", a.text);
+    let r = op.post(
+        &format!(
+            "/v1/admin/participants/regulator/{}/state",
+            crate::service::REGULATOR
+        ),
+        &json!({"state": "active"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
     // The node answers who holds a key to platforms only.
     let by_did = format!("/v1/participants/by-did/{}", w.regulator.did.as_str());
     assert_eq!(w.client(&w.regulator).get(&by_did).status, 403);
@@ -224,7 +280,11 @@ fn chain_verified(backend: Backend) {
     let verify = || consentry(&["audit", "verify", "--node", &p.url, "--key", &regulator]);
     let a = verify();
     assert_eq!(a.code, Some(0), "{}\n{}", a.stdout, a.stderr);
-    assert!(a.stdout.contains(&format!("records: {size} opened")), "{}", a.stdout);
+    assert!(
+        a.stdout.contains(&format!("records: {size} opened")),
+        "{}",
+        a.stdout
+    );
 
     // One changed record in the platform's database: both commands fail, naming the entry.
     let k = onward[1];
@@ -264,8 +324,9 @@ fn chain_verified(backend: Backend) {
     let a = verify();
     assert_eq!(a.code, Some(1), "{}\n{}", a.stdout, a.stderr);
     assert!(
-        a.stderr
-            .contains(&format!("invalid: record: entry {k}: the record and its salt do not open")),
+        a.stderr.contains(&format!(
+            "invalid: record: entry {k}: the record and its salt do not open"
+        )),
         "{}",
         a.stderr
     );

@@ -126,7 +126,10 @@ impl LogSide<'_> {
                 Err((_, m)) => return Err(usage(m)),
             }
         }
-        Ok(Err(fail("receipt", format!("{} entry {index}: no receipt", self.name))))
+        Ok(Err(fail(
+            "receipt",
+            format!("{} entry {index}: no receipt", self.name),
+        )))
     }
 
     /// Verifies one entry as `GET /v1/log/entries` answered it: its leaf hash, its record against
@@ -134,7 +137,10 @@ impl LogSide<'_> {
     fn verify(&self, e: &Value, now: OffsetDateTime) -> Result<Result<Verified, Failure>, CliError> {
         let name = self.name;
         let Some(index) = e["index"].as_u64() else {
-            return Ok(Err(fail("entry", format!("{name}: an entry without an index: {e}"))));
+            return Ok(Err(fail(
+                "entry",
+                format!("{name}: an entry without an index: {e}"),
+            )));
         };
         let at = |what: &str| format!("{name} entry {index}: {what}");
         let Some(leaf_bytes) = e["leaf"].as_str().and_then(|l| STANDARD.decode(l).ok()) else {
@@ -145,7 +151,10 @@ impl LogSide<'_> {
             Err(err) => return Ok(Err(fail("leaf", at(&err.to_string())))),
         };
         if leaf.seq != index {
-            return Ok(Err(fail("sequence", at(&format!("the leaf says seq {}", leaf.seq)))));
+            return Ok(Err(fail(
+                "sequence",
+                at(&format!("the leaf says seq {}", leaf.seq)),
+            )));
         }
         let leaf_hash = merkle::leaf_hash(&leaf_bytes);
         let salt: Option<[u8; 32]> = e["salt"]
@@ -161,7 +170,9 @@ impl LogSide<'_> {
         if !opens {
             return Ok(Err(fail(
                 "record",
-                at("the record and its salt do not open the leaf's commitment (the record or the leaf was changed)"),
+                at(
+                    "the record and its salt do not open the leaf's commitment (the record or the leaf was changed)",
+                ),
             )));
         }
         let record: AccessRecord = match serde_json::from_value(record_value.clone()) {
@@ -239,7 +250,11 @@ pub(super) fn run(args: ChainArgs) -> CliResult {
     let platform_info = get_json(&agent, &format!("{platform_base}/v1/platform"))?;
     let platform_uscc = platform_info["uscc"]
         .as_str()
-        .ok_or_else(|| usage(format!("{platform_base}/v1/platform: no uscc (is it a platform?)")))?
+        .ok_or_else(|| {
+            usage(format!(
+                "{platform_base}/v1/platform: no uscc (is it a platform?)"
+            ))
+        })?
         .to_owned();
     let (pdid, porigin) = node_info(&agent, &platform_base)?;
     let (ndid, norigin) = node_info(&agent, &node_base)?;
@@ -263,7 +278,13 @@ pub(super) fn run(args: ChainArgs) -> CliResult {
         porigin,
         args.platform_log_key.as_deref(),
     )?;
-    let node = side("node", node_base, ndid, norigin.clone(), args.node_log_key.as_deref())?;
+    let node = side(
+        "node",
+        node_base,
+        ndid,
+        norigin.clone(),
+        args.node_log_key.as_deref(),
+    )?;
     let now = SystemClock.now();
 
     // The platform's onward releases in scope, every page.
@@ -305,7 +326,10 @@ pub(super) fn run(args: ChainArgs) -> CliResult {
         let Some(up) = p.record.upstream.clone() else {
             failures.push(fail(
                 "upstream",
-                format!("platform entry {}: an onward release without an upstream entry", p.index),
+                format!(
+                    "platform entry {}: an onward release without an upstream entry",
+                    p.index
+                ),
             ));
             continue;
         };
@@ -359,7 +383,10 @@ pub(super) fn run(args: ChainArgs) -> CliResult {
             hex::encode(n.leaf_hash) == up.leaf_hash,
             "the node's leaf hash is not the one the platform's upstream cites",
         );
-        check(n.leaf.kind == EntryKind::Release, "the node's entry is not a release");
+        check(
+            n.leaf.kind == EntryKind::Release,
+            "the node's entry is not a release",
+        );
         check(
             p.leaf.kind == EntryKind::OnwardRelease,
             "the platform's entry is not an onward release",

@@ -79,7 +79,11 @@ async fn me(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Err
 
 /// `GET /v1/participants/by-did/{did}`: who holds a key, for platforms only (an active platform
 /// resolving a regulator's or an enterprise's assertion it received: spec/access-log.md §1.1).
-async fn by_did(node: web::Data<Node>, req: HttpRequest, did: web::Path<String>) -> Result<HttpResponse, Error> {
+async fn by_did(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    did: web::Path<String>,
+) -> Result<HttpResponse, Error> {
     let c = caller_once(&node, &req).await?;
     c.require(&[Role::Platform])?;
     Ok(json(
