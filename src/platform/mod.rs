@@ -14,6 +14,7 @@
 pub mod callers;
 pub mod client;
 pub mod loans;
+pub mod objections;
 pub mod release;
 
 use std::sync::Arc;
@@ -178,6 +179,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/v1/releases", web::post().to(release_handler))
             .route("/v1/evaluations", web::post().to(evaluation_handler))
             .route("/v1/loan-reports", web::post().to(loan_report_handler))
+            .route("/v1/objections", web::post().to(objection_handler))
+            .route("/v1/enterprise/recipients", web::get().to(recipients_handler))
             // The platform's own access log (spec/access-log.md §1, §4–§7): the same handlers as
             // the node's, over the platform's log — public reads, and access chains and evidence
             // bundles for callers scoped by role (those the node registered resolved there).
@@ -202,6 +205,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/releases"),
     ("POST", "/v1/evaluations"),
     ("POST", "/v1/loan-reports"),
+    ("POST", "/v1/objections"),
+    ("GET", "/v1/enterprise/recipients"),
 ];
 
 /// Every route the platform serves (spec/openapi-platform.yaml, compared both ways by
@@ -392,4 +397,23 @@ async fn loan_report_handler(p: web::Data<Platform>, req: HttpRequest, body: Bod
     caller.require(&[Role::Bank])?;
     let b: crate::node::loans::ReportBody = parse_body(&body)?;
     loans::relay(&p, &caller, b).await
+}
+
+/// `POST /v1/objections`: an enterprise's objection filed here (or handed on by one of its banks),
+/// forwarded to the node in the same call ([`objections::lodge`]).
+async fn objection_handler(p: web::Data<Platform>, req: HttpRequest, body: Body) -> Result<HttpResponse> {
+    let caller = crate::http::caller(&p.core, &req).await?;
+    let b: objections::LodgeBody = parse_body(&body)?;
+    objections::lodge(&p, &caller, b).await
+}
+
+/// `GET /v1/enterprise/recipients`: the enterprise's own onward releases here, free
+/// ([`objections::recipients`]).
+async fn recipients_handler(p: web::Data<Platform>, req: HttpRequest) -> Result<HttpResponse> {
+    let caller = crate::http::caller_once(&p.core, &req).await?;
+    let q: objections::RecipientsQuery = crate::http::query(&req)?;
+    Ok(json(
+        StatusCode::OK,
+        &objections::recipients(&p, caller, q).await?,
+    ))
 }

@@ -53,7 +53,18 @@ fn indices(v: &Value) -> Vec<u64> {
         .collect()
 }
 
-fn chain_verified(backend: Backend) {
+/// A node, a platform admitted to it with one bank, a grant naming both, and two onward releases
+/// (their indices in the platform's log, and the node entries they cite).
+struct Setup {
+    w: World,
+    p: TestPlatform,
+    bank: KeyFile,
+    grant: String,
+    onward: Vec<u64>,
+    upstream: Vec<u64>,
+}
+
+fn setup(backend: Backend) -> Setup {
     let w = World::new(backend);
     let p = TestPlatform::start_on(&w.node.url, PLATFORM_USCC, backend);
     let r = w.node.operator().post(
@@ -73,17 +84,36 @@ fn chain_verified(backend: Backend) {
     });
     assert_eq!(r.status, 201, "{}", r.text);
     let ask = json!({"enterprise": ENTERPRISE, "grant": grant, "categories": ["TAX-03"], "purpose": "credit-approval"});
-    let mut onward = Vec::new();
+    let (mut onward, mut upstream) = (Vec::new(), Vec::new());
     for _ in 0..2 {
         let r = p.client(&bank).post("/v1/releases", &ask);
         assert_eq!(r.status, 200, "{}", r.text);
         onward.push(r.body["logIndex"].as_u64().unwrap());
+        upstream.push(r.body["upstream"]["index"].as_u64().unwrap());
     }
     // A refusal at the platform (raw data for a bank) is in its log too, but is no chain.
     let mut raw = ask.clone();
     raw["granularity"] = json!("raw");
     assert_eq!(p.client(&bank).post("/v1/releases", &raw).status, 403);
+    Setup {
+        w,
+        p,
+        bank,
+        grant,
+        onward,
+        upstream,
+    }
+}
 
+fn chain_verified(backend: Backend) {
+    let Setup {
+        w,
+        p,
+        bank,
+        grant,
+        onward,
+        ..
+    } = setup(backend);
     let dir = tempfile::tempdir().unwrap();
     let regulator = key_file(dir.path(), "regulator.key", &w.regulator);
     let chain = |scope: &[&str]| {
@@ -340,4 +370,123 @@ fn chain_verified_on_sqlite() {
 #[test]
 fn chain_verified_on_postgres() {
     chain_verified(Backend::Postgres);
+}
+
+/// Issue #13 item 4 at the platform: an enterprise's free query of who received its data here, and
+/// objections filed at the platform — by the enterprise, or handed on by the platform's bank —
+/// forwarded to the node in the same call.
+fn objections_and_recipients(backend: Backend) {
+    let Setup {
+        w,
+        p,
+        bank,
+        onward,
+        upstream,
+        ..
+    } = setup(backend);
+    // Who received the enterprise's data at this platform.
+    let a = p.client(&w.enterprise).get("/v1/enterprise/recipients");
+    assert_eq!(a.status, 200, "{}", a.text);
+    let list = a.body["recipients"].as_array().unwrap();
+    assert_eq!(list.len(), 2, "{}", a.text);
+    assert_eq!(list[0]["logIndex"], onward[0]);
+    assert_eq!(list[0]["bank"], BANK_USCC);
+    assert_eq!(list[0]["categories"], json!(["TAX-03"]));
+    assert_eq!(list[1]["upstream"]["index"], upstream[1]);
+    let a = p.client(&w.enterprise).get("/v1/enterprise/recipients?limit=1");
+    assert_eq!(a.body["recipients"].as_array().unwrap().len(), 1);
+    assert_eq!(a.body["next"], onward[0]);
+    // Enterprises only; unknown keys 401.
+    assert_eq!(p.client(&bank).get("/v1/enterprise/recipients").status, 403);
+    assert_eq!(p.client(&w.regulator).get("/v1/enterprise/recipients").status, 403);
+    assert_eq!(p.client(&new_key()).get("/v1/enterprise/recipients").status, 401);
+
+    // An objection filed at the platform by the enterprise: forwarded to the node at once.
+    let filing = |reason: &str, index: u64| {
+        w.client(&w.enterprise).signed_request(
+            "object",
+            json!({"enterprise": ENTERPRISE, "target": {"type": "access", "logIndex": index}, "reason": reason}),
+        )
+    };
+    let a = p
+        .client(&w.enterprise)
+        .post("/v1/objections", &json!({"filing": filing("不认可此次查询", upstream[0])}));
+    assert_eq!(a.status, 201, "{}", a.text);
+    let id = a.body["objection"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(a.body["objection"]["state"], "forwarded");
+    assert_eq!(a.body["objection"]["receivedBy"]["uscc"], PLATFORM_USCC);
+    assert_eq!(a.body["receipt"]["signer"], p.key.did.as_str());
+    let at_platform = a.body["logIndex"].as_u64().unwrap();
+    // The node holds it as received and forwarded by the platform.
+    let n = w.client(&w.enterprise).get(&format!("/v1/objections/{id}"));
+    assert_eq!(n.status, 200, "{}", n.text);
+    assert_eq!(n.body["state"], "forwarded");
+    assert!(n.body["forwardedAt"].is_string());
+    // The platform's log has the hand-over, which the enterprise reads as its own.
+    let mine = p.client(&w.enterprise).get("/v1/log/entries?kind=objection");
+    assert_eq!(mine.status, 200, "{}", mine.text);
+    let e = &mine.body["entries"][0];
+    assert_eq!(e["index"], at_platform);
+    assert_eq!(e["record"]["decision"], "forwarded");
+    assert_eq!(e["record"]["detail"]["objection"], id.as_str());
+    // The same filing twice is the node's conflict; nothing more is logged here.
+    let size = |p: &TestPlatform| p.platform.core.store.run(consentry::storage::log_store::head).unwrap().0;
+    let before = size(&p);
+    let again = filing("不认可此次查询", upstream[0]);
+    let a = p.client(&w.enterprise).post("/v1/objections", &json!({"filing": again}));
+    assert_eq!(a.status, 201, "{}", a.text);
+    let a = p.client(&w.enterprise).post("/v1/objections", &json!({"filing": again}));
+    assert_eq!(a.status, 409, "{}", a.text);
+    assert_eq!(size(&p), before + 1);
+    // A filing about another enterprise is refused (403); a filing not addressed to the node is
+    // 400; a bad body 400.
+    let other = w.client(&w.enterprise).signed_request(
+        "object",
+        json!({"enterprise": "91330106MA2B3C4D11", "target": {"type": "access", "logIndex": upstream[0]}, "reason": "x"}),
+    );
+    assert_eq!(
+        p.client(&w.enterprise).post("/v1/objections", &json!({"filing": other})).status,
+        403
+    );
+    let misaddressed = p.client(&w.enterprise).signed_request(
+        "object",
+        json!({"enterprise": ENTERPRISE, "target": {"type": "access", "logIndex": upstream[0]}, "reason": "x"}),
+    );
+    let a = p.client(&w.enterprise).post("/v1/objections", &json!({"filing": misaddressed}));
+    assert_eq!(a.status, 400, "{}", a.text);
+    assert_eq!(a.problem(), "signed-request");
+    let a = p.client(&w.enterprise).post("/v1/objections", &json!({"filing": 1}));
+    assert_eq!(a.status, 400, "{}", a.text);
+    // Handed on by the platform's bank: accepted and forwarded the same way, the bank on record.
+    let a = p
+        .client(&bank)
+        .post("/v1/objections", &json!({"filing": filing("银行转交的异议", upstream[1])}));
+    assert_eq!(a.status, 201, "{}", a.text);
+    assert_eq!(a.body["objection"]["state"], "forwarded");
+    let i = a.body["logIndex"].as_u64().unwrap();
+    let view = p.client(&w.regulator).get(&format!("/v1/log/entries?after={}&limit=1", i - 1));
+    assert_eq!(view.body["entries"][0]["record"]["bank"], BANK_USCC);
+    // A regulator files nothing here; another platform's bank is unknown here.
+    assert_eq!(
+        p.client(&w.regulator)
+            .post("/v1/objections", &json!({"filing": filing("x", upstream[1])}))
+            .status,
+        403
+    );
+    assert_eq!(
+        p.client(&w.bank)
+            .post("/v1/objections", &json!({"filing": filing("y", upstream[1])}))
+            .status,
+        401
+    );
+}
+
+#[test]
+fn objections_and_recipients_on_sqlite() {
+    objections_and_recipients(Backend::Sqlite);
+}
+
+#[test]
+fn objections_and_recipients_on_postgres() {
+    objections_and_recipients(Backend::Postgres);
 }
