@@ -24,7 +24,7 @@ use crate::crypto::Sha256Digest;
 use crate::error::{Error, Result};
 use crate::log::entry::{AccessRecord, EntryKind, PartyRef};
 use crate::node::Caller;
-use crate::node::objections::{MAX_STATEMENT_AGE_SECS, action};
+use crate::node::objections::{MAX_STATEMENT_AGE_SECS, ObjectionState, action};
 use crate::policy::Role;
 use crate::storage::log_store::NewEntry;
 
@@ -113,11 +113,12 @@ pub async fn lodge(p: &Platform, caller: &Caller, body: LodgeBody) -> Result<Htt
     }
     let objection: Value =
         serde_json::from_str(&text).map_err(|e| Error::Upstream(format!("the node's answer: {e}")))?;
+    let forwarded = ObjectionState::Forwarded.as_str();
     let node_index = objection["steps"].as_array().and_then(|steps| {
         steps
             .iter()
             .rev()
-            .find(|s| s["step"] == "forwarded")
+            .find(|s| s["step"] == forwarded)
             .and_then(|s| s["logIndex"].as_u64())
     });
     let bank = (caller.role == Role::Bank).then(|| caller.uscc().to_owned());
@@ -129,7 +130,7 @@ pub async fn lodge(p: &Platform, caller: &Caller, body: LodgeBody) -> Result<Htt
         platform: Some(p.uscc.clone()),
         bank: bank.clone(),
         categories: None,
-        decision: Some("forwarded".into()),
+        decision: Some(forwarded.into()),
         record: AccessRecord {
             enterprise: Some(enterprise),
             caller: Some(PartyRef {
@@ -139,10 +140,10 @@ pub async fn lodge(p: &Platform, caller: &Caller, body: LodgeBody) -> Result<Htt
             }),
             platform: Some(p.uscc.clone()),
             bank,
-            decision: Some("forwarded".into()),
+            decision: Some(forwarded.into()),
             detail: Some(json!({
                 "objection": objection["id"],
-                "step": "forwarded",
+                "step": forwarded,
                 "filingSha256": sha,
                 "target": objection["target"],
                 "nodeLogIndex": node_index,

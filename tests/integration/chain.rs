@@ -398,7 +398,10 @@ fn objections_and_recipients(backend: Backend) {
     assert_eq!(a.body["next"], onward[0]);
     // Enterprises only; unknown keys 401.
     assert_eq!(p.client(&bank).get("/v1/enterprise/recipients").status, 403);
-    assert_eq!(p.client(&w.regulator).get("/v1/enterprise/recipients").status, 403);
+    assert_eq!(
+        p.client(&w.regulator).get("/v1/enterprise/recipients").status,
+        403
+    );
     assert_eq!(p.client(&new_key()).get("/v1/enterprise/recipients").status, 401);
 
     // An objection filed at the platform by the enterprise: forwarded to the node at once.
@@ -408,9 +411,10 @@ fn objections_and_recipients(backend: Backend) {
             json!({"enterprise": ENTERPRISE, "target": {"type": "access", "logIndex": index}, "reason": reason}),
         )
     };
-    let a = p
-        .client(&w.enterprise)
-        .post("/v1/objections", &json!({"filing": filing("不认可此次查询", upstream[0])}));
+    let a = p.client(&w.enterprise).post(
+        "/v1/objections",
+        &json!({"filing": filing("不认可此次查询", upstream[0])}),
+    );
     assert_eq!(a.status, 201, "{}", a.text);
     let id = a.body["objection"]["id"].as_str().unwrap().to_owned();
     assert_eq!(a.body["objection"]["state"], "forwarded");
@@ -430,12 +434,23 @@ fn objections_and_recipients(backend: Backend) {
     assert_eq!(e["record"]["decision"], "forwarded");
     assert_eq!(e["record"]["detail"]["objection"], id.as_str());
     // The same filing twice is the node's conflict; nothing more is logged here.
-    let size = |p: &TestPlatform| p.platform.core.store.run(consentry::storage::log_store::head).unwrap().0;
+    let size = |p: &TestPlatform| {
+        p.platform
+            .core
+            .store
+            .run(consentry::storage::log_store::head)
+            .unwrap()
+            .0
+    };
     let before = size(&p);
     let again = filing("不认可此次查询", upstream[0]);
-    let a = p.client(&w.enterprise).post("/v1/objections", &json!({"filing": again}));
+    let a = p
+        .client(&w.enterprise)
+        .post("/v1/objections", &json!({"filing": again}));
     assert_eq!(a.status, 201, "{}", a.text);
-    let a = p.client(&w.enterprise).post("/v1/objections", &json!({"filing": again}));
+    let a = p
+        .client(&w.enterprise)
+        .post("/v1/objections", &json!({"filing": again}));
     assert_eq!(a.status, 409, "{}", a.text);
     assert_eq!(size(&p), before + 1);
     // A filing about another enterprise is refused (403); a filing not addressed to the node is
@@ -445,26 +460,35 @@ fn objections_and_recipients(backend: Backend) {
         json!({"enterprise": "91330106MA2B3C4D11", "target": {"type": "access", "logIndex": upstream[0]}, "reason": "x"}),
     );
     assert_eq!(
-        p.client(&w.enterprise).post("/v1/objections", &json!({"filing": other})).status,
+        p.client(&w.enterprise)
+            .post("/v1/objections", &json!({"filing": other}))
+            .status,
         403
     );
     let misaddressed = p.client(&w.enterprise).signed_request(
         "object",
         json!({"enterprise": ENTERPRISE, "target": {"type": "access", "logIndex": upstream[0]}, "reason": "x"}),
     );
-    let a = p.client(&w.enterprise).post("/v1/objections", &json!({"filing": misaddressed}));
+    let a = p
+        .client(&w.enterprise)
+        .post("/v1/objections", &json!({"filing": misaddressed}));
     assert_eq!(a.status, 400, "{}", a.text);
     assert_eq!(a.problem(), "signed-request");
-    let a = p.client(&w.enterprise).post("/v1/objections", &json!({"filing": 1}));
+    let a = p
+        .client(&w.enterprise)
+        .post("/v1/objections", &json!({"filing": 1}));
     assert_eq!(a.status, 400, "{}", a.text);
     // Handed on by the platform's bank: accepted and forwarded the same way, the bank on record.
-    let a = p
-        .client(&bank)
-        .post("/v1/objections", &json!({"filing": filing("银行转交的异议", upstream[1])}));
+    let a = p.client(&bank).post(
+        "/v1/objections",
+        &json!({"filing": filing("银行转交的异议", upstream[1])}),
+    );
     assert_eq!(a.status, 201, "{}", a.text);
     assert_eq!(a.body["objection"]["state"], "forwarded");
     let i = a.body["logIndex"].as_u64().unwrap();
-    let view = p.client(&w.regulator).get(&format!("/v1/log/entries?after={}&limit=1", i - 1));
+    let view = p
+        .client(&w.regulator)
+        .get(&format!("/v1/log/entries?after={}&limit=1", i - 1));
     assert_eq!(view.body["entries"][0]["record"]["bank"], BANK_USCC);
     // A regulator files nothing here; another platform's bank is unknown here.
     assert_eq!(
