@@ -208,6 +208,10 @@ fn chain_verified(backend: Backend) {
         .unwrap()
         .0 as u64;
     assert_eq!(all.len() as u64, size, "a regulator sees the whole platform log");
+    // The node's operator, resolved at the node, sees the whole log as well.
+    let operator_view = p.client(&w.node.node_key).get("/v1/log/entries");
+    assert_eq!(operator_view.status, 200, "{}", operator_view.text);
+    assert_eq!(indices(&operator_view.body), all);
     let enterprise_view = p
         .client(&w.enterprise)
         .get("/v1/log/entries?enterprise=91330106MA2B3C4D11");
