@@ -19,6 +19,7 @@ use crate::log::audit::{AuditOptions, AuditReport, BUNDLE_FORMAT, BundleHeader, 
 use crate::log::entry::LEAF_LEN;
 use crate::log::note::VerifierKey;
 
+mod chain;
 mod tiles;
 
 #[derive(Debug, Subcommand)]
@@ -32,6 +33,11 @@ pub(super) enum AuditCommand {
     /// Mirror a node's log as a static C2SP tlog-tiles folder (checkpoint, hash tiles, entry
     /// bundles), to archive and verify offline with `audit verify --tiles DIR`. Public: no key.
     ExportTiles(tiles::ExportTilesArgs),
+    /// Walk and verify the two-hop chain of a platform's onward releases for one enterprise or one
+    /// grant: each platform entry included in a signed platform checkpoint, the node entry it cites
+    /// (`upstream`) included in a signed node checkpoint, and the two agreeing. Needs a
+    /// regulator's key.
+    Chain(Box<chain::ChainArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -99,6 +105,7 @@ pub(super) fn run(cmd: AuditCommand) -> CliResult {
         AuditCommand::Verify(args) => verify(*args),
         AuditCommand::Export(args) => export(args),
         AuditCommand::ExportTiles(args) => tiles::export(args),
+        AuditCommand::Chain(args) => chain::run(*args),
     }
 }
 

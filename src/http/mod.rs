@@ -29,6 +29,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/participants"),
     ("GET", "/v1/participants/me"),
     ("POST", "/v1/participants/me/keys"),
+    ("GET", "/v1/participants/by-did/{did}"),
     ("POST", "/v1/banks"),
     ("POST", "/v1/banks/{uscc}/state"),
     ("POST", "/v1/delegations"),

@@ -122,6 +122,25 @@ pub struct Node {
     pub notify: notify::Notifier,
     /// What readiness keeps between probes ([`health`]).
     pub health: health::Health,
+    /// Who vouches for keys this service's own registry does not hold: unset at the node; at a
+    /// platform, the node ([`Self::authenticate`] asks it; spec/access-log.md §1.1).
+    pub foreign_callers: std::sync::OnceLock<Arc<dyn ForeignCallers>>,
+}
+
+/// The participant and key another registry holds for a did:key, as [`ForeignCallers`] answers.
+pub type ForeignCaller = (Participant, ParticipantKey);
+
+/// A registry beyond this service's own database that may know a caller's key: a platform asks the
+/// node who holds a key its database does not know. An implementation answers `Ok(None)` for a key
+/// it does not vouch for (unknown there, or a role this service does not admit from it), an error
+/// for a holder it must refuse (not active, key not current) or when it cannot be asked; it never
+/// takes a role or a code from the caller itself.
+pub trait ForeignCallers: Send + Sync {
+    /// The holder of `did`, as the other registry says now (or as it said within its cache time).
+    fn resolve(
+        &self,
+        did: String,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Option<ForeignCaller>>> + Send + '_>>;
 }
 
 impl std::fmt::Debug for Node {
@@ -188,10 +207,17 @@ impl Node {
         }
         let did = a.signer.as_str().to_owned();
         let now_ms = crate::storage::millis(now);
-        let found = self
-            .store
-            .call(move |c| crate::storage::participants::find_by_did(c, &did))
-            .await?;
+        let found = {
+            let did = did.clone();
+            self.store
+                .call(move |c| crate::storage::participants::find_by_did(c, &did))
+                .await?
+        };
+        let found = match (found, self.foreign_callers.get()) {
+            (Some(f), _) => Some(f),
+            (None, Some(foreign)) => foreign.resolve(did).await?,
+            (None, None) => None,
+        };
         let (participant, key) =
             found.ok_or_else(|| Error::Unauthenticated(format!("{} is not a registered key", a.signer)))?;
         if key.valid_from > now_ms || key.valid_until.is_some_and(|u| u <= now_ms) {

@@ -1004,3 +1004,28 @@ pub fn add_bank_locally(
         None,
     )
 }
+
+/// Who holds `did` at the node, for a platform resolving a caller its own registry does not hold
+/// (spec/access-log.md §1.1): the participant's code, role and state, the key's validity and
+/// whether it is current now. `404` when no participant has the key; `400 invalid-did` when `did`
+/// is not a did:key. The caller's authorization (platforms only) is the handler's.
+pub async fn key_holder(node: &Node, did: String) -> Result<crate::node::answers::registry::KeyHolder> {
+    crate::identity::DidKey::parse(&did).map_err(|e| Error::invalid("invalid-did", format!("did: {e}")))?;
+    let now = node.now_ms();
+    let found = {
+        let did = did.clone();
+        node.store
+            .call(move |c| participants::find_by_did(c, &did))
+            .await?
+    };
+    let (p, key) = found.ok_or_else(|| Error::NotFound("no participant holds this key".into()))?;
+    Ok(crate::node::answers::registry::KeyHolder {
+        uscc: p.uscc,
+        role: p.role,
+        state: p.state,
+        did,
+        valid_from: format_utc_seconds(from_millis(key.valid_from)),
+        valid_until: key.valid_until.map(|u| format_utc_seconds(from_millis(u))),
+        current: key.valid_from <= now && key.valid_until.is_none_or(|u| u > now),
+    })
+}

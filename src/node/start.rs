@@ -65,6 +65,7 @@ pub fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<(Node, bool)> {
         },
         notify: super::notify::Notifier::new(config.webhooks.clone()),
         health: super::health::Health::new(config.checkpoint_interval_secs),
+        foreign_callers: std::sync::OnceLock::new(),
     };
     node.notify.refresh(&mut *node.store.conn()?)?;
     match (&config.platform_uscc, platform) {

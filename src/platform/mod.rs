@@ -11,8 +11,10 @@
 //! Its banks are registered through it: `POST /v1/banks` (signed by the platform's own key)
 //! registers the bank at the node and in the platform's registry.
 
+pub mod callers;
 pub mod client;
 pub mod loans;
+pub mod objections;
 pub mod release;
 
 use std::sync::Arc;
@@ -39,6 +41,9 @@ pub struct Platform {
     pub node: client::NodeClient,
     /// Status lists fetched from the node.
     pub lists: release::ListCache,
+    /// Callers the node registered, resolved at the node (also installed as the core's
+    /// [`crate::node::Node::foreign_callers`]; spec/access-log.md §1.1).
+    pub callers: Arc<callers::NodeCallers>,
     /// The platform's own evaluation model (`evaluation-model`), sent with its banks' evaluation
     /// requests; `None`: the node's built-in model.
     pub evaluation_model: Option<serde_json::Value>,
@@ -80,12 +85,20 @@ impl Platform {
             None => None,
         };
         let node = client::NodeClient::new(&node_url, core.key.clone());
+        // Regulators, enterprises and the node's operator are registered at the node: their keys
+        // are resolved there (spec/access-log.md §1.1), for every route of the platform.
+        let resolver = Arc::new(callers::NodeCallers::new(
+            node.clone(),
+            std::time::Duration::from_secs(callers::CACHE_SECS),
+        ));
+        let _ = core.foreign_callers.set(resolver.clone());
         Ok((
             Self {
                 core,
                 uscc,
                 node,
                 lists: release::ListCache::default(),
+                callers: resolver,
                 evaluation_model,
             },
             created,
@@ -166,9 +179,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/v1/releases", web::post().to(release_handler))
             .route("/v1/evaluations", web::post().to(evaluation_handler))
             .route("/v1/loan-reports", web::post().to(loan_report_handler))
-            // The platform's own access log, public part (spec/access-log.md §1, §4–§7): the same
-            // handlers as the node's, over the platform's log.
-            .configure(crate::http::routes::audit::configure_public::<Platform>)
+            .route("/v1/objections", web::post().to(objection_handler))
+            .route("/v1/enterprise/recipients", web::get().to(recipients_handler))
+            // The platform's own access log (spec/access-log.md §1, §4–§7): the same handlers as
+            // the node's, over the platform's log — public reads, and access chains and evidence
+            // bundles for callers scoped by role (those the node registered resolved there).
+            .configure(crate::http::routes::audit::configure_log::<Platform>)
             .configure(crate::http::routes::tiles::configure_for::<Platform>)
             .default_service(web::to(|req: HttpRequest| async move {
                 crate::http::not_routed_in(&req, &all_routes())
@@ -189,15 +205,18 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/releases"),
     ("POST", "/v1/evaluations"),
     ("POST", "/v1/loan-reports"),
+    ("POST", "/v1/objections"),
+    ("GET", "/v1/enterprise/recipients"),
 ];
 
 /// Every route the platform serves (spec/openapi-platform.yaml, compared both ways by
 /// `tests/integration/openapi_platform.rs`): its own, and its log's ([`crate::http::routes::audit::PUBLIC_ROUTES`],
-/// [`crate::http::routes::tiles::ROUTES`]).
-pub fn all_routes() -> [&'static [(&'static str, &'static str)]; 3] {
+/// [`crate::http::routes::audit::AUDIT_ROUTES`], [`crate::http::routes::tiles::ROUTES`]).
+pub fn all_routes() -> [&'static [(&'static str, &'static str)]; 4] {
     [
         ROUTES,
         crate::http::routes::audit::PUBLIC_ROUTES,
+        crate::http::routes::audit::AUDIT_ROUTES,
         crate::http::routes::tiles::ROUTES,
     ]
 }
@@ -378,4 +397,23 @@ async fn loan_report_handler(p: web::Data<Platform>, req: HttpRequest, body: Bod
     caller.require(&[Role::Bank])?;
     let b: crate::node::loans::ReportBody = parse_body(&body)?;
     loans::relay(&p, &caller, b).await
+}
+
+/// `POST /v1/objections`: an enterprise's objection filed here (or handed on by one of its banks),
+/// forwarded to the node in the same call ([`objections::lodge`]).
+async fn objection_handler(p: web::Data<Platform>, req: HttpRequest, body: Body) -> Result<HttpResponse> {
+    let caller = crate::http::caller(&p.core, &req).await?;
+    let b: objections::LodgeBody = parse_body(&body)?;
+    objections::lodge(&p, &caller, b).await
+}
+
+/// `GET /v1/enterprise/recipients`: the enterprise's own onward releases here, free
+/// ([`objections::recipients`]).
+async fn recipients_handler(p: web::Data<Platform>, req: HttpRequest) -> Result<HttpResponse> {
+    let caller = crate::http::caller_once(&p.core, &req).await?;
+    let q: objections::RecipientsQuery = crate::http::query(&req)?;
+    Ok(json(
+        StatusCode::OK,
+        &objections::recipients(&p, caller, q).await?,
+    ))
 }

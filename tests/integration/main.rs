@@ -3,6 +3,7 @@
 
 mod architecture;
 mod audit;
+mod chain;
 mod cli;
 mod common;
 mod conformance;

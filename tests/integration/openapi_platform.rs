@@ -453,6 +453,59 @@ fn live_platform_answers_match_the_platform_spec() {
     ] {
         check("GET", template, &public(&path), status);
     }
+    // The platform's log for callers the node registered (resolved there): a regulator reads and
+    // exports it; the enterprise reads its own entries and may not export; the bank reads its
+    // own; an unknown kind is 400.
+    let regulator = p.client(&w.regulator);
+    let a = regulator.get("/v1/log/entries?kind=onward-release");
+    check("GET", "/v1/log/entries", &a, 200);
+    assert_eq!(a.body["entries"][0]["index"], release_index);
+    let a = regulator.get("/v1/log/entries?kind=no-such-kind");
+    check("GET", "/v1/log/entries", &a, 400);
+    problem(&a, "invalid-query");
+    let a = p.client(&w.enterprise).get("/v1/log/entries");
+    check("GET", "/v1/log/entries", &a, 200);
+    assert!(!a.body["entries"].as_array().unwrap().is_empty());
+    check("GET", "/v1/log/entries", &bank_client.get("/v1/log/entries"), 200);
+    check("GET", "/v1/log/export", &regulator.get("/v1/log/export"), 200);
+    let a = p.client(&w.enterprise).get("/v1/log/export");
+    check("GET", "/v1/log/export", &a, 403);
+    problem(&a, "forbidden");
+
+    // The enterprise's self-query and an objection filed here, forwarded to the node.
+    let a = p.client(&w.enterprise).get("/v1/enterprise/recipients");
+    check("GET", "/v1/enterprise/recipients", &a, 200);
+    assert_eq!(a.body["recipients"][0]["bank"], BANK_USCC);
+    check(
+        "GET",
+        "/v1/enterprise/recipients",
+        &bank_client.get("/v1/enterprise/recipients"),
+        403,
+    );
+    let filing = w.client(&w.enterprise).signed_request(
+        "object",
+        json!({"enterprise": ENTERPRISE, "target": {"type": "access", "logIndex": node_release}, "reason": "不认可"}),
+    );
+    let a = p
+        .client(&w.enterprise)
+        .post("/v1/objections", &json!({"filing": filing}));
+    check("POST", "/v1/objections", &a, 201);
+    assert_eq!(a.body["objection"]["state"], "forwarded");
+    let a = p
+        .client(&w.enterprise)
+        .post("/v1/objections", &json!({"filing": filing}));
+    check("POST", "/v1/objections", &a, 409);
+    let a = p
+        .client(&w.enterprise)
+        .post("/v1/objections", &json!({"filing": "x"}));
+    check("POST", "/v1/objections", &a, 400);
+    check(
+        "POST",
+        "/v1/objections",
+        &operator.post("/v1/objections", &json!({"filing": filing})),
+        403,
+    );
+
     // A query or path that does not parse: a problem, though not with the node's code (the
     // platform's routes lack the node's query and path error handlers; the spec says so).
     let a = public("/v1/log/leaves?from=x");

@@ -26,10 +26,20 @@ impl LogHost for Node {
 }
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    configure_public::<Node>(cfg);
-    cfg.route("/v1/log/entries", web::get().to(entries))
-        .route("/v1/log/export", web::get().to(export));
+    configure_log::<Node>(cfg);
 }
+
+/// The whole HTTP face of `H`'s log: the public part ([`configure_public`]) and the parts for
+/// authenticated callers, scoped by role ([`AUDIT_ROUTES`]: access chains and evidence bundles).
+/// The node and a platform serve their logs with it (spec/access-log.md §1).
+pub fn configure_log<H: LogHost>(cfg: &mut web::ServiceConfig) {
+    configure_public::<H>(cfg);
+    cfg.route("/v1/log/entries", web::get().to(entries::<H>))
+        .route("/v1/log/export", web::get().to(export::<H>));
+}
+
+/// The authenticated routes of [`configure_log`] (method, path), for a service's route list.
+pub const AUDIT_ROUTES: &[(&str, &str)] = &[("GET", "/v1/log/entries"), ("GET", "/v1/log/export")];
 
 /// The public part of a log's HTTP face (no business data: checkpoints, leaves, proofs, receipts),
 /// served for `H`'s log.
@@ -167,8 +177,9 @@ async fn receipt<H: LogHost>(host: web::Data<H>, index: web::Path<u64>) -> Resul
     }
 }
 
-async fn entries(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
-    let c = caller_once(&node, &req).await?;
+async fn entries<H: LogHost>(host: web::Data<H>, req: HttpRequest) -> Result<HttpResponse, Error> {
+    let node = host.log_core();
+    let c = caller_once(node, &req).await?;
     let q: EntryQuery = crate::http::query(&req)?;
     if !c.active() {
         return Err(Error::Forbidden(format!(
@@ -189,12 +200,13 @@ struct ExportQuery {
     to: Option<u64>,
 }
 
-async fn export(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
-    let c = caller_once(&node, &req).await?;
+async fn export<H: LogHost>(host: web::Data<H>, req: HttpRequest) -> Result<HttpResponse, Error> {
+    let node = host.log_core();
+    let c = caller_once(node, &req).await?;
     let q: ExportQuery = crate::http::query(&req)?;
     c.require(&[Role::Node, Role::Regulator])?;
     let to = q.to;
-    let n = node.clone().into_inner();
+    let n = host.clone().into_inner();
     // A connection before answering: a node that cannot reach its database says so with a 503
     // problem rather than a 200 with an empty body.
     let store = node.store.clone();
@@ -210,7 +222,7 @@ async fn export(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse,
             buf: Vec::with_capacity(CHUNK),
             tx: tx.clone(),
         };
-        let result = audit::export(&n, &mut conn, to, &mut out)
+        let result = audit::export(n.log_core(), &mut conn, to, &mut out)
             .and_then(|()| std::io::Write::flush(&mut out).map_err(|e| Error::Internal(e.to_string())));
         if let Err(e) = result {
             tracing::warn!(error = %e, "evidence bundle export ended early");

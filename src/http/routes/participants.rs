@@ -17,6 +17,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/v1/participants", web::get().to(list))
         .route("/v1/participants/me", web::get().to(me))
         .route("/v1/participants/me/keys", web::post().to(rotate))
+        .route("/v1/participants/by-did/{did}", web::get().to(by_did))
         .route("/v1/banks", web::post().to(add_bank))
         .route("/v1/banks/{uscc}/state", web::post().to(set_bank_state))
         .route("/v1/delegations", web::post().to(add_delegation))
@@ -73,6 +74,21 @@ async fn me(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Err
     Ok(json(
         StatusCode::OK,
         &json!({"participant": mine, "identityCredential": credential}),
+    ))
+}
+
+/// `GET /v1/participants/by-did/{did}`: who holds a key, for platforms only (an active platform
+/// resolving a regulator's or an enterprise's assertion it received: spec/access-log.md §1.1).
+async fn by_did(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    did: web::Path<String>,
+) -> Result<HttpResponse, Error> {
+    let c = caller_once(&node, &req).await?;
+    c.require(&[Role::Platform])?;
+    Ok(json(
+        StatusCode::OK,
+        &registry::key_holder(&node, did.into_inner()).await?,
     ))
 }
 

@@ -28,6 +28,7 @@ pub mod intake;
 pub mod loans;
 pub mod log;
 mod paging;
+pub mod registry;
 pub mod stats;
 
 pub use paging::{Listed, Page, PageQuery, Paged};

@@ -415,8 +415,11 @@ pub struct TestPlatform {
     pub key: KeyFile,
     pub uscc: String,
     pub dir: tempfile::TempDir,
+    /// The running platform (its store, to read or tamper with its database).
+    pub platform: web::Data<consentry::platform::Platform>,
     server: actix_web::dev::ServerHandle,
     thread: Option<std::thread::JoinHandle<()>>,
+    _pg: Option<PgDatabase>,
 }
 
 impl TestPlatform {
@@ -432,14 +435,39 @@ impl TestPlatform {
         uscc: &str,
         evaluation_model: Option<std::path::PathBuf>,
     ) -> consentry::error::Result<Self> {
+        Self::try_start_on(node_url, uscc, evaluation_model, Backend::Sqlite)
+    }
+
+    /// Starts a platform for `uscc` against `node_url` with its database on `backend` (a fresh
+    /// PostgreSQL database, dropped afterwards, or SQLite in its folder).
+    pub fn start_on(node_url: &str, uscc: &str, backend: Backend) -> Self {
+        Self::try_start_on(node_url, uscc, None, backend).unwrap()
+    }
+
+    fn try_start_on(
+        node_url: &str,
+        uscc: &str,
+        evaluation_model: Option<std::path::PathBuf>,
+        backend: Backend,
+    ) -> consentry::error::Result<Self> {
         let dir = tempfile::tempdir().unwrap();
+        let (database_url, pg) = match backend {
+            Backend::Sqlite => (
+                format!("sqlite://{}", dir.path().join("platform.sqlite3").display()),
+                None,
+            ),
+            Backend::Postgres => {
+                let db = PgDatabase::create();
+                (db.url(), Some(db))
+            }
+        };
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let url = format!("http://{addr}");
         let config = Config {
             data_dir: dir.path().to_path_buf(),
             listen: addr.to_string(),
-            database_url: format!("sqlite://{}", dir.path().join("platform.sqlite3").display()),
+            database_url,
             public_url: url.clone(),
             fix_origin: true,
             role: ServiceRole::Platform,
@@ -459,6 +487,7 @@ impl TestPlatform {
         let (platform, _) = consentry::platform::Platform::open(&config, Arc::new(SystemClock))?;
         let key = platform.core.key.clone();
         let platform = web::Data::new(platform);
+        let handle = platform.clone();
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
@@ -486,8 +515,10 @@ impl TestPlatform {
             key,
             uscc: uscc.to_owned(),
             dir,
+            platform: handle,
             server,
             thread: Some(thread),
+            _pg: pg,
         })
     }
 

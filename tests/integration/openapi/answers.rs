@@ -566,6 +566,18 @@ fn samples() -> Vec<(&'static str, Value)> {
             }),
         ),
         (
+            "KeyHolder",
+            v(&consentry::node::answers::registry::KeyHolder {
+                uscc: ENTERPRISE.into(),
+                role: consentry::policy::Role::Regulator,
+                state: consentry::policy::ParticipantState::Active,
+                did: DID.into(),
+                valid_from: WHEN.into(),
+                valid_until: None,
+                current: true,
+            }),
+        ),
+        (
             "BulletinList",
             v(&l::BulletinList {
                 bulletins: vec![summary],
