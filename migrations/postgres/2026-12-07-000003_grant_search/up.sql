@@ -21,5 +21,7 @@ DROP INDEX grants_grantee;
 CREATE INDEX grants_enterprise ON grants (enterprise_uscc, submitted_seq);
 CREATE INDEX grants_grantee ON grants (grantee_uscc, submitted_seq);
 CREATE INDEX grants_state_seq ON grants (state, submitted_seq);
+-- A platform's grants in one state (the oversight's commonest pair).
+CREATE INDEX grants_grantee_state ON grants (grantee_uscc, state, submitted_seq);
 CREATE INDEX grants_submitted_seq ON grants (submitted_seq);
 CREATE INDEX grants_submitted_at ON grants (submitted_at, submitted_seq);

@@ -1,5 +1,6 @@
 DROP INDEX grants_submitted_at;
 DROP INDEX grants_submitted_seq;
+DROP INDEX grants_grantee_state;
 DROP INDEX grants_state_seq;
 DROP INDEX grants_grantee;
 DROP INDEX grants_enterprise;
