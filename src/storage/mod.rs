@@ -479,7 +479,11 @@ fn migrate(conn: &mut DbConn) -> StorageResult<()> {
         c.batch_execute("PRAGMA journal_mode = WAL;")?;
     }
     let result = match conn {
-        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        DbConn::Sqlite(c) => {
+            return with_sqlite_foreign_keys_off(c, |c| {
+                c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ())
+            });
+        }
         DbConn::Pg(c) => {
             // Several processes may start at once on one database: serialize migrations.
             c.batch_execute("SELECT pg_advisory_lock(7264001)")?;
@@ -491,13 +495,64 @@ fn migrate(conn: &mut DbConn) -> StorageResult<()> {
     result.map_err(|e| StorageError::Migration(e.to_string()))
 }
 
+#[derive(diesel::QueryableByName)]
+struct ForeignKeyViolation {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    table: String,
+}
+
+/// Runs SQLite migrations the way SQLite documents for schema changes that rebuild a table (a
+/// CHECK constraint cannot be altered: the table is copied, dropped and renamed; sqlite.org
+/// "ALTER TABLE", §7): foreign keys off while they run — dropping a parent table with foreign keys
+/// on deletes its rows first and fails on their children, even though the rebuilt table holds the
+/// same ids —, then `PRAGMA foreign_key_check`, which must find nothing, then foreign keys on again.
+fn with_sqlite_foreign_keys_off<R>(
+    c: &mut diesel::SqliteConnection,
+    run: impl FnOnce(&mut diesel::SqliteConnection) -> Result<R, Box<dyn std::error::Error + Send + Sync>>,
+) -> StorageResult<R> {
+    c.batch_execute("PRAGMA foreign_keys = OFF;")?;
+    let result = run(c).map_err(|e| StorageError::Migration(e.to_string()));
+    let violations: Vec<ForeignKeyViolation> =
+        diesel::RunQueryDsl::load(diesel::sql_query("PRAGMA foreign_key_check"), c)?;
+    c.batch_execute("PRAGMA foreign_keys = ON;")?;
+    let r = result?;
+    if let Some(v) = violations.first() {
+        return Err(StorageError::Migration(format!(
+            "{} foreign key violation(s) after the migrations, first in table {}",
+            violations.len(),
+            v.table
+        )));
+    }
+    Ok(r)
+}
+
 /// Reverts every applied migration, newest first, running each `down.sql`, and returns how many
 /// were reverted; the database is left empty of the schema. For the up → down → up check of every
 /// schema change on both backends (tests/integration/migrations.rs); no command offers it.
 pub fn revert_all_migrations(conn: &mut DbConn) -> StorageResult<usize> {
     let result = match conn {
-        DbConn::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        DbConn::Sqlite(c) => {
+            return with_sqlite_foreign_keys_off(c, |c| {
+                c.revert_all_migrations(SQLITE_MIGRATIONS).map(|v| v.len())
+            });
+        }
         DbConn::Pg(c) => c.revert_all_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+    };
+    result.map_err(|e| StorageError::Migration(e.to_string()))
+}
+
+/// Reverts the newest applied migration (its `down.sql`) and returns its name. For the migration
+/// tests (tests/integration/migrations.rs); no command offers it.
+pub fn revert_last_migration(conn: &mut DbConn) -> StorageResult<String> {
+    let result = match conn {
+        DbConn::Sqlite(c) => {
+            return with_sqlite_foreign_keys_off(c, |c| {
+                c.revert_last_migration(SQLITE_MIGRATIONS).map(|v| v.to_string())
+            });
+        }
+        DbConn::Pg(c) => c
+            .revert_last_migration(POSTGRES_MIGRATIONS)
+            .map(|v| v.to_string()),
     };
     result.map_err(|e| StorageError::Migration(e.to_string()))
 }
@@ -505,7 +560,11 @@ pub fn revert_all_migrations(conn: &mut DbConn) -> StorageResult<usize> {
 /// Runs the pending migrations (as [`Store::open`] does) and returns how many ran.
 pub fn run_pending_migrations(conn: &mut DbConn) -> StorageResult<usize> {
     let result = match conn {
-        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        DbConn::Sqlite(c) => {
+            return with_sqlite_foreign_keys_off(c, |c| {
+                c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len())
+            });
+        }
         DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
     };
     result.map_err(|e| StorageError::Migration(e.to_string()))

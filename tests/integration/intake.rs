@@ -377,6 +377,8 @@ fn refusals(backend: Backend) {
         "/v1/stats",
         "/v1/participants",
         "/v1/loans",
+        "/v1/objections",
+        "/v1/objections/obj-00000000-0000-4000-8000-000000000000",
     ] {
         let r = dept.get(path);
         assert_eq!(r.status, 403, "{path}: {}", r.text);

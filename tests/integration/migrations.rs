@@ -59,6 +59,76 @@ fn up_down_up(url: &str) {
     assert_eq!(schema(&mut conn), after_up, "up → down → up changed the schema");
 }
 
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+fn count(conn: &mut DbConn, sql: &str) -> i64 {
+    let rows: Vec<Count> = consentry::on_backend!(conn, |c| diesel::sql_query(sql).load(c)).unwrap();
+    rows[0].n
+}
+
+/// A database holding participants with keys (every deployed node has at least its own) goes down
+/// and up through every migration of this year, those that rebuild `participants` included (SQLite
+/// cannot alter a CHECK constraint), and keeps its rows and their references.
+fn rows_survive_the_recent_migrations(url: &str) {
+    let store = Store::open(url, 2).unwrap();
+    let mut conn = store.conn().unwrap();
+    for sql in [
+        "INSERT INTO participants (id, uscc, role, name, state, created_at, updated_at) \
+         VALUES (7, '91330100716105852F', 'enterprise', 'e', 'active', 1, 1)",
+        "INSERT INTO participant_keys (id, participant_id, did, valid_from) VALUES (9, 7, 'did:key:z6Mk', 1)",
+    ] {
+        consentry::on_backend!(&mut *conn, |c| diesel::sql_query(sql).execute(c)).unwrap();
+    }
+    let recent = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("2026-12-07")
+        })
+        .count();
+    assert!(recent >= 1);
+    for _ in 0..recent {
+        consentry::storage::revert_last_migration(&mut conn).unwrap();
+    }
+    assert_eq!(
+        consentry::storage::run_pending_migrations(&mut conn).unwrap(),
+        recent
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM participants WHERE id = 7"
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM participant_keys k JOIN participants p ON p.id = k.participant_id WHERE k.id = 9"
+        ),
+        1
+    );
+}
+
+#[test]
+fn rows_survive_the_recent_migrations_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    rows_survive_the_recent_migrations(&format!("sqlite://{}", dir.path().join("m.sqlite3").display()));
+}
+
+#[test]
+fn rows_survive_the_recent_migrations_on_postgres() {
+    let db = PgDatabase::create();
+    rows_survive_the_recent_migrations(&db.url());
+}
+
 #[test]
 fn migrations_go_up_down_up_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();

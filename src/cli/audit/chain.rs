@@ -318,6 +318,19 @@ pub(super) fn run(args: ChainArgs) -> CliResult {
                 continue;
             }
         };
+        // The platform answers what was asked: an entry outside the scope is not evidence for it.
+        let in_scope = match (&args.enterprise, &args.grant) {
+            (Some(e), _) => p.record.enterprise.as_deref() == Some(e.as_str()),
+            (None, Some(g)) => p.record.grant.as_ref().is_some_and(|r| r.id == *g),
+            (None, None) => false,
+        };
+        if !in_scope {
+            failures.push(fail(
+                "scope",
+                format!("platform entry {}: not an entry of {scope}", p.index),
+            ));
+            continue;
+        }
         outln!(
             "platform entry {}: onward release, record opens its leaf, included in the platform's checkpoint of size {}",
             p.index,

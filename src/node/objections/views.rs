@@ -106,6 +106,10 @@ fn visible(viewer: &Actor, o: &ObjectionRow) -> bool {
 
 /// One objection with its steps, statements and corrections, if the viewer may see it.
 pub async fn get(node: &Node, viewer: &Actor, id: String) -> Result<Value> {
+    // A bank sees no objection (`404`, as if none existed); a department is told it may not.
+    if viewer.role == Role::Department {
+        refuse_other_roles(viewer)?;
+    }
     let (now, cal) = (node.now_ms(), node.calendar.get());
     let caller = viewer.clone();
     node.store
@@ -137,11 +141,22 @@ pub struct ListQuery {
     pub limit: Option<i64>,
 }
 
+/// Objections are read by the enterprises that file them, the platforms that receive them, the
+/// node that handles them and regulators; a bank (it hands objections on at its platform,
+/// spec/objections.md §5.7) or a providing department (spec/intake.md §2) is `403`.
+fn refuse_other_roles(viewer: &Actor) -> Result<()> {
+    match viewer.role {
+        Role::Enterprise | Role::Platform | Role::Regulator | Role::Node => Ok(()),
+        Role::Bank => Err(Error::Forbidden("banks do not handle objections".into())),
+        Role::Department => Err(Error::Forbidden(
+            "a providing department does not read objections".into(),
+        )),
+    }
+}
+
 /// Objections the viewer may see, newest first, with a cursor.
 pub async fn list(node: &Node, caller: &Actor, q: ListQuery) -> Result<Value> {
-    if caller.role == Role::Bank {
-        return Err(Error::Forbidden("banks do not handle objections".into()));
-    }
+    refuse_other_roles(caller)?;
     let (now, cal) = (node.now_ms(), node.calendar.get());
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
     let mut f = Filter {
@@ -160,7 +175,7 @@ pub async fn list(node: &Node, caller: &Actor, q: ListQuery) -> Result<Value> {
     match caller.role {
         Role::Enterprise => f.enterprise = Some(caller.uscc.clone()),
         Role::Platform => f.received_by = Some(caller.uscc.clone()),
-        _ => {}
+        Role::Regulator | Role::Node | Role::Bank | Role::Department => {}
     }
     if let Some(b) = &q.before {
         let (at, id) = b
