@@ -24,7 +24,8 @@ use crate::policy::{ParticipantState, Role};
 /// key it rotates out, is refused at the platform at most this long after.
 pub const CACHE_SECS: u64 = 60;
 
-/// Keys remembered at most; the cache starts afresh past it.
+/// Keys remembered at most. Past it, expired answers go first, then answers about keys the node does
+/// not know (which are then no longer kept); only a cache full of known callers starts afresh.
 const CAPACITY: usize = 10_000;
 
 /// The node's answer about one key, as [`NodeCallers`] keeps it.
@@ -99,7 +100,18 @@ impl NodeCallers {
     fn remember(&self, did: String, v: Verdict) {
         if let Ok(mut cache) = self.cache.lock() {
             if cache.len() >= CAPACITY {
-                cache.clear();
+                let ttl = self.ttl();
+                cache.retain(|_, (at, _)| at.elapsed() < ttl);
+            }
+            if cache.len() >= CAPACITY {
+                // A flood of made-up keys does not push out the answers about known callers.
+                if matches!(v, Verdict::Unknown) {
+                    return;
+                }
+                cache.retain(|_, (_, kept)| !matches!(kept, Verdict::Unknown));
+                if cache.len() >= CAPACITY {
+                    cache.clear();
+                }
             }
             cache.insert(did, (Instant::now(), v));
         }
