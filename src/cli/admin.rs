@@ -24,6 +24,11 @@ pub(super) struct AdminArgs {
 
 #[derive(Debug, Subcommand)]
 enum AdminCommand {
+    /// Set up a node's data folder and database without serving: its key (made if missing), the
+    /// schema, its entry in its own registry — what `serve` does on its first start. Every other
+    /// admin command refuses a folder or database that no node has set up, so a mistyped
+    /// `--data-dir` or `--database-url` is an error rather than a second, empty node.
+    Init,
     /// Import data records (JSON Lines: uscc, category, date, provider, fields) into the node, as
     /// batches signed by the node's key (one per provider; spec/intake.md §8). Importing the same
     /// file again writes nothing.
@@ -217,10 +222,20 @@ fn fail(e: impl std::fmt::Display) -> CliError {
 
 pub(super) fn run(args: AdminArgs) -> CliResult {
     let config = Config::resolve(&args.serve).map_err(fail)?;
-    let (node, _) = crate::node::start::open(&config, Arc::new(SystemClock)).map_err(fail)?;
+    if let AdminCommand::Init = args.command {
+        let (node, created) = crate::node::start::open(&config, Arc::new(SystemClock)).map_err(fail)?;
+        return print_json(&json!({
+            "did": node.did(),
+            "keyCreated": created,
+            "dataDir": config.data_dir.display().to_string(),
+            "database": crate::storage::redact(&config.database_url),
+        }));
+    }
+    let node = crate::node::start::open_existing(&config, Arc::new(SystemClock)).map_err(fail)?;
     let actor = Actor::operator(&node, crate::node::start::DEFAULT_NODE_USCC);
     let system = actix_web::rt::System::new();
     match args.command {
+        AdminCommand::Init => unreachable!("handled above"),
         AdminCommand::Import { file } => import(&node, &file),
         AdminCommand::Platform(p) => {
             let v = system.block_on(async {

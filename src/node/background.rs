@@ -1,7 +1,8 @@
 //! Periodic work: signing checkpoints of the access log, forgetting expired assertion ids, delivering
 //! webhooks ([`super::notify::spawn`]), archiving the monthly bulletin ([`super::bulletins::due`]), post-loan risk alerts
 //! ([`super::alerts::sweep`]), the batch push of public information ([`super::feed::sweep`]), the
-//! expiry of unanswered consent requests ([`super::consent::expire_due`]).
+//! expiry of unanswered consent requests ([`super::consent::expire_due`]), authorization letters
+//! published by another process ([`super::letters::refresh`]).
 //!
 //! None of these tasks keeps a connection: each round takes one from the pool, which replaces
 //! connections the database dropped (a restart, a failover), so a round that fails during an outage
@@ -60,6 +61,11 @@ pub fn spawn(node: Arc<Node>, checkpoint_interval_secs: u64) {
             if let Err(e) = super::consent::expire_due(&r).await {
                 if !e.is_outage() {
                     tracing::warn!(error = %e, "consent request expiry failed");
+                }
+            }
+            if let Err(e) = super::letters::refresh(&r).await {
+                if !e.is_outage() {
+                    tracing::warn!(error = %e, "letters not refreshed");
                 }
             }
         }

@@ -1,5 +1,7 @@
 //! Authorization-letter versions published at run time by the node's operators (the built-in ones
-//! come with the catalog). Versions are immutable; every process loads them at start.
+//! come with the catalog). Versions are immutable; every process loads them at start and picks up
+//! those published since by another process ([`refresh`], every few seconds): a second node process on
+//! the same database, or `consentry admin publish-letter`.
 
 use std::sync::Arc;
 
@@ -46,8 +48,16 @@ pub async fn publish(node: &Node, letter: Letter) -> Result<Value> {
             Error::Storage(_) => Error::Conflict(format!("letter {} already exists", letter.id)),
             other => other,
         })?;
+    drop(next);
+    // Merged into the catalog served now (which a concurrent [`refresh`] may have changed).
     if let Ok(mut c) = node.catalog.write() {
-        *c = Arc::new(next);
+        let mut merged: Catalog = (**c).clone();
+        if merged.letter(&letter.id).is_none() {
+            merged
+                .add_letter(letter.clone())
+                .map_err(|e| Error::Internal(e.0))?;
+        }
+        *c = Arc::new(merged);
     }
     Ok(json!({"id": letter.id, "sha256": digest.to_hex()}))
 }
@@ -55,6 +65,11 @@ pub async fn publish(node: &Node, letter: Letter) -> Result<Value> {
 /// Adds every stored letter to `catalog` (at start).
 pub fn load(store: &Store, catalog: &mut Catalog) -> Result<usize> {
     let rows: Vec<String> = store.run(|c: &mut DbConn| stored::bodies(c))?;
+    add_missing(catalog, rows)
+}
+
+/// Adds to `catalog` the stored letters (JSON bodies) it does not hold yet; how many.
+fn add_missing(catalog: &mut Catalog, rows: Vec<String>) -> Result<usize> {
     let mut n = 0;
     for body in rows {
         let l: Letter =
@@ -63,6 +78,29 @@ pub fn load(store: &Store, catalog: &mut Catalog) -> Result<usize> {
             catalog.add_letter(l).map_err(|e| Error::Internal(e.0))?;
             n += 1;
         }
+    }
+    Ok(n)
+}
+
+/// Adds to the served catalog every stored letter it lacks: those another process published since
+/// this one started or last looked. Returns how many were added. Run by [`super::background`]; the
+/// merge happens under the catalog's write lock, so a letter published by this process meanwhile is
+/// kept.
+pub async fn refresh(node: &Node) -> Result<usize> {
+    let ids: Vec<String> = node.store.call(|c| Ok::<_, Error>(stored::ids(c)?)).await?;
+    let current = node.catalog();
+    if ids.iter().all(|id| current.letter(id).is_some()) {
+        return Ok(0);
+    }
+    let rows: Vec<String> = node.store.call(|c| Ok::<_, Error>(stored::bodies(c)?)).await?;
+    let mut guard = node
+        .catalog
+        .write()
+        .map_err(|_| Error::Internal("the catalog lock is poisoned".into()))?;
+    let mut next: Catalog = (**guard).clone();
+    let n = add_missing(&mut next, rows)?;
+    if n > 0 {
+        *guard = Arc::new(next);
     }
     Ok(n)
 }

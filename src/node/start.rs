@@ -17,6 +17,46 @@ pub const DEFAULT_NODE_USCC: &str = "11330000MB0000019E";
 /// The node's default name.
 pub const DEFAULT_NODE_NAME: &str = "省融资信用服务节点 Provincial Financing Credit Service Node";
 
+/// Opens an existing node, for the operator's commands (`consentry admin …`): like [`open`], but it
+/// refuses, changing nothing, a data folder without the node's key and a database that is missing,
+/// belongs to no node, or belongs to another key — where [`open`] would set up a new node there.
+/// A mistyped `--data-dir` or `--database-url` thus names the mistake instead of creating a second,
+/// empty node.
+pub fn open_existing(config: &Config, clock: Arc<dyn Clock>) -> Result<Node> {
+    let key_file = match config.role {
+        ServiceRole::Platform => identity::PLATFORM_KEY_FILE,
+        ServiceRole::Node => identity::NODE_KEY_FILE,
+    };
+    let key_path = config.data_dir.join(key_file);
+    if !key_path.is_file() {
+        return Err(Error::NotFound(format!(
+            "{} holds no {key_file}: it is not the data folder of a node that has started (check \
+             --data-dir, or start `consentry serve --data-dir {}` once first)",
+            config.data_dir.display(),
+            config.data_dir.display()
+        )));
+    }
+    let url = crate::storage::redact(&config.database_url);
+    let (key, _) = identity::load_or_create_key(&config.data_dir, key_file)?;
+    match crate::storage::probe(&config.database_url)? {
+        crate::storage::Found::Nothing => Err(Error::NotFound(format!(
+            "no database at {url}: check --database-url (a node's SQLite database is made by \
+             `consentry serve`, never by an admin command)"
+        ))),
+        crate::storage::Found::Foreign => Err(Error::Conflict(format!(
+            "{url} is not a Consentry node's database (it holds no node identity): check \
+             --database-url"
+        ))),
+        crate::storage::Found::Service { did } if did != key.did.as_str() => Err(Error::Conflict(format!(
+            "{url} belongs to {did}, but the key in {} is {}: this folder and this database are \
+             not the same node's",
+            config.data_dir.display(),
+            key.did
+        ))),
+        crate::storage::Found::Service { .. } => Ok(open(config, clock)?.0),
+    }
+}
+
 /// Opens everything the node needs. `created_key` in the result says whether this was a first start.
 pub fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<(Node, bool)> {
     let platform = config.role == ServiceRole::Platform;

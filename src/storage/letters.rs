@@ -44,3 +44,8 @@ pub fn bodies(conn: &mut DbConn) -> StorageResult<Vec<String>> {
         .select(letters::body)
         .load(conn)?)
 }
+
+/// The ids of every stored letter (cheap: for processes checking whether another published one).
+pub fn ids(conn: &mut DbConn) -> StorageResult<Vec<String>> {
+    Ok(letters::table.select(letters::id).load(conn)?)
+}

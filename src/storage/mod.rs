@@ -332,6 +332,85 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// What a database URL holds, read by [`probe`] without creating, migrating or changing anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    /// No database at all: the SQLite file does not exist.
+    Nothing,
+    /// A database that no Consentry process ever bound to its key (no `service_did` setting, or
+    /// no settings table at all): someone else's database, or an empty one.
+    Foreign,
+    /// A Consentry database, bound to the process key with this DID.
+    Service {
+        /// The DID of the key it belongs to.
+        did: String,
+    },
+}
+
+/// Looks at the database at `url` without creating it (a missing SQLite file stays missing),
+/// migrating it or writing to it: for commands that must act on an existing node's database and
+/// never set one up by mistake (`consentry admin …` given a wrong folder or URL). A server that
+/// cannot be reached, or a PostgreSQL database that does not exist, is [`StorageError::Connection`].
+pub fn probe(url: &str) -> StorageResult<Found> {
+    let backend = backend_of(url)?;
+    if backend == Backend::Sqlite && !std::path::Path::new(url.trim_start_matches("sqlite://")).exists() {
+        return Ok(Found::Nothing);
+    }
+    let manager = Manager {
+        backend,
+        url: url.to_owned(),
+    };
+    let mut conn = manager
+        .establish()
+        .map_err(|e| StorageError::Connection(redact_error(url, &e.to_string())))?;
+    let has_settings = match &mut conn {
+        DbConn::Sqlite(c) => {
+            #[derive(diesel::QueryableByName)]
+            struct Count {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            let r: Count = diesel::RunQueryDsl::get_result(
+                diesel::sql_query(
+                    "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'settings'",
+                ),
+                c,
+            )?;
+            r.n > 0
+        }
+        DbConn::Pg(c) => {
+            #[derive(diesel::QueryableByName)]
+            struct Exists {
+                #[diesel(sql_type = diesel::sql_types::Bool)]
+                e: bool,
+            }
+            let r: Exists = diesel::RunQueryDsl::get_result(
+                diesel::sql_query("SELECT to_regclass('settings') IS NOT NULL AS e"),
+                c,
+            )?;
+            r.e
+        }
+    };
+    if !has_settings {
+        return Ok(Found::Foreign);
+    }
+    Ok(match settings::get(&mut conn, "service_did")? {
+        Some(did) => Found::Service { did },
+        None => Found::Foreign,
+    })
+}
+
+/// A connection error's text with the URL's password, should the driver quote it, replaced.
+fn redact_error(url: &str, message: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => match url[s + 3..at].split_once(':') {
+            Some((_, password)) if !password.is_empty() => message.replace(password, "***"),
+            _ => message.to_owned(),
+        },
+        _ => message.to_owned(),
+    }
+}
+
 impl Store {
     /// Opens (creating the SQLite file if needed) and migrates the database at `url`, with the
     /// default connection wait ([`DEFAULT_CONNECTION_WAIT`]).

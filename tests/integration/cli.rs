@@ -384,6 +384,9 @@ fn industry_tables_are_checked_and_imports_classify() {
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, t.to_string()).unwrap();
     let b = bad.to_str().unwrap();
+    // The folder is a node's (admin commands refuse any other).
+    let out = consentry(&["admin", "--data-dir", data, "init"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     for args in [
         vec![
             "serve",

@@ -1035,6 +1035,8 @@ fn serve_and_admin_fail_at_once_with_the_databases_own_message() {
         l.local_addr().unwrap().port()
     };
     let nobody = format!("postgres://postgres@127.0.0.1:{closed}/postgres");
+    // A node's folder (its key): admin commands refuse any other before trying the database.
+    consentry::identity::KeyFile::load_or_create(dir.path(), "node.key.json").unwrap();
     for args in [("serve", &[][..]), ("admin", &["participants"][..])] {
         let (code, out, took) = run_cli(args.0, args.1, dir.path(), &nobody);
         assert_ne!(code, Some(0), "{args:?}: {out}");

@@ -618,6 +618,9 @@ fn admin_commands_do_not_fix_the_log_origin() {
         consentry::node::identity::setting(&mut store.conn().unwrap(), consentry::node::identity::LOG_ORIGIN)
             .unwrap()
     };
+    let (code, out) = run(&["admin", "--data-dir", data, "init"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(origin(), None, "init with the default URL fixed the origin");
     let (code, out) = run(&["admin", "--data-dir", data, "import", records.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{out}");
     assert_eq!(
