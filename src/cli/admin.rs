@@ -96,6 +96,30 @@ enum AdminCommand {
     TagKey,
     /// Sign a checkpoint of the access log now and print it.
     Checkpoint,
+    /// Back up the node's database while it serves, into DEST (which must not exist): SQLite through
+    /// `VACUUM INTO` (a consistent snapshot; sqlite.org/lang_vacuum.html), PostgreSQL through
+    /// `pg_dump --format=custom` (one consistent snapshot; PostgreSQL's pg_dump manual). The node's
+    /// key file is not in it: keep a copy of the data folder's key separately.
+    Backup {
+        /// The backup file to write.
+        dest: PathBuf,
+    },
+    /// Restore a backup made by `backup` into this data folder's database — a SQLite file that does
+    /// not exist yet, or an empty PostgreSQL database — then verify it as `verify` does. The folder
+    /// must hold the node's key.
+    Restore {
+        /// The backup file.
+        src: PathBuf,
+    },
+    /// Verify the node's own log offline, as an auditor would: every entry, record, chain,
+    /// checkpoint signature and consistency proof with the node's key pinned, and that the log
+    /// extends the newest checkpoint this node published (the data folder's
+    /// `published-checkpoint`). Exit 1 when anything fails.
+    Verify {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Monitoring statistics (spec/statistics.md): print the figures, or rebuild the rollups.
     Stats(StatsArgs),
     /// Objections (spec/objections.md): list them, open a review, resolve. Statements are signed
@@ -231,11 +255,16 @@ pub(super) fn run(args: AdminArgs) -> CliResult {
             "database": crate::storage::redact(&config.database_url),
         }));
     }
+    if let AdminCommand::Restore { src } = &args.command {
+        return restore(&config, src);
+    }
     let node = crate::node::start::open_existing(&config, Arc::new(SystemClock)).map_err(fail)?;
     let actor = Actor::operator(&node, crate::node::start::DEFAULT_NODE_USCC);
     let system = actix_web::rt::System::new();
     match args.command {
-        AdminCommand::Init => unreachable!("handled above"),
+        AdminCommand::Init | AdminCommand::Restore { .. } => unreachable!("handled above"),
+        AdminCommand::Backup { dest } => backup(&node, &config, &dest),
+        AdminCommand::Verify { json } => verify(&node, json),
         AdminCommand::Import { file } => import(&node, &file),
         AdminCommand::Platform(p) => {
             let v = system.block_on(async {
@@ -529,4 +558,154 @@ fn import(node: &Node, file: &std::path::Path) -> CliResult {
         outln!("nothing new: every record was already held");
     }
     Ok(())
+}
+
+/// `admin verify`: the node's own log audited offline ([`crate::node::audit::verify_own`]).
+fn verify(node: &Node, json: bool) -> CliResult {
+    let report = crate::node::audit::verify_own(node).map_err(fail)?;
+    super::audit::report_result(&report, json)
+}
+
+/// A PostgreSQL client program (`pg_dump`, `pg_restore`): on the PATH, else in `pg_config --bindir`,
+/// else the newest `/usr/lib/postgresql/<version>/bin`.
+fn pg_program(name: &str) -> Result<PathBuf, CliError> {
+    let on_path = std::env::var_os("PATH")
+        .map(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join(name))
+                .find(|f| f.is_file())
+        })
+        .unwrap_or_default();
+    if let Some(p) = on_path {
+        return Ok(p);
+    }
+    if let Ok(out) = std::process::Command::new("pg_config").arg("--bindir").output() {
+        let p = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).join(name);
+        if p.is_file() {
+            return Ok(p);
+        }
+    }
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.path().join("bin").join(name))
+                .collect()
+        })
+        .unwrap_or_default();
+    found.retain(|p| p.is_file());
+    found.sort();
+    found
+        .pop()
+        .ok_or_else(|| CliError::usage(format!("{name} not found (install PostgreSQL's client programs)")))
+}
+
+/// Runs a PostgreSQL client program; its stderr becomes the error.
+fn run_pg(program: &str, args: &[&std::ffi::OsStr]) -> CliResult {
+    let out = std::process::Command::new(pg_program(program)?)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| CliError::usage(format!("{program}: {e}")))?;
+    if !out.status.success() {
+        return Err(CliError::usage(format!(
+            "{program} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(())
+}
+
+/// `admin backup DEST`.
+fn backup(node: &Node, config: &Config, dest: &std::path::Path) -> CliResult {
+    if dest.exists() {
+        return Err(CliError::usage(format!(
+            "{} exists: a backup never overwrites",
+            dest.display()
+        )));
+    }
+    let (size, _) = node.store.run(crate::storage::log_store::head).map_err(fail)?;
+    match node.store.backend() {
+        crate::storage::Backend::Sqlite => node
+            .store
+            .run(|c| crate::storage::sqlite_snapshot(c, dest))
+            .map_err(fail)?,
+        crate::storage::Backend::Postgres => run_pg(
+            "pg_dump",
+            &[
+                "--format=custom".as_ref(),
+                "--no-owner".as_ref(),
+                "--file".as_ref(),
+                dest.as_os_str(),
+                config.database_url.as_ref(),
+            ],
+        )?,
+    }
+    let bytes = std::fs::read(dest).map_err(|e| CliError::usage(format!("{}: {e}", dest.display())))?;
+    print_json(&json!({
+        "backup": dest.display().to_string(),
+        "backend": match node.store.backend() {
+            crate::storage::Backend::Sqlite => "sqlite",
+            crate::storage::Backend::Postgres => "postgres",
+        },
+        "bytes": bytes.len(),
+        "sha256": crate::crypto::Sha256Digest::of(&bytes).to_hex(),
+        "logSizeAtLeast": size,
+    }))
+}
+
+/// `admin restore SRC`: into a database that does not exist (SQLite) or is empty (PostgreSQL), then
+/// the offline audit.
+fn restore(config: &Config, src: &std::path::Path) -> CliResult {
+    if !src.is_file() {
+        return Err(CliError::usage(format!("{}: no such backup file", src.display())));
+    }
+    let key = config.data_dir.join(crate::node::identity::NODE_KEY_FILE);
+    if !key.is_file() {
+        return Err(CliError::usage(format!(
+            "{} holds no {}: put the node's key in the folder first (a backup does not hold it)",
+            config.data_dir.display(),
+            crate::node::identity::NODE_KEY_FILE
+        )));
+    }
+    let url = crate::storage::redact(&config.database_url);
+    match crate::storage::probe(&config.database_url).map_err(fail)? {
+        crate::storage::Found::Nothing => {
+            let path = PathBuf::from(config.database_url.trim_start_matches("sqlite://"));
+            let tmp = path.with_extension("restoring");
+            std::fs::copy(src, &tmp).map_err(|e| CliError::usage(format!("{}: {e}", tmp.display())))?;
+            std::fs::File::open(&tmp)
+                .and_then(|f| f.sync_all())
+                .and_then(|()| std::fs::rename(&tmp, &path))
+                .map_err(|e| CliError::usage(format!("{}: {e}", path.display())))?;
+        }
+        crate::storage::Found::Foreign
+            if crate::storage::backend_of(&config.database_url).map_err(fail)?
+                == crate::storage::Backend::Postgres =>
+        {
+            run_pg(
+                "pg_restore",
+                &[
+                    "--single-transaction".as_ref(),
+                    "--exit-on-error".as_ref(),
+                    "--no-owner".as_ref(),
+                    "--dbname".as_ref(),
+                    config.database_url.as_ref(),
+                    src.as_os_str(),
+                ],
+            )?;
+        }
+        crate::storage::Found::Foreign => {
+            return Err(CliError::usage(format!(
+                "{url} exists and is not empty: restore into a new database"
+            )));
+        }
+        crate::storage::Found::Service { .. } => {
+            return Err(CliError::usage(format!(
+                "{url} already holds a node's database: restore into a new database"
+            )));
+        }
+    }
+    let node = crate::node::start::open_existing(config, Arc::new(SystemClock)).map_err(fail)?;
+    verify(&node, false)
 }

@@ -156,7 +156,7 @@ fn verify(args: VerifyArgs) -> CliResult {
     report_result(&report, args.json)
 }
 
-fn report_result(report: &AuditReport, json: bool) -> CliResult {
+pub(super) fn report_result(report: &AuditReport, json: bool) -> CliResult {
     if !report.key_pinned {
         eprintln!(
             "warning: the log key is not pinned: checkpoints were verified with the key the log itself \

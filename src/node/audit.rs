@@ -35,6 +35,11 @@ fn size_of(c: &mut DbConn) -> Result<u64> {
     Ok(log_store::head(c)?.0)
 }
 
+/// The root hash of the log's first `size` entries (RFC 9162 §2.1.1), from the stored tree.
+pub fn root_at(c: &mut DbConn, size: u64) -> Result<merkle::Hash> {
+    merkle::root(size, &nodes(c)).map_err(Error::Storage)
+}
+
 /// The log's current size and root hash (the head of the one stored tree; it may be ahead of the
 /// newest checkpoint).
 pub fn head(c: &mut DbConn) -> Result<(u64, merkle::Hash)> {
@@ -288,4 +293,32 @@ pub fn export(node: &Node, c: &mut DbConn, to: Option<u64>, out: &mut dyn std::i
 pub fn frontier(c: &mut DbConn, size: u64) -> Result<Vec<String>> {
     let range = CompactRange::from_source(size, &nodes(c)).map_err(Error::Storage)?;
     Ok(range.hashes().iter().map(hex::encode).collect())
+}
+
+/// Verifies this node's own log offline, as a regulator's auditor would (spec/access-log.md §7): the
+/// evidence bundle of the whole log is written to a scratch file in the data folder (removed after)
+/// and replayed by [`crate::log::audit::audit_reader`] with the node's own log key pinned — every leaf,
+/// record, chain, checkpoint signature and consistency proof — and, when the data folder records the
+/// newest checkpoint the node published ([`super::checkpoints::PUBLISHED_FILE`]), with that checkpoint
+/// as the trusted one the log must extend (a restored backup older than it fails here).
+pub fn verify_own(node: &Node) -> Result<crate::log::audit::AuditReport> {
+    let scratch = node
+        .data_dir
+        .join(format!(".verify-{}.jsonl", std::process::id()));
+    let io = |e: std::io::Error| Error::Internal(format!("{}: {e}", scratch.display()));
+    let result = (|| {
+        {
+            let mut f = std::io::BufWriter::new(std::fs::File::create(&scratch).map_err(io)?);
+            let mut c = node.store.conn()?;
+            export(node, &mut c, None, &mut f)?;
+            std::io::Write::flush(&mut f).map_err(io)?;
+        }
+        let mut opts = crate::log::audit::AuditOptions::new(node.clock.now());
+        opts.log_key = Some(super::checkpoints::signer(node)?.verifier_key());
+        opts.trusted_checkpoint = super::checkpoints::remembered(&node.data_dir)?.map(|(_, text)| text);
+        let f = std::fs::File::open(&scratch).map_err(io)?;
+        crate::log::audit::audit_reader(f, opts, &mut |_| {}).map_err(|e| Error::Internal(e.to_string()))
+    })();
+    let _ = std::fs::remove_file(&scratch);
+    result
 }

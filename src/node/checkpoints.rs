@@ -36,6 +36,7 @@ pub async fn publish(node: &Node) -> Result<Option<String>> {
         return Ok(None);
     };
     node.health.published(size);
+    remember(&node.data_dir, size, &text)?;
     if node.witnesses.is_empty() {
         return Ok(Some(text));
     }
@@ -184,4 +185,92 @@ fn add_signatures(c: &mut DbConn, size: u64, sigs: &[Signature]) -> Result<Optio
         }
     }
     Err(Error::Internal(format!("checkpoint {size}: note keeps changing")))
+}
+
+/// The file in a node's data folder that holds the newest checkpoint the node published (the signed
+/// note, as first signed), kept outside the database on purpose: a database restored from an older
+/// backup, or a failover that lost committed entries, no longer reaches that checkpoint, and the node
+/// refuses to start on it ([`check_not_rolled_back`]) rather than sign a second, different history
+/// for sizes it already vouched for — the fork witnesses and auditors would catch (spec/access-log.md
+/// §8). Removing the file is the operator's explicit acceptance of a rollback.
+pub const PUBLISHED_FILE: &str = "published-checkpoint";
+
+/// The checkpoint recorded in `dir`'s [`PUBLISHED_FILE`], if any: its parsed body and its note text.
+pub fn remembered(dir: &std::path::Path) -> Result<Option<(Checkpoint, String)>> {
+    let path = dir.join(PUBLISHED_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::Internal(format!("{}: {e}", path.display()))),
+    };
+    let note = Note::parse(text.as_bytes())
+        .map_err(|e| Error::Internal(format!("{}: not a signed note: {e}", path.display())))?;
+    let cp = Checkpoint::parse_body(note.text())
+        .map_err(|e| Error::Internal(format!("{}: not a checkpoint: {e}", path.display())))?;
+    Ok(Some((cp, text)))
+}
+
+/// Records `text`, a signed checkpoint of `size`, as published in `dir`, unless the file already
+/// holds a checkpoint at least as large (several processes may share the folder): written to a
+/// temporary file, synced, then renamed over the old one, so a crash leaves the old or the new file,
+/// never a torn one.
+fn remember(dir: &std::path::Path, size: u64, text: &str) -> Result<()> {
+    if let Some((cp, _)) = remembered(dir)? {
+        if cp.size() >= size {
+            return Ok(());
+        }
+    }
+    let io = |e: std::io::Error| Error::Internal(format!("{}: {e}", dir.join(PUBLISHED_FILE).display()));
+    let tmp = dir.join(format!("{PUBLISHED_FILE}.{}.tmp", std::process::id()));
+    {
+        use std::io::Write as _;
+        let mut f = std::fs::File::create(&tmp).map_err(io)?;
+        f.write_all(text.as_bytes()).map_err(io)?;
+        f.sync_all().map_err(io)?;
+    }
+    std::fs::rename(&tmp, dir.join(PUBLISHED_FILE)).map_err(io)?;
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
+    Ok(())
+}
+
+/// Checks that the database's log extends the checkpoint recorded in the data folder: it holds at
+/// least that many entries, and its first entries hash to that checkpoint's root. Returns the
+/// recorded size (`None` without a record); a shorter log, a different root or another origin is
+/// [`crate::storage::StorageError::Corrupt`], naming what differs.
+pub fn check_not_rolled_back(node: &Node) -> Result<Option<u64>> {
+    let Some((cp, _)) = remembered(&node.data_dir)? else {
+        return Ok(None);
+    };
+    let refuse = |why: String| {
+        Err(Error::Storage(crate::storage::StorageError::Corrupt(format!(
+            "{why}; this node already published a checkpoint of {} entries ({}): the database was \
+             rolled back (an older backup restored, or a failover that lost entries). Restore a newer \
+             backup; remove the file only to accept the rollback, and tell the witnesses and regulators",
+            cp.size(),
+            node.data_dir.join(PUBLISHED_FILE).display()
+        ))))
+    };
+    if cp.origin() != node.origin {
+        return refuse(format!(
+            "the recorded checkpoint is of log {}, not {}",
+            cp.origin(),
+            node.origin
+        ));
+    }
+    let size = cp.size();
+    let mut conn = node.store.conn()?;
+    let (have, _) = log_store::head(&mut conn)?;
+    let root = if have < size {
+        None
+    } else {
+        Some(super::audit::root_at(&mut conn, size)?)
+    };
+    drop(conn);
+    match root {
+        None => refuse("the access log in the database is shorter than the last published checkpoint".into()),
+        Some(r) if &r != cp.root() => refuse(format!(
+            "the access log in the database has another root at size {size} (a different history)"
+        )),
+        Some(_) => Ok(Some(size)),
+    }
 }

@@ -93,6 +93,9 @@ pub struct Node {
     pub catalog: RwLock<Arc<Catalog>>,
     /// The node's signing key.
     pub key: KeyFile,
+    /// The data folder (its key, and the newest checkpoint it published:
+    /// [`checkpoints::PUBLISHED_FILE`]).
+    pub data_dir: std::path::PathBuf,
     /// Base URL others reach the node at.
     pub public_url: String,
     /// The access log's origin (checkpoint name).

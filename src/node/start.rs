@@ -86,6 +86,7 @@ pub fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<(Node, bool)> {
         committer,
         catalog: RwLock::new(Arc::new(catalog)),
         key,
+        data_dir: config.data_dir.clone(),
         public_url: config.public_url.clone(),
         origin,
         tag_key,
@@ -107,6 +108,10 @@ pub fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<(Node, bool)> {
         health: super::health::Health::new(config.checkpoint_interval_secs),
         foreign_callers: std::sync::OnceLock::new(),
     };
+    // A database older than a checkpoint this node published is a rolled-back log: refuse it.
+    if let Some(size) = super::checkpoints::check_not_rolled_back(&node)? {
+        node.health.published(size);
+    }
     node.notify.refresh(&mut *node.store.conn()?)?;
     match (&config.platform_uscc, platform) {
         (Some(uscc), true) => registry::ensure_self(&node, Role::Platform, uscc, "financing platform")?,

@@ -400,6 +400,26 @@ pub fn probe(url: &str) -> StorageResult<Found> {
     })
 }
 
+/// Writes a consistent copy of the SQLite database `conn` is open on to the new file `dest`, while
+/// other connections go on reading and writing: `VACUUM INTO` (sqlite.org/lang_vacuum.html, "VACUUM
+/// INTO": "the generated output database is a consistent snapshot of the original database"). `dest`
+/// must not exist. On PostgreSQL this is [`StorageError::Url`]: use `pg_dump` there.
+pub fn sqlite_snapshot(conn: &mut DbConn, dest: &std::path::Path) -> StorageResult<()> {
+    let DbConn::Sqlite(c) = conn else {
+        return Err(StorageError::Url(
+            "a snapshot with VACUUM INTO needs SQLite".into(),
+        ));
+    };
+    let dest = dest
+        .to_str()
+        .ok_or_else(|| StorageError::Url(format!("{}: not UTF-8", dest.display())))?;
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query("VACUUM INTO ?").bind::<diesel::sql_types::Text, _>(dest),
+        c,
+    )?;
+    Ok(())
+}
+
 /// A connection error's text with the URL's password, should the driver quote it, replaced.
 fn redact_error(url: &str, message: &str) -> String {
     match (url.find("://"), url.find('@')) {

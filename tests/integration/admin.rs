@@ -13,24 +13,24 @@ use crate::common::server::{Backend, PgDatabase, get_public, industry_fixture, n
 use crate::service::{BANK, ENTERPRISE, PLATFORM, World};
 
 /// What one run printed.
-struct Ran {
-    code: Option<i32>,
-    out: String,
-    err: String,
+pub(crate) struct Ran {
+    pub(crate) code: Option<i32>,
+    pub(crate) out: String,
+    pub(crate) err: String,
 }
 
 impl Ran {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.out).unwrap_or_else(|e| panic!("not JSON ({e}): {}{}", self.out, self.err))
     }
 
-    fn ok(self) -> Self {
+    pub(crate) fn ok(self) -> Self {
         assert_eq!(self.code, Some(0), "{}{}", self.out, self.err);
         self
     }
 
     /// Failed with `code`, saying `needle` on stderr and nothing on stdout.
-    fn failed(self, code: i32, needle: &str) -> Self {
+    pub(crate) fn failed(self, code: i32, needle: &str) -> Self {
         assert_eq!(self.code, Some(code), "{}{}", self.out, self.err);
         assert!(self.err.contains(needle), "wanted {needle:?} in: {}", self.err);
         assert!(self.out.is_empty(), "a failed command printed: {}", self.out);
@@ -40,7 +40,7 @@ impl Ran {
 
 /// `consentry admin --data-dir DIR --database-url URL --industries FIXTURE ARGS…`, with no
 /// `CONSENTRY_*` setting of the test's own environment leaking in.
-fn admin(dir: &Path, url: &str, args: &[&str]) -> Ran {
+pub(crate) fn admin(dir: &Path, url: &str, args: &[&str]) -> Ran {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_consentry"));
     for (k, _) in std::env::vars() {
         if k.starts_with("CONSENTRY_") || k == "DATABASE_URL" {

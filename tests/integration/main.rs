@@ -4,6 +4,7 @@
 mod admin;
 mod architecture;
 mod audit;
+mod backup;
 mod chain;
 mod cli;
 mod common;
