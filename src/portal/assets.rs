@@ -55,6 +55,11 @@ pub const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("static/sxm.js"),
     ),
     (
+        "pages/parties.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("static/pages/parties.js"),
+    ),
+    (
         "pages/entries.js",
         "text/javascript; charset=utf-8",
         include_bytes!("static/pages/entries.js"),

@@ -305,6 +305,252 @@ fn portal_consent_request_in_the_browser() {
     assert!(pngs.iter().all(|n| !n.contains("FAILED")), "{pngs:?}");
 }
 
+/// The pages of a platform's operator and of a bank (`tests/portal/parties.mjs`): the bank creates
+/// a consent request in its page, the enterprise signs it in the browser, the platform releases for
+/// the bank, the bank's receipts page verifies the release's inclusion proof; the platform's
+/// operator sees its banks (suspends and resumes one), creates and withdraws a request, sees the
+/// grant naming it, its verified release and its statistics. Screenshots in
+/// `target/portal-screenshots/parties/`.
+#[test]
+fn portal_platform_and_bank_pages_in_the_browser() {
+    if let Err(m) = browser_tools() {
+        panic!("{m}");
+    }
+    let w = World::new(Backend::Sqlite);
+    let keys = tempfile::tempdir().unwrap();
+    let shots = root().join("target/portal-screenshots/parties");
+    let out = Command::new("node")
+        .arg(root().join("tests/portal/parties.mjs"))
+        .arg(&w.node.url)
+        .arg(&shots)
+        .env(
+            "PORTAL_ENTERPRISE_KEY",
+            write_key(keys.path(), "enterprise.key.json", &w.enterprise),
+        )
+        .env(
+            "PORTAL_BANK_KEY",
+            write_key(keys.path(), "bank.key.json", &w.bank),
+        )
+        .env(
+            "PORTAL_PLATFORM_KEY",
+            write_key(keys.path(), "platform.key.json", &w.platform),
+        )
+        .env("PORTAL_ENTERPRISE_USCC", ENTERPRISE)
+        .env("PORTAL_BANK_USCC", crate::service::BANK)
+        .env("PORTAL_PLATFORM_USCC", crate::service::PLATFORM)
+        .current_dir(root())
+        .output()
+        .expect("run node tests/portal/parties.mjs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let events: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let last = events.last().cloned().unwrap_or(Value::Null);
+    assert!(
+        out.status.success() && last["event"] == "done" && last["ok"] == true,
+        "the platform and bank pages story failed ({}):\n{stderr}\n{stdout}",
+        out.status
+    );
+    // What the node holds: the bank's request, made in its page, signed with the grant signed in the
+    // browser; the release for the bank under it; the platform's own request withdrawn; the bank
+    // active again after the platform suspended and resumed it.
+    let op = w.node.operator();
+    let (request, grant) = (last["request"].as_str().unwrap(), last["grant"].as_str().unwrap());
+    let r = op.get(&format!("/v1/consent-requests/{request}"));
+    assert_eq!(r.body["state"], "signed", "{}", r.text);
+    assert_eq!(r.body["requester"]["uscc"], crate::service::BANK);
+    assert_eq!(r.body["grant"], grant);
+    let withdrawn = events
+        .iter()
+        .find(|e| e["event"] == "withdrawn")
+        .and_then(|e| e["id"].as_str())
+        .expect("a withdrawn request");
+    let r = op.get(&format!("/v1/consent-requests/{withdrawn}"));
+    assert_eq!(r.body["state"], "withdrawn", "{}", r.text);
+    assert_eq!(r.body["requester"]["uscc"], crate::service::PLATFORM);
+    let index = last["release"].as_u64().unwrap();
+    let e = op.get(&format!(
+        "/v1/log/entries?kind=release&bank={}",
+        crate::service::BANK
+    ));
+    assert_eq!(e.status, 200, "{}", e.text);
+    assert!(
+        e.body["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["index"] == index && x["record"]["grant"]["id"] == grant),
+        "{}",
+        e.text
+    );
+    let banks = w.node.client(&w.platform).get("/v1/participants");
+    assert_eq!(banks.body["participants"][0]["state"], "active", "{}", banks.text);
+    let mut pngs: Vec<String> = std::fs::read_dir(&shots)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".png"))
+        .collect();
+    pngs.sort();
+    assert!(pngs.len() >= 15, "screenshots: {pngs:?}");
+    assert!(pngs.iter().all(|n| !n.contains("FAILED")), "{pngs:?}");
+}
+
+/// The platform's and the bank's portal calls over plain HTTP, on SQLite and PostgreSQL: each is the
+/// `/v1` operation for the session's participant, with its role checks and scoping, CSRF required.
+fn party_calls(backend: Backend) {
+    use crate::consent::{BANK2, request_body};
+    use crate::service::{BANK, OTHER_PLATFORM, PLATFORM};
+    let w = World::new(backend);
+    let base = w.node.url.clone();
+    let op = w.node.operator();
+    let other = new_key();
+    let r = op.post("/v1/admin/platforms", &json!({"uscc": OTHER_PLATFORM, "name": "第二平台", "did": other.did.as_str(), "endpoint": "http://other.example"}));
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = w.node.client(&other).post(
+        "/v1/banks",
+        &json!({"uscc": BANK2, "name": "第二银行", "did": new_key().did.as_str()}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+
+    let p = sign_in(&base, &w.platform);
+    let b = sign_in(&base, &w.bank);
+    let e = sign_in(&base, &w.enterprise);
+    let me = b.get("/portal/api/me");
+    assert_eq!(me.body["participant"]["platform"], PLATFORM, "{:?}", me.body);
+
+    // Banks: the platform's own only; another platform's bank is 404, nothing changes.
+    let banks = p.get("/portal/api/banks");
+    assert_eq!(banks.status, 200, "{:?}", banks.body);
+    let listed: Vec<&str> = banks.body["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["uscc"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, vec![BANK]);
+    assert_eq!(b.get("/portal/api/banks").status, 403);
+    assert_eq!(e.get("/portal/api/banks").status, 403);
+    let suspend = json!({"state": "suspended"}).to_string();
+    let r = p.post(&format!("/portal/api/banks/{BANK2}/state"), &suspend);
+    assert_eq!(r.status, 404, "{:?}", r.body);
+    let r = w.node.client(&other).get("/v1/participants");
+    assert_eq!(r.body["participants"][0]["state"], "active", "{}", r.text);
+    let r = b.post(&format!("/portal/api/banks/{BANK}/state"), &suspend);
+    assert_eq!(r.status, 403, "a bank sets no state: {:?}", r.body);
+    let r = send(
+        "POST",
+        &format!("{base}/portal/api/banks/{BANK}/state"),
+        Some(&p.cookie),
+        None,
+        Some(&suspend),
+    );
+    assert_eq!(r.status, 403, "no CSRF token: {:?}", r.body);
+    let r = p.post(
+        &format!("/portal/api/banks/{BANK}/state"),
+        &json!({"state": "pending"}).to_string(),
+    );
+    assert_eq!(r.status, 400, "{:?}", r.body);
+    assert!(r.body["type"].as_str().unwrap().ends_with("#invalid-state"));
+
+    // Consent requests: the bank creates one (the requester is the session's), sees it, the
+    // platform does not; the enterprise may not create; a bad request writes nothing.
+    let body = request_body(|_| {}).to_string();
+    let created = b.post("/portal/api/consent-requests", &body);
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    assert_eq!(created.body["requester"]["uscc"], BANK);
+    assert_eq!(created.body["requester"]["role"], "bank");
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(e.post("/portal/api/consent-requests", &body).status, 403);
+    let bad = request_body(|b| b["terms"]["categories"] = json!([]));
+    let r = b.post("/portal/api/consent-requests", &bad.to_string());
+    assert_eq!(r.status, 422, "{:?}", r.body);
+    let mine = b.get("/portal/api/consent-requests");
+    assert_eq!(mine.status, 200);
+    let ids: Vec<&str> = mine.body["consentRequests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![id.as_str()], "one request, the valid one");
+    assert_eq!(p.get(&format!("/portal/api/consent-requests/{id}")).status, 404);
+    assert!(
+        p.get("/portal/api/consent-requests").body["consentRequests"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // Only the requester withdraws, with the CSRF token.
+    let r = p.post(&format!("/portal/api/consent-requests/{id}/withdraw"), "");
+    assert_eq!(r.status, 404, "{:?}", r.body);
+    let r = e.post(&format!("/portal/api/consent-requests/{id}/withdraw"), "");
+    assert_eq!(r.status, 403, "{:?}", r.body);
+    let r = send(
+        "POST",
+        &format!("{base}/portal/api/consent-requests/{id}/withdraw"),
+        Some(&b.cookie),
+        None,
+        None,
+    );
+    assert_eq!(r.status, 403, "no CSRF token: {:?}", r.body);
+    let r = b.post(&format!("/portal/api/consent-requests/{id}/withdraw"), "");
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["state"], "withdrawn");
+    let r = b.post(&format!("/portal/api/consent-requests/{id}/withdraw"), "");
+    assert_eq!(r.status, 409, "only a pending request is withdrawn: {:?}", r.body);
+
+    // Entries, loans, statistics: narrowed to the session's participant.
+    let ent = e.get("/portal/api/entries");
+    assert_eq!(ent.status, 403, "{:?}", ent.body);
+    for s in [&p, &b] {
+        let r = s.get("/portal/api/entries?kind=release");
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        assert!(r.body["entries"].as_array().unwrap().is_empty(), "{:?}", r.body);
+        let r = s.get("/portal/api/loans");
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        assert!(r.body["loans"].as_array().unwrap().is_empty());
+    }
+    let r = b.get("/portal/api/summary");
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["scope"]["kind"], "bank");
+    assert_eq!(r.body["scope"]["uscc"], BANK);
+    let r = p.get("/portal/api/summary");
+    assert_eq!(r.body["scope"]["kind"], "platform");
+    assert_eq!(e.get("/portal/api/summary").status, 403);
+    assert_eq!(e.get("/portal/api/loans").status, 403);
+    assert_eq!(b.get("/portal/api/summary?bogus=1").status, 400);
+    // The grants naming the bank and the platform: none yet.
+    for s in [&p, &b] {
+        let r = s.get("/portal/api/grants");
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        assert!(r.body["grants"].as_array().unwrap().is_empty());
+    }
+
+    // The platform suspends its bank in the portal: the bank's session ends; resuming works.
+    let r = p.post(&format!("/portal/api/banks/{BANK}/state"), &suspend);
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["state"], "suspended");
+    assert_eq!(b.get("/portal/api/me").status, 401);
+    let r = p.post(
+        &format!("/portal/api/banks/{BANK}/state"),
+        &json!({"state": "active"}).to_string(),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["state"], "active");
+}
+
+#[test]
+fn portal_party_calls_sqlite() {
+    party_calls(Backend::Sqlite);
+}
+
+#[test]
+fn portal_party_calls_postgres() {
+    party_calls(Backend::Postgres);
+}
+
 // ------------------------------------------------------------------ the session rules, over HTTP
 
 pub(crate) struct Reply {
