@@ -397,6 +397,109 @@ fn portal_platform_and_bank_pages_in_the_browser() {
     assert!(pngs.iter().all(|n| !n.contains("FAILED")), "{pngs:?}");
 }
 
+/// Runs `tests/portal/chain.mjs` against the node, expecting `expect`; the events it printed.
+fn run_chain_script(s: &crate::chain::Setup, shots: &Path, expect: &str) -> Vec<Value> {
+    let keys = tempfile::tempdir().unwrap();
+    let join = |v: &[u64]| v.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
+    let out = Command::new("node")
+        .arg(root().join("tests/portal/chain.mjs"))
+        .arg(&s.w.node.url)
+        .arg(shots)
+        .env(
+            "PORTAL_REGULATOR_KEY",
+            write_key(keys.path(), "regulator.key.json", &s.w.regulator),
+        )
+        .env("PORTAL_PLATFORM_USCC", crate::chain::PLATFORM_USCC)
+        .env("PORTAL_ENTERPRISE_USCC", ENTERPRISE)
+        .env("PORTAL_ONWARD", join(&s.onward))
+        .env("PORTAL_UPSTREAM", join(&s.upstream))
+        .env("PORTAL_EXPECT", expect)
+        .current_dir(root())
+        .output()
+        .expect("run node tests/portal/chain.mjs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let events: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let last = events.last().cloned().unwrap_or(Value::Null);
+    assert!(
+        out.status.success() && last["event"] == "done" && last["ok"] == true,
+        "the two-hop explorer ({expect}) failed ({}):\n{stderr}\n{stdout}",
+        out.status
+    );
+    events
+}
+
+/// The regulator's explorer across two hops (`tests/portal/chain.mjs`): a node, a platform process
+/// admitted with its URL, its bank and two onward releases; in the browser the regulator follows
+/// them from the platform's log (read across origins with an assertion signed in the page) to the
+/// node's entries, each hop verified against its own log's checkpoint, the hops agreeing; then to
+/// the node's entry and back. One changed record in the platform's database then fails that chain's
+/// platform hop in the page while the other chain still verifies. Screenshots in
+/// `target/portal-screenshots/chain/` and `chain-tampered/`.
+#[test]
+fn portal_regulator_follows_a_release_across_two_hops() {
+    if let Err(m) = browser_tools() {
+        panic!("{m}");
+    }
+    let s = crate::chain::setup(Backend::Sqlite);
+    let events = run_chain_script(&s, &root().join("target/portal-screenshots/chain"), "verified");
+    // The page read the node (its own origin) and the platform, nothing else.
+    let origins = events
+        .iter()
+        .find(|e| e["event"] == "origins")
+        .map(|e| e["origins"].clone())
+        .unwrap_or(Value::Null);
+    let mut origins: Vec<&str> = origins
+        .as_array()
+        .expect("the origins the page read")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    origins.sort_unstable();
+    let mut expected = vec![s.w.node.url.as_str(), s.p.url.as_str()];
+    expected.sort_unstable();
+    assert_eq!(origins, expected);
+    let back = events
+        .iter()
+        .find(|e| e["event"] == "grant-url")
+        .and_then(|e| e["href"].as_str())
+        .unwrap_or_default();
+    assert!(
+        back.contains(crate::chain::PLATFORM_USCC) && back.contains("grant"),
+        "{back}"
+    );
+
+    // One record changed in the platform's database: its chain fails in the page, the other holds.
+    let k = s.onward[1];
+    s.p.platform
+        .core
+        .store
+        .run(move |c| {
+            use consentry::storage::schema::log_records;
+            use diesel::prelude::*;
+            let text: Option<String> = log_records::table
+                .find(k as i64)
+                .select(log_records::record)
+                .first(c)?;
+            let changed = text
+                .unwrap()
+                .replace(r#""purpose":"credit-approval""#, r#""purpose":"credit-approvaL""#);
+            diesel::update(log_records::table.find(k as i64))
+                .set(log_records::record.eq(changed))
+                .execute(c)?;
+            Ok(())
+        })
+        .unwrap();
+    run_chain_script(
+        &s,
+        &root().join("target/portal-screenshots/chain-tampered"),
+        &format!("tampered:{k}"),
+    );
+}
+
 /// The platform's and the bank's portal calls over plain HTTP, on SQLite and PostgreSQL: each is the
 /// `/v1` operation for the session's participant, with its role checks and scoping, CSRF required.
 fn party_calls(backend: Backend) {
@@ -692,14 +795,15 @@ fn portal_session_security() {
         401
     );
 
-    // The pages: embedded files, each with the same-origin-only CSP.
+    // The pages: embedded files, each with the same-origin-only CSP; the page may also connect to
+    // the active platform's endpoint (its log, for the regulator's explorer across two hops).
     let page = crate::common::server::http()
         .get(&format!("{base}/portal/"))
         .call()
         .unwrap();
     assert_eq!(
         page.header("content-security-policy"),
-        Some(consentry::portal::assets::CSP)
+        Some(consentry::portal::assets::csp_connecting(&["http://platform.example".to_owned()]).as_str())
     );
     for (path, ctype, _) in consentry::portal::assets::ASSETS {
         let r = crate::common::server::http()

@@ -3,7 +3,8 @@
 // log, its statistics and the objections; the node operator approves registrations, admits
 // platforms and reviews objections; a platform's operator manages its banks, its consent requests
 // and sees its grants, releases and statistics; a bank its consent requests, the receipts of the
-// releases made for it (verified here), its loan reports and statistics.
+// releases made for it (verified here), its loan reports and statistics. The regulator also follows
+// a release across two hops, from a platform's log to the node's (pages/chain.js).
 
 import { T, both, lang, setLang } from './i18n.js';
 import { h, clear, errorBox } from './ui.js';
@@ -15,6 +16,7 @@ import * as reg from './pages/regulator.js';
 import * as op from './pages/operator.js';
 import * as obj from './pages/objections.js';
 import * as party from './pages/parties.js';
+import * as chain from './pages/chain.js';
 
 const ROLE_NAMES = {
   enterprise: ['企业', 'Enterprise'],
@@ -41,6 +43,7 @@ const routes = {
   objection: { page: obj.objectionPage, roles: ['enterprise', 'regulator', 'node'] },
   explorer: { page: reg.explorerPage, roles: ['regulator', 'node'] },
   entry: { page: reg.entryPage, roles: ['regulator', 'node'] },
+  chain: { page: chain.chainPage, roles: ['regulator'] },
   checkpoints: { page: reg.checkpointsPage, roles: ['regulator', 'node'] },
   stats: { page: reg.statsPage, roles: ['regulator', 'node'] },
   registrations: { page: op.registrationsPage, roles: ['node'] },
@@ -67,6 +70,7 @@ function menu(role) {
     ],
     regulator: [
       ['explorer', '访问链查询', 'Access chains'],
+      ['chain', '跨平台访问链', 'Across platforms'],
       ['objections', '异议申诉', 'Objections'],
       ['checkpoints', '检查点', 'Checkpoints'],
       ['stats', '统计', 'Statistics'],
