@@ -387,6 +387,8 @@ fn portal_platform_and_bank_pages_in_the_browser() {
     );
     let banks = w.node.client(&w.platform).get("/v1/participants");
     assert_eq!(banks.body["participants"][0]["state"], "active", "{}", banks.text);
+    let loans = w.client(&w.bank).get("/v1/loans");
+    assert_eq!(loans.body["loans"][0]["loan"], "L-PARTIES-1", "{}", loans.text);
     let mut pngs: Vec<String> = std::fs::read_dir(&shots)
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
@@ -630,6 +632,55 @@ fn party_calls(backend: Backend) {
         assert_eq!(r.status, 200, "{:?}", r.body);
         assert!(r.body["grants"].as_array().unwrap().is_empty());
     }
+
+    // A grant naming both, a release for the bank through the platform, the bank's loan report:
+    // each page's call now shows it, to the platform and the bank alike; the other platform's
+    // bank is no party.
+    let grant = w.grant();
+    let r = w.client(&w.platform).post(
+        "/v1/releases",
+        &json!({"enterprise": ENTERPRISE, "grant": grant, "categories": ["TAX-03"], "granularity": "derived", "purpose": "credit-approval", "onBehalfOf": BANK}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let release = r.body["logIndex"].as_u64().unwrap();
+    let today = consentry::clock::Clock::now(&consentry::clock::SystemClock)
+        .to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap())
+        .date()
+        .to_string();
+    let report = json!({"reportId": "r-portal-1", "loan": "L-PORTAL-1", "enterprise": ENTERPRISE, "grant": grant, "releases": [release],
+        "event": {"type": "decision", "decision": "approved", "amount": 300000, "termMonths": 12, "rateBand": "3-4", "security": "credit", "firstLoan": true, "on": today}});
+    let token = consentry::node::auth::make_request(
+        &w.bank,
+        &w.node.did,
+        "loan-report",
+        json!({"report": report}),
+        w.node.clock_now(),
+    )
+    .unwrap();
+    let r = w
+        .client(&w.platform)
+        .post("/v1/loan-reports", &json!({"request": token}));
+    assert_eq!(r.status, 201, "{}", r.text);
+    for s in [&p, &b] {
+        let r = s.get("/portal/api/entries?kind=release");
+        let found: Vec<u64> = r.body["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["index"].as_u64().unwrap())
+            .collect();
+        assert_eq!(found, vec![release], "{:?}", r.body);
+        let r = s.get("/portal/api/grants");
+        assert_eq!(r.body["grants"][0]["id"], grant.as_str(), "{:?}", r.body);
+        assert_eq!(s.get(&format!("/portal/api/grants/{grant}")).status, 200);
+        let r = s.get("/portal/api/loans");
+        assert_eq!(r.body["loans"][0]["loan"], "L-PORTAL-1", "{:?}", r.body);
+        assert_eq!(r.body["loans"][0]["approvedAmount"], 300000);
+        let r = s.get("/portal/api/summary");
+        assert_eq!(r.body["access"]["totals"]["releases"], 1, "{:?}", r.body);
+    }
+    let r = b.get(&format!("/portal/api/loans?bank={BANK2}"));
+    assert_eq!(r.status, 403, "a bank sees its own loans only: {:?}", r.body);
 
     // The platform suspends its bank in the portal: the bank's session ends; resuming works.
     let r = p.post(&format!("/portal/api/banks/{BANK}/state"), &suspend);

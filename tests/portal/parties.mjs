@@ -146,6 +146,9 @@ async function fillRequest(page, { enterprise, bank }) {
 
 const nodeInfo = await (await fetch(`${base}/v1/node`)).json();
 const platformKey = await pc.importKeyFile(JSON.parse(fs.readFileSync(PLATFORM_KEY, 'utf8')));
+const bankKey = await pc.importKeyFile(JSON.parse(fs.readFileSync(BANK_KEY, 'utf8')));
+// Today in China Standard Time, as loan events are dated.
+const todayCst = new Date(Date.now() + 8 * 3600000).toISOString().slice(0, 10);
 
 async function api(key, method, p, body) {
   const token = await pc.clientAssertion(key, nodeInfo.did, method, p);
@@ -248,9 +251,18 @@ try {
     await shot(bank, 'bank-receipt-verified');
   });
 
+  await step('the bank reports its loan decision (signed by the bank, relayed by its platform)', null, async () => {
+    const report = { reportId: 'r-parties-1', loan: 'L-PARTIES-1', enterprise: USCC, grant, releases: [release], event: { type: 'decision', decision: 'approved', amount: 500000, termMonths: 12, rateBand: '3-4', security: 'credit', firstLoan: true, on: todayCst } };
+    const token = await pc.signedRequest(bankKey, nodeInfo.did, 'loan-report', { report });
+    const r = await api(platformKey, 'POST', '/v1/loan-reports', { request: token });
+    assert(r.status === 201 && r.body.state === 'approved', `loan report: ${r.status} ${JSON.stringify(r.body)}`);
+  });
+
   await step('the bank\'s loans and statistics render', bank, async () => {
     await go(bank, '#/loans');
-    await bank.waitForSelector('#no-loans, table.loans');
+    const row = await bank.locator('table.loans tbody tr').first().textContent();
+    assert(row.includes('L-PARTIES-1') && row.includes('500000') && row.includes(USCC), `the loan: ${row}`);
+    await shot(bank, 'bank-loans');
     await go(bank, '#/summary');
     const releases = Number(await bank.textContent('#summary-totals [data-figure="releases"]'));
     assert(releases >= 1, `the bank's releases: ${releases}`);
@@ -289,6 +301,8 @@ try {
     await item.waitFor();
     await item.locator('[data-verified="true"]').waitFor({ timeout: 60000 });
     await shot(pf, 'platform-releases');
+    await go(pf, '#/loans');
+    assert((await pf.locator('table.loans tbody tr').first().textContent()).includes('L-PARTIES-1'), 'the loan reported through the platform');
     await go(pf, '#/summary');
     assert(Number(await pf.textContent('#summary-totals [data-figure="releases"]')) >= 1, 'the platform\'s releases');
     await shot(pf, 'platform-statistics');
