@@ -362,6 +362,12 @@ fn portal_platform_and_bank_pages_in_the_browser() {
     assert_eq!(r.body["state"], "signed", "{}", r.text);
     assert_eq!(r.body["requester"]["uscc"], crate::service::BANK);
     assert_eq!(r.body["grant"], grant);
+    let r = op.get(&format!(
+        "/v1/consent-requests/{}",
+        last["declined"].as_str().unwrap()
+    ));
+    assert_eq!(r.body["state"], "declined", "{}", r.text);
+    assert_eq!(r.body["declineReason"], "暂无融资需求");
     let withdrawn = events
         .iter()
         .find(|e| e["event"] == "withdrawn")

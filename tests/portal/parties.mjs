@@ -7,9 +7,10 @@
 //   PORTAL_ENTERPRISE_KEY, PORTAL_BANK_KEY, PORTAL_PLATFORM_KEY   key files: each signs in with its own
 //   PORTAL_ENTERPRISE_USCC, PORTAL_BANK_USCC, PORTAL_PLATFORM_USCC
 //
-// The story: the bank signs in and creates a consent request in its page (a bad code refused next to
-// the field first); the enterprise signs it in the browser (the wizard pre-filled from the request);
-// the bank's page shows it signed with the grant; the platform releases for the bank (over the API,
+// The story: the bank signs in and creates two consent requests in its page (a bad code refused next
+// to the field first); the enterprise signs one in the browser (the wizard pre-filled from the
+// request) and declines the other with a reason; the bank's page shows one signed with the grant,
+// the other declined with the reason; the platform releases for the bank (over the API,
 // as the platform process does); the bank's receipts page shows the release with its inclusion proof
 // verified in the browser. The platform's operator signs in: its banks (suspend, then resume), a
 // request of its own created and withdrawn, the grant naming it, its release verified, its
@@ -165,6 +166,7 @@ async function api(key, method, p, body) {
 try {
   const bank = await openBrowser('bank');
   let request;
+  let declined;
   let grant;
   let release;
   await step('the bank signs in and lands on its consent requests', bank, async () => {
@@ -188,6 +190,13 @@ try {
     const text = await card.first().textContent();
     assert(text.includes(USCC) && text.includes('TAX-03') && text.includes('贷前调查'), `the card: ${text}`);
     emit({ event: 'request', id: request });
+    // A second request, which the enterprise will decline.
+    await fillRequest(bank, { enterprise: USCC });
+    await bank.fill('#request-form [data-field="message"] textarea', '第二份请求 A second request');
+    await bank.click('#request-send');
+    await bank.waitForFunction(() => document.querySelectorAll('li.request[data-state="pending"]').length === 2);
+    const ids = await bank.$$eval('li.request[data-state="pending"]', (els) => els.map((e) => e.dataset.request));
+    declined = ids.find((x) => x !== request);
     await shot(bank, 'bank-request-pending');
   });
 
@@ -219,12 +228,31 @@ try {
     await shot(ent, 'enterprise-signed');
   });
 
-  await step('the bank\'s page shows the request signed with the grant', bank, async () => {
+  await step('the enterprise declines the other request with a reason', ent, async () => {
+    await ent.goto(`${base}/portal/#/grants`);
+    await ent.reload();
+    await waitRoute(ent, '#/grants');
+    const card = ent.locator(`li.request[data-request="${declined}"]`);
+    await card.waitFor();
+    await card.locator(`button[data-decline="${declined}"]`).click();
+    const dlg = ent.locator('dialog[open]');
+    await dlg.waitFor();
+    await dlg.locator('#decline-reason').fill('暂无融资需求');
+    await dlg.locator('button[data-confirm]').click();
+    await dlg.waitFor({ state: 'detached' });
+    await ent.waitForFunction((id) => !document.querySelector(`li.request[data-request="${id}"]`), declined);
+  });
+
+  await step('the bank\'s page shows one request signed with the grant, the other declined with the reason', bank, async () => {
     await bank.reload();
     await waitRoute(bank, '#/requests');
     const card = bank.locator(`li.request[data-request="${request}"][data-state="signed"]`);
     await card.waitFor();
     assert((await card.locator(`a[data-grant="${grant}"]`).count()) === 1, 'the card links the grant');
+    const no = bank.locator(`li.request[data-request="${declined}"][data-state="declined"]`);
+    await no.waitFor();
+    assert((await no.locator('.decline-reason').textContent()).includes('暂无融资需求'), 'the reason is shown');
+    assert((await bank.locator('button[data-withdraw]').count()) === 0, 'no answered request can be withdrawn');
     await shot(bank, 'bank-request-signed');
     await go(bank, '#/named-grants');
     await bank.waitForSelector(`table.named-grants a[data-grant="${grant}"]`);
@@ -322,7 +350,7 @@ try {
     assert(problems.external.length === 0, `external requests: ${problems.external}`);
     assert(problems.pageErrors.length === 0, `script errors: ${problems.pageErrors}`);
   });
-  emit({ event: 'done', ok: true, request, grant, release, screenshots: shotNo });
+  emit({ event: 'done', ok: true, request, declined, grant, release, screenshots: shotNo });
 } catch (e) {
   console.error(e.message);
   emit({ event: 'done', ok: false, error: e.message });
