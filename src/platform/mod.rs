@@ -169,6 +169,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("")
             .wrap(actix_web::middleware::from_fn(crate::http::durable_assertions))
             .wrap(actix_web::middleware::from_fn(crate::http::security_headers))
+            .wrap(actix_web::middleware::from_fn(log_cors))
             .route("/healthz", web::get().to(health))
             .route("/readyz", web::get().to(health))
             .route("/livez", web::get().to(crate::http::routes::public::live))
@@ -190,6 +191,59 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 crate::http::not_routed_in(&req, &all_routes())
             })),
     );
+}
+
+/// Whether `path` is one of the platform's reads a page of another origin may make (CORS): its
+/// description (`/v1/platform`) and its log (`/v1/log/…`, public reads and the access chains an
+/// authenticated caller asks for).
+fn cross_origin_read(path: &str) -> bool {
+    path == "/v1/platform" || path.starts_with("/v1/log/")
+}
+
+/// CORS for the platform's log (spec/openapi-platform.yaml, "Cross-origin reads"), so that the
+/// regulator's explorer in the node's portal follows a release from the platform's log to the node's
+/// (spec/portal.md, `#/chain`). A `GET` of `/v1/platform` or `/v1/log/…` answers
+/// `Access-Control-Allow-Origin: *` (and exposes `Retry-After`); a preflight of such a `GET` (an
+/// `OPTIONS` with `Access-Control-Request-Method: GET`) answers `204` allowing the `Authorization`
+/// header. Nothing else changes: no cookie is ever read (the log's callers authenticate with client
+/// assertions in `Authorization`, which a page of another origin can only send with a key it holds),
+/// no other route or method is opened, and a preflight for any other method gets no CORS headers.
+pub async fn log_cors(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> std::result::Result<
+    actix_web::dev::ServiceResponse<actix_web::body::EitherBody<impl actix_web::body::MessageBody>>,
+    actix_web::Error,
+> {
+    use actix_web::http::Method;
+    use actix_web::http::header::{self, HeaderValue};
+    if !cross_origin_read(req.path()) {
+        return Ok(next.call(req).await?.map_into_left_body());
+    }
+    let asks_get = req
+        .headers()
+        .get(header::ACCESS_CONTROL_REQUEST_METHOD)
+        .is_some_and(|m| m.as_bytes() == b"GET");
+    if req.method() == Method::OPTIONS && asks_get {
+        let resp = HttpResponse::NoContent()
+            .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+            .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "GET"))
+            .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, "Authorization"))
+            .insert_header((header::ACCESS_CONTROL_MAX_AGE, "600"))
+            .finish();
+        return Ok(req.into_response(resp).map_into_right_body());
+    }
+    let get = req.method() == Method::GET;
+    let mut res = next.call(req).await?;
+    if get {
+        let h = res.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+        h.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("Retry-After"),
+        );
+    }
+    Ok(res.map_into_left_body())
 }
 
 /// The platform's routes (method, path), for `405` answers with `Allow`; [`configure`] serves

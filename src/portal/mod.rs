@@ -2,7 +2,11 @@
 //! revocations in the browser (their key never leaves it), watch who received their data (each
 //! receipt verified in the page), query their own data for free and object to a data item or an
 //! access entry (a filing signed in the browser); regulators explore access chains, statistics and
-//! objections; node operators approve registrations, admit platforms and review objections.
+//! objections; node operators approve registrations, admit platforms and review objections;
+//! platforms see their banks (and suspend, resume or remove them), the consent requests they made
+//! (create, withdraw), the grants naming them, their releases in the log and their statistics;
+//! banks the same for their consent requests, their releases' receipts (each verified in the page)
+//! and the loans they reported.
 //!
 //! The pages are static files embedded in the binary ([`assets`]; no external network). The API
 //! under `/portal/api` authenticates with a session cookie opened by a signed challenge
@@ -45,7 +49,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/portal/api/grants/{id}"),
     ("POST", "/portal/api/grants/{id}/{action}"),
     ("GET", "/portal/api/consent-requests"),
+    ("POST", "/portal/api/consent-requests"),
     ("GET", "/portal/api/consent-requests/{id}"),
+    ("POST", "/portal/api/consent-requests/{id}/withdraw"),
     ("POST", "/portal/api/consent-requests/{id}/accept"),
     ("POST", "/portal/api/consent-requests/{id}/decline"),
     ("GET", "/portal/api/history"),
@@ -63,6 +69,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/portal/api/platforms"),
     ("POST", "/portal/api/platforms"),
     ("POST", "/portal/api/platforms/{uscc}/state"),
+    ("GET", "/portal/api/banks"),
+    ("POST", "/portal/api/banks/{uscc}/state"),
+    ("GET", "/portal/api/loans"),
+    ("GET", "/portal/api/summary"),
     ("GET", "/portal/api/display"),
     ("POST", "/portal/api/display/{action}"),
     ("GET", "/sxm/{uscc}"),
@@ -103,8 +113,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::get().to(list_consent_requests),
     )
     .route(
+        "/portal/api/consent-requests",
+        web::post().to(create_consent_request),
+    )
+    .route(
         "/portal/api/consent-requests/{id}",
         web::get().to(get_consent_request),
+    )
+    .route(
+        "/portal/api/consent-requests/{id}/withdraw",
+        web::post().to(withdraw_consent_request),
     )
     .route(
         "/portal/api/consent-requests/{id}/accept",
@@ -138,6 +156,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/portal/api/platforms/{uscc}/state",
         web::post().to(platform_state),
     )
+    .route("/portal/api/banks", web::get().to(own_banks))
+    .route("/portal/api/banks/{uscc}/state", web::post().to(bank_state))
+    .route("/portal/api/loans", web::get().to(loans))
+    .route("/portal/api/summary", web::get().to(own_summary))
     .route("/portal/api/display", web::get().to(own_display))
     .route("/portal/api/display/{action}", web::post().to(change_display))
     .route("/sxm/{uscc}", web::get().to(sxm_page))
@@ -187,7 +209,7 @@ fn need(s: &Session, roles: &[Role]) -> Result<()> {
 }
 
 fn who(s: &Session) -> Value {
-    json!({"uscc": s.participant.uscc, "name": s.participant.name, "role": s.role.as_str(), "state": s.participant.state, "did": s.did.as_str()})
+    json!({"uscc": s.participant.uscc, "name": s.participant.name, "role": s.role.as_str(), "state": s.participant.state, "did": s.did.as_str(), "platform": s.participant.platform_uscc})
 }
 
 async fn challenge(node: web::Data<Node>) -> Result<HttpResponse> {
@@ -309,11 +331,20 @@ async fn submit_grant(node: web::Data<Node>, req: HttpRequest, body: Body) -> Re
     ))
 }
 
-/// The consent requests addressed to the signed-in enterprise (regulators and the node: all), as
-/// `GET /v1/consent-requests` answers them.
+/// The consent requests addressed to the signed-in enterprise, or made by the signed-in platform or
+/// bank (regulators and the node: all), as `GET /v1/consent-requests` answers them.
 async fn list_consent_requests(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse> {
     let s = session(&node, &req).await?;
-    need(&s, &[Role::Enterprise, Role::Regulator, Role::Node])?;
+    need(
+        &s,
+        &[
+            Role::Enterprise,
+            Role::Regulator,
+            Role::Node,
+            Role::Platform,
+            Role::Bank,
+        ],
+    )?;
     let q: consent::ListQuery = query(&req)?;
     Ok(json(
         StatusCode::OK,
@@ -327,10 +358,47 @@ async fn get_consent_request(
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
     let s = session(&node, &req).await?;
-    need(&s, &[Role::Enterprise, Role::Regulator, Role::Node])?;
+    need(
+        &s,
+        &[
+            Role::Enterprise,
+            Role::Regulator,
+            Role::Node,
+            Role::Platform,
+            Role::Bank,
+        ],
+    )?;
     Ok(json(
         StatusCode::OK,
         &consent::get(&node, &s.caller(&node)?, &id).await?,
+    ))
+}
+
+/// The signed-in platform or bank asks an enterprise for a grant, exactly as
+/// `POST /v1/consent-requests` (the requester is the session's participant, never the body's).
+async fn create_consent_request(node: web::Data<Node>, req: HttpRequest, body: Body) -> Result<HttpResponse> {
+    let s = session_csrf(&node, &req).await?;
+    // Who may ask comes before what was asked, as in `/v1`.
+    need(&s, &[Role::Platform, Role::Bank])?;
+    let b: consent::CreateBody = parse_body(&body)?;
+    Ok(json(
+        StatusCode::CREATED,
+        &consent::create(&node, &s.caller(&node)?, b).await?,
+    ))
+}
+
+/// The signed-in platform or bank withdraws its own pending request
+/// (`POST /v1/consent-requests/{id}/withdraw`).
+async fn withdraw_consent_request(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    let s = session_csrf(&node, &req).await?;
+    need(&s, &[Role::Platform, Role::Bank])?;
+    Ok(json(
+        StatusCode::OK,
+        &consent::withdraw(&node, &s.caller(&node)?, id.into_inner()).await?,
     ))
 }
 
@@ -382,7 +450,16 @@ async fn decline_consent_request(
 
 async fn list_grants(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse> {
     let s = session(&node, &req).await?;
-    need(&s, &[Role::Enterprise, Role::Regulator, Role::Node])?;
+    need(
+        &s,
+        &[
+            Role::Enterprise,
+            Role::Regulator,
+            Role::Node,
+            Role::Platform,
+            Role::Bank,
+        ],
+    )?;
     Ok(json(
         StatusCode::OK,
         &grants::list_for(&node, &s.caller(&node)?, query(&req)?).await?,
@@ -391,7 +468,16 @@ async fn list_grants(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResp
 
 async fn get_grant(node: web::Data<Node>, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse> {
     let s = session(&node, &req).await?;
-    need(&s, &[Role::Enterprise, Role::Regulator, Role::Node])?;
+    need(
+        &s,
+        &[
+            Role::Enterprise,
+            Role::Regulator,
+            Role::Node,
+            Role::Platform,
+            Role::Bank,
+        ],
+    )?;
     Ok(json(
         StatusCode::OK,
         &grants::get_for(&node, &s.caller(&node)?, id.into_inner()).await?,
@@ -561,10 +647,12 @@ async fn decide_objection(
     ))
 }
 
+/// Log entries with their leaves and records: regulators and the operator all of them, a platform
+/// or a bank those naming it (narrowed by `crate::node::audit::entries`, as `GET /v1/log/entries`).
 async fn entries(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse> {
     let s = session(&node, &req).await?;
     let q: audit::EntryQuery = query(&req)?;
-    need(&s, &[Role::Regulator, Role::Node])?;
+    need(&s, &[Role::Regulator, Role::Node, Role::Platform, Role::Bank])?;
     let caller = s.caller(&node)?;
     Ok(json(
         StatusCode::OK,
@@ -669,6 +757,66 @@ async fn platform_state(
             Actor::caller(&s.caller(&node)?),
         )
         .await?,
+    ))
+}
+
+/// The signed-in platform's banks with their states (`GET /v1/participants` for a platform).
+async fn own_banks(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse> {
+    let s = session(&node, &req).await?;
+    need(&s, &[Role::Platform])?;
+    let banks = registry::list(&node, Some("bank".into()), None, Some(s.participant.uscc.clone())).await?;
+    Ok(json(StatusCode::OK, &json!({"participants": banks})))
+}
+
+/// The signed-in platform suspends, resumes or removes one of its banks, as
+/// `POST /v1/banks/{uscc}/state` (another platform's bank is `404`).
+async fn bank_state(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    uscc: web::Path<String>,
+    body: Body,
+) -> Result<HttpResponse> {
+    let s = session_csrf(&node, &req).await?;
+    need(&s, &[Role::Platform])?;
+    let b: StateBody = parse_body(&body)?;
+    let state = registry::settable_state(&b.state)?;
+    Ok(json(
+        StatusCode::OK,
+        &registry::set_bank_state(&node, &s.caller(&node)?, uscc.into_inner(), state).await?,
+    ))
+}
+
+/// Loans the session may see, as `GET /v1/loans` (a platform those reported through it, a bank its
+/// own).
+async fn loans(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse> {
+    let s = session(&node, &req).await?;
+    need(&s, &[Role::Platform, Role::Bank, Role::Regulator, Role::Node])?;
+    let q: crate::node::loans::LoansQuery = query(&req)?;
+    Ok(json(
+        StatusCode::OK,
+        &crate::node::loans::list(&node, &s.caller(&node)?, q).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SummaryQuery {
+    from: Option<String>,
+    until: Option<String>,
+}
+
+/// The statistics summary in the session's scope, as `GET /v1/stats` answers it (a platform or a
+/// bank: its own figures only).
+async fn own_summary(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse> {
+    use crate::node::stats::{Period, Scope, summary};
+    let s = session(&node, &req).await?;
+    need(&s, &[Role::Platform, Role::Bank, Role::Regulator, Role::Node])?;
+    let q: SummaryQuery = query(&req)?;
+    let scope = Scope::of(&s.caller(&node)?)?;
+    let period = Period::parse(q.from.as_deref(), q.until.as_deref(), node.now_ms())?;
+    Ok(json(
+        StatusCode::OK,
+        &summary(&node, scope, period).await?.answer(),
     ))
 }
 

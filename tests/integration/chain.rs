@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use crate::common::server::{Backend, TestPlatform, new_key};
 use crate::service::{ENTERPRISE, World};
 
-const PLATFORM_USCC: &str = "91330000MA28PLAT2L";
+pub(crate) const PLATFORM_USCC: &str = "91330000MA28PLAT2L";
 const BANK_USCC: &str = "91330300MA2GHJK66N";
 const OTHER_REGULATOR: &str = "91330200MA2CDEF57N";
 
@@ -55,16 +55,16 @@ fn indices(v: &Value) -> Vec<u64> {
 
 /// A node, a platform admitted to it with one bank, a grant naming both, and two onward releases
 /// (their indices in the platform's log, and the node entries they cite).
-struct Setup {
-    w: World,
-    p: TestPlatform,
-    bank: KeyFile,
-    grant: String,
-    onward: Vec<u64>,
-    upstream: Vec<u64>,
+pub(crate) struct Setup {
+    pub(crate) w: World,
+    pub(crate) p: TestPlatform,
+    pub(crate) bank: KeyFile,
+    pub(crate) grant: String,
+    pub(crate) onward: Vec<u64>,
+    pub(crate) upstream: Vec<u64>,
 }
 
-fn setup(backend: Backend) -> Setup {
+pub(crate) fn setup(backend: Backend) -> Setup {
     let w = World::new(backend);
     let p = TestPlatform::start_on(&w.node.url, PLATFORM_USCC, backend);
     let r = w.node.operator().post(
@@ -517,4 +517,107 @@ fn objections_and_recipients_on_sqlite() {
 #[test]
 fn objections_and_recipients_on_postgres() {
     objections_and_recipients(Backend::Postgres);
+}
+
+/// The platform's log answers cross-origin reads (CORS) so that the regulator's explorer in the
+/// node's portal can follow a release into it (spec/portal.md `#/chain`): a preflight of a `GET` of
+/// `/v1/platform` or `/v1/log/…` allows any origin and the `Authorization` header; the `GET`s
+/// answer `Access-Control-Allow-Origin: *` and expose `Retry-After`; the access chain still needs
+/// the regulator's assertion. Nothing else is opened: no CORS for the platform's other routes, for
+/// a preflight of another method, nor for a `POST`.
+fn log_cors(backend: Backend) {
+    let Setup { w, p, onward, .. } = setup(backend);
+    let agent = crate::common::server::http();
+    let call = |method: &str, path: &str, headers: &[(&str, &str)]| {
+        let mut r = agent.request(method, &format!("{}{path}", p.url));
+        for (k, v) in headers {
+            r = r.set(k, v);
+        }
+        match r.call() {
+            Ok(resp) | Err(ureq::Error::Status(_, resp)) => resp,
+            Err(e) => panic!("{method} {path}: {e}"),
+        }
+    };
+    let origin = ("Origin", "http://portal.example");
+    for path in [
+        "/v1/log/entries?kind=onward-release",
+        "/v1/log/receipts/0",
+        "/v1/platform",
+    ] {
+        let pre = call(
+            "OPTIONS",
+            path,
+            &[
+                origin,
+                ("Access-Control-Request-Method", "GET"),
+                ("Access-Control-Request-Headers", "authorization"),
+            ],
+        );
+        assert_eq!(pre.status(), 204, "{path}");
+        assert_eq!(pre.header("access-control-allow-origin"), Some("*"), "{path}");
+        assert_eq!(pre.header("access-control-allow-methods"), Some("GET"), "{path}");
+        assert_eq!(
+            pre.header("access-control-allow-headers"),
+            Some("Authorization"),
+            "{path}"
+        );
+    }
+    let get = call("GET", "/v1/log/checkpoint", &[origin]);
+    assert_eq!(get.status(), 200);
+    assert_eq!(get.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(get.header("access-control-expose-headers"), Some("Retry-After"));
+    let info = call("GET", "/v1/platform", &[origin]);
+    assert_eq!(info.header("access-control-allow-origin"), Some("*"));
+    // The access chain still needs an assertion: CORS changes who may read an answer, not who may ask.
+    let anon = call("GET", "/v1/log/entries?kind=onward-release", &[origin]);
+    assert_eq!(anon.status(), 401);
+    assert_eq!(anon.header("access-control-allow-origin"), Some("*"));
+    let r = p.client(&w.regulator).get("/v1/log/entries?kind=onward-release");
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(indices(&r.body), onward);
+    // Nothing else.
+    let pre = call(
+        "OPTIONS",
+        "/v1/log/entries",
+        &[origin, ("Access-Control-Request-Method", "POST")],
+    );
+    assert_ne!(pre.status(), 204);
+    assert_eq!(pre.header("access-control-allow-origin"), None);
+    let pre = call(
+        "OPTIONS",
+        "/v1/releases",
+        &[origin, ("Access-Control-Request-Method", "GET")],
+    );
+    assert_ne!(pre.status(), 204);
+    assert_eq!(pre.header("access-control-allow-origin"), None);
+    let banks = call("GET", "/v1/banks", &[origin]);
+    assert_eq!(banks.header("access-control-allow-origin"), None);
+    let post = call("POST", "/v1/releases", &[origin]);
+    assert_eq!(post.header("access-control-allow-origin"), None);
+    // The node's portal page may connect to the platform (its endpoint's origin), to no other.
+    let page = agent.get(&format!("{}/portal/", w.node.url)).call().unwrap();
+    let csp = page.header("content-security-policy").unwrap().to_owned();
+    assert!(
+        csp.contains(&format!("connect-src 'self' {} http://platform.example;", p.url)),
+        "{csp}"
+    );
+    // A suspended platform's origin leaves the policy.
+    let r = w.node.operator().post(
+        &format!("/v1/admin/participants/platform/{PLATFORM_USCC}/state"),
+        &json!({"state": "suspended"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let page = agent.get(&format!("{}/portal/", w.node.url)).call().unwrap();
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(!csp.contains(&p.url), "{csp}");
+}
+
+#[test]
+fn log_cors_on_sqlite() {
+    log_cors(Backend::Sqlite);
+}
+
+#[test]
+fn log_cors_on_postgres() {
+    log_cors(Backend::Postgres);
 }

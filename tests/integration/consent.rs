@@ -21,12 +21,12 @@ use crate::service::{
 };
 
 /// A second bank of the test platform.
-const BANK2: &str = "91330300MA2GHJK66N";
+pub(crate) const BANK2: &str = "91330300MA2GHJK66N";
 
 /// The body of a request for the test enterprise: the terms of the standard draft (platform TAX-03
 /// raw and SOC-01 derived, the bank TAX-03 derived, credit approval, 4 a month) without letters,
 /// valid from a minute ago for a year; `edit` changes the JSON.
-fn request_body(edit: impl FnOnce(&mut Value)) -> Value {
+pub(crate) fn request_body(edit: impl FnOnce(&mut Value)) -> Value {
     let d = draft(&new_key(), "http://x/status/1", 0);
     let mut terms = serde_json::to_value(&d.terms).unwrap();
     terms.as_object_mut().unwrap().remove("letters");

@@ -305,6 +305,412 @@ fn portal_consent_request_in_the_browser() {
     assert!(pngs.iter().all(|n| !n.contains("FAILED")), "{pngs:?}");
 }
 
+/// The pages of a platform's operator and of a bank (`tests/portal/parties.mjs`): the bank creates
+/// a consent request in its page, the enterprise signs it in the browser, the platform releases for
+/// the bank, the bank's receipts page verifies the release's inclusion proof; the platform's
+/// operator sees its banks (suspends and resumes one), creates and withdraws a request, sees the
+/// grant naming it, its verified release and its statistics. Screenshots in
+/// `target/portal-screenshots/parties/`.
+#[test]
+fn portal_platform_and_bank_pages_in_the_browser() {
+    if let Err(m) = browser_tools() {
+        panic!("{m}");
+    }
+    let w = World::new(Backend::Sqlite);
+    let keys = tempfile::tempdir().unwrap();
+    let shots = root().join("target/portal-screenshots/parties");
+    let out = Command::new("node")
+        .arg(root().join("tests/portal/parties.mjs"))
+        .arg(&w.node.url)
+        .arg(&shots)
+        .env(
+            "PORTAL_ENTERPRISE_KEY",
+            write_key(keys.path(), "enterprise.key.json", &w.enterprise),
+        )
+        .env(
+            "PORTAL_BANK_KEY",
+            write_key(keys.path(), "bank.key.json", &w.bank),
+        )
+        .env(
+            "PORTAL_PLATFORM_KEY",
+            write_key(keys.path(), "platform.key.json", &w.platform),
+        )
+        .env("PORTAL_ENTERPRISE_USCC", ENTERPRISE)
+        .env("PORTAL_BANK_USCC", crate::service::BANK)
+        .env("PORTAL_PLATFORM_USCC", crate::service::PLATFORM)
+        .current_dir(root())
+        .output()
+        .expect("run node tests/portal/parties.mjs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let events: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let last = events.last().cloned().unwrap_or(Value::Null);
+    assert!(
+        out.status.success() && last["event"] == "done" && last["ok"] == true,
+        "the platform and bank pages story failed ({}):\n{stderr}\n{stdout}",
+        out.status
+    );
+    // What the node holds: the bank's request, made in its page, signed with the grant signed in the
+    // browser; the release for the bank under it; the platform's own request withdrawn; the bank
+    // active again after the platform suspended and resumed it.
+    let op = w.node.operator();
+    let (request, grant) = (last["request"].as_str().unwrap(), last["grant"].as_str().unwrap());
+    let r = op.get(&format!("/v1/consent-requests/{request}"));
+    assert_eq!(r.body["state"], "signed", "{}", r.text);
+    assert_eq!(r.body["requester"]["uscc"], crate::service::BANK);
+    assert_eq!(r.body["grant"], grant);
+    let r = op.get(&format!(
+        "/v1/consent-requests/{}",
+        last["declined"].as_str().unwrap()
+    ));
+    assert_eq!(r.body["state"], "declined", "{}", r.text);
+    assert_eq!(r.body["declineReason"], "暂无融资需求");
+    let withdrawn = events
+        .iter()
+        .find(|e| e["event"] == "withdrawn")
+        .and_then(|e| e["id"].as_str())
+        .expect("a withdrawn request");
+    let r = op.get(&format!("/v1/consent-requests/{withdrawn}"));
+    assert_eq!(r.body["state"], "withdrawn", "{}", r.text);
+    assert_eq!(r.body["requester"]["uscc"], crate::service::PLATFORM);
+    let index = last["release"].as_u64().unwrap();
+    let e = op.get(&format!(
+        "/v1/log/entries?kind=release&bank={}",
+        crate::service::BANK
+    ));
+    assert_eq!(e.status, 200, "{}", e.text);
+    assert!(
+        e.body["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["index"] == index && x["record"]["grant"]["id"] == grant),
+        "{}",
+        e.text
+    );
+    let banks = w.node.client(&w.platform).get("/v1/participants");
+    assert_eq!(banks.body["participants"][0]["state"], "active", "{}", banks.text);
+    let loans = w.client(&w.bank).get("/v1/loans");
+    assert_eq!(loans.body["loans"][0]["loan"], "L-PARTIES-1", "{}", loans.text);
+    let mut pngs: Vec<String> = std::fs::read_dir(&shots)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".png"))
+        .collect();
+    pngs.sort();
+    assert!(pngs.len() >= 15, "screenshots: {pngs:?}");
+    assert!(pngs.iter().all(|n| !n.contains("FAILED")), "{pngs:?}");
+}
+
+/// Runs `tests/portal/chain.mjs` against the node, expecting `expect`; the events it printed.
+fn run_chain_script(s: &crate::chain::Setup, shots: &Path, expect: &str) -> Vec<Value> {
+    let keys = tempfile::tempdir().unwrap();
+    let join = |v: &[u64]| v.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
+    let out = Command::new("node")
+        .arg(root().join("tests/portal/chain.mjs"))
+        .arg(&s.w.node.url)
+        .arg(shots)
+        .env(
+            "PORTAL_REGULATOR_KEY",
+            write_key(keys.path(), "regulator.key.json", &s.w.regulator),
+        )
+        .env("PORTAL_PLATFORM_USCC", crate::chain::PLATFORM_USCC)
+        .env("PORTAL_ENTERPRISE_USCC", ENTERPRISE)
+        .env("PORTAL_ONWARD", join(&s.onward))
+        .env("PORTAL_UPSTREAM", join(&s.upstream))
+        .env("PORTAL_EXPECT", expect)
+        .current_dir(root())
+        .output()
+        .expect("run node tests/portal/chain.mjs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let events: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let last = events.last().cloned().unwrap_or(Value::Null);
+    assert!(
+        out.status.success() && last["event"] == "done" && last["ok"] == true,
+        "the two-hop explorer ({expect}) failed ({}):\n{stderr}\n{stdout}",
+        out.status
+    );
+    events
+}
+
+/// The regulator's explorer across two hops (`tests/portal/chain.mjs`): a node, a platform process
+/// admitted with its URL, its bank and two onward releases; in the browser the regulator follows
+/// them from the platform's log (read across origins with an assertion signed in the page) to the
+/// node's entries, each hop verified against its own log's checkpoint, the hops agreeing; then to
+/// the node's entry and back. One changed record in the platform's database then fails that chain's
+/// platform hop in the page while the other chain still verifies. Screenshots in
+/// `target/portal-screenshots/chain/` and `chain-tampered/`.
+#[test]
+fn portal_regulator_follows_a_release_across_two_hops() {
+    if let Err(m) = browser_tools() {
+        panic!("{m}");
+    }
+    let s = crate::chain::setup(Backend::Sqlite);
+    let events = run_chain_script(&s, &root().join("target/portal-screenshots/chain"), "verified");
+    // The page read the node (its own origin) and the platform, nothing else.
+    let origins = events
+        .iter()
+        .find(|e| e["event"] == "origins")
+        .map(|e| e["origins"].clone())
+        .unwrap_or(Value::Null);
+    let mut origins: Vec<&str> = origins
+        .as_array()
+        .expect("the origins the page read")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    origins.sort_unstable();
+    let mut expected = vec![s.w.node.url.as_str(), s.p.url.as_str()];
+    expected.sort_unstable();
+    assert_eq!(origins, expected);
+    let back = events
+        .iter()
+        .find(|e| e["event"] == "grant-url")
+        .and_then(|e| e["href"].as_str())
+        .unwrap_or_default();
+    assert!(
+        back.contains(crate::chain::PLATFORM_USCC) && back.contains("grant"),
+        "{back}"
+    );
+
+    // One record changed in the platform's database: its chain fails in the page, the other holds.
+    let k = s.onward[1];
+    s.p.platform
+        .core
+        .store
+        .run(move |c| {
+            use consentry::storage::schema::log_records;
+            use diesel::prelude::*;
+            let text: Option<String> = log_records::table
+                .find(k as i64)
+                .select(log_records::record)
+                .first(c)?;
+            let changed = text
+                .unwrap()
+                .replace(r#""purpose":"credit-approval""#, r#""purpose":"credit-approvaL""#);
+            diesel::update(log_records::table.find(k as i64))
+                .set(log_records::record.eq(changed))
+                .execute(c)?;
+            Ok(())
+        })
+        .unwrap();
+    run_chain_script(
+        &s,
+        &root().join("target/portal-screenshots/chain-tampered"),
+        &format!("tampered:{k}"),
+    );
+}
+
+/// The platform's and the bank's portal calls over plain HTTP, on SQLite and PostgreSQL: each is the
+/// `/v1` operation for the session's participant, with its role checks and scoping, CSRF required.
+fn party_calls(backend: Backend) {
+    use crate::consent::{BANK2, request_body};
+    use crate::service::{BANK, OTHER_PLATFORM, PLATFORM};
+    let w = World::new(backend);
+    let base = w.node.url.clone();
+    let op = w.node.operator();
+    let other = new_key();
+    let r = op.post("/v1/admin/platforms", &json!({"uscc": OTHER_PLATFORM, "name": "第二平台", "did": other.did.as_str(), "endpoint": "http://other.example"}));
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = w.node.client(&other).post(
+        "/v1/banks",
+        &json!({"uscc": BANK2, "name": "第二银行", "did": new_key().did.as_str()}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+
+    let p = sign_in(&base, &w.platform);
+    let b = sign_in(&base, &w.bank);
+    let e = sign_in(&base, &w.enterprise);
+    let me = b.get("/portal/api/me");
+    assert_eq!(me.body["participant"]["platform"], PLATFORM, "{:?}", me.body);
+
+    // Banks: the platform's own only; another platform's bank is 404, nothing changes.
+    let banks = p.get("/portal/api/banks");
+    assert_eq!(banks.status, 200, "{:?}", banks.body);
+    let listed: Vec<&str> = banks.body["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["uscc"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, vec![BANK]);
+    assert_eq!(b.get("/portal/api/banks").status, 403);
+    assert_eq!(e.get("/portal/api/banks").status, 403);
+    let suspend = json!({"state": "suspended"}).to_string();
+    let r = p.post(&format!("/portal/api/banks/{BANK2}/state"), &suspend);
+    assert_eq!(r.status, 404, "{:?}", r.body);
+    let r = w.node.client(&other).get("/v1/participants");
+    assert_eq!(r.body["participants"][0]["state"], "active", "{}", r.text);
+    let r = b.post(&format!("/portal/api/banks/{BANK}/state"), &suspend);
+    assert_eq!(r.status, 403, "a bank sets no state: {:?}", r.body);
+    let r = send(
+        "POST",
+        &format!("{base}/portal/api/banks/{BANK}/state"),
+        Some(&p.cookie),
+        None,
+        Some(&suspend),
+    );
+    assert_eq!(r.status, 403, "no CSRF token: {:?}", r.body);
+    let r = p.post(
+        &format!("/portal/api/banks/{BANK}/state"),
+        &json!({"state": "pending"}).to_string(),
+    );
+    assert_eq!(r.status, 400, "{:?}", r.body);
+    assert!(r.body["type"].as_str().unwrap().ends_with("#invalid-state"));
+
+    // Consent requests: the bank creates one (the requester is the session's), sees it, the
+    // platform does not; the enterprise may not create; a bad request writes nothing.
+    let body = request_body(|_| {}).to_string();
+    let created = b.post("/portal/api/consent-requests", &body);
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    assert_eq!(created.body["requester"]["uscc"], BANK);
+    assert_eq!(created.body["requester"]["role"], "bank");
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(e.post("/portal/api/consent-requests", &body).status, 403);
+    let bad = request_body(|b| b["terms"]["categories"] = json!([]));
+    let r = b.post("/portal/api/consent-requests", &bad.to_string());
+    assert_eq!(r.status, 422, "{:?}", r.body);
+    let mine = b.get("/portal/api/consent-requests");
+    assert_eq!(mine.status, 200);
+    let ids: Vec<&str> = mine.body["consentRequests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![id.as_str()], "one request, the valid one");
+    assert_eq!(p.get(&format!("/portal/api/consent-requests/{id}")).status, 404);
+    assert!(
+        p.get("/portal/api/consent-requests").body["consentRequests"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // Only the requester withdraws, with the CSRF token.
+    let r = p.post(&format!("/portal/api/consent-requests/{id}/withdraw"), "");
+    assert_eq!(r.status, 404, "{:?}", r.body);
+    let r = e.post(&format!("/portal/api/consent-requests/{id}/withdraw"), "");
+    assert_eq!(r.status, 403, "{:?}", r.body);
+    let r = send(
+        "POST",
+        &format!("{base}/portal/api/consent-requests/{id}/withdraw"),
+        Some(&b.cookie),
+        None,
+        None,
+    );
+    assert_eq!(r.status, 403, "no CSRF token: {:?}", r.body);
+    let r = b.post(&format!("/portal/api/consent-requests/{id}/withdraw"), "");
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["state"], "withdrawn");
+    let r = b.post(&format!("/portal/api/consent-requests/{id}/withdraw"), "");
+    assert_eq!(r.status, 409, "only a pending request is withdrawn: {:?}", r.body);
+
+    // Entries, loans, statistics: narrowed to the session's participant.
+    let ent = e.get("/portal/api/entries");
+    assert_eq!(ent.status, 403, "{:?}", ent.body);
+    for s in [&p, &b] {
+        let r = s.get("/portal/api/entries?kind=release");
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        assert!(r.body["entries"].as_array().unwrap().is_empty(), "{:?}", r.body);
+        let r = s.get("/portal/api/loans");
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        assert!(r.body["loans"].as_array().unwrap().is_empty());
+    }
+    let r = b.get("/portal/api/summary");
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["scope"]["kind"], "bank");
+    assert_eq!(r.body["scope"]["uscc"], BANK);
+    let r = p.get("/portal/api/summary");
+    assert_eq!(r.body["scope"]["kind"], "platform");
+    assert_eq!(e.get("/portal/api/summary").status, 403);
+    assert_eq!(e.get("/portal/api/loans").status, 403);
+    assert_eq!(b.get("/portal/api/summary?bogus=1").status, 400);
+    // The grants naming the bank and the platform: none yet.
+    for s in [&p, &b] {
+        let r = s.get("/portal/api/grants");
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        assert!(r.body["grants"].as_array().unwrap().is_empty());
+    }
+
+    // A grant naming both, a release for the bank through the platform, the bank's loan report:
+    // each page's call now shows it, to the platform and the bank alike; the other platform's
+    // bank is no party.
+    let grant = w.grant();
+    let r = w.client(&w.platform).post(
+        "/v1/releases",
+        &json!({"enterprise": ENTERPRISE, "grant": grant, "categories": ["TAX-03"], "granularity": "derived", "purpose": "credit-approval", "onBehalfOf": BANK}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let release = r.body["logIndex"].as_u64().unwrap();
+    let today = consentry::clock::Clock::now(&consentry::clock::SystemClock)
+        .to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap())
+        .date()
+        .to_string();
+    let report = json!({"reportId": "r-portal-1", "loan": "L-PORTAL-1", "enterprise": ENTERPRISE, "grant": grant, "releases": [release],
+        "event": {"type": "decision", "decision": "approved", "amount": 300000, "termMonths": 12, "rateBand": "3-4", "security": "credit", "firstLoan": true, "on": today}});
+    let token = consentry::node::auth::make_request(
+        &w.bank,
+        &w.node.did,
+        "loan-report",
+        json!({"report": report}),
+        w.node.clock_now(),
+    )
+    .unwrap();
+    let r = w
+        .client(&w.platform)
+        .post("/v1/loan-reports", &json!({"request": token}));
+    assert_eq!(r.status, 201, "{}", r.text);
+    for s in [&p, &b] {
+        let r = s.get("/portal/api/entries?kind=release");
+        let found: Vec<u64> = r.body["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["index"].as_u64().unwrap())
+            .collect();
+        assert_eq!(found, vec![release], "{:?}", r.body);
+        let r = s.get("/portal/api/grants");
+        assert_eq!(r.body["grants"][0]["id"], grant.as_str(), "{:?}", r.body);
+        assert_eq!(s.get(&format!("/portal/api/grants/{grant}")).status, 200);
+        let r = s.get("/portal/api/loans");
+        assert_eq!(r.body["loans"][0]["loan"], "L-PORTAL-1", "{:?}", r.body);
+        assert_eq!(r.body["loans"][0]["approvedAmount"], 300000);
+        let r = s.get("/portal/api/summary");
+        assert_eq!(r.body["access"]["totals"]["releases"], 1, "{:?}", r.body);
+    }
+    let r = b.get(&format!("/portal/api/loans?bank={BANK2}"));
+    assert_eq!(r.status, 403, "a bank sees its own loans only: {:?}", r.body);
+
+    // The platform suspends its bank in the portal: the bank's session ends; resuming works.
+    let r = p.post(&format!("/portal/api/banks/{BANK}/state"), &suspend);
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["state"], "suspended");
+    assert_eq!(b.get("/portal/api/me").status, 401);
+    let r = p.post(
+        &format!("/portal/api/banks/{BANK}/state"),
+        &json!({"state": "active"}).to_string(),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["state"], "active");
+}
+
+#[test]
+fn portal_party_calls_sqlite() {
+    party_calls(Backend::Sqlite);
+}
+
+#[test]
+fn portal_party_calls_postgres() {
+    party_calls(Backend::Postgres);
+}
+
 // ------------------------------------------------------------------ the session rules, over HTTP
 
 pub(crate) struct Reply {
@@ -446,14 +852,15 @@ fn portal_session_security() {
         401
     );
 
-    // The pages: embedded files, each with the same-origin-only CSP.
+    // The pages: embedded files, each with the same-origin-only CSP; the page may also connect to
+    // the active platform's endpoint (its log, for the regulator's explorer across two hops).
     let page = crate::common::server::http()
         .get(&format!("{base}/portal/"))
         .call()
         .unwrap();
     assert_eq!(
         page.header("content-security-policy"),
-        Some(consentry::portal::assets::CSP)
+        Some(consentry::portal::assets::csp_connecting(&["http://platform.example".to_owned()]).as_str())
     );
     for (path, ctype, _) in consentry::portal::assets::ASSETS {
         let r = crate::common::server::http()

@@ -1,7 +1,10 @@
 // The portal: a single page with hash routes. Who is signed in decides the menu: enterprises sign
 // and manage grants, see who received their data and object to it; regulators explore the access
 // log, its statistics and the objections; the node operator approves registrations, admits
-// platforms and reviews objections.
+// platforms and reviews objections; a platform's operator manages its banks, its consent requests
+// and sees its grants, releases and statistics; a bank its consent requests, the receipts of the
+// releases made for it (verified here), its loan reports and statistics. The regulator also follows
+// a release across two hops, from a platform's log to the node's (pages/chain.js).
 
 import { T, both, lang, setLang } from './i18n.js';
 import { h, clear, errorBox } from './ui.js';
@@ -12,6 +15,8 @@ import * as ent from './pages/enterprise.js';
 import * as reg from './pages/regulator.js';
 import * as op from './pages/operator.js';
 import * as obj from './pages/objections.js';
+import * as party from './pages/parties.js';
+import * as chain from './pages/chain.js';
 
 const ROLE_NAMES = {
   enterprise: ['企业', 'Enterprise'],
@@ -38,10 +43,17 @@ const routes = {
   objection: { page: obj.objectionPage, roles: ['enterprise', 'regulator', 'node'] },
   explorer: { page: reg.explorerPage, roles: ['regulator', 'node'] },
   entry: { page: reg.entryPage, roles: ['regulator', 'node'] },
+  chain: { page: chain.chainPage, roles: ['regulator'] },
   checkpoints: { page: reg.checkpointsPage, roles: ['regulator', 'node'] },
   stats: { page: reg.statsPage, roles: ['regulator', 'node'] },
   registrations: { page: op.registrationsPage, roles: ['node'] },
   platforms: { page: op.platformsPage, roles: ['node', 'regulator'] },
+  banks: { page: party.banksPage, roles: ['platform'] },
+  requests: { page: party.requestsPage, roles: ['platform', 'bank'] },
+  'named-grants': { page: party.namedGrantsPage, roles: ['platform', 'bank'] },
+  releases: { page: party.releasesPage, roles: ['platform', 'bank'] },
+  loans: { page: party.loansPage, roles: ['platform', 'bank'] },
+  summary: { page: party.summaryPage, roles: ['platform', 'bank'] },
 };
 
 function menu(role) {
@@ -58,6 +70,7 @@ function menu(role) {
     ],
     regulator: [
       ['explorer', '访问链查询', 'Access chains'],
+      ['chain', '跨平台访问链', 'Across platforms'],
       ['objections', '异议申诉', 'Objections'],
       ['checkpoints', '检查点', 'Checkpoints'],
       ['stats', '统计', 'Statistics'],
@@ -73,6 +86,25 @@ function menu(role) {
       ['stats', '统计', 'Statistics'],
       ['keys', '密钥', 'Keys'],
     ],
+    platform: [
+      ['banks', '我的银行', 'My banks'],
+      ['requests', '授权请求', 'Consent requests'],
+      ['named-grants', '授权', 'Grants'],
+      ['releases', '放行记录', 'Releases'],
+      ['loans', '融资结果', 'Loans'],
+      ['summary', '统计', 'Statistics'],
+      ['notices', '通知', 'Notices'],
+      ['keys', '密钥', 'Keys'],
+    ],
+    bank: [
+      ['requests', '授权请求', 'Consent requests'],
+      ['named-grants', '授权', 'Grants'],
+      ['releases', '放行收据', 'Receipts'],
+      ['loans', '融资结果', 'Loans'],
+      ['summary', '统计', 'Statistics'],
+      ['notices', '通知', 'Notices'],
+      ['keys', '密钥', 'Keys'],
+    ],
   }[role];
   return items || [
     ['signin', '登录', 'Sign in'],
@@ -85,7 +117,7 @@ export function home() {
   const me = session.me?.participant;
   if (!me) return '#/signin';
   if (me.state !== 'active') return '#/pending';
-  return { enterprise: '#/grants', regulator: '#/explorer', node: '#/registrations' }[me.role] || '#/notices';
+  return { enterprise: '#/grants', regulator: '#/explorer', node: '#/registrations', platform: '#/banks', bank: '#/requests' }[me.role] || '#/notices';
 }
 
 /** Reads the session (after sign-in, reload, or sign-out). */

@@ -28,6 +28,7 @@ const STEP_NAMES = {
   'grant-digest': ['授权摘要', 'Grant digest'],
   'receipt-index': ['收据序号', 'Receipt index'],
   'checkpoint-signature': ['检查点签名(节点密钥)', 'Checkpoint signature (node key)'],
+  'platform-checkpoint-signature': ['检查点签名(平台密钥)', 'Checkpoint signature (platform key)'],
   origin: ['日志来源', 'Log origin'],
   inclusion: ['包含证明(RFC 9162)', 'Inclusion proof (RFC 9162)'],
   parse: ['解析', 'Parsing'],

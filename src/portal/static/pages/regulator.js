@@ -4,7 +4,7 @@
 
 import { T, fmtTime } from '../i18n.js';
 import { h, clear, field, setFieldError, clearFieldErrors, focusFirstError, statusLine, say, errorBox, table, badge } from '../ui.js';
-import { ApiError, get, catalog, nodeInfo } from '../api.js';
+import { ApiError, get, catalog, nodeInfo, session } from '../api.js';
 import { fromBase64, fromHex, hex } from '../crypto.js';
 import { decodeLeaf, logKey, parseCheckpointText, parseNote, verifyCheckpoint, verifyConsistency } from '../verify.js';
 import { usccProblem } from '../uscc.js';
@@ -180,6 +180,11 @@ export async function entryPage(root, params) {
   );
   if (e.record?.grant) {
     root.append(h('p', {}, h('a', { href: `#/explorer/${encodeURIComponent(new URLSearchParams({ grant: e.record.grant.id }).toString())}` }, T('该授权的完整访问链', 'The whole chain of this grant'))));
+  }
+  if (e.kind === 'release' && e.record?.platform && e.record?.bank && e.record?.grant && session.me?.participant?.role === 'regulator') {
+    // The next hop: the platform's onward releases under this grant, which cite this entry.
+    const q = new URLSearchParams({ grant: e.record.grant.id }).toString();
+    root.append(h('p', {}, h('a', { id: 'follow-onward', href: `#/chain/${encodeURIComponent(e.record.platform)}/${encodeURIComponent(q)}` }, T('在平台日志中跟踪转授放行', 'Follow the onward release in the platform\'s log'))));
   }
   const receiptBox = h('pre', { class: 'canonical', id: 'receipt', tabindex: '0' });
   root.append(h('h2', {}, T('收据(C2SP tlog-proof)', 'Receipt (C2SP tlog-proof)')), receiptBox);
