@@ -31,10 +31,11 @@ fn record_id(w: &World, category: &str, date: &str) -> i64 {
     let mut stack = vec![r.body.clone()];
     while let Some(v) = stack.pop() {
         match v {
-            Value::Object(m) if m.get("category").and_then(Value::as_str) == Some(category) => {
-                if m.get("date").and_then(Value::as_str) == Some(date) {
-                    found = m.get("id").and_then(Value::as_i64);
-                }
+            Value::Object(m)
+                if m.get("category").and_then(Value::as_str) == Some(category)
+                    && m.get("date").and_then(Value::as_str) == Some(date) =>
+            {
+                found = m.get("id").and_then(Value::as_i64);
             }
             Value::Object(m) => stack.extend(m.into_iter().map(|(_, v)| v)),
             Value::Array(a) => stack.extend(a),
