@@ -5,7 +5,8 @@
 //! each of the four recipients gets one signed `record.corrected` delivery naming the record and the
 //! releases that carried it, while a bank that received only other data gets nothing; a rejected
 //! objection pushes nothing, and a correction of a record nobody received (outside every grant's
-//! data period) tells nobody. On SQLite and on PostgreSQL.
+//! data period) tells nobody. A public-feed push counts as a release to the subscribed bank alone.
+//! On SQLite and on PostgreSQL.
 
 use std::time::Duration;
 
@@ -25,7 +26,12 @@ const EVENT: &str = "record.corrected";
 
 /// The id of the enterprise's record of `category` dated `date`.
 fn record_id(w: &World, category: &str, date: &str) -> i64 {
-    let r = w.client(&w.enterprise).get("/v1/enterprise/data");
+    record_of(&w.client(&w.enterprise), category, date)
+}
+
+/// The id of the record of `category` dated `date` of the enterprise `ent` acts for.
+fn record_of(ent: &Client, category: &str, date: &str) -> i64 {
+    let r = ent.get("/v1/enterprise/data");
     assert_eq!(r.status, 200, "{}", r.text);
     let mut found = None;
     let mut stack = vec![r.body.clone()];
@@ -46,9 +52,13 @@ fn record_id(w: &World, category: &str, date: &str) -> i64 {
 }
 
 fn filing(w: &World, record: i64, reason: &str) -> String {
-    w.client(&w.enterprise).signed_request(
+    filing_by(&w.client(&w.enterprise), ENTERPRISE, record, reason)
+}
+
+fn filing_by(ent: &Client, uscc: &str, record: i64, reason: &str) -> String {
+    ent.signed_request(
         "object",
-        json!({"enterprise": ENTERPRISE, "target": {"type": "data", "record": record}, "reason": reason}),
+        json!({"enterprise": uscc, "target": {"type": "data", "record": record}, "reason": reason}),
     )
 }
 
@@ -317,6 +327,95 @@ fn correction_reaches_every_earlier_recipient(backend: Backend) {
     }
     let last: Vec<usize> = listeners.iter().map(|(_, c)| notices(c)).collect();
     assert_eq!(last, after);
+}
+
+/// A public-feed push is a release to the subscribed bank only: a correction of a pushed record
+/// reaches that bank, not the platform the push names as the bank's platform.
+fn a_feed_push_is_received_by_the_bank_alone(backend: Backend) {
+    let w = World::new(backend);
+    let bank = w.client(&w.bank);
+    let sub = bank.post(
+        "/v1/feed/subscriptions",
+        &json!({"regions": ["320100"], "categories": ["REG-01"]}),
+    );
+    assert_eq!(sub.status, 201, "{}", sub.text);
+    let rx = Receiver::start(Duration::ZERO);
+    register(&bank, &rx.url("/bank"), &[EVENT]);
+    register(&w.client(&w.platform), &rx.url("/platform"), &[EVENT]);
+    // A Nanjing enterprise whose registration record arrives after the subscription.
+    let key = new_key();
+    let uscc = consentry::ids::Uscc::complete("91320102MA000001")
+        .unwrap()
+        .as_str()
+        .to_owned();
+    crate::service::register_enterprise(&w.node, &key, &uscc, "南京示例有限公司");
+    let line = json!({"uscc": uscc, "category": "REG-01", "date": "2026-11-02", "provider": "SAMR",
+        "fields": {"name": "南京示例有限公司", "legalRepresentative": "王小明", "status": "active"}});
+    let catalog = consentry::catalog::Catalog::builtin();
+    let records = consentry::node::data::parse_import(line.to_string().as_bytes(), &catalog, None, 0)
+        .unwrap()
+        .records;
+    w.node
+        .node
+        .store
+        .run(|c| consentry::storage::data::insert(c, &records))
+        .unwrap();
+    let ent = w.client(&key);
+    let record = record_of(&ent, "REG-01", "2026-11-02");
+    // The push is a `release` entry of the enterprise, naming the bank and its platform, citing
+    // the record.
+    let mut pushed = Value::Null;
+    wait_until("the public push", Duration::from_secs(30), || {
+        let h = ent.get("/v1/log/entries?kind=release");
+        pushed = h.body["entries"][0].clone();
+        pushed.is_object()
+    });
+    assert_eq!(pushed["record"]["bank"], BANK, "{pushed}");
+    assert_eq!(pushed["record"]["platform"], PLATFORM, "{pushed}");
+    assert_eq!(pushed["record"]["caller"]["uscc"], BANK, "{pushed}");
+    assert_eq!(pushed["record"]["detail"]["records"], json!([record]), "{pushed}");
+
+    let r = ent.post(
+        "/v1/objections",
+        &json!({"filing": filing_by(&ent, &uscc, record, "法定代表人有误")}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    let done = decide(
+        &w,
+        &id,
+        "corrected",
+        Some(json!({"name": "南京示例有限公司", "legalRepresentative": "王大明", "status": "active"})),
+    );
+    let e = entry(&w, done["steps"][3]["logIndex"].as_u64().unwrap());
+    let at = pushed["index"].as_u64().unwrap();
+    assert_eq!(
+        e["record"]["detail"]["correction"]["notified"],
+        json!([{"participant": BANK, "role": "bank", "releases": [at]}])
+    );
+    wait_until("the bank's delivery", Duration::from_secs(30), || {
+        !rx.deliveries("/bank").is_empty()
+    });
+    let d = &rx.deliveries("/bank")[0];
+    verify(d, rx.port, &w.node.did).unwrap();
+    let data = &d.payload()["data"];
+    assert_eq!(data["record"], record);
+    assert_eq!(data["releases"], json!([at]));
+    assert_eq!(data["platforms"], json!([]), "the platform did not ask: {data}");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(rx.deliveries("/platform").is_empty());
+    assert_eq!(notices(&w.client(&w.platform)), 0);
+    assert_eq!(notices(&bank), 1);
+}
+
+#[test]
+fn a_feed_push_is_received_by_the_bank_alone_on_sqlite() {
+    a_feed_push_is_received_by_the_bank_alone(Backend::Sqlite);
+}
+
+#[test]
+fn a_feed_push_is_received_by_the_bank_alone_on_postgres() {
+    a_feed_push_is_received_by_the_bank_alone(Backend::Postgres);
 }
 
 #[test]
