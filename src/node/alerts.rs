@@ -259,7 +259,14 @@ async fn alert(node: &Node, record: &DataRecord, bank: &str, platform: &str, hit
                     reasons: refusal.clone().into_iter().collect(),
                     request_id: Some(public_id.clone()),
                     data_sha256: sent.then(|| digest.clone()),
-                    detail: Some(json!({"riskAlert": {"rule": hit.rule, "severity": hit.severity, "recordDate": hit.record_date}})),
+                    detail: Some({
+                        let mut d = json!({"riskAlert": {"rule": hit.rule, "severity": hit.severity, "recordDate": hit.record_date}});
+                        // The record the alert was derived from (spec/objections.md §7.1).
+                        if sent {
+                            d["records"] = json!([record_id]);
+                        }
+                        d
+                    }),
                     ..Default::default()
                 },
             })?;

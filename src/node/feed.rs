@@ -354,7 +354,11 @@ async fn push(node: &Node, s: &Subscription, records: &[DataRecord]) -> Result<u
                 let regions = Regions::jiangsu();
                 let mut out = Vec::with_capacity(entries.len());
                 let (mut first, mut last, mut n_records) = (u64::MAX, 0u64, 0i64);
-                for (uscc, rows, cats, _) in &entries {
+                for (uscc, rows, cats, record_ids) in &entries {
+                    // The records pushed, cited as every release cites them (spec/objections.md §7.1).
+                    let mut cited = record_ids.clone();
+                    cited.sort_unstable();
+                    cited.dedup();
                     let digest = crate::crypto::jcs::canonicalize(rows)
                         .map(|b| Sha256Digest::of(&b).to_hex())
                         .map_err(|e| Error::Internal(e.to_string()))?;
@@ -387,7 +391,9 @@ async fn push(node: &Node, s: &Subscription, records: &[DataRecord]) -> Result<u
                             decision: Some("allowed".into()),
                             request_id: Some(batch_id.clone()),
                             data_sha256: Some(digest),
-                            detail: Some(json!({"batch": batch_id, "subscription": sub_public})),
+                            detail: Some(
+                                json!({"batch": batch_id, "subscription": sub_public, "records": cited}),
+                            ),
                             ..Default::default()
                         },
                     })?;

@@ -93,6 +93,9 @@ struct Subject {
     request_id: String,
     /// The intake batches the released records came in (sorted, deduplicated; spec/intake.md §7).
     batches: Vec<String>,
+    /// The ids of the data records the release carried (sorted, deduplicated): who received a
+    /// record is known exactly when it is corrected (spec/objections.md §7.1).
+    records: Vec<i64>,
 }
 
 fn entry(
@@ -138,8 +141,13 @@ fn entry(
             data_sha256,
             detail: s.granularity.map(|g| {
                 let mut d = json!({"granularity": g.as_str()});
-                if kind == EntryKind::Release && !s.batches.is_empty() {
-                    d["batches"] = json!(s.batches);
+                if kind == EntryKind::Release {
+                    if !s.batches.is_empty() {
+                        d["batches"] = json!(s.batches);
+                    }
+                    // Always present on a release (even empty): its absence marks a release
+                    // logged before records were cited.
+                    d["records"] = json!(s.records);
                 }
                 d
             }),
@@ -190,6 +198,7 @@ pub async fn release(node: &Node, caller: &Caller, body: &[u8]) -> Result<Releas
                 bank: None,
                 request_id: random_request_id(),
                 batches: vec![],
+                records: vec![],
             };
             Err(refuse(node, caller, s, vec![reason("malformed-request", e)]).await)
         }
@@ -231,6 +240,7 @@ fn subject_of(
             .or_else(|| evaluation.and_then(|j| j.for_bank.clone())),
         request_id,
         batches: vec![],
+        records: vec![],
     }
 }
 
@@ -388,6 +398,13 @@ fn decide(
     policy::decide(&facts, catalog)
 }
 
+/// What step 4 read: the payload of each category, the batches and the records it came from.
+struct Fetched {
+    data: Map<String, Value>,
+    batches: Vec<String>,
+    records: Vec<i64>,
+}
+
 /// Step 4: the data of every asked category — clipped to the relied-on grant's data period, derived
 /// forms per the catalog version it cites (spec/derivations.md), raw records masked — read on the
 /// blocking pool.
@@ -397,7 +414,7 @@ async fn fetch(
     relied_on: Option<&VerifiedGrant>,
     now: time::OffsetDateTime,
     catalog: &std::sync::Arc<crate::catalog::Catalog>,
-) -> Result<(Map<String, Value>, Vec<String>)> {
+) -> Result<Fetched> {
     let (from, until) = match relied_on {
         Some(g) => (
             g.terms().data_period.from.clone(),
@@ -422,8 +439,12 @@ async fn fetch(
         req.granularity,
         std::sync::Arc::clone(catalog),
     );
-    type Fetched = (Vec<(String, Value)>, std::collections::BTreeSet<String>);
-    let (fetched, batches) = actix_web::rt::task::spawn_blocking(move || -> Result<Fetched> {
+    type Read = (
+        Vec<(String, Value)>,
+        std::collections::BTreeSet<String>,
+        std::collections::BTreeSet<i64>,
+    );
+    let (fetched, batches, ids) = actix_web::rt::task::spawn_blocking(move || -> Result<Read> {
         let scope = super::data::Scope {
             catalog_version: catalog_version.as_deref(),
             from: from_day,
@@ -431,22 +452,28 @@ async fn fetch(
             today,
         };
         let mut batches = std::collections::BTreeSet::new();
+        let mut ids = std::collections::BTreeSet::new();
         let payloads = cats
             .iter()
             .map(|c| {
                 let records = src.fetch(&ent, c, &from, &until)?;
                 batches.extend(records.iter().filter_map(|r| r.batch_id.clone()));
+                ids.extend(records.iter().map(|r| r.id));
                 Ok((
                     c.clone(),
                     super::data::payload(&catalog, c, &records, gran, scope)?,
                 ))
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok((payloads, batches))
+        Ok((payloads, batches, ids))
     })
     .await
     .map_err(|e| Error::Internal(e.to_string()))??;
-    Ok((fetched.into_iter().collect(), batches.into_iter().collect()))
+    Ok(Fetched {
+        data: fetched.into_iter().collect(),
+        batches: batches.into_iter().collect(),
+        records: ids.into_iter().collect(),
+    })
 }
 
 /// The steps of a release after its body was read: gather the facts, decide, fetch, (for an
@@ -481,8 +508,13 @@ pub(crate) async fn release_request(
     let verified = gathered.verified;
     let relied_on = verified.as_ref().filter(|_| needs_grant);
     // 4. Fetch the data.
-    let (data, batches) = fetch(node, &req, relied_on, now, &catalog).await?;
+    let Fetched {
+        data,
+        batches,
+        records,
+    } = fetch(node, &req, relied_on, now, &catalog).await?;
     subject.batches = batches;
+    subject.records = records;
     // 5. An evaluation evaluates and signs; its inputs and credential are what is released.
     let (data, evaluation_row) = match evaluation {
         None => (Value::Object(data), None),

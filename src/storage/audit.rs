@@ -164,3 +164,76 @@ pub fn entries(conn: &mut DbConn, f: EntryFilter) -> StorageResult<Vec<LeafRow>>
     let rows: Vec<LeafColumns> = query.load(conn)?;
     Ok(rows.into_iter().map(LeafRow::from).collect())
 }
+
+/// A `release` entry of the node's log as the corrections read it ([`releases_naming`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseLeaf {
+    /// Its position in the log.
+    pub seq: i64,
+    /// The entry's time, ms.
+    pub time: i64,
+    /// Who asked: a platform, the node's operator, or a bank (the public feed).
+    pub caller: Option<String>,
+    /// The platform on the path (the caller, or the bank's platform for the public feed).
+    pub platform: Option<String>,
+    /// The bank it asked for (`onBehalfOf`), if any.
+    pub bank: Option<String>,
+    /// Its record (canonical JSON); `None` once erased.
+    pub record: Option<String>,
+}
+
+/// The `release` entries about `enterprise` that name `category`, at positions in `(after, before)`,
+/// oldest first, at most `limit` of them.
+pub fn releases_naming(
+    conn: &mut DbConn,
+    enterprise: &str,
+    category: &str,
+    after: i64,
+    before: i64,
+    limit: i64,
+) -> StorageResult<Vec<ReleaseLeaf>> {
+    let release = i16::from(crate::log::entry::EntryKind::Release as u8);
+    type Row = (
+        i64,
+        i64,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = log_leaves::table
+        .left_join(log_records::table.on(log_records::seq.eq(log_leaves::seq)))
+        .filter(log_leaves::enterprise_uscc.eq(enterprise))
+        .filter(log_leaves::kind.eq(release))
+        .filter(log_leaves::seq.gt(after))
+        .filter(log_leaves::seq.lt(before))
+        .filter(
+            log_leaves::categories
+                .eq(category)
+                .or(log_leaves::categories.like(format!("{category},%")))
+                .or(log_leaves::categories.like(format!("%,{category}")))
+                .or(log_leaves::categories.like(format!("%,{category},%"))),
+        )
+        .order(log_leaves::seq.asc())
+        .limit(limit)
+        .select((
+            log_leaves::seq,
+            log_leaves::time,
+            log_leaves::caller_uscc,
+            log_leaves::platform_uscc,
+            log_leaves::bank_uscc,
+            log_records::record.nullable(),
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(seq, time, caller, platform, bank, record)| ReleaseLeaf {
+            seq,
+            time,
+            caller,
+            platform,
+            bank,
+            record,
+        })
+        .collect())
+}

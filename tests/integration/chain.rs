@@ -112,7 +112,7 @@ fn chain_verified(backend: Backend) {
         bank,
         grant,
         onward,
-        ..
+        upstream,
     } = setup(backend);
     let dir = tempfile::tempdir().unwrap();
     let regulator = key_file(dir.path(), "regulator.key", &w.regulator);
@@ -173,6 +173,39 @@ fn chain_verified(backend: Backend) {
         a.stdout
     );
     assert!(!a.stderr.contains("not pinned"), "{}", a.stderr);
+    // The same checks as one JSON report: every chain with both entries and their checkpoints.
+    let a = chain(&[
+        "--grant",
+        &grant,
+        "--platform-log-key",
+        &platform_vkey,
+        "--node-log-key",
+        &node_vkey,
+        "--json",
+    ]);
+    assert_eq!(a.code, Some(0), "{}\n{}", a.stdout, a.stderr);
+    let r: Value = serde_json::from_str(&a.stdout).unwrap();
+    assert_eq!(r["valid"], true, "{r}");
+    assert_eq!(r["scope"], json!({"grant": grant}));
+    assert_eq!(r["onwardReleases"], 2);
+    assert_eq!(r["verified"], 2);
+    assert_eq!(r["failures"], json!([]));
+    assert_eq!(r["platform"]["uscc"], PLATFORM_USCC);
+    assert_eq!(r["platform"]["logKey"], platform_vkey.as_str());
+    assert_eq!(r["platform"]["keyPinned"], true);
+    assert_eq!(r["node"]["logKey"], node_vkey.as_str());
+    let chains = r["chains"].as_array().unwrap();
+    assert_eq!(chains.len(), 2, "{r}");
+    for (c, (i, up)) in chains.iter().zip(onward.iter().zip(&upstream)) {
+        assert_eq!(c["platformEntry"], *i, "{r}");
+        assert_eq!(c["nodeEntry"], *up, "{r}");
+        assert!(c["platformCheckpoint"].as_u64().unwrap() > *i, "{r}");
+        assert!(c["nodeCheckpoint"].as_u64().unwrap() > *up, "{r}");
+        assert_eq!(c["valid"], true, "{r}");
+        assert_eq!(c["failures"], json!([]), "{r}");
+    }
+    // No text lines beside the report.
+    assert!(!a.stdout.contains("platform entry"), "{}", a.stdout);
     // Pinned to the wrong key: the platform's checkpoints are not its.
     let a = chain(&[
         "--enterprise",
@@ -355,6 +388,27 @@ fn chain_verified(backend: Backend) {
         "{}",
         a.stdout
     );
+    // As JSON: the changed entry's chain fails on its record, the other still verifies; the exit
+    // code and the lines on stderr are the same.
+    let a = chain(&["--enterprise", ENTERPRISE, "--json"]);
+    assert_eq!(a.code, Some(1), "{}\n{}", a.stdout, a.stderr);
+    assert!(
+        a.stderr.contains("invalid: record: platform entry"),
+        "{}",
+        a.stderr
+    );
+    let r: Value = serde_json::from_str(&a.stdout).unwrap();
+    assert_eq!(r["valid"], false, "{r}");
+    assert_eq!(r["verified"], 1, "{r}");
+    assert_eq!(r["scope"], json!({"enterprise": ENTERPRISE}));
+    assert_eq!(r["platform"]["keyPinned"], false);
+    let bad = &r["chains"][1];
+    assert_eq!(bad["platformEntry"], k, "{r}");
+    assert_eq!(bad["valid"], false, "{r}");
+    assert_eq!(bad["failures"][0]["check"], "record", "{r}");
+    assert_eq!(bad["nodeEntry"], Value::Null, "{r}");
+    assert_eq!(r["chains"][0]["valid"], true, "{r}");
+    assert_eq!(r["failures"], bad["failures"], "{r}");
     let a = verify();
     assert_eq!(a.code, Some(1), "{}\n{}", a.stdout, a.stderr);
     assert!(

@@ -10,6 +10,7 @@ mod cli;
 mod common;
 mod conformance;
 mod consent;
+mod corrections;
 mod derivations;
 mod durability;
 mod evaluations;

@@ -13,8 +13,10 @@
 //!    released for; the platform passed on no category the node did not release; and the node's
 //!    entry is not later than the platform's.
 //!
-//! One line per hop and a summary on stdout; every failure names the entry and the check, and the
-//! exit code is 1 (0 when everything verifies, 2 for usage, I/O or network errors).
+//! One line per hop and a summary on stdout — or, with `--json`, one machine-readable report of the
+//! same checks (every chain with its entries, checkpoints and failures); every failure names the
+//! entry and the check on stderr, and the exit code is 1 (0 when everything verifies, 2 for usage,
+//! I/O or network errors).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -22,7 +24,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use clap::Args;
-use serde_json::Value;
+use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::{agent, body, get, get_json, node_info, usage};
@@ -66,6 +68,9 @@ pub(in crate::cli) struct ChainArgs {
     /// Distinct witnesses that must have cosigned each checkpoint a receipt cites.
     #[arg(long, value_name = "N", default_value_t = 0)]
     quorum: usize,
+    /// Print the report as JSON on stdout (failures are still listed on stderr, same exit code).
+    #[arg(long)]
+    json: bool,
 }
 
 /// One log as the chain reads it: where, who signs, and a regulator's way in.
@@ -74,6 +79,8 @@ struct LogSide<'a> {
     base: String,
     did: String,
     policy: CheckpointPolicy,
+    /// The log key used (vkey), and whether it was pinned on the command line.
+    log_key: (String, bool),
     key: &'a KeyFile,
     agent: &'a ureq::Agent,
 }
@@ -260,6 +267,7 @@ pub(super) fn run(args: ChainArgs) -> CliResult {
     let (ndid, norigin) = node_info(&agent, &node_base)?;
     let side = |name: &'static str, base: String, did: String, origin: String, pinned: Option<&str>| {
         let lk = log_key(pinned, &did, &origin, name)?;
+        let used = (lk.to_vkey(), pinned.is_some());
         let policy = CheckpointPolicy::new(origin, lk, witnesses.clone(), args.quorum)
             .map_err(|e| usage(format!("the {name}'s checkpoint policy: {e}")))?;
         Ok::<_, CliError>(LogSide {
@@ -267,6 +275,7 @@ pub(super) fn run(args: ChainArgs) -> CliResult {
             base,
             did,
             policy,
+            log_key: used,
             key: &key,
             agent: &agent,
         })
@@ -310,149 +319,60 @@ pub(super) fn run(args: ChainArgs) -> CliResult {
 
     let mut failures: Vec<Failure> = Vec::new();
     let mut chains = 0usize;
+    // One report item per onward release read (`--json`).
+    let mut walked: Vec<Value> = Vec::new();
     for e in &entries {
-        let p = match platform.verify(e, now)? {
-            Ok(v) => v,
-            Err(f) => {
-                failures.push(f);
-                continue;
-            }
-        };
-        // The platform answers what was asked: an entry outside the scope is not evidence for it.
-        let in_scope = match (&args.enterprise, &args.grant) {
-            (Some(e), _) => p.record.enterprise.as_deref() == Some(e.as_str()),
-            (None, Some(g)) => p.record.grant.as_ref().is_some_and(|r| r.id == *g),
-            (None, None) => false,
-        };
-        if !in_scope {
-            failures.push(fail(
-                "scope",
-                format!("platform entry {}: not an entry of {scope}", p.index),
-            ));
-            continue;
-        }
-        outln!(
-            "platform entry {}: onward release, record opens its leaf, included in the platform's checkpoint of size {}",
-            p.index,
-            p.checkpoint_size
-        );
-        let Some(up) = p.record.upstream.clone() else {
-            failures.push(fail(
-                "upstream",
-                format!(
-                    "platform entry {}: an onward release without an upstream entry",
-                    p.index
-                ),
-            ));
-            continue;
-        };
-        if up.origin != norigin {
-            failures.push(fail(
-                "upstream",
-                format!(
-                    "platform entry {}: its upstream is in the log {:?}, not the node's {:?}",
-                    p.index, up.origin, norigin
-                ),
-            ));
-            continue;
-        }
-        let path = match up.index.checked_sub(1) {
-            Some(a) => format!("/v1/log/entries?after={a}&limit=1"),
-            None => "/v1/log/entries?limit=1".to_owned(),
-        };
-        let page = node.get_authenticated(&path)?;
-        let found = page["entries"]
-            .as_array()
-            .and_then(|l| l.first())
-            .filter(|x| x["index"].as_u64() == Some(up.index))
-            .cloned();
-        let Some(ne) = found else {
-            failures.push(fail(
-                "upstream",
-                format!(
-                    "platform entry {}: the node has no entry {} (its upstream)",
-                    p.index, up.index
-                ),
-            ));
-            continue;
-        };
-        let n = match node.verify(&ne, now)? {
-            Ok(v) => v,
-            Err((check, m)) => {
-                failures.push((check, format!("{m} (upstream of platform entry {})", p.index)));
-                continue;
-            }
-        };
-        let mut agree = Vec::new();
-        let mut check = |ok: bool, what: &str| {
-            if !ok {
-                agree.push(format!(
-                    "platform entry {} and node entry {}: {what}",
-                    p.index, n.index
-                ));
-            }
-        };
-        check(
-            hex::encode(n.leaf_hash) == up.leaf_hash,
-            "the node's leaf hash is not the one the platform's upstream cites",
-        );
-        check(
-            n.leaf.kind == EntryKind::Release,
-            "the node's entry is not a release",
-        );
-        check(
-            p.leaf.kind == EntryKind::OnwardRelease,
-            "the platform's entry is not an onward release",
-        );
-        check(
-            p.record.enterprise.is_some() && n.record.enterprise == p.record.enterprise,
-            "not about the same enterprise",
-        );
-        check(
-            p.record.grant.is_some() && n.record.grant == p.record.grant,
-            "not under the same grant (id and digest)",
-        );
-        check(
-            n.record.platform.as_deref() == Some(platform_uscc.as_str())
-                && p.record.platform.as_deref() == Some(platform_uscc.as_str()),
-            "the node did not release to this platform",
-        );
-        check(
-            p.record.bank.is_some() && n.record.bank == p.record.bank,
-            "the bank the platform passed the data to is not the recipient the node released for",
-        );
-        let released: Vec<&str> = n.record.categories.iter().map(|c| c.code.as_str()).collect();
-        let extra: Vec<&str> = p
-            .record
-            .categories
-            .iter()
-            .map(|c| c.code.as_str())
-            .filter(|c| !released.contains(c))
-            .collect();
-        check(
-            extra.is_empty(),
-            &format!("the platform passed on categories the node did not release: {extra:?}"),
-        );
-        check(
-            n.leaf.time_ms <= p.leaf.time_ms,
-            "the node's entry is later than the platform's",
-        );
-        if agree.is_empty() {
-            chains += 1;
-            outln!(
-                "  node entry {}: release, record opens its leaf, included in the node's checkpoint of size {}; agrees on enterprise, grant, platform, bank, categories and time",
-                n.index,
-                n.checkpoint_size
-            );
-        } else {
-            failures.extend(agree.into_iter().map(|m| fail("agreement", m)));
-        }
+        let first_failure = failures.len();
+        let mut hop = json!({
+            "platformEntry": e["index"].as_u64(),
+            "platformCheckpoint": null,
+            "nodeEntry": null,
+            "nodeCheckpoint": null,
+        });
+        walk_one(
+            e,
+            &args,
+            &scope,
+            (&platform, &node),
+            (&platform_uscc, &norigin),
+            now,
+            &mut hop,
+            &mut failures,
+            &mut chains,
+        )?;
+        hop["valid"] = json!(failures.len() == first_failure);
+        hop["failures"] = failures_json(&failures[first_failure..]);
+        walked.push(hop);
     }
     if failures.is_empty() && entries.is_empty() {
         failures.push(fail(
             "none",
             format!("the platform holds no onward release for {scope}"),
         ));
+    }
+    if args.json {
+        let side = |s: &LogSide<'_>| json!({"origin": s.policy.origin(), "logKey": s.log_key.0, "keyPinned": s.log_key.1});
+        let mut platform_side = side(&platform);
+        platform_side["uscc"] = json!(platform_uscc);
+        let report = json!({
+            "valid": failures.is_empty(),
+            "scope": match (&args.enterprise, &args.grant) {
+                (Some(e), _) => json!({"enterprise": e}),
+                (None, g) => json!({"grant": g}),
+            },
+            "platform": platform_side,
+            "node": side(&node),
+            "onwardReleases": entries.len(),
+            "verified": chains,
+            "chains": walked,
+            "failures": failures_json(&failures),
+        });
+        crate::cli::print_json(&report)?;
+        return if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(CliError::Invalid(failures))
+        };
     }
     if failures.is_empty() {
         outln!(
@@ -471,4 +391,176 @@ pub(super) fn run(args: ChainArgs) -> CliResult {
         if failures.len() == 1 { "" } else { "s" }
     );
     Err(CliError::Invalid(failures))
+}
+
+/// Failures as the JSON report lists them.
+fn failures_json(failures: &[Failure]) -> Value {
+    Value::Array(
+        failures
+            .iter()
+            .map(|(check, message)| json!({"check": check, "message": message}))
+            .collect(),
+    )
+}
+
+/// Walks and checks one onward release `e` (both hops and their agreement): failures go to
+/// `failures`, a chain that holds counts in `chains`, and what was verified into `hop` (the JSON
+/// report's item); the text lines are printed unless `--json`.
+#[allow(clippy::too_many_arguments)]
+fn walk_one(
+    e: &Value,
+    args: &ChainArgs,
+    scope: &str,
+    (platform, node): (&LogSide<'_>, &LogSide<'_>),
+    (platform_uscc, norigin): (&str, &str),
+    now: OffsetDateTime,
+    hop: &mut Value,
+    failures: &mut Vec<Failure>,
+    chains: &mut usize,
+) -> CliResult {
+    let text = !args.json;
+    let p = match platform.verify(e, now)? {
+        Ok(v) => v,
+        Err(f) => {
+            failures.push(f);
+            return Ok(());
+        }
+    };
+    // The platform answers what was asked: an entry outside the scope is not evidence for it.
+    let in_scope = match (&args.enterprise, &args.grant) {
+        (Some(e), _) => p.record.enterprise.as_deref() == Some(e.as_str()),
+        (None, Some(g)) => p.record.grant.as_ref().is_some_and(|r| r.id == *g),
+        (None, None) => false,
+    };
+    if !in_scope {
+        failures.push(fail(
+            "scope",
+            format!("platform entry {}: not an entry of {scope}", p.index),
+        ));
+        return Ok(());
+    }
+    hop["platformCheckpoint"] = json!(p.checkpoint_size);
+    if text {
+        outln!(
+            "platform entry {}: onward release, record opens its leaf, included in the platform's checkpoint of size {}",
+            p.index,
+            p.checkpoint_size
+        );
+    }
+    let Some(up) = p.record.upstream.clone() else {
+        failures.push(fail(
+            "upstream",
+            format!(
+                "platform entry {}: an onward release without an upstream entry",
+                p.index
+            ),
+        ));
+        return Ok(());
+    };
+    if up.origin != norigin {
+        failures.push(fail(
+            "upstream",
+            format!(
+                "platform entry {}: its upstream is in the log {:?}, not the node's {:?}",
+                p.index, up.origin, norigin
+            ),
+        ));
+        return Ok(());
+    }
+    let path = match up.index.checked_sub(1) {
+        Some(a) => format!("/v1/log/entries?after={a}&limit=1"),
+        None => "/v1/log/entries?limit=1".to_owned(),
+    };
+    let page = node.get_authenticated(&path)?;
+    let found = page["entries"]
+        .as_array()
+        .and_then(|l| l.first())
+        .filter(|x| x["index"].as_u64() == Some(up.index))
+        .cloned();
+    let Some(ne) = found else {
+        failures.push(fail(
+            "upstream",
+            format!(
+                "platform entry {}: the node has no entry {} (its upstream)",
+                p.index, up.index
+            ),
+        ));
+        return Ok(());
+    };
+    hop["nodeEntry"] = json!(up.index);
+    let n = match node.verify(&ne, now)? {
+        Ok(v) => v,
+        Err((check, m)) => {
+            failures.push((check, format!("{m} (upstream of platform entry {})", p.index)));
+            return Ok(());
+        }
+    };
+    let mut agree = Vec::new();
+    let mut check = |ok: bool, what: &str| {
+        if !ok {
+            agree.push(format!(
+                "platform entry {} and node entry {}: {what}",
+                p.index, n.index
+            ));
+        }
+    };
+    check(
+        hex::encode(n.leaf_hash) == up.leaf_hash,
+        "the node's leaf hash is not the one the platform's upstream cites",
+    );
+    check(
+        n.leaf.kind == EntryKind::Release,
+        "the node's entry is not a release",
+    );
+    check(
+        p.leaf.kind == EntryKind::OnwardRelease,
+        "the platform's entry is not an onward release",
+    );
+    check(
+        p.record.enterprise.is_some() && n.record.enterprise == p.record.enterprise,
+        "not about the same enterprise",
+    );
+    check(
+        p.record.grant.is_some() && n.record.grant == p.record.grant,
+        "not under the same grant (id and digest)",
+    );
+    check(
+        n.record.platform.as_deref() == Some(platform_uscc)
+            && p.record.platform.as_deref() == Some(platform_uscc),
+        "the node did not release to this platform",
+    );
+    check(
+        p.record.bank.is_some() && n.record.bank == p.record.bank,
+        "the bank the platform passed the data to is not the recipient the node released for",
+    );
+    let released: Vec<&str> = n.record.categories.iter().map(|c| c.code.as_str()).collect();
+    let extra: Vec<&str> = p
+        .record
+        .categories
+        .iter()
+        .map(|c| c.code.as_str())
+        .filter(|c| !released.contains(c))
+        .collect();
+    check(
+        extra.is_empty(),
+        &format!("the platform passed on categories the node did not release: {extra:?}"),
+    );
+    check(
+        n.leaf.time_ms <= p.leaf.time_ms,
+        "the node's entry is later than the platform's",
+    );
+    hop["nodeCheckpoint"] = json!(n.checkpoint_size);
+    if agree.is_empty() {
+        *chains += 1;
+        if text {
+            outln!(
+                "  node entry {}: release, record opens its leaf, included in the node's checkpoint of size {}; agrees on enterprise, grant, platform, bank, categories and time",
+                n.index,
+                n.checkpoint_size
+            );
+        }
+    } else {
+        failures.extend(agree.into_iter().map(|m| fail("agreement", m)));
+    }
+    Ok(())
 }

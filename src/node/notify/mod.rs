@@ -37,8 +37,8 @@ pub use notifier::Notifier;
 pub use outbox::{
     CONSENT_REQUEST_DECLINED, CONSENT_REQUEST_EXPIRED, CONSENT_REQUEST_SIGNED, DATA_RELEASED, EVENTS,
     GRANT_RESUMED, GRANT_REVOKED, GRANT_SUSPENDED, OBJECTION_UPDATED, PARTICIPANT_STATE, PUBLIC_BATCH,
-    RISK_ALERT, Removed, enqueue, enqueue_webhooks, events_for, grant_changed, grant_event, grant_message,
-    grant_recipients, participant_state,
+    RECORD_CORRECTED, RISK_ALERT, Removed, enqueue, enqueue_webhooks, events_for, grant_changed, grant_event,
+    grant_message, grant_recipients, participant_state,
 };
 pub use signing::{COVERED, SIGNATURE_LABEL, SIGNATURE_LIFETIME_SECS, SIGNATURE_TAG, signed_delivery};
 pub use urls::{MAX_URL_LEN, check_url};

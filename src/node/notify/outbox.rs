@@ -44,8 +44,12 @@ pub const CONSENT_REQUEST_DECLINED: &str = "consent-request.declined";
 /// `consent-request.expired`: the recipient's consent request expired unanswered.
 pub const CONSENT_REQUEST_EXPIRED: &str = "consent-request.expired";
 
+/// `record.corrected`: a data record the recipient (a platform or bank) received in a release was
+/// corrected after an objection (spec/objections.md §7.1).
+pub const RECORD_CORRECTED: &str = "record.corrected";
+
 /// Every event type, in documentation order.
-pub const EVENTS: [&str; 11] = [
+pub const EVENTS: [&str; 12] = [
     GRANT_REVOKED,
     GRANT_SUSPENDED,
     GRANT_RESUMED,
@@ -57,6 +61,7 @@ pub const EVENTS: [&str; 11] = [
     CONSENT_REQUEST_SIGNED,
     CONSENT_REQUEST_DECLINED,
     CONSENT_REQUEST_EXPIRED,
+    RECORD_CORRECTED,
 ];
 
 /// The event types a participant of `role` can receive, hence subscribe to.
@@ -80,6 +85,7 @@ pub fn events_for(role: Role) -> &'static [&'static str] {
             CONSENT_REQUEST_SIGNED,
             CONSENT_REQUEST_DECLINED,
             CONSENT_REQUEST_EXPIRED,
+            RECORD_CORRECTED,
         ],
         Role::Bank => &[
             GRANT_REVOKED,
@@ -92,6 +98,7 @@ pub fn events_for(role: Role) -> &'static [&'static str] {
             CONSENT_REQUEST_SIGNED,
             CONSENT_REQUEST_DECLINED,
             CONSENT_REQUEST_EXPIRED,
+            RECORD_CORRECTED,
         ],
         Role::Node | Role::Regulator | Role::Department => &[],
     }

@@ -25,9 +25,11 @@
 //! | `statements.rs` | the signed statements of the steps: actions, actors, verification |
 //! | `deadlines.rs` | the forwarding deadline ([`deadline_for`]) and the periodic [`sweep`] |
 //! | `views.rs` | reading objections ([`get`], [`list`]) |
+//! | `recipients.rs` | who received a corrected record, and their `record.corrected` notices |
 
 mod deadlines;
 mod filing;
+mod recipients;
 mod state;
 mod statements;
 mod views;

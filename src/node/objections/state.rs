@@ -9,12 +9,14 @@
 //! Guarantees: a step is taken only from the state before it (else a conflict); each step is a
 //! statement signed by its actor, chained by digest to the previous one, appended to the access log
 //! on the enterprise's chain and notified, in the same transaction as the state change; a
-//! correction keeps the record's old fields.
+//! correction keeps the record's old fields and, in the same transaction, sends `record.corrected`
+//! to every platform and bank that received the record ([`super::recipients`]).
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::filing::Target;
+use super::recipients;
 use super::statements::{
     Actor, Statement, StepBody, action, actor_statement, caller_statement, check_signer_is, invalid,
     text_claim,
@@ -262,13 +264,28 @@ pub async fn decide_as(
                 (Target::Data { record }, ObjectionState::Corrected, Some(new_body)) => {
                     let r = data::get(tx.conn, *record)?
                         .ok_or_else(|| Error::Conflict(format!("data record {record} no longer exists")))?;
+                    // Every earlier recipient, from the log as it stands under the lock.
+                    let told = recipients::of_record(tx.conn, &r, tx.size())?;
+                    let nth = store::corrections_of_records(tx.conn, &[*record])?.len() + 1;
                     detail["correction"] = json!({
                         "record": record,
                         "category": r.category,
                         "oldSha256": Sha256Digest::of(r.body.as_bytes()).to_hex(),
                         "newSha256": Sha256Digest::of(new_body.as_bytes()).to_hex(),
+                        "notified": recipients::summary(&told),
                     });
-                    change = Some((*record, r.body, new_body.clone()));
+                    let event = json!({
+                        "objection": o.id,
+                        "enterprise": o.enterprise_uscc,
+                        "category": r.category,
+                        "record": record,
+                        "recordDate": r.record_date,
+                        "version": r.version,
+                        "correction": nth,
+                        "oldSha256": detail["correction"]["oldSha256"],
+                        "newSha256": detail["correction"]["newSha256"],
+                    });
+                    change = Some((*record, r.body, new_body.clone(), told, event));
                 }
                 (Target::Data { .. }, ObjectionState::Corrected, None) => {
                     return Err(invalid("a data objection is corrected with correction.fields"));
@@ -282,7 +299,7 @@ pub async fn decide_as(
             }
             let at = tx.now();
             let (seq, _) = record_step(tx, &o, outcome, &st, at, detail)?;
-            if let Some((record, old, new)) = change {
+            if let Some((record, old, new, told, mut event)) = change {
                 data::correct(tx.conn, record, &new)?;
                 store::add_correction(
                     tx.conn,
@@ -293,6 +310,9 @@ pub async fn decide_as(
                     at,
                     i64::try_from(seq).unwrap_or(0),
                 )?;
+                event["logIndex"] = json!(seq);
+                event["at"] = json!(format_cst(from_millis(at)));
+                recipients::notify_all(tx.conn, &told, &event, at)?;
             }
             Ok(())
         })
