@@ -242,18 +242,21 @@ pub(super) fn run(args: AdminArgs) -> CliResult {
                         actor,
                     )
                     .await
-                    .map(|p| json!({"uscc": p.uscc, "name": p.name, "role": p.role, "state": p.state})),
+                    .map(|p| json!(p)),
                     PlatformCommand::Suspend { uscc } => {
                         registry::set_state(&node, uscc, Role::Platform, ParticipantState::Suspended, actor)
                             .await
+                            .map(|v| json!(v))
                     }
                     PlatformCommand::Resume { uscc } => {
                         registry::set_state(&node, uscc, Role::Platform, ParticipantState::Active, actor)
                             .await
+                            .map(|v| json!(v))
                     }
                     PlatformCommand::Remove { uscc } => {
                         registry::set_state(&node, uscc, Role::Platform, ParticipantState::Removed, actor)
                             .await
+                            .map(|v| json!(v))
                     }
                 }
             });
@@ -285,7 +288,7 @@ pub(super) fn run(args: AdminArgs) -> CliResult {
             let p = system
                 .block_on(registry::add_regulator(&node, m, actor))
                 .map_err(fail)?;
-            print_json(&json!({"uscc": p.uscc, "name": p.name, "role": p.role, "state": p.state}))
+            print_json(&json!(p))
         }
         AdminCommand::Registrations { state } => {
             let rows = system
@@ -306,6 +309,7 @@ pub(super) fn run(args: AdminArgs) -> CliResult {
                     RegistrationDecision::Approve,
                     actor,
                 ))
+                .map(|v| json!(v))
                 .map_err(fail)?,
         ),
         AdminCommand::Reject { uscc } => print_json(
@@ -316,6 +320,7 @@ pub(super) fn run(args: AdminArgs) -> CliResult {
                     RegistrationDecision::Reject,
                     actor,
                 ))
+                .map(|v| json!(v))
                 .map_err(fail)?,
         ),
         AdminCommand::Participants { role } => {
@@ -331,6 +336,7 @@ pub(super) fn run(args: AdminArgs) -> CliResult {
             print_json(
                 &system
                     .block_on(registry::recover_key(&node, uscc, role, pop.trim(), actor))
+                    .map(|v| json!(v))
                     .map_err(fail)?,
             )
         }

@@ -14,7 +14,9 @@ use consentry::node::answers::consent as c;
 use consentry::node::answers::grants as g;
 use consentry::node::answers::loans as l;
 use consentry::node::answers::log::InclusionPromise;
+use consentry::node::answers::registry as r;
 use consentry::node::answers::stats as st;
+use consentry::policy::{ParticipantState, Role};
 use consentry::risk::Severity;
 use serde_json::{Value, json};
 
@@ -22,37 +24,26 @@ use super::{NON_JSON, Spec, validate};
 use crate::service::{BANK, ENTERPRISE, PLATFORM};
 
 /// JSON success schemas answered without an answer type, and why. "not yet typed": the areas
-/// #10 has still to convert (registry and participants, display, objections, webhooks, the log
-/// views, health, letters); each leaves this list when its type and sample are added.
+/// #10 has still to convert; each leaves this list when its type and sample are added.
 const UNTYPED: &[(&str, &str)] = &[
-    ("BankCreated", "not yet typed"),
     ("Catalog", "spec/catalog.json served as it is"),
     ("CheckpointList", "not yet typed"),
     ("ConsistencyProof", "not yet typed"),
-    ("DelegationCreated", "not yet typed"),
     ("DerivationSets", "spec/derivations.json served as it is"),
     ("EnterpriseData", "not yet typed"),
     ("GET /v1/public/sxm/{uscc} 200 (inline)", "not yet typed"),
     ("Health", "not yet typed"),
     ("InclusionProof", "not yet typed"),
     ("JsonLdContext", "the JSON-LD context, a static document"),
-    ("KeyRotated", "not yet typed"),
     ("LetterAnswer", "not yet typed"),
     ("LetterList", "not yet typed"),
     ("LetterPublished", "not yet typed"),
     ("Liveness", "not yet typed"),
     ("LogEntryPage", "not yet typed"),
-    ("Me", "not yet typed"),
-    ("MemberCreated", "not yet typed"),
     ("NodeInfo", "not yet typed"),
     ("Objection", "not yet typed"),
     ("ObjectionList", "not yet typed"),
     ("POST /v1/display/{action} 200 (inline)", "not yet typed"),
-    ("ParticipantList", "not yet typed"),
-    ("RegistrationAccepted", "not yet typed"),
-    ("RegistrationDecision", "not yet typed"),
-    ("RegistrationList", "not yet typed"),
-    ("StateChanged", "not yet typed"),
     ("StatusListCredential", "a signed credential served as signed"),
     ("Webhook", "not yet typed"),
     ("WebhookDeleted", "not yet typed"),
@@ -239,7 +230,7 @@ fn samples() -> Vec<(&'static str, Value)> {
         "credentialStatus": {},
         "proof": {},
     });
-    vec![
+    let mut out = vec![
         (
             "StatusSlot",
             v(&g::StatusSlot {
@@ -581,6 +572,171 @@ fn samples() -> Vec<(&'static str, Value)> {
             "BulletinList",
             v(&l::BulletinList {
                 bulletins: vec![summary],
+            }),
+        ),
+    ];
+    out.extend(registry_samples());
+    out
+}
+
+/// An `EnterpriseIdentityCredential` as the node issues it (its proof not checked here).
+fn identity_credential() -> Value {
+    json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://consentry.example/ns/v1"],
+        "id": UUID,
+        "type": ["VerifiableCredential", "EnterpriseIdentityCredential"],
+        "issuer": DID,
+        "validFrom": WHEN,
+        "credentialSubject": {"id": DID, "uscc": ENTERPRISE, "name": "江苏某某科技有限公司"},
+        "proof": {
+            "type": "DataIntegrityProof", "cryptosuite": "eddsa-jcs-2022", "created": WHEN,
+            "verificationMethod": format!("{DID}#{}", &DID[8..]), "proofPurpose": "assertionMethod",
+            "proofValue": "z3FXQ",
+        },
+    })
+}
+
+/// A platform as the registry shows it, with one key rotated out and the current one.
+fn participant() -> r::Participant {
+    r::Participant {
+        uscc: PLATFORM.into(),
+        role: Role::Platform,
+        name: "苏信融平台".into(),
+        state: ParticipantState::Active,
+        platform: None,
+        endpoint: Some("https://platform.example".into()),
+        regions: vec!["320100".into(), "320500".into()],
+        created_at: WHEN.into(),
+        keys: vec![
+            r::ParticipantKey {
+                did: DID.into(),
+                valid_from: WHEN.into(),
+                valid_until: Some(WHEN.into()),
+            },
+            r::ParticipantKey {
+                did: DID.into(),
+                valid_from: WHEN.into(),
+                valid_until: None,
+            },
+        ],
+    }
+}
+
+fn registry_samples() -> Vec<(&'static str, Value)> {
+    let v = |x: &dyn erased::Ser| x.value();
+    let bank = r::Participant {
+        uscc: BANK.into(),
+        role: Role::Bank,
+        name: "某银行南京分行".into(),
+        platform: Some(PLATFORM.into()),
+        endpoint: None,
+        regions: vec![],
+        ..participant()
+    };
+    vec![
+        (
+            "ParticipantList",
+            v(&r::ParticipantList {
+                participants: vec![participant(), bank],
+            }),
+        ),
+        (
+            "RegistrationList",
+            v(&r::RegistrationList {
+                registrations: vec![r::Participant {
+                    uscc: ENTERPRISE.into(),
+                    role: Role::Enterprise,
+                    state: ParticipantState::Pending,
+                    endpoint: None,
+                    regions: vec![],
+                    ..participant()
+                }],
+            }),
+        ),
+        (
+            "Me",
+            v(&r::Me {
+                participant: participant(),
+                identity_credential: None,
+            }),
+        ),
+        (
+            "Me",
+            v(&r::Me {
+                participant: r::Participant {
+                    uscc: ENTERPRISE.into(),
+                    role: Role::Enterprise,
+                    ..participant()
+                },
+                identity_credential: Some(identity_credential()),
+            }),
+        ),
+        (
+            "MemberCreated",
+            v(&r::MemberCreated {
+                uscc: PLATFORM.into(),
+                name: "苏信融平台".into(),
+                role: Role::Platform,
+                state: ParticipantState::Active,
+            }),
+        ),
+        (
+            "BankCreated",
+            v(&r::BankCreated {
+                uscc: BANK.into(),
+                name: "某银行南京分行".into(),
+                role: Role::Bank,
+                state: ParticipantState::Active,
+                platform: Some(PLATFORM.into()),
+            }),
+        ),
+        (
+            "RegistrationAccepted",
+            v(&r::RegistrationAccepted {
+                uscc: ENTERPRISE.into(),
+                name: "江苏某某科技有限公司".into(),
+                state: ParticipantState::Pending,
+            }),
+        ),
+        (
+            "RegistrationDecision",
+            v(&r::RegistrationDecision {
+                uscc: ENTERPRISE.into(),
+                state: ParticipantState::Active,
+                identity_credential: Some(identity_credential()),
+            }),
+        ),
+        (
+            "RegistrationDecision",
+            v(&r::RegistrationDecision {
+                uscc: ENTERPRISE.into(),
+                state: ParticipantState::Rejected,
+                identity_credential: None,
+            }),
+        ),
+        (
+            "StateChanged",
+            v(&r::StateChanged {
+                uscc: PLATFORM.into(),
+                state: ParticipantState::Removed,
+                suspended_grants: 3,
+            }),
+        ),
+        (
+            "KeyRotated",
+            v(&r::KeyRotated {
+                uscc: ENTERPRISE.into(),
+                did: DID.into(),
+                valid_from: WHEN.into(),
+                log_index: 12,
+            }),
+        ),
+        (
+            "DelegationCreated",
+            v(&r::DelegationCreated {
+                id: GRANT.into(),
+                agent: DID.into(),
+                scope: vec!["sign-grants".into(), "revoke".into()],
             }),
         ),
     ]
