@@ -30,5 +30,6 @@ pub mod log;
 mod paging;
 pub mod registry;
 pub mod stats;
+pub mod webhooks;
 
 pub use paging::{Listed, Page, PageQuery, Paged};

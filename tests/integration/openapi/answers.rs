@@ -16,8 +16,10 @@ use consentry::node::answers::loans as l;
 use consentry::node::answers::log::InclusionPromise;
 use consentry::node::answers::registry as r;
 use consentry::node::answers::stats as st;
+use consentry::node::answers::webhooks as w;
 use consentry::policy::{ParticipantState, Role};
 use consentry::risk::Severity;
+use consentry::storage::webhooks::{DeliveryState, EndpointState};
 use serde_json::{Value, json};
 
 use super::{NON_JSON, Spec, validate};
@@ -45,10 +47,6 @@ const UNTYPED: &[(&str, &str)] = &[
     ("ObjectionList", "not yet typed"),
     ("POST /v1/display/{action} 200 (inline)", "not yet typed"),
     ("StatusListCredential", "a signed credential served as signed"),
-    ("Webhook", "not yet typed"),
-    ("WebhookDeleted", "not yet typed"),
-    ("WebhookDeliveries", "not yet typed"),
-    ("WebhookList", "not yet typed"),
 ];
 
 const HASH: &str = "0d1f6c5a4e3b2a19080706050403020100f0e0d0c0b0a0908070605040302010";
@@ -576,6 +574,7 @@ fn samples() -> Vec<(&'static str, Value)> {
         ),
     ];
     out.extend(registry_samples());
+    out.extend(webhook_samples());
     out
 }
 
@@ -737,6 +736,83 @@ fn registry_samples() -> Vec<(&'static str, Value)> {
                 id: GRANT.into(),
                 agent: DID.into(),
                 scope: vec!["sign-grants".into(), "revoke".into()],
+            }),
+        ),
+    ]
+}
+
+fn webhook() -> w::Webhook {
+    w::Webhook {
+        id: UUID[9..].into(),
+        url: "https://bank.example/hooks".into(),
+        events: vec!["grant.revoked".into(), "grant.suspended".into()],
+        description: Some("风控".into()),
+        state: EndpointState::Active,
+        pending: 1,
+        next_attempt_at: Some(WHEN.into()),
+        created_at: WHEN.into(),
+        updated_at: WHEN.into(),
+    }
+}
+
+fn webhook_samples() -> Vec<(&'static str, Value)> {
+    let v = |x: &dyn erased::Ser| x.value();
+    let delivery = w::WebhookDelivery {
+        sequence: 2,
+        event_id: UUID.into(),
+        kind: "grant.revoked".into(),
+        state: DeliveryState::Pending,
+        attempts: 1,
+        created_at: WHEN.into(),
+        next_attempt_at: Some(WHEN.into()),
+        last_attempt_at: Some(WHEN.into()),
+        last_status: Some(503),
+        last_error: Some("HTTP 503".into()),
+        delivered_at: None,
+        payload: json!({"id": UUID, "type": "grant.revoked", "createdAt": WHEN,
+            "recipient": BANK, "data": {"grant": GRANT}}),
+    };
+    vec![
+        ("Webhook", v(&webhook())),
+        (
+            "Webhook",
+            v(&w::Webhook {
+                description: None,
+                pending: 0,
+                next_attempt_at: None,
+                ..webhook()
+            }),
+        ),
+        (
+            "WebhookList",
+            v(&w::WebhookList {
+                webhooks: vec![webhook()],
+            }),
+        ),
+        (
+            "WebhookDeleted",
+            v(&w::WebhookDeleted {
+                id: UUID[9..].into(),
+                state: EndpointState::Deleted,
+                cancelled: 2,
+            }),
+        ),
+        (
+            "WebhookDeliveries",
+            v(&w::WebhookDeliveries {
+                endpoint: UUID[9..].into(),
+                deliveries: vec![
+                    delivery.clone(),
+                    w::WebhookDelivery {
+                        sequence: 1,
+                        state: DeliveryState::Delivered,
+                        next_attempt_at: None,
+                        last_status: Some(204),
+                        last_error: None,
+                        delivered_at: Some(WHEN.into()),
+                        ..delivery
+                    },
+                ],
             }),
         ),
     ]
