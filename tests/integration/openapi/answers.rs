@@ -13,6 +13,7 @@ use consentry::node::answers::Paged;
 use consentry::node::answers::consent as c;
 use consentry::node::answers::grants as g;
 use consentry::node::answers::loans as l;
+use consentry::node::answers::log as lg;
 use consentry::node::answers::log::InclusionPromise;
 use consentry::node::answers::registry as r;
 use consentry::node::answers::stats as st;
@@ -29,13 +30,10 @@ use crate::service::{BANK, ENTERPRISE, PLATFORM};
 /// #10 has still to convert; each leaves this list when its type and sample are added.
 const UNTYPED: &[(&str, &str)] = &[
     ("Catalog", "spec/catalog.json served as it is"),
-    ("CheckpointList", "not yet typed"),
-    ("ConsistencyProof", "not yet typed"),
     ("DerivationSets", "spec/derivations.json served as it is"),
     ("EnterpriseData", "not yet typed"),
     ("GET /v1/public/sxm/{uscc} 200 (inline)", "not yet typed"),
     ("Health", "not yet typed"),
-    ("InclusionProof", "not yet typed"),
     ("JsonLdContext", "the JSON-LD context, a static document"),
     ("LetterAnswer", "not yet typed"),
     ("LetterList", "not yet typed"),
@@ -575,6 +573,7 @@ fn samples() -> Vec<(&'static str, Value)> {
     ];
     out.extend(registry_samples());
     out.extend(webhook_samples());
+    out.extend(log_samples());
     out
 }
 
@@ -813,6 +812,39 @@ fn webhook_samples() -> Vec<(&'static str, Value)> {
                         ..delivery
                     },
                 ],
+            }),
+        ),
+    ]
+}
+
+fn log_samples() -> Vec<(&'static str, Value)> {
+    let v = |x: &dyn erased::Ser| x.value();
+    vec![
+        (
+            "CheckpointList",
+            v(&lg::CheckpointList {
+                checkpoints: vec![lg::Checkpoint {
+                    size: 8,
+                    note: "consentry.example/log\n8\nAAAA\n\n— consentry.example/log c2ln\n".into(),
+                    created_at: WHEN.into(),
+                }],
+            }),
+        ),
+        (
+            "InclusionProof",
+            v(&lg::InclusionProof {
+                index: 3,
+                size: 8,
+                leaf_hash: HASH.into(),
+                proof: vec![HASH.into(), HASH.into(), HASH.into()],
+            }),
+        ),
+        (
+            "ConsistencyProof",
+            v(&lg::ConsistencyProof {
+                from: 4,
+                to: 8,
+                proof: vec![HASH.into()],
             }),
         ),
     ]
