@@ -347,6 +347,7 @@ pub(super) fn run(args: AdminArgs) -> CliResult {
             print_json(
                 &system
                     .block_on(crate::node::letters::publish(&node, letter))
+                    .map(|v| json!(v))
                     .map_err(fail)?,
             )
         }

@@ -119,21 +119,15 @@ async fn derivations(node: web::Data<Node>) -> HttpResponse {
 }
 
 async fn letters(node: web::Data<Node>) -> HttpResponse {
-    let c = node.catalog();
-    let list: Vec<_> = c
-        .letters()
-        .map(|(l, d)| json!({"id": l.id, "provider": l.provider, "version": l.version, "titleZh": l.title_zh, "titleEn": l.title_en, "sha256": d.to_hex()}))
-        .collect();
-    json(StatusCode::OK, &json!({"letters": list}))
+    json(StatusCode::OK, &crate::node::letters::list(&node))
 }
 
 async fn letter(node: web::Data<Node>, path: web::Path<(String, u32)>) -> Result<HttpResponse, Error> {
     let (provider, version) = path.into_inner();
-    let c = node.catalog();
-    let (l, d) = c
-        .letter(&format!("{provider}/{version}"))
-        .ok_or_else(|| Error::NotFound(format!("letter {provider}/{version}")))?;
-    Ok(json(StatusCode::OK, &json!({"letter": l, "sha256": d.to_hex()})))
+    Ok(json(
+        StatusCode::OK,
+        &crate::node::letters::get(&node, &provider, version)?,
+    ))
 }
 
 async fn context() -> HttpResponse {

@@ -25,6 +25,7 @@
 pub mod consent;
 pub mod grants;
 pub mod intake;
+pub mod letters;
 pub mod loans;
 pub mod log;
 mod paging;

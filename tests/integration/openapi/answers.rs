@@ -12,6 +12,7 @@ use consentry::loan::LoanState;
 use consentry::node::answers::Paged;
 use consentry::node::answers::consent as c;
 use consentry::node::answers::grants as g;
+use consentry::node::answers::letters as lt;
 use consentry::node::answers::loans as l;
 use consentry::node::answers::log as lg;
 use consentry::node::answers::log::InclusionPromise;
@@ -35,9 +36,6 @@ const UNTYPED: &[(&str, &str)] = &[
     ("GET /v1/public/sxm/{uscc} 200 (inline)", "not yet typed"),
     ("Health", "not yet typed"),
     ("JsonLdContext", "the JSON-LD context, a static document"),
-    ("LetterAnswer", "not yet typed"),
-    ("LetterList", "not yet typed"),
-    ("LetterPublished", "not yet typed"),
     ("Liveness", "not yet typed"),
     ("LogEntryPage", "not yet typed"),
     ("NodeInfo", "not yet typed"),
@@ -574,6 +572,7 @@ fn samples() -> Vec<(&'static str, Value)> {
     out.extend(registry_samples());
     out.extend(webhook_samples());
     out.extend(log_samples());
+    out.extend(letter_samples());
     out
 }
 
@@ -845,6 +844,48 @@ fn log_samples() -> Vec<(&'static str, Value)> {
                 from: 4,
                 to: 8,
                 proof: vec![HASH.into()],
+            }),
+        ),
+    ]
+}
+
+fn letter_samples() -> Vec<(&'static str, Value)> {
+    let v = |x: &dyn erased::Ser| x.value();
+    let letter = consentry::catalog::Letter {
+        id: "STA/1".into(),
+        provider: "STA".into(),
+        version: 1,
+        title_zh: "涉税信息查询授权书".into(),
+        title_en: "Authorization to query tax information".into(),
+        text_zh: "本企业授权……".into(),
+        text_en: "The enterprise authorizes …".into(),
+    };
+    vec![
+        (
+            "LetterList",
+            v(&lt::LetterList {
+                letters: vec![lt::LetterSummary {
+                    id: letter.id.clone(),
+                    provider: letter.provider.clone(),
+                    version: letter.version,
+                    title_zh: letter.title_zh.clone(),
+                    title_en: letter.title_en.clone(),
+                    sha256: HASH.into(),
+                }],
+            }),
+        ),
+        (
+            "LetterAnswer",
+            v(&lt::LetterAnswer {
+                letter,
+                sha256: HASH.into(),
+            }),
+        ),
+        (
+            "LetterPublished",
+            v(&lt::LetterPublished {
+                id: "STA/2".into(),
+                sha256: HASH.into(),
             }),
         ),
     ]
