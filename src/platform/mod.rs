@@ -245,15 +245,15 @@ async fn info(p: web::Data<Platform>) -> Result<HttpResponse> {
     };
     Ok(json(
         StatusCode::OK,
-        &json!({
-            "uscc": p.uscc,
-            "did": p.core.did(),
-            "node": p.node.base,
-            "nodeDid": node_did,
-            "logOrigin": p.core.origin,
-            "logSize": size,
-            "logRoot": hex::encode(root),
-        }),
+        &crate::node::answers::health::PlatformInfo {
+            uscc: p.uscc.clone(),
+            did: p.core.did().to_owned(),
+            node: p.node.base.clone(),
+            node_did,
+            log_origin: p.core.origin.clone(),
+            log_size: size,
+            log_root: hex::encode(root),
+        },
     ))
 }
 

@@ -34,37 +34,17 @@ async fn health(node: web::Data<Node>) -> Result<HttpResponse, Error> {
 
 /// Liveness: the process answers. Never touches the database.
 pub async fn live() -> HttpResponse {
-    json(StatusCode::OK, &json!({"status": "alive"}))
+    json(StatusCode::OK, &crate::node::health::live())
 }
 
 /// Readiness ([`crate::node::health`]): `200` with the log's size and every check `ok`, or `503`
 /// `storage-unavailable` (with `Retry-After`) listing the checks.
 pub async fn ready(node: &Node) -> Result<HttpResponse, Error> {
-    let r = crate::node::health::readiness(node).await?;
-    let checks: serde_json::Map<String, serde_json::Value> = crate::node::health::READY_CHECKS
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), json!(v)))
-        .collect();
-    Ok(json(
-        StatusCode::OK,
-        &json!({"status": "ok", "logSize": r.log_size, "checks": checks}),
-    ))
+    Ok(json(StatusCode::OK, &crate::node::health::ready(node).await?))
 }
 
 async fn node_info(node: web::Data<Node>) -> Result<HttpResponse, Error> {
-    let (size, root) = node.store.call(crate::node::audit::head).await?;
-    Ok(json(
-        StatusCode::OK,
-        &json!({
-            "did": node.did(),
-            "publicUrl": node.public_url,
-            "logOrigin": node.origin,
-            "logSize": size,
-            "logRoot": hex::encode(root),
-            "catalogVersion": node.catalog().version(),
-            "didDocument": node.key.did.document(),
-        }),
-    ))
+    Ok(json(StatusCode::OK, &crate::node::health::describe(&node).await?))
 }
 
 async fn catalog(node: web::Data<Node>) -> HttpResponse {

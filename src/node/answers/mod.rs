@@ -24,6 +24,7 @@
 
 pub mod consent;
 pub mod grants;
+pub mod health;
 pub mod intake;
 pub mod letters;
 pub mod loans;

@@ -12,6 +12,7 @@ use consentry::loan::LoanState;
 use consentry::node::answers::Paged;
 use consentry::node::answers::consent as c;
 use consentry::node::answers::grants as g;
+use consentry::node::answers::health as h;
 use consentry::node::answers::letters as lt;
 use consentry::node::answers::loans as l;
 use consentry::node::answers::log as lg;
@@ -34,11 +35,8 @@ const UNTYPED: &[(&str, &str)] = &[
     ("DerivationSets", "spec/derivations.json served as it is"),
     ("EnterpriseData", "not yet typed"),
     ("GET /v1/public/sxm/{uscc} 200 (inline)", "not yet typed"),
-    ("Health", "not yet typed"),
     ("JsonLdContext", "the JSON-LD context, a static document"),
-    ("Liveness", "not yet typed"),
     ("LogEntryPage", "not yet typed"),
-    ("NodeInfo", "not yet typed"),
     ("Objection", "not yet typed"),
     ("ObjectionList", "not yet typed"),
     ("POST /v1/display/{action} 200 (inline)", "not yet typed"),
@@ -573,6 +571,7 @@ fn samples() -> Vec<(&'static str, Value)> {
     out.extend(webhook_samples());
     out.extend(log_samples());
     out.extend(letter_samples());
+    out.extend(health_samples());
     out
 }
 
@@ -886,6 +885,34 @@ fn letter_samples() -> Vec<(&'static str, Value)> {
             v(&lt::LetterPublished {
                 id: "STA/2".into(),
                 sha256: HASH.into(),
+            }),
+        ),
+    ]
+}
+
+fn health_samples() -> Vec<(&'static str, Value)> {
+    let v = |x: &dyn erased::Ser| x.value();
+    let key = crate::common::server::new_key();
+    vec![
+        ("Liveness", v(&consentry::node::health::live())),
+        (
+            "Health",
+            v(&h::Health {
+                status: "ok",
+                log_size: 9,
+                checks: consentry::node::health::READY_CHECKS,
+            }),
+        ),
+        (
+            "NodeInfo",
+            v(&h::NodeInfo {
+                did: key.did.as_str().to_owned(),
+                public_url: "https://node.example".into(),
+                log_origin: "consentry.example/log".into(),
+                log_size: 9,
+                log_root: HASH.into(),
+                catalog_version: "2025.1".into(),
+                did_document: key.did.document(),
             }),
         ),
     ]
