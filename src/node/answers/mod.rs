@@ -23,6 +23,8 @@
 //! success answer of [`crate::http::ROUTES`] except the documents served as they are stored.
 
 pub mod consent;
+pub mod data;
+pub mod display;
 pub mod grants;
 pub mod health;
 pub mod intake;

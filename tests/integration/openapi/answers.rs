@@ -11,6 +11,8 @@ use consentry::grant::{GrantState, Granularity};
 use consentry::loan::LoanState;
 use consentry::node::answers::Paged;
 use consentry::node::answers::consent as c;
+use consentry::node::answers::data as d;
+use consentry::node::answers::display as ds;
 use consentry::node::answers::grants as g;
 use consentry::node::answers::health as h;
 use consentry::node::answers::letters as lt;
@@ -20,6 +22,7 @@ use consentry::node::answers::log::InclusionPromise;
 use consentry::node::answers::registry as r;
 use consentry::node::answers::stats as st;
 use consentry::node::answers::webhooks as w;
+use consentry::node::display::Shown;
 use consentry::policy::{ParticipantState, Role};
 use consentry::risk::Severity;
 use consentry::storage::webhooks::{DeliveryState, EndpointState};
@@ -29,17 +32,15 @@ use super::{NON_JSON, Spec, validate};
 use crate::service::{BANK, ENTERPRISE, PLATFORM};
 
 /// JSON success schemas answered without an answer type, and why. "not yet typed": the areas
-/// #10 has still to convert; each leaves this list when its type and sample are added.
+/// #10 has still to convert (objections and the log's entry pages); each leaves this list when its
+/// type and sample are added.
 const UNTYPED: &[(&str, &str)] = &[
     ("Catalog", "spec/catalog.json served as it is"),
     ("DerivationSets", "spec/derivations.json served as it is"),
-    ("EnterpriseData", "not yet typed"),
-    ("GET /v1/public/sxm/{uscc} 200 (inline)", "not yet typed"),
     ("JsonLdContext", "the JSON-LD context, a static document"),
     ("LogEntryPage", "not yet typed"),
     ("Objection", "not yet typed"),
     ("ObjectionList", "not yet typed"),
-    ("POST /v1/display/{action} 200 (inline)", "not yet typed"),
     ("StatusListCredential", "a signed credential served as signed"),
 ];
 
@@ -572,6 +573,8 @@ fn samples() -> Vec<(&'static str, Value)> {
     out.extend(log_samples());
     out.extend(letter_samples());
     out.extend(health_samples());
+    out.extend(display_samples(&evaluation_sample()));
+    out.extend(own_data_samples());
     out
 }
 
@@ -736,6 +739,44 @@ fn registry_samples() -> Vec<(&'static str, Value)> {
             }),
         ),
     ]
+}
+
+fn own_data_samples() -> Vec<(&'static str, Value)> {
+    let v = |x: &dyn erased::Ser| x.value();
+    vec![(
+        "EnterpriseData",
+        v(&d::EnterpriseData {
+            enterprise: ENTERPRISE.into(),
+            free: true,
+            records: vec![
+                d::OwnRecord {
+                    id: 1,
+                    category: "tax".into(),
+                    date: "2025-02-01".into(),
+                    provider: "STA".into(),
+                    fields: json!({"amount": 10}),
+                    corrections: vec![],
+                },
+                d::OwnRecord {
+                    id: 2,
+                    category: "administrative-penalty".into(),
+                    date: "2025-02-02".into(),
+                    provider: "jiangsu-amr".into(),
+                    fields: json!({"x": 2}),
+                    corrections: vec![d::RecordCorrection {
+                        objection: consentry::ids::ObjectionId::parse(
+                            "obj-0f8fad5b-d9cb-469f-a165-70867728950e",
+                        )
+                        .expect("an objection id"),
+                        at: "2025-03-01T16:00:00.000+08:00".into(),
+                        before: json!({"x": 1}),
+                        after: json!({"x": 2}),
+                        log_index: 14,
+                    }],
+                },
+            ],
+        }),
+    )]
 }
 
 fn webhook() -> w::Webhook {
@@ -913,6 +954,81 @@ fn health_samples() -> Vec<(&'static str, Value)> {
                 log_root: HASH.into(),
                 catalog_version: "2025.1".into(),
                 did_document: key.did.document(),
+            }),
+        ),
+    ]
+}
+
+/// A `CreditEvaluation` credential (its proof not checked here).
+fn evaluation_sample() -> Value {
+    json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "id": UUID,
+        "type": ["VerifiableCredential", "CreditEvaluation"],
+        "issuer": DID,
+        "validFrom": WHEN,
+        "validUntil": WHEN,
+        "credentialSubject": {
+            "enterprise": {"uscc": ENTERPRISE}, "modelId": "m", "modelVersion": 1,
+            "modelSha256": HASH, "grade": "A", "score": 80, "keyIndicators": [],
+            "evaluatedOn": "2025-03-01", "inputsSha256": HASH,
+        },
+        "credentialStatus": {},
+        "proof": {},
+    })
+}
+
+fn display_samples(evaluation: &Value) -> Vec<(&'static str, Value)> {
+    let v = |x: &dyn erased::Ser| x.value();
+    let shown = Shown::Shown.message();
+    let not = Shown::NotAuthorized.message();
+    let enterprise = || ds::DisplayedEnterprise {
+        uscc: ENTERPRISE.into(),
+        name: "江苏某某科技有限公司".into(),
+    };
+    vec![
+        (
+            "DisplayConsent",
+            v(&ds::DisplayConsent {
+                enterprise: ENTERPRISE.into(),
+                authorized: true,
+                evaluation: Some(UUID.into()),
+                changed_at: WHEN.into(),
+                log_index: 15,
+                page: format!("https://node.example/sxm/{ENTERPRISE}"),
+            }),
+        ),
+        (
+            "DisplayConsent",
+            v(&ds::DisplayConsent {
+                enterprise: ENTERPRISE.into(),
+                authorized: false,
+                evaluation: None,
+                changed_at: WHEN.into(),
+                log_index: 16,
+                page: format!("https://node.example/sxm/{ENTERPRISE}"),
+            }),
+        ),
+        (
+            "PublicDisplay",
+            v(&ds::PublicDisplay {
+                enterprise: enterprise(),
+                page: format!("https://node.example/sxm/{ENTERPRISE}"),
+                display: Shown::Shown,
+                message_zh: shown.0,
+                message_en: shown.1,
+                evaluation: evaluation.clone(),
+            }),
+        ),
+        (
+            "PublicDisplay",
+            v(&ds::PublicDisplay {
+                enterprise: enterprise(),
+                page: format!("https://node.example/sxm/{ENTERPRISE}"),
+                display: Shown::NotAuthorized,
+                message_zh: not.0,
+                message_en: not.1,
+                evaluation: Value::Null,
             }),
         ),
     ]
