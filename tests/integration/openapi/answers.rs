@@ -1134,3 +1134,196 @@ fn answer_types_cover_every_route() {
         "UNTYPED lists answers typed or not served: {stale:?}"
     );
 }
+
+/// The members of an answer's JSON object, in the order they came on the wire.
+fn members(v: &Value) -> Vec<&str> {
+    v.as_object()
+        .unwrap_or_else(|| panic!("not an object: {v}"))
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
+
+const PARTICIPANT: [&str; 9] = [
+    "uscc",
+    "role",
+    "name",
+    "state",
+    "platform",
+    "endpoint",
+    "regions",
+    "createdAt",
+    "keys",
+];
+
+/// The typed answers as a running node serves them, on `backend`: each valid against its schema,
+/// with the members (and their order) and the values the `json!` answers had.
+fn typed_answers_on_the_wire(backend: crate::common::server::Backend) {
+    use crate::common::server::get_public;
+    let spec = Spec::load();
+    let w = crate::service::World::new(backend);
+    let (op, enterprise, bank) = (w.node.operator(), w.client(&w.enterprise), w.client(&w.bank));
+    let public = |path: &str| get_public(&format!("{}{path}", w.node.url));
+
+    // Registry: the caller's own record, a platform's bank, a state change.
+    let a = enterprise.get("/v1/participants/me");
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("GET", "/v1/participants/me", &a);
+    assert_eq!(members(&a.body), ["participant", "identityCredential"]);
+    assert_eq!(members(&a.body["participant"]), PARTICIPANT);
+    assert_eq!(a.body["participant"]["uscc"], ENTERPRISE);
+    assert_eq!(a.body["participant"]["state"], "active");
+    assert_eq!(
+        a.body["identityCredential"]["credentialSubject"]["uscc"],
+        ENTERPRISE
+    );
+    let a = op.get("/v1/participants?role=bank");
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("GET", "/v1/participants", &a);
+    assert_eq!(members(&a.body), ["participants"]);
+    let banks = a.body["participants"].as_array().expect("a list");
+    assert_eq!(banks.len(), 1, "{}", a.text);
+    assert_eq!(members(&banks[0]), PARTICIPANT);
+    assert_eq!(banks[0]["platform"], PLATFORM);
+    assert_eq!(banks[0]["endpoint"], Value::Null);
+    let a = op.post(
+        &format!("/v1/admin/participants/bank/{BANK}/state"),
+        &json!({"state": "suspended"}),
+    );
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("POST", "/v1/admin/participants/{role}/{uscc}/state", &a);
+    assert_eq!(
+        a.body,
+        json!({"uscc": BANK, "state": "suspended", "suspendedGrants": 0})
+    );
+    assert_eq!(members(&a.body), ["uscc", "state", "suspendedGrants"]);
+    let a = op.post(
+        &format!("/v1/admin/participants/bank/{BANK}/state"),
+        &json!({"state": "active"}),
+    );
+    assert_eq!(a.status, 200, "{}", a.text);
+
+    // Webhooks: registered, listed, its (empty) history, deleted.
+    let a = bank.post(
+        "/v1/webhooks",
+        &json!({"url": "https://hooks.example/b", "events": ["grant.suspended", "grant.revoked"]}),
+    );
+    assert_eq!(a.status, 201, "{}", a.text);
+    spec.check("POST", "/v1/webhooks", &a);
+    let webhook = [
+        "id",
+        "url",
+        "events",
+        "description",
+        "state",
+        "pending",
+        "nextAttemptAt",
+        "createdAt",
+        "updatedAt",
+    ];
+    assert_eq!(members(&a.body), webhook);
+    assert_eq!(a.body["events"], json!(["grant.revoked", "grant.suspended"]));
+    assert_eq!(a.body["description"], Value::Null);
+    assert_eq!(a.body["state"], "active");
+    let id = a.body["id"].as_str().expect("an id").to_owned();
+    let a = bank.get("/v1/webhooks");
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("GET", "/v1/webhooks", &a);
+    assert_eq!(a.body["webhooks"][0]["id"], id.as_str());
+    assert_eq!(members(&a.body["webhooks"][0]), webhook);
+    let a = bank.get(&format!("/v1/webhooks/{id}/deliveries"));
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("GET", "/v1/webhooks/{id}/deliveries", &a);
+    assert_eq!(a.body, json!({"endpoint": id, "deliveries": []}));
+    let a = bank.post(&format!("/v1/webhooks/{id}/delete"), &json!({}));
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("POST", "/v1/webhooks/{id}/delete", &a);
+    assert_eq!(a.body, json!({"id": id, "state": "deleted", "cancelled": 0}));
+    assert_eq!(members(&a.body), ["id", "state", "cancelled"]);
+
+    // The enterprise's own records: no corrections, so no `corrections` member.
+    let a = enterprise.get("/v1/enterprise/data");
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("GET", "/v1/enterprise/data", &a);
+    assert_eq!(members(&a.body), ["enterprise", "free", "records"]);
+    assert_eq!(a.body["free"], true);
+    let records = a.body["records"].as_array().expect("records");
+    assert!(!records.is_empty(), "{}", a.text);
+    for r in records {
+        assert_eq!(members(r), ["id", "category", "date", "provider", "fields"]);
+    }
+
+    // The 苏信码 of an enterprise that never authorized it.
+    let a = public(&format!("/v1/public/sxm/{ENTERPRISE}"));
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("GET", "/v1/public/sxm/{uscc}", &a);
+    assert_eq!(
+        members(&a.body),
+        [
+            "enterprise",
+            "page",
+            "display",
+            "messageZh",
+            "messageEn",
+            "evaluation"
+        ]
+    );
+    assert_eq!(a.body["display"], "not-authorized");
+    assert_eq!(a.body["evaluation"], Value::Null);
+
+    // The log's proofs, the node, health, letters.
+    let size = w.log_size();
+    assert!(size >= 2, "{size}");
+    let a = public(&format!("/v1/log/proof/inclusion?index=1&size={size}"));
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("GET", "/v1/log/proof/inclusion", &a);
+    assert_eq!(members(&a.body), ["index", "size", "leafHash", "proof"]);
+    assert_eq!(a.body["size"], size);
+    let a = public(&format!("/v1/log/proof/consistency?from=1&to={size}"));
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("GET", "/v1/log/proof/consistency", &a);
+    assert_eq!(members(&a.body), ["from", "to", "proof"]);
+    let a = public("/v1/log/checkpoints");
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("GET", "/v1/log/checkpoints", &a);
+    assert_eq!(members(&a.body), ["checkpoints"]);
+    let a = public("/v1/node");
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(
+        members(&a.body),
+        [
+            "did",
+            "publicUrl",
+            "logOrigin",
+            "logSize",
+            "logRoot",
+            "catalogVersion",
+            "didDocument"
+        ]
+    );
+    let a = public("/readyz");
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("GET", "/readyz", &a);
+    assert_eq!(members(&a.body), ["status", "logSize", "checks"]);
+    assert_eq!(
+        a.body["checks"],
+        json!({"database": "ok", "committer": "ok", "checkpoint": "ok"})
+    );
+    assert_eq!(public("/livez").body, json!({"status": "alive"}));
+    let a = public("/v1/catalog/letters");
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(
+        members(&a.body["letters"][0]),
+        ["id", "provider", "version", "titleZh", "titleEn", "sha256"]
+    );
+}
+
+#[test]
+fn typed_answers_on_the_wire_sqlite() {
+    typed_answers_on_the_wire(crate::common::server::Backend::Sqlite);
+}
+
+#[test]
+fn typed_answers_on_the_wire_postgres() {
+    typed_answers_on_the_wire(crate::common::server::Backend::Postgres);
+}
