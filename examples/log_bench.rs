@@ -426,12 +426,10 @@ impl XorShift {
     }
 }
 
-fn hashes_of(v: &serde_json::Value) -> Vec<Hash> {
-    v["proof"]
-        .as_array()
-        .unwrap()
+fn hashes_of(proof: &[String]) -> Vec<Hash> {
+    proof
         .iter()
-        .map(|h| hex::decode(h.as_str().unwrap()).unwrap().try_into().unwrap())
+        .map(|h| hex::decode(h).unwrap().try_into().unwrap())
         .collect()
 }
 
@@ -450,15 +448,12 @@ fn proof_figures(db: &Db, n: u64, rounds: usize, with_leaves: bool) {
     for _ in 0..20 {
         let i = rng.below(n);
         let p = consentry::node::audit::inclusion(conn, i, Some(n)).unwrap();
-        let leaf_hash: Hash = hex::decode(p["leafHash"].as_str().unwrap())
-            .unwrap()
-            .try_into()
-            .unwrap();
-        merkle::verify_inclusion(i, n, &leaf_hash, &hashes_of(&p), &root).unwrap();
+        let leaf_hash: Hash = hex::decode(&p.leaf_hash).unwrap().try_into().unwrap();
+        merkle::verify_inclusion(i, n, &leaf_hash, &hashes_of(&p.proof), &root).unwrap();
         let m = 1 + rng.below(n - 1);
         let c = consentry::node::audit::consistency(conn, m, n).unwrap();
         let old_root = merkle::root(m, &DbNodes(std::cell::RefCell::new(&mut *conn))).unwrap();
-        merkle::verify_consistency(m, n, &old_root, &root, &hashes_of(&c)).unwrap();
+        merkle::verify_consistency(m, n, &old_root, &root, &hashes_of(&c.proof)).unwrap();
     }
     const PROOFS: usize = 2_000;
     for round in 0..rounds {

@@ -286,18 +286,21 @@ pub(super) fn run(args: AdminArgs) -> CliResult {
                         actor,
                     )
                     .await
-                    .map(|p| json!({"uscc": p.uscc, "name": p.name, "role": p.role, "state": p.state})),
+                    .map(|p| json!(p)),
                     PlatformCommand::Suspend { uscc } => {
                         registry::set_state(&node, uscc, Role::Platform, ParticipantState::Suspended, actor)
                             .await
+                            .map(|v| json!(v))
                     }
                     PlatformCommand::Resume { uscc } => {
                         registry::set_state(&node, uscc, Role::Platform, ParticipantState::Active, actor)
                             .await
+                            .map(|v| json!(v))
                     }
                     PlatformCommand::Remove { uscc } => {
                         registry::set_state(&node, uscc, Role::Platform, ParticipantState::Removed, actor)
                             .await
+                            .map(|v| json!(v))
                     }
                 }
             });
@@ -329,7 +332,7 @@ pub(super) fn run(args: AdminArgs) -> CliResult {
             let p = system
                 .block_on(registry::add_regulator(&node, m, actor))
                 .map_err(fail)?;
-            print_json(&json!({"uscc": p.uscc, "name": p.name, "role": p.role, "state": p.state}))
+            print_json(&json!(p))
         }
         AdminCommand::Registrations { state } => {
             let rows = system
@@ -350,6 +353,7 @@ pub(super) fn run(args: AdminArgs) -> CliResult {
                     RegistrationDecision::Approve,
                     actor,
                 ))
+                .map(|v| json!(v))
                 .map_err(fail)?,
         ),
         AdminCommand::Reject { uscc } => print_json(
@@ -360,6 +364,7 @@ pub(super) fn run(args: AdminArgs) -> CliResult {
                     RegistrationDecision::Reject,
                     actor,
                 ))
+                .map(|v| json!(v))
                 .map_err(fail)?,
         ),
         AdminCommand::Participants { role } => {
@@ -375,6 +380,7 @@ pub(super) fn run(args: AdminArgs) -> CliResult {
             print_json(
                 &system
                     .block_on(registry::recover_key(&node, uscc, role, pop.trim(), actor))
+                    .map(|v| json!(v))
                     .map_err(fail)?,
             )
         }
@@ -385,6 +391,7 @@ pub(super) fn run(args: AdminArgs) -> CliResult {
             print_json(
                 &system
                     .block_on(crate::node::letters::publish(&node, letter))
+                    .map(|v| json!(v))
                     .map_err(fail)?,
             )
         }

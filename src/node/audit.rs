@@ -11,6 +11,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::answers::log::{Checkpoint, CheckpointList, ConsistencyProof, InclusionProof};
 use super::{Caller, Node};
 use crate::credential::datetime::{format_utc_seconds, parse_datetime_stamp};
 use crate::error::{Error, Result};
@@ -52,13 +53,19 @@ pub fn latest_checkpoint(c: &mut DbConn) -> Result<Option<(u64, String)>> {
     Ok(row.map(|(s, n)| (u64::try_from(s).unwrap_or(0), n)))
 }
 
-/// Checkpoints with size > `after`, oldest first.
-pub fn checkpoints_after(c: &mut DbConn, after: u64, limit: i64) -> Result<Vec<Value>> {
+/// Checkpoints with size > `after`, oldest first (at most `limit`, clamped to 1–1000).
+pub fn checkpoints_after(c: &mut DbConn, after: u64, limit: i64) -> Result<CheckpointList> {
     let rows = checkpoints::after(c, i64::try_from(after).unwrap_or(i64::MAX), limit.clamp(1, 1000))?;
-    Ok(rows
-        .into_iter()
-        .map(|r| json!({"size": r.size, "note": r.note, "createdAt": format_utc_seconds(from_millis(r.created_at))}))
-        .collect())
+    Ok(CheckpointList {
+        checkpoints: rows
+            .into_iter()
+            .map(|r| Checkpoint {
+                size: r.size,
+                note: r.note,
+                created_at: format_utc_seconds(from_millis(r.created_at)),
+            })
+            .collect(),
+    })
 }
 
 /// Leaves `[from, from + limit)`, concatenated (136 bytes each).
@@ -72,7 +79,7 @@ pub fn leaves(c: &mut DbConn, from: u64, limit: i64) -> Result<Vec<u8>> {
 }
 
 /// An inclusion proof of entry `index` in the tree of `size` (default: the log's size).
-pub fn inclusion(c: &mut DbConn, index: u64, size: Option<u64>) -> Result<Value> {
+pub fn inclusion(c: &mut DbConn, index: u64, size: Option<u64>) -> Result<InclusionProof> {
     let current = size_of(c)?;
     let size = size.unwrap_or(current);
     if size > current || index >= size {
@@ -87,13 +94,16 @@ pub fn inclusion(c: &mut DbConn, index: u64, size: Option<u64>) -> Result<Value>
             merkle::inclusion_proof(index, size, src).map_err(|e| Error::Internal(format!("{e:?}")))?,
         ))
     })??;
-    Ok(
-        json!({"index": index, "size": size, "leafHash": hex::encode(leaf_hash), "proof": proof.iter().map(hex::encode).collect::<Vec<_>>()}),
-    )
+    Ok(InclusionProof {
+        index,
+        size,
+        leaf_hash: hex::encode(leaf_hash),
+        proof: proof.iter().map(hex::encode).collect(),
+    })
 }
 
 /// A consistency proof between two sizes.
-pub fn consistency(c: &mut DbConn, from: u64, to: u64) -> Result<Value> {
+pub fn consistency(c: &mut DbConn, from: u64, to: u64) -> Result<ConsistencyProof> {
     let current = size_of(c)?;
     if from > to || to > current {
         return Err(Error::invalid(
@@ -103,7 +113,11 @@ pub fn consistency(c: &mut DbConn, from: u64, to: u64) -> Result<Value> {
     }
     let proof = log_store::prefetched(c, |src| merkle::consistency_proof(from, to, src))?
         .map_err(|e| Error::Internal(format!("{e:?}")))?;
-    Ok(json!({"from": from, "to": to, "proof": proof.iter().map(hex::encode).collect::<Vec<_>>()}))
+    Ok(ConsistencyProof {
+        from,
+        to,
+        proof: proof.iter().map(hex::encode).collect(),
+    })
 }
 
 /// The C2SP tlog-proof receipt of entry `index` against the newest checkpoint, or `None` if no

@@ -269,7 +269,8 @@ pub fn import(node: &super::Node, file: &Import) -> Result<usize> {
 /// An enterprise's own records, free of charge (`GET /v1/enterprise/data`, the portal's "my data"):
 /// every record with its fields, and on a record corrected on an objection (spec/objections.md) its
 /// corrections, oldest first, with the fields before and after and the log entry that recorded each.
-pub async fn own_records(node: &super::Node, uscc: String) -> Result<Value> {
+pub async fn own_records(node: &super::Node, uscc: String) -> Result<super::answers::data::EnterpriseData> {
+    use super::answers::data::{EnterpriseData, OwnRecord, RecordCorrection};
     let src = std::sync::Arc::clone(&node.data);
     let who = uscc.clone();
     let records = actix_web::rt::task::spawn_blocking(move || src.all_of(&who))
@@ -281,20 +282,30 @@ pub async fn own_records(node: &super::Node, uscc: String) -> Result<Value> {
         .call(move |conn| crate::storage::objections::corrections_of_records(conn, &ids).map_err(Error::from))
         .await?;
     let parse = |s: &str| serde_json::from_str::<Value>(s).unwrap_or_default();
-    let rows: Vec<Value> = records
-        .iter()
-        .map(|r| {
-            let fixes: Vec<Value> = corrections
+    let records = records
+        .into_iter()
+        .map(|r| OwnRecord {
+            corrections: corrections
                 .iter()
                 .filter(|k| k.record_id == r.id)
-                .map(|k| json!({"objection": k.objection_id, "at": crate::calendar::format_cst(crate::storage::from_millis(k.at)), "before": parse(&k.old_body), "after": parse(&k.new_body), "logIndex": k.log_seq}))
-                .collect();
-            let mut v = json!({"id": r.id, "category": r.category, "date": r.record_date, "provider": r.provider, "fields": parse(&r.body)});
-            if !fixes.is_empty() {
-                v["corrections"] = Value::Array(fixes);
-            }
-            v
+                .map(|k| RecordCorrection {
+                    objection: k.objection_id.clone(),
+                    at: crate::calendar::format_cst(crate::storage::from_millis(k.at)),
+                    before: parse(&k.old_body),
+                    after: parse(&k.new_body),
+                    log_index: k.log_seq,
+                })
+                .collect(),
+            id: r.id,
+            fields: parse(&r.body),
+            category: r.category,
+            date: r.record_date,
+            provider: r.provider,
         })
         .collect();
-    Ok(json!({"enterprise": uscc, "free": true, "records": rows}))
+    Ok(EnterpriseData {
+        enterprise: uscc,
+        free: true,
+        records,
+    })
 }

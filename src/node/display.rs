@@ -15,6 +15,7 @@
 use serde_json::{Value, json};
 
 use super::Node;
+use super::answers::display::{DisplayConsent, DisplayedEnterprise, PublicDisplay};
 use crate::error::{Error, Result};
 use crate::evaluation::EvaluationState;
 use crate::ids::Uscc;
@@ -69,7 +70,7 @@ pub fn page_url(node: &Node, uscc: &str) -> String {
 }
 
 /// Step 1: authorizes or revokes the display by the enterprise's signed request.
-pub async fn change(node: &Node, action: DisplayAction, token: &str) -> Result<Value> {
+pub async fn change(node: &Node, action: DisplayAction, token: &str) -> Result<DisplayConsent> {
     let now = node.clock.now();
     let req = super::auth::verify_request(token, action.as_str(), node.did(), now, &node.keys)?;
     let enterprise = req
@@ -88,7 +89,7 @@ pub async fn change(node: &Node, action: DisplayAction, token: &str) -> Result<V
     let evidence = token.to_owned();
     let page = page_url(node, &enterprise);
     node.committer
-        .run(move |tx| -> Result<Value> {
+        .run(move |tx| -> Result<DisplayConsent> {
             let signer = req.signer.as_str();
             let own = matches!(participants::find_by_did(tx.conn, signer)?,
                 Some((p, k)) if p.uscc == enterprise && p.role == Role::Enterprise
@@ -164,19 +165,20 @@ pub async fn change(node: &Node, action: DisplayAction, token: &str) -> Result<V
                     (want, log_index, at, covers)
                 }
             };
-            Ok(json!({
-                "enterprise": enterprise,
-                "authorized": authorized,
-                "evaluation": evaluation,
-                "changedAt": crate::credential::datetime::format_utc_seconds(crate::storage::from_millis(changed_at)),
-                "logIndex": log_index,
-                "page": page,
-            }))
+            Ok(DisplayConsent {
+                enterprise,
+                authorized,
+                evaluation,
+                changed_at: crate::credential::datetime::format_utc_seconds(crate::storage::from_millis(changed_at)),
+                log_index,
+                page,
+            })
         })
         .await
 }
 
-/// Why the page shows what it shows (`spec/evaluation.md` §6).
+/// Why the page shows what it shows (`spec/evaluation.md` §6); serialized as its stable code
+/// ([`Shown::as_str`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shown {
     /// The evaluation is shown.
@@ -237,9 +239,15 @@ impl Shown {
     }
 }
 
+impl serde::Serialize for Shown {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// Step 2: what the public page of `uscc` may show. `400 invalid-uscc` for a malformed code, `404`
 /// for an enterprise the node does not have (registered and admitted).
-pub async fn public_view(node: &Node, uscc: &str) -> Result<Value> {
+pub async fn public_view(node: &Node, uscc: &str) -> Result<PublicDisplay> {
     let code = Uscc::parse(uscc)
         .map_err(|e| Error::invalid("invalid-uscc", e.to_string()))?
         .as_str()
@@ -279,20 +287,23 @@ pub async fn public_view(node: &Node, uscc: &str) -> Result<Value> {
         (Shown::Shown, Some(e)) => serde_json::from_str(&e.credential).unwrap_or(Value::Null),
         _ => Value::Null,
     };
-    Ok(json!({
-        "enterprise": {"uscc": code, "name": who.name},
-        "page": page_url(node, &code),
-        "display": shown.as_str(),
-        "messageZh": zh,
-        "messageEn": en,
-        "evaluation": credential,
-    }))
+    Ok(PublicDisplay {
+        page: page_url(node, &code),
+        enterprise: DisplayedEnterprise {
+            uscc: code,
+            name: who.name,
+        },
+        display: shown,
+        message_zh: zh,
+        message_en: en,
+        evaluation: credential,
+    })
 }
 
 /// Step 3: the page's URL as an SVG QR code (error correction M).
 pub async fn qr_svg(node: &Node, uscc: &str) -> Result<String> {
     let view = public_view(node, uscc).await?;
-    let url = view["page"].as_str().unwrap_or_default();
+    let url = view.page.as_str();
     let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
         .map_err(|e| Error::Internal(format!("QR code: {e}")))?;
     Ok(code

@@ -18,6 +18,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::Node;
+use super::answers::health::{Health as HealthAnswer, Liveness, NodeInfo, ReadinessChecks};
 use crate::error::{Error, Result};
 
 /// What readiness keeps between probes.
@@ -101,8 +102,43 @@ pub async fn readiness(node: &Node) -> Result<Ready> {
     }
 }
 
-/// The checks of a ready process, as `/readyz` lists them.
-pub const READY_CHECKS: [(&str, &str); 3] = [("database", "ok"), ("committer", "ok"), ("checkpoint", "ok")];
+/// The checks of a ready process, as `/readyz` lists them: every one `ok`.
+pub const READY_CHECKS: ReadinessChecks = ReadinessChecks {
+    database: "ok",
+    committer: "ok",
+    checkpoint: "ok",
+};
+
+/// Liveness (`/livez`): the process answers; nothing else is checked.
+pub fn live() -> Liveness {
+    Liveness { status: "alive" }
+}
+
+/// Readiness (`/readyz`, `/healthz`) as answered: the log's size and every check `ok`, or
+/// [`Error::NotReady`] (see [`readiness`]).
+pub async fn ready(node: &Node) -> Result<HealthAnswer> {
+    let r = readiness(node).await?;
+    Ok(HealthAnswer {
+        status: "ok",
+        log_size: r.log_size,
+        checks: READY_CHECKS,
+    })
+}
+
+/// The node's description (`GET /v1/node`): its DID and DID document, public URL, its log's origin,
+/// size and root now, and its catalog version.
+pub async fn describe(node: &Node) -> Result<NodeInfo> {
+    let (size, root) = node.store.call(crate::storage::log_store::head).await?;
+    Ok(NodeInfo {
+        did: node.did().to_owned(),
+        public_url: node.public_url.clone(),
+        log_origin: node.origin.clone(),
+        log_size: size,
+        log_root: hex::encode(root),
+        catalog_version: node.catalog().version().to_owned(),
+        did_document: node.key.did.document(),
+    })
+}
 
 #[cfg(test)]
 mod tests {

@@ -5,16 +5,45 @@
 
 use std::sync::Arc;
 
-use serde_json::{Value, json};
-
 use super::Node;
+use super::answers::letters::{LetterAnswer, LetterList, LetterPublished, LetterSummary};
 use crate::catalog::{Catalog, Letter};
 use crate::error::{Error, Result};
 use crate::storage::letters::{self as stored, NewLetter};
 use crate::storage::{DbConn, Store};
 
+/// Every letter version the node holds, with its digest (`GET /v1/catalog/letters`).
+pub fn list(node: &Node) -> LetterList {
+    let c = node.catalog();
+    LetterList {
+        letters: c
+            .letters()
+            .map(|(l, d)| LetterSummary {
+                id: l.id.clone(),
+                provider: l.provider.clone(),
+                version: l.version,
+                title_zh: l.title_zh.clone(),
+                title_en: l.title_en.clone(),
+                sha256: d.to_hex(),
+            })
+            .collect(),
+    }
+}
+
+/// One letter version, whole, with its digest; `404` when the node holds no such version.
+pub fn get(node: &Node, provider: &str, version: u32) -> Result<LetterAnswer> {
+    let c = node.catalog();
+    let (l, d) = c
+        .letter(&format!("{provider}/{version}"))
+        .ok_or_else(|| Error::NotFound(format!("letter {provider}/{version}")))?;
+    Ok(LetterAnswer {
+        letter: l.clone(),
+        sha256: d.to_hex(),
+    })
+}
+
 /// Publishes a new letter version.
-pub async fn publish(node: &Node, letter: Letter) -> Result<Value> {
+pub async fn publish(node: &Node, letter: Letter) -> Result<LetterPublished> {
     let mut next: Catalog = (*node.catalog()).clone();
     let digest = next.add_letter(letter.clone()).map_err(|e| {
         if e.0.contains("already exists") {
@@ -59,7 +88,10 @@ pub async fn publish(node: &Node, letter: Letter) -> Result<Value> {
         }
         *c = Arc::new(merged);
     }
-    Ok(json!({"id": letter.id, "sha256": digest.to_hex()}))
+    Ok(LetterPublished {
+        id: letter.id,
+        sha256: digest.to_hex(),
+    })
 }
 
 /// Adds every stored letter to `catalog` (at start).

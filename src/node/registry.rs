@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::answers::registry as answers;
 use super::{Caller, Node};
 use crate::credential::data_integrity;
 use crate::credential::datetime::format_utc_seconds;
@@ -228,8 +229,29 @@ fn add_member_with(
     Ok(p)
 }
 
+/// The answer to an admission: the member as registered.
+fn member_created(p: Participant) -> answers::MemberCreated {
+    answers::MemberCreated {
+        uscc: p.uscc,
+        name: p.name,
+        role: p.role,
+        state: p.state,
+    }
+}
+
+/// The answer to a bank's registration: the bank as registered, with its platform.
+fn bank_created(p: Participant) -> answers::BankCreated {
+    answers::BankCreated {
+        uscc: p.uscc,
+        name: p.name,
+        role: p.role,
+        state: p.state,
+        platform: p.platform_uscc,
+    }
+}
+
 /// Admits a financing platform (node operators only).
-pub async fn admit_platform(node: &Node, m: NewMember, actor: Actor) -> Result<Participant> {
+pub async fn admit_platform(node: &Node, m: NewMember, actor: Actor) -> Result<answers::MemberCreated> {
     check_member(&m)?;
     if m.endpoint.is_none() {
         return Err(Error::invalid(
@@ -249,13 +271,13 @@ pub async fn admit_platform(node: &Node, m: NewMember, actor: Actor) -> Result<P
                 None,
             )?;
             participants::set_regions(tx.conn, &p.uscc, &m.regions)?;
-            Ok(p)
+            Ok(member_created(p))
         })
         .await
 }
 
 /// Registers a regulator (node operators only).
-pub async fn add_regulator(node: &Node, m: NewMember, actor: Actor) -> Result<Participant> {
+pub async fn add_regulator(node: &Node, m: NewMember, actor: Actor) -> Result<answers::MemberCreated> {
     check_member(&m)?;
     no_regions(&m)?;
     node.committer
@@ -269,6 +291,7 @@ pub async fn add_regulator(node: &Node, m: NewMember, actor: Actor) -> Result<Pa
                 &actor,
                 None,
             )
+            .map(member_created)
         })
         .await
 }
@@ -319,7 +342,11 @@ pub async fn add_department(
 /// not name any other participant (spec/security.md §3.1); registering again the same bank, with
 /// the same current key, by the same platform is idempotent (`false`), so that a platform that
 /// lost the answer may retry.
-pub async fn register_bank(node: &Node, caller: &Caller, m: NewMember) -> Result<(Participant, bool)> {
+pub async fn register_bank(
+    node: &Node,
+    caller: &Caller,
+    m: NewMember,
+) -> Result<(answers::BankCreated, bool)> {
     caller.require(&[Role::Platform])?;
     check_member(&m)?;
     no_regions(&m)?;
@@ -334,7 +361,7 @@ pub async fn register_bank(node: &Node, caller: &Caller, m: NewMember) -> Result
                     .last()
                     .is_some_and(|k| k.did == m.did && k.valid_until.is_none());
                 if p.role == Role::Bank && p.platform_uscc.as_deref() == Some(platform.as_str()) && same_key {
-                    return Ok((p, false));
+                    return Ok((bank_created(p), false));
                 }
             }
             add_member(
@@ -346,7 +373,7 @@ pub async fn register_bank(node: &Node, caller: &Caller, m: NewMember) -> Result
                 &actor,
                 None,
             )
-            .map(|p| (p, true))
+            .map(|p| (bank_created(p), true))
         })
         .await
 }
@@ -354,7 +381,7 @@ pub async fn register_bank(node: &Node, caller: &Caller, m: NewMember) -> Result
 /// An enterprise's registration request: a signed request (`action: "register"`, claims `uscc`,
 /// `name`, and optionally `industry`, a GB/T 4754 code of the node's table) made with the key it
 /// binds. Pending until the node approves.
-pub async fn submit_registration(node: &Node, token: &str) -> Result<Participant> {
+pub async fn submit_registration(node: &Node, token: &str) -> Result<answers::RegistrationAccepted> {
     let req = super::auth::verify_request(token, "register", node.did(), node.clock.now(), &node.keys)?;
     let industry = match req.claims.get("industry") {
         None | Some(Value::Null) => None,
@@ -393,6 +420,11 @@ pub async fn submit_registration(node: &Node, token: &str) -> Result<Participant
                 &actor,
                 Some(&evidence),
             )
+            .map(|p| answers::RegistrationAccepted {
+                uscc: p.uscc,
+                name: p.name,
+                state: p.state,
+            })
         })
         .await
 }
@@ -464,7 +496,7 @@ pub async fn decide_registration(
     uscc: String,
     decision: RegistrationDecision,
     actor: Actor,
-) -> Result<Value> {
+) -> Result<answers::RegistrationDecision> {
     let approve = decision == RegistrationDecision::Approve;
     let now = node.clock.now();
     let (p, key) = {
@@ -532,7 +564,11 @@ pub async fn decide_registration(
             Ok(())
         })
         .await?;
-    Ok(json!({"uscc": uscc, "state": decision.state(), "identityCredential": credential}))
+    Ok(answers::RegistrationDecision {
+        uscc,
+        state: decision.state(),
+        identity_credential: credential,
+    })
 }
 
 /// Parses the state an operator asks for (`active`, `suspended`, `removed`): the one table the
@@ -555,7 +591,7 @@ pub async fn set_state(
     role: Role,
     state: ParticipantState,
     actor: Actor,
-) -> Result<Value> {
+) -> Result<answers::StateChanged> {
     set_state_spending(node, uscc, role, state, actor, None).await
 }
 
@@ -568,10 +604,10 @@ pub async fn set_state_spending(
     state: ParticipantState,
     actor: Actor,
     spend: Option<super::auth::Assertion>,
-) -> Result<Value> {
+) -> Result<answers::StateChanged> {
     check_settable(role, state)?;
     node.committer
-        .run(move |tx| -> Result<Value> {
+        .run(move |tx| -> Result<answers::StateChanged> {
             let p = participants::find(tx.conn, &uscc, role)?
                 .ok_or_else(|| Error::NotFound(format!("no {} {uscc}", role.as_str())))?;
             if let Some(a) = &spend {
@@ -592,7 +628,7 @@ pub async fn set_bank_state(
     caller: &Caller,
     uscc: String,
     state: ParticipantState,
-) -> Result<Value> {
+) -> Result<answers::StateChanged> {
     caller.require(&[Role::Platform])?;
     check_settable(Role::Bank, state)?;
     let (platform, actor, a) = (
@@ -601,7 +637,7 @@ pub async fn set_bank_state(
         caller.assertion.clone(),
     );
     node.committer
-        .run(move |tx| -> Result<Value> {
+        .run(move |tx| -> Result<answers::StateChanged> {
             let p = participants::find(tx.conn, &uscc, Role::Bank)?
                 .filter(|b| b.platform_uscc.as_deref() == Some(platform.as_str()))
                 .ok_or_else(|| Error::NotFound(format!("{platform} has no bank {uscc}")))?;
@@ -640,13 +676,22 @@ fn check_settable(role: Role, state: ParticipantState) -> Result<()> {
 /// The change itself, in the caller's transaction: removal is final; the same state again changes
 /// nothing; otherwise the state, the end of the participant's portal sessions, the log entry, the
 /// `participant.state` event, and a removal's cascade to the grants naming it.
-fn change_state(tx: &mut Tx<'_>, p: &Participant, state: ParticipantState, actor: &Actor) -> Result<Value> {
+fn change_state(
+    tx: &mut Tx<'_>,
+    p: &Participant,
+    state: ParticipantState,
+    actor: &Actor,
+) -> Result<answers::StateChanged> {
     let uscc = p.uscc.clone();
     if p.state == ParticipantState::Removed {
         return Err(Error::Conflict(format!("{uscc} was removed; removal is final")));
     }
     if p.state == state {
-        return Ok(json!({"uscc": uscc, "state": state, "suspendedGrants": 0}));
+        return Ok(answers::StateChanged {
+            uscc,
+            state,
+            suspended_grants: 0,
+        });
     }
     participants::set_state(tx.conn, p.id, state, tx.now())?;
     if state != ParticipantState::Active {
@@ -670,13 +715,17 @@ fn change_state(tx: &mut Tx<'_>, p: &Participant, state: ParticipantState, actor
     if state == ParticipantState::Removed && matches!(p.role, Role::Platform | Role::Bank) {
         suspended = super::grants::cascade_suspend(tx, &uscc, p.role, &actor.party())?;
     }
-    Ok(json!({"uscc": uscc, "state": state, "suspendedGrants": suspended}))
+    Ok(answers::StateChanged {
+        uscc,
+        state,
+        suspended_grants: u64::try_from(suspended).unwrap_or(u64::MAX),
+    })
 }
 
 /// Rotates the caller's key: a signed request by the current key (`action: "rotate-key"`, claim
 /// `newKey` = the new did:key, claim `proof` = a signed request `accept-key` made with the new key).
 /// Earlier keys stay on record with their validity interval.
-pub async fn rotate_key(node: &Node, token: &str) -> Result<Value> {
+pub async fn rotate_key(node: &Node, token: &str) -> Result<answers::KeyRotated> {
     let now = node.clock.now();
     let req = super::auth::verify_request(token, "rotate-key", node.did(), now, &node.keys)?;
     let new_did = req
@@ -706,7 +755,13 @@ pub async fn rotate_key(node: &Node, token: &str) -> Result<Value> {
 
 /// The recovery path for a lost key: a node operator, after checking the enterprise's identity
 /// offline, binds a new key (with its proof of possession) to the participant.
-pub async fn recover_key(node: &Node, uscc: String, role: Role, pop: &str, actor: Actor) -> Result<Value> {
+pub async fn recover_key(
+    node: &Node,
+    uscc: String,
+    role: Role,
+    pop: &str,
+    actor: Actor,
+) -> Result<answers::KeyRotated> {
     if role == Role::Node {
         return Err(Error::Forbidden(
             "the node's own key is replaced in its data folder, not through recovery".into(),
@@ -743,10 +798,10 @@ async fn rotate(
     evidence: String,
     actor: Option<Actor>,
     jti: (String, i64),
-) -> Result<Value> {
+) -> Result<answers::KeyRotated> {
     DidKey::parse(&new_did).map_err(|e| Error::invalid("invalid-did", e.to_string()))?;
     node.committer
-        .run(move |tx| -> Result<Value> {
+        .run(move |tx| -> Result<answers::KeyRotated> {
             let (p, key) = participants::find_by_did(tx.conn, &old_did)?
                 .ok_or_else(|| Error::Unauthenticated(format!("{old_did} is not a registered key")))?;
                         if key.valid_until.is_some() {
@@ -773,7 +828,12 @@ async fn rotate(
                 &actor,
                 json!({"from": old_did, "to": new_did, "evidenceSha256": crate::crypto::Sha256Digest::of(evidence.as_bytes()).to_hex()}),
             ))?;
-            Ok(json!({"uscc": p.uscc, "did": new_did, "validFrom": format_utc_seconds(from_millis(tx.now())), "logIndex": e.seq}))
+            Ok(answers::KeyRotated {
+                uscc: p.uscc,
+                did: new_did,
+                valid_from: format_utc_seconds(from_millis(tx.now())),
+                log_index: e.seq,
+            })
         })
         .await
 }
@@ -784,7 +844,11 @@ pub const DELEGABLE: [&str; 5] = ["sign-grants", "revoke", "suspend", "resume", 
 /// Registers a delegation: an `AgentDelegation` credential (eddsa-jcs-2022) issued by the enterprise's
 /// current key, naming the agent's did:key (`credentialSubject.id`), `name`, `uscc` (the
 /// enterprise) and `scope` (some of [`DELEGABLE`]), with a validity window.
-pub async fn add_delegation(node: &Node, caller: &Caller, credential: &[u8]) -> Result<Delegation> {
+pub async fn add_delegation(
+    node: &Node,
+    caller: &Caller,
+    credential: &[u8],
+) -> Result<answers::DelegationCreated> {
     caller.require(&[Role::Enterprise])?;
     let now = node.clock.now();
     let vc = crate::credential::verify(credential, now)
@@ -868,7 +932,7 @@ pub async fn add_delegation(node: &Node, caller: &Caller, credential: &[u8]) -> 
     );
     let stored = d.clone();
     node.committer
-        .run(move |tx| -> Result<()> {
+        .run(move |tx| -> Result<Vec<String>> {
             tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
             if participants::delegations_of(tx.conn, stored.enterprise_id)?
                 .iter()
@@ -886,10 +950,14 @@ pub async fn add_delegation(node: &Node, caller: &Caller, credential: &[u8]) -> 
                 &actor,
                 json!({"delegation": stored.id, "agent": stored.agent_did, "scope": scope}),
             ))?;
-            Ok(())
+            Ok(scope)
         })
-        .await?;
-    Ok(d)
+        .await
+        .map(|scope| answers::DelegationCreated {
+            id: d.id,
+            agent: d.agent_did,
+            scope,
+        })
 }
 
 /// Whether `agent_did` held a delegation from `enterprise_id` covering `action` at `at_ms`.
@@ -913,23 +981,31 @@ pub fn delegated(
 
 /// A participant as the registry views show it: code, role, name, state, registering platform,
 /// endpoint and every key with its validity interval.
-fn view(c: &mut crate::storage::DbConn, p: Participant) -> Result<Value> {
+fn view(c: &mut crate::storage::DbConn, p: Participant) -> Result<answers::Participant> {
     let keys = participants::keys(c, p.id)?;
     let regions = if p.role == Role::Platform {
         participants::regions(c, &p.uscc)?
     } else {
         Vec::new()
     };
-    Ok(json!({
-        "uscc": p.uscc, "role": p.role, "name": p.name, "state": p.state,
-        "platform": p.platform_uscc, "endpoint": p.endpoint, "regions": regions,
-        "createdAt": format_utc_seconds(from_millis(p.created_at)),
-        "keys": keys.iter().map(|k| json!({
-            "did": k.did,
-            "validFrom": format_utc_seconds(from_millis(k.valid_from)),
-            "validUntil": k.valid_until.map(|u| format_utc_seconds(from_millis(u))),
-        })).collect::<Vec<_>>(),
-    }))
+    Ok(answers::Participant {
+        uscc: p.uscc,
+        role: p.role,
+        name: p.name,
+        state: p.state,
+        platform: p.platform_uscc,
+        endpoint: p.endpoint,
+        regions,
+        created_at: format_utc_seconds(from_millis(p.created_at)),
+        keys: keys
+            .into_iter()
+            .map(|k| answers::ParticipantKey {
+                did: k.did,
+                valid_from: format_utc_seconds(from_millis(k.valid_from)),
+                valid_until: k.valid_until.map(|u| format_utc_seconds(from_millis(u))),
+            })
+            .collect(),
+    })
 }
 
 /// Participants for the registry views.
@@ -938,9 +1014,9 @@ pub async fn list(
     role: Option<String>,
     state: Option<String>,
     platform: Option<String>,
-) -> Result<Vec<Value>> {
+) -> Result<Vec<answers::Participant>> {
     node.store
-        .call(move |c| -> Result<Vec<Value>> {
+        .call(move |c| -> Result<Vec<answers::Participant>> {
             let rows = participants::list(c, role.as_deref(), state.as_deref(), platform.as_deref())?;
             rows.into_iter().map(|p| view(c, p)).collect()
         })
@@ -948,14 +1024,17 @@ pub async fn list(
 }
 
 /// One participant (by row id, as authenticated) for the registry views, with its keys and the
-/// newest identity credential the node issued it.
-pub async fn describe(node: &Node, id: i64) -> Result<(Value, Option<Value>)> {
+/// newest identity credential the node issued it (`GET /v1/participants/me`).
+pub async fn describe(node: &Node, id: i64) -> Result<answers::Me> {
     node.store
-        .call(move |c| -> Result<(Value, Option<Value>)> {
+        .call(move |c| -> Result<answers::Me> {
             let p = participants::get(c, id)?.ok_or_else(|| Error::NotFound("no such participant".into()))?;
             let credential = participants::latest_credential(c, id, "identity")?
                 .and_then(|s| serde_json::from_str::<Value>(&s).ok());
-            Ok((view(c, p)?, credential))
+            Ok(answers::Me {
+                participant: view(c, p)?,
+                identity_credential: credential,
+            })
         })
         .await
 }
@@ -992,7 +1071,7 @@ pub fn add_bank_locally(
     m: &NewMember,
     platform: &str,
     actor: &Actor,
-) -> Result<Participant> {
+) -> Result<answers::BankCreated> {
     check_member(m)?;
     add_member(
         tx,
@@ -1003,6 +1082,7 @@ pub fn add_bank_locally(
         actor,
         None,
     )
+    .map(bank_created)
 }
 
 /// Who holds `did` at the node, for a platform resolving a caller its own registry does not hold

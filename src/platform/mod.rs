@@ -299,15 +299,15 @@ async fn info(p: web::Data<Platform>) -> Result<HttpResponse> {
     };
     Ok(json(
         StatusCode::OK,
-        &json!({
-            "uscc": p.uscc,
-            "did": p.core.did(),
-            "node": p.node.base,
-            "nodeDid": node_did,
-            "logOrigin": p.core.origin,
-            "logSize": size,
-            "logRoot": hex::encode(root),
-        }),
+        &crate::node::answers::health::PlatformInfo {
+            uscc: p.uscc.clone(),
+            did: p.core.did().to_owned(),
+            node: p.node.base.clone(),
+            node_did,
+            log_origin: p.core.origin.clone(),
+            log_size: size,
+            log_root: hex::encode(root),
+        },
     ))
 }
 
@@ -344,11 +344,19 @@ async fn operator(p: &Platform, req: &HttpRequest) -> Result<crate::node::Caller
     Ok(caller)
 }
 
+/// `GET /v1/banks` on a platform (its inline schema in spec/openapi-platform.yaml): the banks as
+/// its own registry holds them, each as the node's `Participant`.
+#[derive(Debug, serde::Serialize)]
+struct BankList {
+    /// The banks, in registry order.
+    banks: Vec<crate::node::answers::registry::Participant>,
+}
+
 /// `GET /v1/banks`: the platform's banks as it holds them (its operator only), with their states.
 async fn list_banks(p: web::Data<Platform>, req: HttpRequest) -> Result<HttpResponse> {
     operator(&p, &req).await?;
-    let rows = crate::node::registry::list(&p.core, Some("bank".into()), None, None).await?;
-    Ok(json(StatusCode::OK, &json!({"banks": rows})))
+    let banks = crate::node::registry::list(&p.core, Some("bank".into()), None, None).await?;
+    Ok(json(StatusCode::OK, &BankList { banks }))
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -396,9 +404,13 @@ async fn set_bank_state(
         Some(caller.assertion.clone()),
     )
     .await?;
+    // The node's count of the grants it suspended; a node answer without one counts none.
     Ok(json(
         StatusCode::OK,
-        &json!({"uscc": here["uscc"], "state": here["state"], "suspendedGrants": at_node["suspendedGrants"]}),
+        &crate::node::answers::registry::StateChanged {
+            suspended_grants: at_node["suspendedGrants"].as_u64().unwrap_or(0),
+            ..here
+        },
     ))
 }
 
@@ -427,10 +439,7 @@ async fn add_bank(p: web::Data<Platform>, req: HttpRequest, body: Body) -> Resul
             crate::node::registry::add_bank_locally(tx, &m, &uscc, &actor)
         })
         .await?;
-    Ok(json(
-        StatusCode::CREATED,
-        &json!({"uscc": bank.uscc, "name": bank.name, "role": bank.role, "state": bank.state, "platform": bank.platform_uscc}),
-    ))
+    Ok(json(StatusCode::CREATED, &bank))
 }
 
 async fn release_handler(p: web::Data<Platform>, req: HttpRequest, body: Body) -> Result<HttpResponse> {

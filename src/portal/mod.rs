@@ -25,6 +25,7 @@ use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
 use crate::grant::GrantAction;
+use crate::node::answers::registry::{Participant, RegistrationList};
 use crate::node::objections::{self, ListQuery, Lodge, StepBody};
 use crate::node::registry::{self, Actor, NewMember, RegistrationDecision};
 use crate::node::{Node, audit, consent, grants};
@@ -265,10 +266,7 @@ async fn register(node: web::Data<Node>, body: Body) -> Result<HttpResponse> {
         .map_err(|_| Error::invalid("malformed-body", "body must be a signed request"))?
         .trim();
     let p = registry::submit_registration(&node, token).await?;
-    Ok(json(
-        StatusCode::ACCEPTED,
-        &json!({"uscc": p.uscc, "name": p.name, "state": p.state}),
-    ))
+    Ok(json(StatusCode::ACCEPTED, &p))
 }
 
 /// Admitted platforms with their banks: what an enterprise picks from in the grant wizard.
@@ -292,10 +290,10 @@ async fn directory(node: web::Data<Node>) -> Result<HttpResponse> {
         .map(|p| {
             let mine: Vec<Value> = banks
                 .iter()
-                .filter(|b| b["platform"] == p["uscc"])
-                .map(|b| json!({"uscc": b["uscc"], "name": b["name"]}))
+                .filter(|b| b.platform.as_deref() == Some(p.uscc.as_str()))
+                .map(|b| json!({"uscc": b.uscc, "name": b.name}))
                 .collect();
-            json!({"uscc": p["uscc"], "name": p["name"], "banks": mine})
+            json!({"uscc": p.uscc, "name": p.name, "banks": mine})
         })
         .collect();
     Ok(json(StatusCode::OK, &json!({"platforms": out})))
@@ -679,7 +677,15 @@ async fn registrations(node: web::Data<Node>, req: HttpRequest) -> Result<HttpRe
     need(&s, &[Role::Node])?;
     Ok(json(
         StatusCode::OK,
-        &json!({"registrations": registry::list(&node, Some("enterprise".into()), Some(ParticipantState::Pending.as_str().into()), None).await?}),
+        &RegistrationList {
+            registrations: registry::list(
+                &node,
+                Some("enterprise".into()),
+                Some(ParticipantState::Pending.as_str().into()),
+                None,
+            )
+            .await?,
+        },
     ))
 }
 
@@ -699,22 +705,31 @@ async fn decide(
     ))
 }
 
+/// A platform as the portal's platform page lists it: its registry record with its banks'
+/// records appended (`banks`).
+#[derive(Debug, serde::Serialize)]
+struct PlatformWithBanks {
+    /// The platform's record (its members, flattened).
+    #[serde(flatten)]
+    platform: Participant,
+    /// The records of the banks it registered.
+    banks: Vec<Participant>,
+}
+
 async fn platforms(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse> {
     let s = session(&node, &req).await?;
     need(&s, &[Role::Node, Role::Regulator])?;
     let platforms = registry::list(&node, Some("platform".into()), None, None).await?;
     let banks = registry::list(&node, Some("bank".into()), None, None).await?;
-    let out: Vec<Value> = platforms
+    let out: Vec<PlatformWithBanks> = platforms
         .into_iter()
-        .map(|mut p| {
-            p["banks"] = Value::Array(
-                banks
-                    .iter()
-                    .filter(|b| b["platform"] == p["uscc"])
-                    .cloned()
-                    .collect(),
-            );
-            p
+        .map(|p| PlatformWithBanks {
+            banks: banks
+                .iter()
+                .filter(|b| b.platform.as_deref() == Some(p.uscc.as_str()))
+                .cloned()
+                .collect(),
+            platform: p,
         })
         .collect();
     Ok(json(StatusCode::OK, &json!({"platforms": out})))

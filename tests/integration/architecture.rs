@@ -153,12 +153,6 @@ const STATE_WORD_EXCEPTIONS: &[(&str, &str, usize, &str)] = &[
         "the deadline label the statistics SQL computes (kept/missed/pending), not a state",
     ),
     (
-        "node/notify/endpoints.rs",
-        "pending",
-        1,
-        "the JSON field `pending` (how many deliveries wait) of a webhook endpoint, spec/openapi.yaml",
-    ),
-    (
         "node/notify/outbox.rs",
         "revoked",
         1,

@@ -3,11 +3,11 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::catalog::Letter;
 use crate::error::Error;
 use crate::http::{Body, caller, json, parse_body};
+use crate::node::answers::registry::RegistrationList;
 use crate::node::registry::{self, Actor, NewMember, RegistrationDecision};
 use crate::node::{Caller, Node};
 use crate::policy::{ParticipantState, Role};
@@ -41,20 +41,14 @@ async fn admit_platform(node: web::Data<Node>, req: HttpRequest, body: Body) -> 
     let c = operator(&node, &req).await?;
     let m: NewMember = parse_body(&body)?;
     let p = registry::admit_platform(&node, m, Actor::caller(&c)).await?;
-    Ok(json(
-        StatusCode::CREATED,
-        &json!({"uscc": p.uscc, "name": p.name, "role": p.role, "state": p.state}),
-    ))
+    Ok(json(StatusCode::CREATED, &p))
 }
 
 async fn add_regulator(node: web::Data<Node>, req: HttpRequest, body: Body) -> Result<HttpResponse, Error> {
     let c = operator(&node, &req).await?;
     let m: NewMember = parse_body(&body)?;
     let p = registry::add_regulator(&node, m, Actor::caller(&c)).await?;
-    Ok(json(
-        StatusCode::CREATED,
-        &json!({"uscc": p.uscc, "name": p.name, "role": p.role, "state": p.state}),
-    ))
+    Ok(json(StatusCode::CREATED, &p))
 }
 
 /// The body of `POST /v1/admin/departments`.
@@ -96,8 +90,8 @@ async fn registrations(node: web::Data<Node>, req: HttpRequest) -> Result<HttpRe
     let state = q
         .state
         .unwrap_or_else(|| ParticipantState::Pending.as_str().into());
-    let rows = registry::list(&node, Some("enterprise".into()), Some(state), None).await?;
-    Ok(json(StatusCode::OK, &json!({"registrations": rows})))
+    let registrations = registry::list(&node, Some("enterprise".into()), Some(state), None).await?;
+    Ok(json(StatusCode::OK, &RegistrationList { registrations }))
 }
 
 async fn approve(

@@ -4,7 +4,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::error::Error;
 use crate::http::{caller_once, json};
@@ -86,7 +85,7 @@ async fn checkpoints<H: LogHost>(host: web::Data<H>, q: web::Query<After>) -> Re
         .store
         .call(move |c| audit::checkpoints_after(c, q.after.unwrap_or(0), q.limit.unwrap_or(100)))
         .await?;
-    Ok(json(StatusCode::OK, &json!({"checkpoints": list})))
+    Ok(json(StatusCode::OK, &list))
 }
 
 #[derive(Debug, Deserialize)]

@@ -4,11 +4,11 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::error::Error;
 use crate::http::{Body, caller, caller_once, json, parse_body};
 use crate::node::Node;
+use crate::node::answers::webhooks::WebhookList;
 use crate::node::notify::{self, EndpointBody};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
@@ -35,8 +35,8 @@ struct NoQuery {}
 async fn list(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
     let c = caller_once(&node, &req).await?;
     let _: NoQuery = crate::http::query(&req)?;
-    let rows = notify::list(&node, &c).await?;
-    Ok(json(StatusCode::OK, &json!({"webhooks": rows})))
+    let webhooks = notify::list(&node, &c).await?;
+    Ok(json(StatusCode::OK, &WebhookList { webhooks }))
 }
 
 async fn get(node: web::Data<Node>, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, Error> {

@@ -4,11 +4,11 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::error::Error;
 use crate::http::{Body, caller, caller_once, json, parse_body};
 use crate::node::Node;
+use crate::node::answers::registry::ParticipantList;
 use crate::node::registry::{self, NewMember};
 use crate::policy::Role;
 
@@ -33,10 +33,7 @@ fn text(body: &Body) -> Result<&str, Error> {
 
 async fn register(node: web::Data<Node>, body: Body) -> Result<HttpResponse, Error> {
     let p = registry::submit_registration(&node, text(&body)?).await?;
-    Ok(json(
-        StatusCode::ACCEPTED,
-        &json!({"uscc": p.uscc, "name": p.name, "state": p.state}),
-    ))
+    Ok(json(StatusCode::ACCEPTED, &p))
 }
 
 #[derive(Debug, Deserialize)]
@@ -64,16 +61,15 @@ async fn list(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, E
     } else {
         q.role
     };
-    let rows = registry::list(&node, role, q.state, platform).await?;
-    Ok(json(StatusCode::OK, &json!({"participants": rows})))
+    let participants = registry::list(&node, role, q.state, platform).await?;
+    Ok(json(StatusCode::OK, &ParticipantList { participants }))
 }
 
 async fn me(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {
     let c = caller_once(&node, &req).await?;
-    let (mine, credential) = registry::describe(&node, c.participant.id).await?;
     Ok(json(
         StatusCode::OK,
-        &json!({"participant": mine, "identityCredential": credential}),
+        &registry::describe(&node, c.participant.id).await?,
     ))
 }
 
@@ -107,7 +103,7 @@ async fn add_bank(node: web::Data<Node>, req: HttpRequest, body: Body) -> Result
         } else {
             StatusCode::OK
         },
-        &json!({"uscc": p.uscc, "name": p.name, "role": p.role, "state": p.state, "platform": p.platform_uscc}),
+        &p,
     ))
 }
 
@@ -137,10 +133,7 @@ async fn set_bank_state(
 async fn add_delegation(node: web::Data<Node>, req: HttpRequest, body: Body) -> Result<HttpResponse, Error> {
     let c = caller(&node, &req).await?;
     let d = registry::add_delegation(&node, &c, &body).await?;
-    Ok(json(
-        StatusCode::CREATED,
-        &json!({"id": d.id, "agent": d.agent_did, "scope": serde_json::from_str::<serde_json::Value>(&d.scope).unwrap_or_default()}),
-    ))
+    Ok(json(StatusCode::CREATED, &d))
 }
 
 async fn notices(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse, Error> {

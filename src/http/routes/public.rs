@@ -34,37 +34,17 @@ async fn health(node: web::Data<Node>) -> Result<HttpResponse, Error> {
 
 /// Liveness: the process answers. Never touches the database.
 pub async fn live() -> HttpResponse {
-    json(StatusCode::OK, &json!({"status": "alive"}))
+    json(StatusCode::OK, &crate::node::health::live())
 }
 
 /// Readiness ([`crate::node::health`]): `200` with the log's size and every check `ok`, or `503`
 /// `storage-unavailable` (with `Retry-After`) listing the checks.
 pub async fn ready(node: &Node) -> Result<HttpResponse, Error> {
-    let r = crate::node::health::readiness(node).await?;
-    let checks: serde_json::Map<String, serde_json::Value> = crate::node::health::READY_CHECKS
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), json!(v)))
-        .collect();
-    Ok(json(
-        StatusCode::OK,
-        &json!({"status": "ok", "logSize": r.log_size, "checks": checks}),
-    ))
+    Ok(json(StatusCode::OK, &crate::node::health::ready(node).await?))
 }
 
 async fn node_info(node: web::Data<Node>) -> Result<HttpResponse, Error> {
-    let (size, root) = node.store.call(crate::node::audit::head).await?;
-    Ok(json(
-        StatusCode::OK,
-        &json!({
-            "did": node.did(),
-            "publicUrl": node.public_url,
-            "logOrigin": node.origin,
-            "logSize": size,
-            "logRoot": hex::encode(root),
-            "catalogVersion": node.catalog().version(),
-            "didDocument": node.key.did.document(),
-        }),
-    ))
+    Ok(json(StatusCode::OK, &crate::node::health::describe(&node).await?))
 }
 
 async fn catalog(node: web::Data<Node>) -> HttpResponse {
@@ -119,21 +99,15 @@ async fn derivations(node: web::Data<Node>) -> HttpResponse {
 }
 
 async fn letters(node: web::Data<Node>) -> HttpResponse {
-    let c = node.catalog();
-    let list: Vec<_> = c
-        .letters()
-        .map(|(l, d)| json!({"id": l.id, "provider": l.provider, "version": l.version, "titleZh": l.title_zh, "titleEn": l.title_en, "sha256": d.to_hex()}))
-        .collect();
-    json(StatusCode::OK, &json!({"letters": list}))
+    json(StatusCode::OK, &crate::node::letters::list(&node))
 }
 
 async fn letter(node: web::Data<Node>, path: web::Path<(String, u32)>) -> Result<HttpResponse, Error> {
     let (provider, version) = path.into_inner();
-    let c = node.catalog();
-    let (l, d) = c
-        .letter(&format!("{provider}/{version}"))
-        .ok_or_else(|| Error::NotFound(format!("letter {provider}/{version}")))?;
-    Ok(json(StatusCode::OK, &json!({"letter": l, "sha256": d.to_hex()})))
+    Ok(json(
+        StatusCode::OK,
+        &crate::node::letters::get(&node, &provider, version)?,
+    ))
 }
 
 async fn context() -> HttpResponse {

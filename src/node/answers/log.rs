@@ -26,3 +26,50 @@ pub struct InclusionPromise {
     /// Where the full receipt will be served (`InclusionPromise.proof`).
     pub proof: String,
 }
+
+/// One signed checkpoint (`components/schemas/Checkpoint`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Checkpoint {
+    /// The tree size it commits to (`Checkpoint.size`).
+    pub size: i64,
+    /// The C2SP signed note with any cosignatures (`Checkpoint.note`).
+    pub note: String,
+    /// When it was signed, RFC 3339 UTC (`Checkpoint.createdAt`).
+    pub created_at: String,
+}
+
+/// `GET /v1/log/checkpoints` (`components/schemas/CheckpointList`; built by
+/// [`crate::node::audit::checkpoints_after`]): checkpoints above a size, smallest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckpointList {
+    /// `CheckpointList.checkpoints`.
+    pub checkpoints: Vec<Checkpoint>,
+}
+
+/// `GET /v1/log/proof/inclusion` (`components/schemas/InclusionProof`; built by
+/// [`crate::node::audit::inclusion`]): the RFC 9162 audit path of an entry in a tree size.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InclusionProof {
+    /// The entry's index (`InclusionProof.index`).
+    pub index: u64,
+    /// The tree size proved against (`InclusionProof.size`).
+    pub size: u64,
+    /// The entry's Merkle leaf hash, hex (`InclusionProof.leafHash`).
+    pub leaf_hash: String,
+    /// The audit path, leaf sibling first, hex (`InclusionProof.proof`).
+    pub proof: Vec<String>,
+}
+
+/// `GET /v1/log/proof/consistency` (`components/schemas/ConsistencyProof`; built by
+/// [`crate::node::audit::consistency`]): the RFC 9162 consistency proof between two sizes.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConsistencyProof {
+    /// The smaller size (`ConsistencyProof.from`).
+    pub from: u64,
+    /// The larger size (`ConsistencyProof.to`).
+    pub to: u64,
+    /// The proof's hashes, hex (`ConsistencyProof.proof`).
+    pub proof: Vec<String>,
+}

@@ -6,13 +6,14 @@
 //! a rotation keeps the pending deliveries in order, a deletion cancels them (kept in the history).
 
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::notifier::refreshed;
 use super::outbox::{EVENTS, events_for};
 use super::urls::check_url;
 use crate::credential::datetime::format_utc_seconds;
 use crate::error::{Error, Result};
+use crate::node::answers::webhooks::{Webhook, WebhookDeleted, WebhookDeliveries, WebhookDelivery};
 use crate::node::{Caller, Node};
 use crate::policy::Role;
 use crate::storage::webhooks::{
@@ -76,18 +77,21 @@ fn check_body(
     Ok((url, events.join(","), b.description.clone()))
 }
 
-fn describe(e: &EndpointRow, pending: i64) -> Value {
-    json!({
-        "id": e.public_id,
-        "url": e.url,
-        "events": e.events.split(',').collect::<Vec<_>>(),
-        "description": e.description,
-        "state": e.state,
-        "pending": pending,
-        "nextAttemptAt": e.next_attempt_at.filter(|_| pending > 0).map(|t| format_utc_seconds(from_millis(t))),
-        "createdAt": format_utc_seconds(from_millis(e.created_at)),
-        "updatedAt": format_utc_seconds(from_millis(e.updated_at)),
-    })
+fn describe(e: &EndpointRow, pending: i64) -> Webhook {
+    Webhook {
+        id: e.public_id.clone(),
+        url: e.url.clone(),
+        events: e.events.split(',').map(str::to_owned).collect(),
+        description: e.description.clone(),
+        state: e.state,
+        pending,
+        next_attempt_at: e
+            .next_attempt_at
+            .filter(|_| pending > 0)
+            .map(|t| format_utc_seconds(from_millis(t))),
+        created_at: format_utc_seconds(from_millis(e.created_at)),
+        updated_at: format_utc_seconds(from_millis(e.updated_at)),
+    }
 }
 
 fn pending_of(conn: &mut DbConn, endpoint: i64) -> Result<i64> {
@@ -104,7 +108,7 @@ const MANAGERS: [Role; 3] = [Role::Platform, Role::Bank, Role::Enterprise];
 
 /// Registers an endpoint for the caller (an active platform, bank or enterprise). Nothing is written
 /// unless every check passes.
-pub async fn register(node: &Node, caller: &Caller, body: EndpointBody) -> Result<Value> {
+pub async fn register(node: &Node, caller: &Caller, body: EndpointBody) -> Result<Webhook> {
     caller.require(&MANAGERS)?;
     let (url, events, description) = check_body(&body, caller.role, node.notify.settings.allow_insecure)?;
     let (owner, role, a) = (
@@ -114,7 +118,7 @@ pub async fn register(node: &Node, caller: &Caller, body: EndpointBody) -> Resul
     );
     let v = node
         .committer
-        .run(move |tx| -> Result<Value> {
+        .run(move |tx| -> Result<Webhook> {
             tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
             let count = store::count_active(tx.conn, &owner)?;
             if count >= MAX_ENDPOINTS {
@@ -147,13 +151,13 @@ pub async fn register(node: &Node, caller: &Caller, body: EndpointBody) -> Resul
 /// Changes an endpoint's URL, events and description at once. Its pending deliveries stay, in
 /// order, and become due at once (the new URL is tried without waiting for the old back-off); events
 /// already owed are delivered even if their type is no longer subscribed.
-pub async fn rotate(node: &Node, caller: &Caller, public_id: String, body: EndpointBody) -> Result<Value> {
+pub async fn rotate(node: &Node, caller: &Caller, public_id: String, body: EndpointBody) -> Result<Webhook> {
     caller.require(&MANAGERS)?;
     let (url, events, description) = check_body(&body, caller.role, node.notify.settings.allow_insecure)?;
     let (owner, a) = (caller.uscc().to_owned(), caller.assertion.clone());
     let v = node
         .committer
-        .run(move |tx| -> Result<Value> {
+        .run(move |tx| -> Result<Webhook> {
             let row = own_endpoint(tx.conn, &owner, &public_id)?;
             tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
             let now = tx.now();
@@ -178,18 +182,22 @@ pub async fn rotate(node: &Node, caller: &Caller, public_id: String, body: Endpo
 
 /// Deletes an endpoint: it receives nothing more, and its pending deliveries are cancelled (kept in
 /// the history as `cancelled` until the history expires).
-pub async fn delete(node: &Node, caller: &Caller, public_id: String) -> Result<Value> {
+pub async fn delete(node: &Node, caller: &Caller, public_id: String) -> Result<WebhookDeleted> {
     caller.require(&MANAGERS)?;
     let (owner, a) = (caller.uscc().to_owned(), caller.assertion.clone());
     let v = node
         .committer
-        .run(move |tx| -> Result<Value> {
+        .run(move |tx| -> Result<WebhookDeleted> {
             let row = own_endpoint(tx.conn, &owner, &public_id)?;
             tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
             let now = tx.now();
             let cancelled = store::cancel_pending(tx.conn, row.id)?;
             store::mark_deleted(tx.conn, row.id, now)?;
-            Ok(json!({"id": row.public_id, "state": EndpointState::Deleted, "cancelled": cancelled}))
+            Ok(WebhookDeleted {
+                id: row.public_id,
+                state: EndpointState::Deleted,
+                cancelled,
+            })
         })
         .await?;
     refreshed(node).await;
@@ -197,11 +205,11 @@ pub async fn delete(node: &Node, caller: &Caller, public_id: String) -> Result<V
 }
 
 /// The caller's active endpoints, oldest first.
-pub async fn list(node: &Node, caller: &Caller) -> Result<Vec<Value>> {
+pub async fn list(node: &Node, caller: &Caller) -> Result<Vec<Webhook>> {
     caller.require(&MANAGERS)?;
     let owner = caller.uscc().to_owned();
     node.store
-        .call(move |c| -> Result<Vec<Value>> {
+        .call(move |c| -> Result<Vec<Webhook>> {
             let rows = store::active_of(c, &owner)?;
             rows.iter()
                 .map(|r| Ok(describe(r, pending_of(c, r.id)?)))
@@ -216,33 +224,33 @@ fn endpoint_of(c: &mut DbConn, owner: &str, public_id: &str) -> Result<EndpointR
 }
 
 /// One of the caller's endpoints.
-pub async fn get(node: &Node, caller: &Caller, public_id: String) -> Result<Value> {
+pub async fn get(node: &Node, caller: &Caller, public_id: String) -> Result<Webhook> {
     caller.require(&MANAGERS)?;
     let owner = caller.uscc().to_owned();
     node.store
-        .call(move |c| -> Result<Value> {
+        .call(move |c| -> Result<Webhook> {
             let r = endpoint_of(c, &owner, &public_id)?;
             Ok(describe(&r, pending_of(c, r.id)?))
         })
         .await
 }
 
-fn describe_delivery(r: &OutboxRow) -> Value {
+fn describe_delivery(r: &OutboxRow) -> WebhookDelivery {
     let t = |v: Option<i64>| v.map(|t| format_utc_seconds(from_millis(t)));
-    json!({
-        "sequence": r.seq,
-        "eventId": r.event_id,
-        "type": r.event_type,
-        "state": r.state,
-        "attempts": r.attempts,
-        "createdAt": format_utc_seconds(from_millis(r.created_at)),
-        "nextAttemptAt": t(Some(r.next_attempt_at).filter(|_| r.state == DeliveryState::Pending)),
-        "lastAttemptAt": t(r.last_attempt_at),
-        "lastStatus": r.last_status,
-        "lastError": r.last_error,
-        "deliveredAt": t(r.delivered_at),
-        "payload": serde_json::from_str::<Value>(&r.body).unwrap_or(Value::Null),
-    })
+    WebhookDelivery {
+        sequence: r.seq,
+        event_id: r.event_id.clone(),
+        kind: r.event_type.clone(),
+        state: r.state,
+        attempts: r.attempts,
+        created_at: format_utc_seconds(from_millis(r.created_at)),
+        next_attempt_at: t(Some(r.next_attempt_at).filter(|_| r.state == DeliveryState::Pending)),
+        last_attempt_at: t(r.last_attempt_at),
+        last_status: r.last_status,
+        last_error: r.last_error.clone(),
+        delivered_at: t(r.delivered_at),
+        payload: serde_json::from_str::<Value>(&r.body).unwrap_or(Value::Null),
+    }
 }
 
 /// An endpoint's delivery history, newest first: at most `limit` (1–200) deliveries with a sequence
@@ -253,18 +261,18 @@ pub async fn deliveries(
     public_id: String,
     before: Option<i64>,
     limit: Option<i64>,
-) -> Result<Value> {
+) -> Result<WebhookDeliveries> {
     caller.require(&MANAGERS)?;
     let limit = crate::node::answers::Page::limit(limit)?;
     let owner = caller.uscc().to_owned();
     node.store
-        .call(move |c| -> Result<Value> {
+        .call(move |c| -> Result<WebhookDeliveries> {
             let e = endpoint_of(c, &owner, &public_id)?;
             let rows = store::history(c, e.id, before.unwrap_or(i64::MAX), limit)?;
-            Ok(json!({
-                "endpoint": e.public_id,
-                "deliveries": rows.iter().map(describe_delivery).collect::<Vec<_>>(),
-            }))
+            Ok(WebhookDeliveries {
+                endpoint: e.public_id,
+                deliveries: rows.iter().map(describe_delivery).collect(),
+            })
         })
         .await
 }

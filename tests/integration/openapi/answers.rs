@@ -11,53 +11,37 @@ use consentry::grant::{GrantState, Granularity};
 use consentry::loan::LoanState;
 use consentry::node::answers::Paged;
 use consentry::node::answers::consent as c;
+use consentry::node::answers::data as d;
+use consentry::node::answers::display as ds;
 use consentry::node::answers::grants as g;
+use consentry::node::answers::health as h;
+use consentry::node::answers::letters as lt;
 use consentry::node::answers::loans as l;
+use consentry::node::answers::log as lg;
 use consentry::node::answers::log::InclusionPromise;
+use consentry::node::answers::registry as r;
 use consentry::node::answers::stats as st;
+use consentry::node::answers::webhooks as w;
+use consentry::node::display::Shown;
+use consentry::policy::{ParticipantState, Role};
 use consentry::risk::Severity;
+use consentry::storage::webhooks::{DeliveryState, EndpointState};
 use serde_json::{Value, json};
 
 use super::{NON_JSON, Spec, validate};
 use crate::service::{BANK, ENTERPRISE, PLATFORM};
 
 /// JSON success schemas answered without an answer type, and why. "not yet typed": the areas
-/// #10 has still to convert (registry and participants, display, objections, webhooks, the log
-/// views, health, letters); each leaves this list when its type and sample are added.
+/// #10 has still to convert (objections and the log's entry pages); each leaves this list when its
+/// type and sample are added.
 const UNTYPED: &[(&str, &str)] = &[
-    ("BankCreated", "not yet typed"),
     ("Catalog", "spec/catalog.json served as it is"),
-    ("CheckpointList", "not yet typed"),
-    ("ConsistencyProof", "not yet typed"),
-    ("DelegationCreated", "not yet typed"),
     ("DerivationSets", "spec/derivations.json served as it is"),
-    ("EnterpriseData", "not yet typed"),
-    ("GET /v1/public/sxm/{uscc} 200 (inline)", "not yet typed"),
-    ("Health", "not yet typed"),
-    ("InclusionProof", "not yet typed"),
     ("JsonLdContext", "the JSON-LD context, a static document"),
-    ("KeyRotated", "not yet typed"),
-    ("LetterAnswer", "not yet typed"),
-    ("LetterList", "not yet typed"),
-    ("LetterPublished", "not yet typed"),
-    ("Liveness", "not yet typed"),
     ("LogEntryPage", "not yet typed"),
-    ("Me", "not yet typed"),
-    ("MemberCreated", "not yet typed"),
-    ("NodeInfo", "not yet typed"),
     ("Objection", "not yet typed"),
     ("ObjectionList", "not yet typed"),
-    ("POST /v1/display/{action} 200 (inline)", "not yet typed"),
-    ("ParticipantList", "not yet typed"),
-    ("RegistrationAccepted", "not yet typed"),
-    ("RegistrationDecision", "not yet typed"),
-    ("RegistrationList", "not yet typed"),
-    ("StateChanged", "not yet typed"),
     ("StatusListCredential", "a signed credential served as signed"),
-    ("Webhook", "not yet typed"),
-    ("WebhookDeleted", "not yet typed"),
-    ("WebhookDeliveries", "not yet typed"),
-    ("WebhookList", "not yet typed"),
 ];
 
 const HASH: &str = "0d1f6c5a4e3b2a19080706050403020100f0e0d0c0b0a0908070605040302010";
@@ -239,7 +223,7 @@ fn samples() -> Vec<(&'static str, Value)> {
         "credentialStatus": {},
         "proof": {},
     });
-    vec![
+    let mut out = vec![
         (
             "StatusSlot",
             v(&g::StatusSlot {
@@ -583,6 +567,470 @@ fn samples() -> Vec<(&'static str, Value)> {
                 bulletins: vec![summary],
             }),
         ),
+    ];
+    out.extend(registry_samples());
+    out.extend(webhook_samples());
+    out.extend(log_samples());
+    out.extend(letter_samples());
+    out.extend(health_samples());
+    out.extend(display_samples(&evaluation_sample()));
+    out.extend(own_data_samples());
+    out
+}
+
+/// An `EnterpriseIdentityCredential` as the node issues it (its proof not checked here).
+fn identity_credential() -> Value {
+    json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://consentry.example/ns/v1"],
+        "id": UUID,
+        "type": ["VerifiableCredential", "EnterpriseIdentityCredential"],
+        "issuer": DID,
+        "validFrom": WHEN,
+        "credentialSubject": {"id": DID, "uscc": ENTERPRISE, "name": "江苏某某科技有限公司"},
+        "proof": {
+            "type": "DataIntegrityProof", "cryptosuite": "eddsa-jcs-2022", "created": WHEN,
+            "verificationMethod": format!("{DID}#{}", &DID[8..]), "proofPurpose": "assertionMethod",
+            "proofValue": "z3FXQ",
+        },
+    })
+}
+
+/// A platform as the registry shows it, with one key rotated out and the current one.
+fn participant() -> r::Participant {
+    r::Participant {
+        uscc: PLATFORM.into(),
+        role: Role::Platform,
+        name: "苏信融平台".into(),
+        state: ParticipantState::Active,
+        platform: None,
+        endpoint: Some("https://platform.example".into()),
+        regions: vec!["320100".into(), "320500".into()],
+        created_at: WHEN.into(),
+        keys: vec![
+            r::ParticipantKey {
+                did: DID.into(),
+                valid_from: WHEN.into(),
+                valid_until: Some(WHEN.into()),
+            },
+            r::ParticipantKey {
+                did: DID.into(),
+                valid_from: WHEN.into(),
+                valid_until: None,
+            },
+        ],
+    }
+}
+
+fn registry_samples() -> Vec<(&'static str, Value)> {
+    let v = |x: &dyn erased::Ser| x.value();
+    let bank = r::Participant {
+        uscc: BANK.into(),
+        role: Role::Bank,
+        name: "某银行南京分行".into(),
+        platform: Some(PLATFORM.into()),
+        endpoint: None,
+        regions: vec![],
+        ..participant()
+    };
+    vec![
+        (
+            "ParticipantList",
+            v(&r::ParticipantList {
+                participants: vec![participant(), bank],
+            }),
+        ),
+        (
+            "RegistrationList",
+            v(&r::RegistrationList {
+                registrations: vec![r::Participant {
+                    uscc: ENTERPRISE.into(),
+                    role: Role::Enterprise,
+                    state: ParticipantState::Pending,
+                    endpoint: None,
+                    regions: vec![],
+                    ..participant()
+                }],
+            }),
+        ),
+        (
+            "Me",
+            v(&r::Me {
+                participant: participant(),
+                identity_credential: None,
+            }),
+        ),
+        (
+            "Me",
+            v(&r::Me {
+                participant: r::Participant {
+                    uscc: ENTERPRISE.into(),
+                    role: Role::Enterprise,
+                    ..participant()
+                },
+                identity_credential: Some(identity_credential()),
+            }),
+        ),
+        (
+            "MemberCreated",
+            v(&r::MemberCreated {
+                uscc: PLATFORM.into(),
+                name: "苏信融平台".into(),
+                role: Role::Platform,
+                state: ParticipantState::Active,
+            }),
+        ),
+        (
+            "BankCreated",
+            v(&r::BankCreated {
+                uscc: BANK.into(),
+                name: "某银行南京分行".into(),
+                role: Role::Bank,
+                state: ParticipantState::Active,
+                platform: Some(PLATFORM.into()),
+            }),
+        ),
+        (
+            "RegistrationAccepted",
+            v(&r::RegistrationAccepted {
+                uscc: ENTERPRISE.into(),
+                name: "江苏某某科技有限公司".into(),
+                state: ParticipantState::Pending,
+            }),
+        ),
+        (
+            "RegistrationDecision",
+            v(&r::RegistrationDecision {
+                uscc: ENTERPRISE.into(),
+                state: ParticipantState::Active,
+                identity_credential: Some(identity_credential()),
+            }),
+        ),
+        (
+            "RegistrationDecision",
+            v(&r::RegistrationDecision {
+                uscc: ENTERPRISE.into(),
+                state: ParticipantState::Rejected,
+                identity_credential: None,
+            }),
+        ),
+        (
+            "StateChanged",
+            v(&r::StateChanged {
+                uscc: PLATFORM.into(),
+                state: ParticipantState::Removed,
+                suspended_grants: 3,
+            }),
+        ),
+        (
+            "KeyRotated",
+            v(&r::KeyRotated {
+                uscc: ENTERPRISE.into(),
+                did: DID.into(),
+                valid_from: WHEN.into(),
+                log_index: 12,
+            }),
+        ),
+        (
+            "DelegationCreated",
+            v(&r::DelegationCreated {
+                id: GRANT.into(),
+                agent: DID.into(),
+                scope: vec!["sign-grants".into(), "revoke".into()],
+            }),
+        ),
+    ]
+}
+
+fn own_data_samples() -> Vec<(&'static str, Value)> {
+    let v = |x: &dyn erased::Ser| x.value();
+    vec![(
+        "EnterpriseData",
+        v(&d::EnterpriseData {
+            enterprise: ENTERPRISE.into(),
+            free: true,
+            records: vec![
+                d::OwnRecord {
+                    id: 1,
+                    category: "tax".into(),
+                    date: "2025-02-01".into(),
+                    provider: "STA".into(),
+                    fields: json!({"amount": 10}),
+                    corrections: vec![],
+                },
+                d::OwnRecord {
+                    id: 2,
+                    category: "administrative-penalty".into(),
+                    date: "2025-02-02".into(),
+                    provider: "jiangsu-amr".into(),
+                    fields: json!({"x": 2}),
+                    corrections: vec![d::RecordCorrection {
+                        objection: consentry::ids::ObjectionId::parse(
+                            "obj-0f8fad5b-d9cb-469f-a165-70867728950e",
+                        )
+                        .expect("an objection id"),
+                        at: "2025-03-01T16:00:00.000+08:00".into(),
+                        before: json!({"x": 1}),
+                        after: json!({"x": 2}),
+                        log_index: 14,
+                    }],
+                },
+            ],
+        }),
+    )]
+}
+
+fn webhook() -> w::Webhook {
+    w::Webhook {
+        id: UUID[9..].into(),
+        url: "https://bank.example/hooks".into(),
+        events: vec!["grant.revoked".into(), "grant.suspended".into()],
+        description: Some("风控".into()),
+        state: EndpointState::Active,
+        pending: 1,
+        next_attempt_at: Some(WHEN.into()),
+        created_at: WHEN.into(),
+        updated_at: WHEN.into(),
+    }
+}
+
+fn webhook_samples() -> Vec<(&'static str, Value)> {
+    let v = |x: &dyn erased::Ser| x.value();
+    let delivery = w::WebhookDelivery {
+        sequence: 2,
+        event_id: UUID.into(),
+        kind: "grant.revoked".into(),
+        state: DeliveryState::Pending,
+        attempts: 1,
+        created_at: WHEN.into(),
+        next_attempt_at: Some(WHEN.into()),
+        last_attempt_at: Some(WHEN.into()),
+        last_status: Some(503),
+        last_error: Some("HTTP 503".into()),
+        delivered_at: None,
+        payload: json!({"id": UUID, "type": "grant.revoked", "createdAt": WHEN,
+            "recipient": BANK, "data": {"grant": GRANT}}),
+    };
+    vec![
+        ("Webhook", v(&webhook())),
+        (
+            "Webhook",
+            v(&w::Webhook {
+                description: None,
+                pending: 0,
+                next_attempt_at: None,
+                ..webhook()
+            }),
+        ),
+        (
+            "WebhookList",
+            v(&w::WebhookList {
+                webhooks: vec![webhook()],
+            }),
+        ),
+        (
+            "WebhookDeleted",
+            v(&w::WebhookDeleted {
+                id: UUID[9..].into(),
+                state: EndpointState::Deleted,
+                cancelled: 2,
+            }),
+        ),
+        (
+            "WebhookDeliveries",
+            v(&w::WebhookDeliveries {
+                endpoint: UUID[9..].into(),
+                deliveries: vec![
+                    delivery.clone(),
+                    w::WebhookDelivery {
+                        sequence: 1,
+                        state: DeliveryState::Delivered,
+                        next_attempt_at: None,
+                        last_status: Some(204),
+                        last_error: None,
+                        delivered_at: Some(WHEN.into()),
+                        ..delivery
+                    },
+                ],
+            }),
+        ),
+    ]
+}
+
+fn log_samples() -> Vec<(&'static str, Value)> {
+    let v = |x: &dyn erased::Ser| x.value();
+    vec![
+        (
+            "CheckpointList",
+            v(&lg::CheckpointList {
+                checkpoints: vec![lg::Checkpoint {
+                    size: 8,
+                    note: "consentry.example/log\n8\nAAAA\n\n— consentry.example/log c2ln\n".into(),
+                    created_at: WHEN.into(),
+                }],
+            }),
+        ),
+        (
+            "InclusionProof",
+            v(&lg::InclusionProof {
+                index: 3,
+                size: 8,
+                leaf_hash: HASH.into(),
+                proof: vec![HASH.into(), HASH.into(), HASH.into()],
+            }),
+        ),
+        (
+            "ConsistencyProof",
+            v(&lg::ConsistencyProof {
+                from: 4,
+                to: 8,
+                proof: vec![HASH.into()],
+            }),
+        ),
+    ]
+}
+
+fn letter_samples() -> Vec<(&'static str, Value)> {
+    let v = |x: &dyn erased::Ser| x.value();
+    let letter = consentry::catalog::Letter {
+        id: "STA/1".into(),
+        provider: "STA".into(),
+        version: 1,
+        title_zh: "涉税信息查询授权书".into(),
+        title_en: "Authorization to query tax information".into(),
+        text_zh: "本企业授权……".into(),
+        text_en: "The enterprise authorizes …".into(),
+    };
+    vec![
+        (
+            "LetterList",
+            v(&lt::LetterList {
+                letters: vec![lt::LetterSummary {
+                    id: letter.id.clone(),
+                    provider: letter.provider.clone(),
+                    version: letter.version,
+                    title_zh: letter.title_zh.clone(),
+                    title_en: letter.title_en.clone(),
+                    sha256: HASH.into(),
+                }],
+            }),
+        ),
+        (
+            "LetterAnswer",
+            v(&lt::LetterAnswer {
+                letter,
+                sha256: HASH.into(),
+            }),
+        ),
+        (
+            "LetterPublished",
+            v(&lt::LetterPublished {
+                id: "STA/2".into(),
+                sha256: HASH.into(),
+            }),
+        ),
+    ]
+}
+
+fn health_samples() -> Vec<(&'static str, Value)> {
+    let v = |x: &dyn erased::Ser| x.value();
+    let key = crate::common::server::new_key();
+    vec![
+        ("Liveness", v(&consentry::node::health::live())),
+        (
+            "Health",
+            v(&h::Health {
+                status: "ok",
+                log_size: 9,
+                checks: consentry::node::health::READY_CHECKS,
+            }),
+        ),
+        (
+            "NodeInfo",
+            v(&h::NodeInfo {
+                did: key.did.as_str().to_owned(),
+                public_url: "https://node.example".into(),
+                log_origin: "consentry.example/log".into(),
+                log_size: 9,
+                log_root: HASH.into(),
+                catalog_version: "2025.1".into(),
+                did_document: key.did.document(),
+            }),
+        ),
+    ]
+}
+
+/// A `CreditEvaluation` credential (its proof not checked here).
+fn evaluation_sample() -> Value {
+    json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "id": UUID,
+        "type": ["VerifiableCredential", "CreditEvaluation"],
+        "issuer": DID,
+        "validFrom": WHEN,
+        "validUntil": WHEN,
+        "credentialSubject": {
+            "enterprise": {"uscc": ENTERPRISE}, "modelId": "m", "modelVersion": 1,
+            "modelSha256": HASH, "grade": "A", "score": 80, "keyIndicators": [],
+            "evaluatedOn": "2025-03-01", "inputsSha256": HASH,
+        },
+        "credentialStatus": {},
+        "proof": {},
+    })
+}
+
+fn display_samples(evaluation: &Value) -> Vec<(&'static str, Value)> {
+    let v = |x: &dyn erased::Ser| x.value();
+    let shown = Shown::Shown.message();
+    let not = Shown::NotAuthorized.message();
+    let enterprise = || ds::DisplayedEnterprise {
+        uscc: ENTERPRISE.into(),
+        name: "江苏某某科技有限公司".into(),
+    };
+    vec![
+        (
+            "DisplayConsent",
+            v(&ds::DisplayConsent {
+                enterprise: ENTERPRISE.into(),
+                authorized: true,
+                evaluation: Some(UUID.into()),
+                changed_at: WHEN.into(),
+                log_index: 15,
+                page: format!("https://node.example/sxm/{ENTERPRISE}"),
+            }),
+        ),
+        (
+            "DisplayConsent",
+            v(&ds::DisplayConsent {
+                enterprise: ENTERPRISE.into(),
+                authorized: false,
+                evaluation: None,
+                changed_at: WHEN.into(),
+                log_index: 16,
+                page: format!("https://node.example/sxm/{ENTERPRISE}"),
+            }),
+        ),
+        (
+            "PublicDisplay",
+            v(&ds::PublicDisplay {
+                enterprise: enterprise(),
+                page: format!("https://node.example/sxm/{ENTERPRISE}"),
+                display: Shown::Shown,
+                message_zh: shown.0,
+                message_en: shown.1,
+                evaluation: evaluation.clone(),
+            }),
+        ),
+        (
+            "PublicDisplay",
+            v(&ds::PublicDisplay {
+                enterprise: enterprise(),
+                page: format!("https://node.example/sxm/{ENTERPRISE}"),
+                display: Shown::NotAuthorized,
+                message_zh: not.0,
+                message_en: not.1,
+                evaluation: Value::Null,
+            }),
+        ),
     ]
 }
 
@@ -685,4 +1133,197 @@ fn answer_types_cover_every_route() {
         stale.is_empty(),
         "UNTYPED lists answers typed or not served: {stale:?}"
     );
+}
+
+/// The members of an answer's JSON object, in the order they came on the wire.
+fn members(v: &Value) -> Vec<&str> {
+    v.as_object()
+        .unwrap_or_else(|| panic!("not an object: {v}"))
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
+
+const PARTICIPANT: [&str; 9] = [
+    "uscc",
+    "role",
+    "name",
+    "state",
+    "platform",
+    "endpoint",
+    "regions",
+    "createdAt",
+    "keys",
+];
+
+/// The typed answers as a running node serves them, on `backend`: each valid against its schema,
+/// with the members (and their order) and the values the `json!` answers had.
+fn typed_answers_on_the_wire(backend: crate::common::server::Backend) {
+    use crate::common::server::get_public;
+    let spec = Spec::load();
+    let w = crate::service::World::new(backend);
+    let (op, enterprise, bank) = (w.node.operator(), w.client(&w.enterprise), w.client(&w.bank));
+    let public = |path: &str| get_public(&format!("{}{path}", w.node.url));
+
+    // Registry: the caller's own record, a platform's bank, a state change.
+    let a = enterprise.get("/v1/participants/me");
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("GET", "/v1/participants/me", &a);
+    assert_eq!(members(&a.body), ["participant", "identityCredential"]);
+    assert_eq!(members(&a.body["participant"]), PARTICIPANT);
+    assert_eq!(a.body["participant"]["uscc"], ENTERPRISE);
+    assert_eq!(a.body["participant"]["state"], "active");
+    assert_eq!(
+        a.body["identityCredential"]["credentialSubject"]["uscc"],
+        ENTERPRISE
+    );
+    let a = op.get("/v1/participants?role=bank");
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("GET", "/v1/participants", &a);
+    assert_eq!(members(&a.body), ["participants"]);
+    let banks = a.body["participants"].as_array().expect("a list");
+    assert_eq!(banks.len(), 1, "{}", a.text);
+    assert_eq!(members(&banks[0]), PARTICIPANT);
+    assert_eq!(banks[0]["platform"], PLATFORM);
+    assert_eq!(banks[0]["endpoint"], Value::Null);
+    let a = op.post(
+        &format!("/v1/admin/participants/bank/{BANK}/state"),
+        &json!({"state": "suspended"}),
+    );
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("POST", "/v1/admin/participants/{role}/{uscc}/state", &a);
+    assert_eq!(
+        a.body,
+        json!({"uscc": BANK, "state": "suspended", "suspendedGrants": 0})
+    );
+    assert_eq!(members(&a.body), ["uscc", "state", "suspendedGrants"]);
+    let a = op.post(
+        &format!("/v1/admin/participants/bank/{BANK}/state"),
+        &json!({"state": "active"}),
+    );
+    assert_eq!(a.status, 200, "{}", a.text);
+
+    // Webhooks: registered, listed, its (empty) history, deleted.
+    let a = bank.post(
+        "/v1/webhooks",
+        &json!({"url": "https://hooks.example/b", "events": ["grant.suspended", "grant.revoked"]}),
+    );
+    assert_eq!(a.status, 201, "{}", a.text);
+    spec.check("POST", "/v1/webhooks", &a);
+    let webhook = [
+        "id",
+        "url",
+        "events",
+        "description",
+        "state",
+        "pending",
+        "nextAttemptAt",
+        "createdAt",
+        "updatedAt",
+    ];
+    assert_eq!(members(&a.body), webhook);
+    assert_eq!(a.body["events"], json!(["grant.revoked", "grant.suspended"]));
+    assert_eq!(a.body["description"], Value::Null);
+    assert_eq!(a.body["state"], "active");
+    let id = a.body["id"].as_str().expect("an id").to_owned();
+    let a = bank.get("/v1/webhooks");
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("GET", "/v1/webhooks", &a);
+    assert_eq!(a.body["webhooks"][0]["id"], id.as_str());
+    assert_eq!(members(&a.body["webhooks"][0]), webhook);
+    let a = bank.get(&format!("/v1/webhooks/{id}/deliveries"));
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("GET", "/v1/webhooks/{id}/deliveries", &a);
+    assert_eq!(a.body, json!({"endpoint": id, "deliveries": []}));
+    let a = bank.post(&format!("/v1/webhooks/{id}/delete"), &json!({}));
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("POST", "/v1/webhooks/{id}/delete", &a);
+    assert_eq!(a.body, json!({"id": id, "state": "deleted", "cancelled": 0}));
+    assert_eq!(members(&a.body), ["id", "state", "cancelled"]);
+
+    // The enterprise's own records: no corrections, so no `corrections` member.
+    let a = enterprise.get("/v1/enterprise/data");
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("GET", "/v1/enterprise/data", &a);
+    assert_eq!(members(&a.body), ["enterprise", "free", "records"]);
+    assert_eq!(a.body["free"], true);
+    let records = a.body["records"].as_array().expect("records");
+    assert!(!records.is_empty(), "{}", a.text);
+    for r in records {
+        assert_eq!(members(r), ["id", "category", "date", "provider", "fields"]);
+    }
+
+    // The 苏信码 of an enterprise that never authorized it.
+    let a = public(&format!("/v1/public/sxm/{ENTERPRISE}"));
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("GET", "/v1/public/sxm/{uscc}", &a);
+    assert_eq!(
+        members(&a.body),
+        [
+            "enterprise",
+            "page",
+            "display",
+            "messageZh",
+            "messageEn",
+            "evaluation"
+        ]
+    );
+    assert_eq!(a.body["display"], "not-authorized");
+    assert_eq!(a.body["evaluation"], Value::Null);
+
+    // The log's proofs, the node, health, letters.
+    let size = w.log_size();
+    assert!(size >= 2, "{size}");
+    let a = public(&format!("/v1/log/proof/inclusion?index=1&size={size}"));
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("GET", "/v1/log/proof/inclusion", &a);
+    assert_eq!(members(&a.body), ["index", "size", "leafHash", "proof"]);
+    assert_eq!(a.body["size"], size);
+    let a = public(&format!("/v1/log/proof/consistency?from=1&to={size}"));
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("GET", "/v1/log/proof/consistency", &a);
+    assert_eq!(members(&a.body), ["from", "to", "proof"]);
+    let a = public("/v1/log/checkpoints");
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("GET", "/v1/log/checkpoints", &a);
+    assert_eq!(members(&a.body), ["checkpoints"]);
+    let a = public("/v1/node");
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(
+        members(&a.body),
+        [
+            "did",
+            "publicUrl",
+            "logOrigin",
+            "logSize",
+            "logRoot",
+            "catalogVersion",
+            "didDocument"
+        ]
+    );
+    let a = public("/readyz");
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("GET", "/readyz", &a);
+    assert_eq!(members(&a.body), ["status", "logSize", "checks"]);
+    assert_eq!(
+        a.body["checks"],
+        json!({"database": "ok", "committer": "ok", "checkpoint": "ok"})
+    );
+    assert_eq!(public("/livez").body, json!({"status": "alive"}));
+    let a = public("/v1/catalog/letters");
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(
+        members(&a.body["letters"][0]),
+        ["id", "provider", "version", "titleZh", "titleEn", "sha256"]
+    );
+}
+
+#[test]
+fn typed_answers_on_the_wire_sqlite() {
+    typed_answers_on_the_wire(crate::common::server::Backend::Sqlite);
+}
+
+#[test]
+fn typed_answers_on_the_wire_postgres() {
+    typed_answers_on_the_wire(crate::common::server::Backend::Postgres);
 }
