@@ -27,6 +27,7 @@ pub mod grants;
 pub mod intake;
 pub mod loans;
 pub mod log;
+pub mod objections;
 mod paging;
 pub mod registry;
 pub mod stats;

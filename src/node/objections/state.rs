@@ -24,6 +24,7 @@ use crate::calendar::format_cst;
 use crate::crypto::Sha256Digest;
 use crate::error::{Error, Result};
 use crate::log::entry::{AccessRecord, EntryKind};
+use crate::node::answers::objections::Objection;
 use crate::node::{Caller, Node, notify};
 use crate::policy::Role;
 use crate::storage::log_store::{NewEntry, Tx};
@@ -138,7 +139,7 @@ fn message(step: ObjectionState, id: &str) -> String {
 }
 
 /// A platform hands over an objection it registered earlier with its receipt only.
-pub async fn forward(node: &Node, caller: &Caller, id: String, body: StepBody) -> Result<Value> {
+pub async fn forward(node: &Node, caller: &Caller, id: String, body: StepBody) -> Result<Objection> {
     caller.require(&[Role::Platform])?;
     let st = caller_statement(node, caller, &body.statement, action::FORWARD, 600)?;
     let caller_id = caller.participant.id;
@@ -195,7 +196,7 @@ pub async fn decide(
     id: String,
     act: &'static str,
     body: StepBody,
-) -> Result<Value> {
+) -> Result<Objection> {
     caller.require(&[Role::Node])?;
     decide_as(node, Actor::from(caller), id, act, body).await
 }
@@ -208,7 +209,7 @@ pub async fn decide_as(
     id: String,
     act: &'static str,
     body: StepBody,
-) -> Result<Value> {
+) -> Result<Objection> {
     if actor.role != Role::Node {
         return Err(Error::Forbidden(
             "only the node operator reviews and resolves objections".into(),
