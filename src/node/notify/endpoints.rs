@@ -115,7 +115,7 @@ pub async fn register(node: &Node, caller: &Caller, body: EndpointBody) -> Resul
     let v = node
         .committer
         .run(move |tx| -> Result<Value> {
-            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            tx.consume_assertion(&a)?;
             let count = store::count_active(tx.conn, &owner)?;
             if count >= MAX_ENDPOINTS {
                 return Err(Error::Conflict(format!(
@@ -155,7 +155,7 @@ pub async fn rotate(node: &Node, caller: &Caller, public_id: String, body: Endpo
         .committer
         .run(move |tx| -> Result<Value> {
             let row = own_endpoint(tx.conn, &owner, &public_id)?;
-            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            tx.consume_assertion(&a)?;
             let now = tx.now();
             let pending = pending_of(tx.conn, row.id)?;
             store::reschedule_pending(tx.conn, row.id, now)?;
@@ -185,7 +185,7 @@ pub async fn delete(node: &Node, caller: &Caller, public_id: String) -> Result<V
         .committer
         .run(move |tx| -> Result<Value> {
             let row = own_endpoint(tx.conn, &owner, &public_id)?;
-            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            tx.consume_assertion(&a)?;
             let now = tx.now();
             let cancelled = store::cancel_pending(tx.conn, row.id)?;
             store::mark_deleted(tx.conn, row.id, now)?;

@@ -328,7 +328,7 @@ pub async fn file(node: &Node, caller: &Caller, body: Lodge) -> Result<Objection
                 check_signer_is(tx, &receipt, caller_id)?;
                 if let Some(f) = &forward {
                     check_signer_is(tx, f, caller_id)?;
-                    tx.consume_jti(&f.req.jti, f.req.signer.as_str(), f.req.expires_ms)?;
+                    tx.consume_assertion(&f.req)?;
                 }
             }
             let row = ObjectionRow {

@@ -163,7 +163,7 @@ pub async fn forward(node: &Node, caller: &Caller, id: String, body: StepBody) -
                 )));
             }
             check_signer_is(tx, &st, caller_id)?;
-            tx.consume_jti(&st.req.jti, st.req.signer.as_str(), st.req.expires_ms)?;
+            tx.consume_assertion(&st.req)?;
             let at = tx.now();
             let kept = o.deadline_at.map(|d| at <= d);
             record_step(
@@ -255,7 +255,7 @@ pub async fn decide_as(
                 )));
             }
             check_signer_is(tx, &st, caller_id)?;
-            tx.consume_jti(&st.req.jti, st.req.signer.as_str(), st.req.expires_ms)?;
+            tx.consume_assertion(&st.req)?;
             let target = Target::from_row(&o.target_kind, &o.target_ref);
             let mut detail = json!({"explanation": explanation});
             let mut change = None;
