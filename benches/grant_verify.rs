@@ -9,13 +9,9 @@ mod jcs_reference;
 use consentry::catalog::Catalog;
 use consentry::credential::{data_integrity, jwt};
 use consentry::crypto::{SecretKey, jcs, json};
-use consentry::grant::model::{
-    CategoryGrant, DataPeriod, Enterprise, Grantee, GranteeRole, Granularity, OnwardRecipient, RatePeriod,
-    RecipientRole, Usage,
-};
-use consentry::grant::{self, GrantDraft, GrantTerms, StatusSlot};
+use consentry::grant::model::{CategoryGrant, Granularity};
+use consentry::grant::{self, GrantDraft};
 use consentry::identity::{KeyFile, KeyResolver};
-use consentry::ids::GrantId;
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -25,57 +21,15 @@ fn at(t: &str) -> OffsetDateTime {
 }
 
 fn grant_doc(key: &KeyFile, catalog: &Catalog) -> serde_json::Value {
-    let cat = |code: &str, g| CategoryGrant {
-        code: code.into(),
-        granularity: g,
-    };
-    let mut d = GrantDraft {
-        id: GrantId::parse("urn:uuid:3f9a6c2e-8a1b-4c55-9d0e-7b2f1a4c5d60").unwrap(),
-        issuer: key.did.as_str().into(),
-        terms: GrantTerms {
-            enterprise: Enterprise {
-                uscc: "91330100716105852F".into(),
-                name: "杭州示例科技有限公司".into(),
-            },
-            grantee: Grantee {
-                uscc: "91440300708461136T".into(),
-                name: "示例融资信用服务平台".into(),
-                role: GranteeRole::Platform,
-            },
-            onward_recipients: vec![OnwardRecipient {
-                uscc: "911000001000013428".into(),
-                name: "示例银行".into(),
-                role: RecipientRole::Bank,
-                categories: vec![
-                    cat("TAX-03", Granularity::Derived),
-                    cat("SOC-01", Granularity::Derived),
-                ],
-            }],
-            categories: vec![
-                cat("TAX-03", Granularity::Raw),
-                cat("SOC-01", Granularity::Derived),
-                cat("REG-01", Granularity::Raw),
-                cat("UTL-02", Granularity::Derived),
-            ],
-            purposes: vec!["credit-approval".into(), "post-loan-management".into()],
-            data_period: DataPeriod {
-                from: "2024-01-01".into(),
-                until: "2026-10-31".into(),
-            },
-            usage: Usage::Periodic {
-                max_releases: 4,
-                per: RatePeriod::Month,
-            },
-            letters: vec![],
-            catalog_version: None,
-        },
-        valid_from: at("2026-12-01T00:00:00Z"),
-        valid_until: at("2027-12-01T00:00:00Z"),
-        status: StatusSlot {
-            base: "https://node.example/status/1".into(),
-            index: 4242,
-        },
-    };
+    // The example grant, wider: REG-01 and UTL-02 too, SOC-01 onward, post-loan management.
+    let mut d = GrantDraft::example(key.did.as_str())
+        .with_category("REG-01", Granularity::Raw)
+        .with_category("UTL-02", Granularity::Derived);
+    d.terms.onward_recipients[0].categories.push(CategoryGrant {
+        code: "SOC-01".into(),
+        granularity: Granularity::Derived,
+    });
+    d.terms.purposes.push("post-loan-management".into());
     d.attach_current_letters(catalog);
     d.to_credential()
 }

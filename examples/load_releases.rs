@@ -35,11 +35,8 @@ use consentry::clock::{Clock, SystemClock};
 use consentry::config::{Config, ServiceRole};
 use consentry::credential::data_integrity::create_proof;
 use consentry::crypto::SecretKey;
-use consentry::grant::model::{
-    CategoryGrant, DataPeriod, Enterprise, Grantee, GranteeRole, Granularity, OnwardRecipient, RatePeriod,
-    RecipientRole, Usage,
-};
-use consentry::grant::{GrantDraft, GrantTerms, StatusSlot};
+use consentry::grant::GrantDraft;
+use consentry::grant::model::{RatePeriod, Usage};
 use consentry::identity::KeyFile;
 use consentry::ids::GrantId;
 use consentry::log::entry::LEAF_LEN;
@@ -157,59 +154,15 @@ impl Drop for Db {
 
 fn draft(enterprise: &KeyFile, list: &str, index: u64) -> GrantDraft {
     let t = now();
-    let mut d = GrantDraft {
-        id: GrantId::random(),
-        issuer: enterprise.did.as_str().to_owned(),
-        terms: GrantTerms {
-            enterprise: Enterprise {
-                uscc: ENTERPRISE.into(),
-                name: "杭州示例科技有限公司".into(),
-            },
-            grantee: Grantee {
-                uscc: PLATFORM.into(),
-                name: "示例融资信用服务平台".into(),
-                role: GranteeRole::Platform,
-            },
-            onward_recipients: vec![OnwardRecipient {
-                uscc: BANK.into(),
-                name: "示例银行".into(),
-                role: RecipientRole::Bank,
-                categories: vec![CategoryGrant {
-                    code: "TAX-03".into(),
-                    granularity: Granularity::Derived,
-                }],
-            }],
-            categories: vec![
-                CategoryGrant {
-                    code: "TAX-03".into(),
-                    granularity: Granularity::Raw,
-                },
-                CategoryGrant {
-                    code: "SOC-01".into(),
-                    granularity: Granularity::Derived,
-                },
-            ],
-            purposes: vec!["credit-approval".into()],
-            data_period: DataPeriod {
-                from: "2024-01-01".into(),
-                until: "2026-10-31".into(),
-            },
-            usage: Usage::Periodic {
-                max_releases: 1_000_000,
-                per: RatePeriod::Day,
-            },
-            letters: vec![],
-            catalog_version: None,
-        },
-        valid_from: t - time::Duration::minutes(1),
-        valid_until: t + time::Duration::days(365),
-        status: StatusSlot {
-            base: list.to_owned(),
-            index,
-        },
-    };
-    d.attach_current_letters(&Catalog::builtin());
-    d
+    GrantDraft::example(enterprise.did.as_str())
+        .with_id(GrantId::random())
+        .with_validity(t - time::Duration::minutes(1), t + time::Duration::days(365))
+        .with_status(list, index)
+        .with_usage(Usage::Periodic {
+            max_releases: 1_000_000,
+            per: RatePeriod::Day,
+        })
+        .with_current_letters(&Catalog::builtin())
 }
 
 fn tax_release(grant: &str) -> String {

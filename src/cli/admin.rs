@@ -441,26 +441,47 @@ fn objection(node: &Node, system: &actix_web::rt::SystemRunner, cmd: ObjectionCo
                 .map_err(fail)?,
         })
     };
+    let value = |r: crate::error::Result<crate::node::answers::objections::Objection>| {
+        r.and_then(|o| serde_json::to_value(o).map_err(|e| crate::error::Error::Internal(e.to_string())))
+    };
     let v = match cmd {
         ObjectionCommand::List {
             state,
             overdue,
             deadline_unknown,
-        } => system.block_on(objections::list(
-            node,
-            &actor,
-            ListQuery {
-                state,
-                overdue: Some(overdue),
-                deadline_unknown: Some(deadline_unknown),
-                limit: Some(500),
-                ..ListQuery::default()
-            },
-        )),
-        ObjectionCommand::Show { id } => system.block_on(objections::get(node, &actor, id)),
+        } => {
+            // Every page: the list is complete, however many objections there are.
+            let mut all = Vec::new();
+            let mut before = None;
+            loop {
+                let page = system.block_on(objections::list(
+                    node,
+                    &actor,
+                    ListQuery {
+                        state: state.clone(),
+                        overdue: Some(overdue),
+                        deadline_unknown: Some(deadline_unknown),
+                        before: before.take(),
+                        limit: Some(objections::MAX_LIST_PAGE),
+                        ..ListQuery::default()
+                    },
+                ));
+                match page {
+                    Ok(p) => {
+                        all.extend(p.items);
+                        match p.next {
+                            Some(n) => before = Some(n),
+                            None => break Ok(json!({"objections": all, "next": null})),
+                        }
+                    }
+                    Err(e) => break Err(e),
+                }
+            }
+        }
+        ObjectionCommand::Show { id } => value(system.block_on(objections::get(node, &actor, id))),
         ObjectionCommand::Review { id, note } => {
             let body = sign(action::REVIEW, json!({"objection": id, "explanation": note}))?;
-            system.block_on(objections::decide_as(node, actor, id, action::REVIEW, body))
+            value(system.block_on(objections::decide_as(node, actor, id, action::REVIEW, body)))
         }
         ObjectionCommand::Resolve {
             id,
@@ -477,7 +498,7 @@ fn objection(node: &Node, system: &actix_web::rt::SystemRunner, cmd: ObjectionCo
                 claims["correction"] = json!({"fields": fields});
             }
             let body = sign(action::RESOLVE, claims)?;
-            system.block_on(objections::decide_as(node, actor, id, action::RESOLVE, body))
+            value(system.block_on(objections::decide_as(node, actor, id, action::RESOLVE, body)))
         }
     };
     print_json(&v.map_err(|e| CliError::Invalid(vec![(e.code().to_owned(), e.to_string())]))?)

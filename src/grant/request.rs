@@ -257,9 +257,7 @@ pub fn within(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::grant::model::{
-        DataPeriod, Enterprise, Grantee, GranteeRole, Granularity, OnwardRecipient, RecipientRole,
-    };
+    use crate::grant::model::Granularity;
     use time::macros::datetime;
 
     fn cat(code: &str, granularity: Granularity) -> CategoryGrant {
@@ -269,42 +267,14 @@ mod tests {
         }
     }
 
+    /// The example grant's terms, with SOC-01 onward too and post-loan management.
     fn terms() -> GrantTerms {
-        GrantTerms {
-            enterprise: Enterprise {
-                uscc: "91330100716105852F".into(),
-                name: "e".into(),
-            },
-            grantee: Grantee {
-                uscc: "91440300708461136T".into(),
-                name: "p".into(),
-                role: GranteeRole::Platform,
-            },
-            onward_recipients: vec![OnwardRecipient {
-                uscc: "911000001000013428".into(),
-                name: "b".into(),
-                role: RecipientRole::Bank,
-                categories: vec![
-                    cat("TAX-03", Granularity::Derived),
-                    cat("SOC-01", Granularity::Derived),
-                ],
-            }],
-            categories: vec![
-                cat("TAX-03", Granularity::Raw),
-                cat("SOC-01", Granularity::Derived),
-            ],
-            purposes: vec!["credit-approval".into(), "post-loan-management".into()],
-            data_period: DataPeriod {
-                from: "2024-01-01".into(),
-                until: "2026-10-31".into(),
-            },
-            usage: Usage::Periodic {
-                max_releases: 4,
-                per: RatePeriod::Month,
-            },
-            letters: vec![],
-            catalog_version: None,
-        }
+        let mut t = crate::grant::GrantDraft::example("did:key:z6MkexampleIssuer").terms;
+        t.onward_recipients[0]
+            .categories
+            .push(cat("SOC-01", Granularity::Derived));
+        t.purposes.push("post-loan-management".into());
+        t
     }
 
     fn request() -> RequestedGrant {

@@ -234,9 +234,7 @@ pub async fn durable_assertions(
     let Some(SpentAssertion(a, committer)) = spent else {
         return Ok(res.map_into_left_body());
     };
-    let recorded = committer
-        .run(move |tx| tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms))
-        .await;
+    let recorded = committer.run(move |tx| tx.consume_assertion(&a)).await;
     match recorded {
         Ok(()) | Err(Error::Unauthenticated(_)) => Ok(res.map_into_left_body()),
         Err(e) => {
@@ -268,7 +266,7 @@ pub async fn caller_once(node: &Node, req: &HttpRequest) -> Result<Caller, Error
 }
 
 /// Authenticates the request's caller. The operation must consume the assertion id in its own
-/// transaction ([`crate::storage::log_store::Tx::consume_jti`]); otherwise use [`caller_once`].
+/// transaction ([`crate::storage::log_store::Tx::consume_assertion`]); otherwise use [`caller_once`].
 pub async fn caller(node: &Node, req: &HttpRequest) -> Result<Caller, Error> {
     let token = bearer(req)?;
     let path = req

@@ -11,7 +11,9 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::answers::Page;
 use super::answers::log::{Checkpoint, CheckpointList, ConsistencyProof, InclusionProof};
+use super::answers::log::{LogEntry, LogEntryPage};
 use super::{Caller, Node};
 use crate::credential::datetime::{format_utc_seconds, parse_datetime_stamp};
 use crate::error::{Error, Result};
@@ -27,6 +29,9 @@ use crate::storage::{DbConn, from_millis, millis};
 
 /// Largest page of entries or leaves.
 pub const MAX_PAGE: i64 = 10_000;
+
+/// Page size of `GET /v1/log/entries` when the query gives none.
+pub const DEFAULT_ENTRIES: i64 = 100;
 
 fn nodes(c: &mut DbConn) -> DbNodes<'_> {
     DbNodes(std::cell::RefCell::new(c))
@@ -166,7 +171,7 @@ pub struct EntryQuery {
     pub until: Option<String>,
     /// Only entries with a larger index (the cursor).
     pub after: Option<u64>,
-    /// Page size (default 100, at most 10,000).
+    /// Page size: 1–10,000 ([`MAX_PAGE`]), default 100; another value is `400 invalid-query`.
     pub limit: Option<i64>,
 }
 
@@ -177,8 +182,10 @@ fn kind_code(name: &str) -> Option<i16> {
         .map(|k| i16::from(*k as u8))
 }
 
-/// The access chain a caller may see, filtered and paginated (oldest first); `next` is the cursor.
-pub fn entries(c: &mut DbConn, caller: &Caller, mut q: EntryQuery) -> Result<Value> {
+/// The access chain a caller may see, filtered and paginated (oldest first); `next` is the cursor
+/// (the index of the last entry of a full page, to pass as `after`). A `limit` outside 1–10,000 is
+/// `400 invalid-query` (`limit: 1–10000`), checked after the caller's role; nothing is read.
+pub fn entries(c: &mut DbConn, caller: &Caller, mut q: EntryQuery) -> Result<LogEntryPage> {
     // Least privilege: narrow the query to what the caller may see.
     match caller.role {
         Role::Node | Role::Regulator => {}
@@ -191,7 +198,7 @@ pub fn entries(c: &mut DbConn, caller: &Caller, mut q: EntryQuery) -> Result<Val
             ));
         }
     }
-    let limit = q.limit.unwrap_or(100).clamp(1, MAX_PAGE);
+    let limit = Page::limit_within(q.limit, DEFAULT_ENTRIES, MAX_PAGE)?;
     let kind = match q.kind {
         Some(k) => Some(
             kind_code(&k)
@@ -230,22 +237,19 @@ pub fn entries(c: &mut DbConn, caller: &Caller, mut q: EntryQuery) -> Result<Val
     {
         let leaf =
             Leaf::from_bytes(&leaf_bytes).map_err(|e| Error::Internal(format!("stored leaf {seq}: {e}")))?;
-        out.push(json!({
-            "index": seq,
-            "time": format_utc_seconds(from_millis(time)),
-            "kind": leaf.kind.as_str(),
-            "leaf": STANDARD.encode(&leaf_bytes),
-            "leafHash": hex::encode(merkle::leaf_hash(&leaf_bytes)),
-            "salt": salt.map(hex::encode),
-            "record": record.and_then(|r| serde_json::from_str::<Value>(&r).ok()),
-        }));
+        out.push(LogEntry {
+            index: u64::try_from(seq)
+                .map_err(|_| Error::Internal(format!("stored leaf at negative position {seq}")))?,
+            time: format_utc_seconds(from_millis(time)),
+            kind: leaf.kind,
+            leaf: STANDARD.encode(&leaf_bytes),
+            leaf_hash: hex::encode(merkle::leaf_hash(&leaf_bytes)),
+            salt: salt.map(hex::encode),
+            record: record.and_then(|r| serde_json::from_str::<Value>(&r).ok()),
+        });
     }
-    let next = if i64::try_from(out.len()).unwrap_or(0) == limit {
-        out.last().map(|e| e["index"].clone())
-    } else {
-        None
-    };
-    Ok(json!({"entries": out, "next": next}))
+    let next = Page::next(limit, &out, |e| e.index);
+    Ok(LogEntryPage { items: out, next })
 }
 
 /// Writes an evidence bundle of entries `[0, to)` as JSON Lines (spec/access-log.md §7): a header

@@ -301,3 +301,23 @@ pub fn verify_statement(
         expires_ms: (iat + 660) * 1000,
     })
 }
+
+/// Client assertions and signed requests are spent once
+/// ([`crate::storage::log_store::Tx::consume_assertion`]): their id, their signer, their expiry.
+macro_rules! single_use {
+    ($($t:ty),+) => {$(
+        impl crate::storage::log_store::SingleUse for $t {
+            fn jti(&self) -> &str {
+                &self.jti
+            }
+            fn issuer(&self) -> &str {
+                self.signer.as_str()
+            }
+            fn expires_ms(&self) -> i64 {
+                self.expires_ms
+            }
+        }
+    )+};
+}
+
+single_use!(Assertion, SignedRequest);

@@ -227,11 +227,7 @@ pub async fn create(node: &Node, caller: &Caller, body: CreateBody) -> Result<Co
     let row = node
         .committer
         .run(move |tx| -> Result<ConsentRequestRow> {
-            tx.consume_jti(
-                &c.assertion.jti,
-                c.assertion.signer.as_str(),
-                c.assertion.expires_ms,
-            )?;
+            tx.consume_assertion(&c.assertion)?;
             let mut reasons = reasons.clone();
             reasons.extend(party_reasons(tx, &terms, &c)?);
             let Some((from, until)) = window else {
@@ -383,11 +379,7 @@ pub async fn withdraw(node: &Node, caller: &Caller, id: String) -> Result<Consen
     let row = node
         .committer
         .run(move |tx| -> Result<ConsentRequestRow> {
-            tx.consume_jti(
-                &c.assertion.jti,
-                c.assertion.signer.as_str(),
-                c.assertion.expires_ms,
-            )?;
+            tx.consume_assertion(&c.assertion)?;
             let r = pending_for(tx, &id, |r| r.requester_uscc == c.uscc())?;
             let now = tx.now();
             store::finish(tx.conn, &id, ConsentRequestState::Withdrawn, None, None, now)?;
@@ -413,11 +405,7 @@ pub async fn decline(node: &Node, caller: &Caller, id: String, body: DeclineBody
     let row = node
         .committer
         .run(move |tx| -> Result<ConsentRequestRow> {
-            tx.consume_jti(
-                &c.assertion.jti,
-                c.assertion.signer.as_str(),
-                c.assertion.expires_ms,
-            )?;
+            tx.consume_assertion(&c.assertion)?;
             let r = pending_for(tx, &id, |r| r.enterprise_uscc == c.uscc())?;
             let now = tx.now();
             store::finish(

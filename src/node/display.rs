@@ -114,7 +114,7 @@ pub async fn change(node: &Node, action: DisplayAction, token: &str) -> Result<D
             } else {
                 None
             };
-            tx.consume_jti(&req.jti, signer, req.expires_ms)?;
+            tx.consume_assertion(&req)?;
             let current = displays::get(tx.conn, &enterprise)?;
             let (authorized, log_index, changed_at, evaluation) = match current {
                 // Asking for what already holds adds no log entry.

@@ -300,7 +300,7 @@ pub async fn withdraw(node: &Node, caller: &Caller, id: &str) -> Result<Evaluati
     let ev = e.clone();
     node.committer
         .run(move |tx| -> Result<()> {
-            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            tx.consume_assertion(&a)?;
             let now = tx.now();
             // Re-read under the log lock: two withdrawals race to one entry.
             if store::get(tx.conn, &ev.id)?.is_some_and(|x| x.withdrawn_at.is_some()) {

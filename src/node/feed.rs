@@ -147,7 +147,7 @@ pub async fn subscribe(node: &Node, caller: &Caller, body: SubscribeBody) -> Res
         .join(",");
     node.committer
         .run(move |tx| -> Result<FeedSubscription> {
-            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            tx.consume_assertion(&a)?;
             if store::live(tx.conn, Some(&bank))?.len() >= MAX_SUBSCRIPTIONS {
                 return Err(Error::Conflict(format!(
                     "{bank} already has {MAX_SUBSCRIPTIONS} subscriptions; delete one first"
@@ -196,7 +196,7 @@ pub async fn unsubscribe(node: &Node, caller: &Caller, id: String) -> Result<Fee
             if !store::unsubscribe(tx.conn, &bank, &id, now)? {
                 return Err(Error::NotFound(format!("subscription {id}")));
             }
-            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            tx.consume_assertion(&a)?;
             Ok(FeedSubscriptionDeleted { id, deleted: true })
         })
         .await

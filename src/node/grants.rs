@@ -33,7 +33,7 @@ pub async fn allocate_slot(node: &Node, caller: &Caller) -> Result<StatusSlot> {
     let (list, idx) = node
         .committer
         .run(move |tx| -> Result<(i64, i64)> {
-            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            tx.consume_assertion(&a)?;
             Ok(status_lists::allocate_slot(tx.conn, &uscc, tx.now())?)
         })
         .await?;
@@ -362,7 +362,7 @@ pub async fn change_status(node: &Node, action: GrantAction, token: &str) -> Res
                     enterprise.uscc
                 )));
             }
-            tx.consume_jti(&req.jti, signer, req.expires_ms)?;
+            tx.consume_assertion(&req)?;
             let Some(new_state) = action.apply(g.state) else {
                 return Err(Error::Conflict(format!(
                     "grant {grant_id} is {}; cannot {action}",

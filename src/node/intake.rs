@@ -136,7 +136,7 @@ pub async fn submit(node: &Node, caller: &Caller, body: SubmitBody) -> Result<In
                 Some(b) if all.is_empty() => b,
                 _ => return Err(Error::Batch(all)),
             };
-            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            tx.consume_assertion(&a)?;
             record(tx, &batch, req.signer.as_str(), &token)
         })
         .await?;

@@ -209,8 +209,8 @@ pub async fn report(node: &Node, caller: &Caller, body: ReportBody) -> Result<Lo
             let (after, delta) = LoanState::after(before.as_ref(), &report.event, day)
                 .map_err(|p| refused(true, p.code, p.message))?;
             // Step 8.
-            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
-            tx.consume_jti(&req.jti, &signer, req.expires_ms)?;
+            tx.consume_assertion(&a)?;
+            tx.consume_assertion(&req)?;
             let now = tx.now();
             let outcome = report.event.outcome();
             let report_json = serde_json::to_value(&report).map_err(|e| Error::Internal(e.to_string()))?;

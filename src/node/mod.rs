@@ -194,7 +194,7 @@ impl Node {
 
     /// Verifies an assertion for this request and finds its participant (whatever its state; each
     /// operation decides which states it serves). Replays within this process are refused here; the
-    /// durable check is [`crate::storage::log_store::Tx::consume_jti`] in the operation's own
+    /// durable check is [`crate::storage::log_store::Tx::consume_assertion`] in the operation's own
     /// transaction.
     pub async fn authenticate(&self, token: &str, method: &str, path: &str) -> Result<Caller> {
         let now = self.clock.now();
@@ -259,9 +259,7 @@ impl Caller {
     /// assertion id in the next group commit (any other process sharing the database will refuse it).
     pub async fn consume(&self, node: &Node) -> Result<()> {
         let a = self.assertion.clone();
-        node.committer
-            .run(move |tx| tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms))
-            .await
+        node.committer.run(move |tx| tx.consume_assertion(&a)).await
     }
 
     /// Refuses unless the caller has one of `roles` and is active.

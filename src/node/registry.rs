@@ -355,7 +355,7 @@ pub async fn register_bank(
     let a = caller.assertion.clone();
     node.committer
         .run(move |tx| {
-            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            tx.consume_assertion(&a)?;
             if let Some(p) = participants::find_by_uscc(tx.conn, &m.uscc)? {
                 let same_key = participants::keys(tx.conn, p.id)?
                     .last()
@@ -410,7 +410,7 @@ pub async fn submit_registration(node: &Node, token: &str) -> Result<answers::Re
     let evidence = token.to_owned();
     node.committer
         .run(move |tx| {
-            tx.consume_jti(&req.jti, req.signer.as_str(), req.expires_ms)?;
+            tx.consume_assertion(&req)?;
             add_member(
                 tx,
                 &m,
@@ -611,7 +611,7 @@ pub async fn set_state_spending(
             let p = participants::find(tx.conn, &uscc, role)?
                 .ok_or_else(|| Error::NotFound(format!("no {} {uscc}", role.as_str())))?;
             if let Some(a) = &spend {
-                tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+                tx.consume_assertion(&a)?;
             }
             change_state(tx, &p, state, &actor)
         })
@@ -649,7 +649,7 @@ pub async fn set_bank_state(
                     )));
                 }
             }
-            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            tx.consume_assertion(&a)?;
             change_state(tx, &p, state, &actor)
         })
         .await
@@ -933,7 +933,7 @@ pub async fn add_delegation(
     let stored = d.clone();
     node.committer
         .run(move |tx| -> Result<Vec<String>> {
-            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            tx.consume_assertion(&a)?;
             if participants::delegations_of(tx.conn, stored.enterprise_id)?
                 .iter()
                 .any(|d| d.id == stored.id)

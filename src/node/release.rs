@@ -168,7 +168,7 @@ async fn refuse(node: &Node, caller: &Caller, s: Subject, reasons: Vec<Reason>) 
     let logged = node
         .committer
         .run(move |tx| -> Result<u64> {
-            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            tx.consume_assertion(&a)?;
             Ok(tx.append(entry(EntryKind::Refusal, &c, &s, r, None))?.seq)
         })
         .await;
@@ -554,7 +554,7 @@ pub(crate) async fn release_request(
     let outcome = node
         .committer
         .run(move |tx| -> Result<Outcome> {
-            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            tx.consume_assertion(&a)?;
             let mut late = Vec::new();
             if let Some(p) = participants::get(tx.conn, c.participant.id)? {
                 if p.state != ParticipantState::Active {

@@ -435,7 +435,7 @@ async fn add_bank(p: web::Data<Platform>, req: HttpRequest, body: Body) -> Resul
         .core
         .committer
         .run(move |tx| {
-            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            tx.consume_assertion(&a)?;
             crate::node::registry::add_bank_locally(tx, &m, &uscc, &actor)
         })
         .await?;

@@ -156,7 +156,7 @@ pub async fn lodge(p: &Platform, caller: &Caller, body: LodgeBody) -> Result<Htt
         .core
         .committer
         .run(move |tx| {
-            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            tx.consume_assertion(&a)?;
             tx.append(entry)
         })
         .await?;
@@ -179,7 +179,8 @@ pub async fn lodge(p: &Platform, caller: &Caller, body: LodgeBody) -> Result<Htt
 pub struct RecipientsQuery {
     /// Only releases with a larger log index (the cursor).
     pub after: Option<u64>,
-    /// Page size (default 100, at most 10,000).
+    /// Page size: 1–10,000, default 100; another value is `400 invalid-query` (as `GET
+    /// /v1/log/entries`, which this reads).
     pub limit: Option<i64>,
 }
 
@@ -198,15 +199,14 @@ pub async fn recipients(p: &Platform, caller: Caller, q: RecipientsQuery) -> Res
         .store
         .call(move |c| crate::node::audit::entries(c, &caller, query))
         .await?;
-    let list: Vec<Value> = page["entries"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    let list: Vec<Value> = page
+        .items
+        .iter()
         .map(|e| {
-            let r = &e["record"];
+            let r = e.record.as_ref().unwrap_or(&Value::Null);
             json!({
-                "logIndex": e["index"],
-                "time": e["time"],
+                "logIndex": e.index,
+                "time": e.time,
                 "bank": r["bank"],
                 "categories": r["categories"].as_array().map(|cs| cs.iter().map(|c| c["code"].clone()).collect::<Vec<_>>()),
                 "purpose": r["purpose"],
@@ -216,5 +216,5 @@ pub async fn recipients(p: &Platform, caller: Caller, q: RecipientsQuery) -> Res
             })
         })
         .collect();
-    Ok(json!({"recipients": list, "next": page["next"]}))
+    Ok(json!({"recipients": list, "next": page.next}))
 }

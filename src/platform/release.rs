@@ -221,7 +221,7 @@ async fn refuse(ask: &Ask<'_>, grant: Option<(&str, Sha256Digest)>, reasons: Vec
         .core
         .committer
         .run(move |tx| {
-            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            tx.consume_assertion(&a)?;
             Ok(tx.append(e)?.seq)
         })
         .await
@@ -341,7 +341,7 @@ async fn record_onward(
         .core
         .committer
         .run(move |tx| {
-            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            tx.consume_assertion(&a)?;
             tx.append(e)
         })
         .await?;

@@ -483,11 +483,7 @@ mod tests {
     use super::*;
     use crate::credential::data_integrity::create_proof;
     use crate::crypto::SecretKey;
-    use crate::grant::model::{
-        CategoryGrant, DataPeriod, Enterprise, Grantee, GranteeRole, OnwardRecipient, RatePeriod,
-        RecipientRole,
-    };
-    use crate::grant::{GrantDraft, GrantTerms, StatusSlot};
+    use crate::grant::GrantDraft;
     use crate::identity::KeyFile;
     use crate::ids::GrantId;
 
@@ -507,52 +503,11 @@ mod tests {
     fn grant(edit: impl FnOnce(&mut GrantDraft)) -> VerifiedGrant {
         let catalog = Catalog::builtin();
         let key = KeyFile::new(SecretKey::from_seed(&[7; 32]));
-        let category = |code: &str, granularity| CategoryGrant {
-            code: code.into(),
-            granularity,
-        };
-        let mut d = GrantDraft {
-            id: GrantId::parse("urn:uuid:6f1c2a34-5b6d-4e7f-8a9b-0c1d2e3f4a5b").unwrap(),
-            issuer: key.did.as_str().to_owned(),
-            terms: GrantTerms {
-                enterprise: Enterprise {
-                    uscc: ENTERPRISE.into(),
-                    name: "杭州示例科技有限公司".into(),
-                },
-                grantee: Grantee {
-                    uscc: PLATFORM.into(),
-                    name: "示例融资信用服务平台".into(),
-                    role: GranteeRole::Platform,
-                },
-                onward_recipients: vec![OnwardRecipient {
-                    uscc: BANK.into(),
-                    name: "示例银行".into(),
-                    role: RecipientRole::Bank,
-                    categories: vec![category("TAX-03", Granularity::Derived)],
-                }],
-                categories: vec![
-                    category("TAX-03", Granularity::Raw),
-                    category("SOC-01", Granularity::Derived),
-                ],
-                purposes: vec!["credit-approval".into()],
-                data_period: DataPeriod {
-                    from: "2024-01-01".into(),
-                    until: "2025-02-28".into(),
-                },
-                usage: Usage::Periodic {
-                    max_releases: 4,
-                    per: RatePeriod::Month,
-                },
-                letters: vec![],
-                catalog_version: None,
-            },
-            valid_from: VALID_FROM,
-            valid_until: VALID_UNTIL,
-            status: StatusSlot {
-                base: "https://node.example/status/1".into(),
-                index: 7,
-            },
-        };
+        let mut d = GrantDraft::example(key.did.as_str())
+            .with_id(GrantId::parse("urn:uuid:6f1c2a34-5b6d-4e7f-8a9b-0c1d2e3f4a5b").unwrap())
+            .with_validity(VALID_FROM, VALID_UNTIL)
+            .with_status("https://node.example/status/1", 7);
+        d.terms.data_period.until = "2025-02-28".into();
         edit(&mut d);
         d.attach_current_letters(&catalog);
         let signed = create_proof(&d.to_credential(), &key, d.valid_from).unwrap();

@@ -153,7 +153,7 @@ async fn page_csp(node: &Node) -> String {
     .unwrap_or_default();
     let origins: std::collections::BTreeSet<String> = platforms
         .iter()
-        .filter_map(|p| p["endpoint"].as_str().and_then(endpoint_origin))
+        .filter_map(|p| p.endpoint.as_deref().and_then(endpoint_origin))
         .collect();
     csp_connecting(&origins.into_iter().collect::<Vec<_>>())
 }

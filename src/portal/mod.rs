@@ -25,6 +25,7 @@ use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
 use crate::grant::GrantAction;
+use crate::node::answers::Paged;
 use crate::node::answers::registry::{Participant, RegistrationList};
 use crate::node::objections::{self, ListQuery, Lodge, StepBody};
 use crate::node::registry::{self, Actor, NewMember, RegistrationDecision};
@@ -585,17 +586,21 @@ async fn list_objections(node: web::Data<Node>, req: HttpRequest) -> Result<Http
     let q: ListQuery = query(&req)?;
     need(&s, &[Role::Enterprise, Role::Regulator, Role::Node])?;
     let actor = objections::Actor::from(&s.caller(&node)?);
-    let mut out = objections::list(&node, &actor, q).await?;
+    let page = objections::list(&node, &actor, q).await?;
     if s.role == Role::Enterprise {
-        if let Some(Value::Array(items)) = out.get_mut("objections") {
-            for o in items.iter_mut() {
-                if let Some(id) = o["id"].as_str().map(str::to_owned) {
-                    *o = objections::get(&node, &actor, id).await?;
-                }
-            }
+        let mut items = Vec::with_capacity(page.items.len());
+        for o in page.items {
+            items.push(objections::get(&node, &actor, o.id).await?);
         }
+        return Ok(json(
+            StatusCode::OK,
+            &Paged {
+                items,
+                next: page.next,
+            },
+        ));
     }
-    Ok(json(StatusCode::OK, &out))
+    Ok(json(StatusCode::OK, &page))
 }
 
 async fn get_objection(

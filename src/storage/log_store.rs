@@ -307,7 +307,16 @@ impl Tx<'_> {
         })
     }
 
+    /// Spends a single-use signed token (a client assertion, a signed request): records its id
+    /// with its signer until it expires, in this transaction, so that the token and what it asked
+    /// for are recorded together or not at all; a token whose id was spent before (by any process
+    /// sharing the database) is `401 unauthenticated` and the transaction writes nothing.
+    pub fn consume_assertion<T: SingleUse + ?Sized>(&mut self, token: &T) -> Result<(), Error> {
+        self.consume_jti(token.jti(), token.issuer(), token.expires_ms())
+    }
+
     /// Records a client-assertion id; fails with a conflict if it was seen before (by any process).
+    /// For a token at hand, [`Tx::consume_assertion`] says the same in one argument.
     pub fn consume_jti(&mut self, jti: &str, issuer: &str, expires_at: i64) -> Result<(), Error> {
         let row = (
             seen_jti::jti.eq(jti),
@@ -953,4 +962,27 @@ pub fn compact(conn: &mut DbConn) -> StorageResult<()> {
         c.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")?;
     }
     Ok(())
+}
+
+/// A single-use signed token whose id a transaction spends ([`Tx::consume_assertion`]): its id, the
+/// key that signed it and until when its id must be remembered (ms since the epoch).
+pub trait SingleUse {
+    /// The token's id (`jti`).
+    fn jti(&self) -> &str;
+    /// The key (DID) that signed it.
+    fn issuer(&self) -> &str;
+    /// Until when the id is remembered, ms since the epoch.
+    fn expires_ms(&self) -> i64;
+}
+
+impl<T: SingleUse + ?Sized> SingleUse for &T {
+    fn jti(&self) -> &str {
+        (**self).jti()
+    }
+    fn issuer(&self) -> &str {
+        (**self).issuer()
+    }
+    fn expires_ms(&self) -> i64 {
+        (**self).expires_ms()
+    }
 }

@@ -57,6 +57,13 @@ impl ObjectionState {
     }
 }
 
+/// Serialized as its name ([`ObjectionState::as_str`]), as the answers show it.
+impl serde::Serialize for ObjectionState {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// A stored objection id that does not parse is [`BadValue`], hence
 /// [`StorageError::Corrupt`](super::StorageError::Corrupt).
 impl TryFrom<String> for ObjectionId {

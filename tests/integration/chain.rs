@@ -454,6 +454,18 @@ fn objections_and_recipients(backend: Backend) {
     let a = p.client(&w.enterprise).get("/v1/enterprise/recipients?limit=1");
     assert_eq!(a.body["recipients"].as_array().unwrap().len(), 1);
     assert_eq!(a.body["next"], onward[0]);
+    // The next page from the cursor; a limit outside 1–10000 is refused, not clamped.
+    let a = p
+        .client(&w.enterprise)
+        .get(&format!("/v1/enterprise/recipients?limit=1&after={}", onward[0]));
+    assert_eq!(a.body["recipients"][0]["logIndex"], onward[1], "{}", a.text);
+    for bad in [0, 10_001] {
+        let a = p
+            .client(&w.enterprise)
+            .get(&format!("/v1/enterprise/recipients?limit={bad}"));
+        assert_eq!((a.status, a.problem()), (400, "invalid-query"), "{}", a.text);
+        assert!(a.text.contains("limit: 1–10000"), "{}", a.text);
+    }
     // Enterprises only; unknown keys 401.
     assert_eq!(p.client(&bank).get("/v1/enterprise/recipients").status, 403);
     assert_eq!(

@@ -58,6 +58,9 @@ fn story(backend: Backend) {
         &json!({"enterprise": ENTERPRISE, "grant": grant}),
     );
     assert_eq!(r.status, 200, "{}", r.text);
+    // The real answer validates as a whole against `EvaluationAnswer` (the spec's schema could
+    // not be met before: it demanded `ReleaseAnswer`'s category data too).
+    crate::openapi::Spec::load().check("POST", "/v1/evaluations", &r);
     assert_eq!(w.log_size(), before + 1, "one release entry");
     assert_eq!(r.body["purpose"], PURPOSE);
     let data = &r.body["data"];

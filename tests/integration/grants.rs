@@ -7,21 +7,17 @@ use consentry::credential::data_integrity::create_proof;
 use consentry::credential::jwt;
 use consentry::crypto::json::Node;
 use consentry::crypto::{SecretKey, jcs};
-use consentry::grant::model::{
-    CategoryGrant, DataPeriod, Enterprise, Grantee, GranteeRole, Granularity, OnwardRecipient, RecipientRole,
-    Usage,
-};
-use consentry::grant::{self, GrantDraft, GrantError, GrantTerms, StatusSlot, Violation};
+use consentry::grant::draft::example;
+use consentry::grant::model::{CategoryGrant, Granularity, Usage};
+use consentry::grant::{self, GrantDraft, GrantError, Violation};
 use consentry::identity::{KeyFile, KeyResolver};
-use consentry::ids::GrantId;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use crate::common::at;
 
-pub const ENTERPRISE: &str = "91330100716105852F";
-pub const PLATFORM: &str = "91440300708461136T";
-pub const BANK: &str = "911000001000013428";
+pub const ENTERPRISE: &str = example::ENTERPRISE;
+pub const BANK: &str = example::BANK;
 
 pub fn enterprise_key() -> KeyFile {
     KeyFile::new(SecretKey::from_seed(&[42u8; 32]))
@@ -29,64 +25,9 @@ pub fn enterprise_key() -> KeyFile {
 
 /// A valid draft: platform gets TAX-03 raw, SOC-01 derived, REG-01 raw; a bank gets TAX-03 derived.
 pub fn draft(key: &KeyFile) -> GrantDraft {
-    let catalog = Catalog::builtin();
-    let mut d = GrantDraft {
-        id: GrantId::parse("urn:uuid:3f9a6c2e-8a1b-4c55-9d0e-7b2f1a4c5d60").unwrap(),
-        issuer: key.did.as_str().to_owned(),
-        terms: GrantTerms {
-            enterprise: Enterprise {
-                uscc: ENTERPRISE.into(),
-                name: "杭州示例科技有限公司".into(),
-            },
-            grantee: Grantee {
-                uscc: PLATFORM.into(),
-                name: "示例融资信用服务平台".into(),
-                role: GranteeRole::Platform,
-            },
-            onward_recipients: vec![OnwardRecipient {
-                uscc: BANK.into(),
-                name: "示例银行".into(),
-                role: RecipientRole::Bank,
-                categories: vec![CategoryGrant {
-                    code: "TAX-03".into(),
-                    granularity: Granularity::Derived,
-                }],
-            }],
-            categories: vec![
-                CategoryGrant {
-                    code: "TAX-03".into(),
-                    granularity: Granularity::Raw,
-                },
-                CategoryGrant {
-                    code: "SOC-01".into(),
-                    granularity: Granularity::Derived,
-                },
-                CategoryGrant {
-                    code: "REG-01".into(),
-                    granularity: Granularity::Raw,
-                },
-            ],
-            purposes: vec!["credit-approval".into()],
-            data_period: DataPeriod {
-                from: "2024-01-01".into(),
-                until: "2026-10-31".into(),
-            },
-            usage: Usage::Periodic {
-                max_releases: 4,
-                per: consentry::grant::model::RatePeriod::Month,
-            },
-            letters: vec![],
-            catalog_version: None,
-        },
-        valid_from: at("2026-12-01T00:00:00Z"),
-        valid_until: at("2027-12-01T00:00:00Z"),
-        status: StatusSlot {
-            base: "https://node.example/status/1".into(),
-            index: 4242,
-        },
-    };
-    d.attach_current_letters(&catalog);
-    d
+    GrantDraft::example(key.did.as_str())
+        .with_category("REG-01", Granularity::Raw)
+        .with_current_letters(&Catalog::builtin())
 }
 
 pub fn inside() -> time::OffsetDateTime {

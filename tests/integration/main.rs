@@ -27,6 +27,7 @@ mod notifications;
 mod objections;
 mod openapi;
 mod openapi_platform;
+mod paging;
 mod platform;
 mod portal;
 mod security;

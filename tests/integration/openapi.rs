@@ -107,7 +107,7 @@ pub(crate) struct Spec {
 }
 
 impl Spec {
-    fn load() -> Self {
+    pub(crate) fn load() -> Self {
         Self::load_named("openapi.yaml")
     }
 

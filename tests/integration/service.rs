@@ -4,22 +4,20 @@
 
 use consentry::catalog::Catalog;
 use consentry::credential::data_integrity::create_proof;
-use consentry::grant::model::{
-    CategoryGrant, DataPeriod, Enterprise, Grantee, GranteeRole, Granularity, OnwardRecipient, RatePeriod,
-    RecipientRole, Usage,
-};
-use consentry::grant::{GrantDraft, GrantTerms, StatusSlot};
+use consentry::grant::GrantDraft;
+use consentry::grant::draft::example;
+use consentry::grant::model::{Granularity, Usage};
 use consentry::identity::KeyFile;
 use consentry::ids::GrantId;
 use serde_json::{Value, json};
 
 use crate::common::server::{Backend, Client, TestNode, get_public, new_key};
 
-pub const ENTERPRISE: &str = "91330100716105852F";
+pub const ENTERPRISE: &str = example::ENTERPRISE;
 pub const OTHER_ENTERPRISE: &str = "91330106MA2B3C4D11";
-pub const PLATFORM: &str = "91440300708461136T";
+pub const PLATFORM: &str = example::PLATFORM;
 pub const OTHER_PLATFORM: &str = "91330000MA28PLAT2L";
-pub const BANK: &str = "911000001000013428";
+pub const BANK: &str = example::BANK;
 pub const REGULATOR: &str = "91110000MA01REGU0H";
 
 /// Demo records for the test enterprise: tax filings (non-public), social insurance (non-public),
@@ -156,59 +154,11 @@ pub fn register_enterprise(node: &TestNode, key: &KeyFile, uscc: &str, name: &st
 /// TAX-03 derived; 4 releases a month; credit approval.
 pub fn draft(enterprise: &KeyFile, list: &str, index: u64) -> GrantDraft {
     let t = now();
-    let mut d = GrantDraft {
-        id: GrantId::random(),
-        issuer: enterprise.did.as_str().to_owned(),
-        terms: GrantTerms {
-            enterprise: Enterprise {
-                uscc: ENTERPRISE.into(),
-                name: "杭州示例科技有限公司".into(),
-            },
-            grantee: Grantee {
-                uscc: PLATFORM.into(),
-                name: "示例融资信用服务平台".into(),
-                role: GranteeRole::Platform,
-            },
-            onward_recipients: vec![OnwardRecipient {
-                uscc: BANK.into(),
-                name: "示例银行".into(),
-                role: RecipientRole::Bank,
-                categories: vec![CategoryGrant {
-                    code: "TAX-03".into(),
-                    granularity: Granularity::Derived,
-                }],
-            }],
-            categories: vec![
-                CategoryGrant {
-                    code: "TAX-03".into(),
-                    granularity: Granularity::Raw,
-                },
-                CategoryGrant {
-                    code: "SOC-01".into(),
-                    granularity: Granularity::Derived,
-                },
-            ],
-            purposes: vec!["credit-approval".into()],
-            data_period: DataPeriod {
-                from: "2024-01-01".into(),
-                until: "2026-10-31".into(),
-            },
-            usage: Usage::Periodic {
-                max_releases: 4,
-                per: RatePeriod::Month,
-            },
-            letters: vec![],
-            catalog_version: None,
-        },
-        valid_from: t - time::Duration::minutes(1),
-        valid_until: t + time::Duration::days(365),
-        status: StatusSlot {
-            base: list.to_owned(),
-            index,
-        },
-    };
-    d.attach_current_letters(&Catalog::builtin());
-    d
+    GrantDraft::example(enterprise.did.as_str())
+        .with_id(GrantId::random())
+        .with_validity(t - time::Duration::minutes(1), t + time::Duration::days(365))
+        .with_status(list, index)
+        .with_current_letters(&Catalog::builtin())
 }
 
 fn tax_release(grant: &str) -> Value {

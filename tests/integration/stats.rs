@@ -20,11 +20,11 @@ use consentry::catalog::Catalog;
 use consentry::clock::Clock;
 use consentry::config::{Config, ServeArgs};
 use consentry::credential::data_integrity::create_proof;
+use consentry::grant::GrantDraft;
 use consentry::grant::model::{
-    CategoryGrant, DataPeriod, Enterprise, Grantee, GranteeRole, Granularity, OnwardRecipient, RatePeriod,
-    RecipientRole, Usage,
+    CategoryGrant, Enterprise, Grantee, GranteeRole, Granularity, OnwardRecipient, RatePeriod, RecipientRole,
+    Usage,
 };
-use consentry::grant::{GrantDraft, GrantTerms, StatusSlot};
 use consentry::identity::KeyFile;
 use consentry::ids::{GrantId, Uscc};
 use consentry::log::entry::{AccessRecord, EntryKind};
@@ -181,69 +181,44 @@ fn draft(
     usage: Usage,
 ) -> GrantDraft {
     let t = env.now();
-    let mut d = GrantDraft {
-        id: GrantId::random(),
-        issuer: enterprise.key.did.as_str().to_owned(),
-        terms: GrantTerms {
-            enterprise: Enterprise {
-                uscc: enterprise.uscc.clone(),
-                name: "测试企业".into(),
-            },
-            grantee: Grantee {
-                uscc: platform.to_owned(),
-                name: "测试平台".into(),
-                role: GranteeRole::Platform,
-            },
-            onward_recipients: bank
-                .map(|b| OnwardRecipient {
-                    uscc: b.to_owned(),
-                    name: "测试银行".into(),
-                    role: RecipientRole::Bank,
-                    categories: vec![
-                        CategoryGrant {
-                            code: "TAX-03".into(),
-                            granularity: Granularity::Derived,
-                        },
-                        CategoryGrant {
-                            code: "SOC-01".into(),
-                            granularity: Granularity::Derived,
-                        },
-                    ],
-                })
-                .into_iter()
-                .collect(),
+    let mut d = GrantDraft::example(enterprise.key.did.as_str())
+        .with_id(GrantId::random())
+        .with_validity(t - time::Duration::minutes(1), until)
+        .with_status(
+            slot["statusList"].as_str().unwrap(),
+            slot["statusIndex"].as_u64().unwrap(),
+        )
+        .with_usage(usage)
+        .with_category("HPF-01", Granularity::Derived);
+    let terms = &mut d.terms;
+    terms.enterprise = Enterprise {
+        uscc: enterprise.uscc.clone(),
+        name: "测试企业".into(),
+    };
+    terms.grantee = Grantee {
+        uscc: platform.to_owned(),
+        name: "测试平台".into(),
+        role: GranteeRole::Platform,
+    };
+    terms.onward_recipients = bank
+        .map(|b| OnwardRecipient {
+            uscc: b.to_owned(),
+            name: "测试银行".into(),
+            role: RecipientRole::Bank,
             categories: vec![
                 CategoryGrant {
                     code: "TAX-03".into(),
-                    granularity: Granularity::Raw,
+                    granularity: Granularity::Derived,
                 },
                 CategoryGrant {
                     code: "SOC-01".into(),
                     granularity: Granularity::Derived,
                 },
-                CategoryGrant {
-                    code: "HPF-01".into(),
-                    granularity: Granularity::Derived,
-                },
             ],
-            purposes: vec!["credit-approval".into()],
-            data_period: DataPeriod {
-                from: "2024-01-01".into(),
-                until: "2026-10-31".into(),
-            },
-            usage,
-            letters: vec![],
-            catalog_version: None,
-        },
-        valid_from: t - time::Duration::minutes(1),
-        valid_until: until,
-        status: StatusSlot {
-            base: slot["statusList"].as_str().unwrap().to_owned(),
-            index: slot["statusIndex"].as_u64().unwrap(),
-        },
-    };
-    d.attach_current_letters(&Catalog::builtin());
-    d
+        })
+        .into_iter()
+        .collect();
+    d.with_current_letters(&Catalog::builtin())
 }
 
 const CATEGORIES: [&str; 6] = ["TAX-03", "SOC-01", "HPF-01", "REG-01", "JUD-01", "NOPE-1"];

@@ -323,7 +323,10 @@ export class NodeClient extends BaseClient {
   lodgeObjection(body: JsonObject): Promise<JsonObject> {
     return this.request('POST', '/v1/objections', { json: body });
   }
-  /** Objections the caller may see. */
+  /**
+   * Objections the caller may see, newest first: `limit` 1–500 (default 50; another value is
+   * `400 invalid-query`); pass the answer's `next` as `before` for the following page.
+   */
   listObjections(query?: RequestOptions['query']): Promise<JsonObject> {
     return this.request('GET', '/v1/objections', { query });
   }
@@ -458,7 +461,11 @@ export class NodeClient extends BaseClient {
       }
     }
   }
-  /** Access-log entries the caller may see (filters of spec/access-log.md §7.2). */
+  /**
+   * Access-log entries the caller may see (filters of spec/access-log.md §7.2), oldest first:
+   * `limit` 1–10000 (default 100; another value is `400 invalid-query`); pass the answer's `next`
+   * as `after` for the following page.
+   */
   listLogEntries(query?: RequestOptions['query']): Promise<JsonObject> {
     return this.request('GET', '/v1/log/entries', { query });
   }

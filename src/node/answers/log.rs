@@ -73,3 +73,33 @@ pub struct ConsistencyProof {
     /// The proof's hashes, hex (`ConsistencyProof.proof`).
     pub proof: Vec<String>,
 }
+
+/// An entry of the access log with its record (`components/schemas/LogEntry`), an item of `GET
+/// /v1/log/entries` (`components/schemas/LogEntryPage`, [`super::Paged`] with the entry index as
+/// cursor).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogEntry {
+    /// The entry's position in the log (`LogEntry.index`).
+    pub index: u64,
+    /// When it was logged, RFC 3339 UTC to the second (`LogEntry.time`).
+    pub time: String,
+    /// Its kind (`LogEntry.kind`, `components/schemas/EntryKind`).
+    pub kind: crate::log::entry::EntryKind,
+    /// The 136-byte leaf, standard base64 (`LogEntry.leaf`).
+    pub leaf: String,
+    /// The Merkle leaf hash, hex (`LogEntry.leafHash`).
+    pub leaf_hash: String,
+    /// The record's salt, hex; `None` (`null`) once erased (`LogEntry.salt`).
+    pub salt: Option<String>,
+    /// The record as stored (a document of its own); `None` (`null`) once erased (`LogEntry.record`).
+    pub record: Option<serde_json::Value>,
+}
+
+impl super::Listed for LogEntry {
+    const MEMBER: &'static str = "entries";
+}
+
+/// `GET /v1/log/entries` (`components/schemas/LogEntryPage`): a page of entries, oldest first,
+/// with the index of the last one as `next` when the page is full.
+pub type LogEntryPage = super::Paged<LogEntry, u64>;

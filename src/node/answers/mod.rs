@@ -31,6 +31,7 @@ pub mod intake;
 pub mod letters;
 pub mod loans;
 pub mod log;
+pub mod objections;
 mod paging;
 pub mod registry;
 pub mod stats;

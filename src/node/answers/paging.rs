@@ -52,9 +52,17 @@ impl Page {
 
     /// Checks a query's `limit` alone (lists paged by another cursor than `after`).
     pub fn limit(limit: Option<i64>) -> Result<i64> {
-        let limit = limit.unwrap_or(Self::DEFAULT_LIMIT);
-        if !(1..=Self::MAX_LIMIT).contains(&limit) {
-            return Err(Error::invalid("invalid-query", "limit: 1–200"));
+        Self::limit_within(limit, Self::DEFAULT_LIMIT, Self::MAX_LIMIT)
+    }
+
+    /// Checks the `limit` of a list whose pages have a range of their own (the access log's
+    /// entries, read by verifiers in large pages; the objections): `None` is `default`, a value
+    /// outside 1–`max` is `400 invalid-query` naming the parameter and the range (`limit:
+    /// 1–<max>`), never clamped.
+    pub fn limit_within(limit: Option<i64>, default: i64, max: i64) -> Result<i64> {
+        let limit = limit.unwrap_or(default);
+        if !(1..=max).contains(&limit) {
+            return Err(Error::invalid("invalid-query", format!("limit: 1–{max}")));
         }
         Ok(limit)
     }
@@ -109,5 +117,12 @@ mod tests {
         assert_eq!(Page::next(2, &[1, 2], |x| *x * 10), Some(20));
         assert_eq!(Page::next(3, &[1, 2], |x| *x * 10), None);
         assert_eq!(Page::next::<i64, i64>(0, &[], |x| *x), None);
+        assert_eq!(Page::limit_within(None, 100, 10_000).unwrap(), 100);
+        assert_eq!(Page::limit_within(Some(10_000), 100, 10_000).unwrap(), 10_000);
+        for bad in [0, 10_001] {
+            let e = Page::limit_within(Some(bad), 100, 10_000).unwrap_err();
+            assert_eq!(e.code(), "invalid-query");
+            assert!(e.to_string().contains("limit: 1–10000"), "{e}");
+        }
     }
 }

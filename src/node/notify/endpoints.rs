@@ -119,7 +119,7 @@ pub async fn register(node: &Node, caller: &Caller, body: EndpointBody) -> Resul
     let v = node
         .committer
         .run(move |tx| -> Result<Webhook> {
-            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            tx.consume_assertion(&a)?;
             let count = store::count_active(tx.conn, &owner)?;
             if count >= MAX_ENDPOINTS {
                 return Err(Error::Conflict(format!(
@@ -159,7 +159,7 @@ pub async fn rotate(node: &Node, caller: &Caller, public_id: String, body: Endpo
         .committer
         .run(move |tx| -> Result<Webhook> {
             let row = own_endpoint(tx.conn, &owner, &public_id)?;
-            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            tx.consume_assertion(&a)?;
             let now = tx.now();
             let pending = pending_of(tx.conn, row.id)?;
             store::reschedule_pending(tx.conn, row.id, now)?;
@@ -189,7 +189,7 @@ pub async fn delete(node: &Node, caller: &Caller, public_id: String) -> Result<W
         .committer
         .run(move |tx| -> Result<WebhookDeleted> {
             let row = own_endpoint(tx.conn, &owner, &public_id)?;
-            tx.consume_jti(&a.jti, a.signer.as_str(), a.expires_ms)?;
+            tx.consume_assertion(&a)?;
             let now = tx.now();
             let cancelled = store::cancel_pending(tx.conn, row.id)?;
             store::mark_deleted(tx.conn, row.id, now)?;

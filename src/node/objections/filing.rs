@@ -21,6 +21,7 @@ use crate::credential::datetime::parse_datetime_stamp;
 use crate::crypto::Sha256Digest;
 use crate::error::{Error, Result};
 use crate::ids::{ObjectionId, Uscc};
+use crate::node::answers::objections::Objection;
 use crate::node::auth;
 use crate::node::registry::delegated;
 use crate::node::{Caller, Node};
@@ -244,7 +245,7 @@ fn check_filing(tx: &mut Tx<'_>, f: &Filing) -> Result<()> {
 /// Lodges an objection: an enterprise filing directly (the node receives and takes it at once), or
 /// a platform relaying a filing it received (with its signed receipt, and its hand-over if it
 /// forwards in the same call). Answers the objection, including the receipt the enterprise keeps.
-pub async fn file(node: &Node, caller: &Caller, body: Lodge) -> Result<Value> {
+pub async fn file(node: &Node, caller: &Caller, body: Lodge) -> Result<Objection> {
     let filing = parse_filing(node, &body.filing)?;
     let (receipt, forward) = match caller.role {
         Role::Enterprise => {
@@ -327,7 +328,7 @@ pub async fn file(node: &Node, caller: &Caller, body: Lodge) -> Result<Value> {
                 check_signer_is(tx, &receipt, caller_id)?;
                 if let Some(f) = &forward {
                     check_signer_is(tx, f, caller_id)?;
-                    tx.consume_jti(&f.req.jti, f.req.signer.as_str(), f.req.expires_ms)?;
+                    tx.consume_assertion(&f.req)?;
                 }
             }
             let row = ObjectionRow {

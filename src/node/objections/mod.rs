@@ -38,4 +38,4 @@ pub use deadlines::{FORWARD_WORKING_DAYS, deadline_for, sweep};
 pub use filing::{Attachment, Filing, Lodge, MAX_ATTACHMENTS, Target, file, parse_filing};
 pub use state::{MAX_CORRECTION, ObjectionState, decide, decide_as, forward, previous};
 pub use statements::{Actor, MAX_STATEMENT_AGE_SECS, MAX_TEXT, StepBody, action};
-pub use views::{ListQuery, get, list};
+pub use views::{DEFAULT_LIST_PAGE, ListQuery, MAX_LIST_PAGE, get, list};

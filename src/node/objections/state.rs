@@ -26,6 +26,7 @@ use crate::calendar::format_cst;
 use crate::crypto::Sha256Digest;
 use crate::error::{Error, Result};
 use crate::log::entry::{AccessRecord, EntryKind};
+use crate::node::answers::objections::Objection;
 use crate::node::{Caller, Node, notify};
 use crate::policy::Role;
 use crate::storage::log_store::{NewEntry, Tx};
@@ -140,7 +141,7 @@ fn message(step: ObjectionState, id: &str) -> String {
 }
 
 /// A platform hands over an objection it registered earlier with its receipt only.
-pub async fn forward(node: &Node, caller: &Caller, id: String, body: StepBody) -> Result<Value> {
+pub async fn forward(node: &Node, caller: &Caller, id: String, body: StepBody) -> Result<Objection> {
     caller.require(&[Role::Platform])?;
     let st = caller_statement(node, caller, &body.statement, action::FORWARD, 600)?;
     let caller_id = caller.participant.id;
@@ -164,7 +165,7 @@ pub async fn forward(node: &Node, caller: &Caller, id: String, body: StepBody) -
                 )));
             }
             check_signer_is(tx, &st, caller_id)?;
-            tx.consume_jti(&st.req.jti, st.req.signer.as_str(), st.req.expires_ms)?;
+            tx.consume_assertion(&st.req)?;
             let at = tx.now();
             let kept = o.deadline_at.map(|d| at <= d);
             record_step(
@@ -197,7 +198,7 @@ pub async fn decide(
     id: String,
     act: &'static str,
     body: StepBody,
-) -> Result<Value> {
+) -> Result<Objection> {
     caller.require(&[Role::Node])?;
     decide_as(node, Actor::from(caller), id, act, body).await
 }
@@ -210,7 +211,7 @@ pub async fn decide_as(
     id: String,
     act: &'static str,
     body: StepBody,
-) -> Result<Value> {
+) -> Result<Objection> {
     if actor.role != Role::Node {
         return Err(Error::Forbidden(
             "only the node operator reviews and resolves objections".into(),
@@ -256,7 +257,7 @@ pub async fn decide_as(
                 )));
             }
             check_signer_is(tx, &st, caller_id)?;
-            tx.consume_jti(&st.req.jti, st.req.signer.as_str(), st.req.expires_ms)?;
+            tx.consume_assertion(&st.req)?;
             let target = Target::from_row(&o.target_kind, &o.target_ref);
             let mut detail = json!({"explanation": explanation});
             let mut change = None;

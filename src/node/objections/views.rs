@@ -6,7 +6,7 @@
 //! as not found.
 
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::deadlines::deadline_view;
 use super::filing::Target;
@@ -16,63 +16,74 @@ use crate::calendar::{WorkCalendar, format_cst};
 use crate::error::{Error, Result};
 use crate::ids::ObjectionId;
 use crate::node::Node;
+use crate::node::answers::Page;
+use crate::node::answers::objections::{
+    Objection, ObjectionCorrection, ObjectionList, ObjectionParty, ObjectionStepRecord, ObjectionSummary,
+    StepActor,
+};
 use crate::policy::Role;
 use crate::storage::objections::{self as store, Filter, ObjectionRow, StepRow};
 use crate::storage::{DbConn, from_millis};
 
-fn step_view(s: &StepRow) -> Value {
-    json!({
-        "step": s.step.as_str(),
-        "actor": {"uscc": s.actor_uscc, "role": s.actor_role, "did": s.actor_did},
-        "at": format_cst(from_millis(s.at)),
-        "statement": s.statement,
-        "sha256": s.sha256,
-        "prevSha256": s.prev_sha256,
-        "logIndex": s.log_seq,
-    })
+fn step_view(s: &StepRow) -> ObjectionStepRecord {
+    ObjectionStepRecord {
+        step: s.step,
+        actor: StepActor {
+            uscc: s.actor_uscc.clone(),
+            role: s.actor_role.clone(),
+            did: s.actor_did.clone(),
+        },
+        at: format_cst(from_millis(s.at)),
+        statement: s.statement.clone(),
+        sha256: s.sha256.clone(),
+        prev_sha256: s.prev_sha256.clone(),
+        log_index: s.log_seq,
+    }
 }
 
-fn view(c: &mut DbConn, o: &ObjectionRow, full: bool, now: i64, cal: &WorkCalendar) -> Result<Value> {
+fn summary(o: &ObjectionRow, now: i64, cal: &WorkCalendar) -> ObjectionSummary {
     let deadline = deadline_view(cal, o, now);
     let overdue = deadline["status"] == "missed";
-    let mut v = json!({
-        "id": o.id,
-        "enterprise": o.enterprise_uscc,
-        "target": Target::from_row(&o.target_kind, &o.target_ref).to_json(),
-        "reason": o.reason,
-        "attachments": serde_json::from_str::<Value>(&o.attachments).unwrap_or(Value::Array(vec![])),
-        "state": o.state.as_str(),
-        "receivedBy": {"uscc": o.received_by, "role": o.received_role},
-        "filedAt": format_cst(from_millis(o.filed_at)),
-        "receivedAt": format_cst(from_millis(o.received_at)),
-        "forwardedAt": o.forwarded_at.map(|f| format_cst(from_millis(f))),
-        "deadline": deadline,
-        "overdue": overdue,
-        "updatedAt": format_cst(from_millis(o.updated_at)),
-    });
-    if full {
-        let steps = store::steps(c, &o.id)?;
-        v["steps"] = Value::Array(steps.iter().map(step_view).collect());
-        v["filing"] = Value::String(o.filing.clone());
-        v["filingSha256"] = Value::String(o.filing_sha256.clone());
-        if let Some(first) = steps.first() {
-            v["receipt"] = Value::String(first.statement.clone());
-        }
-        let corrections: Vec<Value> = store::corrections(c, &o.id)?
-            .into_iter()
-            .map(|k| {
-                json!({
-                    "record": k.record_id,
-                    "old": serde_json::from_str::<Value>(&k.old_body).unwrap_or(Value::Null),
-                    "new": serde_json::from_str::<Value>(&k.new_body).unwrap_or(Value::Null),
-                    "at": format_cst(from_millis(k.at)),
-                    "logIndex": k.log_seq,
-                })
-            })
-            .collect();
-        v["corrections"] = Value::Array(corrections);
+    ObjectionSummary {
+        id: o.id.to_string(),
+        enterprise: o.enterprise_uscc.clone(),
+        target: Target::from_row(&o.target_kind, &o.target_ref).to_json(),
+        reason: o.reason.clone(),
+        attachments: serde_json::from_str::<Value>(&o.attachments).unwrap_or(Value::Array(vec![])),
+        state: o.state,
+        received_by: ObjectionParty {
+            uscc: o.received_by.clone(),
+            role: o.received_role.clone(),
+        },
+        filed_at: format_cst(from_millis(o.filed_at)),
+        received_at: format_cst(from_millis(o.received_at)),
+        forwarded_at: o.forwarded_at.map(|f| format_cst(from_millis(f))),
+        deadline,
+        overdue,
+        updated_at: format_cst(from_millis(o.updated_at)),
     }
-    Ok(v)
+}
+
+fn full(c: &mut DbConn, o: &ObjectionRow, now: i64, cal: &WorkCalendar) -> Result<Objection> {
+    let steps = store::steps(c, &o.id)?;
+    let corrections = store::corrections(c, &o.id)?
+        .into_iter()
+        .map(|k| ObjectionCorrection {
+            record: k.record_id,
+            old: serde_json::from_str::<Value>(&k.old_body).unwrap_or(Value::Null),
+            new: serde_json::from_str::<Value>(&k.new_body).unwrap_or(Value::Null),
+            at: format_cst(from_millis(k.at)),
+            log_index: k.log_seq,
+        })
+        .collect();
+    Ok(Objection {
+        summary: summary(o, now, cal),
+        receipt: steps.first().map(|first| first.statement.clone()),
+        steps: steps.iter().map(step_view).collect(),
+        filing: o.filing.clone(),
+        filing_sha256: o.filing_sha256.clone(),
+        corrections,
+    })
 }
 
 /// The objection `id` names, if any: an id that is not an objection id names none (a path or a
@@ -84,12 +95,12 @@ pub(super) fn find(c: &mut DbConn, id: &str) -> Result<Option<ObjectionRow>> {
     }
 }
 
-pub(super) async fn get_unchecked(node: &Node, id: String) -> Result<Value> {
+pub(super) async fn get_unchecked(node: &Node, id: String) -> Result<Objection> {
     let (now, cal) = (node.now_ms(), node.calendar.get());
     node.store
-        .call(move |c| -> Result<Value> {
+        .call(move |c| -> Result<Objection> {
             let o = find(c, &id)?.ok_or_else(|| Error::NotFound(format!("objection {id}")))?;
-            view(c, &o, true, now, &cal)
+            full(c, &o, now, &cal)
         })
         .await
 }
@@ -105,7 +116,7 @@ fn visible(viewer: &Actor, o: &ObjectionRow) -> bool {
 }
 
 /// One objection with its steps, statements and corrections, if the viewer may see it.
-pub async fn get(node: &Node, viewer: &Actor, id: String) -> Result<Value> {
+pub async fn get(node: &Node, viewer: &Actor, id: String) -> Result<Objection> {
     // A bank sees no objection (`404`, as if none existed); a department is told it may not.
     if viewer.role == Role::Department {
         refuse_other_roles(viewer)?;
@@ -113,11 +124,11 @@ pub async fn get(node: &Node, viewer: &Actor, id: String) -> Result<Value> {
     let (now, cal) = (node.now_ms(), node.calendar.get());
     let caller = viewer.clone();
     node.store
-        .call(move |c| -> Result<Value> {
+        .call(move |c| -> Result<Objection> {
             let o = find(c, &id)?
                 .filter(|o| visible(&caller, o))
                 .ok_or_else(|| Error::NotFound(format!("objection {id}")))?;
-            view(c, &o, true, now, &cal)
+            full(c, &o, now, &cal)
         })
         .await
 }
@@ -137,9 +148,15 @@ pub struct ListQuery {
     pub enterprise: Option<String>,
     /// Cursor: the `next` of the previous page.
     pub before: Option<String>,
-    /// Page size (default 50, at most 500).
+    /// Page size: 1–500 ([`MAX_LIST_PAGE`]), default 50; another value is `400 invalid-query`.
     pub limit: Option<i64>,
 }
+
+/// Largest page of `GET /v1/objections`.
+pub const MAX_LIST_PAGE: i64 = 500;
+
+/// Page size of `GET /v1/objections` when the query gives none.
+pub const DEFAULT_LIST_PAGE: i64 = 50;
 
 /// Objections are read by the enterprises that file them, the platforms that receive them, the
 /// node that handles them and regulators; a bank (it hands objections on at its platform,
@@ -154,11 +171,13 @@ fn refuse_other_roles(viewer: &Actor) -> Result<()> {
     }
 }
 
-/// Objections the viewer may see, newest first, with a cursor.
-pub async fn list(node: &Node, caller: &Actor, q: ListQuery) -> Result<Value> {
+/// Objections the viewer may see, newest first, with a cursor: `next` (that of the last item of a
+/// full page) passed as `before` reads the following page. A `limit` outside 1–500 is `400
+/// invalid-query` (`limit: 1–500`), checked after the caller's role; nothing is read.
+pub async fn list(node: &Node, caller: &Actor, q: ListQuery) -> Result<ObjectionList> {
     refuse_other_roles(caller)?;
     let (now, cal) = (node.now_ms(), node.calendar.get());
-    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+    let limit = Page::limit_within(q.limit, DEFAULT_LIST_PAGE, MAX_LIST_PAGE)?;
     let mut f = Filter {
         state: None,
         enterprise: q.enterprise.clone(),
@@ -193,16 +212,11 @@ pub async fn list(node: &Node, caller: &Actor, q: ListQuery) -> Result<Value> {
         f.before = Some((at, id));
     }
     node.store
-        .call(move |c| -> Result<Value> {
+        .call(move |c| -> Result<ObjectionList> {
             let rows = store::list(c, &f)?;
-            let next = (i64::try_from(rows.len()).unwrap_or(0) == f.limit)
-                .then(|| rows.last().map(|o| format!("{}~{}", o.received_at, o.id)))
-                .flatten();
-            let items = rows
-                .iter()
-                .map(|o| view(c, o, false, now, &cal))
-                .collect::<Result<Vec<_>>>()?;
-            Ok(json!({"objections": items, "next": next}))
+            let next = Page::next(f.limit, &rows, |o| format!("{}~{}", o.received_at, o.id));
+            let items = rows.iter().map(|o| summary(o, now, &cal)).collect();
+            Ok(ObjectionList { items, next })
         })
         .await
 }

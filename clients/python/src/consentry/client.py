@@ -412,9 +412,11 @@ class NodeClient(_Http):
         """``POST /v1/objections`` (the body carries the signed ``statement``)."""
         return cast(dict[str, Any], self._post("/v1/objections", dict(body), auth=True))
 
-    def objections(self) -> dict[str, Any]:
-        """``GET /v1/objections``."""
-        return cast(dict[str, Any], self._get("/v1/objections", auth=True))
+    def objections(self, **filters: Any) -> dict[str, Any]:
+        """``GET /v1/objections`` (filters: state, overdue, deadlineUnknown, enterprise, ``before``,
+        ``limit`` 1–500, default 50; another limit is ``400 invalid-query``). Newest first; pass the
+        answer's ``next`` as ``before`` for the following page."""
+        return cast(dict[str, Any], self._get("/v1/objections", auth=True, query=filters))
 
     def objection(self, objection_id: str) -> dict[str, Any]:
         """``GET /v1/objections/{id}``."""
@@ -579,7 +581,9 @@ class NodeClient(_Http):
                 time.sleep(0.3 if not isinstance(ra, (int, float)) else min(float(ra), 1.0))
 
     def log_entries(self, **filters: Any) -> dict[str, Any]:
-        """``GET /v1/log/entries`` (filters: enterprise, grant, platform, bank, category, kind, …)."""
+        """``GET /v1/log/entries`` (filters: enterprise, grant, platform, bank, category, kind, …,
+        ``after``, ``limit`` 1–10000, default 100; another limit is ``400 invalid-query``). Oldest
+        first; pass the answer's ``next`` as ``after`` for the following page."""
         return cast(dict[str, Any], self._get("/v1/log/entries", auth=True, query=filters))
 
     def export(self, to: int | None = None) -> str:

@@ -278,14 +278,20 @@ export async function historyPage(root, params) {
     if (grant) q.set('grant', grant);
     delete box.dataset.done;
     say(st, T('正在读取…', 'Loading…'));
-    let data;
+    // Every page (the list is no longer cut at the first 500): follow `next` as `after`.
+    const all = [];
     try {
-      data = await get(`/portal/api/history?${q}`);
+      for (;;) {
+        const data = await get(`/portal/api/history?${q}`);
+        all.push(...data.entries);
+        if (data.next === null || data.next === undefined) break;
+        q.set('after', String(data.next));
+      }
     } catch (e) {
       clear(st, errorBox(e instanceof ApiError ? e.describe() : e.message, draw));
       return;
     }
-    const entries = data.entries.slice().reverse();
+    const entries = all.reverse();
     say(st, T(`共 ${entries.length} 条,正在验证…`, `${entries.length} entries; verifying…`));
     const items = new Map(entries.map((e) => [e.index, withObjection(entryItem(e), e)]));
     clear(box, entries.length ? h('ol', { class: 'entries', reversed: true }, [...items.values()]) : h('p', { class: 'empty' }, T('暂无记录。', 'Nothing yet.')));

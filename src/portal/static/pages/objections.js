@@ -254,7 +254,10 @@ function loadDraft(k) {
 /** What a target refers to, described from the enterprise's own history or data. */
 async function targetSummary(target) {
   if (target.type === 'access') {
-    const d = await get('/portal/api/history?limit=500');
+    // The one entry, whatever its place in the history (the entries after `logIndex - 1`).
+    const q = new URLSearchParams({ limit: '1' });
+    if (target.logIndex > 0) q.set('after', String(target.logIndex - 1));
+    const d = await get(`/portal/api/history?${q}`);
     const e = d.entries.find((x) => x.index === target.logIndex);
     if (!e) return h('p', { class: 'alert', role: 'alert' }, T(`您的数据使用记录中没有 #${target.logIndex}。`, `Your access history has no entry #${target.logIndex}.`));
     return h('div', {}, h('p', {}, h('strong', {}, kindLabel(e.kind)), ' ', h('span', { class: 'mono' }, `#${e.index}`), ' ', h('time', { datetime: e.time }, fmtTime(e.time))), h('p', { class: 'entry-desc' }, describe(e)));

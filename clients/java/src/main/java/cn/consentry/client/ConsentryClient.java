@@ -563,7 +563,11 @@ public final class ConsentryClient {
         return get("/v1/enterprise/data");
     }
 
-    /** @param query filters (enterprise, grant, kind, limit …) @return GET /v1/log/entries, the access history */
+    /**
+     * @param query filters (enterprise, grant, kind …); {@code limit} 1–10000 (default 100; another
+     *     value is 400 invalid-query), {@code after} the previous page's {@code next}
+     * @return GET /v1/log/entries, the access history, oldest first
+     */
     public Map<String, Object> logEntries(Map<String, ?> query) {
         return get("/v1/log/entries" + query(query));
     }
@@ -580,7 +584,11 @@ public final class ConsentryClient {
         return post("/v1/objections", body);
     }
 
-    /** @param query filters @return GET /v1/objections */
+    /**
+     * @param query filters; {@code limit} 1–500 (default 50; another value is 400 invalid-query),
+     *     {@code before} the previous page's {@code next}
+     * @return GET /v1/objections, newest first
+     */
     public Map<String, Object> objections(Map<String, ?> query) {
         return get("/v1/objections" + query(query));
     }
