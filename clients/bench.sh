@@ -31,7 +31,7 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
     awk '{print $1, $6}' >"$out/python"
 (cd "$here/typescript" && node dist-test/bench/bench.js "$n") |
     awk '/WebCrypto/ {print $6, $8}' >"$out/typescript"
-(cd "$here/java" && java -Dconsentry.repo="$root" -cp target/classes:target/test-classes cn.consentry.client.Benchmark "$n") |
+(cd "$here/java" && java -Dconsentry.repo="$root" -cp "target/classes:target/test-classes:/usr/share/java/bcprov.jar" cn.consentry.client.Benchmark "$n") |
     awk '{env = ($1 ~ /jwt/) ? "vc-jwt" : "data-integrity"; print env, $2}' >"$out/java"
 
 python3 - "$out" <<'PY'
