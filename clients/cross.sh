@@ -39,7 +39,7 @@ cli() { # lang args...
     case "$lang" in
     python) "$here/python/.venv/bin/python" -m consentry "$@" ;;
     typescript) node "$here/typescript/dist/cli.js" "$@" ;;
-    java) java -cp "$here/java/target/classes" cn.consentry.client.cli.Cli "$@" ;;
+    java) java -cp "$here/java/target/classes:/usr/share/java/bcprov.jar" cn.consentry.client.cli.Cli "$@" ;;
     esac
 }
 

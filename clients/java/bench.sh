@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 mvn -q -o -B -Dmaven.repo.local=/usr/share/maven-repo test-compile
-exec java -Dconsentry.repo="$PWD/../.." -cp target/classes:target/test-classes cn.consentry.client.Benchmark "$@"
+# Bouncy Castle's Ed25519 (Debian libbcprov-java) when installed; the JDK's otherwise.
+exec java -Dconsentry.repo="$PWD/../.." -cp "target/classes:target/test-classes:/usr/share/java/bcprov.jar" cn.consentry.client.Benchmark "$@"

@@ -7,9 +7,11 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
 
-# Debian 12 packages: the JDK, Maven, its plugins and JUnit 5 (all into /usr/share/maven-repo).
+# Debian 12 packages: the JDK, Maven, its plugins, JUnit 5 and Bouncy Castle (the optional fast
+# Ed25519) (all into /usr/share/maven-repo).
 APT_PACKAGES=(openjdk-17-jdk-headless maven libmaven-compiler-plugin-java libsurefire-java junit5
-              libmaven-jar-plugin-java libmaven-resources-plugin-java libmaven-install-plugin-java)
+              libmaven-jar-plugin-java libmaven-resources-plugin-java libmaven-install-plugin-java
+              libbcprov-java)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -20,11 +20,12 @@ const buf = (b: Uint8Array): Uint8Array<ArrayBuffer> => (b.buffer instanceof Arr
 ed.hashes.sha512 = sha512;
 
 /** Node's own crypto module when running under Node ≥ 20.16 (synchronous lookup), else undefined. */
-type NodeHash = { update(d: Uint8Array): NodeHash; digest(): Uint8Array };
+type NodeHash = { update(d: Uint8Array | string, encoding?: 'utf8'): NodeHash; digest(): Uint8Array };
 type NodeKeyObject = object;
 const nodeCrypto = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:crypto') as
   | {
       createHash(alg: string): NodeHash;
+      hash?: (alg: string, data: Uint8Array | string, outputEncoding: 'buffer') => Uint8Array;
       createPublicKey(k: { key: Uint8Array; format: 'der'; type: 'spki' }): NodeKeyObject;
       verify(alg: null, data: Uint8Array, key: NodeKeyObject, sig: Uint8Array): boolean;
     }
@@ -35,11 +36,17 @@ const nodeCrypto = (globalThis as { process?: { getBuiltinModule?: (id: string) 
  * pure-JS one on a 2 KB grant), @noble/hashes elsewhere.
  */
 export function sha256(data: Uint8Array | string): Uint8Array {
-  const bytes = typeof data === 'string' ? utf8(data) : data;
-  if (nodeCrypto) {
-    return new Uint8Array(nodeCrypto.createHash('sha256').update(bytes).digest()); // a copy, not a view of Node's pool
+  if (nodeCrypto?.hash) {
+    // Node ≥ 20.12: one-shot, a string hashed as UTF-8 without an intermediate Uint8Array.
+    return new Uint8Array(nodeCrypto.hash('sha256', data, 'buffer')); // a copy, not a view of Node's pool
   }
-  return nobleSha256(bytes);
+  if (nodeCrypto) {
+    const h = nodeCrypto.createHash('sha256');
+    if (typeof data === 'string') h.update(data, 'utf8');
+    else h.update(data);
+    return new Uint8Array(h.digest()); // a copy, not a view of Node's pool
+  }
+  return nobleSha256(typeof data === 'string' ? utf8(data) : data);
 }
 /** HMAC-SHA256. */
 export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
@@ -85,11 +92,19 @@ const SMALL_ORDER = [
   'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
   'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa',
 ];
-const SMALL_ORDER_SET = new Set(SMALL_ORDER);
+const SMALL_ORDER_BYTES = SMALL_ORDER.map((h) => Uint8Array.from(h.match(/../g) ?? [], (b) => parseInt(b, 16)));
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 /** True if the 32 bytes encode a point of small order (or the identity). */
 export function isSmallOrder(p: Uint8Array): boolean {
-  return SMALL_ORDER_SET.has(hexEncode(p));
+  // Byte comparisons (mostly decided by the first byte), not a hex string per call.
+  for (const bad of SMALL_ORDER_BYTES) if (sameBytes(p, bad)) return true;
+  return false;
 }
 
 /**
@@ -155,7 +170,10 @@ function importPublic(subtle: SubtleCrypto, pub: Uint8Array): Promise<CryptoKey>
 
 const SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]);
 const nodeKeyCache = new Map<string, NodeKeyObject>();
+/** The key object used last, checked first: a verifier sees the same key again and again. */
+let lastNodeKey: { pub: Uint8Array; key: NodeKeyObject } | undefined;
 function nodePublic(pub: Uint8Array): NodeKeyObject {
+  if (lastNodeKey && sameBytes(lastNodeKey.pub, pub)) return lastNodeKey.key;
   const k = hexEncode(pub);
   let o = nodeKeyCache.get(k);
   if (!o) {
@@ -163,6 +181,7 @@ function nodePublic(pub: Uint8Array): NodeKeyObject {
     o = nodeCrypto!.createPublicKey({ key: concat(SPKI_PREFIX, pub), format: 'der', type: 'spki' });
     nodeKeyCache.set(k, o);
   }
+  lastNodeKey = { pub: pub.slice(), key: o };
   return o;
 }
 

@@ -4,8 +4,9 @@ import { VerificationError } from './errors.js';
 const RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
 /** Days in a month of the proleptic Gregorian calendar. */
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 export function daysInMonth(y: number, m: number): number {
-  return [31, y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1];
+  return m === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : DAYS[m - 1];
 }
 
 /**
@@ -19,7 +20,12 @@ export function parseDateTimeStamp(value: unknown, code: string, field: string):
   if (typeof value !== 'string') return bad('not a string');
   const m = RE.exec(value);
   if (!m) return bad('expected YYYY-MM-DDThh:mm:ss[.fff](Z|±hh:mm)');
-  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number);
+  const y = +m[1];
+  const mo = +m[2];
+  const d = +m[3];
+  const h = +m[4];
+  const mi = +m[5];
+  const s = +m[6];
   if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) bad('no such date');
   if (h > 23 || mi > 59 || s > 59) bad('no such time');
   let off = 0;

@@ -61,27 +61,29 @@ class Parser {
   object(depth: number): JsonObject {
     this.i++;
     const out: JsonObject = {};
-    const seen = new Set<string>();
     this.ws();
-    if (this.s[this.i] === '}') {
+    if (this.s.charCodeAt(this.i) === 0x7d) {
       this.i++;
       return out;
     }
     for (;;) {
       this.ws();
-      if (this.s[this.i] !== '"') this.err('expected a member name');
+      if (this.s.charCodeAt(this.i) !== 0x22) this.err('expected a member name');
       const k = this.string();
-      if (seen.has(k)) this.err(`duplicate member name ${JSON.stringify(k)}`);
-      seen.add(k);
+      // An own-property check, not a Set per object: `out` starts empty and only gets members here.
+      if (Object.prototype.hasOwnProperty.call(out, k)) this.err(`duplicate member name ${JSON.stringify(k)}`);
       this.ws();
-      if (this.s[this.i] !== ':') this.err("expected ':'");
+      if (this.s.charCodeAt(this.i) !== 0x3a) this.err("expected ':'");
       this.i++;
       const v = this.value(depth + 1);
-      Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+      // Plain assignment keeps V8's fast (shape-based) objects; only `__proto__` needs
+      // defineProperty, as assigning it would set the prototype instead of a member.
+      if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+      else out[k] = v;
       this.ws();
-      const c = this.s[this.i++];
-      if (c === '}') return out;
-      if (c !== ',') this.err("expected ',' or '}'");
+      const c = this.s.charCodeAt(this.i++);
+      if (c === 0x7d) return out;
+      if (c !== 0x2c) this.err("expected ',' or '}'");
     }
   }
   array(depth: number): Json[] {
@@ -214,41 +216,58 @@ export function numberToJcs(n: number): string {
 }
 
 const LONE_SURROGATE = /[\ud800-\udfff]/u;
+/** Whether a string has no lone surrogate: `String.prototype.isWellFormed` where the engine has it (Node 20+). */
+const wellFormed: (s: string) => boolean =
+  typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function'
+    ? (s) => (s as string & { isWellFormed(): boolean }).isWellFormed()
+    : (s) => !LONE_SURROGATE.test(s);
+/** Strings JSON.stringify copies unchanged between quotes: no `"`, `\\`, control character or surrogate. */
+const PLAIN = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
 function jcsString(s: string): string {
-  if (LONE_SURROGATE.test(s)) throw new VerificationError('canonicalization', 'string with a lone surrogate');
+  if (PLAIN.test(s)) return `"${s}"`;
+  if (!wellFormed(s)) throw new VerificationError('canonicalization', 'string with a lone surrogate');
   return JSON.stringify(s);
 }
 
-function jcsInto(v: unknown, out: string[]): void {
-  if (v === null) out.push('null');
-  else if (typeof v === 'boolean') out.push(v ? 'true' : 'false');
-  else if (typeof v === 'number') out.push(numberToJcs(v));
-  else if (typeof v === 'string') out.push(jcsString(v));
-  else if (Array.isArray(v)) {
-    out.push('[');
-    for (let i = 0; i < v.length; i++) {
-      if (i) out.push(',');
-      jcsInto(v[i], out);
+function jcsValue(v: unknown): string {
+  if (v === null) return 'null';
+  switch (typeof v) {
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'number':
+      return numberToJcs(v);
+    case 'string':
+      return jcsString(v);
+    case 'object': {
+      if (Array.isArray(v)) {
+        let out = '[';
+        for (let i = 0; i < v.length; i++) {
+          if (i) out += ',';
+          out += jcsValue(v[i]);
+        }
+        return `${out}]`;
+      }
+      const o = v as Record<string, unknown>;
+      const keys = Object.keys(o).sort();
+      let out = '{';
+      let first = true;
+      for (let i = 0; i < keys.length; i++) {
+        const m = o[keys[i]];
+        if (m === undefined) continue;
+        if (!first) out += ',';
+        first = false;
+        out += `${jcsString(keys[i])}:${jcsValue(m)}`;
+      }
+      return `${out}}`;
     }
-    out.push(']');
-  } else if (typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort();
-    out.push('{');
-    for (let i = 0; i < keys.length; i++) {
-      if (i) out.push(',');
-      out.push(jcsString(keys[i]), ':');
-      jcsInto(o[keys[i]], out);
-    }
-    out.push('}');
-  } else throw new VerificationError('canonicalization', `cannot canonicalize a ${typeof v}`);
+    default:
+      throw new VerificationError('canonicalization', `cannot canonicalize a ${typeof v}`);
+  }
 }
 
 /** RFC 8785 canonical JSON text of `v` (members sorted by UTF-16 code units, ES6 numbers). */
 export function canonicalize(v: unknown): string {
-  const out: string[] = [];
-  jcsInto(v, out);
-  return out.join('');
+  return jcsValue(v);
 }
 
 /** UTF-8 bytes of the RFC 8785 canonical form. */

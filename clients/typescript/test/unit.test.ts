@@ -34,6 +34,22 @@ test('strict JSON: duplicates, unsafe integers, canonical big integers', () => {
   assert.throws(() => C.parseStrict('1e400'), /out of range/);
 });
 
+test('strict JSON objects: __proto__ is a member, members stay plain; JCS strings escape as JSON.stringify', () => {
+  const o = C.parseStrict('{"__proto__":{"x":1},"b":2,"constructor":3,"toString":4}') as Record<string, unknown>;
+  assert.equal(Object.getPrototypeOf(o), Object.prototype);
+  assert.deepEqual(Object.keys(o), ['__proto__', 'b', 'constructor', 'toString']);
+  assert.equal((o as { x?: number }).x, undefined);
+  assert.equal(C.canonicalize(o), '{"__proto__":{"x":1},"b":2,"constructor":3,"toString":4}');
+  assert.throws(() => C.parseStrict('{"__proto__":1,"__proto__":2}'), /duplicate/);
+  assert.throws(() => C.parseStrict('{"toString":1,"toString":2}'), /duplicate/);
+  // Strings needing escapes, non-ASCII, a surrogate pair, a lone surrogate.
+  assert.equal(C.canonicalize({ s: 'a"b\\c\n\u0001é€😀' }), '{"s":"a\\"b\\\\c\\n\\u0001é€😀"}');
+  assert.equal(C.canonicalize(['plain', '']), '["plain",""]');
+  assert.throws(() => C.canonicalize({ s: '\ud800' }), /lone surrogate/);
+  assert.throws(() => C.canonicalize({ ['\udc00']: 1 }), /lone surrogate/);
+  assert.equal(C.canonicalize({ b: 1, a: undefined, c: [true, null, -0, 1e21] }), '{"b":1,"c":[true,null,0,1e+21]}');
+});
+
 test('base64url is canonical only', () => {
   assert.deepEqual(C.b64urlDecode('AQ'), Uint8Array.of(1));
   assert.throws(() => C.b64urlDecode('AR'), /non-canonical/);

@@ -140,6 +140,21 @@ class CoreTest {
         assertThrows(IllegalArgumentException.class, () -> Encoding.base64UrlDecode("-_8="));
         assertThrows(IllegalArgumentException.class, () -> Encoding.base64UrlDecode("+/8"));
         assertThrows(IllegalArgumentException.class, () -> Encoding.base64UrlDecode("A"));
+        // Every last character after 1, 2 and 3 characters: accepted exactly when the bytes re-encode
+        // to the same text (the JDK's encoder as the oracle).
+        String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        for (String prefix : new String[] {"Q", "Qk", "QkN", "QkNEQ"}) {
+            for (char c : alphabet.toCharArray()) {
+                String text = prefix + c;
+                byte[] lax = java.util.Base64.getUrlDecoder().decode(text);
+                boolean canonical = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(lax).equals(text);
+                if (canonical) {
+                    assertArrayEquals(lax, Encoding.base64UrlDecode(text), text);
+                } else {
+                    assertThrows(IllegalArgumentException.class, () -> Encoding.base64UrlDecode(text), text);
+                }
+            }
+        }
     }
 
     @Test

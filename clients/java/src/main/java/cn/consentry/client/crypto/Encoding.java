@@ -38,11 +38,30 @@ public final class Encoding {
         if (text.length() % 4 == 1) {
             throw new IllegalArgumentException("not base64url: impossible length " + text.length());
         }
-        byte[] out = Base64.getUrlDecoder().decode(text);
-        if (!base64Url(out).equals(text)) {
-            throw new IllegalArgumentException("not canonical base64url: non-zero unused bits");
+        // Canonical: the unused low bits of the last character are zero (4 bits when the length
+        // is 2 mod 4, 2 bits when 3 mod 4), checked without re-encoding.
+        int rem = text.length() % 4;
+        if (rem != 0) {
+            int last = base64UrlValue(text.charAt(text.length() - 1));
+            int unused = rem == 2 ? 0x0f : 0x03;
+            if ((last & unused) != 0) {
+                throw new IllegalArgumentException("not canonical base64url: non-zero unused bits");
+            }
         }
-        return out;
+        return Base64.getUrlDecoder().decode(text);
+    }
+
+    private static int base64UrlValue(char c) {
+        if (c >= 'A' && c <= 'Z') {
+            return c - 'A';
+        }
+        if (c >= 'a' && c <= 'z') {
+            return c - 'a' + 26;
+        }
+        if (c >= '0' && c <= '9') {
+            return c - '0' + 52;
+        }
+        return c == '-' ? 62 : 63;
     }
 
     /** @param bytes bytes @return standard base64 with padding */

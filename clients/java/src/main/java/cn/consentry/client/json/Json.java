@@ -170,6 +170,10 @@ public final class Json {
     /** RFC 8785 §3.2.2.2 string serialization (also used for plain output). */
     static void writeString(StringBuilder sb, String s) {
         sb.append('"');
+        if (plain(s)) { // nothing to escape: one bulk copy
+            sb.append(s).append('"');
+            return;
+        }
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             switch (c) {
@@ -189,6 +193,17 @@ public final class Json {
             }
         }
         sb.append('"');
+    }
+
+    /** Whether a string needs no escape in JSON: no '"', '\\' or control character. */
+    private static boolean plain(String s) {
+        for (int i = 0, n = s.length(); i < n; i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c == '"' || c == '\\') {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
