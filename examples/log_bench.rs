@@ -499,7 +499,7 @@ fn verify_from_db(label: &str, conn: &mut DbConn, rounds: usize) {
         let t = Instant::now();
         let mut range = CompactRange::new();
         while range.size() < size {
-            let page = consentry::node::audit::leaves(conn, range.size(), 10_000).unwrap();
+            let page = consentry::node::audit::leaves(conn, range.size(), Some(10_000)).unwrap();
             assert!(!page.is_empty());
             for leaf in page.chunks_exact(LEAF_LEN) {
                 range.push(&merkle::leaf_hash(leaf)).unwrap();

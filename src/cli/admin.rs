@@ -627,10 +627,36 @@ fn pg_program(name: &str) -> Result<PathBuf, CliError> {
         .ok_or_else(|| CliError::usage(format!("{name} not found (install PostgreSQL's client programs)")))
 }
 
-/// Runs a PostgreSQL client program; its stderr becomes the error.
-fn run_pg(program: &str, args: &[&std::ffi::OsStr]) -> CliResult {
-    let out = std::process::Command::new(pg_program(program)?)
-        .args(args)
+/// A PostgreSQL URL without its password, and the password (for `PGPASSWORD`): a password on a
+/// child's command line is readable by every local user while it runs.
+fn pg_url_and_password(url: &str) -> (String, Option<String>) {
+    if let (Some(s), Some(at)) = (url.find("://"), url.find('@')) {
+        if at > s {
+            if let Some((user, password)) = url[s + 3..at].split_once(':') {
+                return (
+                    format!("{}{user}{}", &url[..s + 3], &url[at..]),
+                    Some(password.to_owned()),
+                );
+            }
+        }
+    }
+    (url.to_owned(), None)
+}
+
+/// Runs a PostgreSQL client program against `url` (given last, after `--dbname` when `dbname`); its
+/// stderr becomes the error.
+fn run_pg(program: &str, args: &[&std::ffi::OsStr], url: &str, dbname: bool) -> CliResult {
+    let (url, password) = pg_url_and_password(url);
+    let mut cmd = std::process::Command::new(pg_program(program)?);
+    cmd.args(args);
+    if dbname {
+        cmd.arg("--dbname");
+    }
+    cmd.arg(&url);
+    if let Some(p) = password {
+        cmd.env("PGPASSWORD", p);
+    }
+    let out = cmd
         .stdin(std::process::Stdio::null())
         .output()
         .map_err(|e| CliError::usage(format!("{program}: {e}")))?;
@@ -665,8 +691,9 @@ fn backup(node: &Node, config: &Config, dest: &std::path::Path) -> CliResult {
                 "--no-owner".as_ref(),
                 "--file".as_ref(),
                 dest.as_os_str(),
-                config.database_url.as_ref(),
             ],
+            &config.database_url,
+            false,
         )?,
     }
     let bytes = std::fs::read(dest).map_err(|e| CliError::usage(format!("{}: {e}", dest.display())))?;
@@ -707,7 +734,7 @@ fn restore(config: &Config, src: &std::path::Path) -> CliResult {
                 .and_then(|()| std::fs::rename(&tmp, &path))
                 .map_err(|e| CliError::usage(format!("{}: {e}", path.display())))?;
         }
-        crate::storage::Found::Foreign
+        crate::storage::Found::Empty
             if crate::storage::backend_of(&config.database_url).map_err(fail)?
                 == crate::storage::Backend::Postgres =>
         {
@@ -717,15 +744,15 @@ fn restore(config: &Config, src: &std::path::Path) -> CliResult {
                     "--single-transaction".as_ref(),
                     "--exit-on-error".as_ref(),
                     "--no-owner".as_ref(),
-                    "--dbname".as_ref(),
-                    config.database_url.as_ref(),
                     src.as_os_str(),
                 ],
+                &config.database_url,
+                true,
             )?;
         }
-        crate::storage::Found::Foreign => {
+        crate::storage::Found::Foreign | crate::storage::Found::Empty => {
             return Err(CliError::usage(format!(
-                "{url} exists and is not empty: restore into a new database"
+                "{url} exists and is not an empty PostgreSQL database: restore into a new database"
             )));
         }
         crate::storage::Found::Service { .. } => {

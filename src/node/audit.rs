@@ -58,9 +58,14 @@ pub fn latest_checkpoint(c: &mut DbConn) -> Result<Option<(u64, String)>> {
     Ok(row.map(|(s, n)| (u64::try_from(s).unwrap_or(0), n)))
 }
 
-/// Checkpoints with size > `after`, oldest first (at most `limit`, clamped to 1–1000).
-pub fn checkpoints_after(c: &mut DbConn, after: u64, limit: i64) -> Result<CheckpointList> {
-    let rows = checkpoints::after(c, i64::try_from(after).unwrap_or(i64::MAX), limit.clamp(1, 1000))?;
+/// Most checkpoints in one page of `GET /v1/log/checkpoints`.
+pub const MAX_CHECKPOINTS_PAGE: i64 = 1000;
+
+/// Checkpoints with size > `after`, oldest first, at most `limit` (1–[`MAX_CHECKPOINTS_PAGE`], default
+/// 100; outside that, `400 invalid-query`: never silently fewer than asked).
+pub fn checkpoints_after(c: &mut DbConn, after: u64, limit: Option<i64>) -> Result<CheckpointList> {
+    let limit = Page::limit_within(limit, 100, MAX_CHECKPOINTS_PAGE)?;
+    let rows = checkpoints::after(c, i64::try_from(after).unwrap_or(i64::MAX), limit)?;
     Ok(CheckpointList {
         checkpoints: rows
             .into_iter()
@@ -73,12 +78,13 @@ pub fn checkpoints_after(c: &mut DbConn, after: u64, limit: i64) -> Result<Check
     })
 }
 
-/// Leaves `[from, from + limit)`, concatenated (136 bytes each).
-pub fn leaves(c: &mut DbConn, from: u64, limit: i64) -> Result<Vec<u8>> {
+/// Leaves `[from, from + limit)`, concatenated (136 bytes each); `limit` 1–[`MAX_PAGE`], default
+/// 1000 (outside that, `400 invalid-query`).
+pub fn leaves(c: &mut DbConn, from: u64, limit: Option<i64>) -> Result<Vec<u8>> {
     let from_i = i64::try_from(from).map_err(|_| Error::invalid("invalid-range", "from is too large"))?;
     // Positions, not a count of rows: a missing row makes the page short (the verifier then names
     // the gap) instead of shifting the rows after it into its place.
-    let limit = limit.clamp(1, MAX_PAGE);
+    let limit = Page::limit_within(limit, 1000, MAX_PAGE)?;
     let rows = store::leaf_range(c, from_i, from_i.saturating_add(limit))?;
     Ok(rows.concat())
 }
@@ -333,7 +339,11 @@ pub fn verify_own(node: &Node) -> Result<crate::log::audit::AuditReport> {
         }
         let mut opts = crate::log::audit::AuditOptions::new(node.clock.now());
         opts.log_key = Some(super::checkpoints::signer(node)?.verifier_key());
-        opts.trusted_checkpoint = super::checkpoints::remembered(&node.data_dir)?.map(|(_, text)| text);
+        opts.trusted_checkpoint = super::checkpoints::remembered(
+            &node.data_dir,
+            &super::checkpoints::published_file(&node.origin),
+        )?
+        .map(|(_, text)| text);
         let f = std::fs::File::open(&scratch).map_err(io)?;
         crate::log::audit::audit_reader(f, opts, &mut |_| {}).map_err(|e| Error::Internal(e.to_string()))
     })();

@@ -36,7 +36,11 @@ pub async fn publish(node: &Node) -> Result<Option<String>> {
         return Ok(None);
     };
     node.health.published(size);
-    remember(&node.data_dir, size, &text)?;
+    if let Err(e) = remember(&node.data_dir, &published_file(&node.origin), size, &text) {
+        // The checkpoint is served and goes to the witnesses all the same; only the guard against
+        // a later rollback lags (the next checkpoint tries again).
+        tracing::error!(error = %e, "the published checkpoint was not recorded in the data folder");
+    }
     if node.witnesses.is_empty() {
         return Ok(Some(text));
     }
@@ -195,9 +199,20 @@ fn add_signatures(c: &mut DbConn, size: u64, sigs: &[Signature]) -> Result<Optio
 /// §8). Removing the file is the operator's explicit acceptance of a rollback.
 pub const PUBLISHED_FILE: &str = "published-checkpoint";
 
-/// The checkpoint recorded in `dir`'s [`PUBLISHED_FILE`], if any: its parsed body and its note text.
-pub fn remembered(dir: &std::path::Path) -> Result<Option<(Checkpoint, String)>> {
-    let path = dir.join(PUBLISHED_FILE);
+/// The record's file name for the log of `origin`: [`PUBLISHED_FILE`] for the node's access log,
+/// `published-checkpoint.<log name>` for another (a platform's `platform-log`), so that a node and a
+/// platform sharing a data folder keep one record each.
+pub fn published_file(origin: &str) -> String {
+    match origin.rsplit('/').next() {
+        Some("access-log") | None => PUBLISHED_FILE.to_owned(),
+        Some(log) => format!("{PUBLISHED_FILE}.{log}"),
+    }
+}
+
+/// The checkpoint recorded in `dir`'s file `name` (see [`published_file`]), if any: its parsed body
+/// and its note text.
+pub fn remembered(dir: &std::path::Path, name: &str) -> Result<Option<(Checkpoint, String)>> {
+    let path = dir.join(name);
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -214,21 +229,26 @@ pub fn remembered(dir: &std::path::Path) -> Result<Option<(Checkpoint, String)>>
 /// holds a checkpoint at least as large (several processes may share the folder): written to a
 /// temporary file, synced, then renamed over the old one, so a crash leaves the old or the new file,
 /// never a torn one.
-fn remember(dir: &std::path::Path, size: u64, text: &str) -> Result<()> {
-    if let Some((cp, _)) = remembered(dir)? {
+fn remember(dir: &std::path::Path, name: &str, size: u64, text: &str) -> Result<()> {
+    if let Some((cp, _)) = remembered(dir, name)? {
         if cp.size() >= size {
             return Ok(());
         }
     }
-    let io = |e: std::io::Error| Error::Internal(format!("{}: {e}", dir.join(PUBLISHED_FILE).display()));
-    let tmp = dir.join(format!("{PUBLISHED_FILE}.{}.tmp", std::process::id()));
+    let io = |e: std::io::Error| Error::Internal(format!("{}: {e}", dir.join(name).display()));
+    // A temporary file of its own (random name): processes sharing the folder, even with equal
+    // process ids in separate containers, never write into one another's.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(io)?;
     {
         use std::io::Write as _;
-        let mut f = std::fs::File::create(&tmp).map_err(io)?;
-        f.write_all(text.as_bytes()).map_err(io)?;
-        f.sync_all().map_err(io)?;
+        tmp.write_all(text.as_bytes()).map_err(io)?;
+        tmp.as_file().sync_all().map_err(io)?;
     }
-    std::fs::rename(&tmp, dir.join(PUBLISHED_FILE)).map_err(io)?;
+    tmp.persist(dir.join(name)).map_err(|e| io(e.error))?;
     std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
     Ok(())
 }
@@ -238,7 +258,8 @@ fn remember(dir: &std::path::Path, size: u64, text: &str) -> Result<()> {
 /// recorded size (`None` without a record); a shorter log, a different root or another origin is
 /// [`crate::storage::StorageError::Corrupt`], naming what differs.
 pub fn check_not_rolled_back(node: &Node) -> Result<Option<u64>> {
-    let Some((cp, _)) = remembered(&node.data_dir)? else {
+    let name = published_file(&node.origin);
+    let Some((cp, _)) = remembered(&node.data_dir, &name)? else {
         return Ok(None);
     };
     let refuse = |why: String| {
@@ -247,7 +268,7 @@ pub fn check_not_rolled_back(node: &Node) -> Result<Option<u64>> {
              rolled back (an older backup restored, or a failover that lost entries). Restore a newer \
              backup; remove the file only to accept the rollback, and tell the witnesses and regulators",
             cp.size(),
-            node.data_dir.join(PUBLISHED_FILE).display()
+            node.data_dir.join(&name).display()
         ))))
     };
     if cp.origin() != node.origin {

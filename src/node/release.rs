@@ -507,7 +507,9 @@ pub(crate) async fn release_request(
     };
     let verified = gathered.verified;
     let relied_on = verified.as_ref().filter(|_| needs_grant);
-    // 4. Fetch the data.
+    // 4. Fetch the data. Every correction logged below `read_from` was committed before the read
+    // started, so the read saw it; one logged later may have been missed (checked at the commit).
+    let read_from = node.committer.committed_size();
     let Fetched {
         data,
         batches,
@@ -585,6 +587,18 @@ pub(crate) async fn release_request(
                 if late.is_empty() {
                     store::count_use(tx.conn, id, &period)?;
                 }
+            }
+            // A correction committed while the data was read (spec/objections.md §7.1): the read
+            // may hold the old fields, and the correction's recipients were counted before this
+            // release existed. Nothing is released; asking again reads the corrected record.
+            if late.is_empty()
+                && !subject.records.is_empty()
+                && crate::storage::objections::corrected_since(tx.conn, &subject.records, read_from)?
+            {
+                late.push(reason(
+                    "data-corrected",
+                    "a record of this release was corrected while it was read; ask again",
+                ));
             }
             if !late.is_empty() {
                 let seq = tx

@@ -43,7 +43,7 @@ pub fn open_existing(config: &Config, clock: Arc<dyn Clock>) -> Result<Node> {
             "no database at {url}: check --database-url (a node's SQLite database is made by \
              `consentry serve`, never by an admin command)"
         ))),
-        crate::storage::Found::Foreign => Err(Error::Conflict(format!(
+        crate::storage::Found::Foreign | crate::storage::Found::Empty => Err(Error::Conflict(format!(
             "{url} is not a Consentry node's database (it holds no node identity): check \
              --database-url"
         ))),

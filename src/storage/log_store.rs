@@ -382,6 +382,9 @@ struct Health {
     down: AtomicBool,
     halted: AtomicBool,
     cause: Mutex<Option<String>>,
+    /// The log's size after this process's last commit (or at start): every entry below it is
+    /// committed.
+    committed: std::sync::atomic::AtomicU64,
 }
 
 impl Health {
@@ -425,6 +428,7 @@ impl Committer {
         let (size, _) = head(&mut conn)?;
         let (tx, rx) = mpsc::sync_channel::<Job>(batch_max.max(1) * 4);
         let health = Arc::new(Health::default());
+        health.committed.store(size, Ordering::Release);
         let link = Link {
             store: store.clone(),
             conn: Some(conn),
@@ -448,6 +452,14 @@ impl Committer {
         }
         let cause = self.health.cause.lock().unwrap_or_else(PoisonError::into_inner);
         Err(cause.clone().unwrap_or_else(|| "no database connection".into()))
+    }
+
+    /// A log size every entry below which is committed: the size after this process's last group
+    /// commit (or at its start). Other processes may have appended since, so it may be below the
+    /// database's size, never above it: a read that starts after this call sees every entry below it
+    /// (and every change committed with them).
+    pub fn committed_size(&self) -> u64 {
+        self.health.committed.load(Ordering::Acquire)
     }
 
     /// Whether the committer has halted for good: the database's log is behind what this process
@@ -653,7 +665,11 @@ fn run(
             continue;
         };
         let failed = match commit_batch(conn, jobs, &tag_key, clock.now(), &mut link.high_water) {
-            Ok(()) => false,
+            Ok(()) => {
+                let size = u64::try_from(link.high_water).unwrap_or(0);
+                link.health.committed.fetch_max(size, Ordering::AcqRel);
+                false
+            }
             Err(Failure::Batch) => true,
             Err(Failure::Shrunk(msg)) => {
                 tracing::error!(

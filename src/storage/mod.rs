@@ -337,8 +337,10 @@ pub fn redact(url: &str) -> String {
 pub enum Found {
     /// No database at all: the SQLite file does not exist.
     Nothing,
-    /// A database that no Consentry process ever bound to its key (no `service_did` setting, or
-    /// no settings table at all): someone else's database, or an empty one.
+    /// A database without a single table (a SQLite file or PostgreSQL database just created).
+    Empty,
+    /// A database with tables that no Consentry process ever bound to its key (no `service_did`
+    /// setting, or no settings table at all): someone else's.
     Foreign,
     /// A Consentry database, bound to the process key with this DID.
     Service {
@@ -363,13 +365,31 @@ pub fn probe(url: &str) -> StorageResult<Found> {
     let mut conn = manager
         .establish()
         .map_err(|e| StorageError::Connection(redact_error(url, &e.to_string())))?;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let tables: Count = match &mut conn {
+        DbConn::Sqlite(c) => diesel::RunQueryDsl::get_result(
+            diesel::sql_query("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'"),
+            c,
+        )?,
+        DbConn::Pg(c) => diesel::RunQueryDsl::get_result(
+            diesel::sql_query(
+                "SELECT count(*) AS n FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace s \
+                 ON s.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') \
+                 AND s.nspname NOT IN ('pg_catalog', 'information_schema') \
+                 AND s.nspname NOT LIKE 'pg_toast%' AND s.nspname NOT LIKE 'pg_temp%'",
+            ),
+            c,
+        )?,
+    };
+    if tables.n == 0 {
+        return Ok(Found::Empty);
+    }
     let has_settings = match &mut conn {
         DbConn::Sqlite(c) => {
-            #[derive(diesel::QueryableByName)]
-            struct Count {
-                #[diesel(sql_type = diesel::sql_types::BigInt)]
-                n: i64,
-            }
             let r: Count = diesel::RunQueryDsl::get_result(
                 diesel::sql_query(
                     "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'settings'",

@@ -291,6 +291,18 @@ pub fn corrections_of_records(conn: &mut DbConn, record_ids: &[i64]) -> StorageR
         .load(conn)?)
 }
 
+/// Whether any of the records was corrected by a log entry at index `from` or later (a correction
+/// committed after a reader started at log size `from`, so the reader may hold the old fields).
+pub fn corrected_since(conn: &mut DbConn, record_ids: &[i64], from: u64) -> StorageResult<bool> {
+    let from = i64::try_from(from).unwrap_or(i64::MAX);
+    let n: i64 = data_corrections::table
+        .filter(data_corrections::record_id.eq_any(record_ids))
+        .filter(data_corrections::log_seq.ge(from))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
 /// Records a correction.
 pub fn add_correction(
     conn: &mut DbConn,

@@ -88,6 +88,19 @@ fn backup_restore(backend: Backend) {
     assert_eq!(v["valid"], true, "{v}");
 
     // Restored into a new database beside the key: it verifies, a node starts on it and goes on.
+    if backend == Backend::Postgres {
+        // Never into someone else's database.
+        let (home, _, _) = fresh_home(&dir, backend, false);
+        let other = PgDatabase::create();
+        {
+            use diesel::{Connection, RunQueryDsl};
+            let mut c = diesel::PgConnection::establish(&other.url()).unwrap();
+            diesel::sql_query("CREATE TABLE theirs (x int)")
+                .execute(&mut c)
+                .unwrap();
+        }
+        admin(home.path(), &other.url(), &["restore", d]).failed(2, "not an empty PostgreSQL database");
+    }
     let (home, home_url, pg) = fresh_home(&dir, backend, false);
     let r = admin(home.path(), &home_url, &["restore", d]).ok();
     assert!(r.out.starts_with("valid: "), "{}", r.out);

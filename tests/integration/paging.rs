@@ -98,6 +98,9 @@ fn entries(backend: Backend) {
     let ent = w.client(&w.enterprise);
     refuses_limits(&w, &reg, "/v1/log/entries", 10_000);
     refuses_limits(&w, &ent, "/v1/log/entries", 10_000);
+    // The public checkpoint list and leaves too (no assertion needed, none harms).
+    refuses_limits(&w, &reg, "/v1/log/checkpoints", 1000);
+    refuses_limits(&w, &reg, "/v1/log/leaves", 10_000);
 
     // One page holds the whole log: every index once, in order, from 0.
     let (whole, pages) = all_pages(&reg, "/v1/log/entries", "entries", "after", 10_000, index);

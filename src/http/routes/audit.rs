@@ -83,7 +83,7 @@ async fn checkpoints<H: LogHost>(host: web::Data<H>, q: web::Query<After>) -> Re
     let q = q.into_inner();
     let list = node
         .store
-        .call(move |c| audit::checkpoints_after(c, q.after.unwrap_or(0), q.limit.unwrap_or(100)))
+        .call(move |c| audit::checkpoints_after(c, q.after.unwrap_or(0), q.limit))
         .await?;
     Ok(json(StatusCode::OK, &list))
 }
@@ -100,7 +100,7 @@ async fn leaves<H: LogHost>(host: web::Data<H>, q: web::Query<Range>) -> Result<
     let q = q.into_inner();
     let bytes = node
         .store
-        .call(move |c| audit::leaves(c, q.from.unwrap_or(0), q.limit.unwrap_or(1000)))
+        .call(move |c| audit::leaves(c, q.from.unwrap_or(0), q.limit))
         .await?;
     Ok(HttpResponse::Ok()
         .content_type("application/octet-stream")

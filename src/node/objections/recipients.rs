@@ -101,16 +101,6 @@ pub(super) fn of_record(conn: &mut DbConn, r: &DataRecord, before: u64) -> Resul
     Ok(found.into_values().collect())
 }
 
-/// The recipients as the `corrected` log entry lists them (`detail.correction.notified`).
-pub(super) fn summary(recipients: &[Recipient]) -> Value {
-    Value::Array(
-        recipients
-            .iter()
-            .map(|r| json!({"participant": r.uscc, "role": r.role.as_str(), "releases": r.releases}))
-            .collect(),
-    )
-}
-
 /// Sends `record.corrected` to each recipient (inbox notice and subscribed endpoints), on `conn`
 /// inside the correction's transaction. `base` is the event data every recipient shares
 /// (`objection`, `enterprise`, `category`, `record`, …); each gets its own `releases`, `banks` (a

@@ -273,7 +273,9 @@ pub async fn decide_as(
                         "category": r.category,
                         "oldSha256": Sha256Digest::of(r.body.as_bytes()).to_hex(),
                         "newSha256": Sha256Digest::of(new_body.as_bytes()).to_hex(),
-                        "notified": recipients::summary(&told),
+                        // How many were told, not who: the entry is readable by the platform that
+                        // received the objection, which must not learn who else got the record.
+                        "notified": told.len(),
                     });
                     let event = json!({
                         "objection": o.id,
@@ -283,8 +285,6 @@ pub async fn decide_as(
                         "recordDate": r.record_date,
                         "version": r.version,
                         "correction": nth,
-                        "oldSha256": detail["correction"]["oldSha256"],
-                        "newSha256": detail["correction"]["newSha256"],
                     });
                     change = Some((*record, r.body, new_body.clone(), told, event));
                 }

@@ -12,6 +12,23 @@ import { ApiError, get, post, session, catalog } from '../api.js';
 import { usccProblem } from '../uscc.js';
 import { entryItem, verifyAll } from './entries.js';
 
+// Every item of a paged list: follows `next` as `after` to the end (lists are never cut at one
+// page); stops if a cursor repeats, so a server that ignored `after` cannot loop it.
+async function every(path, member) {
+  const sep = path.includes('?') ? '&' : '?';
+  const all = [];
+  const seen = new Set();
+  let after = null;
+  for (;;) {
+    const data = await get(after === null ? path : `${path}${sep}after=${encodeURIComponent(after)}`);
+    all.push(...(data[member] || []));
+    if (data.next === null || data.next === undefined || seen.has(String(data.next))) break;
+    seen.add(String(data.next));
+    after = data.next;
+  }
+  return all;
+}
+
 const REQUEST_STATES = {
   pending: ['待处理', 'pending', 'warn'],
   signed: ['已签署', 'signed', 'ok'],
@@ -226,7 +243,7 @@ function requestCard(r, st, app) {
 export async function requestsPage(root, _p, app) {
   root.append(h('h1', {}, T('授权请求', 'Consent requests')));
   const st = statusLine();
-  const list = (await get('/portal/api/consent-requests?limit=200')).consentRequests;
+  const list = await every('/portal/api/consent-requests?limit=200', 'consentRequests');
   root.append(st);
   root.append(h('section', { 'aria-labelledby': 'my-requests' },
     h('h2', { id: 'my-requests' }, T(`已发出的请求(${list.length})`, `Requests sent (${list.length})`)),
@@ -251,7 +268,7 @@ export async function namedGrantsPage(root, params) {
     );
     return;
   }
-  const list = (await get('/portal/api/grants?limit=200')).grants;
+  const list = await every('/portal/api/grants?limit=200', 'grants');
   if (!list.length) {
     root.append(h('p', { class: 'empty' }, T('还没有指名本方的授权。', 'No grant names us yet.')));
     return;
@@ -271,7 +288,7 @@ export async function releasesPage(root) {
     h('h1', {}, bank ? T('放行收据', 'Release receipts') : T('本平台的放行记录', 'Our releases')),
     h('p', { class: 'lead' }, T('节点日志中指名本方的放行。每条记录的收据与包含证明都在本浏览器中对照节点签名的检查点验证。', 'Releases in the node\'s log naming us. Each entry\'s receipt and inclusion proof are verified in this browser against a checkpoint the node signed.')),
   );
-  const entries = (await get('/portal/api/entries?kind=release&limit=200')).entries;
+  const entries = await every('/portal/api/entries?kind=release&limit=200', 'entries');
   if (!entries.length) {
     root.append(h('p', { class: 'empty' }, T('还没有放行记录。', 'No release yet.')));
     return;
@@ -298,7 +315,7 @@ export async function releasesPage(root) {
 
 export async function loansPage(root) {
   root.append(h('h1', {}, T('融资结果报告', 'Loan reports')));
-  const list = (await get('/portal/api/loans?limit=200')).loans;
+  const list = await every('/portal/api/loans?limit=200', 'loans');
   if (!list.length) {
     root.append(h('p', { class: 'empty', id: 'no-loans' }, T('还没有报告的贷款。', 'No loan reported yet.')));
     return;
