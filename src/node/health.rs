@@ -18,7 +18,9 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::Node;
-use super::answers::health::{Health as HealthAnswer, Liveness, NodeInfo, ReadinessChecks};
+use super::answers::health::{
+    CheckState, Health as HealthAnswer, LiveState, Liveness, NodeInfo, ReadinessChecks,
+};
 use crate::error::{Error, Result};
 
 /// What readiness keeps between probes.
@@ -84,34 +86,57 @@ pub async fn readiness(node: &Node) -> Result<Ready> {
     let db = node.store.call(crate::storage::log_store::head).await;
     let committer = node.committer.health();
     let committer_state = if node.committer.is_halted() {
-        "halted"
+        CheckState::Halted
     } else {
-        "reconnecting"
+        CheckState::Reconnecting
     };
     let checkpoint = node.health.checkpoint_fresh();
     match (&db, &committer, checkpoint) {
         (Ok((size, _)), Ok(()), true) => Ok(Ready { log_size: *size }),
         _ => Err(Error::NotReady(vec![
-            ("database", if db.is_ok() { "ok" } else { "unavailable" }),
+            (
+                "database",
+                if db.is_ok() {
+                    CheckState::Ok
+                } else {
+                    CheckState::Unavailable
+                }
+                .as_str(),
+            ),
             (
                 "committer",
-                if committer.is_ok() { "ok" } else { committer_state },
+                if committer.is_ok() {
+                    CheckState::Ok
+                } else {
+                    committer_state
+                }
+                .as_str(),
             ),
-            ("checkpoint", if checkpoint { "ok" } else { "stale" }),
+            (
+                "checkpoint",
+                if checkpoint {
+                    CheckState::Ok
+                } else {
+                    CheckState::Stale
+                }
+                .as_str(),
+            ),
         ])),
     }
 }
 
 /// The checks of a ready process, as `/readyz` lists them: every one `ok`.
 pub const READY_CHECKS: ReadinessChecks = ReadinessChecks {
-    database: "ok",
-    committer: "ok",
-    checkpoint: "ok",
+    database: CheckState::Ok,
+    committer: CheckState::Ok,
+    checkpoint: CheckState::Ok,
 };
 
 /// Liveness (`/livez`): the process answers; nothing else is checked.
 pub fn live() -> Liveness {
-    Liveness { status: "alive" }
+    Liveness {
+        status: LiveState::Alive,
+    }
 }
 
 /// Readiness (`/readyz`, `/healthz`) as answered: the log's size and every check `ok`, or
@@ -119,7 +144,7 @@ pub fn live() -> Liveness {
 pub async fn ready(node: &Node) -> Result<HealthAnswer> {
     let r = readiness(node).await?;
     Ok(HealthAnswer {
-        status: "ok",
+        status: CheckState::Ok,
         log_size: r.log_size,
         checks: READY_CHECKS,
     })
@@ -143,6 +168,23 @@ pub async fn describe(node: &Node) -> Result<NodeInfo> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn check_states_serialize_as_their_names() {
+        for s in [
+            CheckState::Ok,
+            CheckState::Unavailable,
+            CheckState::Reconnecting,
+            CheckState::Halted,
+            CheckState::Stale,
+        ] {
+            assert_eq!(serde_json::to_value(s).unwrap(), serde_json::json!(s.as_str()));
+        }
+        assert_eq!(
+            serde_json::to_value(LiveState::Alive).unwrap(),
+            serde_json::json!("alive")
+        );
+    }
 
     #[test]
     fn checkpoints_go_stale_after_ten_intervals_at_least_ten_seconds() {

@@ -5,12 +5,50 @@
 use serde::Serialize;
 use serde_json::Value;
 
+/// The state of one readiness check (`components/schemas/ReadinessChecks`), and of a ready process as
+/// a whole (`Health.status`): serialized as its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckState {
+    /// The check passes.
+    Ok,
+    /// The database cannot be reached.
+    Unavailable,
+    /// The log committer lost its connection and is making a new one.
+    Reconnecting,
+    /// The log committer stopped for good: the database lost entries it had committed.
+    Halted,
+    /// No checkpoint was signed within the staleness bound.
+    Stale,
+}
+
+impl CheckState {
+    /// Its name, as serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Unavailable => "unavailable",
+            Self::Reconnecting => "reconnecting",
+            Self::Halted => "halted",
+            Self::Stale => "stale",
+        }
+    }
+}
+
+/// What `/livez` says of a process that answers (`Liveness.status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LiveState {
+    /// The only state: it answered.
+    Alive,
+}
+
 /// `GET /livez` (`components/schemas/Liveness`; built by [`crate::node::health::live`]): the
 /// process answers.
 #[derive(Debug, Clone, Serialize)]
 pub struct Liveness {
     /// Always `alive` (`Liveness.status`).
-    pub status: &'static str,
+    pub status: LiveState,
 }
 
 /// The readiness checks and their states (`components/schemas/ReadinessChecks`); all `ok` in a
@@ -18,11 +56,11 @@ pub struct Liveness {
 #[derive(Debug, Clone, Serialize)]
 pub struct ReadinessChecks {
     /// `ok` or `unavailable` (`ReadinessChecks.database`).
-    pub database: &'static str,
+    pub database: CheckState,
     /// `ok`, `reconnecting` or `halted` (`ReadinessChecks.committer`).
-    pub committer: &'static str,
+    pub committer: CheckState,
     /// `ok` or `stale` (`ReadinessChecks.checkpoint`).
-    pub checkpoint: &'static str,
+    pub checkpoint: CheckState,
 }
 
 /// `GET /readyz` and `GET /healthz` (`components/schemas/Health`; built by
@@ -31,7 +69,7 @@ pub struct ReadinessChecks {
 #[serde(rename_all = "camelCase")]
 pub struct Health {
     /// Always `ok` (`Health.status`).
-    pub status: &'static str,
+    pub status: CheckState,
     /// Entries in the access log (`Health.logSize`).
     pub log_size: u64,
     /// `Health.checks`.

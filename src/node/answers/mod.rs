@@ -247,7 +247,7 @@ mod same_bytes {
         );
         same(
             &health::Health {
-                status: "ok",
+                status: health::CheckState::Ok,
                 log_size: 7,
                 checks: crate::node::health::READY_CHECKS,
             },

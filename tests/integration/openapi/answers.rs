@@ -1021,7 +1021,7 @@ fn health_samples() -> Vec<(&'static str, Value)> {
         (
             "Health",
             v(&h::Health {
-                status: "ok",
+                status: h::CheckState::Ok,
                 log_size: 9,
                 checks: consentry::node::health::READY_CHECKS,
             }),
