@@ -3,6 +3,7 @@
 //! independent Python checker, and the session rules over plain HTTP (isolation between enterprises,
 //! CSRF, single-use challenges, cookie attributes, sign-out, expiry).
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -56,6 +57,73 @@ fn write_key(dir: &Path, name: &str, key: &KeyFile) -> PathBuf {
     path
 }
 
+/// Runs the browser story `tests/portal/<script>` (real Chromium) against the node at `url`, its
+/// screenshots going to `shots`, with `env`; asserts that it ended with `{"event": "done", "ok":
+/// true}` (naming `story` and printing its output if not) and returns every JSON event it printed.
+fn run_story(script: &str, url: &str, shots: &Path, env: &[(&str, &OsStr)], story: &str) -> Vec<Value> {
+    let out = Command::new("node")
+        .arg(root().join("tests/portal").join(script))
+        .arg(url)
+        .arg(shots)
+        .envs(env.iter().copied())
+        .current_dir(root())
+        .output()
+        .unwrap_or_else(|e| panic!("run node tests/portal/{script}: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let events: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let last = events.last().cloned().unwrap_or(Value::Null);
+    assert!(
+        out.status.success() && last["event"] == "done" && last["ok"] == true,
+        "{story} failed ({}):\n{stderr}\n{stdout}",
+        out.status
+    );
+    events
+}
+
+/// The screenshots a story left in `shots`, sorted by name: at least `min`, none marked `FAILED`.
+fn screenshots(shots: &Path, min: usize) -> Vec<String> {
+    let mut pngs: Vec<String> = std::fs::read_dir(shots)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".png"))
+        .collect();
+    pngs.sort();
+    assert!(pngs.len() >= min, "screenshots: {pngs:?}");
+    assert!(pngs.iter().all(|n| !n.contains("FAILED")), "{pngs:?}");
+    pngs
+}
+
+/// The key files of the world's enterprise, bank and platform in `dir`, with their codes: what the
+/// consent and parties stories sign with.
+fn party_env(w: &World, dir: &Path) -> Vec<(&'static str, std::ffi::OsString)> {
+    vec![
+        (
+            "PORTAL_ENTERPRISE_KEY",
+            write_key(dir, "enterprise.key.json", &w.enterprise).into_os_string(),
+        ),
+        (
+            "PORTAL_BANK_KEY",
+            write_key(dir, "bank.key.json", &w.bank).into_os_string(),
+        ),
+        (
+            "PORTAL_PLATFORM_KEY",
+            write_key(dir, "platform.key.json", &w.platform).into_os_string(),
+        ),
+        ("PORTAL_ENTERPRISE_USCC", ENTERPRISE.into()),
+        ("PORTAL_BANK_USCC", crate::service::BANK.into()),
+        ("PORTAL_PLATFORM_USCC", crate::service::PLATFORM.into()),
+    ]
+}
+
+/// `env` as the borrowed pairs [`run_story`] takes.
+fn borrowed<'a>(env: &'a [(&'static str, std::ffi::OsString)]) -> Vec<(&'static str, &'a OsStr)> {
+    env.iter().map(|(k, v)| (*k, v.as_os_str())).collect()
+}
+
 #[test]
 fn portal_browser_end_to_end() {
     if let Err(m) = browser_tools() {
@@ -84,41 +152,23 @@ fn portal_browser_end_to_end() {
     let shots = root().join("target/portal-screenshots");
     let downloads = keys.path().join("downloads");
 
-    let out = Command::new("node")
-        .arg(root().join("tests/portal/e2e.mjs"))
-        .arg(&w.node.url)
-        .arg(&shots)
-        .env("PORTAL_NODE_KEY", &node_key)
-        .env("PORTAL_REGULATOR_KEY", &regulator_key)
-        .env("PORTAL_PLATFORM_KEY", &platform_key)
-        .env("PORTAL_ENTERPRISE_USCC", OTHER_ENTERPRISE)
-        .env("PORTAL_ENTERPRISE_NAME", "杭州测试贸易有限公司")
-        .env("PORTAL_DOWNLOADS", &downloads)
-        .current_dir(root())
-        .output()
-        .expect("run node tests/portal/e2e.mjs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let events: Vec<Value> = stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
-    let last = events.last().cloned().unwrap_or(Value::Null);
-    assert!(
-        out.status.success() && last["event"] == "done" && last["ok"] == true,
-        "the browser story failed ({}):\n{stderr}\n{stdout}",
-        out.status
+    let events = run_story(
+        "e2e.mjs",
+        &w.node.url,
+        &shots,
+        &[
+            ("PORTAL_NODE_KEY", node_key.as_os_str()),
+            ("PORTAL_REGULATOR_KEY", regulator_key.as_os_str()),
+            ("PORTAL_PLATFORM_KEY", platform_key.as_os_str()),
+            ("PORTAL_ENTERPRISE_USCC", OsStr::new(OTHER_ENTERPRISE)),
+            ("PORTAL_ENTERPRISE_NAME", OsStr::new("杭州测试贸易有限公司")),
+            ("PORTAL_DOWNLOADS", downloads.as_os_str()),
+        ],
+        "the browser story",
     );
 
     // Every step left a screenshot, numbered in order.
-    let mut pngs: Vec<String> = std::fs::read_dir(&shots)
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.ends_with(".png"))
-        .collect();
-    pngs.sort();
-    assert!(pngs.len() >= 25, "screenshots: {pngs:?}");
-    assert!(pngs.iter().all(|n| !n.contains("FAILED")));
+    let pngs = screenshots(&shots, 25);
     for (i, n) in pngs.iter().enumerate() {
         assert!(n.starts_with(&format!("{:02}-", i + 1)), "{n} out of order");
     }
@@ -251,40 +301,15 @@ fn portal_consent_request_in_the_browser() {
     let w = World::new(Backend::Sqlite);
     let keys = tempfile::tempdir().unwrap();
     let shots = root().join("target/portal-screenshots/consent");
-    let out = Command::new("node")
-        .arg(root().join("tests/portal/consent.mjs"))
-        .arg(&w.node.url)
-        .arg(&shots)
-        .env(
-            "PORTAL_ENTERPRISE_KEY",
-            write_key(keys.path(), "enterprise.key.json", &w.enterprise),
-        )
-        .env(
-            "PORTAL_BANK_KEY",
-            write_key(keys.path(), "bank.key.json", &w.bank),
-        )
-        .env(
-            "PORTAL_PLATFORM_KEY",
-            write_key(keys.path(), "platform.key.json", &w.platform),
-        )
-        .env("PORTAL_ENTERPRISE_USCC", ENTERPRISE)
-        .env("PORTAL_BANK_USCC", crate::service::BANK)
-        .env("PORTAL_PLATFORM_USCC", crate::service::PLATFORM)
-        .current_dir(root())
-        .output()
-        .expect("run node tests/portal/consent.mjs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let events: Vec<Value> = stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
-    let last = events.last().cloned().unwrap_or(Value::Null);
-    assert!(
-        out.status.success() && last["event"] == "done" && last["ok"] == true,
-        "the consent request story failed ({}):\n{stderr}\n{stdout}",
-        out.status
+    let env = party_env(&w, keys.path());
+    let events = run_story(
+        "consent.mjs",
+        &w.node.url,
+        &shots,
+        &borrowed(&env),
+        "the consent request story",
     );
+    let last = events.last().cloned().unwrap_or(Value::Null);
     // What the node holds: the request signed with the grant signed in the browser, narrowed.
     let (request, grant) = (last["request"].as_str().unwrap(), last["grant"].as_str().unwrap());
     let op = w.node.operator();
@@ -295,14 +320,7 @@ fn portal_consent_request_in_the_browser() {
     assert_eq!(g.body["state"], "active", "{}", g.text);
     let credential: Value = serde_json::from_str(g.body["credential"].as_str().unwrap()).unwrap();
     assert_eq!(credential["credentialSubject"]["usage"]["maxReleases"], 2);
-    let mut pngs: Vec<String> = std::fs::read_dir(&shots)
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.ends_with(".png"))
-        .collect();
-    pngs.sort();
-    assert!(pngs.len() >= 9, "screenshots: {pngs:?}");
-    assert!(pngs.iter().all(|n| !n.contains("FAILED")), "{pngs:?}");
+    screenshots(&shots, 9);
 }
 
 /// The pages of a platform's operator and of a bank (`tests/portal/parties.mjs`): the bank creates
@@ -319,40 +337,15 @@ fn portal_platform_and_bank_pages_in_the_browser() {
     let w = World::new(Backend::Sqlite);
     let keys = tempfile::tempdir().unwrap();
     let shots = root().join("target/portal-screenshots/parties");
-    let out = Command::new("node")
-        .arg(root().join("tests/portal/parties.mjs"))
-        .arg(&w.node.url)
-        .arg(&shots)
-        .env(
-            "PORTAL_ENTERPRISE_KEY",
-            write_key(keys.path(), "enterprise.key.json", &w.enterprise),
-        )
-        .env(
-            "PORTAL_BANK_KEY",
-            write_key(keys.path(), "bank.key.json", &w.bank),
-        )
-        .env(
-            "PORTAL_PLATFORM_KEY",
-            write_key(keys.path(), "platform.key.json", &w.platform),
-        )
-        .env("PORTAL_ENTERPRISE_USCC", ENTERPRISE)
-        .env("PORTAL_BANK_USCC", crate::service::BANK)
-        .env("PORTAL_PLATFORM_USCC", crate::service::PLATFORM)
-        .current_dir(root())
-        .output()
-        .expect("run node tests/portal/parties.mjs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let events: Vec<Value> = stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
-    let last = events.last().cloned().unwrap_or(Value::Null);
-    assert!(
-        out.status.success() && last["event"] == "done" && last["ok"] == true,
-        "the platform and bank pages story failed ({}):\n{stderr}\n{stdout}",
-        out.status
+    let env = party_env(&w, keys.path());
+    let events = run_story(
+        "parties.mjs",
+        &w.node.url,
+        &shots,
+        &borrowed(&env),
+        "the platform and bank pages story",
     );
+    let last = events.last().cloned().unwrap_or(Value::Null);
     // What the node holds: the bank's request, made in its page, signed with the grant signed in the
     // browser; the release for the bank under it; the platform's own request withdrawn; the bank
     // active again after the platform suspended and resumed it.
@@ -395,49 +388,29 @@ fn portal_platform_and_bank_pages_in_the_browser() {
     assert_eq!(banks.body["participants"][0]["state"], "active", "{}", banks.text);
     let loans = w.client(&w.bank).get("/v1/loans");
     assert_eq!(loans.body["loans"][0]["loan"], "L-PARTIES-1", "{}", loans.text);
-    let mut pngs: Vec<String> = std::fs::read_dir(&shots)
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.ends_with(".png"))
-        .collect();
-    pngs.sort();
-    assert!(pngs.len() >= 15, "screenshots: {pngs:?}");
-    assert!(pngs.iter().all(|n| !n.contains("FAILED")), "{pngs:?}");
+    screenshots(&shots, 15);
 }
 
 /// Runs `tests/portal/chain.mjs` against the node, expecting `expect`; the events it printed.
 fn run_chain_script(s: &crate::chain::Setup, shots: &Path, expect: &str) -> Vec<Value> {
     let keys = tempfile::tempdir().unwrap();
     let join = |v: &[u64]| v.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
-    let out = Command::new("node")
-        .arg(root().join("tests/portal/chain.mjs"))
-        .arg(&s.w.node.url)
-        .arg(shots)
-        .env(
-            "PORTAL_REGULATOR_KEY",
-            write_key(keys.path(), "regulator.key.json", &s.w.regulator),
-        )
-        .env("PORTAL_PLATFORM_USCC", crate::chain::PLATFORM_USCC)
-        .env("PORTAL_ENTERPRISE_USCC", ENTERPRISE)
-        .env("PORTAL_ONWARD", join(&s.onward))
-        .env("PORTAL_UPSTREAM", join(&s.upstream))
-        .env("PORTAL_EXPECT", expect)
-        .current_dir(root())
-        .output()
-        .expect("run node tests/portal/chain.mjs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let events: Vec<Value> = stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
-    let last = events.last().cloned().unwrap_or(Value::Null);
-    assert!(
-        out.status.success() && last["event"] == "done" && last["ok"] == true,
-        "the two-hop explorer ({expect}) failed ({}):\n{stderr}\n{stdout}",
-        out.status
-    );
-    events
+    let regulator_key = write_key(keys.path(), "regulator.key.json", &s.w.regulator);
+    let (onward, upstream) = (join(&s.onward), join(&s.upstream));
+    run_story(
+        "chain.mjs",
+        &s.w.node.url,
+        shots,
+        &[
+            ("PORTAL_REGULATOR_KEY", regulator_key.as_os_str()),
+            ("PORTAL_PLATFORM_USCC", OsStr::new(crate::chain::PLATFORM_USCC)),
+            ("PORTAL_ENTERPRISE_USCC", OsStr::new(ENTERPRISE)),
+            ("PORTAL_ONWARD", OsStr::new(&onward)),
+            ("PORTAL_UPSTREAM", OsStr::new(&upstream)),
+            ("PORTAL_EXPECT", OsStr::new(expect)),
+        ],
+        &format!("the two-hop explorer ({expect})"),
+    )
 }
 
 /// The regulator's explorer across two hops (`tests/portal/chain.mjs`): a node, a platform process
