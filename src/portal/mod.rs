@@ -330,20 +330,22 @@ async fn submit_grant(node: web::Data<Node>, req: HttpRequest, body: Body) -> Re
     ))
 }
 
+/// The roles that read their own share of consent requests and grants in the portal, as at
+/// `GET /v1/consent-requests` and `GET /v1/grants`: the node narrows each answer to the caller
+/// (regulators and the node: all).
+const SHARE_READERS: &[Role] = &[
+    Role::Enterprise,
+    Role::Regulator,
+    Role::Node,
+    Role::Platform,
+    Role::Bank,
+];
+
 /// The consent requests addressed to the signed-in enterprise, or made by the signed-in platform or
 /// bank (regulators and the node: all), as `GET /v1/consent-requests` answers them.
 async fn list_consent_requests(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse> {
     let s = session(&node, &req).await?;
-    need(
-        &s,
-        &[
-            Role::Enterprise,
-            Role::Regulator,
-            Role::Node,
-            Role::Platform,
-            Role::Bank,
-        ],
-    )?;
+    need(&s, SHARE_READERS)?;
     let q: consent::ListQuery = query(&req)?;
     Ok(json(
         StatusCode::OK,
@@ -357,16 +359,7 @@ async fn get_consent_request(
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
     let s = session(&node, &req).await?;
-    need(
-        &s,
-        &[
-            Role::Enterprise,
-            Role::Regulator,
-            Role::Node,
-            Role::Platform,
-            Role::Bank,
-        ],
-    )?;
+    need(&s, SHARE_READERS)?;
     Ok(json(
         StatusCode::OK,
         &consent::get(&node, &s.caller(&node)?, &id).await?,
@@ -449,16 +442,7 @@ async fn decline_consent_request(
 
 async fn list_grants(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResponse> {
     let s = session(&node, &req).await?;
-    need(
-        &s,
-        &[
-            Role::Enterprise,
-            Role::Regulator,
-            Role::Node,
-            Role::Platform,
-            Role::Bank,
-        ],
-    )?;
+    need(&s, SHARE_READERS)?;
     Ok(json(
         StatusCode::OK,
         &grants::list_for(&node, &s.caller(&node)?, query(&req)?).await?,
@@ -467,16 +451,7 @@ async fn list_grants(node: web::Data<Node>, req: HttpRequest) -> Result<HttpResp
 
 async fn get_grant(node: web::Data<Node>, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse> {
     let s = session(&node, &req).await?;
-    need(
-        &s,
-        &[
-            Role::Enterprise,
-            Role::Regulator,
-            Role::Node,
-            Role::Platform,
-            Role::Bank,
-        ],
-    )?;
+    need(&s, SHARE_READERS)?;
     Ok(json(
         StatusCode::OK,
         &grants::get_for(&node, &s.caller(&node)?, id.into_inner()).await?,
