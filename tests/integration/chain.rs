@@ -53,6 +53,30 @@ fn indices(v: &Value) -> Vec<u64> {
         .collect()
 }
 
+/// Changes one byte of the record of entry `k` in the platform's database (its purpose), as a
+/// malicious operator would: the leaf no longer opens.
+pub(crate) fn tamper_record(p: &TestPlatform, k: u64) {
+    p.platform
+        .core
+        .store
+        .run(move |c| {
+            use consentry::storage::schema::log_records;
+            use diesel::prelude::*;
+            let text: Option<String> = log_records::table
+                .find(k as i64)
+                .select(log_records::record)
+                .first(c)?;
+            let changed = text
+                .unwrap()
+                .replace(r#""purpose":"credit-approval""#, r#""purpose":"credit-approvaL""#);
+            diesel::update(log_records::table.find(k as i64))
+                .set(log_records::record.eq(changed))
+                .execute(c)?;
+            Ok(())
+        })
+        .unwrap();
+}
+
 /// A node, a platform admitted to it with one bank, a grant naming both, and two onward releases
 /// (their indices in the platform's log, and the node entries they cite).
 pub(crate) struct Setup {
@@ -355,25 +379,7 @@ fn chain_verified(backend: Backend) {
 
     // One changed record in the platform's database: both commands fail, naming the entry.
     let k = onward[1];
-    p.platform
-        .core
-        .store
-        .run(move |c| {
-            use consentry::storage::schema::log_records;
-            use diesel::prelude::*;
-            let text: Option<String> = log_records::table
-                .find(k as i64)
-                .select(log_records::record)
-                .first(c)?;
-            let changed = text
-                .unwrap()
-                .replace(r#""purpose":"credit-approval""#, r#""purpose":"credit-approvaL""#);
-            diesel::update(log_records::table.find(k as i64))
-                .set(log_records::record.eq(changed))
-                .execute(c)?;
-            Ok(())
-        })
-        .unwrap();
+    tamper_record(&p, k);
     let a = chain(&["--enterprise", ENTERPRISE]);
     assert_eq!(a.code, Some(1), "{}\n{}", a.stdout, a.stderr);
     assert!(

@@ -455,25 +455,7 @@ fn portal_regulator_follows_a_release_across_two_hops() {
 
     // One record changed in the platform's database: its chain fails in the page, the other holds.
     let k = s.onward[1];
-    s.p.platform
-        .core
-        .store
-        .run(move |c| {
-            use consentry::storage::schema::log_records;
-            use diesel::prelude::*;
-            let text: Option<String> = log_records::table
-                .find(k as i64)
-                .select(log_records::record)
-                .first(c)?;
-            let changed = text
-                .unwrap()
-                .replace(r#""purpose":"credit-approval""#, r#""purpose":"credit-approvaL""#);
-            diesel::update(log_records::table.find(k as i64))
-                .set(log_records::record.eq(changed))
-                .execute(c)?;
-            Ok(())
-        })
-        .unwrap();
+    crate::chain::tamper_record(&s.p, k);
     run_chain_script(
         &s,
         &root().join("target/portal-screenshots/chain-tampered"),
