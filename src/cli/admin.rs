@@ -627,26 +627,11 @@ fn pg_program(name: &str) -> Result<PathBuf, CliError> {
         .ok_or_else(|| CliError::usage(format!("{name} not found (install PostgreSQL's client programs)")))
 }
 
-/// A PostgreSQL URL without its password, and the password (for `PGPASSWORD`): a password on a
-/// child's command line is readable by every local user while it runs.
-fn pg_url_and_password(url: &str) -> (String, Option<String>) {
-    if let (Some(s), Some(at)) = (url.find("://"), url.find('@')) {
-        if at > s {
-            if let Some((user, password)) = url[s + 3..at].split_once(':') {
-                return (
-                    format!("{}{user}{}", &url[..s + 3], &url[at..]),
-                    Some(password.to_owned()),
-                );
-            }
-        }
-    }
-    (url.to_owned(), None)
-}
-
 /// Runs a PostgreSQL client program against `url` (given last, after `--dbname` when `dbname`); its
 /// stderr becomes the error.
 fn run_pg(program: &str, args: &[&std::ffi::OsStr], url: &str, dbname: bool) -> CliResult {
-    let (url, password) = pg_url_and_password(url);
+    // The password goes in the environment: on a command line every local user could read it.
+    let (url, password) = crate::storage::split_password(url);
     let mut cmd = std::process::Command::new(pg_program(program)?);
     cmd.args(args);
     if dbname {

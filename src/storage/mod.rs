@@ -320,16 +320,27 @@ pub fn backend_of(url: &str) -> StorageResult<Backend> {
 
 /// A URL with any password replaced by `***`, for messages.
 pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.find('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let userinfo = &url[s + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
-                None => url.to_owned(),
+    match split_password(url) {
+        (rest, Some(_)) => rest.replacen("@", ":***@", 1),
+        (rest, None) => rest,
+    }
+}
+
+/// `url` without the password of its userinfo (`postgres://user@host/db`), and that password: for
+/// handing the password to a child process in its environment rather than on its command line, and
+/// for [`redact`]. A URL without one comes back whole, with `None`.
+pub fn split_password(url: &str) -> (String, Option<String>) {
+    if let (Some(s), Some(at)) = (url.find("://"), url.find('@')) {
+        if at > s {
+            if let Some((user, password)) = url[s + 3..at].split_once(':') {
+                return (
+                    format!("{}{user}{}", &url[..s + 3], &url[at..]),
+                    Some(password.to_owned()),
+                );
             }
         }
-        _ => url.to_owned(),
     }
+    (url.to_owned(), None)
 }
 
 /// What a database URL holds, read by [`probe`] without creating, migrating or changing anything.
@@ -442,11 +453,8 @@ pub fn sqlite_snapshot(conn: &mut DbConn, dest: &std::path::Path) -> StorageResu
 
 /// A connection error's text with the URL's password, should the driver quote it, replaced.
 fn redact_error(url: &str, message: &str) -> String {
-    match (url.find("://"), url.find('@')) {
-        (Some(s), Some(at)) if at > s => match url[s + 3..at].split_once(':') {
-            Some((_, password)) if !password.is_empty() => message.replace(password, "***"),
-            _ => message.to_owned(),
-        },
+    match split_password(url) {
+        (_, Some(password)) if !password.is_empty() => message.replace(&password, "***"),
         _ => message.to_owned(),
     }
 }
@@ -698,4 +706,35 @@ pub fn millis(t: time::OffsetDateTime) -> i64 {
 pub fn from_millis(ms: i64) -> time::OffsetDateTime {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::{redact, redact_error, split_password};
+
+    #[test]
+    fn passwords_are_split_off_and_redacted() {
+        let url = "postgres://node:s3cr:et@db.example:5432/consentry";
+        assert_eq!(
+            split_password(url),
+            (
+                "postgres://node@db.example:5432/consentry".to_owned(),
+                Some("s3cr:et".to_owned())
+            )
+        );
+        assert_eq!(redact(url), "postgres://node:***@db.example:5432/consentry");
+        assert_eq!(
+            redact_error(url, "password s3cr:et refused"),
+            "password *** refused"
+        );
+        for plain in [
+            "postgres://node@db.example/consentry",
+            "sqlite:///var/lib/consentry/node.sqlite3",
+            "postgres://db.example/x",
+        ] {
+            assert_eq!(split_password(plain), (plain.to_owned(), None));
+            assert_eq!(redact(plain), plain);
+        }
+        assert_eq!(redact("postgres://node:@db/x"), "postgres://node:***@db/x");
+    }
 }
