@@ -681,15 +681,17 @@ fn backup(node: &Node, config: &Config, dest: &std::path::Path) -> CliResult {
             false,
         )?,
     }
-    let bytes = std::fs::read(dest).map_err(|e| CliError::usage(format!("{}: {e}", dest.display())))?;
+    let (digest, bytes) = std::fs::File::open(dest)
+        .and_then(crate::crypto::Sha256Digest::of_reader)
+        .map_err(|e| CliError::usage(format!("{}: {e}", dest.display())))?;
     print_json(&json!({
         "backup": dest.display().to_string(),
         "backend": match node.store.backend() {
             crate::storage::Backend::Sqlite => "sqlite",
             crate::storage::Backend::Postgres => "postgres",
         },
-        "bytes": bytes.len(),
-        "sha256": crate::crypto::Sha256Digest::of(&bytes).to_hex(),
+        "bytes": bytes,
+        "sha256": digest.to_hex(),
         "logSizeAtLeast": size,
     }))
 }
