@@ -51,6 +51,9 @@ fn open(dir: &std::path::Path, database_url: String) -> Node {
         webhooks: Default::default(),
         database_wait_ms: 1000,
         evaluation_model: None,
+        metrics_token: None,
+        metrics_listen: None,
+        log_format: Default::default(),
     };
     consentry::node::start::open(&config, Arc::new(SystemClock))
         .unwrap()

@@ -213,6 +213,9 @@ fn main() {
         webhooks: WebhookConfig::default(),
         database_wait_ms: 1000,
         evaluation_model: None,
+        metrics_token: None,
+        metrics_listen: None,
+        log_format: Default::default(),
     };
     let (node, _) = consentry::node::start::open(&config, Arc::new(SystemClock)).unwrap();
     let node = web::Data::new(node);

@@ -159,7 +159,30 @@ settings! {
         /// Platform role only. Default: the built-in model.
         #[arg(long, env = "CONSENTRY_EVALUATION_MODEL", value_name = "FILE")]
         pub evaluation_model: Option<PathBuf>,
+        /// Bearer token that opens `GET /metrics` on the main listener (spec/ops/README.md §2).
+        /// Default: none, and `/metrics` answers 404 there.
+        #[arg(long, env = "CONSENTRY_METRICS_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+        pub metrics_token: Option<String>,
+        /// A separate address serving only `GET /metrics` (to the token's bearer when a token is
+        /// set). Default: none.
+        #[arg(long, env = "CONSENTRY_METRICS_LISTEN", value_name = "ADDR")]
+        pub metrics_listen: Option<String>,
+        /// Log lines as `text` (default) or `json` (one JSON object a line, with the request id).
+        #[arg(long, env = "CONSENTRY_LOG_FORMAT", value_enum)]
+        pub log_format: Option<LogFormat>,
     }
+}
+
+/// How log lines are written (stderr).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line (`tracing-subscriber`'s JSON format), with the current request's
+    /// span (its `request_id`).
+    Json,
 }
 
 /// Webhook delivery settings (spec/notifications.md §5).
@@ -227,6 +250,12 @@ pub struct Config {
     pub database_wait_ms: u64,
     /// The platform's own evaluation model file (platform role); `None`: the built-in model.
     pub evaluation_model: Option<PathBuf>,
+    /// The bearer token that opens `/metrics` on the main listener (a secret: never logged).
+    pub metrics_token: Option<String>,
+    /// A separate address serving `/metrics` only.
+    pub metrics_listen: Option<String>,
+    /// The format of the log lines.
+    pub log_format: LogFormat,
 }
 
 /// A configuration that cannot be used.
@@ -289,6 +318,14 @@ impl Config {
                 "webhook-retry-base-ms must be at least 1 and at most webhook-retry-cap-ms".into(),
             ));
         }
+        if s.metrics_token
+            .as_ref()
+            .is_some_and(|t| !t.is_empty() && t.len() < 16)
+        {
+            return Err(ConfigError(
+                "metrics-token must be at least 16 characters (it is a bearer secret)".into(),
+            ));
+        }
         let webhooks = WebhookConfig {
             allow_insecure: s.insecure_webhooks,
             retry_base_ms,
@@ -313,6 +350,9 @@ impl Config {
             webhooks,
             database_wait_ms: s.database_wait_ms.unwrap_or(1000).clamp(10, 600_000),
             evaluation_model: s.evaluation_model,
+            metrics_token: s.metrics_token.filter(|t| !t.is_empty()),
+            metrics_listen: s.metrics_listen,
+            log_format: s.log_format.unwrap_or_default(),
         })
     }
 }
@@ -453,6 +493,42 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn metrics_and_log_format_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(
+            &file,
+            "metrics-token = \"0123456789abcdef-file\"\nmetrics-listen = \"127.0.0.1:9100\"\nlog-format = \"json\"\n",
+        )
+        .unwrap();
+        let c = Config::resolve(&ServeArgs {
+            config: Some(file.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.metrics_token.as_deref(), Some("0123456789abcdef-file"));
+        assert_eq!(c.metrics_listen.as_deref(), Some("127.0.0.1:9100"));
+        assert_eq!(c.log_format, LogFormat::Json);
+        let flags = Config::resolve(&ServeArgs {
+            config: Some(file),
+            log_format: Some(LogFormat::Text),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(flags.log_format, LogFormat::Text);
+        let d = Config::resolve(&ServeArgs::default()).unwrap();
+        assert_eq!(
+            (d.metrics_token, d.metrics_listen, d.log_format),
+            (None, None, LogFormat::Text)
+        );
+        let short = ServeArgs {
+            metrics_token: Some("short".into()),
+            ..Default::default()
+        };
+        assert!(Config::resolve(&short).unwrap_err().0.contains("metrics-token"));
     }
 
     #[test]

@@ -38,6 +38,7 @@
 //! | [`clock`] | the time source passed into every time-dependent check |
 //! | [`error`] | the service's one error type, with stable problem codes |
 //! | [`config`] | service configuration, resolved once at start |
+//! | [`metrics`] | the process's Prometheus metrics, defined once; rendered by `GET /metrics` |
 //!
 //! **The service**
 //!
@@ -71,6 +72,7 @@ pub mod industry;
 pub mod intake;
 pub mod loan;
 pub mod log;
+pub mod metrics;
 pub mod node;
 pub mod platform;
 pub mod policy;

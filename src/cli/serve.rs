@@ -6,20 +6,30 @@ use actix_web::{App, HttpServer, web};
 
 use super::{CliError, CliResult};
 use crate::clock::SystemClock;
-use crate::config::{Config, ServeArgs, ServiceRole};
+use crate::config::{Config, LogFormat, ServeArgs, ServiceRole};
 
-fn init_tracing() {
+/// Sets up the log lines (stderr): level from `CONSENTRY_LOG` (default `info`), as text or as one
+/// JSON object a line carrying the current request's span (`request_id`; spec/ops/README.md §3).
+fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CONSENTRY_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+    };
 }
 
 pub(super) fn run(args: ServeArgs) -> CliResult {
-    init_tracing();
     let mut config = Config::resolve(&args).map_err(|e| CliError::usage(e.to_string()))?;
+    init_tracing(config.log_format);
     // A serving process is reached at its public URL: it fixes the log origin if none is yet.
     config.fix_origin = true;
     match config.role {
@@ -58,6 +68,11 @@ fn serve_node(config: Config) -> CliResult {
             node.did(),
             crate::storage::redact(&config.database_url)
         );
+        if let Some(addr) = &config.metrics_listen {
+            let bound = crate::http::routes::metrics::serve_dedicated(node.clone(), addr)
+                .map_err(|e| CliError::usage(format!("cannot listen on {addr} (metrics): {e}")))?;
+            println!("metrics on {bound}/metrics");
+        }
         server.run().await.map_err(|e| CliError::usage(e.to_string()))
     })
 }

@@ -101,6 +101,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/bulletins"),
     ("GET", "/v1/bulletins/{month}"),
     ("POST", "/v1/admin/bulletins"),
+    ("GET", "/metrics"),
 ];
 
 /// Registers every route, inside one scope that carries the middleware every answer needs (so the
@@ -110,6 +111,8 @@ pub const ROUTES: &[(&str, &str)] = &[
 ///   no-store` on every `/v1` and `/portal/api` answer (they carry personal data and CSRF tokens);
 /// * [`durable_assertions`]: an assertion id that authenticated a request is durably spent before
 ///   any error answer leaves (spec/security.md §3.3);
+/// * [`observe`] (outermost): the request's id and log span, `X-Request-Id`, and the request's
+///   count and latency in the metrics;
 /// * unknown paths are `404 not-found`; a known path with another method is `405
 ///   method-not-allowed` with `Allow` (RFC 9110 §15.5.6).
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -117,6 +120,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("")
             .wrap(actix_web::middleware::from_fn(durable_assertions))
             .wrap(actix_web::middleware::from_fn(security_headers))
+            .wrap(actix_web::middleware::from_fn(observe::<Node>))
+            .configure(routes::metrics::configure::<Node>)
             .app_data(
                 web::PathConfig::default()
                     .error_handler(|e, _| Error::invalid("invalid-path", e.to_string()).into()),
@@ -190,6 +195,105 @@ pub fn not_routed_in(req: &HttpRequest, routes: &[&[(&'static str, &'static str)
         resp.headers_mut().insert(actix_web::http::header::ALLOW, v);
     }
     resp
+}
+
+/// The id of the request being served (spec/ops/README.md §3): the `X-Request-Id` the client sent
+/// (1–200 visible ASCII characters), else one made (`urn:uuid:…`). A release replaces it with the
+/// `requestId` of its body when the body names one, so that the answer, the access-log entry, the
+/// log lines and the `X-Request-Id` header all carry the same id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(pub String);
+
+impl RequestId {
+    /// The id of `req` ([`observe`] sets it; a request served without it gets a new one).
+    pub fn of(req: &HttpRequest) -> String {
+        req.extensions()
+            .get::<RequestId>()
+            .map_or_else(new_request_id, |r| r.0.clone())
+    }
+
+    /// Makes `id` the request's id, for the answer's `X-Request-Id` (the operation that chose it
+    /// records it in the request's log span).
+    pub fn set(req: &HttpRequest, id: String) {
+        req.extensions_mut().insert(RequestId(id));
+    }
+}
+
+/// Whether a client's request id can be used as is: 1–200 visible ASCII characters (no spaces, no
+/// control characters: it goes into log lines and a header).
+pub fn usable_request_id(id: &str) -> bool {
+    (1..=200).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// A new request id, `urn:uuid:` and a random (v4) UUID.
+pub fn new_request_id() -> String {
+    format!("urn:uuid:{}", uuid::Uuid::new_v4())
+}
+
+/// The method as a metric label (no allocation; `other` for an unusual one).
+fn method_label(m: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method;
+    match *m {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::PATCH => "PATCH",
+        _ => "other",
+    }
+}
+
+/// Observes every request (see [`configure`]): gives it its [`RequestId`] and a log span `request`
+/// carrying it (so every line logged while it is served names it), answers with `X-Request-Id`, and
+/// counts the answer by method, route template and status, with its latency, in the metrics of the
+/// service `H` served (its app data; none counted when it is absent). The path itself is never
+/// logged nor a label: it may hold a USCC or a grant id.
+pub async fn observe<H: routes::audit::LogHost>(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    use tracing::Instrument as _;
+    let started = std::time::Instant::now();
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| usable_request_id(v))
+        .map_or_else(new_request_id, str::to_owned);
+    let method = method_label(req.method());
+    let span = tracing::info_span!("request", request_id = %id, method);
+    req.extensions_mut().insert(RequestId(id));
+    let host = req.app_data::<web::Data<H>>().cloned();
+    let mut res = next.call(req).instrument(span.clone()).await?;
+    let status = res.status().as_u16();
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let elapsed = started.elapsed();
+    span.in_scope(|| {
+        tracing::debug!(status, route = %route, elapsed_ms = elapsed.as_secs_f64() * 1000.0, "answered");
+    });
+    if let Some(h) = host {
+        h.log_core().metrics.http_answered(
+            &crate::metrics::HttpLabels {
+                method,
+                route,
+                status,
+            },
+            elapsed,
+        );
+    }
+    let id = res.request().extensions_mut().remove::<RequestId>().map(|r| r.0);
+    if let Some(v) = id.and_then(|id| actix_web::http::header::HeaderValue::from_str(&id).ok()) {
+        res.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("x-request-id"),
+            v,
+        );
+    }
+    Ok(res)
 }
 
 /// Adds the headers every answer carries (see [`configure`]).

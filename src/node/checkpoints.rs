@@ -44,7 +44,15 @@ pub async fn publish(node: &Node) -> Result<Option<String>> {
     if node.witnesses.is_empty() {
         return Ok(Some(text));
     }
-    Ok(Some(collect_cosignatures(node, size, text).await))
+    let text = collect_cosignatures(node, size, text).await;
+    for w in node.witnesses.iter() {
+        let cosigned = w.key().is_some_and(|k| {
+            crate::log::note::open(text.as_bytes(), std::slice::from_ref(&k))
+                .is_ok_and(|v| v.is_verified_by(&k))
+        });
+        node.metrics.witness_seen(w.url(), size, cosigned);
+    }
+    Ok(Some(text))
 }
 
 async fn sign_newest(node: &Node) -> Result<Option<(u64, String)>> {

@@ -60,6 +60,14 @@ impl Health {
         *self.checkpointed.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
     }
 
+    /// Time since the last successful checkpoint round (at start: since the start).
+    pub fn since_checkpoint_round(&self) -> Duration {
+        self.checkpointed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .elapsed()
+    }
+
     /// Whether the last successful checkpoint round is recent.
     fn checkpoint_fresh(&self) -> bool {
         let last = *self.checkpointed.lock().unwrap_or_else(PoisonError::into_inner);

@@ -25,6 +25,7 @@ pub mod identity;
 pub mod intake;
 pub mod letters;
 pub mod loans;
+pub mod metrics;
 pub mod notify;
 pub mod objections;
 pub mod receipts;
@@ -128,6 +129,8 @@ pub struct Node {
     /// Who vouches for keys this service's own registry does not hold: unset at the node; at a
     /// platform, the node ([`Self::authenticate`] asks it; spec/access-log.md §1.1).
     pub foreign_callers: std::sync::OnceLock<Arc<dyn ForeignCallers>>,
+    /// The process's metrics ([`crate::metrics`]; served by `GET /metrics`, [`metrics`]).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// The participant and key another registry holds for a did:key, as [`ForeignCallers`] answers.

@@ -160,6 +160,21 @@ fn random_request_id() -> String {
     format!("urn:uuid:{}", uuid::Uuid::new_v4())
 }
 
+/// Whether a caller's request id is kept as is (otherwise one is made).
+fn usable_request_id(r: &str) -> bool {
+    !r.is_empty() && r.len() <= 200
+}
+
+/// Counts a refusal in the metrics and logs it (reason codes only: no party, no message).
+fn refused(node: &Node, seq: u64, reasons: &[Reason]) {
+    node.metrics
+        .release_refused(reasons.iter().map(|r| r.code.as_str()));
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
+        tracing::debug!(log_index = seq, reasons = %codes.join(","), "release refused");
+    }
+}
+
 /// Records a refusal and returns the error to answer with.
 async fn refuse(node: &Node, caller: &Caller, s: Subject, reasons: Vec<Reason>) -> Error {
     let c = caller.clone();
@@ -173,21 +188,41 @@ async fn refuse(node: &Node, caller: &Caller, s: Subject, reasons: Vec<Reason>) 
         })
         .await;
     match logged {
-        Ok(seq) => Error::Refused {
-            reasons,
-            log_index: Some(seq),
-        },
+        Ok(seq) => {
+            refused(node, seq, &reasons);
+            Error::Refused {
+                reasons,
+                log_index: Some(seq),
+            }
+        }
         Err(e) => e,
     }
 }
 
 /// Handles a release request from an authenticated caller. `body` is the raw JSON body.
-pub async fn release(node: &Node, caller: &Caller, body: &[u8]) -> Result<ReleaseAnswer> {
+/// `request_id` is the request's own id (spec/ops/README.md §3): the release takes it when the body
+/// names none; when the body names one, that one replaces it (in `request_id` and in the current
+/// log span), so the answer, the log entry and the log lines carry the same id.
+pub async fn release(
+    node: &Node,
+    caller: &Caller,
+    body: &[u8],
+    request_id: &mut String,
+) -> Result<ReleaseAnswer> {
     let parsed: std::result::Result<ReleaseBody, String> = crate::crypto::json::parse(body)
         .map_err(|e| e.to_string())
         .and_then(|n| crate::crypto::json::de::from_node(&n).map_err(|e| e.to_string()));
     match parsed {
-        Ok(req) => release_request(node, caller, req, None).await,
+        Ok(mut req) => {
+            match req.request_id.as_deref().filter(|r| usable_request_id(r)) {
+                Some(own) => {
+                    own.clone_into(request_id);
+                    tracing::Span::current().record("request_id", own);
+                }
+                None => req.request_id = Some(request_id.clone()),
+            }
+            release_request(node, caller, req, None).await
+        }
         Err(e) => {
             let s = Subject {
                 enterprise: None,
@@ -196,7 +231,7 @@ pub async fn release(node: &Node, caller: &Caller, body: &[u8]) -> Result<Releas
                 granularity: None,
                 purpose: None,
                 bank: None,
-                request_id: random_request_id(),
+                request_id: request_id.clone(),
                 batches: vec![],
                 records: vec![],
             };
@@ -214,7 +249,7 @@ fn subject_of(
     let request_id = req
         .request_id
         .clone()
-        .filter(|r| !r.is_empty() && r.len() <= 200)
+        .filter(|r| usable_request_id(r))
         .unwrap_or_else(random_request_id);
     Subject {
         enterprise: Some(req.enterprise.clone()),
@@ -635,15 +670,20 @@ pub(crate) async fn release_request(
         .await?;
     // 7. Answer.
     match outcome {
-        Outcome::Refused { seq, reasons } => Err(Error::Refused {
-            reasons,
-            log_index: Some(seq),
-        }),
+        Outcome::Refused { seq, reasons } => {
+            refused(node, seq, &reasons);
+            Err(Error::Refused {
+                reasons,
+                log_index: Some(seq),
+            })
+        }
         Outcome::Released {
             seq,
             leaf_hash,
             time_ms,
         } => {
+            node.metrics.release_allowed();
+            tracing::debug!(log_index = seq, "release allowed");
             let promise = super::receipts::promise(node, seq, &leaf_hash, time_ms);
             Ok(ReleaseAnswer {
                 request_id,

@@ -80,6 +80,11 @@ pub fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<(Node, bool)> {
     letters::load(&store, &mut catalog)?;
     let tag_key = identity::tag_key(&key);
     let committer = Committer::start(&store, tag_key, Arc::clone(&clock), config.log_batch_max)?;
+    let metrics = Arc::new(crate::metrics::Metrics::new(
+        config.metrics_token.clone(),
+        config.metrics_listen.is_some(),
+    ));
+    committer.observe(Arc::clone(&metrics));
     let node = Node {
         data: Arc::new(data::DbDataSource(store.clone())),
         store,
@@ -107,6 +112,7 @@ pub fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<(Node, bool)> {
         notify: super::notify::Notifier::new(config.webhooks.clone()),
         health: super::health::Health::new(config.checkpoint_interval_secs),
         foreign_callers: std::sync::OnceLock::new(),
+        metrics,
     };
     // A database older than a checkpoint this node published is a rolled-back log: refuse it.
     if let Some(size) = super::checkpoints::check_not_rolled_back(&node)? {

@@ -159,6 +159,11 @@ pub fn serve(config: Config) -> Result<()> {
             platform.core.did(),
             node_url
         );
+        if let Some(addr) = &config.metrics_listen {
+            let bound = crate::http::routes::metrics::serve_dedicated(platform.clone(), addr)
+                .map_err(|e| Error::Internal(format!("cannot listen on {addr} (metrics): {e}")))?;
+            println!("metrics on {bound}/metrics");
+        }
         server.run().await.map_err(|e| Error::Internal(e.to_string()))
     })
 }
@@ -170,6 +175,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .wrap(actix_web::middleware::from_fn(crate::http::durable_assertions))
             .wrap(actix_web::middleware::from_fn(crate::http::security_headers))
             .wrap(actix_web::middleware::from_fn(log_cors))
+            .wrap(actix_web::middleware::from_fn(crate::http::observe::<Platform>))
+            .configure(crate::http::routes::metrics::configure::<Platform>)
             .route("/healthz", web::get().to(health))
             .route("/readyz", web::get().to(health))
             .route("/livez", web::get().to(crate::http::routes::public::live))
@@ -249,6 +256,7 @@ pub async fn log_cors(
 /// The platform's routes (method, path), for `405` answers with `Allow`; [`configure`] serves
 /// exactly these, with the node API's middleware (spec/security.md §3.3, §3.6).
 pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/metrics"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/livez"),

@@ -27,6 +27,16 @@ pub fn latest(conn: &mut DbConn) -> StorageResult<Option<(i64, String)>> {
         .optional()?)
 }
 
+/// The size of the largest checkpoint and when it was signed (ms), or `None` if none is stored
+/// (for `/metrics`: one row by the primary key).
+pub fn newest_signed(conn: &mut DbConn) -> StorageResult<Option<(i64, i64)>> {
+    Ok(checkpoints::table
+        .order(checkpoints::size.desc())
+        .select((checkpoints::size, checkpoints::created_at))
+        .first(conn)
+        .optional()?)
+}
+
 /// At most `limit` checkpoints of size greater than `after`, smallest first.
 pub fn after(conn: &mut DbConn, after: i64, limit: i64) -> StorageResult<Vec<CheckpointRow>> {
     let rows: Vec<(i64, String, i64)> = checkpoints::table

@@ -385,6 +385,8 @@ struct Health {
     /// The log's size after this process's last commit (or at start): every entry below it is
     /// committed.
     committed: std::sync::atomic::AtomicU64,
+    /// Where group commits are counted ([`Committer::observe`]).
+    metrics: std::sync::OnceLock<std::sync::Arc<crate::metrics::Metrics>>,
 }
 
 impl Health {
@@ -443,6 +445,12 @@ impl Committer {
             .spawn(move || run(link, rx, tag_key, clock, batch_max.max(1)))
             .map_err(|e| StorageError::Task(e.to_string()))?;
         Ok(Self { tx, health })
+    }
+
+    /// Counts every later group commit in `metrics` (its jobs, its duration, a failure); the first
+    /// call wins.
+    pub fn observe(&self, metrics: std::sync::Arc<crate::metrics::Metrics>) {
+        let _ = self.health.metrics.set(metrics);
     }
 
     /// `Ok` while the committer holds a working connection; otherwise why not (it is reconnecting).
@@ -664,7 +672,12 @@ fn run(
         let Some(conn) = link.conn.as_mut() else {
             continue;
         };
-        let failed = match commit_batch(conn, jobs, &tag_key, clock.now(), &mut link.high_water) {
+        let (n, started) = (jobs.len(), Instant::now());
+        let outcome = commit_batch(conn, jobs, &tag_key, clock.now(), &mut link.high_water);
+        if let Some(m) = link.health.metrics.get() {
+            m.log_batch(n, started.elapsed(), outcome.is_err());
+        }
+        let failed = match outcome {
             Ok(()) => {
                 let size = u64::try_from(link.high_water).unwrap_or(0);
                 link.health.committed.fetch_max(size, Ordering::AcqRel);
@@ -965,6 +978,15 @@ pub fn head(conn: &mut DbConn) -> StorageResult<(u64, Hash)> {
         CompactRange::from_bytes(&frontier).map_err(|e| StorageError::Corrupt(e.to_string()))?
     };
     Ok((range.size(), range.root()))
+}
+
+/// The log's size (entries), as committed in the database (one row by its key).
+pub fn size(conn: &mut DbConn) -> StorageResult<u64> {
+    let size: i64 = log_state::table
+        .find(1i16)
+        .select(log_state::size)
+        .get_result(conn)?;
+    Ok(u64::try_from(size).unwrap_or(0))
 }
 
 /// Removes client-assertion ids that have expired.

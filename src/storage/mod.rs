@@ -516,6 +516,12 @@ impl Store {
         &self.outage
     }
 
+    /// The pool's use now: connections open, of which idle, and the most it opens.
+    pub fn pool_use(&self) -> (u32, u32, u32) {
+        let st = self.pool.state();
+        (st.connections, st.idle_connections, self.pool.max_size())
+    }
+
     /// A fresh connection outside the pool (the log committer keeps one for itself).
     pub fn dedicated_connection(&self) -> StorageResult<DbConn> {
         let manager = Manager {

@@ -393,6 +393,28 @@ pub fn newly_overdue(conn: &mut DbConn, now: i64, limit: i64) -> StorageResult<V
         .load(conn)?)
 }
 
+/// Objections still waiting to be forwarded, counted by their deadline's risk at `now` (ms): past
+/// it, within `soon` ms of it, and unknown (the calendar lacked the year). Reads the
+/// `objections_state` index only (for `/metrics`).
+pub fn deadline_risk(conn: &mut DbConn, now: i64, soon: i64) -> StorageResult<(u64, u64, u64)> {
+    let waiting = || objections::table.filter(objections::state.eq(ObjectionState::Received.as_str()));
+    let count = |n: i64| u64::try_from(n).unwrap_or(0);
+    let overdue: i64 = waiting()
+        .filter(objections::deadline_at.lt(now))
+        .count()
+        .get_result(conn)?;
+    let due: i64 = waiting()
+        .filter(objections::deadline_at.ge(now))
+        .filter(objections::deadline_at.lt(now.saturating_add(soon)))
+        .count()
+        .get_result(conn)?;
+    let unknown: i64 = waiting()
+        .filter(objections::deadline_at.is_null())
+        .count()
+        .get_result(conn)?;
+    Ok((count(overdue), count(due), count(unknown)))
+}
+
 /// Objections whose deadline is unknown (the calendar lacked a year), by id, after `after` (a
 /// cursor: the sweep pages through all of them).
 pub fn without_deadline(

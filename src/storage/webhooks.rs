@@ -434,6 +434,16 @@ pub fn mark_failed(
     Ok(())
 }
 
+/// The deliveries waiting in the outbox (every endpoint) and when the oldest of them was enqueued
+/// (ms), for `/metrics`.
+pub fn backlog(conn: &mut DbConn) -> StorageResult<(u64, Option<i64>)> {
+    let (n, oldest): (i64, Option<i64>) = ob::table
+        .filter(ob::state.eq(DeliveryState::Pending.as_str()))
+        .select((diesel::dsl::count_star(), diesel::dsl::min(ob::created_at)))
+        .first(conn)?;
+    Ok((u64::try_from(n).unwrap_or(0), oldest))
+}
+
 /// Forgets delivered and cancelled deliveries enqueued before `before`, endpoint by endpoint;
 /// returns how many.
 pub fn purge_history(conn: &mut DbConn, before: i64) -> StorageResult<usize> {

@@ -798,7 +798,13 @@ async fn release(env: &Env, w: &World, rng: &mut Rng) {
         body = json!({"enterprise": enterprise, "categories": "TAX-03"}); // malformed: still a refusal
     }
     let caller = env.caller(&p.key, "/v1/releases").await;
-    let _ = consentry::node::release::release(&env.node, &caller, body.to_string().as_bytes()).await;
+    let _ = consentry::node::release::release(
+        &env.node,
+        &caller,
+        body.to_string().as_bytes(),
+        &mut consentry::http::new_request_id(),
+    )
+    .await;
 }
 
 async fn platform_state(env: &Env, w: &World, rng: &mut Rng, allow_removal: bool) {

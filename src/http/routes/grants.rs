@@ -117,7 +117,10 @@ async fn resume(node: web::Data<Node>, id: web::Path<String>, body: Body) -> Res
 
 async fn release_handler(node: web::Data<Node>, req: HttpRequest, body: Body) -> Result<HttpResponse, Error> {
     let c = caller(&node, &req).await?;
-    Ok(json(StatusCode::OK, &release::release(&node, &c, &body).await?))
+    let mut id = crate::http::RequestId::of(&req);
+    let answer = release::release(&node, &c, &body, &mut id).await;
+    crate::http::RequestId::set(&req, id);
+    Ok(json(StatusCode::OK, &answer?))
 }
 
 async fn evaluate_handler(

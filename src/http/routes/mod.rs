@@ -6,6 +6,7 @@ pub mod consent;
 pub mod grants;
 pub mod intake;
 pub mod loans;
+pub mod metrics;
 pub mod notifications;
 pub mod objections;
 

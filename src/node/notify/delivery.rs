@@ -220,6 +220,8 @@ fn deliver_due(node: &Node, id: i64, instance: &str) -> Result<()> {
             now.div_euclid(1000),
         )?;
         let outcome = send(node, &req);
+        node.metrics
+            .webhook_attempt(matches!(outcome, Outcome::Acknowledged(_)));
         if let Outcome::Failed(_, e) = &outcome {
             tracing::info!(endpoint = id, seq = row.seq, error = %e, "webhook delivery failed; will retry");
         }

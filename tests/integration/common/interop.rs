@@ -4,10 +4,14 @@ use std::io::BufRead as _;
 
 use serde_json::Value;
 
-/// Installs `tests/interop/requirements.txt` when the webhook receiver's packages are missing.
+/// Installs `tests/interop/requirements.txt` when the webhook receiver's or the metrics parser's
+/// packages are missing.
 pub fn python_deps() {
     let ok = std::process::Command::new("python3")
-        .args(["-c", "import http_message_signatures, cryptography"])
+        .args([
+            "-c",
+            "import http_message_signatures, cryptography, prometheus_client",
+        ])
         .status()
         .unwrap()
         .success();

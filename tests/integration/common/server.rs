@@ -59,6 +59,9 @@ impl Drop for PgDatabase {
     }
 }
 
+/// The metrics token of the test nodes and platforms (`GET /metrics` with it as bearer).
+pub const TEST_METRICS_TOKEN: &str = "test-metrics-token-0123456789";
+
 /// A running node.
 #[allow(dead_code)] // some fields serve only some tests
 pub struct TestNode {
@@ -147,6 +150,9 @@ impl TestNode {
             webhooks,
             database_wait_ms: 1000,
             evaluation_model: None,
+            metrics_token: Some(TEST_METRICS_TOKEN.into()),
+            metrics_listen: None,
+            log_format: Default::default(),
         };
         let (node, _) = consentry::node::start::open(&config, clock.clone()).unwrap();
         let node = web::Data::new(node);
@@ -483,6 +489,9 @@ impl TestPlatform {
             webhooks: Default::default(),
             database_wait_ms: 1000,
             evaluation_model,
+            metrics_token: Some(TEST_METRICS_TOKEN.into()),
+            metrics_listen: None,
+            log_format: Default::default(),
         };
         let (platform, _) = consentry::platform::Platform::open(&config, Arc::new(SystemClock))?;
         let key = platform.core.key.clone();
