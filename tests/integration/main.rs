@@ -22,6 +22,7 @@ mod interop;
 #[path = "../support/jcs_reference.rs"]
 mod jcs_reference;
 mod loans;
+mod metrics;
 mod migrations;
 mod notifications;
 mod objections;
