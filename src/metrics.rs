@@ -573,5 +573,19 @@ mod tests {
         ] {
             assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
         }
+        // The witness lags while the newest checkpoint lacks its cosignature, not once it has it.
+        let lag = |text: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("consentry_witness_lag_seconds{witness=\"https://w.test\"} "))
+                .and_then(|v| v.parse::<f64>().ok())
+        };
+        std::thread::sleep(Duration::from_millis(20));
+        m.witness_seen("https://w.test", 6, false);
+        let waiting = m.render(&Snapshot::default());
+        assert!(lag(&waiting).is_some_and(|s| s >= 0.02), "{waiting}");
+        m.witness_seen("https://w.test", 6, true);
+        let cosigned = m.render(&Snapshot::default());
+        assert_eq!(lag(&cosigned), Some(0.0), "{cosigned}");
+        assert!(cosigned.contains("consentry_witness_cosigned_entries{witness=\"https://w.test\"} 6"));
     }
 }
