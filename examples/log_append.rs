@@ -115,13 +115,13 @@ fn round(committer: &Committer, start: usize, entries: usize, concurrency: usize
                     let jti = format!("bench-{}", uuid::Uuid::new_v4());
                     let grant = e.grant.as_ref().map(|(g, _)| g.clone()).unwrap_or_default();
                     let at = c
-                        .run(move |tx| {
+                        .run_sequenced(false, move |tx| {
                             let at = tx.now();
                             tx.consume_jti(&jti, "did:key:bench", i64::MAX)?;
-                            consentry::storage::participants::get(tx.conn, 1)?;
-                            consentry::storage::grants::state(tx.conn, &grant)?;
-                            consentry::storage::grants::usage(tx.conn, &grant, "2026-11")?;
-                            consentry::storage::grants::count_use(tx.conn, &grant, "2026-11")?;
+                            tx.participant_state(1)?;
+                            tx.grant_state(&grant)?;
+                            tx.usage(&grant, "2026-11")?;
+                            tx.count_use(&grant, "2026-11");
                             tx.append(e).map(|_| at)
                         })
                         .await

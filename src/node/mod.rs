@@ -216,7 +216,7 @@ impl Node {
         let found = {
             let did = did.clone();
             self.store
-                .call(move |c| crate::storage::participants::find_by_did(c, &did))
+                .quick(move |c| crate::storage::participants::find_by_did(c, &did))
                 .await?
         };
         let found = match (found, self.foreign_callers.get()) {

@@ -182,7 +182,7 @@ async fn refuse(node: &Node, caller: &Caller, s: Subject, reasons: Vec<Reason>) 
     let a = caller.assertion.clone();
     let logged = node
         .committer
-        .run(move |tx| -> Result<u64> {
+        .run_sequenced(false, move |tx| -> Result<u64> {
             tx.consume_assertion(&a)?;
             Ok(tx.append(entry(EntryKind::Refusal, &c, &s, r, None))?.seq)
         })
@@ -323,7 +323,7 @@ async fn gather(
     let (grant_row, bank) = {
         let (gid, bank) = (req.grant.clone(), req.on_behalf_of.clone());
         node.store
-            .call(
+            .quick(
                 move |c| -> Result<(Option<StoredGrant>, Option<participants::Participant>)> {
                     let g = match gid {
                         Some(id) => store::get(c, &id)?,
@@ -380,7 +380,7 @@ async fn gather(
     let used = match (&grant_row, &period) {
         (Some(g), Some(p)) => {
             let (id, p) = (g.id.clone(), p.clone());
-            node.store.call(move |c| store::usage(c, &id, &p)).await?
+            node.store.quick(move |c| store::usage(c, &id, &p)).await?
         }
         _ => 0,
     };
@@ -479,7 +479,8 @@ async fn fetch(
         std::collections::BTreeSet<String>,
         std::collections::BTreeSet<i64>,
     );
-    let (fetched, batches, ids) = actix_web::rt::task::spawn_blocking(move || -> Result<Read> {
+    let quick = src.quick();
+    let read = move || -> Result<Read> {
         let scope = super::data::Scope {
             catalog_version: catalog_version.as_deref(),
             from: from_day,
@@ -501,9 +502,14 @@ async fn fetch(
             })
             .collect::<Result<Vec<_>>>()?;
         Ok((payloads, batches, ids))
-    })
-    .await
-    .map_err(|e| Error::Internal(e.to_string()))??;
+    };
+    let (fetched, batches, ids) = if quick {
+        read()?
+    } else {
+        actix_web::rt::task::spawn_blocking(read)
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))??
+    };
     Ok(Fetched {
         data: fetched.into_iter().collect(),
         batches: batches.into_iter().collect(),
@@ -588,27 +594,29 @@ pub(crate) async fn release_request(
         });
         (req.enterprise.clone(), note)
     });
+    // An evaluation or a `data.released` webhook writes rows of its own: that job keeps its savepoint.
+    let savepoint = evaluation_row.is_some() || released_note.is_some();
     let outcome = node
         .committer
-        .run(move |tx| -> Result<Outcome> {
+        .run_sequenced(savepoint, move |tx| -> Result<Outcome> {
             tx.consume_assertion(&a)?;
             let mut late = Vec::new();
-            if let Some(p) = participants::get(tx.conn, c.participant.id)? {
-                if p.state != ParticipantState::Active {
+            if let Some(state) = tx.participant_state(c.participant.id)? {
+                if state != ParticipantState::Active {
                     late.push(reason(
                         "caller-not-admitted",
-                        format!("{} became {}", p.uscc, p.state),
+                        format!("{} became {state}", c.uscc()),
                     ));
                 }
             }
             if let Some((id, usage)) = &grant_for_job {
-                match store::state(tx.conn, id)? {
+                match tx.grant_state(id)? {
                     Some(GrantState::Active) => {}
                     Some(s) => late.push(reason(&format!("grant-{s}"), format!("grant {id} is {s}"))),
                     None => late.push(reason("unknown-grant", format!("grant {id} vanished"))),
                 }
                 let period = policy::usage_period(*usage, crate::storage::from_millis(tx.now()));
-                let used = store::usage(tx.conn, id, &period)?;
+                let used = tx.usage(id, &period)?;
                 let max = match usage {
                     crate::grant::model::Usage::OneOff {} => 1,
                     crate::grant::model::Usage::Periodic { max_releases, .. } => u64::from(*max_releases),
@@ -620,16 +628,13 @@ pub(crate) async fn release_request(
                     ));
                 }
                 if late.is_empty() {
-                    store::count_use(tx.conn, id, &period)?;
+                    tx.count_use(id, &period);
                 }
             }
             // A correction committed while the data was read (spec/objections.md §7.1): the read
             // may hold the old fields, and the correction's recipients were counted before this
             // release existed. Nothing is released; asking again reads the corrected record.
-            if late.is_empty()
-                && !subject.records.is_empty()
-                && crate::storage::objections::corrected_since(tx.conn, &subject.records, read_from)?
-            {
+            if late.is_empty() && tx.corrected_since(&subject.records, read_from)? {
                 late.push(reason(
                     "data-corrected",
                     "a record of this release was corrected while it was read; ask again",

@@ -463,23 +463,6 @@ pub fn usage(conn: &mut DbConn, grant_id: &str, period: &str) -> StorageResult<u
     Ok(used.map_or(0, |u| u64::try_from(u).unwrap_or(0)))
 }
 
-/// Counts one release for a grant in a period. Call inside the log-append transaction.
-pub fn count_use(conn: &mut DbConn, grant_id: &str, period: &str) -> StorageResult<()> {
-    let updated = diesel::update(grant_usage::table.find((grant_id, period)))
-        .set(grant_usage::used.eq(grant_usage::used + 1))
-        .execute(conn)?;
-    if updated == 0 {
-        diesel::insert_into(grant_usage::table)
-            .values((
-                grant_usage::grant_id.eq(grant_id),
-                grant_usage::period.eq(period),
-                grant_usage::used.eq(1i64),
-            ))
-            .execute(conn)?;
-    }
-    Ok(())
-}
-
 /// The platforms and banks grant `grant_id` names, as `(uscc, role)`: platforms first, each role's
 /// parties by USCC (a party named in two roles appears twice).
 pub fn onward_parties(conn: &mut DbConn, grant_id: &str) -> StorageResult<Vec<(String, String)>> {

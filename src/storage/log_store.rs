@@ -49,6 +49,7 @@ use time::OffsetDateTime;
 use tokio::sync::oneshot;
 
 use super::schema::{log_heads, log_leaves, log_nodes, log_records, log_state, seen_jti};
+use super::seq_cache::{JobKind, SeqCache};
 use super::stats::AccessDelta;
 use super::{DbConn, StorageError, StorageResult, Store, millis};
 use crate::clock::Clock;
@@ -221,6 +222,8 @@ pub struct Tx<'a> {
     batch: &'a Pending,
     /// This job's rows, merged into the batch's if the job succeeds.
     job: &'a mut Pending,
+    /// What the sequencer holds between batches ([`SeqCache`]).
+    cache: &'a mut SeqCache,
 }
 
 impl Tx<'_> {
@@ -307,6 +310,36 @@ impl Tx<'_> {
         })
     }
 
+    /// A participant's state as of this point in the log (held by the sequencer, or read).
+    pub fn participant_state(&mut self, id: i64) -> Result<Option<crate::policy::ParticipantState>, Error> {
+        Ok(self.cache.participant_state(self.conn, id)?)
+    }
+
+    /// A grant's state as of this point in the log (held by the sequencer, or read).
+    pub fn grant_state(&mut self, id: &str) -> Result<Option<crate::grant::GrantState>, Error> {
+        Ok(self.cache.grant_state(self.conn, id)?)
+    }
+
+    /// Releases counted for a grant in a usage period, this batch's included.
+    pub fn usage(&mut self, grant: &str, period: &str) -> Result<u64, Error> {
+        Ok(self.cache.usage(self.conn, grant, period)?)
+    }
+
+    /// Counts one release for a grant in a usage period: written with the batch, or not at all if
+    /// this job fails.
+    pub fn count_use(&mut self, grant: &str, period: &str) {
+        self.cache.count_use(grant, period);
+    }
+
+    /// Whether any of `records` was corrected by an entry at or after log size `from`
+    /// (spec/objections.md §7.1); asks the database only when the sequencer cannot prove it was not.
+    pub fn corrected_since(&mut self, records: &[i64], from: u64) -> Result<bool, Error> {
+        if records.is_empty() || !self.cache.maybe_corrected_since(from) {
+            return Ok(false);
+        }
+        Ok(super::objections::corrected_since(self.conn, records, from)?)
+    }
+
     /// Spends a single-use signed token (a client assertion, a signed request): records its id
     /// with its signer until it expires, in this transaction, so that the token and what it asked
     /// for are recorded together or not at all; a token whose id was spent before (by any process
@@ -365,6 +398,7 @@ type Output = Box<dyn std::any::Any + Send>;
 type JobFn = Box<dyn FnOnce(&mut Tx<'_>) -> Result<Output, Error> + Send>;
 
 struct Job {
+    kind: JobKind,
     run: JobFn,
     reply: oneshot::Sender<Result<Output, Error>>,
 }
@@ -476,13 +510,34 @@ impl Committer {
         self.health.halted.load(Ordering::Acquire)
     }
 
-    /// Runs `f` in the next group commit and returns its result once the batch is durable.
+    /// Runs `f` in the next group commit, in a savepoint of its own, and returns its result once the
+    /// batch is durable. `f` may write anything; what the sequencer holds is read again after it.
     pub async fn run<R: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Tx<'_>) -> Result<R, Error> + Send + 'static,
     ) -> Result<R, Error> {
+        self.run_as(JobKind::General, f).await
+    }
+
+    /// Runs `f` as a [`JobKind::Sequenced`] job: it changes no state the sequencer holds and writes
+    /// only through [`Tx`]'s methods (plus its own rows through the connection when `savepoint`).
+    /// A release or a refusal: without a savepoint, without re-reading what the sequencer holds.
+    pub async fn run_sequenced<R: Send + 'static>(
+        &self,
+        savepoint: bool,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<R, Error> + Send + 'static,
+    ) -> Result<R, Error> {
+        self.run_as(JobKind::Sequenced { savepoint }, f).await
+    }
+
+    async fn run_as<R: Send + 'static>(
+        &self,
+        kind: JobKind,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<R, Error> + Send + 'static,
+    ) -> Result<R, Error> {
         let (reply, rx) = oneshot::channel();
         let job = Job {
+            kind,
             run: Box::new(move |tx| f(tx).map(|r| Box::new(r) as Output)),
             reply,
         };
@@ -515,6 +570,7 @@ impl Committer {
     ) -> Result<R, Error> {
         let (reply, rx) = oneshot::channel();
         let job = Job {
+            kind: JobKind::General,
             run: Box::new(move |tx| f(tx).map(|r| Box::new(r) as Output)),
             reply,
         };
@@ -610,6 +666,7 @@ fn run(
     clock: std::sync::Arc<dyn Clock>,
     batch_max: usize,
 ) {
+    let mut cache = SeqCache::default();
     loop {
         let wait = match link.conn {
             Some(_) => IDLE_CHECK,
@@ -673,7 +730,14 @@ fn run(
             continue;
         };
         let (n, started) = (jobs.len(), Instant::now());
-        let outcome = commit_batch(conn, jobs, &tag_key, clock.now(), &mut link.high_water);
+        let outcome = commit_batch(
+            conn,
+            jobs,
+            &tag_key,
+            clock.now(),
+            &mut link.high_water,
+            &mut cache,
+        );
         if let Some(m) = link.health.metrics.get() {
             m.log_batch(n, started.elapsed(), outcome.is_err());
         }
@@ -719,10 +783,12 @@ fn commit_batch(
     tag_key: &[u8; 32],
     now: OffsetDateTime,
     high_water: &mut i64,
+    cache: &mut SeqCache,
 ) -> Result<(), Failure> {
     let mut shrunk = None;
     let mut results: Vec<Result<Output, Error>> = Vec::with_capacity(jobs.len());
-    let (runs, replies): (Vec<JobFn>, Vec<_>) = jobs.into_iter().map(|j| (j.run, j.reply)).unzip();
+    let (runs, replies): (Vec<(JobKind, JobFn)>, Vec<_>) =
+        jobs.into_iter().map(|j| ((j.kind, j.run), j.reply)).unzip();
     let outcome = Store::write_txn(conn, |conn| -> Result<i64, Error> {
         let (old_size, mut state) = lock_state(conn)?;
         if old_size < *high_water {
@@ -735,11 +801,16 @@ fn commit_batch(
         }
         let mut counted = AccessDelta::default();
         let mut pending = Pending::default();
-        for f in runs {
+        cache.begin(u64::try_from(old_size).unwrap_or(0));
+        for (kind, f) in runs {
             let snapshot = state.clone();
             let mut job_counts = AccessDelta::default();
             let mut job_rows = Pending::default();
-            let r = conn.transaction(|c| {
+            if kind == JobKind::General {
+                // It may read the usage counts: the batch's so far are written first.
+                cache.settle_uses(conn)?;
+            }
+            let run = |c: &mut DbConn| {
                 let mut tx = Tx {
                     conn: c,
                     state: &mut state,
@@ -748,19 +819,30 @@ fn commit_batch(
                     stats: &mut job_counts,
                     batch: &pending,
                     job: &mut job_rows,
+                    cache: &mut *cache,
                 };
                 f(&mut tx)
-            });
+            };
+            let r = match kind {
+                JobKind::General | JobKind::Sequenced { savepoint: true } => conn.transaction(run),
+                JobKind::Sequenced { savepoint: false } => run(conn),
+            };
             if r.is_err() {
                 state = snapshot;
+                cache.job_failed();
             } else {
                 counted.absorb(&mut job_counts);
                 pending.absorb(job_rows);
+                cache.job_done();
+            }
+            if kind == JobKind::General {
+                cache.after_general(state.range.size());
             }
             results.push(r);
         }
         pending.flush(conn)?;
         counted.flush(conn)?;
+        cache.write_uses(conn)?;
         let new_size = i64::try_from(state.range.size()).map_err(|_| Error::Internal("log full".into()))?;
         let updated = diesel::update(log_state::table.find(1i16).filter(log_state::size.eq(old_size)))
             .set((
@@ -779,12 +861,14 @@ fn commit_batch(
     match outcome {
         Ok(new_size) => {
             *high_water = new_size;
+            cache.committed(u64::try_from(new_size).unwrap_or(0));
             for (reply, r) in replies.into_iter().zip(results) {
                 let _ = reply.send(r);
             }
             Ok(())
         }
         Err(e) => {
+            cache.failed();
             // Nothing of the batch was committed (or, if the connection died during the commit, it
             // is not known to be): every job learns that it failed; none is acknowledged.
             let lost = matches!(&e, Error::Storage(s) if s.is_connection());

@@ -42,6 +42,7 @@ pub mod objections;
 pub mod outage;
 pub mod participants;
 pub mod schema;
+pub mod seq_cache;
 pub mod sessions;
 pub mod settings;
 pub mod stats;
@@ -230,7 +231,7 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
             // busy_timeout first, so that nothing below fails on a lock another connection holds.
             c.batch_execute(
                 "PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-                 PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768;",
+                 PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768; PRAGMA mmap_size = 1073741824;",
             )
             .map_err(diesel::r2d2::Error::QueryError)?;
         }
@@ -489,6 +490,10 @@ impl Store {
             .max_size(pool_size.max(2))
             .min_idle(Some(1))
             .connection_timeout(wait.max(Duration::from_millis(10)))
+            // A PostgreSQL connection may have died with its server (a restart, a failover): it is
+            // checked with a round trip when taken from the pool. An SQLite connection is a file
+            // handle in this process and cannot: no check (a statement per request saved).
+            .test_on_check_out(backend != Backend::Sqlite)
             .connection_customizer(Box::new(SqlitePragmas))
             .error_handler(Box::new(outage::PoolErrors(Arc::clone(&outage))))
             .build_unchecked(manager);
@@ -559,6 +564,26 @@ impl Store {
     pub fn run<R>(&self, f: impl FnOnce(&mut DbConn) -> StorageResult<R>) -> StorageResult<R> {
         let mut conn = self.conn()?;
         f(&mut conn)
+    }
+
+    /// Runs `f` — a read of a few rows by key, on the release path — where it costs least: on SQLite
+    /// on the calling thread (the read takes microseconds from the page cache, less than handing it
+    /// to another thread and waking this one again: measured in BENCHMARKS.md, "Releases over
+    /// HTTP"), on PostgreSQL on a blocking thread as [`Store::call`] (a network round trip must not
+    /// stall an async worker). Not for scans or anything that may wait on a lock.
+    pub async fn quick<R, E>(
+        &self,
+        f: impl FnOnce(&mut DbConn) -> Result<R, E> + Send + 'static,
+    ) -> Result<R, E>
+    where
+        R: Send + 'static,
+        E: From<StorageError> + Send + 'static,
+    {
+        if self.backend == Backend::Sqlite {
+            let mut conn = self.conn().map_err(E::from)?;
+            return f(&mut conn);
+        }
+        self.call(f).await
     }
 
     /// Runs `f` with a pooled connection on a blocking thread (for async handlers).
