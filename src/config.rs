@@ -28,7 +28,8 @@ pub enum ServiceRole {
 /// line and environment (`clap`: `--flag`, `env = …`), and the TOML file (`serde`: the field's name
 /// in kebab-case, unknown keys refused); it also gets `over`, the layering of one source over
 /// another, field by field, and `FIELDS`, the name of every field. A key is added by adding one
-/// field here; its default and checks go in [`Config::resolve`].
+/// field here; its default and checks go in [`Config::resolve`]. The witness declares its own keys
+/// with it too (`crate::witness::WitnessArgs`).
 macro_rules! settings {
     (
         $(#[$meta:meta])*
@@ -49,14 +50,16 @@ macro_rules! settings {
             /// These values over `lower`, field by field: a value set here wins; one left unset
             /// (`None`, a switch that is off, an empty list) falls through to `lower`.
             pub fn over(self, lower: Self) -> Self {
-                Self { $( $field: Layer::over(self.$field, lower.$field), )* }
+                Self { $( $field: $crate::config::Layer::over(self.$field, lower.$field), )* }
             }
         }
     };
 }
 
+pub(crate) use settings;
+
 /// How a value of one source is laid over the value of a lower one.
-trait Layer {
+pub(crate) trait Layer {
     fn over(self, lower: Self) -> Self;
 }
 
@@ -357,7 +360,9 @@ impl Config {
     }
 }
 
-fn read_file(path: &Path) -> Result<ServeArgs, ConfigError> {
+/// Reads the TOML configuration file `path` into the keys `T` declares (unknown keys refused), or
+/// names the file and what is wrong with it.
+pub(crate) fn read_file<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
     toml::from_str(&text).map_err(|e| ConfigError(format!("{}: {e}", path.display())))
 }

@@ -21,6 +21,8 @@ mod audit;
 mod calendar;
 mod catalog_cmd;
 mod demo;
+#[cfg(test)]
+mod deploy_tests;
 mod did;
 mod grant;
 mod key;

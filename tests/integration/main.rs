@@ -11,6 +11,7 @@ mod common;
 mod conformance;
 mod consent;
 mod corrections;
+mod deploy;
 mod derivations;
 mod durability;
 mod evaluations;
