@@ -96,6 +96,24 @@ enum AdminCommand {
     TagKey,
     /// Sign a checkpoint of the access log now and print it.
     Checkpoint,
+    /// Roll the log's key over (spec/access-log.md §5.5.4). Planned (default): the pre-committed
+    /// next key joins the current one and both sign checkpoints (the overlap) until `--complete`.
+    /// `--emergency`: the pre-committed key alone takes over, and every earlier key is no longer
+    /// trusted from `--from SIZE`. Restart every process afterwards.
+    RotateKey {
+        /// The pre-committed next key's file (default: node.next.key.json in the data folder).
+        #[arg(long)]
+        next_key: Option<PathBuf>,
+        /// End the overlap of a planned rollover: only the new key signs from now on.
+        #[arg(long, conflicts_with_all = ["emergency", "next_key", "from"])]
+        complete: bool,
+        /// The current key is compromised or lost (needs --next-key and --from).
+        #[arg(long, requires_all = ["next_key", "from"])]
+        emergency: bool,
+        /// With --emergency: the log size from which the old keys are no longer trusted.
+        #[arg(long, requires = "emergency")]
+        from: Option<u64>,
+    },
     /// Back up the node's database while it serves, into DEST (which must not exist): SQLite through
     /// `VACUUM INTO` (a consistent snapshot; sqlite.org/lang_vacuum.html), PostgreSQL through
     /// `pg_dump --format=custom` (one consistent snapshot; PostgreSQL's pg_dump manual). The node's
@@ -417,9 +435,55 @@ pub(super) fn run(args: AdminArgs) -> CliResult {
             }
             None => Err(CliError::usage("the log is empty: nothing to checkpoint")),
         },
+        AdminCommand::RotateKey {
+            next_key,
+            complete,
+            emergency,
+            from,
+        } => rotate_key(&node, next_key, complete, emergency.then_some(from).flatten()),
         AdminCommand::Stats(s) => stats(&node, &system, s),
         AdminCommand::Objection(o) => objection(&node, &system, o),
     }
+}
+
+/// `consentry admin rotate-key`: records the rotation and says what to do next.
+fn rotate_key(
+    node: &Node,
+    next_key: Option<PathBuf>,
+    complete: bool,
+    emergency_from: Option<u64>,
+) -> CliResult {
+    use crate::node::keys::{KeyFiles, Rotation, rotate};
+    let files = KeyFiles::of(&node.data_dir, &node.origin);
+    let rotation = match (complete, emergency_from) {
+        (true, _) => Rotation::Complete,
+        (false, Some(from)) => Rotation::Emergency {
+            next_key: next_key.unwrap_or_else(|| files.next()),
+            from,
+        },
+        (false, None) => Rotation::Planned {
+            next_key: next_key.unwrap_or_else(|| files.next()),
+        },
+    };
+    let r = rotate(node, &rotation).map_err(fail)?;
+    outln!(
+        "key record {} ({}) from size {}: the current key is {}",
+        r.seq,
+        r.kind.as_str(),
+        r.from,
+        r.current
+    );
+    if r.resigned > 0 {
+        outln!("{} stored checkpoints re-signed with the new key", r.resigned);
+    }
+    if let Some(next) = &r.next_file {
+        outln!(
+            "a new pre-committed next key is in {}: move it offline now",
+            next.display()
+        );
+    }
+    outln!("restart every process of the node so that its DID and credentials use the current key");
+    Ok(())
 }
 
 fn objection(node: &Node, system: &actix_web::rt::SystemRunner, cmd: ObjectionCommand) -> CliResult {

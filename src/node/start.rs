@@ -78,7 +78,7 @@ pub fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<(Node, bool)> {
         Some(dir) => Catalog::from_dir(dir).map_err(|e| Error::Internal(e.to_string()))?,
     };
     letters::load(&store, &mut catalog)?;
-    let tag_key = identity::tag_key(&key);
+    let tag_key = super::keys::tag_key(&config.data_dir, &origin, &key)?;
     let committer = Committer::start(&store, tag_key, Arc::clone(&clock), config.log_batch_max)?;
     let node = Node {
         data: Arc::new(data::DbDataSource(store.clone())),
@@ -90,6 +90,7 @@ pub fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<(Node, bool)> {
         public_url: config.public_url.clone(),
         origin,
         tag_key,
+        log_keys: super::keys::LogKeys::default(),
         keys: KeyResolver::default(),
         grants: GrantCache::default(),
         jti: auth::JtiGuard::default(),
