@@ -103,10 +103,26 @@ async fn sign_newest(node: &Node) -> Result<Option<(u64, String)>> {
             }
             let text = note.to_text().map_err(|e| Error::Internal(e.to_string()))?;
             // Several processes may race to sign the same size: the first stored wins, all are equal.
-            checkpoints::insert_if_absent(c, size_i, &text, now)?;
+            // A key record stored since the keys were chosen (a rotation) voids this signing: the
+            // next round signs with the new keys (SQLite serializes this with the record's write).
+            let stored = crate::storage::Store::write_txn(c, |c| -> Result<bool> {
+                if crate::storage::log_keys::count(c)? != ring.count() {
+                    return Ok(false);
+                }
+                checkpoints::insert_if_absent(c, size_i, &text, now)?;
+                Ok(true)
+            })?;
+            if !stored {
+                return Ok(last_stored(c)?);
+            }
             Ok(Some((size, text)))
         })
         .await
+}
+
+/// The newest stored checkpoint as `(size, note)`.
+fn last_stored(c: &mut DbConn) -> Result<Option<(u64, String)>> {
+    Ok(checkpoints::latest(c)?.and_then(|(s, n)| u64::try_from(s).ok().map(|s| (s, n))))
 }
 
 /// Asks every witness (in parallel) for its cosignature on the checkpoint of `size` whose stored note

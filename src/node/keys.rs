@@ -95,6 +95,11 @@ pub struct Ring {
 }
 
 impl Ring {
+    /// How many key records it was built from.
+    pub fn count(&self) -> i64 {
+        self.count
+    }
+
     /// The verified history (`None` before the genesis).
     pub fn history(&self) -> Option<&KeyHistory> {
         self.history.as_ref()

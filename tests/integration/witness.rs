@@ -473,20 +473,25 @@ fn concurrent_requests_never_roll_the_witness_back() {
 // The binary: key, vkey, state across a restart
 // ---------------------------------------------------------------------------------------------
 
-struct WitnessProcess {
+pub(crate) struct WitnessProcess {
     child: Child,
-    url: String,
-    vkey: String,
+    pub(crate) url: String,
+    pub(crate) vkey: String,
     first_start: bool,
 }
 
 impl WitnessProcess {
     fn spawn(dir: &Path, extra: &[String]) -> Self {
+        Self::spawn_on(dir, "127.0.0.1:0", extra)
+    }
+
+    /// `consentry witness --data-dir DIR --listen ADDR EXTRA…`, once it listens.
+    pub(crate) fn spawn_on(dir: &Path, listen: &str, extra: &[String]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_consentry"))
             .arg("witness")
             .arg("--data-dir")
             .arg(dir)
-            .args(["--listen", "127.0.0.1:0"])
+            .args(["--listen", listen])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

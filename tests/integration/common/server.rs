@@ -124,6 +124,19 @@ impl TestNode {
         clock: Arc<consentry::clock::ShiftedClock>,
         calendar: Option<std::path::PathBuf>,
     ) -> Self {
+        Self::start_witnessed(dir, database_url, pg, webhooks, clock, calendar, vec![])
+    }
+
+    /// [`TestNode::start_full`] collecting cosignatures from `witnesses` (`--witness` entries).
+    pub fn start_witnessed(
+        dir: tempfile::TempDir,
+        database_url: String,
+        pg: Option<PgDatabase>,
+        webhooks: consentry::config::WebhookConfig,
+        clock: Arc<consentry::clock::ShiftedClock>,
+        calendar: Option<std::path::PathBuf>,
+        witnesses: Vec<String>,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let url = format!("http://{addr}");
@@ -140,7 +153,7 @@ impl TestNode {
             log_batch_max: 1024,
             checkpoint_interval_secs: 1,
             catalog_dir: None,
-            witnesses: vec![],
+            witnesses,
             calendar,
             // A made-up industry table (tests/support): GB/T 4754 itself is not shipped.
             industries: Some(industry_fixture()),

@@ -942,6 +942,27 @@ fn log_samples() -> Vec<(&'static str, Value)> {
     let v = |x: &dyn erased::Ser| x.value();
     vec![
         (
+            "LogKeys",
+            v(&lg::LogKeysAnswer {
+                origin: "consentry.example/log".into(),
+                current: "consentry.example/log+01234567+AQ==".into(),
+                keys: vec![lg::KeyRangeAnswer {
+                    key: "consentry.example/log+01234567+AQ==".into(),
+                    did: DID.into(),
+                    from: 0,
+                    until: Some(8),
+                }],
+                records: vec![lg::KeyRecordAnswer {
+                    seq: 0,
+                    kind: "genesis",
+                    key: "consentry.example/log+01234567+AQ==".into(),
+                    from: 0,
+                    note: "consentry/log-key/v1\n…\n\n— consentry.example/log c2ln\n".into(),
+                    created_at: WHEN.into(),
+                }],
+            }),
+        ),
+        (
             "CheckpointList",
             v(&lg::CheckpointList {
                 checkpoints: vec![lg::Checkpoint {
@@ -1036,6 +1057,13 @@ fn health_samples() -> Vec<(&'static str, Value)> {
                 log_root: HASH.into(),
                 catalog_version: "2025.1".into(),
                 did_document: key.did.document(),
+                log_key: "consentry.example/log+01234567+AQ==".into(),
+                log_keys: vec![lg::KeyRangeAnswer {
+                    key: "consentry.example/log+01234567+AQ==".into(),
+                    did: key.did.as_str().to_owned(),
+                    from: 0,
+                    until: None,
+                }],
             }),
         ),
     ]
