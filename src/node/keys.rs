@@ -421,15 +421,12 @@ pub fn rotate(node: &Node, rotation: &Rotation) -> Result<Rotated> {
         Rotation::Planned { next_key } | Rotation::Emergency { next_key, .. } => {
             let next = KeyFile::read(next_key).map_err(internal)?;
             if next_key_digest(&next.secret.public_key()) != latest.next {
-                return Err(Error::invalid(
-                    "next-key",
-                    format!(
-                        "{} is not the key the history committed to (record {}): give the \
+                return Err(Error::Conflict(format!(
+                    "{} is not the key the history committed to (record {}): give the \
                          pre-committed next key file",
-                        next_key.display(),
-                        latest.seq
-                    ),
-                ));
+                    next_key.display(),
+                    latest.seq
+                )));
             }
             let next_next = KeyFile::new(SecretKey::generate().map_err(internal)?);
             record.key = vkey(&node.origin, &next.secret.public_key())?;
@@ -437,13 +434,10 @@ pub fn rotate(node: &Node, rotation: &Rotation) -> Result<Rotated> {
             let new_signer = Signer::new(&node.origin, next.secret.clone()).map_err(internal)?;
             let note = if let Rotation::Emergency { from, .. } = rotation {
                 if *from < latest.from || *from > head {
-                    return Err(Error::invalid(
-                        "from",
-                        format!(
-                            "--from must lie between {} (the latest record's) and the log size {head}",
-                            latest.from
-                        ),
-                    ));
+                    return Err(Error::Conflict(format!(
+                        "--from must lie between {} (the latest record's) and the log size {head}",
+                        latest.from
+                    )));
                 }
                 record.kind = KeyRecordKind::Emergency;
                 record.from = *from;

@@ -1386,9 +1386,16 @@ fn typed_answers_on_the_wire(backend: crate::common::server::Backend) {
             "logSize",
             "logRoot",
             "catalogVersion",
-            "didDocument"
+            "didDocument",
+            "logKey",
+            "logKeys"
         ]
     );
+    let a = public("/v1/log/keys");
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("GET", "/v1/log/keys", &a);
+    assert_eq!(members(&a.body), ["origin", "current", "keys", "records"]);
+    assert_eq!(a.body["records"][0]["kind"], "genesis");
     let a = public("/readyz");
     assert_eq!(a.status, 200, "{}", a.text);
     spec.check("GET", "/readyz", &a);
