@@ -350,6 +350,18 @@ fn rollover(backend: Backend) {
     assert_eq!(code, Some(0), "{err}\n{report}");
     assert_eq!(report["valid"], true);
     assert!(report["checkpoints"].as_u64().unwrap() >= 4, "{report}");
+    // So does `--node URL` (leaves and checkpoints, the key history from GET /v1/log/keys).
+    let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(["audit", "verify", "--node", &node.url, "--log-key", &k1.to_vkey()])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // A client pinned to the first key alone still verifies the checkpoints it signed.
     let policy = CheckpointPolicy::new(&origin, k1.clone(), vec![], 0).unwrap();
     policy.verify(before.as_bytes(), SystemClock.now()).unwrap();
