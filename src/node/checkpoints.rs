@@ -113,7 +113,7 @@ async fn sign_newest(node: &Node) -> Result<Option<(u64, String)>> {
                 Ok(true)
             })?;
             if !stored {
-                return Ok(last_stored(c)?);
+                return last_stored(c);
             }
             Ok(Some((size, text)))
         })

@@ -150,7 +150,7 @@ impl LogKeys {
 
 /// The vkey of `key` for the log `origin`.
 pub fn vkey(origin: &str, key: &PublicKey) -> Result<VerifierKey> {
-    VerifierKey::ed25519(origin, key.clone()).map_err(internal)
+    VerifierKey::ed25519(origin, *key).map_err(internal)
 }
 
 /// Writes the genesis record if the history is empty and the origin is fixed (§5.5.1): the node's
