@@ -18,36 +18,13 @@ use consentry::clock::{Clock, SystemClock};
 use consentry::crypto::SecretKey;
 use consentry::identity::KeyFile;
 use consentry::log::checkpoint::CheckpointPolicy;
-use consentry::log::entry::{AccessRecord, EntryKind};
 use consentry::log::note::{Note, Signer, VerifierKey};
 use consentry::node::Node;
-use consentry::storage::log_store::NewEntry;
 use serde_json::Value;
 
 use crate::admin::admin;
 use crate::common::server::{Backend, PgDatabase, TestNode, get_public, test_webhooks};
-use crate::witness::WitnessProcess;
-
-fn append(node: &Node, i: u64) {
-    node.committer
-        .run_blocking(move |tx| {
-            tx.append(NewEntry {
-                kind: EntryKind::Objection,
-                enterprise: None,
-                grant: None,
-                caller: None,
-                platform: None,
-                bank: None,
-                categories: None,
-                decision: Some(format!("load-{i}")),
-                record: AccessRecord {
-                    decision: Some(format!("load-{i}")),
-                    ..Default::default()
-                },
-            })
-        })
-        .unwrap();
-}
+use crate::witness::{WitnessProcess, append};
 
 /// Appends entries every few milliseconds until dropped: the rollover happens mid-load.
 struct Load {
@@ -62,7 +39,7 @@ impl Load {
         let thread = std::thread::spawn(move || {
             let mut i = 0;
             while !flag.load(Ordering::Relaxed) {
-                append(&node, i);
+                append(&node, &format!("load-{i}"));
                 i += 1;
                 std::thread::sleep(Duration::from_millis(15));
             }
@@ -302,7 +279,6 @@ fn rollover(backend: Backend) {
                 .unwrap()
                 .0
     });
-    let _ = last;
 
     // GET /v1/log/keys: four records and each key's range.
     let keys: Value = get_public(&format!("{}/v1/log/keys", node.url)).body;
@@ -385,33 +361,24 @@ fn rollover(backend: Backend) {
         "{report}"
     );
     // A checkpoint by the compromised key past the emergency cut.
-    let (code, report, _) = tamper("revoked.jsonl", &|t| {
+    // The newest checkpoint's text signed by `key` alone, as one more bundle line.
+    let forged = |t: &str, key: &SecretKey| {
         let n = Note::parse(last.as_bytes()).unwrap();
         let mut forged = Note::new(n.text()).unwrap();
-        forged
-            .sign(&Signer::new(&origin, k2_secret.clone()).unwrap())
-            .unwrap();
+        forged.sign(&Signer::new(&origin, key.clone()).unwrap()).unwrap();
         format!(
             "{t}{}\n",
             serde_json::json!({"checkpoint": forged.to_text().unwrap()})
         )
-    });
+    };
+    let (code, report, _) = tamper("revoked.jsonl", &|t| forged(t, &k2_secret));
     assert_eq!(code, Some(1));
     assert!(
         failure_checks(&report).contains(&"key-revoked".to_owned()),
         "{report}"
     );
     // A checkpoint by a key not in the history.
-    let (code, report, _) = tamper("unknown.jsonl", &|t| {
-        let n = Note::parse(last.as_bytes()).unwrap();
-        let mut forged = Note::new(n.text()).unwrap();
-        let k = SecretKey::from_seed(&[42; 32]);
-        forged.sign(&Signer::new(&origin, k).unwrap()).unwrap();
-        format!(
-            "{t}{}\n",
-            serde_json::json!({"checkpoint": forged.to_text().unwrap()})
-        )
-    });
+    let (code, report, _) = tamper("unknown.jsonl", &|t| forged(t, &SecretKey::from_seed(&[42; 32])));
     assert_eq!(code, Some(1));
     assert!(
         failure_checks(&report).contains(&"signature".to_owned()),
