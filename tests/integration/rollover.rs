@@ -136,6 +136,23 @@ fn failure_checks(report: &Value) -> Vec<String> {
         .collect()
 }
 
+/// `consentry admin rotate-key --emergency --next-key NEXT --from FROM`.
+fn emergency(dir: &Path, url: &str, next: &Path, from: u64) -> crate::admin::Ran {
+    let from = from.to_string();
+    admin(
+        dir,
+        url,
+        &[
+            "rotate-key",
+            "--emergency",
+            "--next-key",
+            next.to_str().unwrap(),
+            "--from",
+            &from,
+        ],
+    )
+}
+
 fn rollover(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let witness_dir = tempfile::tempdir().unwrap();
@@ -208,19 +225,7 @@ fn rollover(backend: Backend) {
     KeyFile::new(SecretKey::generate().unwrap())
         .write_new(&stranger)
         .unwrap();
-    admin(
-        &data_dir,
-        &database_url,
-        &[
-            "rotate-key",
-            "--emergency",
-            "--next-key",
-            stranger.to_str().unwrap(),
-            "--from",
-            "1",
-        ],
-    )
-    .failed(2, "not the key the history committed to");
+    emergency(&data_dir, &database_url, &stranger, 1).failed(2, "not the key the history committed to");
 
     // Complete: only the new key signs, and the witness, which knows only the first key, follows
     // it through the key history the node sends.
@@ -249,17 +254,11 @@ fn rollover(backend: Backend) {
         size_of(&newest(&node)) > size_of(&after)
     });
     let cut = size_of(&newest(&node));
-    admin(
+    emergency(
         &data_dir,
         &database_url,
-        &[
-            "rotate-key",
-            "--emergency",
-            "--next-key",
-            data_dir.join("node.next.key.json").to_str().unwrap(),
-            "--from",
-            &cut.to_string(),
-        ],
+        &data_dir.join("node.next.key.json"),
+        cut,
     )
     .ok();
     wait_for("a checkpoint by the third key, cosigned", || {
