@@ -9,7 +9,7 @@
 //! | `node.key.json` | the current key |
 //! | `node.key.<key ID>.json` | a previous key, kept to sign during a planned overlap |
 //! | `node.next.key.json` | the pre-committed next key: the operator moves it offline |
-//! | `subject-tag.key` | the subject-tag key (§3.3), fixed at the genesis so a rotation keeps it |
+//! | `node.subject-tag.key` | the subject-tag key (§3.3), fixed at the genesis so a rotation keeps it |
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -64,15 +64,16 @@ impl KeyFiles {
         self.dir.join(format!("{}.key.{}.json", self.stem, key.key_id()))
     }
 
-    /// The subject-tag key file.
+    /// The subject-tag key file: `node.subject-tag.key` (a node and a platform may share a folder).
     pub fn tag_key(&self) -> PathBuf {
-        self.dir.join("subject-tag.key")
+        self.dir.join(format!("{}.subject-tag.key", self.stem))
     }
 }
 
-/// The subject-tag key (spec/access-log.md §3.3): from `subject-tag.key` in the data folder once the
-/// genesis wrote it, else derived from `key` (as before the key history).
-pub fn tag_key(dir: &Path, origin: &str, key: &KeyFile) -> Result<[u8; 32]> {
+/// The subject-tag key (spec/access-log.md §3.3): from `node.subject-tag.key` in the data folder once the
+/// genesis wrote it, else derived from `key` (as before the key history) — refused once the key has
+/// been rotated (`rotated`), since the key in the folder is then not the one it derives from.
+pub fn tag_key(dir: &Path, origin: &str, key: &KeyFile, rotated: bool) -> Result<[u8; 32]> {
     let path = KeyFiles::of(dir, origin).tag_key();
     match std::fs::read_to_string(&path) {
         Ok(text) => {
@@ -81,6 +82,11 @@ pub fn tag_key(dir: &Path, origin: &str, key: &KeyFile) -> Result<[u8; 32]> {
                 .map_err(|_| Error::Internal(format!("{}: not 32 bytes of hex", path.display())))?;
             Ok(out)
         }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && rotated => Err(Error::NotFound(format!(
+            "{} is missing, and the log's key was rotated since the subject-tag key was derived: \
+             copy the file from the node's other data folder or its backup (spec/access-log.md §5.5.4)",
+            path.display()
+        ))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(super::identity::tag_key(key)),
         Err(e) => Err(Error::Internal(format!("{}: {e}", path.display()))),
     }
@@ -155,7 +161,7 @@ pub fn vkey(origin: &str, key: &PublicKey) -> Result<VerifierKey> {
 
 /// Writes the genesis record if the history is empty and the origin is fixed (§5.5.1): the node's
 /// key, committing to a next key loaded from or created in `node.next.key.json`; also fixes the
-/// subject-tag key in `subject-tag.key`. Several processes may race: the first record stored wins.
+/// subject-tag key in `node.subject-tag.key`. Several processes may race: the first record stored wins.
 fn ensure_genesis(c: &mut DbConn, node: &Node) -> Result<()> {
     if log_keys::count(c)? > 0 || !super::identity::origin_fixed(c)? {
         return Ok(());

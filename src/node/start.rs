@@ -78,7 +78,8 @@ pub fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<(Node, bool)> {
         Some(dir) => Catalog::from_dir(dir).map_err(|e| Error::Internal(e.to_string()))?,
     };
     letters::load(&store, &mut catalog)?;
-    let tag_key = super::keys::tag_key(&config.data_dir, &origin, &key)?;
+    let rotated = store.run(crate::storage::log_keys::count)? > 1;
+    let tag_key = super::keys::tag_key(&config.data_dir, &origin, &key, rotated)?;
     let committer = Committer::start(&store, tag_key, Arc::clone(&clock), config.log_batch_max)?;
     let node = Node {
         data: Arc::new(data::DbDataSource(store.clone())),

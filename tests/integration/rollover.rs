@@ -186,6 +186,7 @@ fn rollover(backend: Backend) {
     );
     let wkey = VerifierKey::parse(&witness.vkey).unwrap();
     let data_dir = node.dir.path().to_path_buf();
+    let tag_key = node.node.tag_key;
     let load = Load::start(Arc::clone(&node.node));
 
     // Before: the first key signs, the witness cosigns.
@@ -403,6 +404,8 @@ fn rollover(backend: Backend) {
         .as_str()
         .to_owned();
     assert_eq!(node.did, k3_did);
+    // The subject-tag key did not change with the signing key: the subject chains go on.
+    assert_eq!(node.node.tag_key, tag_key);
     let info: Value = get_public(&format!("{}/v1/node", node.url)).body;
     assert_eq!(info["did"], k3_did.as_str());
     assert_eq!(info["logKey"], k3.to_vkey());
@@ -412,6 +415,16 @@ fn rollover(backend: Backend) {
     assert_eq!(vc.signer.as_str(), k3_did);
     let me = node.operator().get("/v1/participants/me");
     assert_eq!(me.status, 200, "{}", me.text);
+
+    // Without its subject-tag key file a rotated node refuses to start (deriving it from the
+    // current key would break every subject chain); with it back, it starts.
+    let tag_file = node.dir.path().join("node.subject-tag.key");
+    let aside = node.dir.path().join("tag.aside");
+    std::fs::rename(&tag_file, &aside).unwrap();
+    admin(node.dir.path(), &node.database_url, &["tag-key"]).failed(2, "node.subject-tag.key is missing");
+    std::fs::rename(&aside, &tag_file).unwrap();
+    let r = admin(node.dir.path(), &node.database_url, &["tag-key"]).ok();
+    assert_eq!(r.out.trim(), hex::encode(tag_key));
 }
 
 #[test]
