@@ -276,6 +276,43 @@ pub(super) fn run(args: AdminArgs) -> CliResult {
     if let AdminCommand::Restore { src } = &args.command {
         return restore(&config, src);
     }
+    if let AdminCommand::RotateKey {
+        next_key: Some(next_key),
+        emergency: true,
+        from: Some(from),
+        ..
+    } = &args.command
+    {
+        let key_file = match config.role {
+            crate::config::ServiceRole::Platform => crate::node::identity::PLATFORM_KEY_FILE,
+            crate::config::ServiceRole::Node => crate::node::identity::NODE_KEY_FILE,
+        };
+        if !config.data_dir.join(key_file).is_file() {
+            // The key is lost: an emergency rollover on the database alone (spec/access-log.md §5.5.4).
+            if !matches!(
+                crate::storage::probe(&config.database_url).map_err(fail)?,
+                crate::storage::Found::Service { .. }
+            ) {
+                return Err(CliError::usage(format!(
+                    "{} is not a Consentry node's database: check --database-url",
+                    crate::storage::redact(&config.database_url)
+                )));
+            }
+            let store = crate::storage::Store::open_with(
+                &config.database_url,
+                2,
+                std::time::Duration::from_millis(config.database_wait_ms),
+            )
+            .map_err(fail)?;
+            let rotation = crate::node::keys::Rotation::Emergency {
+                next_key: next_key.clone(),
+                from: *from,
+            };
+            let now = crate::storage::millis(crate::clock::Clock::now(&SystemClock));
+            let r = crate::node::keys::rotate_lost(&store, &config.data_dir, now, &rotation).map_err(fail)?;
+            return print_rotated(&r);
+        }
+    }
     let node = crate::node::start::open_existing(&config, Arc::new(SystemClock)).map_err(fail)?;
     let actor = Actor::operator(&node, crate::node::start::DEFAULT_NODE_USCC);
     let system = actix_web::rt::System::new();
@@ -465,7 +502,11 @@ fn rotate_key(
             next_key: next_key.unwrap_or_else(|| files.next()),
         },
     };
-    let r = rotate(node, &rotation).map_err(fail)?;
+    print_rotated(&rotate(node, &rotation).map_err(fail)?)
+}
+
+/// What `rotate-key` prints: the record, the re-signed checkpoints, what to do next.
+fn print_rotated(r: &crate::node::keys::Rotated) -> CliResult {
     outln!(
         "key record {} ({}) from size {}: the current key is {}",
         r.seq,

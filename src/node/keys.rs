@@ -374,27 +374,76 @@ pub fn rotate(node: &Node, rotation: &Rotation) -> Result<Rotated> {
             )
         })?
         .clone();
+    let files = KeyFiles::of(&node.data_dir, &node.origin);
+    // In an emergency the current key may be lost: the process's own key stands in.
+    let current_file = match KeyFile::read(&files.current()) {
+        Ok(k) => Some(k),
+        Err(_) if matches!(rotation, Rotation::Emergency { .. }) => Some(node.key.clone()),
+        Err(e) => return Err(internal(e)),
+    };
+    rotate_in(&mut c, &history, &files, current_file, node.now_ms(), rotation)
+}
+
+/// An emergency rollover of a node whose key file is lost (`consentry admin rotate-key
+/// --emergency` in a data folder without `node.key.json`): the database alone, no node opened —
+/// opening one needs its key. The history must verify from its genesis and the next key must be
+/// the pre-committed one, as for [`rotate`].
+pub fn rotate_lost(
+    store: &crate::storage::Store,
+    dir: &Path,
+    now_ms: i64,
+    rotation: &Rotation,
+) -> Result<Rotated> {
+    if !matches!(rotation, Rotation::Emergency { .. }) {
+        return Err(Error::NotFound(
+            "the node's key file is missing: only an emergency rollover (--emergency) can replace a lost key"
+                .into(),
+        ));
+    }
+    let mut c = store.conn()?;
+    let origin = super::identity::setting(&mut c, super::identity::LOG_ORIGIN)?
+        .ok_or_else(|| Error::Conflict("the log's origin is not fixed: this node never served".into()))?;
+    let notes = log_keys::all(&mut c)?;
+    let history = verified_history(&origin, &notes)?
+        .ok_or_else(|| Error::Conflict("the log has no key history: there is no pre-committed key".into()))?;
+    rotate_in(
+        &mut c,
+        &history,
+        &KeyFiles::of(dir, &origin),
+        None,
+        now_ms,
+        rotation,
+    )
+}
+
+/// The rotation proper, on the verified `history`: `current_file` is the current key (needed for
+/// a planned rollover and its completion; `None` when it is lost).
+fn rotate_in(
+    c: &mut DbConn,
+    history: &KeyHistory,
+    files: &KeyFiles,
+    current_file: Option<KeyFile>,
+    now_ms: i64,
+    rotation: &Rotation,
+) -> Result<Rotated> {
+    let origin = history.origin().to_owned();
     let latest = history
         .latest()
         .ok_or_else(|| Error::Internal("empty key history".into()))?
         .clone();
-    let (head, _) = log_store::head(&mut c)?;
-    let files = KeyFiles::of(&node.data_dir, &node.origin);
-    // In an emergency the current key may be lost: the process's own key stands in.
-    let current_file = match KeyFile::read(&files.current()) {
-        Ok(k) => k,
-        Err(_) if matches!(rotation, Rotation::Emergency { .. }) => node.key.clone(),
-        Err(e) => return Err(internal(e)),
+    let emergency = matches!(rotation, Rotation::Emergency { .. });
+    let current = match &current_file {
+        Some(k) => Some(vkey(&origin, &k.secret.public_key())?),
+        None => None,
     };
-    let current = vkey(&node.origin, &current_file.secret.public_key())?;
-    if &current != history.current() && !matches!(rotation, Rotation::Emergency { .. }) {
+    if !emergency && current.as_ref() != Some(history.current()) {
         return Err(Error::Conflict(format!(
-            "{} holds {}, but the history's current key is {}",
+            "{} does not hold the history's current key {}",
             files.current().display(),
-            current,
             history.current()
         )));
     }
+    let (head, _) = log_store::head(c)?;
     let seq = history.records().len() as u64;
     let prev = history
         .records()
@@ -403,14 +452,14 @@ pub fn rotate(node: &Node, rotation: &Rotation) -> Result<Rotated> {
         .transpose()
         .map_err(internal)?;
     let mut record = KeyRecord {
-        origin: node.origin.clone(),
+        origin: origin.clone(),
         seq,
         kind: KeyRecordKind::Complete,
         key: history.current().clone(),
         from: head,
         prev,
         next: latest.next,
-        time: now_secs(node),
+        time: u64::try_from(now_ms / 1000).unwrap_or(0),
     };
     let mut new_key: Option<KeyFile> = None;
     let mut new_next: Option<KeyFile> = None;
@@ -421,7 +470,10 @@ pub fn rotate(node: &Node, rotation: &Rotation) -> Result<Rotated> {
                     "no planned rollover is in progress: nothing to complete".into(),
                 ));
             }
-            let s = Signer::new(&node.origin, current_file.secret.clone()).map_err(internal)?;
+            let k = current_file
+                .as_ref()
+                .ok_or_else(|| Error::Internal("no current key".into()))?;
+            let s = Signer::new(&origin, k.secret.clone()).map_err(internal)?;
             record.sign(&[&s]).map_err(internal)?
         }
         Rotation::Planned { next_key } | Rotation::Emergency { next_key, .. } => {
@@ -435,9 +487,9 @@ pub fn rotate(node: &Node, rotation: &Rotation) -> Result<Rotated> {
                 )));
             }
             let next_next = KeyFile::new(SecretKey::generate().map_err(internal)?);
-            record.key = vkey(&node.origin, &next.secret.public_key())?;
+            record.key = vkey(&origin, &next.secret.public_key())?;
             record.next = next_key_digest(&next_next.secret.public_key());
-            let new_signer = Signer::new(&node.origin, next.secret.clone()).map_err(internal)?;
+            let new_signer = Signer::new(&origin, next.secret.clone()).map_err(internal)?;
             let note = if let Rotation::Emergency { from, .. } = rotation {
                 if *from < latest.from || *from > head {
                     return Err(Error::Conflict(format!(
@@ -456,12 +508,13 @@ pub fn rotate(node: &Node, rotation: &Rotation) -> Result<Rotated> {
                     ));
                 }
                 record.kind = KeyRecordKind::Planned;
-                let old = Signer::new(&node.origin, current_file.secret.clone()).map_err(internal)?;
+                let (Some(k), Some(current)) = (&current_file, &current) else {
+                    return Err(Error::Internal("no current key".into()));
+                };
+                let old = Signer::new(&origin, k.secret.clone()).map_err(internal)?;
                 // Keep the old key to sign during the overlap.
-                if !files.retired(&current).exists() {
-                    current_file
-                        .write_new(&files.retired(&current))
-                        .map_err(internal)?;
+                if !files.retired(current).exists() {
+                    k.write_new(&files.retired(current)).map_err(internal)?;
                 }
                 record.sign(&[&old, &new_signer]).map_err(internal)?
             };
@@ -475,7 +528,7 @@ pub fn rotate(node: &Node, rotation: &Rotation) -> Result<Rotated> {
     check.append(&note).map_err(internal)?;
     let did = new_key.as_ref().map(|k| k.did.as_str().to_owned());
     let seq_i = i64::try_from(seq).map_err(internal)?;
-    if !log_keys::append(&mut c, seq_i, &note, node.now_ms(), did.as_deref())? {
+    if !log_keys::append(c, seq_i, &note, now_ms, did.as_deref())? {
         return Err(Error::Conflict(
             "another rotation was recorded meanwhile: run the command again".into(),
         ));
@@ -487,14 +540,12 @@ pub fn rotate(node: &Node, rotation: &Rotation) -> Result<Rotated> {
         next_file = Some(files.next());
     }
     // The new key signs every stored checkpoint it is valid for that lacks its signature.
-    let signer_key = new_key.map_or(current_file.secret, |k| k.secret);
-    let signer = Signer::new(&node.origin, signer_key).map_err(internal)?;
-    let resigned = if record.kind == KeyRecordKind::Complete {
-        0
-    } else {
-        resign_from(&mut c, record.from, &signer)?
+    let resigned = match new_key {
+        Some(k) if record.kind != KeyRecordKind::Complete => {
+            resign_from(c, record.from, &Signer::new(&origin, k.secret).map_err(internal)?)?
+        }
+        _ => 0,
     };
-    drop(c);
     Ok(Rotated {
         kind: record.kind,
         seq,

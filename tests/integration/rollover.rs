@@ -436,3 +436,43 @@ fn planned_then_emergency_rollover_on_sqlite() {
 fn planned_then_emergency_rollover_on_postgres() {
     rollover(Backend::Postgres);
 }
+
+/// The key is lost, not just compromised: no process can open the node, yet the pre-committed key
+/// takes over through `rotate-key --emergency` on the database alone, and the node starts on it.
+#[test]
+fn an_emergency_rollover_replaces_a_lost_key() {
+    let mut node = TestNode::start(Backend::Sqlite);
+    let origin = node.node.origin.clone();
+    let k1 = vkey_of(&origin, &node.node_key.secret);
+    for i in 0..5 {
+        append(&node.node, &format!("before-{i}"));
+    }
+    wait_for("a checkpoint", || newest(&node).contains('\n'));
+    let cut = node
+        .node
+        .store
+        .run(consentry::storage::log_store::head)
+        .unwrap()
+        .0;
+    node.stop();
+    let dir = node.dir.path().to_path_buf();
+    std::fs::remove_file(dir.join("node.key.json")).unwrap();
+    // Only an emergency rollover works without the key; it names the pre-committed key.
+    admin(&dir, &node.database_url, &["rotate-key"]).failed(2, "node.key.json");
+    let next = KeyFile::read(&dir.join("node.next.key.json")).unwrap();
+    let r = emergency(&dir, &node.database_url, &dir.join("node.next.key.json"), cut).ok();
+    assert!(r.out.contains("(emergency)"), "{}", r.out);
+    let node = node.restart();
+    let k2 = vkey_of(&origin, &next.secret);
+    assert_eq!(node.node_key.secret.public_key(), next.secret.public_key());
+    append(&node.node, "after");
+    wait_for("a checkpoint by the new key", || {
+        let n = newest(&node);
+        size_of(&n) > cut && signed_by(&n, &[&k1, &k2]) == vec![1]
+    });
+    let bundle_dir = tempfile::tempdir().unwrap();
+    let bundle = bundle_dir.path().join("bundle.jsonl");
+    export(&node.node, &bundle);
+    let (code, report, err) = audit_verify(&bundle, &k1);
+    assert_eq!(code, Some(0), "{err}\n{report}");
+}
