@@ -168,7 +168,7 @@ fn rollover(backend: Backend) {
         .unwrap()
         .port();
     let witness_url = format!("http://127.0.0.1:{witness_port}");
-    let node = TestNode::start_witnessed(
+    let node = TestNode::start_full(
         dir,
         database_url.clone(),
         pg,

@@ -99,7 +99,7 @@ impl TestNode {
         webhooks: consentry::config::WebhookConfig,
     ) -> Self {
         let clock = Arc::new(consentry::clock::ShiftedClock::default());
-        Self::start_full(dir, database_url, pg, webhooks, clock, None)
+        Self::start_full(dir, database_url, pg, webhooks, clock, None, vec![])
     }
 
     /// A fresh node whose clock reads `at` from its first instant (its whole log is dated from there).
@@ -112,23 +112,12 @@ impl TestNode {
         };
         let clock = Arc::new(consentry::clock::ShiftedClock::default());
         clock.set(at);
-        Self::start_full(dir, database_url, pg, test_webhooks(), clock, None)
+        Self::start_full(dir, database_url, pg, test_webhooks(), clock, None, vec![])
     }
 
-    /// Everything configurable: webhook settings, the clock, the working-day calendar file.
+    /// Everything configurable: webhook settings, the clock, the working-day calendar file, the
+    /// witnesses it collects cosignatures from (`--witness` entries).
     pub fn start_full(
-        dir: tempfile::TempDir,
-        database_url: String,
-        pg: Option<PgDatabase>,
-        webhooks: consentry::config::WebhookConfig,
-        clock: Arc<consentry::clock::ShiftedClock>,
-        calendar: Option<std::path::PathBuf>,
-    ) -> Self {
-        Self::start_witnessed(dir, database_url, pg, webhooks, clock, calendar, vec![])
-    }
-
-    /// [`TestNode::start_full`] collecting cosignatures from `witnesses` (`--witness` entries).
-    pub fn start_witnessed(
         dir: tempfile::TempDir,
         database_url: String,
         pg: Option<PgDatabase>,
