@@ -96,6 +96,24 @@ enum AdminCommand {
     TagKey,
     /// Sign a checkpoint of the access log now and print it.
     Checkpoint,
+    /// Roll the log's key over (spec/access-log.md §5.5.4). Planned (default): the pre-committed
+    /// next key joins the current one and both sign checkpoints (the overlap) until `--complete`.
+    /// `--emergency`: the pre-committed key alone takes over, and every earlier key is no longer
+    /// trusted from `--from SIZE`. Restart every process afterwards.
+    RotateKey {
+        /// The pre-committed next key's file (default: node.next.key.json in the data folder).
+        #[arg(long)]
+        next_key: Option<PathBuf>,
+        /// End the overlap of a planned rollover: only the new key signs from now on.
+        #[arg(long, conflicts_with_all = ["emergency", "next_key", "from"])]
+        complete: bool,
+        /// The current key is compromised or lost (needs --next-key and --from).
+        #[arg(long, requires_all = ["next_key", "from"])]
+        emergency: bool,
+        /// With --emergency: the log size from which the old keys are no longer trusted.
+        #[arg(long, requires = "emergency")]
+        from: Option<u64>,
+    },
     /// Back up the node's database while it serves, into DEST (which must not exist): SQLite through
     /// `VACUUM INTO` (a consistent snapshot; sqlite.org/lang_vacuum.html), PostgreSQL through
     /// `pg_dump --format=custom` (one consistent snapshot; PostgreSQL's pg_dump manual). The node's
@@ -258,6 +276,43 @@ pub(super) fn run(args: AdminArgs) -> CliResult {
     if let AdminCommand::Restore { src } = &args.command {
         return restore(&config, src);
     }
+    if let AdminCommand::RotateKey {
+        next_key: Some(next_key),
+        emergency: true,
+        from: Some(from),
+        ..
+    } = &args.command
+    {
+        let key_file = match config.role {
+            crate::config::ServiceRole::Platform => crate::node::identity::PLATFORM_KEY_FILE,
+            crate::config::ServiceRole::Node => crate::node::identity::NODE_KEY_FILE,
+        };
+        if !config.data_dir.join(key_file).is_file() {
+            // The key is lost: an emergency rollover on the database alone (spec/access-log.md §5.5.4).
+            if !matches!(
+                crate::storage::probe(&config.database_url).map_err(fail)?,
+                crate::storage::Found::Service { .. }
+            ) {
+                return Err(CliError::usage(format!(
+                    "{} is not a Consentry node's database: check --database-url",
+                    crate::storage::redact(&config.database_url)
+                )));
+            }
+            let store = crate::storage::Store::open_with(
+                &config.database_url,
+                2,
+                std::time::Duration::from_millis(config.database_wait_ms),
+            )
+            .map_err(fail)?;
+            let rotation = crate::node::keys::Rotation::Emergency {
+                next_key: next_key.clone(),
+                from: *from,
+            };
+            let now = crate::storage::millis(crate::clock::Clock::now(&SystemClock));
+            let r = crate::node::keys::rotate_lost(&store, &config.data_dir, now, &rotation).map_err(fail)?;
+            return print_rotated(&r);
+        }
+    }
     let node = crate::node::start::open_existing(&config, Arc::new(SystemClock)).map_err(fail)?;
     let actor = Actor::operator(&node, crate::node::start::DEFAULT_NODE_USCC);
     let system = actix_web::rt::System::new();
@@ -417,9 +472,59 @@ pub(super) fn run(args: AdminArgs) -> CliResult {
             }
             None => Err(CliError::usage("the log is empty: nothing to checkpoint")),
         },
+        AdminCommand::RotateKey {
+            next_key,
+            complete,
+            emergency,
+            from,
+        } => rotate_key(&node, next_key, complete, emergency.then_some(from).flatten()),
         AdminCommand::Stats(s) => stats(&node, &system, s),
         AdminCommand::Objection(o) => objection(&node, &system, o),
     }
+}
+
+/// `consentry admin rotate-key`: records the rotation and says what to do next.
+fn rotate_key(
+    node: &Node,
+    next_key: Option<PathBuf>,
+    complete: bool,
+    emergency_from: Option<u64>,
+) -> CliResult {
+    use crate::node::keys::{KeyFiles, Rotation, rotate};
+    let files = KeyFiles::of(&node.data_dir, &node.origin);
+    let rotation = match (complete, emergency_from) {
+        (true, _) => Rotation::Complete,
+        (false, Some(from)) => Rotation::Emergency {
+            next_key: next_key.unwrap_or_else(|| files.next()),
+            from,
+        },
+        (false, None) => Rotation::Planned {
+            next_key: next_key.unwrap_or_else(|| files.next()),
+        },
+    };
+    print_rotated(&rotate(node, &rotation).map_err(fail)?)
+}
+
+/// What `rotate-key` prints: the record, the re-signed checkpoints, what to do next.
+fn print_rotated(r: &crate::node::keys::Rotated) -> CliResult {
+    outln!(
+        "key record {} ({}) from size {}: the current key is {}",
+        r.seq,
+        r.kind.as_str(),
+        r.from,
+        r.current
+    );
+    if r.resigned > 0 {
+        outln!("{} stored checkpoints re-signed with the new key", r.resigned);
+    }
+    if let Some(next) = &r.next_file {
+        outln!(
+            "a new pre-committed next key is in {}: move it offline now",
+            next.display()
+        );
+    }
+    outln!("restart every process of the node so that its DID and credentials use the current key");
+    Ok(())
 }
 
 fn objection(node: &Node, system: &actix_web::rt::SystemRunner, cmd: ObjectionCommand) -> CliResult {

@@ -382,13 +382,39 @@ fn live(
             Err((_, msg)) => return Err(usage(msg)),
         }
     }
-    // Leaves only: the node's key is its log key (key name = origin).
-    let stated = DidKey::parse(&did)
-        .map_err(|e| usage(format!("{base}/v1/node: did: {e}")))
-        .and_then(|d| {
-            VerifierKey::ed25519(origin.clone(), *d.public_key())
-                .map_err(|e| usage(format!("{base}/v1/node: log key: {e}")))
-        })?;
+    // Leaves only: the node's key is its log key (key name = origin) — with a key history
+    // (`GET /v1/log/keys`, spec/access-log.md §5.5), its genesis key, the records following it.
+    let key_records: Vec<String> = match get(&agent, &format!("{base}/v1/log/keys"), None) {
+        Ok(r) => {
+            let url = format!("{base}/v1/log/keys");
+            let v: Value =
+                serde_json::from_slice(&body(r, &url)?).map_err(|e| usage(format!("{url}: {e}")))?;
+            v["records"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|r| r["note"].as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default()
+        }
+        Err((404, _)) => Vec::new(),
+        Err((_, m)) => return Err(usage(m)),
+    };
+    let genesis = key_records
+        .first()
+        .and_then(|n| crate::log::note::Note::parse(n.as_bytes()).ok())
+        .and_then(|n| crate::log::keys::KeyRecord::parse_body(n.text(), 0).ok())
+        .map(|r| r.key);
+    let stated = match genesis {
+        Some(k) => k,
+        None => DidKey::parse(&did)
+            .map_err(|e| usage(format!("{base}/v1/node: did: {e}")))
+            .and_then(|d| {
+                VerifierKey::ed25519(origin.clone(), *d.public_key())
+                    .map_err(|e| usage(format!("{base}/v1/node: log key: {e}")))
+            })?,
+    };
     let mut notes: Vec<(u64, String)> = Vec::new();
     let mut after = 0u64;
     loop {
@@ -419,6 +445,9 @@ fn live(
         from: 0,
         to,
     });
+    for note in &key_records {
+        auditor.push_key_record(note);
+    }
     for (_, note) in &notes {
         auditor.push_checkpoint(note);
     }

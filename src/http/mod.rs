@@ -74,6 +74,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/admin/letters"),
     ("GET", "/v1/log/checkpoint"),
     ("GET", "/v1/log/checkpoints"),
+    ("GET", "/v1/log/keys"),
     ("GET", "/v1/log/leaves"),
     ("GET", "/v1/log/proof/inclusion"),
     ("GET", "/v1/log/proof/consistency"),

@@ -267,16 +267,22 @@ pub fn export(node: &Node, c: &mut DbConn, to: Option<u64>, out: &mut dyn std::i
     let io = |e: std::io::Error| Error::Internal(format!("writing the evidence bundle: {e}"));
     let current = size_of(c)?;
     let to = to.unwrap_or(current).min(current);
-    let signer = super::checkpoints::signer(node)?;
+    let ring = super::keys::refresh(c, node)?;
     let header = json!({
         "format": "consentry-evidence-bundle/v1",
         "origin": node.origin,
-        "logKey": signer.verifier_key().to_vkey(),
+        "logKey": first_key(node, &ring)?.to_vkey(),
         "from": 0,
         "to": to,
     });
     out.write_all(header.to_string().as_bytes()).map_err(io)?;
     out.write_all(b"\n").map_err(io)?;
+    // The key history (§5.5), before the checkpoints it lets a verifier check.
+    for note in crate::storage::log_keys::all(c)? {
+        out.write_all(json!({"keyRecord": note}).to_string().as_bytes())
+            .map_err(io)?;
+        out.write_all(b"\n").map_err(io)?;
+    }
     let mut from = 0u64;
     while from < to {
         let page = i64::try_from((to - from).min(MAX_PAGE as u64)).unwrap_or(MAX_PAGE);
@@ -313,6 +319,15 @@ pub fn export(node: &Node, c: &mut DbConn, to: Option<u64>, out: &mut dyn std::i
     Ok(())
 }
 
+/// The log's first key (the genesis key of its history, §5.5), or this process's key before the
+/// genesis: what the bundle's header states and a verifier pins.
+fn first_key(node: &Node, ring: &super::keys::Ring) -> Result<crate::log::note::VerifierKey> {
+    match ring.history() {
+        Some(h) => Ok(h.first().clone()),
+        None => Ok(super::checkpoints::signer(node)?.verifier_key()),
+    }
+}
+
 /// The compact range (frontier) at `size`, for verifiers resuming from a trusted checkpoint.
 pub fn frontier(c: &mut DbConn, size: u64) -> Result<Vec<String>> {
     let range = CompactRange::from_source(size, &nodes(c)).map_err(Error::Storage)?;
@@ -338,7 +353,8 @@ pub fn verify_own(node: &Node) -> Result<crate::log::audit::AuditReport> {
             std::io::Write::flush(&mut f).map_err(io)?;
         }
         let mut opts = crate::log::audit::AuditOptions::new(node.clock.now());
-        opts.log_key = Some(super::checkpoints::signer(node)?.verifier_key());
+        let ring = super::keys::refresh(&mut *node.store.conn()?, node)?;
+        opts.log_key = Some(first_key(node, &ring)?);
         opts.trusted_checkpoint = super::checkpoints::remembered(
             &node.data_dir,
             &super::checkpoints::published_file(&node.origin),

@@ -21,7 +21,8 @@ use crate::log::note::{Note, Signature, Signer};
 use crate::storage::{DbConn, Store, checkpoints, log_store};
 use crate::witness::client::{CollectError, WitnessClient};
 
-/// The note signer of this node's log: key name = the log origin.
+/// The note signer of this process's key (the key it started with): key name = the log origin.
+/// Checkpoints are signed by the keys of the history valid at their size ([`super::keys`]).
 pub fn signer(node: &Node) -> Result<Signer> {
     Signer::new(&node.origin, node.key.secret.clone()).map_err(|e| Error::Internal(e.to_string()))
 }
@@ -56,7 +57,12 @@ pub async fn publish(node: &Node) -> Result<Option<String>> {
 }
 
 async fn sign_newest(node: &Node) -> Result<Option<(u64, String)>> {
-    let signer = signer(node)?;
+    // The key history may have grown (`consentry admin rotate-key`): follow it (one `count`).
+    let ring = {
+        let mut c = node.store.conn()?;
+        super::keys::refresh(&mut c, node)?
+    };
+    let fallback = node.key.secret.clone();
     let origin = node.origin.clone();
     let now = node.now_ms();
     let published = node.health.published_size();
@@ -75,21 +81,56 @@ async fn sign_newest(node: &Node) -> Result<Option<(u64, String)>> {
             let size_i = i64::try_from(size).map_err(|_| Error::Internal("log size".into()))?;
             if let Some((s, note)) = last {
                 if s >= size_i {
-                    let s = u64::try_from(s).map_err(|_| Error::Internal("stored checkpoint size".into()))?;
-                    return Ok(Some((s, note)));
+                    let s_u =
+                        u64::try_from(s).map_err(|_| Error::Internal("stored checkpoint size".into()))?;
+                    // The newest checkpoint carries a signature by every key valid at its size
+                    // that this process holds (a key rotated in since it was signed, §5.5.2).
+                    let signers = ring.signers_at(&origin, s_u, &fallback)?;
+                    if let Some(text) = super::keys::add_missing(&note, &signers)? {
+                        if checkpoints::replace_note(c, s, &note, &text)? {
+                            return Ok(Some((s_u, text)));
+                        }
+                    }
+                    return Ok(Some((s_u, note)));
                 }
             }
             if size == 0 {
                 return Ok(None);
             }
+            let signers = ring.signers_at(&origin, size, &fallback)?;
+            if signers.is_empty() {
+                return Err(Error::Internal(format!(
+                    "no key valid at size {size} in the key history is in this process's data \
+                     folder: copy the current key file (spec/access-log.md §5.5.4)"
+                )));
+            }
             let cp = Checkpoint::new(&origin, size, root).map_err(|e| Error::Internal(e.to_string()))?;
-            let note = cp.sign(&signer).map_err(|e| Error::Internal(e.to_string()))?;
+            let mut note = Note::new(cp.body()).map_err(|e| Error::Internal(e.to_string()))?;
+            for s in &signers {
+                note.sign(s).map_err(|e| Error::Internal(e.to_string()))?;
+            }
             let text = note.to_text().map_err(|e| Error::Internal(e.to_string()))?;
             // Several processes may race to sign the same size: the first stored wins, all are equal.
-            checkpoints::insert_if_absent(c, size_i, &text, now)?;
+            // A key record stored since the keys were chosen (a rotation) voids this signing: the
+            // next round signs with the new keys (SQLite serializes this with the record's write).
+            let stored = crate::storage::Store::write_txn(c, |c| -> Result<bool> {
+                if crate::storage::log_keys::count(c)? != ring.count() {
+                    return Ok(false);
+                }
+                checkpoints::insert_if_absent(c, size_i, &text, now)?;
+                Ok(true)
+            })?;
+            if !stored {
+                return last_stored(c);
+            }
             Ok(Some((size, text)))
         })
         .await
+}
+
+/// The newest stored checkpoint as `(size, note)`.
+fn last_stored(c: &mut DbConn) -> Result<Option<(u64, String)>> {
+    Ok(checkpoints::latest(c)?.and_then(|(s, n)| u64::try_from(s).ok().map(|s| (s, n))))
 }
 
 /// Asks every witness (in parallel) for its cosignature on the checkpoint of `size` whose stored note
@@ -103,18 +144,27 @@ async fn collect_cosignatures(node: &Node, size: u64, text: String) -> String {
             return text;
         }
     };
+    // The key history, for a witness that does not follow the current key yet (spec/witness.md §3).
+    let history = key_history_body(node).map(std::sync::Arc::new);
     let tasks: Vec<_> = node
         .witnesses
         .iter()
         .map(|w| {
-            let (w, store, agent, note) = (
+            let (w, store, agent, note, history) = (
                 std::sync::Arc::clone(w),
                 node.store.clone(),
                 node.witnesses.agent().clone(),
                 note.clone(),
+                history.clone(),
             );
             actix_web::rt::task::spawn_blocking(move || {
-                let result = w.collect(&agent, size, &note, |old| proof(&store, old, size));
+                let result = w.collect_with_keys(
+                    &agent,
+                    size,
+                    &note,
+                    history.as_deref().map(Vec::as_slice),
+                    |old| proof(&store, old, size),
+                );
                 (w, result)
             })
         })
@@ -146,6 +196,18 @@ async fn collect_cosignatures(node: &Node, size: u64, text: String) -> String {
             text
         }
     }
+}
+
+/// The JSON of `GET /v1/log/keys` when the key history has more than its genesis (a witness
+/// configured with the first key follows the others only through it); `None` otherwise.
+fn key_history_body(node: &Node) -> Option<Vec<u8>> {
+    let ring = node.log_keys.ring();
+    if ring.history().is_none_or(|h| h.records().len() < 2) {
+        return None;
+    }
+    let mut c = node.store.conn().ok()?;
+    let answer = super::keys::answer(&mut c, node).ok()?;
+    serde_json::to_vec(&answer).ok()
 }
 
 fn report(w: &WitnessClient, e: &CollectError) {

@@ -162,6 +162,7 @@ pub async fn ready(node: &Node) -> Result<HealthAnswer> {
 /// size and root now, and its catalog version.
 pub async fn describe(node: &Node) -> Result<NodeInfo> {
     let (size, root) = node.store.call(crate::storage::log_store::head).await?;
+    let keys = super::keys::answer(&mut *node.store.conn()?, node)?;
     Ok(NodeInfo {
         did: node.did().to_owned(),
         public_url: node.public_url.clone(),
@@ -170,6 +171,8 @@ pub async fn describe(node: &Node) -> Result<NodeInfo> {
         log_root: hex::encode(root),
         catalog_version: node.catalog().version().to_owned(),
         did_document: node.key.did.document(),
+        log_key: keys.current,
+        log_keys: keys.keys,
     })
 }
 

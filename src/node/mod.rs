@@ -23,6 +23,7 @@ pub mod grants;
 pub mod health;
 pub mod identity;
 pub mod intake;
+pub mod keys;
 pub mod letters;
 pub mod loans;
 pub mod metrics;
@@ -103,6 +104,8 @@ pub struct Node {
     pub origin: String,
     /// Key of the enterprise tags in the log.
     pub tag_key: [u8; 32],
+    /// The log's key history and the keys this process signs checkpoints with ([`keys`]).
+    pub log_keys: keys::LogKeys,
     /// did:key resolution with memory.
     pub keys: KeyResolver,
     /// Verified grants by digest.

@@ -1044,7 +1044,31 @@ pub async fn describe(node: &Node, id: i64) -> Result<answers::Me> {
 pub fn ensure_self(node: &Node, role: Role, uscc: &str, name: &str) -> Result<()> {
     let (uscc, name, did) = (uscc.to_owned(), name.to_owned(), node.did().to_owned());
     let exists = node.store.run(|c| participants::find(c, &uscc, role))?;
-    if exists.is_some() {
+    if let Some(p) = exists {
+        // After a key rollover (spec/access-log.md §5.5; the database's DID is the key's, checked
+        // at start) the node's own registry entry follows its key, with a log entry saying so.
+        let keys = node.store.run(|c| participants::keys(c, p.id))?;
+        let old = keys
+            .iter()
+            .find(|k| k.valid_until.is_none())
+            .map(|k| k.did.clone());
+        if old.as_deref().is_some_and(|o| o != did) {
+            node.committer.run_blocking(move |tx| {
+                participants::rotate_key(tx.conn, p.id, &did, tx.now())?;
+                let actor = Actor {
+                    uscc: p.uscc.clone(),
+                    role,
+                    did: Some(did.clone()),
+                };
+                tx.append(participant_entry(
+                    "key-rotated",
+                    &p,
+                    &actor,
+                    json!({"from": old, "to": did, "reason": "log key rollover (key history)"}),
+                ))
+                .map(|_| ())
+            })?;
+        }
         return Ok(());
     }
     node.committer.run_blocking(move |tx| {

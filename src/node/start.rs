@@ -78,7 +78,8 @@ pub fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<(Node, bool)> {
         Some(dir) => Catalog::from_dir(dir).map_err(|e| Error::Internal(e.to_string()))?,
     };
     letters::load(&store, &mut catalog)?;
-    let tag_key = identity::tag_key(&key);
+    let rotated = store.run(crate::storage::log_keys::count)? > 1;
+    let tag_key = super::keys::tag_key(&config.data_dir, &origin, &key, rotated)?;
     let committer = Committer::start(&store, tag_key, Arc::clone(&clock), config.log_batch_max)?;
     let metrics = Arc::new(crate::metrics::Metrics::new(
         config.metrics_token.clone(),
@@ -95,6 +96,7 @@ pub fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<(Node, bool)> {
         public_url: config.public_url.clone(),
         origin,
         tag_key,
+        log_keys: super::keys::LogKeys::default(),
         keys: KeyResolver::default(),
         grants: GrantCache::default(),
         jti: auth::JtiGuard::default(),

@@ -36,6 +36,7 @@ pub mod industries;
 pub mod intake;
 pub mod letters;
 pub mod loans;
+pub mod log_keys;
 pub mod log_store;
 pub mod notices;
 pub mod objections;

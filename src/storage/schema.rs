@@ -248,6 +248,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    log_keys (seq) {
+        seq -> BigInt,
+        note -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     evaluations (id) {
         id -> Text,
         enterprise_uscc -> Text,

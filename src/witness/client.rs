@@ -16,7 +16,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::config_error;
-use super::protocol::{ADD_CHECKPOINT_PATH, AddCheckpoint, parse_cosignature_lines, parse_size_body};
+use super::protocol::{
+    ADD_CHECKPOINT_PATH, AddCheckpoint, LOG_KEYS_PATH, parse_cosignature_lines, parse_size_body,
+};
 use crate::error::Result;
 use crate::log::checkpoint::verify_cosignatures;
 use crate::log::merkle::Hash;
@@ -255,6 +257,25 @@ impl WitnessClient {
         }
     }
 
+    /// Sends the log's key history (`POST <url>/log-keys`, spec/witness.md §3); `Err` with the
+    /// witness's reason unless it answers `200`.
+    pub fn send_key_history(&self, agent: &ureq::Agent, body: &[u8]) -> std::result::Result<(), String> {
+        let (status, reply) = status_reply(
+            agent
+                .post(&format!("{}{LOG_KEYS_PATH}", self.url))
+                .set("Content-Type", "application/json")
+                .send_bytes(body),
+        )?;
+        if status == 200 {
+            Ok(())
+        } else {
+            Err(format!(
+                "it refused the key history ({status}): {}",
+                reply.trim_end().chars().take(500).collect::<String>()
+            ))
+        }
+    }
+
     /// Obtains this witness's cosignature on `note`, the log's checkpoint of size `size`, unless it
     /// is already there or the witness is in back-off. `proof(old)` gives the consistency proof from
     /// `old` to `size` in the log's own tree. Returns the verified cosignature(s) by the witness's key
@@ -266,6 +287,20 @@ impl WitnessClient {
         note: &Note,
         proof: impl Fn(u64) -> std::result::Result<Vec<Hash>, String>,
     ) -> std::result::Result<Vec<Signature>, CollectError> {
+        self.collect_with_keys(agent, size, note, None, proof)
+    }
+
+    /// [`Self::collect`], and when the witness refuses the checkpoint's signature (`403`: it does
+    /// not know the key yet) and `key_history` (the JSON of `GET /v1/log/keys`) is given, sends the
+    /// log's key history (`POST /log-keys`, spec/witness.md §3) and tries once more.
+    pub fn collect_with_keys(
+        &self,
+        agent: &ureq::Agent,
+        size: u64,
+        note: &Note,
+        key_history: Option<&[u8]>,
+        proof: impl Fn(u64) -> std::result::Result<Vec<Hash>, String>,
+    ) -> std::result::Result<Vec<Signature>, CollectError> {
         // One attempt at a time per witness; a concurrent caller simply skips it this round.
         let Ok(mut st) = self.state.try_lock() else {
             return Ok(Vec::new());
@@ -274,7 +309,7 @@ impl WitnessClient {
         if st.retry_at.is_some_and(|t| t > now) {
             return Ok(Vec::new());
         }
-        let result = self.collect_locked(&mut st, agent, size, note, proof);
+        let result = self.collect_locked(&mut st, agent, size, note, key_history, proof);
         match &result {
             Err(_) => {
                 st.failures = st.failures.saturating_add(1);
@@ -295,6 +330,7 @@ impl WitnessClient {
         agent: &ureq::Agent,
         size: u64,
         note: &Note,
+        mut key_history: Option<&[u8]>,
         proof: impl Fn(u64) -> std::result::Result<Vec<Hash>, String>,
     ) -> std::result::Result<Vec<Signature>, CollectError> {
         let transport = |message: String| CollectError::Transport {
@@ -350,6 +386,12 @@ impl WitnessClient {
                             "409 twice (it reports size {theirs}); will try again"
                         )));
                     }
+                }
+                Reply::Refused { status: 403, .. } if key_history.is_some() => {
+                    // The witness may not follow the key yet: send the key history, once.
+                    let body = key_history.take().unwrap_or_default();
+                    self.send_key_history(agent, body).map_err(transport)?;
+                    return self.collect_locked(st, agent, size, note, None, proof);
                 }
                 Reply::Refused { status, reason } => {
                     return Err(CollectError::Refused {

@@ -24,6 +24,10 @@ use crate::log::note::{NoteError, Signature};
 /// Path of the call, under the witness's submission prefix.
 pub const ADD_CHECKPOINT_PATH: &str = "/add-checkpoint";
 
+/// Where a log sends its key history (spec/witness.md §3; not part of tlog-witness): `POST` the
+/// JSON of `GET /v1/log/keys`.
+pub const LOG_KEYS_PATH: &str = "/log-keys";
+
 /// Content type of a `409 Conflict` body: the witness's latest cosigned size and a newline.
 pub const SIZE_CONTENT_TYPE: &str = "text/x.tlog.size";
 

@@ -41,6 +41,7 @@ use crate::crypto::Sha256Digest;
 use crate::error::{Error, Result};
 use crate::identity::KeyFile;
 use crate::log::checkpoint::{Checkpoint, CheckpointError, Cosigner};
+use crate::log::keys::KeyHistory;
 use crate::log::merkle::{EMPTY_ROOT, verify_consistency};
 use crate::log::note::{Note, Signature, SignatureType, VerifierKey, is_valid_key_name};
 
@@ -95,13 +96,15 @@ pub enum Outcome {
     Inconsistent(String),
     /// 500: the new state could not be recorded; nothing was cosigned.
     Failed(String),
+    /// 200 to `POST /log-keys`: the key history verified and is recorded; how many records.
+    KeysRecorded(usize),
 }
 
 impl Outcome {
     /// The HTTP status.
     pub fn status(&self) -> u16 {
         match self {
-            Self::Cosigned(_) => 200,
+            Self::Cosigned(_) | Self::KeysRecorded(_) => 200,
             Self::BadRequest(_) => 400,
             Self::Forbidden(_) => 403,
             Self::UnknownOrigin(_) => 404,
@@ -122,6 +125,7 @@ impl Outcome {
         };
         match self {
             Self::Cosigned(sigs) => text(sigs.iter().map(Signature::to_line).collect()),
+            Self::KeysRecorded(n) => text(format!("{n}\n")),
             Self::Conflict(size) => HttpResponse::build(status)
                 .content_type(SIZE_CONTENT_TYPE)
                 .body(format!("{size}\n")),
@@ -136,7 +140,33 @@ impl Outcome {
 
 struct LogSlot {
     keys: Vec<VerifierKey>,
+    /// The log's key history, verified from one of `keys` (spec/access-log.md §5.5), once the log
+    /// sent it.
+    history: Mutex<Option<KeyHistory>>,
     latest: Mutex<Option<Cosigned>>,
+}
+
+impl LogSlot {
+    /// Verifies `records` from one of the pinned keys.
+    fn verify_history(&self, origin: &str, records: &[String]) -> std::result::Result<KeyHistory, String> {
+        let mut first_error = None;
+        for k in &self.keys {
+            match KeyHistory::verify(origin, k, records) {
+                Ok(h) => return Ok(h),
+                Err(e) => {
+                    first_error.get_or_insert(e.to_string());
+                }
+            }
+        }
+        Err(first_error.unwrap_or_else(|| "no key is configured".into()))
+    }
+
+    fn history(&self) -> Option<KeyHistory> {
+        self.history
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
 }
 
 impl LogSlot {
@@ -214,9 +244,26 @@ impl Witness {
                 origin.clone(),
                 LogSlot {
                     keys: vec![key.clone()],
+                    history: Mutex::new(None),
                     latest: Mutex::new(latest),
                 },
             );
+        }
+        for (origin, slot) in &logs {
+            let records = state.load_keys(origin)?;
+            if !records.is_empty() {
+                let h = slot.verify_history(origin, &records).map_err(|e| {
+                    config_error(format!(
+                        "{}: the recorded key history of {origin} does not verify from the \
+                         configured keys: {e}",
+                        state.keys_path(origin).display()
+                    ))
+                })?;
+                *slot
+                    .history
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(h);
+            }
         }
         Ok((
             Self {
@@ -266,8 +313,18 @@ impl Witness {
         let Some(slot) = self.logs.get(&origin) else {
             return Outcome::UnknownOrigin(format!("this witness does not witness {origin:?}"));
         };
-        if let Err(e) = note.clone().verify(&slot.keys) {
-            return Outcome::Forbidden(format!("checkpoint of {origin}: {e}"));
+        match slot.history() {
+            // With the log's key history, a key valid at the checkpoint's size must have signed it.
+            Some(h) => {
+                if let Err(e) = h.verify_checkpoint(&req.checkpoint, &[], 0, self.clock.now()) {
+                    return Outcome::Forbidden(format!("checkpoint of {origin}: {e}"));
+                }
+            }
+            None => {
+                if let Err(e) = note.clone().verify(&slot.keys) {
+                    return Outcome::Forbidden(format!("checkpoint of {origin}: {e}"));
+                }
+            }
         }
         // `None`: size 0 with a root other than SHA-256(""), refused with 422 once the sizes match.
         let head = match Checkpoint::parse_body(note.text()) {
@@ -327,6 +384,55 @@ impl Witness {
         Outcome::Cosigned(vec![sig])
     }
 
+    /// Handles `POST /log-keys` (spec/witness.md §3): a log's key history, as `GET /v1/log/keys`
+    /// answers it (`origin`, `records[].note`). It must verify from a configured key of the origin
+    /// and extend the history recorded before (403 otherwise; 404 for an unknown origin); it is
+    /// recorded durably before the answer.
+    pub fn add_key_records(&self, body: &[u8]) -> Outcome {
+        #[derive(serde::Deserialize)]
+        struct Rec {
+            note: String,
+        }
+        #[derive(serde::Deserialize)]
+        struct Body {
+            origin: String,
+            records: Vec<Rec>,
+        }
+        let body: Body = match serde_json::from_slice(body) {
+            Ok(b) => b,
+            Err(e) => return Outcome::BadRequest(format!("not a key history: {e}")),
+        };
+        let Some(slot) = self.logs.get(&body.origin) else {
+            return Outcome::UnknownOrigin(format!("this witness does not witness {:?}", body.origin));
+        };
+        let records: Vec<String> = body.records.into_iter().map(|r| r.note).collect();
+        let history = match slot.verify_history(&body.origin, &records) {
+            Ok(h) => h,
+            Err(e) => return Outcome::Forbidden(format!("key history of {}: {e}", body.origin)),
+        };
+        let mut held = slot
+            .history
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(old) = held.as_ref() {
+            let known: Vec<&String> = old.records().iter().map(|(_, t)| t).collect();
+            if known.len() > records.len() || known.iter().zip(&records).any(|(a, b)| *a != b) {
+                return Outcome::Forbidden(format!(
+                    "key history of {}: it does not extend the {} records this witness holds",
+                    body.origin,
+                    known.len()
+                ));
+            }
+        }
+        if let Err(e) = self.state.store_keys(&body.origin, &records) {
+            tracing::error!(origin = %body.origin, error = %e, "cannot record the key history");
+            return Outcome::Failed("the witness could not record the key history".into());
+        }
+        tracing::info!(origin = %body.origin, records = records.len(), current = %history.current(), "key history recorded");
+        *held = Some(history);
+        Outcome::KeysRecorded(records.len())
+    }
+
     /// What `GET /` answers: name, vkey and the latest cosigned checkpoint of every log.
     pub fn info(&self) -> serde_json::Value {
         let logs: Vec<_> = self
@@ -337,6 +443,7 @@ impl Witness {
                 json!({
                     "origin": origin,
                     "logKeys": slot.keys.iter().map(VerifierKey::to_vkey).collect::<Vec<_>>(),
+                    "keyHistory": slot.history().map(|h| h.records().len()),
                     "size": latest.as_ref().map_or(0, |c| c.size),
                     "root": STANDARD.encode(latest.as_ref().map_or(EMPTY_ROOT, |c| c.root)),
                     "cosignedAt": latest.as_ref().map(|c| c.cosigned_at),
@@ -360,6 +467,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             super::protocol::ADD_CHECKPOINT_PATH,
             web::post().to(add_checkpoint),
         )
+        .route(super::protocol::LOG_KEYS_PATH, web::post().to(add_key_records))
         .route("/", web::get().to(info))
         .route("/healthz", web::get().to(info))
         .default_service(web::to(|| async {
@@ -372,6 +480,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 async fn add_checkpoint(w: web::Data<Witness>, body: web::Bytes) -> HttpResponse {
     let w = w.into_inner();
     match web::block(move || w.add_checkpoint(&body)).await {
+        Ok(outcome) => outcome.into_response(),
+        Err(e) => Outcome::Failed(e.to_string()).into_response(),
+    }
+}
+
+async fn add_key_records(w: web::Data<Witness>, body: web::Bytes) -> HttpResponse {
+    let w = w.into_inner();
+    match web::block(move || w.add_key_records(&body)).await {
         Ok(outcome) => outcome.into_response(),
         Err(e) => Outcome::Failed(e.to_string()).into_response(),
     }

@@ -46,6 +46,14 @@ struct RecordFile {
     cosigned_at: u64,
 }
 
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct KeysFile {
+    version: u32,
+    origin: String,
+    records: Vec<String>,
+}
+
 /// The witness's identity settings, `<data dir>/witness.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -123,6 +131,42 @@ impl StateDir {
             root: STANDARD.encode(c.root),
             note: c.note.clone(),
             cosigned_at: c.cosigned_at,
+        };
+        let mut text = serde_json::to_string_pretty(&f).map_err(|e| io_err(&path, e))?;
+        text.push('\n');
+        write_atomic(&path, text.as_bytes())
+    }
+
+    /// The file holding `origin`'s key history (spec/access-log.md §5.5), next to its record.
+    pub fn keys_path(&self, origin: &str) -> PathBuf {
+        self.root.join("logs").join(format!(
+            "{}.keys.json",
+            hex::encode(Sha256Digest::of(origin.as_bytes()).0)
+        ))
+    }
+
+    /// The key records of `origin` the witness accepted (empty if none).
+    pub fn load_keys(&self, origin: &str) -> Result<Vec<String>> {
+        let path = self.keys_path(origin);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io_err(&path, e)),
+        };
+        let f: KeysFile = serde_json::from_str(&text).map_err(|e| io_err(&path, e))?;
+        if f.version != VERSION || f.origin != origin {
+            return Err(io_err(&path, "not a key history file of this origin"));
+        }
+        Ok(f.records)
+    }
+
+    /// Durably replaces `origin`'s key history.
+    pub fn store_keys(&self, origin: &str, records: &[String]) -> Result<()> {
+        let path = self.keys_path(origin);
+        let f = KeysFile {
+            version: VERSION,
+            origin: origin.to_owned(),
+            records: records.to_vec(),
         };
         let mut text = serde_json::to_string_pretty(&f).map_err(|e| io_err(&path, e))?;
         text.push('\n');

@@ -32,6 +32,7 @@ mod openapi_platform;
 mod paging;
 mod platform;
 mod portal;
+mod rollover;
 mod security;
 mod service;
 mod spec_examples;

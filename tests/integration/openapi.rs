@@ -27,11 +27,12 @@ pub(crate) const METHODS: [&str; 8] = [
 
 /// Public reads that cannot answer a 4xx problem: they take no parameter, read no body and need
 /// no caller (`/healthz`, `/readyz` and `/v1/node` can only fail with `503`; the others never fail).
-const NO_CLIENT_ERROR: [(&str, &str); 8] = [
+const NO_CLIENT_ERROR: [(&str, &str); 9] = [
     ("GET", "/healthz"),
     ("GET", "/livez"),
     ("GET", "/readyz"),
     ("GET", "/v1/node"),
+    ("GET", "/v1/log/keys"),
     ("GET", "/v1/catalog"),
     ("GET", "/v1/catalog/derivations"),
     ("GET", "/v1/catalog/letters"),

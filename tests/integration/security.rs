@@ -689,6 +689,7 @@ fn bearer_routes() -> Vec<(&'static str, &'static str)> {
         "/v1/participants/me/keys",
         "/v1/log/checkpoint",
         "/v1/log/checkpoints",
+        "/v1/log/keys",
         "/v1/log/leaves",
         "/v1/log/proof/inclusion",
         "/v1/log/proof/consistency",

@@ -18,6 +18,7 @@ use consentry::config::{Config, ServeArgs};
 use consentry::crypto::SecretKey;
 use consentry::log::checkpoint::{Checkpoint, CheckpointPolicy};
 use consentry::log::entry::{AccessRecord, EntryKind};
+use consentry::log::keys::{KeyRecord, KeyRecordKind, next_key_digest, record_digest};
 use consentry::log::merkle::{self, MemoryTree};
 use consentry::log::note::{Note, Signer, VerifierKey};
 use consentry::node::Node;
@@ -235,7 +236,7 @@ fn node_log_key(dir: &Path) -> VerifierKey {
     Signer::new(ORIGIN, key.secret).unwrap().verifier_key()
 }
 
-fn append(node: &Node, what: &str) {
+pub(crate) fn append(node: &Node, what: &str) {
     let what = what.to_owned();
     node.committer
         .run_blocking(move |tx| {
@@ -473,20 +474,25 @@ fn concurrent_requests_never_roll_the_witness_back() {
 // The binary: key, vkey, state across a restart
 // ---------------------------------------------------------------------------------------------
 
-struct WitnessProcess {
+pub(crate) struct WitnessProcess {
     child: Child,
-    url: String,
-    vkey: String,
+    pub(crate) url: String,
+    pub(crate) vkey: String,
     first_start: bool,
 }
 
 impl WitnessProcess {
     fn spawn(dir: &Path, extra: &[String]) -> Self {
+        Self::spawn_on(dir, "127.0.0.1:0", extra)
+    }
+
+    /// `consentry witness --data-dir DIR --listen ADDR EXTRA…`, once it listens.
+    pub(crate) fn spawn_on(dir: &Path, listen: &str, extra: &[String]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_consentry"))
             .arg("witness")
             .arg("--data-dir")
             .arg(dir)
-            .args(["--listen", "127.0.0.1:0"])
+            .args(["--listen", listen])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -787,4 +793,92 @@ fn a_split_view_cannot_get_cosigned_past_the_fork_point() {
                 .root()
         )
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Key rollover (spec/witness.md §4)
+// ---------------------------------------------------------------------------------------------
+
+fn post_keys(url: &str, records: &[String]) -> (u16, String) {
+    let body = serde_json::json!({
+        "origin": ORIGIN,
+        "records": records.iter().map(|n| serde_json::json!({"note": n})).collect::<Vec<_>>(),
+    });
+    match crate::common::server::http()
+        .post(&format!("{url}/log-keys"))
+        .send_json(body)
+    {
+        Ok(r) => (r.status(), r.into_string().unwrap()),
+        Err(ureq::Error::Status(s, r)) => (s, r.into_string().unwrap()),
+        Err(e) => panic!("transport: {e}"),
+    }
+}
+
+/// A key record of [`ORIGIN`] introducing the key of `seed`, committing to the key of `seed + 1`,
+/// signed by the keys of `signers`.
+fn key_record(
+    seq: u64,
+    kind: KeyRecordKind,
+    seed: u8,
+    from: u64,
+    prev: Option<&str>,
+    signers: &[u8],
+) -> String {
+    let key = |s: u8| SecretKey::from_seed(&[s; 32]);
+    let record = KeyRecord {
+        origin: ORIGIN.into(),
+        seq,
+        kind,
+        key: Signer::new(ORIGIN, key(seed)).unwrap().verifier_key(),
+        from,
+        prev: prev.map(|p| record_digest(Note::parse(p.as_bytes()).unwrap().text())),
+        next: next_key_digest(&key(seed + 1).public_key()),
+        time: 0,
+    };
+    let s: Vec<Signer> = signers
+        .iter()
+        .map(|&i| Signer::new(ORIGIN, key(i)).unwrap())
+        .collect();
+    record.sign(&s.iter().collect::<Vec<_>>()).unwrap()
+}
+
+#[test]
+fn a_witness_follows_the_key_history_from_the_first_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = MemLog::new(ORIGIN, 1, &LEAVES);
+    let new = MemLog::new(ORIGIN, 2, &LEAVES);
+    let w = TestWitness::start(dir.path(), vec![(ORIGIN.into(), old.vkey())], "127.0.0.1:0");
+    // The new key is unknown: its checkpoint is refused.
+    assert_eq!(post(&w.url, &request(0, vec![], &new.checkpoint(5))).status, 403);
+
+    let genesis = key_record(0, KeyRecordKind::Genesis, 1, 0, None, &[1]);
+    let planned = key_record(1, KeyRecordKind::Planned, 2, 4, Some(&genesis), &[1, 2]);
+    // A planned record the old key did not sign, or one naming a key not committed to, is refused.
+    let half = key_record(1, KeyRecordKind::Planned, 2, 4, Some(&genesis), &[2]);
+    let (status, body) = post_keys(&w.url, &[genesis.clone(), half]);
+    assert_eq!(status, 403, "{body}");
+    let stranger = key_record(1, KeyRecordKind::Emergency, 7, 4, Some(&genesis), &[7]);
+    let (status, body) = post_keys(&w.url, &[genesis.clone(), stranger]);
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("not the key committed"), "{body}");
+
+    let (status, body) = post_keys(&w.url, &[genesis.clone(), planned.clone()]);
+    assert_eq!((status, body.as_str()), (200, "2\n"));
+    // Below the new key's `from` its checkpoint is refused; from there on it is cosigned.
+    assert_eq!(post(&w.url, &request(0, vec![], &new.checkpoint(3))).status, 403);
+    let cp = new.checkpoint(5);
+    assert_cosigned(&new.vkey(), &w.vkey, &cp, &post(&w.url, &request(0, vec![], &cp)));
+    // A history that drops a record is not an extension of the one it holds.
+    let (status, _) = post_keys(&w.url, std::slice::from_ref(&genesis));
+    assert_eq!(status, 403);
+    assert_eq!(get_json(&w.url)["logs"][0]["keyHistory"], 2);
+
+    // The history is durable: after a restart the new key's checkpoints are still accepted.
+    let addr = w.url.trim_start_matches("http://").to_owned();
+    drop(w);
+    let w = TestWitness::start(dir.path(), vec![(ORIGIN.into(), old.vkey())], &addr);
+    assert_eq!(get_json(&w.url)["logs"][0]["keyHistory"], 2);
+    let cp = new.checkpoint(7);
+    let proof = new.proof(5, 7);
+    assert_cosigned(&new.vkey(), &w.vkey, &cp, &post(&w.url, &request(5, proof, &cp)));
 }

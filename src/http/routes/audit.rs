@@ -45,6 +45,7 @@ pub const AUDIT_ROUTES: &[(&str, &str)] = &[("GET", "/v1/log/entries"), ("GET", 
 pub fn configure_public<H: LogHost>(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/log/checkpoint", web::get().to(checkpoint::<H>))
         .route("/v1/log/checkpoints", web::get().to(checkpoints::<H>))
+        .route("/v1/log/keys", web::get().to(keys::<H>))
         .route("/v1/log/leaves", web::get().to(leaves::<H>))
         .route("/v1/log/proof/inclusion", web::get().to(inclusion::<H>))
         .route("/v1/log/proof/consistency", web::get().to(consistency::<H>))
@@ -55,6 +56,7 @@ pub fn configure_public<H: LogHost>(cfg: &mut web::ServiceConfig) {
 pub const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/log/checkpoint"),
     ("GET", "/v1/log/checkpoints"),
+    ("GET", "/v1/log/keys"),
     ("GET", "/v1/log/leaves"),
     ("GET", "/v1/log/proof/inclusion"),
     ("GET", "/v1/log/proof/consistency"),
@@ -86,6 +88,21 @@ async fn checkpoints<H: LogHost>(host: web::Data<H>, q: web::Query<After>) -> Re
         .call(move |c| audit::checkpoints_after(c, q.after.unwrap_or(0), q.limit))
         .await?;
     Ok(json(StatusCode::OK, &list))
+}
+
+/// `GET /v1/log/keys`: the log's key history (spec/access-log.md §5.5).
+async fn keys<H: LogHost>(host: web::Data<H>) -> Result<HttpResponse, Error> {
+    let answer = actix_web::rt::task::spawn_blocking({
+        let host = host.clone();
+        move || {
+            let node = host.log_core();
+            let mut c = node.store.conn()?;
+            crate::node::keys::answer(&mut c, node)
+        }
+    })
+    .await
+    .map_err(|e| Error::Internal(e.to_string()))??;
+    Ok(json(StatusCode::OK, &answer))
 }
 
 #[derive(Debug, Deserialize)]

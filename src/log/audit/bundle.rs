@@ -2,7 +2,7 @@
 //! [`BUNDLE_FORMAT`]), entry, checkpoint and consistency lines, and how [`LogAuditor`] takes a line
 //! ([`LogAuditor::push_metadata_line`] in pass 1, [`LogAuditor::push_line`] in pass 2).
 //!
-//! Guarantees: a line is exactly one of the four kinds (unknown members refused); an entry's record
+//! Guarantees: a line is exactly one of the five kinds (header, key record, entry, checkpoint, consistency) (unknown members refused); an entry's record
 //! is read by the strict I-JSON reader, not by `serde_json`, so duplicate names are refused; a line
 //! that is not JSON where entries are takes an entry's place and is reported there.
 
@@ -37,7 +37,7 @@ pub struct BundleHeader {
     pub to: u64,
 }
 
-/// A bundle line: the union of the four kinds, classified by which members are present.
+/// A bundle line: the union of the five kinds, classified by which members are present.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RawLine<'a> {
@@ -53,6 +53,8 @@ struct RawLine<'a> {
     record: Option<Option<serde::de::IgnoredAny>>,
     #[serde(default)]
     checkpoint: Option<String>,
+    #[serde(default)]
+    key_record: Option<String>,
     #[serde(default)]
     consistency: Option<ConsistencyLine>,
     #[serde(default)]
@@ -136,10 +138,11 @@ impl LogAuditor {
         let kinds = usize::from(is_entry)
             + usize::from(is_header)
             + usize::from(raw.checkpoint.is_some())
+            + usize::from(raw.key_record.is_some())
             + usize::from(raw.consistency.is_some());
         if kinds != 1 {
             let msg = format!(
-                "{}a line mixes or lacks the members of the four line kinds",
+                "{}a line mixes or lacks the members of the five line kinds",
                 if entries {
                     format!("near entry {position}: ")
                 } else {
@@ -168,6 +171,11 @@ impl LogAuditor {
                     let msg = "the header lacks one of format, origin, logKey, from, to".to_owned();
                     self.fail(Check::Bundle, 0, None, None, None, msg);
                 }
+            }
+        } else if let Some(note) = raw.key_record {
+            // Pass 2 sees again the records pass 1 took.
+            if !self.key_notes.contains(&note) {
+                self.push_key_record(&note);
             }
         } else if let Some(note) = raw.checkpoint {
             self.push_checkpoint(&note);

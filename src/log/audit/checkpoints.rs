@@ -12,7 +12,8 @@ use std::ops::Bound;
 use super::bundle::{BUNDLE_FORMAT, BundleHeader};
 use super::replay::LogAuditor;
 use super::report::Check;
-use crate::log::checkpoint::{Checkpoint, CheckpointError, CheckpointPolicy};
+use crate::log::checkpoint::{Checkpoint, CheckpointError, CheckpointPolicy, VerifiedCheckpoint};
+use crate::log::keys::{KeyHistory, KeyHistoryError};
 use crate::log::merkle::{self, EMPTY_ROOT, Hash};
 use crate::log::note::{Note, VerifierKey};
 
@@ -122,18 +123,95 @@ impl LogAuditor {
         }
         self.log_key = key;
         self.header = Some(header);
-        self.verify_trusted();
+    }
+
+    /// A key record (spec/access-log.md §5.5.1), after the header and before the checkpoints. The
+    /// history is verified from the pinned key (or the header's) as records come.
+    pub fn push_key_record(&mut self, note: &str) {
+        let (Some(header), Some(anchor)) = (&self.header, &self.log_key) else {
+            let msg = "a key record comes before the header or without a usable log key".to_owned();
+            self.fail(Check::Bundle, 0, None, None, None, msg);
+            return;
+        };
+        self.key_notes.push(note.to_owned());
+        let (history, error) = KeyHistory::verify_prefix(&header.origin, anchor, &self.key_notes);
+        self.history = history;
+        match error {
+            Some(KeyHistoryError::AnchorNotInHistory(_)) | None => {}
+            Some(e) if !self.key_failed => {
+                self.key_failed = true;
+                let msg = format!("the key history does not verify: {e}");
+                self.fail(Check::KeyHistory, 0, None, None, None, msg);
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// Verifies a checkpoint note under the key history when the bundle has one, else under the
+    /// log key; with `quorum`, with the witness quorum. The error names the check it fails.
+    pub(super) fn verify_checkpoint_note(
+        &self,
+        note: &[u8],
+        quorum: bool,
+    ) -> Result<VerifiedCheckpoint, (Check, String)> {
+        if self.key_notes.is_empty() {
+            let policy = if quorum {
+                self.quorum_policy.as_ref().or(self.policy.as_ref())
+            } else {
+                self.policy.as_ref()
+            };
+            return match policy {
+                Some(p) => p
+                    .verify(note, self.opts.now)
+                    .map_err(|e| (Check::Signature, e.to_string())),
+                None => Err((Check::Signature, CheckpointError::EmptyOrigin.to_string())),
+            };
+        }
+        let Some(h) = &self.history else {
+            return Err((
+                Check::Signature,
+                "the bundle's key history does not verify from the log key, so no key is known".into(),
+            ));
+        };
+        let q = if quorum || self.opts.quorum_on_every_checkpoint {
+            self.opts.quorum
+        } else {
+            0
+        };
+        h.verify_checkpoint(note, &self.opts.witnesses, q, self.opts.now)
+            .map_err(|e| match e {
+                KeyHistoryError::KeyRevoked { .. } => (Check::KeyRevoked, e.to_string()),
+                e => (Check::Signature, e.to_string()),
+            })
+    }
+
+    /// Verifies the trusted checkpoint once every key record is in (at the first checkpoint or
+    /// consistency line, or at the end).
+    pub(super) fn check_trusted_once(&mut self) {
+        if !self.trusted_checked && self.header.is_some() {
+            self.trusted_checked = true;
+            if !self.key_notes.is_empty() && self.history.is_none() && !self.key_failed {
+                self.key_failed = true;
+                let anchor = self
+                    .log_key
+                    .as_ref()
+                    .map(VerifierKey::to_vkey)
+                    .unwrap_or_default();
+                let msg = format!(
+                    "the key history does not verify: {}",
+                    KeyHistoryError::AnchorNotInHistory(anchor)
+                );
+                self.fail(Check::KeyHistory, 0, None, None, None, msg);
+            }
+            self.verify_trusted();
+        }
     }
 
     fn verify_trusted(&mut self) {
         let Some(t) = &self.trusted else {
             return;
         };
-        let policy = self.quorum_policy.as_ref().or(self.policy.as_ref());
-        let result = match policy {
-            Some(p) => p.verify(t.note.as_bytes(), self.opts.now).map(|_| ()),
-            None => Err(CheckpointError::EmptyOrigin),
-        };
+        let result = self.verify_checkpoint_note(t.note.as_bytes(), true).map(|_| ());
         let size = t.size;
         match result {
             Ok(()) => {
@@ -148,7 +226,7 @@ impl LogAuditor {
                 }
                 self.settle_target_now_or_later(size);
             }
-            Err(e) => {
+            Err((_, e)) => {
                 let msg = format!(
                     "the trusted checkpoint (size {size}) does not verify under the log key{}: {e}",
                     if self.quorum_policy.is_some() || self.opts.quorum_on_every_checkpoint {
@@ -284,8 +362,9 @@ impl LogAuditor {
             return;
         }
         self.seen_notes.insert(note.to_owned());
+        self.check_trusted_once();
         let position = self.range.size();
-        let Some(policy) = &self.policy else {
+        let Some(_) = &self.policy else {
             let msg = if self.header.is_none() {
                 "a checkpoint comes before the header".to_owned()
             } else {
@@ -294,9 +373,9 @@ impl LogAuditor {
             self.fail(Check::Bundle, position, None, None, None, msg);
             return;
         };
-        let verified = match policy.verify(note.as_bytes(), self.opts.now) {
+        let verified = match self.verify_checkpoint_note(note.as_bytes(), false) {
             Ok(v) => v,
-            Err(e) => {
+            Err((check, e)) => {
                 let size = Note::parse(note.as_bytes())
                     .ok()
                     .and_then(|n| Checkpoint::parse_body(n.text()).ok())
@@ -310,7 +389,7 @@ impl LogAuditor {
                     Some(s) => format!("checkpoint {s} does not verify under the log key {key}: {e}"),
                     None => format!("a checkpoint does not verify under the log key {key}: {e}"),
                 };
-                self.fail(Check::Signature, size.unwrap_or(0), None, size, None, msg);
+                self.fail(check, size.unwrap_or(0), None, size, None, msg);
                 return;
             }
         };
@@ -347,6 +426,7 @@ impl LogAuditor {
     /// A consistency proof between two checkpoints already given (`from` may be 0: the empty tree).
     /// A second proof for the same pair is ignored.
     pub fn push_consistency(&mut self, from: u64, to: u64, proof: &[Hash]) {
+        self.check_trusted_once();
         if !self.seen_consistency.insert((from, to)) {
             return;
         }

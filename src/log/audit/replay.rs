@@ -129,6 +129,12 @@ pub struct LogAuditor {
     pub(super) policy: Option<CheckpointPolicy>,
     pub(super) quorum_policy: Option<CheckpointPolicy>,
     pub(super) log_key: Option<VerifierKey>,
+    /// The key records read (spec/access-log.md §5.5), and the history they verify to from the
+    /// pinned key.
+    pub(super) key_notes: Vec<String>,
+    pub(super) history: Option<crate::log::keys::KeyHistory>,
+    pub(super) key_failed: bool,
+    pub(super) trusted_checked: bool,
     pub(super) range: CompactRange,
     pub(super) last_time: u64,
     grant_heads: ChainHeads,
@@ -203,6 +209,10 @@ impl LogAuditor {
             policy: None,
             quorum_policy: None,
             log_key: None,
+            key_notes: Vec::new(),
+            history: None,
+            key_failed: false,
+            trusted_checked: false,
             range: CompactRange::new(),
             last_time: 0,
             grant_heads: ChainHeads::default(),

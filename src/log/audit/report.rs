@@ -25,7 +25,7 @@ pub const PER_CHECK_LIMIT: u32 = 10;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Check {
-    /// The bundle itself: header, a line that is not one of the four kinds, counts.
+    /// The bundle itself: header, a line that is not one of the five kinds, counts.
     Bundle,
     /// (a) A leaf that does not parse.
     Leaf,
@@ -48,6 +48,10 @@ pub enum Check {
     Consistency,
     /// (f) A checkpoint that does not verify under the log key and the witness policy.
     Signature,
+    /// (h) A key record that does not verify from the pinned key (spec/access-log.md §5.5.3).
+    KeyHistory,
+    /// (h) A checkpoint signed only by a key of the history that is not valid at its size.
+    KeyRevoked,
     /// (g) The log is shorter than the trusted checkpoint.
     Rollback,
     /// (g) The trusted checkpoint itself does not verify.
@@ -56,7 +60,7 @@ pub enum Check {
 
 impl Check {
     /// Every check, in report order at equal positions.
-    pub const ALL: [Check; 13] = [
+    pub const ALL: [Check; 15] = [
         Check::Bundle,
         Check::Leaf,
         Check::Sequence,
@@ -68,6 +72,8 @@ impl Check {
         Check::Fork,
         Check::Consistency,
         Check::Signature,
+        Check::KeyHistory,
+        Check::KeyRevoked,
         Check::Rollback,
         Check::Trusted,
     ];
@@ -86,6 +92,8 @@ impl Check {
             Check::Fork => "fork",
             Check::Consistency => "consistency",
             Check::Signature => "signature",
+            Check::KeyHistory => "key-history",
+            Check::KeyRevoked => "key-revoked",
             Check::Rollback => "rollback",
             Check::Trusted => "trusted",
         }
@@ -209,6 +217,7 @@ impl LogAuditor {
 
     /// Ends the audit: the checks that need the whole input, and the report.
     pub fn finish(mut self) -> AuditReport {
+        self.check_trusted_once();
         let n = self.range.size();
         if self.header.is_none() {
             let msg = "the bundle has no header line".to_owned();
@@ -298,8 +307,9 @@ impl LogAuditor {
             }
         }
         // The newest checkpoint must carry the witness quorum.
-        if let (Some(policy), Some((size, cp))) = (&self.quorum_policy, self.checkpoints.iter().next_back()) {
-            if let Err(e) = policy.verify(cp.note.as_bytes(), self.opts.now) {
+        if let (true, Some((size, cp))) = (self.quorum_policy.is_some(), self.checkpoints.iter().next_back())
+        {
+            if let Err((_, e)) = self.verify_checkpoint_note(cp.note.as_bytes(), true) {
                 let size = *size;
                 let msg = format!("the newest checkpoint ({size}) lacks the witness quorum: {e}");
                 self.fail(Check::Signature, size, None, Some(size), None, msg);

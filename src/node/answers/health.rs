@@ -95,6 +95,11 @@ pub struct NodeInfo {
     pub catalog_version: String,
     /// The DID document of the node's did:key (`NodeInfo.didDocument`).
     pub did_document: Value,
+    /// The log key the node signs with now, vkey (`NodeInfo.logKey`, spec/access-log.md §5.5).
+    pub log_key: String,
+    /// Every key of the log's key history and the tree sizes it may sign (`NodeInfo.logKeys`);
+    /// the records themselves are at `GET /v1/log/keys`.
+    pub log_keys: Vec<super::log::KeyRangeAnswer>,
 }
 
 /// `GET /v1/platform` on a platform (`PlatformInfo` of spec/openapi-platform.yaml): the platform's

@@ -39,6 +39,51 @@ pub struct Checkpoint {
     pub created_at: String,
 }
 
+/// `GET /v1/log/keys` (`components/schemas/LogKeys`; built by [`crate::node::keys::answer`]): the
+/// log's key history (spec/access-log.md §5.5).
+#[derive(Debug, Clone, Serialize)]
+pub struct LogKeysAnswer {
+    /// The log's origin (`LogKeys.origin`).
+    pub origin: String,
+    /// The key the node signs credentials and promises with now, vkey (`LogKeys.current`).
+    pub current: String,
+    /// Every key and the tree sizes it may sign (`LogKeys.keys`), in the order introduced.
+    pub keys: Vec<KeyRangeAnswer>,
+    /// The key records, `seq` 0 first (`LogKeys.records`).
+    pub records: Vec<KeyRecordAnswer>,
+}
+
+/// One key of the history (`components/schemas/LogKeyRange`).
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyRangeAnswer {
+    /// Its vkey (`LogKeyRange.key`).
+    pub key: String,
+    /// Its `did:key` (`LogKeyRange.did`): the issuer of what it signed.
+    pub did: String,
+    /// The first tree size it may sign (`LogKeyRange.from`).
+    pub from: u64,
+    /// The first size it may no longer sign; `null` while open (`LogKeyRange.until`).
+    pub until: Option<u64>,
+}
+
+/// One key record (`components/schemas/LogKeyRecord`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyRecordAnswer {
+    /// Its position (`LogKeyRecord.seq`).
+    pub seq: i64,
+    /// `genesis`, `planned`, `complete` or `emergency` (`LogKeyRecord.kind`).
+    pub kind: &'static str,
+    /// The key it introduces or, for `complete`, the current key (`LogKeyRecord.key`).
+    pub key: String,
+    /// Its tree size (`LogKeyRecord.from`).
+    pub from: u64,
+    /// The signed record, verbatim (`LogKeyRecord.note`).
+    pub note: String,
+    /// When it was stored, RFC 3339 UTC (`LogKeyRecord.createdAt`).
+    pub created_at: String,
+}
+
 /// `GET /v1/log/checkpoints` (`components/schemas/CheckpointList`; built by
 /// [`crate::node::audit::checkpoints_after`]): checkpoints above a size, smallest first.
 #[derive(Debug, Clone, Serialize)]

@@ -102,7 +102,7 @@ impl TestNode {
         webhooks: consentry::config::WebhookConfig,
     ) -> Self {
         let clock = Arc::new(consentry::clock::ShiftedClock::default());
-        Self::start_full(dir, database_url, pg, webhooks, clock, None)
+        Self::start_full(dir, database_url, pg, webhooks, clock, None, vec![])
     }
 
     /// A fresh node whose clock reads `at` from its first instant (its whole log is dated from there).
@@ -115,10 +115,11 @@ impl TestNode {
         };
         let clock = Arc::new(consentry::clock::ShiftedClock::default());
         clock.set(at);
-        Self::start_full(dir, database_url, pg, test_webhooks(), clock, None)
+        Self::start_full(dir, database_url, pg, test_webhooks(), clock, None, vec![])
     }
 
-    /// Everything configurable: webhook settings, the clock, the working-day calendar file.
+    /// Everything configurable: webhook settings, the clock, the working-day calendar file, the
+    /// witnesses it collects cosignatures from (`--witness` entries).
     pub fn start_full(
         dir: tempfile::TempDir,
         database_url: String,
@@ -126,6 +127,7 @@ impl TestNode {
         webhooks: consentry::config::WebhookConfig,
         clock: Arc<consentry::clock::ShiftedClock>,
         calendar: Option<std::path::PathBuf>,
+        witnesses: Vec<String>,
     ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
@@ -143,7 +145,7 @@ impl TestNode {
             log_batch_max: 1024,
             checkpoint_interval_secs: 1,
             catalog_dir: None,
-            witnesses: vec![],
+            witnesses,
             calendar,
             // A made-up industry table (tests/support): GB/T 4754 itself is not shipped.
             industries: Some(industry_fixture()),

@@ -942,6 +942,27 @@ fn log_samples() -> Vec<(&'static str, Value)> {
     let v = |x: &dyn erased::Ser| x.value();
     vec![
         (
+            "LogKeys",
+            v(&lg::LogKeysAnswer {
+                origin: "consentry.example/log".into(),
+                current: "consentry.example/log+01234567+AQ==".into(),
+                keys: vec![lg::KeyRangeAnswer {
+                    key: "consentry.example/log+01234567+AQ==".into(),
+                    did: DID.into(),
+                    from: 0,
+                    until: Some(8),
+                }],
+                records: vec![lg::KeyRecordAnswer {
+                    seq: 0,
+                    kind: "genesis",
+                    key: "consentry.example/log+01234567+AQ==".into(),
+                    from: 0,
+                    note: "consentry/log-key/v1\n…\n\n— consentry.example/log c2ln\n".into(),
+                    created_at: WHEN.into(),
+                }],
+            }),
+        ),
+        (
             "CheckpointList",
             v(&lg::CheckpointList {
                 checkpoints: vec![lg::Checkpoint {
@@ -1036,6 +1057,13 @@ fn health_samples() -> Vec<(&'static str, Value)> {
                 log_root: HASH.into(),
                 catalog_version: "2025.1".into(),
                 did_document: key.did.document(),
+                log_key: "consentry.example/log+01234567+AQ==".into(),
+                log_keys: vec![lg::KeyRangeAnswer {
+                    key: "consentry.example/log+01234567+AQ==".into(),
+                    did: key.did.as_str().to_owned(),
+                    from: 0,
+                    until: None,
+                }],
             }),
         ),
     ]
@@ -1358,9 +1386,16 @@ fn typed_answers_on_the_wire(backend: crate::common::server::Backend) {
             "logSize",
             "logRoot",
             "catalogVersion",
-            "didDocument"
+            "didDocument",
+            "logKey",
+            "logKeys"
         ]
     );
+    let a = public("/v1/log/keys");
+    assert_eq!(a.status, 200, "{}", a.text);
+    spec.check("GET", "/v1/log/keys", &a);
+    assert_eq!(members(&a.body), ["origin", "current", "keys", "records"]);
+    assert_eq!(a.body["records"][0]["kind"], "genesis");
     let a = public("/readyz");
     assert_eq!(a.status, 200, "{}", a.text);
     spec.check("GET", "/readyz", &a);
