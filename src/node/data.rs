@@ -23,11 +23,6 @@ pub trait DataSource: Send + Sync {
     fn fetch(&self, uscc: &str, category: &str, from: &str, until: &str) -> Result<Vec<DataRecord>>;
     /// Every record of `uscc` (the enterprise's own free query).
     fn all_of(&self, uscc: &str) -> Result<Vec<DataRecord>>;
-    /// Whether [`DataSource::fetch`] is quick enough to call on an async worker rather than a
-    /// blocking thread ([`crate::storage::Store::quick`]); `false` unless the source says so.
-    fn quick(&self) -> bool {
-        false
-    }
 }
 
 /// Records in the node's database.
@@ -40,10 +35,6 @@ impl DataSource for DbDataSource {
     }
     fn all_of(&self, uscc: &str) -> Result<Vec<DataRecord>> {
         Ok(self.0.run(|c| data::of_enterprise(c, uscc))?)
-    }
-    /// SQLite: a keyed read from this process's page cache.
-    fn quick(&self) -> bool {
-        self.0.backend() == crate::storage::Backend::Sqlite
     }
 }
 

@@ -479,8 +479,7 @@ async fn fetch(
         std::collections::BTreeSet<String>,
         std::collections::BTreeSet<i64>,
     );
-    let quick = src.quick();
-    let read = move || -> Result<Read> {
+    let (fetched, batches, ids) = actix_web::rt::task::spawn_blocking(move || -> Result<Read> {
         let scope = super::data::Scope {
             catalog_version: catalog_version.as_deref(),
             from: from_day,
@@ -502,14 +501,9 @@ async fn fetch(
             })
             .collect::<Result<Vec<_>>>()?;
         Ok((payloads, batches, ids))
-    };
-    let (fetched, batches, ids) = if quick {
-        read()?
-    } else {
-        actix_web::rt::task::spawn_blocking(read)
-            .await
-            .map_err(|e| Error::Internal(e.to_string()))??
-    };
+    })
+    .await
+    .map_err(|e| Error::Internal(e.to_string()))??;
     Ok(Fetched {
         data: fetched.into_iter().collect(),
         batches: batches.into_iter().collect(),
@@ -601,6 +595,8 @@ pub(crate) async fn release_request(
         .run_sequenced(savepoint, move |tx| -> Result<Outcome> {
             tx.consume_assertion(&a)?;
             let mut late = Vec::new();
+            // The grant and usage period whose use this release counts, once every check passed.
+            let mut counted = None;
             if let Some(state) = tx.participant_state(c.participant.id)? {
                 if state != ParticipantState::Active {
                     late.push(reason(
@@ -627,9 +623,7 @@ pub(crate) async fn release_request(
                         format!("{max} release(s) per period already used"),
                     ));
                 }
-                if late.is_empty() {
-                    tx.count_use(id, &period);
-                }
+                counted = Some(period);
             }
             // A correction committed while the data was read (spec/objections.md §7.1): the read
             // may hold the old fields, and the correction's recipients were counted before this
@@ -645,6 +639,11 @@ pub(crate) async fn release_request(
                     .append(entry(EntryKind::Refusal, &c, &subject, late.clone(), None))?
                     .seq;
                 return Ok(Outcome::Refused { seq, reasons: late });
+            }
+            // Counted only for a release: a refusal (a late rate check, a correction during the
+            // read) spends no use, so asking again is not refused for it.
+            if let (Some((id, _)), Some(period)) = (&grant_for_job, &counted) {
+                tx.count_use(id, period);
             }
             let Appended {
                 seq, leaf, leaf_hash, ..

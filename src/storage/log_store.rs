@@ -825,7 +825,13 @@ fn commit_batch(
             };
             let r = match kind {
                 JobKind::General | JobKind::Sequenced { savepoint: true } => conn.transaction(run),
-                JobKind::Sequenced { savepoint: false } => run(conn),
+                JobKind::Sequenced { savepoint: false } => match run(conn) {
+                    // Without a savepoint, a statement that failed may have ended the transaction
+                    // (SQLite on a full disk) or poisoned it (PostgreSQL): the batch fails as a
+                    // whole, and no job of it is acknowledged.
+                    Err(Error::Storage(e)) => return Err(Error::Storage(e)),
+                    other => other,
+                },
             };
             if r.is_err() {
                 state = snapshot;

@@ -232,7 +232,7 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
             // busy_timeout first, so that nothing below fails on a lock another connection holds.
             c.batch_execute(
                 "PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-                 PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768; PRAGMA mmap_size = 1073741824;",
+                 PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768;",
             )
             .map_err(diesel::r2d2::Error::QueryError)?;
         }
@@ -580,9 +580,13 @@ impl Store {
         R: Send + 'static,
         E: From<StorageError> + Send + 'static,
     {
+        // Only with an idle connection at hand: never wait for one on an async worker (a worker
+        // blocked there could not drain the streams that hold the pool's connections).
         if self.backend == Backend::Sqlite {
-            let mut conn = self.conn().map_err(E::from)?;
-            return f(&mut conn);
+            if let Some(mut conn) = self.pool.try_get() {
+                self.outage.ended();
+                return f(&mut conn);
+            }
         }
         self.call(f).await
     }

@@ -39,13 +39,18 @@ pub enum JobKind {
     /// A job that changes no held state and writes only through [`super::log_store::Tx`]'s own
     /// methods (appends, single-use tokens, counted uses) — a release or a refusal. With `savepoint:
     /// false` it runs without a savepoint: what it wrote before failing is its spent token only
-    /// (spending one writes nothing else), its appends and uses are discarded with it.
+    /// (spending one writes nothing else), its appends and uses are discarded with it; a database
+    /// error in it fails the whole batch (the transaction may be gone), acknowledging no job.
     Sequenced {
         /// The job also writes rows of its own through the connection (an evaluation, a webhook):
         /// it needs its savepoint.
         savepoint: bool,
     },
 }
+
+/// How many states and counts are held at most: past it, everything is dropped and read again (a
+/// node with millions of grants and only releases for days would otherwise hold them all).
+const MAX_HELD: usize = 200_000;
 
 /// The sequencer's memory: see the module documentation.
 #[derive(Debug, Default)]
@@ -70,12 +75,16 @@ impl SeqCache {
     /// A batch starts under the log lock at `size`: keep what is held only if no other process
     /// appended since this process's last commit.
     pub fn begin(&mut self, size: u64) {
-        if self.valid_at != Some(size) {
+        if self.valid_at != Some(size) || self.held() > MAX_HELD {
             self.clear_state();
             self.clean_since = Some(size);
         }
         self.batch_uses.clear();
         self.job_uses.clear();
+    }
+
+    fn held(&self) -> usize {
+        self.participants.len() + self.grants.len() + self.uses.len()
     }
 
     /// Forgets the held state (a general job ran, or a batch failed).
