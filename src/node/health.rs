@@ -32,7 +32,14 @@ pub struct Health {
     checkpointed: Mutex<Instant>,
     /// The largest checkpoint size this process has signed or served.
     published: AtomicU64,
+    /// The last time the database answered a readiness probe, and the log size it gave.
+    db_seen: Mutex<Option<(Instant, u64)>>,
 }
+
+/// How long a database answer serves readiness probes: a load balancer probing many times a second
+/// costs one read a tenth of a second, not one per probe (issue #15: `/healthz` under load). A
+/// failure is never reused: each probe after one reads again.
+pub const DB_PROBE_REUSE: Duration = Duration::from_millis(100);
 
 impl Health {
     /// For a process signing checkpoints every `checkpoint_interval_secs`.
@@ -41,6 +48,7 @@ impl Health {
             checkpoint_interval: Duration::from_secs(checkpoint_interval_secs.max(1)),
             checkpointed: Mutex::new(Instant::now()),
             published: AtomicU64::new(0),
+            db_seen: Mutex::new(None),
         }
     }
 
@@ -84,14 +92,27 @@ pub fn stale_after(checkpoint_interval: Duration) -> Duration {
 /// A ready process: the log's size and every check (all `ok`).
 #[derive(Debug, Clone)]
 pub struct Ready {
-    /// Entries in the access log.
+    /// Entries in the access log, as the database gave them at most [`DB_PROBE_REUSE`] ago.
     pub log_size: u64,
 }
 
 /// The readiness checks, in order: `Ok` when all pass, else [`Error::NotReady`] naming each check
 /// and its state.
 pub async fn readiness(node: &Node) -> Result<Ready> {
-    let db = node.store.call(crate::storage::log_store::head).await;
+    let recent = *node.health.db_seen.lock().unwrap_or_else(PoisonError::into_inner);
+    let db = match recent {
+        Some((at, size)) if at.elapsed() < DB_PROBE_REUSE => Ok(size),
+        _ => {
+            let read = node
+                .store
+                .call(crate::storage::log_store::head)
+                .await
+                .map(|(size, _)| size);
+            *node.health.db_seen.lock().unwrap_or_else(PoisonError::into_inner) =
+                read.as_ref().ok().map(|size| (Instant::now(), *size));
+            read
+        }
+    };
     let committer = node.committer.health();
     let committer_state = if node.committer.is_halted() {
         CheckState::Halted
@@ -100,7 +121,7 @@ pub async fn readiness(node: &Node) -> Result<Ready> {
     };
     let checkpoint = node.health.checkpoint_fresh();
     match (&db, &committer, checkpoint) {
-        (Ok((size, _)), Ok(()), true) => Ok(Ready { log_size: *size }),
+        (Ok(size), Ok(()), true) => Ok(Ready { log_size: *size }),
         _ => Err(Error::NotReady(vec![
             (
                 "database",
