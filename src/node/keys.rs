@@ -166,6 +166,14 @@ fn ensure_genesis(c: &mut DbConn, node: &Node) -> Result<()> {
     if log_keys::count(c)? > 0 || !super::identity::origin_fixed(c)? {
         return Ok(());
     }
+    // The checkpoint round and a first request may both get here at start: one of them makes the
+    // next key's file and the record, the other then finds the record (without the lock, the
+    // second found the file half made and failed the request).
+    static GENESIS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = GENESIS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if log_keys::count(c)? > 0 {
+        return Ok(());
+    }
     let files = KeyFiles::of(&node.data_dir, &node.origin);
     if !files.tag_key().exists() {
         write_secret(&files.tag_key(), hex::encode(node.tag_key).as_bytes())?;
