@@ -14,7 +14,7 @@
 //! Readiness uses the monotonic clock, not the node's clock (which tests and operators may move).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::Node;
@@ -181,9 +181,17 @@ pub async fn ready(node: &Node) -> Result<HealthAnswer> {
 
 /// The node's description (`GET /v1/node`): its DID and DID document, public URL, its log's origin,
 /// size and root now, and its catalog version.
-pub async fn describe(node: &Node) -> Result<NodeInfo> {
-    let (size, root) = node.store.call(crate::storage::log_store::head).await?;
-    let keys = super::keys::answer(&mut *node.store.conn()?, node)?;
+///
+/// The log's head and the key history are read on a blocking thread, with one connection.
+pub async fn describe(node: Arc<Node>) -> Result<NodeInfo> {
+    let reader = Arc::clone(&node);
+    let ((size, root), keys) = actix_web::rt::task::spawn_blocking(move || -> Result<_> {
+        let mut c = reader.store.conn()?;
+        let head = crate::storage::log_store::head(&mut c)?;
+        Ok((head, super::keys::answer(&mut c, &reader)?))
+    })
+    .await
+    .map_err(|e| Error::Internal(e.to_string()))??;
     Ok(NodeInfo {
         did: node.did().to_owned(),
         public_url: node.public_url.clone(),

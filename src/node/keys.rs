@@ -159,11 +159,12 @@ pub fn vkey(origin: &str, key: &PublicKey) -> Result<VerifierKey> {
     VerifierKey::ed25519(origin, *key).map_err(internal)
 }
 
-/// Writes the genesis record if the history is empty and the origin is fixed (§5.5.1): the node's
-/// key, committing to a next key loaded from or created in `node.next.key.json`; also fixes the
-/// subject-tag key in `node.subject-tag.key`. Several processes may race: the first record stored wins.
+/// Writes the genesis record, once the origin is fixed, into a history found empty (§5.5.1): the
+/// node's key, committing to a next key loaded from or created in `node.next.key.json`; also fixes
+/// the subject-tag key in `node.subject-tag.key`. Several processes may race: the first record
+/// stored wins.
 fn ensure_genesis(c: &mut DbConn, node: &Node) -> Result<()> {
-    if log_keys::count(c)? > 0 || !super::identity::origin_fixed(c)? {
+    if !super::identity::origin_fixed(c)? {
         return Ok(());
     }
     // The checkpoint round and a first request may both get here at start: one of them makes the
@@ -243,8 +244,11 @@ fn write_secret(path: &Path, bytes: &[u8]) -> Result<()> {
 /// none), verifies it from its own genesis key, and loads the secrets of its keys found in the data
 /// folder. Cheap when nothing changed: one `count`.
 pub fn refresh(c: &mut DbConn, node: &Node) -> Result<Arc<Ring>> {
-    ensure_genesis(c, node)?;
-    let count = log_keys::count(c)?;
+    let mut count = log_keys::count(c)?;
+    if count == 0 {
+        ensure_genesis(c, node)?;
+        count = log_keys::count(c)?;
+    }
     let ring = node.log_keys.ring();
     if count == ring.count && (count == 0 || ring.history.is_some()) {
         return Ok(ring);

@@ -44,7 +44,10 @@ pub async fn ready(node: &Node) -> Result<HttpResponse, Error> {
 }
 
 async fn node_info(node: web::Data<Node>) -> Result<HttpResponse, Error> {
-    Ok(json(StatusCode::OK, &crate::node::health::describe(&node).await?))
+    Ok(json(
+        StatusCode::OK,
+        &crate::node::health::describe(node.into_inner()).await?,
+    ))
 }
 
 async fn catalog(node: web::Data<Node>) -> HttpResponse {
