@@ -32,6 +32,13 @@ export interface VerifiedProof {
   issuer?: string;
   /** True if the issuer is exactly the signer's did:key. */
   issuerBound: boolean;
+  /**
+   * The instants (ms, both inclusive; ±Infinity when unbounded) within which this proof's own time
+   * checks pass again as they did here: `created` − skew … `expires` − 1 ms (Data Integrity), the
+   * later of `nbf` and `iat` − skew … `exp` + skew − 1 ms (VC-JWT, whole seconds). What a
+   * `VerifiedGrantCache` re-checks on a hit.
+   */
+  timeBounds: { from: number; until: number };
 }
 
 /** The `issuer` of a credential: a string, or the `id` of an object. */
@@ -122,10 +129,12 @@ export async function verifyDataIntegrity(secured: JsonObject, now: number = Dat
   const createdText = requiredStr(proof, 'created');
   const created = parseDateTimeStamp(createdText, 'proof-created', 'created');
   if (created > now + CLOCK_SKEW_MS) fail('proof-created-in-future', `proof created ${createdText} is in the future`);
+  let until = Infinity;
   if (proof.expires !== undefined) {
     if (typeof proof.expires !== 'string') fail('proof-option', 'expires is not a string');
     const at = parseDateTimeStamp(proof.expires, 'proof-expired', 'expires');
     if (at <= now) fail('proof-expired', `proof expired at ${proof.expires}`);
+    until = at - 1;
   }
   const purpose = requiredStr(proof, 'proofPurpose');
   if (purpose !== 'assertionMethod') fail('proof-purpose', `proofPurpose ${JSON.stringify(purpose)} is not assertionMethod`);
@@ -136,16 +145,16 @@ export async function verifyDataIntegrity(secured: JsonObject, now: number = Dat
   for (const k of Object.keys(secured)) if (k !== 'proof') document[k] = secured[k];
   if (proofCtx !== undefined && '@context' in document) document['@context'] = proofCtx;
   if (!(await ed25519Verify(signer.publicKey, hashData(options, document), sig))) fail('bad-signature', 'signature does not verify');
-  return finish('data-integrity', document, signer, created);
+  return finish('data-integrity', document, signer, created, { from: created - CLOCK_SKEW_MS, until });
 }
 
-function finish(envelope: Envelope, document: JsonObject, signer: DidKey, signedAt: number | undefined): VerifiedProof {
+function finish(envelope: Envelope, document: JsonObject, signer: DidKey, signedAt: number | undefined, timeBounds: { from: number; until: number }): VerifiedProof {
   const issuer = issuerOf(document);
   const issuerBound = issuer === signer.did;
   if (issuer !== undefined && issuer.startsWith('did:key:') && !issuerBound) {
     fail('issuer-mismatch', `issuer ${issuer} is not the signer ${signer.did}`);
   }
-  return { envelope, document, signer, signedAt, issuer, issuerBound };
+  return { envelope, document, signer, signedAt, issuer, issuerBound, timeBounds };
 }
 
 /** What a compact JWS's header must say about media types. */
@@ -251,7 +260,10 @@ export async function verifyVcJwt(token: string, now: number = Date.now()): Prom
   if (iat !== undefined && nowS + skew < iat) fail('jwt-issued-in-future', `issued in the future (${iat})`);
   const document: JsonObject = {};
   for (const k of Object.keys(doc)) if (!REGISTERED.includes(k)) document[k] = doc[k];
-  return finish('vc-jwt', document, signer, iat === undefined ? undefined : iat * 1000);
+  // The checks above pass exactly while floor(now / 1000) is within [max(nbf, iat) − skew, exp + skew − 1].
+  const from = Math.max(nbf ?? -Infinity, iat ?? -Infinity) - skew;
+  const timeBounds = { from: from * 1000, until: exp === undefined ? Infinity : (exp + skew) * 1000 - 1 };
+  return finish('vc-jwt', document, signer, iat === undefined ? undefined : iat * 1000, timeBounds);
 }
 
 /** Detects the envelope after trimming ASCII whitespace: `{` is Data Integrity, base64url is a JWT. */

@@ -13,7 +13,7 @@ import {
   verifyCredential,
 } from './credential.js';
 import type { DidKey, KeyPair } from './did.js';
-import { hexEncode, utf8 } from './encoding.js';
+import { hexEncode } from './encoding.js';
 import { type Reason, VerificationError } from './errors.js';
 import { sha256 } from './crypto.js';
 import { type Json, type JsonObject, isObject, trimAsciiWhitespace } from './json.js';
@@ -442,10 +442,23 @@ export interface VerifyGrantOptions {
  * list every violation of the rules family (one reason for the proof and credential families).
  */
 export async function verifyGrant(input: string | Uint8Array, opts: VerifyGrantOptions = {}): Promise<VerifiedGrant> {
-  const now = opts.now ?? Date.now();
-  const catalog = opts.catalog ?? Catalog.builtin();
-  const text = typeof input === 'string' ? input : new TextDecoder().decode(input);
-  const trimmed = trimAsciiWhitespace(text);
+  const trimmed = grantText(input);
+  return (await verifyTrimmed(trimmed, hexEncode(sha256(trimmed)), opts.now ?? Date.now(), opts.catalog ?? Catalog.builtin())).grant;
+}
+
+/** The text a grant is verified and digested as: decoded as UTF-8, surrounding ASCII whitespace removed. */
+function grantText(input: string | Uint8Array): string {
+  return trimAsciiWhitespace(typeof input === 'string' ? input : new TextDecoder().decode(input));
+}
+
+/** A verified grant and the instants (ms, inclusive) within which every time check of its verification passes again. */
+interface Bounded {
+  grant: VerifiedGrant;
+  from: number;
+  until: number;
+}
+
+async function verifyTrimmed(trimmed: string, digest: string, now: number, catalog: Catalog): Promise<Bounded> {
   detectEnvelope(trimmed);
   const v = await verifyCredential(trimmed, now);
   const { validFrom, validUntil } = checkVcDataModel(v.document);
@@ -459,9 +472,9 @@ export async function verifyGrant(input: string | Uint8Array, opts: VerifyGrantO
   if (reasons.length) throw VerificationError.of(reasons);
   const status = v.document.credentialStatus as unknown as StatusEntry[];
   const terms = v.document.credentialSubject as unknown as GrantTerms;
-  return {
+  const grant: VerifiedGrant = {
     id: v.document.id as string,
-    sha256: hexEncode(sha256(utf8(trimmed))),
+    sha256: digest,
     signer: v.signer,
     signedAt: v.signedAt,
     envelope: v.envelope,
@@ -473,7 +486,90 @@ export async function verifyGrant(input: string | Uint8Array, opts: VerifyGrantO
     suspension: status.find((s) => s.statusPurpose === 'suspension') as StatusEntry,
     document: v.document,
   };
+  return { grant, from: Math.max(grant.validFrom, v.timeBounds.from), until: Math.min(grant.validUntil, v.timeBounds.until) };
 }
+
+/** Options of a `VerifiedGrantCache`: what every grant in it is verified with, fixed for its life. */
+export interface VerifiedGrantCacheOptions {
+  /** The catalog (default the built-in one). */
+  catalog?: Catalog;
+  /** The most grants kept (default 200,000, as the Rust node's); when reached the cache starts afresh. */
+  capacity?: number;
+}
+
+/**
+ * Verified grants by the SHA-256 of their trimmed text, for a platform that verifies the same grant
+ * on every request (as the Rust node's `GrantCache`).
+ *
+ * `verify(input, { now })` resolves to what `verifyGrant(input, { now, catalog })` would, with the
+ * catalog given at construction. A hit skips the proof and the rules, never the time: the validity
+ * window and the proof's own times (`created`/`expires`, or `nbf`/`iat`/`exp`, with the skew) are
+ * checked again at every call's `now`, and outside them the grant is verified afresh, so the call
+ * rejects with the very `VerificationError` the uncached call would (`expired`, `not-yet-valid`, …).
+ * Status is never cached here: check it on every request (`StatusListCache.assertActive`). Failures
+ * are never cached. When `capacity` grants are held the cache starts afresh (empties itself, like
+ * the Rust node's). A hit resolves to the same object every time: treat it as read-only.
+ * For one event loop (no locking; concurrent misses for one grant each verify it, either result is kept).
+ */
+export class VerifiedGrantCache {
+  /** The default capacity. */
+  static readonly DEFAULT_CAPACITY = 200_000;
+  /** The catalog every grant here is verified with. */
+  readonly catalog: Catalog;
+  /** The most grants kept. */
+  readonly capacity: number;
+  /** Calls answered from the cache. */
+  hits = 0;
+  /** Calls that ran the full verification. */
+  misses = 0;
+  private readonly map = new Map<string, Bounded>();
+
+  constructor(opts: VerifiedGrantCacheOptions = {}) {
+    const capacity = opts.capacity ?? VerifiedGrantCache.DEFAULT_CAPACITY;
+    if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a whole number ≥ 1, not ${capacity}`);
+    this.catalog = opts.catalog ?? Catalog.builtin();
+    this.capacity = capacity;
+  }
+
+  /** The number of grants held. */
+  get size(): number {
+    return this.map.size;
+  }
+
+  /** Forgets every grant. */
+  clear(): void {
+    this.map.clear();
+  }
+
+  /** `verifyGrant` with this cache's catalog, at `now` (ms, default now). */
+  async verify(input: string | Uint8Array, opts: { now?: number } = {}): Promise<VerifiedGrant> {
+    const now = opts.now ?? Date.now();
+    const trimmed = grantText(input);
+    // A lone surrogate has no UTF-8 form: text holding one would digest as if it held U+FFFD (and
+    // reach the entry of a grant that does). Verified uncached (and refused).
+    if (!isWellFormed(trimmed)) {
+      this.misses++;
+      return verifyGrant(trimmed, { now, catalog: this.catalog });
+    }
+    const digest = hexEncode(sha256(trimmed));
+    const hit = this.map.get(digest);
+    if (hit !== undefined && hit.from <= now && now <= hit.until) {
+      this.hits++;
+      return hit.grant;
+    }
+    this.misses++;
+    const entry = await verifyTrimmed(trimmed, digest, now, this.catalog);
+    if (!this.map.has(digest) && this.map.size >= this.capacity) this.map.clear();
+    this.map.set(digest, entry);
+    return entry.grant;
+  }
+}
+
+/** True if `s` has no lone surrogate (`String.prototype.isWellFormed` where there is one: Node ≥ 20). */
+const isWellFormed: (s: string) => boolean =
+  typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function'
+    ? (s) => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
+    : (s) => !/\p{Cs}/u.test(s);
 
 function windowReason(from: number, until: number, now: number): Reason | null {
   if (now < from) return { code: 'not-yet-valid', message: `not valid before ${formatUtcSeconds(from)}` };

@@ -33,7 +33,15 @@ from .errors import (
     Unauthenticated,
     WebhookVerificationError,
 )
-from .grant import Catalog, CategoryGrant, GrantDraft, OnwardRecipient, VerifiedGrant, verify_grant
+from .grant import (
+    Catalog,
+    CategoryGrant,
+    GrantDraft,
+    OnwardRecipient,
+    VerifiedGrant,
+    VerifiedGrantCache,
+    verify_grant,
+)
 from .jsonstrict import canonicalize, parse as parse_json
 from .jws import sign_vc_jwt, verify_vc_jwt
 from .keys import DidKey, KeyPair, PublicKey
@@ -58,7 +66,7 @@ __all__ = [
     "InvalidKey", "JsonError", "KeyPair", "LogVerificationError", "NodeClient", "NotFound",
     "NoteVerifier", "OnwardRecipient", "PlatformClient", "ProofError", "PublicKey", "Reason",
     "ReleaseRefused", "ServiceUnavailable", "SignatureError", "StatusChecker", "StatusError",
-    "StatusList", "TransportError", "Unauthenticated", "VerifiedGrant", "VerifiedProof",
+    "StatusList", "TransportError", "Unauthenticated", "VerifiedGrant", "VerifiedGrantCache", "VerifiedProof",
     "WebhookVerificationError", "canonicalize", "create_proof", "is_valid_uscc", "make_assertion",
     "make_signed_request", "parse_json", "sign_vc_jwt", "verify_checkpoint", "verify_consistency",
     "verify_grant", "verify_inclusion", "verify_inclusion_promise", "verify_proof", "verify_receipt",

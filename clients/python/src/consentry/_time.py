@@ -35,6 +35,14 @@ def parse_datetime_stamp(value: str) -> datetime:
         raise ValueError(f"{value!r} is not a valid date-time: {e}") from None
 
 
+def shift(t: datetime, d: timedelta) -> datetime:
+    """``t + d``, clamped to the representable range (``datetime.min`` / ``datetime.max`` in UTC)."""
+    try:
+        return t + d
+    except OverflowError:
+        return (datetime.max if d > timedelta(0) else datetime.min).replace(tzinfo=timezone.utc)
+
+
 def format_utc(t: datetime) -> str:
     """``YYYY-MM-DDTHH:MM:SSZ`` in UTC, whole seconds."""
     return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

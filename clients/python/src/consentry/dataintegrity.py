@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ._time import format_utc, parse_datetime_stamp, utcnow
+from ._time import format_utc, parse_datetime_stamp, shift, utcnow
 from .encoding import EncodingError, multibase_decode, multibase_encode
 from .errors import ConsentryError, InvalidKey, JsonError, ProofError, SignatureError
 from .jsonstrict import canonicalize, parse
@@ -66,6 +66,14 @@ class VerifiedProof:
     created: datetime
     document: dict[str, Any]
     proof: dict[str, Any]
+    #: The proof's ``expires``, if it has one.
+    expires: datetime | None = None
+
+    def time_bounds(self) -> tuple[datetime, datetime | None]:
+        """The instants (both inclusive; ``None``: unbounded) between which this proof's own time
+        checks pass again as they did: ``created`` − 5 min … ``expires`` − 1 µs."""
+        until = shift(self.expires, -timedelta(microseconds=1)) if self.expires is not None else None
+        return shift(self.created, -SKEW), until
 
 
 _REQUIRED = ("type", "cryptosuite", "created", "verificationMethod", "proofPurpose")
@@ -130,6 +138,7 @@ def verify_proof(
         raise ProofError(str(e), "proof-created") from None
     if created > now + SKEW:
         raise ProofError(f"proof created {options['created']}, in the future", "proof-created-in-future")
+    exp: datetime | None = None
     if "expires" in options:
         try:
             exp = parse_datetime_stamp(options["expires"])
@@ -156,4 +165,4 @@ def verify_proof(
         iid = issuer.get("id") if isinstance(issuer, dict) else issuer
         if isinstance(iid, str) and iid.startswith("did:key:") and iid != signer.did:
             raise ProofError(f"issuer {iid} is not the signer {signer.did}", "issuer-mismatch")
-    return VerifiedProof(signer, created, document, proof)
+    return VerifiedProof(signer, created, document, proof, exp)

@@ -5,6 +5,8 @@
 * :func:`verify_grant` runs spec/grant.md §5: the proof (one reason, stops), the VC Data Model
   (one reason, stops), then every rule of §4 and the validity window (all reasons). It raises
   :class:`~consentry.errors.GrantInvalid` with every reason, or returns a :class:`VerifiedGrant`.
+* :class:`VerifiedGrantCache` is :func:`verify_grant` for a platform's per-request use: a grant
+  already verified is not verified again (its times are).
 """
 
 from __future__ import annotations
@@ -609,24 +611,36 @@ def _vcdm(doc: Any) -> str | None:
     return None
 
 
+def _trim(data: str | bytes) -> bytes:
+    """The bytes a grant is verified and digested as: UTF-8, surrounding space, tab, CR, LF removed."""
+    raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    return raw.strip(b" \t\r\n")
+
+
 def verify_grant(
     data: str | bytes,
     catalog: Catalog | None = None,
     now: datetime | None = None,
 ) -> VerifiedGrant:
     """Verifies a grant in either envelope (spec/grant.md §5). Raises :class:`GrantInvalid`."""
-    catalog = catalog or Catalog.builtin()
-    now = now or utcnow()
-    raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-    trimmed = raw.strip(b" \t\r\n")
-    digest = hashlib.sha256(trimmed).hexdigest()
+    trimmed = _trim(data)
+    return _verify(trimmed, hashlib.sha256(trimmed).hexdigest(), catalog or Catalog.builtin(), now or utcnow())[0]
+
+
+def _verify(
+    trimmed: bytes, digest: str, catalog: Catalog, now: datetime
+) -> tuple[VerifiedGrant, datetime, datetime]:
+    """:func:`verify_grant` on trimmed bytes; also returns the instants (both inclusive) between
+    which every time-dependent check it made (the proof's and the validity window) passes again."""
     first = trimmed[:1]
     signed_at: datetime | None
     envelope: Literal["di", "jwt"]
+    bounds: tuple[datetime | None, datetime | None]
     try:
         if first == b"{":
             p = verify_proof(trimmed, now=now)
             doc, signer, signed_at, envelope = p.document, p.signer, p.created, "di"
+            bounds = p.time_bounds()
         elif first and re.match(rb"[A-Za-z0-9_-]", first):
             try:
                 text = trimmed.decode("ascii")
@@ -634,6 +648,7 @@ def verify_grant(
                 raise ProofError("a JWT is ASCII", "jws-format") from None
             j = verify_vc_jwt(text, now=now)
             doc, signer, signed_at, envelope = j.credential, j.signer, j.issued_at, "jwt"
+            bounds = j.time_bounds()
         else:
             raise ProofError("neither a Data Integrity document nor a JWT", "unknown-envelope")
     except ProofError as e:
@@ -661,8 +676,67 @@ def verify_grant(
     slot = _check_status(doc["credentialStatus"], [])
     assert slot is not None
     terms = doc["credentialSubject"]
-    return VerifiedGrant(
+    grant = VerifiedGrant(
         id=doc["id"], sha256=digest, signer=signer, signed_at=signed_at, envelope=envelope,
         enterprise=terms["enterprise"]["uscc"], terms=terms, valid_from=vf, valid_until=vu,
         status=StatusRef(slot[0], slot[1]), credential=doc,
     )
+    lo = vf if bounds[0] is None else max(vf, bounds[0])
+    hi = vu if bounds[1] is None else min(vu, bounds[1])
+    return grant, lo, hi
+
+
+class VerifiedGrantCache:
+    """Verified grants by the SHA-256 of their trimmed bytes, for a platform that verifies the same
+    grant on every request (as the Rust node's ``GrantCache``).
+
+    :meth:`verify` returns what :func:`verify_grant` would, with the catalog given here. A hit skips
+    the proof and the rules, never the time: the validity window and the proof's own times
+    (``created``/``expires``, or ``nbf``/``iat``/``exp``, with the 5-minute skew) are checked again
+    at every call's ``now``, and outside them the grant is verified afresh, so the caller gets the
+    very :class:`GrantInvalid` the uncached call raises (``expired``, ``not-yet-valid``, …). Status
+    is never cached here: check it on every request (:class:`~consentry.status.StatusChecker`).
+    Failures are never cached.
+
+    At most ``capacity`` grants are kept; when it is reached the cache starts afresh (empties
+    itself, like the Rust node's). The grant returned on a hit is the same object every time:
+    treat it as read-only. A plain dict: safe to share between threads under CPython's GIL (two
+    threads may both verify the same new grant; either result is kept).
+    """
+
+    DEFAULT_CAPACITY = 200_000
+
+    def __init__(self, catalog: Catalog | None = None, capacity: int = DEFAULT_CAPACITY) -> None:
+        if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
+            raise ValueError(f"capacity must be a whole number ≥ 1, not {capacity!r}")
+        #: The catalog every grant here was verified by (fixed for the cache's life).
+        self.catalog = catalog or Catalog.builtin()
+        self.capacity = capacity
+        #: Calls answered from the cache, and calls that ran the full verification.
+        self.hits = 0
+        self.misses = 0
+        self._map: dict[str, tuple[VerifiedGrant, datetime, datetime]] = {}
+
+    def __len__(self) -> int:
+        return len(self._map)
+
+    def clear(self) -> None:
+        """Forgets every grant."""
+        self._map.clear()
+
+    def verify(self, data: str | bytes, now: datetime | None = None) -> VerifiedGrant:
+        """:func:`verify_grant` (``data`` as received, at ``now``, default the current time) with
+        this cache's catalog. Raises :class:`GrantInvalid`."""
+        now = now or utcnow()
+        trimmed = _trim(data)
+        digest = hashlib.sha256(trimmed).hexdigest()
+        hit = self._map.get(digest)
+        if hit is not None and hit[1] <= now <= hit[2]:
+            self.hits += 1
+            return hit[0]
+        self.misses += 1
+        entry = _verify(trimmed, digest, self.catalog, now)
+        if hit is None and len(self._map) >= self.capacity:
+            self._map.clear()
+        self._map[digest] = entry
+        return entry[0]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Sequence
 
-from ._time import utcnow
+from ._time import shift, utcnow
 from .encoding import EncodingError, b64url_decode, b64url_encode
 from .errors import InvalidKey, JsonError, ProofError, SignatureError
 from .jsonstrict import parse, serialize_compact
@@ -161,6 +161,16 @@ class VerifiedVcJwt:
     credential: dict[str, Any]
     issued_at: datetime | None
     header: dict[str, Any]
+    #: ``exp``, if the token has it.
+    expires: datetime | None = None
+    #: ``nbf``, if the token has it.
+    not_before: datetime | None = None
+
+    def time_bounds(self) -> tuple[datetime | None, datetime | None]:
+        """The instants (both inclusive; ``None``: unbounded) between which this token's own time
+        checks pass again as they did: the later of ``nbf`` and ``iat`` − 5 min … ``exp`` + 5 min."""
+        lows = [shift(t, -SKEW) for t in (self.not_before, self.issued_at) if t is not None]
+        return (max(lows) if lows else None), (shift(self.expires, SKEW) if self.expires is not None else None)
 
 
 def _numeric_date(claims: dict[str, Any], name: str) -> datetime | None:
@@ -211,4 +221,4 @@ def verify_vc_jwt(token: str, *, now: datetime | None = None) -> VerifiedVcJwt:
     if isinstance(iid, str) and iid.startswith("did:key:") and iid != v.signer.did:
         raise ProofError(f"issuer {iid} is not the signer {v.signer.did}", "issuer-mismatch")
     credential = {k: x for k, x in claims.items() if k not in REGISTERED_CLAIMS}
-    return VerifiedVcJwt(v.signer, credential, iat, v.header)
+    return VerifiedVcJwt(v.signer, credential, iat, v.header, exp, nbf)

@@ -145,6 +145,17 @@ public final class Credentials {
         throw new ProofException("unknown-envelope", "neither a JSON document nor a compact JWS");
     }
 
+    /**
+     * The text a credential is verified (and a grant digested) as: surrounding ASCII whitespace
+     * (space, tab, LF, CR, FF) removed.
+     *
+     * @param s the credential as received
+     * @return it trimmed
+     */
+    public static String trim(String s) {
+        return stripAsciiWhitespace(s);
+    }
+
     static String stripAsciiWhitespace(String s) {
         int a = 0;
         int b = s.length();
@@ -238,6 +249,7 @@ public final class Credentials {
         if (created.isAfter(now.plus(SKEW))) {
             throw new ProofException("proof-created-in-future", "created " + createdText + " is in the future");
         }
+        Instant until = Instant.MAX;
         if (proof.containsKey("expires")) {
             Object e = proof.get("expires");
             if (!(e instanceof String)) {
@@ -252,6 +264,7 @@ public final class Credentials {
             if (!at.isAfter(now)) {
                 throw new ProofException("proof-expired", "the proof expired at " + e);
             }
+            until = at.minusNanos(1);
         }
         String purpose = requiredStr(proof, "proofPurpose");
         if (!purpose.equals("assertionMethod")) {
@@ -281,7 +294,7 @@ public final class Credentials {
             throw new ProofException("bad-signature", "the proof's signature does not verify");
         }
         checkIssuerIsSigner(doc, signer);
-        return new VerifiedCredential(doc, signer, created, VerifiedCredential.Envelope.DATA_INTEGRITY);
+        return new VerifiedCredential(doc, signer, created, VerifiedCredential.Envelope.DATA_INTEGRITY, created.minus(SKEW), until);
     }
 
     private static void checkIssuerIsSigner(Map<String, Object> doc, DidKey signer) throws ProofException {
@@ -347,7 +360,25 @@ public final class Credentials {
             doc.remove(c);
         }
         checkIssuerIsSigner(doc, v.signer());
-        return new VerifiedCredential(doc, v.signer(), iat == null ? null : Instant.ofEpochSecond(iat), VerifiedCredential.Envelope.VC_JWT);
+        // The checks above pass exactly while nowS is within [max(nbf, iat) − skew, exp + skew − 1].
+        long low = Math.max(nbf == null ? Long.MIN_VALUE : nbf, iat == null ? Long.MIN_VALUE : iat);
+        Instant from = low == Long.MIN_VALUE ? Instant.MIN : epochSecondClamped(low, -skew);
+        Instant until = exp == null ? Instant.MAX : epochSecondClamped(exp, skew).minusNanos(1);
+        return new VerifiedCredential(doc, v.signer(), iat == null ? null : Instant.ofEpochSecond(iat), VerifiedCredential.Envelope.VC_JWT, from, until);
+    }
+
+    /** {@code s + d} seconds since the epoch, clamped to {@link Instant#MIN} … {@link Instant#MAX}. */
+    private static Instant epochSecondClamped(long s, long d) {
+        long t;
+        try {
+            t = Math.addExact(s, d);
+        } catch (ArithmeticException e) {
+            return d < 0 ? Instant.MIN : Instant.MAX;
+        }
+        if (t < Instant.MIN.getEpochSecond()) {
+            return Instant.MIN;
+        }
+        return t > Instant.MAX.getEpochSecond() ? Instant.MAX : Instant.ofEpochSecond(t);
     }
 
     private static Long numericDate(Map<String, Object> claims, String name) throws ProofException {

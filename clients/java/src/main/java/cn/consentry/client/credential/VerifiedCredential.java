@@ -23,12 +23,16 @@ public final class VerifiedCredential {
     private final DidKey signer;
     private final Instant signedAt;
     private final Envelope envelope;
+    private final Instant timeFrom;
+    private final Instant timeUntil;
 
-    VerifiedCredential(Map<String, Object> document, DidKey signer, Instant signedAt, Envelope envelope) {
+    VerifiedCredential(Map<String, Object> document, DidKey signer, Instant signedAt, Envelope envelope, Instant timeFrom, Instant timeUntil) {
         this.document = document;
         this.signer = signer;
         this.signedAt = signedAt;
         this.envelope = envelope;
+        this.timeFrom = timeFrom;
+        this.timeUntil = timeUntil;
     }
 
     /** @return the unsecured document */
@@ -49,5 +53,26 @@ public final class VerifiedCredential {
     /** @return the envelope */
     public Envelope envelope() {
         return envelope;
+    }
+
+    /**
+     * The start of the instants (inclusive) at which this proof's own time checks pass again as they
+     * did: {@code created} − skew (Data Integrity), the later of {@code nbf} and {@code iat} − skew
+     * (VC-JWT, whole seconds). What a verified-grant cache re-checks on a hit.
+     *
+     * @return that instant; {@link Instant#MIN} when unbounded
+     */
+    public Instant timeBoundsFrom() {
+        return timeFrom;
+    }
+
+    /**
+     * The end of the instants (inclusive) at which this proof's own time checks pass again as they
+     * did: {@code expires} − 1 ns (Data Integrity), {@code exp} + skew − 1 ns (VC-JWT).
+     *
+     * @return that instant; {@link Instant#MAX} when unbounded
+     */
+    public Instant timeBoundsUntil() {
+        return timeUntil;
     }
 }

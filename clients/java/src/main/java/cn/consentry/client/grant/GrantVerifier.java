@@ -5,6 +5,9 @@ import cn.consentry.client.credential.Dates;
 import cn.consentry.client.credential.ProofException;
 import cn.consentry.client.credential.VerifiedCredential;
 import cn.consentry.client.crypto.Encoding;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -47,8 +50,54 @@ public final class GrantVerifier {
      * @throws GrantException every reason: the proof's code (e.g. {@code bad-signature}),
      *     {@code vc-data-model}, or the rules' codes
      */
-    @SuppressWarnings("unchecked")
     public VerifiedGrant verify(String text, Instant now) throws GrantException {
+        return verifyBounded(text, now).grant();
+    }
+
+    /**
+     * Verifies a secured grant received as bytes: {@link #verify(String, Instant)} on their UTF-8
+     * text. Bytes that are not UTF-8 are refused as the Rust core refuses them: {@code malformed-json}
+     * for a JSON document, {@code jws-format} for a JWT, {@code unknown-envelope} otherwise.
+     *
+     * @param bytes the Data Integrity JSON or the VC-JWT, as received
+     * @param now the verifier's time
+     * @return the verified grant
+     * @throws GrantException every reason, as {@link #verify(String, Instant)}
+     */
+    public VerifiedGrant verify(byte[] bytes, Instant now) throws GrantException {
+        return verify(decode(bytes), now);
+    }
+
+    /** Strict UTF-8; not UTF-8: the code the envelope's parser gives (see {@link #verify(byte[], Instant)}). */
+    static String decode(byte[] bytes) throws GrantException {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            int i = 0;
+            while (i < bytes.length && isAsciiWs(bytes[i])) {
+                i++;
+            }
+            int c = i < bytes.length ? bytes[i] : -1;
+            String code = c == '{' ? "malformed-json"
+                    : (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ? "jws-format"
+                    : "unknown-envelope";
+            throw new GrantException(List.of(new GrantException.Violation(code, "the grant is not UTF-8")));
+        }
+    }
+
+    static boolean isAsciiWs(byte c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+    }
+
+    /** A verified grant and the instants (inclusive) at which every time check of its verification passes again. */
+    record Bounded(VerifiedGrant grant, Instant from, Instant until) {}
+
+    @SuppressWarnings("unchecked")
+    Bounded verifyBounded(String text, Instant now) throws GrantException {
         VerifiedCredential vc;
         try {
             vc = Credentials.verify(text, now);
@@ -72,8 +121,7 @@ public final class GrantVerifier {
         if (!v.isEmpty()) {
             throw new GrantException(v);
         }
-        String stripped = text.strip();
-        String digest = Encoding.hex(cn.consentry.client.grant.Catalog.sha256(stripped.getBytes(StandardCharsets.UTF_8)));
+        String digest = Encoding.hex(Catalog.sha256(Credentials.trim(text).getBytes(StandardCharsets.UTF_8)));
         Map<String, Object> terms = (Map<String, Object>) doc.get("credentialSubject");
         Map<String, Object> rev = null;
         Map<String, Object> sus = null;
@@ -85,7 +133,15 @@ public final class GrantVerifier {
                 sus = e;
             }
         }
-        return new VerifiedGrant(info.id(), digest, vc.signer(), vc.signedAt(), vc.envelope(),
+        VerifiedGrant g = new VerifiedGrant(info.id(), digest, vc.signer(), vc.signedAt(), vc.envelope(),
                 (String) ((Map<String, Object>) terms.get("enterprise")).get("uscc"), terms, info.validFrom(), info.validUntil(), rev, sus);
+        Instant from = vc.timeBoundsFrom().isAfter(info.validFrom()) ? vc.timeBoundsFrom() : info.validFrom();
+        Instant until = vc.timeBoundsUntil().isBefore(info.validUntil()) ? vc.timeBoundsUntil() : info.validUntil();
+        return new Bounded(g, from, until);
+    }
+
+    /** @return the catalog grants are judged by */
+    public Catalog catalog() {
+        return catalog;
     }
 }
