@@ -489,7 +489,11 @@ impl Store {
         let outage = Arc::new(Outage::default());
         let pool = Pool::builder()
             .max_size(pool_size.max(2))
-            .min_idle(Some(1))
+            // No connection made ahead of need: the pool makes connections on its own threads, and
+            // one still being made when a one-shot command exits (`consentry admin …` refusing a
+            // database) raced the process's exit handlers inside libpq and crashed it. Every
+            // connection is made for a caller who waits for it.
+            .min_idle(Some(0))
             .connection_timeout(wait.max(Duration::from_millis(10)))
             // A PostgreSQL connection may have died with its server (a restart, a failover): it is
             // checked with a round trip when taken from the pool. An SQLite connection is a file

@@ -73,10 +73,7 @@ impl Server {
 
     /// [`Server::start`] with the server's log in `log_dir` (not in the data folder).
     fn start_logging_to(dir: &Path, log_dir: &Path, database_url: Option<&str>, log_name: &str) -> Self {
-        let port = {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
+        let port = crate::common::free_port();
         let listen = format!("127.0.0.1:{port}");
         let log = log_dir.join(log_name);
         let out = std::fs::File::create(&log).unwrap();
@@ -1030,10 +1027,7 @@ fn run_cli(command: &str, tail: &[&str], dir: &Path, url: &str) -> (Option<i32>,
 fn serve_and_admin_fail_at_once_with_the_databases_own_message() {
     let cluster = PgCluster::start();
     let dir = tempfile::tempdir().unwrap();
-    let closed = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let closed = crate::common::free_port();
     let nobody = format!("postgres://postgres@127.0.0.1:{closed}/postgres");
     // A node's folder (its key): admin commands refuse any other before trying the database.
     consentry::identity::KeyFile::load_or_create(dir.path(), "node.key.json").unwrap();

@@ -16,6 +16,7 @@ use consentry::credential::data_integrity::create_proof;
 use consentry::identity::KeyFile;
 use serde_json::{Value, json};
 
+use crate::common::free_port;
 use crate::common::server::{Answer, Backend, Client, TEST_METRICS_TOKEN, answer, http, new_key};
 use crate::service::{BANK, ENTERPRISE, PLATFORM, World, draft, now};
 
@@ -299,14 +300,6 @@ struct Served {
     base: String,
     dir: tempfile::TempDir,
     stderr: std::path::PathBuf,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl Served {

@@ -51,10 +51,7 @@ impl PgCluster {
     /// initdb (trust authentication) and start.
     pub fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let port = {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
+        let port = super::free_port();
         let c = Self {
             bin: bindir(),
             dir,
