@@ -485,6 +485,22 @@ impl KeyHistory {
         self.ranges.iter().filter(|r| r.until.is_none()).count() > 1
     }
 
+    /// The keys no `emergency` record cut (§5.5.1: an emergency distrusts every earlier key): every
+    /// key when there was none, else the latest emergency's key and those introduced after it.
+    /// These still speak for the log's owner, whether or not they sign checkpoints any more.
+    pub fn keys_never_cut(&self) -> impl Iterator<Item = &VerifierKey> {
+        let cut = self
+            .records
+            .iter()
+            .rev()
+            .find(|(r, _)| r.kind == KeyRecordKind::Emergency)
+            .map(|(r, _)| &r.key);
+        self.ranges
+            .iter()
+            .skip_while(move |r| cut.is_some_and(|k| &r.key != k))
+            .map(|r| &r.key)
+    }
+
     /// The keys that may sign a checkpoint of `size`.
     pub fn keys_at(&self, size: u64) -> Vec<&VerifierKey> {
         self.ranges

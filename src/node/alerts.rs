@@ -90,9 +90,10 @@ fn cover(node: &Node, naming: Vec<StoredGrant>, record: &DataRecord, bank: &str,
         let why = match g.state {
             GrantState::Revoked => Some(("grant-revoked", "the grant is revoked")),
             GrantState::Suspended => Some(("grant-suspended", "the grant is suspended")),
-            GrantState::Active if v.check_time(now).is_err() => {
-                Some(("expired", "the grant is outside its validity window"))
-            }
+            GrantState::Active if v.check_time(now).is_err() => Some((
+                "expired",
+                "the grant is outside its validity window, or its proof lapsed",
+            )),
             GrantState::Active => None,
         };
         match why {

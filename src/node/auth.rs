@@ -112,12 +112,42 @@ pub fn make(
     ))
 }
 
+/// Who an assertion or a signed request may be addressed to (its `aud`).
+pub trait Audience {
+    /// Whether `aud` names this service.
+    fn accepts(&self, aud: &str) -> bool;
+}
+
+/// One DID, exactly.
+impl Audience for str {
+    fn accepts(&self, aud: &str) -> bool {
+        self == aud
+    }
+}
+
+/// A node's or a platform's audience: its current DID and the DIDs of the earlier keys of its log's
+/// key history that no emergency cut (spec/access-log.md §5.5.4). A client that read the service's
+/// DID before a planned rotation keeps working after it; a key an emergency distrusted is refused,
+/// so what a holder of that key obtained by posing as the service cannot be replayed here.
+pub struct ServiceAudience<'a> {
+    /// The current DID.
+    pub current: &'a str,
+    /// The key history as this process last loaded it.
+    pub ring: std::sync::Arc<super::keys::Ring>,
+}
+
+impl Audience for ServiceAudience<'_> {
+    fn accepts(&self, aud: &str) -> bool {
+        aud == self.current || self.ring.speaks_for_log(aud)
+    }
+}
+
 /// Verifies an assertion for a request (`method`, `path_and_query`) addressed to `audience`.
 pub fn verify(
     token: &str,
     method: &str,
     path_and_query: &str,
-    audience: &str,
+    audience: &(impl Audience + ?Sized),
     now: OffsetDateTime,
     keys: &KeyResolver,
 ) -> Result<Assertion, Error> {
@@ -129,7 +159,7 @@ pub fn verify(
     if claims.iss != v.signer.as_str() {
         return Err(fail("iss is not the signing key".into()));
     }
-    if claims.aud != audience {
+    if !audience.accepts(&claims.aud) {
         return Err(fail(format!("assertion is for {}, not this node", claims.aud)));
     }
     let t = now.unix_timestamp();
@@ -245,7 +275,7 @@ pub fn make_request(
 pub fn verify_request(
     token: &str,
     action: &str,
-    audience: &str,
+    audience: &(impl Audience + ?Sized),
     now: OffsetDateTime,
     keys: &KeyResolver,
 ) -> Result<SignedRequest, Error> {
@@ -258,7 +288,7 @@ pub fn verify_request(
 pub fn verify_statement(
     token: &str,
     action: &str,
-    audience: &str,
+    audience: &(impl Audience + ?Sized),
     now: OffsetDateTime,
     keys: &KeyResolver,
     max_age_secs: i64,
@@ -276,7 +306,7 @@ pub fn verify_statement(
             get("action").unwrap_or("(none)")
         )));
     }
-    if get("aud") != Some(audience) {
+    if !get("aud").is_some_and(|a| audience.accepts(a)) {
         return Err(fail("the request is not addressed to this node".into()));
     }
     let iat = claims

@@ -72,7 +72,7 @@ pub fn page_url(node: &Node, uscc: &str) -> String {
 /// Step 1: authorizes or revokes the display by the enterprise's signed request.
 pub async fn change(node: &Node, action: DisplayAction, token: &str) -> Result<DisplayConsent> {
     let now = node.clock.now();
-    let req = super::auth::verify_request(token, action.as_str(), node.did(), now, &node.keys)?;
+    let req = super::auth::verify_request(token, action.as_str(), &node.audience(), now, &node.keys)?;
     let enterprise = req
         .str("enterprise")
         .ok_or_else(|| Error::invalid("signed-request", "claim enterprise is missing"))?;

@@ -341,7 +341,7 @@ pub fn verified(node: &Node, g: &StoredGrant) -> std::result::Result<VerifiedGra
 /// delegated that action to. The request is kept as evidence and the change logged.
 pub async fn change_status(node: &Node, action: GrantAction, token: &str) -> Result<GrantStatusChanged> {
     let now = node.clock.now();
-    let req = super::auth::verify_request(token, action.as_str(), node.did(), now, &node.keys)?;
+    let req = super::auth::verify_request(token, action.as_str(), &node.audience(), now, &node.keys)?;
     let grant_id = req
         .str("grant")
         .ok_or_else(|| Error::invalid("signed-request", "claim grant is missing"))?

@@ -91,7 +91,7 @@ fn read(
     let req = super::auth::verify_statement(
         token,
         intake::ACTION,
-        node.did(),
+        &node.audience(),
         node.clock.now(),
         &node.keys,
         MAX_AGE_SECS,

@@ -98,9 +98,17 @@ pub struct Ring {
     count: i64,
     history: Option<KeyHistory>,
     secrets: Vec<SecretKey>,
+    /// The DIDs of [`KeyHistory::keys_never_cut`].
+    dids: Vec<String>,
 }
 
 impl Ring {
+    /// Whether `did` is the DID of a key of the history that no emergency cut: a client that read
+    /// `GET /v1/node` before a planned rotation still addresses the node by it (§5.5.4).
+    pub fn speaks_for_log(&self, did: &str) -> bool {
+        self.dids.iter().any(|d| d == did)
+    }
+
     /// How many key records it was built from.
     pub fn count(&self) -> i64 {
         self.count
@@ -240,6 +248,15 @@ fn write_secret(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// [`refresh`] when the database holds a key history; nothing when it holds none (the genesis is
+/// written by the first checkpoint round, [`refresh`], never by this).
+pub fn load(c: &mut DbConn, node: &Node) -> Result<()> {
+    if log_keys::count(c)? > 0 {
+        refresh(c, node)?;
+    }
+    Ok(())
+}
+
 /// Loads the history if it grew since the ring was built (writing the genesis first if there is
 /// none), verifies it from its own genesis key, and loads the secrets of its keys found in the data
 /// folder. Cheap when nothing changed: one `count`.
@@ -267,10 +284,23 @@ pub fn refresh(c: &mut DbConn, node: &Node) -> Result<Arc<Ring>> {
             }
         }
     }
+    let dids = history
+        .as_ref()
+        .map(|h| {
+            h.keys_never_cut()
+                .map(|k| {
+                    crate::identity::DidKey::from_public_key(k.public_key())
+                        .as_str()
+                        .to_owned()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let ring = Arc::new(Ring {
         count,
         history,
         secrets,
+        dids,
     });
     node.log_keys.set(Arc::clone(&ring));
     Ok(ring)

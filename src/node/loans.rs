@@ -71,7 +71,7 @@ fn cst_date(ms: i64) -> time::Date {
 /// Steps 2 and 4: the verified request and its well-formed report.
 fn read(node: &Node, token: &str) -> Result<(crate::node::auth::SignedRequest, LoanReport)> {
     let now = node.clock.now();
-    let req = super::auth::verify_request(token, ACTION, node.did(), now, &node.keys)?;
+    let req = super::auth::verify_request(token, ACTION, &node.audience(), now, &node.keys)?;
     let raw = req
         .claims
         .get("report")

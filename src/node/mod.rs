@@ -185,6 +185,15 @@ impl Node {
         self.key.did.as_str()
     }
 
+    /// Who assertions and signed requests to this service may be addressed to: its DID, and the
+    /// DIDs of its earlier keys that no emergency rotation cut ([`auth::ServiceAudience`]).
+    pub fn audience(&self) -> auth::ServiceAudience<'_> {
+        auth::ServiceAudience {
+            current: self.did(),
+            ring: self.log_keys.ring(),
+        }
+    }
+
     /// The current catalog.
     pub fn catalog(&self) -> Arc<Catalog> {
         self.catalog
@@ -204,7 +213,7 @@ impl Node {
     /// transaction.
     pub async fn authenticate(&self, token: &str, method: &str, path: &str) -> Result<Caller> {
         let now = self.clock.now();
-        let a = auth::verify(token, method, path, self.did(), now, &self.keys)?;
+        let a = auth::verify(token, method, path, &self.audience(), now, &self.keys)?;
         if !self
             .jti
             .first_use(&a.jti, a.expires_ms, crate::storage::millis(now))

@@ -382,7 +382,7 @@ pub async fn register_bank(
 /// `name`, and optionally `industry`, a GB/T 4754 code of the node's table) made with the key it
 /// binds. Pending until the node approves.
 pub async fn submit_registration(node: &Node, token: &str) -> Result<answers::RegistrationAccepted> {
-    let req = super::auth::verify_request(token, "register", node.did(), node.clock.now(), &node.keys)?;
+    let req = super::auth::verify_request(token, "register", &node.audience(), node.clock.now(), &node.keys)?;
     let industry = match req.claims.get("industry") {
         None | Some(Value::Null) => None,
         Some(Value::String(code)) => Some(node.classify_industry(code)?),
@@ -727,7 +727,7 @@ fn change_state(
 /// Earlier keys stay on record with their validity interval.
 pub async fn rotate_key(node: &Node, token: &str) -> Result<answers::KeyRotated> {
     let now = node.clock.now();
-    let req = super::auth::verify_request(token, "rotate-key", node.did(), now, &node.keys)?;
+    let req = super::auth::verify_request(token, "rotate-key", &node.audience(), now, &node.keys)?;
     let new_did = req
         .str("newKey")
         .ok_or_else(|| Error::invalid("signed-request", "newKey missing"))?
@@ -735,7 +735,7 @@ pub async fn rotate_key(node: &Node, token: &str) -> Result<answers::KeyRotated>
     let pop = req
         .str("proof")
         .ok_or_else(|| Error::invalid("signed-request", "proof (signed by the new key) missing"))?;
-    let accept = super::auth::verify_request(pop, "accept-key", node.did(), now, &node.keys)?;
+    let accept = super::auth::verify_request(pop, "accept-key", &node.audience(), now, &node.keys)?;
     if accept.signer.as_str() != new_did {
         return Err(Error::invalid(
             "signed-request",
@@ -767,7 +767,8 @@ pub async fn recover_key(
             "the node's own key is replaced in its data folder, not through recovery".into(),
         ));
     }
-    let accept = super::auth::verify_request(pop, "accept-key", node.did(), node.clock.now(), &node.keys)?;
+    let accept =
+        super::auth::verify_request(pop, "accept-key", &node.audience(), node.clock.now(), &node.keys)?;
     let new_did = accept.signer.as_str().to_owned();
     let u = uscc.clone();
     let old = node

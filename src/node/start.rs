@@ -121,6 +121,9 @@ pub fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<(Node, bool)> {
         node.health.published(size);
     }
     node.notify.refresh(&mut *node.store.conn()?)?;
+    // The key history, if there is one yet (the first checkpoint round writes the genesis): the
+    // earlier keys' DIDs are the service's audience from the first request on.
+    super::keys::load(&mut *node.store.conn()?, &node)?;
     match (&config.platform_uscc, platform) {
         (Some(uscc), true) => registry::ensure_self(&node, Role::Platform, uscc, "financing platform")?,
         _ => registry::ensure_self(&node, Role::Node, DEFAULT_NODE_USCC, DEFAULT_NODE_NAME)?,

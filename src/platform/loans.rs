@@ -40,7 +40,7 @@ pub async fn relay(p: &Platform, bank: &Caller, body: ReportBody) -> Result<Http
     let req = crate::node::auth::verify_request(
         &body.request,
         ACTION,
-        &node_did,
+        node_did.as_str(),
         p.core.clock.now(),
         &p.core.keys,
     )?;

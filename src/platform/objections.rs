@@ -62,7 +62,7 @@ pub async fn lodge(p: &Platform, caller: &Caller, body: LodgeBody) -> Result<Htt
     let filing = crate::node::auth::verify_statement(
         &token,
         action::FILE,
-        &node_did,
+        node_did.as_str(),
         now,
         &p.core.keys,
         MAX_STATEMENT_AGE_SECS,

@@ -471,8 +471,13 @@ async fn change_grant(
     let token = std::str::from_utf8(&body)
         .map_err(|_| Error::invalid("malformed-body", "body must be a signed request"))?
         .trim();
-    let signed =
-        crate::node::auth::verify_request(token, action.as_str(), node.did(), node.clock.now(), &node.keys)?;
+    let signed = crate::node::auth::verify_request(
+        token,
+        action.as_str(),
+        &node.audience(),
+        node.clock.now(),
+        &node.keys,
+    )?;
     if signed.str("grant") != Some(id.as_str()) {
         return Err(Error::invalid(
             "signed-request",
@@ -610,7 +615,8 @@ async fn decide_objection(
         other => return Err(Error::NotFound(format!("no action {other}"))),
     };
     let token = signed_body(&body)?;
-    let signed = crate::node::auth::verify_request(token, act, node.did(), node.clock.now(), &node.keys)?;
+    let signed =
+        crate::node::auth::verify_request(token, act, &node.audience(), node.clock.now(), &node.keys)?;
     if signed.signer.as_str() != s.did.as_str() {
         return Err(Error::Forbidden(
             "sign the statement with the key you signed in with".into(),
@@ -840,8 +846,13 @@ async fn change_display(
     let token = std::str::from_utf8(&body)
         .map_err(|_| Error::invalid("malformed-body", "body must be a signed request"))?
         .trim();
-    let signed =
-        crate::node::auth::verify_request(token, action.as_str(), node.did(), node.clock.now(), &node.keys)?;
+    let signed = crate::node::auth::verify_request(
+        token,
+        action.as_str(),
+        &node.audience(),
+        node.clock.now(),
+        &node.keys,
+    )?;
     if signed.signer.as_str() != s.did.as_str()
         || signed.str("enterprise") != Some(s.participant.uscc.as_str())
     {

@@ -162,11 +162,7 @@ fn rollover(backend: Backend) {
         None => format!("sqlite://{}", dir.path().join("node.sqlite3").display()),
     };
     // The witness's port is chosen first; the node learns its vkey from it (GET /).
-    let witness_port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let witness_port = crate::common::free_port();
     let witness_url = format!("http://127.0.0.1:{witness_port}");
     let node = TestNode::start_full(
         dir,
@@ -475,4 +471,66 @@ fn an_emergency_rollover_replaces_a_lost_key() {
     export(&node.node, &bundle);
     let (code, report, err) = audit_verify(&bundle, &k1);
     assert_eq!(code, Some(0), "{err}\n{report}");
+}
+
+/// Clients keep the DID they read from `GET /v1/node`: after a planned rotation and a restart, an
+/// assertion addressed to the node's earlier DID is still accepted (spec/access-log.md §5.5.4), as
+/// it is after the overlap completes. After an emergency rotation the DIDs of the keys it cut are
+/// refused (401): whoever holds a cut key could pose as the node and replay here what clients sent
+/// it. The current DID is accepted throughout.
+#[test]
+fn earlier_dids_stay_the_audience_until_an_emergency_cuts_them() {
+    let node = TestNode::start(Backend::Sqlite);
+    append(&node.node, "before");
+    wait_for("a checkpoint (and the genesis record)", || {
+        newest(&node).contains('\n')
+    });
+    let status_as = |node: &TestNode, audience: &str| {
+        let mut c = node.operator();
+        c.audience = audience.to_owned();
+        c.get("/v1/participants/me").status
+    };
+    let d1 = node.did.clone();
+    assert_eq!(status_as(&node, &d1), 200);
+    assert_eq!(
+        status_as(&node, "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"),
+        401
+    );
+
+    let (dir, url) = (node.dir.path().to_path_buf(), node.database_url.clone());
+    admin(&dir, &url, &["rotate-key"]).ok();
+    let node = node.restart();
+    let d2 = node.did.clone();
+    assert_ne!(d1, d2);
+    assert_eq!(status_as(&node, &d2), 200);
+    assert_eq!(
+        status_as(&node, &d1),
+        200,
+        "the first DID after a planned rotation"
+    );
+
+    let (dir, url) = (node.dir.path().to_path_buf(), node.database_url.clone());
+    admin(&dir, &url, &["rotate-key", "--complete"]).ok();
+    let node = node.restart();
+    assert_eq!(
+        status_as(&node, &d1),
+        200,
+        "the first DID after the overlap completed"
+    );
+
+    append(&node.node, "later");
+    let size = node
+        .node
+        .store
+        .run(consentry::storage::log_store::head)
+        .unwrap()
+        .0;
+    let (dir, url) = (node.dir.path().to_path_buf(), node.database_url.clone());
+    emergency(&dir, &url, &dir.join("node.next.key.json"), size).ok();
+    let node = node.restart();
+    let d3 = node.did.clone();
+    assert!(d3 != d1 && d3 != d2);
+    assert_eq!(status_as(&node, &d3), 200);
+    assert_eq!(status_as(&node, &d1), 401, "a DID the emergency cut");
+    assert_eq!(status_as(&node, &d2), 401, "a DID the emergency cut");
 }

@@ -123,7 +123,7 @@ pub fn parse_filing(node: &Node, token: &str) -> Result<Filing> {
     let req = auth::verify_statement(
         token,
         action::FILE,
-        node.did(),
+        &node.audience(),
         now,
         &node.keys,
         MAX_STATEMENT_AGE_SECS,

@@ -111,7 +111,14 @@ pub(super) fn actor_statement(
     max_age: i64,
 ) -> Result<Statement> {
     let token = token.trim_end_matches(['\n', '\r']);
-    let req = auth::verify_statement(token, act, node.did(), node.clock.now(), &node.keys, max_age)?;
+    let req = auth::verify_statement(
+        token,
+        act,
+        &node.audience(),
+        node.clock.now(),
+        &node.keys,
+        max_age,
+    )?;
     Ok(Statement {
         actor: PartyRef {
             uscc: actor.uscc.clone(),
@@ -154,7 +161,7 @@ pub(super) fn check_signer_is(tx: &mut Tx<'_>, st: &Statement, participant_id: i
 /// filed directly with it).
 pub(super) fn node_statement(node: &Node, act: &str, claims: Value) -> Result<Statement> {
     let token = auth::make_request(&node.key, node.did(), act, claims, node.clock.now())?;
-    let req = auth::verify_request(&token, act, node.did(), node.clock.now(), &node.keys)?;
+    let req = auth::verify_request(&token, act, &node.audience(), node.clock.now(), &node.keys)?;
     Ok(Statement {
         req,
         token,
