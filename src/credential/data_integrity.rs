@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 
 use super::datetime::{format_utc_seconds, parse_datetime_stamp};
 use super::error::ProofError;
+use super::times::ProofTimes;
 use crate::crypto::json::{Members, Node};
 use crate::crypto::multibase;
 use crate::crypto::{Sha256Digest, jcs};
@@ -158,6 +159,8 @@ pub struct ProofInfo {
     pub signer: DidKey,
     /// The proof's `created`.
     pub created: OffsetDateTime,
+    /// Its time limits, for a later use of what it verified.
+    pub times: ProofTimes,
 }
 
 /// Verifies the single eddsa-jcs-2022 proof of the parsed `secured` document at instant `now`
@@ -210,16 +213,20 @@ pub fn verify_proof(
     // §3.3.5 step 2: created is a date-time; not in the future; expires not passed.
     let created_text = required_str(proof, "created")?;
     let created = parse_datetime_stamp(created_text).map_err(ProofError::Created)?;
-    if created > now + ALLOWED_CLOCK_SKEW {
-        return Err(ProofError::CreatedInFuture(created_text.to_owned()));
-    }
-    if let Some(expires) = proof.get("expires") {
-        let text = expires.as_str().ok_or(ProofError::ProofOption("expires"))?;
-        let at = parse_datetime_stamp(text).map_err(ProofError::Expires)?;
-        if at <= now {
-            return Err(ProofError::ProofExpired(text.to_owned()));
+    let expires = match proof.get("expires") {
+        None => None,
+        Some(expires) => {
+            let text = expires.as_str().ok_or(ProofError::ProofOption("expires"))?;
+            let at = parse_datetime_stamp(text).map_err(ProofError::Expires)?;
+            Some((at, text.to_owned()))
         }
-    }
+    };
+    let times = ProofTimes::DataIntegrity {
+        created,
+        created_text: created_text.to_owned(),
+        expires,
+    };
+    times.check(now)?;
     // Purpose and key.
     let purpose = required_str(proof, "proofPurpose")?;
     if purpose != ASSERTION_METHOD {
@@ -254,5 +261,9 @@ pub fn verify_proof(
     if let Some(ctx) = ctx {
         secured.insert("@context", ctx);
     }
-    Ok(ProofInfo { signer, created })
+    Ok(ProofInfo {
+        signer,
+        created,
+        times,
+    })
 }

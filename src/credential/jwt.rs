@@ -16,9 +16,10 @@
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use super::data_integrity::{ALLOWED_CLOCK_SKEW, issuer_id};
+use super::data_integrity::issuer_id;
 use super::error::ProofError;
 use super::jws;
+use super::times::ProofTimes;
 use crate::crypto::json::{self, Node, Number};
 use crate::crypto::jwk;
 use crate::identity::{DidKey, KeyFile, KeyResolver};
@@ -94,6 +95,8 @@ pub struct JwtInfo {
     pub signer: DidKey,
     /// `iat`, if present.
     pub issued_at: Option<OffsetDateTime>,
+    /// Its time limits, for a later use of what it verified.
+    pub times: ProofTimes,
 }
 
 /// Verifies a compact VC-JWT at instant `now`, with the signature checked by `verify_strict`.
@@ -186,29 +189,25 @@ fn verify_inner<R>(
             });
         }
     }
-    let skew = ALLOWED_CLOCK_SKEW.whole_seconds();
-    let now_s = now.unix_timestamp();
-    if let Some(exp) = numeric_date(&document, "exp")? {
-        if now_s >= exp + skew {
-            return Err(ProofError::Expired(exp));
-        }
-    }
-    if let Some(nbf) = numeric_date(&document, "nbf")? {
-        if now_s + skew < nbf {
-            return Err(ProofError::NotBefore(nbf));
-        }
-    }
     let iat = numeric_date(&document, "iat")?;
-    if let Some(iat) = iat {
-        if now_s + skew < iat {
-            return Err(ProofError::IssuedInFuture(iat));
-        }
-    }
+    let times = ProofTimes::Jwt {
+        exp: numeric_date(&document, "exp")?,
+        nbf: numeric_date(&document, "nbf")?,
+        iat,
+    };
+    times.check(now)?;
     for claim in JWT_CLAIMS {
         document.remove(claim);
     }
     let issued_at = iat.and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok());
-    Ok(f(document, JwtInfo { signer, issued_at }))
+    Ok(f(
+        document,
+        JwtInfo {
+            signer,
+            issued_at,
+            times,
+        },
+    ))
 }
 
 /// The issuer of a parsed credential: a string, or an object's `id` (VC Data Model 2.0 §4.7).

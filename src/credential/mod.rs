@@ -10,6 +10,7 @@ pub mod datetime;
 pub mod error;
 pub mod jws;
 pub mod jwt;
+pub mod times;
 pub mod vc;
 
 use serde_json::{Map, Value};
@@ -96,6 +97,8 @@ pub struct Verified<'a> {
     pub envelope: Envelope,
     /// SHA-256 of the exact bytes that were verified (after trimming surrounding whitespace).
     pub digest: Sha256Digest,
+    /// The proof's time limits, to re-check at a later use ([`times::ProofTimes::check`]).
+    pub times: times::ProofTimes,
 }
 
 /// Verifies a secured credential in either envelope at instant `now` and returns it as JSON.
@@ -131,7 +134,7 @@ pub fn verify_with<R>(
 ) -> Result<R, ProofError> {
     let bytes = trim(bytes);
     let digest = Sha256Digest::of(bytes);
-    let finish = |document: Node<'_>, signer: DidKey, signed_at, envelope| {
+    let finish = |document: Node<'_>, signer: DidKey, signed_at, times, envelope| {
         let issuer = jwt::issuer_of(&document).map(str::to_owned);
         let issuer_bound = issuer.as_deref() == Some(signer.as_str());
         if let Some(i) = issuer
@@ -149,6 +152,7 @@ pub fn verify_with<R>(
             issuer,
             issuer_bound,
             signed_at,
+            times,
             envelope,
             digest,
         }))
@@ -157,12 +161,18 @@ pub fn verify_with<R>(
         Envelope::DataIntegrity => {
             let mut document = json::parse(bytes)?;
             let info = data_integrity::verify_proof(&mut document, now, keys)?;
-            finish(document, info.signer, Some(info.created), Envelope::DataIntegrity)
+            finish(
+                document,
+                info.signer,
+                Some(info.created),
+                info.times,
+                Envelope::DataIntegrity,
+            )
         }
         Envelope::Jwt => {
             let token = std::str::from_utf8(bytes).map_err(|_| ProofError::JwsFormat("not ASCII"))?;
             jwt::verify_with(token, now, keys, |document, info| {
-                finish(document, info.signer, info.issued_at, Envelope::Jwt)
+                finish(document, info.signer, info.issued_at, info.times, Envelope::Jwt)
             })?
         }
     }

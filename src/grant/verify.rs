@@ -18,6 +18,7 @@ use super::model::GrantTerms;
 use super::rules::{CheckedGrant, Violation, check_document};
 use crate::catalog::Catalog;
 use crate::credential::datetime::format_utc_seconds;
+use crate::credential::times::ProofTimes;
 use crate::credential::vc::{VcError, check_credential};
 use crate::credential::{self, Envelope, ProofError, Verified};
 use crate::crypto::Sha256Digest;
@@ -54,8 +55,9 @@ impl GrantError {
 
 /// A grant whose proof and every rule held when it was verified. Only [`verify`] makes one.
 ///
-/// Holding one says nothing about revocation or suspension, and its validity window must be
-/// re-checked ([`VerifiedGrant::check_time`]) when it is used later than it was verified.
+/// Holding one says nothing about revocation or suspension, and its validity window and its proof's
+/// time limits must be re-checked ([`VerifiedGrant::check_time`]) when it is used later than it was
+/// verified.
 #[derive(Debug, Clone)]
 pub struct VerifiedGrant {
     inner: Arc<Inner>,
@@ -66,6 +68,7 @@ struct Inner {
     checked: CheckedGrant,
     signer: DidKey,
     signed_at: Option<OffsetDateTime>,
+    times: ProofTimes,
     envelope: Envelope,
     digest: Sha256Digest,
 }
@@ -118,9 +121,14 @@ impl VerifiedGrant {
         &self.inner.checked.suspension
     }
 
-    /// Step 5: `validFrom ≤ now ≤ validUntil` (VCDM 2.0 §4.9).
-    pub fn check_time(&self, now: OffsetDateTime) -> Result<(), Violation> {
-        window(self.valid_from(), self.valid_until(), now)
+    /// Everything about the grant that depends on the time, re-checked at `now` for a grant verified
+    /// earlier (a cached one): step 5, `validFrom ≤ now ≤ validUntil` (VCDM 2.0 §4.9), and step 1's
+    /// time limits of the proof itself — a VC-JWT's `exp`, `nbf`, `iat`, a Data Integrity proof's
+    /// `created` and `expires` ([`ProofTimes`]) — with the very errors a fresh verification at `now`
+    /// would give. A proof that lapses before `validUntil` lapses here too.
+    pub fn check_time(&self, now: OffsetDateTime) -> Result<(), GrantError> {
+        self.inner.times.check(now)?;
+        window(self.valid_from(), self.valid_until(), now).map_err(|v| GrantError::Rules(vec![v]))
     }
 }
 
@@ -185,6 +193,7 @@ fn check_verified(
                 checked,
                 signer: vc.signer.clone(),
                 signed_at: vc.signed_at,
+                times: vc.times.clone(),
                 envelope: vc.envelope,
                 digest: vc.digest,
             }),
@@ -204,4 +213,79 @@ pub fn check_unsigned(doc: &serde_json::Value, catalog: &Catalog) -> Result<(), 
     check_document(&node, &info, catalog)
         .map(|_| ())
         .map_err(GrantError::Rules)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::KeyFile;
+    use time::macros::datetime;
+
+    fn spec(path: &str) -> String {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("spec/examples")
+            .join(path);
+        std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    }
+
+    /// A VC-JWT whose `exp` comes before `validUntil`: verified while the token is live, the grant
+    /// (as a cache holds it) must lapse with the token — [`VerifiedGrant::check_time`] gives the very
+    /// error a fresh verification gives, not only at `validUntil`.
+    #[test]
+    fn a_held_grant_lapses_with_its_token() {
+        let key = KeyFile::from_json(&spec("enterprise.key.json"), "enterprise.key.json").unwrap();
+        let mut doc: serde_json::Value = serde_json::from_str(&spec("grant.unsigned.json")).unwrap();
+        let exp = datetime!(2027-01-01 00:00 UTC);
+        doc["exp"] = exp.unix_timestamp().into();
+        let token = crate::credential::jwt::sign(&doc, &key, datetime!(2026-12-01 00:00 UTC)).unwrap();
+        let catalog = Catalog::builtin();
+        let before = datetime!(2026-12-15 00:00 UTC);
+        let g = verify(token.as_bytes(), &catalog, before).unwrap();
+        assert!(g.check_time(before).is_ok());
+        // Within the window (validUntil 2027-12-01) but past exp and its skew.
+        let after = datetime!(2027-01-01 00:05 UTC);
+        assert!(after < g.valid_until());
+        let fresh = verify(token.as_bytes(), &catalog, after).unwrap_err();
+        let held = g.check_time(after).unwrap_err();
+        assert_eq!(held, fresh);
+        assert_eq!(held.reasons()[0].0, "jwt-expired");
+        // Past validUntil as well: the window's own violation.
+        let late = datetime!(2028-01-01 00:00 UTC);
+        doc.as_object_mut().unwrap().remove("exp");
+        let token = crate::credential::jwt::sign(&doc, &key, datetime!(2026-12-01 00:00 UTC)).unwrap();
+        let g = verify(token.as_bytes(), &catalog, before).unwrap();
+        let held = g.check_time(late).unwrap_err();
+        assert_eq!(held, verify(token.as_bytes(), &catalog, late).unwrap_err());
+        assert_eq!(held.reasons()[0].0, "expired");
+    }
+
+    /// A Data Integrity proof with `expires` before `validUntil` lapses the same way.
+    #[test]
+    fn a_held_grant_lapses_with_its_proof() {
+        let signed: serde_json::Value = serde_json::from_str(&spec("grant.signed.di.json")).unwrap();
+        let before = datetime!(2026-12-15 00:00 UTC);
+        let catalog = Catalog::builtin();
+        let g = verify(signed.to_string().as_bytes(), &catalog, before).unwrap();
+        // The stored times of the example have no `expires`: the proof never lapses by itself.
+        assert!(g.check_time(datetime!(2027-11-30 00:00 UTC)).is_ok());
+        // With `expires` (the proof is then not the signed one, so only the held times are checked).
+        let times = ProofTimes::DataIntegrity {
+            created: datetime!(2026-12-01 00:00 UTC),
+            created_text: "2026-12-01T00:00:00Z".into(),
+            expires: Some((datetime!(2027-01-01 00:00 UTC), "2027-01-01T00:00:00Z".into())),
+        };
+        let held = VerifiedGrant {
+            inner: Arc::new(Inner {
+                checked: g.inner.checked.clone(),
+                signer: g.inner.signer.clone(),
+                signed_at: g.inner.signed_at,
+                times,
+                envelope: g.inner.envelope,
+                digest: g.inner.digest,
+            }),
+        };
+        assert!(held.check_time(before).is_ok());
+        let e = held.check_time(datetime!(2027-01-01 00:00 UTC)).unwrap_err();
+        assert_eq!(e.reasons()[0].0, "proof-expired");
+    }
 }

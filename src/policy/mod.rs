@@ -374,8 +374,10 @@ fn check_grant(facts: &Facts<'_>, non_public: &[&str], r: &mut Vec<Reason>) {
             }
         }
     }
-    if let Err(v) = grant.check_time(facts.now) {
-        r.push(reason(v.code(), v.to_string()));
+    if let Err(e) = grant.check_time(facts.now) {
+        for (code, message) in e.reasons() {
+            r.push(reason(&code, message));
+        }
     }
     let terms = grant.terms();
     if grant.enterprise().as_str() != req.enterprise {
