@@ -207,6 +207,13 @@ impl Node {
         crate::storage::millis(self.clock.now())
     }
 
+    /// Verifies a signed request (compact JWS) for `action`, addressed to this service
+    /// ([`Node::audience`]) and issued within the last 10 minutes, by this node's clock and key
+    /// memory ([`auth::verify_request`]).
+    pub fn verify_request(&self, token: &str, action: &str) -> Result<auth::SignedRequest> {
+        auth::verify_request(token, action, &self.audience(), self.clock.now(), &self.keys)
+    }
+
     /// Verifies an assertion for this request and finds its participant (whatever its state; each
     /// operation decides which states it serves). Replays within this process are refused here; the
     /// durable check is [`crate::storage::log_store::Tx::consume_assertion`] in the operation's own

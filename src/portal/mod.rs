@@ -468,16 +468,8 @@ async fn change_grant(
     need(&s, &[Role::Enterprise])?;
     let (id, action) = path.into_inner();
     let action = GrantAction::parse(&action).ok_or_else(|| Error::NotFound(format!("no action {action}")))?;
-    let token = std::str::from_utf8(&body)
-        .map_err(|_| Error::invalid("malformed-body", "body must be a signed request"))?
-        .trim();
-    let signed = crate::node::auth::verify_request(
-        token,
-        action.as_str(),
-        &node.audience(),
-        node.clock.now(),
-        &node.keys,
-    )?;
+    let token = signed_body(&body)?;
+    let signed = node.verify_request(token, action.as_str())?;
     if signed.str("grant") != Some(id.as_str()) {
         return Err(Error::invalid(
             "signed-request",
@@ -615,8 +607,7 @@ async fn decide_objection(
         other => return Err(Error::NotFound(format!("no action {other}"))),
     };
     let token = signed_body(&body)?;
-    let signed =
-        crate::node::auth::verify_request(token, act, &node.audience(), node.clock.now(), &node.keys)?;
+    let signed = node.verify_request(token, act)?;
     if signed.signer.as_str() != s.did.as_str() {
         return Err(Error::Forbidden(
             "sign the statement with the key you signed in with".into(),
@@ -843,16 +834,8 @@ async fn change_display(
     need(&s, &[Role::Enterprise])?;
     let action = crate::node::display::DisplayAction::parse(&action)
         .ok_or_else(|| Error::NotFound(format!("no display action {action}")))?;
-    let token = std::str::from_utf8(&body)
-        .map_err(|_| Error::invalid("malformed-body", "body must be a signed request"))?
-        .trim();
-    let signed = crate::node::auth::verify_request(
-        token,
-        action.as_str(),
-        &node.audience(),
-        node.clock.now(),
-        &node.keys,
-    )?;
+    let token = signed_body(&body)?;
+    let signed = node.verify_request(token, action.as_str())?;
     if signed.signer.as_str() != s.did.as_str()
         || signed.str("enterprise") != Some(s.participant.uscc.as_str())
     {

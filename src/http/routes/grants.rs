@@ -89,13 +89,7 @@ fn same_grant(node: &Node, id: &str, action: GrantAction, body: &Body) -> Result
     let token = std::str::from_utf8(body)
         .map_err(|_| Error::invalid("malformed-body", "body must be a signed request"))?
         .trim();
-    let req = crate::node::auth::verify_request(
-        token,
-        action.as_str(),
-        &node.audience(),
-        node.clock.now(),
-        &node.keys,
-    )?;
+    let req = node.verify_request(token, action.as_str())?;
     if req.str("grant") != Some(id) {
         return Err(Error::invalid(
             "signed-request",
