@@ -7,7 +7,7 @@ import { b58Decode, b58Encode, b64urlDecode, b64urlEncode, concat, fromUtf8, utf
 import { VerificationError, fail } from './errors.js';
 import { ed25519Verify, sha256 } from './crypto.js';
 import { DidKey, KeyPair } from './did.js';
-import { type Json, type JsonObject, canonicalize, isObject, parseStrict, trimAsciiWhitespace } from './json.js';
+import { type Json, type JsonObject, canonicalize, isObject, parseStrict, parseStrictTrimmed, trimAsciiWhitespace } from './json.js';
 import { formatUtcSeconds, parseDateTimeStamp } from './datetime.js';
 
 /** The VC Data Model 2.0 context. */
@@ -186,7 +186,10 @@ function mediaType(header: JsonObject, param: string, accepted: string[], option
  * base64url, I-JSON header, `alg` pinned to EdDSA before anything else is read, no `crit`).
  */
 export async function verifyJws(token: string, types: JwsMediaTypes): Promise<VerifiedJws> {
-  const t = token.replace(/[\r\n]+$/, '');
+  // Trailing CR/LF removed by a loop: the expression /[\r\n]+$/ is tried at every position.
+  let end = token.length;
+  while (end > 0 && (token.charCodeAt(end - 1) === 0x0a || token.charCodeAt(end - 1) === 0x0d)) end--;
+  const t = end === token.length ? token : token.slice(0, end);
   const parts = t.split('.');
   if (parts.length !== 3) fail('jws-format', 'expected header.payload.signature');
   const [h64, p64, s64] = parts;
@@ -279,17 +282,21 @@ export function detectEnvelope(input: string): Envelope {
  * Model checks (spec/grant.md §5 steps 1–2). Throws `VerificationError` with one reason.
  */
 export async function verifyCredential(input: string | Uint8Array, now: number = Date.now()): Promise<VerifiedProof> {
+  return (await verifyCredentialWindow(input, now)).proof;
+}
+
+/** `verifyCredential`, with the `validFrom`/`validUntil` its VC Data Model check read (ms). */
+export async function verifyCredentialWindow(input: string | Uint8Array, now: number = Date.now()): Promise<{ proof: VerifiedProof; validFrom?: number; validUntil?: number }> {
   const text = typeof input === 'string' ? input : fromUtf8(input, 'malformed-json', 'input');
   const env = detectEnvelope(text);
-  const t = trimAsciiWhitespace(text);
   let v: VerifiedProof;
   if (env === 'data-integrity') {
-    const doc = parseStrict(t);
+    const doc = parseStrictTrimmed(text);
     if (!isObject(doc)) fail('unknown-envelope', 'not a JSON object');
     v = await verifyDataIntegrity(doc, now);
-  } else v = await verifyVcJwt(t, now);
-  checkVcDataModel(v.document);
-  return v;
+  } else v = await verifyVcJwt(trimAsciiWhitespace(text), now);
+  const { validFrom, validUntil } = checkVcDataModel(v.document);
+  return { proof: v, validFrom, validUntil };
 }
 
 /** VC Data Model 2.0 checks (code `vc-data-model`). Returns validFrom/validUntil in ms when present. */

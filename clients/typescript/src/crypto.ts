@@ -25,7 +25,10 @@ type NodeKeyObject = object;
 const nodeCrypto = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:crypto') as
   | {
       createHash(alg: string): NodeHash;
-      hash?: (alg: string, data: Uint8Array | string, outputEncoding: 'buffer') => Uint8Array;
+      hash?: {
+        (alg: string, data: Uint8Array | string, outputEncoding: 'buffer'): Uint8Array;
+        (alg: string, data: Uint8Array | string, outputEncoding: 'hex'): string;
+      };
       createPublicKey(k: { key: Uint8Array; format: 'der'; type: 'spki' }): NodeKeyObject;
       verify(alg: null, data: Uint8Array, key: NodeKeyObject, sig: Uint8Array): boolean;
     }
@@ -47,6 +50,11 @@ export function sha256(data: Uint8Array | string): Uint8Array {
     return new Uint8Array(h.digest()); // a copy, not a view of Node's pool
   }
   return nobleSha256(typeof data === 'string' ? utf8(data) : data);
+}
+/** Lowercase hex SHA-256 of bytes (or of the UTF-8 of a string): under Node written by OpenSSL's side, no byte copy. */
+export function sha256Hex(data: Uint8Array | string): string {
+  if (nodeCrypto?.hash) return nodeCrypto.hash('sha256', data, 'hex');
+  return hexEncode(sha256(data));
 }
 /** HMAC-SHA256. */
 export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {

@@ -18,6 +18,28 @@ export function parseDateTimeStamp(value: unknown, code: string, field: string):
     throw new VerificationError(code, `${field}: ${JSON.stringify(value)} is not a dateTimeStamp: ${why}`);
   };
   if (typeof value !== 'string') return bad('not a string');
+  // The usual form, `YYYY-MM-DDThh:mm:ssZ`, read without the regular expression (same checks).
+  if (
+    value.length === 20 &&
+    value.charCodeAt(19) === 0x5a &&
+    value.charCodeAt(4) === 0x2d &&
+    value.charCodeAt(7) === 0x2d &&
+    value.charCodeAt(10) === 0x54 &&
+    value.charCodeAt(13) === 0x3a &&
+    value.charCodeAt(16) === 0x3a
+  ) {
+    const y = digits(value, 0, 4);
+    const mo = digits(value, 5, 2);
+    const d = digits(value, 8, 2);
+    const h = digits(value, 11, 2);
+    const mi = digits(value, 14, 2);
+    const s = digits(value, 17, 2);
+    if (y >= 0 && mo >= 0 && d >= 0 && h >= 0 && mi >= 0 && s >= 0) {
+      if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) bad('no such date');
+      if (h > 23 || mi > 59 || s > 59) bad('no such time');
+      return Date.UTC(y, mo - 1, d, h, mi, s, 0);
+    }
+  }
   const m = RE.exec(value);
   if (!m) return bad('expected YYYY-MM-DDThh:mm:ss[.fff](Z|±hh:mm)');
   const y = +m[1];
@@ -45,10 +67,24 @@ export function formatUtcSeconds(t: Date | number): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** The value of the `n` ASCII digits of `s` from `at`, or -1 if one is not a digit. */
+function digits(s: string, at: number, n: number): number {
+  let v = 0;
+  for (let i = at; i < at + n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
 /** A real calendar date written `YYYY-MM-DD`, or null. */
 export function parseDate(value: unknown): { y: number; m: number; d: number } | null {
-  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return null;
-  const [y, m, d] = value.split('-').map(Number);
+  if (typeof value !== 'string' || value.length !== 10 || value.charCodeAt(4) !== 0x2d || value.charCodeAt(7) !== 0x2d) return null;
+  const y = digits(value, 0, 4);
+  const m = digits(value, 5, 2);
+  const d = digits(value, 8, 2);
+  if (y < 0 || m < 0 || d < 0) return null;
   if (m < 1 || m > 12 || d < 1 || d > daysInMonth(y, m)) return null;
   return { y, m, d };
 }

@@ -29,22 +29,71 @@ function encode64(bytes: Uint8Array, alpha: string, pad: boolean): string {
   return out;
 }
 
+/** Node's Buffer (a native base64 decoder), where there is one. */
+const NodeBuffer = (globalThis as { Buffer?: { allocUnsafeSlow(n: number): Uint8Array & { write(s: string, enc: 'base64' | 'base64url'): number } } }).Buffer;
+const B64_CHARS = /^[A-Za-z0-9+/]*$/;
+const B64URL_CHARS = /^[A-Za-z0-9_-]*$/;
+
 function decode64(text: string, table: Int16Array, padded: boolean, code: string, what: string): Uint8Array {
-  let body = text;
-  if (padded) {
-    if (text.length % 4 !== 0) fail(code, `${what}: base64 length is not a multiple of 4`);
-    if (text.endsWith('==')) body = text.slice(0, -2);
-    else if (text.endsWith('=')) body = text.slice(0, -1);
+  if (NodeBuffer !== undefined && text.length > 64) {
+    // Node's decoder skips characters outside the alphabet and accepts any trailing bits, so it
+    // is given only text that passes every check below (else the loop below says what is wrong).
+    let len = text.length;
+    if (padded && len % 4 === 0) {
+      if (text.charCodeAt(len - 1) === 0x3d) len--;
+      if (text.charCodeAt(len - 1) === 0x3d) len--;
+    }
+    const body = len === text.length ? text : text.slice(0, len);
+    const last = len > 0 ? table[text.charCodeAt(len - 1) & 0x7f] : 0;
+    const rest = len % 4;
+    if (
+      (!padded || text.length % 4 === 0) &&
+      rest !== 1 &&
+      (table === B64URL_REV ? B64URL_CHARS : B64_CHARS).test(body) &&
+      (rest === 0 || (last & (rest === 2 ? 0x0f : 0x03)) === 0)
+    ) {
+      // Written into a buffer of its own (not a slice of Node's shared pool), returned as a plain Uint8Array.
+      const size = Math.floor((len * 3) / 4);
+      const out = NodeBuffer.allocUnsafeSlow(size);
+      if (out.write(body, table === B64URL_REV ? 'base64url' : 'base64') === size) return new Uint8Array(out.buffer, out.byteOffset, size);
+    }
   }
-  if (body.length % 4 === 1) fail(code, `${what}: impossible base64 length`);
-  const out = new Uint8Array(Math.floor((body.length * 3) / 4));
+  let len = text.length;
+  if (padded) {
+    if (len % 4 !== 0) fail(code, `${what}: base64 length is not a multiple of 4`);
+    if (text.endsWith('==')) len -= 2;
+    else if (text.endsWith('=')) len -= 1;
+  }
+  if (len % 4 === 1) fail(code, `${what}: impossible base64 length`);
+  const out = new Uint8Array(Math.floor((len * 3) / 4));
+  // Four characters to three bytes at a time; a character outside the alphabet (-1 in the table,
+  // or beyond it) makes the OR of the four negative.
+  const whole = len - (len % 4);
+  let o = 0;
+  let i = 0;
+  for (; i < whole; i += 4) {
+    const a = text.charCodeAt(i);
+    const b = text.charCodeAt(i + 1);
+    const c = text.charCodeAt(i + 2);
+    const d = text.charCodeAt(i + 3);
+    const va = a < 128 ? table[a] : -1;
+    const vb = b < 128 ? table[b] : -1;
+    const vc = c < 128 ? table[c] : -1;
+    const vd = d < 128 ? table[d] : -1;
+    if ((va | vb | vc | vd) < 0) break;
+    const n = (va << 18) | (vb << 12) | (vc << 6) | vd;
+    out[o] = n >> 16;
+    out[o + 1] = (n >> 8) & 0xff;
+    out[o + 2] = n & 0xff;
+    o += 3;
+  }
+  // The last 2 or 3 characters, and the exact first bad character if the loop stopped at one.
   let acc = 0;
   let bits = 0;
-  let o = 0;
-  for (let i = 0; i < body.length; i++) {
-    const c = body.charCodeAt(i);
+  for (; i < len; i++) {
+    const c = text.charCodeAt(i);
     const v = c < 128 ? table[c] : -1;
-    if (v < 0) fail(code, `${what}: invalid base64 character ${JSON.stringify(body[i])}`);
+    if (v < 0) fail(code, `${what}: invalid base64 character ${JSON.stringify(text[i])}`);
     acc = (acc << 6) | v;
     bits += 6;
     if (bits >= 8) {
@@ -103,14 +152,22 @@ export function b58Encode(bytes: Uint8Array): string {
 export function b58Decode(text: string, code = 'base58', what = 'value'): Uint8Array {
   let zeros = 0;
   while (zeros < text.length && text[zeros] === '1') zeros++;
+  // Little-endian base-256 digits, multiplied by 58^k and added to for up to three characters at
+  // a time (58^3 · 255 + carry stays far below 2^31).
   const bytes: number[] = [];
-  for (let i = zeros; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    const v = c < 128 ? B58_REV[c] : -1;
-    if (v < 0) fail(code, `${what}: invalid base58 character ${JSON.stringify(text[i])}`);
-    let carry = v;
+  for (let i = zeros; i < text.length; ) {
+    let mul = 1;
+    let add = 0;
+    for (let k = 0; k < 3 && i < text.length; k++, i++) {
+      const c = text.charCodeAt(i);
+      const v = c < 128 ? B58_REV[c] : -1;
+      if (v < 0) fail(code, `${what}: invalid base58 character ${JSON.stringify(text[i])}`);
+      mul *= 58;
+      add = add * 58 + v;
+    }
+    let carry = add;
     for (let j = 0; j < bytes.length; j++) {
-      carry += bytes[j] * 58;
+      carry += bytes[j] * mul;
       bytes[j] = carry & 0xff;
       carry >>= 8;
     }

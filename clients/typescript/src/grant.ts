@@ -6,16 +6,14 @@ import { Catalog } from './catalog.js';
 import {
   type Envelope,
   checkVcDataModel,
-  detectEnvelope,
   issuerOf,
   signDataIntegrity,
   signVcJwt,
-  verifyCredential,
+  verifyCredentialWindow,
 } from './credential.js';
 import type { DidKey, KeyPair } from './did.js';
-import { hexEncode } from './encoding.js';
 import { type Reason, VerificationError } from './errors.js';
-import { sha256 } from './crypto.js';
+import { sha256Hex } from './crypto.js';
 import { type Json, type JsonObject, isObject, trimAsciiWhitespace } from './json.js';
 import { formatUtcSeconds, parseDate } from './datetime.js';
 
@@ -124,18 +122,30 @@ export async function signGrant(grant: JsonObject, key: KeyPair, envelope: Envel
 // --- USCC (GB 32100-2015 with GB 11714-1997) ---
 
 const USCC_SET = '0123456789ABCDEFGHJKLMNPQRTUWXY';
+/** A character's value in USCC_SET by char code (ASCII), -1 if not in it. */
+const USCC_VALUE = (() => {
+  const t = new Int8Array(128).fill(-1);
+  for (let i = 0; i < USCC_SET.length; i++) t[USCC_SET.charCodeAt(i)] = i;
+  return t;
+})();
 const ORG_W = [3, 7, 9, 10, 5, 8, 4, 2];
 
 /** Why a USCC is invalid, or null if it is valid (spec/grant.md §6.1). */
 export function usccProblem(code: unknown): string | null {
   if (typeof code !== 'string') return 'not a string';
   if (code.length !== 18) return `length ${code.length}, not 18`;
-  for (const ch of code) if (!USCC_SET.includes(ch)) return `character ${JSON.stringify(ch)} is not allowed`;
-  if (!/^[0-9]{6}$/.test(code.slice(2, 8))) return 'positions 3–8 (administrative division) must be digits';
+  for (let i = 0; i < 18; i++) {
+    const c = code.charCodeAt(i);
+    if (c >= 128 || USCC_VALUE[c] < 0) return `character ${JSON.stringify(String.fromCodePoint(code.codePointAt(i) as number))} is not allowed`;
+  }
+  for (let i = 2; i < 8; i++) {
+    const c = code.charCodeAt(i);
+    if (c < 48 || c > 57) return 'positions 3–8 (administrative division) must be digits';
+  }
   let s = 0;
   for (let i = 0; i < 8; i++) {
-    const c = code[8 + i];
-    const v = c >= '0' && c <= '9' ? c.charCodeAt(0) - 48 : c.charCodeAt(0) - 55;
+    const c = code.charCodeAt(8 + i);
+    const v = c >= 48 && c <= 57 ? c - 48 : c - 55;
     s += v * ORG_W[i];
   }
   const c17 = 11 - (s % 11);
@@ -144,7 +154,7 @@ export function usccProblem(code: unknown): string | null {
   let t = 0;
   let w = 1;
   for (let i = 0; i < 17; i++) {
-    t += USCC_SET.indexOf(code[i]) * w;
+    t += USCC_VALUE[code.charCodeAt(i)] * w;
     w = (w * 3) % 31;
   }
   const c18 = (31 - (t % 31)) % 31;
@@ -158,19 +168,47 @@ const GRANT_MEMBERS = ['@context', 'id', 'type', 'issuer', 'validFrom', 'validUn
 const UUID_RE = /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 type Shape = 'string' | 'number' | 'array' | 'object';
-function exactMembers(o: Json | undefined, where: string, spec: Record<string, [Shape, boolean]>, out: Reason[]): o is JsonObject {
+/** The members an object of the terms may have: name, JSON type, required. Built once, at load. */
+interface Members {
+  names: Set<string>;
+  list: [string, Shape, boolean][];
+}
+function members(spec: Record<string, [Shape, boolean]>): Members {
+  return { names: new Set(Object.keys(spec)), list: Object.entries(spec).map(([k, [shape, required]]) => [k, shape, required]) };
+}
+const SUBJECT_MEMBERS = members({
+  enterprise: ['object', true],
+  grantee: ['object', true],
+  onwardRecipients: ['array', false],
+  categories: ['array', true],
+  purposes: ['array', true],
+  dataPeriod: ['object', true],
+  usage: ['object', true],
+  letters: ['array', false],
+  catalogVersion: ['string', false],
+});
+const CATEGORY_MEMBERS = members({ code: ['string', true], granularity: ['string', true] });
+const PARTY_MEMBERS = members({ uscc: ['string', true], name: ['string', true] });
+const GRANTEE_MEMBERS = members({ uscc: ['string', true], name: ['string', true], role: ['string', true] });
+const RECIPIENT_MEMBERS = members({ uscc: ['string', true], name: ['string', true], role: ['string', true], categories: ['array', true] });
+const PERIOD_MEMBERS = members({ from: ['string', true], until: ['string', true] });
+const ONE_OFF_MEMBERS = members({ mode: ['string', true] });
+const PERIODIC_MEMBERS = members({ mode: ['string', true], maxReleases: ['number', true], per: ['string', true] });
+const LETTER_MEMBERS = members({ id: ['string', true], sha256: ['string', true] });
+
+function exactMembers(o: Json | undefined, where: string, spec: Members, out: Reason[]): o is JsonObject {
   if (!isObject(o)) {
     out.push({ code: 'malformed-terms', message: `${where} must be a JSON object` });
     return false;
   }
   let ok = true;
   for (const k of Object.keys(o)) {
-    if (!(k in spec)) {
+    if (!spec.names.has(k)) {
       out.push({ code: 'malformed-terms', message: `${where}: unknown member ${k}` });
       ok = false;
     }
   }
-  for (const [k, [shape, required]] of Object.entries(spec)) {
+  for (const [k, shape, required] of spec.list) {
     const v = o[k];
     if (v === undefined) {
       if (required) {
@@ -204,27 +242,17 @@ function checkTermsShape(cs: Json | undefined, out: Reason[]): GrantTerms | null
     out.push({ code: 'malformed-terms', message: 'credentialSubject must be a single JSON object' });
     return null;
   }
-  const top = exactMembers(cs, 'credentialSubject', {
-    enterprise: ['object', true],
-    grantee: ['object', true],
-    onwardRecipients: ['array', false],
-    categories: ['array', true],
-    purposes: ['array', true],
-    dataPeriod: ['object', true],
-    usage: ['object', true],
-    letters: ['array', false],
-    catalogVersion: ['string', false],
-  }, out);
+  const top = exactMembers(cs, 'credentialSubject', SUBJECT_MEMBERS, out);
   if (!top) return null;
   const cats = (list: Json[], where: string) =>
     list.forEach((c, i) => {
-      if (exactMembers(c, `${where}[${i}]`, { code: ['string', true], granularity: ['string', true] }, out)) oneOf(c.granularity, ['raw', 'derived'], `${where}[${i}].granularity`, out);
+      if (exactMembers(c, `${where}[${i}]`, CATEGORY_MEMBERS, out)) oneOf(c.granularity, ['raw', 'derived'], `${where}[${i}].granularity`, out);
     });
-  exactMembers(cs.enterprise, 'enterprise', { uscc: ['string', true], name: ['string', true] }, out);
-  if (exactMembers(cs.grantee, 'grantee', { uscc: ['string', true], name: ['string', true], role: ['string', true] }, out)) oneOf(cs.grantee.role, ['platform', 'node'], 'grantee.role', out);
+  exactMembers(cs.enterprise, 'enterprise', PARTY_MEMBERS, out);
+  if (exactMembers(cs.grantee, 'grantee', GRANTEE_MEMBERS, out)) oneOf(cs.grantee.role, ['platform', 'node'], 'grantee.role', out);
   ((cs.onwardRecipients as Json[] | undefined) ?? []).forEach((r, i) => {
     const w = `onwardRecipients[${i}]`;
-    if (exactMembers(r, w, { uscc: ['string', true], name: ['string', true], role: ['string', true], categories: ['array', true] }, out)) {
+    if (exactMembers(r, w, RECIPIENT_MEMBERS, out)) {
       oneOf(r.role, ['bank'], `${w}.role`, out);
       cats(r.categories as Json[], `${w}.categories`);
     }
@@ -233,19 +261,19 @@ function checkTermsShape(cs: Json | undefined, out: Reason[]): GrantTerms | null
   (cs.purposes as Json[]).forEach((p, i) => {
     if (typeof p !== 'string') out.push({ code: 'malformed-terms', message: `purposes[${i}] must be a string` });
   });
-  exactMembers(cs.dataPeriod, 'dataPeriod', { from: ['string', true], until: ['string', true] }, out);
+  exactMembers(cs.dataPeriod, 'dataPeriod', PERIOD_MEMBERS, out);
   const u = cs.usage;
   if (isObject(u)) {
-    if (u.mode === 'one-off') exactMembers(u, 'usage', { mode: ['string', true] }, out);
+    if (u.mode === 'one-off') exactMembers(u, 'usage', ONE_OFF_MEMBERS, out);
     else if (u.mode === 'periodic') {
-      if (exactMembers(u, 'usage', { mode: ['string', true], maxReleases: ['number', true], per: ['string', true] }, out)) {
+      if (exactMembers(u, 'usage', PERIODIC_MEMBERS, out)) {
         const n = u.maxReleases as number;
         if (!Number.isInteger(n) || n < 0 || n > 4294967295) out.push({ code: 'malformed-terms', message: 'usage.maxReleases must be a whole number from 0 to 4294967295' });
         oneOf(u.per, ['day', 'week', 'month'], 'usage.per', out);
       }
     } else oneOf(u.mode ?? null, ['one-off', 'periodic'], 'usage.mode', out);
   }
-  ((cs.letters as Json[] | undefined) ?? []).forEach((l, i) => exactMembers(l, `letters[${i}]`, { id: ['string', true], sha256: ['string', true] }, out));
+  ((cs.letters as Json[] | undefined) ?? []).forEach((l, i) => exactMembers(l, `letters[${i}]`, LETTER_MEMBERS, out));
   return out.length === before ? (cs as unknown as GrantTerms) : null;
 }
 
@@ -442,13 +470,14 @@ export interface VerifyGrantOptions {
  * list every violation of the rules family (one reason for the proof and credential families).
  */
 export async function verifyGrant(input: string | Uint8Array, opts: VerifyGrantOptions = {}): Promise<VerifiedGrant> {
-  const trimmed = grantText(input);
-  return (await verifyTrimmed(trimmed, hexEncode(sha256(trimmed)), opts.now ?? Date.now(), opts.catalog ?? Catalog.builtin())).grant;
+  const text = decoded(input);
+  return (await verifyText(text, sha256Hex(trimAsciiWhitespace(text)), opts.now ?? Date.now(), opts.catalog ?? Catalog.builtin())).grant;
 }
 
-/** The text a grant is verified and digested as: decoded as UTF-8, surrounding ASCII whitespace removed. */
-function grantText(input: string | Uint8Array): string {
-  return trimAsciiWhitespace(typeof input === 'string' ? input : new TextDecoder().decode(input));
+const LENIENT_UTF8 = new TextDecoder();
+/** The input as text (bytes decoded as UTF-8). A grant is verified and digested as this text without surrounding ASCII whitespace. */
+function decoded(input: string | Uint8Array): string {
+  return typeof input === 'string' ? input : LENIENT_UTF8.decode(input);
 }
 
 /** A verified grant and the instants (ms, inclusive) within which every time check of its verification passes again. */
@@ -457,11 +486,14 @@ interface Bounded {
   from: number;
   until: number;
 }
+/** A `VerifiedGrantCache` entry: the exact text verified (trimmed) and what its verification gave. */
+interface Entry extends Bounded {
+  text: string;
+}
 
-async function verifyTrimmed(trimmed: string, digest: string, now: number, catalog: Catalog): Promise<Bounded> {
-  detectEnvelope(trimmed);
-  const v = await verifyCredential(trimmed, now);
-  const { validFrom, validUntil } = checkVcDataModel(v.document);
+/** Verifies `text` (surrounding ASCII whitespace ignored), whose trimmed form's SHA-256 is `digest`. */
+async function verifyText(text: string, digest: string, now: number, catalog: Catalog): Promise<Bounded> {
+  const { proof: v, validFrom, validUntil } = await verifyCredentialWindow(text, now);
   const reasons: Reason[] = [];
   if (!v.issuerBound) reasons.push({ code: 'issuer', message: `issuer ${v.issuer} did not sign; ${v.signer.did} did` });
   reasons.push(...checkGrantDocument(v.document, catalog));
@@ -498,22 +530,34 @@ export interface VerifiedGrantCacheOptions {
 }
 
 /**
- * Verified grants by the SHA-256 of their trimmed text, for a platform that verifies the same grant
- * on every request (as the Rust node's `GrantCache`).
+ * Verified grants by their exact trimmed text, for a platform that verifies the same grant on every
+ * request (as the Rust node's `GrantCache`, which keys them by the SHA-256 of those bytes).
  *
  * `verify(input, { now })` resolves to what `verifyGrant(input, { now, catalog })` would, with the
  * catalog given at construction. A hit skips the proof and the rules, never the time: the validity
  * window and the proof's own times (`created`/`expires`, or `nbf`/`iat`/`exp`, with the skew) are
- * checked again at every call's `now`, and outside them the grant is verified afresh, so the call
- * rejects with the very `VerificationError` the uncached call would (`expired`, `not-yet-valid`, …).
- * Status is never cached here: check it on every request (`StatusListCache.assertActive`). Failures
- * are never cached. When `capacity` grants are held the cache starts afresh (empties itself, like
- * the Rust node's). A hit resolves to the same object every time: treat it as read-only.
- * For one event loop (no locking; concurrent misses for one grant each verify it, either result is kept).
+ * checked again at every call's `now` (as two numbers fixed at verification), and outside them the
+ * grant is verified afresh, so the call rejects with the very `VerificationError` the uncached call
+ * would (`expired`, `not-yet-valid`, …). Status is never cached here: check it on every request
+ * (`StatusListCache.assertActive`). Failures are never cached. When `capacity` grants are held the
+ * cache starts afresh (empties itself, like the Rust node's). A hit resolves to the same object
+ * every time: treat it as read-only. For one event loop (no locking; concurrent misses for one
+ * grant each verify it, either result is kept).
+ *
+ * A hit is found without hashing or encoding the text: a cheap fingerprint (its length and every
+ * 32nd UTF-16 code unit, mixed with a per-cache random seed) picks a bucket, and only an entry
+ * whose text is equal to the input, code unit for code unit, is a hit. That is as exact as a
+ * digest of the UTF-8 bytes (UTF-8 is one-to-one on well-formed text, and text with a lone
+ * surrogate is never cached) without its cost: the SHA-256 is computed on a miss only, for
+ * `VerifiedGrant.sha256`. Each entry holds its text (a Data Integrity grant's document already
+ * refers to it). A bucket keeps at most 4 texts (the oldest goes), so many texts sharing a
+ * fingerprint cost at most 4 comparisons per call.
  */
 export class VerifiedGrantCache {
   /** The default capacity. */
   static readonly DEFAULT_CAPACITY = 200_000;
+  /** The most texts kept per fingerprint. */
+  static readonly #BUCKET = 4;
   /** The catalog every grant here is verified with. */
   readonly catalog: Catalog;
   /** The most grants kept. */
@@ -522,7 +566,9 @@ export class VerifiedGrantCache {
   hits = 0;
   /** Calls that ran the full verification. */
   misses = 0;
-  private readonly map = new Map<string, Bounded>();
+  readonly #map = new Map<number, Entry[]>();
+  #count = 0;
+  readonly #seed = Math.floor(Math.random() * 0x40000000);
 
   constructor(opts: VerifiedGrantCacheOptions = {}) {
     const capacity = opts.capacity ?? VerifiedGrantCache.DEFAULT_CAPACITY;
@@ -533,36 +579,94 @@ export class VerifiedGrantCache {
 
   /** The number of grants held. */
   get size(): number {
-    return this.map.size;
+    return this.#count;
   }
 
   /** Forgets every grant. */
   clear(): void {
-    this.map.clear();
+    this.#map.clear();
+    this.#count = 0;
   }
 
   /** `verifyGrant` with this cache's catalog, at `now` (ms, default now). */
   async verify(input: string | Uint8Array, opts: { now?: number } = {}): Promise<VerifiedGrant> {
     const now = opts.now ?? Date.now();
-    const trimmed = grantText(input);
-    // A lone surrogate has no UTF-8 form: text holding one would digest as if it held U+FFFD (and
-    // reach the entry of a grant that does). Verified uncached (and refused).
-    if (!isWellFormed(trimmed)) {
-      this.misses++;
-      return verifyGrant(trimmed, { now, catalog: this.catalog });
-    }
-    const digest = hexEncode(sha256(trimmed));
-    const hit = this.map.get(digest);
-    if (hit !== undefined && hit.from <= now && now <= hit.until) {
-      this.hits++;
-      return hit.grant;
+    const text = decoded(input);
+    // The trimmed text's bounds, then its fingerprint read from `text` itself: a substring is a
+    // view in V8, which every character read pays for. The substring is made for the comparison.
+    let a = 0;
+    let b = text.length;
+    while (a < b && isAsciiWhitespace(text.charCodeAt(a))) a++;
+    while (b > a && isAsciiWhitespace(text.charCodeAt(b - 1))) b--;
+    const key = fingerprint(text, a, b, this.#seed);
+    const trimmed = a === 0 && b === text.length ? text : text.slice(a, b);
+    const bucket = this.#map.get(key);
+    if (bucket !== undefined) {
+      for (let i = 0; i < bucket.length; i++) {
+        const e = bucket[i];
+        if (e.text === trimmed) {
+          if (e.from <= now && now <= e.until) {
+            this.hits++;
+            return e.grant;
+          }
+          break;
+        }
+      }
     }
     this.misses++;
-    const entry = await verifyTrimmed(trimmed, digest, now, this.catalog);
-    if (!this.map.has(digest) && this.map.size >= this.capacity) this.map.clear();
-    this.map.set(digest, entry);
+    // A lone surrogate has no UTF-8 form: text holding one would digest as if it held U+FFFD.
+    // Verified uncached (and refused). A hit above is never such text: only verified text is kept.
+    if (!isWellFormed(trimmed)) return verifyGrant(trimmed, { now, catalog: this.catalog });
+    const entry = (await verifyText(text, sha256Hex(trimmed), now, this.catalog)) as Entry;
+    entry.text = trimmed;
+    this.#put(key, entry);
     return entry.grant;
   }
+
+  /** Keeps `entry` under `key`, in place of an entry for the same text (another call's, while this one verified). */
+  #put(key: number, entry: Entry): void {
+    let bucket = this.#map.get(key);
+    if (bucket !== undefined) {
+      for (let i = 0; i < bucket.length; i++) {
+        if (bucket[i].text === entry.text) {
+          bucket[i] = entry;
+          return;
+        }
+      }
+    }
+    if (this.#count >= this.capacity) {
+      this.clear();
+      bucket = undefined;
+    }
+    if (bucket === undefined) {
+      bucket = [];
+      this.#map.set(key, bucket);
+    }
+    if (bucket.length >= VerifiedGrantCache.#BUCKET) {
+      bucket.shift();
+      this.#count--;
+    }
+    bucket.push(entry);
+    this.#count++;
+  }
+}
+
+/** The ASCII whitespace `trimAsciiWhitespace` removes: space, tab, LF, CR, FF. */
+const isAsciiWhitespace = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0c;
+
+/**
+ * A 30-bit fingerprint of `t` from `a` to `b` (exclusive) for `VerifiedGrantCache`: the length and
+ * every 32nd UTF-16 code unit (two different signatures, 86 or 88 characters, differ at 2 or 3 of
+ * them), mixed with `seed`. Not a digest: a hit also needs the texts to be equal.
+ */
+function fingerprint(t: string, a: number, b: number, seed: number): number {
+  const n = b - a;
+  let h = Math.imul(seed ^ n, 0x9e3779b1);
+  for (let i = a + (n & 31); i < b; i += 32) h = Math.imul(h ^ t.charCodeAt(i), 0x01000193);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h & 0x3fffffff;
 }
 
 /** True if `s` has no lone surrogate (`String.prototype.isWellFormed` where there is one: Node ≥ 20). */

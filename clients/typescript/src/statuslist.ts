@@ -128,7 +128,8 @@ export interface GrantStatus {
  * checks a grant's revocation and suspension bits: what a platform runs on every request.
  */
 export class StatusListCache {
-  readonly #cache = new Map<string, { at: number; list: Promise<VerifiedStatusList> }>();
+  /** By URL: when fetched, the verification under way or done, and its result once it succeeded. */
+  readonly #cache = new Map<string, { at: number; list: Promise<VerifiedStatusList>; value?: VerifiedStatusList }>();
   constructor(
     private readonly fetcher: StatusListFetcher = async (url) => {
       const r = await fetch(url, { headers: { Accept: 'application/vc+ld+json, application/json' } });
@@ -153,22 +154,47 @@ export class StatusListCache {
       if (v.id && v.id !== url) fail('STATUS_VERIFICATION_ERROR', `the list at ${url} says it is ${v.id}`);
       return v;
     })();
-    this.#cache.set(url, { at: now, list });
-    list.catch(() => this.#cache.delete(url));
+    const entry: { at: number; list: Promise<VerifiedStatusList>; value?: VerifiedStatusList } = { at: now, list };
+    this.#cache.set(url, entry);
+    list.then(
+      (v) => {
+        entry.value = v;
+      },
+      () => {
+        if (this.#cache.get(url) === entry) this.#cache.delete(url);
+      },
+    );
     return list;
+  }
+  /** The verified list at `url` if the cache holds it, fresh at `now`, already verified (what `get` would resolve to at once), else undefined. */
+  #ready(url: string, now: number): VerifiedStatusList | undefined {
+    const hit = this.#cache.get(url);
+    return hit !== undefined && hit.value !== undefined && now - hit.at < (this.opts.ttlMs ?? 60_000) ? hit.value : undefined;
   }
   /** Forgets every cached list. */
   clear(): void {
     this.#cache.clear();
   }
-  /** Reads both status bits of a verified grant. */
+  /**
+   * Reads both status bits of a verified grant. With both lists cached, fresh and verified (every
+   * request but the first of each TTL) this reads them at once, without waiting on the lists' promises.
+   */
   async grantStatus(grant: VerifiedGrant, now: number = Date.now()): Promise<GrantStatus> {
+    const st = this.#statusNow(grant, now);
+    if (st !== undefined) return st;
     const [r, s] = await Promise.all([this.get(grant.revocation.statusListCredential, now), this.get(grant.suspension.statusListCredential, now)]);
     return { revoked: statusOf(grant.revocation, r) === 1, suspended: statusOf(grant.suspension, s) === 1 };
   }
-  /** Throws `grant-revoked` / `grant-suspended` unless the grant is active. */
+  /** `grantStatus` when both lists are ready (`#ready`), else undefined. */
+  #statusNow(grant: VerifiedGrant, now: number): GrantStatus | undefined {
+    const r = this.#ready(grant.revocation.statusListCredential, now);
+    const s = r && this.#ready(grant.suspension.statusListCredential, now);
+    if (r === undefined || s === undefined) return undefined;
+    return { revoked: statusOf(grant.revocation, r) === 1, suspended: statusOf(grant.suspension, s) === 1 };
+  }
+  /** Throws `grant-revoked` / `grant-suspended` unless the grant is active (see `grantStatus`). */
   async assertActive(grant: VerifiedGrant, now: number = Date.now()): Promise<void> {
-    const st = await this.grantStatus(grant, now);
+    const st = this.#statusNow(grant, now) ?? (await this.grantStatus(grant, now));
     if (st.revoked) fail('grant-revoked', `grant ${grant.id} is revoked`);
     if (st.suspended) fail('grant-suspended', `grant ${grant.id} is suspended`);
   }
