@@ -2,8 +2,7 @@ package cn.consentry.client.grant;
 
 import cn.consentry.client.credential.Credentials;
 import cn.consentry.client.crypto.Encoding;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import cn.consentry.client.crypto.Sha256;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
@@ -143,14 +142,7 @@ public final class VerifiedGrantCache {
     }
 
     private static byte[] sha256(byte[] bytes, int from, int to) {
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        md.update(bytes, from, to - from);
-        return md.digest();
+        return Sha256.of(bytes, from, to - from);
     }
 
     /** A SHA-256 digest as a map key: its 32 bytes as four longs; the first 32 bits are the hash. */

@@ -1,11 +1,10 @@
 package cn.consentry.client.json;
 
+import cn.consentry.client.crypto.Sha256;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.math.MathContext;
 import java.math.RoundingMode;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -52,14 +51,7 @@ public final class Jcs {
     public static byte[] sha256(Object value) {
         Utf8Out out = new Utf8Out(2048);
         write(out, value);
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        md.update(out.buf, 0, out.len);
-        return md.digest();
+        return Sha256.of(out.buf, 0, out.len);
     }
 
     /** A growable byte buffer for UTF-8 output. */

@@ -243,6 +243,15 @@ public final class Json {
      */
     private static final String[] NAMES = new String[1024];
 
+    /** The ASCII characters a string holds as they are: printable, not '"' or '\\'. */
+    private static final boolean[] PLAIN = new boolean[128];
+
+    static {
+        for (char c = 0x20; c < 0x80; c++) {
+            PLAIN[c] = c != '"' && c != '\\';
+        }
+    }
+
     private static final class Parser {
         /** The text's UTF-16 units (array access: no per-character bounds check of String.charAt). */
         final char[] s;
@@ -437,10 +446,15 @@ public final class Json {
             StringBuilder sb = null;
             int start = pos;
             while (true) {
+                // The common characters in a tight loop: printable ASCII other than '"' and '\\',
+                // and non-ASCII outside the surrogates.
+                char c = 0;
+                while (pos < n && ((c = s[pos]) < 0x80 ? PLAIN[c] : c < 0xd800 || c > 0xdfff)) {
+                    pos++;
+                }
                 if (pos >= n) {
                     throw error("unterminated string");
                 }
-                char c = s[pos];
                 if (c == '"') {
                     String out = sb == null ? new String(s, start, pos - start) : sb.append(s, start, pos - start).toString();
                     pos++;

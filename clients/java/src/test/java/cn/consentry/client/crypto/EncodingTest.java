@@ -129,4 +129,41 @@ class EncodingTest {
         assertNull(Encoding.utf8("abcdefgh\ud800"));
         assertTrue(Encoding.hasLoneSurrogate("x\udc00"));
     }
+
+    @Test
+    void sha256IsMessageDigestsOnAnyRangeAndAcrossThreads() throws Exception {
+        Random r = new Random(9);
+        byte[] b = new byte[5000];
+        r.nextBytes(b);
+        for (int i = 0; i < 500; i++) {
+            int off = r.nextInt(b.length);
+            int len = r.nextInt(b.length - off + 1);
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            md.update(b, off, len);
+            assertArrayEquals(md.digest(), Sha256.of(b, off, len));
+        }
+        assertThrows(IllegalArgumentException.class, () -> Sha256.of(b, 4990, 20));
+        assertArrayEquals(java.security.MessageDigest.getInstance("SHA-256").digest(b), Sha256.of(b)); // unharmed
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            java.util.List<java.util.concurrent.Future<Boolean>> fs = new java.util.ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                byte[] own = Arrays.copyOf(b, 1000 + t);
+                byte[] want = java.security.MessageDigest.getInstance("SHA-256").digest(own);
+                fs.add(pool.submit(() -> {
+                    for (int i = 0; i < 2000; i++) {
+                        if (!Arrays.equals(want, Sha256.of(own))) {
+                            return false;
+                        }
+                    }
+                    return true;
+                }));
+            }
+            for (java.util.concurrent.Future<Boolean> f : fs) {
+                assertTrue(f.get());
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
 }
