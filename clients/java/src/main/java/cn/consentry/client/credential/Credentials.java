@@ -7,8 +7,6 @@ import cn.consentry.client.json.Jcs;
 import cn.consentry.client.json.Json;
 import cn.consentry.client.json.JsonException;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -51,18 +49,10 @@ public final class Credentials {
         }
     }
 
-    static byte[] sha256(byte[] b) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(b);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     static byte[] hashData(Map<String, Object> proofOptions, Map<String, Object> document) {
         byte[] out = new byte[64];
-        System.arraycopy(sha256(Jcs.canonicalBytes(proofOptions)), 0, out, 0, 32);
-        System.arraycopy(sha256(Jcs.canonicalBytes(document)), 0, out, 32, 32);
+        System.arraycopy(Jcs.sha256(proofOptions), 0, out, 0, 32);
+        System.arraycopy(Jcs.sha256(document), 0, out, 32, 32);
         return out;
     }
 
@@ -317,7 +307,7 @@ public final class Credentials {
         Jws.Verified v = Jws.verify(token, List.of("vc+jwt", "application/vc+jwt"), true, List.of("vc", "application/vc"));
         Object payload;
         try {
-            payload = Json.parse(v.payload());
+            payload = Json.parse(v.payloadUnsafe());
         } catch (JsonException e) {
             throw new ProofException("malformed-json", e.getMessage());
         }
@@ -398,8 +388,8 @@ public final class Credentials {
     /** Exposed for tests and the conformance runner: the 64-byte hashData of creation step 3. */
     static List<byte[]> hashParts(Map<String, Object> options, Map<String, Object> doc) {
         List<byte[]> l = new ArrayList<>();
-        l.add(sha256(Jcs.canonicalBytes(options)));
-        l.add(sha256(Jcs.canonicalBytes(doc)));
+        l.add(Jcs.sha256(options));
+        l.add(Jcs.sha256(doc));
         return l;
     }
 

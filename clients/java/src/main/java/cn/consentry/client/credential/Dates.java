@@ -3,18 +3,12 @@ package cn.consentry.client.credential;
 import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDate;
-import java.time.LocalDateTime;
 import java.time.LocalTime;
-import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /** XML Schema {@code dateTimeStamp} parsing and the {@code YYYY-MM-DDTHH:MM:SSZ} form producers write. */
 public final class Dates {
-    private static final Pattern STAMP = Pattern.compile(
-            "(\\d{4})-(\\d{2})-(\\d{2})T(\\d{2}):(\\d{2}):(\\d{2})(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})");
     private static final DateTimeFormatter SECONDS = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss'Z'");
 
     private Dates() {}
@@ -28,34 +22,71 @@ public final class Dates {
      * @throws IllegalArgumentException with the reason
      */
     public static Instant parseStamp(String value) {
-        Matcher m = STAMP.matcher(value);
-        if (!m.matches()) {
+        // YYYY-MM-DDThh:mm:ss, then an optional fraction, then Z or ±hh:mm, and nothing else
+        // (ASCII digits only), read by position: what the pattern
+        // (\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2}) matches.
+        int n = value.length();
+        boolean ok = n >= 20 && digits(value, 0, 4) && value.charAt(4) == '-' && digits(value, 5, 2) && value.charAt(7) == '-'
+                && digits(value, 8, 2) && value.charAt(10) == 'T' && digits(value, 11, 2) && value.charAt(13) == ':'
+                && digits(value, 14, 2) && value.charAt(16) == ':' && digits(value, 17, 2);
+        int fracEnd = 19;
+        if (ok && value.charAt(19) == '.') {
+            fracEnd = 20;
+            while (fracEnd < n && isDigit(value.charAt(fracEnd))) {
+                fracEnd++;
+            }
+            ok = fracEnd > 20;
+        }
+        int zone = fracEnd;
+        ok = ok && (zone == n - 1 && value.charAt(zone) == 'Z'
+                || zone == n - 6 && (value.charAt(zone) == '+' || value.charAt(zone) == '-') && digits(value, zone + 1, 2)
+                        && value.charAt(zone + 3) == ':' && digits(value, zone + 4, 2));
+        if (!ok) {
             throw new IllegalArgumentException(quote(value) + " is not a dateTimeStamp (YYYY-MM-DDThh:mm:ss[.fff](Z|±hh:mm))");
         }
         try {
-            LocalDate d = LocalDate.of(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3)));
+            LocalDate d = LocalDate.of(number(value, 0, 4), number(value, 5, 2), number(value, 8, 2));
             int nanos = 0;
-            if (m.group(7) != null) {
-                String frac = (m.group(7).substring(1) + "000000000").substring(0, 9);
-                nanos = Integer.parseInt(frac);
+            if (fracEnd > 20) {
+                for (int i = 20; i < 29; i++) { // the first nine digits, zeros after the last
+                    nanos = nanos * 10 + (i < fracEnd ? value.charAt(i) - '0' : 0);
+                }
             }
-            LocalTime t = LocalTime.of(Integer.parseInt(m.group(4)), Integer.parseInt(m.group(5)), Integer.parseInt(m.group(6)), nanos);
-            ZoneOffset off;
-            if (m.group(8).equals("Z")) {
-                off = ZoneOffset.UTC;
-            } else {
-                int h = Integer.parseInt(m.group(8).substring(1, 3));
-                int min = Integer.parseInt(m.group(8).substring(4, 6));
+            LocalTime t = LocalTime.of(number(value, 11, 2), number(value, 14, 2), number(value, 17, 2), nanos);
+            int offsetSeconds = 0;
+            if (value.charAt(zone) != 'Z') {
+                int h = number(value, zone + 1, 2);
+                int min = number(value, zone + 4, 2);
                 if (h > 14 || min > 59) {
                     throw new IllegalArgumentException(quote(value) + ": time-zone offset beyond ±14:00");
                 }
-                int secs = (h * 3600 + min * 60) * (m.group(8).charAt(0) == '-' ? -1 : 1);
-                off = ZoneOffset.ofTotalSeconds(secs);
+                offsetSeconds = (h * 3600 + min * 60) * (value.charAt(zone) == '-' ? -1 : 1);
             }
-            return OffsetDateTime.of(LocalDateTime.of(d, t), off).toInstant();
+            return Instant.ofEpochSecond(d.toEpochDay() * 86_400 + t.toSecondOfDay() - offsetSeconds, nanos);
         } catch (DateTimeException e) {
             throw new IllegalArgumentException(quote(value) + " is not a valid date-time");
         }
+    }
+
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
+    }
+
+    private static boolean digits(String s, int from, int count) {
+        for (int i = from; i < from + count; i++) {
+            if (!isDigit(s.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int number(String s, int from, int count) {
+        int v = 0;
+        for (int i = from; i < from + count; i++) {
+            v = v * 10 + (s.charAt(i) - '0');
+        }
+        return v;
     }
 
     /** @param t an instant @return {@code YYYY-MM-DDTHH:MM:SSZ} (whole seconds, UTC) */

@@ -37,6 +37,11 @@ public final class Jws {
         public byte[] payload() {
             return payload.clone();
         }
+
+        /** The payload without a copy, for this package's callers that only read it. */
+        byte[] payloadUnsafe() {
+            return payload;
+        }
     }
 
     /**
@@ -109,7 +114,8 @@ public final class Jws {
             throw new ProofException("bad-signature", "the signature is not 64 bytes");
         }
         byte[] payload = segment(parts[1], "payload");
-        byte[] input = (parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII);
+        // The signing input, header.payload: ASCII (both segments passed the base64url check).
+        byte[] input = token.substring(0, parts[0].length() + 1 + parts[1].length()).getBytes(StandardCharsets.ISO_8859_1);
         if (!signer.verify(input, sig)) {
             throw new ProofException("bad-signature", "the signature does not verify");
         }

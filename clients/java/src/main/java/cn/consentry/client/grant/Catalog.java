@@ -1,14 +1,13 @@
 package cn.consentry.client.grant;
 
 import cn.consentry.client.crypto.Encoding;
+import cn.consentry.client.crypto.Sha256;
 import cn.consentry.client.json.Jcs;
 import cn.consentry.client.json.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -102,11 +101,7 @@ public final class Catalog {
     }
 
     static byte[] sha256(byte[] b) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(b);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Sha256.of(b);
     }
 
     /** @return the catalog version, e.g. {@code 2026-12-06.1} */

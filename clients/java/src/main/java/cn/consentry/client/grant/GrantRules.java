@@ -10,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /** The data-model check and the grant rules of spec/grant.md §4 and §5 step 2 (a port of src/grant/rules.rs). */
 public final class GrantRules {
@@ -20,9 +19,6 @@ public final class GrantRules {
     public static final String CONSENTRY_V1 = "https://w3id.org/consentry/v1";
     private static final Set<String> MEMBERS = Set.of("@context", "id", "type", "issuer", "validFrom", "validUntil",
             "credentialSubject", "credentialStatus", "name", "description");
-    private static final Pattern GRANT_ID = Pattern.compile("urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
-    private static final Pattern INDEX = Pattern.compile("0|[1-9][0-9]*");
-    private static final Pattern DATE = Pattern.compile("\\d{4}-\\d{2}-\\d{2}");
 
     private GrantRules() {}
 
@@ -119,7 +115,7 @@ public final class GrantRules {
         }
         if (info.id() == null) {
             v.add(new GrantException.Violation("grant-id", "missing"));
-        } else if (!GRANT_ID.matcher(info.id()).matches()) {
+        } else if (!isGrantId(info.id())) {
             v.add(new GrantException.Violation("grant-id", info.id() + " is not urn:uuid: with a lowercase hyphenated UUID"));
         }
         if (!info.issuer().startsWith("did:key:")) {
@@ -166,9 +162,9 @@ public final class GrantRules {
             String idx = (String) e.get("statusListIndex");
             String url = (String) e.get("statusListCredential");
             String problem = null;
-            if (!INDEX.matcher(idx).matches() || idx.length() > 20 || new java.math.BigInteger(idx).bitLength() > 64) {
+            if (!isU64(idx)) {
                 problem = "statusListIndex " + idx + " is not a base-10 integer without leading zeros that fits in 64 bits";
-            } else if (!(url.startsWith("http://") || url.startsWith("https://")) || url.chars().anyMatch(Character::isWhitespace)) {
+            } else if (!(url.startsWith("http://") || url.startsWith("https://")) || hasWhitespace(url)) {
                 problem = "statusListCredential " + url + " is not an http(s) URL";
             } else if (url.equals(e.get("id"))) {
                 problem = "id must not equal statusListCredential";
@@ -348,19 +344,92 @@ public final class GrantRules {
         }
     }
 
+    /** {@code YYYY-MM-DD} (ASCII digits), a real date; else null. */
     static LocalDate parseDate(String s) {
-        if (!DATE.matcher(s).matches()) {
+        if (s.length() != 10 || s.charAt(4) != '-' || s.charAt(7) != '-') {
             return null;
         }
+        int[] f = new int[3];
+        int[][] spans = {{0, 4}, {5, 7}, {8, 10}};
+        for (int k = 0; k < 3; k++) {
+            for (int i = spans[k][0]; i < spans[k][1]; i++) {
+                char c = s.charAt(i);
+                if (c < '0' || c > '9') {
+                    return null;
+                }
+                f[k] = f[k] * 10 + (c - '0');
+            }
+        }
         try {
-            return LocalDate.parse(s);
+            return LocalDate.of(f[0], f[1], f[2]);
         } catch (DateTimeException e) {
             return null;
         }
     }
 
+    /** {@code urn:uuid:} and a lowercase hyphenated UUID (8-4-4-4-12 lowercase hex digits). */
+    static boolean isGrantId(String id) {
+        if (id.length() != 45 || !id.startsWith("urn:uuid:")) {
+            return false;
+        }
+        for (int i = 9; i < 45; i++) {
+            char c = id.charAt(i);
+            boolean hyphen = i == 17 || i == 22 || i == 27 || i == 32;
+            if (hyphen ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A base-10 integer without leading zeros (ASCII digits) that fits in 64 bits unsigned. */
+    static boolean isU64(String s) {
+        int n = s.length();
+        if (n == 0 || n > 20 || (n > 1 && s.charAt(0) == '0')) {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (c < '0' || c > '9') {
+                return false;
+            }
+        }
+        return n < 20 || s.compareTo("18446744073709551615") <= 0; // 2^64 - 1: same length, so text order is numeric order
+    }
+
+    private static boolean hasWhitespace(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (Character.isWhitespace(s.charAt(i))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Strict shape checks, the first error only (like a strict deserializer). */
     static final class Shape {
+        // The member and value sets, built once (not on every check).
+        private static final Set<String> USCC_NAME = Set.of("uscc", "name");
+        private static final Set<String> USCC_NAME_ROLE = Set.of("uscc", "name", "role");
+        private static final Set<String> NONE = Set.of();
+        private static final Set<String> CODE_GRANULARITY = Set.of("code", "granularity");
+        private static final Set<String> RAW_DERIVED = Set.of("raw", "derived");
+        private static final Set<String> TERMS_REQUIRED = Set.of("enterprise", "grantee", "categories", "purposes", "dataPeriod", "usage");
+        private static final Set<String> TERMS_OPTIONAL = Set.of("onwardRecipients", "letters", "catalogVersion");
+        private static final Set<String> PLATFORM_NODE = Set.of("platform", "node");
+        private static final Set<String> RECIPIENT = Set.of("uscc", "name", "role", "categories");
+        private static final Set<String> BANK = Set.of("bank");
+        private static final Set<String> FROM_UNTIL = Set.of("from", "until");
+        private static final Set<String> MODE_MAXRELEASES_PER = Set.of("mode", "maxReleases", "per");
+        private static final Set<String> DAY_WEEK_MONTH = Set.of("day", "week", "month");
+        private static final Set<String> MODE = Set.of("mode");
+        private static final Set<String> ONEOFF_PERIODIC = Set.of("one-off", "periodic");
+        private static final Set<String> ID_SHA256 = Set.of("id", "sha256");
+        private static final Set<String> STATUS_ENTRY = Set.of("type", "statusPurpose", "statusListIndex", "statusListCredential");
+        private static final Set<String> ID = Set.of("id");
+        private static final Set<String> STATUS_ENTRY_TYPE = Set.of("BitstringStatusListEntry");
+        private static final Set<String> REVOCATION_SUSPENSION = Set.of("revocation", "suspension");
+
         static final class Malformed extends Exception {
             private static final long serialVersionUID = 1L;
 
@@ -406,7 +475,7 @@ public final class GrantRules {
         }
 
         static void party(Object o, String where, Set<String> roles) throws Malformed {
-            Map<?, ?> m = object(o, where, roles == null ? Set.of("uscc", "name") : Set.of("uscc", "name", "role"), Set.of());
+            Map<?, ?> m = object(o, where, roles == null ? USCC_NAME : USCC_NAME_ROLE, NONE);
             str(m, "uscc", where, null);
             str(m, "name", where, null);
             if (roles != null) {
@@ -416,23 +485,23 @@ public final class GrantRules {
 
         static void categories(Object o, String where) throws Malformed {
             for (Object c : list(o, where)) {
-                Map<?, ?> m = object(c, where + "[]", Set.of("code", "granularity"), Set.of());
+                Map<?, ?> m = object(c, where + "[]", CODE_GRANULARITY, NONE);
                 str(m, "code", where, null);
-                str(m, "granularity", where, Set.of("raw", "derived"));
+                str(m, "granularity", where, RAW_DERIVED);
             }
         }
 
         static void terms(Map<String, Object> t) throws Malformed {
-            object(t, "credentialSubject", Set.of("enterprise", "grantee", "categories", "purposes", "dataPeriod", "usage"),
-                    Set.of("onwardRecipients", "letters", "catalogVersion"));
+            object(t, "credentialSubject", TERMS_REQUIRED,
+                    TERMS_OPTIONAL);
             party(t.get("enterprise"), "enterprise", null);
-            party(t.get("grantee"), "grantee", Set.of("platform", "node"));
+            party(t.get("grantee"), "grantee", PLATFORM_NODE);
             if (t.containsKey("onwardRecipients")) {
                 for (Object b : list(t.get("onwardRecipients"), "onwardRecipients")) {
-                    Map<?, ?> m = object(b, "onwardRecipients[]", Set.of("uscc", "name", "role", "categories"), Set.of());
+                    Map<?, ?> m = object(b, "onwardRecipients[]", RECIPIENT, NONE);
                     str(m, "uscc", "onwardRecipients[]", null);
                     str(m, "name", "onwardRecipients[]", null);
-                    str(m, "role", "onwardRecipients[]", Set.of("bank"));
+                    str(m, "role", "onwardRecipients[]", BANK);
                     categories(m.get("categories"), "onwardRecipients[].categories");
                 }
             }
@@ -442,24 +511,24 @@ public final class GrantRules {
                     throw new Malformed("purposes must be strings");
                 }
             }
-            Map<?, ?> dp = object(t.get("dataPeriod"), "dataPeriod", Set.of("from", "until"), Set.of());
+            Map<?, ?> dp = object(t.get("dataPeriod"), "dataPeriod", FROM_UNTIL, NONE);
             str(dp, "from", "dataPeriod", null);
             str(dp, "until", "dataPeriod", null);
             Object u = t.get("usage");
             if (u instanceof Map && "periodic".equals(((Map<?, ?>) u).get("mode"))) {
-                Map<?, ?> m = object(u, "usage", Set.of("mode", "maxReleases", "per"), Set.of());
+                Map<?, ?> m = object(u, "usage", MODE_MAXRELEASES_PER, NONE);
                 Object n = m.get("maxReleases");
                 if (!(n instanceof Long) || (Long) n < 0 || (Long) n > 4294967295L) {
                     throw new Malformed("usage.maxReleases must be a whole number from 0 to 4294967295");
                 }
-                str(m, "per", "usage", Set.of("day", "week", "month"));
+                str(m, "per", "usage", DAY_WEEK_MONTH);
             } else {
-                Map<?, ?> m = object(u, "usage", Set.of("mode"), Set.of());
-                str(m, "mode", "usage", Set.of("one-off", "periodic"));
+                Map<?, ?> m = object(u, "usage", MODE, NONE);
+                str(m, "mode", "usage", ONEOFF_PERIODIC);
             }
             if (t.containsKey("letters")) {
                 for (Object l : list(t.get("letters"), "letters")) {
-                    Map<?, ?> m = object(l, "letters[]", Set.of("id", "sha256"), Set.of());
+                    Map<?, ?> m = object(l, "letters[]", ID_SHA256, NONE);
                     str(m, "id", "letters[]", null);
                     str(m, "sha256", "letters[]", null);
                 }
@@ -470,9 +539,9 @@ public final class GrantRules {
         }
 
         static Map<?, ?> statusEntry(Object o) throws Malformed {
-            Map<?, ?> m = object(o, "credentialStatus[]", Set.of("type", "statusPurpose", "statusListIndex", "statusListCredential"), Set.of("id"));
-            str(m, "type", "credentialStatus[]", Set.of("BitstringStatusListEntry"));
-            str(m, "statusPurpose", "credentialStatus[]", Set.of("revocation", "suspension"));
+            Map<?, ?> m = object(o, "credentialStatus[]", STATUS_ENTRY, ID);
+            str(m, "type", "credentialStatus[]", STATUS_ENTRY_TYPE);
+            str(m, "statusPurpose", "credentialStatus[]", REVOCATION_SUSPENSION);
             str(m, "statusListIndex", "credentialStatus[]", null);
             str(m, "statusListCredential", "credentialStatus[]", null);
             if (m.containsKey("id")) {

@@ -5,9 +5,7 @@ import cn.consentry.client.credential.Dates;
 import cn.consentry.client.credential.ProofException;
 import cn.consentry.client.credential.VerifiedCredential;
 import cn.consentry.client.crypto.Encoding;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
+import cn.consentry.client.json.Json;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -70,23 +68,19 @@ public final class GrantVerifier {
 
     /** Strict UTF-8; not UTF-8: the code the envelope's parser gives (see {@link #verify(byte[], Instant)}). */
     static String decode(byte[] bytes) throws GrantException {
-        try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes))
-                    .toString();
-        } catch (CharacterCodingException e) {
-            int i = 0;
-            while (i < bytes.length && isAsciiWs(bytes[i])) {
-                i++;
-            }
-            int c = i < bytes.length ? bytes[i] : -1;
-            String code = c == '{' ? "malformed-json"
-                    : (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ? "jws-format"
-                    : "unknown-envelope";
-            throw new GrantException(List.of(new GrantException.Violation(code, "the grant is not UTF-8")));
+        String text = Json.utf8(bytes);
+        if (text != null) {
+            return text;
         }
+        int i = 0;
+        while (i < bytes.length && isAsciiWs(bytes[i])) {
+            i++;
+        }
+        int c = i < bytes.length ? bytes[i] : -1;
+        String code = c == '{' ? "malformed-json"
+                : (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ? "jws-format"
+                : "unknown-envelope";
+        throw new GrantException(List.of(new GrantException.Violation(code, "the grant is not UTF-8")));
     }
 
     static boolean isAsciiWs(byte c) {
@@ -96,11 +90,21 @@ public final class GrantVerifier {
     /** A verified grant and the instants (inclusive) at which every time check of its verification passes again. */
     record Bounded(VerifiedGrant grant, Instant from, Instant until) {}
 
-    @SuppressWarnings("unchecked")
     Bounded verifyBounded(String text, Instant now) throws GrantException {
+        return verifyBounded(text, null, now);
+    }
+
+    /**
+     * @param text the grant as received
+     * @param digest the SHA-256 of its trimmed UTF-8 bytes when the caller has it, else null
+     * @param now the verifier's time
+     */
+    @SuppressWarnings("unchecked")
+    Bounded verifyBounded(String text, byte[] digest, Instant now) throws GrantException {
+        String trimmed = Credentials.trim(text); // trimmed once: the proof is verified on it and it is digested
         VerifiedCredential vc;
         try {
-            vc = Credentials.verify(text, now);
+            vc = Credentials.verify(trimmed, now);
         } catch (ProofException e) {
             String msg = e.getMessage().startsWith(e.code() + ": ") ? e.getMessage().substring(e.code().length() + 2) : e.getMessage();
             throw new GrantException(List.of(new GrantException.Violation(e.code(), msg)));
@@ -121,7 +125,11 @@ public final class GrantVerifier {
         if (!v.isEmpty()) {
             throw new GrantException(v);
         }
-        String digest = Encoding.hex(Catalog.sha256(Credentials.trim(text).getBytes(StandardCharsets.UTF_8)));
+        if (digest == null) {
+            byte[] utf8 = Encoding.utf8(trimmed); // never null here: a lone surrogate does not verify
+            digest = Catalog.sha256(utf8 != null ? utf8 : trimmed.getBytes(StandardCharsets.UTF_8));
+        }
+        String digestHex = Encoding.hex(digest);
         Map<String, Object> terms = (Map<String, Object>) doc.get("credentialSubject");
         Map<String, Object> rev = null;
         Map<String, Object> sus = null;
@@ -133,7 +141,7 @@ public final class GrantVerifier {
                 sus = e;
             }
         }
-        VerifiedGrant g = new VerifiedGrant(info.id(), digest, vc.signer(), vc.signedAt(), vc.envelope(),
+        VerifiedGrant g = new VerifiedGrant(info.id(), digestHex, vc.signer(), vc.signedAt(), vc.envelope(),
                 (String) ((Map<String, Object>) terms.get("enterprise")).get("uscc"), terms, info.validFrom(), info.validUntil(), rev, sus);
         Instant from = vc.timeBoundsFrom().isAfter(info.validFrom()) ? vc.timeBoundsFrom() : info.validFrom();
         Instant until = vc.timeBoundsUntil().isBefore(info.validUntil()) ? vc.timeBoundsUntil() : info.validUntil();

@@ -2,7 +2,7 @@ package cn.consentry.client.grant;
 
 import cn.consentry.client.credential.Credentials;
 import cn.consentry.client.crypto.Encoding;
-import java.nio.charset.StandardCharsets;
+import cn.consentry.client.crypto.Sha256;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
@@ -33,7 +33,7 @@ public final class VerifiedGrantCache {
 
     private final GrantVerifier verifier;
     private final int capacity;
-    private final ConcurrentHashMap<String, GrantVerifier.Bounded> map = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Key, Entry> map = new ConcurrentHashMap<>();
     private final Object insert = new Object();
     private final LongAdder hits = new LongAdder();
     private final LongAdder misses = new LongAdder();
@@ -68,13 +68,25 @@ public final class VerifiedGrantCache {
      * @throws GrantException as the uncached verification
      */
     public VerifiedGrant verify(String text, Instant now) throws GrantException {
-        String trimmed = Credentials.trim(text);
-        if (hasLoneSurrogate(trimmed)) {
-            // No UTF-8 form: String.getBytes would make it '?', the digest of other text. Uncached.
+        byte[] bytes = Encoding.utf8(text);
+        if (bytes == null) {
+            // A lone surrogate: no UTF-8 form, so no digest (and neither envelope admits one: it
+            // never verifies). Verified uncached, for the error.
             misses.increment();
             return verifier.verify(text, now);
         }
-        return lookup(trimmed.getBytes(StandardCharsets.UTF_8), trimmed, now);
+        // Trimmed as bytes: the same bytes as UTF-8 of the trimmed text (the whitespace trimmed is
+        // ASCII, and no other character's UTF-8 holds an ASCII byte).
+        int a = start(bytes);
+        int b = end(bytes, a);
+        byte[] digest = sha256(bytes, a, b);
+        Entry hit = map.get(new Key(digest));
+        if (hit != null && hit.covers(now)) {
+            hits.increment();
+            return hit.grant;
+        }
+        misses.increment();
+        return insert(digest, verifier.verifyBounded(text, digest, now));
     }
 
     /**
@@ -86,46 +98,105 @@ public final class VerifiedGrantCache {
      * @throws GrantException as the uncached verification
      */
     public VerifiedGrant verify(byte[] bytes, Instant now) throws GrantException {
-        int a = 0;
-        int b = bytes.length;
-        while (a < b && GrantVerifier.isAsciiWs(bytes[a])) {
-            a++;
-        }
-        while (b > a && GrantVerifier.isAsciiWs(bytes[b - 1])) {
-            b--;
-        }
-        return lookup(a == 0 && b == bytes.length ? bytes : Arrays.copyOfRange(bytes, a, b), null, now);
-    }
-
-    /** @param trimmed the trimmed bytes @param text their text if already decoded, else null */
-    private VerifiedGrant lookup(byte[] trimmed, String text, Instant now) throws GrantException {
-        String key = Encoding.hex(Catalog.sha256(trimmed));
-        GrantVerifier.Bounded hit = map.get(key);
-        if (hit != null && !now.isBefore(hit.from()) && !now.isAfter(hit.until())) {
+        int a = start(bytes);
+        int b = end(bytes, a);
+        byte[] digest = sha256(bytes, a, b);
+        Entry hit = map.get(new Key(digest));
+        if (hit != null && hit.covers(now)) {
             hits.increment();
-            return hit.grant();
+            return hit.grant;
         }
         misses.increment();
-        GrantVerifier.Bounded entry = verifier.verifyBounded(text != null ? text : GrantVerifier.decode(trimmed), now);
+        String text = GrantVerifier.decode(a == 0 && b == bytes.length ? bytes : Arrays.copyOfRange(bytes, a, b));
+        return insert(digest, verifier.verifyBounded(text, digest, now));
+    }
+
+    private VerifiedGrant insert(byte[] digest, GrantVerifier.Bounded verified) {
+        Key key = new Key(digest);
+        Entry entry = new Entry(verified.grant(), verified.from(), verified.until());
         synchronized (insert) {
             if (map.size() >= capacity && !map.containsKey(key)) {
                 map.clear();
             }
             map.put(key, entry);
         }
-        return entry.grant();
+        return entry.grant;
     }
 
-    private static boolean hasLoneSurrogate(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-                i++;
-            } else if (Character.isSurrogate(c)) {
-                return true;
-            }
+    /** Index of the first byte that is not ASCII whitespace (as {@link Credentials#trim}). */
+    private static int start(byte[] bytes) {
+        int a = 0;
+        while (a < bytes.length && GrantVerifier.isAsciiWs(bytes[a])) {
+            a++;
         }
-        return false;
+        return a;
+    }
+
+    /** One past the last byte from {@code a} on that is not ASCII whitespace. */
+    private static int end(byte[] bytes, int a) {
+        int b = bytes.length;
+        while (b > a && GrantVerifier.isAsciiWs(bytes[b - 1])) {
+            b--;
+        }
+        return b;
+    }
+
+    private static byte[] sha256(byte[] bytes, int from, int to) {
+        return Sha256.of(bytes, from, to - from);
+    }
+
+    /** A SHA-256 digest as a map key: its 32 bytes as four longs; the first 32 bits are the hash. */
+    private static final class Key {
+        private final long w0;
+        private final long w1;
+        private final long w2;
+        private final long w3;
+
+        Key(byte[] digest) {
+            w0 = word(digest, 0);
+            w1 = word(digest, 8);
+            w2 = word(digest, 16);
+            w3 = word(digest, 24);
+        }
+
+        private static long word(byte[] d, int off) {
+            long w = 0;
+            for (int i = off; i < off + 8; i++) {
+                w = (w << 8) | (d[i] & 0xff);
+            }
+            return w;
+        }
+
+        @Override
+        public int hashCode() {
+            return (int) (w0 >>> 32);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key && ((Key) o).w0 == w0 && ((Key) o).w1 == w1 && ((Key) o).w2 == w2 && ((Key) o).w3 == w3;
+        }
+    }
+
+    /**
+     * A verified grant and the instants (inclusive) within which every time check of its
+     * verification passes again: the validity window and the proof's times, computed once at
+     * verification, so that a hit compares instants and parses nothing.
+     */
+    private static final class Entry {
+        final VerifiedGrant grant;
+        final Instant from;
+        final Instant until;
+
+        Entry(VerifiedGrant grant, Instant from, Instant until) {
+            this.grant = grant;
+            this.from = from;
+            this.until = until;
+        }
+
+        boolean covers(Instant now) {
+            return now.compareTo(from) >= 0 && now.compareTo(until) <= 0;
+        }
     }
 
     /** @return the number of grants held */

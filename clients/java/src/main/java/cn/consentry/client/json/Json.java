@@ -39,16 +39,35 @@ public final class Json {
      * @throws JsonException if the text is not strict I-JSON
      */
     public static Object parse(byte[] bytes) {
-        String text;
+        String text = utf8(bytes);
+        if (text == null) {
+            throw new JsonException(JsonException.Kind.SYNTAX, "malformed JSON: invalid UTF-8");
+        }
+        return parse(text);
+    }
+
+    /**
+     * Strict UTF-8 decoding.
+     *
+     * @param bytes the bytes
+     * @return their text, or null when they are not UTF-8 (malformed, overlong, surrogates, beyond U+10FFFF)
+     */
+    public static String utf8(byte[] bytes) {
+        // The String constructor (the JDK's fast path) puts U+FFFD for every malformed sequence:
+        // without one in its result the bytes were UTF-8. A U+FFFD in the result may be an encoded
+        // U+FFFD of the input: then the strict decoder decides.
+        String text = new String(bytes, StandardCharsets.UTF_8);
+        if (text.indexOf('\uFFFD') < 0) {
+            return text;
+        }
         try {
-            text = StandardCharsets.UTF_8.newDecoder()
+            return StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
-            throw new JsonException(JsonException.Kind.SYNTAX, "malformed JSON: invalid UTF-8");
+            return null;
         }
-        return parse(text);
     }
 
     /**
@@ -215,13 +234,46 @@ public final class Json {
         return Double.isFinite(d) ? Jcs.formatNumber(d) : "another value";
     }
 
+    /** Longest member name kept in {@link #NAMES}. */
+    private static final int MAX_NAME = 40;
+    /**
+     * Recently parsed member names by hash (the same few dozen names recur in every grant).
+     * Shared by all threads without a lock: a slot holds an immutable String or null, and a lost
+     * update only costs a new String.
+     */
+    private static final String[] NAMES = new String[1024];
+
+    /** The ASCII characters a string holds as they are: printable, not '"' or '\\'. */
+    private static final boolean[] PLAIN = new boolean[128];
+
+    static {
+        for (char c = 0x20; c < 0x80; c++) {
+            PLAIN[c] = c != '"' && c != '\\';
+        }
+    }
+
     private static final class Parser {
-        final String s;
+        /** The text's UTF-16 units (array access: no per-character bounds check of String.charAt). */
+        final char[] s;
+        final int n;
         int pos;
         boolean bigIntegers;
 
-        Parser(String s) {
-            this.s = s;
+        Parser(String text) {
+            this.s = text.toCharArray();
+            this.n = s.length;
+        }
+
+        boolean startsWith(String word, int at) {
+            if (at + word.length() > n) {
+                return false;
+            }
+            for (int i = 0; i < word.length(); i++) {
+                if (s[at + i] != word.charAt(i)) {
+                    return false;
+                }
+            }
+            return true;
         }
 
         JsonException error(String what) {
@@ -229,8 +281,8 @@ public final class Json {
         }
 
         void skipWs() {
-            while (pos < s.length()) {
-                char c = s.charAt(pos);
+            while (pos < n) {
+                char c = s[pos];
                 if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
                     pos++;
                 } else {
@@ -240,10 +292,10 @@ public final class Json {
         }
 
         Object value(int depth) {
-            if (pos >= s.length()) {
+            if (pos >= n) {
                 throw error("unexpected end of input");
             }
-            char c = s.charAt(pos);
+            char c = s[pos];
             switch (c) {
                 case '{': return object(depth + 1);
                 case '[': return array(depth + 1);
@@ -260,7 +312,7 @@ public final class Json {
         }
 
         Object literal(String word, Object v) {
-            if (s.startsWith(word, pos)) {
+            if (startsWith(word, pos)) {
                 pos += word.length();
                 return v;
             }
@@ -274,30 +326,31 @@ public final class Json {
             pos++;
             Map<String, Object> m = new LinkedHashMap<>();
             skipWs();
-            if (pos < s.length() && s.charAt(pos) == '}') {
+            if (pos < n && s[pos] == '}') {
                 pos++;
                 return m;
             }
             while (true) {
                 skipWs();
-                if (pos >= s.length() || s.charAt(pos) != '"') {
+                if (pos >= n || s[pos] != '"') {
                     throw error("expected a member name");
                 }
-                String k = string();
+                String k = name();
                 skipWs();
                 expect(':');
                 skipWs();
                 Object v = value(depth);
-                if (m.containsKey(k)) {
+                int size = m.size();
+                m.put(k, v);
+                if (m.size() == size) { // the name was there already
                     throw new JsonException(JsonException.Kind.DUPLICATE_KEY,
                             "duplicate member name \"" + k + "\": I-JSON forbids it (RFC 7493 §2.3)");
                 }
-                m.put(k, v);
                 skipWs();
-                if (pos >= s.length()) {
+                if (pos >= n) {
                     throw error("expected ',' or '}'");
                 }
-                char c = s.charAt(pos++);
+                char c = s[pos++];
                 if (c == '}') {
                     return m;
                 }
@@ -315,7 +368,7 @@ public final class Json {
             pos++;
             List<Object> l = new ArrayList<>();
             skipWs();
-            if (pos < s.length() && s.charAt(pos) == ']') {
+            if (pos < n && s[pos] == ']') {
                 pos++;
                 return l;
             }
@@ -323,10 +376,10 @@ public final class Json {
                 skipWs();
                 l.add(value(depth));
                 skipWs();
-                if (pos >= s.length()) {
+                if (pos >= n) {
                     throw error("expected ',' or ']'");
                 }
-                char c = s.charAt(pos++);
+                char c = s[pos++];
                 if (c == ']') {
                     return l;
                 }
@@ -338,11 +391,54 @@ public final class Json {
         }
 
         void expect(char c) {
-            if (pos < s.length() && s.charAt(pos) == c) {
+            if (pos < n && s[pos] == c) {
                 pos++;
             } else {
                 throw error("expected '" + c + "'");
             }
+        }
+
+        /**
+         * A member name: {@link #string()}, except that a short name without escapes is taken from
+         * {@link #NAMES} when there (no new String, and its hash is already computed).
+         */
+        String name() {
+            int start = pos + 1;
+            int h = 0;
+            int i = start;
+            while (i < n && i - start <= MAX_NAME) {
+                char c = s[i];
+                if (c == '"') {
+                    break;
+                }
+                if (c == '\\' || c < 0x20 || Character.isSurrogate(c)) {
+                    return string();
+                }
+                h = 31 * h + c; // String.hashCode of the name so far
+                i++;
+            }
+            if (i >= n || s[i] != '"') {
+                return string(); // longer than MAX_NAME, or unterminated
+            }
+            int len = i - start;
+            int slot = (h ^ (h >>> 16)) & (NAMES.length - 1);
+            String known = NAMES[slot];
+            pos = i + 1;
+            if (known != null && known.length() == len && known.hashCode() == h && sameChars(known, start)) {
+                return known;
+            }
+            String k = new String(s, start, len);
+            NAMES[slot] = k;
+            return k;
+        }
+
+        private boolean sameChars(String k, int at) {
+            for (int i = 0; i < k.length(); i++) {
+                if (k.charAt(i) != s[at + i]) {
+                    return false;
+                }
+            }
+            return true;
         }
 
         String string() {
@@ -350,12 +446,17 @@ public final class Json {
             StringBuilder sb = null;
             int start = pos;
             while (true) {
-                if (pos >= s.length()) {
+                // The common characters in a tight loop: printable ASCII other than '"' and '\\',
+                // and non-ASCII outside the surrogates.
+                char c = 0;
+                while (pos < n && ((c = s[pos]) < 0x80 ? PLAIN[c] : c < 0xd800 || c > 0xdfff)) {
+                    pos++;
+                }
+                if (pos >= n) {
                     throw error("unterminated string");
                 }
-                char c = s.charAt(pos);
                 if (c == '"') {
-                    String out = sb == null ? s.substring(start, pos) : sb.append(s, start, pos).toString();
+                    String out = sb == null ? new String(s, start, pos - start) : sb.append(s, start, pos - start).toString();
                     pos++;
                     return out;
                 }
@@ -363,8 +464,8 @@ public final class Json {
                     throw error("unescaped control character in string");
                 }
                 if (Character.isSurrogate(c)) {
-                    if (Character.isHighSurrogate(c) && pos + 1 < s.length()
-                            && Character.isLowSurrogate(s.charAt(pos + 1))) {
+                    if (Character.isHighSurrogate(c) && pos + 1 < n
+                            && Character.isLowSurrogate(s[pos + 1])) {
                         pos += 2;
                         continue;
                     }
@@ -377,12 +478,12 @@ public final class Json {
                 if (sb == null) {
                     sb = new StringBuilder();
                 }
-                sb.append(s, start, pos);
+                sb.append(s, start, pos - start);
                 pos++;
-                if (pos >= s.length()) {
+                if (pos >= n) {
                     throw error("unterminated string");
                 }
-                char e = s.charAt(pos++);
+                char e = s[pos++];
                 switch (e) {
                     case '"': sb.append('"'); break;
                     case '\\': sb.append('\\'); break;
@@ -395,7 +496,7 @@ public final class Json {
                     case 'u': {
                         int u = hex4();
                         if (Character.isHighSurrogate((char) u)) {
-                            if (s.startsWith("\\u", pos)) {
+                            if (startsWith("\\u", pos)) {
                                 pos += 2;
                                 int lo = hex4();
                                 if (!Character.isLowSurrogate((char) lo)) {
@@ -421,13 +522,14 @@ public final class Json {
         }
 
         int hex4() {
-            if (pos + 4 > s.length()) {
+            if (pos + 4 > n) {
                 throw error("invalid \\u escape");
             }
             int v = 0;
             for (int i = 0; i < 4; i++) {
-                int d = Character.digit(s.charAt(pos + i), 16);
-                if (d < 0) {
+                char c = s[pos + i];
+                int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+                if (d < 0) { // ASCII hex digits only (Character.digit would take other scripts' digits)
                     throw error("invalid \\u escape");
                 }
                 v = v * 16 + d;
@@ -438,7 +540,7 @@ public final class Json {
 
         int digits() {
             int start = pos;
-            while (pos < s.length() && s.charAt(pos) >= '0' && s.charAt(pos) <= '9') {
+            while (pos < n && s[pos] >= '0' && s[pos] <= '9') {
                 pos++;
             }
             return pos - start;
@@ -446,7 +548,7 @@ public final class Json {
 
         Object number() {
             int start = pos;
-            if (s.charAt(pos) == '-') {
+            if (s[pos] == '-') {
                 pos++;
             }
             int intStart = pos;
@@ -454,20 +556,20 @@ public final class Json {
             if (intLen == 0) {
                 throw error("invalid number");
             }
-            if (intLen > 1 && s.charAt(intStart) == '0') {
+            if (intLen > 1 && s[intStart] == '0') {
                 throw error("leading zero in number");
             }
             boolean integer = true;
-            if (pos < s.length() && s.charAt(pos) == '.') {
+            if (pos < n && s[pos] == '.') {
                 pos++;
                 if (digits() == 0) {
                     throw error("invalid number");
                 }
                 integer = false;
             }
-            if (pos < s.length() && (s.charAt(pos) == 'e' || s.charAt(pos) == 'E')) {
+            if (pos < n && (s[pos] == 'e' || s[pos] == 'E')) {
                 pos++;
-                if (pos < s.length() && (s.charAt(pos) == '+' || s.charAt(pos) == '-')) {
+                if (pos < n && (s[pos] == '+' || s[pos] == '-')) {
                     pos++;
                 }
                 if (digits() == 0) {
@@ -475,7 +577,7 @@ public final class Json {
                 }
                 integer = false;
             }
-            String literal = s.substring(start, pos);
+            String literal = new String(s, start, pos - start);
             if (integer && intLen <= 15) {
                 return Long.parseLong(literal);
             }
