@@ -256,6 +256,20 @@ class VerifiedGrantCacheTest {
     }
 
     @Test
+    void aJwtWithALoneSurrogateOrAQuestionMarkIsRefusedAsUncachedAndNotCached() throws Exception {
+        // A VC-JWT's bytes come from String.getBytes, which writes '?' for a lone surrogate.
+        VerifiedGrantCache cache = new VerifiedGrantCache(VERIFIER);
+        VerifiedGrant g = cache.verify(JWT, AT);
+        int dot = JWT.indexOf('.') + 10;
+        for (String bad : List.of(JWT.substring(0, dot) + "\ud800" + JWT.substring(dot + 1), JWT.substring(0, dot) + "?" + JWT.substring(dot + 1),
+                "\udc00" + JWT, JWT.strip() + "\ud800")) {
+            sameError(() -> cache.verify(bad, AT), () -> VERIFIER.verify(bad, AT));
+        }
+        assertEquals(List.of(1, 0L, 5L), List.of(cache.size(), cache.hits(), cache.misses()));
+        assertSame(g, cache.verify(JWT, AT));
+    }
+
+    @Test
     void theCatalogIsBoundAtConstruction() throws Exception {
         Map<String, Object> cat = Json.parseObject(Vectors.text("spec/catalog.json"));
         List<Object> purposes = new ArrayList<>((List<?>) cat.get("purposes"));

@@ -3,6 +3,7 @@ package cn.consentry.client.grant;
 import cn.consentry.client.credential.Credentials;
 import cn.consentry.client.crypto.Encoding;
 import cn.consentry.client.crypto.Sha256;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
@@ -68,10 +69,15 @@ public final class VerifiedGrantCache {
      * @throws GrantException as the uncached verification
      */
     public VerifiedGrant verify(String text, Instant now) throws GrantException {
-        byte[] bytes = Encoding.utf8(text);
+        // The UTF-8 bytes, by the faster of two ways for the envelope the text looks like:
+        // String.getBytes for a VC-JWT (ASCII when well formed: the JDK's bulk copy), which writes
+        // '?' for a lone surrogate; Encoding.utf8 for a JSON document (mostly ASCII with other
+        // characters in places), which reports one. A lone surrogate has no UTF-8 form, and
+        // neither envelope admits one (the text never verifies): it is verified uncached, and a
+        // hit on bytes that hold a '?' counts only when the text has none.
+        boolean questionMarksMayLie = looksLikeJws(text);
+        byte[] bytes = questionMarksMayLie ? text.getBytes(StandardCharsets.UTF_8) : Encoding.utf8(text);
         if (bytes == null) {
-            // A lone surrogate: no UTF-8 form, so no digest (and neither envelope admits one: it
-            // never verifies). Verified uncached, for the error.
             misses.increment();
             return verifier.verify(text, now);
         }
@@ -81,12 +87,26 @@ public final class VerifiedGrantCache {
         int b = end(bytes, a);
         byte[] digest = sha256(bytes, a, b);
         Entry hit = map.get(new Key(digest));
-        if (hit != null && hit.covers(now)) {
+        if (hit != null && hit.covers(now) && !(questionMarksMayLie && hit.holdsQuestionMark && Encoding.hasLoneSurrogate(text))) {
             hits.increment();
             return hit.grant;
         }
         misses.increment();
-        return insert(digest, verifier.verifyBounded(text, digest, now));
+        if (questionMarksMayLie && Encoding.hasLoneSurrogate(text)) {
+            return verifier.verify(text, now);
+        }
+        return insert(digest, verifier.verifyBounded(text, digest, now), bytes, a, b);
+    }
+
+    /** Whether the first character that is not ASCII whitespace is not '{' (then the text is a compact JWS or nothing). */
+    private static boolean looksLikeJws(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (!(c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f')) {
+                return c != '{';
+            }
+        }
+        return true;
     }
 
     /**
@@ -108,12 +128,16 @@ public final class VerifiedGrantCache {
         }
         misses.increment();
         String text = GrantVerifier.decode(a == 0 && b == bytes.length ? bytes : Arrays.copyOfRange(bytes, a, b));
-        return insert(digest, verifier.verifyBounded(text, digest, now));
+        return insert(digest, verifier.verifyBounded(text, digest, now), bytes, a, b);
     }
 
-    private VerifiedGrant insert(byte[] digest, GrantVerifier.Bounded verified) {
+    private VerifiedGrant insert(byte[] digest, GrantVerifier.Bounded verified, byte[] bytes, int a, int b) {
+        boolean question = false;
+        for (int i = a; i < b && !question; i++) {
+            question = bytes[i] == '?';
+        }
         Key key = new Key(digest);
-        Entry entry = new Entry(verified.grant(), verified.from(), verified.until());
+        Entry entry = new Entry(verified.grant(), verified.from(), verified.until(), question);
         synchronized (insert) {
             if (map.size() >= capacity && !map.containsKey(key)) {
                 map.clear();
@@ -179,19 +203,21 @@ public final class VerifiedGrantCache {
     }
 
     /**
-     * A verified grant and the instants (inclusive) within which every time check of its
-     * verification passes again: the validity window and the proof's times, computed once at
-     * verification, so that a hit compares instants and parses nothing.
+     * A verified grant, the instants (inclusive) within which every time check of its verification
+     * passes again (the validity window and the proof's times, computed once at verification, so
+     * that a hit compares instants and parses nothing), and whether its bytes hold a '?'.
      */
     private static final class Entry {
         final VerifiedGrant grant;
         final Instant from;
         final Instant until;
+        final boolean holdsQuestionMark;
 
-        Entry(VerifiedGrant grant, Instant from, Instant until) {
+        Entry(VerifiedGrant grant, Instant from, Instant until, boolean holdsQuestionMark) {
             this.grant = grant;
             this.from = from;
             this.until = until;
+            this.holdsQuestionMark = holdsQuestionMark;
         }
 
         boolean covers(Instant now) {
