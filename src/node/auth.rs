@@ -125,10 +125,12 @@ impl Audience for str {
     }
 }
 
-/// A node's or a platform's audience: its current DID and the DIDs of the earlier keys of its log's
-/// key history that no emergency cut (spec/access-log.md §5.5.4). A client that read the service's
-/// DID before a planned rotation keeps working after it; a key an emergency distrusted is refused,
-/// so what a holder of that key obtained by posing as the service cannot be replayed here.
+/// A node's or a platform's audience: the DIDs of the keys of its log's key history that no
+/// emergency cut (spec/access-log.md §5.5.4), or, before the history's genesis, its current DID. A
+/// client that read the service's DID before a planned rotation keeps working after it; a key an
+/// emergency distrusted is refused — even the key this process still runs with, until it restarts
+/// on the new one — so what a holder of that key obtained by posing as the service cannot be
+/// replayed here.
 pub struct ServiceAudience<'a> {
     /// The current DID.
     pub current: &'a str,
@@ -138,7 +140,10 @@ pub struct ServiceAudience<'a> {
 
 impl Audience for ServiceAudience<'_> {
     fn accepts(&self, aud: &str) -> bool {
-        aud == self.current || self.ring.speaks_for_log(aud)
+        match self.ring.history() {
+            None => aud == self.current,
+            Some(_) => self.ring.speaks_for_log(aud),
+        }
     }
 }
 

@@ -249,10 +249,15 @@ fn write_secret(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// [`refresh`] when the database holds a key history; nothing when it holds none (the genesis is
-/// written by the first checkpoint round, [`refresh`], never by this).
+/// written by the first checkpoint round, [`refresh`], never by this). A history that does not
+/// verify is logged, not returned: the process still opens (an operator's `backup` or `audit` must
+/// work on exactly such a database), its audience is its current DID only, and every checkpoint
+/// round fails on the history, loudly, as before.
 pub fn load(c: &mut DbConn, node: &Node) -> Result<()> {
     if log_keys::count(c)? > 0 {
-        refresh(c, node)?;
+        if let Err(e) = refresh(c, node) {
+            tracing::error!(error = %e, "the log's key history does not verify; checkpoints will not be signed");
+        }
     }
     Ok(())
 }

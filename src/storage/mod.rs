@@ -491,9 +491,13 @@ impl Store {
             .max_size(pool_size.max(2))
             // No connection made ahead of need: the pool makes connections on its own threads, and
             // one still being made when a one-shot command exits (`consentry admin …` refusing a
-            // database) raced the process's exit handlers inside libpq and crashed it. Every
-            // connection is made for a caller who waits for it.
+            // database) raced the process's exit handlers inside libpq and crashed it.
             .min_idle(Some(0))
+            // So nothing closes an SQLite connection for idleness or age (its page cache stays warm
+            // and a quiet spell costs no reconnect); a PostgreSQL connection is replaced after the
+            // pool's default idle time and lifetime (a server restart, a failover).
+            .idle_timeout((backend != Backend::Sqlite).then_some(Duration::from_secs(600)))
+            .max_lifetime((backend != Backend::Sqlite).then_some(Duration::from_secs(1800)))
             .connection_timeout(wait.max(Duration::from_millis(10)))
             // A PostgreSQL connection may have died with its server (a restart, a failover): it is
             // checked with a round trip when taken from the pool. An SQLite connection is a file
