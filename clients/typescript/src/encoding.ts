@@ -197,7 +197,9 @@ export function hexDecode(text: string, code = 'hex', what = 'value', anyCase = 
 }
 
 const enc = new TextEncoder();
-const dec = new TextDecoder('utf-8', { fatal: true });
+// Strict: invalid UTF-8 throws, and a byte-order mark is kept as U+FEFF (then refused by the parsers)
+// rather than silently dropped.
+const dec = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 /** UTF-8 bytes of a string. */
 export function utf8(s: string): Uint8Array {
   return enc.encode(s);

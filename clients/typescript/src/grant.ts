@@ -14,6 +14,7 @@ import {
 import type { DidKey, KeyPair } from './did.js';
 import { type Reason, VerificationError } from './errors.js';
 import { sha256Hex } from './crypto.js';
+import { fromUtf8 } from './encoding.js';
 import { type Json, type JsonObject, isObject, trimAsciiWhitespace } from './json.js';
 import { formatUtcSeconds, parseDate } from './datetime.js';
 
@@ -474,10 +475,13 @@ export async function verifyGrant(input: string | Uint8Array, opts: VerifyGrantO
   return (await verifyText(text, sha256Hex(trimAsciiWhitespace(text)), opts.now ?? Date.now(), opts.catalog ?? Catalog.builtin())).grant;
 }
 
-const LENIENT_UTF8 = new TextDecoder();
-/** The input as text (bytes decoded as UTF-8). A grant is verified and digested as this text without surrounding ASCII whitespace. */
+/**
+ * The input as text: bytes decoded as strict UTF-8 (invalid bytes are `malformed-json`; a byte-order
+ * mark is kept, so it is refused as the Rust core and the Java library refuse it). A grant is verified
+ * and digested as this text without surrounding ASCII whitespace.
+ */
 function decoded(input: string | Uint8Array): string {
-  return typeof input === 'string' ? input : LENIENT_UTF8.decode(input);
+  return typeof input === 'string' ? input : fromUtf8(input, 'malformed-json', 'input');
 }
 
 /** A verified grant and the instants (ms, inclusive) within which every time check of its verification passes again. */

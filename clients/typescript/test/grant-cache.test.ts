@@ -169,3 +169,13 @@ test('grant cache: the catalog is bound at construction', async () => {
   assert.equal(e.code, 'unknown-purpose');
   assert.deepEqual([wide.size, strict.size], [1, 0]);
 });
+
+test('bytes that are not strict UTF-8, or that start with a byte-order mark, are refused (as the Rust core refuses them)', async () => {
+  const good = new TextEncoder().encode(fs.readFileSync(path.join(SPEC, 'examples/grant.signed.di.json'), 'utf8'));
+  const bad = new Uint8Array([...good.slice(0, 40), 0xff, ...good.slice(40)]);
+  await assert.rejects(C.verifyGrant(bad, { now: AT }), (e: unknown) => e instanceof C.VerificationError && e.reasons[0]?.code === 'malformed-json');
+  const bom = new Uint8Array([0xef, 0xbb, 0xbf, ...good]);
+  await assert.rejects(C.verifyGrant(bom, { now: AT }), (e: unknown) => e instanceof C.VerificationError);
+  const g = await C.verifyGrant(good, { now: AT });
+  assert.ok(g.id);
+});
