@@ -382,7 +382,7 @@ pub async fn register_bank(
 /// `name`, and optionally `industry`, a GB/T 4754 code of the node's table) made with the key it
 /// binds. Pending until the node approves.
 pub async fn submit_registration(node: &Node, token: &str) -> Result<answers::RegistrationAccepted> {
-    let req = super::auth::verify_request(token, "register", &node.audience(), node.clock.now(), &node.keys)?;
+    let req = node.verify_request(token, "register")?;
     let industry = match req.claims.get("industry") {
         None | Some(Value::Null) => None,
         Some(Value::String(code)) => Some(node.classify_industry(code)?),
@@ -767,8 +767,7 @@ pub async fn recover_key(
             "the node's own key is replaced in its data folder, not through recovery".into(),
         ));
     }
-    let accept =
-        super::auth::verify_request(pop, "accept-key", &node.audience(), node.clock.now(), &node.keys)?;
+    let accept = node.verify_request(pop, "accept-key")?;
     let new_did = accept.signer.as_str().to_owned();
     let u = uscc.clone();
     let old = node

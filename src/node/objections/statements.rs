@@ -161,7 +161,7 @@ pub(super) fn check_signer_is(tx: &mut Tx<'_>, st: &Statement, participant_id: i
 /// filed directly with it).
 pub(super) fn node_statement(node: &Node, act: &str, claims: Value) -> Result<Statement> {
     let token = auth::make_request(&node.key, node.did(), act, claims, node.clock.now())?;
-    let req = auth::verify_request(&token, act, &node.audience(), node.clock.now(), &node.keys)?;
+    let req = node.verify_request(&token, act)?;
     Ok(Statement {
         req,
         token,
