@@ -1,5 +1,6 @@
 package cn.consentry.client.credential;
 
+import cn.consentry.client.Mutations;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.time.DateTimeException;
@@ -68,17 +69,7 @@ class DatesTest {
             assertEquals(reference(seed), actual(seed), seed);
         }
         for (int i = 0; i < 100_000; i++) {
-            StringBuilder sb = new StringBuilder(seeds[r.nextInt(seeds.length)]);
-            for (int k = 1 + r.nextInt(3); k > 0; k--) {
-                int at = r.nextInt(sb.length() + 1);
-                char c = alphabet.charAt(r.nextInt(alphabet.length()));
-                switch (r.nextInt(3)) {
-                    case 0: if (at < sb.length()) sb.setCharAt(at, c); break;
-                    case 1: sb.insert(at, c); break;
-                    default: if (at < sb.length()) sb.deleteCharAt(at);
-                }
-            }
-            String s = sb.toString();
+            String s = Mutations.mutate(r, seeds[r.nextInt(seeds.length)], alphabet, 1);
             assertEquals(reference(s), actual(s), s);
         }
         assertEquals(Instant.parse("2027-01-01T00:00:00Z"), Dates.parseStamp("2027-01-01T08:00:00+08:00"));

@@ -7,6 +7,7 @@ import java.time.DateTimeException;
 import java.time.LocalDate;
 import java.util.Random;
 import java.util.regex.Pattern;
+import cn.consentry.client.Mutations;
 import org.junit.jupiter.api.Test;
 
 /** The grant id, status index and date checks of {@link GrantRules} (read by position) against the patterns they replaced. */
@@ -16,17 +17,7 @@ class GrantRulesTextChecksTest {
     private static final Pattern DATE = Pattern.compile("\\d{4}-\\d{2}-\\d{2}");
 
     static String mutate(Random r, String seed, String alphabet) {
-        StringBuilder sb = new StringBuilder(seed);
-        for (int k = r.nextInt(3); k > 0; k--) {
-            int at = r.nextInt(sb.length() + 1);
-            char c = alphabet.charAt(r.nextInt(alphabet.length()));
-            switch (r.nextInt(3)) {
-                case 0: if (at < sb.length()) sb.setCharAt(at, c); break;
-                case 1: sb.insert(at, c); break;
-                default: if (at < sb.length()) sb.deleteCharAt(at);
-            }
-        }
-        return sb.toString();
+        return Mutations.mutate(r, seed, alphabet, 0);
     }
 
     @Test
